@@ -1,0 +1,158 @@
+//! Identifiers and contact values that cannot hold an invalid value: each has one
+//! constructor that checks it, and serde goes through that constructor.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A value refused at the edge, with what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidValue {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl InvalidValue {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        InvalidValue { field, reason: reason.into() }
+    }
+}
+
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The only way in: checks the value.
+            pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+                let check: fn(&str) -> Result<String, InvalidValue> = $check;
+                check(value).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                $name::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+fn slug(field: &'static str, value: &str, max: usize) -> Result<String, InvalidValue> {
+    let ok = !value.is_empty()
+        && value.len() <= max
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(InvalidValue::new(field, format!("{value:?} must be 1-{max} of a-z, 0-9, '-' or '_'")))
+    }
+}
+
+checked_string!(
+    /// A vendor's id, chosen by the operator at onboarding ("acme-gadgets").
+    VendorId,
+    |v| slug("vendor_id", v, 64)
+);
+
+checked_string!(
+    /// An order's id: derived from source, shop and the storefront's order id, so a
+    /// re-delivered webhook lands on the same order. Opaque to vendors.
+    OrderId,
+    |v| {
+        let ok = v.len() == 26 && v.starts_with("o_") && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if ok { Ok(v.to_string()) } else { Err(InvalidValue::new("order_id", format!("{v:?} is not an order id"))) }
+    }
+);
+
+impl OrderId {
+    /// The stable id of a storefront order.
+    pub fn derive(source: &str, shop: &str, external_id: &str) -> OrderId {
+        let digest = Sha256::digest(format!("{source}\n{shop}\n{external_id}").as_bytes());
+        OrderId(format!("o_{}", &hex::encode(digest)[..24]))
+    }
+}
+
+checked_string!(
+    /// A stock-keeping unit as the storefront sends it: printable, no spaces, ≤ 100 chars.
+    Sku,
+    |v| {
+        let v = v.trim();
+        let ok = !v.is_empty() && v.len() <= 100 && v.chars().all(|c| c.is_ascii_graphic() && c != '#');
+        if ok { Ok(v.to_string()) } else { Err(InvalidValue::new("sku", format!("{v:?} is not a SKU (1-100 printable characters, no spaces or '#')"))) }
+    }
+);
+
+checked_string!(
+    /// An email address: one '@', a non-empty local part, a dotted domain, no spaces.
+    Email,
+    |v| {
+        let v = v.trim();
+        let valid = v.len() <= 254
+            && !v.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+            && matches!(v.split_once('@'), Some((local, domain))
+                if !local.is_empty() && !domain.contains('@') && domain.contains('.')
+                    && !domain.starts_with('.') && !domain.ends_with('.'));
+        if valid { Ok(v.to_string()) } else { Err(InvalidValue::new("email", format!("{v:?} is not an email address"))) }
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_ids_are_slugs() {
+        assert!(VendorId::parse("acme-gadgets_2").is_ok());
+        for bad in ["", "Acme", "a b", "a/b", &"x".repeat(65)] {
+            assert!(VendorId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn order_id_is_stable_and_distinct_per_shop() {
+        let a = OrderId::derive("shopify", "a.myshopify.com", "1");
+        assert_eq!(a, OrderId::derive("shopify", "a.myshopify.com", "1"));
+        assert_ne!(a, OrderId::derive("shopify", "b.myshopify.com", "1"));
+        assert_ne!(a, OrderId::derive("woocommerce", "a.myshopify.com", "1"));
+        assert_eq!(OrderId::parse(a.as_str()).unwrap(), a);
+        assert!(OrderId::parse("o_123").is_err());
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert!(Email::parse("bob.norman@hostmail.com").is_ok());
+        for bad in ["bob", "@x.com", "bob@", "bob@localhost", "a b@x.com", "a@b@c.com", "<a@b.com>"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn skus_are_printable_without_spaces() {
+        assert_eq!(Sku::parse(" IPOD2008GREEN ").unwrap().as_str(), "IPOD2008GREEN");
+        assert!(Sku::parse("").is_err());
+        assert!(Sku::parse("A B").is_err());
+        assert!(Sku::parse("A#B").is_err());
+    }
+
+    #[test]
+    fn deserialising_goes_through_the_check() {
+        assert!(serde_json::from_str::<Email>("\"nope\"").is_err());
+        assert!(serde_json::from_str::<VendorId>("\"acme\"").is_ok());
+    }
+}
