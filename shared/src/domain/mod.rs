@@ -1,6 +1,10 @@
 //! The business rules, pure: no I/O, no AWS, no storefront wire formats.
 
 pub mod address;
+pub mod events;
 pub mod ids;
 pub mod money;
+pub mod order;
+pub mod sla;
 pub mod tracking;
+pub mod vendor_order;

@@ -106,22 +106,21 @@ enum Verdict {
 /// number is reported as such rather than passing as a looser format.
 struct Format {
     carrier: Carrier,
-    name: &'static str,
     exclusive: bool,
     check: fn(&str) -> Verdict,
 }
 
 const FORMATS: &[Format] = &[
-    Format { carrier: Carrier::Post, name: "UPU S10", exclusive: true, check: s10 },
-    Format { carrier: Carrier::Ups, name: "UPS 1Z", exclusive: true, check: ups },
-    Format { carrier: Carrier::Usps, name: "USPS", exclusive: true, check: usps },
-    Format { carrier: Carrier::Fedex, name: "FedEx", exclusive: false, check: fedex },
-    Format { carrier: Carrier::DhlExpress, name: "DHL Express", exclusive: false, check: dhl_express },
-    Format { carrier: Carrier::DhlEcommerce, name: "DHL eCommerce", exclusive: false, check: dhl_ecommerce },
-    Format { carrier: Carrier::Cainiao, name: "Cainiao", exclusive: false, check: cainiao },
-    Format { carrier: Carrier::Yunexpress, name: "YunExpress", exclusive: false, check: yunexpress },
-    Format { carrier: Carrier::FourPx, name: "4PX", exclusive: false, check: four_px },
-    Format { carrier: Carrier::Cjpacket, name: "CJPacket", exclusive: false, check: cjpacket },
+    Format { carrier: Carrier::Post, exclusive: true, check: s10 },
+    Format { carrier: Carrier::Ups, exclusive: true, check: ups },
+    Format { carrier: Carrier::Usps, exclusive: true, check: usps },
+    Format { carrier: Carrier::Fedex, exclusive: false, check: fedex },
+    Format { carrier: Carrier::DhlExpress, exclusive: false, check: dhl_express },
+    Format { carrier: Carrier::DhlEcommerce, exclusive: false, check: dhl_ecommerce },
+    Format { carrier: Carrier::Cainiao, exclusive: false, check: cainiao },
+    Format { carrier: Carrier::Yunexpress, exclusive: false, check: yunexpress },
+    Format { carrier: Carrier::FourPx, exclusive: false, check: four_px },
+    Format { carrier: Carrier::Cjpacket, exclusive: false, check: cjpacket },
 ];
 
 impl TrackingNumber {

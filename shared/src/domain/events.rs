@@ -1,0 +1,89 @@
+//! Domain events: the facts other parts react to (mail, sweeps, payouts), in the one
+//! envelope every queue carries.
+
+use super::ids::{OrderId, VendorId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Every kind of fact dropflow publishes (DESIGN, "Events and queues").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    OrderAccepted,
+    VendorOrderCreated,
+    OrderUnroutable,
+    SupplierOrderPlaced,
+    Shipped,
+    TrackingUpdated,
+    Delivered,
+    Cancelled,
+    Refunded,
+    SlaReminder,
+    SlaBreached,
+    DeliveryDelayed,
+    RefundWindowClosing,
+    DisputeWindowOpen,
+    EarningsReleased,
+    PayoutCreated,
+}
+
+impl EventType {
+    /// The wire name ("vendor_order_created").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::OrderAccepted => "order_accepted",
+            EventType::VendorOrderCreated => "vendor_order_created",
+            EventType::OrderUnroutable => "order_unroutable",
+            EventType::SupplierOrderPlaced => "supplier_order_placed",
+            EventType::Shipped => "shipped",
+            EventType::TrackingUpdated => "tracking_updated",
+            EventType::Delivered => "delivered",
+            EventType::Cancelled => "cancelled",
+            EventType::Refunded => "refunded",
+            EventType::SlaReminder => "sla_reminder",
+            EventType::SlaBreached => "sla_breached",
+            EventType::DeliveryDelayed => "delivery_delayed",
+            EventType::RefundWindowClosing => "refund_window_closing",
+            EventType::DisputeWindowOpen => "dispute_window_open",
+            EventType::EarningsReleased => "earnings_released",
+            EventType::PayoutCreated => "payout_created",
+        }
+    }
+}
+
+/// A published fact. `event_id` is derived from the fact itself (order, vendor, the
+/// version it produced), so a retry of the same fact carries the same id and every
+/// consumer can recognise it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub occurred_at: DateTime<Utc>,
+    pub order_id: OrderId,
+    pub vendor_id: Option<VendorId>,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+impl Envelope {
+    /// An event about an order (and optionally one of its vendors), identified by the
+    /// fact's own `discriminator` (for a vendor order: the version the change produced).
+    pub fn new(
+        event_type: EventType,
+        order_id: &OrderId,
+        vendor_id: Option<&VendorId>,
+        discriminator: &str,
+        occurred_at: DateTime<Utc>,
+    ) -> Envelope {
+        let vendor = vendor_id.map(VendorId::as_str).unwrap_or("-");
+        Envelope {
+            event_id: format!("{}:{vendor}:{}:{discriminator}", order_id, event_type.as_str()),
+            event_type,
+            occurred_at,
+            order_id: order_id.clone(),
+            vendor_id: vendor_id.cloned(),
+            payload: serde_json::Value::Null,
+        }
+    }
+}

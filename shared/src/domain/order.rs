@@ -1,0 +1,158 @@
+//! The canonical order every storefront's payload is turned into, and the routing of its
+//! lines to the vendors who sell them.
+
+use super::address::Address;
+use super::ids::{Email, OrderId, Sku, VendorId};
+use super::money::{Currency, Money};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Whether the customer's money is in: only paid orders are routed to vendors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payment {
+    /// Captured (fully or partly): the order can be fulfilled.
+    Paid,
+    /// Authorised or pending: kept and held until paid.
+    Pending,
+    /// Voided, refunded or otherwise not to be fulfilled.
+    Void,
+}
+
+/// One line as the customer bought it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The storefront's id of the line.
+    pub line_id: String,
+    /// None when the storefront sent no SKU: such a line cannot be routed.
+    pub sku: Option<Sku>,
+    pub title: String,
+    pub variant: Option<String>,
+    pub quantity: u32,
+    pub unit_price: Money,
+    /// What the customer paid for the whole line, after its discounts.
+    pub paid: Money,
+}
+
+/// A storefront order in dropflow's terms, whatever the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalOrder {
+    pub order_id: OrderId,
+    pub source: String,
+    pub shop: String,
+    pub external_id: String,
+    /// The number the customer sees ("#1001").
+    pub order_number: String,
+    pub currency: Currency,
+    pub payment: Payment,
+    pub customer_email: Option<Email>,
+    pub customer_name: String,
+    pub shipping_address: Option<Address>,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub created_at: DateTime<Utc>,
+    /// The storefront's own last-modified instant: a later one wins, an older one is stale.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a vendor buys a SKU: its supplier, the product page, the cost and the variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductMapping {
+    pub sku: Sku,
+    pub vendor_id: VendorId,
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: Money,
+    pub supplier_variant: Option<String>,
+}
+
+/// A line handed to its vendor, with everything needed to order it from the supplier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutedLine {
+    pub line: OrderLine,
+    pub supplier: ProductMapping,
+}
+
+/// Why a line could not be routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnroutableLine {
+    pub line: OrderLine,
+    pub reason: String,
+}
+
+/// An order's lines grouped by vendor, and those no vendor sells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    pub by_vendor: BTreeMap<VendorId, Vec<RoutedLine>>,
+    pub unroutable: Vec<UnroutableLine>,
+}
+
+/// Routes each line by its SKU through `mapping`; lines without a SKU or a mapping are
+/// unroutable, never dropped.
+pub fn route(lines: &[OrderLine], mapping: impl Fn(&Sku) -> Option<ProductMapping>) -> Routing {
+    let mut routing = Routing::default();
+    for line in lines {
+        let found = line.sku.as_ref().map(|sku| (sku, mapping(sku)));
+        match found {
+            Some((_, Some(supplier))) => routing
+                .by_vendor
+                .entry(supplier.vendor_id.clone())
+                .or_default()
+                .push(RoutedLine { line: line.clone(), supplier }),
+            Some((sku, None)) => routing.unroutable.push(UnroutableLine {
+                line: line.clone(),
+                reason: format!("no vendor sells SKU {sku}"),
+            }),
+            None => routing.unroutable.push(UnroutableLine { line: line.clone(), reason: "the line has no SKU".into() }),
+        }
+    }
+    routing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::parse("USD").unwrap())
+    }
+
+    fn line(id: &str, sku: Option<&str>) -> OrderLine {
+        OrderLine {
+            line_id: id.into(),
+            sku: sku.map(|s| Sku::parse(s).unwrap()),
+            title: "Thing".into(),
+            variant: None,
+            quantity: 1,
+            unit_price: usd(100),
+            paid: usd(100),
+        }
+    }
+
+    fn mapping(sku: &Sku, vendor: &str) -> ProductMapping {
+        ProductMapping {
+            sku: sku.clone(),
+            vendor_id: VendorId::parse(vendor).unwrap(),
+            supplier_name: "AliExpress".into(),
+            product_url: "https://example.com/p".into(),
+            supplier_cost: usd(40),
+            supplier_variant: None,
+        }
+    }
+
+    #[test]
+    fn lines_are_grouped_per_vendor_and_unknown_skus_kept_aside() {
+        let lines = [line("1", Some("A")), line("2", Some("B")), line("3", Some("A2")), line("4", Some("ZZ")), line("5", None)];
+        let routing = route(&lines, |sku| match sku.as_str() {
+            "A" | "A2" => Some(mapping(sku, "alpha")),
+            "B" => Some(mapping(sku, "beta")),
+            _ => None,
+        });
+        let alpha = &routing.by_vendor[&VendorId::parse("alpha").unwrap()];
+        assert_eq!(alpha.iter().map(|r| r.line.line_id.as_str()).collect::<Vec<_>>(), ["1", "3"]);
+        assert_eq!(routing.by_vendor.len(), 2);
+        let reasons: Vec<_> = routing.unroutable.iter().map(|u| u.reason.as_str()).collect();
+        assert_eq!(reasons, ["no vendor sells SKU ZZ", "the line has no SKU"]);
+    }
+}
