@@ -1,1 +1,24 @@
+//! dropflow's shared crate: everything but the Lambda mains.
+//!
+//! Layout:
+//! - `domain`: the business rules, pure (money, ids, tracking numbers, the vendor order
+//!   state machine, SLA clocks, routing, events).
+//! - `ports`: the traits the services need (item store, queues, mailer, clock).
+//! - `adapters`: those traits on real parts (`embedded`: SQLite + an outbox folder).
+//! - `sources`: storefront wire formats (Shopify) turned into the canonical order.
+//! - `store`: the single-table layout (keys, indexes) over the item store.
+//! - `services`: the use cases (webhook acceptance, intake, vendor actions, notifier,
+//!   operator commands).
+//! - `mail`: email rendering (HTML + text, compiled templates).
+//! - `http`: the one axum router (webhooks + vendor API) and its problem+json errors.
+//! - `handlers`: what each function runs (HTTP router, SQS batch consumers).
+//! - `config`: settings from the environment.
+
+pub mod adapters;
 pub mod domain;
+pub mod ports;
+pub mod config;
+pub mod mail;
+pub mod services;
+pub mod sources;
+pub mod store;

@@ -1,0 +1,74 @@
+//! The embedded adapters: the item store and the queues in one SQLite file (WAL, so the
+//! server and the operator commands can use the same data dir at once), mail as `.eml`
+//! files in an outbox folder.
+
+mod outbox;
+mod queue;
+mod store;
+
+pub use outbox::{OutboxMailer, list_outbox};
+pub use store::EmbeddedStore;
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// One SQLite database shared by the store and the queues.
+#[derive(Clone)]
+pub struct Database {
+    connection: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL, sk TEXT NOT NULL,
+    gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT,
+    body TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk) WHERE gsi2pk IS NOT NULL;
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL, body TEXT NOT NULL,
+    visible_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY, queue TEXT NOT NULL, body TEXT NOT NULL, receive_count INTEGER NOT NULL
+);
+";
+
+impl Database {
+    /// Opens (creating if needed) `<data_dir>/dropflow.db`.
+    pub fn open(data_dir: &Path) -> Result<Database, String> {
+        std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let path = data_dir.join("dropflow.db");
+        let connection = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| connection.execute_batch(SCHEMA))
+            .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        Ok(Database { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Runs `work` inside an IMMEDIATE transaction (the write lock is taken up front, so
+    /// another process cannot change what `work` reads before it commits).
+    fn write<T, E: From<rusqlite::Error>>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let result = work(&transaction)?;
+        transaction.commit()?;
+        Ok(result)
+    }
+
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        work(&connection)
+    }
+}

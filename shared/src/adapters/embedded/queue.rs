@@ -1,0 +1,85 @@
+//! The queues on SQLite, with SQS's contract: at-least-once delivery, a lease (visibility
+//! timeout) per receive, and a dead-letter table after too many receives.
+
+use super::Database;
+use crate::ports::{DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
+use async_trait::async_trait;
+use rusqlite::params;
+
+/// How long a received message stays hidden before it is offered again.
+const VISIBILITY_MS: i64 = 30_000;
+/// Receives after which a message goes to the dead letters (the template's maxReceiveCount).
+pub const MAX_RECEIVE: u32 = 5;
+
+impl From<rusqlite::Error> for QueueError {
+    fn from(error: rusqlite::Error) -> Self {
+        QueueError(error.to_string())
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[async_trait]
+impl Publisher for Database {
+    async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
+        self.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for Database {
+    async fn receive(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
+        let now = now_ms();
+        self.write(|tx| {
+            let ready: Vec<(i64, String, u32)> = tx
+                .prepare("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3")?
+                .query_map(params![queue.as_str(), now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut received = Vec::new();
+            for (id, body, count) in ready {
+                if count >= MAX_RECEIVE {
+                    tx.execute("INSERT INTO dead_letters (id, queue, body, receive_count) VALUES (?1, ?2, ?3, ?4)", params![id, queue.as_str(), body, count])?;
+                    tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
+                    continue;
+                }
+                let receipt = format!("{id}:{}", count + 1);
+                tx.execute(
+                    "UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
+                    params![now + VISIBILITY_MS, count + 1, receipt, id],
+                )?;
+                received.push(Received { message_id: id.to_string(), receipt, body, receive_count: count + 1 });
+            }
+            Ok(received)
+        })
+    }
+
+    async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        self.write(|tx| tx.execute("DELETE FROM messages WHERE receipt = ?1", params![receipt]))?;
+        Ok(())
+    }
+
+    async fn dead_letters(&self, queue: QueueName) -> Result<Vec<DeadLetter>, QueueError> {
+        Ok(self.read(|c| {
+            c.prepare("SELECT id, queue, body, receive_count FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+                .query_map(params![queue.as_str()], |r| {
+                    Ok(DeadLetter { message_id: r.get::<_, i64>(0)?.to_string(), queue: r.get(1)?, body: r.get(2)?, receive_count: r.get(3)? })
+                })?
+                .collect()
+        })?)
+    }
+
+    async fn replay_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError> {
+        let now = now_ms();
+        self.write(|tx| {
+            let moved = tx.execute(
+                "INSERT INTO messages (queue, body, visible_at) SELECT queue, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id",
+                params![queue.as_str(), now],
+            )?;
+            tx.execute("DELETE FROM dead_letters WHERE queue = ?1", params![queue.as_str()])?;
+            Ok(moved)
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! The item store on SQLite: the same keys, conditions, transactions and queries as the
+//! DynamoDB table, so the services cannot tell them apart.
+
+use super::Database;
+use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, Write};
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The embedded `ItemStore`.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Database,
+}
+
+impl EmbeddedStore {
+    pub fn new(db: Database) -> Self {
+        EmbeddedStore { db }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+fn key(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Result<(), StoreError> {
+    if *condition == Condition::Always {
+        return Ok(());
+    }
+    let body: Option<String> =
+        tx.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional()?;
+    let holds = match (condition, body) {
+        (Condition::NotExists, existing) => existing.is_none(),
+        (Condition::VersionIs(expected), Some(body)) => {
+            let stored: Item = serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            stored.get("version").and_then(|v| v.as_u64()) == Some(*expected)
+        }
+        _ => false,
+    };
+    if holds { Ok(()) } else { Err(StoreError::ConditionFailed) }
+}
+
+fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::Put { item, condition } => {
+            let (pk, sk) = match (key(item, "pk"), key(item, "sk")) {
+                (Some(pk), Some(sk)) => (pk, sk),
+                _ => return Err(StoreError::Unavailable("item without pk/sk".into())),
+            };
+            check(tx, &pk, &sk, condition)?;
+            let body = serde_json::to_string(item).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            tx.execute(
+                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), body],
+            )?;
+        }
+        Write::Delete { pk, sk } => {
+            tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])?;
+        }
+    }
+    Ok(())
+}
+
+/// The cursor is the last item's (index key, pk, sk), base64url-encoded JSON.
+fn encode_cursor(sort: &str, pk: &str, sk: &str) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::json!([sort, pk, sk]).to_string())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, String, String), StoreError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
+    serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
+}
+
+#[async_trait]
+impl ItemStore for EmbeddedStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let body: Option<String> = self
+            .db
+            .read(|c| c.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional())?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unavailable(e.to_string()))).transpose()
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.transact(vec![Write::Put { item, condition }]).await
+    }
+
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.transact(vec![Write::Delete { pk: pk.into(), sk: sk.into() }]).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w)))
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        let (pk_col, sk_col) = match query.index {
+            Index::Table => ("pk", "sk"),
+            Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+            Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+        };
+        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
+        let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
+        let sql = format!(
+            "SELECT {sk_col}, pk, sk, body FROM items WHERE {pk_col} = ?1 AND substr({sk_col}, 1, length(?2)) = ?2 \
+             AND (?3 IS NULL OR {sk_col} <= ?3) {cursor_clause} ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT ?4"
+        );
+        let limit = query.limit.max(1);
+        let (a, b, c) = after.unwrap_or_default();
+        let rows: Vec<(String, String, String, String)> = self.db.read(|conn| {
+            let mut statement = conn.prepare(&sql)?;
+            let fetch = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+            let rows = if query.cursor.is_some() {
+                statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1, a, b, c], fetch)?
+            } else {
+                statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1], fetch)?
+            };
+            rows.collect()
+        })?;
+        let more = rows.len() > limit;
+        let mut page = Page::default();
+        for (sort, pk, sk, body) in rows.into_iter().take(limit) {
+            page.cursor = more.then(|| encode_cursor(&sort, &pk, &sk));
+            page.items.push(serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?);
+        }
+        Ok(page)
+    }
+}

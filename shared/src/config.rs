@@ -1,0 +1,120 @@
+//! Settings, read from the environment the same way in Lambda and locally. A missing or
+//! malformed setting is one error line that names it.
+
+use crate::domain::ids::Email;
+use crate::domain::sla::SlaPolicy;
+use chrono::NaiveDate;
+
+/// Everything the services are configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub store_name: String,
+    pub sender_email: Email,
+    pub operator_email: Email,
+    /// Webhook signing secrets per source; several during a rotation.
+    pub shopify_secrets: Vec<String>,
+    pub sla: SlaPolicy,
+    pub commission_bps: u32,
+    pub holding_days: u32,
+}
+
+/// A setting that stops start-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+impl Config {
+    /// Reads every setting through `lookup` (the environment in production); `fallback`
+    /// supplies values for unset names (the local binary's development defaults).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, fallback: impl Fn(&str) -> Option<&'static str>) -> Result<Config, ConfigError> {
+        let get = |name: &'static str| -> Result<String, ConfigError> {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| fallback(name).map(str::to_string))
+                .ok_or(ConfigError::Missing(name))
+        };
+        let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match lookup(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Malformed { name, reason: format!("{v:?} is not a whole number") }),
+            }
+        };
+        let email = |name: &'static str| -> Result<Email, ConfigError> {
+            Email::parse(&get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason })
+        };
+        let secrets = get("SHOPIFY_WEBHOOK_SECRET")?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let holidays = match lookup("SLA_HOLIDAYS").filter(|v| !v.trim().is_empty()) {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d"))
+                .collect::<Result<_, _>>()
+                .map_err(|e| ConfigError::Malformed { name: "SLA_HOLIDAYS", reason: format!("{e} (expected YYYY-MM-DD,...)") })?,
+        };
+        let defaults = SlaPolicy::default();
+        let commission_bps = number("COMMISSION_BPS", 1_000)?;
+        if commission_bps > 10_000 {
+            return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
+        }
+        Ok(Config {
+            store_name: get("STORE_NAME")?,
+            sender_email: email("SENDER_EMAIL")?,
+            operator_email: email("OPERATOR_EMAIL")?,
+            shopify_secrets: secrets,
+            sla: SlaPolicy {
+                place_with_supplier_hours: i64::from(number("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours as u32)?),
+                place_reminder_hours: i64::from(number("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours as u32)?),
+                ship_business_days: number("SLA_SHIP_BUSINESS_DAYS", defaults.ship_business_days)?,
+                delivery_promise_days: i64::from(number("SLA_DELIVERY_PROMISE_DAYS", defaults.delivery_promise_days as u32)?),
+                holidays,
+            },
+            commission_bps,
+            holding_days: number("HOLDING_DAYS", 14)?,
+        })
+    }
+
+    /// Reads the process environment with no fallback (what a Lambda function does).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok(), |_| None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("STORE_NAME", "Shop"),
+        ("SENDER_EMAIL", "orders@shop.example"),
+        ("OPERATOR_EMAIL", "ops@shop.example"),
+        ("SHOPIFY_WEBHOOK_SECRET", "old, new"),
+    ];
+
+    #[test]
+    fn reads_settings_and_defaults_the_policy() {
+        let config = Config::from_lookup(env(BASE), |_| None).unwrap();
+        assert_eq!(config.shopify_secrets, ["old", "new"]);
+        assert_eq!(config.sla, SlaPolicy::default());
+        assert_eq!(config.commission_bps, 1_000);
+    }
+
+    #[test]
+    fn a_missing_or_malformed_setting_is_named() {
+        let missing = Config::from_lookup(env(&BASE[..3]), |_| None).unwrap_err();
+        assert_eq!(missing.to_string(), "SHOPIFY_WEBHOOK_SECRET is not set");
+        let mut bad = BASE.to_vec();
+        bad.push(("SLA_SHIP_BUSINESS_DAYS", "five"));
+        let malformed = Config::from_lookup(env(&bad), |_| None).unwrap_err();
+        assert!(malformed.to_string().starts_with("SLA_SHIP_BUSINESS_DAYS is malformed"), "{malformed}");
+    }
+}

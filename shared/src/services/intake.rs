@@ -1,0 +1,130 @@
+//! Order intake: a verified storefront payload becomes a stored order; once paid, its
+//! lines are routed to their vendors and the order, the vendor orders, their clocks and
+//! history are written in one transaction. Idempotent: the order id is derived from the
+//! storefront's, an older `updated_at` changes nothing, and a routed order is never
+//! routed again (its events are re-published with the same ids instead).
+
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::ids::Sku;
+use crate::domain::order::{CanonicalOrder, Payment, ProductMapping, Routing, UnroutableLine, route};
+use crate::domain::vendor_order::VendorOrder;
+use crate::ports::StoreError;
+use crate::sources::{self, IntakeMessage, Parsed};
+use crate::store::{OrderRecord, OrderStatus, Tables};
+use std::collections::HashMap;
+
+/// What intake did with a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Routed now, to this many vendors.
+    Routed(usize),
+    /// Stored and held until paid (or void).
+    Held,
+    /// Already routed earlier: nothing changed, events re-published.
+    AlreadyRouted,
+    /// Older than what is stored, or for a topic dropflow does not handle.
+    Ignored(String),
+}
+
+/// Handles one intake message.
+pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
+    let order = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
+        Parsed::Order(order) => *order,
+        Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
+    };
+    let existing = app.tables.order(&order.order_id).await?;
+    if let Some(record) = &existing {
+        if order.updated_at < record.order.updated_at {
+            return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
+        }
+        if record.status == OrderStatus::Routed {
+            app.publish(&routing_events(record)).await?;
+            return Ok(Outcome::AlreadyRouted);
+        }
+    }
+    let previous_version = existing.as_ref().map(|r| r.version);
+    if order.payment != Payment::Paid {
+        let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
+        if existing.as_ref().is_some_and(|r| r.order == order && r.status == status) {
+            return Ok(Outcome::Held);
+        }
+        let record = OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, version: previous_version.unwrap_or(0) + 1 };
+        app.tables.items.transact(vec![Tables::put_order(&record, previous_version)]).await?;
+        return Ok(Outcome::Held);
+    }
+    route_and_store(app, order, previous_version).await
+}
+
+async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Option<u64>) -> Result<Outcome, ServiceError> {
+    let now = app.clock.now();
+    let routing = route_lines(app, &order).await?;
+    let mut writes = Vec::new();
+    for (vendor_id, lines) in &routing.by_vendor {
+        let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
+        let (vendor_order, history) = VendorOrder::create(
+            order.order_id.clone(),
+            vendor_id.clone(),
+            order.order_number.clone(),
+            lines.clone(),
+            address,
+            order.customer_name.clone(),
+            order.currency,
+            now,
+            &app.config.sla,
+        );
+        writes.push(Tables::put_vendor_order(&vendor_order, None));
+        writes.push(Tables::put_history(&order.order_id, vendor_id, &history));
+    }
+    let record = OrderRecord {
+        vendors: routing.by_vendor.keys().cloned().collect(),
+        unroutable: routing.unroutable,
+        order,
+        status: OrderStatus::Routed,
+        routed_at: Some(now),
+        version: previous_version.unwrap_or(0) + 1,
+    };
+    writes.insert(0, Tables::put_order(&record, previous_version));
+    match app.tables.items.transact(writes).await {
+        Ok(()) => {}
+        // Another delivery of the same order won the race; a retry re-publishes its events.
+        Err(StoreError::ConditionFailed) => return Err(StoreError::ConditionFailed.into()),
+        Err(e) => return Err(e.into()),
+    }
+    app.publish(&routing_events(&record)).await?;
+    Ok(Outcome::Routed(record.vendors.len()))
+}
+
+/// Routes the order's lines with the stored SKU mappings of onboarded vendors; without
+/// a shipping address no line can be handed to a vendor.
+async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
+    if order.shipping_address.is_none() {
+        let unroutable = order.lines.iter().map(|line| UnroutableLine { line: line.clone(), reason: "the order has no shipping address".into() }).collect();
+        return Ok(Routing { by_vendor: Default::default(), unroutable });
+    }
+    let mut mappings: HashMap<Sku, Option<ProductMapping>> = HashMap::new();
+    for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
+        if mappings.contains_key(&sku) {
+            continue;
+        }
+        let mapping = match app.tables.product(&sku).await? {
+            Some(m) if app.tables.vendor(&m.vendor_id).await?.is_some() => Some(m),
+            _ => None,
+        };
+        mappings.insert(sku, mapping);
+    }
+    Ok(route(&order.lines, |sku| mappings.get(sku).cloned().flatten()))
+}
+
+/// The events of a routing, derived from the stored record so that a re-publication
+/// carries the same ids.
+pub fn routing_events(record: &OrderRecord) -> Vec<Envelope> {
+    let order_id = &record.order.order_id;
+    let at = record.routed_at.unwrap_or(record.order.updated_at);
+    let mut events = vec![Envelope::new(EventType::OrderAccepted, order_id, None, "routed", at)];
+    events.extend(record.vendors.iter().map(|vendor| Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor), "routed", at)));
+    if !record.unroutable.is_empty() {
+        events.push(Envelope::new(EventType::OrderUnroutable, order_id, None, "routed", at));
+    }
+    events
+}

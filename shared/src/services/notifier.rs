@@ -1,0 +1,184 @@
+//! The notifier: turns each event into the emails it calls for and sends each one at
+//! most once per (event, recipient). The sent marker is claimed before sending and
+//! given back if the send fails, so a redelivered event neither mails twice nor is lost
+//! to a transient mail error.
+
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::vendor_order::VendorOrder;
+use crate::mail::{Action, Message, Section};
+use crate::store::OrderRecord;
+use chrono::{DateTime, Utc};
+
+/// How long sent markers are kept (well beyond any redelivery or replay).
+const SENT_MARKER_DAYS: i64 = 90;
+
+/// Sends the emails of `event`; returns how many were sent now.
+pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
+    let mut sent = 0;
+    for (to, message) in compose(app, event).await? {
+        let now = app.clock.now();
+        if !app.tables.claim_sent(&event.event_id, &to, now, SENT_MARKER_DAYS).await? {
+            continue;
+        }
+        let outcome = match message.render(&app.config.store_name, &to) {
+            Ok(mail) => app.mailer.send(app.config.sender_email.as_str(), &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
+            Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
+        };
+        match outcome {
+            Ok(message_id) => {
+                app.tables.record_sent(&event.event_id, &to, &message_id, now, SENT_MARKER_DAYS).await?;
+                sent += 1;
+            }
+            Err(error) => {
+                app.tables.release_sent(&event.event_id, &to).await?;
+                return Err(error);
+            }
+        }
+    }
+    Ok(sent)
+}
+
+fn missing(what: &str, event: &Envelope) -> ServiceError {
+    ServiceError::NotFound(format!("{what} of event {} not found", event.event_id))
+}
+
+async fn order(app: &App, event: &Envelope) -> Result<OrderRecord, ServiceError> {
+    app.tables.order(&event.order_id).await?.ok_or_else(|| missing("order", event))
+}
+
+async fn vendor_order(app: &App, event: &Envelope) -> Result<VendorOrder, ServiceError> {
+    let vendor = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+    app.tables.vendor_order(&event.order_id, vendor).await?.ok_or_else(|| missing("vendor order", event))
+}
+
+fn when(instant: DateTime<Utc>) -> String {
+    instant.format("%a %d %b %Y %H:%M UTC").to_string()
+}
+
+/// The emails an event calls for: (recipient, message).
+async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, ServiceError> {
+    let operator = app.config.operator_email.to_string();
+    Ok(match event.event_type {
+        EventType::OrderAccepted => {
+            let record = order(app, event).await?;
+            record.order.customer_email.iter().map(|to| (to.to_string(), order_confirmed(&record))).collect()
+        }
+        EventType::VendorOrderCreated => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(vendor.email.to_string(), supplier_brief(&vo))]
+        }
+        EventType::OrderUnroutable => vec![(operator, unroutable(&order(app, event).await?))],
+        EventType::Shipped | EventType::Delivered => {
+            let vo = vendor_order(app, event).await?;
+            let record = order(app, event).await?;
+            let message = if event.event_type == EventType::Shipped { shipped(&vo) } else { delivered(&vo) };
+            record.order.customer_email.iter().map(|to| (to.to_string(), message.clone())).collect()
+        }
+        EventType::Cancelled => {
+            let vo = vendor_order(app, event).await?;
+            vec![(operator, vendor_cancelled(&vo))]
+        }
+        _ => Vec::new(),
+    })
+}
+
+fn order_confirmed(record: &OrderRecord) -> Message {
+    let order = &record.order;
+    let lines = order.lines.iter().map(|l| format!("{} x {}{} ({})", l.quantity, l.title, l.variant.as_ref().map(|v| format!(" - {v}")).unwrap_or_default(), l.paid)).collect();
+    let mut sections = vec![Section { title: "Your order".into(), rows: vec![("Total".into(), order.total.to_string())], lines }];
+    if let Some(address) = &order.shipping_address {
+        sections.push(Section { title: "Shipping to".into(), rows: vec![], lines: address.lines() });
+    }
+    Message {
+        subject: format!("Order {} confirmed", order.order_number),
+        heading: format!("Thank you, {}: order {} is confirmed", order.customer_name, order.order_number),
+        intro: vec!["We have your order and it is being prepared. We will email you the tracking number as soon as it ships.".into()],
+        sections,
+        action: None,
+    }
+}
+
+fn supplier_brief(vo: &VendorOrder) -> Message {
+    let deadline = vo.supplier_deadline().map(when).unwrap_or_else(|| "as soon as possible".into());
+    let mut sections = vec![Section { title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }];
+    for routed in &vo.lines {
+        let (line, supplier) = (&routed.line, &routed.supplier);
+        let mut rows = vec![
+            ("SKU".to_string(), supplier.sku.to_string()),
+            ("Quantity".into(), line.quantity.to_string()),
+            ("Supplier".into(), supplier.supplier_name.clone()),
+            ("Product URL".into(), supplier.product_url.clone()),
+            ("Supplier cost".into(), supplier.supplier_cost.to_string()),
+        ];
+        rows.extend(supplier.supplier_variant.clone().or_else(|| line.variant.clone()).map(|v| ("Variant".to_string(), v)));
+        rows.push(("Customer paid".into(), line.paid.to_string()));
+        let title = format!("{}{}", line.title, line.variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default());
+        sections.push(Section { title, rows, lines: vec![] });
+    }
+    Message {
+        subject: format!("New order {}: order from your supplier by {deadline}", vo.order_number),
+        heading: format!("New order {} for {}", vo.order_number, vo.customer_name),
+        intro: vec![
+            format!("Order these items from your supplier by {deadline}, shipping straight to the customer's address below."),
+            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.order_id),
+        ],
+        sections,
+        action: None,
+    }
+}
+
+fn unroutable(record: &OrderRecord) -> Message {
+    let lines = record.unroutable.iter().map(|u| format!("{} x {} [{}]: {}", u.line.quantity, u.line.title, u.line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), u.reason)).collect();
+    Message {
+        subject: format!("Order {} has lines no vendor sells", record.order.order_number),
+        heading: format!("Order {} could not be fully routed", record.order.order_number),
+        intro: vec![
+            format!("Order {} ({} {}) is kept, but these lines have no vendor. Map their SKUs with `dropflow product add` and re-deliver the webhook, or refund them.", record.order.order_id, record.order.source, record.order.shop),
+        ],
+        sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
+        action: None,
+    }
+}
+
+fn shipped(vo: &VendorOrder) -> Message {
+    let (rows, action) = match &vo.tracking {
+        Some(t) => (
+            vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone()), ("Track it".into(), t.tracking_url())],
+            Some(Action { label: "Track your parcel".into(), url: t.tracking_url() }),
+        ),
+        None => (vec![], None),
+    };
+    let items = vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect();
+    Message {
+        subject: format!("Order {} has shipped", vo.order_number),
+        heading: format!("Good news, {}: your order {} is on its way", vo.customer_name, vo.order_number),
+        intro: vec!["Your parcel has left the warehouse. Tracking can take a day to show the first scan.".into()],
+        sections: vec![Section { title: "Tracking".into(), rows, lines: vec![] }, Section { title: "In this parcel".into(), rows: vec![], lines: items }],
+        action,
+    }
+}
+
+fn delivered(vo: &VendorOrder) -> Message {
+    Message {
+        subject: format!("Order {} was delivered", vo.order_number),
+        heading: format!("Your order {} was delivered", vo.order_number),
+        intro: vec!["We hope you enjoy it. If anything is wrong with it, reply to this email.".into()],
+        sections: vec![Section { title: "Delivered".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        action: None,
+    }
+}
+
+fn vendor_cancelled(vo: &VendorOrder) -> Message {
+    Message {
+        subject: format!("Vendor {} cancelled its part of order {}", vo.vendor_id, vo.order_number),
+        heading: format!("Order {}: vendor {} cancelled", vo.order_number, vo.vendor_id),
+        intro: vec![
+            format!("Reason: {}", vo.cancel_reason.clone().unwrap_or_default()),
+            "The customer has not been told. Refund or re-source these lines.".into(),
+        ],
+        sections: vec![Section { title: "Lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {} ({})", r.line.quantity, r.line.title, r.line.paid)).collect() }],
+        action: None,
+    }
+}

@@ -1,0 +1,240 @@
+//! Shopify order webhooks (`orders/create`, `orders/paid`, `orders/updated`,
+//! `orders/cancelled`): the REST order object, read with exact decimals.
+
+use super::{Parsed, PayloadError};
+use crate::domain::address::{Address, AddressParts};
+use crate::domain::ids::{Email, OrderId, Sku};
+use crate::domain::money::{Currency, DecimalText, Money};
+use crate::domain::order::{CanonicalOrder, OrderLine, Payment};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct ShopifyOrder {
+    id: u64,
+    name: Option<String>,
+    email: Option<String>,
+    contact_email: Option<String>,
+    currency: String,
+    financial_status: Option<String>,
+    cancelled_at: Option<String>,
+    created_at: DateTime<chrono::FixedOffset>,
+    updated_at: Option<DateTime<chrono::FixedOffset>>,
+    total_price: DecimalText,
+    #[serde(default)]
+    line_items: Vec<ShopifyLine>,
+    shipping_address: Option<ShopifyAddress>,
+    customer: Option<ShopifyCustomer>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyLine {
+    id: u64,
+    sku: Option<String>,
+    title: String,
+    variant_title: Option<String>,
+    quantity: u32,
+    price: DecimalText,
+    total_discount: Option<DecimalText>,
+    #[serde(default)]
+    discount_allocations: Vec<DiscountAllocation>,
+}
+
+#[derive(Deserialize)]
+struct DiscountAllocation {
+    amount: DecimalText,
+}
+
+#[derive(Deserialize)]
+struct ShopifyAddress {
+    name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company: Option<String>,
+    address1: Option<String>,
+    address2: Option<String>,
+    city: Option<String>,
+    province_code: Option<String>,
+    province: Option<String>,
+    zip: Option<String>,
+    country_code: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyCustomer {
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+fn full_name(first: &Option<String>, last: &Option<String>) -> Option<String> {
+    let name = [first.as_deref(), last.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name = name.trim().to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+fn payment(order: &ShopifyOrder) -> Payment {
+    if order.cancelled_at.is_some() {
+        return Payment::Void;
+    }
+    match order.financial_status.as_deref().unwrap_or("pending") {
+        "paid" | "partially_paid" | "partially_refunded" => Payment::Paid,
+        "refunded" | "voided" => Payment::Void,
+        _ => Payment::Pending,
+    }
+}
+
+fn line(raw: ShopifyLine, currency: Currency) -> Result<OrderLine, PayloadError> {
+    let bad = |what: &str, e: &dyn std::fmt::Display| PayloadError(format!("line_items[{}].{what}: {e}", raw.id));
+    let unit_price = raw.price.to_money(currency).map_err(|e| bad("price", &e))?;
+    let allocated = raw
+        .discount_allocations
+        .iter()
+        .try_fold(Money::zero(currency), |sum, d| sum.checked_add(d.amount.to_money(currency)?))
+        .map_err(|e| bad("discount_allocations", &e))?;
+    let discount = match (&raw.total_discount, allocated.minor) {
+        (Some(total), 0) => total.to_money(currency).map_err(|e| bad("total_discount", &e))?,
+        _ => allocated,
+    };
+    let paid = unit_price.times(raw.quantity).and_then(|gross| gross.checked_sub(discount)).map_err(|e| bad("price", &e))?;
+    let sku = match raw.sku.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(Sku::parse(text).map_err(|e| bad("sku", &e))?),
+    };
+    Ok(OrderLine {
+        line_id: raw.id.to_string(),
+        sku,
+        title: raw.title,
+        variant: raw.variant_title.filter(|v| !v.trim().is_empty()),
+        quantity: raw.quantity,
+        unit_price,
+        paid,
+    })
+}
+
+/// Parses the body of a Shopify order webhook of `topic` from `shop`.
+pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+    if !matches!(topic, "orders/create" | "orders/paid" | "orders/updated" | "orders/cancelled") {
+        return Ok(Parsed::Ignored(format!("topic {topic:?} is not handled yet")));
+    }
+    let raw: ShopifyOrder = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a Shopify order: {e}")))?;
+    let currency = Currency::parse(&raw.currency).map_err(|e| PayloadError(format!("currency: {e}")))?;
+    let payment = payment(&raw);
+    let customer_email = [raw.email.as_deref(), raw.contact_email.as_deref(), raw.customer.as_ref().and_then(|c| c.email.as_deref())]
+        .into_iter()
+        .flatten()
+        .find_map(|e| Email::parse(e).ok());
+    let customer_name = raw
+        .shipping_address
+        .as_ref()
+        .and_then(|a| a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)))
+        .or_else(|| raw.customer.as_ref().and_then(|c| full_name(&c.first_name, &c.last_name)))
+        .unwrap_or_else(|| "Customer".into());
+    let shipping_address = match raw.shipping_address {
+        None => None,
+        Some(a) => Some(
+            Address::parse(AddressParts {
+                name: a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)),
+                company: a.company,
+                line1: a.address1,
+                line2: a.address2,
+                city: a.city,
+                region: a.province_code.or(a.province),
+                postal_code: a.zip,
+                country_code: a.country_code,
+                phone: a.phone,
+            })
+            .map_err(|e| PayloadError(e.to_string()))?,
+        ),
+    };
+    let lines = raw.line_items.into_iter().map(|l| line(l, currency)).collect::<Result<Vec<_>, _>>()?;
+    let total = raw.total_price.to_money(currency).map_err(|e| PayloadError(format!("total_price: {e}")))?;
+    let created_at = raw.created_at.with_timezone(&Utc);
+    Ok(Parsed::Order(Box::new(CanonicalOrder {
+        order_id: OrderId::derive("shopify", shop, &raw.id.to_string()),
+        source: "shopify".into(),
+        shop: shop.to_string(),
+        external_id: raw.id.to_string(),
+        order_number: raw.name.unwrap_or_else(|| format!("#{}", raw.id)),
+        currency,
+        payment,
+        customer_email,
+        customer_name,
+        shipping_address,
+        lines,
+        total,
+        created_at,
+        updated_at: raw.updated_at.map_or(created_at, |u| u.with_timezone(&Utc)),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/shopify").join(name);
+        std::fs::read(path).expect("fixtures beside the repo")
+    }
+
+    fn order(name: &str) -> CanonicalOrder {
+        match parse("orders/create", "shop.myshopify.com", &fixture(name)).unwrap() {
+            Parsed::Order(order) => *order,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_paid_fixture_becomes_a_canonical_order() {
+        let order = order("orders-create-paid.json");
+        assert_eq!(order.payment, Payment::Paid);
+        assert_eq!(order.order_number, "#1001");
+        assert_eq!(order.total.minor, 40_994);
+        assert_eq!(order.customer_email.unwrap().as_str(), "bob.norman@hostmail.com");
+        let skus: Vec<_> = order.lines.iter().map(|l| l.sku.as_ref().unwrap().as_str().to_string()).collect();
+        assert_eq!(skus, ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]);
+        assert_eq!(order.lines[0].paid.minor, 19_900);
+        assert_eq!(order.lines[0].variant.as_deref(), Some("green"));
+        let address = order.shipping_address.unwrap();
+        assert_eq!((address.city.as_str(), address.country_code.as_str(), address.region.as_deref()), ("Louisville", "US", Some("KY")));
+    }
+
+    #[test]
+    fn an_authorized_order_is_pending() {
+        assert_eq!(order("orders-create-authorized.json").payment, Payment::Pending);
+    }
+
+    #[test]
+    fn the_order_id_depends_on_the_shop() {
+        let body = fixture("orders-create-paid.json");
+        let id = |shop| match parse("orders/paid", shop, &body).unwrap() {
+            Parsed::Order(o) => o.order_id,
+            _ => unreachable!(),
+        };
+        assert_ne!(id("a.myshopify.com"), id("b.myshopify.com"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_order_says_what_is_wrong() {
+        let error = parse("orders/create", "s", br#"{"hello": "world"}"#).unwrap_err();
+        assert!(error.0.contains("missing field"), "{error}");
+        let error = parse("orders/create", "s", br#"{"id":1,"currency":"USD","created_at":"2026-01-01T00:00:00Z","total_price":"1,00"}"#).unwrap_err();
+        assert!(error.0.contains("total_price"), "{error}");
+    }
+
+    #[test]
+    fn other_topics_are_ignored_with_a_reason() {
+        assert!(matches!(parse("products/create", "s", b"{}"), Ok(Parsed::Ignored(_))));
+    }
+
+    #[test]
+    fn line_discounts_reduce_what_was_paid() {
+        let body = br#"{"id":7,"currency":"JPY","created_at":"2026-01-01T00:00:00+09:00","total_price":"2500",
+            "financial_status":"paid","line_items":[{"id":1,"sku":"X","title":"T","quantity":3,"price":"1000",
+            "discount_allocations":[{"amount":"500"}]}]}"#;
+        let Parsed::Order(order) = parse("orders/paid", "s", body).unwrap() else { panic!() };
+        assert_eq!(order.lines[0].paid.minor, 2_500);
+        assert_eq!(order.lines[0].paid.currency.code(), "JPY");
+    }
+}
