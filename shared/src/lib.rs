@@ -22,3 +22,6 @@ pub mod mail;
 pub mod services;
 pub mod sources;
 pub mod store;
+pub mod handlers;
+pub mod http;
+pub mod lambda;

@@ -1,0 +1,147 @@
+//! The `dropflow` command line: `serve` (the default) and the operator commands.
+
+use crate::Local;
+use clap::{Parser, Subcommand};
+use dropflow_shared::ports::{QueueConsumer, QueueName};
+use dropflow_shared::services::operator::{self, ProductInput};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// dropflow: the fulfillment back office of a dropshipping marketplace, in one process.
+#[derive(Parser)]
+#[command(name = "dropflow", version)]
+pub struct Cli {
+    /// Where the embedded store, queues and outbox live.
+    #[arg(long, global = true, default_value = "./.dropflow")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run every function: HTTP on 127.0.0.1, the queue consumers, the outbox.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Onboard vendors.
+    Vendor {
+        #[command(subcommand)]
+        action: VendorAction,
+    },
+    /// Vendor API keys.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// SKU → vendor and supplier mappings.
+    Product {
+        #[command(subcommand)]
+        action: ProductAction,
+    },
+    /// Dead-letter queues: inspect and replay.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+    /// Play one order's whole life on a fresh data dir, step by step.
+    Demo,
+}
+
+#[derive(Subcommand)]
+pub enum VendorAction {
+    /// Onboard a vendor.
+    Add {
+        vendor_id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Marketplace commission in basis points (default: COMMISSION_BPS).
+        #[arg(long)]
+        commission_bps: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Print a new API key for the vendor, once; only its hash is stored.
+    Create { vendor_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum ProductAction {
+    /// Map a SKU to its vendor and supplier.
+    Add {
+        sku: String,
+        #[arg(long)]
+        vendor: String,
+        #[arg(long)]
+        supplier: String,
+        #[arg(long)]
+        url: String,
+        /// Supplier cost as a decimal ("12.40").
+        #[arg(long)]
+        cost: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        variant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DlqAction {
+    /// List dead letters of both queues.
+    List,
+    /// Move every dead letter back to its queue.
+    Replay,
+}
+
+/// Runs a parsed command, writing its output to `out`. Errors are one line.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve { port: 3000 });
+    let local = match command {
+        Command::Demo => return crate::demo::run(out).await,
+        _ => Local::open(&cli.data_dir)?,
+    };
+    let app = &local.app;
+    let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    match command {
+        Command::Serve { port } => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+            print(out, format!("dropflow serving on http://127.0.0.1:{port} (data dir {})", cli.data_dir.display()))?;
+            local.serve(listener).await.map_err(|e| e.to_string())
+        }
+        Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps } } => {
+            let vendor = operator::add_vendor(app, &vendor_id, &name, &email, commission_bps).await.map_err(|e| e.to_string())?;
+            print(out, format!("vendor {} added ({} <{}>, commission {} bps)", vendor.vendor_id, vendor.name, vendor.email, vendor.commission_bps))
+        }
+        Command::Key { action: KeyAction::Create { vendor_id } } => {
+            let key = operator::create_key(app, &vendor_id).await.map_err(|e| e.to_string())?;
+            print(out, key)
+        }
+        Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant } } => {
+            let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref() };
+            let mapping = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
+            print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))
+        }
+        Command::Dlq { action: DlqAction::List } => {
+            for queue in [QueueName::Intake, QueueName::Notify] {
+                for letter in local.queues.dead_letters(queue).await.map_err(|e| e.to_string())? {
+                    print(out, serde_json::to_string(&letter).map_err(|e| e.to_string())?)?;
+                }
+            }
+            Ok(())
+        }
+        Command::Dlq { action: DlqAction::Replay } => {
+            let mut moved = 0;
+            for queue in [QueueName::Intake, QueueName::Notify] {
+                moved += local.queues.replay_dead_letters(queue).await.map_err(|e| e.to_string())?;
+            }
+            print(out, format!("{moved} dead letters moved back to their queues"))
+        }
+        Command::Demo => Ok(()),
+    }
+}

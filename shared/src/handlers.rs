@@ -1,0 +1,74 @@
+//! What each function runs: the HTTP router (order-webhook, vendor-api) and the queue
+//! consumers (order-intake, notifier). The Lambda mains and the local binary call these
+//! same functions with the same event types.
+
+use crate::domain::events::Envelope;
+use crate::services::{App, ServiceError, intake, notifier};
+use crate::sources::IntakeMessage;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use std::future::Future;
+use tracing::Instrument;
+
+/// Runs `handle` on every message of a batch concurrently, each in a span with its
+/// message id, and reports only the failed ones (`ReportBatchItemFailures`), so one bad
+/// message never fails its neighbours.
+pub async fn process_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<(), ServiceError>>,
+{
+    let work = event.records.into_iter().map(|record| {
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let span = tracing::info_span!("message", message_id = %id);
+        let outcome = handle(body);
+        async move {
+            match outcome.await {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::warn!(%error, retryable = error.is_retryable(), "message failed");
+                    Some(id)
+                }
+            }
+        }
+        .instrument(span)
+    });
+    let failed = futures_util::future::join_all(work).await;
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .flatten()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
+}
+
+fn unreadable(error: serde_json::Error) -> ServiceError {
+    ServiceError::BadRequest(format!("unreadable message: {error}"))
+}
+
+/// order-intake: each message is a verified webhook.
+pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(event, |body| async move {
+        let message: IntakeMessage = serde_json::from_str(&body).map_err(unreadable)?;
+        let outcome = intake::handle(app, &message).await?;
+        tracing::info!(source = %message.source, topic = %message.topic, ?outcome, "intake");
+        Ok(())
+    })
+    .await
+}
+
+/// notifier: each message is a domain event.
+pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(event, |body| async move {
+        let envelope: Envelope = serde_json::from_str(&body).map_err(unreadable)?;
+        let sent = notifier::handle(app, &envelope).await?;
+        tracing::info!(event_id = %envelope.event_id, sent, "notified");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,66 @@
+//! Errors as RFC 9457 `application/problem+json`: one mapping from every service error
+//! to a status and a sentence that says what is wrong.
+
+use crate::services::ServiceError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An HTTP error answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub title: String,
+    pub detail: String,
+    #[serde(rename = "status")]
+    code: u16,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem { status, title: status.canonical_reason().unwrap_or("Error").to_string(), detail: detail.into(), code: status.as_u16() }
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(error: ServiceError) -> Problem {
+        let status = match &error {
+            ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_) => {
+                tracing::error!(%error, "request failed");
+                return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service failed; retry shortly");
+            }
+        };
+        Problem::new(status, error.to_string())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self).unwrap_or_else(|_| "{}".into());
+        let mut response = (self.status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Reads a request body as JSON of `T`, or says what is wrong with it.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::new(status, format!("invalid JSON body: {e}"))
+    })
+}
+
+/// Maps axum's body rejection (too large, unreadable) to a problem.
+pub fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> Problem {
+    Problem::new(rejection.status(), rejection.body_text())
+}
