@@ -1,1 +1,129 @@
-//! placeholder
+//! Helpers for the end-to-end scenarios: a real dropflow (the HTTP router and the queue
+//! consumers of the local binary) on a random port with a fresh data dir, driven like a
+//! storefront, a vendor and the operator would.
+
+use base64::Engine;
+use dropflow_local::Local;
+use dropflow_local::cli::{Cli, run};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// The Shopify secret the test app is configured with.
+pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
+
+/// A running app and ways to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub local: Local,
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts the app on 127.0.0.1 with a fresh data dir.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dropflow_shared::config::Config::from_lookup(
+        |name| match name {
+            "SHOPIFY_WEBHOOK_SECRET" => Some(SHOPIFY_SECRET.to_string()),
+            "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
+            _ => None,
+        },
+        dropflow_local::local_default,
+    )
+    .expect("config");
+    let local = Local::open_with(dir.path(), config).expect("open data dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = local.router();
+    tokio::spawn(async move { axum_serve(listener, router).await });
+    TestApp { base, client: reqwest::Client::new(), local, dir }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    let _ = axum::serve(listener, router).await;
+}
+
+/// The fixture file's exact bytes.
+pub fn fixture(relative: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Base64 HMAC-SHA256 of `body`, as Shopify signs it.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+impl TestApp {
+    /// Runs a `dropflow` operator command on this app's data dir; returns its output.
+    pub async fn cli(&self, args: &[&str]) -> Result<String, String> {
+        use clap::Parser;
+        let data_dir = self.dir.path().to_string_lossy().to_string();
+        let mut argv = vec!["dropflow", "--data-dir", &data_dir];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        run(cli, &mut out).await?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// Posts a Shopify webhook signed with `secret`; delivers the queues after.
+    pub async fn shopify_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
+        let response = self
+            .client
+            .post(format!("{}/webhooks/shopify", self.base))
+            .header("X-Shopify-Hmac-Sha256", sign(secret, body))
+            .header("X-Shopify-Topic", topic)
+            .header("X-Shopify-Shop-Domain", "scenario.myshopify.com")
+            .header("X-Shopify-Event-Id", "evt-1")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("request");
+        self.deliver().await;
+        response
+    }
+
+    /// Delivers every queued message, as the event source mappings would.
+    pub async fn deliver(&self) -> usize {
+        self.local.drain().await.expect("queues")
+    }
+
+    /// The mail sent so far, oldest first, as `GET /_local/outbox` lists it.
+    pub async fn outbox(&self) -> Vec<Value> {
+        let response = self.client.get(format!("{}/_local/outbox", self.base)).send().await.expect("outbox");
+        response.json::<Vec<Value>>().await.expect("outbox json")
+    }
+
+    /// A vendor API call with `key`; returns the status and the JSON body.
+    pub async fn vendor(&self, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> (u16, Value, String) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let value = response.json().await.unwrap_or(Value::Null);
+        self.deliver().await;
+        (status, value, content_type)
+    }
+
+    /// Onboards a vendor with its SKUs (supplier "AliExpress: <sku> store") and returns its key.
+    pub async fn onboard(&self, vendor: &str, skus: &[&str]) -> String {
+        let email = format!("{vendor}@vendors.example");
+        self.cli(&["vendor", "add", vendor, "--name", vendor, "--email", &email]).await.expect("vendor add");
+        let key = self.cli(&["key", "create", vendor]).await.expect("key create");
+        for sku in skus {
+            let supplier = format!("AliExpress: {sku} store");
+            let url = format!("https://www.aliexpress.com/item/{sku}.html");
+            self.cli(&["product", "add", sku, "--vendor", vendor, "--supplier", &supplier, "--url", &url, "--cost", "61.50", "--currency", "USD", "--variant", "8GB"])
+                .await
+                .expect("product add");
+        }
+        key
+    }
+}
