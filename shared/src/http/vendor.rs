@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -55,10 +56,18 @@ pub async fn get_order(State(app): State<App>, headers: HeaderMap, Path(id): Pat
     Ok(Json(view(&order, Some(&history))))
 }
 
-async fn act(app: App, headers: HeaderMap, id: String, request: impl FnOnce() -> Result<Request, Problem>) -> Result<Json<Value>, Problem> {
+/// Authenticates, then applies `request` (already read from the body, so that a bad
+/// body still answers 401 first when the key is wrong).
+async fn act(app: App, headers: HeaderMap, id: String, request: Result<Request, Problem>) -> Result<Json<Value>, Problem> {
     let vendor = caller(&app, &headers).await?;
-    let order = vendor::act(&app, &vendor, &id, request()?).await?;
+    let order = vendor::act(&app, &vendor, &id, request?).await?;
     Ok(Json(view(&order, None)))
+}
+
+/// Reads a JSON body of `B` and turns it into a request.
+fn request_from<B: DeserializeOwned>(body: Result<Bytes, BytesRejection>, into: impl FnOnce(B) -> Request) -> Result<Request, Problem> {
+    let bytes = body.map_err(body_rejection)?;
+    Ok(into(json_body(&bytes)?))
 }
 
 #[derive(Deserialize)]
@@ -67,12 +76,8 @@ struct SupplierOrderBody {
 }
 
 pub async fn supplier_order(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let body = body.map_err(body_rejection)?;
-    act(app, headers, id, || {
-        let b: SupplierOrderBody = json_body(&body)?;
-        Ok(Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref })
-    })
-    .await
+    let request = request_from(body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref });
+    act(app, headers, id, request).await
 }
 
 #[derive(Deserialize)]
@@ -82,16 +87,12 @@ struct ShipmentBody {
 }
 
 pub async fn shipment(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let body = body.map_err(body_rejection)?;
-    act(app, headers, id, || {
-        let b: ShipmentBody = json_body(&body)?;
-        Ok(Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number })
-    })
-    .await
+    let request = request_from(body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number });
+    act(app, headers, id, request).await
 }
 
 pub async fn delivered(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    act(app, headers, id, || Ok(Request::MarkDelivered)).await
+    act(app, headers, id, Ok(Request::MarkDelivered)).await
 }
 
 #[derive(Deserialize)]
@@ -100,10 +101,6 @@ struct CancelBody {
 }
 
 pub async fn cancel(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let body = body.map_err(body_rejection)?;
-    act(app, headers, id, || {
-        let b: CancelBody = json_body(&body)?;
-        Ok(Request::Cancel { reason: b.reason })
-    })
-    .await
+    let request = request_from(body, |b: CancelBody| Request::Cancel { reason: b.reason });
+    act(app, headers, id, request).await
 }
