@@ -9,7 +9,6 @@ use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
 use crate::domain::order::{CanonicalOrder, Payment, ProductMapping, Routing, UnroutableLine, route};
 use crate::domain::vendor_order::VendorOrder;
-use crate::ports::StoreError;
 use crate::sources::{self, IntakeMessage, Parsed};
 use crate::store::{OrderRecord, OrderStatus, Tables};
 use std::collections::HashMap;
@@ -85,12 +84,9 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
         version: previous_version.unwrap_or(0) + 1,
     };
     writes.insert(0, Tables::put_order(&record, previous_version));
-    match app.tables.items.transact(writes).await {
-        Ok(()) => {}
-        // Another delivery of the same order won the race; a retry re-publishes its events.
-        Err(StoreError::ConditionFailed) => return Err(StoreError::ConditionFailed.into()),
-        Err(e) => return Err(e.into()),
-    }
+    // If another delivery of the same order wins the race, the condition fails and the
+    // message is retried: the retry finds the order routed and re-publishes its events.
+    app.tables.items.transact(writes).await?;
     app.publish(&routing_events(&record)).await?;
     Ok(Outcome::Routed(record.vendors.len()))
 }
