@@ -62,6 +62,14 @@ pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
+/// The consumer of `queue`: what its event source mapping feeds.
+pub async fn consume(app: &App, queue: crate::ports::QueueName, event: SqsEvent) -> SqsBatchResponse {
+    match queue {
+        crate::ports::QueueName::Intake => order_intake(app, event).await,
+        crate::ports::QueueName::Notify => notify(app, event).await,
+    }
+}
+
 /// notifier: each message is a domain event.
 pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
     process_batch(event, |body| async move {

@@ -4,7 +4,8 @@
 //! - `domain`: the business rules, pure (money, ids, tracking numbers, the vendor order
 //!   state machine, SLA clocks, routing, events).
 //! - `ports`: the traits the services need (item store, queues, mailer, clock).
-//! - `adapters`: those traits on real parts (`embedded`: SQLite + an outbox folder).
+//! - `adapters`: those traits on real parts (`embedded`: SQLite + an outbox folder,
+//!   feature `embedded`; `aws`: DynamoDB, SQS, SES, feature `aws`).
 //! - `sources`: storefront wire formats (Shopify) turned into the canonical order.
 //! - `store`: the single-table layout (keys, indexes) over the item store.
 //! - `services`: the use cases (webhook acceptance, intake, vendor actions, notifier,
@@ -13,6 +14,7 @@
 //! - `http`: the one axum router (webhooks + vendor API) and its problem+json errors.
 //! - `handlers`: what each function runs (HTTP router, SQS batch consumers).
 //! - `config`: settings from the environment.
+//! - `lambda`: what every Lambda main runs (feature `aws`).
 
 pub mod adapters;
 pub mod domain;
@@ -24,4 +26,5 @@ pub mod sources;
 pub mod store;
 pub mod handlers;
 pub mod http;
+#[cfg(feature = "aws")]
 pub mod lambda;

@@ -133,7 +133,9 @@ pub trait Publisher: Send + Sync {
 /// Reads a queue the way Lambda's event source mapping does, and manages its DLQ.
 #[async_trait]
 pub trait QueueConsumer: Send + Sync {
-    async fn receive(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError>;
+    /// Takes up to `max` ready messages, waiting up to `wait` for one when none is
+    /// (SQS long polling).
+    async fn receive(&self, queue: QueueName, max: usize, wait: std::time::Duration) -> Result<Vec<Received>, QueueError>;
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
     async fn dead_letters(&self, queue: QueueName) -> Result<Vec<DeadLetter>, QueueError>;
     /// Moves every dead letter back to its queue; returns how many.

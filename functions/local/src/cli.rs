@@ -2,7 +2,7 @@
 
 use crate::Local;
 use clap::{Parser, Subcommand};
-use dropflow_shared::ports::{QueueConsumer, QueueName};
+use dropflow_shared::ports::QueueName;
 use dropflow_shared::services::operator::{self, ProductInput};
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,8 +14,23 @@ pub struct Cli {
     /// Where the embedded store, queues and outbox live.
     #[arg(long, global = true, default_value = "./.dropflow")]
     pub data_dir: PathBuf,
+    /// Which adapters to run on: the embedded store, or the real AWS clients
+    /// (`AWS_ENDPOINT_URL` points them at an emulator).
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Embedded)]
+    pub backend: Backend,
+    /// With `--backend aws`: the stack whose table (`<STACK>`) and queues
+    /// (`<STACK>-intake`, `<STACK>-notify`) to use, as bootstrapped or deployed.
+    #[arg(long, global = true, default_value = "dropflow")]
+    pub stack: String,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Where the system runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Embedded,
+    Aws,
 }
 
 #[derive(Subcommand)]
@@ -47,6 +62,18 @@ pub enum Command {
     },
     /// Play one order's whole life on a fresh data dir, step by step.
     Demo,
+    /// AWS resources for `--backend aws`.
+    Aws {
+        #[command(subcommand)]
+        action: AwsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AwsAction {
+    /// Create the table, the queues with their DLQs and the SES sender identity of
+    /// `--stack`, as the template defines them; print their names.
+    Bootstrap,
 }
 
 #[derive(Subcommand)]
@@ -102,16 +129,22 @@ pub enum DlqAction {
 /// Runs a parsed command, writing its output to `out`. Errors are one line.
 pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve { port: 3000 });
-    let local = match command {
-        Command::Demo => return crate::demo::run(out).await,
-        _ => Local::open(&cli.data_dir)?,
+    let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    let local = match (&command, cli.backend) {
+        (Command::Demo, _) => return crate::demo::run(out).await,
+        (Command::Aws { action: AwsAction::Bootstrap }, _) => return bootstrap(&cli.stack, out).await,
+        (_, Backend::Embedded) => Local::open(&cli.data_dir)?,
+        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?).await?,
     };
     let app = &local.app;
-    let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    let place = match cli.backend {
+        Backend::Embedded => format!("data dir {}", cli.data_dir.display()),
+        Backend::Aws => format!("AWS stack {}", cli.stack),
+    };
     match command {
         Command::Serve { port } => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-            print(out, format!("dropflow serving on http://127.0.0.1:{port} (data dir {})", cli.data_dir.display()))?;
+            print(out, format!("dropflow serving on http://127.0.0.1:{port} ({place})"))?;
             local.serve(listener).await.map_err(|e| e.to_string())
         }
         Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps } } => {
@@ -142,6 +175,22 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             }
             print(out, format!("{moved} dead letters moved back to their queues"))
         }
-        Command::Demo => Ok(()),
+        Command::Demo | Command::Aws { .. } => Ok(()),
     }
+}
+
+/// `dropflow aws bootstrap`: creates the stack's resources and prints the settings a
+/// function would be given for them.
+async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    use dropflow_shared::adapters::aws::{bootstrap::Bootstrap, sdk_config};
+    let config = crate::local_config()?;
+    let plan = Bootstrap { stack_name: stack.to_string(), sender_email: config.sender_email.to_string(), visibility_timeout_seconds: None };
+    let resources = plan.run(&sdk_config().await).await?;
+    let lines = [
+        format!("TABLE_NAME={}", resources.table_name),
+        format!("INTAKE_QUEUE_URL={}", resources.intake_queue_url),
+        format!("NOTIFY_QUEUE_URL={}", resources.notify_queue_url),
+        format!("SENDER_EMAIL={} (SES identity verification requested)", config.sender_email),
+    ];
+    writeln!(out, "{}", lines.join("\n")).map_err(|e| e.to_string())
 }

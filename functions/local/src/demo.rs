@@ -16,6 +16,7 @@ struct Demo<'a> {
     client: Client,
     base: String,
     local: Local,
+    outbox: &'a std::path::Path,
 }
 
 fn failed(e: impl std::fmt::Display) -> String {
@@ -47,7 +48,7 @@ impl Demo<'_> {
     }
 
     async fn show_new_mail(&mut self, seen: &mut usize) -> Result<(), String> {
-        let mail = dropflow_shared::adapters::embedded::list_outbox(&self.local.data_dir).map_err(failed)?;
+        let mail = dropflow_shared::adapters::embedded::list_outbox(self.outbox).map_err(failed)?;
         for entry in &mail[*seen..] {
             let text = format!("   mail to {}: {}", entry.to, entry.subject);
             self.say(&text)?;
@@ -66,7 +67,7 @@ pub async fn run(out: &mut (dyn Write + Send)) -> Result<(), String> {
     let router = local.router();
     tokio::spawn(async move { axum::serve(listener, router).await });
     let app = local.app.clone();
-    let mut demo = Demo { out, client: Client::new(), base, local };
+    let mut demo = Demo { out, client: Client::new(), base, local, outbox: dir.path() };
     let mut seen = 0;
 
     demo.say(&format!("dropflow demo on a fresh data dir ({})", dir.path().display()))?;

@@ -1,19 +1,24 @@
-//! dropflow as one local process: every function on the embedded adapters (the HTTP
-//! routes, the queue consumers polling as Lambda's event source mappings do), plus the
-//! operator commands. Also the library the scenario tests drive.
+//! dropflow as one local process: every function (the HTTP routes, the queue consumers
+//! polling as Lambda's event source mappings do) on the embedded adapters or on the real
+//! AWS clients, plus the operator commands. Also the library the scenario tests drive.
 
 pub mod cli;
 mod demo;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use dropflow_shared::adapters::embedded::{Database, list_outbox, open_app};
+use dropflow_shared::adapters::aws::{self, AwsResources};
+use dropflow_shared::adapters::embedded::{list_outbox, open_app};
 use dropflow_shared::config::{Config, ConfigError};
 use dropflow_shared::handlers;
 use dropflow_shared::ports::{QueueConsumer, QueueName};
 use dropflow_shared::services::App;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a consumer waits on an empty queue before asking again (long polling).
+const POLL_WAIT: Duration = Duration::from_secs(5);
 
 /// Development defaults for settings left unset, so that `dropflow` runs with none.
 pub fn local_default(name: &str) -> Option<&'static str> {
@@ -26,31 +31,45 @@ pub fn local_default(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The system on a data dir: the services and the queues they share.
+/// The system on one backend: the services and the queues they share.
 #[derive(Clone)]
 pub struct Local {
     pub app: App,
-    pub queues: Database,
-    pub data_dir: PathBuf,
+    pub queues: Arc<dyn QueueConsumer>,
+    /// Where sent mail is kept (the embedded backend; SES keeps it on AWS).
+    pub outbox: Option<PathBuf>,
+}
+
+/// The configuration from the environment, with local defaults for what is unset.
+pub fn local_config() -> Result<Config, String> {
+    Config::from_lookup(|n| std::env::var(n).ok(), local_default).map_err(|e: ConfigError| e.to_string())
 }
 
 impl Local {
     /// Opens the embedded store under `data_dir`, configured from the environment with
     /// local defaults.
     pub fn open(data_dir: &Path) -> Result<Local, String> {
-        let config = Config::from_lookup(|n| std::env::var(n).ok(), local_default).map_err(|e: ConfigError| e.to_string())?;
-        Local::open_with(data_dir, config)
+        Local::open_with(data_dir, local_config()?)
     }
 
     /// Opens the embedded store under `data_dir` with a given configuration.
     pub fn open_with(data_dir: &Path, config: Config) -> Result<Local, String> {
         let (app, queues) = open_app(data_dir, config)?;
-        Ok(Local { app, queues, data_dir: data_dir.to_path_buf() })
+        Ok(Local { app, queues: Arc::new(queues), outbox: Some(data_dir.to_path_buf()) })
     }
 
-    /// Delivers one batch from `queue` to its function; returns how many messages it took.
-    pub async fn deliver_batch(&self, queue: QueueName) -> Result<usize, String> {
-        let received = self.queues.receive(queue, 10).await.map_err(|e| e.to_string())?;
+    /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator).
+    pub async fn open_aws(stack: &str, config: Config) -> Result<Local, String> {
+        let sdk = aws::sdk_config().await;
+        let resources = AwsResources::of_stack(&sdk, stack).await?;
+        let (app, queues) = aws::open_app(&sdk, &resources, config);
+        Ok(Local { app, queues: Arc::new(queues), outbox: None })
+    }
+
+    /// Delivers one batch from `queue` to its function, waiting up to `wait` for one;
+    /// returns how many messages it took.
+    pub async fn deliver_batch(&self, queue: QueueName, wait: Duration) -> Result<usize, String> {
+        let received = self.queues.receive(queue, 10, wait).await.map_err(|e| e.to_string())?;
         if received.is_empty() {
             return Ok(0);
         }
@@ -65,10 +84,7 @@ impl Local {
                 message
             })
             .collect();
-        let response = match queue {
-            QueueName::Intake => handlers::order_intake(&self.app, event).await,
-            QueueName::Notify => handlers::notify(&self.app, event).await,
-        };
+        let response = handlers::consume(&self.app, queue, event).await;
         let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         for message in received.iter().filter(|m| !failed.contains(&m.message_id)) {
             self.queues.delete(queue, &message.receipt).await.map_err(|e| e.to_string())?;
@@ -80,7 +96,7 @@ impl Local {
     pub async fn drain(&self) -> Result<usize, String> {
         let mut total = 0;
         loop {
-            let taken = self.deliver_batch(QueueName::Intake).await? + self.deliver_batch(QueueName::Notify).await?;
+            let taken = self.deliver_batch(QueueName::Intake, Duration::ZERO).await? + self.deliver_batch(QueueName::Notify, Duration::ZERO).await?;
             if taken == 0 {
                 return Ok(total);
             }
@@ -88,20 +104,23 @@ impl Local {
         }
     }
 
-    /// Polls the queues for ever, as the event source mappings do in AWS.
-    pub async fn run_consumers(self) {
+    /// Polls `queue` for ever with long polling, as its event source mapping does.
+    async fn consume_for_ever(self, queue: QueueName) {
         loop {
-            match self.drain().await {
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "queue poll failed"),
+            if let Err(error) = self.deliver_batch(queue, POLL_WAIT).await {
+                tracing::error!(%error, queue = queue.as_str(), "queue poll failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// The router of every function, plus the local outbox listing.
+    /// The router of every function, plus the local outbox listing on the embedded
+    /// backend.
     pub fn router(&self) -> axum::Router {
-        let data_dir = self.data_dir.clone();
+        let router = dropflow_shared::http::router(self.app.clone());
+        let Some(data_dir) = self.outbox.clone() else {
+            return router;
+        };
         let outbox = axum::Router::new().route(
             "/_local/outbox",
             axum::routing::get(move || {
@@ -114,12 +133,14 @@ impl Local {
                 }
             }),
         );
-        outbox.merge(dropflow_shared::http::router(self.app.clone()))
+        outbox.merge(router)
     }
 
     /// Serves HTTP on `listener` and runs the queue consumers, until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        tokio::spawn(self.clone().run_consumers());
+        for queue in [QueueName::Intake, QueueName::Notify] {
+            tokio::spawn(self.clone().consume_for_ever(queue));
+        }
         axum::serve(listener, self.router()).await
     }
 }

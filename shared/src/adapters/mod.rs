@@ -1,4 +1,7 @@
 //! Adapters: the ports implemented on real infrastructure. `embedded` runs everything in
-//! one process on a SQLite file and a mail folder.
+//! one process on a SQLite file and a mail folder; `aws` on DynamoDB, SQS and SES.
 
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "embedded")]
 pub mod embedded;

@@ -17,10 +17,16 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// How long a received message stays hidden, as the template's queues: 6× the
+/// consumer's 30 s timeout.
+const DEFAULT_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// One SQLite database shared by the store and the queues.
 #[derive(Clone)]
 pub struct Database {
     connection: Arc<Mutex<Connection>>,
+    /// How long a received message stays hidden before it is offered again.
+    visibility: std::time::Duration,
 }
 
 const SCHEMA: &str = "
@@ -55,7 +61,13 @@ impl Database {
             .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| connection.execute_batch(SCHEMA))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
-        Ok(Database { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Database { connection: Arc::new(Mutex::new(connection)), visibility: DEFAULT_VISIBILITY })
+    }
+
+    /// The same database with another queue visibility timeout (tests that watch
+    /// redelivery use seconds).
+    pub fn with_visibility(self, visibility: std::time::Duration) -> Database {
+        Database { visibility, ..self }
     }
 
     /// Runs `work` inside an IMMEDIATE transaction (the write lock is taken up front, so

@@ -5,9 +5,8 @@ use super::Database;
 use crate::ports::{DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
 use rusqlite::params;
+use std::time::Duration;
 
-/// How long a received message stays hidden before it is offered again.
-const VISIBILITY_MS: i64 = 30_000;
 /// Receives after which a message goes to the dead letters (the template's maxReceiveCount).
 pub const MAX_RECEIVE: u32 = 5;
 
@@ -29,10 +28,15 @@ impl Publisher for Database {
     }
 }
 
-#[async_trait]
-impl QueueConsumer for Database {
-    async fn receive(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
+/// How often a waiting receive looks again (SQS long polling, on a file).
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+impl Database {
+    /// Leases up to `max` ready messages; moves those received too often to the dead
+    /// letters instead.
+    fn take_ready(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
         let now = now_ms();
+        let lease = i64::try_from(self.visibility.as_millis()).unwrap_or(i64::MAX);
         self.write(|tx| {
             let ready: Vec<(i64, String, u32)> = tx
                 .prepare("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3")?
@@ -48,12 +52,26 @@ impl QueueConsumer for Database {
                 let receipt = format!("{id}:{}", count + 1);
                 tx.execute(
                     "UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
-                    params![now + VISIBILITY_MS, count + 1, receipt, id],
+                    params![now + lease, count + 1, receipt, id],
                 )?;
                 received.push(Received { message_id: id.to_string(), receipt, body, receive_count: count + 1 });
             }
             Ok(received)
         })
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for Database {
+    async fn receive(&self, queue: QueueName, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let received = self.take_ready(queue, max)?;
+            if !received.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(received);
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
     }
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {

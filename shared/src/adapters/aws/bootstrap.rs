@@ -1,0 +1,144 @@
+//! `dropflow aws bootstrap`: creates the table, the queues (each with its dead-letter
+//! queue) and the SES sender identity on an emulator or a dev account, from the same
+//! definitions as `infra/template.yaml`. A test holds the two to the same keys, indexes,
+//! queue names and redrive settings.
+
+use super::{AwsResources, describe};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::time::Duration;
+
+/// The table's key attributes: (hash, range).
+pub const TABLE_KEYS: (&str, &str) = ("pk", "sk");
+/// The global secondary indexes: (name, hash, range), all projecting every attribute.
+pub const INDEXES: [(&str, &str, &str); 2] = [("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk")];
+/// The attribute DynamoDB expires items by.
+pub const TTL_ATTRIBUTE: &str = "ttl";
+/// Receives before a message moves to its dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// How long dead letters are kept (the SQS maximum, 14 days).
+pub const DEAD_LETTER_RETENTION_SECONDS: u32 = 1_209_600;
+
+/// One queue of the stack: named `{stack}-{suffix}`, its DLQ `{stack}-{suffix}-dlq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDefinition {
+    pub suffix: &'static str,
+    /// Six times the timeout of the function that consumes it (AWS's advice for event
+    /// source mappings), so a message is never offered twice while still in flight.
+    pub visibility_timeout_seconds: u32,
+}
+
+/// The intake queue (order-intake, 30 s timeout) and the notify queue (notifier, 30 s).
+pub const QUEUES: [QueueDefinition; 2] =
+    [QueueDefinition { suffix: "intake", visibility_timeout_seconds: 180 }, QueueDefinition { suffix: "notify", visibility_timeout_seconds: 180 }];
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The prefix of every name: the table is `{stack_name}`, the queues
+    /// `{stack_name}-intake` and so on.
+    pub stack_name: String,
+    /// The SES identity mail is sent from.
+    pub sender_email: String,
+    /// Overrides the queues' visibility timeout (tests that watch redrive use seconds).
+    pub visibility_timeout_seconds: Option<u32>,
+}
+
+fn failed(error: impl std::error::Error + 'static) -> String {
+    describe(&error)
+}
+
+impl Bootstrap {
+    /// Creates whatever is missing (running it again changes nothing) and returns the
+    /// resources, as the template's outputs would name them.
+    pub async fn run(&self, sdk: &SdkConfig) -> Result<AwsResources, String> {
+        self.create_table(&aws_sdk_dynamodb::Client::new(sdk)).await?;
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        for queue in QUEUES {
+            self.create_queue(&sqs, queue).await?;
+        }
+        aws_sdk_ses::Client::new(sdk).verify_email_identity().email_address(&self.sender_email).send().await.map_err(failed)?;
+        AwsResources::of_stack(sdk, &self.stack_name).await
+    }
+
+    async fn create_table(&self, dynamodb: &aws_sdk_dynamodb::Client) -> Result<(), String> {
+        let key = |hash: &str, range: &str| -> Result<Vec<KeySchemaElement>, String> {
+            Ok(vec![
+                KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build().map_err(failed)?,
+                KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build().map_err(failed)?,
+            ])
+        };
+        let mut attributes = vec![TABLE_KEYS.0, TABLE_KEYS.1];
+        let mut indexes = Vec::new();
+        for (name, hash, range) in INDEXES {
+            attributes.extend([hash, range]);
+            let projection = Projection::builder().projection_type(ProjectionType::All).build();
+            indexes.push(GlobalSecondaryIndex::builder().index_name(name).set_key_schema(Some(key(hash, range)?)).projection(projection).build().map_err(failed)?);
+        }
+        let definitions = attributes
+            .into_iter()
+            .map(|name| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(failed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let created = dynamodb
+            .create_table()
+            .table_name(&self.stack_name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key(TABLE_KEYS.0, TABLE_KEYS.1)?))
+            .set_attribute_definitions(Some(definitions))
+            .set_global_secondary_indexes(Some(indexes))
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(error) => return Err(failed(error)),
+        }
+        self.wait_until_active(dynamodb).await?;
+        let ttl = TimeToLiveSpecification::builder().attribute_name(TTL_ATTRIBUTE).enabled(true).build().map_err(failed)?;
+        match dynamodb.update_time_to_live().table_name(&self.stack_name).time_to_live_specification(ttl).send().await {
+            Ok(_) => Ok(()),
+            // Enabling TTL twice is refused; the first time stands.
+            Err(error) if error.as_service_error().is_some_and(|e| e.meta().message().is_some_and(|m| m.contains("already enabled"))) => Ok(()),
+            Err(error) => Err(failed(error)),
+        }
+    }
+
+    async fn wait_until_active(&self, dynamodb: &aws_sdk_dynamodb::Client) -> Result<(), String> {
+        for _ in 0..120 {
+            let described = dynamodb.describe_table().table_name(&self.stack_name).send().await.map_err(failed)?;
+            if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Err(format!("table {} did not become active within a minute", self.stack_name))
+    }
+
+    async fn create_queue(&self, sqs: &aws_sdk_sqs::Client, queue: QueueDefinition) -> Result<(), String> {
+        let name = format!("{}-{}", self.stack_name, queue.suffix);
+        let dead_letters = sqs
+            .create_queue()
+            .queue_name(format!("{name}-dlq"))
+            .attributes(QueueAttributeName::MessageRetentionPeriod, DEAD_LETTER_RETENTION_SECONDS.to_string())
+            .send()
+            .await
+            .map_err(failed)?;
+        let dead_letter_url = dead_letters.queue_url.ok_or("CreateQueue returned no URL")?;
+        let attributes = sqs.get_queue_attributes().queue_url(&dead_letter_url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(failed)?;
+        let arn = attributes.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).ok_or("GetQueueAttributes returned no ARN")?;
+        let redrive = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT }).to_string();
+        let visibility = self.visibility_timeout_seconds.unwrap_or(queue.visibility_timeout_seconds);
+        sqs.create_queue()
+            .queue_name(&name)
+            .attributes(QueueAttributeName::RedrivePolicy, redrive)
+            .attributes(QueueAttributeName::VisibilityTimeout, visibility.to_string())
+            .send()
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+}
