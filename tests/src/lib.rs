@@ -1,13 +1,36 @@
-//! Helpers for the end-to-end scenarios: a real dropflow (the HTTP router and the queue
-//! consumers of the local binary) on a random port with a fresh data dir, driven like a
-//! storefront, a vendor and the operator would.
+//! Helpers for the end-to-end scenarios and the adapter conformance suite: a real
+//! dropflow (the HTTP router and the queue consumers of the local binary) on a random
+//! port, on either backend (a fresh embedded data dir, or a fresh stack on the moto
+//! server that `scripts/test.sh` starts), driven like a storefront, a vendor and the
+//! operator would.
 
+pub mod backend;
+
+pub use backend::{Backend, MailBox};
 use base64::Engine;
 use dropflow_local::Local;
 use dropflow_local::cli::{Cli, run};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+
+/// Makes each named `async fn(Backend)` two tests, `<name>::embedded` and
+/// `<name>::aws`, so every scenario holds on both adapter sets.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn embedded() {
+                super::$name($crate::Backend::Embedded).await
+            }
+            #[tokio::test]
+            async fn aws() {
+                super::$name($crate::Backend::Aws).await
+            }
+        }
+    )*};
+}
 
 /// The Shopify secret the test app is configured with.
 pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
@@ -17,27 +40,34 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub local: Local,
-    pub dir: tempfile::TempDir,
+    /// The operator command line's backend flags for this app.
+    cli_flags: Vec<String>,
+    pub mail: MailBox,
+    /// The data dir (embedded), kept alive as long as the app.
+    _dir: tempfile::TempDir,
 }
 
-/// Starts the app on 127.0.0.1 with a fresh data dir.
-pub async fn spawn_app() -> TestApp {
+/// Starts the app on 127.0.0.1 on a fresh data dir or a fresh AWS stack.
+pub async fn spawn_app(backend: Backend) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dropflow_shared::config::Config::from_lookup(
-        |name| match name {
-            "SHOPIFY_WEBHOOK_SECRET" => Some(SHOPIFY_SECRET.to_string()),
-            "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
-            _ => None,
-        },
-        dropflow_local::local_default,
-    )
-    .expect("config");
-    let local = Local::open_with(dir.path(), config).expect("open data dir");
+    let (local, cli_flags, mail) = match backend {
+        Backend::Embedded => {
+            let local = Local::open_with(dir.path(), backend::config("orders@dropflow.local")).expect("open data dir");
+            let flags = vec!["--data-dir".to_string(), dir.path().to_string_lossy().to_string()];
+            (local, flags, MailBox::Outbox(dir.path().to_path_buf()))
+        }
+        Backend::Aws => {
+            let stack = backend::AwsStack::create(None).await;
+            let local = Local::open_aws(&stack.name, backend::config(&stack.sender)).await.expect("open the AWS stack");
+            let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
+            (local, flags, stack.mail_box())
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let router = local.router();
     tokio::spawn(async move { axum_serve(listener, router).await });
-    TestApp { base, client: reqwest::Client::new(), local, dir }
+    TestApp { base, client: reqwest::Client::new(), local, cli_flags, mail, _dir: dir }
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
@@ -58,11 +88,11 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 impl TestApp {
-    /// Runs a `dropflow` operator command on this app's data dir; returns its output.
+    /// Runs a `dropflow` operator command on this app's backend; returns its output.
     pub async fn cli(&self, args: &[&str]) -> Result<String, String> {
         use clap::Parser;
-        let data_dir = self.dir.path().to_string_lossy().to_string();
-        let mut argv = vec!["dropflow", "--data-dir", &data_dir];
+        let mut argv = vec!["dropflow"];
+        argv.extend(self.cli_flags.iter().map(String::as_str));
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
@@ -92,10 +122,16 @@ impl TestApp {
         self.local.drain().await.expect("queues")
     }
 
-    /// The mail sent so far, oldest first, as `GET /_local/outbox` lists it.
+    /// The mail sent so far, oldest first: `GET /_local/outbox` on the embedded backend,
+    /// moto's record of SES on AWS.
     pub async fn outbox(&self) -> Vec<Value> {
-        let response = self.client.get(format!("{}/_local/outbox", self.base)).send().await.expect("outbox");
-        response.json::<Vec<Value>>().await.expect("outbox json")
+        match &self.mail {
+            MailBox::Outbox(_) => {
+                let response = self.client.get(format!("{}/_local/outbox", self.base)).send().await.expect("outbox");
+                response.json::<Vec<Value>>().await.expect("outbox json")
+            }
+            MailBox::Ses { .. } => self.mail.sent().await,
+        }
     }
 
     /// A vendor API call with `key`; returns the status and the JSON body.

@@ -1,7 +1,7 @@
 //! A real Shopify order's whole life through the HTTP surface, and the ways it can go
 //! wrong: duplicates, bad signatures, unpaid orders, unknown SKUs, nosy vendors.
 
-use dropflow_scenarios::{SHOPIFY_SECRET, TestApp, fixture, spawn_app};
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
 use dropflow_shared::domain::ids::OrderId;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -23,9 +23,8 @@ async fn first_order_id(app: &TestApp, key: &str) -> String {
     list["orders"][0]["id"].as_str().expect("an order").to_string()
 }
 
-#[tokio::test]
-async fn a_paid_order_is_routed_fulfilled_and_mailed_end_to_end() {
-    let app = spawn_app().await;
+async fn a_paid_order_is_routed_fulfilled_and_mailed_end_to_end(backend: Backend) {
+    let app = spawn_app(backend).await;
     let ipods = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
     let black = app.onboard("black-gear", &["IPOD2008BLACK"]).await;
 
@@ -78,9 +77,8 @@ async fn a_paid_order_is_routed_fulfilled_and_mailed_end_to_end() {
     assert_eq!(actions, ["created", "supplier_order_placed", "shipped", "delivered"]);
 }
 
-#[tokio::test]
-async fn the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails() {
-    let app = spawn_app().await;
+async fn the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails(backend: Backend) {
+    let app = spawn_app(backend).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     app.shopify_webhook("orders/create", &fixture(PAID), SHOPIFY_SECRET).await;
     let mails = app.outbox().await.len();
@@ -92,9 +90,8 @@ async fn the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails()
     assert_eq!(list["orders"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_bad_or_missing_signature_is_401_and_stores_nothing() {
-    let app = spawn_app().await;
+async fn a_bad_or_missing_signature_is_401_and_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
     let response = app.shopify_webhook("orders/create", &fixture(PAID), "not-the-secret").await;
     assert_eq!(response.status(), 401);
@@ -106,18 +103,16 @@ async fn a_bad_or_missing_signature_is_401_and_stores_nothing() {
     assert!(app.outbox().await.is_empty());
 }
 
-#[tokio::test]
-async fn a_signed_body_that_is_not_an_order_is_a_400_problem() {
-    let app = spawn_app().await;
+async fn a_signed_body_that_is_not_an_order_is_a_400_problem(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app.shopify_webhook("orders/create", br#"{"hello":"world"}"#, SHOPIFY_SECRET).await;
     assert_eq!(response.status(), 400);
     let problem: Value = response.json().await.unwrap();
     assert!(problem["detail"].as_str().unwrap().contains("not a Shopify order"), "{problem}");
 }
 
-#[tokio::test]
-async fn an_authorized_order_is_held_until_paid() {
-    let app = spawn_app().await;
+async fn an_authorized_order_is_held_until_paid(backend: Backend) {
+    let app = spawn_app(backend).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let response = app.shopify_webhook("orders/create", &fixture(AUTHORIZED), SHOPIFY_SECRET).await;
     assert_eq!(response.status(), 200);
@@ -131,9 +126,8 @@ async fn an_authorized_order_is_held_until_paid() {
     assert_eq!(mail_to(&app.outbox().await, "ipod-shop@vendors.example").len(), 1);
 }
 
-#[tokio::test]
-async fn an_unmapped_sku_keeps_the_order_and_tells_the_operator() {
-    let app = spawn_app().await;
+async fn an_unmapped_sku_keeps_the_order_and_tells_the_operator(backend: Backend) {
+    let app = spawn_app(backend).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
     app.shopify_webhook("orders/create", &fixture(PAID), SHOPIFY_SECRET).await;
     let record = app.local.app.tables.order(&order_id()).await.unwrap().expect("order kept");
@@ -148,9 +142,8 @@ async fn an_unmapped_sku_keeps_the_order_and_tells_the_operator() {
     assert_eq!(order["lines"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn vendors_see_only_their_own_orders_and_get_clear_errors() {
-    let app = spawn_app().await;
+async fn vendors_see_only_their_own_orders_and_get_clear_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alpha = app.onboard("alpha", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let beta = app.onboard("beta", &[]).await;
     app.shopify_webhook("orders/create", &fixture(PAID), SHOPIFY_SECRET).await;
@@ -177,3 +170,13 @@ async fn vendors_see_only_their_own_orders_and_get_clear_errors() {
     let (status, problem, _) = app.vendor(Method::GET, "/vendor/orders?state=lost", &alpha, None).await;
     assert_eq!(status, 400, "{problem}");
 }
+
+on_both_backends!(
+    a_paid_order_is_routed_fulfilled_and_mailed_end_to_end,
+    the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails,
+    a_bad_or_missing_signature_is_401_and_stores_nothing,
+    a_signed_body_that_is_not_an_order_is_a_400_problem,
+    an_authorized_order_is_held_until_paid,
+    an_unmapped_sku_keeps_the_order_and_tells_the_operator,
+    vendors_see_only_their_own_orders_and_get_clear_errors,
+);

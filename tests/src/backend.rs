@@ -1,0 +1,140 @@
+//! The two backends the tests run every scenario and conformance case on, and where
+//! each keeps the mail it sent.
+
+use dropflow_shared::adapters::aws::bootstrap::Bootstrap;
+use dropflow_shared::adapters::aws::{AwsResources, sdk_config};
+use dropflow_shared::config::Config;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Which adapters a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and the outbox folder.
+    Embedded,
+    /// DynamoDB, SQS and SES on the moto server at `AWS_ENDPOINT_URL`.
+    Aws,
+}
+
+/// The configuration of a test app: the scenario secret, the operator's address, and
+/// `sender` (unique per AWS stack, so each test finds its own mail in moto).
+pub fn config(sender: &str) -> Config {
+    Config::from_lookup(
+        |name| match name {
+            "SHOPIFY_WEBHOOK_SECRET" => Some(crate::SHOPIFY_SECRET.to_string()),
+            "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
+            "SENDER_EMAIL" => Some(sender.to_string()),
+            _ => None,
+        },
+        dropflow_local::local_default,
+    )
+    .expect("config")
+}
+
+/// The moto server `scripts/test.sh` started. The AWS tests never run against a real
+/// account and are never skipped: without the emulator they fail and say why.
+pub fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: the AWS adapter tests run against moto, which `bash scripts/test.sh` installs and starts")
+}
+
+/// A fresh stack of its own on the emulator: table, queues with DLQs, sender identity.
+pub struct AwsStack {
+    pub name: String,
+    pub sender: String,
+    pub resources: AwsResources,
+}
+
+impl AwsStack {
+    /// Bootstraps a uniquely named stack; `visibility_timeout_seconds` shortens the
+    /// queues' lease for tests that watch redelivery.
+    pub async fn create(visibility_timeout_seconds: Option<u32>) -> AwsStack {
+        emulator();
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
+        let name = format!("t{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        let sender = format!("orders-{name}@dropflow.test");
+        let plan = Bootstrap { stack_name: name.clone(), sender_email: sender.clone(), visibility_timeout_seconds };
+        let resources = plan.run(&sdk_config().await).await.expect("bootstrap a stack on moto");
+        AwsStack { name, sender, resources }
+    }
+
+    pub fn mail_box(&self) -> MailBox {
+        MailBox::Ses { endpoint: emulator(), sender: self.sender.clone() }
+    }
+}
+
+/// Where sent mail can be read back.
+#[derive(Debug, Clone)]
+pub enum MailBox {
+    /// The embedded outbox folder under a data dir.
+    Outbox(PathBuf),
+    /// SES on moto: mail from `sender`, read from moto's `/moto-api/data.json`.
+    Ses { endpoint: String, sender: String },
+}
+
+impl MailBox {
+    /// The mail sent so far, oldest first, as `[{"to","subject","text","html"}]`. moto
+    /// keeps one body per mail (the HTML when both parts are sent), so on SES `html` is
+    /// that body and `text` is it read as text.
+    pub async fn sent(&self) -> Vec<Value> {
+        match self {
+            MailBox::Outbox(dir) => {
+                let mail = dropflow_shared::adapters::embedded::list_outbox(dir).expect("outbox");
+                mail.into_iter().map(|m| serde_json::to_value(m).expect("mail as JSON")).collect()
+            }
+            MailBox::Ses { endpoint, sender } => {
+                let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.expect("moto data").json().await.expect("moto JSON");
+                let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+                messages
+                    .into_iter()
+                    .filter(|m| m["source"] == sender.as_str())
+                    .map(|m| json!({ "to": m["destinations"]["ToAddresses"][0], "subject": m["subject"], "text": as_text(m["body"].as_str().unwrap_or_default()), "html": m["body"] }))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// HTML read as text: a table row `<th>Label</th><td>value</td>` reads "Label: value",
+/// block ends are line breaks, other tags go, entities are decoded.
+fn as_text(html: &str) -> String {
+    let marked = html.replace("</th>", ": ").replace("</tr>", "\n").replace("</p>", "\n").replace("</div>", "\n").replace("<br>", "\n");
+    let mut text = String::with_capacity(marked.len());
+    let mut in_tag = false;
+    for c in marked.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&#x27;", "'").replace("&amp;", "&")
+}
+
+/// The ports of one backend, bare: what the conformance suite holds to one behaviour.
+pub struct Ports {
+    pub app: dropflow_shared::services::App,
+    pub queues: std::sync::Arc<dyn dropflow_shared::ports::QueueConsumer>,
+    pub mail: MailBox,
+    _dir: tempfile::TempDir,
+}
+
+/// Opens a fresh store, queues (with a lease of `visibility_seconds`) and mailer.
+pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lease = std::time::Duration::from_secs(u64::from(visibility_seconds));
+    match backend {
+        Backend::Embedded => {
+            let (app, db) = dropflow_shared::adapters::embedded::open_app(dir.path(), config("orders@dropflow.local")).expect("open data dir");
+            Ports { app, queues: std::sync::Arc::new(db.with_visibility(lease)), mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
+        }
+        Backend::Aws => {
+            let stack = AwsStack::create(Some(visibility_seconds)).await;
+            let (app, queues) = dropflow_shared::adapters::aws::open_app(&sdk_config().await, &stack.resources, config(&stack.sender));
+            Ports { app, queues: std::sync::Arc::new(queues), mail: stack.mail_box(), _dir: dir }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The adapter conformance suite: the same assertions on the embedded adapters and on
+//! DynamoDB, SQS and SES (moto), so the services cannot tell them apart.
+
+use dropflow_scenarios::backend::{Ports, open_ports};
+use dropflow_scenarios::{Backend, on_both_backends};
+use dropflow_shared::ports::{Condition, Index, Item, Mail, Query, QueueName, StoreError, Write};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn item(value: Value) -> Item {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn query(index: Index, pk: &str, prefix: &str) -> Query {
+    Query { index, pk: pk.into(), sk_prefix: prefix.into(), sk_max: None, descending: false, limit: 100, cursor: None }
+}
+
+async fn ports(backend: Backend) -> Ports {
+    open_ports(backend, 1).await
+}
+
+async fn an_item_reads_back_exactly_as_written(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    let written = item(json!({
+        "pk": "ORDER#1", "sk": "ORDER", "version": 3, "big": 9_007_199_254_740_993_u64, "negative": -40,
+        "text": "Zoë — 東京", "empty": "", "flag": true, "nothing": null,
+        "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}], "nested": {"city": "Louisville", "tags": []}
+    }));
+    store.put(written.clone(), Condition::Always).await.unwrap();
+    assert_eq!(store.get("ORDER#1", "ORDER").await.unwrap(), Some(written));
+    assert_eq!(store.get("ORDER#1", "MISSING").await.unwrap(), None);
+    store.delete("ORDER#1", "ORDER").await.unwrap();
+    assert_eq!(store.get("ORDER#1", "ORDER").await.unwrap(), None);
+}
+
+async fn a_create_only_write_loses_to_an_existing_item(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    store.put(item(json!({"pk": "SENT#e#a", "sk": "SENT", "n": 1})), Condition::NotExists).await.unwrap();
+    let second = store.put(item(json!({"pk": "SENT#e#a", "sk": "SENT", "n": 2})), Condition::NotExists).await;
+    assert!(matches!(second, Err(StoreError::ConditionFailed)), "{second:?}");
+    assert_eq!(store.get("SENT#e#a", "SENT").await.unwrap().unwrap()["n"], 1);
+}
+
+async fn a_write_on_a_stale_version_loses_and_changes_nothing(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    store.put(item(json!({"pk": "ORDER#1", "sk": "VO#v", "version": 1, "state": "awaiting_supplier"})), Condition::NotExists).await.unwrap();
+    store.put(item(json!({"pk": "ORDER#1", "sk": "VO#v", "version": 2, "state": "awaiting_shipment"})), Condition::VersionIs(1)).await.unwrap();
+    let stale = store.put(item(json!({"pk": "ORDER#1", "sk": "VO#v", "version": 2, "state": "cancelled"})), Condition::VersionIs(1)).await;
+    assert!(matches!(stale, Err(StoreError::ConditionFailed)), "{stale:?}");
+    let missing = store.put(item(json!({"pk": "ORDER#2", "sk": "VO#v", "version": 2})), Condition::VersionIs(1)).await;
+    assert!(matches!(missing, Err(StoreError::ConditionFailed)), "a version condition on no item fails: {missing:?}");
+    assert_eq!(store.get("ORDER#1", "VO#v").await.unwrap().unwrap()["state"], "awaiting_shipment");
+}
+
+async fn a_transaction_applies_all_of_its_writes_or_none(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    store.put(item(json!({"pk": "VENDOR#v", "sk": "BALANCE", "version": 1, "held": 100})), Condition::Always).await.unwrap();
+    store.put(item(json!({"pk": "TMP", "sk": "GONE"})), Condition::Always).await.unwrap();
+    let losing = vec![
+        Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "LEDGER#1", "amount": 50})), condition: Condition::NotExists },
+        Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "BALANCE", "version": 2, "held": 150})), condition: Condition::VersionIs(7) },
+    ];
+    assert!(matches!(store.transact(losing).await, Err(StoreError::ConditionFailed)));
+    assert_eq!(store.get("VENDOR#v", "LEDGER#1").await.unwrap(), None, "nothing of a lost transaction is written");
+    let winning = vec![
+        Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "LEDGER#1", "amount": 50})), condition: Condition::NotExists },
+        Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "BALANCE", "version": 2, "held": 150})), condition: Condition::VersionIs(1) },
+        Write::Delete { pk: "TMP".into(), sk: "GONE".into() },
+    ];
+    store.transact(winning).await.unwrap();
+    assert_eq!(store.get("VENDOR#v", "BALANCE").await.unwrap().unwrap()["held"], 150);
+    assert!(store.get("VENDOR#v", "LEDGER#1").await.unwrap().is_some());
+    assert_eq!(store.get("TMP", "GONE").await.unwrap(), None);
+}
+
+async fn queries_read_a_key_range_in_order_a_page_at_a_time(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    for n in 0..7 {
+        store.put(item(json!({"pk": "ORDER#1", "sk": format!("H#v#{n:02}"), "n": n})), Condition::Always).await.unwrap();
+    }
+    store.put(item(json!({"pk": "ORDER#1", "sk": "ORDER"})), Condition::Always).await.unwrap();
+    store.put(item(json!({"pk": "ORDER#1", "sk": "VO#v"})), Condition::Always).await.unwrap();
+    for descending in [false, true] {
+        let mut seen = Vec::new();
+        let mut request = Query { limit: 3, descending, ..query(Index::Table, "ORDER#1", "H#v#") };
+        loop {
+            let page = store.query(request.clone()).await.unwrap();
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items.iter().map(|i| i["n"].as_u64().unwrap()));
+            match page.cursor {
+                Some(cursor) => request.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        let mut expected: Vec<u64> = (0..7).collect();
+        if descending {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected, "descending: {descending}");
+    }
+    // A last page that is exactly full has no cursor after it.
+    let exact = store.query(Query { limit: 7, ..query(Index::Table, "ORDER#1", "H#v#") }).await.unwrap();
+    assert_eq!((exact.items.len(), exact.cursor), (7, None));
+    let bad = store.query(Query { cursor: Some("not a cursor".into()), ..query(Index::Table, "ORDER#1", "H#") }).await;
+    assert!(matches!(bad, Err(StoreError::BadCursor)), "{bad:?}");
+}
+
+async fn the_listing_and_due_indexes_answer_their_queries(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    let vendor_order = |order: &str, state: &str, created: &str, due: Option<&str>| {
+        let mut value = json!({"pk": format!("ORDER#{order}"), "sk": "VO#v", "gsi1pk": "VENDOR#v", "gsi1sk": format!("{state}#{created}#{order}"), "order": order});
+        if let Some(due) = due {
+            value["gsi2pk"] = json!("DUE#0");
+            value["gsi2sk"] = json!(format!("{due}#ship#{order}#v"));
+        }
+        item(value)
+    };
+    for written in [
+        vendor_order("a", "awaiting_supplier", "2026-11-01", Some("2026-11-02")),
+        vendor_order("b", "awaiting_supplier", "2026-11-03", Some("2026-11-04")),
+        vendor_order("c", "shipped", "2026-11-02", Some("2026-11-20")),
+        vendor_order("d", "delivered", "2026-10-01", None),
+    ] {
+        store.put(written, Condition::Always).await.unwrap();
+    }
+    let orders = |page: dropflow_shared::ports::Page| page.items.iter().map(|i| i["order"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let awaiting = store.query(Query { descending: true, ..query(Index::Gsi1, "VENDOR#v", "awaiting_supplier#") }).await.unwrap();
+    assert_eq!(orders(awaiting), ["b", "a"], "newest first within a state");
+    let due = store.query(Query { sk_max: Some("2026-11-05".into()), ..query(Index::Gsi2, "DUE#0", "") }).await.unwrap();
+    assert_eq!(orders(due), ["a", "b"], "only clocks due by then, oldest first; unarmed items are not in the index");
+    let mut paged = Query { limit: 1, ..query(Index::Gsi1, "VENDOR#v", "") };
+    let first = store.query(paged.clone()).await.unwrap();
+    paged.cursor = first.cursor.clone();
+    let second = store.query(paged).await.unwrap();
+    assert_eq!((orders(first), orders(second)), (vec!["a".to_string()], vec!["b".to_string()]));
+}
+
+async fn a_message_is_leased_on_receipt_and_gone_once_deleted(backend: Backend) {
+    let ports = ports(backend).await;
+    ports.app.publisher.publish(QueueName::Intake, "{\"hello\":1}".into()).await.unwrap();
+    let received = ports.queues.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!((received[0].body.as_str(), received[0].receive_count), ("{\"hello\":1}", 1));
+    assert!(ports.queues.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap().is_empty(), "leased");
+    assert!(ports.queues.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap().is_empty(), "queues are apart");
+    ports.queues.delete(QueueName::Intake, &received[0].receipt).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(ports.queues.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap().is_empty(), "deleted");
+}
+
+async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Backend) {
+    let ports = ports(backend).await;
+    ports.app.publisher.publish(QueueName::Notify, "poison".into()).await.unwrap();
+    let mut receipts = 0;
+    for _ in 0..10 {
+        let received = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
+        if received.is_empty() {
+            break;
+        }
+        receipts += 1;
+        assert_eq!(received[0].receive_count, receipts);
+    }
+    assert_eq!(receipts, 5, "offered maxReceiveCount times, then set aside");
+    let dead = ports.queues.dead_letters(QueueName::Notify).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].body.as_str(), dead[0].queue.as_str()), ("poison", "notify"));
+    assert_eq!(ports.queues.dead_letters(QueueName::Notify).await.unwrap().len(), 1, "listing does not consume");
+    assert_eq!(ports.queues.replay_dead_letters(QueueName::Notify).await.unwrap(), 1);
+    assert!(ports.queues.dead_letters(QueueName::Notify).await.unwrap().is_empty());
+    let again = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["poison"]);
+}
+
+async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
+    let ports = ports(backend).await;
+    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into() };
+    let id = ports.app.mailer.send(ports.app.config.sender_email.as_str(), &mail).await.unwrap();
+    assert!(!id.is_empty());
+    let sent = ports.mail.sent().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0]["to"].as_str(), sent[0]["subject"].as_str()), (Some("bob@example.com"), Some("Order #1001 has shipped")));
+    assert!(sent[0]["html"].as_str().unwrap().contains("<b>UPS</b>"));
+}
+
+on_both_backends!(
+    an_item_reads_back_exactly_as_written,
+    a_create_only_write_loses_to_an_existing_item,
+    a_write_on_a_stale_version_loses_and_changes_nothing,
+    a_transaction_applies_all_of_its_writes_or_none,
+    queries_read_a_key_range_in_order_a_page_at_a_time,
+    the_listing_and_due_indexes_answer_their_queries,
+    a_message_is_leased_on_receipt_and_gone_once_deleted,
+    a_message_that_keeps_failing_is_dead_lettered_then_replayed,
+    sent_mail_has_an_id_and_reaches_its_recipient,
+);
