@@ -49,7 +49,7 @@ cargo test --workspace --locked 2>&1 | tee "$log" || status=1
 
 # The template: SAM's own validation (transform) and its linter (cfn-lint rules).
 template_checks=0
-for check in "sam validate --lint --template infra/template.yaml" "sam validate --template infra/template.yaml"; do
+for check in "sam validate --lint --template infra/template.yaml" "sam validate --template infra/template.yaml" "cfn-lint infra/template.yaml"; do
   if $venv/bin/$check >>"$log" 2>&1; then
     echo "template check passed: $check"
     template_checks=$((template_checks + 1))
@@ -60,5 +60,5 @@ for check in "sam validate --lint --template infra/template.yaml" "sam validate 
   fi
 done
 
-awk -v t="$template_checks" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; template checks: %d of 2 passed\n", passed, failed, t }' "$log"
+awk -v t="$template_checks" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; template checks: %d of 3 passed\n", passed, failed, t }' "$log"
 exit "$status"

@@ -1,0 +1,129 @@
+//! `infra/template.yaml` against the code: the table and queues it deploys are the ones
+//! `dropflow aws bootstrap` creates, every function is built by cargo-lambda from its
+//! crate, every queue consumer reports partial failures and has a lease of at least six
+//! times its timeout, and every setting a function needs at start-up is passed.
+
+use dropflow_shared::adapters::aws::AwsResources;
+use dropflow_shared::adapters::aws::bootstrap::{DEAD_LETTER_RETENTION_SECONDS, INDEXES, MAX_RECEIVE_COUNT, QUEUES, TABLE_KEYS, TTL_ATTRIBUTE};
+use dropflow_shared::config::Config;
+use serde_yaml::Value;
+use std::path::Path;
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(&path).expect("read the template")).expect("the template is YAML")
+}
+
+/// The text under a CloudFormation tag (`!Ref X`, `!Sub "..."`, `!GetAtt X.Arn`).
+fn tagged<'a>(value: &'a Value, tag: &str) -> Option<&'a str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == tag => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(name, r)| (name.as_str().expect("resource name"), &r["Properties"]))
+        .collect()
+}
+
+fn key_schema(schema: &Value) -> (String, String) {
+    let key = |kind: &str| schema.as_sequence().unwrap().iter().find(|k| k["KeyType"] == kind).and_then(|k| k["AttributeName"].as_str()).unwrap().to_string();
+    (key("HASH"), key("RANGE"))
+}
+
+#[test]
+fn the_table_has_the_keys_indexes_and_ttl_that_bootstrap_creates() {
+    let template = template();
+    let tables = resources_of_type(&template, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "one table");
+    let table = tables[0].1;
+    assert_eq!(tagged(&table["TableName"], "!Ref"), Some("AWS::StackName"), "the table is named after the stack, as `--stack` expects");
+    assert_eq!(key_schema(&table["KeySchema"]), (TABLE_KEYS.0.to_string(), TABLE_KEYS.1.to_string()));
+    let mut indexes: Vec<(String, String, String)> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|index| {
+            assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+            let (hash, range) = key_schema(&index["KeySchema"]);
+            (index["IndexName"].as_str().unwrap().to_string(), hash, range)
+        })
+        .collect();
+    indexes.sort();
+    let expected: Vec<(String, String, String)> = INDEXES.iter().map(|(n, h, r)| (n.to_string(), h.to_string(), r.to_string())).collect();
+    assert_eq!(indexes, expected);
+    for definition in table["AttributeDefinitions"].as_sequence().unwrap() {
+        assert_eq!(definition["AttributeType"], "S", "{definition:?}");
+    }
+    assert_eq!(table["AttributeDefinitions"].as_sequence().unwrap().len(), 2 + 2 * INDEXES.len());
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], TTL_ATTRIBUTE);
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+}
+
+#[test]
+fn each_queue_is_named_leased_and_redriven_as_bootstrap_makes_it() {
+    let template = template();
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    let named = |name: &str| queues.iter().find(|(_, q)| tagged(&q["QueueName"], "!Sub") == Some(name)).unwrap_or_else(|| panic!("no queue named {name}"));
+    assert_eq!(queues.len(), 2 * QUEUES.len(), "each queue and its DLQ, nothing else");
+    for queue in QUEUES {
+        let (_, properties) = named(&format!("${{AWS::StackName}}-{}", queue.suffix));
+        let (dlq_resource, dlq) = named(&format!("${{AWS::StackName}}-{}-dlq", queue.suffix));
+        assert_eq!(properties["VisibilityTimeout"].as_u64(), Some(u64::from(queue.visibility_timeout_seconds)), "{}", queue.suffix);
+        assert_eq!(properties["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(MAX_RECEIVE_COUNT)));
+        assert_eq!(tagged(&properties["RedrivePolicy"]["deadLetterTargetArn"], "!GetAtt"), Some(format!("{dlq_resource}.Arn").as_str()));
+        assert_eq!(dlq["MessageRetentionPeriod"].as_u64(), Some(u64::from(DEAD_LETTER_RETENTION_SECONDS)));
+    }
+}
+
+#[test]
+fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
+    let template = template();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
+    let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
+    assert_eq!(functions.len(), 4, "order-webhook, vendor-api, order-intake, notifier");
+    for function in functions {
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+        let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
+        assert!(root.join(code).join("Cargo.toml").is_file(), "{code} is not a crate");
+        assert!(function["Properties"]["Timeout"].as_u64().is_some() && function["Properties"]["MemorySize"].as_u64().is_some(), "{code}: chosen memory and timeout");
+    }
+    let globals = &template["Globals"]["Function"];
+    assert_eq!((globals["Runtime"].as_str(), globals["Architectures"][0].as_str()), (Some("provided.al2023"), Some("arm64")));
+}
+
+#[test]
+fn every_queue_consumer_reports_partial_failures_within_its_lease() {
+    let template = template();
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    let mut consumers = 0;
+    for (_, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let Some(events) = function["Events"].as_mapping() else { continue };
+        for event in events.values().filter(|e| e["Type"] == "SQS") {
+            consumers += 1;
+            let source = tagged(&event["Properties"]["Queue"], "!GetAtt").expect("Queue: !GetAtt X.Arn").trim_end_matches(".Arn");
+            let queue = queues.iter().find(|(name, _)| *name == source).map(|(_, q)| q).expect("the consumed queue");
+            let timeout = function["Timeout"].as_u64().unwrap();
+            assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout, "{source}: lease under 6x the consumer's timeout");
+            assert_eq!(event["Properties"]["FunctionResponseTypes"][0], "ReportBatchItemFailures", "{source}");
+        }
+    }
+    assert_eq!(consumers, QUEUES.len());
+}
+
+#[test]
+fn the_functions_get_every_setting_they_need_at_start_up() {
+    let template = template();
+    let variables = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().expect("Globals environment");
+    let lookup = |name: &str| variables.get(name).map(|_| if name.ends_with("EMAIL") { "a@b.example".to_string() } else { "1".to_string() });
+    Config::from_lookup(lookup, |_| None).expect("every required setting is passed");
+    AwsResources::from_lookup(lookup).expect("the table and queue addresses are passed");
+}
