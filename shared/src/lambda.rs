@@ -13,7 +13,7 @@ pub async fn start() -> App {
     tracing_subscriber_init();
     let settings = Config::from_env().and_then(|config| Ok((config, AwsResources::from_lookup(|name| std::env::var(name).ok())?)));
     match settings {
-        Ok((config, resources)) => aws::open_app(&aws::sdk_config().await, &resources, config).0,
+        Ok((config, resources)) => aws::open_app(&aws::lambda_sdk_config().await, &resources, config).0,
         Err(error) => {
             eprintln!("start-up failed: {error}");
             std::process::exit(1)

@@ -52,15 +52,31 @@ impl AwsResources {
     }
 }
 
-/// Loads the SDK configuration (region, credentials, `AWS_ENDPOINT_URL`) with timeouts:
-/// the SDK has none by default, and a silent endpoint must fail a call, not hang it.
-pub async fn sdk_config() -> SdkConfig {
-    let timeouts = TimeoutConfig::builder()
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))
         .operation_attempt_timeout(Duration::from_secs(25))
         .operation_timeout(Duration::from_secs(60))
-        .build();
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
+        .build()
+}
+
+/// Loads the SDK configuration (region, credentials from the whole default chain:
+/// environment, profiles, web identity, `AWS_ENDPOINT_URL`) with timeouts: the SDK has
+/// none by default, and a silent endpoint must fail a call, not hang it. For the local
+/// binary, which may run with a developer's profile.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).load().await
+}
+
+/// The SDK configuration inside Lambda, which always passes the function role's
+/// credentials in the environment: taking them from there alone keeps the other
+/// credential providers (and the STS client they need) out of the function binaries.
+pub async fn lambda_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
+        .timeout_config(timeouts())
+        .load()
+        .await
 }
 
 /// The services wired to DynamoDB, SQS and SES, and the queues (for consumers and the

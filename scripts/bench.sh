@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The size, start-up and memory benchmark of the Lambda binaries (BENCHMARKS.md).
+# Builds every function for release (the one release build), prints each binary's
+# size, then starts moto, bootstraps a stack, and runs each binary RUNS times (default
+# 20) against a local Lambda Runtime API, one event per cold process.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+source scripts/local-aws.sh
+
+cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p hello-lambda
+echo
+echo "| binary | size (bytes) | size (MiB) |"
+echo "|---|---|---|"
+for bin in hello-lambda order-webhook order-intake vendor-api notifier; do
+  size=$(stat -c %s "target/release/$bin")
+  echo "| $bin | $size | $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') |"
+done
+echo
+
+cargo build --locked -q -p dropflow-local
+dropflow() { target/debug/dropflow --backend aws --stack bench "$@"; }
+export SENDER_EMAIL=orders@bench.example OPERATOR_EMAIL=ops@bench.example STORE_NAME=bench SHOPIFY_WEBHOOK_SECRET=bench-secret
+eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL)=')"
+export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL
+dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null
+key=$(dropflow key create ipod-shop)
+dropflow product add IPOD2008GREEN --vendor ipod-shop --supplier "AliExpress" --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null
+"$venv/bin/python" scripts/bench_cold_start.py "$runs" target/release ../shared/fixtures/shopify/orders-create-paid.json "$key"
