@@ -1,5 +1,6 @@
 //! The `dropflow` binary as an operator uses it: output on stdout, one-line errors and a
-//! non-zero exit on stderr.
+//! non-zero exit on stderr; and `serve --backend aws` on moto, its consumers polling
+//! the queues as the event source mappings do.
 
 use std::process::{Command, Output};
 
@@ -39,4 +40,88 @@ fn the_demo_plays_an_order_to_delivery() {
     assert!(demo.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&demo.stderr));
     assert!(stdout.contains("history: created -> supplier_order_placed -> shipped -> delivered"), "{stdout}");
     assert!(stdout.contains("has shipped") && stdout.contains("was delivered"), "{stdout}");
+}
+
+/// The moto server `scripts/test.sh` started (never a real account; never skipped).
+fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: the AWS backend tests run against moto, which `bash scripts/test.sh` starts")
+}
+
+/// Runs `dropflow --backend aws --stack <stack>` with `sender` as the SES sender.
+fn dropflow_aws(stack: &str, sender: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_dropflow")).args(["--backend", "aws", "--stack", stack]).args(args).env("SENDER_EMAIL", sender).output().expect("run dropflow");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Stops the server even when an assertion fails.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let endpoint = emulator();
+    let stack = format!("cli-{}", std::process::id());
+    let sender = format!("orders-{stack}@dropflow.test");
+    let resources = dropflow_aws(&stack, &sender, &["aws", "bootstrap"]);
+    assert!(resources.contains(&format!("TABLE_NAME={stack}")) && resources.contains(&format!("{stack}-intake")), "{resources}");
+    assert_eq!(dropflow_aws(&stack, &sender, &["aws", "bootstrap"]), resources, "bootstrapping again changes nothing");
+    dropflow_aws(&stack, &sender, &["vendor", "add", "ipod-shop", "--name", "iPod Shop", "--email", "orders@ipod-shop.example"]);
+    dropflow_aws(&stack, &sender, &["product", "add", "IPOD2008GREEN", "--vendor", "ipod-shop", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "61.50", "--currency", "USD"]);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_dropflow"))
+            .args(["--backend", "aws", "--stack", &stack, "serve", "--port", &port.to_string()])
+            .env("SENDER_EMAIL", &sender)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start serve"),
+    );
+    let client = reqwest::Client::new();
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/shopify/orders-create-paid.json")).expect("fixture");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"dropflow-local-shopify-secret").unwrap();
+    mac.update(&body);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let mut accepted = None;
+    for _ in 0..100 {
+        let sent = client
+            .post(format!("http://127.0.0.1:{port}/webhooks/shopify"))
+            .header("X-Shopify-Hmac-Sha256", &signature)
+            .header("X-Shopify-Topic", "orders/paid")
+            .header("X-Shopify-Shop-Domain", "cli.myshopify.com")
+            .body(body.clone())
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            accepted = Some(response.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(accepted, Some(200), "the server answers the webhook");
+
+    // The consumers poll the queues on their own: intake routes, the notifier mails.
+    let mut subjects = Vec::new();
+    for _ in 0..100 {
+        let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.unwrap().json().await.unwrap();
+        subjects = data["ses"]["Message"].as_array().cloned().unwrap_or_default().iter().filter(|m| m["source"] == sender.as_str()).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect();
+        if subjects.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    subjects.sort();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.starts_with("New order #1001")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("#1001 confirmed")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("no vendor sells")), "{subjects:?}");
 }
