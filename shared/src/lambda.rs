@@ -12,8 +12,12 @@ use crate::services::App;
 pub async fn start() -> App {
     tracing_subscriber_init();
     let settings = Config::from_env().and_then(|config| Ok((config, AwsResources::from_lookup(|name| std::env::var(name).ok())?)));
-    match settings {
-        Ok((config, resources)) => aws::open_app(&aws::lambda_sdk_config().await, &resources, config).0,
+    let built = match settings {
+        Ok((config, resources)) => aws::lambda_sdk_config().await.map(|sdk| aws::open_app(&sdk, &resources, config).0),
+        Err(error) => Err(error.to_string()),
+    };
+    match built {
+        Ok(app) => app,
         Err(error) => {
             eprintln!("start-up failed: {error}");
             std::process::exit(1)

@@ -185,6 +185,18 @@ async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     assert!(sent[0]["html"].as_str().unwrap().contains("<b>UPS</b>"));
 }
 
+/// The functions' own SDK configuration (environment credentials, Amazon roots only)
+/// still reaches an endpoint given by `AWS_ENDPOINT_URL`.
+#[tokio::test]
+async fn the_lambda_sdk_configuration_reaches_the_configured_endpoint() {
+    use dropflow_shared::adapters::aws::{lambda_sdk_config, open_app};
+    let stack = dropflow_scenarios::backend::AwsStack::create(None).await;
+    let sdk = lambda_sdk_config().await.expect("the trust store builds");
+    let (app, _) = open_app(&sdk, &stack.resources, dropflow_scenarios::backend::config(&stack.sender));
+    app.tables.items.put(item(json!({"pk": "P", "sk": "S"})), Condition::NotExists).await.unwrap();
+    assert!(app.tables.items.get("P", "S").await.unwrap().is_some());
+}
+
 on_both_backends!(
     an_item_reads_back_exactly_as_written,
     a_create_only_write_loses_to_an_existing_item,

@@ -68,15 +68,38 @@ pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).load().await
 }
 
-/// The SDK configuration inside Lambda, which always passes the function role's
+/// The roots every AWS service endpoint chains to: Amazon Root CA 1–4 and Starfield
+/// Services Root CA G2, the five that Amazon Trust Services recommends for a custom
+/// trust store (their public-key SHA-256s match amazontrust.com/repository).
+const AMAZON_TRUST_ROOTS: [&[u8]; 5] = [
+    include_bytes!("roots/amazon-root-ca-1.pem"),
+    include_bytes!("roots/amazon-root-ca-2.pem"),
+    include_bytes!("roots/amazon-root-ca-3.pem"),
+    include_bytes!("roots/amazon-root-ca-4.pem"),
+    include_bytes!("roots/starfield-services-root-ca-g2.pem"),
+];
+
+/// The SDK's HTTPS client trusting only the Amazon roots, compiled in: reading and
+/// parsing the system's whole certificate bundle took most of a function's start-up
+/// (BENCHMARKS.md), for endpoints that are all AWS's own.
+fn amazon_https_client() -> Result<aws_sdk_dynamodb::config::SharedHttpClient, String> {
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let roots = AMAZON_TRUST_ROOTS.iter().fold(TrustStore::empty(), |store, pem| store.with_pem_certificate(*pem));
+    let tls = TlsContext::builder().with_trust_store(roots).build().map_err(|e| format!("TLS trust store: {}", describe(&e)))?;
+    Ok(aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https())
+}
+
+/// The SDK configuration inside Lambda. Lambda always passes the function role's
 /// credentials in the environment: taking them from there alone keeps the other
 /// credential providers (and the STS client they need) out of the function binaries.
-pub async fn lambda_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+/// Every endpoint is an AWS service, so only Amazon's roots are trusted.
+pub async fn lambda_sdk_config() -> Result<SdkConfig, String> {
+    Ok(aws_config::defaults(BehaviorVersion::latest())
         .credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
+        .http_client(amazon_https_client()?)
         .timeout_config(timeouts())
         .load()
-        .await
+        .await)
 }
 
 /// The services wired to DynamoDB, SQS and SES, and the queues (for consumers and the
@@ -103,4 +126,22 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trust_store_is_the_five_amazon_roots_and_builds() {
+        for pem in AMAZON_TRUST_ROOTS {
+            let text = std::str::from_utf8(pem).expect("PEM is text");
+            assert_eq!(text.matches("-----BEGIN CERTIFICATE-----").count(), 1, "one certificate per file");
+        }
+        let mut distinct = AMAZON_TRUST_ROOTS.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 5);
+        assert!(amazon_https_client().is_ok());
+    }
 }
