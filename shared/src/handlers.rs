@@ -62,6 +62,23 @@ pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
+/// The batch an event source mapping would hand over for messages taken from a queue
+/// (how the local binary and the tests feed the consumers).
+pub fn sqs_event(received: &[crate::ports::Received]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = received
+        .iter()
+        .map(|m| {
+            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            message.message_id = Some(m.message_id.clone());
+            message.receipt_handle = Some(m.receipt.clone());
+            message.body = Some(m.body.clone());
+            message
+        })
+        .collect();
+    event
+}
+
 /// The consumer of `queue`: what its event source mapping feeds.
 pub async fn consume(app: &App, queue: crate::ports::QueueName, event: SqsEvent) -> SqsBatchResponse {
     match queue {

@@ -5,7 +5,6 @@
 pub mod cli;
 mod demo;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use dropflow_shared::adapters::aws::{self, AwsResources};
 use dropflow_shared::adapters::embedded::{list_outbox, open_app};
 use dropflow_shared::config::{Config, ConfigError};
@@ -73,18 +72,7 @@ impl Local {
         if received.is_empty() {
             return Ok(0);
         }
-        let mut event = SqsEvent::default();
-        event.records = received
-            .iter()
-            .map(|m| {
-                let mut message = SqsMessage::default();
-                message.message_id = Some(m.message_id.clone());
-                message.receipt_handle = Some(m.receipt.clone());
-                message.body = Some(m.body.clone());
-                message
-            })
-            .collect();
-        let response = handlers::consume(&self.app, queue, event).await;
+        let response = handlers::consume(&self.app, queue, handlers::sqs_event(&received)).await;
         let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         for message in received.iter().filter(|m| !failed.contains(&m.message_id)) {
             self.queues.delete(queue, &message.receipt).await.map_err(|e| e.to_string())?;
