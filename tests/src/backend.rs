@@ -60,6 +60,12 @@ impl AwsStack {
         AwsStack { name, sender, resources }
     }
 
+    /// The services and queues on this stack, configured with its sender.
+    pub async fn open(&self) -> (dropflow_shared::services::App, std::sync::Arc<dyn dropflow_shared::ports::QueueConsumer>) {
+        let (app, queues) = dropflow_shared::adapters::aws::open_app(&sdk_config().await, &self.resources, config(&self.sender));
+        (app, std::sync::Arc::new(queues))
+    }
+
     pub fn mail_box(&self) -> MailBox {
         MailBox::Ses { endpoint: emulator(), sender: self.sender.clone() }
     }
@@ -133,8 +139,8 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
         }
         Backend::Aws => {
             let stack = AwsStack::create(Some(visibility_seconds)).await;
-            let (app, queues) = dropflow_shared::adapters::aws::open_app(&sdk_config().await, &stack.resources, config(&stack.sender));
-            Ports { app, queues: std::sync::Arc::new(queues), mail: stack.mail_box(), _dir: dir }
+            let (app, queues) = stack.open().await;
+            Ports { app, queues, mail: stack.mail_box(), _dir: dir }
         }
     }
 }

@@ -5,6 +5,7 @@
 //! operator would.
 
 pub mod backend;
+pub mod runtime_api;
 
 pub use backend::{Backend, MailBox};
 use base64::Engine;

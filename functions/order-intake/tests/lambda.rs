@@ -1,0 +1,24 @@
+//! The order-intake binary in a Lambda-like run: one SQS batch from a local Runtime
+//! API, its real clients on the moto stack of `scripts/test.sh`.
+
+use dropflow_scenarios::backend::AwsStack;
+use dropflow_scenarios::fixture;
+use dropflow_scenarios::runtime_api::{function_env, invoke_once, sqs_batch};
+use dropflow_shared::domain::ids::OrderId;
+use std::path::Path;
+
+#[tokio::test]
+async fn a_batch_is_routed_and_only_the_bad_message_is_reported() {
+    let stack = AwsStack::create(None).await;
+    let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
+    let good = serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "lambda.myshopify.com", "delivery_id": "d-1", "body": order});
+    let batch = sqs_batch(&[good.to_string(), "not a webhook".to_string()]);
+
+    let (kind, answer) = invoke_once(Path::new(env!("CARGO_BIN_EXE_order-intake")), &function_env(&stack), batch).await;
+
+    assert_eq!(kind, "response", "{answer}");
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([{"itemIdentifier": "m-1"}]));
+    let (app, _) = stack.open().await;
+    let stored = app.tables.order(&OrderId::derive("shopify", "lambda.myshopify.com", "450789469")).await.unwrap();
+    assert!(stored.is_some(), "the order is in DynamoDB");
+}
