@@ -30,6 +30,23 @@ pub struct Message {
     pub action: Option<Action>,
 }
 
+/// The `From` of every email: the store's name with the sender address, so that mail
+/// reads as coming from the store (`"Lumen Home" <orders@lumen.example>`). A name
+/// outside printable ASCII is a MIME encoded-word (RFC 2047), as SES requires.
+pub fn sender(store_name: &str, address: &str) -> String {
+    use base64::Engine;
+    let name: String = store_name.chars().filter(|c| !c.is_control()).collect();
+    if name.trim().is_empty() {
+        return address.to_string();
+    }
+    if name.is_ascii() {
+        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("\"{quoted}\" <{address}>")
+    } else {
+        format!("=?UTF-8?B?{}?= <{address}>", base64::engine::general_purpose::STANDARD.encode(name.as_bytes()))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "mail.html", escape = "html")]
 struct HtmlMail<'a> {
@@ -70,6 +87,15 @@ impl Message {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn mail_comes_from_the_store_by_name() {
+        assert_eq!(sender("Lumen Home", "orders@lumen.example"), "\"Lumen Home\" <orders@lumen.example>");
+        assert_eq!(sender("Joe \"Lamps\" Co", "a@b.example"), "\"Joe \\\"Lamps\\\" Co\" <a@b.example>");
+        assert_eq!(sender("Zoë", "a@b.example"), "=?UTF-8?B?Wm/Dqw==?= <a@b.example>");
+        assert_eq!(sender(" ", "a@b.example"), "a@b.example");
+    }
+
     use super::*;
 
     #[test]

@@ -76,7 +76,8 @@ impl AwsStack {
 pub enum MailBox {
     /// The embedded outbox folder under a data dir.
     Outbox(PathBuf),
-    /// SES on moto: mail from `sender`, read from moto's `/moto-api/data.json`.
+    /// SES on moto: mail from `sender` (under the store's name), read from moto's
+    /// `/moto-api/data.json`.
     Ses { endpoint: String, sender: String },
 }
 
@@ -95,7 +96,7 @@ impl MailBox {
                 let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
                 messages
                     .into_iter()
-                    .filter(|m| m["source"] == sender.as_str())
+                    .filter(|m| m["source"].as_str().is_some_and(|source| source.ends_with(&format!("<{sender}>"))))
                     .map(|m| json!({ "to": m["destinations"]["ToAddresses"][0], "subject": m["subject"], "text": as_text(m["body"].as_str().unwrap_or_default()), "html": m["body"] }))
                     .collect()
             }

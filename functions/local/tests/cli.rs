@@ -113,7 +113,7 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
     let mut subjects = Vec::new();
     for _ in 0..100 {
         let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.unwrap().json().await.unwrap();
-        subjects = data["ses"]["Message"].as_array().cloned().unwrap_or_default().iter().filter(|m| m["source"] == sender.as_str()).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect();
+        subjects = data["ses"]["Message"].as_array().cloned().unwrap_or_default().iter().filter(|m| m["source"].as_str().is_some_and(|source| source.ends_with(&format!("<{sender}>")))).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect();
         if subjects.len() >= 3 {
             break;
         }

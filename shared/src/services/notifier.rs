@@ -22,7 +22,10 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
             continue;
         }
         let outcome = match message.render(&app.config.store_name, &to) {
-            Ok(mail) => app.mailer.send(app.config.sender_email.as_str(), &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
+            Ok(mail) => {
+                let from = crate::mail::sender(&app.config.store_name, app.config.sender_email.as_str());
+                app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
+            }
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
         };
         match outcome {
