@@ -124,6 +124,10 @@ pub struct DeadLetter {
 #[error("queue unavailable: {0}")]
 pub struct QueueError(pub String);
 
+/// The largest queue message, in bytes: SQS's limit (1 MiB), which the embedded queue
+/// keeps too, so that what fits locally fits on AWS.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// Sends messages to a queue (what every publisher needs, and all it needs).
 #[async_trait]
 pub trait Publisher: Send + Sync {

@@ -151,6 +151,15 @@ async fn a_message_is_leased_on_receipt_and_gone_once_deleted(backend: Backend) 
     assert!(ports.queues.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap().is_empty(), "deleted");
 }
 
+async fn a_message_over_the_size_limit_is_refused_and_one_at_it_is_kept(backend: Backend) {
+    use dropflow_shared::ports::MAX_MESSAGE_BYTES;
+    let ports = ports(backend).await;
+    assert!(ports.app.publisher.publish(QueueName::Intake, "x".repeat(MAX_MESSAGE_BYTES + 1)).await.is_err());
+    ports.app.publisher.publish(QueueName::Intake, "y".repeat(MAX_MESSAGE_BYTES)).await.unwrap();
+    let received = ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(received.iter().map(|m| m.body.len()).collect::<Vec<_>>(), [MAX_MESSAGE_BYTES]);
+}
+
 async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Backend) {
     let ports = ports(backend).await;
     ports.app.publisher.publish(QueueName::Notify, "poison".into()).await.unwrap();
@@ -207,5 +216,6 @@ on_both_backends!(
     the_listing_and_due_indexes_answer_their_queries,
     a_message_is_leased_on_receipt_and_gone_once_deleted,
     a_message_that_keeps_failing_is_dead_lettered_then_replayed,
+    a_message_over_the_size_limit_is_refused_and_one_at_it_is_kept,
     sent_mail_has_an_id_and_reaches_its_recipient,
 );

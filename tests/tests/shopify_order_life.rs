@@ -111,6 +111,19 @@ async fn a_signed_body_that_is_not_an_order_is_a_400_problem(backend: Backend) {
     assert!(problem["detail"].as_str().unwrap().contains("not a Shopify order"), "{problem}");
 }
 
+async fn an_order_too_big_to_queue_is_a_413_problem_not_a_retry_loop(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut order: Value = serde_json::from_slice(&fixture(PAID)).unwrap();
+    // Under the 1 MiB body limit, but every quote doubles once wrapped for the queue.
+    order["note"] = Value::String("\"".repeat(400_000));
+    let body = serde_json::to_vec(&order).unwrap();
+    assert!(body.len() < 1024 * 1024);
+    let response = app.shopify_webhook("orders/create", &body, SHOPIFY_SECRET).await;
+    assert_eq!(response.status(), 413);
+    let problem: Value = response.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("over its limit"), "{problem}");
+}
+
 async fn an_authorized_order_is_held_until_paid(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
@@ -176,6 +189,7 @@ on_both_backends!(
     the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails,
     a_bad_or_missing_signature_is_401_and_stores_nothing,
     a_signed_body_that_is_not_an_order_is_a_400_problem,
+    an_order_too_big_to_queue_is_a_413_problem_not_a_retry_loop,
     an_authorized_order_is_held_until_paid,
     an_unmapped_sku_keeps_the_order_and_tells_the_operator,
     vendors_see_only_their_own_orders_and_get_clear_errors,

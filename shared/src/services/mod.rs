@@ -38,6 +38,9 @@ pub enum ServiceError {
     Unprocessable(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Bigger than what can be kept (a queue message).
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

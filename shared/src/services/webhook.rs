@@ -3,7 +3,7 @@
 //! so the storefront gets its answer at once.
 
 use super::{App, ServiceError};
-use crate::ports::QueueName;
+use crate::ports::{MAX_MESSAGE_BYTES, QueueName};
 use crate::sources::{self, IntakeMessage, Parsed};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -45,6 +45,12 @@ pub async fn accept(app: &App, message: IntakeMessage, signature: Option<&str>) 
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
         Parsed::Order(_) => {
             let body = serde_json::to_string(&message).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+            if body.len() > MAX_MESSAGE_BYTES {
+                return Err(ServiceError::TooLarge(format!(
+                    "the webhook is {} bytes once wrapped for the intake queue, over its limit of {MAX_MESSAGE_BYTES}",
+                    body.len()
+                )));
+            }
             app.publisher.publish(QueueName::Intake, body).await?;
             Ok(Accepted::Queued)
         }

@@ -2,7 +2,7 @@
 //! timeout) per receive, and a dead-letter table after too many receives.
 
 use super::Database;
-use crate::ports::{DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
+use crate::ports::{MAX_MESSAGE_BYTES, DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
 use rusqlite::params;
 use std::time::Duration;
@@ -23,6 +23,9 @@ fn now_ms() -> i64 {
 #[async_trait]
 impl Publisher for Database {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(QueueError(format!("a message of {} bytes is over the queue limit of {MAX_MESSAGE_BYTES}", body.len())));
+        }
         self.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?;
         Ok(())
     }
