@@ -11,11 +11,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
+/// Where the one answer goes: ("response" or "error", its body), taken by the first post.
+type AnswerSlot = Arc<Mutex<Option<oneshot::Sender<(String, Value)>>>>;
+
 #[derive(Clone)]
 struct Invocation {
     event: Value,
     handed_out: Arc<Mutex<bool>>,
-    answer: Arc<Mutex<Option<oneshot::Sender<(String, Value)>>>>,
+    answer: AnswerSlot,
 }
 
 async fn next(State(invocation): State<Invocation>) -> axum::response::Response {
