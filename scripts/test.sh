@@ -19,7 +19,7 @@ source scripts/local-aws.sh
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 
 status=0
-cargo test --workspace --locked 2>&1 | tee "$log" || status=1
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
 
 # The template: SAM's own validation (transform) and its linter (cfn-lint rules).
 template_checks=0

@@ -2,16 +2,23 @@
 //! AWS clients and services built once per container (never per request).
 
 use crate::adapters::aws::{self, AwsResources};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::ports::QueueName;
 use crate::services::App;
 
 /// Sets up JSON logs for CloudWatch and builds the services on DynamoDB, SQS and SES
-/// from the environment. A missing or malformed setting ends start-up with one line
-/// naming it.
-pub async fn start() -> App {
+/// from the environment. A missing or malformed setting, or a missing one of
+/// `also_required` (what only this function needs), ends start-up with one line naming
+/// it.
+pub async fn start(also_required: &[&'static str]) -> App {
     tracing_subscriber_init();
-    let settings = Config::from_env().and_then(|config| Ok((config, AwsResources::from_lookup(|name| std::env::var(name).ok())?)));
+    let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let settings = also_required
+        .iter()
+        .find(|name| lookup(name).is_none())
+        .map_or(Ok(()), |name| Err(ConfigError::Missing(name)))
+        .and_then(|()| Config::from_env())
+        .and_then(|config| Ok((config, AwsResources::from_lookup(lookup)?)));
     let built = match settings {
         Ok((config, resources)) => aws::lambda_sdk_config().await.map(|sdk| aws::open_app(&sdk, &resources, config).0),
         Err(error) => Err(error.to_string()),
@@ -33,10 +40,16 @@ fn tracing_subscriber_init() {
         .try_init();
 }
 
-/// Serves the HTTP router to API Gateway (order-webhook, vendor-api).
-pub async fn run_http() -> Result<(), lambda_http::Error> {
-    let app = start().await;
-    lambda_http::run(crate::http::router(app)).await
+/// order-webhook: the HTTP router behind API Gateway, with the webhook signing secret
+/// required at start-up (only this function is given it).
+pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
+    lambda_http::run(crate::http::router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await)).await
+}
+
+/// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds
+/// no webhook secret.
+pub async fn run_vendor_api() -> Result<(), lambda_http::Error> {
+    lambda_http::run(crate::http::router(start(&[]).await)).await
 }
 
 /// Feeds SQS batches from `queue`'s event source mapping to its consumer (order-intake,
@@ -44,7 +57,7 @@ pub async fn run_http() -> Result<(), lambda_http::Error> {
 pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::Error> {
     use aws_lambda_events::event::sqs::SqsEvent;
     use lambda_runtime::{LambdaEvent, service_fn};
-    let app = start().await;
+    let app = start(&[]).await;
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(crate::handlers::consume(app, queue, event.payload).await)

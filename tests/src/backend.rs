@@ -92,7 +92,7 @@ impl MailBox {
                 mail.into_iter().map(|m| serde_json::to_value(m).expect("mail as JSON")).collect()
             }
             MailBox::Ses { endpoint, sender } => {
-                let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.expect("moto data").json().await.expect("moto JSON");
+                let data = moto_data(endpoint).await;
                 let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
                 messages
                     .into_iter()
@@ -144,4 +144,22 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
             Ports { app, queues, mail: stack.mail_box(), _dir: dir }
         }
     }
+}
+
+/// moto's record of everything, `/moto-api/data.json`. moto builds it from live state
+/// and now and then fails while another request changes that state (an error page, not
+/// JSON), so a few tries are allowed.
+async fn moto_data(endpoint: &str) -> Value {
+    let mut last_error = String::new();
+    for _ in 0..20 {
+        match reqwest::get(format!("{endpoint}/moto-api/data.json")).await {
+            Ok(response) => match response.json::<Value>().await {
+                Ok(data) => return data,
+                Err(error) => last_error = error.to_string(),
+            },
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto's data.json stayed unreadable: {last_error}")
 }

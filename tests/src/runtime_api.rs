@@ -82,15 +82,15 @@ pub async fn invoke_once(binary: &Path, env: &[(String, String)], event: Value) 
     answer
 }
 
-/// The environment a function gets from the template, for a stack on the emulator:
-/// the settings, the resources, and the SDK's own variables (endpoint, credentials,
-/// region) taken from this process.
+/// The environment a function gets from the template's globals, for a stack on the
+/// emulator: the settings, the resources, and the SDK's own variables (endpoint,
+/// credentials, region) taken from this process. No webhook secret: only order-webhook
+/// is given one.
 pub fn function_env(stack: &crate::backend::AwsStack) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("STORE_NAME", "Lambda Test Store".to_string()),
         ("SENDER_EMAIL", stack.sender.clone()),
         ("OPERATOR_EMAIL", "ops@market.example".to_string()),
-        ("SHOPIFY_WEBHOOK_SECRET", crate::SHOPIFY_SECRET.to_string()),
         ("TABLE_NAME", stack.resources.table_name.clone()),
         ("INTAKE_QUEUE_URL", stack.resources.intake_queue_url.clone()),
         ("NOTIFY_QUEUE_URL", stack.resources.notify_queue_url.clone()),

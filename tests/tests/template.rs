@@ -122,10 +122,16 @@ fn every_queue_consumer_reports_partial_failures_within_its_lease() {
 }
 
 #[test]
-fn the_functions_get_every_setting_they_need_at_start_up() {
+fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secret() {
     let template = template();
-    let variables = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().expect("Globals environment");
-    let lookup = |name: &str| variables.get(name).map(|_| if name.ends_with("EMAIL") { "a@b.example".to_string() } else { "1".to_string() });
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().expect("Globals environment");
+    let lookup = |name: &str| globals.get(name).map(|_| if name.ends_with("EMAIL") { "a@b.example".to_string() } else { "1".to_string() });
     Config::from_lookup(lookup, |_| None).expect("every required setting is passed");
     AwsResources::from_lookup(lookup).expect("the table and queue addresses are passed");
+    assert!(!globals.contains_key("SHOPIFY_WEBHOOK_SECRET"), "the signing secret is not given to every function");
+    for (_, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let own = &function["Environment"]["Variables"]["SHOPIFY_WEBHOOK_SECRET"];
+        let is_webhook = function["CodeUri"] == "../functions/order-webhook";
+        assert_eq!(tagged(own, "!Ref") == Some("ShopifyWebhookSecret"), is_webhook, "{:?}", function["CodeUri"]);
+    }
 }

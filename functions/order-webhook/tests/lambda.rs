@@ -15,12 +15,14 @@ async fn a_signed_webhook_is_queued_and_a_forged_one_is_401() {
     let signature = sign(SHOPIFY_SECRET, body.as_bytes());
     let headers = [("content-type", "application/json"), ("x-shopify-topic", "orders/paid"), ("x-shopify-shop-domain", "lambda.myshopify.com")];
 
+    let mut env = function_env(&stack);
+    env.push(("SHOPIFY_WEBHOOK_SECRET".to_string(), SHOPIFY_SECRET.to_string()));
     let signed: Vec<(&str, &str)> = headers.iter().copied().chain([("x-shopify-hmac-sha256", signature.as_str())]).collect();
-    let (kind, answer) = invoke_once(binary, &function_env(&stack), http_event("POST", "/webhooks/shopify", &signed, &body)).await;
+    let (kind, answer) = invoke_once(binary, &env, http_event("POST", "/webhooks/shopify", &signed, &body)).await;
     assert_eq!((kind.as_str(), answer["statusCode"].as_u64()), ("response", Some(200)), "{answer}");
 
     let forged: Vec<(&str, &str)> = headers.iter().copied().chain([("x-shopify-hmac-sha256", "Zm9yZ2Vk")]).collect();
-    let (_, answer) = invoke_once(binary, &function_env(&stack), http_event("POST", "/webhooks/shopify", &forged, &body)).await;
+    let (_, answer) = invoke_once(binary, &env, http_event("POST", "/webhooks/shopify", &forged, &body)).await;
     assert_eq!(answer["statusCode"].as_u64(), Some(401), "{answer}");
 
     let (_, queues) = stack.open().await;

@@ -1,7 +1,7 @@
-//! Lambda main: the shared HTTP router (webhooks and vendor API) behind API Gateway's
-//! HTTP API; the services are built once per container.
+//! Lambda main: the vendor REST API behind API Gateway's HTTP API (the shared router);
+//! the services are built once per container.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    dropflow_shared::lambda::run_http().await
+    dropflow_shared::lambda::run_vendor_api().await
 }
