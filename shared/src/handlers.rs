@@ -5,7 +5,8 @@
 use crate::domain::events::Envelope;
 use crate::services::{App, ServiceError, intake, notifier};
 use crate::sources::IntakeMessage;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use crate::ports::{QueueName, Received};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::future::Future;
 use tracing::Instrument;
 
@@ -64,12 +65,12 @@ pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
 
 /// The batch an event source mapping would hand over for messages taken from a queue
 /// (how the local binary and the tests feed the consumers).
-pub fn sqs_event(received: &[crate::ports::Received]) -> SqsEvent {
+pub fn sqs_event(received: &[Received]) -> SqsEvent {
     let mut event = SqsEvent::default();
     event.records = received
         .iter()
         .map(|m| {
-            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            let mut message = SqsMessage::default();
             message.message_id = Some(m.message_id.clone());
             message.receipt_handle = Some(m.receipt.clone());
             message.body = Some(m.body.clone());
@@ -80,10 +81,10 @@ pub fn sqs_event(received: &[crate::ports::Received]) -> SqsEvent {
 }
 
 /// The consumer of `queue`: what its event source mapping feeds.
-pub async fn consume(app: &App, queue: crate::ports::QueueName, event: SqsEvent) -> SqsBatchResponse {
+pub async fn consume(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchResponse {
     match queue {
-        crate::ports::QueueName::Intake => order_intake(app, event).await,
-        crate::ports::QueueName::Notify => notify(app, event).await,
+        QueueName::Intake => order_intake(app, event).await,
+        QueueName::Notify => notify(app, event).await,
     }
 }
 

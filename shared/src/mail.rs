@@ -87,6 +87,7 @@ impl Message {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn mail_comes_from_the_store_by_name() {
@@ -95,8 +96,6 @@ mod tests {
         assert_eq!(sender("Zoë", "a@b.example"), "=?UTF-8?B?Wm/Dqw==?= <a@b.example>");
         assert_eq!(sender(" ", "a@b.example"), "a@b.example");
     }
-
-    use super::*;
 
     #[test]
     fn both_parts_carry_the_content_and_html_is_escaped() {

@@ -3,5 +3,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(any(feature = "embedded", feature = "aws"))]
+mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;

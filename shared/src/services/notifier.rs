@@ -16,16 +16,14 @@ const SENT_MARKER_DAYS: i64 = 90;
 /// Sends the emails of `event`; returns how many were sent now.
 pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
     let mut sent = 0;
+    let from = crate::mail::sender(&app.config.store_name, app.config.sender_email.as_str());
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
         if !app.tables.claim_sent(&event.event_id, &to, now, SENT_MARKER_DAYS).await? {
             continue;
         }
         let outcome = match message.render(&app.config.store_name, &to) {
-            Ok(mail) => {
-                let from = crate::mail::sender(&app.config.store_name, app.config.sender_email.as_str());
-                app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
-            }
+            Ok(mail) => app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
         };
         match outcome {

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::adapters::cursor;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 
@@ -79,16 +78,6 @@ fn sort_key_condition(prefix: &str, max: Option<&str>) -> Result<Option<(&'stati
         (false, Some(max)) if max > prefix => Ok(Some(("begins_with(#sk, :a)", vec![prefix.into()]))),
         (false, Some(_)) => Err(()),
     }
-}
-
-/// The cursor is the last item's (index sort key, pk, sk), as the embedded store's.
-fn encode_cursor(sort: &str, pk: &str, sk: &str) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::json!([sort, pk, sk]).to_string())
-}
-
-fn decode_cursor(cursor: &str) -> Result<(String, String, String), StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
-    serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
 }
 
 fn index_keys(index: Index) -> (Option<&'static str>, &'static str, &'static str) {
@@ -174,7 +163,7 @@ impl ItemStore for DynamoStore {
                 values.insert(name.into(), AttributeValue::S(bound));
             }
         }
-        let mut start = match query.cursor.as_deref().map(decode_cursor).transpose()? {
+        let mut start = match query.cursor.as_deref().map(cursor::decode).transpose()? {
             None => None,
             Some((sort, pk, sk)) => {
                 let mut start = key(&pk, &sk);
@@ -215,11 +204,11 @@ impl ItemStore for DynamoStore {
         }
         let more = found.len() > limit;
         found.truncate(limit);
-        let cursor = match found.last() {
-            Some(last) if more => Some(encode_cursor(&text(last, sk_name), &text(last, "pk"), &text(last, "sk"))),
+        let next = match found.last() {
+            Some(last) if more => Some(cursor::encode(&text(last, sk_name), &text(last, "pk"), &text(last, "sk"))),
             _ => None,
         };
-        Ok(Page { items: found, cursor })
+        Ok(Page { items: found, cursor: next })
     }
 }
 

@@ -84,9 +84,10 @@ impl SqsQueues {
     /// Every message of the queue at `url`, each leased for the listing's duration.
     async fn take_all(&self, url: &str) -> Result<Vec<Received>, QueueError> {
         let mut taken: Vec<Received> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         loop {
             let batch = self.receive_from(url, MAX_BATCH, Duration::ZERO, Some(LISTING_LEASE_SECONDS)).await?;
-            let fresh: Vec<Received> = batch.into_iter().filter(|m| !taken.iter().any(|t| t.message_id == m.message_id)).collect();
+            let fresh: Vec<Received> = batch.into_iter().filter(|m| seen.insert(m.message_id.clone())).collect();
             if fresh.is_empty() {
                 return Ok(taken);
             }

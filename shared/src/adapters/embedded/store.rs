@@ -4,8 +4,7 @@
 use super::Database;
 use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, Write};
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::adapters::cursor;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// The embedded `ItemStore`.
@@ -68,16 +67,6 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The cursor is the last item's (index key, pk, sk), base64url-encoded JSON.
-fn encode_cursor(sort: &str, pk: &str, sk: &str) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::json!([sort, pk, sk]).to_string())
-}
-
-fn decode_cursor(cursor: &str) -> Result<(String, String, String), StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
-    serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
-}
-
 #[async_trait]
 impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
@@ -105,7 +94,7 @@ impl ItemStore for EmbeddedStore {
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
             Index::Gsi2 => ("gsi2pk", "gsi2sk"),
         };
-        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
         let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
         let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
         let sql = format!(
@@ -127,7 +116,7 @@ impl ItemStore for EmbeddedStore {
         let more = rows.len() > limit;
         let mut page = Page::default();
         for (sort, pk, sk, body) in rows.into_iter().take(limit) {
-            page.cursor = more.then(|| encode_cursor(&sort, &pk, &sk));
+            page.cursor = more.then(|| cursor::encode(&sort, &pk, &sk));
             page.items.push(serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?);
         }
         Ok(page)
