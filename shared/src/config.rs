@@ -14,6 +14,9 @@ pub struct Config {
     /// Webhook signing secrets per source; several during a rotation, none in the
     /// functions that never verify a webhook.
     pub shopify_secrets: Vec<String>,
+    /// `SHOPIFY_SHOP_DOMAINS`: when set, the only shops whose webhooks are taken (others
+    /// get 401); empty takes any shop that signs with the secret.
+    pub shopify_shop_domains: Vec<String>,
     pub sla: SlaPolicy,
     pub commission_bps: u32,
     pub holding_days: u32,
@@ -48,8 +51,17 @@ impl Config {
             Email::parse(&get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason })
         };
         // Only the function that verifies webhooks is given the secrets (it requires them
-        // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401.
-        let secrets = get("SHOPIFY_WEBHOOK_SECRET").unwrap_or_default().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
+        // secret that is set but blank is a mistake, never a cue to use a default.
+        let list = |text: &str| -> Vec<String> { text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+        let secrets = match lookup("SHOPIFY_WEBHOOK_SECRET") {
+            Some(set) if list(&set).is_empty() => {
+                return Err(ConfigError::Malformed { name: "SHOPIFY_WEBHOOK_SECRET", reason: "is set but blank: give the secret, or unset it".into() });
+            }
+            Some(set) => list(&set),
+            None => fallback("SHOPIFY_WEBHOOK_SECRET").map(list).unwrap_or_default(),
+        };
+        let shop_domains = lookup("SHOPIFY_SHOP_DOMAINS").map(|v| list(&v.to_lowercase())).unwrap_or_default();
         let holidays = match lookup("SLA_HOLIDAYS").filter(|v| !v.trim().is_empty()) {
             None => Vec::new(),
             Some(list) => list
@@ -68,6 +80,7 @@ impl Config {
             sender_email: email("SENDER_EMAIL")?,
             operator_email: email("OPERATOR_EMAIL")?,
             shopify_secrets: secrets,
+            shopify_shop_domains: shop_domains,
             sla: SlaPolicy {
                 place_with_supplier_hours: i64::from(number("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours as u32)?),
                 place_reminder_hours: i64::from(number("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours as u32)?),
@@ -115,6 +128,16 @@ mod tests {
     fn a_function_without_webhook_secrets_has_none() {
         let config = Config::from_lookup(env(&BASE[..3]), |_| None).unwrap();
         assert!(config.shopify_secrets.is_empty());
+    }
+
+    #[test]
+    fn a_blank_secret_is_refused_not_replaced_by_the_default() {
+        let mut blank = BASE[..3].to_vec();
+        blank.push(("SHOPIFY_WEBHOOK_SECRET", " , "));
+        let error = Config::from_lookup(env(&blank), |name| (name == "SHOPIFY_WEBHOOK_SECRET").then_some("public-default")).unwrap_err();
+        assert!(error.to_string().starts_with("SHOPIFY_WEBHOOK_SECRET is malformed"), "{error}");
+        let unset = Config::from_lookup(env(&BASE[..3]), |name| (name == "SHOPIFY_WEBHOOK_SECRET").then_some("public-default")).unwrap();
+        assert_eq!(unset.shopify_secrets, ["public-default"]);
     }
 
     #[test]

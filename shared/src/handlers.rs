@@ -1,9 +1,10 @@
-//! What each function runs: the HTTP router (order-webhook, vendor-api) and the queue
-//! consumers (order-intake, notifier). The Lambda mains and the local binary call these
+//! What each function runs: the HTTP router (order-webhook, vendor-api), the queue
+//! consumers (order-intake, notifier) and the stream consumer (event-relay). The Lambda mains and the local binary call these
 //! same functions with the same event types.
 
 use crate::domain::events::Envelope;
-use crate::services::{App, ServiceError, intake, notifier};
+use crate::ports::{ChangeRecord, UnreadableEvent};
+use crate::services::{App, ServiceError, intake, notifier, relay};
 use crate::sources::IntakeMessage;
 use crate::ports::{QueueName, Received};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -97,4 +98,37 @@ pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
         Ok(())
     })
     .await
+}
+
+/// One record of the table's stream as the relay takes it: inserted event items only.
+/// The event source mapping filters to these, and the relay drops anything else too
+/// (moto stores a mapping's filter but does not apply it).
+pub fn change_record(record: aws_lambda_events::event::dynamodb::EventRecord) -> Option<ChangeRecord> {
+    let sk = match record.change.keys.get("sk").or_else(|| record.change.new_image.get("sk")) {
+        Some(serde_dynamo::AttributeValue::S(sk)) => Some(sk.as_str()),
+        _ => None,
+    };
+    if !crate::store::is_event_insert(&record.event_name, sk) {
+        return None;
+    }
+    let position = record.change.sequence_number.clone().unwrap_or_default();
+    let image = record.change.new_image;
+    let event = serde_dynamo::from_item(image.clone()).map_err(|e| UnreadableEvent { raw: serde_json::to_string(&image).unwrap_or_default(), reason: e.to_string() });
+    Some(ChangeRecord { position, event })
+}
+
+/// event-relay: a batch of the table's stream. Every committed event goes to the notify
+/// queue (or, failing that, to the relay's dead letters); the first record that could
+/// do neither is reported, and the mapping retries the stream from there (a stream is
+/// read in order, so what follows it is offered again too).
+pub async fn event_relay(app: &App, event: aws_lambda_events::event::dynamodb::Event) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
+    let records: Vec<ChangeRecord> = event.records.into_iter().filter_map(change_record).collect();
+    let done = relay::relay(app, &records).await;
+    let mut response = aws_lambda_events::event::streams::DynamoDbEventResponse::default();
+    if let Some(first_failed) = records.get(done) {
+        let mut failure = aws_lambda_events::event::streams::DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(first_failed.position.clone());
+        response.batch_item_failures.push(failure);
+    }
+    response
 }

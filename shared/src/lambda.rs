@@ -64,3 +64,18 @@ pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::
     }))
     .await
 }
+
+/// event-relay: feeds the table's stream batches (its event source mapping filters them
+/// to inserted event items) to the relay, answering with the first record it could not
+/// relay. It parks what it cannot send in the relay's dead-letter queue, so it requires
+/// that queue's address.
+pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use lambda_runtime::{LambdaEvent, service_fn};
+    let app = start(&["RELAY_DLQ_URL"]).await;
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, lambda_runtime::Error>(crate::handlers::event_relay(app, event.payload).await)
+    }))
+    .await
+}

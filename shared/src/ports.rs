@@ -70,6 +70,21 @@ pub enum StoreError {
     /// The store could not be reached or failed; a retry may help.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A stored item that cannot be read as what its key says it is (or a value that
+    /// cannot be stored as an item): retrying cannot help, the item needs a person.
+    #[error("unreadable item {key}: {reason}")]
+    Unreadable { key: String, reason: String },
+    /// An item or key over DynamoDB's limits (400 KB items, 2,048-byte partition and
+    /// 1,024-byte sort keys), which both backends keep: retrying cannot help.
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later (an outage, throttling, a timeout).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// The single-table item store.
@@ -114,9 +129,12 @@ pub struct Received {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DeadLetter {
     pub message_id: String,
+    /// The dead-letter queue it sits in (`DeadLetterQueue::as_str`: "notify", "relay").
     pub queue: String,
     pub body: String,
     pub receive_count: u32,
+    /// Why it was set aside, when it was parked rather than worn out by receives.
+    pub reason: Option<String>,
 }
 
 /// Why a queue call failed.
@@ -128,10 +146,61 @@ pub struct QueueError(pub String);
 /// keeps too, so that what fits locally fits on AWS.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
-/// Sends messages to a queue (what every publisher needs, and all it needs).
+/// A dead-letter queue: where a message that cannot be delivered is set aside, with
+/// the queue it is replayed to. The relay's sits in front of the notify queue: it holds
+/// events the relay could not hand to that queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeadLetterQueue {
+    /// `<stack>-intake-dlq`: verified webhooks intake could not process.
+    Intake,
+    /// `<stack>-notify-dlq`: events the notifier could not mail.
+    Notify,
+    /// `<stack>-relay-dlq`: committed events the relay could not send to the notify queue.
+    Relay,
+}
+
+impl DeadLetterQueue {
+    /// Every dead-letter queue, in the order the operator commands list them.
+    pub const ALL: [DeadLetterQueue; 3] = [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay];
+
+    /// Its short name, as listings show it and local rows are keyed: the home queue's
+    /// name for a queue's own DLQ ("notify"), "relay" for the relay's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterQueue::Intake => "intake",
+            DeadLetterQueue::Notify => "notify",
+            DeadLetterQueue::Relay => "relay",
+        }
+    }
+
+    /// The queue its messages go back to on replay.
+    pub fn home(self) -> QueueName {
+        match self {
+            DeadLetterQueue::Intake => QueueName::Intake,
+            DeadLetterQueue::Notify | DeadLetterQueue::Relay => QueueName::Notify,
+        }
+    }
+}
+
+/// Sends messages to a queue, or sets them aside (what every publisher needs, and all
+/// it needs).
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError>;
+
+    /// Sends several messages; one result per message, in order (SQS sends up to ten in
+    /// one request). Without a batch call of its own, an adapter sends them one by one.
+    async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
+        let mut results = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            results.push(self.publish(queue, body).await);
+        }
+        results
+    }
+
+    /// Puts a message straight into a dead-letter queue with the reason, for the operator
+    /// to see and replay once the cause is fixed.
+    async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError>;
 }
 
 /// Reads a queue the way Lambda's event source mapping does, and manages its DLQ.
@@ -141,9 +210,37 @@ pub trait QueueConsumer: Send + Sync {
     /// (SQS long polling).
     async fn receive(&self, queue: QueueName, max: usize, wait: std::time::Duration) -> Result<Vec<Received>, QueueError>;
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
-    async fn dead_letters(&self, queue: QueueName) -> Result<Vec<DeadLetter>, QueueError>;
-    /// Moves every dead letter back to its queue; returns how many.
-    async fn replay_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError>;
+    /// Lists a dead-letter queue without consuming it.
+    async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError>;
+    /// Moves every dead letter back to its home queue; returns how many.
+    async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError>;
+}
+
+/// One committed event as the table's stream carries it to the relay: its position in
+/// the stream, and the envelope (or why the stored item is not one).
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    pub position: String,
+    pub event: Result<crate::domain::events::Envelope, UnreadableEvent>,
+}
+
+/// An event item that is not an envelope: kept as it was stored, with the reason.
+#[derive(Debug, Clone)]
+pub struct UnreadableEvent {
+    pub raw: String,
+    pub reason: String,
+}
+
+/// The table's stream of inserted event items, read in commit order from a checkpoint:
+/// the embedded store's change log, or a DynamoDB stream read the way its event source
+/// mapping reads it. What is not acknowledged is read again.
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// Up to `max` records after the checkpoint.
+    async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError>;
+    /// Moves the checkpoint past `records` (a prefix of the last batch); the rest of that
+    /// batch is read again by the next call.
+    async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError>;
 }
 
 /// An email with both parts.

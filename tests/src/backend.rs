@@ -66,6 +66,11 @@ impl AwsStack {
         (app, std::sync::Arc::new(queues))
     }
 
+    /// This stack's table stream, read from its start (no checkpoint file).
+    pub async fn feed(&self) -> dropflow_shared::adapters::aws::StreamFeed {
+        dropflow_shared::adapters::aws::StreamFeed::new(&sdk_config().await, &self.resources.table_name, None)
+    }
+
     pub fn mail_box(&self) -> MailBox {
         MailBox::Ses { endpoint: emulator(), sender: self.sender.clone() }
     }
@@ -125,6 +130,8 @@ fn as_text(html: &str) -> String {
 pub struct Ports {
     pub app: dropflow_shared::services::App,
     pub queues: std::sync::Arc<dyn dropflow_shared::ports::QueueConsumer>,
+    /// The table's stream of committed events (the embedded change log, or DynamoDB's).
+    pub feed: std::sync::Arc<dyn dropflow_shared::ports::EventFeed>,
     pub mail: MailBox,
     _dir: tempfile::TempDir,
 }
@@ -136,12 +143,14 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
     match backend {
         Backend::Embedded => {
             let (app, db) = dropflow_shared::adapters::embedded::open_app(dir.path(), config("orders@dropflow.local")).expect("open data dir");
-            Ports { app, queues: std::sync::Arc::new(db.with_visibility(lease)), mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
+            let feed = std::sync::Arc::new(dropflow_shared::adapters::embedded::EmbeddedStore::new(db.clone()));
+            Ports { app, queues: std::sync::Arc::new(db.with_visibility(lease)), feed, mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
         }
         Backend::Aws => {
             let stack = AwsStack::create(Some(visibility_seconds)).await;
             let (app, queues) = stack.open().await;
-            Ports { app, queues, mail: stack.mail_box(), _dir: dir }
+            let feed = std::sync::Arc::new(stack.feed().await);
+            Ports { app, queues, feed, mail: stack.mail_box(), _dir: dir }
         }
     }
 }

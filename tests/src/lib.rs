@@ -59,7 +59,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         }
         Backend::Aws => {
             let stack = backend::AwsStack::create(None).await;
-            let local = Local::open_aws(&stack.name, backend::config(&stack.sender)).await.expect("open the AWS stack");
+            let local = Local::open_aws(&stack.name, backend::config(&stack.sender), dir.path()).await.expect("open the AWS stack");
             let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
             (local, flags, stack.mail_box())
         }

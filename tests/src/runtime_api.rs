@@ -94,6 +94,7 @@ pub fn function_env(stack: &crate::backend::AwsStack) -> Vec<(String, String)> {
         ("TABLE_NAME", stack.resources.table_name.clone()),
         ("INTAKE_QUEUE_URL", stack.resources.intake_queue_url.clone()),
         ("NOTIFY_QUEUE_URL", stack.resources.notify_queue_url.clone()),
+        ("RELAY_DLQ_URL", stack.resources.relay_dead_letter_queue_url.clone().unwrap_or_default()),
         ("RUST_LOG", "warn".to_string()),
     ]
     .into_iter()
@@ -130,6 +131,24 @@ pub fn sqs_batch(bodies: &[String]) -> Value {
         .map(|(n, body)| serde_json::json!({
             "messageId": format!("m-{n}"), "receiptHandle": format!("r-{n}"), "body": body, "attributes": {}, "messageAttributes": {},
             "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test", "awsRegion": "us-east-1"
+        }))
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
+/// A DynamoDB stream batch (`NEW_IMAGE`) as the event source mapping hands it to
+/// event-relay: each record `(eventName, keys, new image)` in DynamoDB's JSON.
+pub fn dynamodb_stream_batch(records: &[(&str, Value, Value)]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .enumerate()
+        .map(|(n, (name, keys, image))| serde_json::json!({
+            "eventID": format!("e-{n}"), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_795_000_000 + n, "Keys": keys, "NewImage": image,
+                "SequenceNumber": format!("{:021}", 100 + n), "SizeBytes": 200, "StreamViewType": "NEW_IMAGE"
+            },
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/2026-11-22T00:00:00.000"
         }))
         .collect();
     serde_json::json!({ "Records": records })

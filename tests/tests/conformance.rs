@@ -3,7 +3,7 @@
 
 use dropflow_scenarios::backend::{Ports, open_ports};
 use dropflow_scenarios::{Backend, on_both_backends};
-use dropflow_shared::ports::{Condition, Index, Item, Mail, Query, QueueName, StoreError, Write};
+use dropflow_shared::ports::{Condition, DeadLetterQueue, Index, Item, Mail, Query, QueueName, StoreError, Write};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -173,12 +173,12 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
         assert_eq!(received[0].receive_count, receipts);
     }
     assert_eq!(receipts, 5, "offered maxReceiveCount times, then set aside");
-    let dead = ports.queues.dead_letters(QueueName::Notify).await.unwrap();
+    let dead = ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].body.as_str(), dead[0].queue.as_str()), ("poison", "notify"));
-    assert_eq!(ports.queues.dead_letters(QueueName::Notify).await.unwrap().len(), 1, "listing does not consume");
-    assert_eq!(ports.queues.replay_dead_letters(QueueName::Notify).await.unwrap(), 1);
-    assert!(ports.queues.dead_letters(QueueName::Notify).await.unwrap().is_empty());
+    assert_eq!(ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().len(), 1, "listing does not consume");
+    assert_eq!(ports.queues.replay_dead_letters(DeadLetterQueue::Notify).await.unwrap(), 1);
+    assert!(ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().is_empty());
     let again = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
     assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["poison"]);
 }
@@ -193,6 +193,70 @@ async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0]["to"].as_str(), sent[0]["subject"].as_str()), (Some("bob@example.com"), Some("Order #1001 has shipped")));
     assert!(sent[0]["html"].as_str().unwrap().contains("<b>UPS</b>"));
+}
+
+async fn an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused(backend: Backend) {
+    let ports = ports(backend).await;
+    let store = &ports.app.tables.items;
+    store.put(item(json!({"pk": "BIG", "sk": "390", "blob": "x".repeat(390 * 1024)})), Condition::Always).await.unwrap();
+    assert_eq!(store.get("BIG", "390").await.unwrap().unwrap()["blob"].as_str().map(str::len), Some(390 * 1024));
+    let refused = store.put(item(json!({"pk": "BIG", "sk": "420", "blob": "x".repeat(420 * 1024)})), Condition::Always).await;
+    assert!(matches!(refused, Err(StoreError::TooLarge(_))), "{refused:?}");
+    let in_a_transaction = store.transact(vec![Write::Put { item: item(json!({"pk": "BIG", "sk": "420t", "blob": "x".repeat(420 * 1024)})), condition: Condition::Always }]).await;
+    assert!(matches!(in_a_transaction, Err(StoreError::TooLarge(_))), "{in_a_transaction:?}");
+    let long_sort_key = store.put(item(json!({"pk": "BIG", "sk": "k".repeat(1025)})), Condition::Always).await;
+    assert!(matches!(long_sort_key, Err(StoreError::TooLarge(_))), "{long_sort_key:?}");
+    assert!(store.get("BIG", "420").await.unwrap().is_none());
+}
+
+async fn committed_events_come_out_of_the_stream_once_in_order(backend: Backend) {
+    let ports = ports(backend).await;
+    let event = |n: u32| item(json!({"pk": "ORDER#o", "sk": format!("EVT#e{n}"), "event_id": format!("e{n}"), "type": "shipped",
+        "occurred_at": "2026-11-20T10:00:00Z", "order_id": "o_0123456789abcdef01234567", "vendor_id": null, "payload": null}));
+    let put = |item| Write::Put { item, condition: Condition::NotExists };
+    // A cancelled transaction leaves nothing in the stream; other items are not events.
+    ports.app.tables.items.put(item(json!({"pk": "ORDER#o", "sk": "EVT#e1"})), Condition::NotExists).await.unwrap();
+    assert!(ports.app.tables.items.transact(vec![put(event(2)), put(event(1))]).await.is_err());
+    ports.app.tables.items.transact(vec![put(event(2)), put(event(3)), put(item(json!({"pk": "ORDER#o", "sk": "VO#v"})))]).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let batch = ports.feed.next_batch(100).await.unwrap();
+        if batch.is_empty() && seen.len() >= 3 {
+            break;
+        }
+        ports.feed.acknowledge(&batch).await.unwrap();
+        seen.extend(batch.into_iter().map(|r| r.event.map(|e| e.event_id).unwrap_or_else(|u| format!("unreadable: {}", u.reason))));
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen[0].starts_with("unreadable"), "an item under EVT# that is no envelope is carried as unreadable: {seen:?}");
+    assert_eq!(seen[1..], ["e2", "e3"]);
+    assert!(ports.feed.next_batch(100).await.unwrap().is_empty(), "acknowledged records are not read again");
+}
+
+async fn an_unacknowledged_record_is_read_again(backend: Backend) {
+    let ports = ports(backend).await;
+    for n in 0..3 {
+        let event = item(json!({"pk": "ORDER#o", "sk": format!("EVT#e{n}"), "event_id": format!("e{n}"), "type": "shipped",
+            "occurred_at": "2026-11-20T10:00:00Z", "order_id": "o_0123456789abcdef01234567", "vendor_id": null, "payload": null}));
+        ports.app.tables.items.put(event, Condition::NotExists).await.unwrap();
+    }
+    let batch = ports.feed.next_batch(100).await.unwrap();
+    assert_eq!(batch.len(), 3);
+    ports.feed.acknowledge(&batch[..1]).await.unwrap();
+    let again: Vec<String> = ports.feed.next_batch(100).await.unwrap().into_iter().map(|r| r.event.unwrap().event_id).collect();
+    assert_eq!(again, ["e1", "e2"]);
+}
+
+async fn a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_queue(backend: Backend) {
+    let ports = ports(backend).await;
+    ports.app.publisher.park(DeadLetterQueue::Relay, "{\"event\":1}".into(), "notify queue down").await.unwrap();
+    let dead = ports.queues.dead_letters(DeadLetterQueue::Relay).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].queue.as_str(), dead[0].reason.as_deref()), ("relay", Some("notify queue down")));
+    assert!(ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().is_empty());
+    assert_eq!(ports.queues.replay_dead_letters(DeadLetterQueue::Relay).await.unwrap(), 1);
+    let home = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(home.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["{\"event\":1}"]);
 }
 
 /// The functions' own SDK configuration (environment credentials, Amazon roots only)
@@ -218,4 +282,8 @@ on_both_backends!(
     a_message_that_keeps_failing_is_dead_lettered_then_replayed,
     a_message_over_the_size_limit_is_refused_and_one_at_it_is_kept,
     sent_mail_has_an_id_and_reaches_its_recipient,
+    an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused,
+    committed_events_come_out_of_the_stream_once_in_order,
+    an_unacknowledged_record_is_read_again,
+    a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_queue,
 );

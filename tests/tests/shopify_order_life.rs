@@ -14,7 +14,7 @@ fn mail_to<'a>(outbox: &'a [Value], to: &str) -> Vec<&'a Value> {
 }
 
 fn order_id() -> OrderId {
-    OrderId::derive("shopify", "scenario.myshopify.com", "450789469")
+    OrderId::derive("shopify", "", "450789469")
 }
 
 async fn first_order_id(app: &TestApp, key: &str) -> String {

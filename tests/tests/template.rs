@@ -4,7 +4,9 @@
 //! times its timeout, and every setting a function needs at start-up is passed.
 
 use dropflow_shared::adapters::aws::AwsResources;
-use dropflow_shared::adapters::aws::bootstrap::{DEAD_LETTER_RETENTION_SECONDS, INDEXES, MAX_RECEIVE_COUNT, QUEUES, TABLE_KEYS, TTL_ATTRIBUTE};
+use dropflow_shared::adapters::aws::bootstrap::{
+    DEAD_LETTER_RETENTION_SECONDS, INDEXES, MAX_RECEIVE_COUNT, QUEUES, RELAY_DEAD_LETTER_SUFFIX, STREAM_VIEW, TABLE_KEYS, TTL_ATTRIBUTE,
+};
 use dropflow_shared::config::Config;
 use serde_yaml::Value;
 use std::path::Path;
@@ -63,6 +65,7 @@ fn the_table_has_the_keys_indexes_and_ttl_that_bootstrap_creates() {
     }
     assert_eq!(table["AttributeDefinitions"].as_sequence().unwrap().len(), 2 + 2 * INDEXES.len());
     assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], TTL_ATTRIBUTE);
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], STREAM_VIEW);
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
     assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
@@ -73,7 +76,9 @@ fn each_queue_is_named_leased_and_redriven_as_bootstrap_makes_it() {
     let template = template();
     let queues = resources_of_type(&template, "AWS::SQS::Queue");
     let named = |name: &str| queues.iter().find(|(_, q)| tagged(&q["QueueName"], "!Sub") == Some(name)).unwrap_or_else(|| panic!("no queue named {name}"));
-    assert_eq!(queues.len(), 2 * QUEUES.len(), "each queue and its DLQ, nothing else");
+    assert_eq!(queues.len(), 2 * QUEUES.len() + 2, "each queue and its DLQ, the relay's DLQ and its mapping's last resort, nothing else");
+    let (_, relay_dlq) = named(&format!("${{AWS::StackName}}-{RELAY_DEAD_LETTER_SUFFIX}"));
+    assert_eq!(relay_dlq["MessageRetentionPeriod"].as_u64(), Some(u64::from(DEAD_LETTER_RETENTION_SECONDS)));
     for queue in QUEUES {
         let (_, properties) = named(&format!("${{AWS::StackName}}-{}", queue.suffix));
         let (dlq_resource, dlq) = named(&format!("${{AWS::StackName}}-{}-dlq", queue.suffix));
@@ -89,7 +94,7 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let template = template();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 4, "order-webhook, vendor-api, order-intake, notifier");
+    assert_eq!(functions.len(), 5, "order-webhook, vendor-api, order-intake, notifier, event-relay");
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
@@ -134,4 +139,56 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
         let is_webhook = function["CodeUri"] == "../functions/order-webhook";
         assert_eq!(tagged(own, "!Ref") == Some("ShopifyWebhookSecret"), is_webhook, "{:?}", function["CodeUri"]);
     }
+}
+
+/// The event-relay's mapping as the template declares it.
+fn relay_mapping(template: &Value) -> &Value {
+    let relay = resources_of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["CodeUri"] == "../functions/event-relay")
+        .map(|(_, f)| f)
+        .expect("an event-relay function");
+    &relay["Events"]["Stream"]["Properties"]
+}
+
+#[test]
+fn the_relay_reads_the_table_stream_reports_partial_failures_and_has_a_last_resort() {
+    let template = template();
+    let mapping = relay_mapping(&template);
+    assert_eq!(tagged(&mapping["Stream"], "!GetAtt"), Some("Table.StreamArn"));
+    assert_eq!(mapping["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
+    assert!(mapping["MaximumRetryAttempts"].as_u64().is_some(), "retries are bounded");
+    assert_eq!(tagged(&mapping["DestinationConfig"]["OnFailure"]["Destination"], "!GetAtt"), Some("RelayFailureQueue.Arn"));
+    let relay = resources_of_type(&template, "AWS::Serverless::Function").into_iter().find(|(_, f)| f["CodeUri"] == "../functions/event-relay").unwrap().1;
+    assert_eq!(tagged(&relay["Environment"]["Variables"]["RELAY_DLQ_URL"], "!Ref"), Some("RelayDeadLetterQueue"));
+}
+
+/// Whether a stream record (as JSON) matches an EventBridge-style filter pattern of the
+/// kinds the template uses: nested objects, lists of exact values, `{"prefix": …}`.
+fn matches(pattern: &serde_json::Value, record: &serde_json::Value) -> bool {
+    match pattern {
+        serde_json::Value::Object(fields) => fields.iter().all(|(name, inner)| record.get(name).is_some_and(|value| matches(inner, value))),
+        serde_json::Value::Array(options) => options.iter().any(|option| match option {
+            serde_json::Value::Object(rule) if rule.contains_key("prefix") => {
+                record.as_str().zip(rule["prefix"].as_str()).is_some_and(|(text, prefix)| text.starts_with(prefix))
+            }
+            exact => exact == record,
+        }),
+        _ => false,
+    }
+}
+
+#[test]
+fn the_relay_filter_passes_inserted_event_items_only_as_the_relay_itself_does() {
+    use dropflow_shared::store::is_event_insert;
+    let template = template();
+    let filters = relay_mapping(&template)["FilterCriteria"]["Filters"].as_sequence().expect("filters");
+    assert_eq!(filters.len(), 1);
+    let pattern: serde_json::Value = serde_json::from_str(filters[0]["Pattern"].as_str().expect("a pattern")).expect("the pattern is JSON");
+    let record = |name: &str, sk: &str| serde_json::json!({"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "ORDER#o_1"}, "sk": {"S": sk}}, "NewImage": {}}});
+    for (name, sk) in [("INSERT", "EVT#o_1:v:shipped:3"), ("MODIFY", "EVT#o_1:v:shipped:3"), ("REMOVE", "EVT#x"), ("INSERT", "VO#v"), ("INSERT", "ORDER"), ("INSERT", "SENT")] {
+        assert_eq!(matches(&pattern, &record(name, sk)), is_event_insert(name, Some(sk)), "{name} {sk}");
+    }
+    assert!(matches(&pattern, &record("INSERT", "EVT#a")));
 }

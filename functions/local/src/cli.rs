@@ -2,7 +2,7 @@
 
 use crate::Local;
 use clap::{Parser, Subcommand};
-use dropflow_shared::ports::QueueName;
+use dropflow_shared::ports::DeadLetterQueue;
 use dropflow_shared::services::operator::{self, ProductInput};
 use std::io::Write;
 use std::path::PathBuf;
@@ -120,7 +120,7 @@ pub enum ProductAction {
 
 #[derive(Subcommand)]
 pub enum DlqAction {
-    /// List dead letters of both queues.
+    /// List the dead letters of every queue (intake, notify, and the relay's).
     List,
     /// Move every dead letter back to its queue.
     Replay,
@@ -134,7 +134,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         (Command::Demo, _) => return crate::demo::run(out).await,
         (Command::Aws { action: AwsAction::Bootstrap }, _) => return bootstrap(&cli.stack, out).await,
         (_, Backend::Embedded) => Local::open(&cli.data_dir)?,
-        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?).await?,
+        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?, &cli.data_dir).await?,
     };
     let app = &local.app;
     let place = match cli.backend {
@@ -145,6 +145,9 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Command::Serve { port } => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
             print(out, format!("dropflow serving on http://127.0.0.1:{port} ({place})"))?;
+            if std::env::var_os("SHOPIFY_WEBHOOK_SECRET").is_none() {
+                print(out, "SHOPIFY_WEBHOOK_SECRET is unset: webhooks are verified with the public local default secret (development only)".into())?;
+            }
             local.serve(listener).await.map_err(|e| e.to_string())
         }
         Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps } } => {
@@ -161,7 +164,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))
         }
         Command::Dlq { action: DlqAction::List } => {
-            for queue in [QueueName::Intake, QueueName::Notify] {
+            for queue in DeadLetterQueue::ALL {
                 for letter in local.queues.dead_letters(queue).await.map_err(|e| e.to_string())? {
                     print(out, serde_json::to_string(&letter).map_err(|e| e.to_string())?)?;
                 }
@@ -170,7 +173,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         }
         Command::Dlq { action: DlqAction::Replay } => {
             let mut moved = 0;
-            for queue in [QueueName::Intake, QueueName::Notify] {
+            for queue in DeadLetterQueue::ALL {
                 moved += local.queues.replay_dead_letters(queue).await.map_err(|e| e.to_string())?;
             }
             print(out, format!("{moved} dead letters moved back to their queues"))
@@ -190,6 +193,7 @@ async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Result<(), Stri
         format!("TABLE_NAME={}", resources.table_name),
         format!("INTAKE_QUEUE_URL={}", resources.intake_queue_url),
         format!("NOTIFY_QUEUE_URL={}", resources.notify_queue_url),
+        format!("RELAY_DLQ_URL={}", resources.relay_dead_letter_queue_url.unwrap_or_default()),
         format!("SENDER_EMAIL={} (SES identity verification requested)", config.sender_email),
     ];
     writeln!(out, "{}", lines.join("\n")).map_err(|e| e.to_string())

@@ -1,16 +1,17 @@
-//! dropflow as one local process: every function (the HTTP routes, the queue consumers
-//! polling as Lambda's event source mappings do) on the embedded adapters or on the real
-//! AWS clients, plus the operator commands. Also the library the scenario tests drive.
+//! dropflow as one local process: every function (the HTTP routes, the event relay on
+//! the table's stream, the queue consumers polling as Lambda's event source mappings do)
+//! on the embedded adapters or on the real AWS clients, plus the operator commands. Also
+//! the library the scenario tests drive.
 
 pub mod cli;
 mod demo;
 
 use dropflow_shared::adapters::aws::{self, AwsResources};
-use dropflow_shared::adapters::embedded::{list_outbox, open_app};
+use dropflow_shared::adapters::embedded::{EmbeddedStore, list_outbox, open_app};
 use dropflow_shared::config::{Config, ConfigError};
 use dropflow_shared::handlers;
-use dropflow_shared::ports::{QueueConsumer, QueueName};
-use dropflow_shared::services::App;
+use dropflow_shared::ports::{EventFeed, QueueConsumer, QueueName};
+use dropflow_shared::services::{App, relay};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +19,11 @@ use std::time::Duration;
 
 /// How long a consumer waits on an empty queue before asking again (long polling).
 const POLL_WAIT: Duration = Duration::from_secs(5);
+/// How often the relay looks at a caught-up stream again (a stream has no long polling;
+/// the event source mapping polls about four times a second).
+const STREAM_POLL: Duration = Duration::from_millis(100);
+/// Stream records relayed per batch (the event source mapping's batch size).
+const RELAY_BATCH: usize = 100;
 
 /// Development defaults for settings left unset, so that `dropflow` runs with none.
 pub fn local_default(name: &str) -> Option<&'static str> {
@@ -35,6 +41,11 @@ pub fn local_default(name: &str) -> Option<&'static str> {
 pub struct Local {
     pub app: App,
     pub queues: Arc<dyn QueueConsumer>,
+    /// The table's stream of committed events, which the relay carries to the notify queue.
+    pub feed: Arc<dyn EventFeed>,
+    /// What `serve` does at start-up to resume work a dead process held (the embedded
+    /// queues' leases; on SQS, leases simply run out).
+    release_leases: Option<dropflow_shared::adapters::embedded::Database>,
     /// Where sent mail is kept (the embedded backend; SES keeps it on AWS).
     pub outbox: Option<PathBuf>,
 }
@@ -53,16 +64,37 @@ impl Local {
 
     /// Opens the embedded store under `data_dir` with a given configuration.
     pub fn open_with(data_dir: &Path, config: Config) -> Result<Local, String> {
-        let (app, queues) = open_app(data_dir, config)?;
-        Ok(Local { app, queues: Arc::new(queues), outbox: Some(data_dir.to_path_buf()) })
+        let (app, db) = open_app(data_dir, config)?;
+        Ok(Local {
+            app,
+            queues: Arc::new(db.clone()),
+            feed: Arc::new(EmbeddedStore::new(db.clone())),
+            release_leases: Some(db),
+            outbox: Some(data_dir.to_path_buf()),
+        })
     }
 
-    /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator).
-    pub async fn open_aws(stack: &str, config: Config) -> Result<Local, String> {
+    /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator). The
+    /// relay's checkpoint in the table's stream is kept under `data_dir`.
+    pub async fn open_aws(stack: &str, config: Config, data_dir: &Path) -> Result<Local, String> {
         let sdk = aws::sdk_config().await;
         let resources = AwsResources::of_stack(&sdk, stack).await?;
         let (app, queues) = aws::open_app(&sdk, &resources, config);
-        Ok(Local { app, queues: Arc::new(queues), outbox: None })
+        std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let checkpoint = data_dir.join(format!("stream-checkpoint-{stack}.json"));
+        let feed = aws::StreamFeed::new(&sdk, &resources.table_name, Some(checkpoint));
+        Ok(Local { app, queues: Arc::new(queues), feed: Arc::new(feed), release_leases: None, outbox: None })
+    }
+
+    /// Relays the events committed so far to the notify queue; returns how many.
+    pub async fn relay(&self) -> Result<usize, String> {
+        let mut total = 0;
+        loop {
+            match relay::relay_from(&self.app, self.feed.as_ref(), RELAY_BATCH).await.map_err(|e| e.to_string())? {
+                0 => return Ok(total),
+                relayed => total += relayed,
+            }
+        }
     }
 
     /// Delivers one batch from `queue` to its function, waiting up to `wait` for one;
@@ -80,11 +112,14 @@ impl Local {
         Ok(received.len())
     }
 
-    /// Delivers every message ready now, on both queues, until none is left.
+    /// Delivers every message ready now, on both queues, and relays every committed
+    /// event, until nothing is left.
     pub async fn drain(&self) -> Result<usize, String> {
         let mut total = 0;
         loop {
-            let taken = self.deliver_batch(QueueName::Intake, Duration::ZERO).await? + self.deliver_batch(QueueName::Notify, Duration::ZERO).await?;
+            let intake = self.deliver_batch(QueueName::Intake, Duration::ZERO).await?;
+            let relayed = self.relay().await?;
+            let taken = intake + relayed + self.deliver_batch(QueueName::Notify, Duration::ZERO).await?;
             if taken == 0 {
                 return Ok(total);
             }
@@ -124,11 +159,40 @@ impl Local {
         outbox.merge(router)
     }
 
-    /// Serves HTTP on `listener` and runs the queue consumers, until the process ends.
-    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// Relays the table's stream for ever, as event-relay's event source mapping does.
+    async fn relay_for_ever(self) {
+        loop {
+            match relay::relay_from(&self.app, self.feed.as_ref(), RELAY_BATCH).await {
+                Ok(0) => tokio::time::sleep(STREAM_POLL).await,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "stream relay failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Starts the relay and the queue consumers, after taking back the leases a dead
+    /// process held (locally this process is the queues' only consumer).
+    pub fn start_workers(&self) -> Result<(), String> {
+        if let Some(db) = &self.release_leases {
+            let resumed = db.release_leases().map_err(|e| e.to_string())?;
+            if resumed > 0 {
+                tracing::warn!(resumed, "messages in flight at the last stop are offered again");
+            }
+        }
+        tokio::spawn(self.clone().relay_for_ever());
         for queue in [QueueName::Intake, QueueName::Notify] {
             tokio::spawn(self.clone().consume_for_ever(queue));
         }
+        Ok(())
+    }
+
+    /// Serves HTTP on `listener` and runs the relay and the queue consumers, until the
+    /// process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.start_workers().map_err(std::io::Error::other)?;
         axum::serve(listener, self.router()).await
     }
 }

@@ -7,6 +7,7 @@ use dropflow_scenarios::fixture;
 use dropflow_scenarios::runtime_api::{function_env, invoke_once, sqs_batch};
 use dropflow_shared::handlers::{consume, sqs_event};
 use dropflow_shared::ports::QueueName;
+use dropflow_shared::services::relay::relay_from;
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,16 +15,19 @@ use std::time::Duration;
 async fn events_are_mailed_through_ses_once() {
     let stack = AwsStack::create(None).await;
     let (app, queues) = stack.open().await;
-    // Intake (in process) publishes the order's events to the notify queue.
+    // Intake (in process) commits the order's events; the relay (in process, on the
+    // table's stream) sends them to the notify queue.
     let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
     app.publisher.publish(QueueName::Intake, serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "lambda.myshopify.com", "delivery_id": "d-1", "body": order}).to_string()).await.unwrap();
     let intake = queues.receive(QueueName::Intake, 10, Duration::from_secs(1)).await.unwrap();
     assert!(consume(&app, QueueName::Intake, sqs_event(&intake)).await.batch_item_failures.is_empty());
+    let feed = stack.feed().await;
+    assert!(relay_from(&app, &feed, 100).await.unwrap() > 0, "the stream carried the committed events");
     let mut events = Vec::new();
     for _ in 0..5 {
         events.extend(queues.receive(QueueName::Notify, 10, Duration::from_secs(1)).await.unwrap().into_iter().map(|m| m.body));
     }
-    assert!(!events.is_empty(), "intake published events");
+    assert!(!events.is_empty(), "the relay sent the events on");
 
     let binary = Path::new(env!("CARGO_BIN_EXE_notifier"));
     for _ in 0..2 {

@@ -1,14 +1,15 @@
 //! Order intake: a verified storefront payload becomes a stored order; once paid, its
 //! lines are routed to their vendors and the order, the vendor orders, their clocks and
-//! history are written in one transaction. Idempotent: the order id is derived from the
-//! storefront's, an older `updated_at` changes nothing, and a routed order is never
-//! routed again (its events are re-published with the same ids instead).
+//! history are written in one transaction with the events they cause. Idempotent: the
+//! order id is derived from the storefront's, an older `updated_at` changes nothing, and
+//! a routed order is never routed again.
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
 use crate::domain::order::{CanonicalOrder, Payment, ProductMapping, Routing, UnroutableLine, route};
 use crate::domain::vendor_order::VendorOrder;
+use crate::ports::StoreError;
 use crate::sources::{self, IntakeMessage, Parsed};
 use crate::store::{OrderRecord, OrderStatus, Tables};
 use std::collections::HashMap;
@@ -20,39 +21,56 @@ pub enum Outcome {
     Routed(usize),
     /// Stored and held until paid (or void).
     Held,
-    /// Already routed earlier: nothing changed, events re-published.
+    /// Already routed earlier: nothing changed.
     AlreadyRouted,
     /// Older than what is stored, or for a topic dropflow does not handle.
     Ignored(String),
 }
 
-/// Handles one intake message.
+/// How often a delivery re-reads and decides again after another delivery of the same
+/// order committed first, before it leaves the rest to a retry of its message.
+const RACE_ROUNDS: usize = 3;
+
+/// Handles one intake message. Two deliveries of one order racing (the same SQS batch,
+/// a storefront retry) resolve here: the loser re-reads what won and finds nothing left
+/// to do, or applies its newer payload on top.
 pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
     let order = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Order(order) => *order,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
+    let mut round = 1;
+    loop {
+        match decide(app, &order).await {
+            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Reads what is stored of `order`, decides, and commits the decision with its events.
+async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let existing = app.tables.order(&order.order_id).await?;
     if let Some(record) = &existing {
         if order.updated_at < record.order.updated_at {
             return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
         }
         if record.status == OrderStatus::Routed {
-            app.publish(&routing_events(record)).await?;
+            // Routed before: its events were committed with the routing.
             return Ok(Outcome::AlreadyRouted);
         }
     }
     let previous_version = existing.as_ref().map(|r| r.version);
     if order.payment != Payment::Paid {
         let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
-        if existing.as_ref().is_some_and(|r| r.order == order && r.status == status) {
+        if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
             return Ok(Outcome::Held);
         }
-        let record = OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, version: previous_version.unwrap_or(0) + 1 };
-        app.tables.items.transact(vec![Tables::put_order(&record, previous_version)]).await?;
+        let record = OrderRecord { order: order.clone(), status, vendors: vec![], unroutable: vec![], routed_at: None, version: previous_version.unwrap_or(0) + 1 };
+        app.commit(vec![Tables::put_order(&record, previous_version)?], &[]).await?;
         return Ok(Outcome::Held);
     }
-    route_and_store(app, order, previous_version).await
+    route_and_store(app, order.clone(), previous_version).await
 }
 
 async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Option<u64>) -> Result<Outcome, ServiceError> {
@@ -72,8 +90,8 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
             now,
             &app.config.sla,
         );
-        writes.push(Tables::put_vendor_order(&vendor_order, None));
-        writes.push(Tables::put_history(&order.order_id, vendor_id, &history));
+        writes.push(Tables::put_vendor_order(&vendor_order, None)?);
+        writes.push(Tables::put_history(&order.order_id, vendor_id, &history)?);
     }
     let record = OrderRecord {
         vendors: routing.by_vendor.keys().cloned().collect(),
@@ -83,11 +101,10 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
         routed_at: Some(now),
         version: previous_version.unwrap_or(0) + 1,
     };
-    writes.insert(0, Tables::put_order(&record, previous_version));
-    // If another delivery of the same order wins the race, the condition fails and the
-    // message is retried: the retry finds the order routed and re-publishes its events.
-    app.tables.items.transact(writes).await?;
-    app.publish(&routing_events(&record)).await?;
+    writes.insert(0, Tables::put_order(&record, previous_version)?);
+    // The order's condition makes two deliveries racing here commit once; the loser
+    // re-reads in `handle`.
+    app.commit(writes, &routing_events(&record)).await?;
     Ok(Outcome::Routed(record.vendors.len()))
 }
 

@@ -4,12 +4,13 @@
 pub mod intake;
 pub mod notifier;
 pub mod operator;
+pub mod relay;
 pub mod vendor;
 pub mod webhook;
 
 use crate::config::Config;
 use crate::domain::events::Envelope;
-use crate::ports::{Clock, Mailer, Publisher, QueueError, QueueName, StoreError};
+use crate::ports::{Clock, Mailer, Publisher, QueueError, StoreError, Write};
 use crate::store::Tables;
 use std::sync::Arc;
 
@@ -47,23 +48,33 @@ pub enum ServiceError {
     Queue(#[from] QueueError),
     #[error("{0}")]
     Mail(String),
+    /// Another delivery of the same work holds it right now; later, it will be done or
+    /// free to take.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ServiceError {
     /// Whether trying again later can succeed.
+    /// A lost condition is retryable too: the next attempt reads what won and decides
+    /// again. An unreadable or oversized item, and every request error, is not.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_))
+        match self {
+            ServiceError::Store(error) => error.is_retryable() || matches!(error, StoreError::ConditionFailed),
+            ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy(_) => true,
+            _ => false,
+        }
     }
 }
 
 impl App {
-    /// Publishes events to the notify queue. Event ids are stable, so publishing the same
-    /// fact again (after a retry) is harmless: the notifier sends each mail once.
-    pub async fn publish(&self, events: &[Envelope]) -> Result<(), ServiceError> {
+    /// Commits `writes` and the event items of `events` in one transaction: a change and
+    /// the facts it causes are stored together or not at all, and the table's stream
+    /// carries the events on (DESIGN, "Exactly-once effects"). Nothing is published here.
+    pub async fn commit(&self, mut writes: Vec<Write>, events: &[Envelope]) -> Result<(), StoreError> {
         for event in events {
-            let body = serde_json::to_string(event).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-            self.publisher.publish(QueueName::Notify, body).await?;
+            writes.push(Tables::put_event(event)?);
         }
-        Ok(())
+        self.tables.items.transact(writes).await
     }
 }

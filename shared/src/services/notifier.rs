@@ -1,43 +1,61 @@
-//! The notifier: turns each event into the emails it calls for and sends each one at
-//! most once per (event, recipient). The sent marker is claimed before sending and
-//! given back if the send fails, so a redelivered event neither mails twice nor is lost
-//! to a transient mail error.
+//! The notifier: turns each event into the emails it calls for and sends each one once
+//! per (event, recipient): claim the sent marker with a lease, send, mark it sent. A
+//! failed send gives the claim back; a crash between claim and mark leaves a lease that
+//! ends, after which a redelivery sends it, so no mail is lost. The one duplicate left
+//! is a crash after the provider accepted and before the mark (SES has no idempotency
+//! key).
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
-use crate::store::OrderRecord;
+use crate::store::{Claim, OrderRecord};
 use chrono::{DateTime, Utc};
 
 /// How long sent markers are kept (well beyond any redelivery or replay).
 const SENT_MARKER_DAYS: i64 = 90;
 
+/// How long a claim holds before another delivery may take the mail over: longer than a
+/// send can take (the SDK's operation timeout is 60 s), shorter than the notify queue's
+/// 180 s lease, so a redelivered message finds it free.
+pub const CLAIM_LEASE_SECONDS: i64 = 90;
+
 /// Sends the emails of `event`; returns how many were sent now.
 pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
     let mut sent = 0;
+    let mut busy = None;
     let from = crate::mail::sender(&app.config.store_name, app.config.sender_email.as_str());
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
-        if !app.tables.claim_sent(&event.event_id, &to, now, SENT_MARKER_DAYS).await? {
-            continue;
-        }
+        let version = match app.tables.claim_sent(&event.event_id, &to, now, chrono::Duration::seconds(CLAIM_LEASE_SECONDS), SENT_MARKER_DAYS).await? {
+            Claim::Taken { version } => version,
+            Claim::AlreadySent => continue,
+            Claim::Busy { until } => {
+                busy = Some(until);
+                continue;
+            }
+        };
         let outcome = match message.render(&app.config.store_name, &to) {
             Ok(mail) => app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
         };
         match outcome {
             Ok(message_id) => {
-                app.tables.record_sent(&event.event_id, &to, &message_id, now, SENT_MARKER_DAYS).await?;
+                app.tables.mark_sent(&event.event_id, &to, version, &message_id, app.clock.now(), SENT_MARKER_DAYS).await?;
                 sent += 1;
             }
             Err(error) => {
-                app.tables.release_sent(&event.event_id, &to).await?;
+                app.tables.release_sent(&event.event_id, &to, version, app.clock.now()).await?;
                 return Err(error);
             }
         }
     }
-    Ok(sent)
+    match busy {
+        // Another delivery is sending one of these mails right now (or died doing so):
+        // try again once its lease has ended.
+        Some(until) => Err(ServiceError::Busy(format!("a mail of event {} is claimed until {until}", event.event_id))),
+        None => Ok(sent),
+    }
 }
 
 fn missing(what: &str, event: &Envelope) -> ServiceError {

@@ -74,7 +74,8 @@ fn command(request: Request) -> Result<Command, ServiceError> {
     })
 }
 
-/// Applies a vendor's request to one of its orders and publishes what it caused.
+/// Applies a vendor's request to one of its orders and commits it with the events it
+/// causes.
 pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request) -> Result<VendorOrder, ServiceError> {
     let command = command(request)?;
     let current = load(app, vendor, id).await?;
@@ -83,13 +84,12 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request) -> Re
         TransitionError::Invalid(reason) => ServiceError::Unprocessable(reason),
     })?;
     let writes = vec![
-        Tables::put_vendor_order(&transition.vendor_order, Some(current.version)),
-        Tables::put_history(&current.order_id, vendor, &transition.history),
+        Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
+        Tables::put_history(&current.order_id, vendor, &transition.history)?,
     ];
-    app.tables.items.transact(writes).await.map_err(|e| match e {
+    app.commit(writes, &transition.events).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict("the order changed meanwhile; read it again and retry".into()),
         other => other.into(),
     })?;
-    app.publish(&transition.events).await?;
     Ok(transition.vendor_order)
 }

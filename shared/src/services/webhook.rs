@@ -41,6 +41,10 @@ pub async fn accept(app: &App, message: IntakeMessage, signature: Option<&str>) 
     if !signature_matches(secrets, message.body.as_bytes(), signature) {
         return Err(ServiceError::Unauthorized);
     }
+    let shops = &app.config.shopify_shop_domains;
+    if message.source == "shopify" && !shops.is_empty() && !shops.contains(&message.shop.trim().to_lowercase()) {
+        return Err(ServiceError::Unauthorized);
+    }
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
         Parsed::Order(_) => {

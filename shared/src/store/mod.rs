@@ -1,6 +1,7 @@
 //! The single-table layout of DESIGN ("Storage"): which item lives under which key, and
 //! typed reads and writes of each, over any `ItemStore`. The only place that knows keys.
 
+use crate::domain::events::Envelope;
 use crate::domain::ids::{OrderId, Sku, VendorId};
 use crate::domain::order::{CanonicalOrder, ProductMapping, UnroutableLine};
 use crate::domain::vendor_order::{HistoryEntry, VendorOrder, VoState};
@@ -8,6 +9,7 @@ use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, W
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
+use sha2::Digest;
 use std::sync::Arc;
 
 /// Shards of the due-clock index: enough to spread writes, few enough to sweep.
@@ -61,19 +63,71 @@ pub struct Tables {
     pub items: Arc<dyn ItemStore>,
 }
 
-fn item_of<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Item {
+/// The sort-key prefix of event items (the outbox): the table's stream carries inserts
+/// of these, and only these, to the relay (the event source mapping's filter, and the
+/// embedded change log, use this same prefix).
+pub const EVENT_SK_PREFIX: &str = "EVT#";
+
+/// How long event items are kept (TTL): the stream has long carried them on by then.
+pub const EVENT_KEEP_DAYS: i64 = 7;
+
+/// Whether a stream record of `event_name` ("INSERT") for the item with sort key `sk` is
+/// one the relay sends on: a newly inserted event item, nothing else.
+pub fn is_event_insert(event_name: &str, sk: Option<&str>) -> bool {
+    event_name == "INSERT" && sk.is_some_and(|sk| sk.starts_with(EVENT_SK_PREFIX))
+}
+
+fn key_text(keys: &[(&str, String)]) -> String {
+    keys.iter().take(2).map(|(_, k)| k.as_str()).collect::<Vec<_>>().join("/")
+}
+
+/// `value` as an item under `keys`. A value that does not serialise to an object is an
+/// error naming the key, never an empty item.
+fn item_of<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Result<Item, StoreError> {
     let mut item = match serde_json::to_value(value) {
         Ok(Value::Object(map)) => map,
-        _ => Item::new(),
+        Ok(other) => return Err(StoreError::Unreadable { key: key_text(keys), reason: format!("not an object: {other}") }),
+        Err(e) => return Err(StoreError::Unreadable { key: key_text(keys), reason: e.to_string() }),
     };
     for (name, key) in keys {
         item.insert((*name).to_string(), Value::String(key.clone()));
     }
-    item
+    Ok(item)
 }
 
+/// A stored item as `T`; one that is not is its own error naming the key.
 fn value_of<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Unavailable(format!("unreadable item: {e}")))
+    let key = format!("{}/{}", item.get("pk").and_then(Value::as_str).unwrap_or("?"), item.get("sk").and_then(Value::as_str).unwrap_or("?"));
+    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Unreadable { key, reason: e.to_string() })
+}
+
+/// A sent-mail marker (`SENT#{event}#{sha256 of recipient}`): claimed with a lease,
+/// then marked sent with the provider's message id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SentMarker {
+    claimed_until: DateTime<Utc>,
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    sent_at: Option<DateTime<Utc>>,
+    version: u64,
+    ttl: i64,
+}
+
+/// What claiming a mail found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to send until the lease ends; `version` marks it sent or gives it back.
+    Taken { version: u64 },
+    /// Sent before: nothing to do.
+    AlreadySent,
+    /// Another delivery holds a live lease on it until then.
+    Busy { until: DateTime<Utc> },
+}
+
+fn sent_key(event_id: &str, recipient: &str) -> (String, String) {
+    let digest = hex::encode(sha2::Sha256::digest(recipient.trim().to_lowercase().as_bytes()));
+    (format!("SENT#{event_id}#{digest}"), "SENT".to_string())
 }
 
 fn order_pk(order_id: &OrderId) -> String {
@@ -94,9 +148,41 @@ impl Tables {
     }
 
     /// The write of an order record, conditional on the version it replaces.
-    pub fn put_order(record: &OrderRecord, previous_version: Option<u64>) -> Write {
-        let item = item_of(record, &[("pk", order_pk(&record.order.order_id)), ("sk", "ORDER".into())]);
-        Write::Put { item, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) }
+    pub fn put_order(record: &OrderRecord, previous_version: Option<u64>) -> Result<Write, StoreError> {
+        let item = item_of(record, &[("pk", order_pk(&record.order.order_id)), ("sk", "ORDER".into())])?;
+        Ok(Write::Put { item, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
+    }
+
+    /// The write of an event item (the outbox), in the same transaction as the change
+    /// that caused it; the table's stream carries it to the relay. An event id is
+    /// written once: the same fact twice fails the transaction instead of mailing twice.
+    pub fn put_event(event: &Envelope) -> Result<Write, StoreError> {
+        let keys = [("pk", order_pk(&event.order_id)), ("sk", format!("{EVENT_SK_PREFIX}{}", event.event_id))];
+        let mut item = item_of(event, &keys)?;
+        item.insert("ttl".into(), Value::from((event.occurred_at + chrono::Duration::days(EVENT_KEEP_DAYS)).timestamp()));
+        Ok(Write::Put { item, condition: Condition::NotExists })
+    }
+
+    /// The event items of an order, oldest id first (what an operator or a test reads to
+    /// see what a change committed).
+    pub async fn events(&self, order_id: &OrderId) -> Result<Vec<Envelope>, StoreError> {
+        self.query_all(order_pk(order_id), EVENT_SK_PREFIX.to_string()).await
+    }
+
+    /// Every item of one partition under a sort-key prefix, page by page.
+    async fn query_all<T: DeserializeOwned>(&self, pk: String, sk_prefix: String) -> Result<Vec<T>, StoreError> {
+        let mut values = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.items.query(Query { index: Index::Table, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            for item in page.items {
+                values.push(value_of(item)?);
+            }
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(values),
+            }
+        }
     }
 
     pub async fn vendor_order(&self, order_id: &OrderId, vendor_id: &VendorId) -> Result<Option<VendorOrder>, StoreError> {
@@ -105,7 +191,7 @@ impl Tables {
 
     /// The write of a vendor order with its listing and due-clock index keys,
     /// conditional on the version it replaces (a new one must not exist yet).
-    pub fn put_vendor_order(vo: &VendorOrder, previous_version: Option<u64>) -> Write {
+    pub fn put_vendor_order(vo: &VendorOrder, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let mut keys = vec![
             ("pk", order_pk(&vo.order_id)),
             ("sk", format!("VO#{}", vo.vendor_id)),
@@ -118,32 +204,18 @@ impl Tables {
             keys.push(("gsi2pk", format!("DUE#{shard}")));
             keys.push(("gsi2sk", format!("{}#{kind}#{}#{}", clock.due_at.to_rfc3339(), vo.order_id, vo.vendor_id)));
         }
-        Write::Put { item: item_of(vo, &keys), condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) }
+        Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
     /// The write of a history entry (never overwritten).
-    pub fn put_history(order_id: &OrderId, vendor_id: &VendorId, entry: &HistoryEntry) -> Write {
+    pub fn put_history(order_id: &OrderId, vendor_id: &VendorId, entry: &HistoryEntry) -> Result<Write, StoreError> {
         let sk = format!("H#{vendor_id}#{}#{:06}", entry.at.to_rfc3339(), entry.seq);
-        Write::Put { item: item_of(entry, &[("pk", order_pk(order_id)), ("sk", sk)]), condition: Condition::NotExists }
+        Ok(Write::Put { item: item_of(entry, &[("pk", order_pk(order_id)), ("sk", sk)])?, condition: Condition::NotExists })
     }
 
     /// A vendor order's history, oldest first.
     pub async fn history(&self, order_id: &OrderId, vendor_id: &VendorId) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut entries = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .items
-                .query(Query { index: Index::Table, pk: order_pk(order_id), sk_prefix: format!("H#{vendor_id}#"), sk_max: None, descending: false, limit: 100, cursor })
-                .await?;
-            for item in page.items {
-                entries.push(value_of(item)?);
-            }
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(entries),
-            }
-        }
+        self.query_all(order_pk(order_id), format!("H#{vendor_id}#")).await
     }
 
     /// One page of a vendor's orders, newest first within a state (all states when None).
@@ -161,7 +233,7 @@ impl Tables {
     }
 
     pub async fn put_vendor(&self, profile: &VendorProfile) -> Result<(), StoreError> {
-        let item = item_of(profile, &[("pk", format!("VENDOR#{}", profile.vendor_id)), ("sk", "PROFILE".into())]);
+        let item = item_of(profile, &[("pk", format!("VENDOR#{}", profile.vendor_id)), ("sk", "PROFILE".into())])?;
         self.items.put(item, Condition::NotExists).await
     }
 
@@ -170,7 +242,7 @@ impl Tables {
     }
 
     pub async fn put_product(&self, mapping: &ProductMapping) -> Result<(), StoreError> {
-        let item = item_of(mapping, &[("pk", format!("SKU#{}", mapping.sku)), ("sk", "PRODUCT".into())]);
+        let item = item_of(mapping, &[("pk", format!("SKU#{}", mapping.sku)), ("sk", "PRODUCT".into())])?;
         self.items.put(item, Condition::Always).await
     }
 
@@ -179,36 +251,69 @@ impl Tables {
     }
 
     pub async fn put_api_key(&self, key_hash: &str, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        let item = item_of(record, &[("pk", format!("APIKEY#{key_hash}")), ("sk", "KEY".into())]);
+        let item = item_of(record, &[("pk", format!("APIKEY#{key_hash}")), ("sk", "KEY".into())])?;
         self.items.put(item, Condition::NotExists).await
     }
 
-    /// Claims the right to send `event_id` to `recipient`: true for the first caller
-    /// only. The marker expires (TTL) after `keep_days`.
-    pub async fn claim_sent(&self, event_id: &str, recipient: &str, now: DateTime<Utc>, keep_days: i64) -> Result<bool, StoreError> {
-        let mut item = Item::new();
-        item.insert("pk".into(), Value::String(format!("SENT#{event_id}#{recipient}")));
-        item.insert("sk".into(), Value::String("SENT".into()));
-        item.insert("ttl".into(), Value::from((now + chrono::Duration::days(keep_days)).timestamp()));
-        match self.items.put(item, Condition::NotExists).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
+    async fn sent_marker(&self, event_id: &str, recipient: &str) -> Result<Option<SentMarker>, StoreError> {
+        let (pk, sk) = sent_key(event_id, recipient);
+        self.get_as(&pk, &sk).await
+    }
+
+    async fn put_sent_marker(&self, event_id: &str, recipient: &str, marker: &SentMarker, condition: Condition) -> Result<(), StoreError> {
+        let (pk, sk) = sent_key(event_id, recipient);
+        self.items.put(item_of(marker, &[("pk", pk), ("sk", sk)])?, condition).await
+    }
+
+    /// Claims the right to send `event_id` to `recipient` for `lease`: taken when nobody
+    /// has it, or when an earlier claim's lease ended unsent (its holder died between
+    /// claim and send, so the mail is not lost). The marker expires (TTL) after
+    /// `keep_days`.
+    pub async fn claim_sent(&self, event_id: &str, recipient: &str, now: DateTime<Utc>, lease: chrono::Duration, keep_days: i64) -> Result<Claim, StoreError> {
+        let current = self.sent_marker(event_id, recipient).await?;
+        let (version, condition) = match &current {
+            None => (1, Condition::NotExists),
+            Some(marker) if marker.message_id.is_some() => return Ok(Claim::AlreadySent),
+            Some(marker) if marker.claimed_until > now => return Ok(Claim::Busy { until: marker.claimed_until }),
+            Some(marker) => (marker.version + 1, Condition::VersionIs(marker.version)),
+        };
+        let marker = SentMarker { claimed_until: now + lease, message_id: None, sent_at: None, version, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
+        match self.put_sent_marker(event_id, recipient, &marker, condition).await {
+            Ok(()) => Ok(Claim::Taken { version }),
+            // Someone claimed (or sent) it between the read and the write: theirs.
+            Err(StoreError::ConditionFailed) => match self.sent_marker(event_id, recipient).await? {
+                Some(marker) if marker.message_id.is_some() => Ok(Claim::AlreadySent),
+                Some(marker) => Ok(Claim::Busy { until: marker.claimed_until }),
+                None => Err(StoreError::ConditionFailed),
+            },
             Err(e) => Err(e),
         }
     }
 
-    /// Gives a claim back after a failed send, so that a retry can send.
-    pub async fn release_sent(&self, event_id: &str, recipient: &str) -> Result<(), StoreError> {
-        self.items.delete(&format!("SENT#{event_id}#{recipient}"), "SENT").await
+    /// Gives a claim back after a failed send, so that a retry can send at once. A claim
+    /// taken over meanwhile is left to its new holder.
+    pub async fn release_sent(&self, event_id: &str, recipient: &str, version: u64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(mut marker) = self.sent_marker(event_id, recipient).await? else { return Ok(()) };
+        if marker.version != version || marker.message_id.is_some() {
+            return Ok(());
+        }
+        marker.claimed_until = now;
+        marker.version += 1;
+        match self.put_sent_marker(event_id, recipient, &marker, Condition::VersionIs(version)).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Records the provider's message id on the sent marker.
-    pub async fn record_sent(&self, event_id: &str, recipient: &str, message_id: &str, now: DateTime<Utc>, keep_days: i64) -> Result<(), StoreError> {
-        let mut item = Item::new();
-        item.insert("pk".into(), Value::String(format!("SENT#{event_id}#{recipient}")));
-        item.insert("sk".into(), Value::String("SENT".into()));
-        item.insert("message_id".into(), Value::String(message_id.into()));
-        item.insert("ttl".into(), Value::from((now + chrono::Duration::days(keep_days)).timestamp()));
-        self.items.put(item, Condition::Always).await
+    /// Marks a claimed mail sent, with the provider's message id. Unconditional: the mail
+    /// went out, and that is what the marker must say from now on.
+    pub async fn mark_sent(&self, event_id: &str, recipient: &str, version: u64, message_id: &str, now: DateTime<Utc>, keep_days: i64) -> Result<(), StoreError> {
+        let marker = SentMarker { claimed_until: now, message_id: Some(message_id.to_string()), sent_at: Some(now), version: version + 1, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
+        self.put_sent_marker(event_id, recipient, &marker, Condition::Always).await
+    }
+
+    /// Whether `event_id` was mailed to `recipient`, and with which provider message id.
+    pub async fn sent_message_id(&self, event_id: &str, recipient: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.sent_marker(event_id, recipient).await?.and_then(|m| m.message_id))
     }
 }

@@ -1,5 +1,5 @@
-//! `dropflow aws bootstrap`: creates the table, the queues (each with its dead-letter
-//! queue) and the SES sender identity on an emulator or a dev account, from the same
+//! `dropflow aws bootstrap`: creates the table (with its stream), the queues (each with
+//! its dead-letter queue), the relay's dead-letter queue and the SES sender identity on an emulator or a dev account, from the same
 //! definitions as `infra/template.yaml`. A test holds the two to the same keys, indexes,
 //! queue names and redrive settings.
 
@@ -7,7 +7,7 @@ use super::{AwsResources, describe};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    TableStatus, TimeToLiveSpecification,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::time::Duration;
@@ -36,6 +36,14 @@ pub struct QueueDefinition {
 pub const QUEUES: [QueueDefinition; 2] =
     [QueueDefinition { suffix: "intake", visibility_timeout_seconds: 180 }, QueueDefinition { suffix: "notify", visibility_timeout_seconds: 180 }];
 
+/// The relay's dead-letter queue, `{stack}-relay-dlq`: events the relay could not send
+/// to the notify queue, replayed to it.
+pub const RELAY_DEAD_LETTER_SUFFIX: &str = "relay-dlq";
+
+/// What the table's stream carries: the new image of each changed item (the relay
+/// reads the inserted event items from it).
+pub const STREAM_VIEW: &str = "NEW_IMAGE";
+
 /// What to create.
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
@@ -61,6 +69,7 @@ impl Bootstrap {
         for queue in QUEUES {
             self.create_queue(&sqs, queue).await?;
         }
+        self.create_dead_letter_queue(&sqs, &format!("{}-{RELAY_DEAD_LETTER_SUFFIX}", self.stack_name)).await?;
         aws_sdk_ses::Client::new(sdk).verify_email_identity().email_address(&self.sender_email).send().await.map_err(failed)?;
         AwsResources::of_stack(sdk, &self.stack_name).await
     }
@@ -90,6 +99,7 @@ impl Bootstrap {
             .set_key_schema(Some(key(TABLE_KEYS.0, TABLE_KEYS.1)?))
             .set_attribute_definitions(Some(definitions))
             .set_global_secondary_indexes(Some(indexes))
+            .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(STREAM_VIEW)).build().map_err(failed)?)
             .send()
             .await;
         match created {
@@ -118,16 +128,21 @@ impl Bootstrap {
         Err(format!("table {} did not become active within a minute", self.stack_name))
     }
 
-    async fn create_queue(&self, sqs: &aws_sdk_sqs::Client, queue: QueueDefinition) -> Result<(), String> {
-        let name = format!("{}-{}", self.stack_name, queue.suffix);
+    /// Creates a dead-letter queue (kept 14 days); returns its URL.
+    async fn create_dead_letter_queue(&self, sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, String> {
         let dead_letters = sqs
             .create_queue()
-            .queue_name(format!("{name}-dlq"))
+            .queue_name(name)
             .attributes(QueueAttributeName::MessageRetentionPeriod, DEAD_LETTER_RETENTION_SECONDS.to_string())
             .send()
             .await
             .map_err(failed)?;
-        let dead_letter_url = dead_letters.queue_url.ok_or("CreateQueue returned no URL")?;
+        Ok(dead_letters.queue_url.ok_or("CreateQueue returned no URL")?)
+    }
+
+    async fn create_queue(&self, sqs: &aws_sdk_sqs::Client, queue: QueueDefinition) -> Result<(), String> {
+        let name = format!("{}-{}", self.stack_name, queue.suffix);
+        let dead_letter_url = self.create_dead_letter_queue(sqs, &format!("{name}-dlq")).await?;
         let attributes = sqs.get_queue_attributes().queue_url(&dead_letter_url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(failed)?;
         let arn = attributes.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).ok_or("GetQueueAttributes returned no ARN")?;
         let redrive = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT }).to_string();

@@ -6,6 +6,7 @@ use super::describe;
 use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, Write};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use crate::adapters::cursor;
@@ -29,6 +30,20 @@ impl DynamoStore {
 
 fn unavailable(error: impl std::error::Error + 'static) -> StoreError {
     StoreError::Unavailable(describe(&error))
+}
+
+/// An error whose retry cannot help when DynamoDB says an item or key is over its
+/// limits; otherwise the store is unavailable (a retry may help).
+fn classify<E>(error: E) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let over_a_limit = error.code() == Some("ValidationException")
+        && error.message().is_some_and(|m| {
+            let m = m.to_lowercase();
+            m.contains("size") || m.contains("length") || m.contains("too large")
+        });
+    if over_a_limit { StoreError::TooLarge(describe(&error)) } else { unavailable(error) }
 }
 
 fn attributes(item: Item) -> Result<Attributes, StoreError> {
@@ -113,7 +128,7 @@ impl ItemStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Err(StoreError::ConditionFailed),
-            Err(error) => Err(unavailable(error)),
+            Err(error) => Err(classify(error)),
         }
     }
 
@@ -136,13 +151,17 @@ impl ItemStore for DynamoStore {
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(error) => {
-                let lost_a_condition = match error.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                        cancelled.cancellation_reasons().iter().any(|reason| reason.code() == Some("ConditionalCheckFailed"))
-                    }
-                    _ => false,
+                let reasons: Vec<&str> = match error.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect(),
+                    _ => Vec::new(),
                 };
-                Err(if lost_a_condition { StoreError::ConditionFailed } else { unavailable(error) })
+                Err(if reasons.contains(&"ConditionalCheckFailed") {
+                    StoreError::ConditionFailed
+                } else if reasons.contains(&"ValidationError") {
+                    StoreError::TooLarge(describe(&error))
+                } else {
+                    classify(error)
+                })
             }
         }
     }

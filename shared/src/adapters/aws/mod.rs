@@ -7,10 +7,14 @@ pub mod bootstrap;
 mod dynamo;
 mod ses;
 mod sqs;
+#[cfg(feature = "aws-stream")]
+mod stream;
 
 pub use dynamo::DynamoStore;
 pub use ses::SesMailer;
 pub use sqs::SqsQueues;
+#[cfg(feature = "aws-stream")]
+pub use stream::StreamFeed;
 
 use crate::config::{Config, ConfigError};
 use crate::ports::SystemClock;
@@ -27,6 +31,9 @@ pub struct AwsResources {
     pub table_name: String,
     pub intake_queue_url: String,
     pub notify_queue_url: String,
+    /// `RELAY_DLQ_URL`: where the relay parks events it cannot send; only event-relay
+    /// (and the operator's dead-letter commands) are given it.
+    pub relay_dead_letter_queue_url: Option<String>,
 }
 
 impl AwsResources {
@@ -34,21 +41,27 @@ impl AwsResources {
     /// missing one is named.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<AwsResources, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
-        Ok(AwsResources { table_name: get("TABLE_NAME")?, intake_queue_url: get("INTAKE_QUEUE_URL")?, notify_queue_url: get("NOTIFY_QUEUE_URL")? })
+        Ok(AwsResources {
+            table_name: get("TABLE_NAME")?,
+            intake_queue_url: get("INTAKE_QUEUE_URL")?,
+            notify_queue_url: get("NOTIFY_QUEUE_URL")?,
+            relay_dead_letter_queue_url: get("RELAY_DLQ_URL").ok(),
+        })
     }
 
     /// The resources of `stack` as `dropflow aws bootstrap` and the template name them:
-    /// the table `{stack}`, the queues `{stack}-intake` and `{stack}-notify`.
+    /// the table `{stack}`, the queues `{stack}-intake` and `{stack}-notify`, the relay's
+    /// dead-letter queue `{stack}-relay-dlq`.
     pub async fn of_stack(sdk: &SdkConfig, stack: &str) -> Result<AwsResources, String> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut urls = Vec::new();
-        for queue in bootstrap::QUEUES {
-            let name = format!("{stack}-{}", queue.suffix);
+        for suffix in bootstrap::QUEUES.iter().map(|q| q.suffix).chain([bootstrap::RELAY_DEAD_LETTER_SUFFIX]) {
+            let name = format!("{stack}-{suffix}");
             let found = sqs.get_queue_url().queue_name(&name).send().await.map_err(|e| format!("queue {name}: {}; run `dropflow aws bootstrap` first", describe(&e)))?;
             urls.push(found.queue_url.unwrap_or_default());
         }
-        let [intake_queue_url, notify_queue_url] = <[String; 2]>::try_from(urls).map_err(|_| "two queues expected".to_string())?;
-        Ok(AwsResources { table_name: stack.to_string(), intake_queue_url, notify_queue_url })
+        let [intake_queue_url, notify_queue_url, relay] = <[String; 3]>::try_from(urls).map_err(|_| "three queues expected".to_string())?;
+        Ok(AwsResources { table_name: stack.to_string(), intake_queue_url, notify_queue_url, relay_dead_letter_queue_url: Some(relay) })
     }
 }
 

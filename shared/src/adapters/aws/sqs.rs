@@ -3,10 +3,10 @@
 //! queue through its redrive policy, so no DLQ address needs configuring.
 
 use super::{AwsResources, describe};
-use crate::ports::{DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
+use crate::ports::{DeadLetter, DeadLetterQueue, MAX_MESSAGE_BYTES, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry};
 use std::time::Duration;
 
 /// SQS allows at most 10 messages per receive.
@@ -20,7 +20,12 @@ pub struct SqsQueues {
     client: Client,
     intake_url: String,
     notify_url: String,
+    /// The relay's dead-letter queue, for the functions that park in it or list it.
+    relay_dead_letter_url: Option<String>,
 }
+
+/// The message attribute that carries why a message was parked.
+const REASON_ATTRIBUTE: &str = "reason";
 
 fn unavailable(error: impl std::error::Error + 'static) -> QueueError {
     QueueError(describe(&error))
@@ -28,7 +33,12 @@ fn unavailable(error: impl std::error::Error + 'static) -> QueueError {
 
 impl SqsQueues {
     pub fn new(client: Client, resources: &AwsResources) -> Self {
-        SqsQueues { client, intake_url: resources.intake_queue_url.clone(), notify_url: resources.notify_queue_url.clone() }
+        SqsQueues {
+            client,
+            intake_url: resources.intake_queue_url.clone(),
+            notify_url: resources.notify_queue_url.clone(),
+            relay_dead_letter_url: resources.relay_dead_letter_queue_url.clone(),
+        }
     }
 
     fn url(&self, queue: QueueName) -> &str {
@@ -38,8 +48,15 @@ impl SqsQueues {
         }
     }
 
-    /// The URL of `queue`'s dead-letter queue, from its redrive policy.
-    async fn dead_letter_url(&self, queue: QueueName) -> Result<String, QueueError> {
+    /// The URL of a dead-letter queue: the relay's as configured, a queue's own from
+    /// its redrive policy.
+    async fn dead_letter_url(&self, dead_letters: DeadLetterQueue) -> Result<String, QueueError> {
+        let queue = match dead_letters {
+            DeadLetterQueue::Relay => {
+                return self.relay_dead_letter_url.clone().ok_or_else(|| QueueError("the relay dead-letter queue is not configured (RELAY_DLQ_URL)".into()));
+            }
+            other => other.home(),
+        };
         let attributes = self
             .client
             .get_queue_attributes()
@@ -56,7 +73,7 @@ impl SqsQueues {
         found.queue_url.ok_or_else(|| QueueError(format!("no URL for dead-letter queue {name}")))
     }
 
-    async fn receive_from(&self, url: &str, max: usize, wait: Duration, lease_seconds: Option<i32>) -> Result<Vec<Received>, QueueError> {
+    async fn receive_from(&self, url: &str, max: usize, wait: Duration, lease_seconds: Option<i32>) -> Result<Vec<Taken>, QueueError> {
         let output = self
             .client
             .receive_message()
@@ -65,6 +82,7 @@ impl SqsQueues {
             .wait_time_seconds(wait.as_secs().min(20) as i32)
             .set_visibility_timeout(lease_seconds)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_attribute_names(REASON_ATTRIBUTE)
             .send()
             .await
             .map_err(unavailable)?;
@@ -72,22 +90,25 @@ impl SqsQueues {
             .messages
             .unwrap_or_default()
             .into_iter()
-            .map(|m| Received {
-                receive_count: m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount)).and_then(|c| c.parse().ok()).unwrap_or(1),
-                message_id: m.message_id.unwrap_or_default(),
-                receipt: m.receipt_handle.unwrap_or_default(),
-                body: m.body.unwrap_or_default(),
+            .map(|m| Taken {
+                reason: m.message_attributes().and_then(|a| a.get(REASON_ATTRIBUTE)).and_then(|v| v.string_value()).map(str::to_string),
+                received: Received {
+                    receive_count: m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount)).and_then(|c| c.parse().ok()).unwrap_or(1),
+                    message_id: m.message_id.unwrap_or_default(),
+                    receipt: m.receipt_handle.unwrap_or_default(),
+                    body: m.body.unwrap_or_default(),
+                },
             })
             .collect())
     }
 
     /// Every message of the queue at `url`, each leased for the listing's duration.
-    async fn take_all(&self, url: &str) -> Result<Vec<Received>, QueueError> {
-        let mut taken: Vec<Received> = Vec::new();
+    async fn take_all(&self, url: &str) -> Result<Vec<Taken>, QueueError> {
+        let mut taken: Vec<Taken> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         loop {
             let batch = self.receive_from(url, MAX_BATCH, Duration::ZERO, Some(LISTING_LEASE_SECONDS)).await?;
-            let fresh: Vec<Received> = batch.into_iter().filter(|m| seen.insert(m.message_id.clone())).collect();
+            let fresh: Vec<Taken> = batch.into_iter().filter(|m| seen.insert(m.received.message_id.clone())).collect();
             if fresh.is_empty() {
                 return Ok(taken);
             }
@@ -96,10 +117,58 @@ impl SqsQueues {
     }
 }
 
+/// A received message with the reason it was parked, if it was.
+struct Taken {
+    received: Received,
+    reason: Option<String>,
+}
+
 #[async_trait]
 impl Publisher for SqsQueues {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
         self.client.send_message().queue_url(self.url(queue)).message_body(body).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// `SendMessageBatch`, ten at a time (and fewer when ten would pass the 1 MiB
+    /// request limit); each entry's own failure is its result.
+    async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
+        let mut results: Vec<Result<(), QueueError>> = Vec::with_capacity(bodies.len());
+        let mut start = 0;
+        while start < bodies.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < bodies.len() && end - start < MAX_BATCH && (end == start || bytes + bodies[end].len() <= MAX_MESSAGE_BYTES) {
+                bytes += bodies[end].len();
+                end += 1;
+            }
+            let entries: Result<Vec<SendMessageBatchRequestEntry>, _> =
+                (start..end).map(|i| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&bodies[i]).build()).collect();
+            let sent = match entries {
+                Ok(entries) => self.client.send_message_batch().queue_url(self.url(queue)).set_entries(Some(entries)).send().await.map_err(unavailable),
+                Err(error) => Err(unavailable(error)),
+            };
+            match sent {
+                Ok(output) => {
+                    let failed: std::collections::HashMap<&str, String> =
+                        output.failed().iter().map(|f| (f.id(), format!("{}: {}", f.code(), f.message().unwrap_or_default()))).collect();
+                    for i in start..end {
+                        results.push(failed.get(i.to_string().as_str()).map_or(Ok(()), |reason| Err(QueueError(reason.clone()))));
+                    }
+                }
+                Err(error) => results.extend((start..end).map(|_| Err(QueueError(error.0.clone())))),
+            }
+            start = end;
+        }
+        results
+    }
+
+    async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
+        let url = self.dead_letter_url(dead_letters).await?;
+        // SQS caps an attribute with the message; a reason is a line, not a log.
+        let reason: String = reason.chars().take(1000).collect();
+        let attribute = MessageAttributeValue::builder().data_type("String").string_value(reason).build().map_err(unavailable)?;
+        self.client.send_message().queue_url(url).message_body(body).message_attributes(REASON_ATTRIBUTE, attribute).send().await.map_err(unavailable)?;
         Ok(())
     }
 }
@@ -107,7 +176,7 @@ impl Publisher for SqsQueues {
 #[async_trait]
 impl QueueConsumer for SqsQueues {
     async fn receive(&self, queue: QueueName, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
-        self.receive_from(self.url(queue), max, wait, None).await
+        Ok(self.receive_from(self.url(queue), max, wait, None).await?.into_iter().map(|t| t.received).collect())
     }
 
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
@@ -115,27 +184,33 @@ impl QueueConsumer for SqsQueues {
         Ok(())
     }
 
-    async fn dead_letters(&self, queue: QueueName) -> Result<Vec<DeadLetter>, QueueError> {
-        let url = self.dead_letter_url(queue).await?;
+    async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
+        let url = self.dead_letter_url(dead_letters).await?;
         let taken = self.take_all(&url).await?;
         // Listing must not hide them: make each visible again at once.
         for message in &taken {
-            self.client.change_message_visibility().queue_url(&url).receipt_handle(&message.receipt).visibility_timeout(0).send().await.map_err(unavailable)?;
+            self.client.change_message_visibility().queue_url(&url).receipt_handle(&message.received.receipt).visibility_timeout(0).send().await.map_err(unavailable)?;
         }
         Ok(taken
             .into_iter()
-            .map(|m| DeadLetter { message_id: m.message_id, queue: queue.as_str().into(), body: m.body, receive_count: m.receive_count })
+            .map(|Taken { received, reason }| DeadLetter {
+                message_id: received.message_id,
+                queue: dead_letters.as_str().into(),
+                body: received.body,
+                receive_count: if reason.is_some() { 0 } else { received.receive_count },
+                reason,
+            })
             .collect())
     }
 
-    async fn replay_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError> {
-        let url = self.dead_letter_url(queue).await?;
+    async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
+        let url = self.dead_letter_url(dead_letters).await?;
         let taken = self.take_all(&url).await?;
         // Sent before deleted: a failure in between leaves a duplicate, which every
         // consumer absorbs, never a loss.
         for message in &taken {
-            self.publish(queue, message.body.clone()).await?;
-            self.client.delete_message().queue_url(&url).receipt_handle(&message.receipt).send().await.map_err(unavailable)?;
+            self.publish(dead_letters.home(), message.received.body.clone()).await?;
+            self.client.delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
         }
         Ok(taken.len())
     }

@@ -1,6 +1,6 @@
-//! The embedded adapters: the item store and the queues in one SQLite file (WAL, so the
-//! server and the operator commands can use the same data dir at once), mail as `.eml`
-//! files in an outbox folder.
+//! The embedded adapters: the item store, its change log (the stream of committed
+//! events) and the queues in one SQLite file (WAL, so the server and the operator
+//! commands can use the same data dir at once), mail as `.eml` files in an outbox folder.
 
 mod outbox;
 mod queue;
@@ -47,7 +47,14 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY, queue TEXT NOT NULL, body TEXT NOT NULL, receive_count INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL
+);
 ";
+
+/// Columns added after a table was first created: (table, column definition). Adding
+/// one that exists fails harmlessly, so an older data dir is brought up to date.
+const ADDED_COLUMNS: [(&str, &str); 1] = [("dead_letters", "reason TEXT")];
 
 impl Database {
     /// Opens (creating if needed) `<data_dir>/dropflow.db`.
@@ -61,6 +68,12 @@ impl Database {
             .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| connection.execute_batch(SCHEMA))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        for (table, column) in ADDED_COLUMNS {
+            match connection.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column}")) {
+                Err(e) if !e.to_string().contains("duplicate column") => return Err(format!("cannot prepare {}: {e}", path.display())),
+                _ => {}
+            }
+        }
         Ok(Database { connection: Arc::new(Mutex::new(connection)), visibility: DEFAULT_VISIBILITY })
     }
 

@@ -2,7 +2,7 @@
 //! timeout) per receive, and a dead-letter table after too many receives.
 
 use super::Database;
-use crate::ports::{MAX_MESSAGE_BYTES, DeadLetter, Publisher, QueueConsumer, QueueError, QueueName, Received};
+use crate::ports::{DeadLetter, DeadLetterQueue, MAX_MESSAGE_BYTES, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
 use rusqlite::params;
 use std::time::Duration;
@@ -29,12 +29,29 @@ impl Publisher for Database {
         self.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?;
         Ok(())
     }
+
+    async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
+        self.write(|tx| {
+            tx.execute("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)", params![dead_letters.as_str(), body, reason])
+        })?;
+        Ok(())
+    }
 }
+
+
 
 /// How often a waiting receive looks again (SQS long polling, on a file).
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 impl Database {
+    /// Makes every leased message visible again at once. For the one process that
+    /// consumes these queues (`dropflow serve`) when it starts: leases held by a process
+    /// that died would otherwise keep its work waiting out the whole visibility timeout.
+    pub fn release_leases(&self) -> Result<usize, QueueError> {
+        let now = now_ms();
+        Ok(self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receive_count > 0", params![now]))?)
+    }
+
     /// Leases up to `max` ready messages; moves those received too often to the dead
     /// letters instead.
     fn take_ready(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
@@ -48,7 +65,7 @@ impl Database {
             let mut received = Vec::new();
             for (id, body, count) in ready {
                 if count >= MAX_RECEIVE {
-                    tx.execute("INSERT INTO dead_letters (id, queue, body, receive_count) VALUES (?1, ?2, ?3, ?4)", params![id, queue.as_str(), body, count])?;
+                    tx.execute("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, count])?;
                     tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
                     continue;
                 }
@@ -82,24 +99,31 @@ impl QueueConsumer for Database {
         Ok(())
     }
 
-    async fn dead_letters(&self, queue: QueueName) -> Result<Vec<DeadLetter>, QueueError> {
+    async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         Ok(self.read(|c| {
-            c.prepare("SELECT id, queue, body, receive_count FROM dead_letters WHERE queue = ?1 ORDER BY id")?
-                .query_map(params![queue.as_str()], |r| {
-                    Ok(DeadLetter { message_id: r.get::<_, i64>(0)?.to_string(), queue: r.get(1)?, body: r.get(2)?, receive_count: r.get(3)? })
+            c.prepare("SELECT id, body, receive_count, reason FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+                .query_map(params![dead_letters.as_str()], |r| {
+                    Ok(DeadLetter {
+                        message_id: r.get::<_, i64>(0)?.to_string(),
+                        queue: dead_letters.as_str().to_string(),
+                        body: r.get(1)?,
+                        receive_count: r.get(2)?,
+                        reason: r.get(3)?,
+                    })
                 })?
                 .collect()
         })?)
     }
 
-    async fn replay_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError> {
+    async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
         let now = now_ms();
+        let key = dead_letters.as_str();
         self.write(|tx| {
             let moved = tx.execute(
-                "INSERT INTO messages (queue, body, visible_at) SELECT queue, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id",
-                params![queue.as_str(), now],
+                "INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id",
+                params![key, now, dead_letters.home().as_str()],
             )?;
-            tx.execute("DELETE FROM dead_letters WHERE queue = ?1", params![queue.as_str()])?;
+            tx.execute("DELETE FROM dead_letters WHERE queue = ?1", params![key])?;
             Ok(moved)
         })
     }

@@ -2,7 +2,8 @@
 //! DynamoDB table, so the services cannot tell them apart.
 
 use super::Database;
-use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, Write};
+use crate::ports::{ChangeRecord, Condition, EventFeed, Index, Item, ItemStore, Page, Query, StoreError, UnreadableEvent, Write};
+use crate::store::is_event_insert;
 use async_trait::async_trait;
 use crate::adapters::cursor;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -46,15 +47,45 @@ fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Res
     if holds { Ok(()) } else { Err(StoreError::ConditionFailed) }
 }
 
+/// DynamoDB's limits, kept here so that what the embedded store accepts fits on AWS:
+/// an item (counted as its JSON, which is never smaller than DynamoDB's own count by
+/// much), a partition key and a sort key, in bytes.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
+pub const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// Refuses an item or key DynamoDB would refuse.
+fn within_limits(item: &Item, body: &str) -> Result<(), StoreError> {
+    if body.len() > MAX_ITEM_BYTES {
+        return Err(StoreError::TooLarge(format!("an item of {} bytes is over the item limit of {MAX_ITEM_BYTES}", body.len())));
+    }
+    for (name, limit) in [("pk", MAX_PARTITION_KEY_BYTES), ("gsi1pk", MAX_PARTITION_KEY_BYTES), ("gsi2pk", MAX_PARTITION_KEY_BYTES), ("sk", MAX_SORT_KEY_BYTES), ("gsi1sk", MAX_SORT_KEY_BYTES), ("gsi2sk", MAX_SORT_KEY_BYTES)] {
+        if let Some(value) = key(item, name).filter(|v| v.len() > limit) {
+            return Err(StoreError::TooLarge(format!("key {name} of {} bytes is over its limit of {limit}", value.len())));
+        }
+    }
+    Ok(())
+}
+
+fn exists(tx: &Transaction<'_>, pk: &str, sk: &str) -> Result<bool, StoreError> {
+    Ok(tx.query_row("SELECT 1 FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |_| Ok(())).optional()?.is_some())
+}
+
 fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::Put { item, condition } => {
             let (pk, sk) = match (key(item, "pk"), key(item, "sk")) {
                 (Some(pk), Some(sk)) => (pk, sk),
-                _ => return Err(StoreError::Unavailable("item without pk/sk".into())),
+                _ => return Err(StoreError::Unreadable { key: "?".into(), reason: "item without pk/sk".into() }),
             };
+            let body = serde_json::to_string(item).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?;
+            within_limits(item, &body)?;
             check(tx, &pk, &sk, condition)?;
-            let body = serde_json::to_string(item).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            // The change log is the stream, already filtered as the event source mapping
+            // filters it: inserted event items only, in commit order.
+            if is_event_insert("INSERT", Some(&sk)) && !exists(tx, &pk, &sk)? {
+                tx.execute("INSERT INTO changes (body) VALUES (?1)", params![body])?;
+            }
             tx.execute(
                 "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), body],
@@ -70,10 +101,12 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
 #[async_trait]
 impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let body: Option<String> = self
-            .db
-            .read(|c| c.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional())?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unavailable(e.to_string()))).transpose()
+        let (db, pk, sk) = (self.db.clone(), pk.to_string(), sk.to_string());
+        blocking(move || {
+            let body: Option<String> = db.read(|c| c.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional())?;
+            body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })).transpose()
+        })
+        .await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -85,40 +118,78 @@ impl ItemStore for EmbeddedStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        self.db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w)))
+        let db = self.db.clone();
+        blocking(move || db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w)))).await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        let (pk_col, sk_col) = match query.index {
-            Index::Table => ("pk", "sk"),
-            Index::Gsi1 => ("gsi1pk", "gsi1sk"),
-            Index::Gsi2 => ("gsi2pk", "gsi2sk"),
-        };
-        let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
-        let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
-        let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
-        let sql = format!(
-            "SELECT {sk_col}, pk, sk, body FROM items WHERE {pk_col} = ?1 AND substr({sk_col}, 1, length(?2)) = ?2 \
-             AND (?3 IS NULL OR {sk_col} <= ?3) {cursor_clause} ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT ?4"
-        );
-        let limit = query.limit.max(1);
-        let (a, b, c) = after.unwrap_or_default();
-        let rows: Vec<(String, String, String, String)> = self.db.read(|conn| {
-            let mut statement = conn.prepare(&sql)?;
-            let fetch = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
-            let rows = if query.cursor.is_some() {
-                statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1, a, b, c], fetch)?
-            } else {
-                statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1], fetch)?
-            };
-            rows.collect()
-        })?;
-        let more = rows.len() > limit;
-        let mut page = Page::default();
-        for (sort, pk, sk, body) in rows.into_iter().take(limit) {
-            page.cursor = more.then(|| cursor::encode(&sort, &pk, &sk));
-            page.items.push(serde_json::from_str(&body).map_err(|e| StoreError::Unavailable(e.to_string()))?);
-        }
-        Ok(page)
+        let db = self.db.clone();
+        blocking(move || run_query(&db, query)).await
     }
+}
+
+/// Runs a SQLite call on tokio's blocking pool, off the async workers, so that a slow
+/// disk or a held write lock never stalls the HTTP server or the queue consumers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+}
+
+/// The change log read as the table's stream: committed event items in commit order,
+/// from the oldest not yet acknowledged.
+#[async_trait]
+impl EventFeed for EmbeddedStore {
+    async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
+        let db = self.db.clone();
+        let rows: Vec<(i64, String)> = blocking(move || {
+            Ok(db.read(|c| c.prepare("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?)
+        })
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, body)| ChangeRecord {
+                position: seq.to_string(),
+                event: serde_json::from_str(&body).map_err(|e| UnreadableEvent { reason: e.to_string(), raw: body }),
+            })
+            .collect())
+    }
+
+    async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
+        let Some(last) = records.last().and_then(|r| r.position.parse::<i64>().ok()) else { return Ok(()) };
+        let db = self.db.clone();
+        blocking(move || db.write(|tx| Ok(tx.execute("DELETE FROM changes WHERE seq <= ?1", params![last]).map(|_| ())?))).await
+    }
+}
+
+fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
+    let (pk_col, sk_col) = match query.index {
+        Index::Table => ("pk", "sk"),
+        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+        Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+    };
+    let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
+    let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
+    let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
+    let sql = format!(
+        "SELECT {sk_col}, pk, sk, body FROM items WHERE {pk_col} = ?1 AND substr({sk_col}, 1, length(?2)) = ?2 \
+         AND (?3 IS NULL OR {sk_col} <= ?3) {cursor_clause} ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT ?4"
+    );
+    let limit = query.limit.max(1);
+    let (a, b, c) = after.unwrap_or_default();
+    let rows: Vec<(String, String, String, String)> = db.read(|conn| {
+        let mut statement = conn.prepare(&sql)?;
+        let fetch = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+        let rows = if query.cursor.is_some() {
+            statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1, a, b, c], fetch)?
+        } else {
+            statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1], fetch)?
+        };
+        rows.collect()
+    })?;
+    let more = rows.len() > limit;
+    let mut page = Page::default();
+    for (sort, pk, sk, body) in rows.into_iter().take(limit) {
+        page.cursor = more.then(|| cursor::encode(&sort, &pk, &sk));
+        page.items.push(serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?);
+    }
+    Ok(page)
 }
