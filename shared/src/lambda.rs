@@ -20,7 +20,7 @@ pub async fn start(also_required: &[&'static str]) -> App {
         .and_then(|()| Config::from_env())
         .and_then(|config| Ok((config, AwsResources::from_lookup(lookup)?)));
     let built = match settings {
-        Ok((config, resources)) => aws::lambda_sdk_config().await.map(|sdk| aws::open_app(&sdk, &resources, config).0),
+        Ok((config, resources)) => aws::lambda_sdk_config().await.map(|sdk| crate::compose::aws(&sdk, &resources, config, None, None).app),
         Err(error) => Err(error.to_string()),
     };
     match built {

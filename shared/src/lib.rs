@@ -5,7 +5,8 @@
 //!   state machine, SLA clocks, routing, events).
 //! - `ports`: the traits the services need (item store, queues, mailer, clock).
 //! - `adapters`: those traits on real parts (`embedded`: SQLite + an outbox folder,
-//!   feature `embedded`; `aws`: DynamoDB, SQS, SES, feature `aws`).
+//!   feature `embedded`; `aws`: DynamoDB, SQS, SES, feature `aws`), and the layers
+//!   around any of them (`retry`: transient failures retried; `faults`: injected).
 //! - `sources`: storefront wire formats (Shopify) turned into the canonical order.
 //! - `store`: the single-table layout (keys, indexes) over the item store.
 //! - `services`: the use cases (webhook acceptance, intake, vendor actions, notifier,
@@ -14,12 +15,15 @@
 //! - `http`: the one axum router (webhooks + vendor API) and its problem+json errors.
 //! - `handlers`: what each function runs (HTTP router, SQS batch consumers).
 //! - `config`: settings from the environment.
+//! - `compose`: the composition root (which adapters, with which retry and fault
+//!   layers, make the `App` on each backend).
 //! - `lambda`: what every Lambda main runs (feature `aws`).
 
 pub mod adapters;
 pub mod domain;
 pub mod ports;
 pub mod config;
+pub mod compose;
 pub mod mail;
 pub mod services;
 pub mod sources;

@@ -224,6 +224,17 @@ pub struct ChangeRecord {
     pub event: Result<crate::domain::events::Envelope, UnreadableEvent>,
 }
 
+/// A shared feed is a feed (the composition root wraps whichever one a backend has).
+#[async_trait]
+impl<T: EventFeed + ?Sized> EventFeed for std::sync::Arc<T> {
+    async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
+        (**self).next_batch(max).await
+    }
+    async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
+        (**self).acknowledge(records).await
+    }
+}
+
 /// An event item that is not an envelope: kept as it was stored, with the reason.
 #[derive(Debug, Clone)]
 pub struct UnreadableEvent {

@@ -62,8 +62,8 @@ impl AwsStack {
 
     /// The services and queues on this stack, configured with its sender.
     pub async fn open(&self) -> (dropflow_shared::services::App, std::sync::Arc<dyn dropflow_shared::ports::QueueConsumer>) {
-        let (app, queues) = dropflow_shared::adapters::aws::open_app(&sdk_config().await, &self.resources, config(&self.sender));
-        (app, std::sync::Arc::new(queues))
+        let system = dropflow_shared::compose::aws(&sdk_config().await, &self.resources, config(&self.sender), None, None);
+        (system.app, system.queues)
     }
 
     /// This stack's table stream, read from its start (no checkpoint file).
@@ -142,9 +142,9 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
     let lease = std::time::Duration::from_secs(u64::from(visibility_seconds));
     match backend {
         Backend::Embedded => {
-            let (app, db) = dropflow_shared::adapters::embedded::open_app(dir.path(), config("orders@dropflow.local")).expect("open data dir");
+            let (system, db) = dropflow_shared::compose::embedded(dir.path(), config("orders@dropflow.local"), None).expect("open data dir");
             let feed = std::sync::Arc::new(dropflow_shared::adapters::embedded::EmbeddedStore::new(db.clone()));
-            Ports { app, queues: std::sync::Arc::new(db.with_visibility(lease)), feed, mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
+            Ports { app: system.app, queues: std::sync::Arc::new(db.with_visibility(lease)), feed, mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
         }
         Backend::Aws => {
             let stack = AwsStack::create(Some(visibility_seconds)).await;

@@ -50,16 +50,22 @@ pub struct TestApp {
 
 /// Starts the app on 127.0.0.1 on a fresh data dir or a fresh AWS stack.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, None).await
+}
+
+/// Starts the app with `chaos` injecting faults under every port (the test holds the
+/// injectors through `TestApp::local.chaos`).
+pub async fn spawn_app_with(backend: Backend, chaos: Option<dropflow_shared::adapters::faults::Chaos>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (local, cli_flags, mail) = match backend {
         Backend::Embedded => {
-            let local = Local::open_with(dir.path(), backend::config("orders@dropflow.local")).expect("open data dir");
+            let local = Local::open_with(dir.path(), backend::config("orders@dropflow.local"), chaos).expect("open data dir");
             let flags = vec!["--data-dir".to_string(), dir.path().to_string_lossy().to_string()];
             (local, flags, MailBox::Outbox(dir.path().to_path_buf()))
         }
         Backend::Aws => {
             let stack = backend::AwsStack::create(None).await;
-            let local = Local::open_aws(&stack.name, backend::config(&stack.sender), dir.path()).await.expect("open the AWS stack");
+            let local = Local::open_aws(&stack.name, backend::config(&stack.sender), dir.path(), chaos).await.expect("open the AWS stack");
             let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
             (local, flags, stack.mail_box())
         }

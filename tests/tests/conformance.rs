@@ -263,10 +263,10 @@ async fn a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_que
 /// still reaches an endpoint given by `AWS_ENDPOINT_URL`.
 #[tokio::test]
 async fn the_lambda_sdk_configuration_reaches_the_configured_endpoint() {
-    use dropflow_shared::adapters::aws::{lambda_sdk_config, open_app};
+    use dropflow_shared::adapters::aws::lambda_sdk_config;
     let stack = dropflow_scenarios::backend::AwsStack::create(None).await;
     let sdk = lambda_sdk_config().await.expect("the trust store builds");
-    let (app, _) = open_app(&sdk, &stack.resources, dropflow_scenarios::backend::config(&stack.sender));
+    let app = dropflow_shared::compose::aws(&sdk, &stack.resources, dropflow_scenarios::backend::config(&stack.sender), None, None).app;
     app.tables.items.put(item(json!({"pk": "P", "sk": "S"})), Condition::NotExists).await.unwrap();
     assert!(app.tables.items.get("P", "S").await.unwrap().is_some());
 }

@@ -39,6 +39,11 @@ pub enum Command {
     Serve {
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Inject faults into this share (0.0-1.0) of the calls to every port (store,
+        /// queues, stream, mail): outages, throttling, and timeouts after the call took
+        /// effect. For trying the system's resilience; never in production.
+        #[arg(long, value_parser = chaos_rate)]
+        chaos: Option<f64>,
     },
     /// Onboard vendors.
     Vendor {
@@ -126,15 +131,26 @@ pub enum DlqAction {
     Replay,
 }
 
+fn chaos_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate between 0 and 1")),
+    }
+}
+
 /// Runs a parsed command, writing its output to `out`. Errors are one line.
 pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
-    let command = cli.command.unwrap_or(Command::Serve { port: 3000 });
+    let command = cli.command.unwrap_or(Command::Serve { port: 3000, chaos: None });
+    let chaos = match &command {
+        Command::Serve { chaos: Some(rate), .. } if *rate > 0.0 => Some(dropflow_shared::adapters::faults::Chaos::random(*rate)),
+        _ => None,
+    };
     let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
     let local = match (&command, cli.backend) {
         (Command::Demo, _) => return crate::demo::run(out).await,
         (Command::Aws { action: AwsAction::Bootstrap }, _) => return bootstrap(&cli.stack, out).await,
-        (_, Backend::Embedded) => Local::open(&cli.data_dir)?,
-        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?, &cli.data_dir).await?,
+        (_, Backend::Embedded) => Local::open_with(&cli.data_dir, crate::local_config()?, chaos)?,
+        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?, &cli.data_dir, chaos).await?,
     };
     let app = &local.app;
     let place = match cli.backend {
@@ -142,9 +158,12 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Backend::Aws => format!("AWS stack {}", cli.stack),
     };
     match command {
-        Command::Serve { port } => {
+        Command::Serve { port, chaos } => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
             print(out, format!("dropflow serving on http://127.0.0.1:{port} ({place})"))?;
+            if let Some(rate) = chaos {
+                print(out, format!("chaos: {rate} of calls to every port fail (outages, throttling, timeouts after the effect)"))?;
+            }
             if std::env::var_os("SHOPIFY_WEBHOOK_SECRET").is_none() {
                 print(out, "SHOPIFY_WEBHOOK_SECRET is unset: webhooks are verified with the public local default secret (development only)".into())?;
             }

@@ -7,7 +7,9 @@ pub mod cli;
 mod demo;
 
 use dropflow_shared::adapters::aws::{self, AwsResources};
-use dropflow_shared::adapters::embedded::{EmbeddedStore, list_outbox, open_app};
+use dropflow_shared::adapters::embedded::list_outbox;
+use dropflow_shared::adapters::faults::Chaos;
+use dropflow_shared::compose::{self, System};
 use dropflow_shared::config::{Config, ConfigError};
 use dropflow_shared::handlers;
 use dropflow_shared::ports::{EventFeed, QueueConsumer, QueueName};
@@ -48,6 +50,8 @@ pub struct Local {
     release_leases: Option<dropflow_shared::adapters::embedded::Database>,
     /// Where sent mail is kept (the embedded backend; SES keeps it on AWS).
     pub outbox: Option<PathBuf>,
+    /// The fault injectors under every port, when running with `--chaos` (or a test).
+    pub chaos: Option<Chaos>,
 }
 
 /// The configuration from the environment, with local defaults for what is unset.
@@ -59,31 +63,30 @@ impl Local {
     /// Opens the embedded store under `data_dir`, configured from the environment with
     /// local defaults.
     pub fn open(data_dir: &Path) -> Result<Local, String> {
-        Local::open_with(data_dir, local_config()?)
+        Local::open_with(data_dir, local_config()?, None)
     }
 
-    /// Opens the embedded store under `data_dir` with a given configuration.
-    pub fn open_with(data_dir: &Path, config: Config) -> Result<Local, String> {
-        let (app, db) = open_app(data_dir, config)?;
-        Ok(Local {
-            app,
-            queues: Arc::new(db.clone()),
-            feed: Arc::new(EmbeddedStore::new(db.clone())),
-            release_leases: Some(db),
-            outbox: Some(data_dir.to_path_buf()),
-        })
+    /// Opens the embedded store under `data_dir` with a given configuration, and
+    /// `chaos` under every port when given.
+    pub fn open_with(data_dir: &Path, config: Config, chaos: Option<Chaos>) -> Result<Local, String> {
+        let (system, db) = compose::embedded(data_dir, config, chaos.as_ref())?;
+        Local::of(system, Some(db), Some(data_dir.to_path_buf()), chaos)
     }
 
     /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator). The
     /// relay's checkpoint in the table's stream is kept under `data_dir`.
-    pub async fn open_aws(stack: &str, config: Config, data_dir: &Path) -> Result<Local, String> {
+    pub async fn open_aws(stack: &str, config: Config, data_dir: &Path, chaos: Option<Chaos>) -> Result<Local, String> {
         let sdk = aws::sdk_config().await;
         let resources = AwsResources::of_stack(&sdk, stack).await?;
-        let (app, queues) = aws::open_app(&sdk, &resources, config);
         std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
         let checkpoint = data_dir.join(format!("stream-checkpoint-{stack}.json"));
-        let feed = aws::StreamFeed::new(&sdk, &resources.table_name, Some(checkpoint));
-        Ok(Local { app, queues: Arc::new(queues), feed: Arc::new(feed), release_leases: None, outbox: None })
+        let feed: Arc<dyn EventFeed> = Arc::new(aws::StreamFeed::new(&sdk, &resources.table_name, Some(checkpoint)));
+        Local::of(compose::aws(&sdk, &resources, config, Some(feed), chaos.as_ref()), None, None, chaos)
+    }
+
+    fn of(system: System, db: Option<dropflow_shared::adapters::embedded::Database>, outbox: Option<PathBuf>, chaos: Option<Chaos>) -> Result<Local, String> {
+        let feed = system.feed.ok_or("no stream to relay")?;
+        Ok(Local { app: system.app, queues: system.queues, feed, release_leases: db, outbox, chaos })
     }
 
     /// Relays the events committed so far to the notify queue; returns how many.

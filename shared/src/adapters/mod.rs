@@ -7,3 +7,5 @@ pub mod aws;
 mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod faults;
+pub mod retry;

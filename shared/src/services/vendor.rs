@@ -87,9 +87,14 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request) -> Re
         Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
         Tables::put_history(&current.order_id, vendor, &transition.history)?,
     ];
-    app.commit(writes, &transition.events).await.map_err(|e| match e {
-        StoreError::ConditionFailed => ServiceError::Conflict("the order changed meanwhile; read it again and retry".into()),
-        other => other.into(),
-    })?;
-    Ok(transition.vendor_order)
+    match app.commit(writes, &transition.events).await {
+        Ok(()) => Ok(transition.vendor_order),
+        // Either another writer won, or this very write landed and only its answer was
+        // lost (a timeout, then a retry that met its own write): the latter is success.
+        Err(StoreError::ConditionFailed) => match app.tables.vendor_order(&current.order_id, vendor).await? {
+            Some(stored) if stored == transition.vendor_order => Ok(stored),
+            _ => Err(ServiceError::Conflict("the order changed meanwhile; read it again and retry".into())),
+        },
+        Err(other) => Err(other.into()),
+    }
 }

@@ -106,6 +106,10 @@ fn value_of<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SentMarker {
     claimed_until: DateTime<Utc>,
+    /// Who holds the claim: a random token per claim, so that a claim whose write landed
+    /// but whose answer was lost is recognised as ours on the re-read.
+    #[serde(default)]
+    claim: String,
     #[serde(default)]
     message_id: Option<String>,
     #[serde(default)]
@@ -277,12 +281,17 @@ impl Tables {
             Some(marker) if marker.claimed_until > now => return Ok(Claim::Busy { until: marker.claimed_until }),
             Some(marker) => (marker.version + 1, Condition::VersionIs(marker.version)),
         };
-        let marker = SentMarker { claimed_until: now + lease, message_id: None, sent_at: None, version, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
+        let mut token = [0u8; 12];
+        getrandom::fill(&mut token).map_err(|e| StoreError::Unavailable(format!("no randomness for a claim: {e}")))?;
+        let claim = hex::encode(token);
+        let marker = SentMarker { claimed_until: now + lease, claim: claim.clone(), message_id: None, sent_at: None, version, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
         match self.put_sent_marker(event_id, recipient, &marker, condition).await {
             Ok(()) => Ok(Claim::Taken { version }),
-            // Someone claimed (or sent) it between the read and the write: theirs.
+            // Someone claimed (or sent) it between the read and the write, or our own
+            // write landed and only its answer was lost.
             Err(StoreError::ConditionFailed) => match self.sent_marker(event_id, recipient).await? {
                 Some(marker) if marker.message_id.is_some() => Ok(Claim::AlreadySent),
+                Some(marker) if marker.claim == claim => Ok(Claim::Taken { version: marker.version }),
                 Some(marker) => Ok(Claim::Busy { until: marker.claimed_until }),
                 None => Err(StoreError::ConditionFailed),
             },
@@ -308,7 +317,14 @@ impl Tables {
     /// Marks a claimed mail sent, with the provider's message id. Unconditional: the mail
     /// went out, and that is what the marker must say from now on.
     pub async fn mark_sent(&self, event_id: &str, recipient: &str, version: u64, message_id: &str, now: DateTime<Utc>, keep_days: i64) -> Result<(), StoreError> {
-        let marker = SentMarker { claimed_until: now, message_id: Some(message_id.to_string()), sent_at: Some(now), version: version + 1, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
+        let marker = SentMarker {
+            claimed_until: now,
+            claim: String::new(),
+            message_id: Some(message_id.to_string()),
+            sent_at: Some(now),
+            version: version + 1,
+            ttl: (now + chrono::Duration::days(keep_days)).timestamp(),
+        };
         self.put_sent_marker(event_id, recipient, &marker, Condition::Always).await
     }
 

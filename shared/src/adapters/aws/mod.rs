@@ -16,13 +16,9 @@ pub use sqs::SqsQueues;
 #[cfg(feature = "aws-stream")]
 pub use stream::StreamFeed;
 
-use crate::config::{Config, ConfigError};
-use crate::ports::SystemClock;
-use crate::services::App;
-use crate::store::Tables;
+use crate::config::ConfigError;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The AWS resources a deployment runs on, as the template passes them to each function.
@@ -113,20 +109,6 @@ pub async fn lambda_sdk_config() -> Result<SdkConfig, String> {
         .timeout_config(timeouts())
         .load()
         .await)
-}
-
-/// The services wired to DynamoDB, SQS and SES, and the queues (for consumers and the
-/// dead-letter commands).
-pub fn open_app(sdk: &SdkConfig, resources: &AwsResources, config: Config) -> (App, SqsQueues) {
-    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
-    let app = App {
-        tables: Tables::new(Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name))),
-        publisher: Arc::new(queues.clone()),
-        mailer: Arc::new(SesMailer::new(aws_sdk_ses::Client::new(sdk))),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(config),
-    };
-    (app, queues)
 }
 
 /// The text of an SDK error with its source chain, for logs and `Unavailable` errors.

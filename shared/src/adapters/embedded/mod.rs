@@ -9,10 +9,6 @@ mod store;
 pub use outbox::{OutboxMailer, list_outbox};
 pub use store::EmbeddedStore;
 
-use crate::config::Config;
-use crate::ports::SystemClock;
-use crate::services::App;
-use crate::store::Tables;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -100,18 +96,4 @@ impl Database {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         work(&connection)
     }
-}
-
-/// The services wired to the embedded adapters under `data_dir`, and the queues they
-/// publish to (for the consumers to read).
-pub fn open_app(data_dir: &Path, config: Config) -> Result<(App, Database), String> {
-    let db = Database::open(data_dir)?;
-    let app = App {
-        tables: Tables::new(Arc::new(EmbeddedStore::new(db.clone()))),
-        publisher: Arc::new(db.clone()),
-        mailer: Arc::new(OutboxMailer::new(data_dir)),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(config),
-    };
-    Ok((app, db))
 }

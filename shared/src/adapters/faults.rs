@@ -1,0 +1,261 @@
+//! Fault injection at every port: wrappers that make the store, the queues, the stream
+//! and the mailer fail the way real ones do, for the tests and `dropflow serve --chaos
+//! <rate>`. A fault is an error before the call had any effect (an outage), throttling
+//! (likewise, with the provider's word for it), or a timeout after the call took effect
+//! (the write landed, the message was sent, the mail went out; the caller hears an
+//! error all the same). The services must end with nothing lost and nothing doubled
+//! through all three.
+
+use crate::ports::{
+    ChangeRecord, Condition, DeadLetter, DeadLetterQueue, EventFeed, Item, ItemStore, Mail, MailError, Mailer, Page, Publisher, Query, QueueConsumer,
+    QueueError, QueueName, Received, StoreError, Write,
+};
+use async_trait::async_trait;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Fails before any effect: the service could not be reached.
+    Error,
+    /// Fails before any effect: the provider's rate limit.
+    Throttle,
+    /// Fails after the effect: the write landed, the caller timed out.
+    TimeoutAfterEffect,
+}
+
+/// When one port fails: a random share of calls, and any faults queued by a test for
+/// the next calls. Counts what it injected.
+#[derive(Debug)]
+pub struct Faults {
+    /// Failures per million calls.
+    rate_ppm: AtomicU64,
+    state: AtomicU64,
+    queued: Mutex<VecDeque<Fault>>,
+    injected: AtomicU64,
+}
+
+impl Faults {
+    /// Fails `rate` (0.0–1.0) of calls at random, each with one of the three faults.
+    pub fn random(rate: f64, seed: u64) -> Faults {
+        let ppm = (rate.clamp(0.0, 1.0) * 1_000_000.0).round() as u64;
+        Faults { rate_ppm: AtomicU64::new(ppm), state: AtomicU64::new(seed | 1), queued: Mutex::new(VecDeque::new()), injected: AtomicU64::new(0) }
+    }
+
+    /// Never fails until told to.
+    pub fn none() -> Faults {
+        Faults::random(0.0, 1)
+    }
+
+    /// The next calls fail with `faults`, in order.
+    pub fn queue(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.queued.lock().unwrap_or_else(|e| e.into_inner()).extend(faults);
+    }
+
+    /// Sets the random failure rate (0 stops random faults).
+    pub fn set_rate(&self, rate: f64) {
+        self.rate_ppm.store((rate.clamp(0.0, 1.0) * 1_000_000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// How many faults were injected so far.
+    pub fn injected(&self) -> u64 {
+        self.injected.load(Ordering::Relaxed)
+    }
+
+    /// xorshift64: enough randomness to scatter faults, reproducible from the seed.
+    fn next_random(&self) -> u64 {
+        let mut x = self.state.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state.store(x, Ordering::Relaxed);
+        x
+    }
+
+    /// The fault for this call, if any; `after_effect_possible` says whether the call has
+    /// an effect that can land before a timeout (a read has none).
+    fn draw(&self, after_effect_possible: bool) -> Option<Fault> {
+        // A queued timeout-after-effect waits for a call that has an effect (a write),
+        // so a test can aim it past the reads before it.
+        let queued = {
+            let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+            match queued.front() {
+                Some(Fault::TimeoutAfterEffect) if !after_effect_possible => None,
+                _ => queued.pop_front(),
+            }
+        };
+        let fault = queued.or_else(|| {
+            let ppm = self.rate_ppm.load(Ordering::Relaxed);
+            if ppm == 0 || self.next_random() % 1_000_000 >= ppm {
+                return None;
+            }
+            Some(match self.next_random() % 3 {
+                0 => Fault::Error,
+                1 => Fault::Throttle,
+                _ => Fault::TimeoutAfterEffect,
+            })
+        })?;
+        self.injected.fetch_add(1, Ordering::Relaxed);
+        Some(if fault == Fault::TimeoutAfterEffect && !after_effect_possible { Fault::Error } else { fault })
+    }
+}
+
+fn describe(fault: Fault) -> String {
+    match fault {
+        Fault::Error => "injected fault: service unavailable".into(),
+        Fault::Throttle => "injected fault: throttled (rate exceeded)".into(),
+        Fault::TimeoutAfterEffect => "injected fault: timed out after the call took effect".into(),
+    }
+}
+
+/// Runs `call` under `faults`: a fault before the effect skips the call, one after it
+/// runs the call and reports an error anyway.
+async fn inject<T, E>(faults: &Faults, effect: bool, error: impl Fn(String) -> E, call: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    match faults.draw(effect) {
+        None => call.await,
+        Some(Fault::TimeoutAfterEffect) => {
+            call.await?;
+            Err(error(describe(Fault::TimeoutAfterEffect)))
+        }
+        Some(fault) => Err(error(describe(fault))),
+    }
+}
+
+/// A port wrapped with its fault injector.
+pub struct Faulty<T> {
+    inner: T,
+    faults: std::sync::Arc<Faults>,
+}
+
+impl<T> Faulty<T> {
+    pub fn new(inner: T, faults: std::sync::Arc<Faults>) -> Faulty<T> {
+        Faulty { inner, faults }
+    }
+}
+
+#[async_trait]
+impl<T: ItemStore> ItemStore for Faulty<T> {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        inject(&self.faults, false, StoreError::Unavailable, self.inner.get(pk, sk)).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        inject(&self.faults, true, StoreError::Unavailable, self.inner.put(item, condition)).await
+    }
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        inject(&self.faults, true, StoreError::Unavailable, self.inner.delete(pk, sk)).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        inject(&self.faults, true, StoreError::Unavailable, self.inner.transact(writes)).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        inject(&self.faults, false, StoreError::Unavailable, self.inner.query(query)).await
+    }
+}
+
+#[async_trait]
+impl<T: Publisher> Publisher for Faulty<T> {
+    async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
+        inject(&self.faults, true, QueueError, self.inner.publish(queue, body)).await
+    }
+    async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
+        match self.faults.draw(true) {
+            None => self.inner.publish_batch(queue, bodies).await,
+            Some(Fault::TimeoutAfterEffect) => {
+                let sent = self.inner.publish_batch(queue, bodies).await;
+                sent.into_iter().map(|r| r.and(Err(QueueError(describe(Fault::TimeoutAfterEffect))))).collect()
+            }
+            Some(fault) => bodies.iter().map(|_| Err(QueueError(describe(fault)))).collect(),
+        }
+    }
+    async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
+        inject(&self.faults, true, QueueError, self.inner.park(dead_letters, body, reason)).await
+    }
+}
+
+#[async_trait]
+impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
+    /// Fails before taking anything: a receive that leased messages and lost them would
+    /// only delay them by the lease, which the queue's own tests cover.
+    async fn receive(&self, queue: QueueName, max: usize, wait: std::time::Duration) -> Result<Vec<Received>, QueueError> {
+        inject(&self.faults, false, QueueError, self.inner.receive(queue, max, wait)).await
+    }
+    async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        inject(&self.faults, true, QueueError, self.inner.delete(queue, receipt)).await
+    }
+    async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
+        self.inner.dead_letters(dead_letters).await
+    }
+    async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
+        self.inner.replay_dead_letters(dead_letters).await
+    }
+}
+
+#[async_trait]
+impl<T: Mailer> Mailer for Faulty<T> {
+    async fn send(&self, from: &str, mail: &Mail) -> Result<String, MailError> {
+        inject(&self.faults, true, MailError, self.inner.send(from, mail)).await
+    }
+}
+
+#[async_trait]
+impl<T: EventFeed> EventFeed for Faulty<T> {
+    async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
+        inject(&self.faults, false, StoreError::Unavailable, self.inner.next_batch(max)).await
+    }
+    async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
+        inject(&self.faults, true, StoreError::Unavailable, self.inner.acknowledge(records)).await
+    }
+}
+
+/// One fault injector per port, as `dropflow serve --chaos` and the tests switch them.
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    pub store: std::sync::Arc<Faults>,
+    pub queues: std::sync::Arc<Faults>,
+    pub mailer: std::sync::Arc<Faults>,
+    pub feed: std::sync::Arc<Faults>,
+}
+
+impl Chaos {
+    /// Every port failing `rate` of its calls at random.
+    pub fn random(rate: f64) -> Chaos {
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        let port = |n: u64| std::sync::Arc::new(Faults::random(rate, seed.wrapping_mul(n)));
+        Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11) }
+    }
+
+    /// No random faults; tests queue the ones they want.
+    pub fn quiet() -> Chaos {
+        Chaos::random(0.0)
+    }
+
+    /// Faults injected so far, on every port.
+    pub fn injected(&self) -> u64 {
+        [&self.store, &self.queues, &self.mailer, &self.feed].iter().map(|f| f.injected()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_faults_come_first_and_a_timeout_after_effect_waits_for_a_write() {
+        let faults = Faults::none();
+        faults.queue([Fault::Throttle, Fault::TimeoutAfterEffect]);
+        assert_eq!(faults.draw(false), Some(Fault::Throttle));
+        assert_eq!(faults.draw(false), None, "a read passes the queued timeout by");
+        assert_eq!(faults.draw(true), Some(Fault::TimeoutAfterEffect));
+        assert_eq!(faults.draw(true), None);
+        assert_eq!(faults.injected(), 2);
+    }
+
+    #[test]
+    fn a_random_rate_fails_about_that_share_of_calls() {
+        let faults = Faults::random(0.1, 42);
+        let failed = (0..100_000).filter(|_| faults.draw(true).is_some()).count();
+        assert!((9_000..11_000).contains(&failed), "{failed}");
+    }
+}

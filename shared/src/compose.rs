@@ -1,0 +1,72 @@
+//! The composition root: which adapters make the services' `App` on each backend, and
+//! the layers every port gets on the way: transient failures retried in process
+//! (`adapters::retry`), and, when asked for, faults injected under that
+//! (`adapters::faults`, for the tests and `dropflow serve --chaos`). Nothing else
+//! chooses an adapter.
+
+use crate::adapters::faults::{Chaos, Faulty};
+use crate::adapters::retry::Retrying;
+use crate::config::Config;
+use crate::ports::{EventFeed, ItemStore, Mailer, Publisher, QueueConsumer, SystemClock};
+use crate::services::App;
+use crate::store::Tables;
+use std::sync::Arc;
+
+/// The services and what drives them: the queues their consumers read, and the table's
+/// stream the relay reads (absent in a Lambda function, which a mapping feeds).
+#[derive(Clone)]
+pub struct System {
+    pub app: App,
+    pub queues: Arc<dyn QueueConsumer>,
+    pub feed: Option<Arc<dyn EventFeed>>,
+}
+
+/// Builds the system on these adapters, each wrapped in its retry layer and, with
+/// `chaos`, its fault injector.
+fn assemble<S, Q, M>(store: S, queues: Q, mailer: M, feed: Option<Arc<dyn EventFeed>>, config: Config, chaos: Option<&Chaos>) -> System
+where
+    S: ItemStore + 'static,
+    Q: Publisher + QueueConsumer + Clone + 'static,
+    M: Mailer + 'static,
+{
+    type Ports = (Arc<dyn ItemStore>, Arc<dyn Publisher>, Arc<dyn QueueConsumer>, Arc<dyn Mailer>, Option<Arc<dyn EventFeed>>);
+    let (store, publisher, consumer, mailer, feed): Ports = match chaos {
+        None => (
+            Arc::new(Retrying::new(store)),
+            Arc::new(Retrying::new(queues.clone())),
+            Arc::new(Retrying::new(queues)),
+            Arc::new(Retrying::new(mailer)),
+            feed.map(|f| Arc::new(Retrying::new(f)) as Arc<dyn EventFeed>),
+        ),
+        Some(chaos) => (
+            Arc::new(Retrying::new(Faulty::new(store, chaos.store.clone()))),
+            Arc::new(Retrying::new(Faulty::new(queues.clone(), chaos.queues.clone()))),
+            Arc::new(Retrying::new(Faulty::new(queues, chaos.queues.clone()))),
+            Arc::new(Retrying::new(Faulty::new(mailer, chaos.mailer.clone()))),
+            feed.map(|f| Arc::new(Retrying::new(Faulty::new(f, chaos.feed.clone()))) as Arc<dyn EventFeed>),
+        ),
+    };
+    let app = App { tables: Tables::new(store), publisher, mailer, clock: Arc::new(SystemClock), config: Arc::new(config) };
+    System { app, queues: consumer, feed }
+}
+
+/// The embedded system under `data_dir` (SQLite store, change log and queues; the
+/// outbox folder), and its database (for `serve` to take back a dead process's leases).
+#[cfg(feature = "embedded")]
+pub fn embedded(data_dir: &std::path::Path, config: Config, chaos: Option<&Chaos>) -> Result<(System, crate::adapters::embedded::Database), String> {
+    use crate::adapters::embedded::{Database, EmbeddedStore, OutboxMailer};
+    let db = Database::open(data_dir)?;
+    let feed: Arc<dyn EventFeed> = Arc::new(EmbeddedStore::new(db.clone()));
+    let system = assemble(EmbeddedStore::new(db.clone()), db.clone(), OutboxMailer::new(data_dir), Some(feed), config, chaos);
+    Ok((system, db))
+}
+
+/// The system on DynamoDB, SQS and SES; `feed` is the table's stream when this process
+/// relays it itself (the local binary on `--backend aws`).
+#[cfg(feature = "aws")]
+pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsResources, config: Config, feed: Option<Arc<dyn EventFeed>>, chaos: Option<&Chaos>) -> System {
+    use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
+    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
+    assemble(store, queues, SesMailer::new(aws_sdk_ses::Client::new(sdk)), feed, config, chaos)
+}
