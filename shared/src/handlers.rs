@@ -3,7 +3,7 @@
 //! same functions with the same event types.
 
 use crate::domain::events::Envelope;
-use crate::ports::{ChangeRecord, UnreadableEvent};
+use crate::ports::{ChangeRecord, DeadLetterQueue, UnreadableEvent};
 use crate::services::{App, ServiceError, intake, notifier, relay};
 use crate::sources::IntakeMessage;
 use crate::ports::{QueueName, Received};
@@ -13,8 +13,10 @@ use tracing::Instrument;
 
 /// Runs `handle` on every message of a batch concurrently, each in a span with its
 /// message id, and reports only the failed ones (`ReportBatchItemFailures`), so one bad
-/// message never fails its neighbours.
-pub async fn process_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// message never fails its neighbours. A message that fails for good (unreadable, or
+/// against a rule) is parked in `dead_letters` with the reason at once instead of
+/// burning its receives; only what a retry may fix is reported for a retry.
+pub async fn process_batch<F, Fut>(app: &App, dead_letters: DeadLetterQueue, event: SqsEvent, handle: F) -> SqsBatchResponse
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<(), ServiceError>>,
@@ -23,12 +25,22 @@ where
         let id = record.message_id.unwrap_or_default();
         let body = record.body.unwrap_or_default();
         let span = tracing::info_span!("message", message_id = %id);
-        let outcome = handle(body);
+        let outcome = handle(body.clone());
         async move {
             match outcome.await {
                 Ok(()) => None,
+                Err(error) if !error.is_retryable() => match app.publisher.park(dead_letters, body, &error.to_string()).await {
+                    Ok(()) => {
+                        tracing::warn!(%error, "message parked in its dead-letter queue: a retry cannot help");
+                        None
+                    }
+                    Err(park_error) => {
+                        tracing::error!(%error, %park_error, "message could not be parked; left for a retry");
+                        Some(id)
+                    }
+                },
                 Err(error) => {
-                    tracing::warn!(%error, retryable = error.is_retryable(), "message failed");
+                    tracing::warn!(%error, "message failed; it will be retried");
                     Some(id)
                 }
             }
@@ -55,7 +67,7 @@ fn unreadable(error: serde_json::Error) -> ServiceError {
 
 /// order-intake: each message is a verified webhook.
 pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(event, |body| async move {
+    process_batch(app, DeadLetterQueue::Intake, event, |body| async move {
         let message: IntakeMessage = serde_json::from_str(&body).map_err(unreadable)?;
         let outcome = intake::handle(app, &message).await?;
         tracing::info!(source = %message.source, topic = %message.topic, ?outcome, "intake");
@@ -91,7 +103,7 @@ pub async fn consume(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchRe
 
 /// notifier: each message is a domain event.
 pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(event, |body| async move {
+    process_batch(app, DeadLetterQueue::Notify, event, |body| async move {
         let envelope: Envelope = serde_json::from_str(&body).map_err(unreadable)?;
         let sent = notifier::handle(app, &envelope).await?;
         tracing::info!(event_id = %envelope.event_id, sent, "notified");

@@ -5,10 +5,11 @@ use dropflow_scenarios::backend::AwsStack;
 use dropflow_scenarios::fixture;
 use dropflow_scenarios::runtime_api::{function_env, invoke_once, sqs_batch};
 use dropflow_shared::domain::ids::OrderId;
+use dropflow_shared::ports::DeadLetterQueue;
 use std::path::Path;
 
 #[tokio::test]
-async fn a_batch_is_routed_and_only_the_bad_message_is_reported() {
+async fn a_batch_is_routed_and_the_bad_message_parked_in_the_intake_dlq() {
     let stack = AwsStack::create(None).await;
     let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
     let good = serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "lambda.myshopify.com", "delivery_id": "d-1", "body": order});
@@ -17,8 +18,10 @@ async fn a_batch_is_routed_and_only_the_bad_message_is_reported() {
     let (kind, answer) = invoke_once(Path::new(env!("CARGO_BIN_EXE_order-intake")), &function_env(&stack), batch).await;
 
     assert_eq!(kind, "response", "{answer}");
-    assert_eq!(answer["batchItemFailures"], serde_json::json!([{"itemIdentifier": "m-1"}]));
-    let (app, _) = stack.open().await;
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "no retry can fix the bad one");
+    let (app, queues) = stack.open().await;
+    let parked = queues.dead_letters(DeadLetterQueue::Intake).await.unwrap();
+    assert_eq!(parked.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["not a webhook"]);
     let stored = app.tables.order(&OrderId::derive("shopify", "", "450789469")).await.unwrap();
     assert!(stored.is_some(), "the order is in DynamoDB");
 }
