@@ -26,4 +26,4 @@ export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL
 dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null
 key=$(dropflow key create ipod-shop)
 dropflow product add IPOD2008GREEN --vendor ipod-shop --supplier "AliExpress" --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null
-"$venv/bin/python" scripts/bench_cold_start.py "$runs" target/release ../shared/fixtures/shopify/orders-create-paid.json "$key"
+"$venv/bin/python" scripts/bench_cold_start.py "$runs" target/release tests/fixtures/shopify/orders-create-paid.json "$key"

@@ -6,13 +6,9 @@
 # Needs a Rust toolchain and python3; it brings the rest: a .venv with moto's server
 # mode, the SAM CLI and cfn-lint (scripts/requirements.txt), and starts moto on a free
 # loopback port for the AWS adapters, pointed at with AWS_ENDPOINT_URL. The fixtures
-# are read from ../shared/fixtures.
+# are the repository's own (tests/fixtures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d ../shared/fixtures ]; then
-  echo "test.sh: ../shared/fixtures is missing (the public payloads the tests read)" >&2
-  exit 1
-fi
 
 log=$(mktemp)
 source scripts/local-aws.sh

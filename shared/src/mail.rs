@@ -2,7 +2,7 @@
 //! one action link) rendered by two templates compiled into the binary, one HTML and one
 //! plain text, so that no email can have one part without the other.
 
-use crate::ports::Mail;
+use crate::ports::{Mail, Sender};
 use askama::Template;
 
 /// A titled block of an email: label/value rows and free lines.
@@ -30,21 +30,47 @@ pub struct Message {
     pub action: Option<Action>,
 }
 
-/// The `From` of every email: the store's name with the sender address, so that mail
-/// reads as coming from the store (`"Lumen Home" <orders@lumen.example>`). A name
-/// outside printable ASCII is a MIME encoded-word (RFC 2047), as SES requires.
+/// Whether `c` may stand in a one-line header value: no control characters (a CR or LF
+/// would start a new header) and no bidirectional overrides or isolates (they make a
+/// subject read differently from what it says).
+fn fits_a_header(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` as one line fit for a header: what does not fit is dropped, runs of white
+/// space are one space.
+pub fn header_text(text: &str) -> String {
+    let kept: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| fits_a_header(*c)).collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Sender {
+    /// The store (by name, cleaned for a header) sending from `address`.
+    pub fn new(store_name: &str, address: &str) -> Sender {
+        Sender { name: header_text(store_name), address: address.to_string() }
+    }
+
+    /// The `From` of every email: the store's name with the sender address, so that
+    /// mail reads as coming from the store (`"Lumen Home" <orders@lumen.example>`). A
+    /// name outside printable ASCII is a MIME encoded-word (RFC 2047), as SES requires.
+    pub fn header(&self) -> String {
+        use base64::Engine;
+        let (name, address) = (&self.name, &self.address);
+        if name.trim().is_empty() {
+            return address.to_string();
+        }
+        if name.is_ascii() {
+            let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("\"{quoted}\" <{address}>")
+        } else {
+            format!("=?UTF-8?B?{}?= <{address}>", base64::engine::general_purpose::STANDARD.encode(name.as_bytes()))
+        }
+    }
+}
+
+/// The `From` header of mail from `store_name` at `address` (see `Sender::header`).
 pub fn sender(store_name: &str, address: &str) -> String {
-    use base64::Engine;
-    let name: String = store_name.chars().filter(|c| !c.is_control()).collect();
-    if name.trim().is_empty() {
-        return address.to_string();
-    }
-    if name.is_ascii() {
-        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("\"{quoted}\" <{address}>")
-    } else {
-        format!("=?UTF-8?B?{}?= <{address}>", base64::engine::general_purpose::STANDARD.encode(name.as_bytes()))
-    }
+    Sender::new(store_name, address).header()
 }
 
 #[derive(Template)]
@@ -69,8 +95,9 @@ struct TextMail<'a> {
 }
 
 impl Message {
-    /// Renders both parts for `to`, in the store's name.
-    pub fn render(&self, store_name: &str, to: &str) -> Result<Mail, askama::Error> {
+    /// Renders both parts for `to`, in the store's name; `key` says which mail this is
+    /// (its event and recipient). The subject is one clean line whatever the data in it.
+    pub fn render(&self, store_name: &str, to: &str, key: &str) -> Result<Mail, askama::Error> {
         let html = HtmlMail {
             store_name,
             subject: &self.subject,
@@ -81,7 +108,7 @@ impl Message {
         }
         .render()?;
         let text = TextMail { store_name, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }.render()?;
-        Ok(Mail { to: to.to_string(), subject: format!("{} | {store_name}", self.subject), text, html })
+        Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string() })
     }
 }
 
@@ -95,6 +122,14 @@ mod tests {
         assert_eq!(sender("Joe \"Lamps\" Co", "a@b.example"), "\"Joe \\\"Lamps\\\" Co\" <a@b.example>");
         assert_eq!(sender("Zoë", "a@b.example"), "=?UTF-8?B?Wm/Dqw==?= <a@b.example>");
         assert_eq!(sender(" ", "a@b.example"), "a@b.example");
+        assert_eq!(sender("Evil\r\nBcc: x@y.example", "a@b.example"), "\"Evil Bcc: x@y.example\" <a@b.example>");
+    }
+
+    #[test]
+    fn a_subject_is_one_line_without_controls_or_bidi_overrides() {
+        let message = Message { subject: "Order #1\r\nBcc: victim@x.example \u{202E}gpj.exe\u{0007}".into(), ..Message::default() };
+        let mail = message.render("Shop", "a@b.example", "k").unwrap();
+        assert_eq!(mail.subject, "Order #1 Bcc: victim@x.example gpj.exe | Shop");
     }
 
     #[test]
@@ -106,7 +141,7 @@ mod tests {
             sections: vec![Section { title: "Lines".into(), rows: vec![("URL".into(), "https://x.example/p?a=1".into())], lines: vec!["1 x Thing".into()] }],
             action: Some(Action { label: "Track".into(), url: "https://t.example/1".into() }),
         };
-        let mail = message.render("Shop", "a@b.example").unwrap();
+        let mail = message.render("Shop", "a@b.example", "k").unwrap();
         assert_eq!(mail.subject, "Hi | Shop");
         assert!(mail.text.contains("Order <#1>") && mail.text.contains("URL: https://x.example/p?a=1") && mail.text.contains("Track: https://t.example/1"));
         assert!(mail.html.contains("Order &#60;#1&#62;") || mail.html.contains("Order &lt;#1&gt;"), "{}", mail.html);

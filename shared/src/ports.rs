@@ -261,6 +261,16 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// What this mail is, stably (its event and recipient): a mailer that can replace an
+    /// earlier send of the same key does (the local outbox), so a re-send is no duplicate.
+    pub key: String,
+}
+
+/// Who mail comes from: the store's name and its sender address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub name: String,
+    pub address: String,
 }
 
 /// Why mail could not be sent.
@@ -271,7 +281,7 @@ pub struct MailError(pub String);
 /// Sends mail; returns the provider's message id.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn send(&self, from: &str, mail: &Mail) -> Result<String, MailError>;
+    async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError>;
 }
 
 /// The time, injected so that tests and the sweep commands can fix it.

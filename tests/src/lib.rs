@@ -83,7 +83,7 @@ async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
 
 /// The fixture file's exact bytes.
 pub fn fixture(relative: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(relative);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(relative);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -3,7 +3,7 @@
 
 use dropflow_scenarios::backend::{Ports, open_ports};
 use dropflow_scenarios::{Backend, on_both_backends};
-use dropflow_shared::ports::{Condition, DeadLetterQueue, Index, Item, Mail, Query, QueueName, StoreError, Write};
+use dropflow_shared::ports::{Condition, DeadLetterQueue, Index, Item, Mail, Query, QueueName, Sender, StoreError, Write};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -185,8 +185,8 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
 
 async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     let ports = ports(backend).await;
-    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into() };
-    let from = dropflow_shared::mail::sender(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
+    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into(), key: "e1#bob".into() };
+    let from = Sender::new(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
     let id = ports.app.mailer.send(&from, &mail).await.unwrap();
     assert!(!id.is_empty());
     let sent = ports.mail.sent().await;

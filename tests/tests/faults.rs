@@ -83,16 +83,22 @@ async fn a_store_timeout_after_the_write_landed_converges_without_a_double_effec
 }
 
 async fn a_mailer_failing_after_it_sent_doubles_at_most_that_one_mail(backend: Backend) {
+    // SES has no idempotency key: the mail whose answer was lost goes out twice. The
+    // local outbox replaces a re-sent mail's file: no duplicate at all.
+    let duplicates = match backend {
+        Backend::Aws => 1,
+        Backend::Embedded => 0,
+    };
     let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
     app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     chaos(&app).mailer.queue([Fault::TimeoutAfterEffect]);
     app.shopify_webhook("orders/paid", &fixture(PAID), SHOPIFY_SECRET).await;
     let counts = mail_counts(&app).await;
     assert_eq!(counts.len(), 2, "the confirmation and the vendor's brief: {counts:?}");
-    assert_eq!(counts.values().sum::<usize>(), 3, "exactly the one mail whose answer was lost went out twice: {counts:?}");
+    assert_eq!(counts.values().sum::<usize>(), 2 + duplicates, "at most the one mail whose answer was lost went out twice: {counts:?}");
     // Redelivery sends nothing more.
     app.shopify_webhook("orders/paid", &fixture(PAID), SHOPIFY_SECRET).await;
-    assert_eq!(mail_counts(&app).await.values().sum::<usize>(), 3);
+    assert_eq!(mail_counts(&app).await.values().sum::<usize>(), 2 + duplicates);
 }
 
 async fn one_signed_body_under_other_shop_headers_is_one_order(backend: Backend) {

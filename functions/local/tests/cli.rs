@@ -87,7 +87,7 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
             .expect("start serve"),
     );
     let client = reqwest::Client::new();
-    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/shopify/orders-create-paid.json")).expect("fixture");
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/shopify/orders-create-paid.json")).expect("fixture");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"dropflow-local-shopify-secret").unwrap();
     mac.update(&body);
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());

@@ -8,7 +8,7 @@
 
 use crate::ports::{
     ChangeRecord, Condition, DeadLetter, DeadLetterQueue, EventFeed, Item, ItemStore, Mail, MailError, Mailer, Page, Publisher, Query, QueueConsumer,
-    QueueError, QueueName, Received, StoreError, Write,
+    QueueError, QueueName, Received, Sender, StoreError, Write,
 };
 use async_trait::async_trait;
 use std::collections::VecDeque;
@@ -194,7 +194,7 @@ impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
 
 #[async_trait]
 impl<T: Mailer> Mailer for Faulty<T> {
-    async fn send(&self, from: &str, mail: &Mail) -> Result<String, MailError> {
+    async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         inject(&self.faults, true, MailError, self.inner.send(from, mail)).await
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::ports::{
     ChangeRecord, Condition, DeadLetter, DeadLetterQueue, EventFeed, Item, ItemStore, Mail, MailError, Mailer, Page, Publisher, Query, QueueConsumer,
-    QueueError, QueueName, Received, StoreError, Write,
+    QueueError, QueueName, Received, Sender, StoreError, Write,
 };
 use async_trait::async_trait;
 use std::time::Duration;
@@ -125,7 +125,7 @@ impl<T: QueueConsumer> QueueConsumer for Retrying<T> {
 /// allows, where giving up would leave the mail to a redelivery minutes later.
 #[async_trait]
 impl<T: Mailer> Mailer for Retrying<T> {
-    async fn send(&self, from: &str, mail: &Mail) -> Result<String, MailError> {
+    async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         retry("send mail", always, || self.inner.send(from, mail)).await
     }
 }

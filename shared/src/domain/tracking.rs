@@ -428,7 +428,7 @@ mod tests {
     /// Every vector of the public tracking_number_data files, read where they live.
     #[test]
     fn every_published_test_vector_is_classified_right() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/tracking");
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tracking");
         let mut checked = 0;
         for (file, carriers) in [
             ("s10.json", vec![Carrier::Post]),
@@ -437,7 +437,7 @@ mod tests {
             ("usps.json", vec![Carrier::Usps]),
             ("dhl.json", vec![Carrier::DhlExpress, Carrier::DhlEcommerce]),
         ] {
-            let text = std::fs::read_to_string(folder.join(file)).expect("fixtures beside the repo");
+            let text = std::fs::read_to_string(folder.join(file)).expect("tests/fixtures");
             let data: serde_json::Value = serde_json::from_str(&text).unwrap();
             for format in data["tracking_numbers"].as_array().unwrap() {
                 let vectors = &format["test_numbers"];

@@ -9,6 +9,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
+use crate::ports::Sender;
 use crate::store::{Claim, OrderRecord};
 use chrono::{DateTime, Utc};
 
@@ -24,7 +25,7 @@ pub const CLAIM_LEASE_SECONDS: i64 = 90;
 pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
     let mut sent = 0;
     let mut busy = None;
-    let from = crate::mail::sender(&app.config.store_name, app.config.sender_email.as_str());
+    let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
         let version = match app.tables.claim_sent(&event.event_id, &to, now, chrono::Duration::seconds(CLAIM_LEASE_SECONDS), SENT_MARKER_DAYS).await? {
@@ -35,7 +36,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
                 continue;
             }
         };
-        let outcome = match message.render(&app.config.store_name, &to) {
+        let outcome = match message.render(&app.config.store_name, &to, &format!("{}#{to}", event.event_id)) {
             Ok(mail) => app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
         };

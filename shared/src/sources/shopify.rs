@@ -176,8 +176,8 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/shopify").join(name);
-        std::fs::read(path).expect("fixtures beside the repo")
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/shopify").join(name);
+        std::fs::read(path).expect("tests/fixtures")
     }
 
     fn order(name: &str) -> CanonicalOrder {

@@ -2,7 +2,7 @@
 //! identity; the SES message id is returned for the sent marker.
 
 use super::describe;
-use crate::ports::{Mail, MailError, Mailer};
+use crate::ports::{Mail, MailError, Mailer, Sender};
 use async_trait::async_trait;
 use aws_sdk_ses::Client;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
@@ -29,13 +29,13 @@ fn utf8(data: &str) -> Result<Content, MailError> {
 
 #[async_trait]
 impl Mailer for SesMailer {
-    async fn send(&self, from: &str, mail: &Mail) -> Result<String, MailError> {
+    async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         let body = Body::builder().text(utf8(&mail.text)?).html(utf8(&mail.html)?).build();
         let message = Message::builder().subject(utf8(&mail.subject)?).body(body).build();
         let output = self
             .client
             .send_email()
-            .source(from)
+            .source(from.header())
             .destination(Destination::builder().to_addresses(&mail.to).build())
             .message(message)
             .send()
