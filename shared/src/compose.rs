@@ -46,7 +46,7 @@ where
             feed.map(|f| Arc::new(Retrying::new(Faulty::new(f, chaos.feed.clone()))) as Arc<dyn EventFeed>),
         ),
     };
-    let app = App { tables: Tables::new(store), publisher, mailer, clock: Arc::new(SystemClock), config: Arc::new(config) };
+    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), config: Arc::new(config) };
     System { app, queues: consumer, feed }
 }
 
@@ -68,5 +68,6 @@ pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsRes
     use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
-    assemble(store, queues, SesMailer::new(aws_sdk_ses::Client::new(sdk)), feed, config, chaos)
+    let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), config.ses_max_send_rate);
+    assemble(store, queues, mailer, feed, config, chaos)
 }

@@ -20,6 +20,10 @@ pub struct Config {
     pub sla: SlaPolicy,
     pub commission_bps: u32,
     pub holding_days: u32,
+    /// `SES_MAX_SEND_RATE`: mails a second one notifier may send (default 7; two
+    /// notifiers then stay under a new production account's 14). Decimals allowed (0.5
+    /// for the SES sandbox's 1 a second).
+    pub ses_max_send_rate: f64,
 }
 
 /// A setting that stops start-up.
@@ -90,6 +94,13 @@ impl Config {
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,
+            ses_max_send_rate: match lookup("SES_MAX_SEND_RATE").filter(|v| !v.trim().is_empty()) {
+                None => 7.0,
+                Some(v) => v.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0 && *r <= 1_000.0).ok_or(ConfigError::Malformed {
+                    name: "SES_MAX_SEND_RATE",
+                    reason: format!("{v:?} is not a rate of mails a second (more than 0, at most 1000)"),
+                })?,
+            },
         })
     }
 

@@ -15,15 +15,22 @@ use tracing::Instrument;
 /// message id, and reports only the failed ones (`ReportBatchItemFailures`), so one bad
 /// message never fails its neighbours. A message that fails for good (unreadable, or
 /// against a rule) is parked in `dead_letters` with the reason at once instead of
-/// burning its receives; only what a retry may fix is reported for a retry.
-pub async fn process_batch<F, Fut>(app: &App, dead_letters: DeadLetterQueue, event: SqsEvent, handle: F) -> SqsBatchResponse
+/// burning its receives; only what a retry may fix is reported for a retry, and set to
+/// come back after its backoff (`next_try`) rather than the queue's whole lease.
+pub async fn process_batch<F, Fut>(app: &App, queue: QueueName, event: SqsEvent, handle: F) -> SqsBatchResponse
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<(), ServiceError>>,
 {
+    let dead_letters = match queue {
+        QueueName::Intake => DeadLetterQueue::Intake,
+        QueueName::Notify => DeadLetterQueue::Notify,
+    };
     let work = event.records.into_iter().map(|record| {
         let id = record.message_id.unwrap_or_default();
         let body = record.body.unwrap_or_default();
+        let receipt = record.receipt_handle.unwrap_or_default();
+        let receive_count = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
         let span = tracing::info_span!("message", message_id = %id);
         let outcome = handle(body.clone());
         async move {
@@ -40,7 +47,11 @@ where
                     }
                 },
                 Err(error) => {
-                    tracing::warn!(%error, "message failed; it will be retried");
+                    let delay = next_try(&error, receive_count, app.clock.now());
+                    tracing::warn!(%error, delay_seconds = delay.as_secs(), "message failed; it will be retried");
+                    if let Err(visibility_error) = app.queues.retry_after(queue, &receipt, delay).await {
+                        tracing::warn!(%visibility_error, "the message comes back after the queue's lease instead");
+                    }
                     Some(id)
                 }
             }
@@ -61,13 +72,25 @@ where
     response
 }
 
+/// When a failed message is offered again: once the work it waits for is free (a
+/// claim's lease), or after a backoff that doubles with each receive from 10 s to at most
+/// 15 minutes, so that a burst of throttling is outlasted instead of using up the
+/// message's receives (the notify queue allows 10: over an hour of backoff).
+pub fn next_try(error: &ServiceError, receive_count: u32, now: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+    if let ServiceError::Busy { until: Some(until), .. } = error {
+        return (*until - now).to_std().unwrap_or_default().max(std::time::Duration::from_secs(1)) + std::time::Duration::from_secs(1);
+    }
+    let doublings = receive_count.saturating_sub(1).min(10);
+    std::time::Duration::from_secs((10u64 << doublings).min(900))
+}
+
 fn unreadable(error: serde_json::Error) -> ServiceError {
     ServiceError::BadRequest(format!("unreadable message: {error}"))
 }
 
 /// order-intake: each message is a verified webhook.
 pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(app, DeadLetterQueue::Intake, event, |body| async move {
+    process_batch(app, QueueName::Intake, event, |body| async move {
         let message: IntakeMessage = serde_json::from_str(&body).map_err(unreadable)?;
         let outcome = intake::handle(app, &message).await?;
         tracing::info!(source = %message.source, topic = %message.topic, ?outcome, "intake");
@@ -87,6 +110,7 @@ pub fn sqs_event(received: &[Received]) -> SqsEvent {
             message.message_id = Some(m.message_id.clone());
             message.receipt_handle = Some(m.receipt.clone());
             message.body = Some(m.body.clone());
+            message.attributes.insert("ApproximateReceiveCount".into(), m.receive_count.to_string());
             message
         })
         .collect();
@@ -103,7 +127,7 @@ pub async fn consume(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchRe
 
 /// notifier: each message is a domain event.
 pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(app, DeadLetterQueue::Notify, event, |body| async move {
+    process_batch(app, QueueName::Notify, event, |body| async move {
         let envelope: Envelope = serde_json::from_str(&body).map_err(unreadable)?;
         let sent = notifier::handle(app, &envelope).await?;
         tracing::info!(event_id = %envelope.event_id, sent, "notified");
@@ -143,4 +167,26 @@ pub async fn event_relay(app: &App, event: aws_lambda_events::event::dynamodb::E
         response.batch_item_failures.push(failure);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_failed_message_backs_off_longer_with_each_receive_up_to_fifteen_minutes() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+        let throttled = ServiceError::Mail("Throttling: Maximum sending rate exceeded".into());
+        let delays: Vec<u64> = (1..=10).map(|n| next_try(&throttled, n, now).as_secs()).collect();
+        assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 900, 900, 900]);
+        assert!(delays.iter().sum::<u64>() > 3_600, "ten receives outlast an hour-long burst");
+    }
+
+    #[test]
+    fn a_message_waiting_on_a_claim_comes_back_when_the_claim_ends() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+        let busy = ServiceError::Busy { reason: "claimed".into(), until: Some(now + Duration::seconds(4)) };
+        assert_eq!(next_try(&busy, 3, now).as_secs(), 5);
+    }
 }

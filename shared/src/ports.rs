@@ -210,6 +210,9 @@ pub trait QueueConsumer: Send + Sync {
     /// (SQS long polling).
     async fn receive(&self, queue: QueueName, max: usize, wait: std::time::Duration) -> Result<Vec<Received>, QueueError>;
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
+    /// Offers a received message again after `delay` instead of its whole lease (SQS
+    /// `ChangeMessageVisibility`): how a failed message backs off.
+    async fn retry_after(&self, queue: QueueName, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError>;
     /// Lists a dead-letter queue without consuming it.
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError>;
     /// Moves every dead letter back to its home queue; returns how many.
@@ -282,6 +285,12 @@ pub struct MailError(pub String);
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError>;
+
+    /// How long one send may take at worst (its timeouts and retries included): a claim
+    /// on a mail is held this long before another delivery may take it over.
+    fn claim_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(90)
+    }
 }
 
 /// The time, injected so that tests and the sweep commands can fix it.

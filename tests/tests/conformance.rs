@@ -162,10 +162,10 @@ async fn a_message_over_the_size_limit_is_refused_and_one_at_it_is_kept(backend:
 
 async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Backend) {
     let ports = ports(backend).await;
-    ports.app.publisher.publish(QueueName::Notify, "poison".into()).await.unwrap();
+    ports.app.publisher.publish(QueueName::Intake, "poison".into()).await.unwrap();
     let mut receipts = 0;
     for _ in 0..10 {
-        let received = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
+        let received = ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(2)).await.unwrap();
         if received.is_empty() {
             break;
         }
@@ -173,13 +173,13 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
         assert_eq!(received[0].receive_count, receipts);
     }
     assert_eq!(receipts, 5, "offered maxReceiveCount times, then set aside");
-    let dead = ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap();
+    let dead = ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].body.as_str(), dead[0].queue.as_str()), ("poison", "notify"));
-    assert_eq!(ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().len(), 1, "listing does not consume");
-    assert_eq!(ports.queues.replay_dead_letters(DeadLetterQueue::Notify).await.unwrap(), 1);
-    assert!(ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().is_empty());
-    let again = ports.queues.receive(QueueName::Notify, 10, Duration::from_secs(2)).await.unwrap();
+    assert_eq!((dead[0].body.as_str(), dead[0].queue.as_str()), ("poison", "intake"));
+    assert_eq!(ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap().len(), 1, "listing does not consume");
+    assert_eq!(ports.queues.replay_dead_letters(DeadLetterQueue::Intake).await.unwrap(), 1);
+    assert!(ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap().is_empty());
+    let again = ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(2)).await.unwrap();
     assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["poison"]);
 }
 

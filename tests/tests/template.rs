@@ -5,7 +5,7 @@
 
 use dropflow_shared::adapters::aws::AwsResources;
 use dropflow_shared::adapters::aws::bootstrap::{
-    DEAD_LETTER_RETENTION_SECONDS, INDEXES, MAX_RECEIVE_COUNT, QUEUES, RELAY_DEAD_LETTER_SUFFIX, STREAM_VIEW, TABLE_KEYS, TTL_ATTRIBUTE,
+    DEAD_LETTER_RETENTION_SECONDS, INDEXES, QUEUES, RELAY_DEAD_LETTER_SUFFIX, STREAM_VIEW, TABLE_KEYS, TTL_ATTRIBUTE,
 };
 use dropflow_shared::config::Config;
 use serde_yaml::Value;
@@ -83,7 +83,7 @@ fn each_queue_is_named_leased_and_redriven_as_bootstrap_makes_it() {
         let (_, properties) = named(&format!("${{AWS::StackName}}-{}", queue.suffix));
         let (dlq_resource, dlq) = named(&format!("${{AWS::StackName}}-{}-dlq", queue.suffix));
         assert_eq!(properties["VisibilityTimeout"].as_u64(), Some(u64::from(queue.visibility_timeout_seconds)), "{}", queue.suffix);
-        assert_eq!(properties["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(MAX_RECEIVE_COUNT)));
+        assert_eq!(properties["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(queue.max_receive_count)), "{}", queue.suffix);
         assert_eq!(tagged(&properties["RedrivePolicy"]["deadLetterTargetArn"], "!GetAtt"), Some(format!("{dlq_resource}.Arn").as_str()));
         assert_eq!(dlq["MessageRetentionPeriod"].as_u64(), Some(u64::from(DEAD_LETTER_RETENTION_SECONDS)));
     }

@@ -184,6 +184,9 @@ impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         inject(&self.faults, true, QueueError, self.inner.delete(queue, receipt)).await
     }
+    async fn retry_after(&self, queue: QueueName, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError> {
+        inject(&self.faults, true, QueueError, self.inner.retry_after(queue, receipt, delay)).await
+    }
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         self.inner.dead_letters(dead_letters).await
     }
@@ -196,6 +199,9 @@ impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
 impl<T: Mailer> Mailer for Faulty<T> {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         inject(&self.faults, true, MailError, self.inner.send(from, mail)).await
+    }
+    fn claim_lease(&self) -> std::time::Duration {
+        self.inner.claim_lease()
     }
 }
 

@@ -112,6 +112,9 @@ impl<T: QueueConsumer> QueueConsumer for Retrying<T> {
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         retry("delete message", always, || self.inner.delete(queue, receipt)).await
     }
+    async fn retry_after(&self, queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        retry("set a message's next try", always, || self.inner.retry_after(queue, receipt, delay)).await
+    }
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         retry("list dead letters", always, || self.inner.dead_letters(dead_letters)).await
     }
@@ -127,6 +130,9 @@ impl<T: QueueConsumer> QueueConsumer for Retrying<T> {
 impl<T: Mailer> Mailer for Retrying<T> {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         retry("send mail", always, || self.inner.send(from, mail)).await
+    }
+    fn claim_lease(&self) -> Duration {
+        self.inner.claim_lease()
     }
 }
 

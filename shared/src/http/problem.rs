@@ -32,7 +32,7 @@ impl From<ServiceError> for Problem {
             ServiceError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy(_) => {
+            ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy { .. } => {
                 tracing::error!(%error, "request failed");
                 return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service failed; retry shortly");
             }

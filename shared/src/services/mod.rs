@@ -10,7 +10,7 @@ pub mod webhook;
 
 use crate::config::Config;
 use crate::domain::events::Envelope;
-use crate::ports::{Clock, Mailer, Publisher, QueueError, StoreError, Write};
+use crate::ports::{Clock, Mailer, Publisher, QueueConsumer, QueueError, StoreError, Write};
 use crate::store::Tables;
 use std::sync::Arc;
 
@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub struct App {
     pub tables: Tables,
     pub publisher: Arc<dyn Publisher>,
+    /// The queues as their consumers see them (a failed message's next try is set here).
+    pub queues: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
@@ -50,8 +52,8 @@ pub enum ServiceError {
     Mail(String),
     /// Another delivery of the same work holds it right now; later, it will be done or
     /// free to take.
-    #[error("{0}")]
-    Busy(String),
+    #[error("{reason}")]
+    Busy { reason: String, until: Option<chrono::DateTime<chrono::Utc>> },
 }
 
 impl ServiceError {
@@ -61,7 +63,7 @@ impl ServiceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ServiceError::Store(error) => error.is_retryable() || matches!(error, StoreError::ConditionFailed),
-            ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy(_) => true,
+            ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy { .. } => true,
             _ => false,
         }
     }

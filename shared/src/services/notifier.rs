@@ -16,19 +16,17 @@ use chrono::{DateTime, Utc};
 /// How long sent markers are kept (well beyond any redelivery or replay).
 const SENT_MARKER_DAYS: i64 = 90;
 
-/// How long a claim holds before another delivery may take the mail over: longer than a
-/// send can take (the SDK's operation timeout is 60 s), shorter than the notify queue's
-/// 180 s lease, so a redelivered message finds it free.
-pub const CLAIM_LEASE_SECONDS: i64 = 90;
-
 /// Sends the emails of `event`; returns how many were sent now.
 pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
     let mut sent = 0;
     let mut busy = None;
     let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
+    // A claim is held as long as a send can take at worst, so a claim left by a process
+    // that died is free again soon after (its message comes back when the claim ends).
+    let lease = chrono::Duration::from_std(app.mailer.claim_lease()).unwrap_or(chrono::Duration::seconds(90));
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
-        let version = match app.tables.claim_sent(&event.event_id, &to, now, chrono::Duration::seconds(CLAIM_LEASE_SECONDS), SENT_MARKER_DAYS).await? {
+        let version = match app.tables.claim_sent(&event.event_id, &to, now, lease, SENT_MARKER_DAYS).await? {
             Claim::Taken { version } => version,
             Claim::AlreadySent => continue,
             Claim::Busy { until } => {
@@ -54,7 +52,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):
         // try again once its lease has ended.
-        Some(until) => Err(ServiceError::Busy(format!("a mail of event {} is claimed until {until}", event.event_id))),
+        Some(until) => Err(ServiceError::Busy { reason: format!("a mail of event {} is claimed until {until}", event.event_id), until: Some(until) }),
         None => Ok(sent),
     }
 }

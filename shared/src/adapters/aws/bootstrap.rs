@@ -18,8 +18,6 @@ pub const TABLE_KEYS: (&str, &str) = ("pk", "sk");
 pub const INDEXES: [(&str, &str, &str); 2] = [("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk")];
 /// The attribute DynamoDB expires items by.
 pub const TTL_ATTRIBUTE: &str = "ttl";
-/// Receives before a message moves to its dead-letter queue.
-pub const MAX_RECEIVE_COUNT: u32 = 5;
 /// How long dead letters are kept (the SQS maximum, 14 days).
 pub const DEAD_LETTER_RETENTION_SECONDS: u32 = 1_209_600;
 
@@ -30,11 +28,18 @@ pub struct QueueDefinition {
     /// Six times the timeout of the function that consumes it (AWS's advice for event
     /// source mappings), so a message is never offered twice while still in flight.
     pub visibility_timeout_seconds: u32,
+    /// Receives before a message moves to its dead-letter queue. A message no retry can
+    /// fix is parked at once, so this only bounds retries that may yet succeed.
+    pub max_receive_count: u32,
 }
 
-/// The intake queue (order-intake, 30 s timeout) and the notify queue (notifier, 30 s).
-pub const QUEUES: [QueueDefinition; 2] =
-    [QueueDefinition { suffix: "intake", visibility_timeout_seconds: 180 }, QueueDefinition { suffix: "notify", visibility_timeout_seconds: 180 }];
+/// The intake queue (order-intake, 30 s timeout; 5 receives) and the notify queue
+/// (notifier, 30 s; 10 receives, whose backoff, `handlers::next_try`, outlasts an hour of
+/// SES throttling).
+pub const QUEUES: [QueueDefinition; 2] = [
+    QueueDefinition { suffix: "intake", visibility_timeout_seconds: 180, max_receive_count: 5 },
+    QueueDefinition { suffix: "notify", visibility_timeout_seconds: 180, max_receive_count: 10 },
+];
 
 /// The relay's dead-letter queue, `{stack}-relay-dlq`: events the relay could not send
 /// to the notify queue, replayed to it.
@@ -145,7 +150,7 @@ impl Bootstrap {
         let dead_letter_url = self.create_dead_letter_queue(sqs, &format!("{name}-dlq")).await?;
         let attributes = sqs.get_queue_attributes().queue_url(&dead_letter_url).attribute_names(QueueAttributeName::QueueArn).send().await.map_err(failed)?;
         let arn = attributes.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).ok_or("GetQueueAttributes returned no ARN")?;
-        let redrive = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT }).to_string();
+        let redrive = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": queue.max_receive_count }).to_string();
         let visibility = self.visibility_timeout_seconds.unwrap_or(queue.visibility_timeout_seconds);
         sqs.create_queue()
             .queue_name(&name)

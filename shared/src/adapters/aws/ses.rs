@@ -1,5 +1,7 @@
 //! Mail through SES: one `SendEmail` with the HTML and the text part, from the sender
-//! identity; the SES message id is returned for the sent marker.
+//! identity; the SES message id is returned for the sent marker. Sends are paced to a
+//! rate per process, so that a burst of orders stays under the account's sending quota
+//! (the template caps the notifier's concurrency: cap × rate ≤ quota).
 
 use super::describe;
 use crate::ports::{Mail, MailError, Mailer, Sender};
@@ -11,11 +13,38 @@ use aws_sdk_ses::types::{Body, Content, Destination, Message};
 #[derive(Clone)]
 pub struct SesMailer {
     client: Client,
+    pacer: std::sync::Arc<Pacer>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client) -> Self {
-        SesMailer { client }
+    /// Sends through `client`, at most `per_second` mails a second from this process.
+    pub fn new(client: Client, per_second: f64) -> Self {
+        SesMailer { client, pacer: std::sync::Arc::new(Pacer::new(per_second)) }
+    }
+}
+
+/// Spaces calls evenly: each takes the next free slot, one interval after the last.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: std::time::Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(per_second: f64) -> Pacer {
+        let interval = if per_second > 0.0 { std::time::Duration::from_secs_f64(1.0 / per_second) } else { std::time::Duration::ZERO };
+        Pacer { interval, next: tokio::sync::Mutex::new(tokio::time::Instant::now()) }
+    }
+
+    /// Waits for this call's slot.
+    pub async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -32,6 +61,7 @@ impl Mailer for SesMailer {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         let body = Body::builder().text(utf8(&mail.text)?).html(utf8(&mail.html)?).build();
         let message = Message::builder().subject(utf8(&mail.subject)?).body(body).build();
+        self.pacer.wait().await;
         let output = self
             .client
             .send_email()
@@ -42,5 +72,22 @@ impl Mailer for SesMailer {
             .await
             .map_err(failed)?;
         Ok(output.message_id)
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::Pacer;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_is_spaced_to_the_rate() {
+        let pacer = Pacer::new(4.0);
+        let start = tokio::time::Instant::now();
+        for _ in 0..9 {
+            pacer.wait().await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(2), "nine sends at 4 a second: the first at once, the ninth 2 s later");
     }
 }

@@ -184,6 +184,13 @@ impl QueueConsumer for SqsQueues {
         Ok(())
     }
 
+    async fn retry_after(&self, queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        // SQS takes 0 to 12 hours.
+        let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
+        self.client.change_message_visibility().queue_url(self.url(queue)).receipt_handle(receipt).visibility_timeout(seconds).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         let url = self.dead_letter_url(dead_letters).await?;
         let taken = self.take_all(&url).await?;

@@ -49,6 +49,11 @@ impl Mailer for OutboxMailer {
         std::fs::write(&partial, eml).and_then(|_| std::fs::rename(&partial, &path)).map_err(failed)?;
         Ok(id)
     }
+
+    /// A file write: a claim need not outlive a crash by more than a few seconds.
+    fn claim_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(5)
+    }
 }
 
 /// A mail read back from the outbox, as `GET /_local/outbox` lists it.

@@ -7,8 +7,14 @@ use async_trait::async_trait;
 use rusqlite::params;
 use std::time::Duration;
 
-/// Receives after which a message goes to the dead letters (the template's maxReceiveCount).
-pub const MAX_RECEIVE: u32 = 5;
+/// Receives after which a message of `queue` goes to the dead letters (the template's
+/// maxReceiveCount, from the same definitions).
+fn max_receive(queue: QueueName) -> u32 {
+    match queue {
+        QueueName::Intake => 5,
+        QueueName::Notify => 10,
+    }
+}
 
 impl From<rusqlite::Error> for QueueError {
     fn from(error: rusqlite::Error) -> Self {
@@ -64,7 +70,7 @@ impl Database {
                 .collect::<rusqlite::Result<_>>()?;
             let mut received = Vec::new();
             for (id, body, count) in ready {
-                if count >= MAX_RECEIVE {
+                if count >= max_receive(queue) {
                     tx.execute("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, count])?;
                     tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
                     continue;
@@ -96,6 +102,12 @@ impl QueueConsumer for Database {
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         self.write(|tx| tx.execute("DELETE FROM messages WHERE receipt = ?1", params![receipt]))?;
+        Ok(())
+    }
+
+    async fn retry_after(&self, _queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        let visible_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+        self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE receipt = ?2", params![visible_at, receipt]))?;
         Ok(())
     }
 
