@@ -196,6 +196,53 @@ impl Local {
     /// process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         self.start_workers().map_err(std::io::Error::other)?;
-        axum::serve(listener, self.router()).await
+        serve_http(listener, self.router(), ServerLimits::default()).await
     }
 }
+
+/// What one client may hold of the local server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Time to send a request's headers, and the most a connection may sit idle between
+    /// requests; then it is closed.
+    pub header_read_timeout: Duration,
+    /// The longest a connection may live, whatever it does (a request dribbled byte by
+    /// byte included).
+    pub connection_lifetime: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits { header_read_timeout: Duration::from_secs(10), connection_lifetime: Duration::from_secs(120), max_connections: 512 }
+    }
+}
+
+/// Serves `router` on `listener` within `limits`: idle, slow and surplus clients cannot
+/// take the descriptors that others need.
+pub async fn serve_http(listener: tokio::net::TcpListener, router: axum::Router, limits: ServerLimits) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    loop {
+        let slot = slots.clone().acquire_owned().await.map_err(std::io::Error::other)?;
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of descriptors or a connection reset before accept: not fatal.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(limits.connection_lifetime, connection).await;
+            drop(slot);
+        });
+    }
+}
+
