@@ -43,13 +43,13 @@ fn tracing_subscriber_init() {
 /// order-webhook: the HTTP router behind API Gateway, with the webhook signing secret
 /// required at start-up (only this function is given it).
 pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
-    lambda_http::run(crate::http::router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await)).await
+    lambda_http::run(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await)).await
 }
 
 /// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds
 /// no webhook secret.
 pub async fn run_vendor_api() -> Result<(), lambda_http::Error> {
-    lambda_http::run(crate::http::router(start(&[]).await)).await
+    lambda_http::run(crate::http::vendor_router(start(&[]).await)).await
 }
 
 /// Feeds SQS batches from `queue`'s event source mapping to its consumer (order-intake,

@@ -25,6 +25,10 @@ async fn a_signed_webhook_is_queued_and_a_forged_one_is_401() {
     let (_, answer) = invoke_once(binary, &env, http_event("POST", "/webhooks/shopify", &forged, &body)).await;
     assert_eq!(answer["statusCode"].as_u64(), Some(401), "{answer}");
 
+    // It serves only its own route: the vendor API is not here.
+    let (_, answer) = invoke_once(binary, &env, http_event("GET", "/vendor/orders", &[("authorization", "Bearer dfk_any")], "")).await;
+    assert_eq!(answer["statusCode"].as_u64(), Some(404), "{answer}");
+
     let (_, queues) = stack.open().await;
     let queued = queues.receive(QueueName::Intake, 10, std::time::Duration::from_secs(1)).await.unwrap();
     assert_eq!(queued.len(), 1, "only the signed webhook reached the intake queue");

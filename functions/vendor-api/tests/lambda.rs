@@ -22,4 +22,8 @@ async fn a_vendor_lists_its_orders_with_its_key_and_gets_401_without() {
 
     let (_, answer) = invoke_once(binary, &function_env(&stack), http_event("GET", "/vendor/orders", &[], "")).await;
     assert_eq!(answer["statusCode"].as_u64(), Some(401), "{answer}");
+
+    // It serves only its own routes: no webhook is taken here.
+    let (_, answer) = invoke_once(binary, &function_env(&stack), http_event("POST", "/webhooks/shopify", &[("x-shopify-topic", "orders/paid")], "{}")).await;
+    assert_eq!(answer["statusCode"].as_u64(), Some(404), "{answer}");
 }

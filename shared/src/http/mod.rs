@@ -1,5 +1,6 @@
-//! The one HTTP surface: storefront webhooks and the vendor REST API, as an axum router
-//! that `lambda_http` runs in AWS and the local binary serves on a port.
+//! The HTTP surface: storefront webhooks and the vendor REST API, as axum routers that
+//! `lambda_http` runs in AWS (each function only its own) and the local binary serves
+//! together on a port.
 
 mod problem;
 mod vendor;
@@ -15,17 +16,39 @@ use axum::routing::{get, post};
 /// Largest accepted request body; storefront orders are far smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Every route of DESIGN's HTTP contracts.
+/// Every route of DESIGN's HTTP contracts (the local binary serves them all).
 pub fn router(app: App) -> Router {
+    finish(webhook_routes().merge(vendor_routes()), app)
+}
+
+/// order-webhook's routes only: it answers no vendor route.
+pub fn webhook_router(app: App) -> Router {
+    finish(webhook_routes(), app)
+}
+
+/// vendor-api's routes only: it takes no webhook.
+pub fn vendor_router(app: App) -> Router {
+    finish(vendor_routes(), app)
+}
+
+/// The problem+json fallback and the body limit every router shares.
+fn finish(routes: Router<App>, app: App) -> Router {
+    routes
+        .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+fn webhook_routes() -> Router<App> {
+    Router::new().route("/webhooks/{source}", post(webhooks::receive))
+}
+
+fn vendor_routes() -> Router<App> {
     Router::new()
-        .route("/webhooks/{source}", post(webhooks::receive))
         .route("/vendor/orders", get(vendor::list_orders))
         .route("/vendor/orders/{id}", get(vendor::get_order))
         .route("/vendor/orders/{id}/supplier-order", post(vendor::supplier_order))
         .route("/vendor/orders/{id}/shipment", post(vendor::shipment))
         .route("/vendor/orders/{id}/delivered", post(vendor::delivered))
         .route("/vendor/orders/{id}/cancel", post(vendor::cancel))
-        .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "no such route") })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app)
 }
