@@ -50,12 +50,14 @@ impl Publisher for Database {
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 impl Database {
-    /// Makes every leased message visible again at once. For the one process that
-    /// consumes these queues (`dropflow serve`) when it starts: leases held by a process
-    /// that died would otherwise keep its work waiting out the whole visibility timeout.
+    /// Makes every message that was in flight visible again at once. For the one
+    /// process that consumes these queues (`dropflow serve`) when it starts: leases held
+    /// by a process that died would otherwise keep its work waiting out the whole
+    /// visibility timeout. A message set to back off (`retry_after`) keeps its delay:
+    /// offering it early would only spend its receives.
     pub fn release_leases(&self) -> Result<usize, QueueError> {
         let now = now_ms();
-        Ok(self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receive_count > 0", params![now]))?)
+        Ok(self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL", params![now]))?)
     }
 
     /// Leases up to `max` ready messages; moves those received too often to the dead
@@ -107,7 +109,8 @@ impl QueueConsumer for Database {
 
     async fn retry_after(&self, _queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         let visible_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-        self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE receipt = ?2", params![visible_at, receipt]))?;
+        // No longer in flight: it waits out its backoff, restarts or not.
+        self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt = ?2", params![visible_at, receipt]))?;
         Ok(())
     }
 
@@ -138,5 +141,26 @@ impl QueueConsumer for Database {
             tx.execute("DELETE FROM dead_letters WHERE queue = ?1", params![key])?;
             Ok(moved)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_restart_offers_in_flight_messages_at_once_but_keeps_a_backoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        db.publish(QueueName::Notify, "in flight".into()).await.unwrap();
+        db.publish(QueueName::Notify, "backing off".into()).await.unwrap();
+        let taken = db.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap();
+        assert_eq!(taken.len(), 2);
+        let backing_off = taken.iter().find(|m| m.body == "backing off").unwrap();
+        db.retry_after(QueueName::Notify, &backing_off.receipt, Duration::from_secs(60)).await.unwrap();
+
+        assert_eq!(db.release_leases().unwrap(), 1, "the process that held them died");
+        let again = db.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap();
+        assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["in flight"]);
     }
 }
