@@ -91,7 +91,7 @@ fn unreadable(error: serde_json::Error) -> ServiceError {
 /// order-intake: each message is a verified webhook.
 pub async fn order_intake(app: &App, event: SqsEvent) -> SqsBatchResponse {
     process_batch(app, QueueName::Intake, event, |body| async move {
-        let message: IntakeMessage = serde_json::from_str(&body).map_err(unreadable)?;
+        let message = IntakeMessage::decode(&body).map_err(|e| ServiceError::BadRequest(format!("unreadable message: {e}")))?;
         let outcome = intake::handle(app, &message).await?;
         tracing::info!(source = %message.source, topic = %message.topic, ?outcome, "intake");
         Ok(())

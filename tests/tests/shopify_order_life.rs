@@ -111,17 +111,24 @@ async fn a_signed_body_that_is_not_an_order_is_a_400_problem(backend: Backend) {
     assert!(problem["detail"].as_str().unwrap().contains("not a Shopify order"), "{problem}");
 }
 
-async fn an_order_too_big_to_queue_is_a_413_problem_not_a_retry_loop(backend: Backend) {
+async fn only_a_body_over_a_mebibyte_is_a_413_problem(backend: Backend) {
     let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let mut order: Value = serde_json::from_slice(&fixture(PAID)).unwrap();
-    // Under the 1 MiB body limit, but every quote doubles once wrapped for the queue.
-    order["note"] = Value::String("\"".repeat(400_000));
+    // Under the 1 MiB body limit, and every character a quote: as JSON inside JSON it
+    // would double past the queue's limit; the intake message carries it unescaped.
+    order["note"] = Value::String("\"".repeat(450_000));
     let body = serde_json::to_vec(&order).unwrap();
-    assert!(body.len() < 1024 * 1024);
-    let response = app.shopify_webhook("orders/create", &body, SHOPIFY_SECRET).await;
+    assert!(body.len() < 1024 * 1024 && body.len() > 900_000, "{}", body.len());
+    let response = app.shopify_webhook("orders/paid", &body, SHOPIFY_SECRET).await;
+    assert_eq!(response.status(), 200);
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 1, "kept and routed");
+
+    order["note"] = Value::String("x".repeat(1024 * 1024));
+    let response = app.shopify_webhook("orders/paid", &serde_json::to_vec(&order).unwrap(), SHOPIFY_SECRET).await;
     assert_eq!(response.status(), 413);
-    let problem: Value = response.json().await.unwrap();
-    assert!(problem["detail"].as_str().unwrap().contains("over its limit"), "{problem}");
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
 }
 
 async fn an_authorized_order_is_held_until_paid(backend: Backend) {
@@ -184,12 +191,53 @@ async fn vendors_see_only_their_own_orders_and_get_clear_errors(backend: Backend
     assert_eq!(status, 400, "{problem}");
 }
 
+async fn an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operator_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let mut order: Value = serde_json::from_slice(&fixture(PAID)).unwrap();
+    let template = order["line_items"][0].clone();
+    let skus = ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"];
+    order["line_items"] = Value::Array(
+        (0..700)
+            .map(|n| {
+                let mut line = template.clone();
+                line["id"] = json!(900_000 + n);
+                line["sku"] = json!(skus[n % 3]);
+                line["title"] = json!(format!("Engraved iPod {n}: {}", "personalised message ".repeat(20)));
+                line
+            })
+            .collect(),
+    );
+    let body = serde_json::to_vec(&order).unwrap();
+    assert!((550_000..750_000).contains(&body.len()), "a signed order of about 620 KB: {}", body.len());
+
+    let response = app.shopify_webhook("orders/paid", &body, SHOPIFY_SECRET).await;
+    assert_eq!(response.status(), 200, "a verified order is never refused for its size once it fits a message");
+    let dead = app.cli(&["dlq", "list"]).await.unwrap();
+    let letters: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(letters.len(), 1, "{dead}");
+    assert_eq!(letters[0]["queue"], "intake");
+    assert!(letters[0]["reason"].as_str().unwrap().contains("too large to store"), "{}", letters[0]["reason"]);
+    let outbox = app.outbox().await;
+    let operator = mail_to(&outbox, "ops@market.example");
+    assert_eq!(operator.len(), 1, "{outbox:?}");
+    assert!(operator[0]["subject"].as_str().unwrap().contains("#1001 is too large"), "{}", operator[0]["subject"]);
+    assert!(operator[0]["text"].as_str().unwrap().contains("700"), "the mail says how many lines");
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert!(list["orders"].as_array().unwrap().is_empty());
+
+    // The storefront's retry parks it again, and tells nobody twice.
+    app.shopify_webhook("orders/paid", &body, SHOPIFY_SECRET).await;
+    assert_eq!(mail_to(&app.outbox().await, "ops@market.example").len(), 1);
+}
+
 on_both_backends!(
+    an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operator_told,
     a_paid_order_is_routed_fulfilled_and_mailed_end_to_end,
     the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails,
     a_bad_or_missing_signature_is_401_and_stores_nothing,
     a_signed_body_that_is_not_an_order_is_a_400_problem,
-    an_order_too_big_to_queue_is_a_413_problem_not_a_retry_loop,
+    only_a_body_over_a_mebibyte_is_a_413_problem,
     an_authorized_order_is_held_until_paid,
     an_unmapped_sku_keeps_the_order_and_tells_the_operator,
     vendors_see_only_their_own_orders_and_get_clear_errors,

@@ -12,6 +12,9 @@ pub enum EventType {
     OrderAccepted,
     VendorOrderCreated,
     OrderUnroutable,
+    /// A verified order too large to store: kept in the intake dead letters, the
+    /// operator told.
+    OrderParked,
     SupplierOrderPlaced,
     Shipped,
     TrackingUpdated,
@@ -34,6 +37,7 @@ impl EventType {
             EventType::OrderAccepted => "order_accepted",
             EventType::VendorOrderCreated => "vendor_order_created",
             EventType::OrderUnroutable => "order_unroutable",
+            EventType::OrderParked => "order_parked",
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",
             EventType::TrackingUpdated => "tracking_updated",

@@ -67,17 +67,39 @@ pub struct ProductMapping {
     pub supplier_variant: Option<String>,
 }
 
+/// Where the vendor buys a routed line, as the mapping said when the line was routed
+/// (a later change of the mapping does not rewrite a brief already sent). The SKU and
+/// the vendor are the line's and the vendor order's own: not stored again here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierSnapshot {
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: Money,
+    pub supplier_variant: Option<String>,
+}
+
+impl From<ProductMapping> for SupplierSnapshot {
+    fn from(mapping: ProductMapping) -> Self {
+        SupplierSnapshot {
+            supplier_name: mapping.supplier_name,
+            product_url: mapping.product_url,
+            supplier_cost: mapping.supplier_cost,
+            supplier_variant: mapping.supplier_variant,
+        }
+    }
+}
+
 /// A line handed to its vendor, with everything needed to order it from the supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutedLine {
     pub line: OrderLine,
-    pub supplier: ProductMapping,
+    pub supplier: SupplierSnapshot,
 }
 
-/// Why a line could not be routed.
+/// Why a line could not be routed: the line is the order's own (`line_id`), not a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnroutableLine {
-    pub line: OrderLine,
+    pub line_id: String,
     pub reason: String,
 }
 
@@ -99,12 +121,9 @@ pub fn route(lines: &[OrderLine], mapping: impl Fn(&Sku) -> Option<ProductMappin
                 .by_vendor
                 .entry(supplier.vendor_id.clone())
                 .or_default()
-                .push(RoutedLine { line: line.clone(), supplier }),
-            Some((sku, None)) => routing.unroutable.push(UnroutableLine {
-                line: line.clone(),
-                reason: format!("no vendor sells SKU {sku}"),
-            }),
-            None => routing.unroutable.push(UnroutableLine { line: line.clone(), reason: "the line has no SKU".into() }),
+                .push(RoutedLine { line: line.clone(), supplier: supplier.into() }),
+            Some((sku, None)) => routing.unroutable.push(UnroutableLine { line_id: line.line_id.clone(), reason: format!("no vendor sells SKU {sku}") }),
+            None => routing.unroutable.push(UnroutableLine { line_id: line.line_id.clone(), reason: "the line has no SKU".into() }),
         }
     }
     routing

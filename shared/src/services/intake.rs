@@ -43,8 +43,34 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
     loop {
         match decide(app, &order).await {
             Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
+            Err(ServiceError::Store(StoreError::TooLarge(reason))) => {
+                tell_operator_it_is_too_large(app, &order, &reason).await?;
+                return Err(ServiceError::TooLarge(format!("order {} is too large to store ({reason}); kept in the intake dead letters", order.order_number)));
+            }
             outcome => return outcome,
         }
+    }
+}
+
+/// A verified order whose items cannot fit in the table is never dropped: its message
+/// goes whole to the intake dead letters (the caller's error says why), and the operator
+/// is told, by an event committed with a small record of the order (its lines left out)
+/// so that a redelivery tells nobody twice.
+async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason: &str) -> Result<(), ServiceError> {
+    let now = app.clock.now();
+    let mut event = Envelope::new(EventType::OrderParked, &order.order_id, None, "parked", now);
+    event.payload = serde_json::json!({ "reason": reason, "lines": order.lines.len() });
+    let writes = match app.tables.order(&order.order_id).await? {
+        // Known already (held, or parked before): the event alone, once.
+        Some(_) => Vec::new(),
+        None => {
+            let record = OrderRecord { order: CanonicalOrder { lines: Vec::new(), ..order.clone() }, status: OrderStatus::Parked, vendors: vec![], unroutable: vec![], routed_at: None, version: 1 };
+            vec![Tables::put_order(&record, None)?]
+        }
+    };
+    match app.commit(writes, &[event]).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -112,7 +138,7 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
 /// a shipping address no line can be handed to a vendor.
 async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
     if order.shipping_address.is_none() {
-        let unroutable = order.lines.iter().map(|line| UnroutableLine { line: line.clone(), reason: "the order has no shipping address".into() }).collect();
+        let unroutable = order.lines.iter().map(|line| UnroutableLine { line_id: line.line_id.clone(), reason: "the order has no shipping address".into() }).collect();
         return Ok(Routing { by_vendor: Default::default(), unroutable });
     }
     let mut mappings: HashMap<Sku, Option<ProductMapping>> = HashMap::new();

@@ -88,6 +88,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             vec![(vendor.email.to_string(), supplier_brief(&vo))]
         }
         EventType::OrderUnroutable => vec![(operator, unroutable(&order(app, event).await?))],
+        EventType::OrderParked => vec![(operator, parked(&order(app, event).await?, &event.payload))],
         EventType::Shipped | EventType::Delivered => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
@@ -124,7 +125,7 @@ fn supplier_brief(vo: &VendorOrder) -> Message {
     for routed in &vo.lines {
         let (line, supplier) = (&routed.line, &routed.supplier);
         let mut rows = vec![
-            ("SKU".to_string(), supplier.sku.to_string()),
+            ("SKU".to_string(), line.sku.as_ref().map(|s| s.to_string()).unwrap_or_default()),
             ("Quantity".into(), line.quantity.to_string()),
             ("Supplier".into(), supplier.supplier_name.clone()),
             ("Product URL".into(), supplier.product_url.clone()),
@@ -148,7 +149,10 @@ fn supplier_brief(vo: &VendorOrder) -> Message {
 }
 
 fn unroutable(record: &OrderRecord) -> Message {
-    let lines = record.unroutable.iter().map(|u| format!("{} x {} [{}]: {}", u.line.quantity, u.line.title, u.line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), u.reason)).collect();
+    let lines = record
+        .unroutable_lines()
+        .map(|(line, reason)| format!("{} x {} [{}]: {}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), reason))
+        .collect();
     Message {
         subject: format!("Order {} has lines no vendor sells", record.order.order_number),
         heading: format!("Order {} could not be fully routed", record.order.order_number),
@@ -156,6 +160,26 @@ fn unroutable(record: &OrderRecord) -> Message {
             format!("Order {} ({} {}) is kept, but these lines have no vendor. Map their SKUs with `dropflow product add` and re-deliver the webhook, or refund them.", record.order.order_id, record.order.source, record.order.shop),
         ],
         sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
+        action: None,
+    }
+}
+
+fn parked(record: &OrderRecord, details: &serde_json::Value) -> Message {
+    let order = &record.order;
+    let rows = vec![
+        ("Order".to_string(), format!("{} ({})", order.order_number, order.order_id)),
+        ("Storefront".into(), format!("{} {}", order.source, order.shop)),
+        ("Lines".into(), details["lines"].to_string()),
+        ("Why".into(), details["reason"].as_str().unwrap_or_default().to_string()),
+    ];
+    Message {
+        subject: format!("Order {} is too large to process automatically", order.order_number),
+        heading: format!("Order {} needs a person", order.order_number),
+        intro: vec![
+            "The storefront's order was verified and is kept whole in the intake dead-letter queue (`dropflow dlq list`), but it is too large to store as one order, so no vendor has it yet.".into(),
+            "Split it into smaller orders in the storefront, or hand its lines to the vendors yourself.".into(),
+        ],
+        sections: vec![Section { title: "The order".into(), rows, lines: vec![] }],
         action: None,
     }
 }

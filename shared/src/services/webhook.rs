@@ -48,7 +48,7 @@ pub async fn accept(app: &App, message: IntakeMessage, signature: Option<&str>) 
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
         Parsed::Order(_) => {
-            let body = serde_json::to_string(&message).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+            let body = message.encode();
             if body.len() > MAX_MESSAGE_BYTES {
                 return Err(ServiceError::TooLarge(format!(
                     "the webhook is {} bytes once wrapped for the intake queue, over its limit of {MAX_MESSAGE_BYTES}",

@@ -25,6 +25,9 @@ pub enum OrderStatus {
     Routed,
     /// Voided or cancelled before routing.
     Void,
+    /// Too large to store: kept whole in the intake dead-letter queue, the operator told;
+    /// this item holds the order without its lines.
+    Parked,
 }
 
 /// The order item: the canonical order and what intake decided about it.
@@ -36,6 +39,14 @@ pub struct OrderRecord {
     pub unroutable: Vec<UnroutableLine>,
     pub routed_at: Option<DateTime<Utc>>,
     pub version: u64,
+}
+
+impl OrderRecord {
+    /// The order's unroutable lines with why, each line read from the order itself.
+    pub fn unroutable_lines(&self) -> impl Iterator<Item = (&crate::domain::order::OrderLine, &str)> {
+        let lines: std::collections::HashMap<&str, &crate::domain::order::OrderLine> = self.order.lines.iter().map(|l| (l.line_id.as_str(), l)).collect();
+        self.unroutable.iter().filter_map(move |u| lines.get(u.line_id.as_str()).map(|line| (*line, u.reason.as_str())))
+    }
 }
 
 /// A vendor as the operator onboarded it.
