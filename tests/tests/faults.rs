@@ -148,7 +148,29 @@ async fn the_walking_skeleton_completes_with_a_tenth_of_all_calls_failing(backen
     assert!(chaos(&app).injected() > 0, "faults were injected");
 }
 
+async fn a_throttled_mail_backs_off_and_goes_out_later_instead_of_dead_lettering(backend: Backend) {
+    use dropflow_shared::ports::{DeadLetterQueue, QueueName};
+    use std::time::Duration;
+    let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    // SES says "rate exceeded" for longer than the in-process retries last.
+    chaos(&app).mailer.queue([Fault::Throttle; 12]);
+    app.shopify_webhook("orders/paid", &fixture(PAID), SHOPIFY_SECRET).await;
+    assert!(mail_counts(&app).await.len() < 2, "the burst held mail back");
+    assert!(app.local.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().is_empty());
+    assert!(app.local.queues.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap().is_empty(), "the throttled event waits out its backoff");
+    // After the first backoff (10 s) the event comes back and the mail goes out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    while mail_counts(&app).await.len() < 2 && std::time::Instant::now() < deadline {
+        app.local.deliver_batch(QueueName::Notify, Duration::from_secs(2)).await.unwrap();
+    }
+    let counts = mail_counts(&app).await;
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(app.local.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().is_empty());
+}
+
 on_both_backends!(
+    a_throttled_mail_backs_off_and_goes_out_later_instead_of_dead_lettering,
     a_committed_event_goes_out_even_when_the_queue_refuses_it_at_first,
     a_store_timeout_after_the_write_landed_converges_without_a_double_effect,
     a_mailer_failing_after_it_sent_doubles_at_most_that_one_mail,
