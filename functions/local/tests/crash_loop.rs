@@ -4,7 +4,8 @@
 //! two vendor orders and its three mails, once each.
 //!
 //! Rerun with figures: `cargo test -p dropflow-local --test crash_loop -- --nocapture`
-//! (`CRASH_LOOP_ORDERS`, `CRASH_LOOP_KILLS` scale it; BENCHMARKS.md has a run).
+//! (`CRASH_LOOP_ORDERS`, `CRASH_LOOP_KILLS` scale it, `CRASH_LOOP_CHAOS` adds faults;
+//! BENCHMARKS.md has runs).
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -23,10 +24,13 @@ fn dropflow(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
+    // `CRASH_LOOP_CHAOS=0.1` adds injected faults at every port on top of the kills.
+    let chaos: Vec<String> = std::env::var("CRASH_LOOP_CHAOS").map(|rate| vec!["--chaos".to_string(), rate]).unwrap_or_default();
     Command::new(env!("CARGO_BIN_EXE_dropflow"))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--port", &port.to_string()])
+        .args(chaos)
         .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
