@@ -20,12 +20,17 @@ pub enum Backend {
 /// The configuration of a test app: the scenario secret, the operator's address, and
 /// `sender` (unique per AWS stack, so each test finds its own mail in moto).
 pub fn config(sender: &str) -> Config {
+    config_with(sender, &[])
+}
+
+/// The test configuration with `extra` settings on top.
+pub fn config_with(sender: &str, extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(
         |name| match name {
             "SHOPIFY_WEBHOOK_SECRET" => Some(crate::SHOPIFY_SECRET.to_string()),
             "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
             "SENDER_EMAIL" => Some(sender.to_string()),
-            _ => None,
+            other => extra.iter().find(|(n, _)| *n == other).map(|(_, v)| v.to_string()),
         },
         dropflow_local::local_default,
     )

@@ -56,16 +56,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the app with `chaos` injecting faults under every port (the test holds the
 /// injectors through `TestApp::local.chaos`).
 pub async fn spawn_app_with(backend: Backend, chaos: Option<dropflow_shared::adapters::faults::Chaos>) -> TestApp {
+    spawn_app_configured(backend, chaos, &[]).await
+}
+
+/// Starts the app with `settings` on top of the test configuration.
+pub async fn spawn_app_configured(backend: Backend, chaos: Option<dropflow_shared::adapters::faults::Chaos>, settings: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (local, cli_flags, mail) = match backend {
         Backend::Embedded => {
-            let local = Local::open_with(dir.path(), backend::config("orders@dropflow.local"), chaos).expect("open data dir");
+            let local = Local::open_with(dir.path(), backend::config_with("orders@dropflow.local", settings), chaos).expect("open data dir");
             let flags = vec!["--data-dir".to_string(), dir.path().to_string_lossy().to_string()];
             (local, flags, MailBox::Outbox(dir.path().to_path_buf()))
         }
         Backend::Aws => {
             let stack = backend::AwsStack::create(None).await;
-            let local = Local::open_aws(&stack.name, backend::config(&stack.sender), dir.path(), chaos).await.expect("open the AWS stack");
+            let local = Local::open_aws(&stack.name, backend::config_with(&stack.sender, settings), dir.path(), chaos).await.expect("open the AWS stack");
             let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
             (local, flags, stack.mail_box())
         }

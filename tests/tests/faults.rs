@@ -3,7 +3,7 @@
 //! write landed, a mailer that fails after it sent, a replay of one signed body under
 //! other shop headers, and the whole walking-skeleton story at a 10% fault rate.
 
-use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_with};
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_configured, spawn_app_with};
 use dropflow_shared::adapters::faults::{Chaos, Fault};
 use dropflow_shared::domain::ids::{OrderId, VendorId};
 use reqwest::Method;
@@ -120,6 +120,25 @@ async fn one_signed_body_under_other_shop_headers_is_one_order(backend: Backend)
     assert_eq!((counts.len(), counts.values().sum::<usize>()), (2, 2), "{counts:?}");
 }
 
+async fn with_an_allow_list_only_the_listed_shops_are_taken(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SHOPIFY_SHOP_DOMAINS", "Scenario.myshopify.com, other.myshopify.com")]).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let body = fixture(PAID);
+    let post = |shop: Option<&'static str>| {
+        let mut request = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "orders/paid");
+        if let Some(shop) = shop {
+            request = request.header("X-Shopify-Shop-Domain", shop);
+        }
+        request.body(body.clone()).send()
+    };
+    assert_eq!(post(Some("evil.myshopify.com")).await.unwrap().status(), 401);
+    assert_eq!(post(None).await.unwrap().status(), 401);
+    assert_eq!(app.deliver().await, 0, "nothing from an unlisted shop was queued");
+    assert_eq!(post(Some("scenario.myshopify.com")).await.unwrap().status(), 200);
+    app.deliver().await;
+    assert!(app.local.app.tables.order(&order_id()).await.unwrap().is_some());
+}
+
 async fn the_walking_skeleton_completes_with_a_tenth_of_all_calls_failing(backend: Backend) {
     let app = spawn_app_with(backend, Some(Chaos::random(0.1))).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
@@ -175,5 +194,6 @@ on_both_backends!(
     a_store_timeout_after_the_write_landed_converges_without_a_double_effect,
     a_mailer_failing_after_it_sent_doubles_at_most_that_one_mail,
     one_signed_body_under_other_shop_headers_is_one_order,
+    with_an_allow_list_only_the_listed_shops_are_taken,
     the_walking_skeleton_completes_with_a_tenth_of_all_calls_failing,
 );

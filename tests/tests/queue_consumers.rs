@@ -37,4 +37,30 @@ async fn a_poison_message_is_parked_at_once_and_its_neighbours_processed(backend
     assert!(routed.is_some(), "the good message was processed");
 }
 
-on_both_backends!(a_poison_message_is_parked_at_once_and_its_neighbours_processed);
+async fn two_deliveries_of_one_order_in_one_batch_resolve_at_once(backend: Backend) {
+    let ports = open_ports(backend, 30).await;
+    dropflow_shared::services::operator::add_vendor(&ports.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();
+    let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
+    let message = serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "batch.myshopify.com", "delivery_id": "d-1", "body": order}).to_string();
+    for _ in 0..2 {
+        ports.app.publisher.publish(QueueName::Intake, message.clone()).await.unwrap();
+    }
+    let mut received = Vec::new();
+    for _ in 0..10 {
+        received.extend(ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(1)).await.unwrap());
+        if received.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(received.len(), 2);
+
+    let response = consume(&ports.app, QueueName::Intake, sqs_event(&received)).await;
+
+    assert!(response.batch_item_failures.is_empty(), "the loser re-read and found the order routed; no retry waits out a lease");
+    let id = OrderId::derive("shopify", "", "450789469");
+    let events = ports.app.tables.events(&id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.event_type.as_str() == "order_accepted").count(), 1, "{events:?}");
+}
+
+on_both_backends!(
+    two_deliveries_of_one_order_in_one_batch_resolve_at_once,a_poison_message_is_parked_at_once_and_its_neighbours_processed);

@@ -92,6 +92,21 @@ impl Database {
         Ok(result)
     }
 
+    /// Runs `work` on tokio's blocking pool, off the async workers, so that a slow disk
+    /// or a write lock held by another process never stalls the HTTP server or the other
+    /// consumers. `failed` words a task that could not run.
+    async fn off_runtime<T, E>(&self, work: impl FnOnce(&Database) -> Result<T, E> + Send + 'static, failed: impl FnOnce(String) -> E) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let db = self.clone();
+        match tokio::task::spawn_blocking(move || work(&db)).await {
+            Ok(result) => result,
+            Err(error) => Err(failed(format!("database task failed: {error}"))),
+        }
+    }
+
     fn read<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         work(&connection)

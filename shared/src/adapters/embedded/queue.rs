@@ -32,7 +32,11 @@ impl Publisher for Database {
         if body.len() > MAX_MESSAGE_BYTES {
             return Err(QueueError(format!("a message of {} bytes is over the queue limit of {MAX_MESSAGE_BYTES}", body.len())));
         }
-        self.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?;
+        self.off_runtime(
+            move |db| Ok(db.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?),
+            QueueError,
+        )
+        .await?;
         Ok(())
     }
 
@@ -94,7 +98,7 @@ impl QueueConsumer for Database {
     async fn receive(&self, queue: QueueName, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let received = self.take_ready(queue, max)?;
+            let received = self.off_runtime(move |db| db.take_ready(queue, max), QueueError).await?;
             if !received.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(received);
             }
@@ -103,14 +107,20 @@ impl QueueConsumer for Database {
     }
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        self.write(|tx| tx.execute("DELETE FROM messages WHERE receipt = ?1", params![receipt]))?;
+        let receipt = receipt.to_string();
+        self.off_runtime(move |db| Ok(db.write(|tx| tx.execute("DELETE FROM messages WHERE receipt = ?1", params![receipt]))?), QueueError).await?;
         Ok(())
     }
 
     async fn retry_after(&self, _queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         let visible_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
         // No longer in flight: it waits out its backoff, restarts or not.
-        self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt = ?2", params![visible_at, receipt]))?;
+        let receipt = receipt.to_string();
+        self.off_runtime(
+            move |db| Ok(db.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt = ?2", params![visible_at, receipt]))?),
+            QueueError,
+        )
+        .await?;
         Ok(())
     }
 

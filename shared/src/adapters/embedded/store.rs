@@ -101,12 +101,12 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
 #[async_trait]
 impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let (db, pk, sk) = (self.db.clone(), pk.to_string(), sk.to_string());
-        blocking(move || {
+        let (pk, sk) = (pk.to_string(), sk.to_string());
+        let read = move |db: &Database| {
             let body: Option<String> = db.read(|c| c.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional())?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })).transpose()
-        })
-        .await
+        };
+        self.db.off_runtime(read, StoreError::Unavailable).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -118,20 +118,12 @@ impl ItemStore for EmbeddedStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let db = self.db.clone();
-        blocking(move || db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w)))).await
+        self.db.off_runtime(move |db| db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w))), StoreError::Unavailable).await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        let db = self.db.clone();
-        blocking(move || run_query(&db, query)).await
+        self.db.off_runtime(move |db| run_query(db, query), StoreError::Unavailable).await
     }
-}
-
-/// Runs a SQLite call on tokio's blocking pool, off the async workers, so that a slow
-/// disk or a held write lock never stalls the HTTP server or the queue consumers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
 }
 
 /// The change log read as the table's stream: committed event items in commit order,
@@ -139,11 +131,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, StoreError
 #[async_trait]
 impl EventFeed for EmbeddedStore {
     async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
-        let db = self.db.clone();
-        let rows: Vec<(i64, String)> = blocking(move || {
-            Ok(db.read(|c| c.prepare("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?)
-        })
-        .await?;
+        let rows: Vec<(i64, String)> = self
+            .db
+            .off_runtime(
+                move |db| Ok(db.read(|c| c.prepare("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?),
+                StoreError::Unavailable,
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(seq, body)| ChangeRecord {
@@ -155,8 +149,7 @@ impl EventFeed for EmbeddedStore {
 
     async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
         let Some(last) = records.last().and_then(|r| r.position.parse::<i64>().ok()) else { return Ok(()) };
-        let db = self.db.clone();
-        blocking(move || db.write(|tx| Ok(tx.execute("DELETE FROM changes WHERE seq <= ?1", params![last]).map(|_| ())?))).await
+        self.db.off_runtime(move |db| db.write(|tx| Ok(tx.execute("DELETE FROM changes WHERE seq <= ?1", params![last]).map(|_| ())?)), StoreError::Unavailable).await
     }
 }
 
