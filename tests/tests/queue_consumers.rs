@@ -4,27 +4,38 @@
 //! repeats, its neighbours; a message no retry can fix is parked in its dead-letter
 //! queue at once, with the reason.
 
-use dropflow_scenarios::backend::open_ports;
+use dropflow_scenarios::backend::{Ports, open_ports};
 use dropflow_scenarios::{Backend, fixture, on_both_backends};
 use dropflow_shared::domain::ids::OrderId;
 use dropflow_shared::handlers::{consume, sqs_event};
-use dropflow_shared::ports::{DeadLetterQueue, QueueName};
+use dropflow_shared::ports::{DeadLetterQueue, QueueName, Received};
 use std::time::Duration;
 
-async fn a_poison_message_is_parked_at_once_and_its_neighbours_processed(backend: Backend) {
-    let ports = open_ports(backend, 30).await;
+/// The paid fixture as an intake message.
+fn paid_order_message() -> String {
     let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
-    let good = serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "batch.myshopify.com", "delivery_id": "d-1", "body": order});
-    ports.app.publisher.publish(QueueName::Intake, good.to_string()).await.unwrap();
-    ports.app.publisher.publish(QueueName::Intake, "this is not a webhook".into()).await.unwrap();
+    serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "batch.myshopify.com", "delivery_id": "d-1", "body": order}).to_string()
+}
+
+/// Publishes `bodies` to the intake queue and takes them back as one batch.
+async fn one_batch_of(ports: &Ports, bodies: &[String]) -> Vec<Received> {
+    for body in bodies {
+        ports.app.publisher.publish(QueueName::Intake, body.clone()).await.unwrap();
+    }
     let mut received = Vec::new();
     for _ in 0..10 {
         received.extend(ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(1)).await.unwrap());
-        if received.len() == 2 {
+        if received.len() == bodies.len() {
             break;
         }
     }
-    assert_eq!(received.len(), 2);
+    assert_eq!(received.len(), bodies.len());
+    received
+}
+
+async fn a_poison_message_is_parked_at_once_and_its_neighbours_processed(backend: Backend) {
+    let ports = open_ports(backend, 30).await;
+    let received = one_batch_of(&ports, &[paid_order_message(), "this is not a webhook".into()]).await;
 
     let response = consume(&ports.app, QueueName::Intake, sqs_event(&received)).await;
 
@@ -40,19 +51,7 @@ async fn a_poison_message_is_parked_at_once_and_its_neighbours_processed(backend
 async fn two_deliveries_of_one_order_in_one_batch_resolve_at_once(backend: Backend) {
     let ports = open_ports(backend, 30).await;
     dropflow_shared::services::operator::add_vendor(&ports.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();
-    let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
-    let message = serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "batch.myshopify.com", "delivery_id": "d-1", "body": order}).to_string();
-    for _ in 0..2 {
-        ports.app.publisher.publish(QueueName::Intake, message.clone()).await.unwrap();
-    }
-    let mut received = Vec::new();
-    for _ in 0..10 {
-        received.extend(ports.queues.receive(QueueName::Intake, 10, Duration::from_secs(1)).await.unwrap());
-        if received.len() == 2 {
-            break;
-        }
-    }
-    assert_eq!(received.len(), 2);
+    let received = one_batch_of(&ports, &[paid_order_message(), paid_order_message()]).await;
 
     let response = consume(&ports.app, QueueName::Intake, sqs_event(&received)).await;
 
