@@ -259,6 +259,20 @@ async fn a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_que
     assert_eq!(home.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["{\"event\":1}"]);
 }
 
+async fn an_item_that_is_not_what_its_key_says_is_an_error_naming_the_key(backend: Backend) {
+    use dropflow_shared::domain::ids::OrderId;
+    let ports = ports(backend).await;
+    let id = OrderId::derive("shopify", "", "1");
+    ports.app.tables.items.put(item(json!({"pk": format!("ORDER#{id}"), "sk": "ORDER", "order": "not an order"})), Condition::Always).await.unwrap();
+    match ports.app.tables.order(&id).await {
+        Err(error @ StoreError::Unreadable { .. }) => {
+            assert!(error.to_string().contains(&format!("ORDER#{id}/ORDER")), "{error}");
+            assert!(!error.is_retryable());
+        }
+        other => panic!("expected an unreadable item, got {other:?}"),
+    }
+}
+
 /// The functions' own SDK configuration (environment credentials, Amazon roots only)
 /// still reaches an endpoint given by `AWS_ENDPOINT_URL`.
 #[tokio::test]
@@ -286,4 +300,5 @@ on_both_backends!(
     committed_events_come_out_of_the_stream_once_in_order,
     an_unacknowledged_record_is_read_again,
     a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_queue,
+    an_item_that_is_not_what_its_key_says_is_an_error_naming_the_key,
 );

@@ -82,6 +82,25 @@ async fn a_store_timeout_after_the_write_landed_converges_without_a_double_effec
     assert_eq!(events.iter().filter(|e| e.event_type.as_str() == "shipped").count(), 1);
 }
 
+async fn a_mail_claim_whose_answer_was_lost_is_still_ours(backend: Backend) {
+    use dropflow_shared::ports::QueueName;
+    use std::time::Duration;
+    let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let body = fixture(PAID);
+    let request = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "orders/paid");
+    assert_eq!(request.body(body.clone()).send().await.unwrap().status(), 200);
+    while app.local.deliver_batch(QueueName::Intake, Duration::ZERO).await.unwrap() > 0 {}
+    // The next write is the first mail's claim: it lands, its answer is lost, the retry
+    // meets it. Without a way to know the claim as its own, the notifier would wait out
+    // its own lease.
+    chaos(&app).store.queue([Fault::TimeoutAfterEffect]);
+    app.deliver().await;
+    assert_eq!(chaos(&app).store.injected(), 1);
+    let counts = mail_counts(&app).await;
+    assert_eq!((counts.len(), counts.values().sum::<usize>()), (2, 2), "both mails at once, once: {counts:?}");
+}
+
 async fn a_mailer_failing_after_it_sent_doubles_at_most_that_one_mail(backend: Backend) {
     // SES has no idempotency key: the mail whose answer was lost goes out twice. The
     // local outbox replaces a re-sent mail's file: no duplicate at all.
@@ -190,6 +209,7 @@ async fn a_throttled_mail_backs_off_and_goes_out_later_instead_of_dead_lettering
 
 on_both_backends!(
     a_throttled_mail_backs_off_and_goes_out_later_instead_of_dead_lettering,
+    a_mail_claim_whose_answer_was_lost_is_still_ours,
     a_committed_event_goes_out_even_when_the_queue_refuses_it_at_first,
     a_store_timeout_after_the_write_landed_converges_without_a_double_effect,
     a_mailer_failing_after_it_sent_doubles_at_most_that_one_mail,
