@@ -152,12 +152,12 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
     let mut mail: Vec<serde_json::Value> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("{base}/_local/outbox")).send().await {
-            if let Ok(listed) = response.json::<Vec<serde_json::Value>>().await {
-                mail = listed;
-                if mail.len() >= expected_mail {
-                    break;
-                }
+        if let Ok(response) = client.get(format!("{base}/_local/outbox")).send().await
+            && let Ok(listed) = response.json::<Vec<serde_json::Value>>().await
+        {
+            mail = listed;
+            if mail.len() >= expected_mail {
+                break;
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

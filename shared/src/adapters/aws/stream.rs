@@ -129,10 +129,10 @@ impl EventFeed for StreamFeed {
                 };
                 let records = read.records();
                 // Records the filter drops still move this shard's checkpoint on.
-                if let Some(last) = records.last().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number()) {
-                    if records.iter().all(|r| change_record(&shard, r).is_none()) {
-                        state.checkpoint.insert(shard.clone(), last.to_string());
-                    }
+                if let Some(last) = records.last().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number())
+                    && records.iter().all(|r| change_record(&shard, r).is_none())
+                {
+                    state.checkpoint.insert(shard.clone(), last.to_string());
                 }
                 batch.extend(records.iter().filter_map(|r| change_record(&shard, r)));
                 if records.is_empty() || read.next_shard_iterator().is_none() {
