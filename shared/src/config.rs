@@ -4,6 +4,7 @@
 use crate::domain::ids::Email;
 use crate::domain::sla::SlaPolicy;
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
 
 /// Everything the services are configured with.
 #[derive(Debug, Clone)]
@@ -11,12 +12,13 @@ pub struct Config {
     pub store_name: String,
     pub sender_email: Email,
     pub operator_email: Email,
-    /// Webhook signing secrets per source; several during a rotation, none in the
-    /// functions that never verify a webhook.
-    pub shopify_secrets: Vec<String>,
-    /// `SHOPIFY_SHOP_DOMAINS`: when set, the only shops whose webhooks are taken (others
-    /// get 401); empty takes any shop that signs with the secret.
-    pub shopify_shop_domains: Vec<String>,
+    /// Webhook signing secrets per source (`sources::SOURCES`, each from its
+    /// `secret_variable`); several during a rotation, none in the functions that never
+    /// verify a webhook.
+    pub webhook_secrets: BTreeMap<&'static str, Vec<String>>,
+    /// Per source, the only shops whose webhooks are taken (others get 401), from its
+    /// `shops_variable` (`SHOPIFY_SHOP_DOMAINS`); absent takes any shop that signs.
+    pub shop_allow_lists: BTreeMap<&'static str, Vec<String>>,
     pub sla: SlaPolicy,
     pub commission_bps: u32,
     pub holding_days: u32,
@@ -58,14 +60,22 @@ impl Config {
         // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
         // secret that is set but blank is a mistake, never a cue to use a default.
         let list = |text: &str| -> Vec<String> { text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
-        let secrets = match lookup("SHOPIFY_WEBHOOK_SECRET") {
-            Some(set) if list(&set).is_empty() => {
-                return Err(ConfigError::Malformed { name: "SHOPIFY_WEBHOOK_SECRET", reason: "is set but blank: give the secret, or unset it".into() });
+        let mut webhook_secrets = BTreeMap::new();
+        let mut shop_allow_lists = BTreeMap::new();
+        for source in crate::sources::SOURCES {
+            let name = source.secret_variable();
+            let secrets = match lookup(name) {
+                Some(set) if list(&set).is_empty() => {
+                    return Err(ConfigError::Malformed { name, reason: "is set but blank: give the secret, or unset it".into() });
+                }
+                Some(set) => list(&set),
+                None => fallback(name).map(list).unwrap_or_default(),
+            };
+            webhook_secrets.insert(source.name(), secrets);
+            if let Some(shops) = source.shops_variable().and_then(|name| lookup(name)).map(|v| list(&v.to_lowercase())) {
+                shop_allow_lists.insert(source.name(), shops);
             }
-            Some(set) => list(&set),
-            None => fallback("SHOPIFY_WEBHOOK_SECRET").map(list).unwrap_or_default(),
-        };
-        let shop_domains = lookup("SHOPIFY_SHOP_DOMAINS").map(|v| list(&v.to_lowercase())).unwrap_or_default();
+        }
         let holidays = match lookup("SLA_HOLIDAYS").filter(|v| !v.trim().is_empty()) {
             None => Vec::new(),
             Some(list) => list
@@ -83,8 +93,8 @@ impl Config {
             store_name: get("STORE_NAME")?,
             sender_email: email("SENDER_EMAIL")?,
             operator_email: email("OPERATOR_EMAIL")?,
-            shopify_secrets: secrets,
-            shopify_shop_domains: shop_domains,
+            webhook_secrets,
+            shop_allow_lists,
             sla: SlaPolicy {
                 place_with_supplier_hours: i64::from(number("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours as u32)?),
                 place_reminder_hours: i64::from(number("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours as u32)?),
@@ -102,6 +112,11 @@ impl Config {
                 })?,
             },
         })
+    }
+
+    /// The signing secrets of the source named `source` (none when it has none).
+    pub fn secrets(&self, source: &str) -> &[String] {
+        self.webhook_secrets.get(source).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Reads the process environment with no fallback (what a Lambda function does).
@@ -130,7 +145,7 @@ mod tests {
     #[test]
     fn reads_settings_and_defaults_the_policy() {
         let config = Config::from_lookup(env(BASE), |_| None).unwrap();
-        assert_eq!(config.shopify_secrets, ["old", "new"]);
+        assert_eq!(config.secrets("shopify"), ["old", "new"]);
         assert_eq!(config.sla, SlaPolicy::default());
         assert_eq!(config.commission_bps, 1_000);
     }
@@ -138,7 +153,7 @@ mod tests {
     #[test]
     fn a_function_without_webhook_secrets_has_none() {
         let config = Config::from_lookup(env(&BASE[..3]), |_| None).unwrap();
-        assert!(config.shopify_secrets.is_empty());
+        assert!(config.secrets("shopify").is_empty());
     }
 
     #[test]
@@ -148,7 +163,7 @@ mod tests {
         let error = Config::from_lookup(env(&blank), |name| (name == "SHOPIFY_WEBHOOK_SECRET").then_some("public-default")).unwrap_err();
         assert!(error.to_string().starts_with("SHOPIFY_WEBHOOK_SECRET is malformed"), "{error}");
         let unset = Config::from_lookup(env(&BASE[..3]), |name| (name == "SHOPIFY_WEBHOOK_SECRET").then_some("public-default")).unwrap();
-        assert_eq!(unset.shopify_secrets, ["public-default"]);
+        assert_eq!(unset.secrets("shopify"), ["public-default"]);
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub async fn run(out: &mut (dyn Write + Send)) -> Result<(), String> {
     demo.say(&format!("   vendor lumen-home, key {}…, 2 SKUs mapped", &key[..12]))?;
 
     demo.say("2. The storefront sends a signed orders/paid webhook")?;
-    let secret = app.config.shopify_secrets.first().cloned().unwrap_or_default();
+    let secret = app.config.secrets("shopify").first().cloned().unwrap_or_default();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(failed)?;
     mac.update(ORDER.as_bytes());
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());

@@ -33,6 +33,10 @@ pub struct OrderLine {
     pub unit_price: Money,
     /// What the customer paid for the whole line, after its discounts.
     pub paid: Money,
+    /// Why the line cannot be handed to a vendor as the storefront sent it (a SKU or an
+    /// amount that is not one): it is kept, unroutable, with this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// A storefront order in dropflow's terms, whatever the source.
@@ -49,6 +53,10 @@ pub struct CanonicalOrder {
     pub customer_email: Option<Email>,
     pub customer_name: String,
     pub shipping_address: Option<Address>,
+    /// Why there is no usable shipping address, when the storefront sent one that is not
+    /// (a missing city): the order is kept, its lines unroutable with this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_problem: Option<String>,
     pub lines: Vec<OrderLine>,
     pub total: Money,
     pub created_at: DateTime<Utc>,
@@ -110,11 +118,31 @@ pub struct Routing {
     pub unroutable: Vec<UnroutableLine>,
 }
 
-/// Routes each line by its SKU through `mapping`; lines without a SKU or a mapping are
-/// unroutable, never dropped.
+/// Why `line` cannot go to any vendor whatever the mappings say: a problem the parser
+/// found, nothing to ship, or an amount no customer pays. A free line (price 0, a gift)
+/// is a real line to ship.
+pub fn unshippable(line: &OrderLine) -> Option<String> {
+    if let Some(problem) = &line.problem {
+        return Some(problem.clone());
+    }
+    if line.quantity == 0 {
+        return Some("the line has quantity 0".into());
+    }
+    if line.unit_price.minor < 0 || line.paid.minor < 0 {
+        return Some(format!("the line has a negative amount (unit price {}, paid {})", line.unit_price, line.paid));
+    }
+    None
+}
+
+/// Routes each line by its SKU through `mapping`; lines without a SKU or a mapping, or
+/// that cannot be shipped as sent (`unshippable`), are unroutable, never dropped.
 pub fn route(lines: &[OrderLine], mapping: impl Fn(&Sku) -> Option<ProductMapping>) -> Routing {
     let mut routing = Routing::default();
     for line in lines {
+        if let Some(reason) = unshippable(line) {
+            routing.unroutable.push(UnroutableLine { line_id: line.line_id.clone(), reason });
+            continue;
+        }
         let found = line.sku.as_ref().map(|sku| (sku, mapping(sku)));
         match found {
             Some((_, Some(supplier))) => routing
@@ -146,6 +174,7 @@ mod tests {
             quantity: 1,
             unit_price: usd(100),
             paid: usd(100),
+            problem: None,
         }
     }
 
@@ -173,5 +202,21 @@ mod tests {
         assert_eq!(routing.by_vendor.len(), 2);
         let reasons: Vec<_> = routing.unroutable.iter().map(|u| u.reason.as_str()).collect();
         assert_eq!(reasons, ["no vendor sells SKU ZZ", "the line has no SKU"]);
+    }
+
+    #[test]
+    fn lines_that_cannot_be_shipped_as_sent_are_kept_unroutable_and_a_free_line_is_routed() {
+        let zero = OrderLine { quantity: 0, ..line("1", Some("A")) };
+        let refunded_beyond = OrderLine { paid: usd(-301), ..line("2", Some("A")) };
+        let negative_price = OrderLine { unit_price: usd(-5), ..line("3", Some("A")) };
+        let bad_text = OrderLine { problem: Some("sku: too long".into()), ..line("4", None) };
+        let free = OrderLine { unit_price: usd(0), paid: usd(0), ..line("5", Some("A")) };
+        let routing = route(&[zero, refunded_beyond, negative_price, bad_text, free], |sku| Some(mapping(sku, "alpha")));
+        let reasons: Vec<_> = routing.unroutable.iter().map(|u| (u.line_id.as_str(), u.reason.as_str())).collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(reasons[0].1.contains("quantity 0") && reasons[1].1.contains("negative") && reasons[2].1.contains("negative"), "{reasons:?}");
+        assert_eq!(reasons[3], ("4", "sku: too long"));
+        let alpha = &routing.by_vendor[&VendorId::parse("alpha").unwrap()];
+        assert_eq!(alpha.iter().map(|r| r.line.line_id.as_str()).collect::<Vec<_>>(), ["5"], "the free line ships");
     }
 }

@@ -1,10 +1,10 @@
-//! `POST /webhooks/{source}`: the storefront's headers read off the wire, the rest is
-//! the webhook service.
+//! `POST /webhooks/{source}`: the storefront's headers, as its `Source` names them, read
+//! off the wire; the rest is the webhook service.
 
 use super::problem::{Problem, body_rejection};
-use crate::services::webhook::{self, Accepted};
 use crate::services::App;
-use crate::sources::IntakeMessage;
+use crate::services::webhook::{self, Accepted, Delivery};
+use crate::sources;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,20 +18,22 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
     let body = body.map_err(body_rejection)?;
-    let (signature, topic, shop, delivery_id) = match source.as_str() {
-        "shopify" => (
-            header(&headers, "x-shopify-hmac-sha256"),
-            header(&headers, "x-shopify-topic").unwrap_or_default(),
-            header(&headers, "x-shopify-shop-domain").unwrap_or_else(|| "unknown-shop".into()),
-            header(&headers, "x-shopify-event-id").or_else(|| header(&headers, "x-shopify-webhook-id")),
-        ),
-        other => return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {other:?}"))),
+    let Some(source) = sources::source(&source) else {
+        return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {source:?}")));
     };
-    let Ok(text) = String::from_utf8(body.to_vec()) else {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "the body is not UTF-8 JSON"));
+    let read = |name: &str| header(&headers, name);
+    if read(source.signature_header()).is_none() && source.is_ping(&read, &body) {
+        return Ok(Json(json!({"status": "ping"})));
+    }
+    let delivery = Delivery {
+        source,
+        signature: read(source.signature_header()),
+        topic: read(source.topic_header()).unwrap_or_default(),
+        shop: source.shop_header().and_then(read).unwrap_or_else(|| "unknown-shop".into()),
+        delivery_id: source.delivery_headers().iter().find_map(|name| read(name)),
+        body: body.to_vec(),
     };
-    let message = IntakeMessage { source, topic, shop, delivery_id, body: text };
-    match webhook::accept(&app, message, signature.as_deref()).await? {
+    match webhook::accept(&app, delivery).await? {
         Accepted::Queued => Ok(Json(json!({"status": "queued"}))),
         Accepted::Ignored(reason) => Ok(Json(json!({"status": "ignored", "reason": reason}))),
     }

@@ -138,7 +138,8 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
 /// a shipping address no line can be handed to a vendor.
 async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
     if order.shipping_address.is_none() {
-        let unroutable = order.lines.iter().map(|line| UnroutableLine { line_id: line.line_id.clone(), reason: "the order has no shipping address".into() }).collect();
+        let reason = order.address_problem.clone().unwrap_or_else(|| "the order has no shipping address".into());
+        let unroutable = order.lines.iter().map(|line| UnroutableLine { line_id: line.line_id.clone(), reason: reason.clone() }).collect();
         return Ok(Routing { by_vendor: Default::default(), unroutable });
     }
     let mut mappings: HashMap<Sku, Option<ProductMapping>> = HashMap::new();

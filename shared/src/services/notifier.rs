@@ -157,7 +157,8 @@ fn unroutable(record: &OrderRecord) -> Message {
         subject: format!("Order {} has lines no vendor sells", record.order.order_number),
         heading: format!("Order {} could not be fully routed", record.order.order_number),
         intro: vec![
-            format!("Order {} ({} {}) is kept, but these lines have no vendor. Map their SKUs with `dropflow product add` and re-deliver the webhook, or refund them.", record.order.order_id, record.order.source, record.order.shop),
+            format!("Order {} ({} {}) is kept, but these lines have no vendor yet, for the reason given with each.", record.order.order_id, record.order.source, record.order.shop),
+            "They are not routed again by themselves yet: refund them, or hand them to a vendor yourself. A later release routes them once their SKU is mapped (`dropflow product add`).".into(),
         ],
         sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
         action: None,

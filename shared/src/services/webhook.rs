@@ -4,7 +4,7 @@
 
 use super::{App, ServiceError};
 use crate::ports::{MAX_MESSAGE_BYTES, QueueName};
-use crate::sources::{self, IntakeMessage, Parsed};
+use crate::sources::{self, IntakeMessage, Parsed, Source};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -32,19 +32,30 @@ pub enum Accepted {
     Ignored(String),
 }
 
-/// Verifies and enqueues `message`, signed with `signature`.
-pub async fn accept(app: &App, message: IntakeMessage, signature: Option<&str>) -> Result<Accepted, ServiceError> {
-    let secrets = match message.source.as_str() {
-        "shopify" => &app.config.shopify_secrets,
-        other => return Err(ServiceError::NotFound(format!("no webhook source {other:?}"))),
-    };
-    if !signature_matches(secrets, message.body.as_bytes(), signature) {
+/// A webhook as it arrived: its source, what its headers said, its raw bytes.
+pub struct Delivery {
+    pub source: &'static dyn Source,
+    pub signature: Option<String>,
+    pub topic: String,
+    pub shop: String,
+    pub delivery_id: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Verifies `delivery` on its raw bytes before reading anything else (an unsigned body
+/// is a 401 whatever it holds), checks that it is what its topic says, and enqueues it.
+pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceError> {
+    let source = delivery.source;
+    if !signature_matches(app.config.secrets(source.name()), &delivery.body, delivery.signature.as_deref()) {
         return Err(ServiceError::Unauthorized);
     }
-    let shops = &app.config.shopify_shop_domains;
-    if message.source == "shopify" && !shops.is_empty() && !shops.contains(&message.shop.trim().to_lowercase()) {
+    if let Some(shops) = app.config.shop_allow_lists.get(source.name())
+        && !shops.contains(&delivery.shop.trim().to_lowercase())
+    {
         return Err(ServiceError::Unauthorized);
     }
+    let body = String::from_utf8(delivery.body).map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
+    let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop: delivery.shop, delivery_id: delivery.delivery_id, body };
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
         Parsed::Order(_) => {

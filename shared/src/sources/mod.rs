@@ -1,7 +1,50 @@
-//! Storefront wire formats, turned into the canonical order. Only this module knows
-//! what a Shopify payload looks like.
+//! Storefront wire formats, turned into the canonical order. Each storefront is one
+//! module behind the `Source` trait (its headers, signature, ping, topics and parse), and
+//! one line in `SOURCES`: nothing outside this module names a storefront.
 
 pub mod shopify;
+
+/// One storefront's webhook conventions. The signature is always a base64 HMAC-SHA256 of
+/// the raw body, verified before anything else is read.
+pub trait Source: Sync {
+    /// The path segment (`/webhooks/{name}`) and the `source` of its orders.
+    fn name(&self) -> &'static str;
+    /// The environment variable with its signing secrets (a comma-separated list during
+    /// a rotation).
+    fn secret_variable(&self) -> &'static str;
+    /// The environment variable with an optional allow-list of its shops.
+    fn shops_variable(&self) -> Option<&'static str> {
+        None
+    }
+    /// The header with the signature.
+    fn signature_header(&self) -> &'static str;
+    /// The header naming the topic.
+    fn topic_header(&self) -> &'static str;
+    /// The header naming the shop. Unsigned: for display and the allow-list only, never
+    /// part of an order's identity.
+    fn shop_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// The headers with the storefront's delivery or event id, the first present wins.
+    fn delivery_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Whether an unsigned request is the storefront's harmless ping (answered 200,
+    /// nothing done).
+    fn is_ping(&self, _header: &dyn Fn(&str) -> Option<String>, _body: &[u8]) -> bool {
+        false
+    }
+    /// What a verified body of `topic` from `shop` means.
+    fn parse(&self, topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError>;
+}
+
+/// Every storefront dropflow takes webhooks from.
+pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify];
+
+/// The storefront of `/webhooks/{name}`.
+pub fn source(name: &str) -> Option<&'static dyn Source> {
+    SOURCES.iter().copied().find(|s| s.name() == name)
+}
 
 use crate::domain::order::CanonicalOrder;
 
@@ -64,11 +107,11 @@ pub enum Parsed {
 #[error("{0}")]
 pub struct PayloadError(pub String);
 
-/// Parses a verified payload of `source`.
+/// Parses a verified payload of its source.
 pub fn parse(message: &IntakeMessage) -> Result<Parsed, PayloadError> {
-    match message.source.as_str() {
-        "shopify" => shopify::parse(&message.topic, &message.shop, message.body.as_bytes()),
-        other => Err(PayloadError(format!("unknown source {other:?}"))),
+    match source(&message.source) {
+        Some(source) => source.parse(&message.topic, &message.shop, message.body.as_bytes()),
+        None => Err(PayloadError(format!("unknown source {:?}", message.source))),
     }
 }
 

@@ -20,21 +20,25 @@ struct ShopifyOrder {
     cancelled_at: Option<String>,
     created_at: DateTime<chrono::FixedOffset>,
     updated_at: Option<DateTime<chrono::FixedOffset>>,
-    total_price: DecimalText,
+    total_price: Option<DecimalText>,
     #[serde(default)]
     line_items: Vec<ShopifyLine>,
     shipping_address: Option<ShopifyAddress>,
     customer: Option<ShopifyCustomer>,
 }
 
+/// A line as Shopify sends it. Every field that can be odd is read loosely here, so that
+/// an odd line is kept (unroutable, with the reason) instead of refusing the order.
 #[derive(Deserialize)]
 struct ShopifyLine {
-    id: u64,
+    id: serde_json::Value,
     sku: Option<String>,
-    title: String,
+    #[serde(default)]
+    title: Option<String>,
     variant_title: Option<String>,
-    quantity: u32,
-    price: DecimalText,
+    #[serde(default)]
+    quantity: serde_json::Value,
+    price: Option<DecimalText>,
     total_discount: Option<DecimalText>,
     #[serde(default)]
     discount_allocations: Vec<DiscountAllocation>,
@@ -85,32 +89,92 @@ fn payment(order: &ShopifyOrder) -> Payment {
     }
 }
 
-fn line(raw: ShopifyLine, currency: Currency) -> Result<OrderLine, PayloadError> {
-    let bad = |what: &str, e: &dyn std::fmt::Display| PayloadError(format!("line_items[{}].{what}: {e}", raw.id));
-    let unit_price = raw.price.to_money(currency).map_err(|e| bad("price", &e))?;
+/// The line's amounts: (unit price, what was paid for the line).
+fn amounts(raw: &ShopifyLine, quantity: u32, currency: Currency) -> Result<(Money, Money), String> {
+    let unit_price = raw.price.as_ref().ok_or("no price")?.to_money(currency).map_err(|e| format!("price: {e}"))?;
     let allocated = raw
         .discount_allocations
         .iter()
         .try_fold(Money::zero(currency), |sum, d| sum.checked_add(d.amount.to_money(currency)?))
-        .map_err(|e| bad("discount_allocations", &e))?;
+        .map_err(|e| format!("discount_allocations: {e}"))?;
     let discount = match (&raw.total_discount, allocated.minor) {
-        (Some(total), 0) => total.to_money(currency).map_err(|e| bad("total_discount", &e))?,
+        (Some(total), 0) => total.to_money(currency).map_err(|e| format!("total_discount: {e}"))?,
         _ => allocated,
     };
-    let paid = unit_price.times(raw.quantity).and_then(|gross| gross.checked_sub(discount)).map_err(|e| bad("price", &e))?;
+    let paid = unit_price.times(quantity).and_then(|gross| gross.checked_sub(discount)).map_err(|e| format!("price: {e}"))?;
+    Ok((unit_price, paid))
+}
+
+/// A line in dropflow's terms. It never fails: what cannot be read becomes the line's
+/// problem, and the line is kept (unroutable) with the rest of the order.
+fn line(raw: ShopifyLine, currency: Currency) -> OrderLine {
+    let line_id = match &raw.id {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let mut problems = Vec::new();
+    let quantity = match raw.quantity.as_i64() {
+        Some(n) if n >= 0 => u32::try_from(n).unwrap_or_else(|_| {
+            problems.push(format!("quantity {n} is not a quantity"));
+            0
+        }),
+        Some(n) => {
+            problems.push(format!("quantity {n} is negative"));
+            0
+        }
+        None => {
+            problems.push(format!("quantity {} is not a whole number", raw.quantity));
+            0
+        }
+    };
+    let (unit_price, paid) = amounts(&raw, quantity, currency).unwrap_or_else(|reason| {
+        problems.push(reason);
+        (Money::zero(currency), Money::zero(currency))
+    });
     let sku = match raw.sku.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(Sku::parse(text).map_err(|e| bad("sku", &e))?),
+        Some(text) => Sku::parse(text).map_err(|e| problems.push(e.to_string())).ok(),
     };
-    Ok(OrderLine {
-        line_id: raw.id.to_string(),
+    OrderLine {
+        line_id,
         sku,
-        title: raw.title,
+        title: raw.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "(untitled line)".into()),
         variant: raw.variant_title.filter(|v| !v.trim().is_empty()),
-        quantity: raw.quantity,
+        quantity,
         unit_price,
         paid,
-    })
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+    }
+}
+
+/// Shopify: `X-Shopify-Hmac-Sha256`, `X-Shopify-Topic`, `X-Shopify-Shop-Domain`.
+pub struct Shopify;
+
+impl super::Source for Shopify {
+    fn name(&self) -> &'static str {
+        "shopify"
+    }
+    fn secret_variable(&self) -> &'static str {
+        "SHOPIFY_WEBHOOK_SECRET"
+    }
+    fn shops_variable(&self) -> Option<&'static str> {
+        Some("SHOPIFY_SHOP_DOMAINS")
+    }
+    fn signature_header(&self) -> &'static str {
+        "x-shopify-hmac-sha256"
+    }
+    fn topic_header(&self) -> &'static str {
+        "x-shopify-topic"
+    }
+    fn shop_header(&self) -> Option<&'static str> {
+        Some("x-shopify-shop-domain")
+    }
+    fn delivery_headers(&self) -> &'static [&'static str] {
+        &["x-shopify-event-id", "x-shopify-webhook-id"]
+    }
+    fn parse(&self, topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+        parse(topic, shop, body)
+    }
 }
 
 /// Parses the body of a Shopify order webhook of `topic` from `shop`.
@@ -131,10 +195,9 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         .and_then(|a| a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)))
         .or_else(|| raw.customer.as_ref().and_then(|c| full_name(&c.first_name, &c.last_name)))
         .unwrap_or_else(|| "Customer".into());
-    let shipping_address = match raw.shipping_address {
-        None => None,
-        Some(a) => Some(
-            Address::parse(AddressParts {
+    let (shipping_address, address_problem) = match raw.shipping_address {
+        None => (None, None),
+        Some(a) => match Address::parse(AddressParts {
                 name: a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)),
                 company: a.company,
                 line1: a.address1,
@@ -144,12 +207,19 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
                 postal_code: a.zip,
                 country_code: a.country_code,
                 phone: a.phone,
-            })
-            .map_err(|e| PayloadError(e.to_string()))?,
-        ),
+            }) {
+            Ok(address) => (Some(address), None),
+            // Kept all the same: its lines wait, unroutable, for a person.
+            Err(problem) => (None, Some(format!("the shipping address is not usable: {problem}"))),
+        },
     };
-    let lines = raw.line_items.into_iter().map(|l| line(l, currency)).collect::<Result<Vec<_>, _>>()?;
-    let total = raw.total_price.to_money(currency).map_err(|e| PayloadError(format!("total_price: {e}")))?;
+    let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
+    // An unreadable total is the storefront's display figure: the lines' sum stands in.
+    let total = raw
+        .total_price
+        .and_then(|t| t.to_money(currency).ok())
+        .or_else(|| lines.iter().try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.paid).ok()))
+        .unwrap_or(Money::zero(currency));
     let created_at = raw.created_at.with_timezone(&Utc);
     Ok(Parsed::Order(Box::new(CanonicalOrder {
         // Shopify's order ids are unique across shops, and the shop header is not signed:
@@ -164,6 +234,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         customer_email,
         customer_name,
         shipping_address,
+        address_problem,
         lines,
         total,
         created_at,
@@ -223,8 +294,49 @@ mod tests {
     fn a_body_that_is_not_an_order_says_what_is_wrong() {
         let error = parse("orders/create", "s", br#"{"hello": "world"}"#).unwrap_err();
         assert!(error.0.contains("missing field"), "{error}");
-        let error = parse("orders/create", "s", br#"{"id":1,"currency":"USD","created_at":"2026-01-01T00:00:00Z","total_price":"1,00"}"#).unwrap_err();
-        assert!(error.0.contains("total_price"), "{error}");
+        let error = parse("orders/create", "s", br#"{"id":1,"created_at":"2026-01-01T00:00:00Z"}"#).unwrap_err();
+        assert!(error.0.contains("currency"), "{error}");
+    }
+
+    #[test]
+    fn odd_lines_and_an_unusable_address_are_kept_with_reasons() {
+        let body = br#"{"id":7,"currency":"USD","created_at":"2026-01-01T00:00:00Z","total_price":"1,00","financial_status":"paid",
+            "shipping_address":{"name":"Bob","address1":"Main St 1","country_code":"US"},
+            "line_items":[
+              {"id":1,"sku":"TEE RED M","title":"Tee","quantity":1,"price":"10.00"},
+              {"id":2,"sku":"X","title":"Odd","quantity":-1,"price":"10.00"},
+              {"id":3,"sku":"Y","title":"Odder","quantity":1,"price":"ten"},
+              {"id":4,"sku":"Z","title":"Over-discounted","quantity":1,"price":"10.00","total_discount":"311.00"}]}"#;
+        let Parsed::Order(order) = parse("orders/paid", "s", body).unwrap() else { panic!() };
+        assert!(order.shipping_address.is_none());
+        assert!(order.address_problem.as_deref().is_some_and(|p| p.contains("city")), "{:?}", order.address_problem);
+        assert_eq!(order.lines.len(), 4);
+        assert_eq!(order.lines[0].sku.as_ref().map(|s| s.as_str()), Some("TEE RED M"));
+        assert!(order.lines[0].problem.is_none());
+        assert!(order.lines[1].problem.as_deref().is_some_and(|p| p.contains("negative")));
+        assert!(order.lines[2].problem.as_deref().is_some_and(|p| p.contains("price")));
+        assert_eq!(order.lines[3].paid.minor, -30_100, "kept exact; routing refuses the negative amount");
+        assert_eq!(order.total.minor, 1_000 - 30_100, "an unreadable total falls back to the lines' sum");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// The parser never panics: arbitrary bytes, or the fixture with bytes changed,
+        /// give an order or a reason.
+        #[test]
+        fn any_bytes_give_an_order_or_a_reason(noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = parse("orders/paid", "s", &noise);
+        }
+
+        #[test]
+        fn a_mutated_fixture_gives_an_order_or_a_reason(edits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..16)) {
+            let mut body = fixture("orders-create-paid.json");
+            for (at, byte) in edits {
+                let at = at % body.len();
+                body[at] = byte;
+            }
+            let _ = parse("orders/paid", "s", &body);
+        }
     }
 
     #[test]
