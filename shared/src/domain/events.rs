@@ -15,6 +15,10 @@ pub enum EventType {
     /// A verified order too large to store: kept in the intake dead letters, the
     /// operator told.
     OrderParked,
+    AddressChanged,
+    /// A storefront change that could not reach every vendor order (they had shipped):
+    /// the operator decides.
+    OrderNeedsAttention,
     SupplierOrderPlaced,
     Shipped,
     TrackingUpdated,
@@ -38,6 +42,8 @@ impl EventType {
             EventType::VendorOrderCreated => "vendor_order_created",
             EventType::OrderUnroutable => "order_unroutable",
             EventType::OrderParked => "order_parked",
+            EventType::AddressChanged => "address_changed",
+            EventType::OrderNeedsAttention => "order_needs_attention",
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",
             EventType::TrackingUpdated => "tracking_updated",

@@ -60,6 +60,8 @@ pub enum Command {
     Ship { tracking: TrackingNumber },
     MarkDelivered,
     Cancel { reason: String },
+    /// The storefront changed where the order goes: allowed until it ships.
+    ChangeAddress { address: Address },
 }
 
 impl Command {
@@ -69,6 +71,7 @@ impl Command {
             Command::Ship { .. } => "ship",
             Command::MarkDelivered => "mark delivered",
             Command::Cancel { .. } => "cancel",
+            Command::ChangeAddress { .. } => "change the address of",
         }
     }
 }
@@ -213,6 +216,13 @@ impl VendorOrder {
                 next.cancel_reason = Some(reason.to_string());
                 next.clocks.clear();
                 (EventType::Cancelled, Some(reason.to_string()))
+            }
+            (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) => {
+                if *address == self.shipping_address {
+                    return Err(TransitionError::Invalid("the address is the same".into()));
+                }
+                next.shipping_address = address.clone();
+                (EventType::AddressChanged, Some(address.lines().join(", ")))
             }
             _ => return Err(illegal()),
         };

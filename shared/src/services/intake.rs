@@ -8,7 +8,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
 use crate::domain::order::{CanonicalOrder, Payment, ProductMapping, Routing, UnroutableLine, route};
-use crate::domain::vendor_order::VendorOrder;
+use crate::domain::vendor_order::{Actor, Command, TransitionError, VendorOrder, VoState};
 use crate::ports::StoreError;
 use crate::sources::{self, IntakeMessage, Parsed};
 use crate::store::{OrderRecord, OrderStatus, Tables};
@@ -23,6 +23,9 @@ pub enum Outcome {
     Held,
     /// Already routed earlier: nothing changed.
     AlreadyRouted,
+    /// A routed order changed at the storefront (cancelled, new address): this many
+    /// vendor orders followed; those that had shipped were left to the operator.
+    Updated(usize),
     /// Older than what is stored, or for a topic dropflow does not handle.
     Ignored(String),
 }
@@ -82,8 +85,11 @@ async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceErr
             return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
         }
         if record.status == OrderStatus::Routed {
-            // Routed before: its events were committed with the routing.
-            return Ok(Outcome::AlreadyRouted);
+            // The same version again: its events were committed with the routing.
+            if order.updated_at == record.order.updated_at {
+                return Ok(Outcome::AlreadyRouted);
+            }
+            return follow_storefront(app, record, order).await;
         }
     }
     let previous_version = existing.as_ref().map(|r| r.version);
@@ -132,6 +138,55 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
     // re-reads in `handle`.
     app.commit(writes, &routing_events(&record)).await?;
     Ok(Outcome::Routed(record.vendors.len()))
+}
+
+/// A routed order changed at the storefront: a cancellation cancels every vendor order
+/// not yet shipped (its vendor is mailed to cancel the supplier order), a new address
+/// reaches every vendor order not yet shipped (its vendor is mailed). What had shipped is
+/// left as it is and the operator is told. The newer order is stored, so that an older
+/// delivery arriving later changes nothing; all of it commits in one transaction.
+async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
+    let now = app.clock.now();
+    let cancelled = order.payment == Payment::Void;
+    let new_address = order.shipping_address.as_ref().filter(|a| Some(*a) != record.order.shipping_address.as_ref());
+    let mut writes = Vec::new();
+    let mut events = Vec::new();
+    let mut followed = 0;
+    let mut left_to_operator = Vec::new();
+    for vendor_id in &record.vendors {
+        let Some(current) = app.tables.vendor_order(&order.order_id, vendor_id).await? else { continue };
+        let command = match (cancelled, new_address) {
+            (true, _) => Command::Cancel { reason: "the storefront cancelled the order".into() },
+            (false, Some(address)) => Command::ChangeAddress { address: address.clone() },
+            (false, None) => continue,
+        };
+        match current.apply(command, Actor::Storefront, now, &app.config.sla) {
+            Ok(mut transition) => {
+                for event in &mut transition.events {
+                    event.payload = serde_json::json!({ "by": "storefront" });
+                }
+                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
+                writes.push(Tables::put_history(&order.order_id, vendor_id, &transition.history)?);
+                events.extend(transition.events);
+                followed += 1;
+            }
+            Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) => {
+                left_to_operator.push(serde_json::json!({ "vendor_id": vendor_id, "state": from.as_str() }));
+            }
+            // Cancelled before, or the same address: nothing to follow.
+            Err(_) => {}
+        }
+    }
+    if !left_to_operator.is_empty() {
+        let change = if cancelled { "cancelled" } else { "address_changed" };
+        let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now);
+        event.payload = serde_json::json!({ "change": change, "vendor_orders": left_to_operator });
+        events.push(event);
+    }
+    let updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
+    writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
+    app.commit(writes, &events).await?;
+    Ok(Outcome::Updated(followed))
 }
 
 /// Routes the order's lines with the stored SKU mappings of onboarded vendors; without

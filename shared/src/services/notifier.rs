@@ -95,10 +95,21 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             let message = if event.event_type == EventType::Shipped { shipped(&vo) } else { delivered(&vo) };
             record.order.customer_email.iter().map(|to| (to.to_string(), message.clone())).collect()
         }
+        EventType::Cancelled if event.payload["by"] == "storefront" => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(vendor.email.to_string(), storefront_cancelled(&vo))]
+        }
         EventType::Cancelled => {
             let vo = vendor_order(app, event).await?;
             vec![(operator, vendor_cancelled(&vo))]
         }
+        EventType::AddressChanged => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(vendor.email.to_string(), address_changed(&vo))]
+        }
+        EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
         _ => Vec::new(),
     })
 }
@@ -181,6 +192,51 @@ fn parked(record: &OrderRecord, details: &serde_json::Value) -> Message {
             "Split it into smaller orders in the storefront, or hand its lines to the vendors yourself.".into(),
         ],
         sections: vec![Section { title: "The order".into(), rows, lines: vec![] }],
+        action: None,
+    }
+}
+
+fn storefront_cancelled(vo: &VendorOrder) -> Message {
+    let placed = match &vo.supplier_order_ref {
+        Some(reference) => format!("Cancel supplier order {reference} now, before it ships, and ask the supplier for a refund."),
+        None => "You had not ordered from the supplier yet: do not.".into(),
+    };
+    Message {
+        subject: format!("Order {} was cancelled: cancel the supplier order", vo.order_number),
+        heading: format!("Order {} was cancelled by the store", vo.order_number),
+        intro: vec![placed, "Nothing of this order is to be shipped.".into()],
+        sections: vec![Section { title: "Cancelled lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        action: None,
+    }
+}
+
+fn address_changed(vo: &VendorOrder) -> Message {
+    let intro = match &vo.supplier_order_ref {
+        Some(reference) => format!("You ordered from the supplier already (order {reference}): ask the supplier to ship to the new address below."),
+        None => "Order from the supplier with the new address below.".into(),
+    };
+    Message {
+        subject: format!("Order {}: new shipping address", vo.order_number),
+        heading: format!("Order {} now ships to a new address", vo.order_number),
+        intro: vec![intro],
+        sections: vec![Section { title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }],
+        action: None,
+    }
+}
+
+fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message {
+    let change = if details["change"] == "cancelled" { "was cancelled" } else { "has a new shipping address" };
+    let lines = details["vendor_orders"]
+        .as_array()
+        .map(|list| list.iter().map(|v| format!("{}: {}", v["vendor_id"].as_str().unwrap_or("?"), v["state"].as_str().unwrap_or("?"))).collect())
+        .unwrap_or_default();
+    Message {
+        subject: format!("Order {} {change} after part of it shipped", record.order.order_number),
+        heading: format!("Order {} {change} at the storefront", record.order.order_number),
+        intro: vec![
+            "Every vendor order that had not shipped followed the change. These had shipped already and were left as they are: arrange a return, a refund or a redirect with the customer and the vendor.".into(),
+        ],
+        sections: vec![Section { title: "Already shipped".into(), rows: vec![], lines }],
         action: None,
     }
 }
