@@ -28,6 +28,7 @@ pub fn config_with(sender: &str, extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(
         |name| match name {
             "SHOPIFY_WEBHOOK_SECRET" => Some(crate::SHOPIFY_SECRET.to_string()),
+            "WOOCOMMERCE_WEBHOOK_SECRET" => Some(crate::WOOCOMMERCE_SECRET.to_string()),
             "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
             "SENDER_EMAIL" => Some(sender.to_string()),
             other => extra.iter().find(|(n, _)| *n == other).map(|(_, v)| v.to_string()),

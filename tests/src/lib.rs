@@ -35,6 +35,8 @@ macro_rules! on_both_backends {
 
 /// The Shopify secret the test app is configured with.
 pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
+/// The WooCommerce secret the test app is configured with.
+pub const WOOCOMMERCE_SECRET: &str = "scenario-woocommerce-secret";
 
 /// A running app and ways to talk to it.
 pub struct TestApp {
@@ -121,6 +123,24 @@ impl TestApp {
             .header("X-Shopify-Topic", topic)
             .header("X-Shopify-Shop-Domain", "scenario.myshopify.com")
             .header("X-Shopify-Event-Id", "evt-1")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("request");
+        self.deliver().await;
+        response
+    }
+
+    /// Posts a WooCommerce webhook of `topic` signed with `secret`; delivers the queues
+    /// after.
+    pub async fn woocommerce_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
+        let response = self
+            .client
+            .post(format!("{}/webhooks/woocommerce", self.base))
+            .header("X-WC-Webhook-Signature", sign(secret, body))
+            .header("X-WC-Webhook-Topic", topic)
+            .header("X-WC-Webhook-Source", "https://shop.example/")
+            .header("X-WC-Webhook-Delivery-ID", "d-1")
             .body(body.to_vec())
             .send()
             .await

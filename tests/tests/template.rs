@@ -133,7 +133,9 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
     let lookup = |name: &str| globals.get(name).map(|_| if name.ends_with("EMAIL") { "a@b.example".to_string() } else { "1".to_string() });
     Config::from_lookup(lookup, |_| None).expect("every required setting is passed");
     AwsResources::from_lookup(lookup).expect("the table and queue addresses are passed");
-    assert!(!globals.contains_key("SHOPIFY_WEBHOOK_SECRET"), "the signing secret is not given to every function");
+    for secret in dropflow_shared::sources::SOURCES.iter().map(|s| s.secret_variable()) {
+        assert!(!globals.contains_key(secret), "{secret} is not given to every function");
+    }
     for (_, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let own = &function["Environment"]["Variables"]["SHOPIFY_WEBHOOK_SECRET"];
         let is_webhook = function["CodeUri"] == "../functions/order-webhook";

@@ -34,6 +34,7 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "SENDER_EMAIL" => Some("orders@dropflow.local"),
         "OPERATOR_EMAIL" => Some("operator@dropflow.local"),
         "SHOPIFY_WEBHOOK_SECRET" => Some("dropflow-local-shopify-secret"),
+        "WOOCOMMERCE_WEBHOOK_SECRET" => Some("dropflow-local-woocommerce-secret"),
         _ => None,
     }
 }

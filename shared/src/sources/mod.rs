@@ -3,6 +3,10 @@
 //! one line in `SOURCES`: nothing outside this module names a storefront.
 
 pub mod shopify;
+pub mod woocommerce;
+
+use crate::domain::address::{Address, AddressParts};
+use crate::domain::ids::Sku;
 
 /// One storefront's webhook conventions. The signature is always a base64 HMAC-SHA256 of
 /// the raw body, verified before anything else is read.
@@ -39,7 +43,30 @@ pub trait Source: Sync {
 }
 
 /// Every storefront dropflow takes webhooks from.
-pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify];
+pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify, &woocommerce::WooCommerce];
+
+/// "First Last", or None when both are blank.
+fn full_name(first: &Option<String>, last: &Option<String>) -> Option<String> {
+    let name = [first.as_deref(), last.as_deref()].into_iter().flatten().map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    (!name.is_empty()).then_some(name)
+}
+
+/// The shipping address, or why it is not usable: an order is kept either way, its lines
+/// unroutable with the reason when there is no address to ship to.
+fn shipping_address(parts: AddressParts) -> (Option<Address>, Option<String>) {
+    match Address::parse(parts) {
+        Ok(address) => (Some(address), None),
+        Err(problem) => (None, Some(format!("the shipping address is not usable: {problem}"))),
+    }
+}
+
+/// A line's SKU: none when blank, or the reason it is not one.
+fn line_sku(text: Option<&str>, problems: &mut Vec<String>) -> Option<Sku> {
+    match text.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Sku::parse(text).map_err(|e| problems.push(e.to_string())).ok(),
+    }
+}
 
 /// The storefront of `/webhooks/{name}`.
 pub fn source(name: &str) -> Option<&'static dyn Source> {

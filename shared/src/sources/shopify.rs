@@ -1,9 +1,9 @@
 //! Shopify order webhooks (`orders/create`, `orders/paid`, `orders/updated`,
 //! `orders/cancelled`): the REST order object, read with exact decimals.
 
-use super::{Parsed, PayloadError};
-use crate::domain::address::{Address, AddressParts};
-use crate::domain::ids::{Email, OrderId, Sku};
+use super::{Parsed, PayloadError, full_name, line_sku, shipping_address};
+use crate::domain::address::AddressParts;
+use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
 use crate::domain::order::{CanonicalOrder, OrderLine, Payment};
 use chrono::{DateTime, Utc};
@@ -72,12 +72,6 @@ struct ShopifyCustomer {
     last_name: Option<String>,
 }
 
-fn full_name(first: &Option<String>, last: &Option<String>) -> Option<String> {
-    let name = [first.as_deref(), last.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let name = name.trim().to_string();
-    (!name.is_empty()).then_some(name)
-}
-
 fn payment(order: &ShopifyOrder) -> Payment {
     if order.cancelled_at.is_some() {
         return Payment::Void;
@@ -131,10 +125,7 @@ fn line(raw: ShopifyLine, currency: Currency) -> OrderLine {
         problems.push(reason);
         (Money::zero(currency), Money::zero(currency))
     });
-    let sku = match raw.sku.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Sku::parse(text).map_err(|e| problems.push(e.to_string())).ok(),
-    };
+    let sku = line_sku(raw.sku.as_deref(), &mut problems);
     OrderLine {
         line_id,
         sku,
@@ -197,7 +188,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         .unwrap_or_else(|| "Customer".into());
     let (shipping_address, address_problem) = match raw.shipping_address {
         None => (None, None),
-        Some(a) => match Address::parse(AddressParts {
+        Some(a) => shipping_address(AddressParts {
                 name: a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)),
                 company: a.company,
                 line1: a.address1,
@@ -207,11 +198,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
                 postal_code: a.zip,
                 country_code: a.country_code,
                 phone: a.phone,
-            }) {
-            Ok(address) => (Some(address), None),
-            // Kept all the same: its lines wait, unroutable, for a person.
-            Err(problem) => (None, Some(format!("the shipping address is not usable: {problem}"))),
-        },
+            }),
     };
     let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
     // An unreadable total is the storefront's display figure: the lines' sum stands in.
