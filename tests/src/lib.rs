@@ -116,35 +116,25 @@ impl TestApp {
 
     /// Posts a Shopify webhook signed with `secret`; delivers the queues after.
     pub async fn shopify_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .post(format!("{}/webhooks/shopify", self.base))
-            .header("X-Shopify-Hmac-Sha256", sign(secret, body))
-            .header("X-Shopify-Topic", topic)
-            .header("X-Shopify-Shop-Domain", "scenario.myshopify.com")
-            .header("X-Shopify-Event-Id", "evt-1")
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("request");
-        self.deliver().await;
-        response
+        let headers = [("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", "scenario.myshopify.com"), ("X-Shopify-Event-Id", "evt-1")];
+        self.signed_webhook("shopify", "X-Shopify-Hmac-Sha256", &headers, body, secret).await
     }
 
     /// Posts a WooCommerce webhook of `topic` signed with `secret`; delivers the queues
     /// after.
     pub async fn woocommerce_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .post(format!("{}/webhooks/woocommerce", self.base))
-            .header("X-WC-Webhook-Signature", sign(secret, body))
-            .header("X-WC-Webhook-Topic", topic)
-            .header("X-WC-Webhook-Source", "https://shop.example/")
-            .header("X-WC-Webhook-Delivery-ID", "d-1")
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("request");
+        let headers = [("X-WC-Webhook-Topic", topic), ("X-WC-Webhook-Source", "https://shop.example/"), ("X-WC-Webhook-Delivery-ID", "d-1")];
+        self.signed_webhook("woocommerce", "X-WC-Webhook-Signature", &headers, body, secret).await
+    }
+
+    /// Posts `body` to `/webhooks/{source}` with its signature under `signature_header`
+    /// and `headers`; delivers the queues after, as the event source mappings would.
+    async fn signed_webhook(&self, source: &str, signature_header: &str, headers: &[(&str, &str)], body: &[u8], secret: &str) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}/webhooks/{source}", self.base)).header(signature_header, sign(secret, body));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.body(body.to_vec()).send().await.expect("request");
         self.deliver().await;
         response
     }
