@@ -37,6 +37,8 @@ macro_rules! on_both_backends {
 pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
 /// The WooCommerce secret the test app is configured with.
 pub const WOOCOMMERCE_SECRET: &str = "scenario-woocommerce-secret";
+/// The generic webhook's secrets of shops `shop-a` and `shop-b`.
+pub const GENERIC_SECRETS: [&str; 2] = ["scenario-generic-a", "scenario-generic-b"];
 
 /// A running app and ways to talk to it.
 pub struct TestApp {
@@ -125,6 +127,14 @@ impl TestApp {
     pub async fn woocommerce_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
         let headers = [("X-WC-Webhook-Topic", topic), ("X-WC-Webhook-Source", "https://shop.example/"), ("X-WC-Webhook-Delivery-ID", "d-1")];
         self.signed_webhook("woocommerce", "X-WC-Webhook-Signature", &headers, body, secret).await
+    }
+
+    /// Posts a generic webhook of `topic` signed with `secret`, naming `shop` in
+    /// `X-Dropflow-Shop` when given; delivers the queues after.
+    pub async fn generic_webhook(&self, topic: &str, shop: Option<&str>, body: &[u8], secret: &str) -> reqwest::Response {
+        let mut headers = vec![("X-Dropflow-Topic", topic)];
+        headers.extend(shop.map(|shop| ("X-Dropflow-Shop", shop)));
+        self.signed_webhook("generic", "X-Dropflow-Signature", &headers, body, secret).await
     }
 
     /// Posts `body` to `/webhooks/{source}` with its signature under `signature_header`

@@ -35,6 +35,7 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "OPERATOR_EMAIL" => Some("operator@dropflow.local"),
         "SHOPIFY_WEBHOOK_SECRET" => Some("dropflow-local-shopify-secret"),
         "WOOCOMMERCE_WEBHOOK_SECRET" => Some("dropflow-local-woocommerce-secret"),
+        "GENERIC_WEBHOOK_SECRET" => Some("dropflow-local-generic-secret"),
         _ => None,
     }
 }

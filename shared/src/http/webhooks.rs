@@ -29,7 +29,7 @@ pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers
         source,
         signature: read(source.signature_header()),
         topic: read(source.topic_header()).unwrap_or_default(),
-        shop: source.shop_header().and_then(read).unwrap_or_else(|| "unknown-shop".into()),
+        shop: source.shop_header().and_then(read).unwrap_or_else(|| webhook::UNKNOWN_SHOP.into()),
         delivery_id: source.delivery_headers().iter().find_map(|name| read(name)),
         body: body.to_vec(),
     };

@@ -25,12 +25,30 @@ pub fn signature_matches(secrets: &[String], body: &[u8], signature: Option<&str
     })
 }
 
+/// Which shop's secret verified `body`, for a source whose secrets are per shop
+/// (`shop=secret` entries; a bare secret is the shop ""). `claimed` (an unsigned header)
+/// only narrows which secrets are tried; it never names the shop by itself.
+pub fn verified_shop(secrets: &[String], claimed: Option<&str>, body: &[u8], signature: Option<&str>) -> Option<String> {
+    secrets
+        .iter()
+        .map(|entry| match entry.split_once('=') {
+            Some((shop, secret)) if !shop.trim().is_empty() => (shop.trim().to_lowercase(), secret.trim().to_string()),
+            _ => (String::new(), entry.clone()),
+        })
+        .filter(|(shop, _)| claimed.is_none_or(|c| c.trim().eq_ignore_ascii_case(shop) || shop.is_empty()))
+        .find(|(_, secret)| signature_matches(std::slice::from_ref(secret), body, signature))
+        .map(|(shop, _)| shop)
+}
+
 /// What happened to an accepted webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Accepted {
     Queued,
     Ignored(String),
 }
+
+/// The shop of a delivery whose storefront names none.
+pub const UNKNOWN_SHOP: &str = "unknown-shop";
 
 /// A webhook as it arrived: its source, what its headers said, its raw bytes.
 pub struct Delivery {
@@ -46,16 +64,22 @@ pub struct Delivery {
 /// is a 401 whatever it holds), checks that it is what its topic says, and enqueues it.
 pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceError> {
     let source = delivery.source;
-    if !signature_matches(app.config.secrets(source.name()), &delivery.body, delivery.signature.as_deref()) {
+    let secrets = app.config.secrets(source.name());
+    let shop = if source.per_shop_secrets() {
+        let claimed = Some(delivery.shop.as_str()).filter(|s| !s.is_empty() && *s != UNKNOWN_SHOP);
+        verified_shop(secrets, claimed, &delivery.body, delivery.signature.as_deref()).ok_or(ServiceError::Unauthorized)?
+    } else if signature_matches(secrets, &delivery.body, delivery.signature.as_deref()) {
+        delivery.shop
+    } else {
         return Err(ServiceError::Unauthorized);
-    }
+    };
     if let Some(shops) = app.config.shop_allow_lists.get(source.name())
-        && !shops.contains(&delivery.shop.trim().to_lowercase())
+        && !shops.contains(&shop.trim().to_lowercase())
     {
         return Err(ServiceError::Unauthorized);
     }
     let body = String::from_utf8(delivery.body).map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
-    let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop: delivery.shop, delivery_id: delivery.delivery_id, body };
+    let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop, delivery_id: delivery.delivery_id, body };
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
         Parsed::Order(_) => {
@@ -87,6 +111,16 @@ mod tests {
         let secrets = vec!["old".to_string(), "new".to_string()];
         assert!(signature_matches(&secrets, b"{}", Some(&sign("new", b"{}"))));
         assert!(signature_matches(&secrets, b"{}", Some(&sign("old", b"{}"))));
+    }
+
+    #[test]
+    fn the_shop_is_the_one_whose_secret_verified_the_body() {
+        let secrets = vec!["alpha.example=sa".to_string(), "beta.example=sb".to_string()];
+        assert_eq!(verified_shop(&secrets, None, b"{}", Some(&sign("sb", b"{}"))).as_deref(), Some("beta.example"));
+        assert_eq!(verified_shop(&secrets, Some("beta.example"), b"{}", Some(&sign("sb", b"{}"))).as_deref(), Some("beta.example"));
+        assert_eq!(verified_shop(&secrets, Some("alpha.example"), b"{}", Some(&sign("sb", b"{}"))), None, "the header picks the secret, never the shop");
+        assert_eq!(verified_shop(&["one".to_string()], Some("any.example"), b"{}", Some(&sign("one", b"{}"))).as_deref(), Some(""));
+        assert_eq!(verified_shop(&secrets, None, b"{}", Some(&sign("nope", b"{}"))), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! module behind the `Source` trait (its headers, signature, ping, topics and parse), and
 //! one line in `SOURCES`: nothing outside this module names a storefront.
 
+pub mod generic;
 pub mod shopify;
 pub mod woocommerce;
 
@@ -38,12 +39,17 @@ pub trait Source: Sync {
     fn is_ping(&self, _header: &dyn Fn(&str) -> Option<String>, _body: &[u8]) -> bool {
         false
     }
+    /// Whether its secrets may be `shop=secret` pairs, one per shop: then the shop is the
+    /// one whose secret verified the body, and the shop header only picks which to try.
+    fn per_shop_secrets(&self) -> bool {
+        false
+    }
     /// What a verified body of `topic` from `shop` means.
     fn parse(&self, topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError>;
 }
 
 /// Every storefront dropflow takes webhooks from.
-pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify, &woocommerce::WooCommerce];
+pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify, &woocommerce::WooCommerce, &generic::Generic];
 
 /// "First Last", or None when both are blank.
 fn full_name(first: &Option<String>, last: &Option<String>) -> Option<String> {
