@@ -5,7 +5,7 @@
 //! decimal strings in the order's currency. The shop is the one whose secret verified the
 //! body (`GENERIC_WEBHOOK_SECRET`: one secret, or `shop=secret` pairs).
 
-use super::{Parsed, PayloadError, Source, line_sku, shipping_address};
+use super::{Parsed, PayloadError, order_total, Source, line_sku, shipping_address};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -170,11 +170,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         }),
     };
     let lines: Vec<OrderLine> = raw.lines.into_iter().map(|l| line(l, currency)).collect();
-    let total = raw
-        .total
-        .and_then(|t| t.to_money(currency).ok())
-        .or_else(|| lines.iter().try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.paid).ok()))
-        .unwrap_or(Money::zero(currency));
+    let total = order_total(raw.total, &lines, currency);
     let external_id = text_of(&raw.id);
     let updated_at = raw.updated_at.with_timezone(&Utc);
     Ok(Parsed::Order(Box::new(CanonicalOrder {

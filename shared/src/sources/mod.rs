@@ -66,6 +66,16 @@ fn shipping_address(parts: AddressParts) -> (Option<Address>, Option<String>) {
     }
 }
 
+/// The order's total as the storefront states it; an unreadable one is only its display
+/// figure, so the lines' sum stands in.
+fn order_total(stated: Option<crate::domain::money::DecimalText>, lines: &[crate::domain::order::OrderLine], currency: crate::domain::money::Currency) -> crate::domain::money::Money {
+    use crate::domain::money::Money;
+    stated
+        .and_then(|t| t.to_money(currency).ok())
+        .or_else(|| lines.iter().try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.paid).ok()))
+        .unwrap_or(Money::zero(currency))
+}
+
 /// A line's SKU: none when blank, or the reason it is not one.
 fn line_sku(text: Option<&str>, problems: &mut Vec<String>) -> Option<Sku> {
     match text.map(str::trim) {

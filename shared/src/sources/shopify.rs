@@ -1,7 +1,7 @@
 //! Shopify order webhooks (`orders/create`, `orders/paid`, `orders/updated`,
 //! `orders/cancelled`): the REST order object, read with exact decimals.
 
-use super::{Parsed, PayloadError, full_name, line_sku, shipping_address};
+use super::{Parsed, PayloadError, order_total, full_name, line_sku, shipping_address};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -202,11 +202,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
     };
     let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
     // An unreadable total is the storefront's display figure: the lines' sum stands in.
-    let total = raw
-        .total_price
-        .and_then(|t| t.to_money(currency).ok())
-        .or_else(|| lines.iter().try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.paid).ok()))
-        .unwrap_or(Money::zero(currency));
+    let total = order_total(raw.total_price, &lines, currency);
     let created_at = raw.created_at.with_timezone(&Utc);
     Ok(Parsed::Order(Box::new(CanonicalOrder {
         // Shopify's order ids are unique across shops, and the shop header is not signed:

@@ -3,7 +3,7 @@
 //! WooCommerce never retries and sends drafts: a draft or unpaid order is kept and held,
 //! and the creation ping (a form body `webhook_id=N`, unsigned) is answered and ignored.
 
-use super::{Parsed, PayloadError, Source, full_name, line_sku, shipping_address};
+use super::{Parsed, PayloadError, order_total, Source, full_name, line_sku, shipping_address};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -197,11 +197,7 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
         (None, None)
     };
     let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
-    let total = raw
-        .total
-        .and_then(|t| t.to_money(currency).ok())
-        .or_else(|| lines.iter().try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.paid).ok()))
-        .unwrap_or(Money::zero(currency));
+    let total = order_total(raw.total, &lines, currency);
     let created_at = gmt(&raw.date_created_gmt).ok_or_else(|| PayloadError("date_created_gmt is missing or not a timestamp".into()))?;
     Ok(Parsed::Order(Box::new(CanonicalOrder {
         order_id: OrderId::derive("woocommerce", &shop, &raw.id.to_string()),
