@@ -60,6 +60,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ProductAction,
     },
+    /// Route an order's unroutable lines again, after their SKUs were mapped (mapping a
+    /// SKU with `product add` already does this for every order waiting for it).
+    Reroute { order_id: String },
     /// Dead-letter queues: inspect and replay.
     Dlq {
         #[command(subcommand)]
@@ -179,8 +182,17 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         }
         Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant } } => {
             let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref() };
-            let mapping = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
-            print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))
+            let (mapping, rerouted) = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
+            print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))?;
+            if rerouted > 0 {
+                print(out, format!("{rerouted} waiting order lines routed to {}", mapping.vendor_id))?;
+            }
+            Ok(())
+        }
+        Command::Reroute { order_id } => {
+            let id = dropflow_shared::domain::ids::OrderId::parse(&order_id).map_err(|e| e.to_string())?;
+            let routed = dropflow_shared::services::reroute::reroute(app, &id).await.map_err(|e| e.to_string())?;
+            print(out, format!("{routed} lines of order {id} routed"))
         }
         Command::Dlq { action: DlqAction::List } => {
             for queue in DeadLetterQueue::ALL {

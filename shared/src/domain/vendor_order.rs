@@ -62,6 +62,9 @@ pub enum Command {
     Cancel { reason: String },
     /// The storefront changed where the order goes: allowed until it ships.
     ChangeAddress { address: Address },
+    /// Lines of the order that had no vendor, now mapped to this one: they join while
+    /// nothing has been ordered from the supplier.
+    AddLines { lines: Vec<RoutedLine> },
 }
 
 impl Command {
@@ -72,6 +75,7 @@ impl Command {
             Command::MarkDelivered => "mark delivered",
             Command::Cancel { .. } => "cancel",
             Command::ChangeAddress { .. } => "change the address of",
+            Command::AddLines { .. } => "add lines to",
         }
     }
 }
@@ -223,6 +227,15 @@ impl VendorOrder {
                 }
                 next.shipping_address = address.clone();
                 (EventType::AddressChanged, Some(address.lines().join(", ")))
+            }
+            (Command::AddLines { lines }, AwaitingSupplier) => {
+                if lines.is_empty() {
+                    return Err(TransitionError::Invalid("no lines to add".into()));
+                }
+                next.lines.extend(lines.iter().cloned());
+                // The brief is sent again, whole: the event is a new one (its id carries
+                // the version), so it is not taken for a duplicate.
+                (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
             }
             _ => return Err(illegal()),
         };

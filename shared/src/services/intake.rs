@@ -7,7 +7,7 @@
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
-use crate::domain::order::{CanonicalOrder, Payment, ProductMapping, Routing, UnroutableLine, route};
+use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
 use crate::domain::vendor_order::{Actor, Command, TransitionError, VendorOrder, VoState};
 use crate::ports::StoreError;
 use crate::sources::{self, IntakeMessage, Parsed};
@@ -134,6 +134,12 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
         version: previous_version.unwrap_or(0) + 1,
     };
     writes.insert(0, Tables::put_order(&record, previous_version)?);
+    // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped.
+    for (line, _) in record.unroutable_lines() {
+        if let Some(sku) = waits_for_mapping(&record.order, line) {
+            writes.push(Tables::put_waiting(sku, &record.order.order_id)?);
+        }
+    }
     // The order's condition makes two deliveries racing here commit once; the loser
     // re-reads in `handle`.
     app.commit(writes, &routing_events(&record)).await?;
@@ -189,9 +195,18 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     Ok(Outcome::Updated(followed))
 }
 
+/// The SKU a line waits for, when all it lacks is a vendor selling it: it can ship as
+/// sent and the order has somewhere to ship it.
+pub fn waits_for_mapping<'a>(order: &CanonicalOrder, line: &'a OrderLine) -> Option<&'a Sku> {
+    if order.shipping_address.is_none() || unshippable(line).is_some() {
+        return None;
+    }
+    line.sku.as_ref()
+}
+
 /// Routes the order's lines with the stored SKU mappings of onboarded vendors; without
 /// a shipping address no line can be handed to a vendor.
-async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
+pub(super) async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
     if order.shipping_address.is_none() {
         let reason = order.address_problem.clone().unwrap_or_else(|| "the order has no shipping address".into());
         let unroutable = order.lines.iter().map(|line| UnroutableLine { line_id: line.line_id.clone(), reason: reason.clone() }).collect();

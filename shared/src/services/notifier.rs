@@ -169,7 +169,7 @@ fn unroutable(record: &OrderRecord) -> Message {
         heading: format!("Order {} could not be fully routed", record.order.order_number),
         intro: vec![
             format!("Order {} ({} {}) is kept, but these lines have no vendor yet, for the reason given with each.", record.order.order_id, record.order.source, record.order.shop),
-            "They are not routed again by themselves yet: refund them, or hand them to a vendor yourself. A later release routes them once their SKU is mapped (`dropflow product add`).".into(),
+            "A line whose SKU nobody sells yet is routed by itself as soon as you map the SKU (`dropflow product add`): it joins the vendor's order if nothing was ordered from the supplier yet. For the other reasons, refund the line or hand it to a vendor yourself.".into(),
         ],
         sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
         action: None,

@@ -66,8 +66,10 @@ pub struct ProductInput<'a> {
     pub variant: Option<&'a str>,
 }
 
-/// Maps a SKU to its vendor and supplier (replacing an earlier mapping).
-pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<ProductMapping, ServiceError> {
+/// Maps a SKU to its vendor and supplier (replacing an earlier mapping), then routes the
+/// lines of every order that waited for it; returns the mapping and how many lines found
+/// their vendor.
+pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductMapping, usize), ServiceError> {
     let vendor_id = existing_vendor(app, input.vendor_id).await?;
     let url = input.product_url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
@@ -90,5 +92,6 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<ProductMa
         supplier_variant: input.variant.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string),
     };
     app.tables.put_product(&mapping).await?;
-    Ok(mapping)
+    let rerouted = super::reroute::route_waiting(app, &mapping.sku).await?;
+    Ok((mapping, rerouted))
 }

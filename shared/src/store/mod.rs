@@ -243,6 +243,28 @@ impl Tables {
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
+    /// The write that files `order_id` under a SKU nobody sells yet (`WAIT#{sku}`), so that
+    /// mapping the SKU finds the order without a Scan.
+    pub fn put_waiting(sku: &Sku, order_id: &OrderId) -> Result<Write, StoreError> {
+        let item = item_of(&serde_json::json!({ "order_id": order_id }), &[("pk", format!("WAIT#{sku}")), ("sk", order_id.to_string())])?;
+        Ok(Write::Put { item, condition: Condition::Always })
+    }
+
+    /// The write that takes `order_id` off a SKU's waiting list.
+    pub fn delete_waiting(sku: &Sku, order_id: &OrderId) -> Write {
+        Write::Delete { pk: format!("WAIT#{sku}"), sk: order_id.to_string() }
+    }
+
+    /// The orders with lines waiting for `sku` to be mapped.
+    pub async fn waiting_orders(&self, sku: &Sku) -> Result<Vec<OrderId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Waiting {
+            order_id: OrderId,
+        }
+        let waiting: Vec<Waiting> = self.query_all(format!("WAIT#{sku}"), String::new()).await?;
+        Ok(waiting.into_iter().map(|w| w.order_id).collect())
+    }
+
     pub async fn vendor(&self, vendor_id: &VendorId) -> Result<Option<VendorProfile>, StoreError> {
         self.get_as(&format!("VENDOR#{vendor_id}"), "PROFILE").await
     }

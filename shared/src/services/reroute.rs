@@ -1,0 +1,109 @@
+//! Lines that had no vendor route themselves once their SKU is mapped: mapping a SKU
+//! finds the orders waiting for it (`WAIT#{sku}` items, no Scan) and routes their lines.
+//! A late line joins its vendor's vendor order while nothing has been ordered from the
+//! supplier, or makes the vendor's first one for the order; a vendor order that has moved
+//! on is left alone and the line stays with the operator. Each reroute of an order is one
+//! transaction: the order, the vendor orders, their history and events, the waiting
+//! items.
+
+use super::intake::{route_lines, waits_for_mapping};
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::ids::{OrderId, Sku};
+use crate::domain::order::UnroutableLine;
+use crate::domain::vendor_order::{Actor, Command, VendorOrder};
+use crate::ports::StoreError;
+use crate::store::{OrderStatus, Tables};
+
+/// Attempts of one reroute after another writer changed the order meanwhile.
+const ROUNDS: usize = 3;
+
+/// Routes every order waiting for `sku`; returns how many lines found a vendor.
+pub async fn route_waiting(app: &App, sku: &Sku) -> Result<usize, ServiceError> {
+    let mut routed = 0;
+    for order_id in app.tables.waiting_orders(sku).await? {
+        routed += reroute(app, &order_id).await?;
+    }
+    Ok(routed)
+}
+
+/// Routes what can now be routed of the order's unroutable lines (`dropflow reroute`);
+/// returns how many lines found a vendor.
+pub async fn reroute(app: &App, order_id: &OrderId) -> Result<usize, ServiceError> {
+    let mut round = 1;
+    loop {
+        match reroute_once(app, order_id).await {
+            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < ROUNDS => round += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceError> {
+    let Some(record) = app.tables.order(order_id).await? else {
+        return Err(ServiceError::NotFound(format!("no order {order_id}")));
+    };
+    if record.status != OrderStatus::Routed || record.unroutable.is_empty() {
+        return Ok(0);
+    }
+    let now = app.clock.now();
+    let waiting: Vec<_> = record.unroutable_lines().filter(|(line, _)| waits_for_mapping(&record.order, line).is_some()).map(|(line, _)| line.clone()).collect();
+    let routing = route_lines(app, &crate::domain::order::CanonicalOrder { lines: waiting, ..record.order.clone() }).await?;
+    let mut writes = Vec::new();
+    let mut events = Vec::new();
+    let mut next = record.clone();
+    let mut routed_ids = Vec::new();
+    for (vendor_id, lines) in &routing.by_vendor {
+        let ids: Vec<String> = lines.iter().map(|l| l.line.line_id.clone()).collect();
+        match app.tables.vendor_order(order_id, vendor_id).await? {
+            None => {
+                let address = record.order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
+                let (vendor_order, history) = VendorOrder::create(
+                    order_id.clone(),
+                    vendor_id.clone(),
+                    record.order.order_number.clone(),
+                    lines.clone(),
+                    address,
+                    record.order.customer_name.clone(),
+                    record.order.currency,
+                    now,
+                    &app.config.sla,
+                );
+                writes.push(Tables::put_vendor_order(&vendor_order, None)?);
+                writes.push(Tables::put_history(order_id, vendor_id, &history)?);
+                events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now));
+                next.vendors.push(vendor_id.clone());
+            }
+            Some(current) => match current.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla) {
+                Ok(transition) => {
+                    writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
+                    writes.push(Tables::put_history(order_id, vendor_id, &transition.history)?);
+                    events.extend(transition.events);
+                }
+                // The vendor has ordered from the supplier already: a person decides.
+                Err(_) => {
+                    for id in &ids {
+                        if let Some(u) = next.unroutable.iter_mut().find(|u| &u.line_id == id) {
+                            u.reason = format!("{vendor_id} sells it now, but its part of the order had moved on ({}); hand it over by hand", current.state.as_str());
+                        }
+                    }
+                    continue;
+                }
+            },
+        }
+        routed_ids.extend(ids);
+    }
+    for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
+        if let Some(sku) = &line.sku {
+            writes.push(Tables::delete_waiting(sku, order_id));
+        }
+    }
+    if writes.is_empty() && next.unroutable == record.unroutable {
+        return Ok(0);
+    }
+    next.unroutable.retain(|u: &UnroutableLine| !routed_ids.contains(&u.line_id));
+    next.version = record.version + 1;
+    writes.insert(0, Tables::put_order(&next, Some(record.version))?);
+    app.commit(writes, &events).await?;
+    Ok(routed_ids.len())
+}

@@ -1,0 +1,72 @@
+//! Lines nobody sold route themselves once their SKU is mapped: into a new vendor order
+//! for a vendor that had none in the order, or into the vendor's order while nothing has
+//! been ordered from the supplier. A vendor order that moved on is left alone.
+
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
+use dropflow_shared::domain::ids::OrderId;
+use reqwest::Method;
+use serde_json::json;
+
+fn order_id() -> OrderId {
+    OrderId::derive("shopify", "", "450789469")
+}
+
+async fn map(app: &TestApp, sku: &str, vendor: &str) -> String {
+    app.cli(&["product", "add", sku, "--vendor", vendor, "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "61.50", "--currency", "USD"]).await.unwrap()
+}
+
+async fn lines_of(app: &TestApp, key: &str) -> Vec<String> {
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), key, None).await;
+    order["lines"].as_array().map(|l| l.iter().map(|l| l["line"]["sku"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ipods = app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
+    let black = app.onboard("black-gear", &[]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    assert_eq!(app.local.app.tables.order(&order_id()).await.unwrap().unwrap().unroutable.len(), 2);
+
+    // RED joins ipod-shop's order: nothing was ordered from the supplier yet.
+    let said = map(&app, "IPOD2008RED", "ipod-shop").await;
+    assert!(said.contains("1 waiting order lines routed"), "{said}");
+    app.deliver().await;
+    assert_eq!(lines_of(&app, &ipods).await, ["IPOD2008GREEN", "IPOD2008RED"]);
+    let briefs = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").count();
+    assert_eq!(briefs, 2, "the vendor gets the whole brief again, with the new line");
+
+    // ipod-shop orders from its supplier; BLACK then goes to black-gear, which had none.
+    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &ipods, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    assert_eq!(status, 200);
+    map(&app, "IPOD2008BLACK", "black-gear").await;
+    app.deliver().await;
+    assert_eq!(lines_of(&app, &black).await, ["IPOD2008BLACK"]);
+    assert_eq!(app.outbox().await.iter().filter(|m| m["to"] == "black-gear@vendors.example").count(), 1);
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert!(record.unroutable.is_empty(), "{:?}", record.unroutable);
+    assert!(app.local.app.tables.waiting_orders(&dropflow_shared::domain::ids::Sku::parse("IPOD2008BLACK").unwrap()).await.unwrap().is_empty(), "no longer waiting");
+
+    // Mapping again, or rerouting by hand, routes nothing twice.
+    map(&app, "IPOD2008BLACK", "black-gear").await;
+    assert_eq!(app.cli(&["reroute", order_id().as_str()]).await.unwrap(), format!("0 lines of order {} routed", order_id()));
+    app.deliver().await;
+    assert_eq!(lines_of(&app, &black).await, ["IPOD2008BLACK"]);
+}
+
+async fn a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ipods = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &ipods, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    map(&app, "IPOD2008RED", "ipod-shop").await;
+    app.deliver().await;
+    assert_eq!(lines_of(&app, &ipods).await, ["IPOD2008GREEN", "IPOD2008BLACK"], "an order placed with the supplier is not changed");
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert_eq!(record.unroutable.len(), 1);
+    assert!(record.unroutable[0].reason.contains("hand it over by hand"), "{}", record.unroutable[0].reason);
+}
+
+on_both_backends!(
+    mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order,
+    a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator,
+);
