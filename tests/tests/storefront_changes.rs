@@ -2,7 +2,7 @@
 //! that has not shipped (and its vendor is told to cancel the supplier order), a new
 //! address reaches every vendor order that has not shipped (and its vendor is told);
 //! what has shipped stays and the operator is told. Older or repeated deliveries change
-//! nothing.
+//! nothing. A refund is recorded, exactly and once, on the vendor order of its lines.
 
 use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
 use dropflow_shared::domain::ids::OrderId;
@@ -93,7 +93,28 @@ async fn a_new_address_reaches_unshipped_vendor_orders_and_the_operator_hears_of
     assert_eq!(history, ["created", "address_changed", "address_changed"]);
 }
 
+async fn a_refund_of_one_line_is_recorded_once_on_its_vendor_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (ipods, black) = routed_to_two_vendors(&app).await;
+    let refund = serde_json::to_vec(&json!({
+        "id": 509562969, "order_id": 450789469, "created_at": "2026-11-22T10:00:00-05:00", "note": "scratched",
+        "refund_line_items": [{"id": 104689539, "quantity": 1, "line_item_id": 518995019, "subtotal": 195.67, "total_tax": 3.98}]
+    }))
+    .unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("refunds/create", &refund, SHOPIFY_SECRET).await.status(), 200);
+    }
+    let ipod_order = state(&app, &ipods).await;
+    let refunds = ipod_order["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1, "delivered twice, recorded once: {ipod_order}");
+    assert_eq!((refunds[0]["line_id"].as_str(), refunds[0]["amount"]["minor"].as_i64()), (Some("518995019"), Some(19_567)), "a JSON number, exact");
+    assert!(state(&app, &black).await["refunds"].as_array().unwrap().is_empty(), "the other vendor's lines were not refunded");
+    let events = app.local.app.tables.events(&OrderId::derive("shopify", "", "450789469")).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.event_type.as_str() == "refunded").count(), 1);
+}
+
 on_both_backends!(
+    a_refund_of_one_line_is_recorded_once_on_its_vendor_order,
     a_cancel_after_a_partial_shipment_cancels_the_rest_and_tells_the_operator,
     a_new_address_reaches_unshipped_vendor_orders_and_the_operator_hears_of_the_rest,
 );

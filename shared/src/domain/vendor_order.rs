@@ -65,6 +65,9 @@ pub enum Command {
     /// Lines of the order that had no vendor, now mapped to this one: they join while
     /// nothing has been ordered from the supplier.
     AddLines { lines: Vec<RoutedLine> },
+    /// The storefront refunded some of this order's lines: recorded exactly, in any
+    /// state, once per refund.
+    RecordRefund { refunds: Vec<LineRefund> },
 }
 
 impl Command {
@@ -76,6 +79,7 @@ impl Command {
             Command::Cancel { .. } => "cancel",
             Command::ChangeAddress { .. } => "change the address of",
             Command::AddLines { .. } => "add lines to",
+            Command::RecordRefund { .. } => "record a refund on",
         }
     }
 }
@@ -118,8 +122,20 @@ pub struct VendorOrder {
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
+    /// Money the storefront gave back on this vendor order's lines, each refund once.
+    #[serde(default)]
+    pub refunds: Vec<LineRefund>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
+}
+
+/// Part of a storefront refund that falls on one of a vendor order's lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRefund {
+    pub refund_id: String,
+    pub line_id: String,
+    pub quantity: u32,
+    pub amount: super::money::Money,
 }
 
 /// A change to apply: the next state of the order, its history entry, its events.
@@ -159,6 +175,7 @@ impl VendorOrder {
             shipped_at: None,
             delivered_at: None,
             cancel_reason: None,
+            refunds: Vec::new(),
             version: 1,
         };
         let history = HistoryEntry {
@@ -236,6 +253,20 @@ impl VendorOrder {
                 // The brief is sent again, whole: the event is a new one (its id carries
                 // the version), so it is not taken for a duplicate.
                 (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
+            }
+            (Command::RecordRefund { refunds }, _) => {
+                let Some(first) = refunds.first() else {
+                    return Err(TransitionError::Invalid("a refund of no line".into()));
+                };
+                if self.refunds.iter().any(|r| r.refund_id == first.refund_id) {
+                    return Err(TransitionError::Invalid(format!("refund {} is recorded already", first.refund_id)));
+                }
+                if let Some(stranger) = refunds.iter().find(|r| !self.lines.iter().any(|l| l.line.line_id == r.line_id)) {
+                    return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", stranger.line_id)));
+                }
+                next.refunds.extend(refunds.iter().cloned());
+                let total = refunds.iter().map(|r| r.amount.to_string()).collect::<Vec<_>>().join(" + ");
+                (EventType::Refunded, Some(format!("refund {}: {total}", first.refund_id)))
             }
             _ => return Err(illegal()),
         };

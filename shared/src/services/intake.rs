@@ -8,9 +8,9 @@ use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
 use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
-use crate::domain::vendor_order::{Actor, Command, TransitionError, VendorOrder, VoState};
+use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
 use crate::ports::StoreError;
-use crate::sources::{self, IntakeMessage, Parsed};
+use crate::sources::{self, IntakeMessage, Parsed, RefundNotice};
 use crate::store::{OrderRecord, OrderStatus, Tables};
 use std::collections::HashMap;
 
@@ -40,6 +40,7 @@ const RACE_ROUNDS: usize = 3;
 pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
     let order = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Order(order) => *order,
+        Parsed::Refund(notice) => return record_refund(app, &notice).await,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
     let mut round = 1;
@@ -144,6 +145,48 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
     // re-reads in `handle`.
     app.commit(writes, &routing_events(&record)).await?;
     Ok(Outcome::Routed(record.vendors.len()))
+}
+
+/// A storefront refund: each refunded line's amount is recorded, exactly, on the vendor
+/// order that holds the line, with a `refunded` event (what the money side consumes);
+/// a refund is recorded once however often it is delivered. A refund that arrives before
+/// its order waits for it (a retry later).
+async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, ServiceError> {
+    let Some(record) = app.tables.order(&notice.order_id).await? else {
+        return Err(ServiceError::Busy { reason: format!("refund {} came before its order {}", notice.refund_id, notice.order_id), until: None });
+    };
+    let currency = record.order.currency;
+    let mut refunds = Vec::new();
+    for line in &notice.lines {
+        let amount = line.amount.to_money(currency).map_err(|e| ServiceError::BadRequest(format!("refund {} line {}: {e}", notice.refund_id, line.line_id)))?;
+        refunds.push(LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount });
+    }
+    let now = app.clock.now();
+    let mut writes = Vec::new();
+    let mut events = Vec::new();
+    for vendor_id in &record.vendors {
+        let Some(current) = app.tables.vendor_order(&notice.order_id, vendor_id).await? else { continue };
+        let own: Vec<LineRefund> = refunds.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+        if own.is_empty() {
+            continue;
+        }
+        match current.apply(Command::RecordRefund { refunds: own }, Actor::Storefront, now, &app.config.sla) {
+            Ok(transition) => {
+                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
+                writes.push(Tables::put_history(&notice.order_id, vendor_id, &transition.history)?);
+                events.extend(transition.events);
+            }
+            // Recorded by an earlier delivery of the same refund.
+            Err(TransitionError::Invalid(_)) => {}
+            Err(error) => return Err(ServiceError::Conflict(error.to_string())),
+        }
+    }
+    if writes.is_empty() {
+        return Ok(Outcome::Ignored(format!("refund {} has nothing left to record", notice.refund_id)));
+    }
+    let recorded = events.len();
+    app.commit(writes, &events).await?;
+    Ok(Outcome::Updated(recorded))
 }
 
 /// A routed order changed at the storefront: a cancellation cancels every vendor order

@@ -141,8 +141,27 @@ impl IntakeMessage {
 pub enum Parsed {
     /// An order (created, paid, updated or cancelled): the canonical form.
     Order(Box<CanonicalOrder>),
+    /// Money given back on some of an order's lines.
+    Refund(Box<RefundNotice>),
     /// A topic dropflow does not act on; the reason says which.
     Ignored(String),
+}
+
+/// A refund as a storefront reports it: which lines, how many, how much (a decimal in
+/// the order's currency, read exactly once the order's currency is known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundNotice {
+    pub order_id: crate::domain::ids::OrderId,
+    pub refund_id: String,
+    pub lines: Vec<RefundedLine>,
+}
+
+/// One refunded line of a `RefundNotice`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundedLine {
+    pub line_id: String,
+    pub quantity: u32,
+    pub amount: crate::domain::money::DecimalText,
 }
 
 /// Why a payload is not what its topic promises: the storefront's request is wrong.

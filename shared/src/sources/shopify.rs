@@ -102,10 +102,7 @@ fn amounts(raw: &ShopifyLine, quantity: u32, currency: Currency) -> Result<(Mone
 /// A line in dropflow's terms. It never fails: what cannot be read becomes the line's
 /// problem, and the line is kept (unroutable) with the rest of the order.
 fn line(raw: ShopifyLine, currency: Currency) -> OrderLine {
-    let line_id = match &raw.id {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
+    let line_id = text_of(&raw.id);
     let mut problems = Vec::new();
     let quantity = match raw.quantity.as_i64() {
         Some(n) if n >= 0 => u32::try_from(n).unwrap_or_else(|_| {
@@ -168,8 +165,44 @@ impl super::Source for Shopify {
     }
 }
 
+#[derive(Deserialize)]
+struct ShopifyRefund {
+    id: serde_json::Value,
+    order_id: u64,
+    #[serde(default)]
+    refund_line_items: Vec<ShopifyRefundLine>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyRefundLine {
+    line_item_id: serde_json::Value,
+    #[serde(default)]
+    quantity: u32,
+    subtotal: DecimalText,
+}
+
+fn text_of(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A `refunds/create` body: the refunded lines with what was given back for each.
+fn refund(body: &[u8]) -> Result<Parsed, PayloadError> {
+    let raw: ShopifyRefund = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a Shopify refund: {e}")))?;
+    Ok(Parsed::Refund(Box::new(super::RefundNotice {
+        order_id: OrderId::derive("shopify", "", &raw.order_id.to_string()),
+        refund_id: text_of(&raw.id),
+        lines: raw.refund_line_items.into_iter().map(|l| super::RefundedLine { line_id: text_of(&l.line_item_id), quantity: l.quantity, amount: l.subtotal }).collect(),
+    })))
+}
+
 /// Parses the body of a Shopify order webhook of `topic` from `shop`.
 pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+    if topic == "refunds/create" {
+        return refund(body);
+    }
     if !matches!(topic, "orders/create" | "orders/paid" | "orders/updated" | "orders/cancelled") {
         return Ok(Parsed::Ignored(format!("topic {topic:?} is not handled yet")));
     }
