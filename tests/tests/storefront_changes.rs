@@ -113,7 +113,24 @@ async fn a_refund_of_one_line_is_recorded_once_on_its_vendor_order(backend: Back
     assert_eq!(events.iter().filter(|e| e.event_type.as_str() == "refunded").count(), 1);
 }
 
+async fn deliveries_in_swapped_order_end_as_the_newest_says(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ipods = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let created = version("2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("authorized"));
+    let paid_and_moved = version("2026-11-20T11:00:00-05:00", |o| o["shipping_address"]["address1"] = json!("Elm Street 7"));
+    // The newer version arrives first, the creation hours later (Shopify's retries).
+    app.shopify_webhook("orders/updated", &paid_and_moved, SHOPIFY_SECRET).await;
+    app.shopify_webhook("orders/create", &created, SHOPIFY_SECRET).await;
+    app.shopify_webhook("orders/updated", &paid_and_moved, SHOPIFY_SECRET).await;
+    let order = state(&app, &ipods).await;
+    assert_eq!((order["state"].as_str(), order["shipping_address"]["line1"].as_str()), (Some("awaiting_supplier"), Some("Elm Street 7")), "{order}");
+    let history: Vec<&str> = order["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(history, ["created"], "the stale creation changed nothing");
+    assert_eq!(subjects_to(&app, "ipod-shop@vendors.example").await.len(), 1);
+}
+
 on_both_backends!(
+    deliveries_in_swapped_order_end_as_the_newest_says,
     a_refund_of_one_line_is_recorded_once_on_its_vendor_order,
     a_cancel_after_a_partial_shipment_cancels_the_rest_and_tells_the_operator,
     a_new_address_reaches_unshipped_vendor_orders_and_the_operator_hears_of_the_rest,
