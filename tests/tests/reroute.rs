@@ -66,7 +66,24 @@ async fn a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator(backen
     assert!(record.unroutable[0].reason.contains("hand it over by hand"), "{}", record.unroutable[0].reason);
 }
 
+async fn a_cancelled_order_routes_nothing_when_its_skus_are_mapped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let black = app.onboard("black-gear", &[]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    let mut cancelled: serde_json::Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    cancelled["updated_at"] = json!("2026-11-21T09:00:00-05:00");
+    cancelled["cancelled_at"] = json!("2026-11-21T09:00:00-05:00");
+    app.shopify_webhook("orders/cancelled", &serde_json::to_vec(&cancelled).unwrap(), SHOPIFY_SECRET).await;
+    let said = map(&app, "IPOD2008BLACK", "black-gear").await;
+    assert!(!said.contains("routed"), "{said}");
+    app.deliver().await;
+    assert!(lines_of(&app, &black).await.is_empty(), "no vendor is handed a line of a cancelled order");
+    assert!(app.outbox().await.iter().all(|m| m["to"] != "black-gear@vendors.example"));
+}
+
 on_both_backends!(
+    a_cancelled_order_routes_nothing_when_its_skus_are_mapped,
     mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order,
     a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator,
 );

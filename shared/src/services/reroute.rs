@@ -10,7 +10,7 @@ use super::intake::{route_lines, waits_for_mapping};
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{OrderId, Sku};
-use crate::domain::order::UnroutableLine;
+use crate::domain::order::{Payment, UnroutableLine};
 use crate::domain::vendor_order::{Actor, Command, VendorOrder};
 use crate::ports::StoreError;
 use crate::store::{OrderStatus, Tables};
@@ -43,7 +43,8 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
     let Some(record) = app.tables.order(order_id).await? else {
         return Err(ServiceError::NotFound(format!("no order {order_id}")));
     };
-    if record.status != OrderStatus::Routed || record.unroutable.is_empty() {
+    // A cancelled or voided order has nothing left to hand out, however its SKUs map.
+    if record.status != OrderStatus::Routed || record.order.payment != Payment::Paid || record.unroutable.is_empty() {
         return Ok(0);
     }
     let now = app.clock.now();
