@@ -108,7 +108,7 @@ impl Message {
         }
         .render()?;
         let text = TextMail { store_name, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }.render()?;
-        Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string() })
+        Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string(), order_id: None })
     }
 }
 

@@ -267,6 +267,8 @@ pub struct Mail {
     /// What this mail is, stably (its event and recipient): a mailer that can replace an
     /// earlier send of the same key does (the local outbox), so a re-send is no duplicate.
     pub key: String,
+    /// The order it is about, so that a mailer keeping copies can find them to redact.
+    pub order_id: Option<crate::domain::ids::OrderId>,
 }
 
 /// Who mail comes from: the store's name and its sender address.
@@ -290,6 +292,13 @@ pub trait Mailer: Send + Sync {
     /// on a mail is held this long before another delivery may take it over.
     fn claim_lease(&self) -> std::time::Duration {
         std::time::Duration::from_secs(90)
+    }
+
+    /// Erases `personal` from the copies this mailer keeps of an order's mail; returns
+    /// how many it rewrote. A provider that keeps none (SES: sent mail is gone from
+    /// here) has nothing to do.
+    async fn redact(&self, _order_id: &crate::domain::ids::OrderId, _personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
+        Ok(0)
     }
 }
 

@@ -185,7 +185,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
 
 async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     let ports = ports(backend).await;
-    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into(), key: "e1#bob".into() };
+    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into(), key: "e1#bob".into(), order_id: None };
     let from = Sender::new(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
     let id = ports.app.mailer.send(&from, &mail).await.unwrap();
     assert!(!id.is_empty());

@@ -203,6 +203,9 @@ impl<T: Mailer> Mailer for Faulty<T> {
     fn claim_lease(&self) -> std::time::Duration {
         self.inner.claim_lease()
     }
+    async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
+        inject(&self.faults, true, MailError, self.inner.redact(order_id, personal)).await
+    }
 }
 
 #[async_trait]

@@ -32,6 +32,12 @@ pub enum EventType {
     DisputeWindowOpen,
     EarningsReleased,
     PayoutCreated,
+    /// A customer asked the storefront what is held about them: the operator is mailed
+    /// what dropflow holds of the order.
+    DataRequest,
+    /// A vendor order whose personal data is to be erased closed: its order may now be
+    /// redacted, if nothing else of it is still on its way.
+    RedactionDue,
 }
 
 impl EventType {
@@ -57,6 +63,8 @@ impl EventType {
             EventType::DisputeWindowOpen => "dispute_window_open",
             EventType::EarningsReleased => "earnings_released",
             EventType::PayoutCreated => "payout_created",
+            EventType::DataRequest => "data_request",
+            EventType::RedactionDue => "redaction_due",
         }
     }
 }

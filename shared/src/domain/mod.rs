@@ -5,6 +5,7 @@ pub mod events;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod privacy;
 pub mod sla;
 pub mod tracking;
 pub mod vendor_order;

@@ -125,6 +125,10 @@ pub struct VendorOrder {
     /// Money the storefront gave back on this vendor order's lines, each refund once.
     #[serde(default)]
     pub refunds: Vec<LineRefund>,
+    /// The storefront asked for the customer's personal data to be erased while this
+    /// order was on its way: closing it says so (a `redaction_due` event).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redact_when_closed: bool,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -176,6 +180,7 @@ impl VendorOrder {
             delivered_at: None,
             cancel_reason: None,
             refunds: Vec::new(),
+            redact_when_closed: false,
             version: 1,
         };
         let history = HistoryEntry {
@@ -187,6 +192,11 @@ impl VendorOrder {
             detail: None,
         };
         (vendor_order, history)
+    }
+
+    /// Whether nothing more happens to it before money settles: delivered or cancelled.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, VoState::Delivered | VoState::Cancelled)
     }
 
     /// The deadline to order from the supplier, while that clock runs.
@@ -272,8 +282,11 @@ impl VendorOrder {
         };
         next.version = self.version + 1;
         let history = HistoryEntry { at: now, seq: next.version, actor, action: event_type.as_str().into(), state: next.state, detail };
-        let event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &format!("v{}", next.version), now);
-        Ok(Transition { vendor_order: next, history, events: vec![event] })
+        let mut events = vec![Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &format!("v{}", next.version), now)];
+        if next.redact_when_closed && next.is_closed() && !self.is_closed() {
+            events.push(Envelope::new(EventType::RedactionDue, &self.order_id, Some(&self.vendor_id), &format!("v{}", next.version), now));
+        }
+        Ok(Transition { vendor_order: next, history, events })
     }
 }
 
@@ -321,6 +334,25 @@ mod tests {
 
     fn place() -> Command {
         Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into() }
+    }
+
+    #[test]
+    fn closing_an_order_awaiting_redaction_says_the_redaction_is_due_once() {
+        let policy = SlaPolicy::default();
+        let pending = VendorOrder { redact_when_closed: true, ..fresh() };
+        let placed = pending.apply(place(), actor(), now(), &policy).unwrap();
+        assert_eq!(placed.events.len(), 1, "still on its way: nothing due");
+        let shipped = placed.vendor_order.apply(ship(), actor(), now(), &policy).unwrap();
+        let delivered = shipped.vendor_order.apply(Command::MarkDelivered, actor(), now(), &policy).unwrap();
+        let types: Vec<EventType> = delivered.events.iter().map(|e| e.event_type).collect();
+        assert_eq!(types, vec![EventType::Delivered, EventType::RedactionDue]);
+        let cancelled = pending.apply(Command::Cancel { reason: "storefront".into() }, Actor::Storefront, now(), &policy).unwrap();
+        assert_eq!(cancelled.events.last().unwrap().event_type, EventType::RedactionDue);
+        let refund = LineRefund { refund_id: "r".into(), line_id: "x".into(), quantity: 1, amount: crate::domain::money::Money::zero(Currency::parse("USD").unwrap()) };
+        let after = delivered.vendor_order.apply(Command::RecordRefund { refunds: vec![refund] }, Actor::Storefront, now(), &policy);
+        assert!(after.map(|t| t.events.len() == 1).unwrap_or(true), "a change after closing is not a second close");
+        let plain = fresh().apply(Command::Cancel { reason: "x".into() }, Actor::Operator, now(), &policy).unwrap();
+        assert_eq!(plain.events.len(), 1);
     }
 
     #[test]

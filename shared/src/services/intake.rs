@@ -41,6 +41,7 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
     let order = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Order(order) => *order,
         Parsed::Refund(notice) => return record_refund(app, &notice).await,
+        Parsed::Privacy(request) => return super::privacy::handle(app, &request).await,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
     let mut round = 1;
@@ -68,7 +69,7 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
         // Known already (held, or parked before): the event alone, once.
         Some(_) => Vec::new(),
         None => {
-            let record = OrderRecord { order: CanonicalOrder { lines: Vec::new(), ..order.clone() }, status: OrderStatus::Parked, vendors: vec![], unroutable: vec![], routed_at: None, version: 1 };
+            let record = OrderRecord::new(CanonicalOrder { lines: Vec::new(), ..order.clone() }, OrderStatus::Parked, 1);
             vec![Tables::put_order(&record, None)?]
         }
     };
@@ -82,6 +83,9 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
 async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let existing = app.tables.order(&order.order_id).await?;
     if let Some(record) = &existing {
+        if record.is_redacted() {
+            return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
+        }
         if order.updated_at < record.order.updated_at {
             return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
         }
@@ -99,7 +103,10 @@ async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceErr
         if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
             return Ok(Outcome::Held);
         }
-        let record = OrderRecord { order: order.clone(), status, vendors: vec![], unroutable: vec![], routed_at: None, version: previous_version.unwrap_or(0) + 1 };
+        let record = match &existing {
+            Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
+            None => OrderRecord::new(order.clone(), status, 1),
+        };
         app.commit(vec![Tables::put_order(&record, previous_version)?], &[]).await?;
         return Ok(Outcome::Held);
     }
@@ -129,10 +136,8 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
     let record = OrderRecord {
         vendors: routing.by_vendor.keys().cloned().collect(),
         unroutable: routing.unroutable,
-        order,
-        status: OrderStatus::Routed,
         routed_at: Some(now),
-        version: previous_version.unwrap_or(0) + 1,
+        ..OrderRecord::new(order, OrderStatus::Routed, previous_version.unwrap_or(0) + 1)
     };
     writes.insert(0, Tables::put_order(&record, previous_version)?);
     // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped.
@@ -232,7 +237,11 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         event.payload = serde_json::json!({ "change": change, "vendor_orders": left_to_operator });
         events.push(event);
     }
-    let updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
+    let mut updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
+    if let (Some(_), Some(former)) = (new_address, &record.order.shipping_address) {
+        // The old address went out in mail and history: a redaction must still find it.
+        updated.former_addresses.push(former.clone());
+    }
     writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
     app.commit(writes, &events).await?;
     Ok(Outcome::Updated(followed))

@@ -18,6 +18,12 @@ const SENT_MARKER_DAYS: i64 = 90;
 
 /// Sends the emails of `event`; returns how many were sent now.
 pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> {
+    if event.event_type == EventType::RedactionDue {
+        // Not mail: the order's last vendor order on its way closed, so its redaction,
+        // which waited for that, is carried out now (the notify queue is the event bus).
+        super::privacy::on_redaction_due(app, &event.order_id).await?;
+        return Ok(0);
+    }
     let mut sent = 0;
     let mut busy = None;
     let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
@@ -35,7 +41,10 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
             }
         };
         let outcome = match message.render(&app.config.store_name, &to, &format!("{}#{to}", event.event_id)) {
-            Ok(mail) => app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string())),
+            Ok(mut mail) => {
+                mail.order_id = Some(event.order_id.clone());
+                app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
+            }
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
         };
         match outcome {
@@ -110,6 +119,14 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             vec![(vendor.email.to_string(), address_changed(&vo))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
+        EventType::DataRequest => {
+            let record = order(app, event).await?;
+            let mut vendor_orders = Vec::new();
+            for vendor_id in &record.vendors {
+                vendor_orders.extend(app.tables.vendor_order(&record.order.order_id, vendor_id).await?);
+            }
+            vec![(operator, data_request(&record, &vendor_orders, event.payload["request_id"].as_str().unwrap_or("?")))]
+        }
         _ => Vec::new(),
     })
 }
@@ -237,6 +254,45 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
             "Every vendor order that had not shipped followed the change. These had shipped already and were left as they are: arrange a return, a refund or a redirect with the customer and the vendor.".into(),
         ],
         sections: vec![Section { title: "Already shipped".into(), rows: vec![], lines }],
+        action: None,
+    }
+}
+
+/// What dropflow holds of an order's customer, for the operator to answer a data
+/// request with (a redacted order says so).
+fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id: &str) -> Message {
+    let order = &record.order;
+    let mut sections = Vec::new();
+    if let Some(redaction) = record.redaction.as_ref().and_then(|r| r.done_at) {
+        sections.push(Section { title: "Personal data".into(), rows: vec![("Redacted".into(), when(redaction))], lines: vec!["Nothing personal is held of this order any more.".into()] });
+    } else {
+        let rows = vec![
+            ("Name".to_string(), order.customer_name.clone()),
+            ("Email".into(), order.customer_email.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "none".into())),
+        ];
+        sections.push(Section { title: "Customer".into(), rows, lines: vec![] });
+        if let Some(address) = &order.shipping_address {
+            sections.push(Section { title: "Shipping address".into(), rows: vec![], lines: address.lines() });
+        }
+        for (n, former) in record.former_addresses.iter().enumerate() {
+            sections.push(Section { title: format!("Former shipping address {}", n + 1), rows: vec![], lines: former.lines() });
+        }
+    }
+    let lines = order.lines.iter().map(|l| format!("{} x {} ({})", l.quantity, l.title, l.paid)).collect();
+    sections.push(Section { title: "Items".into(), rows: vec![("Total".into(), order.total.to_string())], lines });
+    let handed = vendor_orders
+        .iter()
+        .map(|vo| format!("{}: {}{}", vo.vendor_id, vo.state.as_str(), vo.tracking.as_ref().map(|t| format!(", {} {}", t.carrier, t.number)).unwrap_or_default()))
+        .collect();
+    sections.push(Section { title: "Vendors it was handed to (they hold the shipping address too)".into(), rows: vec![], lines: handed });
+    Message {
+        subject: format!("Data request {request_id}: what dropflow holds of order {}", order.order_number),
+        heading: format!("Customer data request {request_id}, order {}", order.order_number),
+        intro: vec![
+            format!("The storefront ({} {}) asked, on the customer's behalf, what is held about them. This is everything dropflow holds of order {} ({}).", order.source, order.shop, order.order_number, order.order_id),
+            "Send it to the customer through the storefront within the legal deadline (30 days under GDPR).".into(),
+        ],
+        sections,
         action: None,
     }
 }

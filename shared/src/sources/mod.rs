@@ -143,6 +143,8 @@ pub enum Parsed {
     Order(Box<CanonicalOrder>),
     /// Money given back on some of an order's lines.
     Refund(Box<RefundNotice>),
+    /// A privacy request about a customer's orders or a whole shop.
+    Privacy(PrivacyRequest),
     /// A topic dropflow does not act on; the reason says which.
     Ignored(String),
 }
@@ -154,6 +156,18 @@ pub struct RefundNotice {
     pub order_id: crate::domain::ids::OrderId,
     pub refund_id: String,
     pub lines: Vec<RefundedLine>,
+}
+
+/// What a storefront asks about personal data (Shopify's mandatory privacy topics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivacyRequest {
+    /// Erase the customer's personal data from these orders.
+    RedactOrders { orders: Vec<crate::domain::ids::OrderId> },
+    /// Erase the personal data of every order of a shop (it left the marketplace).
+    RedactShop { source: String, shop: String },
+    /// The customer asked what is held about them: the operator is sent what dropflow
+    /// holds of these orders, to answer within the law's deadline.
+    DataRequest { request_id: String, orders: Vec<crate::domain::ids::OrderId> },
 }
 
 /// One refunded line of a `RefundNotice`.

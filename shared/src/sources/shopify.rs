@@ -1,5 +1,7 @@
-//! Shopify order webhooks (`orders/create`, `orders/paid`, `orders/updated`,
-//! `orders/cancelled`): the REST order object, read with exact decimals.
+//! Shopify webhooks: the order topics (`orders/create`, `orders/paid`,
+//! `orders/updated`, `orders/cancelled`: the REST order object, read with exact
+//! decimals), `refunds/create`, and the mandatory privacy topics (`customers/redact`,
+//! `shop/redact`, `customers/data_request`).
 
 use super::{Parsed, PayloadError, order_total, full_name, line_sku, shipping_address};
 use crate::domain::address::AddressParts;
@@ -198,10 +200,44 @@ fn refund(body: &[u8]) -> Result<Parsed, PayloadError> {
     })))
 }
 
-/// Parses the body of a Shopify order webhook of `topic` from `shop`.
+/// The body of a privacy topic: which shop, and which of its orders.
+#[derive(Deserialize)]
+struct ShopifyPrivacy {
+    shop_domain: Option<String>,
+    #[serde(default)]
+    orders_to_redact: Vec<u64>,
+    #[serde(default)]
+    orders_requested: Vec<u64>,
+    data_request: Option<ShopifyDataRequest>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyDataRequest {
+    id: serde_json::Value,
+}
+
+/// A privacy topic's body (Shopify's order ids are unique across shops, so an order is
+/// found by its id alone; the shop to erase is the signed body's own).
+fn privacy(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+    let raw: ShopifyPrivacy = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a Shopify {topic} body: {e}")))?;
+    let orders = |ids: &[u64]| ids.iter().map(|id| OrderId::derive("shopify", "", &id.to_string())).collect();
+    let request = match topic {
+        "customers/redact" => super::PrivacyRequest::RedactOrders { orders: orders(&raw.orders_to_redact) },
+        "shop/redact" => super::PrivacyRequest::RedactShop { source: "shopify".into(), shop: raw.shop_domain.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| shop.to_string()) },
+        _ => {
+            let request_id = raw.data_request.map(|r| text_of(&r.id)).ok_or_else(|| PayloadError("a data request without data_request.id".into()))?;
+            super::PrivacyRequest::DataRequest { request_id, orders: orders(&raw.orders_requested) }
+        }
+    };
+    Ok(Parsed::Privacy(request))
+}
+
+/// Parses the body of a Shopify webhook of `topic` from `shop`.
 pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
-    if topic == "refunds/create" {
-        return refund(body);
+    match topic {
+        "refunds/create" => return refund(body),
+        "customers/redact" | "shop/redact" | "customers/data_request" => return privacy(topic, shop, body),
+        _ => {}
     }
     if !matches!(topic, "orders/create" | "orders/paid" | "orders/updated" | "orders/cancelled") {
         return Ok(Parsed::Ignored(format!("topic {topic:?} is not handled yet")));
@@ -353,6 +389,30 @@ mod tests {
             }
             let _ = parse("orders/paid", "s", &body);
         }
+
+        #[test]
+        fn a_mutated_privacy_body_gives_a_request_or_a_reason(edits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..16), which in 0usize..3) {
+            let (topic, name) = [("customers/redact", "customers-redact.json"), ("shop/redact", "shop-redact.json"), ("customers/data_request", "customers-data_request.json")][which];
+            let mut body = fixture(name);
+            for (at, byte) in edits {
+                let at = at % body.len();
+                body[at] = byte;
+            }
+            let _ = parse(topic, "s", &body);
+        }
+    }
+
+    #[test]
+    fn the_privacy_topics_name_the_orders_and_the_shop_their_signed_body_names() {
+        let ids = |ids: &[u64]| ids.iter().map(|id| OrderId::derive("shopify", "", &id.to_string())).collect::<Vec<_>>();
+        let redact = parse("customers/redact", "header.myshopify.com", &fixture("customers-redact.json")).unwrap();
+        assert_eq!(redact, Parsed::Privacy(crate::sources::PrivacyRequest::RedactOrders { orders: ids(&[299938, 280263, 220458]) }));
+        let shop = parse("shop/redact", "header.myshopify.com", &fixture("shop-redact.json")).unwrap();
+        assert_eq!(shop, Parsed::Privacy(crate::sources::PrivacyRequest::RedactShop { source: "shopify".into(), shop: "{shop}.myshopify.com".into() }));
+        let request = parse("customers/data_request", "s", &fixture("customers-data_request.json")).unwrap();
+        assert_eq!(request, Parsed::Privacy(crate::sources::PrivacyRequest::DataRequest { request_id: "9999".into(), orders: ids(&[299938, 280263, 220458]) }));
+        assert!(parse("customers/data_request", "s", br#"{"orders_requested":[1]}"#).unwrap_err().0.contains("data_request.id"));
+        assert!(parse("customers/redact", "s", b"[1]").is_err(), "not the body of the topic: a reason, not a panic");
     }
 
     #[test]

@@ -38,10 +38,35 @@ pub struct OrderRecord {
     pub vendors: Vec<VendorId>,
     pub unroutable: Vec<UnroutableLine>,
     pub routed_at: Option<DateTime<Utc>>,
+    /// Addresses the order shipped to before the storefront changed it: personal data
+    /// too, which a redaction must find in mail and history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_addresses: Vec<crate::domain::address::Address>,
+    /// The storefront asked for the customer's personal data to be erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<Redaction>,
     pub version: u64,
 }
 
+/// A storefront's request to erase an order's personal data, and when it was done (an
+/// order with vendor orders still on their way is redacted when the last one closes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub requested_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
 impl OrderRecord {
+    /// A first record of `order` in `status`, nothing routed yet.
+    pub fn new(order: CanonicalOrder, status: OrderStatus, version: u64) -> OrderRecord {
+        OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, former_addresses: vec![], redaction: None, version }
+    }
+
+    /// Whether its personal data is gone: no delivery may bring it back.
+    pub fn is_redacted(&self) -> bool {
+        self.redaction.as_ref().is_some_and(|r| r.done_at.is_some())
+    }
+
     /// The order's unroutable lines with why, each line read from the order itself.
     pub fn unroutable_lines(&self) -> impl Iterator<Item = (&crate::domain::order::OrderLine, &str)> {
         let lines: std::collections::HashMap<&str, &crate::domain::order::OrderLine> = self.order.lines.iter().map(|l| (l.line_id.as_str(), l)).collect();
@@ -145,6 +170,16 @@ fn sent_key(event_id: &str, recipient: &str) -> (String, String) {
     (format!("SENT#{event_id}#{digest}"), "SENT".to_string())
 }
 
+/// The listing-index partition of a shop's orders; a shop name too long for a key is
+/// hashed (a shop header is the storefront's, not ours to trust with a key's limits).
+fn shop_pk(source: &str, shop: &str) -> String {
+    if shop.len() <= 200 {
+        format!("SHOP#{source}#{shop}")
+    } else {
+        format!("SHOP#{source}#sha256:{}", hex::encode(sha2::Sha256::digest(shop.as_bytes())))
+    }
+}
+
 fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
@@ -162,10 +197,35 @@ impl Tables {
         self.get_as(&order_pk(order_id), "ORDER").await
     }
 
-    /// The write of an order record, conditional on the version it replaces.
+    /// The write of an order record, conditional on the version it replaces. The order
+    /// is filed under its shop in the listing index (`SHOP#{source}#{shop}`), so that a
+    /// shop's erasure finds its orders without a Scan.
     pub fn put_order(record: &OrderRecord, previous_version: Option<u64>) -> Result<Write, StoreError> {
-        let item = item_of(record, &[("pk", order_pk(&record.order.order_id)), ("sk", "ORDER".into())])?;
-        Ok(Write::Put { item, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
+        let order = &record.order;
+        let keys = [
+            ("pk", order_pk(&order.order_id)),
+            ("sk", "ORDER".into()),
+            ("gsi1pk", shop_pk(&order.source, &order.shop)),
+            ("gsi1sk", format!("{}#{}", order.created_at.to_rfc3339(), order.order_id)),
+        ];
+        Ok(Write::Put { item: item_of(record, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
+    }
+
+    /// One page of a shop's orders, oldest first.
+    pub async fn shop_orders(&self, source: &str, shop: &str, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
+        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+    }
+
+    /// Every item of an order's partition under `sk_prefix`, as stored (what a redaction
+    /// rewrites: history entries, event items).
+    pub async fn order_items(&self, order_id: &OrderId, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_all(order_pk(order_id), sk_prefix.to_string()).await
+    }
+
+    /// The write of an item as read by `order_items`, rewritten in place.
+    pub fn put_rewritten(item: Item) -> Write {
+        Write::Put { item, condition: Condition::Always }
     }
 
     /// The write of an event item (the outbox), in the same transaction as the change

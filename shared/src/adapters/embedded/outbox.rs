@@ -26,33 +26,118 @@ impl OutboxMailer {
     }
 }
 
+/// The header naming the order a mail is about, for a redaction to find its copies.
+const ORDER_HEADER: &str = "X-Dropflow-Order";
+
+/// What one `.eml` holds, to write it (again).
+struct Eml<'a> {
+    id: &'a str,
+    sent_nanos: i64,
+    from: (&'a str, &'a str),
+    to: &'a str,
+    subject: &'a str,
+    text: &'a str,
+    html: &'a str,
+    order_id: Option<&'a str>,
+}
+
+impl OutboxMailer {
+    /// Writes `eml` under its id, through a temporary file renamed into place, so that a
+    /// reader never sees half a mail.
+    fn write(&self, eml: &Eml) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.folder)?;
+        let mut builder = MessageBuilder::new()
+            .message_id(format!("{}@dropflow.local", eml.id))
+            .date(eml.sent_nanos / 1_000_000_000)
+            .from(eml.from)
+            .to(eml.to)
+            .subject(eml.subject)
+            .header(SENT_HEADER, Raw::new(eml.sent_nanos.to_string()))
+            .text_body(eml.text)
+            .html_body(eml.html);
+        if let Some(order_id) = eml.order_id {
+            builder = builder.header(ORDER_HEADER, Raw::new(order_id.to_string()));
+        }
+        let bytes = builder.write_to_vec()?;
+        let path = self.folder.join(format!("{}.eml", eml.id));
+        let partial = self.folder.join(format!(".{}.tmp", eml.id));
+        std::fs::write(&partial, bytes).and_then(|_| std::fs::rename(&partial, &path))
+    }
+}
+
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
-        let failed = |e: std::io::Error| MailError(e.to_string());
-        std::fs::create_dir_all(&self.folder).map_err(failed)?;
         let id = hex::encode(&Sha256::digest(mail.key.as_bytes())[..16]);
-        let now = chrono::Utc::now();
-        let eml = MessageBuilder::new()
-            .message_id(format!("{id}@dropflow.local"))
-            .date(now.timestamp())
-            .from((from.name.as_str(), from.address.as_str()))
-            .to(mail.to.as_str())
-            .subject(mail.subject.as_str())
-            .header(SENT_HEADER, Raw::new(now.timestamp_nanos_opt().unwrap_or_default().to_string()))
-            .text_body(mail.text.as_str())
-            .html_body(mail.html.as_str())
-            .write_to_vec()
-            .map_err(failed)?;
-        let path = self.folder.join(format!("{id}.eml"));
-        let partial = self.folder.join(format!(".{id}.tmp"));
-        std::fs::write(&partial, eml).and_then(|_| std::fs::rename(&partial, &path)).map_err(failed)?;
+        let order_id = mail.order_id.as_ref().map(|o| o.to_string());
+        let eml = Eml {
+            id: &id,
+            sent_nanos: chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+            from: (from.name.as_str(), from.address.as_str()),
+            to: &mail.to,
+            subject: &mail.subject,
+            text: &mail.text,
+            html: &mail.html,
+            order_id: order_id.as_deref(),
+        };
+        self.write(&eml).map_err(|e| MailError(e.to_string()))?;
         Ok(id)
     }
 
     /// A file write: a claim need not outlive a crash by more than a few seconds.
     fn claim_lease(&self) -> std::time::Duration {
         std::time::Duration::from_secs(5)
+    }
+
+    /// Rewrites each mail about `order_id` with `personal` scrubbed from its recipient,
+    /// subject and both parts (the HTML part's escaped forms too).
+    async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
+        let failed = |e: std::io::Error| MailError(e.to_string());
+        let wanted = order_id.to_string();
+        let mut rewritten = 0;
+        for path in eml_files(&self.folder).map_err(failed)? {
+            let bytes = std::fs::read(&path).map_err(failed)?;
+            let Some(message) = mail_parser::MessageParser::default().parse(&bytes) else { continue };
+            if message.header_raw(ORDER_HEADER).map(str::trim) != Some(wanted.as_str()) {
+                continue;
+            }
+            let (_, entry) = parse_eml(&path, &bytes).map_err(failed)?;
+            let from = message.from().and_then(|a| a.first()).map(|a| (a.name().unwrap_or_default().to_string(), a.address().unwrap_or_default().to_string())).unwrap_or_default();
+            let sent_nanos = message.header_raw(SENT_HEADER).and_then(|v| v.trim().parse().ok()).unwrap_or_default();
+            let scrub_html = |html: &str| {
+                let mut escaped = personal.clone();
+                for value in personal.values() {
+                    for form in html_escaped(value) {
+                        escaped.add(&form);
+                    }
+                }
+                escaped.scrub(html)
+            };
+            let to = if personal.found_in(&entry.to) { "redacted@redacted.invalid".to_string() } else { entry.to.clone() };
+            let (subject, text, html) = (personal.scrub(&entry.subject), personal.scrub(&entry.text), scrub_html(&entry.html));
+            if (to.as_str(), subject.as_str(), text.as_str(), html.as_str()) == (entry.to.as_str(), entry.subject.as_str(), entry.text.as_str(), entry.html.as_str()) {
+                continue;
+            }
+            let eml = Eml { id: &entry.id, sent_nanos, from: (&from.0, &from.1), to: &to, subject: &subject, text: &text, html: &html, order_id: Some(&wanted) };
+            self.write(&eml).map_err(failed)?;
+            rewritten += 1;
+        }
+        Ok(rewritten)
+    }
+}
+
+/// `text` as an HTML template may have escaped it (quotes have two usual forms).
+fn html_escaped(text: &str) -> [String; 2] {
+    let base = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    [base.replace('"', "&#34;").replace('\'', "&#39;"), base.replace('"', "&quot;").replace('\'', "&#x27;")]
+}
+
+/// The `.eml` files of an outbox folder (none when it does not exist yet).
+fn eml_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    match std::fs::read_dir(folder) {
+        Ok(entries) => Ok(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -68,12 +153,7 @@ pub struct OutboxEntry {
 
 /// Every mail in the outbox, oldest first.
 pub fn list_outbox(data_dir: &Path) -> std::io::Result<Vec<OutboxEntry>> {
-    let folder = data_dir.join("outbox");
-    let names: Vec<PathBuf> = match std::fs::read_dir(&folder) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
+    let names = eml_files(&data_dir.join("outbox"))?;
     let mut mail = Vec::with_capacity(names.len());
     for path in names {
         let eml = std::fs::read(&path)?;

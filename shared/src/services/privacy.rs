@@ -1,0 +1,217 @@
+//! The storefront's privacy requests. A redaction erases an order's personal data
+//! everywhere dropflow holds it: the order and its vendor orders, their history, the
+//! event items, and the local outbox's copies of the mail. An order with a vendor order
+//! still on its way is marked instead: closing the last one (delivered, cancelled)
+//! commits a `redaction_due` event, and the notify queue's consumer redacts then. A
+//! data request mails the operator what is held, to answer the customer with.
+
+use super::intake::{Outcome, waits_for_mapping};
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::ids::OrderId;
+use crate::domain::privacy::{PersonalData, REDACTED, redacted_address, redacted_order};
+use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
+use crate::ports::{StoreError, Write};
+use crate::sources::PrivacyRequest;
+use crate::store::{EVENT_SK_PREFIX, OrderRecord, Redaction, Tables};
+
+/// How often a redaction re-reads after a concurrent change to the order (a vendor
+/// moving it on) before it leaves the rest to a retry of its message.
+const RACE_ROUNDS: usize = 3;
+
+/// Writes per transaction when rewriting history and event items (DynamoDB takes 100).
+const REWRITE_CHUNK: usize = 50;
+
+/// What a redaction request did to one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redacted {
+    /// Erased now.
+    Now,
+    /// Marked: erased when its last vendor order closes.
+    WhenClosed,
+    /// Erased before.
+    Already,
+    /// dropflow holds no such order.
+    Unknown,
+}
+
+/// Carries out a storefront's privacy request.
+pub async fn handle(app: &App, request: &PrivacyRequest) -> Result<Outcome, ServiceError> {
+    match request {
+        PrivacyRequest::RedactOrders { orders } => redact_all(app, orders.iter().cloned()).await,
+        PrivacyRequest::RedactShop { source, shop } => {
+            let mut orders = Vec::new();
+            let mut cursor = None;
+            loop {
+                let (page, next) = app.tables.shop_orders(source, shop, cursor, 100).await?;
+                orders.extend(page.into_iter().map(|record| record.order.order_id));
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            redact_all(app, orders.into_iter()).await
+        }
+        PrivacyRequest::DataRequest { request_id, orders } => report(app, request_id, orders).await,
+    }
+}
+
+async fn redact_all(app: &App, orders: impl Iterator<Item = OrderId>) -> Result<Outcome, ServiceError> {
+    let mut changed = 0;
+    let mut unknown = 0;
+    for order_id in orders {
+        match redact(app, &order_id).await? {
+            Redacted::Now | Redacted::WhenClosed => changed += 1,
+            Redacted::Already => {}
+            Redacted::Unknown => unknown += 1,
+        }
+    }
+    if changed == 0 {
+        return Ok(Outcome::Ignored(format!("nothing left to redact ({unknown} of the orders are not held here)")));
+    }
+    Ok(Outcome::Updated(changed))
+}
+
+/// Erases the personal data of one order now, or marks it to be erased when its last
+/// vendor order closes. Idempotent: a redelivery finds it done or marked.
+pub async fn redact(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
+    let mut round = 1;
+    loop {
+        match redact_once(app, order_id).await {
+            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// A vendor order of a marked order closed (`redaction_due`): the order is erased if
+/// nothing of it is on its way any more. Nothing happens for an order never marked.
+pub async fn on_redaction_due(app: &App, order_id: &OrderId) -> Result<(), ServiceError> {
+    match app.tables.order(order_id).await? {
+        Some(record) if record.redaction.is_some() && !record.is_redacted() => redact(app, order_id).await.map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
+    let Some(record) = app.tables.order(order_id).await? else { return Ok(Redacted::Unknown) };
+    if record.is_redacted() {
+        return Ok(Redacted::Already);
+    }
+    let mut vendor_orders = Vec::new();
+    for vendor_id in &record.vendors {
+        vendor_orders.extend(app.tables.vendor_order(order_id, vendor_id).await?);
+    }
+    let now = app.clock.now();
+    if vendor_orders.iter().all(VendorOrder::is_closed) {
+        erase(app, &record, &vendor_orders).await?;
+        return Ok(Redacted::Now);
+    }
+    // Still on its way: the customer's address is needed until the parcel arrives.
+    let mut writes = Vec::new();
+    for open in vendor_orders.iter().filter(|vo| !vo.is_closed() && !vo.redact_when_closed) {
+        let marked = VendorOrder { redact_when_closed: true, version: open.version + 1, ..open.clone() };
+        writes.push(Tables::put_vendor_order(&marked, Some(open.version))?);
+    }
+    if record.redaction.is_none() {
+        let marked = OrderRecord { redaction: Some(Redaction { requested_at: now, done_at: None }), version: record.version + 1, ..record.clone() };
+        writes.push(Tables::put_order(&marked, Some(record.version))?);
+    }
+    if !writes.is_empty() {
+        app.commit(writes, &[]).await?;
+    }
+    Ok(Redacted::WhenClosed)
+}
+
+/// The erasure itself. History and event items are scrubbed first, then the local
+/// mail copies, and last the order and its vendor orders, in one transaction: until
+/// that commits the order still holds what to search for, so a crash anywhere before it
+/// is finished by the retry.
+async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -> Result<(), ServiceError> {
+    let order_id = &record.order.order_id;
+    let mut personal = PersonalData::of(&record.order, &record.former_addresses);
+    for vo in vendor_orders {
+        personal.add(&vo.customer_name);
+        personal.add_address(&vo.shipping_address);
+    }
+    for prefix in ["H#", EVENT_SK_PREFIX] {
+        let mut rewrites = Vec::new();
+        for mut item in app.tables.order_items(order_id, prefix).await? {
+            let mut fields = serde_json::Value::Object(std::mem::take(&mut item));
+            let changed = personal.scrub_json(&mut fields);
+            if let serde_json::Value::Object(scrubbed) = fields {
+                item = scrubbed;
+            }
+            if changed {
+                rewrites.push(Tables::put_rewritten(item));
+            }
+        }
+        while !rewrites.is_empty() {
+            let chunk: Vec<Write> = rewrites.drain(..rewrites.len().min(REWRITE_CHUNK)).collect();
+            app.commit(chunk, &[]).await?;
+        }
+    }
+    app.mailer.redact(order_id, &personal).await.map_err(|e| ServiceError::Mail(e.to_string()))?;
+
+    let now = app.clock.now();
+    let mut writes = Vec::new();
+    // Lines waiting for a mapping would be routed to nobody's address: they stop waiting.
+    for (line, _) in record.unroutable_lines() {
+        if let Some(sku) = waits_for_mapping(&record.order, line) {
+            writes.push(Tables::delete_waiting(sku, order_id));
+        }
+    }
+    for vo in vendor_orders {
+        let erased = VendorOrder { shipping_address: redacted_address(&vo.shipping_address), customer_name: REDACTED.into(), redact_when_closed: false, version: vo.version + 1, ..vo.clone() };
+        let entry = HistoryEntry { at: now, seq: erased.version, actor: Actor::Storefront, action: "personal_data_redacted".into(), state: vo.state, detail: None };
+        writes.push(Tables::put_vendor_order(&erased, Some(vo.version))?);
+        writes.push(Tables::put_history(order_id, &vo.vendor_id, &entry)?);
+    }
+    let requested_at = record.redaction.as_ref().map_or(now, |r| r.requested_at);
+    let erased = OrderRecord {
+        order: redacted_order(&record.order),
+        former_addresses: Vec::new(),
+        redaction: Some(Redaction { requested_at, done_at: Some(now) }),
+        version: record.version + 1,
+        ..record.clone()
+    };
+    writes.insert(0, Tables::put_order(&erased, Some(record.version))?);
+    app.commit(writes, &[]).await?;
+    Ok(())
+}
+
+/// A data request: one `data_request` event per requested order dropflow holds, each
+/// mailing the operator what is held of it. A redelivery reports nothing twice.
+async fn report(app: &App, request_id: &str, orders: &[OrderId]) -> Result<Outcome, ServiceError> {
+    let now = app.clock.now();
+    let (mut reported, mut held) = (0, 0);
+    for order_id in orders {
+        if app.tables.order(order_id).await?.is_none() {
+            continue;
+        }
+        held += 1;
+        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &format!("request-{}", key_safe(request_id)), now);
+        event.payload = serde_json::json!({ "request_id": request_id });
+        match app.commit(Vec::new(), &[event]).await {
+            Ok(()) => reported += 1,
+            // Reported by an earlier delivery of the same request.
+            Err(StoreError::ConditionFailed) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    if reported == 0 {
+        return Ok(Outcome::Ignored(format!("data request {request_id}: {held} of {} orders held, none left to report", orders.len())));
+    }
+    Ok(Outcome::Updated(reported))
+}
+
+/// A storefront's id as part of an event id (a key): kept when short and plain, else its
+/// hash, so that no request id can overrun a key or carry a separator into it.
+fn key_safe(id: &str) -> String {
+    use sha2::Digest;
+    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        id.to_string()
+    } else {
+        format!("sha256-{}", &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..32])
+    }
+}

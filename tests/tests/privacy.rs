@@ -1,0 +1,185 @@
+//! Shopify's mandatory privacy topics. `customers/redact` erases an order's personal
+//! data from every item that holds it (the order, its vendor orders, their history, the
+//! event items) and from the local outbox's copies of its mail; an order still on its
+//! way is erased when it closes. `shop/redact` does the same for a whole shop, and
+//! `customers/data_request` mails the operator what is held. Forged or repeated
+//! requests change nothing.
+
+use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app};
+use dropflow_shared::domain::ids::OrderId;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// What identifies the fixture's customer, as Shopify sent it.
+const PERSONAL: [&str; 7] = ["Bob Norman", "Chestnut Street 92", "Louisville", "40202", "555-625-1199", "bob.norman@hostmail.com", "Elm Street 7"];
+
+fn order_id(external: u64) -> OrderId {
+    OrderId::derive("shopify", "", &external.to_string())
+}
+
+/// The paid fixture as order `external`, last updated at `updated_at`, changed by `change`.
+fn version(external: u64, updated_at: &str, change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["id"] = json!(external);
+    order["updated_at"] = json!(updated_at);
+    change(&mut order);
+    serde_json::to_vec(&order).unwrap()
+}
+
+fn redact_body(orders: &[u64]) -> Vec<u8> {
+    serde_json::to_vec(&json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com", "customer": {"id": 191167, "email": "bob.norman@hostmail.com", "phone": "555-625-1199"}, "orders_to_redact": orders})).unwrap()
+}
+
+async fn vendor_order(app: &TestApp, key: &str, external: u64) -> Value {
+    let (status, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id(external)), key, None).await;
+    assert_eq!(status, 200, "{order}");
+    order
+}
+
+async fn step(app: &TestApp, key: &str, external: u64, path: &str, body: Value) {
+    let (status, answer, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/{path}", order_id(external)), key, Some(body)).await;
+    assert_eq!(status, 200, "{path}: {answer}");
+}
+
+async fn deliver_to_the_customer(app: &TestApp, key: &str, external: u64) {
+    step(app, key, external, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    step(app, key, external, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    step(app, key, external, "delivered", json!({})).await;
+}
+
+/// Every item of the order's partition, as stored.
+async fn stored(app: &TestApp, external: u64) -> String {
+    let items = app.local.app.tables.order_items(&order_id(external), "").await.unwrap();
+    assert!(items.len() >= 4, "the order, its vendor order, history and events: {items:?}");
+    serde_json::to_string(&items).unwrap()
+}
+
+fn personal_left_in(text: &str) -> Vec<&'static str> {
+    PERSONAL.into_iter().filter(|value| text.contains(value)).collect()
+}
+
+/// The local outbox's mail about the order, whole (the AWS backend keeps no copy of
+/// mail it sent: SES has it gone).
+async fn kept_mail(app: &TestApp) -> Option<String> {
+    matches!(app.mail, MailBox::Outbox(_)).then_some(())?;
+    Some(serde_json::to_string(&app.outbox().await).unwrap())
+}
+
+async fn customers_redact_erases_a_delivered_order_everywhere_and_nothing_brings_it_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &version(1, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    // A former address is personal data too: it went out in mail and history.
+    app.shopify_webhook("orders/updated", &version(1, "2026-11-20T11:00:00-05:00", |o| o["shipping_address"]["address1"] = json!("Elm Street 7")), SHOPIFY_SECRET).await;
+    deliver_to_the_customer(&app, &key, 1).await;
+    assert!(!personal_left_in(&stored(&app, 1).await).is_empty(), "held before the request");
+
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("customers/redact", &redact_body(&[1, 999]), SHOPIFY_SECRET).await.status(), 200);
+    }
+
+    assert_eq!(personal_left_in(&stored(&app, 1).await), Vec::<&str>::new(), "no item of the order holds personal data");
+    let order = vendor_order(&app, &key, 1).await;
+    assert_eq!((order["shipping_address"]["line1"].as_str(), order["shipping_address"]["country_code"].as_str()), (Some("[redacted]"), Some("US")));
+    assert_eq!(order["state"], "delivered", "the order's facts stay");
+    assert_eq!(order["history"].as_array().unwrap().last().unwrap()["action"], "personal_data_redacted");
+    if let Some(mail) = kept_mail(&app).await {
+        assert!(mail.contains("[redacted]"), "the mail is kept, rid of its personal data");
+        assert_eq!(personal_left_in(&mail), Vec::<&str>::new(), "{mail}");
+    }
+    // Shopify retries an older delivery hours later; or the storefront updates it again.
+    app.shopify_webhook("orders/updated", &version(1, "2026-11-22T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    assert_eq!(personal_left_in(&stored(&app, 1).await), Vec::<&str>::new(), "no delivery brings it back");
+}
+
+async fn an_order_still_on_its_way_is_redacted_when_it_is_delivered(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &version(2, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    step(&app, &key, 2, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    assert_eq!(app.shopify_webhook("customers/redact", &redact_body(&[2]), SHOPIFY_SECRET).await.status(), 200);
+    let order = vendor_order(&app, &key, 2).await;
+    assert_eq!(order["shipping_address"]["line1"], "Chestnut Street 92", "the supplier still has to deliver it");
+    step(&app, &key, 2, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!(vendor_order(&app, &key, 2).await["shipping_address"]["line1"], "Chestnut Street 92", "in transit: still needed");
+    step(&app, &key, 2, "delivered", json!({})).await;
+    assert_eq!(personal_left_in(&stored(&app, 2).await), Vec::<&str>::new(), "erased once it closed");
+    if let Some(mail) = kept_mail(&app).await {
+        assert_eq!(personal_left_in(&mail), Vec::<&str>::new(), "{mail}");
+    }
+}
+
+async fn shop_redact_erases_every_order_of_that_shop_and_no_other(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for external in [3, 4] {
+        let held = version(external, "2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("authorized"));
+        app.shopify_webhook("orders/create", &held, SHOPIFY_SECRET).await;
+    }
+    // The same app installed on another shop.
+    let other = version(5, "2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("authorized"));
+    post_as_shop(&app, "other.myshopify.com", "orders/create", &other, SHOPIFY_SECRET).await;
+
+    let body = serde_json::to_vec(&json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com"})).unwrap();
+    assert_eq!(app.shopify_webhook("shop/redact", &body, SHOPIFY_SECRET).await.status(), 200);
+
+    for external in [3, 4] {
+        let record = app.local.app.tables.order(&order_id(external)).await.unwrap().unwrap();
+        assert!(record.is_redacted(), "order {external}");
+        assert_eq!(personal_left_in(&serde_json::to_string(&record).unwrap()), Vec::<&str>::new());
+    }
+    let kept = app.local.app.tables.order(&order_id(5)).await.unwrap().unwrap();
+    assert_eq!(kept.order.customer_name, "Bob Norman", "another shop's order is not that shop's to erase");
+}
+
+async fn post_as_shop(app: &TestApp, shop: &str, topic: &str, body: &[u8], secret: &str) -> u16 {
+    let response = app
+        .client
+        .post(format!("{}/webhooks/shopify", app.base))
+        .header("X-Shopify-Hmac-Sha256", sign(secret, body))
+        .header("X-Shopify-Topic", topic)
+        .header("X-Shopify-Shop-Domain", shop)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    app.deliver().await;
+    response.status().as_u16()
+}
+
+async fn a_data_request_mails_the_operator_what_is_held_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &version(6, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    // A hostile request id: it is data, never a header.
+    let body = serde_json::to_vec(&json!({"shop_id": 1, "shop_domain": "scenario.myshopify.com", "orders_requested": [6, 404], "customer": {"id": 1, "email": "bob.norman@hostmail.com"}, "data_request": {"id": "9999\r\nBcc: thief@evil.example"}})).unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("customers/data_request", &body, SHOPIFY_SECRET).await.status(), 200);
+    }
+    let reports: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["subject"].as_str().unwrap_or_default().contains("Data request")).collect();
+    assert_eq!(reports.len(), 1, "one report, however often the request comes: {reports:?}");
+    assert_eq!(reports[0]["to"], "ops@market.example");
+    let text = reports[0]["text"].as_str().unwrap();
+    for held in ["Bob Norman", "bob.norman@hostmail.com", "Chestnut Street 92", "ipod-shop: awaiting_supplier"] {
+        assert!(text.contains(held), "{held} missing from {text}");
+    }
+    assert!(!reports[0]["subject"].as_str().unwrap().contains('\n'));
+    assert!(!serde_json::to_string(&app.outbox().await).unwrap().contains("thief@evil.example\""), "no mail went to the injected address");
+}
+
+async fn a_forged_privacy_request_is_refused_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.shopify_webhook("orders/create", &version(7, "2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("authorized")), SHOPIFY_SECRET).await;
+    for topic in ["customers/redact", "shop/redact"] {
+        assert_eq!(app.shopify_webhook(topic, &redact_body(&[7]), "not-the-secret").await.status(), 401);
+    }
+    assert!(!app.local.app.tables.order(&order_id(7)).await.unwrap().unwrap().is_redacted());
+    assert_eq!(app.shopify_webhook("customers/redact", b"{not json", SHOPIFY_SECRET).await.status(), 400);
+}
+
+on_both_backends!(
+    customers_redact_erases_a_delivered_order_everywhere_and_nothing_brings_it_back,
+    an_order_still_on_its_way_is_redacted_when_it_is_delivered,
+    shop_redact_erases_every_order_of_that_shop_and_no_other,
+    a_data_request_mails_the_operator_what_is_held_once,
+    a_forged_privacy_request_is_refused_and_changes_nothing,
+);
