@@ -65,7 +65,71 @@ async fn a_cancelled_order_cancels_its_unshipped_vendor_order(backend: Backend) 
     assert_eq!(orders_of(&app, &key).await[0]["state"], "cancelled");
 }
 
+async fn operator_mail_about(app: &TestApp, what: &str) -> usize {
+    app.outbox().await.iter().filter(|m| m["to"] == "ops@market.example" && m["subject"].as_str().unwrap_or_default().contains(what)).count()
+}
+
+async fn a_refund_listed_on_the_order_is_recorded_exactly_once_on_its_line(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    app.generic_webhook("order.paid", None, &bytes(&order()), GENERIC_SECRETS[0]).await;
+    let mut refunded = order();
+    refunded["updated_at"] = json!("2026-11-21T10:00:00Z");
+    refunded["financial_status"] = json!("partially_refunded");
+    refunded["refunds"] = json!([{"id": "r1", "lines": [{"line_id": "1", "quantity": 1, "amount": "11.00"}]}]);
+    for _ in 0..2 {
+        assert_eq!(app.generic_webhook("order.refunded", None, &bytes(&refunded), GENERIC_SECRETS[0]).await.status(), 200);
+    }
+    // A later update lists the same refund again.
+    refunded["updated_at"] = json!("2026-11-22T10:00:00Z");
+    app.generic_webhook("order.updated", None, &bytes(&refunded), GENERIC_SECRETS[0]).await;
+    let vendor_order = &orders_of(&app, &key).await[0];
+    let (_, one, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", vendor_order["id"].as_str().unwrap()), &key, None).await;
+    let refunds = one["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1, "{one}");
+    assert_eq!((refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["minor"].as_i64(), refunds[0]["amount"]["currency"].as_str()), (Some("r1"), Some(1100), Some("EUR")));
+    assert_eq!(one["state"], "awaiting_supplier", "a partial refund does not cancel the rest");
+}
+
+async fn an_unreadable_refund_keeps_the_order_and_reaches_the_operator_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let mut odd = order();
+    odd["refunds"] = json!([{"id": "r9", "lines": "all of them"}]);
+    for _ in 0..2 {
+        assert_eq!(app.generic_webhook("order.paid", None, &bytes(&odd), GENERIC_SECRETS[0]).await.status(), 200);
+    }
+    assert_eq!(orders_of(&app, &key).await.len(), 1, "the order is routed all the same");
+    assert_eq!(operator_mail_about(&app, "split the refund").await, 1);
+}
+
+async fn deliveries_in_swapped_order_end_as_the_newest_says(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let mut cancelled = order();
+    cancelled["updated_at"] = json!("2026-11-20T11:00:00Z");
+    cancelled["financial_status"] = json!("voided");
+    // The cancellation overtakes the payment.
+    app.generic_webhook("order.cancelled", None, &bytes(&cancelled), GENERIC_SECRETS[0]).await;
+    app.generic_webhook("order.paid", None, &bytes(&order()), GENERIC_SECRETS[0]).await;
+    assert!(orders_of(&app, &key).await.is_empty(), "the older payment does not route a cancelled order");
+    assert!(app.outbox().await.is_empty());
+}
+
+async fn an_oversized_body_is_a_413_problem(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut big = order();
+    big["note"] = json!("x".repeat(1024 * 1024));
+    let response = app.generic_webhook("order.paid", None, &bytes(&big), GENERIC_SECRETS[0]).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+}
+
 on_both_backends!(
+    a_refund_listed_on_the_order_is_recorded_exactly_once_on_its_line,
+    an_unreadable_refund_keeps_the_order_and_reaches_the_operator_once,
+    deliveries_in_swapped_order_end_as_the_newest_says,
+    an_oversized_body_is_a_413_problem,
     each_shop_signs_with_its_own_secret_and_its_orders_are_its_own,
     a_body_missing_a_required_field_is_a_400_naming_it,
     a_cancelled_order_cancels_its_unshipped_vendor_order,

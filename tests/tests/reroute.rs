@@ -1,6 +1,7 @@
 //! Lines nobody sold route themselves once their SKU is mapped: into a new vendor order
 //! for a vendor that had none in the order, or into the vendor's order while nothing has
-//! been ordered from the supplier. A vendor order that moved on is left alone.
+//! been ordered from the supplier, or else into the vendor's next vendor order beside
+//! the one that moved on, which is left alone.
 
 use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
 use dropflow_shared::domain::ids::OrderId;
@@ -53,7 +54,7 @@ async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backen
     assert_eq!(lines_of(&app, &black).await, ["IPOD2008BLACK"]);
 }
 
-async fn a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator(backend: Backend) {
+async fn a_line_for_a_vendor_whose_order_moved_on_makes_its_next_vendor_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let ipods = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008BLACK"]).await;
     app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
@@ -61,9 +62,25 @@ async fn a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator(backen
     map(&app, "IPOD2008RED", "ipod-shop").await;
     app.deliver().await;
     assert_eq!(lines_of(&app, &ipods).await, ["IPOD2008GREEN", "IPOD2008BLACK"], "an order placed with the supplier is not changed");
-    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
-    assert_eq!(record.unroutable.len(), 1);
-    assert!(record.unroutable[0].reason.contains("hand it over by hand"), "{}", record.unroutable[0].reason);
+    let second = format!("{}-2", order_id());
+    let (status, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{second}"), &ipods, None).await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!((order["id"].as_str(), order["state"].as_str(), order["lines"][0]["line"]["sku"].as_str()), (Some(second.as_str()), Some("awaiting_supplier"), Some("IPOD2008RED")));
+    let history: Vec<&str> = order["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(history, ["created"], "each vendor order has its own history");
+    let briefs: Vec<String> = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["text"].as_str().unwrap().to_string()).collect();
+    assert_eq!(briefs.len(), 2, "a brief for the new vendor order, not taken for the first one's");
+    assert!(briefs[1].contains(&format!("/vendor/orders/{second}/supplier-order")), "{}", briefs[1]);
+    let (status, placed, _) = app.vendor(Method::POST, &format!("/vendor/orders/{second}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-2"}))).await;
+    assert_eq!((status, placed["supplier_order_ref"].as_str()), (200, Some("AE-2")));
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &ipods, None).await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 2);
+    assert!(app.local.app.tables.order(&order_id()).await.unwrap().unwrap().unroutable.is_empty());
+    // Rerouting again makes no third.
+    app.cli(&["reroute", order_id().as_str()]).await.unwrap();
+    app.deliver().await;
+    let (status, _, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}-3", order_id()), &ipods, None).await;
+    assert_eq!(status, 404);
 }
 
 async fn a_cancelled_order_routes_nothing_when_its_skus_are_mapped(backend: Backend) {
@@ -85,5 +102,5 @@ async fn a_cancelled_order_routes_nothing_when_its_skus_are_mapped(backend: Back
 on_both_backends!(
     a_cancelled_order_routes_nothing_when_its_skus_are_mapped,
     mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order,
-    a_line_for_a_vendor_whose_order_moved_on_stays_with_the_operator,
+    a_line_for_a_vendor_whose_order_moved_on_makes_its_next_vendor_order,
 );

@@ -71,7 +71,86 @@ async fn the_creation_ping_is_answered_and_a_forgery_refused(backend: Backend) {
     assert_eq!(shopify_signed.status(), 401, "each storefront has its own secret");
 }
 
+async fn vendor_order(app: &TestApp, key: &str) -> Value {
+    let id = orders_of(app, key).await[0]["id"].as_str().unwrap().to_string();
+    app.vendor(Method::GET, &format!("/vendor/orders/{id}"), key, None).await.1
+}
+
+async fn a_refund_of_a_one_line_order_is_recorded_on_that_line_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let one_line = |modified: &str, refunds: Value| {
+        with(|o| {
+            o["line_items"].as_array_mut().unwrap().remove(0);
+            o["date_modified_gmt"] = json!(modified);
+            o["refunds"] = refunds;
+        })
+    };
+    app.woocommerce_webhook("order.created", &one_line("2017-03-22T19:28:08", json!([])), WOOCOMMERCE_SECRET).await;
+    // WooCommerce lists a refund on the order as a negative total, no lines.
+    let refunded = one_line("2017-03-23T10:00:00", json!([{"id": 726, "reason": "", "total": "-10.00"}]));
+    for _ in 0..2 {
+        app.woocommerce_webhook("order.updated", &refunded, WOOCOMMERCE_SECRET).await;
+    }
+    let order = vendor_order(&app, &key).await;
+    let refunds = order["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1, "{order}");
+    assert_eq!((refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["minor"].as_i64()), (Some("726"), Some(1000)));
+}
+
+async fn a_refund_that_names_no_lines_of_several_goes_to_the_operator_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let refunded = with(|o| {
+        o["date_modified_gmt"] = json!("2017-03-23T10:00:00");
+        o["refunds"] = json!([{"id": 726, "reason": "", "total": "-10.00"}]);
+    });
+    for _ in 0..2 {
+        app.woocommerce_webhook("order.updated", &refunded, WOOCOMMERCE_SECRET).await;
+    }
+    assert!(vendor_order(&app, &key).await["refunds"].as_array().unwrap().is_empty(), "dropflow does not guess which line");
+    let operator: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["subject"].as_str().unwrap_or_default().contains("split the refund")).collect();
+    assert_eq!(operator.len(), 1, "{operator:?}");
+    assert!(operator[0]["text"].as_str().unwrap().contains("10.00"), "{}", operator[0]["text"]);
+}
+
+async fn deliveries_in_swapped_order_end_as_the_newest_says(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let cancelled = with(|o| {
+        o["status"] = json!("cancelled");
+        o["date_modified_gmt"] = json!("2017-03-23T10:00:00");
+    });
+    // WooCommerce does not retry in order: the cancellation comes first.
+    app.woocommerce_webhook("order.updated", &cancelled, WOOCOMMERCE_SECRET).await;
+    app.woocommerce_webhook("order.created", &fixture(ORDER), WOOCOMMERCE_SECRET).await;
+    assert!(orders_of(&app, &key).await.is_empty(), "the older, paid version does not route a cancelled order");
+    let moved = with(|o| {
+        o["id"] = json!(728);
+        o["shipping"]["address_1"] = json!("1 Market St");
+        o["date_modified_gmt"] = json!("2017-03-23T10:00:00");
+    });
+    let original = with(|o| o["id"] = json!(728));
+    app.woocommerce_webhook("order.updated", &moved, WOOCOMMERCE_SECRET).await;
+    app.woocommerce_webhook("order.created", &original, WOOCOMMERCE_SECRET).await;
+    let order = vendor_order(&app, &key).await;
+    assert_eq!(order["shipping_address"]["line1"], "1 Market St", "{order}");
+    assert_eq!(app.outbox().await.iter().filter(|m| m["to"] == "woo-vendor@vendors.example").count(), 1, "one brief");
+}
+
+async fn an_oversized_body_is_a_413_problem(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let big = with(|o| o["customer_note"] = json!("x".repeat(1024 * 1024)));
+    let response = app.woocommerce_webhook("order.created", &big, WOOCOMMERCE_SECRET).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+}
+
 on_both_backends!(
+    a_refund_of_a_one_line_order_is_recorded_on_that_line_once,
+    a_refund_that_names_no_lines_of_several_goes_to_the_operator_once,
+    deliveries_in_swapped_order_end_as_the_newest_says,
+    an_oversized_body_is_a_413_problem,
     a_paid_woocommerce_order_is_routed_once_and_its_skuless_line_escalated,
     a_draft_is_held_until_its_paid_update,
     the_creation_ping_is_answered_and_a_forgery_refused,

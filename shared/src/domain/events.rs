@@ -80,6 +80,10 @@ pub struct Envelope {
     pub occurred_at: DateTime<Utc>,
     pub order_id: OrderId,
     pub vendor_id: Option<VendorId>,
+    /// Which of the vendor's vendor orders in the order it is about, when not the first
+    /// (lines routed after the first one had moved on make another: DESIGN, "Storage").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
     #[serde(default)]
     pub payload: serde_json::Value,
 }
@@ -101,7 +105,14 @@ impl Envelope {
             occurred_at,
             order_id: order_id.clone(),
             vendor_id: vendor_id.cloned(),
+            round: None,
             payload: serde_json::Value::Null,
         }
+    }
+
+    /// The event about the vendor's vendor order of `round` (the first needs no saying).
+    pub fn in_round(mut self, round: u32) -> Envelope {
+        self.round = (round > 1).then_some(round);
+        self
     }
 }

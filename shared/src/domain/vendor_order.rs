@@ -129,6 +129,10 @@ pub struct VendorOrder {
     /// order was on its way: closing it says so (a `redaction_due` event).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redact_when_closed: bool,
+    /// Which of the vendor's vendor orders in this order it is: 1 for the first routing;
+    /// lines routed after that one had moved on make the next.
+    #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
+    pub round: u32,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -150,7 +154,35 @@ pub struct Transition {
     pub events: Vec<Envelope>,
 }
 
+fn first_round() -> u32 {
+    1
+}
+
+fn is_first_round(round: &u32) -> bool {
+    *round == 1
+}
+
+/// The id a vendor knows a vendor order by: the order's id for the first of its vendor
+/// orders in the order, `{order_id}-{round}` for a later one.
+pub fn public_id(order_id: &OrderId, round: u32) -> String {
+    if round > 1 { format!("{order_id}-{round}") } else { order_id.to_string() }
+}
+
+/// Reads a vendor-facing id back into the order and the round.
+pub fn parse_public_id(text: &str) -> Option<(OrderId, u32)> {
+    let (order, round) = match text.split_once('-') {
+        None => (text, 1),
+        Some((order, round)) => (order, round.parse().ok().filter(|r| *r > 1 && round.bytes().all(|b| b.is_ascii_digit()))?),
+    };
+    Some((OrderId::parse(order).ok()?, round))
+}
+
 impl VendorOrder {
+    /// Its vendor-facing id (`public_id`).
+    pub fn id(&self) -> String {
+        public_id(&self.order_id, self.round)
+    }
+
     /// A freshly routed vendor order, awaiting the supplier order, with its 24 h clock.
     pub fn create(
         order_id: OrderId,
@@ -181,6 +213,7 @@ impl VendorOrder {
             cancel_reason: None,
             refunds: Vec::new(),
             redact_when_closed: false,
+            round: 1,
             version: 1,
         };
         let history = HistoryEntry {
@@ -282,9 +315,12 @@ impl VendorOrder {
         };
         next.version = self.version + 1;
         let history = HistoryEntry { at: now, seq: next.version, actor, action: event_type.as_str().into(), state: next.state, detail };
-        let mut events = vec![Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &format!("v{}", next.version), now)];
+        // A later round's events carry it in their ids, so that they are not taken for
+        // the first round's.
+        let discriminator = if self.round > 1 { format!("r{}v{}", self.round, next.version) } else { format!("v{}", next.version) };
+        let mut events = vec![Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round)];
         if next.redact_when_closed && next.is_closed() && !self.is_closed() {
-            events.push(Envelope::new(EventType::RedactionDue, &self.order_id, Some(&self.vendor_id), &format!("v{}", next.version), now));
+            events.push(Envelope::new(EventType::RedactionDue, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round));
         }
         Ok(Transition { vendor_order: next, history, events })
     }
@@ -334,6 +370,17 @@ mod tests {
 
     fn place() -> Command {
         Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into() }
+    }
+
+    #[test]
+    fn a_vendor_facing_id_names_the_order_and_its_round_and_nothing_else() {
+        let order = OrderId::derive("shopify", "", "1");
+        assert_eq!(public_id(&order, 1), order.to_string());
+        assert_eq!(parse_public_id(&public_id(&order, 1)), Some((order.clone(), 1)));
+        assert_eq!(parse_public_id(&public_id(&order, 7)), Some((order.clone(), 7)));
+        for hostile in [format!("{order}-1"), format!("{order}-0"), format!("{order}-+2"), format!("{order}-2-2"), format!("{order}-x"), "o_1-2".into(), String::new(), format!("{order}-99999999999")] {
+            assert_eq!(parse_public_id(&hostile), None, "{hostile}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ async fn caller(app: &App, headers: &HeaderMap) -> Result<VendorId, Problem> {
 /// A vendor order as the API shows it.
 #[derive(Serialize)]
 struct OrderView<'a> {
-    id: &'a str,
+    id: String,
     #[serde(flatten)]
     order: &'a VendorOrder,
     supplier_deadline: Option<chrono::DateTime<chrono::Utc>>,
@@ -34,7 +34,7 @@ struct OrderView<'a> {
 }
 
 fn view<'a>(order: &'a VendorOrder, history: Option<&'a [HistoryEntry]>) -> Value {
-    serde_json::to_value(OrderView { id: order.order_id.as_str(), order, supplier_deadline: order.supplier_deadline(), history }).unwrap_or(Value::Null)
+    serde_json::to_value(OrderView { id: order.id(), order, supplier_deadline: order.supplier_deadline(), history }).unwrap_or(Value::Null)
 }
 
 #[derive(Deserialize)]

@@ -10,8 +10,9 @@ use crate::domain::ids::Sku;
 use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
 use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
 use crate::ports::StoreError;
-use crate::sources::{self, IntakeMessage, Parsed, RefundNotice};
-use crate::store::{OrderRecord, OrderStatus, Tables};
+use crate::domain::money::Money;
+use crate::sources::{self, IntakeMessage, Parsed, RefundNotice, RefundedLine};
+use crate::store::{OrderRecord, OrderStatus, Tables, UnassignedRefund};
 use std::collections::HashMap;
 
 /// What intake did with a payload.
@@ -38,18 +39,34 @@ const RACE_ROUNDS: usize = 3;
 /// a storefront retry) resolve here: the loser re-reads what won and finds nothing left
 /// to do, or applies its newer payload on top.
 pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
-    let order = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
-        Parsed::Order(order) => *order,
+    let (order, refunds) = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
+        Parsed::Order(order, refunds) => (*order, refunds),
         Parsed::Refund(notice) => return record_refund(app, &notice).await,
         Parsed::Privacy(request) => return super::privacy::handle(app, &request).await,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
+    let mut outcome = store_order(app, &order).await?;
+    // The refunds the order lists are facts whatever its version: each is recorded once.
+    for notice in &refunds {
+        if let Outcome::Updated(recorded) = record_refund(app, notice).await? {
+            outcome = match outcome {
+                Outcome::Updated(followed) => Outcome::Updated(followed + recorded),
+                Outcome::AlreadyRouted | Outcome::Ignored(_) => Outcome::Updated(recorded),
+                other => other,
+            };
+        }
+    }
+    Ok(outcome)
+}
+
+/// Decides on one delivery of an order, re-reading after a racing delivery committed.
+async fn store_order(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let mut round = 1;
     loop {
-        match decide(app, &order).await {
+        match decide(app, order).await {
             Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
             Err(ServiceError::Store(StoreError::TooLarge(reason))) => {
-                tell_operator_it_is_too_large(app, &order, &reason).await?;
+                tell_operator_it_is_too_large(app, order, &reason).await?;
                 return Err(ServiceError::TooLarge(format!("order {} is too large to store ({reason}); kept in the intake dead letters", order.order_number)));
             }
             outcome => return outcome,
@@ -131,7 +148,7 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
             &app.config.sla,
         );
         writes.push(Tables::put_vendor_order(&vendor_order, None)?);
-        writes.push(Tables::put_history(&order.order_id, vendor_id, &history)?);
+        writes.push(Tables::put_history(&vendor_order, &history)?);
     }
     let record = OrderRecord {
         vendors: routing.by_vendor.keys().cloned().collect(),
@@ -161,16 +178,31 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
         return Err(ServiceError::Busy { reason: format!("refund {} came before its order {}", notice.refund_id, notice.order_id), until: None });
     };
     let currency = record.order.currency;
+    let mut lines = notice.lines.clone();
+    if let Some(problem) = &notice.problem {
+        return tell_operator_of_refund(app, &record, notice, None, problem).await;
+    }
+    if lines.is_empty() {
+        let Some(amount) = &notice.unassigned else {
+            return Ok(Outcome::Ignored(format!("refund {} names no line and no amount", notice.refund_id)));
+        };
+        let amount_money = amount.to_money(currency).map(|m| if m.minor < 0 { Money::from_minor(-m.minor, currency) } else { m });
+        match (record.order.lines.as_slice(), amount_money) {
+            // One line: the refund can only be for it.
+            ([only], Ok(_)) => lines.push(RefundedLine { line_id: only.line_id.clone(), quantity: 0, amount: amount.clone() }),
+            (_, Ok(money)) => return tell_operator_of_refund(app, &record, notice, Some(money), "the storefront did not say which lines it was for").await,
+            (_, Err(e)) => return tell_operator_of_refund(app, &record, notice, None, &format!("its amount {:?} is not one: {e}", amount.0)).await,
+        }
+    }
     let mut refunds = Vec::new();
-    for line in &notice.lines {
+    for line in &lines {
         let amount = line.amount.to_money(currency).map_err(|e| ServiceError::BadRequest(format!("refund {} line {}: {e}", notice.refund_id, line.line_id)))?;
         refunds.push(LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount });
     }
     let now = app.clock.now();
     let mut writes = Vec::new();
     let mut events = Vec::new();
-    for vendor_id in &record.vendors {
-        let Some(current) = app.tables.vendor_order(&notice.order_id, vendor_id).await? else { continue };
+    for current in app.tables.vendor_orders_of(&notice.order_id).await? {
         let own: Vec<LineRefund> = refunds.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         if own.is_empty() {
             continue;
@@ -178,7 +210,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
         match current.apply(Command::RecordRefund { refunds: own }, Actor::Storefront, now, &app.config.sla) {
             Ok(transition) => {
                 writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                writes.push(Tables::put_history(&notice.order_id, vendor_id, &transition.history)?);
+                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                 events.extend(transition.events);
             }
             // Recorded by an earlier delivery of the same refund.
@@ -194,6 +226,21 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
     Ok(Outcome::Updated(recorded))
 }
 
+/// A refund dropflow cannot put on lines by itself (no lines named on an order of
+/// several, or unreadable) is kept on the order and the operator told, once.
+async fn tell_operator_of_refund(app: &App, record: &OrderRecord, notice: &RefundNotice, amount: Option<Money>, why: &str) -> Result<Outcome, ServiceError> {
+    if record.unassigned_refunds.iter().any(|r| r.refund_id == notice.refund_id) {
+        return Ok(Outcome::Ignored(format!("refund {} is with the operator already", notice.refund_id)));
+    }
+    let now = app.clock.now();
+    let mut updated = OrderRecord { version: record.version + 1, ..record.clone() };
+    updated.unassigned_refunds.push(UnassignedRefund { refund_id: notice.refund_id.clone(), amount, reason: why.to_string() });
+    let mut event = Envelope::new(EventType::OrderNeedsAttention, &record.order.order_id, None, &format!("refund-{}", updated.unassigned_refunds.len()), now);
+    event.payload = serde_json::json!({ "change": "refund", "refund_id": notice.refund_id, "amount": amount.map(|m| m.to_string()), "reason": why });
+    app.commit(vec![Tables::put_order(&updated, Some(record.version))?], &[event]).await?;
+    Ok(Outcome::Updated(1))
+}
+
 /// A routed order changed at the storefront: a cancellation cancels every vendor order
 /// not yet shipped (its vendor is mailed to cancel the supplier order), a new address
 /// reaches every vendor order not yet shipped (its vendor is mailed). What had shipped is
@@ -207,8 +254,8 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     let mut events = Vec::new();
     let mut followed = 0;
     let mut left_to_operator = Vec::new();
-    for vendor_id in &record.vendors {
-        let Some(current) = app.tables.vendor_order(&order.order_id, vendor_id).await? else { continue };
+    for current in app.tables.vendor_orders_of(&order.order_id).await? {
+        let vendor_id = &current.vendor_id;
         let command = match (cancelled, new_address) {
             (true, _) => Command::Cancel { reason: "the storefront cancelled the order".into() },
             (false, Some(address)) => Command::ChangeAddress { address: address.clone() },
@@ -220,7 +267,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
                     event.payload = serde_json::json!({ "by": "storefront" });
                 }
                 writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                writes.push(Tables::put_history(&order.order_id, vendor_id, &transition.history)?);
+                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                 events.extend(transition.events);
                 followed += 1;
             }

@@ -76,7 +76,7 @@ async fn order(app: &App, event: &Envelope) -> Result<OrderRecord, ServiceError>
 
 async fn vendor_order(app: &App, event: &Envelope) -> Result<VendorOrder, ServiceError> {
     let vendor = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
-    app.tables.vendor_order(&event.order_id, vendor).await?.ok_or_else(|| missing("vendor order", event))
+    app.tables.vendor_order_in_round(&event.order_id, vendor, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order", event))
 }
 
 fn when(instant: DateTime<Utc>) -> String {
@@ -121,10 +121,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
         EventType::DataRequest => {
             let record = order(app, event).await?;
-            let mut vendor_orders = Vec::new();
-            for vendor_id in &record.vendors {
-                vendor_orders.extend(app.tables.vendor_order(&record.order.order_id, vendor_id).await?);
-            }
+            let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
             vec![(operator, data_request(&record, &vendor_orders, event.payload["request_id"].as_str().unwrap_or("?")))]
         }
         _ => Vec::new(),
@@ -169,7 +166,7 @@ fn supplier_brief(vo: &VendorOrder) -> Message {
         heading: format!("New order {} for {}", vo.order_number, vo.customer_name),
         intro: vec![
             format!("Order these items from your supplier by {deadline}, shipping straight to the customer's address below."),
-            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.order_id),
+            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.id()),
         ],
         sections,
         action: None,
@@ -186,7 +183,7 @@ fn unroutable(record: &OrderRecord) -> Message {
         heading: format!("Order {} could not be fully routed", record.order.order_number),
         intro: vec![
             format!("Order {} ({} {}) is kept, but these lines have no vendor yet, for the reason given with each.", record.order.order_id, record.order.source, record.order.shop),
-            "A line whose SKU nobody sells yet is routed by itself as soon as you map the SKU (`dropflow product add`): it joins the vendor's order if nothing was ordered from the supplier yet. For the other reasons, refund the line or hand it to a vendor yourself.".into(),
+            "A line whose SKU nobody sells yet is routed by itself as soon as you map the SKU (`dropflow product add`): it joins the vendor's order if nothing was ordered from the supplier yet, or else goes to that vendor as an order of its own. For the other reasons, refund the line or hand it to a vendor yourself.".into(),
         ],
         sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
         action: None,
@@ -242,6 +239,9 @@ fn address_changed(vo: &VendorOrder) -> Message {
 }
 
 fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message {
+    if details["change"] == "refund" {
+        return refund_to_split(record, details);
+    }
     let change = if details["change"] == "cancelled" { "was cancelled" } else { "has a new shipping address" };
     let lines = details["vendor_orders"]
         .as_array()
@@ -254,6 +254,29 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
             "Every vendor order that had not shipped followed the change. These had shipped already and were left as they are: arrange a return, a refund or a redirect with the customer and the vendor.".into(),
         ],
         sections: vec![Section { title: "Already shipped".into(), rows: vec![], lines }],
+        action: None,
+    }
+}
+
+/// The order's lines with what was paid for each, one per row.
+fn paid_lines(order: &crate::domain::order::CanonicalOrder) -> Vec<String> {
+    order.lines.iter().map(|l| format!("{} x {} ({})", l.quantity, l.title, l.paid)).collect()
+}
+
+/// A storefront refund that names no lines (or could not be read): the operator puts
+/// it on the vendor orders it concerns.
+fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message {
+    let text = |key: &str| details[key].as_str().unwrap_or("unknown").to_string();
+    let rows = vec![("Refund".to_string(), text("refund_id")), ("Amount".into(), text("amount")), ("Why it needs you".into(), text("reason"))];
+    let lines = paid_lines(&record.order);
+    Message {
+        subject: format!("Order {} was refunded: split the refund over its lines", record.order.order_number),
+        heading: format!("A refund of order {} needs you", record.order.order_number),
+        intro: vec![
+            format!("The storefront ({} {}) refunded part of order {} but did not say which lines the money was for, so no vendor order carries it yet.", record.order.source, record.order.shop, record.order.order_number),
+            "It is kept on the order with the reason. Decide which lines it covers and settle it with their vendors.".into(),
+        ],
+        sections: vec![Section { title: "The refund".into(), rows, lines: vec![] }, Section { title: "The order's lines".into(), rows: vec![], lines }],
         action: None,
     }
 }
@@ -278,7 +301,7 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
             sections.push(Section { title: format!("Former shipping address {}", n + 1), rows: vec![], lines: former.lines() });
         }
     }
-    let lines = order.lines.iter().map(|l| format!("{} x {} ({})", l.quantity, l.title, l.paid)).collect();
+    let lines = paid_lines(order);
     sections.push(Section { title: "Items".into(), rows: vec![("Total".into(), order.total.to_string())], lines });
     let handed = vendor_orders
         .iter()

@@ -98,10 +98,7 @@ async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceE
     if record.is_redacted() {
         return Ok(Redacted::Already);
     }
-    let mut vendor_orders = Vec::new();
-    for vendor_id in &record.vendors {
-        vendor_orders.extend(app.tables.vendor_order(order_id, vendor_id).await?);
-    }
+    let vendor_orders = app.tables.vendor_orders_of(order_id).await?;
     let now = app.clock.now();
     if vendor_orders.iter().all(VendorOrder::is_closed) {
         erase(app, &record, &vendor_orders).await?;
@@ -165,7 +162,7 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
         let erased = VendorOrder { shipping_address: redacted_address(&vo.shipping_address), customer_name: REDACTED.into(), redact_when_closed: false, version: vo.version + 1, ..vo.clone() };
         let entry = HistoryEntry { at: now, seq: erased.version, actor: Actor::Storefront, action: "personal_data_redacted".into(), state: vo.state, detail: None };
         writes.push(Tables::put_vendor_order(&erased, Some(vo.version))?);
-        writes.push(Tables::put_history(order_id, &vo.vendor_id, &entry)?);
+        writes.push(Tables::put_history(&erased, &entry)?);
     }
     let requested_at = record.redaction.as_ref().map_or(now, |r| r.requested_at);
     let erased = OrderRecord {

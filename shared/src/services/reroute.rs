@@ -1,10 +1,10 @@
 //! Lines that had no vendor route themselves once their SKU is mapped: mapping a SKU
 //! finds the orders waiting for it (`WAIT#{sku}` items, no Scan) and routes their lines.
-//! A late line joins its vendor's vendor order while nothing has been ordered from the
-//! supplier, or makes the vendor's first one for the order; a vendor order that has moved
-//! on is left alone and the line stays with the operator. Each reroute of an order is one
-//! transaction: the order, the vendor orders, their history and events, the waiting
-//! items.
+//! A late line joins its vendor's latest vendor order while nothing has been ordered
+//! from the supplier; otherwise it makes the vendor's next one for the order (its first,
+//! or `VO#{vendor}#{n}` beside one that has moved on, which is never changed). Each
+//! reroute of an order is one transaction: the order, the vendor orders, their history
+//! and events, the waiting items.
 
 use super::intake::{route_lines, waits_for_mapping};
 use super::{App, ServiceError};
@@ -50,16 +50,25 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
     let now = app.clock.now();
     let waiting: Vec<_> = record.unroutable_lines().filter(|(line, _)| waits_for_mapping(&record.order, line).is_some()).map(|(line, _)| line.clone()).collect();
     let routing = route_lines(app, &crate::domain::order::CanonicalOrder { lines: waiting, ..record.order.clone() }).await?;
+    let existing = app.tables.vendor_orders_of(order_id).await?;
     let mut writes = Vec::new();
     let mut events = Vec::new();
     let mut next = record.clone();
     let mut routed_ids = Vec::new();
     for (vendor_id, lines) in &routing.by_vendor {
-        let ids: Vec<String> = lines.iter().map(|l| l.line.line_id.clone()).collect();
-        match app.tables.vendor_order(order_id, vendor_id).await? {
-            None => {
+        let latest = existing.iter().filter(|vo| &vo.vendor_id == vendor_id).max_by_key(|vo| vo.round);
+        match latest.map(|current| (current, current.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla))) {
+            // Nothing ordered from the supplier yet: the lines join, the brief goes again.
+            Some((current, Ok(transition))) => {
+                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
+                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
+                events.extend(transition.events);
+            }
+            // None yet, or the latest has moved on (it is never changed): the next round.
+            _ => {
+                let round = latest.map_or(1, |vo| vo.round + 1);
                 let address = record.order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-                let (vendor_order, history) = VendorOrder::create(
+                let (first, history) = VendorOrder::create(
                     order_id.clone(),
                     vendor_id.clone(),
                     record.order.order_number.clone(),
@@ -70,29 +79,16 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
                     now,
                     &app.config.sla,
                 );
+                let vendor_order = VendorOrder { round, ..first };
                 writes.push(Tables::put_vendor_order(&vendor_order, None)?);
-                writes.push(Tables::put_history(order_id, vendor_id, &history)?);
-                events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now));
-                next.vendors.push(vendor_id.clone());
+                writes.push(Tables::put_history(&vendor_order, &history)?);
+                events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now).in_round(round));
+                if !next.vendors.contains(vendor_id) {
+                    next.vendors.push(vendor_id.clone());
+                }
             }
-            Some(current) => match current.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla) {
-                Ok(transition) => {
-                    writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                    writes.push(Tables::put_history(order_id, vendor_id, &transition.history)?);
-                    events.extend(transition.events);
-                }
-                // The vendor has ordered from the supplier already: a person decides.
-                Err(_) => {
-                    for id in &ids {
-                        if let Some(u) = next.unroutable.iter_mut().find(|u| &u.line_id == id) {
-                            u.reason = format!("{vendor_id} sells it now, but its part of the order had moved on ({}); hand it over by hand", current.state.as_str());
-                        }
-                    }
-                    continue;
-                }
-            },
         }
-        routed_ids.extend(ids);
+        routed_ids.extend(lines.iter().map(|l| l.line.line_id.clone()));
     }
     for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
         if let Some(sku) = &line.sku {

@@ -3,9 +3,9 @@
 //! Every change is conditional on the version read, so two writers never both win.
 
 use super::{App, ServiceError};
-use crate::domain::ids::{OrderId, VendorId};
+use crate::domain::ids::VendorId;
 use crate::domain::tracking::{Carrier, TrackingNumber};
-use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder, VoState};
+use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
 use crate::store::Tables;
 use sha2::{Digest, Sha256};
@@ -41,14 +41,14 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 async fn load(app: &App, vendor: &VendorId, id: &str) -> Result<VendorOrder, ServiceError> {
-    let order_id = OrderId::parse(id).map_err(|_| not_found(id))?;
-    app.tables.vendor_order(&order_id, vendor).await?.ok_or_else(|| not_found(id))
+    let (order_id, round) = parse_public_id(id).ok_or_else(|| not_found(id))?;
+    app.tables.vendor_order_in_round(&order_id, vendor, round).await?.ok_or_else(|| not_found(id))
 }
 
 /// One of the vendor's orders with its history; another vendor's order is not found.
 pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<(VendorOrder, Vec<HistoryEntry>), ServiceError> {
     let vendor_order = load(app, vendor, id).await?;
-    let history = app.tables.history(&vendor_order.order_id, vendor).await?;
+    let history = app.tables.history(&vendor_order).await?;
     Ok((vendor_order, history))
 }
 
@@ -85,13 +85,13 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request) -> Re
     })?;
     let writes = vec![
         Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
-        Tables::put_history(&current.order_id, vendor, &transition.history)?,
+        Tables::put_history(&transition.vendor_order, &transition.history)?,
     ];
     match app.commit(writes, &transition.events).await {
         Ok(()) => Ok(transition.vendor_order),
         // Either another writer won, or this very write landed and only its answer was
         // lost (a timeout, then a retry that met its own write): the latter is success.
-        Err(StoreError::ConditionFailed) => match app.tables.vendor_order(&current.order_id, vendor).await? {
+        Err(StoreError::ConditionFailed) => match app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await? {
             Some(stored) if stored == transition.vendor_order => Ok(stored),
             _ => Err(ServiceError::Conflict("the order changed meanwhile; read it again and retry".into())),
         },

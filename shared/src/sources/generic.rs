@@ -5,7 +5,7 @@
 //! decimal strings in the order's currency. The shop is the one whose secret verified the
 //! body (`GENERIC_WEBHOOK_SECRET`: one secret, or `shop=secret` pairs).
 
-use super::{Parsed, PayloadError, order_total, Source, line_sku, shipping_address};
+use super::{Parsed, PayloadError, RefundNotice, RefundedLine, Source, line_sku, order_total, shipping_address, text_of};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -59,6 +59,49 @@ struct GenericOrder {
     shipping_address: Option<GenericAddress>,
     lines: Vec<GenericLine>,
     total: Option<DecimalText>,
+    /// Read on its own (`refunds`), so that an odd refund never refuses the order.
+    #[serde(default)]
+    refunds: Value,
+}
+
+/// A refund of the generic JSON: its id and what was given back on which lines.
+#[derive(Deserialize)]
+struct GenericRefund {
+    id: Value,
+    lines: Vec<GenericRefundLine>,
+}
+
+#[derive(Deserialize)]
+struct GenericRefundLine {
+    line_id: Value,
+    #[serde(default)]
+    quantity: u32,
+    amount: DecimalText,
+}
+
+/// The order's `refunds`; one that cannot be read is kept with the reason (the operator
+/// is told), never dropped and never a reason to refuse the order.
+fn refunds(order_id: &OrderId, listed: Value) -> Vec<RefundNotice> {
+    let entries = match listed {
+        Value::Null => return Vec::new(),
+        Value::Array(entries) => entries,
+        other => vec![other],
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(n, entry)| {
+            let id = entry.get("id").filter(|id| !id.is_null()).map_or_else(|| format!("refunds[{n}]"), text_of);
+            match serde_json::from_value::<GenericRefund>(entry) {
+                Ok(refund) => RefundNotice::of_lines(
+                    order_id.clone(),
+                    text_of(&refund.id),
+                    refund.lines.into_iter().map(|l| RefundedLine { line_id: text_of(&l.line_id), quantity: l.quantity, amount: l.amount }).collect(),
+                ),
+                Err(e) => RefundNotice { order_id: order_id.clone(), refund_id: id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -90,13 +133,6 @@ struct GenericLine {
     quantity: Value,
     unit_price: Option<DecimalText>,
     paid: Option<DecimalText>,
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn line(raw: GenericLine, currency: Currency) -> OrderLine {
@@ -173,8 +209,10 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
     let total = order_total(raw.total, &lines, currency);
     let external_id = text_of(&raw.id);
     let updated_at = raw.updated_at.with_timezone(&Utc);
+    let order_id = OrderId::derive("generic", shop, &external_id);
+    let refunds = refunds(&order_id, raw.refunds);
     Ok(Parsed::Order(Box::new(CanonicalOrder {
-        order_id: OrderId::derive("generic", shop, &external_id),
+        order_id,
         source: "generic".into(),
         shop: shop.to_string(),
         order_number: raw.number.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("#{external_id}")),
@@ -189,7 +227,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         total,
         created_at: raw.created_at.map_or(updated_at, |c| c.with_timezone(&Utc)),
         updated_at,
-    })))
+    }), refunds))
 }
 
 #[cfg(test)]
@@ -209,7 +247,7 @@ mod tests {
 
     #[test]
     fn the_design_example_is_a_paid_order_of_its_shop() {
-        let Parsed::Order(order) = parse("order.paid", "shop-a", EXAMPLE.as_bytes()).unwrap() else { panic!() };
+        let Parsed::Order(order, _) = parse("order.paid", "shop-a", EXAMPLE.as_bytes()).unwrap() else { panic!() };
         assert_eq!((order.payment, order.order_number.as_str(), order.currency.code()), (Payment::Paid, "#1001", "EUR"));
         assert_eq!((order.lines[0].unit_price.minor, order.lines[0].paid.minor, order.lines[0].quantity), (1200, 2200, 2));
         assert_eq!(order.shipping_address.as_ref().map(|a| a.city.as_str()), Some("Berlin"));
@@ -229,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_topic_or_a_voided_status_is_void() {
-        let Parsed::Order(order) = parse("order.cancelled", "s", EXAMPLE.as_bytes()).unwrap() else { panic!() };
+        let Parsed::Order(order, _) = parse("order.cancelled", "s", EXAMPLE.as_bytes()).unwrap() else { panic!() };
         assert_eq!(order.payment, Payment::Void);
     }
 

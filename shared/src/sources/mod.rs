@@ -84,6 +84,14 @@ fn line_sku(text: Option<&str>, problems: &mut Vec<String>) -> Option<Sku> {
     }
 }
 
+/// An id the storefront sends as a string or a number, as text.
+fn text_of(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The storefront of `/webhooks/{name}`.
 pub fn source(name: &str) -> Option<&'static dyn Source> {
     SOURCES.iter().copied().find(|s| s.name() == name)
@@ -139,8 +147,9 @@ impl IntakeMessage {
 /// What a payload means for dropflow.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
-    /// An order (created, paid, updated or cancelled): the canonical form.
-    Order(Box<CanonicalOrder>),
+    /// An order (created, paid, updated or cancelled): the canonical form, with the
+    /// refunds the storefront lists on it (the generic JSON's `refunds`, WooCommerce's).
+    Order(Box<CanonicalOrder>, Vec<RefundNotice>),
     /// Money given back on some of an order's lines.
     Refund(Box<RefundNotice>),
     /// A privacy request about a customer's orders or a whole shop.
@@ -156,6 +165,19 @@ pub struct RefundNotice {
     pub order_id: crate::domain::ids::OrderId,
     pub refund_id: String,
     pub lines: Vec<RefundedLine>,
+    /// An amount given back without saying on which lines (WooCommerce lists an
+    /// order's refunds as totals only): recorded on the line of a one-line order, else
+    /// the operator splits it.
+    pub unassigned: Option<crate::domain::money::DecimalText>,
+    /// Why the storefront's refund could not be read: kept, and the operator told.
+    pub problem: Option<String>,
+}
+
+impl RefundNotice {
+    /// A refund of `order_id` with its lines.
+    pub fn of_lines(order_id: crate::domain::ids::OrderId, refund_id: String, lines: Vec<RefundedLine>) -> RefundNotice {
+        RefundNotice { order_id, refund_id, lines, unassigned: None, problem: None }
+    }
 }
 
 /// What a storefront asks about personal data (Shopify's mandatory privacy topics).

@@ -3,7 +3,7 @@
 //! decimals), `refunds/create`, and the mandatory privacy topics (`customers/redact`,
 //! `shop/redact`, `customers/data_request`).
 
-use super::{Parsed, PayloadError, order_total, full_name, line_sku, shipping_address};
+use super::{Parsed, PayloadError, full_name, line_sku, order_total, shipping_address, text_of};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -183,21 +183,14 @@ struct ShopifyRefundLine {
     subtotal: DecimalText,
 }
 
-fn text_of(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// A `refunds/create` body: the refunded lines with what was given back for each.
 fn refund(body: &[u8]) -> Result<Parsed, PayloadError> {
     let raw: ShopifyRefund = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a Shopify refund: {e}")))?;
-    Ok(Parsed::Refund(Box::new(super::RefundNotice {
-        order_id: OrderId::derive("shopify", "", &raw.order_id.to_string()),
-        refund_id: text_of(&raw.id),
-        lines: raw.refund_line_items.into_iter().map(|l| super::RefundedLine { line_id: text_of(&l.line_item_id), quantity: l.quantity, amount: l.subtotal }).collect(),
-    })))
+    Ok(Parsed::Refund(Box::new(super::RefundNotice::of_lines(
+        OrderId::derive("shopify", "", &raw.order_id.to_string()),
+        text_of(&raw.id),
+        raw.refund_line_items.into_iter().map(|l| super::RefundedLine { line_id: text_of(&l.line_item_id), quantity: l.quantity, amount: l.subtotal }).collect(),
+    ))))
 }
 
 /// The body of a privacy topic: which shop, and which of its orders.
@@ -291,7 +284,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         total,
         created_at,
         updated_at: raw.updated_at.map_or(created_at, |u| u.with_timezone(&Utc)),
-    })))
+    }), Vec::new()))
 }
 
 #[cfg(test)]
@@ -305,7 +298,7 @@ mod tests {
 
     fn order(name: &str) -> CanonicalOrder {
         match parse("orders/create", "shop.myshopify.com", &fixture(name)).unwrap() {
-            Parsed::Order(order) => *order,
+            Parsed::Order(order, _) => *order,
             other => panic!("{other:?}"),
         }
     }
@@ -334,7 +327,7 @@ mod tests {
     fn the_unsigned_shop_header_does_not_change_the_order_id() {
         let body = fixture("orders-create-paid.json");
         let id = |shop| match parse("orders/paid", shop, &body).unwrap() {
-            Parsed::Order(o) => o.order_id,
+            Parsed::Order(o, _) => o.order_id,
             _ => unreachable!(),
         };
         assert_eq!(id("a.myshopify.com"), id("b.myshopify.com"));
@@ -359,7 +352,7 @@ mod tests {
               {"id":2,"sku":"X","title":"Odd","quantity":-1,"price":"10.00"},
               {"id":3,"sku":"Y","title":"Odder","quantity":1,"price":"ten"},
               {"id":4,"sku":"Z","title":"Over-discounted","quantity":1,"price":"10.00","total_discount":"311.00"}]}"#;
-        let Parsed::Order(order) = parse("orders/paid", "s", body).unwrap() else { panic!() };
+        let Parsed::Order(order, _) = parse("orders/paid", "s", body).unwrap() else { panic!() };
         assert!(order.shipping_address.is_none());
         assert!(order.address_problem.as_deref().is_some_and(|p| p.contains("city")), "{:?}", order.address_problem);
         assert_eq!(order.lines.len(), 4);
@@ -425,7 +418,7 @@ mod tests {
         let body = br#"{"id":7,"currency":"JPY","created_at":"2026-01-01T00:00:00+09:00","total_price":"2500",
             "financial_status":"paid","line_items":[{"id":1,"sku":"X","title":"T","quantity":3,"price":"1000",
             "discount_allocations":[{"amount":"500"}]}]}"#;
-        let Parsed::Order(order) = parse("orders/paid", "s", body).unwrap() else { panic!() };
+        let Parsed::Order(order, _) = parse("orders/paid", "s", body).unwrap() else { panic!() };
         assert_eq!(order.lines[0].paid.minor, 2_500);
         assert_eq!(order.lines[0].paid.currency.code(), "JPY");
     }

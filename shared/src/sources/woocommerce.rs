@@ -60,6 +60,17 @@ struct WooOrder {
     line_items: Vec<WooLine>,
     #[serde(default, rename = "_links")]
     links: Option<WooLinks>,
+    /// The order's refunds as WooCommerce lists them on the order: totals only.
+    #[serde(default)]
+    refunds: serde_json::Value,
+}
+
+/// A refund as a WooCommerce order lists it: its id and its (negative) total; which
+/// lines it was for is not said.
+#[derive(Deserialize)]
+struct WooRefund {
+    id: serde_json::Value,
+    total: DecimalText,
 }
 
 #[derive(Deserialize, Default)]
@@ -199,8 +210,10 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
     let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
     let total = order_total(raw.total, &lines, currency);
     let created_at = gmt(&raw.date_created_gmt).ok_or_else(|| PayloadError("date_created_gmt is missing or not a timestamp".into()))?;
+    let order_id = OrderId::derive("woocommerce", &shop, &raw.id.to_string());
+    let refunds = refunds(&order_id, raw.refunds);
     Ok(Parsed::Order(Box::new(CanonicalOrder {
-        order_id: OrderId::derive("woocommerce", &shop, &raw.id.to_string()),
+        order_id,
         source: "woocommerce".into(),
         shop,
         external_id: raw.id.to_string(),
@@ -215,7 +228,35 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
         total,
         created_at,
         updated_at: gmt(&raw.date_modified_gmt).unwrap_or(created_at),
-    })))
+    }), refunds))
+}
+
+/// The order's refunds, each a total the operator may have to split over lines; one
+/// that cannot be read is kept with the reason, never dropped.
+fn refunds(order_id: &OrderId, listed: serde_json::Value) -> Vec<super::RefundNotice> {
+    let entries = match listed {
+        serde_json::Value::Null => return Vec::new(),
+        serde_json::Value::Array(entries) => entries,
+        other => vec![other],
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(n, entry)| {
+            let fallback_id = format!("refunds[{n}]");
+            match serde_json::from_value::<WooRefund>(entry) {
+                Ok(refund) => super::RefundNotice {
+                    order_id: order_id.clone(),
+                    refund_id: super::text_of(&refund.id),
+                    lines: Vec::new(),
+                    // WooCommerce writes a refund's total as a negative amount.
+                    unassigned: Some(DecimalText(refund.total.0.trim().trim_start_matches('-').to_string())),
+                    problem: None,
+                },
+                Err(e) => super::RefundNotice { order_id: order_id.clone(), refund_id: fallback_id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,7 +270,7 @@ mod tests {
 
     fn order(topic: &str, body: &[u8]) -> CanonicalOrder {
         match parse(topic, body).unwrap() {
-            Parsed::Order(order) => *order,
+            Parsed::Order(order, _) => *order,
             other => panic!("{other:?}"),
         }
     }

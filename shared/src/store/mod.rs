@@ -45,7 +45,20 @@ pub struct OrderRecord {
     /// The storefront asked for the customer's personal data to be erased.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redaction: Option<Redaction>,
+    /// Refunds the storefront did not put on lines (or that could not be read): the
+    /// operator splits them over the vendor orders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassigned_refunds: Vec<UnassignedRefund>,
     pub version: u64,
+}
+
+/// A refund kept on the order for the operator, with why dropflow could not record it
+/// on lines itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnassignedRefund {
+    pub refund_id: String,
+    pub amount: Option<crate::domain::money::Money>,
+    pub reason: String,
 }
 
 /// A storefront's request to erase an order's personal data, and when it was done (an
@@ -59,7 +72,7 @@ pub struct Redaction {
 impl OrderRecord {
     /// A first record of `order` in `status`, nothing routed yet.
     pub fn new(order: CanonicalOrder, status: OrderStatus, version: u64) -> OrderRecord {
-        OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, former_addresses: vec![], redaction: None, version }
+        OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, former_addresses: vec![], redaction: None, unassigned_refunds: vec![], version }
     }
 
     /// Whether its personal data is gone: no delivery may bring it back.
@@ -180,6 +193,19 @@ fn shop_pk(source: &str, shop: &str) -> String {
     }
 }
 
+/// The sort key of the vendor's vendor order of `round` (DESIGN: `VO#{vendor_id}`, then
+/// `VO#{vendor_id}#{n}`).
+fn vo_sk(vendor_id: &VendorId, round: u32) -> String {
+    if round > 1 { format!("VO#{vendor_id}#{round}") } else { format!("VO#{vendor_id}") }
+}
+
+/// The sort-key prefix of a vendor order's history: `H#{vendor_id}#` for the first
+/// round, `H#{vendor_id}.{n}#` for later ones ('.' is never in a vendor id, so no
+/// round's prefix reads another's).
+fn history_prefix(vendor_id: &VendorId, round: u32) -> String {
+    if round > 1 { format!("H#{vendor_id}.{round}#") } else { format!("H#{vendor_id}#") }
+}
+
 fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
@@ -260,8 +286,20 @@ impl Tables {
         }
     }
 
+    /// The vendor's first vendor order in the order.
     pub async fn vendor_order(&self, order_id: &OrderId, vendor_id: &VendorId) -> Result<Option<VendorOrder>, StoreError> {
-        self.get_as(&order_pk(order_id), &format!("VO#{vendor_id}")).await
+        self.vendor_order_in_round(order_id, vendor_id, 1).await
+    }
+
+    /// The vendor's vendor order of `round` in the order (`VO#{vendor}`, then
+    /// `VO#{vendor}#{round}`).
+    pub async fn vendor_order_in_round(&self, order_id: &OrderId, vendor_id: &VendorId, round: u32) -> Result<Option<VendorOrder>, StoreError> {
+        self.get_as(&order_pk(order_id), &vo_sk(vendor_id, round)).await
+    }
+
+    /// Every vendor order of the order, every round: one Query of its partition.
+    pub async fn vendor_orders_of(&self, order_id: &OrderId) -> Result<Vec<VendorOrder>, StoreError> {
+        self.query_all(order_pk(order_id), "VO#".to_string()).await
     }
 
     /// The write of a vendor order with its listing and due-clock index keys,
@@ -269,28 +307,29 @@ impl Tables {
     pub fn put_vendor_order(vo: &VendorOrder, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let mut keys = vec![
             ("pk", order_pk(&vo.order_id)),
-            ("sk", format!("VO#{}", vo.vendor_id)),
+            ("sk", vo_sk(&vo.vendor_id, vo.round)),
             ("gsi1pk", format!("VENDOR#{}", vo.vendor_id)),
-            ("gsi1sk", format!("{}#{}#{}", vo.state.as_str(), vo.created_at.to_rfc3339(), vo.order_id)),
+            ("gsi1sk", format!("{}#{}#{}", vo.state.as_str(), vo.created_at.to_rfc3339(), vo.id())),
         ];
         if let Some(clock) = vo.next_due() {
             let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
             let kind = serde_json::to_value(clock.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
             keys.push(("gsi2pk", format!("DUE#{shard}")));
-            keys.push(("gsi2sk", format!("{}#{kind}#{}#{}", clock.due_at.to_rfc3339(), vo.order_id, vo.vendor_id)));
+            keys.push(("gsi2sk", format!("{}#{kind}#{}#{}{round}", clock.due_at.to_rfc3339(), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
-    /// The write of a history entry (never overwritten).
-    pub fn put_history(order_id: &OrderId, vendor_id: &VendorId, entry: &HistoryEntry) -> Result<Write, StoreError> {
-        let sk = format!("H#{vendor_id}#{}#{:06}", entry.at.to_rfc3339(), entry.seq);
-        Ok(Write::Put { item: item_of(entry, &[("pk", order_pk(order_id)), ("sk", sk)])?, condition: Condition::NotExists })
+    /// The write of a history entry of `vo` (never overwritten).
+    pub fn put_history(vo: &VendorOrder, entry: &HistoryEntry) -> Result<Write, StoreError> {
+        let sk = format!("{}{}#{:06}", history_prefix(&vo.vendor_id, vo.round), entry.at.to_rfc3339(), entry.seq);
+        Ok(Write::Put { item: item_of(entry, &[("pk", order_pk(&vo.order_id)), ("sk", sk)])?, condition: Condition::NotExists })
     }
 
     /// A vendor order's history, oldest first.
-    pub async fn history(&self, order_id: &OrderId, vendor_id: &VendorId) -> Result<Vec<HistoryEntry>, StoreError> {
-        self.query_all(order_pk(order_id), format!("H#{vendor_id}#")).await
+    pub async fn history(&self, vo: &VendorOrder) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.query_all(order_pk(&vo.order_id), history_prefix(&vo.vendor_id, vo.round)).await
     }
 
     /// One page of a vendor's orders, newest first within a state (all states when None).
