@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// A stored item: a JSON object with string `pk` and `sk`, optional index keys
-/// (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`), `ttl` and `version`; the same shape as a
+/// (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`, `gsi3pk`/`gsi3sk`), `ttl` and `version`; the same shape as a
 /// DynamoDB item of the single table.
 pub type Item = Map<String, Value>;
 
@@ -37,6 +37,8 @@ pub enum Index {
     Gsi1,
     /// `gsi2pk`/`gsi2sk`: armed clocks by due time.
     Gsi2,
+    /// `gsi3pk`/`gsi3sk`: a vendor's orders in one state, newest first.
+    Gsi3,
 }
 
 /// A key-range read: one partition, sort keys starting with `sk_prefix` (and at most

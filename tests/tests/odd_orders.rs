@@ -46,7 +46,7 @@ async fn odd_but_real_skus_are_routed_like_any_other(backend: Backend) {
     let lines = skus.iter().enumerate().map(|(n, sku)| line(n as u64 + 1, sku, 1, "10.00")).collect();
     assert_eq!(app.shopify_webhook("orders/paid", &order_with(lines), SHOPIFY_SECRET).await.status(), 200);
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
-    let routed: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["line"]["sku"].as_str().unwrap()).collect();
+    let routed: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
     assert_eq!(routed, skus, "{order}");
     assert!(operator_mail(&app).await.is_empty(), "nothing to escalate");
 }
@@ -75,7 +75,7 @@ async fn lines_that_cannot_ship_as_sent_wait_and_the_rest_is_routed(backend: Bac
     let lines = vec![line(1, "GOOD", 2, "10.00"), line(2, "FREE", 1, "0.00"), line(3, "ZERO", 0, "10.00"), line(4, "NEG", -1, "10.00"), line(5, "ODD", 1, "ten"), over];
     assert_eq!(app.shopify_webhook("orders/paid", &order_with(lines), SHOPIFY_SECRET).await.status(), 200);
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
-    let routed: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["line"]["sku"].as_str().unwrap()).collect();
+    let routed: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
     assert_eq!(routed, ["GOOD", "FREE"], "a free line is a real line to ship: {order}");
     let brief = app.outbox().await.into_iter().find(|m| m["to"] == "ipod-shop@vendors.example").expect("the brief");
     let text = brief["text"].as_str().unwrap();

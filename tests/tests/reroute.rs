@@ -18,7 +18,7 @@ async fn map(app: &TestApp, sku: &str, vendor: &str) -> String {
 
 async fn lines_of(app: &TestApp, key: &str) -> Vec<String> {
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), key, None).await;
-    order["lines"].as_array().map(|l| l.iter().map(|l| l["line"]["sku"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+    order["lines"].as_array().map(|l| l.iter().map(|l| l["sku"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
 }
 
 async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backend: Backend) {
@@ -65,7 +65,7 @@ async fn a_line_for_a_vendor_whose_order_moved_on_makes_its_next_vendor_order(ba
     let second = format!("{}-2", order_id());
     let (status, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{second}"), &ipods, None).await;
     assert_eq!(status, 200, "{order}");
-    assert_eq!((order["id"].as_str(), order["state"].as_str(), order["lines"][0]["line"]["sku"].as_str()), (Some(second.as_str()), Some("awaiting_supplier"), Some("IPOD2008RED")));
+    assert_eq!((order["id"].as_str(), order["state"].as_str(), order["lines"][0]["sku"].as_str()), (Some(second.as_str()), Some("awaiting_supplier"), Some("IPOD2008RED")));
     let history: Vec<&str> = order["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(history, ["created"], "each vendor order has its own history");
     let briefs: Vec<String> = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["text"].as_str().unwrap().to_string()).collect();

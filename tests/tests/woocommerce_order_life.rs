@@ -33,7 +33,7 @@ async fn a_paid_woocommerce_order_is_routed_once_and_its_skuless_line_escalated(
     let orders = orders_of(&app, &key).await;
     assert_eq!(orders.len(), 1, "delivered twice, routed once");
     let lines = orders[0]["lines"].as_array().unwrap();
-    assert_eq!((lines.len(), lines[0]["line"]["sku"].as_str()), (1, Some("Bar3")));
+    assert_eq!((lines.len(), lines[0]["sku"].as_str()), (1, Some("Bar3")));
     assert_eq!(orders[0]["shipping_address"]["city"], "San Francisco");
     let outbox = app.outbox().await;
     let to = |who: &str| outbox.iter().filter(|m| m["to"] == who).count();
@@ -95,7 +95,7 @@ async fn a_refund_of_a_one_line_order_is_recorded_on_that_line_once(backend: Bac
     let order = vendor_order(&app, &key).await;
     let refunds = order["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 1, "{order}");
-    assert_eq!((refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["minor"].as_i64()), (Some("726"), Some(1000)));
+    assert_eq!((refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["amount"].as_str()), (Some("726"), Some("10.00")));
 }
 
 async fn a_refund_that_names_no_lines_of_several_goes_to_the_operator_once(backend: Backend) {

@@ -186,18 +186,26 @@ impl Money {
     }
 }
 
-impl fmt::Display for Money {
-    /// "199.00 USD", "1500 JPY", "-0.250 KWD": the exact decimal, then the code.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Money {
+    /// The exact decimal with exactly the currency's minor digits ("199.00", "1500",
+    /// "-0.250"): the API's `amount`.
+    pub fn decimal(&self) -> String {
         let exponent = u32::from(self.currency.exponent);
         let sign = if self.minor < 0 { "-" } else { "" };
         let magnitude = self.minor.unsigned_abs();
         if exponent == 0 {
-            return write!(f, "{sign}{magnitude} {}", self.currency);
+            return format!("{sign}{magnitude}");
         }
         let scale = 10u64.pow(exponent);
         let width = exponent as usize;
-        write!(f, "{sign}{}.{:0width$} {}", magnitude / scale, magnitude % scale, self.currency)
+        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale)
+    }
+}
+
+impl fmt::Display for Money {
+    /// "199.00 USD", "1500 JPY", "-0.250 KWD": the exact decimal, then the code.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.decimal(), self.currency)
     }
 }
 

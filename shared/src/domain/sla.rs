@@ -34,6 +34,17 @@ pub enum ClockKind {
     DeliveryPromise,
 }
 
+impl ClockKind {
+    /// The wire name ("place_with_supplier"), as the API and the due index show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::PlaceWithSupplier => "place_with_supplier",
+            ClockKind::Ship => "ship",
+            ClockKind::DeliveryPromise => "delivery_promise",
+        }
+    }
+}
+
 /// An armed clock: what is due, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {

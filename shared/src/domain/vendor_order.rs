@@ -5,7 +5,7 @@
 use super::address::Address;
 use super::events::{Envelope, EventType};
 use super::ids::{OrderId, VendorId};
-use super::money::Currency;
+use super::money::{Currency, Money};
 use super::order::RoutedLine;
 use super::sla::{Clock, SlaPolicy};
 use super::tracking::TrackingNumber;
@@ -146,6 +146,19 @@ pub struct LineRefund {
     pub amount: super::money::Money,
 }
 
+/// What a vendor order is worth to its vendor (DESIGN, "Money"): what the customer paid
+/// for its lines less refunds, the marketplace's commission on that (per line, rounded
+/// half away from zero), the supplier cost, and the margin, computed only when the
+/// supplier cost is in the order's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Economics {
+    pub customer_paid: Money,
+    pub commission: Money,
+    /// The lines' supplier costs summed, when they share one currency.
+    pub supplier_cost: Option<Money>,
+    pub margin: Option<Money>,
+}
+
 /// A change to apply: the next state of the order, its history entry, its events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
@@ -225,6 +238,49 @@ impl VendorOrder {
             detail: None,
         };
         (vendor_order, history)
+    }
+
+    /// Its economics at `commission_bps` (a money overflow is an error, never a wrap).
+    pub fn economics(&self, commission_bps: u32) -> Result<Economics, super::money::MoneyError> {
+        let zero = Money::zero(self.currency);
+        let (mut paid, mut commission) = (zero, zero);
+        let mut cost: Option<Money> = None;
+        let mut mixed = false;
+        for routed in &self.lines {
+            let refunded = self.refunds.iter().filter(|r| r.line_id == routed.line.line_id).try_fold(zero, |sum, r| sum.checked_add(r.amount))?;
+            let net = routed.line.paid.checked_sub(refunded)?;
+            paid = paid.checked_add(net)?;
+            commission = commission.checked_add(net.basis_points(commission_bps))?;
+            let line_cost = routed.supplier.supplier_cost.times(routed.line.quantity)?;
+            cost = match cost {
+                None => Some(line_cost),
+                Some(sum) if sum.currency == line_cost.currency => Some(sum.checked_add(line_cost)?),
+                Some(sum) => {
+                    mixed = true;
+                    Some(sum)
+                }
+            };
+        }
+        let supplier_cost = if mixed { None } else { Some(cost.unwrap_or(zero)) };
+        let margin = match supplier_cost {
+            Some(cost) if cost.currency == self.currency => Some(paid.checked_sub(commission)?.checked_sub(cost)?),
+            _ => None,
+        };
+        Ok(Economics { customer_paid: paid, commission, supplier_cost, margin })
+    }
+
+    /// Whether `command` asks for what already happened, with the same data (the same
+    /// tracking number for a shipped order): a client's retry, answered with the order
+    /// as it is rather than a conflict.
+    pub fn repeats(&self, command: &Command) -> bool {
+        use VoState::*;
+        match command {
+            Command::PlaceWithSupplier { supplier_order_ref } => self.state != AwaitingSupplier && self.state != Cancelled && self.supplier_order_ref.as_deref() == Some(supplier_order_ref.trim()),
+            Command::Ship { tracking } => matches!(self.state, Shipped | Delivered) && self.tracking.as_ref().is_some_and(|t| t.number == tracking.number),
+            Command::MarkDelivered => self.state == Delivered,
+            Command::Cancel { reason } => self.state == Cancelled && self.cancel_reason.as_deref() == Some(reason.trim()),
+            _ => false,
+        }
     }
 
     /// Whether nothing more happens to it before money settles: delivered or cancelled.
@@ -372,6 +428,36 @@ mod tests {
         Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into() }
     }
 
+    fn priced(currency: &str, paid: &str, quantity: u32, cost: &str, cost_currency: &str) -> VendorOrder {
+        use crate::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
+        let (order_currency, cost_currency) = (Currency::parse(currency).unwrap(), Currency::parse(cost_currency).unwrap());
+        let paid = Money::parse_decimal(paid, order_currency).unwrap();
+        let line = OrderLine { line_id: "1".into(), sku: None, title: "T".into(), variant: None, quantity, unit_price: paid, paid, problem: None };
+        let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: Money::parse_decimal(cost, cost_currency).unwrap(), supplier_variant: None };
+        VendorOrder { currency: order_currency, lines: vec![RoutedLine { line, supplier }], ..fresh() }
+    }
+
+    #[test]
+    fn the_margin_is_exact_in_every_currency_and_commission_rounds_half_away_from_zero() {
+        // (currency, paid, quantity, cost per unit) -> (commission, margin) at 12.5 %.
+        for (currency, paid, quantity, cost, commission, margin) in [
+            ("USD", "19.99", 1, "7.33", "2.50", "10.16"),
+            ("JPY", "2500", 2, "500", "313", "1187"),
+            ("KWD", "12.345", 1, "5.000", "1.543", "5.802"),
+        ] {
+            let economics = priced(currency, paid, quantity, cost, currency).economics(1250).unwrap();
+            assert_eq!((economics.commission.decimal(), economics.margin.map(|m| m.decimal())), (commission.to_string(), Some(margin.to_string())), "{currency}");
+        }
+        let refunded = VendorOrder {
+            refunds: vec![LineRefund { refund_id: "r".into(), line_id: "1".into(), quantity: 1, amount: Money::parse_decimal("9.99", Currency::parse("USD").unwrap()).unwrap() }],
+            ..priced("USD", "19.99", 1, "7.33", "USD")
+        };
+        let economics = refunded.economics(1250).unwrap();
+        assert_eq!((economics.customer_paid.decimal(), economics.commission.decimal()), ("10.00".into(), "1.25".into()), "the refunded part's commission goes back");
+        let foreign = priced("USD", "19.99", 1, "50", "CNY").economics(1250).unwrap();
+        assert_eq!((foreign.supplier_cost.map(|c| c.to_string()), foreign.margin), (Some("50.00 CNY".into()), None), "no margin across currencies");
+    }
+
     #[test]
     fn a_vendor_facing_id_names_the_order_and_its_round_and_nothing_else() {
         let order = OrderId::derive("shopify", "", "1");
@@ -395,7 +481,7 @@ mod tests {
         assert_eq!(types, vec![EventType::Delivered, EventType::RedactionDue]);
         let cancelled = pending.apply(Command::Cancel { reason: "storefront".into() }, Actor::Storefront, now(), &policy).unwrap();
         assert_eq!(cancelled.events.last().unwrap().event_type, EventType::RedactionDue);
-        let refund = LineRefund { refund_id: "r".into(), line_id: "x".into(), quantity: 1, amount: crate::domain::money::Money::zero(Currency::parse("USD").unwrap()) };
+        let refund = LineRefund { refund_id: "r".into(), line_id: "x".into(), quantity: 1, amount: Money::zero(Currency::parse("USD").unwrap()) };
         let after = delivered.vendor_order.apply(Command::RecordRefund { refunds: vec![refund] }, Actor::Storefront, now(), &policy);
         assert!(after.map(|t| t.events.len() == 1).unwrap_or(true), "a change after closing is not a second close");
         let plain = fresh().apply(Command::Cancel { reason: "x".into() }, Actor::Operator, now(), &policy).unwrap();

@@ -5,6 +5,7 @@
 mod problem;
 mod vendor;
 mod webhooks;
+pub mod wire;
 
 pub use problem::Problem;
 
@@ -35,6 +36,7 @@ pub fn vendor_router(app: App) -> Router {
 fn finish(routes: Router<App>, app: App) -> Router {
     routes
         .fallback(|| async { Problem::new(axum::http::StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async { Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }

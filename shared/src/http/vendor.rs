@@ -1,106 +1,150 @@
-//! `/vendor/*`: the vendor REST endpoint. Each handler authenticates the bearer key,
-//! converts the request to a service call and the result to JSON.
+//! `/vendor/*`: the vendor REST endpoint. The `Caller` extractor turns the bearer key
+//! into the calling vendor once; each handler converts its typed request to a service
+//! call and the result to its wire type (`wire`). The version goes out as an `ETag`;
+//! mutations take `If-Match` and `Idempotency-Key`.
 
 use super::problem::{Problem, body_rejection, json_body};
-use crate::domain::ids::VendorId;
+use super::wire::{OrderPageJson, VendorOrderJson};
 use crate::domain::vendor_order::{HistoryEntry, VendorOrder};
-use crate::services::vendor::{self, Request};
 use crate::services::App;
+use crate::services::vendor::{self, Preconditions, Request};
+use crate::store::VendorProfile;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
-const PAGE_SIZE: usize = 50;
+/// The page size when a listing names none, and the largest it may name.
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 100;
 
-async fn caller(app: &App, headers: &HeaderMap) -> Result<VendorId, Problem> {
-    let key = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    Ok(vendor::authenticate(app, key).await?)
+/// The longest `Idempotency-Key` taken.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The vendor whose bearer key came with the request (the scheme in any case, as RFC
+/// 9110 has it); a missing, unknown or revoked key is a 401 before anything else.
+pub struct Caller(pub VendorProfile);
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let key = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, key)| key.trim());
+        Ok(Caller(vendor::authenticate(app, key).await?))
+    }
 }
 
-/// A vendor order as the API shows it.
-#[derive(Serialize)]
-struct OrderView<'a> {
-    id: String,
-    #[serde(flatten)]
-    order: &'a VendorOrder,
-    supplier_deadline: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    history: Option<&'a [HistoryEntry]>,
-}
-
-fn view<'a>(order: &'a VendorOrder, history: Option<&'a [HistoryEntry]>) -> Value {
-    serde_json::to_value(OrderView { id: order.id(), order, supplier_deadline: order.supplier_deadline(), history }).unwrap_or(Value::Null)
+/// A vendor order answered with its version as the `ETag`.
+fn order_response(order: &VendorOrder, caller: &VendorProfile, history: Option<&[HistoryEntry]>) -> Response {
+    let mut response = Json(VendorOrderJson::new(order, caller.commission_bps, history)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", order.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
 }
 
 #[derive(Deserialize)]
 pub struct ListParams {
     state: Option<String>,
     cursor: Option<String>,
+    limit: Option<String>,
 }
 
-pub async fn list_orders(State(app): State<App>, headers: HeaderMap, Query(params): Query<ListParams>) -> Result<Json<Value>, Problem> {
-    let vendor = caller(&app, &headers).await?;
-    let (orders, cursor) = vendor::list(&app, &vendor, params.state.as_deref(), params.cursor, PAGE_SIZE).await?;
-    let orders: Vec<Value> = orders.iter().map(|o| view(o, None)).collect();
-    Ok(Json(json!({ "orders": orders, "cursor": cursor })))
+pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPageJson>, Problem> {
+    let limit = match params.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
+    };
+    let (orders, cursor) = vendor::list(&app, &caller.vendor_id, params.state.as_deref(), params.cursor, limit).await?;
+    Ok(Json(OrderPageJson { orders: orders.iter().map(|o| VendorOrderJson::new(o, caller.commission_bps, None)).collect(), cursor }))
 }
 
-pub async fn get_order(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let vendor = caller(&app, &headers).await?;
-    let (order, history) = vendor::get(&app, &vendor, &id).await?;
-    Ok(Json(view(&order, Some(&history))))
+pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    let (order, history) = vendor::get(&app, &caller.vendor_id, &id).await?;
+    Ok(order_response(&order, &caller, Some(&history)))
 }
 
-/// Authenticates, then applies `request` (already read from the body, so that a bad
-/// body still answers 401 first when the key is wrong).
-async fn act(app: App, headers: HeaderMap, id: String, request: Result<Request, Problem>) -> Result<Json<Value>, Problem> {
-    let vendor = caller(&app, &headers).await?;
-    let order = vendor::act(&app, &vendor, &id, request?).await?;
-    Ok(Json(view(&order, None)))
+/// `If-Match` as a version: `"7"` (or weak, `W/"7"`); `*` or none asks nothing.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    tag.parse().map(Some).map_err(|_| Problem::new(StatusCode::PRECONDITION_FAILED, format!("If-Match {text:?} is not an ETag this API gave out")))
 }
 
-/// Reads a JSON body of `B` and turns it into a request.
-fn request_from<B: DeserializeOwned>(body: Result<Bytes, BytesRejection>, into: impl FnOnce(B) -> Request) -> Result<Request, Problem> {
+/// `Idempotency-Key` with the hash of the request it came with (method, path, body).
+fn idempotency(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Option<(String, String)>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
+    let key = key.ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters")))?;
+    let mut hash = Sha256::new();
+    hash.update(b"POST\n");
+    hash.update(path.as_bytes());
+    hash.update(b"\n");
+    hash.update(body);
+    Ok(Some((key.to_string(), hex::encode(hash.finalize()))))
+}
+
+/// A mutation: the caller (401 first), then the body read into a request (400, 413 or
+/// 422), then the service.
+async fn act<B: DeserializeOwned>(app: App, caller: VendorProfile, headers: HeaderMap, id: String, action: &str, body: Result<Bytes, BytesRejection>, into: impl FnOnce(B) -> Request) -> Result<Response, Problem> {
     let bytes = body.map_err(body_rejection)?;
-    Ok(into(json_body(&bytes)?))
+    let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+    let request = into(json_body(raw)?);
+    let pre = Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, &format!("/vendor/orders/{id}/{action}"), &bytes)? };
+    let order = vendor::act(&app, &caller.vendor_id, &id, request, &pre).await?;
+    Ok(order_response(&order, &caller, None))
 }
 
+/// `POST …/supplier-order`: the vendor ordered the lines from its supplier.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SupplierOrderBody {
     supplier_order_ref: String,
 }
 
-pub async fn supplier_order(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let request = request_from(body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref });
-    act(app, headers, id, request).await
+pub async fn supplier_order(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref }).await
 }
 
+/// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ShipmentBody {
     carrier: Option<String>,
     tracking_number: String,
 }
 
-pub async fn shipment(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let request = request_from(body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number });
-    act(app, headers, id, request).await
+pub async fn shipment(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number }).await
 }
 
-pub async fn delivered(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    act(app, headers, id, Ok(Request::MarkDelivered)).await
-}
-
+/// `POST …/delivered`: no body needed.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveredBody {}
+
+pub async fn delivered(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "delivered", body, |_: DeliveredBody| Request::MarkDelivered).await
+}
+
+/// `POST …/cancel`: before shipment only, with the reason.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CancelBody {
     reason: String,
 }
 
-pub async fn cancel(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
-    let request = request_from(body, |b: CancelBody| Request::Cancel { reason: b.reason });
-    act(app, headers, id, request).await
+pub async fn cancel(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "cancel", body, |b: CancelBody| Request::Cancel { reason: b.reason }).await
 }

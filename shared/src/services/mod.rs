@@ -41,6 +41,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{0}")]
     Unprocessable(String),
+    /// The client's `If-Match` names a version the record has moved past.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("{0}")]
     BadRequest(String),
     /// Bigger than what can be kept (a queue message).

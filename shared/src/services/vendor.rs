@@ -7,7 +7,7 @@ use crate::domain::ids::VendorId;
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
-use crate::store::Tables;
+use crate::store::{IDEMPOTENCY_HOURS, IdempotencyRecord, Tables, VendorProfile};
 use sha2::{Digest, Sha256};
 
 /// The stored form of an API key: the hex SHA-256 of the key.
@@ -16,12 +16,13 @@ pub fn key_hash(key: &str) -> String {
 }
 
 /// The vendor a bearer key belongs to; unknown and revoked keys are refused alike.
-pub async fn authenticate(app: &App, key: Option<&str>) -> Result<VendorId, ServiceError> {
+pub async fn authenticate(app: &App, key: Option<&str>) -> Result<VendorProfile, ServiceError> {
     let key = key.filter(|k| !k.trim().is_empty()).ok_or(ServiceError::Unauthorized)?;
-    match app.tables.api_key(&key_hash(key)).await? {
-        Some(record) if !record.revoked => Ok(record.vendor_id),
-        _ => Err(ServiceError::Unauthorized),
-    }
+    let vendor_id = match app.tables.api_key(&key_hash(key)).await? {
+        Some(record) if !record.revoked => record.vendor_id,
+        _ => return Err(ServiceError::Unauthorized),
+    };
+    app.tables.vendor(&vendor_id).await?.ok_or(ServiceError::Unauthorized)
 }
 
 /// One page of the vendor's orders, optionally in one state.
@@ -34,6 +35,15 @@ pub async fn list(app: &App, vendor: &VendorId, state: Option<&str>, cursor: Opt
         StoreError::BadCursor => ServiceError::BadRequest("the cursor is not one this API gave out".into()),
         other => other.into(),
     })
+}
+
+/// The answer to a request whose key was seen before: the order as it stands, when the
+/// request is the same; 422 when the key came with another request.
+async fn replay(app: &App, vendor: &VendorId, record: &IdempotencyRecord, hash: &str) -> Result<VendorOrder, ServiceError> {
+    if record.request_hash != hash {
+        return Err(ServiceError::Unprocessable("this Idempotency-Key was used with another request; use a new key for a new request".into()));
+    }
+    load(app, vendor, &record.order).await
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -74,27 +84,66 @@ fn command(request: Request) -> Result<Command, ServiceError> {
     })
 }
 
+/// What a mutation must find before it applies: the version the client read (`If-Match`)
+/// and its `Idempotency-Key` with the hash of the request it came with.
+#[derive(Debug, Clone, Default)]
+pub struct Preconditions {
+    pub if_match: Option<u64>,
+    pub idempotency: Option<(String, String)>,
+}
+
 /// Applies a vendor's request to one of its orders and commits it with the events it
-/// causes.
-pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request) -> Result<VendorOrder, ServiceError> {
+/// causes (and the idempotency record, when the request has a key). A key seen before
+/// with the same request answers the order as it stands; with another request, 422. A
+/// request for what already happened, with the same data, answers the order (200).
+pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: &Preconditions) -> Result<VendorOrder, ServiceError> {
+    let now = app.clock.now();
+    let mut replaces = None;
+    if let Some((key, hash)) = &pre.idempotency {
+        match app.tables.idempotency(vendor, key).await? {
+            Some(record) if !record.expired(now) => return replay(app, vendor, &record, hash).await,
+            Some(expired) => replaces = Some(expired.version),
+            None => {}
+        }
+    }
     let command = command(request)?;
     let current = load(app, vendor, id).await?;
-    let transition = current.apply(command, Actor::Vendor(vendor.clone()), app.clock.now(), &app.config.sla).map_err(|e| match e {
-        TransitionError::Illegal { .. } => ServiceError::Conflict(e.to_string()),
-        TransitionError::Invalid(reason) => ServiceError::Unprocessable(reason),
-    })?;
-    let writes = vec![
+    if let Some(expected) = pre.if_match
+        && expected != current.version
+    {
+        return Err(ServiceError::PreconditionFailed(format!("the order is at version {}, not {expected}: read it again", current.version)));
+    }
+    let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
+        Ok(transition) => transition,
+        Err(TransitionError::Illegal { .. }) if current.repeats(&command) => return Ok(current),
+        Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
+        Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
+    };
+    let mut writes = vec![
         Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
         Tables::put_history(&transition.vendor_order, &transition.history)?,
     ];
+    if let Some((key, hash)) = &pre.idempotency {
+        let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
+        let record = IdempotencyRecord { request_hash: hash.clone(), status: 200, order: current.id(), ttl, version: replaces.map_or(1, |v| v + 1) };
+        writes.push(Tables::put_idempotency(vendor, key, &record, replaces)?);
+    }
     match app.commit(writes, &transition.events).await {
         Ok(()) => Ok(transition.vendor_order),
-        // Either another writer won, or this very write landed and only its answer was
-        // lost (a timeout, then a retry that met its own write): the latter is success.
-        Err(StoreError::ConditionFailed) => match app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await? {
-            Some(stored) if stored == transition.vendor_order => Ok(stored),
-            _ => Err(ServiceError::Conflict("the order changed meanwhile; read it again and retry".into())),
-        },
+        Err(StoreError::ConditionFailed) => {
+            // The same key raced in with another request: answer as that one did.
+            if let Some((key, hash)) = &pre.idempotency
+                && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
+            {
+                return replay(app, vendor, &record, hash).await;
+            }
+            // Either another writer won, or this very write landed and only its answer
+            // was lost (a timeout, then a retry that met its own write): that is success.
+            match app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await? {
+                Some(stored) if stored == transition.vendor_order => Ok(stored),
+                _ => Err(ServiceError::Conflict("the order changed meanwhile; read it again and retry".into())),
+            }
+        }
         Err(other) => Err(other.into()),
     }
 }

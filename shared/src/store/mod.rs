@@ -167,6 +167,30 @@ struct SentMarker {
     ttl: i64,
 }
 
+/// A vendor's `Idempotency-Key` as stored (`IDEM#{vendor}#{key}`), written in the same
+/// transaction as the change it made: the request's hash and the answer's status and
+/// vendor order. It holds no copy of the order (so no personal data to redact): a replay
+/// answers the order as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub request_hash: String,
+    pub status: u16,
+    /// The vendor-facing id of the vendor order the request changed.
+    pub order: String,
+    pub ttl: i64,
+    pub version: u64,
+}
+
+impl IdempotencyRecord {
+    /// Whether its 24 hours are over at `now`.
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.ttl <= now.timestamp()
+    }
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_HOURS: i64 = 24;
+
 /// What claiming a mail found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -309,7 +333,9 @@ impl Tables {
             ("pk", order_pk(&vo.order_id)),
             ("sk", vo_sk(&vo.vendor_id, vo.round)),
             ("gsi1pk", format!("VENDOR#{}", vo.vendor_id)),
-            ("gsi1sk", format!("{}#{}#{}", vo.state.as_str(), vo.created_at.to_rfc3339(), vo.id())),
+            ("gsi1sk", format!("{}#{}", vo.created_at.to_rfc3339(), vo.id())),
+            ("gsi3pk", format!("VENDOR#{}#{}", vo.vendor_id, vo.state.as_str())),
+            ("gsi3sk", format!("{}#{}", vo.created_at.to_rfc3339(), vo.id())),
         ];
         if let Some(clock) = vo.next_due() {
             let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
@@ -332,13 +358,14 @@ impl Tables {
         self.query_all(order_pk(&vo.order_id), history_prefix(&vo.vendor_id, vo.round)).await
     }
 
-    /// One page of a vendor's orders, newest first within a state (all states when None).
+    /// One page of a vendor's orders, newest first, in one state or all: either way the
+    /// read touches only the page it returns (`gsi1` for all, `gsi3` per state).
     pub async fn vendor_orders(&self, vendor_id: &VendorId, state: Option<VoState>, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorOrder>, Option<String>), StoreError> {
-        let prefix = state.map(|s| format!("{}#", s.as_str())).unwrap_or_default();
-        let Page { items, cursor } = self
-            .items
-            .query(Query { index: Index::Gsi1, pk: format!("VENDOR#{vendor_id}"), sk_prefix: prefix, sk_max: None, descending: true, limit, cursor })
-            .await?;
+        let (index, pk) = match state {
+            None => (Index::Gsi1, format!("VENDOR#{vendor_id}")),
+            Some(state) => (Index::Gsi3, format!("VENDOR#{vendor_id}#{}", state.as_str())),
+        };
+        let Page { items, cursor } = self.items.query(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -362,6 +389,19 @@ impl Tables {
         }
         let waiting: Vec<Waiting> = self.query_all(format!("WAIT#{sku}"), String::new()).await?;
         Ok(waiting.into_iter().map(|w| w.order_id).collect())
+    }
+
+    /// A vendor's idempotency record of `key`, as stored: an expired one may still be
+    /// there (DynamoDB removes expired items only eventually, the embedded store never).
+    pub async fn idempotency(&self, vendor_id: &VendorId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.get_as(&format!("IDEM#{vendor_id}#{key}"), "IDEM").await
+    }
+
+    /// The write of an idempotency record: it must not exist yet (an expired one read
+    /// before is replaced by its version), so two requests with one key cannot both win.
+    pub fn put_idempotency(vendor_id: &VendorId, key: &str, record: &IdempotencyRecord, replaces: Option<u64>) -> Result<Write, StoreError> {
+        let item = item_of(record, &[("pk", format!("IDEM#{vendor_id}#{key}")), ("sk", "IDEM".into())])?;
+        Ok(Write::Put { item, condition: replaces.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
     pub async fn vendor(&self, vendor_id: &VendorId) -> Result<Option<VendorProfile>, StoreError> {

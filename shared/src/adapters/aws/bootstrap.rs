@@ -15,7 +15,7 @@ use std::time::Duration;
 /// The table's key attributes: (hash, range).
 pub const TABLE_KEYS: (&str, &str) = ("pk", "sk");
 /// The global secondary indexes: (name, hash, range), all projecting every attribute.
-pub const INDEXES: [(&str, &str, &str); 2] = [("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk")];
+pub const INDEXES: [(&str, &str, &str); 3] = [("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "gsi3sk")];
 /// The attribute DynamoDB expires items by.
 pub const TTL_ATTRIBUTE: &str = "ttl";
 /// How long dead letters are kept (the SQS maximum, 14 days).

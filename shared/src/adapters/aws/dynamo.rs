@@ -100,6 +100,7 @@ fn index_keys(index: Index) -> (Option<&'static str>, &'static str, &'static str
         Index::Table => (None, "pk", "sk"),
         Index::Gsi1 => (Some("gsi1"), "gsi1pk", "gsi1sk"),
         Index::Gsi2 => (Some("gsi2"), "gsi2pk", "gsi2sk"),
+        Index::Gsi3 => (Some("gsi3"), "gsi3pk", "gsi3sk"),
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Database {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL, sk TEXT NOT NULL,
-    gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT,
+    gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT, gsi3pk TEXT, gsi3sk TEXT,
     body TEXT NOT NULL,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS changes (
 
 /// Columns added after a table was first created: (table, column definition). Adding
 /// one that exists fails harmlessly, so an older data dir is brought up to date.
-const ADDED_COLUMNS: [(&str, &str); 1] = [("dead_letters", "reason TEXT")];
+const ADDED_COLUMNS: [(&str, &str); 3] = [("dead_letters", "reason TEXT"), ("items", "gsi3pk TEXT"), ("items", "gsi3sk TEXT")];
 
 impl Database {
     /// Opens (creating if needed) `<data_dir>/dropflow.db`.
@@ -70,6 +70,9 @@ impl Database {
                 _ => {}
             }
         }
+        connection
+            .execute_batch("CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk) WHERE gsi3pk IS NOT NULL;")
+            .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Ok(Database { connection: Arc::new(Mutex::new(connection)), visibility: DEFAULT_VISIBILITY })
     }
 

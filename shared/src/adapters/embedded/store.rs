@@ -59,7 +59,7 @@ fn within_limits(item: &Item, body: &str) -> Result<(), StoreError> {
     if body.len() > MAX_ITEM_BYTES {
         return Err(StoreError::TooLarge(format!("an item of {} bytes is over the item limit of {MAX_ITEM_BYTES}", body.len())));
     }
-    for (name, limit) in [("pk", MAX_PARTITION_KEY_BYTES), ("gsi1pk", MAX_PARTITION_KEY_BYTES), ("gsi2pk", MAX_PARTITION_KEY_BYTES), ("sk", MAX_SORT_KEY_BYTES), ("gsi1sk", MAX_SORT_KEY_BYTES), ("gsi2sk", MAX_SORT_KEY_BYTES)] {
+    for (name, limit) in [("pk", MAX_PARTITION_KEY_BYTES), ("gsi1pk", MAX_PARTITION_KEY_BYTES), ("gsi2pk", MAX_PARTITION_KEY_BYTES), ("gsi3pk", MAX_PARTITION_KEY_BYTES), ("sk", MAX_SORT_KEY_BYTES), ("gsi1sk", MAX_SORT_KEY_BYTES), ("gsi2sk", MAX_SORT_KEY_BYTES), ("gsi3sk", MAX_SORT_KEY_BYTES)] {
         if let Some(value) = key(item, name).filter(|v| v.len() > limit) {
             return Err(StoreError::TooLarge(format!("key {name} of {} bytes is over its limit of {limit}", value.len())));
         }
@@ -87,8 +87,8 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
                 tx.execute("INSERT INTO changes (body) VALUES (?1)", params![body])?;
             }
             tx.execute(
-                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), body],
+                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body],
             )?;
         }
         Write::Delete { pk, sk } => {
@@ -158,6 +158,7 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
         Index::Table => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+        Index::Gsi3 => ("gsi3pk", "gsi3sk"),
     };
     let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
     let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };

@@ -1,0 +1,252 @@
+//! The vendor API's wire formats (DESIGN, "HTTP contracts"): each response has a type
+//! of its own, so that the domain's structs can change without changing what vendors'
+//! tools read. Money is `{"amount": "199.00", "currency": "USD"}` with exactly the
+//! currency's minor digits; timestamps are RFC 3339 UTC to the second; the internal
+//! version never appears in a body (it is the `ETag`).
+
+use crate::domain::address::Address;
+use crate::domain::money::Money;
+use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+/// An exact amount on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoneyJson {
+    pub amount: String,
+    pub currency: String,
+}
+
+impl From<Money> for MoneyJson {
+    fn from(money: Money) -> Self {
+        MoneyJson { amount: money.decimal(), currency: money.currency.code().to_string() }
+    }
+}
+
+/// An instant on the wire: RFC 3339, UTC, to the second.
+pub fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn instant_opt(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(instant)
+}
+
+/// Where the supplier buys a line, with its cost per unit and for the line.
+#[derive(Debug, Serialize)]
+pub struct SupplierJson {
+    pub name: String,
+    pub product_url: String,
+    pub variant: Option<String>,
+    pub cost_per_unit: MoneyJson,
+    pub cost_total: MoneyJson,
+}
+
+/// One line of a vendor order.
+#[derive(Debug, Serialize)]
+pub struct LineJson {
+    pub line_id: String,
+    pub sku: Option<String>,
+    pub title: String,
+    pub variant: Option<String>,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+    /// What the customer paid for the line, after its discounts.
+    pub paid: MoneyJson,
+    pub supplier: SupplierJson,
+}
+
+/// The shipping address, as the supplier needs it.
+#[derive(Debug, Serialize)]
+pub struct AddressJson {
+    pub name: String,
+    pub company: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl From<&Address> for AddressJson {
+    fn from(a: &Address) -> Self {
+        AddressJson {
+            name: a.name.clone(),
+            company: a.company.clone(),
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country_code: a.country_code.clone(),
+            phone: a.phone.clone(),
+        }
+    }
+}
+
+/// The parcel's tracking, with a link for carriers dropflow knows.
+#[derive(Debug, Serialize)]
+pub struct TrackingJson {
+    /// The carrier's code (`ups`, `dhl_express`, …), or `other`.
+    pub carrier: String,
+    /// The carrier's name as people read it (for `other`, as the vendor typed it).
+    pub carrier_name: String,
+    pub number: String,
+    /// Where to follow the parcel: only for a carrier dropflow knows.
+    pub url: Option<String>,
+}
+
+impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
+    fn from(t: &crate::domain::tracking::TrackingNumber) -> Self {
+        use crate::domain::tracking::Carrier;
+        let known = !matches!(t.carrier, Carrier::Other(_));
+        let code = serde_json::to_value(&t.carrier).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into());
+        TrackingJson { carrier: code, carrier_name: t.carrier.to_string(), number: t.number.clone(), url: known.then(|| t.tracking_url()) }
+    }
+}
+
+/// An armed clock: what is due, and when.
+#[derive(Debug, Serialize)]
+pub struct ClockJson {
+    pub kind: String,
+    pub due_at: String,
+}
+
+/// Part of a storefront refund that fell on one of the vendor's lines.
+#[derive(Debug, Serialize)]
+pub struct RefundJson {
+    pub refund_id: String,
+    pub line_id: String,
+    pub quantity: u32,
+    pub amount: MoneyJson,
+}
+
+/// What the order is worth to the vendor (DESIGN, "Money").
+#[derive(Debug, Serialize)]
+pub struct EconomicsJson {
+    /// What the customer paid for the vendor's lines, less refunds.
+    pub customer_paid: MoneyJson,
+    pub commission: MoneyJson,
+    /// The supplier cost of all lines (absent when they are in several currencies).
+    pub supplier_cost: Option<MoneyJson>,
+    /// Paid − commission − supplier cost; absent when the supplier cost is in another
+    /// currency than the order.
+    pub margin: Option<MoneyJson>,
+}
+
+/// One step of a vendor order's history.
+#[derive(Debug, Serialize)]
+pub struct HistoryJson {
+    pub at: String,
+    /// Who: `vendor`, `operator`, `storefront` or `system`.
+    pub actor: String,
+    pub action: String,
+    pub state: String,
+    pub detail: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryJson {
+    fn from(entry: &HistoryEntry) -> Self {
+        let actor = match entry.actor {
+            Actor::Vendor(_) => "vendor",
+            Actor::Operator => "operator",
+            Actor::Storefront => "storefront",
+            Actor::System => "system",
+        };
+        HistoryJson { at: instant(entry.at), actor: actor.into(), action: entry.action.clone(), state: entry.state.as_str().into(), detail: entry.detail.clone() }
+    }
+}
+
+/// A vendor order as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct VendorOrderJson {
+    pub id: String,
+    pub order_number: String,
+    pub state: String,
+    pub currency: String,
+    pub created_at: String,
+    /// When the supplier order is due, while that clock runs.
+    pub supplier_deadline: Option<String>,
+    pub customer_name: String,
+    pub shipping_address: AddressJson,
+    pub lines: Vec<LineJson>,
+    pub supplier_order_ref: Option<String>,
+    pub tracking: Option<TrackingJson>,
+    pub shipped_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub clocks: Vec<ClockJson>,
+    pub refunds: Vec<RefundJson>,
+    /// Absent only if an amount overflows (never for a real order).
+    pub economics: Option<EconomicsJson>,
+    /// The order's history, oldest first (in the single-order view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryJson>>,
+}
+
+impl VendorOrderJson {
+    /// The wire form of `vo`, its economics at the vendor's `commission_bps`, with its
+    /// history when given.
+    pub fn new(vo: &VendorOrder, commission_bps: u32, history: Option<&[HistoryEntry]>) -> VendorOrderJson {
+        let lines = vo
+            .lines
+            .iter()
+            .map(|routed| {
+                let (line, supplier) = (&routed.line, &routed.supplier);
+                let cost_total = supplier.supplier_cost.times(line.quantity).unwrap_or(supplier.supplier_cost);
+                LineJson {
+                    line_id: line.line_id.clone(),
+                    sku: line.sku.as_ref().map(|s| s.to_string()),
+                    title: line.title.clone(),
+                    variant: line.variant.clone(),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price.into(),
+                    paid: line.paid.into(),
+                    supplier: SupplierJson {
+                        name: supplier.supplier_name.clone(),
+                        product_url: supplier.product_url.clone(),
+                        variant: supplier.supplier_variant.clone(),
+                        cost_per_unit: supplier.supplier_cost.into(),
+                        cost_total: cost_total.into(),
+                    },
+                }
+            })
+            .collect();
+        let economics = vo.economics(commission_bps).ok().map(|e| EconomicsJson {
+            customer_paid: e.customer_paid.into(),
+            commission: e.commission.into(),
+            supplier_cost: e.supplier_cost.map(Into::into),
+            margin: e.margin.map(Into::into),
+        });
+        VendorOrderJson {
+            id: vo.id(),
+            order_number: vo.order_number.clone(),
+            state: vo.state.as_str().into(),
+            currency: vo.currency.code().to_string(),
+            created_at: instant(vo.created_at),
+            supplier_deadline: instant_opt(vo.supplier_deadline()),
+            customer_name: vo.customer_name.clone(),
+            shipping_address: (&vo.shipping_address).into(),
+            lines,
+            supplier_order_ref: vo.supplier_order_ref.clone(),
+            tracking: vo.tracking.as_ref().map(TrackingJson::from),
+            shipped_at: instant_opt(vo.shipped_at),
+            delivered_at: instant_opt(vo.delivered_at),
+            cancel_reason: vo.cancel_reason.clone(),
+            clocks: vo.clocks.iter().map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at) }).collect(),
+            refunds: vo.refunds.iter().map(|r| RefundJson { refund_id: r.refund_id.clone(), line_id: r.line_id.clone(), quantity: r.quantity, amount: r.amount.into() }).collect(),
+            economics,
+            history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),
+        }
+    }
+}
+
+/// A page of the vendor's orders.
+#[derive(Debug, Serialize)]
+pub struct OrderPageJson {
+    pub orders: Vec<VendorOrderJson>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub cursor: Option<String>,
+}

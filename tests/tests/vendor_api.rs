@@ -1,0 +1,174 @@
+//! The vendor API as a vendor's tools meet it: its wire formats (money as exact decimal
+//! strings, instants to the second, the version as an `ETag`), the listing newest first
+//! and paged, `If-Match`, `Idempotency-Key`, natural repeats, and every kind of bad
+//! request answered with the right problem.
+
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The paid fixture as Shopify order `external`.
+fn order(external: u64) -> Vec<u8> {
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["id"] = json!(external);
+    order["name"] = json!(format!("#{external}"));
+    serde_json::to_vec(&order).unwrap()
+}
+
+async fn vendor_with_orders(app: &TestApp, externals: &[u64]) -> String {
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    for external in externals {
+        app.shopify_webhook("orders/paid", &order(*external), SHOPIFY_SECRET).await;
+    }
+    key
+}
+
+async fn ids(app: &TestApp, key: &str, query: &str) -> (Vec<String>, Option<String>) {
+    let (status, page, _) = app.vendor(Method::GET, &format!("/vendor/orders{query}"), key, None).await;
+    assert_eq!(status, 200, "{page}");
+    let ids = page["orders"].as_array().unwrap().iter().map(|o| o["order_number"].as_str().unwrap().to_string()).collect();
+    (ids, page["cursor"].as_str().map(str::to_string))
+}
+
+/// A raw request, for headers the helper does not send.
+async fn send(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.request(method, format!("{}{path}", app.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    app.deliver().await;
+    response
+}
+
+async fn money_is_exact_text_instants_are_to_the_second_and_the_version_is_the_etag(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let (list, _) = ids(&app, &key, "").await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1").to_string();
+    let response = send(&app, Method::GET, &format!("/vendor/orders/{id}"), &[("authorization", &format!("Bearer {key}"))], None).await;
+    assert_eq!(response.headers()["etag"], "\"1\"");
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(list, ["#1"]);
+    assert_eq!(order["lines"][0]["paid"], json!({"amount": "199.00", "currency": "USD"}), "{order}");
+    assert_eq!(order["lines"][0]["supplier"]["cost_per_unit"], json!({"amount": "61.50", "currency": "USD"}));
+    assert_eq!(order["economics"]["customer_paid"]["amount"], "597.00", "{}", order["economics"]);
+    assert!(order["economics"]["margin"]["amount"].is_string());
+    let created = order["created_at"].as_str().unwrap();
+    assert!(created.len() == 20 && created.ends_with('Z'), "RFC 3339 UTC to the second: {created}");
+    assert!(order.get("version").is_none(), "the version is the ETag, not the body");
+    assert!(order["history"][0]["at"].as_str().unwrap().ends_with('Z'));
+}
+
+async fn the_listing_is_newest_first_in_every_state_and_pages_by_limit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1, 2, 3]).await;
+    let second = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "2");
+    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{second}/supplier-order"), &key, Some(json!({"supplier_order_ref": "AE-2"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&app, &key, "").await.0, ["#3", "#2", "#1"], "newest first, whatever the state");
+    assert_eq!(ids(&app, &key, "?state=awaiting_supplier").await.0, ["#3", "#1"]);
+    assert_eq!(ids(&app, &key, "?state=awaiting_shipment").await.0, ["#2"]);
+    let (first, cursor) = ids(&app, &key, "?limit=2").await;
+    assert_eq!(first, ["#3", "#2"]);
+    let (rest, end) = ids(&app, &key, &format!("?limit=2&cursor={}", cursor.expect("a next page"))).await;
+    assert_eq!((rest, end), (vec!["#1".to_string()], None));
+    for bad in ["?limit=0", "?limit=101", "?limit=ten", "?state=lost", "?cursor=forged"] {
+        let (status, problem, content_type) = app.vendor(Method::GET, &format!("/vendor/orders{bad}"), &key, None).await;
+        assert_eq!((status, content_type.as_str()), (400, "application/problem+json"), "{bad}: {problem}");
+    }
+}
+
+async fn a_stale_if_match_is_refused_and_a_current_one_applies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let auth = format!("Bearer {key}");
+    let path = format!("/vendor/orders/{id}/supplier-order");
+    let stale = send(&app, Method::POST, &path, &[("authorization", &auth), ("if-match", "\"7\"")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
+    assert_eq!(stale.status(), 412);
+    let current = send(&app, Method::POST, &path, &[("authorization", &auth), ("if-match", "\"1\"")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
+    assert_eq!((current.status().as_u16(), current.headers()["etag"].to_str().unwrap()), (200, "\"2\""));
+}
+
+async fn an_idempotency_key_replays_its_request_and_refuses_another(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let auth = format!("Bearer {key}");
+    let path = format!("/vendor/orders/{id}/supplier-order");
+    for _ in 0..3 {
+        let response = send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", "place-1")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
+        assert_eq!(response.status(), 200);
+        let order: Value = response.json().await.unwrap();
+        assert_eq!((order["state"].as_str(), order["supplier_order_ref"].as_str()), (Some("awaiting_shipment"), Some("AE-1")));
+    }
+    let other = send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", "place-1")], Some(r#"{"supplier_order_ref":"AE-9"}"#)).await;
+    assert_eq!(other.status(), 422);
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &key, None).await;
+    let placed = order["history"].as_array().unwrap().iter().filter(|h| h["action"] == "supplier_order_placed").count();
+    assert_eq!(placed, 1, "replays change nothing: {order}");
+    let mail = app.outbox().await.len();
+    send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", "place-1")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
+    assert_eq!(app.outbox().await.len(), mail, "and mail nobody");
+}
+
+async fn repeating_what_happened_with_the_same_data_answers_the_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let post = |path: &'static str, body: Value| {
+        let (app, key, id) = (&app, &key, &id);
+        async move { app.vendor(Method::POST, &format!("/vendor/orders/{id}/{path}"), key, Some(body)).await }
+    };
+    assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-1"})).await.0, 200);
+    assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-1"})).await.0, 200, "the same ref again");
+    assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-2"})).await.0, 409, "another ref");
+    assert_eq!(post("shipment", json!({"tracking_number": "1Z5R89390357567127"})).await.0, 200);
+    let (status, again, _) = post("shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!((status, again["state"].as_str()), (200, Some("shipped")));
+    assert_eq!(post("shipment", json!({"tracking_number": "1Z5R89390357567136"})).await.0, 409, "another parcel number");
+    assert_eq!(post("delivered", json!({})).await.0, 200);
+    assert_eq!(post("delivered", json!({})).await.0, 200);
+    assert_eq!(post("cancel", json!({"reason": "late"})).await.0, 409, "too late to cancel");
+}
+
+async fn bad_requests_get_the_problem_they_are(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let other = app.onboard("other-shop", &[]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let path = format!("/vendor/orders/{id}/supplier-order");
+    let auth = format!("Bearer {key}");
+    let lower = format!("bearer {key}");
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(send(&app, Method::GET, &format!("/vendor/orders/{id}"), &[("authorization", &lower)], None).await), 200, "the scheme in any case");
+    assert_eq!(status(send(&app, Method::GET, "/vendor/orders", &[], None).await), 401);
+    assert_eq!(status(send(&app, Method::GET, "/vendor/orders", &[("authorization", "Bearer nope")], None).await), 401);
+    assert_eq!(app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &other, None).await.0, 404, "another vendor's order is not found");
+    assert_eq!(app.vendor(Method::POST, &path, &other, Some(json!({"supplier_order_ref": "X"}))).await.0, 404);
+    assert_eq!(status(send(&app, Method::POST, &path, &[("authorization", &auth)], Some("{not json")).await), 400);
+    let typed = send(&app, Method::POST, &path, &[("authorization", &auth)], Some(r#"{"supplier_order_ref": 7}"#)).await;
+    assert_eq!(typed.status(), 422);
+    let missing = send(&app, Method::POST, &path, &[("authorization", &auth)], Some("{}")).await;
+    assert_eq!(missing.status(), 422);
+    assert!(missing.text().await.unwrap().contains("supplier_order_ref"), "the missing field is named");
+    let big = format!(r#"{{"supplier_order_ref": "{}"}}"#, "x".repeat(1024 * 1024));
+    assert_eq!(status(send(&app, Method::POST, &path, &[("authorization", &auth)], Some(&big)).await), 413);
+    let wrong_method = send(&app, Method::DELETE, "/vendor/orders", &[("authorization", &auth)], None).await;
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.headers()["content-type"], "application/problem+json");
+    assert_eq!(status(send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", &"k".repeat(300))], Some(r#"{"supplier_order_ref":"A"}"#)).await), 400);
+}
+
+on_both_backends!(
+    money_is_exact_text_instants_are_to_the_second_and_the_version_is_the_etag,
+    the_listing_is_newest_first_in_every_state_and_pages_by_limit,
+    a_stale_if_match_is_refused_and_a_current_one_applies,
+    an_idempotency_key_replays_its_request_and_refuses_another,
+    repeating_what_happened_with_the_same_data_answers_the_order,
+    bad_requests_get_the_problem_they_are,
+);
