@@ -172,3 +172,86 @@ on_both_backends!(
     repeating_what_happened_with_the_same_data_answers_the_order,
     bad_requests_get_the_problem_they_are,
 );
+
+mod products {
+    use super::*;
+
+    fn cable(cost: &str) -> Value {
+        json!({"supplier_name": "CJ Dropshipping", "product_url": "https://cjdropshipping.com/p/1.html", "supplier_cost": {"amount": cost, "currency": "EUR"}, "supplier_variant": "2 m"})
+    }
+
+    async fn a_vendor_maps_reads_and_deletes_its_own_skus_and_never_another_vendors(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let a = app.onboard("vendor-a", &[]).await;
+        let b = app.onboard("vendor-b", &[]).await;
+        // Any SKU text, percent-encoded in the path.
+        let path = "/vendor/products/TS-RED%20%232";
+        let (status, mapped, _) = app.vendor(Method::PUT, path, &a, Some(cable("1.85"))).await;
+        assert_eq!((status, mapped["sku"].as_str(), mapped["supplier_cost"]["amount"].as_str()), (200, Some("TS-RED #2"), Some("1.85")), "{mapped}");
+        assert_eq!(app.vendor(Method::PUT, path, &a, Some(cable("1.90"))).await.0, 200, "its own, again");
+        let (status, problem, _) = app.vendor(Method::PUT, path, &b, Some(cable("1.00"))).await;
+        assert_eq!(status, 409);
+        assert!(!problem.to_string().contains("vendor-a"), "the owner is not named: {problem}");
+        assert_eq!(app.vendor(Method::GET, path, &b, None).await.0, 404);
+        assert_eq!(app.vendor(Method::DELETE, path, &b, None).await.0, 404);
+        let (_, list, _) = app.vendor(Method::GET, "/vendor/products", &a, None).await;
+        assert_eq!(list["products"].as_array().unwrap().len(), 1);
+        let (_, others, _) = app.vendor(Method::GET, "/vendor/products", &b, None).await;
+        assert!(others["products"].as_array().unwrap().is_empty());
+        assert_eq!(app.vendor(Method::DELETE, path, &a, None).await.0, 204);
+        assert_eq!(app.vendor(Method::GET, path, &a, None).await.0, 404);
+        // The operator moves a SKU only with --force.
+        app.vendor(Method::PUT, path, &a, Some(cable("1.85"))).await;
+        let moved = app.cli(&["product", "add", "TS-RED #2", "--vendor", "vendor-b", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/2.html", "--cost", "1.00", "--currency", "EUR"]).await;
+        assert!(moved.is_err(), "{moved:?}");
+        app.cli(&["product", "add", "TS-RED #2", "--vendor", "vendor-b", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/2.html", "--cost", "1.00", "--currency", "EUR", "--force"]).await.unwrap();
+        assert_eq!(app.vendor(Method::GET, path, &b, None).await.0, 200);
+    }
+
+    async fn a_bad_mapping_is_refused_with_the_field_named(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let a = app.onboard("vendor-a", &[]).await;
+        for (body, field) in [
+            (json!({"supplier_name": "S", "product_url": "http://plain.example/1", "supplier_cost": {"amount": "1.00", "currency": "EUR"}}), "product_url"),
+            (json!({"supplier_name": "S", "product_url": "javascript:alert(1)", "supplier_cost": {"amount": "1.00", "currency": "EUR"}}), "product_url"),
+            (json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1.005", "currency": "EUR"}}), "supplier_cost"),
+            (json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "-1.00", "currency": "EUR"}}), "supplier_cost"),
+            (json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1", "currency": "XXQ"}}), "supplier_cost"),
+            (json!({"supplier_name": "S", "product_url": "https://s.example/1"}), "supplier_cost"),
+            (json!({"supplier_name": "", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1.00", "currency": "EUR"}}), "supplier_name"),
+        ] {
+            let (status, problem, _) = app.vendor(Method::PUT, "/vendor/products/SKU-1", &a, Some(body)).await;
+            assert_eq!(status, 422, "{problem}");
+            assert!(problem["detail"].as_str().unwrap().contains(field), "{field}: {problem}");
+        }
+        let (status, mapped, _) = app.vendor(Method::PUT, "/vendor/products/JP-1", &a, Some(json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1500", "currency": "JPY"}}))).await;
+        assert_eq!((status, mapped["supplier_cost"]["amount"].as_str()), (200, Some("1500")));
+    }
+
+    async fn mapping_a_sku_through_the_api_routes_the_lines_waiting_for_it(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let a = app.onboard("vendor-a", &["IPOD2008GREEN"]).await;
+        app.shopify_webhook("orders/paid", &order(1), SHOPIFY_SECRET).await;
+        let body = json!({"supplier_name": "AliExpress", "product_url": "https://www.aliexpress.com/item/9.html", "supplier_cost": {"amount": "60.00", "currency": "USD"}});
+        app.vendor(Method::PUT, "/vendor/products/IPOD2008RED", &a, Some(body)).await;
+        let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+        let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &a, None).await;
+        let skus: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
+        assert_eq!(skus, ["IPOD2008GREEN", "IPOD2008RED"]);
+    }
+
+    async fn balance_and_payouts_answer_in_their_final_shape(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let a = app.onboard("vendor-a", &[]).await;
+        assert_eq!(app.vendor(Method::GET, "/vendor/balance", &a, None).await.1, json!({"balances": []}));
+        assert_eq!(app.vendor(Method::GET, "/vendor/payouts", &a, None).await.1, json!({"payouts": [], "cursor": null}));
+        assert_eq!(send(&app, Method::GET, "/vendor/balance", &[], None).await.status(), 401);
+    }
+
+    on_both_backends!(
+        a_vendor_maps_reads_and_deletes_its_own_skus_and_never_another_vendors,
+        a_bad_mapping_is_refused_with_the_field_named,
+        mapping_a_sku_through_the_api_routes_the_lines_waiting_for_it,
+        balance_and_payouts_answer_in_their_final_shape,
+    );
+}

@@ -123,6 +123,9 @@ pub enum ProductAction {
         currency: String,
         #[arg(long)]
         variant: Option<String>,
+        /// Move the SKU to this vendor from the vendor that maps it now.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -180,8 +183,8 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             let key = operator::create_key(app, &vendor_id).await.map_err(|e| e.to_string())?;
             print(out, key)
         }
-        Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant } } => {
-            let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref() };
+        Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant, force } } => {
+            let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref(), force };
             let (mapping, rerouted) = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
             print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))?;
             if rerouted > 0 {

@@ -53,4 +53,8 @@ fn vendor_routes() -> Router<App> {
         .route("/vendor/orders/{id}/shipment", post(vendor::shipment))
         .route("/vendor/orders/{id}/delivered", post(vendor::delivered))
         .route("/vendor/orders/{id}/cancel", post(vendor::cancel))
+        .route("/vendor/products", get(vendor::list_products))
+        .route("/vendor/products/{sku}", get(vendor::get_product).put(vendor::put_product).delete(vendor::delete_product))
+        .route("/vendor/balance", get(vendor::balance))
+        .route("/vendor/payouts", get(vendor::payouts))
 }

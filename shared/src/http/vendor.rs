@@ -4,9 +4,10 @@
 //! mutations take `If-Match` and `Idempotency-Key`.
 
 use super::problem::{Problem, body_rejection, json_body};
-use super::wire::{OrderPageJson, VendorOrderJson};
+use super::wire::{BalancesJson, OrderPageJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
 use crate::domain::vendor_order::{HistoryEntry, VendorOrder};
 use crate::services::App;
+use crate::services::products::{self, ProductSpec};
 use crate::services::vendor::{self, Preconditions, Request};
 use crate::store::VendorProfile;
 use axum::Json;
@@ -58,12 +59,17 @@ pub struct ListParams {
 }
 
 pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPageJson>, Problem> {
-    let limit = match params.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
-    };
+    let limit = limit(params.limit.as_deref())?;
     let (orders, cursor) = vendor::list(&app, &caller.vendor_id, params.state.as_deref(), params.cursor, limit).await?;
     Ok(Json(OrderPageJson { orders: orders.iter().map(|o| VendorOrderJson::new(o, caller.commission_bps, None)).collect(), cursor }))
+}
+
+/// A listing's `limit`: 1 to 100, 50 when not given.
+fn limit(text: Option<&str>) -> Result<usize, Problem> {
+    match text {
+        None => Ok(DEFAULT_LIMIT),
+        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
+    }
 }
 
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
@@ -147,4 +153,50 @@ struct CancelBody {
 
 pub async fn cancel(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     act(app, caller, headers, id, "cancel", body, |b: CancelBody| Request::Cancel { reason: b.reason }).await
+}
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /vendor/products`: the vendor's SKU mappings, by SKU.
+pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query(params): Query<PageParams>) -> Result<Json<ProductPageJson>, Problem> {
+    let limit = limit(params.limit.as_deref())?;
+    let (products, cursor) = products::list(&app, &caller.vendor_id, params.cursor, limit).await?;
+    Ok(Json(ProductPageJson { products: products.iter().map(ProductJson::from).collect(), cursor }))
+}
+
+/// `PUT /vendor/products/{sku}`: maps the SKU to the vendor (409 when another vendor has
+/// it); lines waiting for the SKU are routed.
+pub async fn put_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<ProductJson>, Problem> {
+    let bytes = body.map_err(body_rejection)?;
+    let body: ProductBody = json_body(&bytes)?;
+    let supplier_cost = body.supplier_cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier_cost: {e}")))?;
+    let spec = ProductSpec { sku, supplier_name: body.supplier_name, product_url: body.product_url, supplier_cost, supplier_variant: body.supplier_variant };
+    let (mapping, _) = products::map(&app, &caller.vendor_id, spec, false).await?;
+    Ok(Json(ProductJson::from(&mapping)))
+}
+
+/// `GET /vendor/products/{sku}`: one of the vendor's own mappings.
+pub async fn get_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<Json<ProductJson>, Problem> {
+    Ok(Json(ProductJson::from(&products::own(&app, &caller.vendor_id, &sku).await?)))
+}
+
+/// `DELETE /vendor/products/{sku}`: the vendor no longer sells the SKU.
+pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<StatusCode, Problem> {
+    products::unmap(&app, &caller.vendor_id, &sku).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /vendor/balance`: DESIGN's shape; no ledger yet, so no currency has a balance.
+pub async fn balance(Caller(_caller): Caller) -> Json<BalancesJson> {
+    Json(BalancesJson { balances: Vec::new() })
+}
+
+/// `GET /vendor/payouts`: DESIGN's shape; no payouts are made yet.
+pub async fn payouts(Caller(_caller): Caller, Query(params): Query<PageParams>) -> Result<Json<PayoutPageJson>, Problem> {
+    limit(params.limit.as_deref())?;
+    Ok(Json(PayoutPageJson { payouts: Vec::new(), cursor: None }))
 }

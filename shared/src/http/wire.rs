@@ -8,13 +8,24 @@ use crate::domain::address::Address;
 use crate::domain::money::Money;
 use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An exact amount on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MoneyJson {
+    /// A decimal string with at most the currency's minor digits ("199.00", "1500").
     pub amount: String,
+    /// ISO 4217 ("USD").
     pub currency: String,
+}
+
+impl MoneyJson {
+    /// The exact amount it says, or why it says none.
+    pub fn to_money(&self) -> Result<Money, String> {
+        let currency = crate::domain::money::Currency::parse(&self.currency).map_err(|e| e.to_string())?;
+        Money::parse_decimal(&self.amount, currency).map_err(|e| e.to_string())
+    }
 }
 
 impl From<Money> for MoneyJson {
@@ -248,5 +259,72 @@ impl VendorOrderJson {
 pub struct OrderPageJson {
     pub orders: Vec<VendorOrderJson>,
     /// Pass as `cursor` for the next page; absent on the last.
+    pub cursor: Option<String>,
+}
+
+/// A SKU's mapping as the vendor sees it.
+#[derive(Debug, Serialize)]
+pub struct ProductJson {
+    pub sku: String,
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: MoneyJson,
+    pub supplier_variant: Option<String>,
+}
+
+impl From<&crate::domain::order::ProductMapping> for ProductJson {
+    fn from(m: &crate::domain::order::ProductMapping) -> Self {
+        ProductJson { sku: m.sku.to_string(), supplier_name: m.supplier_name.clone(), product_url: m.product_url.clone(), supplier_cost: m.supplier_cost.into(), supplier_variant: m.supplier_variant.clone() }
+    }
+}
+
+/// A page of the vendor's products.
+#[derive(Debug, Serialize)]
+pub struct ProductPageJson {
+    pub products: Vec<ProductJson>,
+    pub cursor: Option<String>,
+}
+
+/// `PUT /vendor/products/{sku}`: where the vendor buys the SKU.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: MoneyJson,
+    #[serde(default)]
+    pub supplier_variant: Option<String>,
+}
+
+/// A currency's balance buckets (DESIGN, "Money").
+#[derive(Debug, Serialize)]
+pub struct BalanceJson {
+    pub currency: String,
+    pub held: MoneyJson,
+    pub available: MoneyJson,
+    pub in_payout: MoneyJson,
+    pub paid_out: MoneyJson,
+}
+
+/// `GET /vendor/balance`: one entry per currency the vendor has earned in.
+#[derive(Debug, Serialize)]
+pub struct BalancesJson {
+    pub balances: Vec<BalanceJson>,
+}
+
+/// A payout batch.
+#[derive(Debug, Serialize)]
+pub struct PayoutJson {
+    pub payout_id: String,
+    pub amount: MoneyJson,
+    pub status: String,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+}
+
+/// `GET /vendor/payouts`: newest first.
+#[derive(Debug, Serialize)]
+pub struct PayoutPageJson {
+    pub payouts: Vec<PayoutJson>,
     pub cursor: Option<String>,
 }

@@ -5,6 +5,7 @@ pub mod intake;
 pub mod notifier;
 pub mod operator;
 pub mod privacy;
+pub mod products;
 pub mod relay;
 pub mod reroute;
 pub mod vendor;

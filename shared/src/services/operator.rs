@@ -2,7 +2,7 @@
 //! and suppliers.
 
 use super::{App, ServiceError};
-use crate::domain::ids::{Email, Sku, VendorId};
+use crate::domain::ids::{Email, VendorId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::ProductMapping;
 use crate::ports::StoreError;
@@ -64,34 +64,22 @@ pub struct ProductInput<'a> {
     pub cost: &'a str,
     pub currency: &'a str,
     pub variant: Option<&'a str>,
+    /// Move the SKU from the vendor that maps it now.
+    pub force: bool,
 }
 
-/// Maps a SKU to its vendor and supplier (replacing an earlier mapping), then routes the
-/// lines of every order that waited for it; returns the mapping and how many lines found
-/// their vendor.
+/// Maps a SKU to its vendor and supplier (`services::products::map`): the operator may
+/// move another vendor's SKU with `force`.
 pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductMapping, usize), ServiceError> {
     let vendor_id = existing_vendor(app, input.vendor_id).await?;
-    let url = input.product_url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
-        return Err(invalid(format!("{url:?} is not a product URL (http:// or https://)")));
-    }
-    if input.supplier_name.trim().is_empty() {
-        return Err(invalid("the supplier needs a name"));
-    }
     let currency = Currency::parse(input.currency).map_err(invalid)?;
     let supplier_cost = Money::parse_decimal(input.cost, currency).map_err(invalid)?;
-    if supplier_cost.minor < 0 {
-        return Err(invalid("the supplier cost cannot be negative"));
-    }
-    let mapping = ProductMapping {
-        sku: Sku::parse(input.sku).map_err(invalid)?,
-        vendor_id,
-        supplier_name: input.supplier_name.trim().to_string(),
-        product_url: url.to_string(),
+    let spec = super::products::ProductSpec {
+        sku: input.sku.to_string(),
+        supplier_name: input.supplier_name.to_string(),
+        product_url: input.product_url.to_string(),
         supplier_cost,
-        supplier_variant: input.variant.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string),
+        supplier_variant: input.variant.map(str::to_string),
     };
-    app.tables.put_product(&mapping).await?;
-    let rerouted = super::reroute::route_waiting(app, &mapping.sku).await?;
-    Ok((mapping, rerouted))
+    super::products::map(app, &vendor_id, spec, input.force).await
 }

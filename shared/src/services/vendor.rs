@@ -31,10 +31,15 @@ pub async fn list(app: &App, vendor: &VendorId, state: Option<&str>, cursor: Opt
         None => None,
         Some(text) => Some(VoState::parse(text).ok_or_else(|| ServiceError::BadRequest(format!("unknown state {text:?}")))?),
     };
-    app.tables.vendor_orders(vendor, state, cursor, limit).await.map_err(|e| match e {
+    app.tables.vendor_orders(vendor, state, cursor, limit).await.map_err(listing_error)
+}
+
+/// A listing's store error as the client's: a forged cursor is a bad request.
+pub fn listing_error(error: StoreError) -> ServiceError {
+    match error {
         StoreError::BadCursor => ServiceError::BadRequest("the cursor is not one this API gave out".into()),
         other => other.into(),
-    })
+    }
 }
 
 /// The answer to a request whose key was seen before: the order as it stands, when the

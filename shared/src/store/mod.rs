@@ -191,6 +191,15 @@ impl IdempotencyRecord {
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_HOURS: i64 = 24;
 
+/// A SKU mapping as stored: the mapping and the version its next change is conditional on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredProduct {
+    #[serde(flatten)]
+    mapping: ProductMapping,
+    #[serde(default)]
+    version: u64,
+}
+
 /// What claiming a mail found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -414,12 +423,34 @@ impl Tables {
     }
 
     pub async fn product(&self, sku: &Sku) -> Result<Option<ProductMapping>, StoreError> {
-        self.get_as(&format!("SKU#{sku}"), "PRODUCT").await
+        Ok(self.product_versioned(sku).await?.map(|(mapping, _)| mapping))
     }
 
-    pub async fn put_product(&self, mapping: &ProductMapping) -> Result<(), StoreError> {
-        let item = item_of(mapping, &[("pk", format!("SKU#{}", mapping.sku)), ("sk", "PRODUCT".into())])?;
-        self.items.put(item, Condition::Always).await
+    /// A SKU's mapping with the version a change of it is conditional on.
+    pub async fn product_versioned(&self, sku: &Sku) -> Result<Option<(ProductMapping, u64)>, StoreError> {
+        let stored: Option<StoredProduct> = self.get_as(&format!("SKU#{sku}"), "PRODUCT").await?;
+        Ok(stored.map(|s| (s.mapping, s.version)))
+    }
+
+    /// Writes a SKU's mapping, filed under its vendor (`PRODUCTS#{vendor}` in gsi1), on
+    /// the condition that the mapping read is still the one there (`None`: still none),
+    /// so that two vendors claiming one SKU cannot both win.
+    pub async fn put_product(&self, mapping: &ProductMapping, replaces: Option<u64>) -> Result<(), StoreError> {
+        let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
+        let keys = [("pk", format!("SKU#{}", mapping.sku)), ("sk", "PRODUCT".into()), ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
+        self.items.put(item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
+    }
+
+    /// Takes a SKU's mapping away (its lines route to nobody until it is mapped again).
+    pub async fn delete_product(&self, sku: &Sku) -> Result<(), StoreError> {
+        self.items.delete(&format!("SKU#{sku}"), "PRODUCT").await
+    }
+
+    /// One page of a vendor's SKU mappings, by SKU.
+    pub async fn vendor_products(&self, vendor_id: &VendorId, cursor: Option<String>, limit: usize) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
+        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: format!("PRODUCTS#{vendor_id}"), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let stored: Vec<StoredProduct> = items.into_iter().map(value_of).collect::<Result<_, _>>()?;
+        Ok((stored.into_iter().map(|s| s.mapping).collect(), cursor))
     }
 
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
