@@ -245,6 +245,9 @@ async fn an_unacknowledged_record_is_read_again(backend: Backend) {
     ports.feed.acknowledge(&batch[..1]).await.unwrap();
     let again: Vec<String> = ports.feed.next_batch(100).await.unwrap().into_iter().map(|r| r.event.unwrap().event_id).collect();
     assert_eq!(again, ["e1", "e2"]);
+    // A batch its reader never acknowledged (it failed, or died) is read again whole.
+    let unacknowledged: Vec<String> = ports.feed.next_batch(100).await.unwrap().into_iter().map(|r| r.event.unwrap().event_id).collect();
+    assert_eq!(unacknowledged, ["e1", "e2"], "a batch left unacknowledged is not skipped");
 }
 
 async fn a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_queue(backend: Backend) {

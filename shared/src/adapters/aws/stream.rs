@@ -30,6 +30,10 @@ struct State {
     iterators: HashMap<String, String>,
     /// How many records the last batch held.
     last_batch: usize,
+    /// The iterators moved past records nobody acknowledged yet (a batch returned, or a
+    /// read that failed half-way): the next read starts again from the checkpoint, or
+    /// those records would be skipped.
+    unacknowledged: bool,
 }
 
 fn unavailable(error: impl std::error::Error + 'static) -> StoreError {
@@ -117,6 +121,11 @@ impl EventFeed for StreamFeed {
     async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
         let mut state = self.state.lock().await;
         let arn = self.stream_arn(&mut state).await?;
+        if state.unacknowledged {
+            state.iterators.clear();
+        }
+        // Until this read returns a batch that is acknowledged, or nothing at all.
+        state.unacknowledged = true;
         let mut batch = Vec::new();
         for shard in self.shards(&arn).await? {
             while batch.len() < max {
@@ -141,6 +150,8 @@ impl EventFeed for StreamFeed {
             }
         }
         state.last_batch = batch.len();
+        // Nothing to relay: the checkpoint already moved past what the filter dropped.
+        state.unacknowledged = !batch.is_empty();
         Ok(batch)
     }
 
@@ -155,6 +166,7 @@ impl EventFeed for StreamFeed {
             // The rest is read again, from the checkpoint.
             state.iterators.clear();
         }
+        state.unacknowledged = false;
         self.save(&state)
     }
 }
