@@ -2,8 +2,10 @@
 
 use crate::Local;
 use clap::{Parser, Subcommand};
+use dropflow_shared::http::wire;
 use dropflow_shared::ports::DeadLetterQueue;
 use dropflow_shared::services::operator::{self, ProductInput};
+use dropflow_shared::store::OrderStatus;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,6 +39,7 @@ pub enum Backend {
 pub enum Command {
     /// Run every function: HTTP on 127.0.0.1, the queue consumers, the outbox.
     Serve {
+        /// The port to listen on (127.0.0.1 only).
         #[arg(long, default_value_t = 3000)]
         port: u16,
         /// Inject faults into this share (0.0-1.0) of the calls to every port (store,
@@ -62,7 +65,29 @@ pub enum Command {
     },
     /// Route an order's unroutable lines again, after their SKUs were mapped (mapping a
     /// SKU with `product add` already does this for every order waiting for it).
-    Reroute { order_id: String },
+    Reroute {
+        /// The order's id (`o_…`), as the operator's mail names it.
+        order_id: String,
+    },
+    /// Orders, newest first: every order (or those in one status: held, routed, void,
+    /// parked), or one vendor's vendor orders (or those in one state).
+    Orders {
+        /// Only this vendor's vendor orders.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Only orders in this status (or, with --vendor, vendor orders in this state).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many (1-100).
+        #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
+        limit: u32,
+    },
+    /// One order whole: its vendor orders with their history and clocks, and the mail
+    /// it sent.
+    Order {
+        #[command(subcommand)]
+        action: OrderAction,
+    },
     /// Dead-letter queues: inspect and replay.
     Dlq {
         #[command(subcommand)]
@@ -88,44 +113,111 @@ pub enum AwsAction {
 pub enum VendorAction {
     /// Onboard a vendor.
     Add {
+        /// The vendor's id: 1-64 of a-z, 0-9, '-' or '_' ("acme-gadgets").
         vendor_id: String,
+        /// The vendor's name, as mail and the operator see it.
         #[arg(long)]
         name: String,
+        /// Where the vendor's mail goes (supplier briefs, reminders).
         #[arg(long)]
         email: String,
         /// Marketplace commission in basis points (default: COMMISSION_BPS).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         commission_bps: Option<u32>,
+    },
+    /// Every vendor, one per line: id, name, email, commission, state, payee.
+    List,
+    /// Change a vendor's name, email, commission or payout details.
+    Update {
+        /// The vendor to change.
+        vendor_id: String,
+        /// The vendor's name, as mail and the operator see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the vendor's mail goes.
+        #[arg(long)]
+        email: Option<String>,
+        /// Marketplace commission in basis points (0-10000).
+        #[arg(long, allow_negative_numbers = true)]
+        commission_bps: Option<u32>,
+        /// Where payouts go (an IBAN, a PayPal address); empty to clear.
+        #[arg(long)]
+        payee: Option<String>,
+    },
+    /// Refuse the vendor's keys (403) and route its SKUs to no one until resumed.
+    Suspend {
+        /// The vendor to suspend.
+        vendor_id: String,
+    },
+    /// Undo a suspension; lines that waited for its SKUs are routed.
+    Resume {
+        /// The vendor to resume.
+        vendor_id: String,
     },
 }
 
 #[derive(Subcommand)]
 pub enum KeyAction {
     /// Print a new API key for the vendor, once; only its hash is stored.
-    Create { vendor_id: String },
+    Create {
+        /// The vendor the key is for.
+        vendor_id: String,
+    },
+    /// The vendor's keys, one per line: prefix, created, last used, state.
+    List {
+        /// The vendor whose keys to list.
+        vendor_id: String,
+    },
+    /// Revoke the key that starts with PREFIX (as `key list` prints it); the next request
+    /// with it gets 401.
+    Revoke {
+        /// The key's first 12 characters, as `key list` prints them.
+        prefix: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum ProductAction {
     /// Map a SKU to its vendor and supplier.
     Add {
+        /// The SKU as the storefront sends it (any text up to 255 characters).
         sku: String,
+        /// The vendor that sells it.
         #[arg(long)]
         vendor: String,
+        /// Who the vendor buys it from ("AliExpress: Acme store").
         #[arg(long)]
         supplier: String,
+        /// The supplier's product page (https://).
         #[arg(long)]
         url: String,
-        /// Supplier cost as a decimal ("12.40").
+        /// Supplier cost per unit as a decimal ("12.40").
         #[arg(long)]
         cost: String,
+        /// The supplier cost's currency (ISO 4217, "USD").
         #[arg(long)]
         currency: String,
+        /// The supplier's variant to order ("8GB, green").
         #[arg(long)]
         variant: Option<String>,
         /// Move the SKU to this vendor from the vendor that maps it now.
         #[arg(long)]
         force: bool,
+    },
+    /// Every SKU mapping, one per line: SKU, vendor, supplier, cost, URL.
+    List {
+        /// Only this vendor's.
+        #[arg(long)]
+        vendor: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrderAction {
+    /// Show the order named by its id (`o_…`) or the number customers quote (#1001).
+    Show {
+        /// An order id, or a storefront order number ("#1001").
+        reference: String,
     },
 }
 
@@ -183,6 +275,47 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             let key = operator::create_key(app, &vendor_id).await.map_err(|e| e.to_string())?;
             print(out, key)
         }
+        Command::Key { action: KeyAction::List { vendor_id } } => {
+            for key in operator::list_keys(app, &vendor_id).await.map_err(|e| e.to_string())? {
+                let last_used = key.last_used.map_or_else(|| "never".to_string(), |d| d.to_string());
+                let state = if key.revoked { "revoked" } else { "active" };
+                print(out, format!("{} {} {last_used} {state}", key.prefix, dropflow_shared::http::wire::instant(key.created_at)))?;
+            }
+            Ok(())
+        }
+        Command::Key { action: KeyAction::Revoke { prefix } } => {
+            let key = operator::revoke_key(app, &prefix).await.map_err(|e| e.to_string())?;
+            print(out, format!("key {} of vendor {} revoked", key.prefix, key.vendor_id))
+        }
+        Command::Vendor { action: VendorAction::List } => {
+            for v in operator::list_vendors(app).await.map_err(|e| e.to_string())? {
+                let state = if v.suspended { "suspended" } else { "active" };
+                print(out, format!("{}\t{}\t{}\t{} bps\t{state}\t{}", v.vendor_id, v.name, v.email, v.commission_bps, v.payee.as_deref().unwrap_or("-")))?;
+            }
+            Ok(())
+        }
+        Command::Vendor { action: VendorAction::Update { vendor_id, name, email, commission_bps, payee } } => {
+            let changes = operator::VendorChanges { name: name.as_deref(), email: email.as_deref(), commission_bps, payee: payee.as_deref(), suspended: None };
+            let (v, _) = operator::update_vendor(app, &vendor_id, changes).await.map_err(|e| e.to_string())?;
+            print(out, format!("vendor {} updated ({} <{}>, commission {} bps, payee {})", v.vendor_id, v.name, v.email, v.commission_bps, v.payee.as_deref().unwrap_or("-")))
+        }
+        Command::Vendor { action: VendorAction::Suspend { vendor_id } } => {
+            let changes = operator::VendorChanges { suspended: Some(true), ..Default::default() };
+            operator::update_vendor(app, &vendor_id, changes).await.map_err(|e| e.to_string())?;
+            print(out, format!("vendor {vendor_id} suspended: its keys get 403 and its SKUs route to no one"))
+        }
+        Command::Vendor { action: VendorAction::Resume { vendor_id } } => {
+            let changes = operator::VendorChanges { suspended: Some(false), ..Default::default() };
+            let (_, routed) = operator::update_vendor(app, &vendor_id, changes).await.map_err(|e| e.to_string())?;
+            print(out, format!("vendor {vendor_id} resumed; {routed} waiting order lines routed"))
+        }
+        Command::Product { action: ProductAction::List { vendor } } => {
+            let vendor = vendor.map(|v| dropflow_shared::domain::ids::VendorId::parse(&v)).transpose().map_err(|e| e.to_string())?;
+            for p in operator::all_products(app, vendor.as_ref()).await.map_err(|e| e.to_string())? {
+                print(out, format!("{}\t{}\t{}\t{}\t{}", p.sku, p.vendor_id, p.supplier_name, p.supplier_cost, p.product_url))?;
+            }
+            Ok(())
+        }
         Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant, force } } => {
             let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref(), force };
             let (mapping, rerouted) = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
@@ -196,6 +329,40 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             let id = dropflow_shared::domain::ids::OrderId::parse(&order_id).map_err(|e| e.to_string())?;
             let routed = dropflow_shared::services::reroute::reroute(app, &id).await.map_err(|e| e.to_string())?;
             print(out, format!("{routed} lines of order {id} routed"))
+        }
+        Command::Orders { vendor, state, limit } => {
+            let limit = usize::try_from(limit).ok().filter(|l| (1..=100).contains(l)).ok_or("--limit must be from 1 to 100")?;
+            match vendor {
+                Some(vendor) => {
+                    let vendor = dropflow_shared::domain::ids::VendorId::parse(&vendor).map_err(|e| e.to_string())?;
+                    let (orders, _) = dropflow_shared::services::vendor::list(app, &vendor, state.as_deref(), None, limit).await.map_err(|e| e.to_string())?;
+                    for vo in orders {
+                        print(out, format!("{}\t{}\t{}\t{}", wire::instant(vo.created_at), vo.id(), vo.order_number, vo.state.as_str()))?;
+                    }
+                }
+                None => {
+                    let status = state.map(|s| OrderStatus::parse(&s).ok_or(format!("--state {s:?} is not one of held, routed, void, parked"))).transpose()?;
+                    let orders = operator::list_orders(app, status, limit).await.map_err(|e| e.to_string())?;
+                    for record in orders {
+                        let order = &record.order;
+                        print(out, format!("{}\t{}\t{}\t{} {}\t{}\t{}", wire::instant(order.created_at), order.order_id, order.order_number, order.source, order.shop, record.status.as_str(), order.total))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Order { action: OrderAction::Show { reference } } => {
+            let found = operator::find_orders(app, &reference).await.map_err(|e| e.to_string())?;
+            if found.is_empty() {
+                return Err(format!("no order {reference:?}"));
+            }
+            for order_id in found {
+                let report = operator::show_order(app, &order_id).await.map_err(|e| e.to_string())?;
+                for line in report_lines(&report) {
+                    print(out, line)?;
+                }
+            }
+            Ok(())
         }
         Command::Dlq { action: DlqAction::List } => {
             for queue in DeadLetterQueue::ALL {
@@ -231,4 +398,33 @@ async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Result<(), Stri
         format!("SENDER_EMAIL={} (SES identity verification requested)", config.sender_email),
     ];
     writeln!(out, "{}", lines.join("\n")).map_err(|e| e.to_string())
+}
+
+/// An order report as the operator reads it, one fact per line.
+fn report_lines(report: &operator::OrderReport) -> Vec<String> {
+    let (record, order) = (&report.record, &report.record.order);
+    let mut lines = vec![
+        format!("order {} {} ({} {}), {}, total {}", order.order_id, order.order_number, order.source, order.shop, record.status.as_str(), order.total),
+        format!("customer: {} <{}>", order.customer_name, order.customer_email.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "no email".into())),
+        format!("ship to: {}", order.shipping_address.as_ref().map(|a| a.lines().join(", ")).or_else(|| order.address_problem.clone()).unwrap_or_else(|| "no address".into())),
+    ];
+    for (line, reason) in record.unroutable_lines() {
+        lines.push(format!("unroutable: {} x {} [{}]: {reason}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into())));
+    }
+    for refund in &record.unassigned_refunds {
+        lines.push(format!("refund to split: {} {} ({})", refund.refund_id, refund.amount.map(|m| m.to_string()).unwrap_or_else(|| "amount unknown".into()), refund.reason));
+    }
+    for (vo, history) in &report.vendor_orders {
+        lines.push(format!("vendor order {} ({}): {}", vo.id(), vo.vendor_id, vo.state.as_str()));
+        for clock in &vo.clocks {
+            lines.push(format!("  clock {} due {}", clock.kind.as_str(), wire::instant(clock.due_at)));
+        }
+        for entry in history {
+            lines.push(format!("  {} {} {}{}", wire::instant(entry.at), entry.action, entry.state.as_str(), entry.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()));
+        }
+    }
+    for (at, event, to) in &report.mail {
+        lines.push(format!("mail {} {event} -> {to}", wire::instant(*at)));
+    }
+    lines
 }

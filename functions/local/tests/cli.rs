@@ -27,6 +27,11 @@ fn a_bad_argument_is_one_clear_line_and_a_failure_exit() {
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("email") && stderr.contains("not-an-email"), "{stderr}");
+    for bad in [&["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "-5"][..], &["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "ten"], &["vendor", "add"], &["vendor", "frobnicate"]] {
+        let output = dropflow(dir.path(), bad);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!output.status.success() && stderr.trim().lines().count() == 1, "{bad:?}: {stderr}");
+    }
     let unknown = dropflow(dir.path(), &["key", "create", "nobody"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no vendor nobody"));

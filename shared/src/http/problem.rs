@@ -27,6 +27,7 @@ impl From<ServiceError> for Problem {
     fn from(error: ServiceError) -> Problem {
         let status = match &error {
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

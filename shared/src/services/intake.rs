@@ -87,7 +87,7 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
         Some(_) => Vec::new(),
         None => {
             let record = OrderRecord::new(CanonicalOrder { lines: Vec::new(), ..order.clone() }, OrderStatus::Parked, 1);
-            vec![Tables::put_order(&record, None)?]
+            vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?]
         }
     };
     match app.commit(writes, &[event]).await {
@@ -124,7 +124,11 @@ async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceErr
             Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
             None => OrderRecord::new(order.clone(), status, 1),
         };
-        app.commit(vec![Tables::put_order(&record, previous_version)?], &[]).await?;
+        let mut writes = vec![Tables::put_order(&record, previous_version)?];
+        if existing.is_none() {
+            writes.push(Tables::put_order_number(order)?);
+        }
+        app.commit(writes, &[]).await?;
         return Ok(Outcome::Held);
     }
     route_and_store(app, order.clone(), previous_version).await
@@ -157,6 +161,9 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
         ..OrderRecord::new(order, OrderStatus::Routed, previous_version.unwrap_or(0) + 1)
     };
     writes.insert(0, Tables::put_order(&record, previous_version)?);
+    if previous_version.is_none() {
+        writes.push(Tables::put_order_number(&record.order)?);
+    }
     // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped.
     for (line, _) in record.unroutable_lines() {
         if let Some(sku) = waits_for_mapping(&record.order, line) {
@@ -317,7 +324,8 @@ pub(super) async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Rou
             continue;
         }
         let mapping = match app.tables.product(&sku).await? {
-            Some(m) if app.tables.vendor(&m.vendor_id).await?.is_some() => Some(m),
+            // A suspended vendor's SKUs route to no one until it is resumed.
+            Some(m) if app.tables.vendor(&m.vendor_id).await?.is_some_and(|v| !v.suspended) => Some(m),
             _ => None,
         };
         mappings.insert(sku, mapping);

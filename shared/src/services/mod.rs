@@ -36,6 +36,9 @@ pub struct App {
 pub enum ServiceError {
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// Known, but not allowed now (a suspended vendor).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -27,8 +27,11 @@ pub async fn add_vendor(app: &App, vendor_id: &str, name: &str, email: &str, com
         email: Email::parse(email).map_err(invalid)?,
         commission_bps,
         created_at: app.clock.now(),
+        payee: None,
+        suspended: false,
+        version: 1,
     };
-    app.tables.put_vendor(&profile).await.map_err(|e| match e {
+    app.tables.put_vendor(&profile, None).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict(format!("vendor {vendor_id} already exists")),
         other => other.into(),
     })?;
@@ -50,9 +53,120 @@ pub async fn create_key(app: &App, vendor_id: &str) -> Result<String, ServiceErr
     let mut secret = [0u8; 24];
     getrandom::fill(&mut secret).map_err(|e| ServiceError::Mail(format!("no randomness: {e}")))?;
     let key = format!("dfk_{}", hex::encode(secret));
-    let record = ApiKeyRecord { vendor_id, prefix: key[..12].to_string(), created_at: app.clock.now(), revoked: false };
-    app.tables.put_api_key(&super::vendor::key_hash(&key), &record).await?;
+    let record = ApiKeyRecord { vendor_id, prefix: key[..KEY_PREFIX_CHARS].to_string(), created_at: app.clock.now(), revoked: false, last_used: None, version: 1 };
+    app.tables.put_api_key(&super::vendor::key_hash(&key), &record, None).await?;
     Ok(key)
+}
+
+/// How much of a key is kept printable, to tell keys apart in `key list` and revoke one.
+const KEY_PREFIX_CHARS: usize = 12;
+
+/// A vendor's keys, oldest first.
+pub async fn list_keys(app: &App, vendor_id: &str) -> Result<Vec<ApiKeyRecord>, ServiceError> {
+    let vendor_id = existing_vendor(app, vendor_id).await?;
+    Ok(app.tables.vendor_keys(&vendor_id).await?.into_iter().map(|(_, record)| record).collect())
+}
+
+/// Revokes the key printed with `prefix`; the next request with it gets 401.
+pub async fn revoke_key(app: &App, prefix: &str) -> Result<ApiKeyRecord, ServiceError> {
+    let mut found = app.tables.keys_with_prefix(prefix.trim()).await?;
+    let (hash, record) = match found.len() {
+        1 => found.remove(0),
+        0 => return Err(ServiceError::NotFound(format!("no key starts {prefix:?}; `dropflow key list <VENDOR_ID>` shows them"))),
+        _ => return Err(ServiceError::Conflict(format!("{} keys start {prefix:?}; revoke them by their vendor", found.len()))),
+    };
+    if record.revoked {
+        return Ok(record);
+    }
+    let revoked = ApiKeyRecord { revoked: true, version: record.version + 1, ..record.clone() };
+    app.tables.put_api_key(&hash, &revoked, Some(record.version)).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict("the key changed meanwhile; run the command again".into()),
+        other => other.into(),
+    })?;
+    Ok(revoked)
+}
+
+/// Every onboarded vendor, by id.
+pub async fn list_vendors(app: &App) -> Result<Vec<VendorProfile>, ServiceError> {
+    let mut vendors = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = app.tables.vendors(cursor, 100).await?;
+        vendors.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(vendors),
+        }
+    }
+}
+
+/// What `dropflow vendor update` changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct VendorChanges<'a> {
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub commission_bps: Option<u32>,
+    pub payee: Option<&'a str>,
+    pub suspended: Option<bool>,
+}
+
+/// Changes a vendor's profile. Resuming a suspended vendor routes the lines that waited
+/// for its SKUs meanwhile; returns the profile and how many lines that routed.
+pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_>) -> Result<(VendorProfile, usize), ServiceError> {
+    let id = VendorId::parse(vendor_id).map_err(invalid)?;
+    let current = app.tables.vendor(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("no vendor {vendor_id}")))?;
+    let mut next = VendorProfile { version: current.version + 1, ..current.clone() };
+    if let Some(name) = changes.name {
+        next.name = Some(name.trim()).filter(|n| !n.is_empty()).ok_or_else(|| invalid("the vendor needs a name"))?.to_string();
+    }
+    if let Some(email) = changes.email {
+        next.email = Email::parse(email).map_err(invalid)?;
+    }
+    if let Some(bps) = changes.commission_bps {
+        next.commission_bps = Some(bps).filter(|b| *b <= 10_000).ok_or_else(|| invalid("commission must be at most 10000 basis points"))?;
+    }
+    if let Some(payee) = changes.payee {
+        let payee = payee.trim();
+        if payee.chars().count() > 200 || payee.chars().any(char::is_control) {
+            return Err(invalid("the payee must be at most 200 characters on one line"));
+        }
+        next.payee = Some(payee.to_string()).filter(|p| !p.is_empty());
+    }
+    if let Some(suspended) = changes.suspended {
+        next.suspended = suspended;
+    }
+    app.tables.put_vendor(&next, Some(current.version)).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict("the vendor changed meanwhile; run the command again".into()),
+        other => other.into(),
+    })?;
+    let mut routed = 0;
+    if current.suspended && !next.suspended {
+        for mapping in all_products(app, Some(&id)).await? {
+            routed += super::reroute::route_waiting(app, &mapping.sku).await?;
+        }
+    }
+    Ok((next, routed))
+}
+
+/// Every SKU mapping of one vendor, or of every vendor.
+pub async fn all_products(app: &App, vendor: Option<&VendorId>) -> Result<Vec<ProductMapping>, ServiceError> {
+    let vendors = match vendor {
+        Some(id) => vec![id.clone()],
+        None => list_vendors(app).await?.into_iter().map(|v| v.vendor_id).collect(),
+    };
+    let mut products = Vec::new();
+    for vendor_id in vendors {
+        let mut cursor = None;
+        loop {
+            let (page, next) = super::products::list(app, &vendor_id, cursor, 100).await?;
+            products.extend(page);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(products)
 }
 
 /// What `dropflow product add` says about a SKU.
@@ -82,4 +196,61 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductM
         supplier_variant: input.variant.map(str::to_string),
     };
     super::products::map(app, &vendor_id, spec, input.force).await
+}
+
+/// Everything the operator needs to answer for one order: the order, each vendor order
+/// with its history, and the mail its events sent (as long as the event items are kept,
+/// 7 days).
+#[derive(Debug)]
+pub struct OrderReport {
+    pub record: crate::store::OrderRecord,
+    pub vendor_orders: Vec<(crate::domain::vendor_order::VendorOrder, Vec<crate::domain::vendor_order::HistoryEntry>)>,
+    /// (when, event type, recipient) of each mail sent.
+    pub mail: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
+}
+
+/// The orders `reference` names: an order id (`o_…`), or the number customers quote
+/// ("#1001" or "1001"), which several shops may share.
+pub async fn find_orders(app: &App, reference: &str) -> Result<Vec<crate::domain::ids::OrderId>, ServiceError> {
+    let reference = reference.trim();
+    if let Ok(id) = crate::domain::ids::OrderId::parse(reference) {
+        return Ok(vec![id]);
+    }
+    let mut found = app.tables.orders_numbered(reference).await?;
+    if found.is_empty() && !reference.starts_with('#') {
+        found = app.tables.orders_numbered(&format!("#{reference}")).await?;
+    }
+    Ok(found)
+}
+
+/// The report of one order.
+pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Result<OrderReport, ServiceError> {
+    let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    let mut vendor_orders = Vec::new();
+    let mut recipients = vec![app.config.operator_email.to_string()];
+    recipients.extend(record.order.customer_email.iter().map(|e| e.to_string()));
+    for vo in app.tables.vendor_orders_of(order_id).await? {
+        if let Some(vendor) = app.tables.vendor(&vo.vendor_id).await? {
+            recipients.push(vendor.email.to_string());
+        }
+        let history = app.tables.history(&vo).await?;
+        vendor_orders.push((vo, history));
+    }
+    recipients.sort();
+    recipients.dedup();
+    let mut mail = Vec::new();
+    for event in app.tables.events(order_id).await? {
+        for to in &recipients {
+            if app.tables.sent_message_id(&event.event_id, to).await?.is_some() {
+                mail.push((event.occurred_at, event.event_type.as_str().to_string(), to.clone()));
+            }
+        }
+    }
+    mail.sort();
+    Ok(OrderReport { record, vendor_orders, mail })
+}
+
+/// The newest orders, all or in one status (one Query of the operator's order index).
+pub async fn list_orders(app: &App, status: Option<crate::store::OrderStatus>, limit: usize) -> Result<Vec<crate::store::OrderRecord>, ServiceError> {
+    Ok(app.tables.orders(status, None, limit).await?.0)
 }

@@ -7,7 +7,7 @@ use crate::domain::ids::VendorId;
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
-use crate::store::{IDEMPOTENCY_HOURS, IdempotencyRecord, Tables, VendorProfile};
+use crate::store::{ApiKeyRecord, IDEMPOTENCY_HOURS, IdempotencyRecord, Tables, VendorProfile};
 use sha2::{Digest, Sha256};
 
 /// The stored form of an API key: the hex SHA-256 of the key.
@@ -15,14 +15,31 @@ pub fn key_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.trim().as_bytes()))
 }
 
-/// The vendor a bearer key belongs to; unknown and revoked keys are refused alike.
+/// The vendor a bearer key belongs to; unknown and revoked keys are refused alike (the
+/// key is looked up by its SHA-256, so no comparison of the key itself can leak its
+/// characters by timing), a suspended vendor's with 403. The key's last day of use is
+/// written when the day changes.
 pub async fn authenticate(app: &App, key: Option<&str>) -> Result<VendorProfile, ServiceError> {
     let key = key.filter(|k| !k.trim().is_empty()).ok_or(ServiceError::Unauthorized)?;
-    let vendor_id = match app.tables.api_key(&key_hash(key)).await? {
-        Some(record) if !record.revoked => record.vendor_id,
+    let hash = key_hash(key);
+    let record = match app.tables.api_key(&hash).await? {
+        Some(record) if !record.revoked => record,
         _ => return Err(ServiceError::Unauthorized),
     };
-    app.tables.vendor(&vendor_id).await?.ok_or(ServiceError::Unauthorized)
+    let vendor = app.tables.vendor(&record.vendor_id).await?.ok_or(ServiceError::Unauthorized)?;
+    if vendor.suspended {
+        return Err(ServiceError::Forbidden(format!("vendor {} is suspended; the marketplace operator can resume it", vendor.vendor_id)));
+    }
+    let today = app.clock.now().date_naive();
+    if record.last_used != Some(today) {
+        let used = ApiKeyRecord { last_used: Some(today), version: record.version + 1, ..record.clone() };
+        // A lost race (another request, or a revocation) leaves the record as it is.
+        match app.tables.put_api_key(&hash, &used, Some(record.version)).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => tracing::warn!(error = %e, "could not record a key's last use"),
+        }
+    }
+    Ok(vendor)
 }
 
 /// One page of the vendor's orders, optionally in one state.

@@ -30,6 +30,23 @@ pub enum OrderStatus {
     Parked,
 }
 
+impl OrderStatus {
+    /// The wire name ("routed").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Held => "held",
+            OrderStatus::Routed => "routed",
+            OrderStatus::Void => "void",
+            OrderStatus::Parked => "parked",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        [OrderStatus::Held, OrderStatus::Routed, OrderStatus::Void, OrderStatus::Parked].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// The order item: the canonical order and what intake decided about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRecord {
@@ -95,6 +112,15 @@ pub struct VendorProfile {
     pub email: crate::domain::ids::Email,
     pub commission_bps: u32,
     pub created_at: DateTime<Utc>,
+    /// Where the operator's payment run sends the vendor's money (an IBAN, a PayPal
+    /// address): the operator's note, never parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
+    /// Suspended: its keys are refused (403) and its SKUs route to no one until resumed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// An API key's stored form: only its hash is the key of the item.
@@ -104,6 +130,12 @@ pub struct ApiKeyRecord {
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub revoked: bool,
+    /// The last day the key was used: written only when the day changes, so a vendor
+    /// polling its orders costs no writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Typed access to the table.
@@ -239,6 +271,12 @@ fn history_prefix(vendor_id: &VendorId, round: u32) -> String {
     if round > 1 { format!("H#{vendor_id}.{round}#") } else { format!("H#{vendor_id}#") }
 }
 
+/// A storefront's text as part of a key: itself when short, else its hash (a key has
+/// limits a storefront does not know).
+fn capped(text: &str) -> String {
+    if text.len() <= 200 { text.to_string() } else { format!("sha256:{}", hex::encode(sha2::Sha256::digest(text.as_bytes()))) }
+}
+
 fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
@@ -261,13 +299,47 @@ impl Tables {
     /// shop's erasure finds its orders without a Scan.
     pub fn put_order(record: &OrderRecord, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let order = &record.order;
+        let newest = format!("{}#{}", order.created_at.to_rfc3339(), order.order_id);
         let keys = [
             ("pk", order_pk(&order.order_id)),
             ("sk", "ORDER".into()),
             ("gsi1pk", shop_pk(&order.source, &order.shop)),
-            ("gsi1sk", format!("{}#{}", order.created_at.to_rfc3339(), order.order_id)),
+            ("gsi1sk", newest.clone()),
+            // The operator's listings (`dropflow orders`): every order, and per status.
+            ("gsi2pk", "ORDERS".into()),
+            ("gsi2sk", newest.clone()),
+            ("gsi3pk", format!("ORDERS#{}", record.status.as_str())),
+            ("gsi3sk", newest),
         ];
         Ok(Write::Put { item: item_of(record, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
+    }
+
+    /// The write that files an order under its storefront number (`NUM#{number}`, one
+    /// item per source and shop), so that `dropflow order show #1001` is one Query.
+    pub fn put_order_number(order: &CanonicalOrder) -> Result<Write, StoreError> {
+        let number = capped(&order.order_number);
+        let item = item_of(&serde_json::json!({ "order_id": order.order_id }), &[("pk", format!("NUM#{number}")), ("sk", capped(&format!("{}#{}", order.source, order.shop)))])?;
+        Ok(Write::Put { item, condition: Condition::Always })
+    }
+
+    /// The orders a storefront number names (one per shop that used it).
+    pub async fn orders_numbered(&self, number: &str) -> Result<Vec<OrderId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Numbered {
+            order_id: OrderId,
+        }
+        let found: Vec<Numbered> = self.query_all(format!("NUM#{}", capped(number)), String::new()).await?;
+        Ok(found.into_iter().map(|n| n.order_id).collect())
+    }
+
+    /// One page of every order (or of those in `status`), newest first.
+    pub async fn orders(&self, status: Option<OrderStatus>, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
+        let (index, pk) = match status {
+            None => (Index::Gsi2, "ORDERS".to_string()),
+            Some(status) => (Index::Gsi3, format!("ORDERS#{}", status.as_str())),
+        };
+        let Page { items, cursor } = self.items.query(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
     /// One page of a shop's orders, oldest first.
@@ -417,9 +489,17 @@ impl Tables {
         self.get_as(&format!("VENDOR#{vendor_id}"), "PROFILE").await
     }
 
-    pub async fn put_vendor(&self, profile: &VendorProfile) -> Result<(), StoreError> {
-        let item = item_of(profile, &[("pk", format!("VENDOR#{}", profile.vendor_id)), ("sk", "PROFILE".into())])?;
-        self.items.put(item, Condition::NotExists).await
+    /// Writes a vendor's profile, filed in the vendor list (`VENDORS` in gsi1), on the
+    /// condition that the version it replaces is still there (`None`: a new vendor).
+    pub async fn put_vendor(&self, profile: &VendorProfile, replaces: Option<u64>) -> Result<(), StoreError> {
+        let keys = [("pk", format!("VENDOR#{}", profile.vendor_id)), ("sk", "PROFILE".into()), ("gsi1pk", "VENDORS".into()), ("gsi1sk", profile.vendor_id.to_string())];
+        self.items.put(item_of(profile, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
+    }
+
+    /// One page of the onboarded vendors, by id.
+    pub async fn vendors(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorProfile>, Option<String>), StoreError> {
+        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
     pub async fn product(&self, sku: &Sku) -> Result<Option<ProductMapping>, StoreError> {
@@ -457,9 +537,44 @@ impl Tables {
         self.get_as(&format!("APIKEY#{key_hash}"), "KEY").await
     }
 
-    pub async fn put_api_key(&self, key_hash: &str, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        let item = item_of(record, &[("pk", format!("APIKEY#{key_hash}")), ("sk", "KEY".into())])?;
-        self.items.put(item, Condition::NotExists).await
+    /// Writes an API key's record, filed under its vendor (`KEYS#{vendor}` in gsi1) and its
+    /// printable prefix (`KEYPREFIX#{prefix}` in gsi3), conditional on the version read.
+    pub async fn put_api_key(&self, key_hash: &str, record: &ApiKeyRecord, replaces: Option<u64>) -> Result<(), StoreError> {
+        let keys = [
+            ("pk", format!("APIKEY#{key_hash}")),
+            ("sk", "KEY".into()),
+            ("gsi1pk", format!("KEYS#{}", record.vendor_id)),
+            ("gsi1sk", format!("{}#{}", record.created_at.to_rfc3339(), record.prefix)),
+            ("gsi3pk", format!("KEYPREFIX#{}", record.prefix)),
+            ("gsi3sk", "KEY".into()),
+        ];
+        self.items.put(item_of(record, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
+    }
+
+    /// A vendor's keys, oldest first, each with the hash that is its item's key.
+    pub async fn vendor_keys(&self, vendor_id: &VendorId) -> Result<Vec<(String, ApiKeyRecord)>, StoreError> {
+        self.keys_in(Index::Gsi1, format!("KEYS#{vendor_id}")).await
+    }
+
+    /// The keys whose printable prefix is `prefix` (one, unless two collided).
+    pub async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<(String, ApiKeyRecord)>, StoreError> {
+        self.keys_in(Index::Gsi3, format!("KEYPREFIX#{prefix}")).await
+    }
+
+    async fn keys_in(&self, index: Index, pk: String) -> Result<Vec<(String, ApiKeyRecord)>, StoreError> {
+        let mut keys = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.items.query(Query { index, pk: pk.clone(), sk_prefix: String::new(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            for item in page.items {
+                let hash = item.get("pk").and_then(Value::as_str).and_then(|pk| pk.strip_prefix("APIKEY#")).unwrap_or_default().to_string();
+                keys.push((hash, value_of(item)?));
+            }
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(keys),
+            }
+        }
     }
 
     async fn sent_marker(&self, event_id: &str, recipient: &str) -> Result<Option<SentMarker>, StoreError> {

@@ -1,0 +1,91 @@
+//! The operator's command line: keys (list, last use, revocation that takes effect on
+//! the next request), vendors (list, update, suspend and resume) and the product list.
+
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, fixture, on_both_backends, spawn_app};
+use dropflow_shared::domain::ids::OrderId;
+use reqwest::Method;
+
+async fn a_key_is_listed_with_its_last_use_and_a_revoked_one_stops_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &[]).await;
+    let listed = app.cli(&["key", "list", "ipod-shop"]).await.unwrap();
+    let fields: Vec<&str> = listed.split(' ').collect();
+    assert_eq!((fields.len(), fields[0], fields[2], fields[3]), (4, &key[..12], "never", "active"), "{listed}");
+    assert!(!listed.contains(&key[12..]), "only the prefix is ever shown");
+    for _ in 0..3 {
+        assert_eq!(app.vendor(Method::GET, "/vendor/orders", &key, None).await.0, 200);
+    }
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(app.cli(&["key", "list", "ipod-shop"]).await.unwrap().contains(&today));
+    let said = app.cli(&["key", "revoke", &key[..12]]).await.unwrap();
+    assert!(said.contains("revoked"), "{said}");
+    assert_eq!(app.vendor(Method::GET, "/vendor/orders", &key, None).await.0, 401, "the next request is refused");
+    assert!(app.cli(&["key", "list", "ipod-shop"]).await.unwrap().ends_with("revoked"));
+    assert!(app.cli(&["key", "revoke", "dfk_nothere"]).await.is_err());
+}
+
+async fn a_suspended_vendor_is_refused_and_routes_nothing_until_resumed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.cli(&["vendor", "suspend", "ipod-shop"]).await.unwrap();
+    let (status, problem, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert_eq!(status, 403);
+    assert!(problem["detail"].as_str().unwrap().contains("suspended"), "{problem}");
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    let record = app.local.app.tables.order(&OrderId::derive("shopify", "", "450789469")).await.unwrap().unwrap();
+    assert_eq!((record.vendors.len(), record.unroutable.len()), (0, 3), "a suspended vendor's SKUs route to no one");
+    let said = app.cli(&["vendor", "resume", "ipod-shop"]).await.unwrap();
+    assert!(said.contains("3 waiting order lines routed"), "{said}");
+    app.deliver().await;
+    let (status, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert_eq!((status, list["orders"].as_array().unwrap().len()), (200, 1));
+}
+
+async fn the_operator_lists_and_updates_vendors_and_products(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
+    app.onboard("black-gear", &["IPOD2008BLACK"]).await;
+    app.cli(&["vendor", "update", "black-gear", "--commission-bps", "900", "--payee", "DE89 3704 0044 0532 0130 00"]).await.unwrap();
+    let vendors = app.cli(&["vendor", "list"]).await.unwrap();
+    let lines: Vec<&str> = vendors.lines().collect();
+    assert_eq!(lines.len(), 2, "{vendors}");
+    assert!(lines[0].starts_with("black-gear\t") && lines[0].contains("900 bps") && lines[0].contains("DE89"), "{vendors}");
+    let products = app.cli(&["product", "list"]).await.unwrap();
+    assert_eq!(products.lines().count(), 2, "{products}");
+    let theirs = app.cli(&["product", "list", "--vendor", "ipod-shop"]).await.unwrap();
+    assert!(theirs.starts_with("IPOD2008GREEN\tipod-shop\t") && theirs.lines().count() == 1, "{theirs}");
+    for bad in [vec!["vendor", "update", "black-gear", "--commission-bps", "-5"], vec!["vendor", "update", "black-gear", "--commission-bps", "10001"], vec!["vendor", "update", "nobody", "--name", "X"]] {
+        let error = app.cli(&bad).await.unwrap_err();
+        assert!(!error.trim().is_empty(), "{bad:?}");
+    }
+}
+
+async fn the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_whole(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    let id = OrderId::derive("shopify", "", "450789469");
+    app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &key, Some(serde_json::json!({"supplier_order_ref": "AE-77"}))).await;
+    for reference in ["#1001", "1001", id.as_str()] {
+        let shown = app.cli(&["order", "show", reference]).await.unwrap();
+        assert!(shown.starts_with(&format!("order {id} #1001 (shopify scenario.myshopify.com), routed")), "{reference}: {shown}");
+        for expected in ["customer: Bob Norman <bob.norman@hostmail.com>", "Chestnut Street 92", "unroutable: 1 x IPod Nano - 8gb [IPOD2008BLACK]", "vendor order", "(ipod-shop): awaiting_shipment", "clock ship due", "supplier_order_placed awaiting_shipment: supplier order AE-77", "order_accepted -> bob.norman@hostmail.com", "vendor_order_created -> ipod-shop@vendors.example"] {
+            assert!(shown.contains(expected), "{expected} missing from {shown}");
+        }
+    }
+    assert!(app.cli(&["order", "show", "#9999"]).await.is_err());
+    let listed = app.cli(&["orders"]).await.unwrap();
+    assert!(listed.contains(id.as_str()) && listed.contains("routed"), "{listed}");
+    assert!(app.cli(&["orders", "--state", "held"]).await.unwrap().is_empty());
+    let theirs = app.cli(&["orders", "--vendor", "ipod-shop", "--state", "awaiting_shipment"]).await.unwrap();
+    assert!(theirs.contains("#1001"), "{theirs}");
+    assert!(app.cli(&["orders", "--state", "lost"]).await.is_err());
+    assert!(app.cli(&["orders", "--limit", "0"]).await.is_err());
+}
+
+on_both_backends!(
+    the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_whole,
+    a_key_is_listed_with_its_last_use_and_a_revoked_one_stops_at_once,
+    a_suspended_vendor_is_refused_and_routes_nothing_until_resumed,
+    the_operator_lists_and_updates_vendors_and_products,
+);
