@@ -17,6 +17,32 @@ trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
 
+# The API against its own document: schemathesis fuzzes every operation of
+# /openapi.json on a local `dropflow serve` with a vendor's key; any server error or
+# answer outside the documented schemas fails the run.
+api_check=0
+cargo build --locked -q -p dropflow-local
+api_dir=$(mktemp -d)
+dropflow="target/debug/dropflow --data-dir $api_dir"
+$dropflow vendor add fuzz-vendor --name Fuzz --email fuzz@vendors.example >/dev/null
+api_key=$($dropflow key create fuzz-vendor)
+$dropflow product add FUZZ-1 --vendor fuzz-vendor --supplier Fuzz --url https://fuzz.example/1 --cost 1.00 --currency USD >/dev/null
+api_port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$dropflow serve --port "$api_port" >"$api_dir/serve.log" 2>&1 &
+api_pid=$!
+trap 'kill "$moto_pid" "$api_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
+for _ in $(seq 50); do "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$api_port/openapi.json')" 2>/dev/null && break; sleep 0.2; done
+if "$venv/bin/schemathesis" run "http://127.0.0.1:$api_port/openapi.json" --checks not_a_server_error,response_schema_conformance \
+  --header "Authorization: Bearer $api_key" --max-examples 30 --seed 1 >>"$log" 2>&1; then
+  echo "schemathesis passed"
+  api_check=1
+else
+  echo "schemathesis FAILED" >&2
+  tail -60 "$log" >&2
+  status=1
+fi
+kill "$api_pid" 2>/dev/null || true
+
 # The template: SAM's own validation (transform) and its linter (cfn-lint rules).
 template_checks=0
 for check in "sam validate --lint --template infra/template.yaml" "sam validate --template infra/template.yaml" "cfn-lint infra/template.yaml"; do
@@ -30,5 +56,5 @@ for check in "sam validate --lint --template infra/template.yaml" "sam validate 
   fi
 done
 
-awk -v t="$template_checks" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; template checks: %d of 3 passed\n", passed, failed, t }' "$log"
+awk -v t="$template_checks" -v a="$api_check" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; schemathesis: %s; template checks: %d of 3 passed\n", passed, failed, (a ? "clean" : "FAILED"), t }' "$log"
 exit "$status"

@@ -2,6 +2,7 @@
 //! `lambda_http` runs in AWS (each function only its own) and the local binary serves
 //! together on a port.
 
+pub mod openapi;
 mod problem;
 mod vendor;
 mod webhooks;
@@ -12,7 +13,6 @@ pub use problem::Problem;
 use crate::services::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 
 /// Largest accepted request body; storefront orders are far smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,20 +41,34 @@ fn finish(routes: Router<App>, app: App) -> Router {
         .with_state(app)
 }
 
-fn webhook_routes() -> Router<App> {
-    Router::new().route("/webhooks/{source}", post(webhooks::receive))
+/// Defines a router function and the list of its (method, path) routes from one table,
+/// so that the OpenAPI check knows every route there is.
+macro_rules! routes {
+    ($router:ident, $list:ident, $($method:ident $path:literal => $handler:path,)+) => {
+        /// Every (method, path) this router answers.
+        pub const $list: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+        fn $router() -> Router<App> {
+            Router::new()$(.route($path, axum::routing::$method($handler)))+
+        }
+    };
 }
 
-fn vendor_routes() -> Router<App> {
-    Router::new()
-        .route("/vendor/orders", get(vendor::list_orders))
-        .route("/vendor/orders/{id}", get(vendor::get_order))
-        .route("/vendor/orders/{id}/supplier-order", post(vendor::supplier_order))
-        .route("/vendor/orders/{id}/shipment", post(vendor::shipment))
-        .route("/vendor/orders/{id}/delivered", post(vendor::delivered))
-        .route("/vendor/orders/{id}/cancel", post(vendor::cancel))
-        .route("/vendor/products", get(vendor::list_products))
-        .route("/vendor/products/{sku}", get(vendor::get_product).put(vendor::put_product).delete(vendor::delete_product))
-        .route("/vendor/balance", get(vendor::balance))
-        .route("/vendor/payouts", get(vendor::payouts))
-}
+routes!(webhook_routes, WEBHOOK_ROUTES,
+    post "/webhooks/{source}" => webhooks::receive,
+);
+
+routes!(vendor_routes, VENDOR_ROUTES,
+    get "/vendor/orders" => vendor::list_orders,
+    get "/vendor/orders/{id}" => vendor::get_order,
+    post "/vendor/orders/{id}/supplier-order" => vendor::supplier_order,
+    post "/vendor/orders/{id}/shipment" => vendor::shipment,
+    post "/vendor/orders/{id}/delivered" => vendor::delivered,
+    post "/vendor/orders/{id}/cancel" => vendor::cancel,
+    get "/vendor/products" => vendor::list_products,
+    get "/vendor/products/{sku}" => vendor::get_product,
+    put "/vendor/products/{sku}" => vendor::put_product,
+    delete "/vendor/products/{sku}" => vendor::delete_product,
+    get "/vendor/balance" => vendor::balance,
+    get "/vendor/payouts" => vendor::payouts,
+    get "/openapi.json" => openapi::serve,
+);

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 /// An HTTP error answer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub status: StatusCode,
     pub title: String,
     pub detail: String,

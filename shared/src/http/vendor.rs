@@ -58,6 +58,8 @@ pub struct ListParams {
     limit: Option<String>,
 }
 
+/// The vendor's orders, newest first.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders", tag = "orders", security(("bearer" = [])), params(("state" = Option<String>, Query, description = "Only this state: awaiting_supplier, awaiting_shipment, shipped, delivered, cancelled"), ("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<String>, Query, description = "1-100, default 50")), responses((status = 200, description = "The vendor's orders, newest first", body = OrderPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
 pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (orders, cursor) = vendor::list(&app, &caller.vendor_id, params.state.as_deref(), params.cursor, limit).await?;
@@ -72,6 +74,8 @@ fn limit(text: Option<&str>) -> Result<usize, Problem> {
     }
 }
 
+/// One of the vendor's orders, with its history.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
     let (order, history) = vendor::get(&app, &caller.vendor_id, &id).await?;
     Ok(order_response(&order, &caller, Some(&history)))
@@ -114,43 +118,55 @@ async fn act<B: DeserializeOwned>(app: App, caller: VendorProfile, headers: Head
 
 /// `POST …/supplier-order`: the vendor ordered the lines from its supplier.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct SupplierOrderBody {
+pub struct SupplierOrderBody {
     supplier_order_ref: String,
 }
 
+/// The vendor ordered the lines from its supplier.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn supplier_order(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref }).await
 }
 
 /// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct ShipmentBody {
+pub struct ShipmentBody {
     carrier: Option<String>,
     tracking_number: String,
 }
 
+/// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn shipment(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number }).await
 }
 
 /// `POST …/delivered`: no body needed.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct DeliveredBody {}
+pub struct DeliveredBody {}
 
+/// The parcel arrived.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn delivered(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     act(app, caller, headers, id, "delivered", body, |_: DeliveredBody| Request::MarkDelivered).await
 }
 
 /// `POST …/cancel`: before shipment only, with the reason.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct CancelBody {
+pub struct CancelBody {
     reason: String,
 }
 
+/// The vendor cannot fulfil the order: cancelled, before shipment only.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = CancelBody, responses((status = 200, description = "Cancelled (before shipment only): the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn cancel(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     act(app, caller, headers, id, "cancel", body, |b: CancelBody| Request::Cancel { reason: b.reason }).await
 }
@@ -161,15 +177,16 @@ pub struct PageParams {
     limit: Option<String>,
 }
 
-/// `GET /vendor/products`: the vendor's SKU mappings, by SKU.
+/// The vendor's SKU mappings, by SKU.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products", tag = "products", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<String>, Query, description = "1-100, default 50")), responses((status = 200, description = "The vendor's SKU mappings", body = ProductPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
 pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query(params): Query<PageParams>) -> Result<Json<ProductPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (products, cursor) = products::list(&app, &caller.vendor_id, params.cursor, limit).await?;
     Ok(Json(ProductPageJson { products: products.iter().map(ProductJson::from).collect(), cursor }))
 }
 
-/// `PUT /vendor/products/{sku}`: maps the SKU to the vendor (409 when another vendor has
-/// it); lines waiting for the SKU are routed.
+/// Maps a SKU to the vendor and its supplier; lines waiting for the SKU are routed.
+#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn put_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<ProductJson>, Problem> {
     let bytes = body.map_err(body_rejection)?;
     let body: ProductBody = json_body(&bytes)?;
@@ -179,23 +196,27 @@ pub async fn put_product(State(app): State<App>, Caller(caller): Caller, Path(sk
     Ok(Json(ProductJson::from(&mapping)))
 }
 
-/// `GET /vendor/products/{sku}`: one of the vendor's own mappings.
+/// One of the vendor's own SKU mappings.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), responses((status = 200, description = "The mapping", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<Json<ProductJson>, Problem> {
     Ok(Json(ProductJson::from(&products::own(&app, &caller.vendor_id, &sku).await?)))
 }
 
-/// `DELETE /vendor/products/{sku}`: the vendor no longer sells the SKU.
+/// The vendor no longer sells the SKU.
+#[cfg_attr(feature = "openapi", utoipa::path(delete, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), responses((status = 204, description = "Unmapped"), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"))))]
 pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<StatusCode, Problem> {
     products::unmap(&app, &caller.vendor_id, &sku).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /vendor/balance`: DESIGN's shape; no ledger yet, so no currency has a balance.
+/// The vendor's balance per currency: held, available, in payout, paid out.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/balance", tag = "money", security(("bearer" = [])), responses((status = 200, description = "Held, available, in payout and paid out, per currency", body = BalancesJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
 pub async fn balance(Caller(_caller): Caller) -> Json<BalancesJson> {
     Json(BalancesJson { balances: Vec::new() })
 }
 
-/// `GET /vendor/payouts`: DESIGN's shape; no payouts are made yet.
+/// The vendor's payout batches, newest first.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/payouts", tag = "money", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<String>, Query, description = "1-100, default 50")), responses((status = 200, description = "Payout batches, newest first", body = PayoutPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
 pub async fn payouts(Caller(_caller): Caller, Query(params): Query<PageParams>) -> Result<Json<PayoutPageJson>, Problem> {
     limit(params.limit.as_deref())?;
     Ok(Json(PayoutPageJson { payouts: Vec::new(), cursor: None }))

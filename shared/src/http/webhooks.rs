@@ -16,6 +16,29 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// The answer to a webhook: queued for intake, a ping, or ignored with the reason.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookAnswer {
+    /// `queued`, `ping` or `ignored`.
+    status: String,
+    reason: Option<String>,
+}
+
+/// A storefront's webhook: verified on its raw bytes, then queued for intake.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/webhooks/{source}", tag = "webhooks",
+    params(("source" = String, Path, description = "shopify, woocommerce or generic"),
+        ("X-Shopify-Hmac-Sha256" = Option<String>, Header, description = "Shopify: base64 HMAC-SHA256 of the raw body"),
+        ("X-WC-Webhook-Signature" = Option<String>, Header, description = "WooCommerce: base64 HMAC-SHA256 of the raw body"),
+        ("X-Dropflow-Signature" = Option<String>, Header, description = "Generic: base64 HMAC-SHA256 of the raw body with the shop's secret"),
+        ("X-Dropflow-Topic" = Option<String>, Header, description = "Generic: order.paid, order.updated, order.cancelled, order.refunded")),
+    request_body(content = String, description = "The storefront's JSON, verified on its raw bytes", content_type = "application/json"),
+    responses((status = 200, description = "Verified and queued (or a ping, or a topic dropflow does not act on)", body = WebhookAnswer),
+        (status = 400, description = "Not what its topic says", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
 pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
     let body = body.map_err(body_rejection)?;
     let Some(source) = sources::source(&source) else {

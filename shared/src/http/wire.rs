@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// An exact amount on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyJson {
     /// A decimal string with at most the currency's minor digits ("199.00", "1500").
@@ -45,6 +46,7 @@ fn instant_opt(at: Option<DateTime<Utc>>) -> Option<String> {
 
 /// Where the supplier buys a line, with its cost per unit and for the line.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SupplierJson {
     pub name: String,
     pub product_url: String,
@@ -55,6 +57,7 @@ pub struct SupplierJson {
 
 /// One line of a vendor order.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineJson {
     pub line_id: String,
     pub sku: Option<String>,
@@ -69,6 +72,7 @@ pub struct LineJson {
 
 /// The shipping address, as the supplier needs it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddressJson {
     pub name: String,
     pub company: Option<String>,
@@ -99,6 +103,7 @@ impl From<&Address> for AddressJson {
 
 /// The parcel's tracking, with a link for carriers dropflow knows.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrackingJson {
     /// The carrier's code (`ups`, `dhl_express`, …), or `other`.
     pub carrier: String,
@@ -120,6 +125,7 @@ impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
 
 /// An armed clock: what is due, and when.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockJson {
     pub kind: String,
     pub due_at: String,
@@ -127,6 +133,7 @@ pub struct ClockJson {
 
 /// Part of a storefront refund that fell on one of the vendor's lines.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundJson {
     pub refund_id: String,
     pub line_id: String,
@@ -136,6 +143,7 @@ pub struct RefundJson {
 
 /// What the order is worth to the vendor (DESIGN, "Money").
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EconomicsJson {
     /// What the customer paid for the vendor's lines, less refunds.
     pub customer_paid: MoneyJson,
@@ -149,6 +157,7 @@ pub struct EconomicsJson {
 
 /// One step of a vendor order's history.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryJson {
     pub at: String,
     /// Who: `vendor`, `operator`, `storefront` or `system`.
@@ -172,6 +181,7 @@ impl From<&HistoryEntry> for HistoryJson {
 
 /// A vendor order as the API shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VendorOrderJson {
     pub id: String,
     pub order_number: String,
@@ -256,6 +266,7 @@ impl VendorOrderJson {
 
 /// A page of the vendor's orders.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderPageJson {
     pub orders: Vec<VendorOrderJson>,
     /// Pass as `cursor` for the next page; absent on the last.
@@ -264,6 +275,7 @@ pub struct OrderPageJson {
 
 /// A SKU's mapping as the vendor sees it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductJson {
     pub sku: String,
     pub supplier_name: String,
@@ -280,6 +292,7 @@ impl From<&crate::domain::order::ProductMapping> for ProductJson {
 
 /// A page of the vendor's products.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPageJson {
     pub products: Vec<ProductJson>,
     pub cursor: Option<String>,
@@ -287,6 +300,7 @@ pub struct ProductPageJson {
 
 /// `PUT /vendor/products/{sku}`: where the vendor buys the SKU.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
     pub supplier_name: String,
@@ -298,6 +312,7 @@ pub struct ProductBody {
 
 /// A currency's balance buckets (DESIGN, "Money").
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BalanceJson {
     pub currency: String,
     pub held: MoneyJson,
@@ -308,12 +323,14 @@ pub struct BalanceJson {
 
 /// `GET /vendor/balance`: one entry per currency the vendor has earned in.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BalancesJson {
     pub balances: Vec<BalanceJson>,
 }
 
 /// A payout batch.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutJson {
     pub payout_id: String,
     pub amount: MoneyJson,
@@ -324,6 +341,7 @@ pub struct PayoutJson {
 
 /// `GET /vendor/payouts`: newest first.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutPageJson {
     pub payouts: Vec<PayoutJson>,
     pub cursor: Option<String>,

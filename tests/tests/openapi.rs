@@ -1,0 +1,41 @@
+//! `/openapi.json` is generated from the code and documents every route: the served
+//! file is what the handlers and wire types generate (run with
+//! `DROPFLOW_WRITE_OPENAPI=1` to rewrite it after a change), every routed (method, path)
+//! is in it, and every path in it is routed.
+
+use dropflow_scenarios::{Backend, spawn_app};
+use dropflow_shared::http::{VENDOR_ROUTES, WEBHOOK_ROUTES, openapi};
+use serde_json::Value;
+
+#[test]
+fn the_served_document_is_the_one_the_code_generates() {
+    let generated = openapi::generate();
+    if std::env::var_os("DROPFLOW_WRITE_OPENAPI").is_some() {
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/openapi.json"), &generated).unwrap();
+        return;
+    }
+    assert_eq!(openapi::DOCUMENT, generated, "shared/openapi.json is stale: run `DROPFLOW_WRITE_OPENAPI=1 cargo test -p dropflow-scenarios --test openapi`");
+}
+
+#[test]
+fn every_route_is_documented_and_every_documented_path_is_routed() {
+    let document: Value = serde_json::from_str(&openapi::generate()).unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1");
+    let mut documented: Vec<(String, String)> = document["paths"].as_object().unwrap().iter().flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone()))).collect();
+    let mut routed: Vec<(String, String)> = VENDOR_ROUTES.iter().chain(WEBHOOK_ROUTES).filter(|(_, path)| *path != "/openapi.json").map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed);
+    for schema in ["MoneyJson", "Problem", "VendorOrderJson"] {
+        assert!(document["components"]["schemas"].get(schema).is_some(), "{schema}");
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_served() {
+    let app = spawn_app(Backend::Embedded).await;
+    let response = app.client.get(format!("{}/openapi.json", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let served: Value = response.json().await.unwrap();
+    assert_eq!(served["info"]["title"], "dropflow");
+}
