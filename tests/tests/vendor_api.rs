@@ -164,7 +164,29 @@ async fn bad_requests_get_the_problem_they_are(backend: Backend) {
     assert_eq!(status(send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", &"k".repeat(300))], Some(r#"{"supplier_order_ref":"A"}"#)).await), 400);
 }
 
+async fn a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let reason = "supplier <b>out of stock</b>, margins too thin";
+    let (status, order, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/cancel"), &key, Some(json!({"reason": reason}))).await;
+    assert_eq!((status, order["state"].as_str()), (200, Some("cancelled")));
+    let outbox = app.outbox().await;
+    let customer: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("cannot be sent")).collect();
+    assert_eq!(customer.len(), 1, "{outbox:?}");
+    let said = serde_json::to_string(customer[0]).unwrap();
+    assert!(!said.contains("margins") && !said.contains("out of stock"), "the vendor's reason is not the customer's business: {said}");
+    let operator: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "ops@market.example" && m["subject"].as_str().unwrap().contains("cancelled its part")).collect();
+    assert_eq!(operator.len(), 1);
+    assert!(operator[0]["text"].as_str().unwrap().contains("margins too thin"));
+    assert!(!operator[0]["html"].as_str().unwrap().contains("<b>out"), "the reason is text in the HTML, never markup");
+    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/cancel"), &key, Some(json!({"reason": reason}))).await;
+    assert_eq!(status, 200, "the same cancellation again");
+    assert_eq!(app.outbox().await.len(), outbox.len(), "and nobody is told twice");
+}
+
 on_both_backends!(
+    a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why,
     money_is_exact_text_instants_are_to_the_second_and_the_version_is_the_etag,
     the_listing_is_newest_first_in_every_state_and_pages_by_limit,
     a_stale_if_match_is_refused_and_a_current_one_applies,

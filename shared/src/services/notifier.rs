@@ -111,7 +111,10 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
         }
         EventType::Cancelled => {
             let vo = vendor_order(app, event).await?;
-            vec![(operator, vendor_cancelled(&vo))]
+            let record = order(app, event).await?;
+            let mut mail = vec![(operator, vendor_cancelled(&vo))];
+            mail.extend(record.order.customer_email.iter().map(|to| (to.to_string(), cancelled_for_customer(&vo, &app.config.store_name))));
+            mail
         }
         EventType::AddressChanged => {
             let vo = vendor_order(app, event).await?;
@@ -348,13 +351,28 @@ fn delivered(vo: &VendorOrder) -> Message {
     }
 }
 
+/// The customer's side of a vendor's cancellation: in the store's words (the vendor's
+/// reason is for the operator), what cannot be sent, and that the store will refund.
+fn cancelled_for_customer(vo: &VendorOrder, store_name: &str) -> Message {
+    Message {
+        subject: format!("Part of your order {} cannot be sent", vo.order_number),
+        heading: format!("We are sorry, {}", vo.customer_name),
+        intro: vec![
+            format!("Some items of your order {} are no longer available from our supplier, so we cannot send them.", vo.order_number),
+            format!("You will not be charged for them: {store_name} will refund them and email you when it is done. Anything else in your order is on its way as planned."),
+        ],
+        sections: vec![Section { title: "Items we cannot send".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        action: None,
+    }
+}
+
 fn vendor_cancelled(vo: &VendorOrder) -> Message {
     Message {
         subject: format!("Vendor {} cancelled its part of order {}", vo.vendor_id, vo.order_number),
         heading: format!("Order {}: vendor {} cancelled", vo.order_number, vo.vendor_id),
         intro: vec![
             format!("Reason: {}", vo.cancel_reason.clone().unwrap_or_default()),
-            "The customer has not been told. Refund or re-source these lines.".into(),
+            "The customer has been told, kindly and without the vendor's reason, that these items cannot be sent and that the store will be in touch about the refund. Refund or re-source them.".into(),
         ],
         sections: vec![Section { title: "Lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {} ({})", r.line.quantity, r.line.title, r.line.paid)).collect() }],
         action: None,
