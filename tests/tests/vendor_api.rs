@@ -185,7 +185,35 @@ async fn a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why(ba
     assert_eq!(app.outbox().await.len(), outbox.len(), "and nobody is told twice");
 }
 
+async fn every_mutation_refuses_bad_bodies_the_same_way(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let auth = format!("Bearer {key}");
+    let big = format!(r#"{{"x": "{}"}}"#, "x".repeat(1024 * 1024));
+    let routes: [(Method, String, &str, &str); 5] = [
+        (Method::POST, format!("/vendor/orders/{id}/supplier-order"), r#"{"supplier_order_ref": []}"#, "supplier_order_ref"),
+        (Method::POST, format!("/vendor/orders/{id}/shipment"), r#"{"tracking_number": 5}"#, "tracking_number"),
+        (Method::POST, format!("/vendor/orders/{id}/cancel"), r#"{"reason": null}"#, "reason"),
+        (Method::POST, format!("/vendor/orders/{id}/delivered"), r#"{"surprise": 1}"#, "surprise"),
+        (Method::PUT, "/vendor/products/SKU-9".to_string(), r#"{"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": "1.00"}"#, "supplier_cost"),
+    ];
+    for (method, path, wrong, field) in routes {
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(status(send(&app, method.clone(), &path, &[], Some(wrong)).await), 401, "{path}: the key first");
+        assert_eq!(status(send(&app, method.clone(), &path, &[("authorization", &auth)], Some("{oops")).await), 400, "{path}");
+        assert_eq!(status(send(&app, method.clone(), &path, &[("authorization", &auth)], Some(&big)).await), 413, "{path}");
+        let typed = send(&app, method.clone(), &path, &[("authorization", &auth)], Some(wrong)).await;
+        assert_eq!(typed.status(), 422, "{path}");
+        let problem: Value = typed.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains(field), "{path}: {problem}");
+    }
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &key, None).await;
+    assert_eq!(order["state"], "awaiting_supplier", "nothing changed");
+}
+
 on_both_backends!(
+    every_mutation_refuses_bad_bodies_the_same_way,
     a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why,
     money_is_exact_text_instants_are_to_the_second_and_the_version_is_the_etag,
     the_listing_is_newest_first_in_every_state_and_pages_by_limit,

@@ -57,11 +57,17 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Reads a request body as JSON of `T`, or says what is wrong with it.
+/// Reads a request body as JSON of `T`, or says what is wrong with it: 400 for what is
+/// not JSON, 422 naming the field that is missing or of the wrong type.
 pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::new(status, format!("invalid JSON body: {e}"))
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let (path, inner) = (e.path().to_string(), e.inner());
+        if !inner.is_data() {
+            return Problem::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {inner}"));
+        }
+        let at = if path == "." { String::new() } else { format!("{path}: ") };
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid body: {at}{inner}"))
     })
 }
 
