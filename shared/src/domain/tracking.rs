@@ -154,6 +154,12 @@ impl TrackingNumber {
         }))
     }
 
+    /// The link to follow the parcel, only for a carrier dropflow knows: a carrier name a
+    /// vendor typed never becomes (or picks) a link.
+    pub fn link(&self) -> Option<String> {
+        (!matches!(self.carrier, Carrier::Other(_))).then(|| self.tracking_url())
+    }
+
     /// Where the customer follows the parcel: the carrier's own page when it has a
     /// stable one, else 17TRACK, which follows every carrier.
     pub fn tracking_url(&self) -> String {
@@ -381,6 +387,9 @@ mod tests {
         let post = TrackingNumber::parse("RB123456785GB", None).unwrap();
         assert_eq!(post.carrier, Carrier::Post);
         assert!(post.tracking_url().starts_with("https://t.17track.net/"));
+        let typed = TrackingNumber::parse("ABC123456", Some(&Carrier::from_name("<a href=x>Fast Cargo</a>"))).unwrap();
+        assert_eq!(typed.link(), None, "a carrier name a vendor typed never becomes a link");
+        assert!(ups.link().is_some());
     }
 
     #[test]

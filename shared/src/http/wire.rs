@@ -116,10 +116,8 @@ pub struct TrackingJson {
 
 impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
     fn from(t: &crate::domain::tracking::TrackingNumber) -> Self {
-        use crate::domain::tracking::Carrier;
-        let known = !matches!(t.carrier, Carrier::Other(_));
         let code = serde_json::to_value(&t.carrier).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into());
-        TrackingJson { carrier: code, carrier_name: t.carrier.to_string(), number: t.number.clone(), url: known.then(|| t.tracking_url()) }
+        TrackingJson { carrier: code, carrier_name: t.carrier.to_string(), number: t.number.clone(), url: t.link() }
     }
 }
 

@@ -326,8 +326,12 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
 fn shipped(vo: &VendorOrder) -> Message {
     let (rows, action) = match &vo.tracking {
         Some(t) => (
-            vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone()), ("Track it".into(), t.tracking_url())],
-            Some(Action { label: "Track your parcel".into(), url: t.tracking_url() }),
+            {
+                let mut rows = vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())];
+                rows.extend(t.link().map(|url| ("Track it".to_string(), url)));
+                rows
+            },
+            t.link().map(|url| Action { label: "Track your parcel".into(), url }),
         ),
         None => (vec![], None),
     };
