@@ -212,7 +212,41 @@ async fn every_mutation_refuses_bad_bodies_the_same_way(backend: Backend) {
     assert_eq!(order["state"], "awaiting_supplier", "nothing changed");
 }
 
+async fn two_suppliers_and_two_parcels_each_get_their_reference_tracking_and_mail(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = vendor_with_orders(&app, &[1]).await;
+    let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+    let post = |path: &'static str, body: Value| {
+        let (app, key, id) = (&app, &key, &id);
+        async move { app.vendor(Method::POST, &format!("/vendor/orders/{id}/{path}"), key, Some(body)).await }
+    };
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &key, None).await;
+    let lines: Vec<String> = order["lines"].as_array().unwrap().iter().map(|l| l["line_id"].as_str().unwrap().to_string()).collect();
+    let (status, placed, _) = post("supplier-order", json!({"supplier_order_ref": "AE-1", "lines": [lines[0], lines[1]]})).await;
+    assert_eq!((status, placed["state"].as_str()), (200, Some("awaiting_supplier")), "one line is not ordered yet: {placed}");
+    let (status, shipped, _) = post("shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!((status, shipped["state"].as_str()), (200, Some("awaiting_supplier")), "{shipped}");
+    assert_eq!(post("shipment", json!({"tracking_number": "RB123456785GB", "lines": [lines[2]]})).await.0, 409, "nothing ordered is waiting to ship");
+    assert_eq!(post("supplier-order", json!({"supplier_order_ref": "CJ-2"})).await.1["state"], "awaiting_shipment");
+    let (_, last, _) = post("shipment", json!({"tracking_number": "RB123456785GB", "carrier": "Royal Mail"})).await;
+    assert_eq!(last["state"], "shipped");
+    assert_eq!(last["supplier_orders"].as_array().unwrap().iter().map(|o| o["reference"].as_str().unwrap()).collect::<Vec<_>>(), ["AE-1", "CJ-2"]);
+    let shipments = last["shipments"].as_array().unwrap();
+    assert_eq!((shipments.len(), shipments[0]["lines"].as_array().unwrap().len(), shipments[1]["lines"].as_array().unwrap().len()), (2, 2, 1), "{last}");
+    let mail: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("shipped")).collect();
+    assert_eq!(mail.len(), 2, "a mail per parcel");
+    assert!(mail[1]["text"].as_str().unwrap().contains("RB123456785GB") && !mail[1]["text"].as_str().unwrap().contains("1Z5R89390357567127"), "each lists its own parcel");
+    let (_, half, _) = post("delivered", json!({"tracking_number": "RB123456785GB"})).await;
+    assert_eq!(half["state"], "shipped", "one parcel is still on its way");
+    assert_eq!(post("delivered", json!({"tracking_number": "RB123456785GB"})).await.0, 200, "the same arrival again");
+    assert_eq!(post("delivered", json!({"tracking_number": "NOPE12345"})).await.0, 422);
+    let (_, done, _) = post("delivered", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!(done["state"], "delivered");
+    assert_eq!(app.outbox().await.iter().filter(|m| m["subject"].as_str().unwrap().contains("delivered")).count(), 1, "delivered once, when the last parcel arrived");
+}
+
 on_both_backends!(
+    two_suppliers_and_two_parcels_each_get_their_reference_tracking_and_mail,
     every_mutation_refuses_bad_bodies_the_same_way,
     a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why,
     money_is_exact_text_instants_are_to_the_second_and_the_version_is_the_etag,

@@ -56,9 +56,15 @@ pub enum Actor {
 /// What someone asks of a vendor order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    PlaceWithSupplier { supplier_order_ref: String },
-    Ship { tracking: TrackingNumber },
-    MarkDelivered,
+    /// Lines ordered from a supplier under one reference (`None`: every line not yet
+    /// ordered). The vendor order is placed once every line is.
+    PlaceWithSupplier { supplier_order_ref: String, lines: Option<Vec<String>> },
+    /// Ordered lines leaving in one parcel (`None`: every ordered line not yet shipped).
+    /// The vendor order is shipped once every line is.
+    Ship { tracking: TrackingNumber, lines: Option<Vec<String>> },
+    /// A parcel arrived (`None`: every parcel); delivered once every line shipped and
+    /// every parcel arrived.
+    MarkDelivered { tracking_number: Option<String> },
     Cancel { reason: String },
     /// The storefront changed where the order goes: allowed until it ships.
     ChangeAddress { address: Address },
@@ -75,7 +81,7 @@ impl Command {
         match self {
             Command::PlaceWithSupplier { .. } => "place with supplier",
             Command::Ship { .. } => "ship",
-            Command::MarkDelivered => "mark delivered",
+            Command::MarkDelivered { .. } => "mark delivered",
             Command::Cancel { .. } => "cancel",
             Command::ChangeAddress { .. } => "change the address of",
             Command::AddLines { .. } => "add lines to",
@@ -133,8 +139,31 @@ pub struct VendorOrder {
     /// lines routed after that one had moved on make the next.
     #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
     pub round: u32,
+    /// Every supplier order of its lines (several suppliers: several).
+    #[serde(default)]
+    pub supplier_orders: Vec<SupplierOrder>,
+    /// Every parcel (one supplier order may ship in several, several in one).
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
+}
+
+/// Lines the vendor ordered from a supplier under one reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierOrder {
+    pub reference: String,
+    pub line_ids: Vec<String>,
+    pub placed_at: DateTime<Utc>,
+}
+
+/// One parcel: its tracking number and the lines in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub tracking: TrackingNumber,
+    pub line_ids: Vec<String>,
+    pub shipped_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// Part of a storefront refund that falls on one of a vendor order's lines.
@@ -227,6 +256,8 @@ impl VendorOrder {
             refunds: Vec::new(),
             redact_when_closed: false,
             round: 1,
+            supplier_orders: Vec::new(),
+            shipments: Vec::new(),
             version: 1,
         };
         let history = HistoryEntry {
@@ -275,12 +306,51 @@ impl VendorOrder {
     pub fn repeats(&self, command: &Command) -> bool {
         use VoState::*;
         match command {
-            Command::PlaceWithSupplier { supplier_order_ref } => self.state != AwaitingSupplier && self.state != Cancelled && self.supplier_order_ref.as_deref() == Some(supplier_order_ref.trim()),
-            Command::Ship { tracking } => matches!(self.state, Shipped | Delivered) && self.tracking.as_ref().is_some_and(|t| t.number == tracking.number),
-            Command::MarkDelivered => self.state == Delivered,
+            Command::PlaceWithSupplier { supplier_order_ref, .. } => self.state != Cancelled && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim()),
+            Command::Ship { tracking, .. } => self.state != Cancelled && self.shipments.iter().any(|s| s.tracking.number == tracking.number),
+            Command::MarkDelivered { tracking_number: None } => self.state == Delivered,
+            Command::MarkDelivered { tracking_number: Some(number) } => self.shipments.iter().any(|s| s.tracking.number.eq_ignore_ascii_case(number.trim()) && s.delivered_at.is_some()),
             Command::Cancel { reason } => self.state == Cancelled && self.cancel_reason.as_deref() == Some(reason.trim()),
             _ => false,
         }
+    }
+
+    /// Lines not yet in any supplier order, in order.
+    pub fn unplaced_lines(&self) -> Vec<String> {
+        self.lines.iter().map(|l| l.line.line_id.clone()).filter(|id| !self.supplier_orders.iter().any(|o| o.line_ids.contains(id))).collect()
+    }
+
+    /// Lines ordered from a supplier and not yet in a parcel, in order.
+    pub fn unshipped_placed_lines(&self) -> Vec<String> {
+        let placed = |id: &String| self.supplier_orders.iter().any(|o| o.line_ids.contains(id));
+        let shipped = |id: &String| self.shipments.iter().any(|s| s.line_ids.contains(id));
+        self.lines.iter().map(|l| l.line.line_id.clone()).filter(|id| placed(id) && !shipped(id)).collect()
+    }
+
+    /// The lines a command names, checked against `allowed` (default: all of those).
+    fn named_lines(&self, lines: &Option<Vec<String>>, allowed: Vec<String>, what: &str) -> Result<Vec<String>, TransitionError> {
+        let named = match lines {
+            None => allowed.clone(),
+            Some(named) => {
+                let mut unique: Vec<String> = Vec::new();
+                for id in named {
+                    if !self.lines.iter().any(|l| &l.line.line_id == id) {
+                        return Err(TransitionError::Invalid(format!("lines: {id:?} is not a line of this order")));
+                    }
+                    if !allowed.contains(id) {
+                        return Err(TransitionError::Invalid(format!("lines: line {id:?} cannot be {what} now")));
+                    }
+                    if !unique.contains(id) {
+                        unique.push(id.clone());
+                    }
+                }
+                unique
+            }
+        };
+        if named.is_empty() {
+            return Err(TransitionError::Invalid(format!("lines: no line to be {what}")));
+        }
+        Ok(named)
     }
 
     /// Whether nothing more happens to it before money settles: delivered or cancelled.
@@ -304,30 +374,61 @@ impl VendorOrder {
         let mut next = self.clone();
         let illegal = || TransitionError::Illegal { from: self.state, command: command.name() };
         let (event_type, detail) = match (&command, self.state) {
-            (Command::PlaceWithSupplier { supplier_order_ref }, AwaitingSupplier) => {
+            (Command::PlaceWithSupplier { supplier_order_ref, lines }, AwaitingSupplier) => {
                 let reference = supplier_order_ref.trim();
                 if reference.is_empty() || reference.len() > 200 {
                     return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
                 }
-                next.state = AwaitingShipment;
-                next.supplier_order_ref = Some(reference.to_string());
-                next.clocks = vec![policy.ship(now)];
+                if self.supplier_orders.iter().any(|o| o.reference == reference) {
+                    return Err(TransitionError::Invalid(format!("supplier order {reference} is recorded already")));
+                }
+                let line_ids = self.named_lines(lines, self.unplaced_lines(), "ordered from a supplier")?;
+                next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now });
+                next.supplier_order_ref.get_or_insert_with(|| reference.to_string());
+                if next.unplaced_lines().is_empty() {
+                    next.state = AwaitingShipment;
+                    next.clocks = vec![policy.ship(now)];
+                }
                 (EventType::SupplierOrderPlaced, Some(format!("supplier order {reference}")))
             }
-            (Command::Ship { tracking }, AwaitingShipment) => {
-                next.state = Shipped;
+            (Command::Ship { tracking, lines }, AwaitingSupplier | AwaitingShipment) if !self.unshipped_placed_lines().is_empty() => {
+                if self.shipments.iter().any(|s| s.tracking.number == tracking.number) {
+                    return Err(TransitionError::Invalid(format!("parcel {} is recorded already", tracking.number)));
+                }
+                let line_ids = self.named_lines(lines, self.unshipped_placed_lines(), "shipped")?;
+                next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None });
                 next.tracking = Some(tracking.clone());
-                next.shipped_at = Some(now);
-                next.clocks = vec![policy.delivery_promise(now)];
+                if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
+                    next.state = Shipped;
+                    next.shipped_at = Some(now);
+                    next.clocks = vec![policy.delivery_promise(now)];
+                }
                 (EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number)))
             }
-            (Command::MarkDelivered, Shipped) => {
-                next.state = Delivered;
-                next.delivered_at = Some(now);
-                next.clocks.clear();
-                (EventType::Delivered, None)
+            (Command::MarkDelivered { tracking_number }, Shipped) => {
+                let arrived: Vec<usize> = match tracking_number.as_deref().map(str::trim) {
+                    None => (0..next.shipments.len()).filter(|i| next.shipments[*i].delivered_at.is_none()).collect(),
+                    Some(number) => {
+                        let found = next.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(number)).ok_or_else(|| TransitionError::Invalid(format!("tracking_number: no parcel {number:?} in this order")))?;
+                        if next.shipments[found].delivered_at.is_some() {
+                            return Err(TransitionError::Invalid(format!("parcel {number} is delivered already")));
+                        }
+                        vec![found]
+                    }
+                };
+                for i in &arrived {
+                    next.shipments[*i].delivered_at = Some(now);
+                }
+                if next.shipments.iter().all(|s| s.delivered_at.is_some()) {
+                    next.state = Delivered;
+                    next.delivered_at = Some(now);
+                    next.clocks.clear();
+                    (EventType::Delivered, None)
+                } else {
+                    (EventType::TrackingUpdated, Some(arrived.iter().map(|i| format!("parcel {} delivered", next.shipments[*i].tracking.number)).collect::<Vec<_>>().join(", ")))
+                }
             }
-            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) => {
+            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 let reason = reason.trim();
                 if reason.is_empty() {
                     return Err(TransitionError::Invalid("a cancellation needs a reason".into()));
@@ -337,14 +438,14 @@ impl VendorOrder {
                 next.clocks.clear();
                 (EventType::Cancelled, Some(reason.to_string()))
             }
-            (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) => {
+            (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 if *address == self.shipping_address {
                     return Err(TransitionError::Invalid("the address is the same".into()));
                 }
                 next.shipping_address = address.clone();
                 (EventType::AddressChanged, Some(address.lines().join(", ")))
             }
-            (Command::AddLines { lines }, AwaitingSupplier) => {
+            (Command::AddLines { lines }, AwaitingSupplier) if self.supplier_orders.is_empty() => {
                 if lines.is_empty() {
                     return Err(TransitionError::Invalid("no lines to add".into()));
                 }
@@ -374,7 +475,12 @@ impl VendorOrder {
         // A later round's events carry it in their ids, so that they are not taken for
         // the first round's.
         let discriminator = if self.round > 1 { format!("r{}v{}", self.round, next.version) } else { format!("v{}", next.version) };
-        let mut events = vec![Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round)];
+        let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
+        if let Command::Ship { tracking, .. } = &command {
+            // Which parcel: its mail lists the lines in it.
+            event.payload = serde_json::json!({ "tracking_number": tracking.number });
+        }
+        let mut events = vec![event];
         if next.redact_when_closed && next.is_closed() && !self.is_closed() {
             events.push(Envelope::new(EventType::RedactionDue, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round));
         }
@@ -406,7 +512,7 @@ mod tests {
             OrderId::derive("shopify", "s", "1"),
             VendorId::parse("acme").unwrap(),
             "#1001".into(),
-            vec![],
+            vec![line("1"), line("2")],
             address,
             "Bob".into(),
             Currency::parse("USD").unwrap(),
@@ -416,16 +522,51 @@ mod tests {
         .0
     }
 
+    fn line(id: &str) -> RoutedLine {
+        use crate::domain::order::{OrderLine, SupplierSnapshot};
+        let usd = Currency::parse("USD").unwrap();
+        let paid = Money::parse_decimal("10.00", usd).unwrap();
+        let line = OrderLine { line_id: id.into(), sku: None, title: format!("Item {id}"), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
+        RoutedLine { line, supplier: SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: Money::parse_decimal("4.00", usd).unwrap(), supplier_variant: None } }
+    }
+
+    #[test]
+    fn two_suppliers_and_two_parcels_move_the_order_as_its_least_advanced_line() {
+        let policy = SlaPolicy::default();
+        let one = |id: &str| Some(vec![id.to_string()]);
+        let first = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: one("1") }, actor(), now(), &policy).unwrap();
+        assert_eq!(first.vendor_order.state, VoState::AwaitingSupplier, "line 2 is not ordered yet");
+        let early = first.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: one("2") }, actor(), now(), &policy);
+        assert!(matches!(early, Err(TransitionError::Invalid(_))), "line 2 cannot ship before it is ordered: {early:?}");
+        let parcel_one = first.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor(), now(), &policy).unwrap();
+        assert_eq!((parcel_one.vendor_order.state, parcel_one.events[0].event_type), (VoState::AwaitingSupplier, EventType::Shipped), "a parcel left; the order is as far as line 2");
+        let both = parcel_one.vendor_order.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None }, actor(), now(), &policy).unwrap();
+        assert_eq!(both.vendor_order.state, VoState::AwaitingShipment);
+        assert_eq!(both.vendor_order.supplier_orders.iter().map(|o| o.reference.as_str()).collect::<Vec<_>>(), ["AE-1", "AE-2"]);
+        let reused = both.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor(), now(), &policy);
+        assert!(reused.is_err() && both.vendor_order.repeats(&Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }), "the same parcel again is a repeat");
+        let parcel_two = both.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("RB123456785GB", None).unwrap(), lines: None }, actor(), now(), &policy).unwrap();
+        assert_eq!(parcel_two.vendor_order.state, VoState::Shipped);
+        let half = parcel_two.vendor_order.apply(Command::MarkDelivered { tracking_number: Some("RB123456785GB".into()) }, actor(), now(), &policy).unwrap();
+        assert_eq!((half.vendor_order.state, half.events[0].event_type), (VoState::Shipped, EventType::TrackingUpdated));
+        let all = half.vendor_order.apply(Command::MarkDelivered { tracking_number: Some("1Z5R89390357567127".into()) }, actor(), now(), &policy).unwrap();
+        assert_eq!((all.vendor_order.state, all.events[0].event_type), (VoState::Delivered, EventType::Delivered));
+        let stranger = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-3".into(), lines: one("9") }, actor(), now(), &policy);
+        assert!(matches!(stranger, Err(TransitionError::Invalid(reason)) if reason.contains("\"9\"")));
+        let cancel_after_a_parcel = parcel_one.vendor_order.apply(Command::Cancel { reason: "x".into() }, actor(), now(), &policy);
+        assert!(matches!(cancel_after_a_parcel, Err(TransitionError::Illegal { .. })), "a parcel left: too late to cancel");
+    }
+
     fn actor() -> Actor {
         Actor::Vendor(VendorId::parse("acme").unwrap())
     }
 
     fn ship() -> Command {
-        Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap() }
+        Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }
     }
 
     fn place() -> Command {
-        Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into() }
+        Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }
     }
 
     fn priced(currency: &str, paid: &str, quantity: u32, cost: &str, cost_currency: &str) -> VendorOrder {
@@ -476,7 +617,7 @@ mod tests {
         let placed = pending.apply(place(), actor(), now(), &policy).unwrap();
         assert_eq!(placed.events.len(), 1, "still on its way: nothing due");
         let shipped = placed.vendor_order.apply(ship(), actor(), now(), &policy).unwrap();
-        let delivered = shipped.vendor_order.apply(Command::MarkDelivered, actor(), now(), &policy).unwrap();
+        let delivered = shipped.vendor_order.apply(Command::MarkDelivered { tracking_number: None }, actor(), now(), &policy).unwrap();
         let types: Vec<EventType> = delivered.events.iter().map(|e| e.event_type).collect();
         assert_eq!(types, vec![EventType::Delivered, EventType::RedactionDue]);
         let cancelled = pending.apply(Command::Cancel { reason: "storefront".into() }, Actor::Storefront, now(), &policy).unwrap();
@@ -498,7 +639,7 @@ mod tests {
         let shipped = placed.vendor_order.apply(ship(), actor(), now(), &policy).unwrap();
         assert_eq!(shipped.vendor_order.state, VoState::Shipped);
         assert_eq!(shipped.history.detail.as_deref(), Some("UPS 1Z5R89390357567127"));
-        let delivered = shipped.vendor_order.apply(Command::MarkDelivered, actor(), now(), &policy).unwrap();
+        let delivered = shipped.vendor_order.apply(Command::MarkDelivered { tracking_number: None }, actor(), now(), &policy).unwrap();
         assert_eq!(delivered.vendor_order.state, VoState::Delivered);
         assert_eq!(delivered.vendor_order.version, 4);
         assert!(delivered.vendor_order.clocks.is_empty());
@@ -536,7 +677,7 @@ mod tests {
         prop_oneof![
             Just(place()),
             Just(ship()),
-            Just(Command::MarkDelivered),
+            Just(Command::MarkDelivered { tracking_number: None }),
             Just(Command::Cancel { reason: "r".into() }),
         ]
     }

@@ -122,12 +122,15 @@ async fn act<B: DeserializeOwned>(app: App, caller: VendorProfile, headers: Head
 #[serde(deny_unknown_fields)]
 pub struct SupplierOrderBody {
     supplier_order_ref: String,
+    /// The line ids ordered under this reference (default: every line not yet ordered).
+    #[serde(default)]
+    lines: Option<Vec<String>>,
 }
 
 /// The vendor ordered the lines from its supplier.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn supplier_order(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref }).await
+    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref, lines: b.lines }).await
 }
 
 /// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
@@ -137,24 +140,31 @@ pub async fn supplier_order(State(app): State<App>, Caller(caller): Caller, head
 pub struct ShipmentBody {
     carrier: Option<String>,
     tracking_number: String,
+    /// The line ids in this parcel (default: every ordered line not yet shipped).
+    #[serde(default)]
+    lines: Option<Vec<String>>,
 }
 
 /// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn shipment(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number }).await
+    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number, lines: b.lines }).await
 }
 
 /// `POST …/delivered`: no body needed.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct DeliveredBody {}
+pub struct DeliveredBody {
+    /// The parcel that arrived (default: every parcel).
+    #[serde(default)]
+    tracking_number: Option<String>,
+}
 
 /// The parcel arrived.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn delivered(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "delivered", body, |_: DeliveredBody| Request::MarkDelivered).await
+    act(app, caller, headers, id, "delivered", body, |b: DeliveredBody| Request::MarkDelivered { tracking_number: b.tracking_number }).await
 }
 
 /// `POST …/cancel`: before shipment only, with the reason.

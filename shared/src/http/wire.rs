@@ -129,6 +129,27 @@ pub struct ClockJson {
     pub due_at: String,
 }
 
+/// A supplier order of some of the vendor order's lines.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierOrderJson {
+    pub reference: String,
+    /// The line ids ordered under it.
+    pub lines: Vec<String>,
+    pub placed_at: String,
+}
+
+/// A parcel of some of the vendor order's lines.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShipmentJson {
+    pub tracking: TrackingJson,
+    /// The line ids in it.
+    pub lines: Vec<String>,
+    pub shipped_at: String,
+    pub delivered_at: Option<String>,
+}
+
 /// Part of a storefront refund that fell on one of the vendor's lines.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -198,6 +219,10 @@ pub struct VendorOrderJson {
     pub cancel_reason: Option<String>,
     pub clocks: Vec<ClockJson>,
     pub refunds: Vec<RefundJson>,
+    /// Each supplier order: its reference and the lines ordered under it.
+    pub supplier_orders: Vec<SupplierOrderJson>,
+    /// Each parcel: its tracking, the lines in it, when it left and arrived.
+    pub shipments: Vec<ShipmentJson>,
     /// Absent only if an amount overflows (never for a real order).
     pub economics: Option<EconomicsJson>,
     /// The order's history, oldest first (in the single-order view).
@@ -255,6 +280,8 @@ impl VendorOrderJson {
             delivered_at: instant_opt(vo.delivered_at),
             cancel_reason: vo.cancel_reason.clone(),
             clocks: vo.clocks.iter().map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at) }).collect(),
+            supplier_orders: vo.supplier_orders.iter().map(|o| SupplierOrderJson { reference: o.reference.clone(), lines: o.line_ids.clone(), placed_at: instant(o.placed_at) }).collect(),
+            shipments: vo.shipments.iter().map(|s| ShipmentJson { tracking: (&s.tracking).into(), lines: s.line_ids.clone(), shipped_at: instant(s.shipped_at), delivered_at: instant_opt(s.delivered_at) }).collect(),
             refunds: vo.refunds.iter().map(|r| RefundJson { refund_id: r.refund_id.clone(), line_id: r.line_id.clone(), quantity: r.quantity, amount: r.amount.into() }).collect(),
             economics,
             history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),

@@ -278,7 +278,8 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
                 events.extend(transition.events);
                 followed += 1;
             }
-            Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) => {
+            // Shipped (or a parcel of it has left): the operator decides.
+            Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) || !current.shipments.is_empty() => {
                 left_to_operator.push(serde_json::json!({ "vendor_id": vendor_id, "state": from.as_str() }));
             }
             // Cancelled before, or the same address: nothing to follow.

@@ -101,7 +101,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
         EventType::Shipped | EventType::Delivered => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
-            let message = if event.event_type == EventType::Shipped { shipped(&vo) } else { delivered(&vo) };
+            let message = if event.event_type == EventType::Shipped { shipped(&vo, event.payload["tracking_number"].as_str()) } else { delivered(&vo) };
             record.order.customer_email.iter().map(|to| (to.to_string(), message.clone())).collect()
         }
         EventType::Cancelled if event.payload["by"] == "storefront" => {
@@ -323,8 +323,12 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
     }
 }
 
-fn shipped(vo: &VendorOrder) -> Message {
-    let (rows, action) = match &vo.tracking {
+/// The mail of one parcel (`tracking_number`, from the event): its tracking and the
+/// lines in it.
+fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
+    let shipment = tracking_number.and_then(|n| vo.shipments.iter().find(|s| s.tracking.number == n));
+    let tracking = shipment.map(|s| &s.tracking).or(vo.tracking.as_ref());
+    let (rows, action) = match tracking {
         Some(t) => (
             {
                 let mut rows = vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())];
@@ -335,9 +339,10 @@ fn shipped(vo: &VendorOrder) -> Message {
         ),
         None => (vec![], None),
     };
-    let items = vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect();
+    let items = vo.lines.iter().filter(|r| shipment.is_none_or(|s| s.line_ids.contains(&r.line.line_id))).map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect();
+    let parcels = vo.shipments.len();
     Message {
-        subject: format!("Order {} has shipped", vo.order_number),
+        subject: if parcels > 1 { format!("Order {}: a parcel has shipped", vo.order_number) } else { format!("Order {} has shipped", vo.order_number) },
         heading: format!("Good news, {}: your order {} is on its way", vo.customer_name, vo.order_number),
         intro: vec!["Your parcel has left the warehouse. Tracking can take a day to show the first scan.".into()],
         sections: vec![Section { title: "Tracking".into(), rows, lines: vec![] }, Section { title: "In this parcel".into(), rows: vec![], lines: items }],

@@ -87,21 +87,21 @@ pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<(VendorOrder,
 /// A change a vendor asks for, as it arrives.
 #[derive(Debug, Clone)]
 pub enum Request {
-    PlaceWithSupplier { supplier_order_ref: String },
-    Ship { carrier: Option<String>, tracking_number: String },
-    MarkDelivered,
+    PlaceWithSupplier { supplier_order_ref: String, lines: Option<Vec<String>> },
+    Ship { carrier: Option<String>, tracking_number: String, lines: Option<Vec<String>> },
+    MarkDelivered { tracking_number: Option<String> },
     Cancel { reason: String },
 }
 
 fn command(request: Request) -> Result<Command, ServiceError> {
     Ok(match request {
-        Request::PlaceWithSupplier { supplier_order_ref } => Command::PlaceWithSupplier { supplier_order_ref },
-        Request::Ship { carrier, tracking_number } => {
+        Request::PlaceWithSupplier { supplier_order_ref, lines } => Command::PlaceWithSupplier { supplier_order_ref, lines },
+        Request::Ship { carrier, tracking_number, lines } => {
             let carrier = carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
             let tracking = TrackingNumber::parse(&tracking_number, carrier.as_ref()).map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
-            Command::Ship { tracking }
+            Command::Ship { tracking, lines }
         }
-        Request::MarkDelivered => Command::MarkDelivered,
+        Request::MarkDelivered { tracking_number } => Command::MarkDelivered { tracking_number },
         Request::Cancel { reason } => Command::Cancel { reason },
     })
 }
@@ -137,7 +137,8 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
     }
     let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
         Ok(transition) => transition,
-        Err(TransitionError::Illegal { .. }) if current.repeats(&command) => return Ok(current),
+        // What already happened, asked again with the same data: the order as it is.
+        Err(_) if current.repeats(&command) => return Ok(current),
         Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
         Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
     };
