@@ -30,6 +30,11 @@ async fn ids(app: &TestApp, key: &str, query: &str) -> (Vec<String>, Option<Stri
     (ids, page["cursor"].as_str().map(str::to_string))
 }
 
+/// A vendor's POST to one of its order's actions.
+async fn act(app: &TestApp, key: &str, id: &dropflow_shared::domain::ids::OrderId, action: &str, body: Value) -> (u16, Value, String) {
+    app.vendor(Method::POST, &format!("/vendor/orders/{id}/{action}"), key, Some(body)).await
+}
+
 /// A raw request, for headers the helper does not send.
 async fn send(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> reqwest::Response {
     let mut request = app.client.request(method, format!("{}{path}", app.base));
@@ -120,10 +125,7 @@ async fn repeating_what_happened_with_the_same_data_answers_the_order(backend: B
     let app = spawn_app(backend).await;
     let key = vendor_with_orders(&app, &[1]).await;
     let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
-    let post = |path: &'static str, body: Value| {
-        let (app, key, id) = (&app, &key, &id);
-        async move { app.vendor(Method::POST, &format!("/vendor/orders/{id}/{path}"), key, Some(body)).await }
-    };
+    let post = |path: &'static str, body: Value| act(&app, &key, &id, path, body);
     assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-1"})).await.0, 200);
     assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-1"})).await.0, 200, "the same ref again");
     assert_eq!(post("supplier-order", json!({"supplier_order_ref": "AE-2"})).await.0, 409, "another ref");
@@ -216,10 +218,7 @@ async fn two_suppliers_and_two_parcels_each_get_their_reference_tracking_and_mai
     let app = spawn_app(backend).await;
     let key = vendor_with_orders(&app, &[1]).await;
     let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
-    let post = |path: &'static str, body: Value| {
-        let (app, key, id) = (&app, &key, &id);
-        async move { app.vendor(Method::POST, &format!("/vendor/orders/{id}/{path}"), key, Some(body)).await }
-    };
+    let post = |path: &'static str, body: Value| act(&app, &key, &id, path, body);
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &key, None).await;
     let lines: Vec<String> = order["lines"].as_array().unwrap().iter().map(|l| l["line_id"].as_str().unwrap().to_string()).collect();
     let (status, placed, _) = post("supplier-order", json!({"supplier_order_ref": "AE-1", "lines": [lines[0], lines[1]]})).await;
