@@ -33,7 +33,7 @@ pub struct WebhookAnswer {
         ("X-WC-Webhook-Signature" = Option<String>, Header, description = "WooCommerce: base64 HMAC-SHA256 of the raw body"),
         ("X-Dropflow-Signature" = Option<String>, Header, description = "Generic: base64 HMAC-SHA256 of the raw body with the shop's secret"),
         ("X-Dropflow-Topic" = Option<String>, Header, description = "Generic: order.paid, order.updated, order.cancelled, order.refunded")),
-    request_body(content = String, description = "The storefront's JSON, verified on its raw bytes", content_type = "application/json"),
+    request_body(content = crate::sources::generic::GenericOrder, description = "The storefront's JSON, verified on its raw bytes: for `generic`, the canonical order JSON below (id, currency, financial_status, updated_at and lines required); Shopify and WooCommerce send their own order objects", content_type = "application/json"),
     responses((status = 200, description = "Verified and queued (or a ping, or a topic dropflow does not act on)", body = WebhookAnswer),
         (status = 400, description = "Not what its topic says", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),

@@ -47,35 +47,52 @@ impl Source for Generic {
 /// The fields DESIGN requires, in the order a 400 names them.
 const REQUIRED: [&str; 5] = ["id", "currency", "financial_status", "updated_at", "lines"];
 
+/// DESIGN's canonical order JSON, as the generic webhook takes it.
 #[derive(Deserialize)]
-struct GenericOrder {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenericOrder {
+    /// The shop's own order id (a string or a number).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     id: Value,
     number: Option<String>,
     currency: String,
     financial_status: String,
+    /// RFC 3339; a later one wins, an older one changes nothing.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     updated_at: DateTime<chrono::FixedOffset>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     created_at: Option<DateTime<chrono::FixedOffset>>,
     customer: Option<Customer>,
     shipping_address: Option<GenericAddress>,
     lines: Vec<GenericLine>,
+    /// A decimal string in the order's currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total: Option<DecimalText>,
     /// Read on its own (`refunds`), so that an odd refund never refuses the order.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<GenericRefund>>))]
     refunds: Value,
 }
 
 /// A refund of the generic JSON: its id and what was given back on which lines.
 #[derive(Deserialize)]
-struct GenericRefund {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenericRefund {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     id: Value,
     lines: Vec<GenericRefundLine>,
 }
 
+/// One refunded line.
 #[derive(Deserialize)]
-struct GenericRefundLine {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenericRefundLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     line_id: Value,
     #[serde(default)]
     quantity: u32,
+    /// A decimal string in the order's currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     amount: DecimalText,
 }
 
@@ -104,14 +121,18 @@ fn refunds(order_id: &OrderId, listed: Value) -> Vec<RefundNotice> {
         .collect()
 }
 
+/// Who bought.
 #[derive(Deserialize)]
-struct Customer {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Customer {
     name: Option<String>,
     email: Option<String>,
 }
 
+/// Where the parcel goes.
 #[derive(Deserialize)]
-struct GenericAddress {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenericAddress {
     name: Option<String>,
     company: Option<String>,
     line1: Option<String>,
@@ -123,15 +144,23 @@ struct GenericAddress {
     phone: Option<String>,
 }
 
+/// One line as the customer bought it.
 #[derive(Deserialize)]
-struct GenericLine {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenericLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     id: Value,
     sku: Option<String>,
     title: Option<String>,
     variant: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     quantity: Value,
+    /// A decimal string in the order's currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     unit_price: Option<DecimalText>,
+    /// What the customer paid for the line, after its discounts.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     paid: Option<DecimalText>,
 }
 
