@@ -36,6 +36,8 @@ async fn a_suspended_vendor_is_refused_and_routes_nothing_until_resumed(backend:
     assert_eq!((record.vendors.len(), record.unroutable.len()), (0, 3), "a suspended vendor's SKUs route to no one");
     let said = app.cli(&["vendor", "resume", "ipod-shop"]).await.unwrap();
     assert!(said.contains("3 waiting order lines routed"), "{said}");
+    let again = app.cli(&["vendor", "resume", "ipod-shop"]).await.unwrap();
+    assert!(again.contains("0 waiting order lines routed"), "resuming again routes nothing twice: {again}");
     app.deliver().await;
     let (status, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
     assert_eq!((status, list["orders"].as_array().unwrap().len()), (200, 1));

@@ -110,8 +110,8 @@ pub struct VendorChanges<'a> {
     pub suspended: Option<bool>,
 }
 
-/// Changes a vendor's profile. Resuming a suspended vendor routes the lines that waited
-/// for its SKUs meanwhile; returns the profile and how many lines that routed.
+/// Changes a vendor's profile. Resuming a vendor routes the lines that waited for its
+/// SKUs meanwhile; returns the profile and how many lines that routed.
 pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_>) -> Result<(VendorProfile, usize), ServiceError> {
     let id = VendorId::parse(vendor_id).map_err(invalid)?;
     let current = app.tables.vendor(&id).await?.ok_or_else(|| ServiceError::NotFound(format!("no vendor {vendor_id}")))?;
@@ -140,7 +140,9 @@ pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_
         other => other.into(),
     })?;
     let mut routed = 0;
-    if current.suspended && !next.suspended {
+    // On every resume, not only the one that changed the flag: a resume that died after
+    // its write is finished by running it again.
+    if changes.suspended == Some(false) {
         for mapping in all_products(app, Some(&id)).await? {
             routed += super::reroute::route_waiting(app, &mapping.sku).await?;
         }

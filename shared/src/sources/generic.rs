@@ -96,29 +96,11 @@ pub struct GenericRefundLine {
     amount: DecimalText,
 }
 
-/// The order's `refunds`; one that cannot be read is kept with the reason (the operator
-/// is told), never dropped and never a reason to refuse the order.
+/// The order's `refunds`, each with the lines it gave money back on.
 fn refunds(order_id: &OrderId, listed: Value) -> Vec<RefundNotice> {
-    let entries = match listed {
-        Value::Null => return Vec::new(),
-        Value::Array(entries) => entries,
-        other => vec![other],
-    };
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(n, entry)| {
-            let id = entry.get("id").filter(|id| !id.is_null()).map_or_else(|| format!("refunds[{n}]"), text_of);
-            match serde_json::from_value::<GenericRefund>(entry) {
-                Ok(refund) => RefundNotice::of_lines(
-                    order_id.clone(),
-                    text_of(&refund.id),
-                    refund.lines.into_iter().map(|l| RefundedLine { line_id: text_of(&l.line_id), quantity: l.quantity, amount: l.amount }).collect(),
-                ),
-                Err(e) => RefundNotice { order_id: order_id.clone(), refund_id: id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
-            }
-        })
-        .collect()
+    super::listed_refunds(order_id, listed, |refund: GenericRefund| {
+        RefundNotice::of_lines(order_id.clone(), text_of(&refund.id), refund.lines.into_iter().map(|l| RefundedLine { line_id: text_of(&l.line_id), quantity: l.quantity, amount: l.amount }).collect())
+    })
 }
 
 /// Who bought.

@@ -92,6 +92,28 @@ fn text_of(value: &serde_json::Value) -> String {
     }
 }
 
+/// The refunds an order lists (an array, one object, or nothing), each read as `T` and
+/// turned into a notice by `notice`; one that cannot be read is kept with the reason (the
+/// operator is told), never dropped and never a reason to refuse the order.
+fn listed_refunds<T: serde::de::DeserializeOwned>(order_id: &crate::domain::ids::OrderId, listed: serde_json::Value, notice: impl Fn(T) -> RefundNotice) -> Vec<RefundNotice> {
+    let entries = match listed {
+        serde_json::Value::Null => return Vec::new(),
+        serde_json::Value::Array(entries) => entries,
+        other => vec![other],
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(n, entry)| {
+            let id = entry.get("id").filter(|id| !id.is_null()).map_or_else(|| format!("refunds[{n}]"), text_of);
+            match serde_json::from_value::<T>(entry) {
+                Ok(refund) => notice(refund),
+                Err(e) => RefundNotice { order_id: order_id.clone(), refund_id: id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
+            }
+        })
+        .collect()
+}
+
 /// The storefront of `/webhooks/{name}`.
 pub fn source(name: &str) -> Option<&'static dyn Source> {
     SOURCES.iter().copied().find(|s| s.name() == name)

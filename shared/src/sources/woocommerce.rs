@@ -234,29 +234,14 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
 /// The order's refunds, each a total the operator may have to split over lines; one
 /// that cannot be read is kept with the reason, never dropped.
 fn refunds(order_id: &OrderId, listed: serde_json::Value) -> Vec<super::RefundNotice> {
-    let entries = match listed {
-        serde_json::Value::Null => return Vec::new(),
-        serde_json::Value::Array(entries) => entries,
-        other => vec![other],
-    };
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(n, entry)| {
-            let fallback_id = format!("refunds[{n}]");
-            match serde_json::from_value::<WooRefund>(entry) {
-                Ok(refund) => super::RefundNotice {
-                    order_id: order_id.clone(),
-                    refund_id: super::text_of(&refund.id),
-                    lines: Vec::new(),
-                    // WooCommerce writes a refund's total as a negative amount.
-                    unassigned: Some(DecimalText(refund.total.0.trim().trim_start_matches('-').to_string())),
-                    problem: None,
-                },
-                Err(e) => super::RefundNotice { order_id: order_id.clone(), refund_id: fallback_id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
-            }
-        })
-        .collect()
+    super::listed_refunds(order_id, listed, |refund: WooRefund| super::RefundNotice {
+        order_id: order_id.clone(),
+        refund_id: super::text_of(&refund.id),
+        lines: Vec::new(),
+        // WooCommerce writes a refund's total as a negative amount.
+        unassigned: Some(DecimalText(refund.total.0.trim().trim_start_matches('-').to_string())),
+        problem: None,
+    })
 }
 
 #[cfg(test)]
