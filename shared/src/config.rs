@@ -26,6 +26,10 @@ pub struct Config {
     /// notifiers then stay under a new production account's 14). Decimals allowed (0.5
     /// for the SES sandbox's 1 a second).
     pub ses_max_send_rate: f64,
+    /// `RETRY_FIRST_BACKOFF_SECONDS`: how long a message whose handling failed waits
+    /// before its first retry (default 10); each later receive doubles it, up to 15
+    /// minutes (`handlers::next_try`). Short in tests that inject faults.
+    pub first_backoff_seconds: u32,
 }
 
 /// A setting that stops start-up.
@@ -104,6 +108,10 @@ impl Config {
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,
+            first_backoff_seconds: match number("RETRY_FIRST_BACKOFF_SECONDS", 10)? {
+                0 => return Err(ConfigError::Malformed { name: "RETRY_FIRST_BACKOFF_SECONDS", reason: "must be at least 1".into() }),
+                seconds => seconds.min(900),
+            },
             ses_max_send_rate: match lookup("SES_MAX_SEND_RATE").filter(|v| !v.trim().is_empty()) {
                 None => 7.0,
                 Some(v) => v.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0 && *r <= 1_000.0).ok_or(ConfigError::Malformed {

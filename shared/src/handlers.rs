@@ -47,7 +47,7 @@ where
                     }
                 },
                 Err(error) => {
-                    let delay = next_try(&error, receive_count, app.clock.now());
+                    let delay = next_try(&error, receive_count, app.config.first_backoff_seconds, app.clock.now());
                     tracing::warn!(%error, delay_seconds = delay.as_secs(), "message failed; it will be retried");
                     if let Err(visibility_error) = app.queues.retry_after(queue, &receipt, delay).await {
                         tracing::warn!(%visibility_error, "the message comes back after the queue's lease instead");
@@ -73,15 +73,15 @@ where
 }
 
 /// When a failed message is offered again: once the work it waits for is free (a
-/// claim's lease), or after a backoff that doubles with each receive from 10 s to at most
-/// 15 minutes, so that a burst of throttling is outlasted instead of using up the
+/// claim's lease), or after a backoff that doubles with each receive from `first_seconds`
+/// (10 s unless configured) to at most 15 minutes, so that a burst of throttling is outlasted instead of using up the
 /// message's receives (the notify queue allows 10: over an hour of backoff).
-pub fn next_try(error: &ServiceError, receive_count: u32, now: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+pub fn next_try(error: &ServiceError, receive_count: u32, first_seconds: u32, now: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
     if let ServiceError::Busy { until: Some(until), .. } = error {
         return (*until - now).to_std().unwrap_or_default().max(std::time::Duration::from_secs(1)) + std::time::Duration::from_secs(1);
     }
     let doublings = receive_count.saturating_sub(1).min(10);
-    std::time::Duration::from_secs((10u64 << doublings).min(900))
+    std::time::Duration::from_secs((u64::from(first_seconds.max(1)) << doublings).min(900))
 }
 
 fn unreadable(error: serde_json::Error) -> ServiceError {
@@ -178,15 +178,17 @@ mod tests {
     fn a_failed_message_backs_off_longer_with_each_receive_up_to_fifteen_minutes() {
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
         let throttled = ServiceError::Mail("Throttling: Maximum sending rate exceeded".into());
-        let delays: Vec<u64> = (1..=10).map(|n| next_try(&throttled, n, now).as_secs()).collect();
+        let delays: Vec<u64> = (1..=10).map(|n| next_try(&throttled, n, 10, now).as_secs()).collect();
         assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 900, 900, 900]);
         assert!(delays.iter().sum::<u64>() > 3_600, "ten receives outlast an hour-long burst");
+        let short: Vec<u64> = (1..=4).map(|n| next_try(&throttled, n, 1, now).as_secs()).collect();
+        assert_eq!(short, [1, 2, 4, 8], "a configured first backoff doubles the same way");
     }
 
     #[test]
     fn a_message_waiting_on_a_claim_comes_back_when_the_claim_ends() {
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
         let busy = ServiceError::Busy { reason: "claimed".into(), until: Some(now + Duration::seconds(4)) };
-        assert_eq!(next_try(&busy, 3, now).as_secs(), 5);
+        assert_eq!(next_try(&busy, 3, 10, now).as_secs(), 5);
     }
 }

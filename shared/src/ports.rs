@@ -296,6 +296,12 @@ pub trait Mailer: Send + Sync {
         std::time::Duration::from_secs(90)
     }
 
+    /// Whether this mailer keeps copies of what it sent (the local outbox does; SES does
+    /// not), which a redaction has to reach too.
+    fn keeps_copies(&self) -> bool {
+        false
+    }
+
     /// Erases `personal` from the copies this mailer keeps of an order's mail; returns
     /// how many it rewrote. A provider that keeps none (SES: sent mail is gone from
     /// here) has nothing to do.

@@ -5,7 +5,9 @@
 //! `customers/data_request` mails the operator what is held. Forged or repeated
 //! requests change nothing.
 
-use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app};
+use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_with};
+use dropflow_shared::adapters::faults::{Chaos, Fault};
+use dropflow_shared::ports::QueueName;
 use dropflow_shared::domain::ids::OrderId;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -166,6 +168,39 @@ async fn a_data_request_mails_the_operator_what_is_held_once(backend: Backend) {
     assert!(!serde_json::to_string(&app.outbox().await).unwrap().contains("thief@evil.example\""), "no mail went to the injected address");
 }
 
+async fn a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased(backend: Backend) {
+    let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &version(7, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    step(&app, &key, 7, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    step(&app, &key, 7, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    // Delivered: the customer's mail is composed from the order as it is now, and the
+    // provider takes its time writing it (a slow send) ...
+    let url = format!("{}/vendor/orders/{}/delivered", app.base, order_id(7));
+    assert_eq!(app.client.post(url).bearer_auth(&key).json(&json!({})).send().await.unwrap().status(), 200);
+    app.local.relay().await.unwrap();
+    app.local.chaos.as_ref().unwrap().mailer.queue([Fault::Slow]);
+    let sending = tokio::spawn({
+        let local = app.local.clone();
+        async move { local.deliver_batch(QueueName::Notify, std::time::Duration::ZERO).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // ... while the customer's redaction is carried out whole.
+    let url = format!("{}/webhooks/shopify", app.base);
+    let body = redact_body(&[7]);
+    let request = app.client.post(url).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "customers/redact").header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
+    assert_eq!(request.body(body).send().await.unwrap().status(), 200);
+    app.local.deliver_batch(QueueName::Intake, std::time::Duration::ZERO).await.unwrap();
+    assert!(app.local.app.tables.order(&order_id(7)).await.unwrap().unwrap().is_redacted());
+    sending.await.unwrap().unwrap();
+    app.deliver().await;
+    assert_eq!(personal_left_in(&stored(&app, 7).await), Vec::<&str>::new());
+    if let Some(mail) = kept_mail(&app).await {
+        assert!(mail.contains("was delivered"), "the slow mail went out: {mail}");
+        assert_eq!(personal_left_in(&mail), Vec::<&str>::new(), "{mail}");
+    }
+}
+
 async fn a_forged_privacy_request_is_refused_and_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     app.shopify_webhook("orders/create", &version(7, "2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("authorized")), SHOPIFY_SECRET).await;
@@ -182,4 +217,5 @@ on_both_backends!(
     shop_redact_erases_every_order_of_that_shop_and_no_other,
     a_data_request_mails_the_operator_what_is_held_once,
     a_forged_privacy_request_is_refused_and_changes_nothing,
+    a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased,
 );

@@ -24,7 +24,13 @@ pub enum Fault {
     Throttle,
     /// Fails after the effect: the write landed, the caller timed out.
     TimeoutAfterEffect,
+    /// Succeeds, after `SLOW_CALL`: a provider answering late, which lets a test hold
+    /// one call open while something else happens.
+    Slow,
 }
+
+/// How long a `Fault::Slow` call takes.
+pub const SLOW_CALL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// When one port fails: a random share of calls, and any faults queued by a test for
 /// the next calls. Counts what it injected.
@@ -107,6 +113,7 @@ fn describe(fault: Fault) -> String {
         Fault::Error => "injected fault: service unavailable".into(),
         Fault::Throttle => "injected fault: throttled (rate exceeded)".into(),
         Fault::TimeoutAfterEffect => "injected fault: timed out after the call took effect".into(),
+        Fault::Slow => "injected fault: a slow answer".into(),
     }
 }
 
@@ -118,6 +125,10 @@ async fn inject<T, E>(faults: &Faults, effect: bool, error: impl Fn(String) -> E
         Some(Fault::TimeoutAfterEffect) => {
             call.await?;
             Err(error(describe(Fault::TimeoutAfterEffect)))
+        }
+        Some(Fault::Slow) => {
+            tokio::time::sleep(SLOW_CALL).await;
+            call.await
         }
         Some(fault) => Err(error(describe(fault))),
     }
@@ -162,6 +173,10 @@ impl<T: Publisher> Publisher for Faulty<T> {
     async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
         match self.faults.draw(true) {
             None => self.inner.publish_batch(queue, bodies).await,
+            Some(Fault::Slow) => {
+                tokio::time::sleep(SLOW_CALL).await;
+                self.inner.publish_batch(queue, bodies).await
+            }
             Some(Fault::TimeoutAfterEffect) => {
                 let sent = self.inner.publish_batch(queue, bodies).await;
                 sent.into_iter().map(|r| r.and(Err(QueueError(describe(Fault::TimeoutAfterEffect))))).collect()
@@ -202,6 +217,9 @@ impl<T: Mailer> Mailer for Faulty<T> {
     }
     fn claim_lease(&self) -> std::time::Duration {
         self.inner.claim_lease()
+    }
+    fn keeps_copies(&self) -> bool {
+        self.inner.keeps_copies()
     }
     async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
         inject(&self.faults, true, MailError, self.inner.redact(order_id, personal)).await

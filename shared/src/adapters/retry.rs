@@ -134,6 +134,9 @@ impl<T: Mailer> Mailer for Retrying<T> {
     fn claim_lease(&self) -> Duration {
         self.inner.claim_lease()
     }
+    fn keeps_copies(&self) -> bool {
+        self.inner.keeps_copies()
+    }
     async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
         retry("redact mail", always, || self.inner.redact(order_id, personal)).await
     }

@@ -25,11 +25,14 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         return Ok(0);
     }
     let mut sent = 0;
-    let mut busy = None;
+    let (mut busy, mut failed) = (None, None);
     let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
     // A claim is held as long as a send can take at worst, so a claim left by a process
     // that died is free again soon after (its message comes back when the claim ends).
     let lease = chrono::Duration::from_std(app.mailer.claim_lease()).unwrap_or(chrono::Duration::seconds(90));
+    // What the order held before composing, for a mailer whose copies a concurrent
+    // redaction must reach (`privacy::erase_late_copies`).
+    let before = if app.mailer.keeps_copies() { app.tables.order(&event.order_id).await? } else { None };
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
         let version = match app.tables.claim_sent(&event.event_id, &to, now, lease, SENT_MARKER_DAYS).await? {
@@ -54,9 +57,16 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
             }
             Err(error) => {
                 app.tables.release_sent(&event.event_id, &to, version, app.clock.now()).await?;
-                return Err(error);
+                failed = Some(error);
+                break;
             }
         }
+    }
+    if let (Some(before), true) = (&before, sent > 0) {
+        super::privacy::erase_late_copies(app, before).await?;
+    }
+    if let Some(error) = failed {
+        return Err(error);
     }
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):

@@ -148,7 +148,8 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
             app.commit(chunk, &[]).await?;
         }
     }
-    app.mailer.redact(order_id, &personal).await.map_err(|e| ServiceError::Mail(e.to_string()))?;
+    let mail_copies = |personal| async move { app.mailer.redact(order_id, personal).await.map_err(|e| ServiceError::Mail(e.to_string())) };
+    mail_copies(&personal).await?;
 
     let now = app.clock.now();
     let mut writes = Vec::new();
@@ -174,6 +175,23 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
     };
     writes.insert(0, Tables::put_order(&erased, Some(record.version))?);
     app.commit(writes, &[]).await?;
+    // A mail composed before the commit may have been written since the first pass; the
+    // notifier covers one written after this pass (`erase_late_copies`).
+    mail_copies(&personal).await?;
+    Ok(())
+}
+
+/// After mail about an order went out, for a mailer that keeps copies: if the order was
+/// erased while the mail was being composed and sent (`before` is what it was composed
+/// from), the copy just written is erased too. With the second pass in `erase`, no
+/// interleaving of a send and a redaction leaves personal data in a copy.
+pub async fn erase_late_copies(app: &App, before: &OrderRecord) -> Result<(), ServiceError> {
+    let order_id = &before.order.order_id;
+    if before.is_redacted() || !app.tables.order(order_id).await?.is_some_and(|now| now.is_redacted()) {
+        return Ok(());
+    }
+    let personal = PersonalData::of(&before.order, &before.former_addresses);
+    app.mailer.redact(order_id, &personal).await.map_err(|e| ServiceError::Mail(e.to_string()))?;
     Ok(())
 }
 

@@ -89,6 +89,11 @@ impl Mailer for OutboxMailer {
         std::time::Duration::from_secs(5)
     }
 
+    /// The outbox is the copy: every mail sent locally is a file in it.
+    fn keeps_copies(&self) -> bool {
+        true
+    }
+
     /// Rewrites each mail about `order_id` with `personal` scrubbed from its recipient,
     /// subject and both parts (the HTML part's escaped forms too).
     async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
