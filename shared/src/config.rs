@@ -90,6 +90,10 @@ impl Config {
         };
         let defaults = SlaPolicy::default();
         let commission_bps = number("COMMISSION_BPS", 1_000)?;
+        let (window, warning) = (number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?, number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?);
+        if warning >= window {
+            return Err(ConfigError::Malformed { name: "SLA_REFUND_WARNING_DAYS", reason: format!("{warning} must be less than SLA_REFUND_WINDOW_DAYS ({window}): the warning comes while a refund can still be asked for") });
+        }
         if commission_bps > 10_000 {
             return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
         }
@@ -103,8 +107,16 @@ impl Config {
                 place_with_supplier_hours: i64::from(number("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours as u32)?),
                 place_reminder_hours: i64::from(number("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours as u32)?),
                 ship_business_days: number("SLA_SHIP_BUSINESS_DAYS", defaults.ship_business_days)?,
+                tracking_stale_business_days: number("SLA_TRACKING_STALE_BUSINESS_DAYS", defaults.tracking_stale_business_days)?,
                 delivery_promise_days: i64::from(number("SLA_DELIVERY_PROMISE_DAYS", defaults.delivery_promise_days as u32)?),
+                refund_window_days: i64::from(number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?),
+                refund_warning_days: i64::from(number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?),
+                dispute_opens_days: i64::from(number("SLA_DISPUTE_OPENS_DAYS", defaults.dispute_opens_days as u32)?),
                 holidays,
+                timezone: match lookup("SLA_TIMEZONE").filter(|v| !v.trim().is_empty()) {
+                    None => defaults.timezone,
+                    Some(name) => name.trim().parse().map_err(|_| ConfigError::Malformed { name: "SLA_TIMEZONE", reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)") })?,
+                },
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,

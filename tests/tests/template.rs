@@ -94,7 +94,7 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let template = template();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 5, "order-webhook, vendor-api, order-intake, notifier, event-relay");
+    assert_eq!(functions.len(), 6, "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep");
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
@@ -130,7 +130,15 @@ fn every_queue_consumer_reports_partial_failures_within_its_lease() {
 fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secret() {
     let template = template();
     let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().expect("Globals environment");
-    let lookup = |name: &str| globals.get(name).map(|_| if name.ends_with("EMAIL") { "a@b.example".to_string() } else { "1".to_string() });
+    // Each passed setting with a value of its parameter's kind.
+    let sample = |name: &str| match name {
+        _ if name.ends_with("EMAIL") => "a@b.example",
+        "SLA_TIMEZONE" => "Europe/Berlin",
+        "SLA_HOLIDAYS" => "2026-12-25",
+        "SLA_REFUND_WINDOW_DAYS" => "15",
+        _ => "1",
+    };
+    let lookup = |name: &str| globals.get(name).map(|_| sample(name).to_string());
     Config::from_lookup(lookup, |_| None).expect("every required setting is passed");
     AwsResources::from_lookup(lookup).expect("the table and queue addresses are passed");
     for secret in dropflow_shared::sources::SOURCES.iter().map(|s| s.secret_variable()) {

@@ -88,6 +88,13 @@ pub enum Command {
         #[command(subcommand)]
         action: OrderAction,
     },
+    /// Run the SLA sweep once: fire every clock due (reminders, breaches, delay mail,
+    /// the operator's digest). `serve` runs it every minute by itself.
+    Sweep {
+        /// Sweep as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Dead-letter queues: inspect and replay.
     Dlq {
         #[command(subcommand)]
@@ -364,6 +371,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Sweep { now } => {
+            let now = now.unwrap_or_else(|| app.clock.now());
+            let report = dropflow_shared::services::sweep::sweep(app, now, None).await.map_err(|e| e.to_string())?;
+            print(out, format!("sweep as of {}: {} vendor orders due, {} fired, {} escalations", wire::instant(now), report.due, report.fired, report.escalations))
+        }
         Command::Dlq { action: DlqAction::List } => {
             for queue in DeadLetterQueue::ALL {
                 for letter in local.queues.dead_letters(queue).await.map_err(|e| e.to_string())? {
@@ -381,6 +393,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         }
         Command::Demo | Command::Aws { .. } => Ok(()),
     }
+}
+
+/// An RFC 3339 instant from the command line.
+fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&chrono::Utc)).map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-23T10:00:00Z)"))
 }
 
 /// `dropflow aws bootstrap`: creates the stack's resources and prints the settings a

@@ -13,7 +13,7 @@ use dropflow_shared::compose::{self, System};
 use dropflow_shared::config::{Config, ConfigError};
 use dropflow_shared::handlers;
 use dropflow_shared::ports::{EventFeed, QueueConsumer, QueueName};
-use dropflow_shared::services::{App, relay};
+use dropflow_shared::services::{App, relay, sweep};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,9 @@ const POLL_WAIT: Duration = Duration::from_secs(5);
 const STREAM_POLL: Duration = Duration::from_millis(100);
 /// Stream records relayed per batch (the event source mapping's batch size).
 const RELAY_BATCH: usize = 100;
+
+/// How often `serve` runs the SLA sweep.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Development defaults for settings left unset, so that `dropflow` runs with none.
 pub fn local_default(name: &str) -> Option<&'static str> {
@@ -164,6 +167,19 @@ impl Local {
         outbox.merge(router)
     }
 
+    /// Runs the SLA sweep every minute, as sla-sweep's schedule does (every 15 minutes
+    /// on AWS).
+    async fn sweep_for_ever(self) {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            match sweep::sweep(&self.app, self.app.clock.now(), None).await {
+                Ok(report) if report.fired > 0 => tracing::info!(?report, "sla sweep"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "sla sweep failed"),
+            }
+        }
+    }
+
     /// Relays the table's stream for ever, as event-relay's event source mapping does.
     async fn relay_for_ever(self) {
         loop {
@@ -188,6 +204,7 @@ impl Local {
             }
         }
         tokio::spawn(self.clone().relay_for_ever());
+        tokio::spawn(self.clone().sweep_for_ever());
         for queue in [QueueName::Intake, QueueName::Notify] {
             tokio::spawn(self.clone().consume_for_ever(queue));
         }

@@ -25,7 +25,8 @@ pub enum Fault {
     /// Fails after the effect: the write landed, the caller timed out.
     TimeoutAfterEffect,
     /// Succeeds, after `SLOW_CALL`: a provider answering late, which lets a test hold
-    /// one call open while something else happens.
+    /// one call open while something else happens. Queued, it waits (like a timeout
+    /// after the effect) for a call with an effect: a slow write, a slow send.
     Slow,
 }
 
@@ -60,6 +61,11 @@ impl Faults {
         self.queued.lock().unwrap_or_else(|e| e.into_inner()).extend(faults);
     }
 
+    /// How many queued faults are still to come (a test waits for a call to take one).
+    pub fn pending(&self) -> usize {
+        self.queued.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Sets the random failure rate (0 stops random faults).
     pub fn set_rate(&self, rate: f64) {
         self.rate_ppm.store((rate.clamp(0.0, 1.0) * 1_000_000.0).round() as u64, Ordering::Relaxed);
@@ -83,12 +89,12 @@ impl Faults {
     /// The fault for this call, if any; `after_effect_possible` says whether the call has
     /// an effect that can land before a timeout (a read has none).
     fn draw(&self, after_effect_possible: bool) -> Option<Fault> {
-        // A queued timeout-after-effect waits for a call that has an effect (a write),
-        // so a test can aim it past the reads before it.
+        // A queued timeout-after-effect or slow call waits for a call that has an effect
+        // (a write), so a test can aim it past the reads before it.
         let queued = {
             let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
             match queued.front() {
-                Some(Fault::TimeoutAfterEffect) if !after_effect_possible => None,
+                Some(Fault::TimeoutAfterEffect | Fault::Slow) if !after_effect_possible => None,
                 _ => queued.pop_front(),
             }
         };

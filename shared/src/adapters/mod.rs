@@ -7,5 +7,6 @@ pub mod aws;
 mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod counting;
 pub mod faults;
 pub mod retry;

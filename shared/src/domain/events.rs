@@ -22,6 +22,8 @@ pub enum EventType {
     SupplierOrderPlaced,
     Shipped,
     TrackingUpdated,
+    /// The carrier reports trouble with a parcel (a failed attempt, an exception).
+    TrackingException,
     Delivered,
     Cancelled,
     Refunded,
@@ -32,6 +34,8 @@ pub enum EventType {
     DisputeWindowOpen,
     EarningsReleased,
     PayoutCreated,
+    /// One sweep's escalations, for the operator, committed with them.
+    SlaDigest,
     /// A customer asked the storefront what is held about them: the operator is mailed
     /// what dropflow holds of the order.
     DataRequest,
@@ -53,6 +57,7 @@ impl EventType {
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",
             EventType::TrackingUpdated => "tracking_updated",
+            EventType::TrackingException => "tracking_exception",
             EventType::Delivered => "delivered",
             EventType::Cancelled => "cancelled",
             EventType::Refunded => "refunded",
@@ -63,6 +68,7 @@ impl EventType {
             EventType::DisputeWindowOpen => "dispute_window_open",
             EventType::EarningsReleased => "earnings_released",
             EventType::PayoutCreated => "payout_created",
+            EventType::SlaDigest => "sla_digest",
             EventType::DataRequest => "data_request",
             EventType::RedactionDue => "redaction_due",
         }

@@ -1,16 +1,39 @@
-//! The clocks a dropshipping order runs on, and the policy numbers that set them.
+//! The clocks a dropshipping order runs on, and the policy numbers that set them
+//! (DESIGN, "SLA policy"). A clock is armed and disarmed by the vendor order's own
+//! transitions; the sweep fires the ones that are due (`VendorOrder::fire`).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// The SLA numbers; every one is configuration (DESIGN's defaults in `Default`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaPolicy {
+    /// `SLA_PLACE_WITH_SUPPLIER_HOURS`: order from the supplier within this (24).
     pub place_with_supplier_hours: i64,
+    /// `SLA_PLACE_REMINDER_HOURS`: the vendor is reminded this long after the order (12).
     pub place_reminder_hours: i64,
+    /// `SLA_SHIP_BUSINESS_DAYS`: ship within this many business days of the supplier
+    /// order (5).
     pub ship_business_days: u32,
+    /// `SLA_TRACKING_STALE_BUSINESS_DAYS`: tracking is stale after this many business
+    /// days without a carrier push (5).
+    pub tracking_stale_business_days: u32,
+    /// `SLA_DELIVERY_PROMISE_DAYS`: delivered within this many days of shipment (20).
     pub delivery_promise_days: i64,
+    /// `SLA_REFUND_WINDOW_DAYS`: the supplier takes refund requests this long after its
+    /// order (15).
+    pub refund_window_days: i64,
+    /// `SLA_REFUND_WARNING_DAYS`: the vendor is warned this long after the supplier
+    /// order, while it can still ask for a refund (13).
+    pub refund_warning_days: i64,
+    /// `SLA_DISPUTE_OPENS_DAYS`: the supplier's dispute window opens this long after
+    /// shipment (6).
+    pub dispute_opens_days: i64,
+    /// `SLA_HOLIDAYS`: dates that are not business days.
     pub holidays: Vec<NaiveDate>,
+    /// `SLA_TIMEZONE`: where business days are counted (UTC).
+    pub timezone: Tz,
 }
 
 impl Default for SlaPolicy {
@@ -19,29 +42,54 @@ impl Default for SlaPolicy {
             place_with_supplier_hours: 24,
             place_reminder_hours: 12,
             ship_business_days: 5,
+            tracking_stale_business_days: 5,
             delivery_promise_days: 20,
+            refund_window_days: 15,
+            refund_warning_days: 13,
+            dispute_opens_days: 6,
             holidays: Vec::new(),
+            timezone: Tz::UTC,
         }
     }
 }
 
 /// Which clock is running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
+    /// Half-way to the supplier-order deadline: the vendor is reminded.
+    PlaceReminder,
+    /// The supplier-order deadline: a breach, escalated to the operator.
     PlaceWithSupplier,
+    /// The shipping deadline: vendor reminder, customer delay mail, escalation.
     Ship,
+    /// No carrier news for the stale period: the vendor is asked to chase the supplier.
+    TrackingStale,
+    /// Not delivered when promised: customer delay mail, escalation.
     DeliveryPromise,
+    /// The supplier's refund window is about to close on an undelivered order.
+    RefundWarning,
+    /// The supplier's dispute window opens: the vendor is told if tracking is stale.
+    DisputeWindow,
 }
 
 impl ClockKind {
     /// The wire name ("place_with_supplier"), as the API and the due index show it.
     pub fn as_str(self) -> &'static str {
         match self {
+            ClockKind::PlaceReminder => "place_reminder",
             ClockKind::PlaceWithSupplier => "place_with_supplier",
             ClockKind::Ship => "ship",
+            ClockKind::TrackingStale => "tracking_stale",
             ClockKind::DeliveryPromise => "delivery_promise",
+            ClockKind::RefundWarning => "refund_warning",
+            ClockKind::DisputeWindow => "dispute_window",
         }
+    }
+
+    /// Whether its firing is an escalation: listed in the operator's digest.
+    pub fn escalates(self) -> bool {
+        matches!(self, ClockKind::PlaceWithSupplier | ClockKind::Ship | ClockKind::DeliveryPromise)
     }
 }
 
@@ -52,34 +100,70 @@ pub struct Clock {
     pub due_at: DateTime<Utc>,
 }
 
+impl Clock {
+    /// A clock due at `due_at`, to the second (the API and the due index show seconds;
+    /// a clock is due at the second it shows).
+    pub fn new(kind: ClockKind, due_at: DateTime<Utc>) -> Clock {
+        Clock { kind, due_at: chrono::SubsecRound::trunc_subsecs(due_at, 0) }
+    }
+}
+
 impl SlaPolicy {
-    /// The clock armed when a vendor order is created: order from the supplier within 24 h.
-    pub fn place_with_supplier(&self, created_at: DateTime<Utc>) -> Clock {
-        Clock { kind: ClockKind::PlaceWithSupplier, due_at: created_at + Duration::hours(self.place_with_supplier_hours) }
+    /// The clocks armed when a vendor order is created: the reminder, then the deadline
+    /// to order from the supplier.
+    pub fn on_created(&self, created_at: DateTime<Utc>) -> Vec<Clock> {
+        vec![
+            Clock::new(ClockKind::PlaceReminder, created_at + Duration::hours(self.place_reminder_hours)),
+            Clock::new(ClockKind::PlaceWithSupplier, created_at + Duration::hours(self.place_with_supplier_hours)),
+        ]
     }
 
     /// The clock armed when the supplier order is placed: ship within N business days.
     pub fn ship(&self, placed_at: DateTime<Utc>) -> Clock {
-        Clock { kind: ClockKind::Ship, due_at: self.add_business_days(placed_at, self.ship_business_days) }
+        Clock::new(ClockKind::Ship, self.add_business_days(placed_at, self.ship_business_days))
     }
 
-    /// The clock armed at shipment: delivered within the promised days.
-    pub fn delivery_promise(&self, shipped_at: DateTime<Utc>) -> Clock {
-        Clock { kind: ClockKind::DeliveryPromise, due_at: shipped_at + Duration::days(self.delivery_promise_days) }
+    /// The warning armed with the first supplier order, before its refund window closes.
+    pub fn refund_warning(&self, placed_at: DateTime<Utc>) -> Clock {
+        Clock::new(ClockKind::RefundWarning, placed_at + Duration::days(self.refund_warning_days))
     }
 
-    /// `from` moved forward by `days` business days (weekends and holidays skipped),
-    /// keeping the time of day.
+    /// The tracking-stale clock, from the shipment or the last carrier push received.
+    pub fn tracking_stale(&self, last_news_at: DateTime<Utc>) -> Clock {
+        Clock::new(ClockKind::TrackingStale, self.add_business_days(last_news_at, self.tracking_stale_business_days))
+    }
+
+    /// The clocks armed at shipment: tracking stale, the delivery promise, the dispute
+    /// window.
+    pub fn on_shipped(&self, shipped_at: DateTime<Utc>) -> Vec<Clock> {
+        vec![
+            self.tracking_stale(shipped_at),
+            Clock::new(ClockKind::DeliveryPromise, shipped_at + Duration::days(self.delivery_promise_days)),
+            Clock::new(ClockKind::DisputeWindow, shipped_at + Duration::days(self.dispute_opens_days)),
+        ]
+    }
+
+    /// Whether tracking last heard of at `last_news_at` is stale at `now`.
+    pub fn is_stale(&self, last_news_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.add_business_days(last_news_at, self.tracking_stale_business_days) <= now
+    }
+
+    /// `from` moved forward by `days` business days (weekends and holidays, as dates in
+    /// the policy's time zone, skipped), keeping the local time of day. A local time
+    /// that a daylight-saving change skips is taken an hour later.
     pub fn add_business_days(&self, from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
-        let mut at = from;
+        let local = from.with_timezone(&self.timezone).naive_local();
+        let mut date = local.date();
         let mut left = days;
         while left > 0 {
-            at += Duration::days(1);
-            if self.is_business_day(at.date_naive()) {
+            date = date.succ_opt().unwrap_or(date);
+            if self.is_business_day(date) {
                 left -= 1;
             }
         }
-        at
+        let naive = date.and_time(local.time());
+        let resolved = self.timezone.from_local_datetime(&naive).earliest().or_else(|| self.timezone.from_local_datetime(&(naive + Duration::hours(1))).earliest());
+        resolved.map(|t| t.with_timezone(&Utc)).unwrap_or(from + Duration::days(i64::from(days)))
     }
 
     fn is_business_day(&self, date: NaiveDate) -> bool {
@@ -96,9 +180,10 @@ mod tests {
     }
 
     #[test]
-    fn supplier_order_is_due_a_day_after_creation() {
-        let clock = SlaPolicy::default().place_with_supplier(at("2026-11-20T10:00:00Z"));
-        assert_eq!(clock.due_at, at("2026-11-21T10:00:00Z"));
+    fn a_new_vendor_order_is_reminded_at_twelve_hours_and_due_at_a_day() {
+        let clocks = SlaPolicy::default().on_created(at("2026-11-20T10:00:00Z"));
+        assert_eq!(clocks[0], Clock { kind: ClockKind::PlaceReminder, due_at: at("2026-11-20T22:00:00Z") });
+        assert_eq!(clocks[1], Clock { kind: ClockKind::PlaceWithSupplier, due_at: at("2026-11-21T10:00:00Z") });
     }
 
     #[test]
@@ -114,5 +199,27 @@ mod tests {
     fn holidays_are_not_business_days() {
         let policy = SlaPolicy { holidays: vec![NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()], ..SlaPolicy::default() };
         assert_eq!(policy.add_business_days(at("2026-11-25T09:00:00Z"), 1), at("2026-11-27T09:00:00Z"));
+        // Over a weekend and a holiday: Wed 25th + 5 = Fri 27, Mon 30, Tue 1, Wed 2, Thu 3.
+        assert_eq!(policy.add_business_days(at("2026-11-25T09:00:00Z"), 5), at("2026-12-03T09:00:00Z"));
+    }
+
+    #[test]
+    fn business_days_are_counted_in_the_configured_time_zone() {
+        // Friday 23:30 UTC is Saturday 08:30 in Tokyo: one business day on is Monday
+        // 08:30 there, which is Sunday 23:30 UTC. Counted in UTC, it is Monday 23:30.
+        let tokyo = SlaPolicy { timezone: "Asia/Tokyo".parse().unwrap(), ..SlaPolicy::default() };
+        assert_eq!(tokyo.add_business_days(at("2026-11-20T23:30:00Z"), 1), at("2026-11-22T23:30:00Z"));
+        assert_eq!(SlaPolicy::default().add_business_days(at("2026-11-20T23:30:00Z"), 1), at("2026-11-23T23:30:00Z"));
+        // Across New York's change to winter time the local time of day is kept.
+        let new_york = SlaPolicy { timezone: "America/New_York".parse().unwrap(), ..SlaPolicy::default() };
+        assert_eq!(new_york.add_business_days(at("2026-10-30T13:00:00Z"), 1), at("2026-11-02T14:00:00Z"));
+    }
+
+    #[test]
+    fn tracking_is_stale_after_the_business_days_without_news() {
+        let policy = SlaPolicy::default();
+        let shipped = at("2026-11-23T10:00:00Z"); // a Monday
+        assert!(!policy.is_stale(shipped, at("2026-11-30T09:59:59Z")));
+        assert!(policy.is_stale(shipped, at("2026-11-30T10:00:00Z")));
     }
 }

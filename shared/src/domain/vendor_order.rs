@@ -7,7 +7,7 @@ use super::events::{Envelope, EventType};
 use super::ids::{OrderId, VendorId};
 use super::money::{Currency, Money};
 use super::order::RoutedLine;
-use super::sla::{Clock, SlaPolicy};
+use super::sla::{Clock, ClockKind, SlaPolicy};
 use super::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,34 @@ pub enum Command {
     /// The storefront refunded some of this order's lines: recorded exactly, in any
     /// state, once per refund.
     RecordRefund { refunds: Vec<LineRefund> },
+    /// A carrier's news of one parcel (a tracking push): it moves, it arrived, or it is
+    /// in trouble.
+    CarrierUpdate { tracking_number: String, status: CarrierStatus, checkpoint: Checkpoint },
+}
+
+/// What a carrier's news means for the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarrierStatus {
+    /// On its way (info received, in transit, out for delivery, at a pickup point).
+    InTransit,
+    Delivered,
+    /// A failed attempt, an exception, or tracking expired: someone has to act.
+    Exception,
+}
+
+/// The last thing a carrier said of a parcel, as the vendor order shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub tracking_number: String,
+    /// The carrier feed's own word ("InTransit", "Exception").
+    pub tag: String,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    /// When the carrier says it happened.
+    pub checkpoint_at: Option<DateTime<Utc>>,
+    /// When dropflow heard of it (what the stale clock counts from).
+    pub received_at: DateTime<Utc>,
 }
 
 impl Command {
@@ -86,6 +114,7 @@ impl Command {
             Command::ChangeAddress { .. } => "change the address of",
             Command::AddLines { .. } => "add lines to",
             Command::RecordRefund { .. } => "record a refund on",
+            Command::CarrierUpdate { .. } => "record carrier news on",
         }
     }
 }
@@ -145,6 +174,9 @@ pub struct VendorOrder {
     /// Every parcel (one supplier order may ship in several, several in one).
     #[serde(default)]
     pub shipments: Vec<Shipment>,
+    /// The carrier's last word on any of its parcels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checkpoint: Option<Checkpoint>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -186,6 +218,25 @@ pub struct Economics {
     /// The lines' supplier costs summed, when they share one currency.
     pub supplier_cost: Option<Money>,
     pub margin: Option<Money>,
+}
+
+/// A line of the operator's digest: a clock that fired as an escalation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub vendor_id: VendorId,
+    pub order_id: OrderId,
+    /// The vendor-facing id (`public_id`).
+    pub vendor_order: String,
+    pub order_number: String,
+    pub clock: ClockKind,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Clocks that fired: the change to commit, and what it escalates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    pub transition: Transition,
+    pub escalations: Vec<Escalation>,
 }
 
 /// A change to apply: the next state of the order, its history entry, its events.
@@ -247,7 +298,7 @@ impl VendorOrder {
             shipping_address,
             customer_name,
             created_at: now,
-            clocks: vec![policy.place_with_supplier(now)],
+            clocks: policy.on_created(now),
             supplier_order_ref: None,
             tracking: None,
             shipped_at: None,
@@ -258,6 +309,7 @@ impl VendorOrder {
             round: 1,
             supplier_orders: Vec::new(),
             shipments: Vec::new(),
+            last_checkpoint: None,
             version: 1,
         };
         let history = HistoryEntry {
@@ -368,6 +420,73 @@ impl VendorOrder {
         self.clocks.iter().min_by_key(|c| c.due_at)
     }
 
+    /// What tells this vendor order's events apart at `version`: a later round's events
+    /// carry the round in their ids, so that they are not taken for the first round's.
+    fn discriminator(&self, version: u64) -> String {
+        if self.round > 1 { format!("r{}v{version}", self.round) } else { format!("v{version}") }
+    }
+
+    /// When a carrier last had news of it: the last push received, else the shipment.
+    pub fn last_news_at(&self) -> Option<DateTime<Utc>> {
+        self.last_checkpoint.as_ref().map(|c| c.received_at).or(self.shipped_at)
+    }
+
+    /// Fires every clock due at `now` (the sweep): each is disarmed in the same change,
+    /// with the events it calls for; None when nothing is due (a transition won the race).
+    /// A reminder whose deadline is due as well is not sent: the breach says it.
+    pub fn fire(&self, now: DateTime<Utc>, policy: &SlaPolicy) -> Option<Fired> {
+        let (due, kept): (Vec<Clock>, Vec<Clock>) = self.clocks.iter().cloned().partition(|c| c.due_at <= now);
+        if due.is_empty() {
+            return None;
+        }
+        let mut next = self.clone();
+        next.clocks = kept;
+        next.version = self.version + 1;
+        let breached = due.iter().any(|c| c.kind == ClockKind::PlaceWithSupplier);
+        let deadline = |kind: ClockKind| self.clocks.iter().find(|c| c.kind == kind).map(|c| c.due_at);
+        let (mut events, mut escalations) = (Vec::new(), Vec::new());
+        for clock in &due {
+            let fact = match clock.kind {
+                ClockKind::PlaceReminder if breached => None,
+                ClockKind::PlaceReminder => Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "deadline": deadline(ClockKind::PlaceWithSupplier) }))),
+                ClockKind::PlaceWithSupplier | ClockKind::Ship => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
+                ClockKind::TrackingStale => {
+                    let dispute_open = self.shipped_at.is_some_and(|at| at + chrono::Duration::days(policy.dispute_opens_days) <= now);
+                    Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open })))
+                }
+                ClockKind::DeliveryPromise => Some((EventType::DeliveryDelayed, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
+                ClockKind::RefundWarning => {
+                    let closes_at = self.supplier_orders.first().map(|o| o.placed_at + chrono::Duration::days(policy.refund_window_days));
+                    Some((EventType::RefundWindowClosing, serde_json::json!({ "clock": clock.kind, "closes_at": closes_at })))
+                }
+                // Tracking that moves needs no dispute: nothing is sent.
+                ClockKind::DisputeWindow => match self.last_news_at() {
+                    Some(last) if policy.is_stale(last, now) => Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last }))),
+                    _ => None,
+                },
+            };
+            if let Some((event_type, payload)) = fact {
+                let discriminator = format!("{}.{}", self.discriminator(next.version), clock.kind.as_str());
+                let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
+                event.payload = payload;
+                events.push(event);
+            }
+            if clock.kind.escalates() {
+                escalations.push(Escalation {
+                    vendor_id: self.vendor_id.clone(),
+                    order_id: self.order_id.clone(),
+                    vendor_order: self.id(),
+                    order_number: self.order_number.clone(),
+                    clock: clock.kind,
+                    due_at: clock.due_at,
+                });
+            }
+        }
+        let fired = due.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>().join(", ");
+        let history = HistoryEntry { at: now, seq: next.version, actor: Actor::System, action: "clock_fired".into(), state: next.state, detail: Some(fired) };
+        Some(Fired { transition: Transition { vendor_order: next, history, events }, escalations })
+    }
+
     /// Applies `command` by `actor` at `now`; the order itself is not changed.
     pub fn apply(&self, command: Command, actor: Actor, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Transition, TransitionError> {
         use VoState::*;
@@ -383,11 +502,15 @@ impl VendorOrder {
                     return Err(TransitionError::Invalid(format!("supplier order {reference} is recorded already")));
                 }
                 let line_ids = self.named_lines(lines, self.unplaced_lines(), "ordered from a supplier")?;
+                if self.supplier_orders.is_empty() {
+                    next.clocks.push(policy.refund_warning(now));
+                }
                 next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now });
                 next.supplier_order_ref.get_or_insert_with(|| reference.to_string());
                 if next.unplaced_lines().is_empty() {
                     next.state = AwaitingShipment;
-                    next.clocks = vec![policy.ship(now)];
+                    next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+                    next.clocks.push(policy.ship(now));
                 }
                 (EventType::SupplierOrderPlaced, Some(format!("supplier order {reference}")))
             }
@@ -401,7 +524,8 @@ impl VendorOrder {
                 if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
                     next.state = Shipped;
                     next.shipped_at = Some(now);
-                    next.clocks = vec![policy.delivery_promise(now)];
+                    next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+                    next.clocks.extend(policy.on_shipped(now));
                 }
                 (EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number)))
             }
@@ -454,6 +578,29 @@ impl VendorOrder {
                 // the version), so it is not taken for a duplicate.
                 (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
             }
+            (Command::CarrierUpdate { tracking_number, status, checkpoint }, AwaitingSupplier | AwaitingShipment | Shipped) => {
+                let Some(parcel) = self.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(tracking_number.trim())) else {
+                    return Err(TransitionError::Invalid(format!("no parcel {tracking_number:?} in this order")));
+                };
+                if *status == CarrierStatus::Delivered && self.state == Shipped && self.shipments[parcel].delivered_at.is_none() {
+                    // Exactly as if the vendor had said so.
+                    let mut delivered = self.apply(Command::MarkDelivered { tracking_number: Some(tracking_number.clone()) }, actor, now, policy)?;
+                    delivered.vendor_order.last_checkpoint = Some(checkpoint.clone());
+                    return Ok(delivered);
+                }
+                next.last_checkpoint = Some(checkpoint.clone());
+                // Any news resets the stale clock, counted from when it was received.
+                if let Some(stale) = next.clocks.iter_mut().find(|c| c.kind == ClockKind::TrackingStale) {
+                    *stale = policy.tracking_stale(now);
+                } else if self.state == Shipped && *status != CarrierStatus::Delivered {
+                    next.clocks.push(policy.tracking_stale(now));
+                }
+                let detail = Some(format!("{} {}: {}", tracking_number.trim(), checkpoint.tag, checkpoint.message.as_deref().unwrap_or("-")));
+                match status {
+                    CarrierStatus::Exception => (EventType::TrackingException, detail),
+                    _ => (EventType::TrackingUpdated, detail),
+                }
+            }
             (Command::RecordRefund { refunds }, _) => {
                 let Some(first) = refunds.first() else {
                     return Err(TransitionError::Invalid("a refund of no line".into()));
@@ -474,11 +621,13 @@ impl VendorOrder {
         let history = HistoryEntry { at: now, seq: next.version, actor, action: event_type.as_str().into(), state: next.state, detail };
         // A later round's events carry it in their ids, so that they are not taken for
         // the first round's.
-        let discriminator = if self.round > 1 { format!("r{}v{}", self.round, next.version) } else { format!("v{}", next.version) };
+        let discriminator = self.discriminator(next.version);
         let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
-        if let Command::Ship { tracking, .. } = &command {
+        match &command {
             // Which parcel: its mail lists the lines in it.
-            event.payload = serde_json::json!({ "tracking_number": tracking.number });
+            Command::Ship { tracking, .. } => event.payload = serde_json::json!({ "tracking_number": tracking.number }),
+            Command::CarrierUpdate { checkpoint, .. } => event.payload = serde_json::to_value(checkpoint).unwrap_or_default(),
+            _ => {}
         }
         let mut events = vec![event];
         if next.redact_when_closed && next.is_closed() && !self.is_closed() {
@@ -634,15 +783,97 @@ mod tests {
         let policy = SlaPolicy::default();
         let placed = fresh().apply(place(), actor(), now(), &policy).unwrap();
         assert_eq!(placed.vendor_order.state, VoState::AwaitingShipment);
-        assert_eq!(placed.vendor_order.clocks, vec![policy.ship(now())]);
+        assert_eq!(placed.vendor_order.clocks, vec![policy.refund_warning(now()), policy.ship(now())], "the place clocks are disarmed in the same change");
         assert_eq!(placed.events[0].event_type, EventType::SupplierOrderPlaced);
         let shipped = placed.vendor_order.apply(ship(), actor(), now(), &policy).unwrap();
         assert_eq!(shipped.vendor_order.state, VoState::Shipped);
+        let mut armed: Vec<ClockKind> = shipped.vendor_order.clocks.iter().map(|c| c.kind).collect();
+        armed.sort();
+        assert_eq!(armed, [ClockKind::TrackingStale, ClockKind::DeliveryPromise, ClockKind::RefundWarning, ClockKind::DisputeWindow]);
         assert_eq!(shipped.history.detail.as_deref(), Some("UPS 1Z5R89390357567127"));
         let delivered = shipped.vendor_order.apply(Command::MarkDelivered { tracking_number: None }, actor(), now(), &policy).unwrap();
         assert_eq!(delivered.vendor_order.state, VoState::Delivered);
         assert_eq!(delivered.vendor_order.version, 4);
         assert!(delivered.vendor_order.clocks.is_empty());
+    }
+
+    fn kinds(events: &[Envelope]) -> Vec<(EventType, String)> {
+        events.iter().map(|e| (e.event_type, e.payload["clock"].as_str().unwrap_or_default().to_string())).collect()
+    }
+
+    #[test]
+    fn a_clock_fires_at_its_due_second_and_only_once() {
+        let policy = SlaPolicy::default();
+        let vo = fresh();
+        let reminder = vo.clocks[0].due_at;
+        assert!(vo.fire(reminder - chrono::Duration::seconds(1), &policy).is_none(), "one second early: nothing");
+        let fired = vo.fire(reminder, &policy).unwrap();
+        assert_eq!(kinds(&fired.transition.events), [(EventType::SlaReminder, "place_reminder".to_string())]);
+        assert!(fired.escalations.is_empty(), "a reminder is no escalation");
+        let after = fired.transition.vendor_order;
+        assert_eq!((after.version, after.clocks.len()), (vo.version + 1, 1), "the reminder is disarmed, the deadline still armed");
+        assert!(after.fire(reminder, &policy).is_none(), "again: nothing");
+        let breached = after.fire(vo.clocks[1].due_at, &policy).unwrap();
+        assert_eq!(kinds(&breached.transition.events), [(EventType::SlaBreached, "place_with_supplier".to_string())]);
+        assert_eq!(breached.escalations[0].clock, ClockKind::PlaceWithSupplier);
+    }
+
+    #[test]
+    fn a_reminder_overtaken_by_its_deadline_is_not_sent() {
+        let vo = fresh();
+        let late = vo.fire(vo.clocks[1].due_at + chrono::Duration::hours(5), &SlaPolicy::default()).unwrap();
+        assert_eq!(kinds(&late.transition.events), [(EventType::SlaBreached, "place_with_supplier".to_string())]);
+        assert!(late.transition.vendor_order.clocks.is_empty());
+    }
+
+    fn shipped_order(policy: &SlaPolicy) -> VendorOrder {
+        let placed = fresh().apply(place(), actor(), now(), policy).unwrap().vendor_order;
+        placed.apply(ship(), actor(), now(), policy).unwrap().vendor_order
+    }
+
+    fn due(vo: &VendorOrder, kind: ClockKind) -> DateTime<Utc> {
+        vo.clocks.iter().find(|c| c.kind == kind).unwrap().due_at
+    }
+
+    #[test]
+    fn the_dispute_window_speaks_only_when_tracking_is_stale() {
+        // With three business days to stale, day 6 after a Friday shipment is stale.
+        let policy = SlaPolicy { tracking_stale_business_days: 3, ..SlaPolicy::default() };
+        let quiet = shipped_order(&policy);
+        let opens = due(&quiet, ClockKind::DisputeWindow);
+        let fired = quiet.fire(opens, &policy).unwrap();
+        let types: Vec<EventType> = fired.transition.events.iter().map(|e| e.event_type).collect();
+        assert!(types.contains(&EventType::DisputeWindowOpen), "{types:?}");
+        // Carrier news the day before: tracking moves, nothing is said.
+        let news = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", opens - chrono::Duration::days(1)) };
+        let moving = quiet.apply(news, Actor::System, opens - chrono::Duration::days(1), &policy).unwrap().vendor_order;
+        let fired = moving.fire(opens, &policy).unwrap();
+        assert!(fired.transition.events.is_empty(), "{:?}", fired.transition.events);
+        assert!(!moving.clocks.iter().any(|c| c.kind == ClockKind::DisputeWindow && c.due_at > opens));
+    }
+
+    fn checkpoint(tag: &str, received_at: DateTime<Utc>) -> Checkpoint {
+        Checkpoint { tracking_number: "1Z5R89390357567127".into(), tag: tag.into(), message: Some("Departed facility".into()), location: Some("Louisville, KY".into()), checkpoint_at: None, received_at }
+    }
+
+    #[test]
+    fn carrier_news_resets_the_stale_clock_and_a_delivered_push_delivers() {
+        let policy = SlaPolicy::default();
+        let shipped = shipped_order(&policy);
+        let later = now() + chrono::Duration::days(3);
+        let news = Command::CarrierUpdate { tracking_number: "1z5r89390357567127".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", later) };
+        let moved = shipped.apply(news, Actor::System, later, &policy).unwrap();
+        assert_eq!(moved.events[0].event_type, EventType::TrackingUpdated);
+        assert_eq!(due(&moved.vendor_order, ClockKind::TrackingStale), policy.tracking_stale(later).due_at, "counted from when the push was received");
+        assert_eq!(moved.vendor_order.last_checkpoint.as_ref().map(|c| c.tag.as_str()), Some("InTransit"));
+        let trouble = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::Exception, checkpoint: checkpoint("Exception", later) };
+        assert_eq!(moved.vendor_order.apply(trouble, Actor::System, later, &policy).unwrap().events[0].event_type, EventType::TrackingException);
+        let arrived = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::Delivered, checkpoint: checkpoint("Delivered", later) };
+        let delivered = moved.vendor_order.apply(arrived, Actor::System, later, &policy).unwrap();
+        assert_eq!((delivered.vendor_order.state, delivered.events[0].event_type), (VoState::Delivered, EventType::Delivered));
+        assert!(delivered.vendor_order.clocks.is_empty(), "every clock disarmed on delivery");
+        let stranger = Command::CarrierUpdate { tracking_number: "RB123456785GB".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", later) };
+        assert!(matches!(shipped.apply(stranger, Actor::System, later, &policy), Err(TransitionError::Invalid(_))));
     }
 
     #[test]

@@ -198,6 +198,21 @@ impl From<&HistoryEntry> for HistoryJson {
     }
 }
 
+/// The carrier's last word on a parcel of the order (from its tracking feed).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckpointJson {
+    pub tracking_number: String,
+    /// The feed's status word (`InTransit`, `OutForDelivery`, `Exception`, ...).
+    pub tag: String,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    /// When the carrier says it happened.
+    pub checkpoint_at: Option<String>,
+    /// When dropflow heard of it.
+    pub received_at: String,
+}
+
 /// A vendor order as the API shows it.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -223,6 +238,8 @@ pub struct VendorOrderJson {
     pub supplier_orders: Vec<SupplierOrderJson>,
     /// Each parcel: its tracking, the lines in it, when it left and arrived.
     pub shipments: Vec<ShipmentJson>,
+    /// The carrier's last checkpoint, once a tracking feed reported one.
+    pub last_checkpoint: Option<CheckpointJson>,
     /// Absent only if an amount overflows (never for a real order).
     pub economics: Option<EconomicsJson>,
     /// The order's history, oldest first (in the single-order view).
@@ -282,6 +299,14 @@ impl VendorOrderJson {
             clocks: vo.clocks.iter().map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at) }).collect(),
             supplier_orders: vo.supplier_orders.iter().map(|o| SupplierOrderJson { reference: o.reference.clone(), lines: o.line_ids.clone(), placed_at: instant(o.placed_at) }).collect(),
             shipments: vo.shipments.iter().map(|s| ShipmentJson { tracking: (&s.tracking).into(), lines: s.line_ids.clone(), shipped_at: instant(s.shipped_at), delivered_at: instant_opt(s.delivered_at) }).collect(),
+            last_checkpoint: vo.last_checkpoint.as_ref().map(|c| CheckpointJson {
+                tracking_number: c.tracking_number.clone(),
+                tag: c.tag.clone(),
+                message: c.message.clone(),
+                location: c.location.clone(),
+                checkpoint_at: instant_opt(c.checkpoint_at),
+                received_at: instant(c.received_at),
+            }),
             refunds: vo.refunds.iter().map(|r| RefundJson { refund_id: r.refund_id.clone(), line_id: r.line_id.clone(), quantity: r.quantity, amount: r.amount.into() }).collect(),
             economics,
             history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),

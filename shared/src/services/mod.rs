@@ -1,12 +1,14 @@
 //! The use cases. Each takes the `App` (ports + configuration), calls the domain for
 //! every rule, and reads or writes through the ports.
 
+pub mod clock_mail;
 pub mod intake;
 pub mod notifier;
 pub mod operator;
 pub mod privacy;
 pub mod products;
 pub mod relay;
+pub mod sweep;
 pub mod reroute;
 pub mod vendor;
 pub mod webhook;

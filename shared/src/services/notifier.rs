@@ -132,6 +132,16 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             vec![(vendor.email.to_string(), address_changed(&vo))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
+        EventType::SlaReminder | EventType::SlaBreached | EventType::DeliveryDelayed | EventType::RefundWindowClosing | EventType::DisputeWindowOpen | EventType::TrackingException => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            let customer = match event.event_type {
+                EventType::SlaBreached | EventType::DeliveryDelayed => order(app, event).await?.order.customer_email.map(|e| e.to_string()),
+                _ => None,
+            };
+            super::clock_mail::compose(event, &vo, vendor.email.as_str(), customer.as_deref(), &app.config)
+        }
+        EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event))],
         EventType::DataRequest => {
             let record = order(app, event).await?;
             let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;

@@ -114,6 +114,9 @@ pub struct Preconditions {
     pub idempotency: Option<(String, String)>,
 }
 
+/// How often a request that lost a race to another writer is applied again.
+const RACE_ROUNDS: usize = 3;
+
 /// Applies a vendor's request to one of its orders and commits it with the events it
 /// causes (and the idempotency record, when the request has a key). A key seen before
 /// with the same request answers the order as it stands; with another request, 422. A
@@ -129,44 +132,56 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
         }
     }
     let command = command(request)?;
-    let current = load(app, vendor, id).await?;
-    if let Some(expected) = pre.if_match
-        && expected != current.version
-    {
-        return Err(ServiceError::PreconditionFailed(format!("the order is at version {}, not {expected}: read it again", current.version)));
-    }
-    let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
-        Ok(transition) => transition,
-        // What already happened, asked again with the same data: the order as it is.
-        Err(_) if current.repeats(&command) => return Ok(current),
-        Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
-        Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
-    };
-    let mut writes = vec![
-        Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
-        Tables::put_history(&transition.vendor_order, &transition.history)?,
-    ];
-    if let Some((key, hash)) = &pre.idempotency {
-        let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
-        let record = IdempotencyRecord { request_hash: hash.clone(), status: 200, order: current.id(), ttl, version: replaces.map_or(1, |v| v + 1) };
-        writes.push(Tables::put_idempotency(vendor, key, &record, replaces)?);
-    }
-    match app.commit(writes, &transition.events).await {
-        Ok(()) => Ok(transition.vendor_order),
-        Err(StoreError::ConditionFailed) => {
-            // The same key raced in with another request: answer as that one did.
-            if let Some((key, hash)) = &pre.idempotency
-                && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
-            {
-                return replay(app, vendor, &record, hash).await;
-            }
-            // Either another writer won, or this very write landed and only its answer
-            // was lost (a timeout, then a retry that met its own write): that is success.
-            match app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await? {
-                Some(stored) if stored == transition.vendor_order => Ok(stored),
-                _ => Err(ServiceError::Conflict("the order changed meanwhile; read it again and retry".into())),
-            }
+    let mut round = 1;
+    loop {
+        let current = load(app, vendor, id).await?;
+        if let Some(expected) = pre.if_match
+            && expected != current.version
+        {
+            return Err(ServiceError::PreconditionFailed(format!("the order is at version {}, not {expected}: read it again", current.version)));
         }
-        Err(other) => Err(other.into()),
+        let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
+            Ok(transition) => transition,
+            // What already happened, asked again with the same data: the order as it is.
+            Err(_) if current.repeats(&command) => return Ok(current),
+            Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
+            Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
+        };
+        let mut writes = vec![
+            Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
+            Tables::put_history(&transition.vendor_order, &transition.history)?,
+        ];
+        // A parcel's number finds its order when the carrier pushes news of it.
+        if let Command::Ship { tracking, .. } = &command {
+            writes.push(Tables::put_tracking(&tracking.number, &transition.vendor_order)?);
+        }
+        if let Some((key, hash)) = &pre.idempotency {
+            let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
+            let record = IdempotencyRecord { request_hash: hash.clone(), status: 200, order: current.id(), ttl, version: replaces.map_or(1, |v| v + 1) };
+            writes.push(Tables::put_idempotency(vendor, key, &record, replaces)?);
+        }
+        match app.commit(writes, &transition.events).await {
+            Ok(()) => return Ok(transition.vendor_order),
+            Err(StoreError::ConditionFailed) => {
+                // The same key raced in with another request: answer as that one did.
+                if let Some((key, hash)) = &pre.idempotency
+                    && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
+                {
+                    return replay(app, vendor, &record, hash).await;
+                }
+                // This very write landed and only its answer was lost (a timeout, then a
+                // retry that met its own write): that is success.
+                if app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await?.as_ref() == Some(&transition.vendor_order) {
+                    return Ok(transition.vendor_order);
+                }
+                // Another writer (the sweep firing a clock, the storefront) moved the order
+                // on: read it again and apply the request to what it is now.
+                if round == RACE_ROUNDS {
+                    return Err(ServiceError::Conflict("the order kept changing meanwhile; read it again and retry".into()));
+                }
+                round += 1;
+            }
+            Err(other) => return Err(other.into()),
+        }
     }
 }

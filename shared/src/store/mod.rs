@@ -277,6 +277,30 @@ fn capped(text: &str) -> String {
     if text.len() <= 200 { text.to_string() } else { format!("sha256:{}", hex::encode(sha2::Sha256::digest(text.as_bytes()))) }
 }
 
+/// A time as the due index sorts it: fixed width, to the second, UTC.
+fn due_key_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Tracking numbers are upper-cased (carriers' numbers are case-insensitive) and capped,
+/// as a key must be.
+fn tracking_pk(number: &str) -> String {
+    let number = number.trim().to_ascii_uppercase();
+    format!("TRACK#{}", capped(&number))
+}
+
+fn carrier_event_pk(source: &str, event_id: &str) -> String {
+    format!("CARRIER#{source}#{}", capped(event_id))
+}
+
+/// The `TRACK#` item: the vendor order a parcel belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+struct TrackingItem {
+    order_id: OrderId,
+    vendor_id: VendorId,
+    round: u32,
+}
+
 fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
@@ -420,12 +444,55 @@ impl Tables {
         ];
         if let Some(clock) = vo.next_due() {
             let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
-            let kind = serde_json::to_value(clock.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
             keys.push(("gsi2pk", format!("DUE#{shard}")));
-            keys.push(("gsi2sk", format!("{}#{kind}#{}#{}{round}", clock.due_at.to_rfc3339(), vo.order_id, vo.vendor_id)));
+            keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", due_key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
+    }
+
+    /// One page of the vendor orders whose earliest clock is due at `now` in one shard of
+    /// the due index (`gsi2sk <= now`): their keys, oldest due first. The read grows with
+    /// what is due, never with the table.
+    pub async fn due_vendor_orders(&self, shard: u32, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+        let query = Query { index: Index::Gsi2, pk: format!("DUE#{shard}"), sk_prefix: String::new(), sk_max: Some(format!("{}#~", due_key_time(now))), descending: false, limit, cursor };
+        let Page { items, cursor } = self.items.query(query).await?;
+        let keys = items.into_iter().filter_map(|item| Some((item.get("pk")?.as_str()?.to_string(), item.get("sk")?.as_str()?.to_string()))).collect();
+        Ok((keys, cursor))
+    }
+
+    /// A vendor order by its table keys (as the due index gives them).
+    pub async fn vendor_order_at(&self, pk: &str, sk: &str) -> Result<Option<VendorOrder>, StoreError> {
+        if !pk.starts_with("ORDER#") || !sk.starts_with("VO#") {
+            return Ok(None);
+        }
+        self.get_as(pk, sk).await
+    }
+
+    /// The write of `TRACK#{number}`: which vendor order a tracking number is a parcel
+    /// of, for carrier pushes. A number shipped again by another order points there.
+    pub fn put_tracking(number: &str, vo: &VendorOrder) -> Result<Write, StoreError> {
+        let value = TrackingItem { order_id: vo.order_id.clone(), vendor_id: vo.vendor_id.clone(), round: vo.round };
+        Ok(Write::Put { item: item_of(&value, &[("pk", tracking_pk(number)), ("sk", "TRACK".into())])?, condition: Condition::Always })
+    }
+
+    /// The vendor order a tracking number belongs to.
+    pub async fn tracked(&self, number: &str) -> Result<Option<VendorOrder>, StoreError> {
+        let Some(item) = self.get_as::<TrackingItem>(&tracking_pk(number), "TRACK").await? else { return Ok(None) };
+        self.vendor_order_in_round(&item.order_id, &item.vendor_id, item.round).await
+    }
+
+    /// The write that records a carrier feed's event id once (`CARRIER#{source}#{id}`,
+    /// kept 30 days): committed with the change the event made, so a redelivery finds it.
+    pub fn put_carrier_event(source: &str, event_id: &str, now: DateTime<Utc>) -> Result<Write, StoreError> {
+        let mut item = item_of(&serde_json::json!({ "received_at": now }), &[("pk", carrier_event_pk(source, event_id)), ("sk", "CARRIER".into())])?;
+        item.insert("ttl".into(), Value::from((now + chrono::Duration::days(30)).timestamp()));
+        Ok(Write::Put { item, condition: Condition::NotExists })
+    }
+
+    /// Whether a carrier feed's event was applied before.
+    pub async fn carrier_event_seen(&self, source: &str, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self.items.get(&carrier_event_pk(source, event_id), "CARRIER").await?.is_some())
     }
 
     /// The write of a history entry of `vo` (never overwritten).

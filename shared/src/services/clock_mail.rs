@@ -1,0 +1,194 @@
+//! The mail the SLA clocks and the carrier feed call for (DESIGN, "SLA policy"): who
+//! gets what when a clock fires. The notifier sends it; this module only says it.
+
+use crate::config::Config;
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::sla::ClockKind;
+use crate::domain::vendor_order::{Escalation, VendorOrder};
+use crate::mail::{Action, Message, Section};
+use chrono::{DateTime, Utc};
+
+fn when(instant: DateTime<Utc>) -> String {
+    instant.format("%a %d %b %Y %H:%M UTC").to_string()
+}
+
+fn day(instant: DateTime<Utc>) -> String {
+    instant.format("%a %d %b %Y").to_string()
+}
+
+fn at(payload: &serde_json::Value, field: &str) -> Option<DateTime<Utc>> {
+    payload[field].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+fn clock(payload: &serde_json::Value) -> Option<ClockKind> {
+    serde_json::from_value(payload["clock"].clone()).ok()
+}
+
+fn items(vo: &VendorOrder) -> Section {
+    Section { title: "Items".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }
+}
+
+/// The recipients of one clock or carrier event and what each is told: (to, message).
+/// `vendor` is the vendor's address; `customer` the customer's, when the order has one.
+pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: &str, customer: Option<&str>, config: &Config) -> Vec<(String, Message)> {
+    let payload = &event.payload;
+    let operator = config.operator_email.to_string();
+    let to_vendor = |message: Message| vec![(vendor.to_string(), message)];
+    match (event.event_type, clock(payload)) {
+        (EventType::SlaReminder, Some(ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier)) => to_vendor(place_reminder(vo, at(payload, "deadline"))),
+        (EventType::SlaReminder, Some(ClockKind::TrackingStale)) => to_vendor(chase_supplier(vo, at(payload, "last_news_at"), payload["dispute_open"] == true)),
+        (EventType::SlaBreached, Some(ClockKind::Ship)) => {
+            let mut mail = to_vendor(ship_overdue(vo, at(payload, "due_at")));
+            let expected = config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days);
+            mail.extend(customer.map(|to| (to.to_string(), not_shipped_yet(vo, expected, &config.store_name))));
+            mail
+        }
+        // A missed supplier-order deadline is the operator's, in the sweep's digest.
+        (EventType::SlaBreached, _) => Vec::new(),
+        (EventType::DeliveryDelayed, _) => customer.map(|to| vec![(to.to_string(), delivery_late(vo, event.occurred_at, &config.store_name))]).unwrap_or_default(),
+        (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, at(payload, "closes_at"))),
+        (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"))),
+        (EventType::TrackingException, _) => {
+            let message = carrier_exception(vo, payload);
+            vec![(vendor.to_string(), message.clone()), (operator, message)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn place_reminder(vo: &VendorOrder, deadline: Option<DateTime<Utc>>) -> Message {
+    let by = deadline.map(when).unwrap_or_else(|| "as soon as possible".into());
+    Message {
+        subject: format!("Reminder: order {} from your supplier by {by}", vo.order_number),
+        heading: format!("Order {} is not ordered from the supplier yet", vo.order_number),
+        intro: vec![
+            format!("Order these items from your supplier by {by}. After that the order is late and the marketplace is told."),
+            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.id()),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+fn ship_overdue(vo: &VendorOrder, due: Option<DateTime<Utc>>) -> Message {
+    let reference = vo.supplier_order_ref.clone().unwrap_or_default();
+    Message {
+        subject: format!("Order {} is late to ship", vo.order_number),
+        heading: format!("Order {} should have shipped by {}", vo.order_number, due.map(when).unwrap_or_default()),
+        intro: vec![
+            format!("The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number as soon as you have it: POST /vendor/orders/{}/shipment", vo.id()),
+            "The customer has been told the order is delayed, and the marketplace has been told it is late.".into(),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+/// The customer's delay mail before shipment: it says the order is being prepared, never
+/// that it has shipped, and gives the new expectation.
+fn not_shipped_yet(vo: &VendorOrder, expected: DateTime<Utc>, store_name: &str) -> Message {
+    Message {
+        subject: format!("Order {} is taking longer than expected", vo.order_number),
+        heading: format!("We're sorry, {}: order {} is delayed", vo.customer_name, vo.order_number),
+        intro: vec![
+            "Your order is still being prepared by its maker and has not shipped yet. We are sorry for the wait.".into(),
+            format!("We now expect it to ship by {}, and we will email you the tracking number as soon as it does.", day(expected)),
+            format!("If you would rather not wait, reply to this email and {store_name} will help."),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+fn delivery_late(vo: &VendorOrder, now: DateTime<Utc>, store_name: &str) -> Message {
+    let tracking = vo.shipments.iter().filter(|s| s.delivered_at.is_none()).map(|s| &s.tracking).next().or(vo.tracking.as_ref());
+    let rows = tracking.map(|t| vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())]).unwrap_or_default();
+    Message {
+        subject: format!("Order {} is taking longer to arrive", vo.order_number),
+        heading: format!("We're sorry, {}: order {} has not arrived yet", vo.customer_name, vo.order_number),
+        intro: vec![
+            "Your parcel is on its way, but later than we promised. We are following it up.".into(),
+            format!("If it has not arrived by {}, reply to this email and {store_name} will put it right.", day(now + chrono::Duration::days(10))),
+        ],
+        sections: vec![Section { title: "Tracking".into(), rows, lines: vec![] }, items(vo)],
+        action: tracking.and_then(|t| t.link()).map(|url| Action { label: "Track your parcel".into(), url }),
+    }
+}
+
+/// The vendor asked to chase the supplier, with what to ask.
+fn chase_supplier(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, dispute_open: bool) -> Message {
+    let numbers = vo.shipments.iter().filter(|s| s.delivered_at.is_none()).map(|s| format!("{} {}", s.tracking.carrier, s.tracking.number)).collect();
+    let mut intro = vec![
+        format!("No carrier news of order {} since {}. Please ask the supplier ({}):", vo.order_number, last_news.map(when).unwrap_or_default(), vo.supplier_order_ref.clone().unwrap_or_default()),
+        "1. Is the tracking number right, and with which carrier?".into(),
+        "2. Was the parcel handed to the carrier, and when?".into(),
+        "3. If it was sent again, what is the new tracking number? Record it on the order.".into(),
+    ];
+    if dispute_open {
+        intro.push("The supplier's dispute window is open: if the supplier cannot say where the parcel is, you may open a dispute now.".into());
+    }
+    Message { subject: format!("Order {}: tracking has gone quiet, chase your supplier", vo.order_number), heading: format!("Order {}: no tracking news", vo.order_number), intro, sections: vec![Section { title: "Parcels".into(), rows: vec![], lines: numbers }], action: None }
+}
+
+fn refund_window_closing(vo: &VendorOrder, closes: Option<DateTime<Utc>>) -> Message {
+    let closes = closes.map(when).unwrap_or_default();
+    Message {
+        subject: format!("Order {}: the supplier's refund window closes {closes}", vo.order_number),
+        heading: format!("Order {} is not delivered, and the supplier's refund window is closing", vo.order_number),
+        intro: vec![
+            format!("The supplier takes refund requests for order {} until {closes}.", vo.supplier_order_ref.clone().unwrap_or_default()),
+            "If the parcel is not moving, ask the supplier for a refund before then; afterwards it may refuse.".into(),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+fn dispute_open(vo: &VendorOrder, last_news: Option<DateTime<Utc>>) -> Message {
+    Message {
+        subject: format!("Order {}: you can open a dispute with the supplier", vo.order_number),
+        heading: format!("Order {}: tracking is stale and the dispute window is open", vo.order_number),
+        intro: vec![
+            format!("There has been no carrier news since {}.", last_news.map(when).unwrap_or_default()),
+            format!("You may open a dispute with the supplier for order {} now, while the window is open.", vo.supplier_order_ref.clone().unwrap_or_default()),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Message {
+    let text = |field: &str| checkpoint[field].as_str().unwrap_or("").to_string();
+    let rows = vec![
+        ("Tracking number".to_string(), text("tracking_number")),
+        ("Carrier says".into(), text("tag")),
+        ("Message".into(), text("message")),
+        ("Location".into(), text("location")),
+    ];
+    Message {
+        subject: format!("Order {}: the carrier reports a problem", vo.order_number),
+        heading: format!("Order {}: a parcel is in trouble", vo.order_number),
+        intro: vec![format!("The carrier reports a problem with a parcel of order {} (vendor {}). Contact the carrier or the supplier to get it moving, or arrange a replacement.", vo.order_number, vo.vendor_id)],
+        sections: vec![Section { title: "Carrier news".into(), rows, lines: vec![] }],
+        action: None,
+    }
+}
+
+/// The operator's digest: every escalation of one sweep commit, how late each is.
+pub fn digest(event: &Envelope) -> Message {
+    let escalations: Vec<Escalation> = serde_json::from_value(event.payload["escalations"].clone()).unwrap_or_default();
+    let lines = escalations
+        .iter()
+        .map(|e| {
+            let late = event.occurred_at - e.due_at;
+            format!("{} {} ({}): {} due {}, late by {}h{:02}m", e.vendor_id, e.order_number, e.vendor_order, e.clock.as_str(), when(e.due_at), late.num_hours(), late.num_minutes() % 60)
+        })
+        .collect();
+    Message {
+        subject: format!("SLA digest: {} escalation{}", escalations.len(), if escalations.len() == 1 { "" } else { "s" }),
+        heading: "Orders past their deadline".into(),
+        intro: vec!["These clocks ran out at the last sweep. The vendors were reminded and customers told where it applies; each may need you.".into()],
+        sections: vec![Section { title: "Escalations (vendor, order, clock, due, late by)".into(), rows: vec![], lines }],
+        action: None,
+    }
+}

@@ -1,0 +1,110 @@
+//! The SLA sweep (the `sla-sweep` function, `dropflow sweep`, and `serve`'s timer):
+//! fires every clock that is due. It reads the sparse due index per shard
+//! (`gsi2sk <= now`), so its reads grow with what is due, never with the table; each
+//! due vendor order is re-read and its clocks fired by the domain
+//! (`VendorOrder::fire`) in a write conditional on the version read, so a transition
+//! that races the sweep wins and the sweep sends nothing for it. A few vendor orders
+//! commit together, with one digest event listing their escalations for the operator:
+//! the digest never names an escalation that did not commit.
+
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::vendor_order::{Escalation, Fired};
+use crate::ports::StoreError;
+use crate::store::{DUE_SHARDS, Tables};
+use chrono::{DateTime, Utc};
+
+/// Due vendor orders read per query.
+const PAGE: usize = 50;
+
+/// Vendor orders fired in one transaction. Each writes at most six items (the order,
+/// its history entry, up to four events), plus the digest: within DynamoDB's 100.
+const CHUNK: usize = 15;
+
+/// How often a chunk that lost a race is read again before its remaining clocks are
+/// left to the next run.
+const RACE_ROUNDS: usize = 3;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Vendor orders the due index listed.
+    pub due: usize,
+    /// Vendor orders whose clocks fired.
+    pub fired: usize,
+    /// Escalations listed in the operator's digests.
+    pub escalations: usize,
+    /// False when the time ran out: what is left is due at the next run.
+    pub complete: bool,
+}
+
+/// Fires every clock due at `now`, stopping between chunks once `deadline` has passed
+/// (what is left stays due for the next run; no clock is ever half-applied).
+pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Instant>) -> Result<SweepReport, ServiceError> {
+    let mut report = SweepReport { complete: true, ..SweepReport::default() };
+    let out_of_time = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+    for shard in 0..DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let (keys, next) = app.tables.due_vendor_orders(shard, now, cursor, PAGE).await?;
+            report.due += keys.len();
+            for chunk in keys.chunks(CHUNK) {
+                if out_of_time() {
+                    report.complete = false;
+                    return Ok(report);
+                }
+                fire_chunk(app, chunk, now, &mut report).await?;
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn fire_chunk(app: &App, keys: &[(String, String)], now: DateTime<Utc>, report: &mut SweepReport) -> Result<(), ServiceError> {
+    for round in 1..=RACE_ROUNDS {
+        let (mut writes, mut events, mut escalations, mut fired) = (Vec::new(), Vec::new(), Vec::new(), 0);
+        for (pk, sk) in keys {
+            let Some(vo) = app.tables.vendor_order_at(pk, sk).await? else { continue };
+            let Some(Fired { transition, escalations: escalated }) = vo.fire(now, &app.config.sla) else { continue };
+            writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?);
+            writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
+            events.extend(transition.events);
+            escalations.extend(escalated);
+            fired += 1;
+        }
+        if fired == 0 {
+            return Ok(());
+        }
+        if !escalations.is_empty() {
+            events.push(digest(&escalations, now)?);
+        }
+        match app.commit(writes, &events).await {
+            Ok(()) => {
+                report.fired += fired;
+                report.escalations += escalations.len();
+                return Ok(());
+            }
+            // A vendor (or another sweep) changed one of them since it was read: read
+            // them all again and fire what is still due.
+            Err(StoreError::ConditionFailed) if round < RACE_ROUNDS => tracing::info!(round, "a due vendor order changed during the sweep; reading again"),
+            Err(StoreError::ConditionFailed) => tracing::warn!("due vendor orders kept changing; left for the next sweep"),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The operator's digest of one commit's escalations. Its id is new for every run, and
+/// it commits with the escalations it lists or not at all.
+fn digest(escalations: &[Escalation], now: DateTime<Utc>) -> Result<Envelope, ServiceError> {
+    let mut nonce = [0u8; 6];
+    getrandom::fill(&mut nonce).map_err(|e| ServiceError::Store(StoreError::Unavailable(format!("no randomness for a digest id: {e}"))))?;
+    let run = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), hex::encode(nonce));
+    let mut event = Envelope::new(EventType::SlaDigest, &escalations[0].order_id, None, &run, now);
+    event.payload = serde_json::json!({ "swept_at": now, "escalations": escalations });
+    Ok(event)
+}

@@ -1,0 +1,240 @@
+//! The SLA clocks end to end, on both backends: each clock of an order's life fires at
+//! its due second and not one second before, sends its mail exactly once, and never
+//! again; a vendor who acts while the sweep fires wins; two sweeps at once send each
+//! mail once; and one sweep's reads grow with what is due, not with the table.
+
+use chrono::{DateTime, Duration, Utc};
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app, spawn_app_configured};
+use dropflow_shared::adapters::counting::Counting;
+use dropflow_shared::adapters::faults::{Chaos, Fault};
+use dropflow_shared::domain::ids::{OrderId, VendorId};
+use dropflow_shared::domain::vendor_order::VendorOrder;
+use dropflow_shared::services::{App, sweep};
+use dropflow_shared::store::Tables;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const PAID: &str = "shopify/orders-create-paid.json";
+const CUSTOMER: &str = "bob.norman@hostmail.com";
+const VENDOR: &str = "ipod-shop@vendors.example";
+const OPERATOR: &str = "ops@market.example";
+
+fn order_id() -> OrderId {
+    OrderId::derive("shopify", "", "450789469")
+}
+
+type Mail = BTreeMap<(String, String), usize>;
+
+async fn mail(app: &TestApp) -> Mail {
+    let mut counts = Mail::new();
+    for mail in app.outbox().await {
+        *counts.entry((mail["to"].as_str().unwrap_or_default().to_string(), mail["subject"].as_str().unwrap_or_default().to_string())).or_default() += 1;
+    }
+    counts
+}
+
+/// The mail sent since `before`: (to, subject) of each new one.
+fn new_mail(before: &Mail, after: &Mail) -> Vec<(String, String)> {
+    let mut new = Vec::new();
+    for (key, n) in after {
+        for _ in before.get(key).copied().unwrap_or(0)..*n {
+            new.push(key.clone());
+        }
+    }
+    new
+}
+
+async fn sweep_at(app: &TestApp, now: DateTime<Utc>) -> sweep::SweepReport {
+    let report = sweep::sweep(&app.local.app, now, None).await.expect("sweep");
+    app.deliver().await;
+    report
+}
+
+async fn due_of(app: &TestApp, key: &str, clock: &str) -> DateTime<Utc> {
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), key, None).await;
+    let due = order["clocks"].as_array().unwrap().iter().find(|c| c["kind"] == clock).unwrap_or_else(|| panic!("no {clock} clock armed: {order}"));
+    DateTime::parse_from_rfc3339(due["due_at"].as_str().unwrap()).unwrap().with_timezone(&Utc)
+}
+
+/// Sweeps one second before `clock` is due (nothing), at its due second (each of
+/// `expected`, as (to, part of the subject), exactly once), and again (nothing).
+async fn fires_once(app: &TestApp, key: &str, clock: &str, expected: &[(&str, &str)]) {
+    let due = due_of(app, key, clock).await;
+    let before = mail(app).await;
+    sweep_at(app, due - Duration::seconds(1)).await;
+    assert_eq!(new_mail(&before, &mail(app).await), Vec::<(String, String)>::new(), "{clock}: nothing a second early");
+    let report = sweep_at(app, due).await;
+    assert!(report.fired >= 1, "{clock}: {report:?}");
+    let sent = new_mail(&before, &mail(app).await);
+    assert_eq!(sent.len(), expected.len(), "{clock}: exactly {expected:?}, got {sent:?}");
+    for (to, subject) in expected {
+        assert_eq!(sent.iter().filter(|(t, s)| t == to && s.contains(subject)).count(), 1, "{clock}: one {subject:?} to {to} in {sent:?}");
+    }
+    let after = mail(app).await;
+    sweep_at(app, due).await;
+    assert_eq!(new_mail(&after, &mail(app).await), Vec::<(String, String)>::new(), "{clock}: again, nothing");
+}
+
+async fn step(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
+    let (status, answer, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/{path}", order_id()), key, Some(body)).await;
+    assert_eq!(status, 200, "{path}: {answer}");
+    answer
+}
+
+async fn paid_order(app: &TestApp) -> String {
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    assert_eq!(app.shopify_webhook("orders/paid", &fixture(PAID), SHOPIFY_SECRET).await.status(), 200);
+    key
+}
+
+async fn every_clock_of_an_order_fires_once_at_its_due_second(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = paid_order(&app).await;
+    fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
+    fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    fires_once(&app, &key, "ship", &[(VENDOR, "is late to ship"), (CUSTOMER, "is taking longer than expected"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    // Which comes first depends on the weekday of shipment: from a weekday, five
+    // business days are a week, so the dispute window (day 6) opens while tracking is
+    // not stale yet, silently; from a weekend they are less, and it opens on stale
+    // tracking, which the vendor is told.
+    if due_of(&app, &key, "dispute_window").await < due_of(&app, &key, "tracking_stale").await {
+        fires_once(&app, &key, "dispute_window", &[]).await;
+        fires_once(&app, &key, "tracking_stale", &[(VENDOR, "tracking has gone quiet, chase your supplier")]).await;
+    } else {
+        fires_once(&app, &key, "tracking_stale", &[(VENDOR, "tracking has gone quiet, chase your supplier")]).await;
+        fires_once(&app, &key, "dispute_window", &[(VENDOR, "you can open a dispute with the supplier")]).await;
+    }
+    fires_once(&app, &key, "refund_warning", &[(VENDOR, "the supplier's refund window closes")]).await;
+    fires_once(&app, &key, "delivery_promise", &[(CUSTOMER, "is taking longer to arrive"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
+    assert_eq!(order["clocks"], json!([]), "every clock fired once and is gone");
+    let delay = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("taking longer than expected")).unwrap();
+    let text = delay["text"].as_str().unwrap();
+    assert!(text.contains("being prepared by its maker") && text.contains("expect it to ship by") && !text.contains("has shipped"), "{text}");
+}
+
+async fn the_dispute_window_tells_the_vendor_when_tracking_is_stale(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SLA_TRACKING_STALE_BUSINESS_DAYS", "3")]).await;
+    let key = paid_order(&app).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    fires_once(&app, &key, "tracking_stale", &[(VENDOR, "chase your supplier")]).await;
+    fires_once(&app, &key, "dispute_window", &[(VENDOR, "you can open a dispute with the supplier")]).await;
+}
+
+async fn a_vendor_shipping_while_the_sweep_fires_wins_and_no_breach_is_sent(backend: Backend) {
+    // Tracking goes stale later than the ship deadline, whatever the weekday.
+    let app = spawn_app_configured(backend, Some(Chaos::quiet()), &[("SLA_TRACKING_STALE_BUSINESS_DAYS", "7")]).await;
+    let key = paid_order(&app).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    let due = due_of(&app, &key, "ship").await;
+    // The sweep reads the due order, then its commit is slow ...
+    let sweeping = sweep_committing_slowly(&app, due).await;
+    // ... and the vendor ships meanwhile: its request is answered 200, not 409.
+    let shipped = step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!(shipped["state"], "shipped");
+    let report = sweeping.await.unwrap().expect("the sweep ends well");
+    app.deliver().await;
+    assert_eq!(report.fired, 0, "the transition won: {report:?}");
+    let facts = facts(&app, backend).await;
+    assert!(!facts.iter().any(|s| s.contains("late to ship") || s.contains("SLA digest") || s.contains("taking longer") || s.contains("sla_")), "{facts:?}");
+    assert!(facts.iter().any(|s| s.contains("has shipped") || s == "shipped"), "{facts:?}");
+}
+
+async fn two_sweeps_at_once_send_each_mail_once(backend: Backend) {
+    let app = dropflow_scenarios::spawn_app_with(backend, Some(Chaos::quiet())).await;
+    let key = paid_order(&app).await;
+    let due = due_of(&app, &key, "place_with_supplier").await;
+    // One sweep has read the due order and is committing, slowly, while a second one
+    // runs whole: the first's commit then finds the order moved on.
+    let first = sweep_committing_slowly(&app, due).await;
+    let second = sweep::sweep(&app.local.app, due, None).await.unwrap();
+    let first = first.await.unwrap().unwrap();
+    app.deliver().await;
+    assert_eq!(first.fired + second.fired, 1, "one of them fired it: {first:?} {second:?}");
+    let digests = facts(&app, backend).await.into_iter().filter(|s| s.contains("SLA digest") || s == "sla_digest").count();
+    assert_eq!(digests, 1, "one digest, from the sweep that fired");
+    // The same sweep again, from the command line: nothing left to fire.
+    assert!(app.cli(&["sweep", "--now", &due.to_rfc3339()]).await.unwrap().contains("0 fired"));
+}
+
+/// What a sweep's losing commit left behind, as the customer, vendor and operator would
+/// see it: on the embedded store, the mail sent; on moto, the events committed (moto's
+/// stream also carries the items of a cancelled transaction, which DynamoDB's never
+/// does, so its mail would show an emulator's fault, not ours).
+async fn facts(app: &TestApp, backend: Backend) -> Vec<String> {
+    match backend {
+        Backend::Embedded => mail(app).await.into_iter().flat_map(|((_, subject), n)| std::iter::repeat_n(subject, n)).collect(),
+        Backend::Aws => app.local.app.tables.events(&order_id()).await.unwrap().into_iter().map(|e| e.event_type.as_str().to_string()).collect(),
+    }
+}
+
+/// A sweep as of `due` whose commit is slow: it has read what is due and is in its
+/// commit when this returns.
+async fn sweep_committing_slowly(app: &TestApp, due: DateTime<Utc>) -> tokio::task::JoinHandle<Result<sweep::SweepReport, dropflow_shared::services::ServiceError>> {
+    let store = &app.local.chaos.as_ref().unwrap().store;
+    store.queue([Fault::Slow]);
+    let sweeping = tokio::spawn({
+        let local = app.local.clone();
+        async move { sweep::sweep(&local.app, due, None).await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store.pending() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the sweep never reached its commit");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sweeping
+}
+
+/// Seeds `total` vendor orders of which `due` have a clock due now, straight into the
+/// store: in transactions of 100 on the embedded store, one put at a time on moto
+/// (whose transactions copy the whole table).
+async fn seed(app: &App, backend: Backend, total: usize, due: usize) {
+    let (template, _) = app.tables.vendor_orders(&VendorId::parse("ipod-shop").unwrap(), None, None, 1).await.unwrap();
+    let template: VendorOrder = template.into_iter().next().expect("the paid order's vendor order");
+    let mut writes = Vec::new();
+    for n in 0..total {
+        let created = if n < due { Utc::now() - Duration::days(2) } else { Utc::now() };
+        let vo = VendorOrder { order_id: OrderId::derive("generic", "seed", &n.to_string()), created_at: created, clocks: app.config.sla.on_created(created), ..template.clone() };
+        match (backend, Tables::put_vendor_order(&vo, None).unwrap()) {
+            (Backend::Aws, dropflow_shared::ports::Write::Put { item, condition }) => app.tables.items.put(item, condition).await.unwrap(),
+            (_, write) => writes.push(write),
+        }
+        if writes.len() == 100 {
+            app.tables.items.transact(std::mem::take(&mut writes)).await.unwrap();
+        }
+    }
+    if !writes.is_empty() {
+        app.tables.items.transact(writes).await.unwrap();
+    }
+}
+
+async fn a_sweep_reads_what_is_due_not_the_table(backend: Backend) {
+    let app = spawn_app(backend).await;
+    paid_order(&app).await;
+    // moto is slow to fill, and copies the table for each transaction: a smaller table
+    // there, with the same 20 due.
+    let total = match backend {
+        Backend::Embedded => 50_000,
+        Backend::Aws => 300,
+    };
+    seed(&app.local.app, backend, total, 20).await;
+    let (counting, counts) = Counting::new(app.local.app.tables.items.clone());
+    let counted = App { tables: Tables::new(Arc::new(counting)), ..app.local.app.clone() };
+    let report = sweep::sweep(&counted, Utc::now(), None).await.unwrap();
+    assert_eq!((report.due, report.fired, report.escalations), (20, 20, 20), "{report:?}");
+    assert!(counts.reads() <= 48, "{} items read to fire 20 clocks among {total} vendor orders", counts.reads());
+    assert!(counts.writes() <= 20 * 4 + 2, "{} items written", counts.writes());
+}
+
+on_both_backends!(
+    every_clock_of_an_order_fires_once_at_its_due_second,
+    the_dispute_window_tells_the_vendor_when_tracking_is_stale,
+    a_vendor_shipping_while_the_sweep_fires_wins_and_no_breach_is_sent,
+    two_sweeps_at_once_send_each_mail_once,
+    a_sweep_reads_what_is_due_not_the_table,
+);
