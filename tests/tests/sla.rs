@@ -227,6 +227,7 @@ async fn a_sweep_reads_what_is_due_not_the_table(backend: Backend) {
     let counted = App { tables: Tables::new(Arc::new(counting)), ..app.local.app.clone() };
     let report = sweep::sweep(&counted, Utc::now(), None).await.unwrap();
     assert_eq!((report.due, report.fired, report.escalations), (20, 20, 20), "{report:?}");
+    eprintln!("swept {total} vendor orders: {} items read, {} written", counts.reads(), counts.writes());
     assert!(counts.reads() <= 48, "{} items read to fire 20 clocks among {total} vendor orders", counts.reads());
     assert!(counts.writes() <= 20 * 4 + 2, "{} items written", counts.writes());
 }

@@ -43,23 +43,35 @@ pub struct SweepReport {
 pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Instant>) -> Result<SweepReport, ServiceError> {
     let mut report = SweepReport { complete: true, ..SweepReport::default() };
     let out_of_time = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+    // Due orders of every shard fill the same chunks, so that a run with few
+    // escalations sends the operator one digest.
+    let mut pending: Vec<(String, String)> = Vec::new();
     for shard in 0..DUE_SHARDS {
         let mut cursor = None;
         loop {
             let (keys, next) = app.tables.due_vendor_orders(shard, now, cursor, PAGE).await?;
             report.due += keys.len();
-            for chunk in keys.chunks(CHUNK) {
+            pending.extend(keys);
+            while pending.len() >= CHUNK {
                 if out_of_time() {
                     report.complete = false;
                     return Ok(report);
                 }
-                fire_chunk(app, chunk, now, &mut report).await?;
+                let chunk: Vec<_> = pending.drain(..CHUNK).collect();
+                fire_chunk(app, &chunk, now, &mut report).await?;
             }
             match next {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
         }
+    }
+    if !pending.is_empty() {
+        if out_of_time() {
+            report.complete = false;
+            return Ok(report);
+        }
+        fire_chunk(app, &pending, now, &mut report).await?;
     }
     Ok(report)
 }
