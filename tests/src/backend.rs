@@ -29,6 +29,7 @@ pub fn config_with(sender: &str, extra: &[(&str, &str)]) -> Config {
         |name| match name {
             "SHOPIFY_WEBHOOK_SECRET" => Some(crate::SHOPIFY_SECRET.to_string()),
             "WOOCOMMERCE_WEBHOOK_SECRET" => Some(crate::WOOCOMMERCE_SECRET.to_string()),
+            "AFTERSHIP_WEBHOOK_SECRET" => Some(crate::AFTERSHIP_SECRET.to_string()),
             "GENERIC_WEBHOOK_SECRET" => Some(format!("shop-a={},shop-b={}", crate::GENERIC_SECRETS[0], crate::GENERIC_SECRETS[1])),
             "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
             "SENDER_EMAIL" => Some(sender.to_string()),

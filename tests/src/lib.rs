@@ -37,6 +37,8 @@ macro_rules! on_both_backends {
 pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
 /// The WooCommerce secret the test app is configured with.
 pub const WOOCOMMERCE_SECRET: &str = "scenario-woocommerce-secret";
+/// The AfterShip webhook secret the test app is configured with.
+pub const AFTERSHIP_SECRET: &str = "scenario-aftership-secret";
 /// The generic webhook's secrets of shops `shop-a` and `shop-b`.
 pub const GENERIC_SECRETS: [&str; 2] = ["scenario-generic-a", "scenario-generic-b"];
 

@@ -39,6 +39,7 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "SHOPIFY_WEBHOOK_SECRET" => Some("dropflow-local-shopify-secret"),
         "WOOCOMMERCE_WEBHOOK_SECRET" => Some("dropflow-local-woocommerce-secret"),
         "GENERIC_WEBHOOK_SECRET" => Some("dropflow-local-generic-secret"),
+        "AFTERSHIP_WEBHOOK_SECRET" => Some("dropflow-local-aftership-secret"),
         _ => None,
     }
 }

@@ -55,6 +55,7 @@ macro_rules! routes {
 
 routes!(webhook_routes, WEBHOOK_ROUTES,
     post "/webhooks/{source}" => webhooks::receive,
+    post "/webhooks/tracking/{provider}" => webhooks::receive_tracking,
 );
 
 routes!(vendor_routes, VENDOR_ROUTES,

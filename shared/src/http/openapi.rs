@@ -36,6 +36,7 @@ pub fn generate() -> String {
             vendor::list_orders, vendor::get_order, vendor::supplier_order, vendor::shipment, vendor::delivered, vendor::cancel,
             vendor::list_products, vendor::get_product, vendor::put_product, vendor::delete_product, vendor::balance, vendor::payouts,
             webhooks::receive,
+            webhooks::receive_tracking,
         ),
         components(schemas(problem::Problem, wire::MoneyJson)),
         modifiers(&Security),

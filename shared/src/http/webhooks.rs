@@ -1,4 +1,5 @@
-//! `POST /webhooks/{source}`: the storefront's headers, as its `Source` names them, read
+//! `POST /webhooks/{source}` and `POST /webhooks/tracking/{provider}`: the storefront's
+//! (or carrier feed's) headers, as its `Source` names them, read
 //! off the wire; the rest is the webhook service.
 
 use super::problem::{Problem, body_rejection};
@@ -40,23 +41,44 @@ pub struct WebhookAnswer {
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
 pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
+    take(&app, &source, false, &headers, body).await
+}
+
+/// A carrier feed's tracking push (AfterShip): verified on its raw bytes, then queued
+/// for intake, which moves the parcel's vendor order on.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/webhooks/tracking/{provider}", tag = "webhooks",
+    params(("provider" = String, Path, description = "aftership"),
+        ("aftership-hmac-sha256" = Option<String>, Header, description = "AfterShip: base64 HMAC-SHA256 of the raw body with AFTERSHIP_WEBHOOK_SECRET")),
+    request_body(content = Object, description = "AfterShip's tracking_update: event, event_id, msg.tracking_number, msg.tag, msg.checkpoints", content_type = "application/json"),
+    responses((status = 200, description = "Verified and queued (or an event or tag that needs nothing done)", body = WebhookAnswer),
+        (status = 400, description = "Not a tracking update", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tracking feed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
+pub async fn receive_tracking(State(app): State<App>, Path(provider): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
+    take(&app, &provider, true, &headers, body).await
+}
+
+/// Verifies and queues a webhook of the source named `name`, which must be a carrier
+/// feed when `carrier_feed` and a storefront otherwise (each has its own path).
+async fn take(app: &App, name: &str, carrier_feed: bool, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
     let body = body.map_err(body_rejection)?;
-    let Some(source) = sources::source(&source) else {
-        return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {source:?}")));
+    let Some(source) = sources::source(name).filter(|s| s.is_carrier_feed() == carrier_feed) else {
+        return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {name:?}")));
     };
-    let read = |name: &str| header(&headers, name);
+    let read = |name: &str| header(headers, name);
     if read(source.signature_header()).is_none() && source.is_ping(&read, &body) {
         return Ok(Json(json!({"status": "ping"})));
     }
     let delivery = Delivery {
         source,
         signature: read(source.signature_header()),
-        topic: read(source.topic_header()).unwrap_or_default(),
+        topic: source.topic_header().and_then(read).unwrap_or_default(),
         shop: source.shop_header().and_then(read).unwrap_or_else(|| webhook::UNKNOWN_SHOP.into()),
         delivery_id: source.delivery_headers().iter().find_map(|name| read(name)),
         body: body.to_vec(),
     };
-    match webhook::accept(&app, delivery).await? {
+    match webhook::accept(app, delivery).await? {
         Accepted::Queued => Ok(Json(json!({"status": "queued"}))),
         Accepted::Ignored(reason) => Ok(Json(json!({"status": "ignored", "reason": reason}))),
     }

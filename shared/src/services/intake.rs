@@ -43,6 +43,7 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
         Parsed::Order(order, refunds) => (*order, refunds),
         Parsed::Refund(notice) => return record_refund(app, &notice).await,
         Parsed::Privacy(request) => return super::privacy::handle(app, &request).await,
+        Parsed::Tracking(update) => return super::tracking::apply(app, &update).await,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
     let mut outcome = store_order(app, &order).await?;

@@ -9,6 +9,7 @@ pub mod privacy;
 pub mod products;
 pub mod relay;
 pub mod sweep;
+pub mod tracking;
 pub mod reroute;
 pub mod vendor;
 pub mod webhook;

@@ -82,7 +82,7 @@ pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceEr
     let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop, delivery_id: delivery.delivery_id, body };
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
-        Parsed::Order(..) | Parsed::Refund(_) | Parsed::Privacy(_) => {
+        Parsed::Order(..) | Parsed::Refund(_) | Parsed::Privacy(_) | Parsed::Tracking(_) => {
             let body = message.encode();
             if body.len() > MAX_MESSAGE_BYTES {
                 return Err(ServiceError::TooLarge(format!(

@@ -27,8 +27,8 @@ impl Source for Generic {
     fn signature_header(&self) -> &'static str {
         "x-dropflow-signature"
     }
-    fn topic_header(&self) -> &'static str {
-        "x-dropflow-topic"
+    fn topic_header(&self) -> Option<&'static str> {
+        Some("x-dropflow-topic")
     }
     fn shop_header(&self) -> Option<&'static str> {
         Some("x-dropflow-shop")

@@ -1,7 +1,9 @@
 //! Storefront wire formats, turned into the canonical order. Each storefront is one
 //! module behind the `Source` trait (its headers, signature, ping, topics and parse), and
-//! one line in `SOURCES`: nothing outside this module names a storefront.
+//! one line in `SOURCES`: nothing outside this module names a storefront. A carrier
+//! feed (AfterShip) is a source too, posting to `/webhooks/tracking/{name}`.
 
+pub mod aftership;
 pub mod generic;
 pub mod shopify;
 pub mod woocommerce;
@@ -23,8 +25,13 @@ pub trait Source: Sync {
     }
     /// The header with the signature.
     fn signature_header(&self) -> &'static str;
-    /// The header naming the topic.
-    fn topic_header(&self) -> &'static str;
+    /// The header naming the topic (None: the body says it).
+    fn topic_header(&self) -> Option<&'static str>;
+    /// Whether it is a carrier's tracking feed (`/webhooks/tracking/{name}`) rather than
+    /// a storefront (`/webhooks/{name}`).
+    fn is_carrier_feed(&self) -> bool {
+        false
+    }
     /// The header naming the shop. Unsigned: for display and the allow-list only, never
     /// part of an order's identity.
     fn shop_header(&self) -> Option<&'static str> {
@@ -49,7 +56,7 @@ pub trait Source: Sync {
 }
 
 /// Every storefront dropflow takes webhooks from.
-pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify, &woocommerce::WooCommerce, &generic::Generic];
+pub static SOURCES: &[&dyn Source] = &[&shopify::Shopify, &woocommerce::WooCommerce, &generic::Generic, &aftership::AfterShip];
 
 /// "First Last", or None when both are blank.
 fn full_name(first: &Option<String>, last: &Option<String>) -> Option<String> {
@@ -176,6 +183,8 @@ pub enum Parsed {
     Refund(Box<RefundNotice>),
     /// A privacy request about a customer's orders or a whole shop.
     Privacy(PrivacyRequest),
+    /// A carrier's news of a parcel.
+    Tracking(Box<TrackingUpdate>),
     /// A topic dropflow does not act on; the reason says which.
     Ignored(String),
 }
@@ -212,6 +221,23 @@ pub enum PrivacyRequest {
     /// The customer asked what is held about them: the operator is sent what dropflow
     /// holds of these orders, to answer within the law's deadline.
     DataRequest { request_id: String, orders: Vec<crate::domain::ids::OrderId> },
+}
+
+/// A carrier feed's news of one parcel, as the vendor order takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUpdate {
+    /// The feed it came from (`aftership`), whose event ids it is deduplicated on.
+    pub feed: String,
+    pub event_id: String,
+    pub tracking_number: String,
+    /// The feed's carrier name (`ups`), as it says it.
+    pub slug: Option<String>,
+    pub status: crate::domain::vendor_order::CarrierStatus,
+    /// The feed's own status word (`InTransit`).
+    pub tag: String,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    pub checkpoint_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One refunded line of a `RefundNotice`.

@@ -153,8 +153,8 @@ impl super::Source for Shopify {
     fn signature_header(&self) -> &'static str {
         "x-shopify-hmac-sha256"
     }
-    fn topic_header(&self) -> &'static str {
-        "x-shopify-topic"
+    fn topic_header(&self) -> Option<&'static str> {
+        Some("x-shopify-topic")
     }
     fn shop_header(&self) -> Option<&'static str> {
         Some("x-shopify-shop-domain")

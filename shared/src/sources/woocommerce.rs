@@ -24,8 +24,8 @@ impl Source for WooCommerce {
     fn signature_header(&self) -> &'static str {
         "x-wc-webhook-signature"
     }
-    fn topic_header(&self) -> &'static str {
-        "x-wc-webhook-topic"
+    fn topic_header(&self) -> Option<&'static str> {
+        Some("x-wc-webhook-topic")
     }
     fn shop_header(&self) -> Option<&'static str> {
         Some("x-wc-webhook-source")

@@ -1,0 +1,121 @@
+//! AfterShip's tracking pushes end to end, on both backends: each tag group moves the
+//! parcel's vendor order as the vendor would (in transit resets the stale clock,
+//! delivered delivers, an exception tells the vendor and the operator), the last
+//! checkpoint is shown, a repeated event changes nothing, a forged one is refused and
+//! an unknown number is ignored.
+
+use chrono::{DateTime, Utc};
+use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app};
+use dropflow_shared::domain::ids::OrderId;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const NUMBER: &str = "1Z5R89390357567127";
+
+fn order_path() -> String {
+    format!("/vendor/orders/{}", OrderId::derive("shopify", "", "450789469"))
+}
+
+fn push(event_id: &str, number: &str, tag: &str, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "event": "tracking_update", "event_id": event_id, "ts": 1795000000, "is_tracking_first_tag": true,
+        "msg": {"id": "5b7658cec7c33c0e007de3c5", "tracking_number": number, "slug": "ups", "tag": tag, "subtag": format!("{tag}_001"),
+            "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "location": "Louisville, KY", "message": message, "tag": tag}]}
+    }))
+    .unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, body: &[u8], secret: &str) -> (u16, Value) {
+    let response = app.client.post(format!("{}{path}", app.base)).header("aftership-hmac-sha256", sign(secret, body)).header("content-type", "application/json").body(body.to_vec()).send().await.unwrap();
+    let status = response.status().as_u16();
+    let answer = response.json().await.unwrap_or(Value::Null);
+    app.deliver().await;
+    (status, answer)
+}
+
+async fn aftership(app: &TestApp, body: &[u8]) -> (u16, Value) {
+    post(app, "/webhooks/tracking/aftership", body, AFTERSHIP_SECRET).await
+}
+
+/// A paid order shipped with UPS; returns the vendor's key.
+async fn shipped(app: &TestApp) -> String {
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    for (step, body) in [("supplier-order", json!({"supplier_order_ref": "AE-1"})), ("shipment", json!({"tracking_number": NUMBER}))] {
+        let (status, answer, _) = app.vendor(Method::POST, &format!("{}/{step}", order_path()), &key, Some(body)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    key
+}
+
+async fn order(app: &TestApp, key: &str) -> Value {
+    app.vendor(Method::GET, &order_path(), key, None).await.1
+}
+
+fn stale_due(order: &Value) -> DateTime<Utc> {
+    let clock = order["clocks"].as_array().unwrap().iter().find(|c| c["kind"] == "tracking_stale").unwrap_or_else(|| panic!("{order}"));
+    DateTime::parse_from_rfc3339(clock["due_at"].as_str().unwrap()).unwrap().with_timezone(&Utc)
+}
+
+async fn subjects(app: &TestApp) -> Vec<(String, String)> {
+    app.outbox().await.into_iter().map(|m| (m["to"].as_str().unwrap_or_default().to_string(), m["subject"].as_str().unwrap_or_default().to_string())).collect()
+}
+
+async fn each_tag_group_moves_the_order_as_the_vendor_would(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = shipped(&app).await;
+    let before = stale_due(&order(&app, &key).await);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let (status, answer) = aftership(&app, &push("e-1", NUMBER, "InTransit", "Departed facility")).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
+    let moving = order(&app, &key).await;
+    assert_eq!(moving["state"], "shipped");
+    assert_eq!((moving["last_checkpoint"]["tag"].as_str(), moving["last_checkpoint"]["message"].as_str(), moving["last_checkpoint"]["location"].as_str()), (Some("InTransit"), Some("Departed facility"), Some("Louisville, KY")), "{moving}");
+    assert!(stale_due(&moving) > before, "a push resets the stale clock from when it was received");
+
+    aftership(&app, &push("e-2", NUMBER, "AttemptFail", "Receiver not home <b>")).await;
+    let trouble: Vec<_> = subjects(&app).await.into_iter().filter(|(_, s)| s.contains("the carrier reports a problem")).collect();
+    let mut recipients: Vec<&str> = trouble.iter().map(|(to, _)| to.as_str()).collect();
+    recipients.sort();
+    assert_eq!(recipients, ["ipod-shop@vendors.example", "ops@market.example"], "{trouble:?}");
+
+    aftership(&app, &push("e-3", NUMBER, "Delivered", "Delivered, front door")).await;
+    let delivered = order(&app, &key).await;
+    assert_eq!((delivered["state"].as_str(), delivered["clocks"].clone()), (Some("delivered"), json!([])), "{delivered}");
+    assert_eq!(delivered["history"].as_array().unwrap().last().unwrap()["actor"], "system");
+    assert!(subjects(&app).await.iter().any(|(to, s)| to == "bob.norman@hostmail.com" && s.contains("was delivered")));
+}
+
+async fn a_repeated_push_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = shipped(&app).await;
+    let body = push("e-dup", NUMBER, "Exception", "Customs hold");
+    for _ in 0..3 {
+        assert_eq!(aftership(&app, &body).await.0, 200);
+    }
+    let history = order(&app, &key).await["history"].as_array().unwrap().len();
+    assert_eq!(subjects(&app).await.iter().filter(|(_, s)| s.contains("the carrier reports a problem")).count(), 2, "one mail each to vendor and operator");
+    aftership(&app, &body).await;
+    assert_eq!(order(&app, &key).await["history"].as_array().unwrap().len(), history);
+}
+
+async fn a_forged_push_is_refused_and_an_unknown_number_ignored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = shipped(&app).await;
+    let before = order(&app, &key).await;
+    let (status, answer) = post(&app, "/webhooks/tracking/aftership", &push("e-f", NUMBER, "Delivered", "x"), "not the secret").await;
+    assert_eq!(status, 401, "{answer}");
+    let (status, answer) = aftership(&app, &push("e-u", "9400111899223100000000", "Delivered", "x")).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
+    assert_eq!(order(&app, &key).await["state"], before["state"], "neither moved the order");
+    // A storefront is not a carrier feed, nor the other way round.
+    assert_eq!(post(&app, "/webhooks/tracking/shopify", b"{}", SHOPIFY_SECRET).await.0, 404);
+    assert_eq!(post(&app, "/webhooks/aftership", &push("e-p", NUMBER, "Delivered", "x"), AFTERSHIP_SECRET).await.0, 404);
+}
+
+on_both_backends!(
+    each_tag_group_moves_the_order_as_the_vendor_would,
+    a_repeated_push_changes_nothing,
+    a_forged_push_is_refused_and_an_unknown_number_ignored,
+);
