@@ -46,8 +46,18 @@ where
             feed.map(|f| Arc::new(Retrying::new(Faulty::new(f, chaos.feed.clone()))) as Arc<dyn EventFeed>),
         ),
     };
-    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), config: Arc::new(config) };
+    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), tracking_feed: tracking_feed(&config), config: Arc::new(config) };
     System { app, queues: consumer, feed }
+}
+
+/// AfterShip's API when a key is configured, in the binaries that register parcels.
+fn tracking_feed(config: &Config) -> Option<Arc<dyn crate::ports::TrackingFeed>> {
+    #[cfg(feature = "aftership")]
+    if let Some(api) = &config.aftership {
+        return Some(Arc::new(crate::adapters::aftership::AfterShipFeed::new(api.clone())));
+    }
+    let _ = config;
+    None
 }
 
 /// The embedded system under `data_dir` (SQLite store, change log and queues; the

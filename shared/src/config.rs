@@ -30,7 +30,29 @@ pub struct Config {
     /// before its first retry (default 10); each later receive doubles it, up to 15
     /// minutes (`handlers::next_try`). Short in tests that inject faults.
     pub first_backoff_seconds: u32,
+    /// `AFTERSHIP_API_KEY` (and `AFTERSHIP_API_URL`, default AfterShip's tracking API):
+    /// when set, each shipped parcel is registered with AfterShip, which pushes only
+    /// the trackings it knows.
+    pub aftership: Option<AfterShipApi>,
 }
+
+/// Where and as whom shipped parcels are registered with AfterShip.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AfterShipApi {
+    /// The API's base, `.../tracking/<version>` (trackings are POSTed to `{url}/trackings`).
+    pub url: String,
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for AfterShipApi {
+    /// Never prints the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AfterShipApi").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// AfterShip's tracking API, at the version dropflow was written against.
+pub const AFTERSHIP_API_URL: &str = "https://api.aftership.com/tracking/2026-07";
 
 /// A setting that stops start-up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +142,10 @@ impl Config {
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,
+            aftership: lookup("AFTERSHIP_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).map(|api_key| AfterShipApi {
+                url: lookup("AFTERSHIP_API_URL").map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()).unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
+                api_key,
+            }),
             first_backoff_seconds: match number("RETRY_FIRST_BACKOFF_SECONDS", 10)? {
                 0 => return Err(ConfigError::Malformed { name: "RETRY_FIRST_BACKOFF_SECONDS", reason: "must be at least 1".into() }),
                 seconds => seconds.min(900),

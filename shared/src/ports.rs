@@ -310,6 +310,21 @@ pub trait Mailer: Send + Sync {
     }
 }
 
+/// A carrier feed that pushes only the parcels it was told of (AfterShip): shipped
+/// parcels are registered with it, so that their news reaches
+/// `/webhooks/tracking/{feed}`.
+#[async_trait]
+pub trait TrackingFeed: Send + Sync {
+    /// Registers a parcel with its carrier (the feed detects a carrier it has no name
+    /// for). Registering one it knows already is success.
+    async fn register(&self, tracking_number: &str, carrier: &crate::domain::tracking::Carrier) -> Result<(), FeedError>;
+}
+
+/// A registration that did not happen; a retry may succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FeedError(pub String);
+
 /// The time, injected so that tests and the sweep commands can fix it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

@@ -119,3 +119,62 @@ on_both_backends!(
     a_repeated_push_changes_nothing,
     a_forged_push_is_refused_and_an_unknown_number_ignored,
 );
+
+/// A local stand-in for AfterShip's tracking API that checks each request as AfterShip
+/// documents it (POST /trackings, `as-api-key`, JSON with `tracking_number` and `slug`),
+/// refuses the first with a 503 (an outage), then creates each tracking once and answers
+/// 4003 ("already exists") after that.
+async fn stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/tracking/2026-07/trackings",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = log.clone();
+            async move {
+                let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                let valid = headers.get("as-api-key").is_some_and(|k| k == "test-aftership-key")
+                    && headers.get("content-type").is_some_and(|c| c.to_str().unwrap_or("").starts_with("application/json"))
+                    && json["tracking_number"].is_string();
+                if !valid {
+                    return (StatusCode::UNAUTHORIZED, axum::Json(json!({"meta": {"code": 401, "message": "bad request"}})));
+                }
+                let mut log = log.lock().unwrap();
+                log.push(json.clone());
+                match log.len() {
+                    1 => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"meta": {"code": 503}}))),
+                    2 => (StatusCode::CREATED, axum::Json(json!({"meta": {"code": 201}, "data": json}))),
+                    _ => (StatusCode::BAD_REQUEST, axum::Json(json!({"meta": {"code": 4003, "message": "Tracking already exists."}}))),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/tracking/2026-07", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn a_shipped_parcel_is_registered_with_aftership_once(backend: Backend) {
+    let (url, seen) = stand_in().await;
+    let settings = [("AFTERSHIP_API_KEY", "test-aftership-key"), ("AFTERSHIP_API_URL", url.as_str()), ("RETRY_FIRST_BACKOFF_SECONDS", "1")];
+    let app = dropflow_scenarios::spawn_app_configured(backend, None, &settings).await;
+    shipped(&app).await;
+    // The outage: the shipped event backs off a second, then registers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.deliver().await;
+    }
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "one refused by the outage, one that registered: {requests:?}");
+    assert_eq!(requests[1], json!({"tracking_number": NUMBER, "slug": "ups"}));
+    let shipped_mail = subjects(&app).await.into_iter().filter(|(_, s)| s.contains("has shipped")).count();
+    assert_eq!(shipped_mail, 1, "the retry sent the customer's mail once");
+    // Nothing more is registered however often the queues are delivered.
+    app.deliver().await;
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+on_both_backends!(a_shipped_parcel_is_registered_with_aftership_once,);

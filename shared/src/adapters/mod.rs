@@ -1,6 +1,8 @@
 //! Adapters: the ports implemented on real infrastructure. `embedded` runs everything in
 //! one process on a SQLite file and a mail folder; `aws` on DynamoDB, SQS and SES.
 
+#[cfg(feature = "aftership")]
+pub mod aftership;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(any(feature = "embedded", feature = "aws"))]

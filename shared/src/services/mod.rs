@@ -31,6 +31,9 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// Where shipped parcels are registered for carrier pushes (AfterShip), when
+    /// configured (and built into this binary: the notifier's job).
+    pub tracking_feed: Option<Arc<dyn crate::ports::TrackingFeed>>,
 }
 
 /// Why a use case did not complete: the caller's fault (4xx, never retried) or ours

@@ -24,6 +24,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         super::privacy::on_redaction_due(app, &event.order_id).await?;
         return Ok(0);
     }
+    if event.event_type == EventType::Shipped {
+        register_parcel(app, event).await?;
+    }
     let mut sent = 0;
     let (mut busy, mut failed) = (None, None);
     let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
@@ -73,6 +76,29 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         // try again once its lease has ended.
         Some(until) => Err(ServiceError::Busy { reason: format!("a mail of event {} is claimed until {until}", event.event_id), until: Some(until) }),
         None => Ok(sent),
+    }
+}
+
+/// A shipped parcel registered with the carrier feed (AfterShip pushes only what it was
+/// told of), once: the registration is claimed and marked like a mail to the feed.
+async fn register_parcel(app: &App, event: &Envelope) -> Result<(), ServiceError> {
+    let Some(feed) = &app.tracking_feed else { return Ok(()) };
+    let vo = vendor_order(app, event).await?;
+    let number = event.payload["tracking_number"].as_str();
+    let Some(tracking) = vo.shipments.iter().map(|s| &s.tracking).find(|t| Some(t.number.as_str()) == number).or(vo.tracking.as_ref()) else { return Ok(()) };
+    let to = format!("tracking-feed:{}", tracking.number);
+    let lease = chrono::Duration::seconds(30);
+    let version = match app.tables.claim_sent(&event.event_id, &to, app.clock.now(), lease, SENT_MARKER_DAYS).await? {
+        Claim::Taken { version } => version,
+        Claim::AlreadySent => return Ok(()),
+        Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("parcel {} is being registered", tracking.number), until: Some(until) }),
+    };
+    match feed.register(&tracking.number, &tracking.carrier).await {
+        Ok(()) => Ok(app.tables.mark_sent(&event.event_id, &to, version, "registered", app.clock.now(), SENT_MARKER_DAYS).await?),
+        Err(error) => {
+            app.tables.release_sent(&event.event_id, &to, version, app.clock.now()).await?;
+            Err(ServiceError::Mail(format!("registering parcel {}: {error}", tracking.number)))
+        }
     }
 }
 
