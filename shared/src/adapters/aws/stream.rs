@@ -1,14 +1,17 @@
 //! The table's DynamoDB stream read directly, the way the event-relay's event source
 //! mapping reads it: shard by shard, in order, from a checkpoint. For the local process
 //! on `--backend aws` (against moto or a dev account), where no mapping feeds a Lambda;
-//! the checkpoint is kept in a file under the data dir, never in the table.
+//! the checkpoint is kept in a file under the data dir, never in the table. Each batch
+//! is read with iterators fresh from the checkpoint: what was not acknowledged is simply
+//! read again, and a stream whose shard an emulator replaced (moto swaps in a copy of
+//! the table, stream included, when it cancels a transaction) is read as it now is.
 
 use super::describe;
 use crate::ports::{ChangeRecord, EventFeed, StoreError, UnreadableEvent};
 use async_trait::async_trait;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use serde_dynamo::aws_sdk_dynamodbstreams_1::from_item;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tokio::sync::Mutex;
 
@@ -26,14 +29,6 @@ struct State {
     stream_arn: Option<String>,
     /// Per shard, the sequence number of the last record relayed.
     checkpoint: BTreeMap<String, String>,
-    /// Per shard, where to read on: valid while all that was read was acknowledged.
-    iterators: HashMap<String, String>,
-    /// How many records the last batch held.
-    last_batch: usize,
-    /// The iterators moved past records nobody acknowledged yet (a batch returned, or a
-    /// read that failed half-way): the next read starts again from the checkpoint, or
-    /// those records would be skipped.
-    unacknowledged: bool,
 }
 
 fn unavailable(error: impl std::error::Error + 'static) -> StoreError {
@@ -83,10 +78,8 @@ impl StreamFeed {
         }
     }
 
+    /// Where to read `shard` from: just after its checkpoint, or its oldest record.
     async fn iterator(&self, arn: &str, shard: &str, state: &State) -> Result<Option<String>, StoreError> {
-        if let Some(iterator) = state.iterators.get(shard) {
-            return Ok(Some(iterator.clone()));
-        }
         let request = self.streams.get_shard_iterator().stream_arn(arn).shard_id(shard);
         let request = match state.checkpoint.get(shard) {
             Some(sequence) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(sequence),
@@ -121,21 +114,14 @@ impl EventFeed for StreamFeed {
     async fn next_batch(&self, max: usize) -> Result<Vec<ChangeRecord>, StoreError> {
         let mut state = self.state.lock().await;
         let arn = self.stream_arn(&mut state).await?;
-        if state.unacknowledged {
-            state.iterators.clear();
-        }
-        // Until this read returns a batch that is acknowledged, or nothing at all.
-        state.unacknowledged = true;
         let mut batch = Vec::new();
         for shard in self.shards(&arn).await? {
-            while batch.len() < max {
-                let Some(iterator) = self.iterator(&arn, &shard, &state).await? else { break };
+            let mut iterator = self.iterator(&arn, &shard, &state).await?;
+            while let Some(current) = iterator.take()
+                && batch.len() < max
+            {
                 let limit = i32::try_from(max - batch.len()).unwrap_or(1000).clamp(1, 1000);
-                let read = self.streams.get_records().shard_iterator(iterator).limit(limit).send().await.map_err(unavailable)?;
-                match read.next_shard_iterator() {
-                    Some(next) => state.iterators.insert(shard.clone(), next.to_string()),
-                    None => state.iterators.remove(&shard),
-                };
+                let read = self.streams.get_records().shard_iterator(current).limit(limit).send().await.map_err(unavailable)?;
                 let records = read.records();
                 // Records the filter drops still move this shard's checkpoint on.
                 if let Some(last) = records.last().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number())
@@ -144,14 +130,11 @@ impl EventFeed for StreamFeed {
                     state.checkpoint.insert(shard.clone(), last.to_string());
                 }
                 batch.extend(records.iter().filter_map(|r| change_record(&shard, r)));
-                if records.is_empty() || read.next_shard_iterator().is_none() {
-                    break;
+                if !records.is_empty() {
+                    iterator = read.next_shard_iterator().map(str::to_string);
                 }
             }
         }
-        state.last_batch = batch.len();
-        // Nothing to relay: the checkpoint already moved past what the filter dropped.
-        state.unacknowledged = !batch.is_empty();
         Ok(batch)
     }
 
@@ -162,11 +145,6 @@ impl EventFeed for StreamFeed {
                 state.checkpoint.insert(shard.to_string(), sequence.to_string());
             }
         }
-        if records.len() < state.last_batch {
-            // The rest is read again, from the checkpoint.
-            state.iterators.clear();
-        }
-        state.unacknowledged = false;
         self.save(&state)
     }
 }
