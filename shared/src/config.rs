@@ -131,8 +131,8 @@ impl Config {
                 ship_business_days: number("SLA_SHIP_BUSINESS_DAYS", defaults.ship_business_days)?,
                 tracking_stale_business_days: number("SLA_TRACKING_STALE_BUSINESS_DAYS", defaults.tracking_stale_business_days)?,
                 delivery_promise_days: i64::from(number("SLA_DELIVERY_PROMISE_DAYS", defaults.delivery_promise_days as u32)?),
-                refund_window_days: i64::from(number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?),
-                refund_warning_days: i64::from(number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?),
+                refund_window_days: i64::from(window),
+                refund_warning_days: i64::from(warning),
                 dispute_opens_days: i64::from(number("SLA_DISPUTE_OPENS_DAYS", defaults.dispute_opens_days as u32)?),
                 holidays,
                 timezone: match lookup("SLA_TIMEZONE").filter(|v| !v.trim().is_empty()) {

@@ -24,9 +24,6 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         super::privacy::on_redaction_due(app, &event.order_id).await?;
         return Ok(0);
     }
-    if event.event_type == EventType::Shipped {
-        register_parcel(app, event).await?;
-    }
     let mut sent = 0;
     let (mut busy, mut failed) = (None, None);
     let from = Sender::new(&app.config.store_name, app.config.sender_email.as_str());
@@ -70,6 +67,11 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     }
     if let Some(error) = failed {
         return Err(error);
+    }
+    // After the customer's mail, so that a carrier feed's outage never holds it back; a
+    // failed registration retries the event, whose mail is marked sent by then.
+    if event.event_type == EventType::Shipped {
+        register_parcel(app, event).await?;
     }
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):

@@ -1,8 +1,9 @@
 //! A carrier's news of a parcel (a tracking feed's push, through the intake queue): the
 //! tracking number finds its vendor order through its `TRACK#` item, the domain decides
 //! what the news means (`Command::CarrierUpdate`: in transit, delivered as if the vendor
-//! had said so, or an exception), and the change commits with the feed's event id, so a
-//! redelivered push changes nothing. An unknown number is logged and ignored.
+//! had said so, or an exception), and the change commits with the feed's event id
+//! (NotExists), so a redelivered push changes nothing; the id is read only when that
+//! commit fails. An unknown number is logged and ignored.
 
 use super::intake::Outcome;
 use super::{App, ServiceError};
@@ -17,9 +18,6 @@ const RACE_ROUNDS: usize = 3;
 /// Applies `update` to the vendor order its tracking number belongs to.
 pub async fn apply(app: &App, update: &TrackingUpdate) -> Result<Outcome, ServiceError> {
     for _ in 0..RACE_ROUNDS {
-        if app.tables.carrier_event_seen(&update.feed, &update.event_id).await? {
-            return Ok(Outcome::Ignored(format!("{} event {} was applied before", update.feed, update.event_id)));
-        }
         let Some(vo) = app.tables.tracked(&update.tracking_number).await? else {
             tracing::info!(feed = %update.feed, tracking_number = %update.tracking_number, "a push for a tracking number no order has");
             return Ok(Outcome::Ignored(format!("no order ships tracking number {}", update.tracking_number)));
@@ -46,9 +44,13 @@ pub async fn apply(app: &App, update: &TrackingUpdate) -> Result<Outcome, Servic
         ];
         match app.commit(writes, &transition.events).await {
             Ok(()) => return Ok(Outcome::Updated(1)),
-            // The same push delivered twice at once, or the vendor moved the order on:
-            // read again.
-            Err(StoreError::ConditionFailed) => continue,
+            // The push was applied before (its event id is taken: only then is it read),
+            // or the vendor moved the order on: read again.
+            Err(StoreError::ConditionFailed) => {
+                if app.tables.carrier_event_seen(&update.feed, &update.event_id).await? {
+                    return Ok(Outcome::Ignored(format!("{} event {} was applied before", update.feed, update.event_id)));
+                }
+            }
             Err(error) => return Err(error.into()),
         }
     }
