@@ -76,6 +76,21 @@ async fn a_transaction_applies_all_of_its_writes_or_none(backend: Backend) {
     assert_eq!(store.get("TMP", "GONE").await.unwrap(), None);
 }
 
+async fn an_add_sums_without_reading_and_counts_the_version(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    let add = |amounts: &[(&str, i64)], condition| Write::Add { pk: "VENDOR#v".into(), sk: "BALANCE".into(), add: amounts.iter().map(|(n, a)| (n.to_string(), *a)).collect(), condition };
+    store.transact(vec![add(&[("EUR_held", 1_250)], Condition::Always)]).await.unwrap();
+    store.transact(vec![add(&[("EUR_held", -250), ("EUR_available", 250), ("JPY_held", 9_007_199_254)], Condition::Always)]).await.unwrap();
+    let balance = store.get("VENDOR#v", "BALANCE").await.unwrap().unwrap();
+    assert_eq!((balance["EUR_held"].as_i64(), balance["EUR_available"].as_i64(), balance["JPY_held"].as_i64(), balance["version"].as_u64()), (Some(1_000), Some(250), Some(9_007_199_254), Some(2)), "{balance:?}");
+    let stale = store.transact(vec![add(&[("EUR_available", -250)], Condition::VersionIs(1)), Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "PAYOUT#p"})), condition: Condition::NotExists }]).await;
+    assert!(matches!(stale, Err(StoreError::ConditionFailed)), "{stale:?}");
+    assert_eq!(store.get("VENDOR#v", "PAYOUT#p").await.unwrap(), None, "nothing of a lost transaction is written");
+    store.transact(vec![add(&[("EUR_available", -250), ("EUR_in_payout", 250)], Condition::VersionIs(2))]).await.unwrap();
+    let balance = store.get("VENDOR#v", "BALANCE").await.unwrap().unwrap();
+    assert_eq!((balance["EUR_available"].as_i64(), balance["EUR_in_payout"].as_i64(), balance["version"].as_u64()), (Some(0), Some(250), Some(3)));
+}
+
 async fn queries_read_a_key_range_in_order_a_page_at_a_time(backend: Backend) {
     let store = ports(backend).await.app.tables.items;
     for n in 0..7 {
@@ -293,6 +308,7 @@ on_both_backends!(
     a_create_only_write_loses_to_an_existing_item,
     a_write_on_a_stale_version_loses_and_changes_nothing,
     a_transaction_applies_all_of_its_writes_or_none,
+    an_add_sums_without_reading_and_counts_the_version,
     queries_read_a_key_range_in_order_a_page_at_a_time,
     the_listing_and_due_indexes_answer_their_queries,
     a_message_is_leased_on_receipt_and_gone_once_deleted,

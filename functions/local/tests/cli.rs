@@ -52,11 +52,17 @@ fn emulator() -> String {
     std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: the AWS backend tests run against moto, which `bash scripts/test.sh` starts")
 }
 
-/// Runs `dropflow --backend aws --stack <stack>` with `sender` as the SES sender.
+/// Runs `dropflow --backend aws --stack <stack>` with `sender` as the SES sender, keeping
+/// its stream checkpoint in a data dir of the test's own (never in the source tree).
 fn dropflow_aws(stack: &str, sender: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_dropflow")).args(["--backend", "aws", "--stack", stack]).args(args).env("SENDER_EMAIL", sender).output().expect("run dropflow");
+    let output = Command::new(env!("CARGO_BIN_EXE_dropflow")).args(["--backend", "aws", "--stack", stack]).arg("--data-dir").arg(aws_data_dir(stack)).args(args).env("SENDER_EMAIL", sender).output().expect("run dropflow");
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The data dir of an AWS-backend run of `stack`: under the system's temp dir.
+fn aws_data_dir(stack: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("dropflow-test-{stack}"))
 }
 
 /// Stops the server even when an assertion fails.
@@ -86,6 +92,8 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_dropflow"))
             .args(["--backend", "aws", "--stack", &stack, "serve", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(aws_data_dir(&stack))
             .env("SENDER_EMAIL", &sender)
             .stdout(std::process::Stdio::null())
             .spawn()

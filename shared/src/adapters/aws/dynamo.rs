@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use crate::adapters::cursor;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
@@ -80,6 +80,29 @@ fn build_put(table: &str, item: Item, condition: &Condition) -> Result<Put, Stor
         .map_err(unavailable)
 }
 
+/// `ADD` of each amount and of 1 to `version`, conditional as asked.
+fn build_add(table: &str, pk: &str, sk: &str, add: &[(String, i64)], condition: &Condition) -> Result<Update, StoreError> {
+    let mut names = HashMap::from([("#version".to_string(), "version".to_string())]);
+    let mut values = HashMap::from([(":one".to_string(), AttributeValue::N("1".into()))]);
+    let mut terms = vec!["#version :one".to_string()];
+    for (n, (name, amount)) in add.iter().enumerate() {
+        names.insert(format!("#a{n}"), name.clone());
+        values.insert(format!(":a{n}"), AttributeValue::N(amount.to_string()));
+        terms.push(format!("#a{n} :a{n}"));
+    }
+    let (expression, condition_values) = condition_expression(condition).unzip();
+    values.extend(condition_values.flatten().unwrap_or_default());
+    Update::builder()
+        .table_name(table)
+        .set_key(Some(key(pk, sk)))
+        .update_expression(format!("ADD {}", terms.join(", ")))
+        .set_condition_expression(expression)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(unavailable)
+}
+
 /// The sort-key part of a key condition for "starts with `prefix`, at most `max`", or
 /// `Err(())` when no key can satisfy both. DynamoDB allows one sort-key condition.
 fn sort_key_condition(prefix: &str, max: Option<&str>) -> Result<Option<(&'static str, Vec<String>)>, ()> {
@@ -147,6 +170,7 @@ impl ItemStore for DynamoStore {
                     let delete = Delete::builder().table_name(&self.table).set_key(Some(key(&pk, &sk))).build().map_err(unavailable)?;
                     TransactWriteItem::builder().delete(delete).build()
                 }
+                Write::Add { pk, sk, add, condition } => TransactWriteItem::builder().update(build_add(&self.table, &pk, &sk, &add, &condition)?).build(),
             });
         }
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {

@@ -94,6 +94,23 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
         Write::Delete { pk, sk } => {
             tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])?;
         }
+        Write::Add { pk, sk, add, condition } => {
+            check(tx, pk, sk, condition)?;
+            let body: Option<String> = tx.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional()?;
+            let mut item: Item = match body {
+                Some(body) => serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?,
+                None => Item::from_iter([("pk".to_string(), pk.as_str().into()), ("sk".to_string(), sk.as_str().into())]),
+            };
+            for (name, amount) in add.iter().chain(std::iter::once(&("version".to_string(), 1))) {
+                let sum = match item.get(name) {
+                    None => Some(*amount),
+                    Some(value) => value.as_i64().and_then(|n| n.checked_add(*amount)),
+                };
+                let sum = sum.ok_or_else(|| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: format!("{name} is not a whole number that can take {amount}") })?;
+                item.insert(name.clone(), sum.into());
+            }
+            return apply(tx, &Write::Put { item, condition: Condition::Always });
+        }
     }
     Ok(())
 }
