@@ -21,7 +21,11 @@ pub struct Config {
     pub shop_allow_lists: BTreeMap<&'static str, Vec<String>>,
     pub sla: SlaPolicy,
     pub commission_bps: u32,
+    /// `HOLDING_DAYS` (default 14): how long a delivered parcel's earnings are held.
     pub holding_days: u32,
+    /// `PAYOUT_MINIMUM` ("EUR:50.00,USD:50.00"): the smallest payout per currency; a
+    /// currency not named is paid any positive amount.
+    pub payout_minimums: crate::domain::ledger::PayoutMinimums,
     /// `SES_MAX_SEND_RATE`: mails a second one notifier may send (default 7; two
     /// notifiers then stay under a new production account's 14). Decimals allowed (0.5
     /// for the SES sandbox's 1 a second).
@@ -142,6 +146,8 @@ impl Config {
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,
+            payout_minimums: crate::domain::ledger::PayoutMinimums::parse(&lookup("PAYOUT_MINIMUM").unwrap_or_default())
+                .map_err(|reason| ConfigError::Malformed { name: "PAYOUT_MINIMUM", reason: format!("{reason} (expected e.g. EUR:50.00,USD:50.00)") })?,
             aftership: lookup("AFTERSHIP_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).map(|api_key| AfterShipApi {
                 url: lookup("AFTERSHIP_API_URL").map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()).unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
                 api_key,

@@ -80,24 +80,44 @@ pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// sla-sweep: each EventBridge scheduled event runs one sweep as of now, stopping with
-/// time to spare before the invocation's deadline (what is left is due at the next run).
-/// Answers what it did.
-pub async fn run_sla_sweep() -> Result<(), lambda_runtime::Error> {
+/// A scheduled function (sla-sweep, payout-release): each EventBridge scheduled event
+/// runs `job` once as of now, with a deadline that leaves time to spare before the
+/// invocation's own (what is left is done at the next run), and answers what it did.
+async fn run_scheduled<F, Fut>(name: &'static str, job: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(App, chrono::DateTime<chrono::Utc>, std::time::Instant) -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, crate::services::ServiceError>>,
+{
     use lambda_runtime::{LambdaEvent, service_fn};
     /// Kept free at the end of an invocation for the last commit to finish.
     const MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
     let app = start(&[]).await;
-    let app = &app;
+    let (app, job) = (&app, &job);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let remaining = event.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
         let deadline = std::time::Instant::now() + remaining.saturating_sub(MARGIN);
-        let now = app.clock.now();
-        let report = crate::services::sweep::sweep(app, now, Some(deadline)).await?;
-        tracing::info!(?report, scheduled = %event.payload["time"].as_str().unwrap_or("-"), "sla sweep");
-        Ok::<_, lambda_runtime::Error>(serde_json::json!({
-            "swept_at": now, "due": report.due, "fired": report.fired, "escalations": report.escalations, "complete": report.complete,
-        }))
+        let report = job(app.clone(), app.clock.now(), deadline).await?;
+        tracing::info!(%report, scheduled = %event.payload["time"].as_str().unwrap_or("-"), "{name}");
+        Ok::<_, lambda_runtime::Error>(report)
     }))
+    .await
+}
+
+/// sla-sweep: one sweep of the due clocks per scheduled event.
+pub async fn run_sla_sweep() -> Result<(), lambda_runtime::Error> {
+    run_scheduled("sla sweep", |app, now, deadline| async move {
+        let report = crate::services::sweep::sweep(&app, now, Some(deadline)).await?;
+        Ok(serde_json::json!({ "swept_at": now, "due": report.due, "fired": report.fired, "escalations": report.escalations, "complete": report.complete }))
+    })
+    .await
+}
+
+/// payout-release: one release of the holds that ended, then the payouts, per
+/// scheduled event.
+pub async fn run_payout_release() -> Result<(), lambda_runtime::Error> {
+    run_scheduled("payout release", |app, now, deadline| async move {
+        let report = crate::services::money::run(&app, now, Some(deadline)).await?;
+        Ok(serde_json::json!({ "released_at": now, "released": report.released, "payouts": report.payouts, "below_minimum": report.below_minimum, "refused": report.refused, "complete": report.complete }))
+    })
     .await
 }

@@ -94,7 +94,7 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let template = template();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 6, "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep");
+    assert_eq!(functions.len(), 7, "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep, payout-release");
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
@@ -136,6 +136,7 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
         "SLA_TIMEZONE" => "Europe/Berlin",
         "SLA_HOLIDAYS" => "2026-12-25",
         "SLA_REFUND_WINDOW_DAYS" => "15",
+        "PAYOUT_MINIMUM" => "EUR:50.00,USD:50.00",
         _ => "1",
     };
     let lookup = |name: &str| globals.get(name).map(|_| sample(name).to_string());

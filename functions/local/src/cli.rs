@@ -4,6 +4,7 @@ use crate::Local;
 use clap::{Parser, Subcommand};
 use dropflow_shared::http::wire;
 use dropflow_shared::ports::DeadLetterQueue;
+use dropflow_shared::services::money;
 use dropflow_shared::services::operator::{self, ProductInput};
 use dropflow_shared::store::OrderStatus;
 use std::io::Write;
@@ -95,6 +96,15 @@ pub enum Command {
         #[arg(long, value_parser = instant)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Release the holds that ended and build the payouts (what the daily
+    /// `payout-release` function does); `export` and `mark-paid` are the payment run.
+    Payouts {
+        /// Release and pay as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(subcommand)]
+        action: Option<PayoutAction>,
+    },
     /// Dead-letter queues: inspect and replay.
     Dlq {
         #[command(subcommand)]
@@ -106,6 +116,25 @@ pub enum Command {
     Aws {
         #[command(subcommand)]
         action: AwsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PayoutAction {
+    /// The pending payouts, for the payment run: vendor, name, email, payee, currency,
+    /// amount, payout id.
+    Export {
+        /// As CSV (RFC 4180, with a header row), the one format there is.
+        #[arg(long, required = true)]
+        csv: bool,
+    },
+    /// Record that a payout was transferred: its amount moves from in payout to paid out
+    /// and the vendor is mailed the reference.
+    MarkPaid {
+        payout_id: String,
+        /// The transfer's reference (the bank's or PayPal's id).
+        #[arg(long)]
+        reference: String,
     },
 }
 
@@ -376,6 +405,34 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             let report = dropflow_shared::services::sweep::sweep(app, now, None).await.map_err(|e| e.to_string())?;
             print(out, format!("sweep as of {}: {} vendor orders due, {} fired, {} escalations", wire::instant(now), report.due, report.fired, report.escalations))
         }
+        Command::Payouts { now, action: None } => {
+            let now = now.unwrap_or_else(|| app.clock.now());
+            let report = money::run(app, now, None).await.map_err(|e| e.to_string())?;
+            print(out, format!("payouts as of {}: {} earnings released, {} payouts created, {} owed less than the minimum", wire::instant(now), report.released, report.payouts.len(), report.below_minimum))?;
+            for payout_id in &report.payouts {
+                print(out, format!("payout {payout_id} pending"))?;
+            }
+            for refused in &report.refused {
+                print(out, format!("refused (needs a person): {refused}"))?;
+            }
+            Ok(())
+        }
+        Command::Payouts { action: Some(PayoutAction::Export { .. }), .. } => {
+            let mut csv = csv::Writer::from_writer(Vec::new());
+            let write = |csv: &mut csv::Writer<Vec<u8>>, row: &[&str]| csv.write_record(row.iter().map(|cell| spreadsheet_safe(cell))).map_err(|e| e.to_string());
+            write(&mut csv, &["vendor_id", "name", "email", "payee", "currency", "amount", "payout_id"])?;
+            for (payout, vendor) in money::payment_run(app).await.map_err(|e| e.to_string())? {
+                let (name, email) = vendor.as_ref().map_or((String::new(), String::new()), |v| (v.name.clone(), v.email.to_string()));
+                let payee = vendor.as_ref().and_then(|v| v.payee.clone()).unwrap_or_default();
+                write(&mut csv, &[payout.vendor_id.as_str(), &name, &email, &payee, payout.amount.currency.code(), &payout.amount.decimal(), &payout.payout_id])?;
+            }
+            let bytes = csv.into_inner().map_err(|e| e.to_string())?;
+            out.write_all(&bytes).map_err(|e| e.to_string())
+        }
+        Command::Payouts { action: Some(PayoutAction::MarkPaid { payout_id, reference }), .. } => {
+            let payout = money::mark_paid(app, &payout_id, &reference).await.map_err(|e| e.to_string())?;
+            print(out, format!("payout {} of {} to {} paid, reference {}", payout.payout_id, payout.amount, payout.vendor_id, payout.reference.unwrap_or_default()))
+        }
         Command::Dlq { action: DlqAction::List } => {
             for queue in DeadLetterQueue::ALL {
                 for letter in local.queues.dead_letters(queue).await.map_err(|e| e.to_string())? {
@@ -392,6 +449,16 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             print(out, format!("{moved} dead letters moved back to their queues"))
         }
         Command::Demo | Command::Aws { .. } => Ok(()),
+    }
+}
+
+/// A CSV cell a spreadsheet shows as text: a vendor's name or payee note that starts
+/// like a formula (`=`, `+`, `-`, `@`, a tab or a return) gets a leading `'` (OWASP's
+/// advice against CSV injection). Amounts are never negative here, so none is touched.
+fn spreadsheet_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
     }
 }
 

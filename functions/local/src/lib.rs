@@ -29,6 +29,8 @@ const RELAY_BATCH: usize = 100;
 
 /// How often `serve` runs the SLA sweep.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How many sweeps between two payout releases (hourly; daily on AWS).
+const SWEEPS_PER_PAYOUT_RELEASE: u32 = 60;
 
 /// Development defaults for settings left unset, so that `dropflow` runs with none.
 pub fn local_default(name: &str) -> Option<&'static str> {
@@ -169,14 +171,21 @@ impl Local {
     }
 
     /// Runs the SLA sweep every minute, as sla-sweep's schedule does (every 15 minutes
-    /// on AWS).
+    /// on AWS), and the payout release every hour (payout-release's is daily).
     async fn sweep_for_ever(self) {
-        loop {
+        for tick in 1u32.. {
             tokio::time::sleep(SWEEP_EVERY).await;
             match sweep::sweep(&self.app, self.app.clock.now(), None).await {
                 Ok(report) if report.fired > 0 => tracing::info!(?report, "sla sweep"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
+            }
+            if tick % SWEEPS_PER_PAYOUT_RELEASE == 0 {
+                match dropflow_shared::services::money::run(&self.app, self.app.clock.now(), None).await {
+                    Ok(report) if report.released > 0 || !report.payouts.is_empty() => tracing::info!(?report, "payout release"),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "payout release failed"),
+                }
             }
         }
     }

@@ -32,8 +32,12 @@ pub enum EventType {
     DeliveryDelayed,
     RefundWindowClosing,
     DisputeWindowOpen,
+    /// Held earnings of a vendor became available (one release of its holds).
     EarningsReleased,
+    /// A payout was built for a vendor: the operator's payment run sends it.
     PayoutCreated,
+    /// The operator marked a payout transferred.
+    PayoutPaid,
     /// One sweep's escalations, for the operator, committed with them.
     SlaDigest,
     /// A customer asked the storefront what is held about them: the operator is mailed
@@ -68,6 +72,7 @@ impl EventType {
             EventType::DisputeWindowOpen => "dispute_window_open",
             EventType::EarningsReleased => "earnings_released",
             EventType::PayoutCreated => "payout_created",
+            EventType::PayoutPaid => "payout_paid",
             EventType::SlaDigest => "sla_digest",
             EventType::DataRequest => "data_request",
             EventType::RedactionDue => "redaction_due",
@@ -84,7 +89,9 @@ pub struct Envelope {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub occurred_at: DateTime<Utc>,
-    pub order_id: OrderId,
+    /// The order it is about; None for a fact about a vendor alone (its money).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
     pub vendor_id: Option<VendorId>,
     /// Which of the vendor's vendor orders in the order it is about, when not the first
     /// (lines routed after the first one had moved on make another: DESIGN, "Storage").
@@ -109,8 +116,21 @@ impl Envelope {
             event_id: format!("{}:{vendor}:{}:{discriminator}", order_id, event_type.as_str()),
             event_type,
             occurred_at,
-            order_id: order_id.clone(),
+            order_id: Some(order_id.clone()),
             vendor_id: vendor_id.cloned(),
+            round: None,
+            payload: serde_json::Value::Null,
+        }
+    }
+
+    /// An event about a vendor alone (its money), identified by `discriminator`.
+    pub fn about_vendor(event_type: EventType, vendor_id: &VendorId, discriminator: &str, occurred_at: DateTime<Utc>) -> Envelope {
+        Envelope {
+            event_id: format!("vendor:{vendor_id}:{}:{discriminator}", event_type.as_str()),
+            event_type,
+            occurred_at,
+            order_id: None,
+            vendor_id: Some(vendor_id.clone()),
             round: None,
             payload: serde_json::Value::Null,
         }

@@ -3,6 +3,7 @@
 pub mod address;
 pub mod events;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod privacy;

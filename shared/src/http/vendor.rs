@@ -4,7 +4,7 @@
 //! mutations take `If-Match` and `Idempotency-Key`.
 
 use super::problem::{Problem, body_rejection, json_body};
-use super::wire::{BalancesJson, OrderPageJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
+use super::wire::{BalancesJson, OrderPageJson, PayoutJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
 use crate::domain::vendor_order::{HistoryEntry, VendorOrder};
 use crate::services::App;
 use crate::services::products::{self, ProductSpec};
@@ -221,13 +221,15 @@ pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, Path
 
 /// The vendor's balance per currency: held, available, in payout, paid out.
 #[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/balance", tag = "money", security(("bearer" = [])), responses((status = 200, description = "Held, available, in payout and paid out, per currency", body = BalancesJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
-pub async fn balance(Caller(_caller): Caller) -> Json<BalancesJson> {
-    Json(BalancesJson { balances: Vec::new() })
+pub async fn balance(State(app): State<App>, Caller(caller): Caller) -> Result<Json<BalancesJson>, Problem> {
+    let balance = crate::services::money::balance(&app, &caller.vendor_id).await?;
+    Ok(Json(BalancesJson::from(&balance)))
 }
 
 /// The vendor's payout batches, newest first.
 #[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/payouts", tag = "money", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<String>, Query, description = "1-100, default 50")), responses((status = 200, description = "Payout batches, newest first", body = PayoutPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
-pub async fn payouts(Caller(_caller): Caller, Query(params): Query<PageParams>) -> Result<Json<PayoutPageJson>, Problem> {
-    limit(params.limit.as_deref())?;
-    Ok(Json(PayoutPageJson { payouts: Vec::new(), cursor: None }))
+pub async fn payouts(State(app): State<App>, Caller(caller): Caller, Query(params): Query<PageParams>) -> Result<Json<PayoutPageJson>, Problem> {
+    let limit = limit(params.limit.as_deref())?;
+    let (payouts, cursor) = app.tables.payouts_of(&caller.vendor_id, params.cursor, limit).await.map_err(vendor::listing_error)?;
+    Ok(Json(PayoutPageJson { payouts: payouts.iter().map(PayoutJson::from).collect(), cursor }))
 }

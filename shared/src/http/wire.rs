@@ -378,15 +378,59 @@ pub struct BalancesJson {
     pub balances: Vec<BalanceJson>,
 }
 
-/// A payout batch.
+/// One entry a payout covers: what moved the vendor's available money.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutEntryJson {
+    pub entry_id: String,
+    /// `released` (earnings whose hold ended) or `clawback` (a refund after release).
+    pub kind: String,
+    /// What it added to the payout (negative for a clawback).
+    pub amount: MoneyJson,
+    pub at: String,
+    pub detail: String,
+}
+
+/// A payout batch: its amount is the sum of its entries.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutJson {
     pub payout_id: String,
     pub amount: MoneyJson,
+    /// `pending` (created, not transferred yet) or `paid`.
     pub status: String,
     pub created_at: String,
     pub paid_at: Option<String>,
+    /// The operator's transfer reference, once paid.
+    pub reference: Option<String>,
+    pub entries: Vec<PayoutEntryJson>,
+}
+
+impl From<&crate::domain::ledger::Payout> for PayoutJson {
+    fn from(p: &crate::domain::ledger::Payout) -> Self {
+        PayoutJson {
+            payout_id: p.payout_id.clone(),
+            amount: p.amount.into(),
+            status: p.status.as_str().into(),
+            created_at: instant(p.created_at),
+            paid_at: instant_opt(p.paid_at),
+            reference: p.reference.clone(),
+            entries: p.entries.iter().map(|e| PayoutEntryJson { entry_id: e.entry_id.clone(), kind: e.kind.as_str().into(), amount: e.delta.into(), at: instant(e.at), detail: e.detail.clone() }).collect(),
+        }
+    }
+}
+
+impl From<&crate::domain::ledger::Balance> for BalancesJson {
+    fn from(balance: &crate::domain::ledger::Balance) -> Self {
+        let money = |minor: i64, currency| crate::domain::money::Money::from_minor(minor, currency).into();
+        BalancesJson {
+            balances: balance
+                .currencies
+                .iter()
+                .map(|(currency, b)| BalanceJson { currency: currency.code().into(), held: money(b.held, *currency), available: money(b.available, *currency), in_payout: money(b.in_payout, *currency), paid_out: money(b.paid_out, *currency) })
+                .collect(),
+        }
+    }
 }
 
 /// `GET /vendor/payouts`: newest first.

@@ -219,6 +219,9 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
             Ok(transition) => {
                 writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
                 writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
+                // What the refunded lines had earned less is taken back, in the same
+                // transaction.
+                writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?);
                 events.extend(transition.events);
             }
             // Recorded by an earlier delivery of the same refund.

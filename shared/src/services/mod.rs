@@ -3,6 +3,7 @@
 
 pub mod clock_mail;
 pub mod intake;
+pub mod money;
 pub mod notifier;
 pub mod operator;
 pub mod privacy;
@@ -92,6 +93,6 @@ impl App {
         for event in events {
             writes.push(Tables::put_event(event)?);
         }
-        self.tables.items.transact(writes).await
+        self.tables.items.transact(money::merge_adds(writes)).await
     }
 }

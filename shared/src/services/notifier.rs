@@ -21,7 +21,8 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     if event.event_type == EventType::RedactionDue {
         // Not mail: the order's last vendor order on its way closed, so its redaction,
         // which waited for that, is carried out now (the notify queue is the event bus).
-        super::privacy::on_redaction_due(app, &event.order_id).await?;
+        let order_id = event.order_id.as_ref().ok_or_else(|| missing("order", event))?;
+        super::privacy::on_redaction_due(app, order_id).await?;
         return Ok(0);
     }
     let mut sent = 0;
@@ -32,7 +33,10 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     let lease = chrono::Duration::from_std(app.mailer.claim_lease()).unwrap_or(chrono::Duration::seconds(90));
     // What the order held before composing, for a mailer whose copies a concurrent
     // redaction must reach (`privacy::erase_late_copies`).
-    let before = if app.mailer.keeps_copies() { app.tables.order(&event.order_id).await? } else { None };
+    let before = match (&event.order_id, app.mailer.keeps_copies()) {
+        (Some(order_id), true) => app.tables.order(order_id).await?,
+        _ => None,
+    };
     for (to, message) in compose(app, event).await? {
         let now = app.clock.now();
         let version = match app.tables.claim_sent(&event.event_id, &to, now, lease, SENT_MARKER_DAYS).await? {
@@ -45,7 +49,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         };
         let outcome = match message.render(&app.config.store_name, &to, &format!("{}#{to}", event.event_id)) {
             Ok(mut mail) => {
-                mail.order_id = Some(event.order_id.clone());
+                mail.order_id = event.order_id.clone();
                 app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
             }
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
@@ -109,12 +113,14 @@ fn missing(what: &str, event: &Envelope) -> ServiceError {
 }
 
 async fn order(app: &App, event: &Envelope) -> Result<OrderRecord, ServiceError> {
-    app.tables.order(&event.order_id).await?.ok_or_else(|| missing("order", event))
+    let order_id = event.order_id.as_ref().ok_or_else(|| missing("order", event))?;
+    app.tables.order(order_id).await?.ok_or_else(|| missing("order", event))
 }
 
 async fn vendor_order(app: &App, event: &Envelope) -> Result<VendorOrder, ServiceError> {
     let vendor = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
-    app.tables.vendor_order_in_round(&event.order_id, vendor, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order", event))
+    let order_id = event.order_id.as_ref().ok_or_else(|| missing("order", event))?;
+    app.tables.vendor_order_in_round(order_id, vendor, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order", event))
 }
 
 fn when(instant: DateTime<Utc>) -> String {
@@ -170,6 +176,19 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             super::clock_mail::compose(event, &vo, vendor.email.as_str(), customer.as_deref(), &app.config)
         }
         EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event))],
+        EventType::EarningsReleased | EventType::PayoutCreated | EventType::PayoutPaid => {
+            let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+            let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            let message = match event.event_type {
+                EventType::EarningsReleased => earnings_released(&event.payload),
+                _ => {
+                    let payout_id = event.payload["payout_id"].as_str().unwrap_or_default();
+                    let payout = app.tables.payout(payout_id).await?.ok_or_else(|| missing("payout", event))?;
+                    payout_mail(&payout)
+                }
+            };
+            vec![(vendor.email.to_string(), message)]
+        }
         EventType::DataRequest => {
             let record = order(app, event).await?;
             let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
@@ -177,6 +196,38 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
         }
         _ => Vec::new(),
     })
+}
+
+/// The vendor's mail of a release: how much became available, from which orders.
+fn earnings_released(payload: &serde_json::Value) -> Message {
+    let amount = payload["amount"].as_str().unwrap_or("?");
+    let lines = payload["orders"].as_array().map(|orders| orders.iter().map(|o| format!("Order {}: {}", o["order_number"].as_str().unwrap_or("?"), o["amount"].as_str().unwrap_or("?"))).collect()).unwrap_or_default();
+    Message {
+        subject: format!("Earnings released: {amount}"),
+        heading: format!("{amount} of your earnings is now available"),
+        intro: vec!["The holding period of these delivered orders has ended. Their earnings are in your available balance and go out with your next payout (GET /vendor/balance).".into()],
+        sections: vec![Section { title: "Released".into(), rows: vec![("Amount".into(), amount.to_string())], lines }],
+        action: None,
+    }
+}
+
+/// The vendor's mail of a payout: created (what it covers), or transferred (the
+/// operator's reference).
+fn payout_mail(payout: &crate::domain::ledger::Payout) -> Message {
+    let mut rows = vec![("Payout".to_string(), payout.payout_id.clone()), ("Amount".into(), payout.amount.to_string())];
+    let lines = payout.entries.iter().map(|e| format!("{} {}: {}", e.at.format("%Y-%m-%d"), e.detail, e.delta)).collect();
+    let (subject, heading, intro) = match &payout.reference {
+        Some(reference) => {
+            rows.push(("Transfer reference".into(), reference.clone()));
+            (format!("Payout {} sent: {}", payout.payout_id, payout.amount), format!("{} is on its way to you", payout.amount), "The marketplace has transferred this payout. Allow your bank's usual time for it to arrive.".to_string())
+        }
+        None => (
+            format!("Payout {} created: {}", payout.payout_id, payout.amount),
+            format!("A payout of {} is being prepared", payout.amount),
+            "Your available balance is in this payout. The marketplace sends it in its next payment run and emails you the transfer reference.".to_string(),
+        ),
+    };
+    Message { subject, heading, intro: vec![intro], sections: vec![Section { title: "Payout".into(), rows, lines: vec![] }, Section { title: "What it covers".into(), rows: vec![], lines }], action: None }
 }
 
 fn order_confirmed(record: &OrderRecord) -> Message {

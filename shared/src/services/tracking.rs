@@ -37,11 +37,13 @@ pub async fn apply(app: &App, update: &TrackingUpdate) -> Result<Outcome, Servic
             // A parcel of a delivered or cancelled order, or one already delivered.
             Err(reason) => return Ok(Outcome::Ignored(format!("{} for order {}: {reason}", update.tag, vo.id()))),
         };
-        let writes = vec![
+        let mut writes = vec![
             Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?,
             Tables::put_history(&transition.vendor_order, &transition.history)?,
             Tables::put_carrier_event(&update.feed, &update.event_id, now)?,
         ];
+        // Delivered: the parcel's earnings are held, in the same transaction.
+        writes.extend(super::money::effects(app, &vo, &transition.vendor_order, now).await?);
         match app.commit(writes, &transition.events).await {
             Ok(()) => return Ok(Outcome::Updated(1)),
             // The push was applied before (its event id is taken: only then is it read),

@@ -151,6 +151,7 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
             Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
             Tables::put_history(&transition.vendor_order, &transition.history)?,
         ];
+        writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?);
         // A parcel's number finds its order when the carrier pushes news of it.
         if let Command::Ship { tracking, .. } = &command {
             writes.push(Tables::put_tracking(&tracking.number, &transition.vendor_order)?);

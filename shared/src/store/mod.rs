@@ -12,6 +12,8 @@ use serde_json::Value;
 use sha2::Digest;
 use std::sync::Arc;
 
+mod money;
+
 /// Shards of the due-clock index: enough to spread writes, few enough to sweep.
 pub const DUE_SHARDS: u32 = 4;
 
@@ -301,6 +303,10 @@ struct TrackingItem {
     round: u32,
 }
 
+fn vendor_pk(vendor_id: &VendorId) -> String {
+    format!("VENDOR#{vendor_id}")
+}
+
 fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
@@ -387,7 +393,13 @@ impl Tables {
     /// that caused it; the table's stream carries it to the relay. An event id is
     /// written once: the same fact twice fails the transaction instead of mailing twice.
     pub fn put_event(event: &Envelope) -> Result<Write, StoreError> {
-        let keys = [("pk", order_pk(&event.order_id)), ("sk", format!("{EVENT_SK_PREFIX}{}", event.event_id))];
+        // About an order: in its partition; about a vendor alone (its money): in the vendor's.
+        let pk = match (&event.order_id, &event.vendor_id) {
+            (Some(order_id), _) => order_pk(order_id),
+            (None, Some(vendor_id)) => vendor_pk(vendor_id),
+            (None, None) => return Err(StoreError::Unreadable { key: event.event_id.clone(), reason: "an event about no order and no vendor".into() }),
+        };
+        let keys = [("pk", pk), ("sk", format!("{EVENT_SK_PREFIX}{}", event.event_id))];
         let mut item = item_of(event, &keys)?;
         item.insert("ttl".into(), Value::from((event.occurred_at + chrono::Duration::days(EVENT_KEEP_DAYS)).timestamp()));
         Ok(Write::Put { item, condition: Condition::NotExists })
@@ -401,10 +413,15 @@ impl Tables {
 
     /// Every item of one partition under a sort-key prefix, page by page.
     async fn query_all<T: DeserializeOwned>(&self, pk: String, sk_prefix: String) -> Result<Vec<T>, StoreError> {
+        self.query_all_in(Index::Table, pk, sk_prefix).await
+    }
+
+    /// Every item of one partition of `index` under a sort-key prefix, page by page.
+    async fn query_all_in<T: DeserializeOwned>(&self, index: Index, pk: String, sk_prefix: String) -> Result<Vec<T>, StoreError> {
         let mut values = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.items.query(Query { index: Index::Table, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            let page = self.items.query(Query { index, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
             for item in page.items {
                 values.push(value_of(item)?);
             }
@@ -455,7 +472,13 @@ impl Tables {
     /// the due index (`gsi2sk <= now`): their keys, oldest due first. The read grows with
     /// what is due, never with the table.
     pub async fn due_vendor_orders(&self, shard: u32, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
-        let query = Query { index: Index::Gsi2, pk: format!("DUE#{shard}"), sk_prefix: String::new(), sk_max: Some(format!("{}#~", due_key_time(now))), descending: false, limit, cursor };
+        self.due_keys(format!("DUE#{shard}"), now, cursor, limit).await
+    }
+
+    /// One page of the table keys filed under `index_pk` of the sparse due index with a
+    /// due time at most `now`, oldest first.
+    async fn due_keys(&self, index_pk: String, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+        let query = Query { index: Index::Gsi2, pk: index_pk, sk_prefix: String::new(), sk_max: Some(format!("{}#~", due_key_time(now))), descending: false, limit, cursor };
         let Page { items, cursor } = self.items.query(query).await?;
         let keys = items.into_iter().filter_map(|item| Some((item.get("pk")?.as_str()?.to_string(), item.get("sk")?.as_str()?.to_string()))).collect();
         Ok((keys, cursor))
