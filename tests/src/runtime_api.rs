@@ -153,3 +153,12 @@ pub fn dynamodb_stream_batch(records: &[(&str, Value, Value)]) -> Value {
         .collect();
     serde_json::json!({ "Records": records })
 }
+
+/// An EventBridge scheduled event as AWS sends it to a function, from the rule `rule`.
+pub fn scheduled_event(rule: &str) -> serde_json::Value {
+    serde_json::json!({
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(), "region": "us-east-1",
+        "resources": [format!("arn:aws:events:us-east-1:123456789012:rule/{rule}")], "detail": {}
+    })
+}

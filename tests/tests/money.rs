@@ -172,6 +172,43 @@ async fn a_balance_under_the_minimum_waits_for_more(backend: Backend) {
     books_add_up(&app).await;
 }
 
+async fn two_payout_runs_at_once_release_and_pay_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let start = Utc::now();
+    deliver(&app, &key, "3001", &["10.000"]).await;
+    deliver(&app, &key, "3002", &["20.000"]).await;
+    let at = start + Duration::days(15);
+    let (a, b) = tokio::join!(money::run(&app.local.app, at, None), money::run(&app.local.app, at, None));
+    let (a, b) = (a.expect("first run"), b.expect("second run"));
+    app.deliver().await;
+    assert!(a.payouts.len() + b.payouts.len() <= 1, "{a:?} {b:?}");
+    assert_eq!(balance(&app, &key).await, kwd("0.000", "0.000", "27.000", "0.000"), "both earnings released once, paid once");
+    let (_, payouts, _) = app.vendor(Method::GET, "/vendor/payouts", &key, None).await;
+    assert_eq!(payouts["payouts"].as_array().map(Vec::len), Some(1), "{payouts}");
+    books_add_up(&app).await;
+}
+
+async fn a_payout_run_whose_writes_time_out_after_landing_pays_once(backend: Backend) {
+    use dropflow_shared::adapters::faults::{Chaos, Fault};
+    let app = dropflow_scenarios::spawn_app_with(backend, Some(Chaos::quiet())).await;
+    let key = onboard(&app).await;
+    let start = Utc::now();
+    deliver(&app, &key, "4001", &["10.000"]).await;
+    // The release's and the payout's commits both land, and both answers are lost.
+    app.local.chaos.as_ref().unwrap().store.queue([Fault::TimeoutAfterEffect, Fault::TimeoutAfterEffect]);
+    let _ = money::run(&app.local.app, start + Duration::days(15), None).await;
+    assert_eq!(app.local.chaos.as_ref().unwrap().store.pending(), 0, "both commits timed out after landing");
+    let _ = money::run(&app.local.app, start + Duration::days(15), None).await;
+    app.deliver().await;
+    assert_eq!(balance(&app, &key).await, kwd("0.000", "0.000", "9.000", "0.000"));
+    let (_, payouts, _) = app.vendor(Method::GET, "/vendor/payouts", &key, None).await;
+    assert_eq!(payouts["payouts"].as_array().map(Vec::len), Some(1), "{payouts}");
+    books_add_up(&app).await;
+    let mail = vendor_mail(&app).await;
+    assert_eq!((mail.iter().filter(|s| s.starts_with("Earnings released")).count(), mail.iter().filter(|s| s.contains("created")).count()), (1, 1), "{mail:?}");
+}
+
 /// A small deterministic generator (a seed per case, so a failure names its case).
 struct Dice(u64);
 
@@ -249,4 +286,10 @@ async fn random_money_lives_always_add_up(backend: Backend) {
     }
 }
 
-on_both_backends!(a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up, a_balance_under_the_minimum_waits_for_more, random_money_lives_always_add_up);
+on_both_backends!(
+    a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up,
+    a_balance_under_the_minimum_waits_for_more,
+    two_payout_runs_at_once_release_and_pay_once,
+    a_payout_run_whose_writes_time_out_after_landing_pays_once,
+    random_money_lives_always_add_up,
+);

@@ -5,24 +5,11 @@
 
 use chrono::{Duration, Utc};
 use dropflow_scenarios::backend::AwsStack;
-use dropflow_scenarios::runtime_api::{function_env, invoke_once};
-use dropflow_shared::domain::address::{Address, AddressParts};
+use dropflow_scenarios::runtime_api::{function_env, invoke_once, scheduled_event};
 use dropflow_shared::domain::events::EventType;
-use dropflow_shared::domain::ids::{OrderId, VendorId};
 use dropflow_shared::domain::money::{Currency, Money};
-use dropflow_shared::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
-use dropflow_shared::domain::vendor_order::VendorOrder;
 use dropflow_shared::store::Tables;
-use serde_json::json;
 use std::path::Path;
-
-fn scheduled_event() -> serde_json::Value {
-    json!({
-        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(), "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/dropflow-SlaSweepSchedule"], "detail": {}
-    })
-}
 
 #[tokio::test]
 async fn a_scheduled_run_fires_what_is_due_once() {
@@ -30,15 +17,11 @@ async fn a_scheduled_run_fires_what_is_due_once() {
     let (app, _) = stack.open().await;
     let usd = Currency::parse("USD").unwrap();
     let paid = Money::parse_decimal("10.00", usd).unwrap();
-    let line = OrderLine { line_id: "1".into(), sku: None, title: "Lamp".into(), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
-    let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: paid, supplier_variant: None };
-    let address = Address::parse(AddressParts { name: Some("Ann".into()), line1: Some("1 Main St".into()), city: Some("Austin".into()), country_code: Some("US".into()), ..AddressParts::default() }).unwrap();
-    let created = Utc::now() - Duration::hours(36);
-    let (vo, _) = VendorOrder::create(OrderId::derive("generic", "s", "1"), VendorId::parse("lamp-co").unwrap(), "#1".into(), vec![RoutedLine { line, supplier }], address, "Ann".into(), usd, created, &app.config.sla);
+    let vo = dropflow_scenarios::one_line_vendor_order(1, "lamp-co", paid, Utc::now() - Duration::hours(36), &app.config.sla);
     app.commit(vec![Tables::put_vendor_order(&vo, None).unwrap()], &[]).await.unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_sla-sweep"));
 
-    let (kind, answer) = invoke_once(binary, &function_env(&stack), scheduled_event()).await;
+    let (kind, answer) = invoke_once(binary, &function_env(&stack), scheduled_event("dropflow-SlaSweepSchedule")).await;
     assert_eq!(kind, "response", "{answer}");
     assert_eq!((answer["due"].as_u64(), answer["fired"].as_u64(), answer["escalations"].as_u64(), answer["complete"].as_bool()), (Some(1), Some(1), Some(1), Some(true)), "{answer}");
     let stored = app.tables.vendor_order(&vo.order_id, &vo.vendor_id).await.unwrap().unwrap();
@@ -47,6 +30,6 @@ async fn a_scheduled_run_fires_what_is_due_once() {
     assert!(events.contains(&EventType::SlaBreached) && events.contains(&EventType::SlaDigest), "{events:?}");
     assert!(!events.contains(&EventType::SlaReminder), "a reminder after its deadline is not sent: {events:?}");
 
-    let (_, again) = invoke_once(binary, &function_env(&stack), scheduled_event()).await;
+    let (_, again) = invoke_once(binary, &function_env(&stack), scheduled_event("dropflow-SlaSweepSchedule")).await;
     assert_eq!((again["due"].as_u64(), again["fired"].as_u64()), (Some(0), Some(0)), "{again}");
 }

@@ -633,6 +633,16 @@ mod tests {
     }
 
     #[test]
+    fn a_storefronts_refund_id_goes_into_an_entry_id_only_as_a_plain_short_key() {
+        let (earning, _) = earn(&delivered(8, &[money("10.00", "USD")], &[], 0), 1_000);
+        for (refund_id, plain) in [("rf_123-A", true), ("R#1\nLEDGER#x", false), (&*"9".repeat(300), false), ("", false)] {
+            let (_, entry) = earning.refund(refund_id, &refund_of(0, money("1.00", "USD")), at(1)).unwrap().unwrap();
+            assert!(entry.entry_id.len() < 120 && entry.entry_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{}", entry.entry_id);
+            assert_eq!(entry.entry_id.ends_with(&format!("-{refund_id}")), plain, "{refund_id:?} -> {}", entry.entry_id);
+        }
+    }
+
+    #[test]
     fn a_refund_before_delivery_is_earned_less_and_a_whole_refund_earns_nothing() {
         let vo = delivered(5, &[money("20.00", "EUR"), money("10.00", "EUR")], &[(0, money("5.00", "EUR"))], 0);
         assert_eq!(earn(&vo, 1_000).1.amount, money("22.50", "EUR"));
