@@ -97,6 +97,13 @@ impl Local {
         Ok(Local { app: system.app, queues: system.queues, feed, release_leases: db, outbox, chaos })
     }
 
+    /// The same system with its services on `items` instead (a counting or fault layer
+    /// over the same store), for measuring what a flow costs.
+    pub fn with_store(&self, items: Arc<dyn dropflow_shared::ports::ItemStore>) -> Local {
+        let app = App { tables: dropflow_shared::store::Tables::new(items), ..self.app.clone() };
+        Local { app, ..self.clone() }
+    }
+
     /// Relays the events committed so far to the notify queue; returns how many.
     pub async fn relay(&self) -> Result<usize, String> {
         let mut total = 0;

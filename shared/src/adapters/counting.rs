@@ -1,8 +1,8 @@
-//! An item store that counts what passes through it: items read (each GetItem that
-//! found one, each item a Query returned) and items written (each Put or Delete, in a
-//! transaction or not). DynamoDB bills by these, so the tests and the benchmarks that
-//! claim "reads grow with what is due" or "N writes per order" count them here, on
-//! either backend.
+//! An item store that counts what passes through it: requests per DynamoDB operation,
+//! items read (each GetItem that found one, each item a Query returned), items written
+//! (each Put, Delete or Add, in a transaction or not) and the write units DynamoDB bills
+//! for them. The tests and the benchmarks that claim "reads grow with what is due" or
+//! "N write requests per order" count them here, on either backend.
 
 use crate::ports::{Item, ItemStore, Page, Query, StoreError, Write, Condition};
 use async_trait::async_trait;
@@ -14,6 +14,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Counts {
     reads: AtomicU64,
     writes: AtomicU64,
+    write_units: AtomicU64,
+    requests: [AtomicU64; OPERATIONS.len()],
+}
+
+/// The DynamoDB operation each port call is, in the order `Counts::requests` lists them.
+pub const OPERATIONS: [&str; 5] = ["GetItem", "PutItem", "DeleteItem", "TransactWriteItems", "Query"];
+
+/// The write capacity units a write of `item` costs as DynamoDB bills it: one per KB of
+/// the item (its JSON, within a few bytes of DynamoDB's own count), twice in a
+/// transaction, and again for each index its keys put it in (every index projects
+/// all of it). A delete is one unit (twice in a transaction). Removing an item from an
+/// index it left costs one more, which this cannot see without the old item.
+fn units(write: &Write, in_transaction: bool) -> u64 {
+    match write {
+        Write::Put { item, .. } => item_units(item, in_transaction),
+        Write::Delete { .. } | Write::Add { .. } => if in_transaction { 2 } else { 1 },
+    }
+}
+
+/// The units of a put of `item` (see `units`).
+fn item_units(item: &Item, in_transaction: bool) -> u64 {
+    let kb = (serde_json::to_string(item).map_or(0, |body| body.len()) as u64).div_ceil(1024).max(1);
+    let indexes = ["gsi1pk", "gsi2pk", "gsi3pk"].iter().filter(|k| item.contains_key(**k)).count() as u64;
+    kb * if in_transaction { 2 } else { 1 } + kb * indexes
 }
 
 impl Counts {
@@ -25,6 +49,27 @@ impl Counts {
     /// Items written (or deleted) so far.
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
+    }
+
+    /// Write capacity units so far, as DynamoDB on demand bills them (see `units`).
+    pub fn write_units(&self) -> u64 {
+        self.write_units.load(Ordering::Relaxed)
+    }
+
+    /// Requests so far per DynamoDB operation (`OPERATIONS`), in that order.
+    pub fn requests(&self) -> Vec<(&'static str, u64)> {
+        OPERATIONS.iter().zip(&self.requests).map(|(name, n)| (*name, n.load(Ordering::Relaxed))).collect()
+    }
+
+    /// Write requests so far (PutItem, DeleteItem and TransactWriteItems).
+    pub fn write_requests(&self) -> u64 {
+        self.requests().into_iter().filter(|(name, _)| matches!(*name, "PutItem" | "DeleteItem" | "TransactWriteItems")).map(|(_, n)| n).sum()
+    }
+
+    fn request(&self, operation: &str) {
+        if let Some(n) = OPERATIONS.iter().position(|o| *o == operation) {
+            self.requests[n].fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -45,35 +90,42 @@ impl Counting {
         self.counts.reads.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    fn wrote(&self, n: usize) {
-        self.counts.writes.fetch_add(n as u64, Ordering::Relaxed);
+    fn wrote(&self, items: usize, units: u64) {
+        self.counts.writes.fetch_add(items as u64, Ordering::Relaxed);
+        self.counts.write_units.fetch_add(units, Ordering::Relaxed);
     }
 }
 
 #[async_trait]
 impl ItemStore for Counting {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.counts.request("GetItem");
         let found = self.inner.get(pk, sk).await?;
         self.read(usize::from(found.is_some()));
         Ok(found)
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.counts.request("PutItem");
+        let units = item_units(&item, false);
         self.inner.put(item, condition).await?;
-        self.wrote(1);
+        self.wrote(1, units);
         Ok(())
     }
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.counts.request("DeleteItem");
         self.inner.delete(pk, sk).await?;
-        self.wrote(1);
+        self.wrote(1, 1);
         Ok(())
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let n = writes.len();
+        self.counts.request("TransactWriteItems");
+        let (items, units) = (writes.len(), writes.iter().map(|w| units(w, true)).sum());
         self.inner.transact(writes).await?;
-        self.wrote(n);
+        self.wrote(items, units);
         Ok(())
     }
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.counts.request("Query");
         let page = self.inner.query(query).await?;
         self.read(page.items.len());
         Ok(page)
