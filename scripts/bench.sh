@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The size, start-up and memory benchmark of the Lambda binaries (BENCHMARKS.md).
-# Builds every function for release (the one release build), prints each binary's
-# size, then starts moto, bootstraps a stack, and runs each binary RUNS times (default
-# 20) against a local Lambda Runtime API, one event per cold process.
+# The benchmarks of BENCHMARKS.md, in one command. Builds every function for release
+# (the one release build), prints each binary's size, then starts moto, bootstraps a
+# stack, and runs each binary RUNS times (default 20) against a local Lambda Runtime
+# API, one event per cold process. Then counts DynamoDB requests per order's life on
+# moto, and the sweep's and the release's reads at 10^3, 10^4 and 10^5 vendor orders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/local-aws.sh
 
-cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p hello-lambda
+cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda
 echo
 echo "| binary | size (bytes) | size (MiB) |"
 echo "|---|---|---|"
-for bin in hello-lambda order-webhook order-intake vendor-api notifier; do
+for bin in hello-lambda order-webhook order-intake vendor-api notifier event-relay sla-sweep payout-release; do
   size=$(stat -c %s "target/release/$bin")
   echo "| $bin | $size | $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') |"
 done
@@ -27,3 +28,10 @@ dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.exampl
 key=$(dropflow key create ipod-shop)
 dropflow product add IPOD2008GREEN --vendor ipod-shop --supplier "AliExpress" --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null
 "$venv/bin/python" scripts/bench_cold_start.py "$runs" target/release tests/fixtures/shopify/orders-create-paid.json "$key"
+
+echo
+echo "DynamoDB requests per order (moto):"
+cargo test --locked -q -p dropflow-scenarios --test requests_per_order -- --nocapture 2>&1 | grep -E '^(\||per order)'
+echo
+echo "Sweep and release reads against table size (embedded store):"
+DROPFLOW_SCALE_MAX=100000 cargo test --locked -q -p dropflow-scenarios --test scaling -- --nocapture 2>&1 | grep -E '^\|'

@@ -116,6 +116,12 @@ def sqs_event(body):
                          "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench", "awsRegion": "us-east-1"}]}
 
 
+def scheduled_event():
+    """An EventBridge scheduled event, as the sweep's and the release's schedules send it."""
+    return {"version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+            "time": "2026-11-22T00:00:00Z", "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/bench"], "detail": {}}
+
+
 def notify_message():
     """A real event from the notify queue (published by order-intake during its runs)."""
     import boto3
@@ -141,6 +147,8 @@ def main():
         ("order-intake: parse + route + transaction", "order-intake", lambda: sqs_event(intake)),
         ("notifier: render + claim + send", "notifier", lambda: sqs_event(notify_message())),
         ("vendor-api: list orders", "vendor-api", lambda: http_event("GET", "/vendor/orders", {"authorization": f"Bearer {key}"})),
+        ("sla-sweep: one sweep", "sla-sweep", scheduled_event),
+        ("payout-release: one run", "payout-release", scheduled_event),
     ]
     print("| function: event | init median (ms) | first answer median (ms) | first answer max (ms) | peak RSS (MiB) | answer |")
     print("|---|---|---|---|---|---|")
@@ -155,6 +163,8 @@ def main():
             summary = f"HTTP {answer['statusCode']}"
         elif isinstance(answer, dict) and "batchItemFailures" in answer:
             summary = f"{len(answer['batchItemFailures'])} of 1 failed"
+        elif isinstance(answer, dict) and "complete" in answer:
+            summary = "complete" if answer["complete"] else "incomplete"
         print(f"| {name} | {statistics.median(inits):.1f} | {statistics.median(times):.1f} | {max(times):.1f} | {rss:.1f} | {summary} |")
 
 

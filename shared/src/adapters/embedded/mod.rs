@@ -32,8 +32,11 @@ CREATE TABLE IF NOT EXISTS items (
     body TEXT NOT NULL,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
-CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk) WHERE gsi2pk IS NOT NULL;
+DROP INDEX IF EXISTS items_gsi1;
+DROP INDEX IF EXISTS items_gsi2;
+DROP INDEX IF EXISTS items_gsi3;
+CREATE INDEX IF NOT EXISTS items_gsi1_ordered ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi2_ordered ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     queue TEXT NOT NULL, body TEXT NOT NULL,
@@ -71,7 +74,7 @@ impl Database {
             }
         }
         connection
-            .execute_batch("CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk) WHERE gsi3pk IS NOT NULL;")
+            .execute_batch("CREATE INDEX IF NOT EXISTS items_gsi3_ordered ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;")
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Ok(Database { connection: Arc::new(Mutex::new(connection)), visibility: DEFAULT_VISIBILITY })
     }

@@ -180,9 +180,13 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
     let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
     let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
     let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
+    // Each bound is a plain comparison on the index's columns, so SQLite reads only the
+    // key range asked for, in the index's order (an `OR` or a sort would make it read the
+    // whole partition: the sweep's cost would grow with the armed clocks, not the due).
+    let max_clause = if query.sk_max.is_some() { format!("{sk_col} <= ?3") } else { "?3 IS NULL".into() };
     let sql = format!(
-        "SELECT {sk_col}, pk, sk, body FROM items WHERE {pk_col} = ?1 AND substr({sk_col}, 1, length(?2)) = ?2 \
-         AND (?3 IS NULL OR {sk_col} <= ?3) {cursor_clause} ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT ?4"
+        "SELECT {sk_col}, pk, sk, body FROM items WHERE {pk_col} = ?1 AND {sk_col} >= ?2 AND substr({sk_col}, 1, length(?2)) = ?2 \
+         AND {max_clause} {cursor_clause} ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT ?4"
     );
     let limit = query.limit.max(1);
     let (a, b, c) = after.unwrap_or_default();
