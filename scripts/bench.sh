@@ -35,3 +35,6 @@ cargo test --locked -q -p dropflow-scenarios --test requests_per_order -- --noca
 echo
 echo "Sweep and release reads against table size (embedded store):"
 DROPFLOW_SCALE_MAX=100000 cargo test --locked -q -p dropflow-scenarios --test scaling -- --nocapture 2>&1 | grep -E '^\|'
+echo
+echo "Hot paths in process (criterion; median in the middle of each [low median high]):"
+cargo bench --locked -q -p hot-paths 2>&1 | grep -E 'time:|^[a-zA-Z]' | grep -v -E '^(Benchmarking|Found|Gnuplot|  )'

@@ -17,6 +17,18 @@ trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
 
+# The hot-path benchmarks, each run once in test mode (criterion without --bench), so
+# that they cannot rot; `cargo bench -p hot-paths` measures them (BENCHMARKS.md).
+benches=0
+if cargo test --locked -p hot-paths --benches >>"$log" 2>&1; then
+  benches=$(grep -c '^Success' "$log" || true)
+  echo "hot-path benchmarks ran once: $benches"
+else
+  echo "hot-path benchmarks FAILED" >&2
+  tail -40 "$log" >&2
+  status=1
+fi
+
 # The API against its own document: schemathesis fuzzes every operation of
 # /openapi.json on a local `dropflow serve` with a vendor's key; any server error or
 # answer outside the documented schemas fails the run.
@@ -56,5 +68,5 @@ for check in "sam validate --lint --template infra/template.yaml" "sam validate 
   fi
 done
 
-awk -v t="$template_checks" -v a="$api_check" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; schemathesis: %s; template checks: %d of 3 passed\n", passed, failed, (a ? "clean" : "FAILED"), t }' "$log"
+awk -v t="$template_checks" -v a="$api_check" -v b="$benches" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; benchmarks run once: %d; schemathesis: %s; template checks: %d of 3 passed\n", passed, failed, b, (a ? "clean" : "FAILED"), t }' "$log"
 exit "$status"
