@@ -108,6 +108,16 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
 }
 
 #[test]
+fn every_function_has_an_alarm_on_its_errors() {
+    let template = template();
+    let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
+    for (name, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let watched = alarms.iter().any(|(_, alarm)| alarm["MetricName"] == "Errors" && tagged(&alarm["Dimensions"][0]["Value"], "!Ref") == Some(name) && tagged(&alarm["AlarmActions"][0], "!Ref") == Some("AlarmTopic"));
+        assert!(watched, "{name} fails unseen: no Errors alarm to the operator");
+    }
+}
+
+#[test]
 fn every_queue_consumer_reports_partial_failures_within_its_lease() {
     let template = template();
     let queues = resources_of_type(&template, "AWS::SQS::Queue");
