@@ -38,6 +38,7 @@ where
                 Ok(()) => None,
                 Err(error) if !error.is_retryable() => match app.publisher.park(dead_letters, body, &error.to_string()).await {
                     Ok(()) => {
+                        crate::metrics::count(crate::metrics::Metric::DeadLettered, 1);
                         tracing::warn!(%error, "message parked in its dead-letter queue: a retry cannot help");
                         None
                     }

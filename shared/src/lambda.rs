@@ -32,6 +32,22 @@ pub async fn start(also_required: &[&'static str]) -> App {
     }
 }
 
+/// Ends an invocation of `function` that started at `started` with its metrics line
+/// (`metrics::emf_line`) on stdout, where CloudWatch Logs picks it up.
+fn emit_metrics(function: &str, started: std::time::Instant) {
+    println!("{}", crate::metrics::emf_line(function, started.elapsed().as_secs_f64() * 1e3, chrono::Utc::now().timestamp_millis()));
+}
+
+/// `router` with a metrics line after each request it answers.
+fn with_metrics(router: axum::Router, function: &'static str) -> axum::Router {
+    router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+        let started = std::time::Instant::now();
+        let response = next.run(request).await;
+        emit_metrics(function, started);
+        response
+    }))
+}
+
 fn tracing_subscriber_init() {
     let _ = tracing_subscriber::fmt()
         .json()
@@ -43,13 +59,13 @@ fn tracing_subscriber_init() {
 /// order-webhook: the HTTP router behind API Gateway, with the webhook signing secret
 /// required at start-up (only this function is given it).
 pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
-    lambda_http::run(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await)).await
+    lambda_http::run(with_metrics(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await), "order-webhook")).await
 }
 
 /// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds
 /// no webhook secret.
 pub async fn run_vendor_api() -> Result<(), lambda_http::Error> {
-    lambda_http::run(crate::http::vendor_router(start(&[]).await)).await
+    lambda_http::run(with_metrics(crate::http::vendor_router(start(&[]).await), "vendor-api")).await
 }
 
 /// Feeds SQS batches from `queue`'s event source mapping to its consumer (order-intake,
@@ -59,8 +75,15 @@ pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::
     use lambda_runtime::{LambdaEvent, service_fn};
     let app = start(&[]).await;
     let app = &app;
+    let function = match queue {
+        QueueName::Intake => "order-intake",
+        QueueName::Notify => "notifier",
+    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(crate::handlers::consume(app, queue, event.payload).await)
+        let started = std::time::Instant::now();
+        let answer = crate::handlers::consume(app, queue, event.payload).await;
+        emit_metrics(function, started);
+        Ok::<_, lambda_runtime::Error>(answer)
     }))
     .await
 }
@@ -75,7 +98,10 @@ pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
     let app = start(&["RELAY_DLQ_URL"]).await;
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, lambda_runtime::Error>(crate::handlers::event_relay(app, event.payload).await)
+        let started = std::time::Instant::now();
+        let answer = crate::handlers::event_relay(app, event.payload).await;
+        emit_metrics("event-relay", started);
+        Ok::<_, lambda_runtime::Error>(answer)
     }))
     .await
 }
@@ -96,7 +122,10 @@ where
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let remaining = event.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
         let deadline = std::time::Instant::now() + remaining.saturating_sub(MARGIN);
-        let report = job(app.clone(), app.clock.now(), deadline).await?;
+        let started = std::time::Instant::now();
+        let report = job(app.clone(), app.clock.now(), deadline).await;
+        emit_metrics(name, started);
+        let report = report?;
         tracing::info!(%report, scheduled = %event.payload["time"].as_str().unwrap_or("-"), "{name}");
         Ok::<_, lambda_runtime::Error>(report)
     }))
@@ -105,7 +134,7 @@ where
 
 /// sla-sweep: one sweep of the due clocks per scheduled event.
 pub async fn run_sla_sweep() -> Result<(), lambda_runtime::Error> {
-    run_scheduled("sla sweep", |app, now, deadline| async move {
+    run_scheduled("sla-sweep", |app, now, deadline| async move {
         let report = crate::services::sweep::sweep(&app, now, Some(deadline)).await?;
         Ok(serde_json::json!({ "swept_at": now, "due": report.due, "fired": report.fired, "escalations": report.escalations, "complete": report.complete }))
     })
@@ -115,7 +144,7 @@ pub async fn run_sla_sweep() -> Result<(), lambda_runtime::Error> {
 /// payout-release: one release of the holds that ended, then the payouts, per
 /// scheduled event.
 pub async fn run_payout_release() -> Result<(), lambda_runtime::Error> {
-    run_scheduled("payout release", |app, now, deadline| async move {
+    run_scheduled("payout-release", |app, now, deadline| async move {
         let report = crate::services::money::run(&app, now, Some(deadline)).await?;
         Ok(serde_json::json!({ "released_at": now, "released": report.released, "payouts": report.payouts, "below_minimum": report.below_minimum, "refused": report.refused, "complete": report.complete }))
     })

@@ -25,6 +25,7 @@ pub mod ports;
 pub mod config;
 pub mod compose;
 pub mod mail;
+pub mod metrics;
 pub mod services;
 pub mod sources;
 pub mod store;

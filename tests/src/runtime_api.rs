@@ -44,6 +44,13 @@ fn reply(invocation: &Invocation, kind: &str, body: &str) {
 /// and returns what it posted: `("response", body)`, or `("error", body)` when the
 /// handler or its start-up failed.
 pub async fn invoke_once(binary: &Path, env: &[(String, String)], event: Value) -> (String, Value) {
+    let (kind, answer, _) = invoke_once_logged(binary, env, event).await;
+    (kind, answer)
+}
+
+/// `invoke_once`, with what the function wrote on stdout by the time it answered (its
+/// logs and its metrics line).
+pub async fn invoke_once_logged(binary: &Path, env: &[(String, String)], event: Value) -> (String, Value, String) {
     let (sender, receiver) = oneshot::channel();
     let invocation = Invocation { event, handed_out: Arc::new(Mutex::new(false)), answer: Arc::new(Mutex::new(Some(sender))) };
     let router = Router::new()
@@ -64,6 +71,7 @@ pub async fn invoke_once(binary: &Path, env: &[(String, String)], event: Value) 
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .kill_on_drop(true)
         .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the function");
     let answer = tokio::select! {
@@ -79,7 +87,11 @@ pub async fn invoke_once(binary: &Path, env: &[(String, String)], event: Value) 
     };
     let _ = child.kill().await;
     server.abort();
-    answer
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stdout).await;
+    }
+    (answer.0, answer.1, stdout)
 }
 
 /// The environment a function gets from the template's globals, for a stack on the

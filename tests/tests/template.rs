@@ -118,6 +118,19 @@ fn every_function_has_an_alarm_on_its_errors() {
 }
 
 #[test]
+fn the_alarms_on_dropflows_own_metrics_name_metrics_it_emits() {
+    use dropflow_shared::metrics::Metric;
+    let template = template();
+    let own: Vec<_> = resources_of_type(&template, "AWS::CloudWatch::Alarm").into_iter().filter(|(_, a)| a["Namespace"] == "dropflow").collect();
+    assert!(own.len() >= 2, "unroutable lines and escalations are alarmed on");
+    for (name, alarm) in own {
+        assert!(Metric::ALL.iter().any(|m| alarm["MetricName"] == m.name()), "{name}: no such metric");
+        let function = alarm["Dimensions"][0]["Value"].as_str().unwrap_or_default();
+        assert!(["order-webhook", "order-intake", "vendor-api", "notifier", "event-relay", "sla-sweep", "payout-release"].contains(&function), "{name}: no function {function}");
+    }
+}
+
+#[test]
 fn every_queue_consumer_reports_partial_failures_within_its_lease() {
     let template = template();
     let queues = resources_of_type(&template, "AWS::SQS::Queue");

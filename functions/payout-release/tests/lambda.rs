@@ -5,7 +5,7 @@
 
 use chrono::{Duration, Utc};
 use dropflow_scenarios::backend::AwsStack;
-use dropflow_scenarios::runtime_api::{function_env, invoke_once, scheduled_event};
+use dropflow_scenarios::runtime_api::{function_env, invoke_once, invoke_once_logged, scheduled_event};
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::domain::ledger::Earning;
 use dropflow_shared::domain::money::{Currency, Money};
@@ -33,8 +33,12 @@ async fn a_scheduled_run_releases_and_pays_what_is_due_once() {
     app.commit(vec![Tables::put_earning(&earning, None).unwrap(), Tables::put_entry(&entry).unwrap(), Tables::add_to_balance(&vendor, &[entry], None)], &[]).await.unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_payout-release"));
 
-    let (kind, answer) = invoke_once(binary, &function_env(&stack), scheduled_event("dropflow-PayoutReleaseFunctionRelease")).await;
+    let (kind, answer, stdout) = invoke_once_logged(binary, &function_env(&stack), scheduled_event("dropflow-PayoutReleaseFunctionRelease")).await;
     assert_eq!(kind, "response", "{answer}");
+    // One metrics line (CloudWatch EMF) for the invocation, with what it did.
+    let metrics: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(metrics.len(), 1, "{stdout}");
+    assert_eq!((metrics[0]["function"].as_str(), metrics[0]["EarningsReleased"].as_u64(), metrics[0]["PayoutsCreated"].as_u64()), (Some("payout-release"), Some(1), Some(1)), "{stdout}");
     assert_eq!((answer["released"].as_u64(), answer["payouts"].as_array().map(Vec::len), answer["complete"].as_bool()), (Some(1), Some(1), Some(true)), "{answer}");
     let balance = app.tables.balance(&vendor).await.unwrap().of(jpy);
     assert_eq!((balance.held, balance.available, balance.in_payout), (0, 0, 4_499));

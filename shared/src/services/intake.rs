@@ -143,6 +143,9 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
     // The order's condition makes two deliveries racing here commit once; the loser
     // re-reads in `handle`.
     app.commit(writes, &routing_events(&record)).await?;
+    crate::metrics::count(crate::metrics::Metric::OrdersAccepted, 1);
+    crate::metrics::count(crate::metrics::Metric::VendorOrdersRouted, record.vendors.len());
+    crate::metrics::count(crate::metrics::Metric::UnroutableLines, record.unroutable.len());
     Ok(Outcome::Routed(record.vendors.len()))
 }
 

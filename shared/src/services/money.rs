@@ -179,7 +179,10 @@ async fn release(app: &App, vendor_id: &VendorId, keys: &[(String, String)], now
         let mut event = Envelope::about_vendor(EventType::EarningsReleased, vendor_id, &entry.entry_id, now);
         event.payload = serde_json::json!({ "amount": entry.amount.to_string(), "orders": released.iter().map(|e| serde_json::json!({ "order_number": e.order_number, "amount": e.earned.to_string() })).collect::<Vec<_>>() });
         match app.commit(writes, &[event]).await {
-            Ok(()) => return Ok(released.len()),
+            Ok(()) => {
+                crate::metrics::count(crate::metrics::Metric::EarningsReleased, released.len());
+                return Ok(released.len());
+            }
             Err(StoreError::ConditionFailed) => continue,
             Err(error) => return Err(error.into()),
         }
@@ -220,7 +223,10 @@ async fn pay(app: &App, vendor_id: &VendorId, currency: Currency, now: DateTime<
         let mut event = Envelope::about_vendor(EventType::PayoutCreated, vendor_id, &payout.payout_id, now);
         event.payload = serde_json::json!({ "payout_id": payout.payout_id });
         match app.commit(writes, &[event]).await {
-            Ok(()) => report.payouts.push(payout.payout_id),
+            Ok(()) => {
+                crate::metrics::count(crate::metrics::Metric::PayoutsCreated, 1);
+                report.payouts.push(payout.payout_id);
+            }
             Err(StoreError::ConditionFailed) => lost += 1,
             Err(error) => return Err(error.into()),
         }

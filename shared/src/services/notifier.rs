@@ -66,6 +66,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
             }
         }
     }
+    crate::metrics::count(crate::metrics::Metric::MailsSent, sent);
     if let (Some(before), true) = (&before, sent > 0) {
         super::privacy::erase_late_copies(app, before).await?;
     }

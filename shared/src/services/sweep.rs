@@ -98,6 +98,8 @@ async fn fire_chunk(app: &App, keys: &[(String, String)], now: DateTime<Utc>, re
             Ok(()) => {
                 report.fired += fired;
                 report.escalations += escalations.len();
+                crate::metrics::count(crate::metrics::Metric::ClocksFired, fired);
+                crate::metrics::count(crate::metrics::Metric::Escalations, escalations.len());
                 return Ok(());
             }
             // A vendor (or another sweep) changed one of them since it was read: read
