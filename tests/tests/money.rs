@@ -209,6 +209,19 @@ async fn a_payout_run_whose_writes_time_out_after_landing_pays_once(backend: Bac
     assert_eq!((mail.iter().filter(|s| s.starts_with("Earnings released")).count(), mail.iter().filter(|s| s.contains("created")).count()), (1, 1), "{mail:?}");
 }
 
+async fn a_payout_paid_before_its_mail_went_out_is_announced_then_confirmed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let start = Utc::now();
+    deliver(&app, &key, "5001", &["10.000"]).await;
+    // The payout is created and transferred before the notifier gets to its mail.
+    let report = money::run(&app.local.app, start + Duration::days(15), None).await.unwrap();
+    app.cli(&["payouts", "mark-paid", &report.payouts[0], "--reference", "SEPA-9"]).await.unwrap();
+    app.deliver().await;
+    let mail = vendor_mail(&app).await;
+    assert_eq!((mail.iter().filter(|s| s.contains("created")).count(), mail.iter().filter(|s| s.contains("sent")).count()), (1, 1), "each event's own mail: {mail:?}");
+}
+
 /// A small deterministic generator (a seed per case, so a failure names its case).
 struct Dice(u64);
 
@@ -291,5 +304,6 @@ on_both_backends!(
     a_balance_under_the_minimum_waits_for_more,
     two_payout_runs_at_once_release_and_pay_once,
     a_payout_run_whose_writes_time_out_after_landing_pays_once,
+    a_payout_paid_before_its_mail_went_out_is_announced_then_confirmed,
     random_money_lives_always_add_up,
 );

@@ -185,7 +185,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
                 _ => {
                     let payout_id = event.payload["payout_id"].as_str().unwrap_or_default();
                     let payout = app.tables.payout(payout_id).await?.ok_or_else(|| missing("payout", event))?;
-                    payout_mail(&payout)
+                    payout_mail(&payout, event.event_type == EventType::PayoutPaid)
                 }
             };
             vec![(vendor.email.to_string(), message)]
@@ -213,11 +213,13 @@ fn earnings_released(payload: &serde_json::Value) -> Message {
 }
 
 /// The vendor's mail of a payout: created (what it covers), or transferred (the
-/// operator's reference).
-fn payout_mail(payout: &crate::domain::ledger::Payout) -> Message {
+/// operator's reference). Which one is the event's to say, not the payout's state when
+/// the mail goes out: a payout marked paid before its `payout_created` mail was sent
+/// still gets both mails, in their own words.
+fn payout_mail(payout: &crate::domain::ledger::Payout, transferred: bool) -> Message {
     let mut rows = vec![("Payout".to_string(), payout.payout_id.clone()), ("Amount".into(), payout.amount.to_string())];
     let lines = payout.entries.iter().map(|e| format!("{} {}: {}", e.at.format("%Y-%m-%d"), e.detail, e.delta)).collect();
-    let (subject, heading, intro) = match &payout.reference {
+    let (subject, heading, intro) = match payout.reference.as_ref().filter(|_| transferred) {
         Some(reference) => {
             rows.push(("Transfer reference".into(), reference.clone()));
             (format!("Payout {} sent: {}", payout.payout_id, payout.amount), format!("{} is on its way to you", payout.amount), "The marketplace has transferred this payout. Allow your bank's usual time for it to arrive.".to_string())
