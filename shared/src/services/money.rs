@@ -134,14 +134,16 @@ pub async fn run(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Inst
                 return Ok(report);
             }
             let (keys, next) = app.tables.due_holds(shard, now, cursor, 100).await?;
-            let mut due: BTreeMap<(VendorId, Currency), Vec<(String, String)>> = BTreeMap::new();
+            // Each earning is read once (consistently: the index may lag), then released
+            // with the others of its vendor and currency.
+            let mut due: BTreeMap<(VendorId, Currency), Vec<Earning>> = BTreeMap::new();
             for (pk, sk) in keys {
                 let Some(earning) = app.tables.earning_at(&pk, &sk).await? else { continue };
-                due.entry((earning.vendor_id, earning.currency)).or_default().push((pk, sk));
+                due.entry((earning.vendor_id.clone(), earning.currency)).or_default().push(earning);
             }
-            for ((vendor_id, _), keys) in due {
-                for chunk in keys.chunks(RELEASE_CHUNK) {
-                    report.released += release(app, &vendor_id, chunk, now).await?;
+            for ((vendor_id, _), earnings) in due {
+                for chunk in earnings.chunks(RELEASE_CHUNK) {
+                    report.released += release(app, &vendor_id, chunk.to_vec(), now).await?;
                 }
             }
             match next {
@@ -162,13 +164,16 @@ pub async fn run(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Inst
     Ok(report)
 }
 
-/// Releases the earnings at `keys` (one vendor and currency) whose hold ended by `now`,
-/// in one transaction; returns how many. A refund racing it makes it read them again.
-async fn release(app: &App, vendor_id: &VendorId, keys: &[(String, String)], now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    for _ in 0..RACE_ROUNDS {
-        let mut earnings = Vec::with_capacity(keys.len());
-        for (pk, sk) in keys {
-            earnings.extend(app.tables.earning_at(pk, sk).await?);
+/// Releases `earnings` (one vendor and currency, as read) whose hold ended by `now`, in
+/// one transaction; returns how many. A refund racing it makes it read them again.
+async fn release(app: &App, vendor_id: &VendorId, mut earnings: Vec<Earning>, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    for round in 0..RACE_ROUNDS {
+        if round > 0 {
+            let mut fresh = Vec::with_capacity(earnings.len());
+            for earning in &earnings {
+                fresh.extend(app.tables.earning(vendor_id, &earning.earning_id).await?);
+            }
+            earnings = fresh;
         }
         let Some((released, entry)) = Earning::release(&earnings, now).map_err(money_error)? else { return Ok(0) };
         let mut writes = Vec::with_capacity(released.len() + 4);
