@@ -50,6 +50,13 @@ impl Publisher for Database {
 
 
 
+/// The message a receipt (`{id}:{receive count}`, from `take_ready`) is for, so that
+/// its delete finds it by key: looked up by receipt, every delete read the whole table.
+/// A receipt that is not one finds nothing.
+fn receipt_id(receipt: &str) -> i64 {
+    receipt.split_once(':').and_then(|(id, _)| id.parse().ok()).unwrap_or(-1)
+}
+
 /// How often a waiting receive looks again (SQS long polling, on a file).
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -71,7 +78,9 @@ impl Database {
         let lease = i64::try_from(self.visibility.as_millis()).unwrap_or(i64::MAX);
         self.write(|tx| {
             let ready: Vec<(i64, String, u32)> = tx
-                .prepare("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3")?
+                // In the index's order, so that only the rows taken are read (ordered by
+                // id alone, SQLite sorted every ready message, bodies and all).
+                .prepare("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3")?
                 .query_map(params![queue.as_str(), now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut received = Vec::new();
@@ -107,17 +116,17 @@ impl QueueConsumer for Database {
     }
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        let receipt = receipt.to_string();
-        self.off_runtime(move |db| Ok(db.write(|tx| tx.execute("DELETE FROM messages WHERE receipt = ?1", params![receipt]))?), QueueError).await?;
+        let (id, receipt) = (receipt_id(receipt), receipt.to_string());
+        self.off_runtime(move |db| Ok(db.write(|tx| tx.execute("DELETE FROM messages WHERE id = ?1 AND receipt = ?2", params![id, receipt]))?), QueueError).await?;
         Ok(())
     }
 
     async fn retry_after(&self, _queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         let visible_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
         // No longer in flight: it waits out its backoff, restarts or not.
-        let receipt = receipt.to_string();
+        let (id, receipt) = (receipt_id(receipt), receipt.to_string());
         self.off_runtime(
-            move |db| Ok(db.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt = ?2", params![visible_at, receipt]))?),
+            move |db| Ok(db.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE id = ?2 AND receipt = ?3", params![visible_at, id, receipt]))?),
             QueueError,
         )
         .await?;
@@ -172,5 +181,25 @@ mod tests {
         assert_eq!(db.release_leases().unwrap(), 1, "the process that held them died");
         let again = db.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap();
         assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["in flight"]);
+    }
+
+    #[tokio::test]
+    async fn a_delete_takes_only_the_message_its_latest_receipt_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap().with_visibility(Duration::from_millis(30));
+        for body in ["a", "b", "c"] {
+            db.publish(QueueName::Intake, body.into()).await.unwrap();
+        }
+        let first = db.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let second = db.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap();
+        assert_eq!(second.iter().map(|m| (m.body.as_str(), m.receive_count)).collect::<Vec<_>>(), [("a", 2), ("b", 2), ("c", 2)]);
+
+        db.delete(QueueName::Intake, &first[0].receipt).await.unwrap();
+        db.delete(QueueName::Intake, "not-a-receipt").await.unwrap();
+        db.delete(QueueName::Intake, &second[1].receipt).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let left = db.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap();
+        assert_eq!(left.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["a", "c"], "an earlier lease's receipt deletes nothing");
     }
 }
