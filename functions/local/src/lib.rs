@@ -27,6 +27,11 @@ const STREAM_POLL: Duration = Duration::from_millis(100);
 /// Stream records relayed per batch (the event source mapping's batch size).
 const RELAY_BATCH: usize = 100;
 
+/// Batches taken from each queue at once, as Lambda runs several invocations of a
+/// consumer: one at a time, a batch's store writes and mail files left the other core
+/// idle (BENCHMARKS.md, local throughput). Leases keep each message to one of them.
+const CONSUMERS_PER_QUEUE: usize = 4;
+
 /// How often `serve` runs the SLA sweep.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How many sweeps between two payout releases (hourly; daily on AWS).
@@ -133,15 +138,23 @@ impl Local {
     /// Delivers every message ready now, on both queues, and relays every committed
     /// event, until nothing is left.
     pub async fn drain(&self) -> Result<usize, String> {
-        let mut total = 0;
+        Ok(self.drain_counted().await?.total())
+    }
+
+    /// `drain`, telling what it moved where: what the cost of an order's life counts
+    /// (each message is an invocation and queue requests on AWS).
+    pub async fn drain_counted(&self) -> Result<Drained, String> {
+        let mut drained = Drained::default();
         loop {
-            let intake = self.deliver_batch(QueueName::Intake, Duration::ZERO).await?;
-            let relayed = self.relay().await?;
-            let taken = intake + relayed + self.deliver_batch(QueueName::Notify, Duration::ZERO).await?;
-            if taken == 0 {
-                return Ok(total);
+            let step = Drained {
+                intake: self.deliver_batch(QueueName::Intake, Duration::ZERO).await?,
+                relayed: self.relay().await?,
+                notify: self.deliver_batch(QueueName::Notify, Duration::ZERO).await?,
+            };
+            if step.total() == 0 {
+                return Ok(drained);
             }
-            total += taken;
+            drained = drained + step;
         }
     }
 
@@ -223,7 +236,9 @@ impl Local {
         tokio::spawn(self.clone().relay_for_ever());
         tokio::spawn(self.clone().sweep_for_ever());
         for queue in [QueueName::Intake, QueueName::Notify] {
-            tokio::spawn(self.clone().consume_for_ever(queue));
+            for _ in 0..CONSUMERS_PER_QUEUE {
+                tokio::spawn(self.clone().consume_for_ever(queue));
+            }
         }
         Ok(())
     }
@@ -233,6 +248,29 @@ impl Local {
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         self.start_workers().map_err(std::io::Error::other)?;
         serve_http(listener, self.router(), ServerLimits::default()).await
+    }
+}
+
+/// What a drain moved: intake messages delivered, events relayed from the stream to the
+/// notify queue, notify messages delivered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    pub intake: usize,
+    pub relayed: usize,
+    pub notify: usize,
+}
+
+impl Drained {
+    /// Everything moved.
+    pub fn total(self) -> usize {
+        self.intake + self.relayed + self.notify
+    }
+}
+
+impl std::ops::Add for Drained {
+    type Output = Drained;
+    fn add(self, other: Drained) -> Drained {
+        Drained { intake: self.intake + other.intake, relayed: self.relayed + other.relayed, notify: self.notify + other.notify }
     }
 }
 

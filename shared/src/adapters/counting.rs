@@ -15,6 +15,7 @@ pub struct Counts {
     reads: AtomicU64,
     writes: AtomicU64,
     write_units: AtomicU64,
+    keys_only_units: AtomicU64,
     requests: [AtomicU64; OPERATIONS.len()],
 }
 
@@ -26,18 +27,25 @@ pub const OPERATIONS: [&str; 5] = ["GetItem", "PutItem", "DeleteItem", "Transact
 /// transaction, and again for each index its keys put it in (every index projects
 /// all of it). A delete is one unit (twice in a transaction). Removing an item from an
 /// index it left costs one more, which this cannot see without the old item.
-fn units(write: &Write, in_transaction: bool) -> u64 {
+///
+/// Returns the units as billed now, and as they would be with every index projecting
+/// only the keys (an index entry under 1 KB, one unit): the lever DESIGN names.
+fn units(write: &Write, in_transaction: bool) -> (u64, u64) {
     match write {
         Write::Put { item, .. } => item_units(item, in_transaction),
-        Write::Delete { .. } | Write::Add { .. } => if in_transaction { 2 } else { 1 },
+        Write::Delete { .. } | Write::Add { .. } => {
+            let units = if in_transaction { 2 } else { 1 };
+            (units, units)
+        }
     }
 }
 
 /// The units of a put of `item` (see `units`).
-fn item_units(item: &Item, in_transaction: bool) -> u64 {
+fn item_units(item: &Item, in_transaction: bool) -> (u64, u64) {
     let kb = (serde_json::to_string(item).map_or(0, |body| body.len()) as u64).div_ceil(1024).max(1);
     let indexes = ["gsi1pk", "gsi2pk", "gsi3pk"].iter().filter(|k| item.contains_key(**k)).count() as u64;
-    kb * if in_transaction { 2 } else { 1 } + kb * indexes
+    let table = kb * if in_transaction { 2 } else { 1 };
+    (table + kb * indexes, table + indexes)
 }
 
 impl Counts {
@@ -54,6 +62,11 @@ impl Counts {
     /// Write capacity units so far, as DynamoDB on demand bills them (see `units`).
     pub fn write_units(&self) -> u64 {
         self.write_units.load(Ordering::Relaxed)
+    }
+
+    /// What `write_units` would be if every index projected only the keys.
+    pub fn keys_only_write_units(&self) -> u64 {
+        self.keys_only_units.load(Ordering::Relaxed)
     }
 
     /// Requests so far per DynamoDB operation (`OPERATIONS`), in that order.
@@ -90,9 +103,10 @@ impl Counting {
         self.counts.reads.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    fn wrote(&self, items: usize, units: u64) {
+    fn wrote(&self, items: usize, (units, keys_only): (u64, u64)) {
         self.counts.writes.fetch_add(items as u64, Ordering::Relaxed);
         self.counts.write_units.fetch_add(units, Ordering::Relaxed);
+        self.counts.keys_only_units.fetch_add(keys_only, Ordering::Relaxed);
     }
 }
 
@@ -114,12 +128,13 @@ impl ItemStore for Counting {
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
         self.counts.request("DeleteItem");
         self.inner.delete(pk, sk).await?;
-        self.wrote(1, 1);
+        self.wrote(1, (1, 1));
         Ok(())
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         self.counts.request("TransactWriteItems");
-        let (items, units) = (writes.len(), writes.iter().map(|w| units(w, true)).sum());
+        let units = writes.iter().map(|w| units(w, true)).fold((0, 0), |(a, b), (u, k)| (a + u, b + k));
+        let items = writes.len();
         self.inner.transact(writes).await?;
         self.wrote(items, units);
         Ok(())

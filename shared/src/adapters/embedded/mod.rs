@@ -17,10 +17,23 @@ use std::sync::{Arc, Mutex};
 /// consumer's 30 s timeout.
 const DEFAULT_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(180);
 
+/// Work for the database's thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much of the database file SQLite maps into memory for reading.
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
+/// Prepared statements kept per connection: the adapters' fixed statements and the
+/// store's query shapes (index, direction, bounds, cursor) with room to spare.
+const STATEMENT_CACHE: usize = 128;
+
 /// One SQLite database shared by the store and the queues.
 #[derive(Clone)]
 pub struct Database {
     connection: Arc<Mutex<Connection>>,
+    /// The database's own thread, which runs the async callers' work one job after
+    /// another (see `off_runtime`).
+    jobs: std::sync::mpsc::Sender<Job>,
     /// How long a received message stays hidden before it is offered again.
     visibility: std::time::Duration,
 }
@@ -65,6 +78,9 @@ impl Database {
             .busy_timeout(std::time::Duration::from_secs(10))
             .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
+            // Reads from a memory map, not a `pread` each (the profile of the local
+            // throughput benchmark had them among its top kernel symbols).
+            .and_then(|_| connection.pragma_update(None, "mmap_size", MMAP_BYTES))
             .and_then(|_| connection.execute_batch(SCHEMA))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         for (table, column) in ADDED_COLUMNS {
@@ -76,7 +92,21 @@ impl Database {
         connection
             .execute_batch("CREATE INDEX IF NOT EXISTS items_gsi3_ordered ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;")
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
-        Ok(Database { connection: Arc::new(Mutex::new(connection)), visibility: DEFAULT_VISIBILITY })
+        // Every statement is prepared once per connection (`prepare_cached`): compiling
+        // the SQL again for each call was a good part of a write's time.
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("dropflow-db".into())
+            .spawn(move || {
+                // Ends when the last handle on the database is dropped. A job that panics
+                // fails its caller (its answer is never sent), not the jobs after it.
+                for job in queue {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .map_err(|e| format!("cannot start the database thread: {e}"))?;
+        Ok(Database { connection: Arc::new(Mutex::new(connection)), jobs, visibility: DEFAULT_VISIBILITY })
     }
 
     /// The same database with another queue visibility timeout (tests that watch
@@ -98,18 +128,28 @@ impl Database {
         Ok(result)
     }
 
-    /// Runs `work` on tokio's blocking pool, off the async workers, so that a slow disk
-    /// or a write lock held by another process never stalls the HTTP server or the other
-    /// consumers. `failed` words a task that could not run.
+    /// Runs `work` on the database's own thread and waits for it without blocking, so
+    /// that a slow disk or a write lock held by another process never stalls the HTTP
+    /// server or the other consumers. One thread, not tokio's blocking pool: the work is
+    /// serialized on the one connection anyway, and a pool thread per call spent more in
+    /// waking threads and contending for the connection than in SQLite (the profile in
+    /// BENCHMARKS.md, local throughput). `failed` words a job that could not run.
     async fn off_runtime<T, E>(&self, work: impl FnOnce(&Database) -> Result<T, E> + Send + 'static, failed: impl FnOnce(String) -> E) -> Result<T, E>
     where
         T: Send + 'static,
         E: Send + 'static,
     {
         let db = self.clone();
-        match tokio::task::spawn_blocking(move || work(&db)).await {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = answer.send(work(&db));
+        });
+        if self.jobs.send(job).is_err() {
+            return Err(failed("the database thread has stopped".into()));
+        }
+        match answered.await {
             Ok(result) => result,
-            Err(error) => Err(failed(format!("database task failed: {error}"))),
+            Err(_) => Err(failed("database task failed".into())),
         }
     }
 

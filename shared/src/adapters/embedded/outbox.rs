@@ -70,18 +70,28 @@ impl Mailer for OutboxMailer {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         let id = hex::encode(&Sha256::digest(mail.key.as_bytes())[..16]);
         let order_id = mail.order_id.as_ref().map(|o| o.to_string());
-        let eml = Eml {
-            id: &id,
-            sent_nanos: chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
-            from: (from.name.as_str(), from.address.as_str()),
-            to: &mail.to,
-            subject: &mail.subject,
-            text: &mail.text,
-            html: &mail.html,
-            order_id: order_id.as_deref(),
-        };
-        self.write(&eml).map_err(|e| MailError(e.to_string()))?;
-        Ok(id)
+        let sent_nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        // Creating files is the disk's work: on the blocking pool, not on a worker that
+        // serves HTTP.
+        let (outbox, from, mail, written_id) = (OutboxMailer { folder: self.folder.clone() }, from.clone(), mail.clone(), id.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            outbox.write(&Eml {
+                id: &written_id,
+                sent_nanos,
+                from: (from.name.as_str(), from.address.as_str()),
+                to: &mail.to,
+                subject: &mail.subject,
+                text: &mail.text,
+                html: &mail.html,
+                order_id: order_id.as_deref(),
+            })
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Ok(id),
+            Ok(Err(error)) => Err(MailError(error.to_string())),
+            Err(error) => Err(MailError(format!("outbox task failed: {error}"))),
+        }
     }
 
     /// A file write: a claim need not outlive a crash by more than a few seconds.

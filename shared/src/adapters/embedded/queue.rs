@@ -29,20 +29,39 @@ fn now_ms() -> i64 {
 #[async_trait]
 impl Publisher for Database {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
-        if body.len() > MAX_MESSAGE_BYTES {
-            return Err(QueueError(format!("a message of {} bytes is over the queue limit of {MAX_MESSAGE_BYTES}", body.len())));
+        self.publish_batch(queue, vec![body]).await.pop().unwrap_or(Ok(()))
+    }
+
+    /// All the messages that fit in one transaction: one commit for the relay's batch,
+    /// where one per message made the relay the local pipeline's bottleneck.
+    async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
+        let too_large = |body: &String| body.len() > MAX_MESSAGE_BYTES;
+        let results: Vec<Result<(), QueueError>> = bodies
+            .iter()
+            .map(|body| match too_large(body) {
+                true => Err(QueueError(format!("a message of {} bytes is over the queue limit of {MAX_MESSAGE_BYTES}", body.len()))),
+                false => Ok(()),
+            })
+            .collect();
+        let insert = move |db: &Database| {
+            db.write(|tx| {
+                let mut statement = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
+                let now = now_ms();
+                for body in bodies.iter().filter(|b| !too_large(b)) {
+                    statement.execute(params![queue.as_str(), body, now])?;
+                }
+                Ok::<_, QueueError>(())
+            })
+        };
+        match self.off_runtime(insert, QueueError).await {
+            Ok(()) => results,
+            Err(error) => results.into_iter().map(|r| r.and(Err(QueueError(error.0.clone())))).collect(),
         }
-        self.off_runtime(
-            move |db| Ok(db.write(|tx| tx.execute("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, now_ms()]))?),
-            QueueError,
-        )
-        .await?;
-        Ok(())
     }
 
     async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
         self.write(|tx| {
-            tx.execute("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)", params![dead_letters.as_str(), body, reason])
+            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)")?.execute(params![dead_letters.as_str(), body, reason])
         })?;
         Ok(())
     }
@@ -68,7 +87,7 @@ impl Database {
     /// offering it early would only spend its receives.
     pub fn release_leases(&self) -> Result<usize, QueueError> {
         let now = now_ms();
-        Ok(self.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL", params![now]))?)
+        Ok(self.write(|tx| tx.prepare_cached("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL")?.execute(params![now]))?)
     }
 
     /// Leases up to `max` ready messages; moves those received too often to the dead
@@ -80,20 +99,18 @@ impl Database {
             let ready: Vec<(i64, String, u32)> = tx
                 // In the index's order, so that only the rows taken are read (ordered by
                 // id alone, SQLite sorted every ready message, bodies and all).
-                .prepare("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3")?
+                .prepare_cached("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3")?
                 .query_map(params![queue.as_str(), now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut received = Vec::new();
             for (id, body, count) in ready {
                 if count >= max_receive(queue) {
-                    tx.execute("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)", params![queue.as_str(), body, count])?;
-                    tx.execute("DELETE FROM messages WHERE id = ?1", params![id])?;
+                    tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)")?.execute(params![queue.as_str(), body, count])?;
+                    tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute(params![id])?;
                     continue;
                 }
                 let receipt = format!("{id}:{}", count + 1);
-                tx.execute(
-                    "UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4",
-                    params![now + lease, count + 1, receipt, id],
+                tx.prepare_cached("UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4")?.execute(params![now + lease, count + 1, receipt, id],
                 )?;
                 received.push(Received { message_id: id.to_string(), receipt, body, receive_count: count + 1 });
             }
@@ -117,7 +134,7 @@ impl QueueConsumer for Database {
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         let (id, receipt) = (receipt_id(receipt), receipt.to_string());
-        self.off_runtime(move |db| Ok(db.write(|tx| tx.execute("DELETE FROM messages WHERE id = ?1 AND receipt = ?2", params![id, receipt]))?), QueueError).await?;
+        self.off_runtime(move |db| Ok(db.write(|tx| tx.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")?.execute(params![id, receipt]))?), QueueError).await?;
         Ok(())
     }
 
@@ -126,7 +143,7 @@ impl QueueConsumer for Database {
         // No longer in flight: it waits out its backoff, restarts or not.
         let (id, receipt) = (receipt_id(receipt), receipt.to_string());
         self.off_runtime(
-            move |db| Ok(db.write(|tx| tx.execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE id = ?2 AND receipt = ?3", params![visible_at, id, receipt]))?),
+            move |db| Ok(db.write(|tx| tx.prepare_cached("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE id = ?2 AND receipt = ?3")?.execute(params![visible_at, id, receipt]))?),
             QueueError,
         )
         .await?;
@@ -135,7 +152,7 @@ impl QueueConsumer for Database {
 
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         Ok(self.read(|c| {
-            c.prepare("SELECT id, body, receive_count, reason FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+            c.prepare_cached("SELECT id, body, receive_count, reason FROM dead_letters WHERE queue = ?1 ORDER BY id")?
                 .query_map(params![dead_letters.as_str()], |r| {
                     Ok(DeadLetter {
                         message_id: r.get::<_, i64>(0)?.to_string(),
@@ -153,11 +170,9 @@ impl QueueConsumer for Database {
         let now = now_ms();
         let key = dead_letters.as_str();
         self.write(|tx| {
-            let moved = tx.execute(
-                "INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id",
-                params![key, now, dead_letters.home().as_str()],
+            let moved = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?.execute(params![key, now, dead_letters.home().as_str()],
             )?;
-            tx.execute("DELETE FROM dead_letters WHERE queue = ?1", params![key])?;
+            tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
             Ok(moved)
         })
     }

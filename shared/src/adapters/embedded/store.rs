@@ -35,7 +35,7 @@ fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Res
         return Ok(());
     }
     let body: Option<String> =
-        tx.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional()?;
+        tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
     let holds = match (condition, body) {
         (Condition::NotExists, existing) => existing.is_none(),
         (Condition::VersionIs(expected), Some(body)) => {
@@ -68,7 +68,7 @@ fn within_limits(item: &Item, body: &str) -> Result<(), StoreError> {
 }
 
 fn exists(tx: &Transaction<'_>, pk: &str, sk: &str) -> Result<bool, StoreError> {
-    Ok(tx.query_row("SELECT 1 FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |_| Ok(())).optional()?.is_some())
+    Ok(tx.prepare_cached("SELECT 1 FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |_| Ok(())).optional()?.is_some())
 }
 
 fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
@@ -84,19 +84,17 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
             // The change log is the stream, already filtered as the event source mapping
             // filters it: inserted event items only, in commit order.
             if is_event_insert("INSERT", Some(&sk)) && !exists(tx, &pk, &sk)? {
-                tx.execute("INSERT INTO changes (body) VALUES (?1)", params![body])?;
+                tx.prepare_cached("INSERT INTO changes (body) VALUES (?1)")?.execute(params![body])?;
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body],
+            tx.prepare_cached("INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body],
             )?;
         }
         Write::Delete { pk, sk } => {
-            tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])?;
+            tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
         Write::Add { pk, sk, add, condition } => {
             check(tx, pk, sk, condition)?;
-            let body: Option<String> = tx.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional()?;
+            let body: Option<String> = tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
             let mut item: Item = match body {
                 Some(body) => serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?,
                 None => Item::from_iter([("pk".to_string(), pk.as_str().into()), ("sk".to_string(), sk.as_str().into())]),
@@ -120,7 +118,7 @@ impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (pk.to_string(), sk.to_string());
         let read = move |db: &Database| {
-            let body: Option<String> = db.read(|c| c.query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional())?;
+            let body: Option<String> = db.read(|c| c.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional())?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })).transpose()
         };
         self.db.off_runtime(read, StoreError::Unavailable).await
@@ -151,7 +149,7 @@ impl EventFeed for EmbeddedStore {
         let rows: Vec<(i64, String)> = self
             .db
             .off_runtime(
-                move |db| Ok(db.read(|c| c.prepare("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?),
+                move |db| Ok(db.read(|c| c.prepare_cached("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?),
                 StoreError::Unavailable,
             )
             .await?;
@@ -166,7 +164,7 @@ impl EventFeed for EmbeddedStore {
 
     async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
         let Some(last) = records.last().and_then(|r| r.position.parse::<i64>().ok()) else { return Ok(()) };
-        self.db.off_runtime(move |db| db.write(|tx| Ok(tx.execute("DELETE FROM changes WHERE seq <= ?1", params![last]).map(|_| ())?)), StoreError::Unavailable).await
+        self.db.off_runtime(move |db| db.write(|tx| Ok(tx.prepare_cached("DELETE FROM changes WHERE seq <= ?1")?.execute(params![last]).map(|_| ())?)), StoreError::Unavailable).await
     }
 }
 
@@ -191,7 +189,7 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
     let limit = query.limit.max(1);
     let (a, b, c) = after.unwrap_or_default();
     let rows: Vec<(String, String, String, String)> = db.read(|conn| {
-        let mut statement = conn.prepare(&sql)?;
+        let mut statement = conn.prepare_cached(&sql)?;
         let fetch = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
         let rows = if query.cursor.is_some() {
             statement.query_map(params![query.pk, query.sk_prefix, query.sk_max, limit as i64 + 1, a, b, c], fetch)?
