@@ -23,26 +23,55 @@ struct Phase {
     delete: u64,
     transact: u64,
     query: u64,
+    items_read: u64,
     items_written: u64,
     write_units: u64,
+    /// The write units if every index projected only the keys.
+    keys_only_units: u64,
 }
 
 impl Phase {
     fn of(counts: &Counts) -> Phase {
         let r: Vec<u64> = counts.requests().into_iter().map(|(_, n)| n).collect();
-        Phase { get: r[0], put: r[1], delete: r[2], transact: r[3], query: r[4], items_written: counts.writes(), write_units: counts.write_units() }
+        Phase {
+            get: r[0],
+            put: r[1],
+            delete: r[2],
+            transact: r[3],
+            query: r[4],
+            items_read: counts.reads(),
+            items_written: counts.writes(),
+            write_units: counts.write_units(),
+            keys_only_units: counts.keys_only_write_units(),
+        }
+    }
+
+    /// Each count of `self` combined with `other`'s by `op`.
+    fn zip(self, other: Phase, op: fn(u64, u64) -> u64) -> Phase {
+        Phase {
+            get: op(self.get, other.get),
+            put: op(self.put, other.put),
+            delete: op(self.delete, other.delete),
+            transact: op(self.transact, other.transact),
+            query: op(self.query, other.query),
+            items_read: op(self.items_read, other.items_read),
+            items_written: op(self.items_written, other.items_written),
+            write_units: op(self.write_units, other.write_units),
+            keys_only_units: op(self.keys_only_units, other.keys_only_units),
+        }
     }
 
     fn since(self, before: Phase) -> Phase {
-        Phase {
-            get: self.get - before.get,
-            put: self.put - before.put,
-            delete: self.delete - before.delete,
-            transact: self.transact - before.transact,
-            query: self.query - before.query,
-            items_written: self.items_written - before.items_written,
-            write_units: self.write_units - before.write_units,
-        }
+        self.zip(before, |a, b| a - b)
+    }
+
+    /// The counts as JSON, for the cost table (`scripts/bench_cost.py`).
+    fn json(self) -> serde_json::Value {
+        serde_json::json!({
+            "GetItem": self.get, "Query": self.query, "PutItem": self.put, "DeleteItem": self.delete, "TransactWriteItems": self.transact,
+            "write_requests": self.write_requests(), "items_read": self.items_read, "items_written": self.items_written,
+            "write_units": self.write_units, "keys_only_write_units": self.keys_only_units,
+        })
     }
 
     fn write_requests(self) -> u64 {
@@ -50,7 +79,8 @@ impl Phase {
     }
 
     fn row(self, name: &str) -> String {
-        format!("| {name} | {} | {} | {} | {} | {} | {} | {} | {} |", self.get, self.query, self.put, self.delete, self.transact, self.write_requests(), self.items_written, self.write_units)
+        let Phase { get, query, put, delete, transact, items_written, write_units, keys_only_units, .. } = self;
+        format!("| {name} | {get} | {query} | {put} | {delete} | {transact} | {} | {items_written} | {write_units} | {keys_only_units} |", self.write_requests())
     }
 }
 
@@ -65,6 +95,7 @@ async fn an_orders_life_costs_what_the_table_says() {
     let counted = app.local.with_store(Arc::new(counting));
     let vendor_id = VendorId::parse("ipod-shop").unwrap();
     let mut rows = Vec::new();
+    let mails_before = app.outbox().await.len();
     let mut mark = Phase::of(&counts);
     let phase = |name: &str, rows: &mut Vec<(String, Phase)>, mark: &mut Phase| {
         let now = Phase::of(&counts);
@@ -74,11 +105,12 @@ async fn an_orders_life_costs_what_the_table_says() {
 
     assert_eq!(app.client.post(format!("{}/webhooks/shopify", app.base)).header("x-shopify-hmac-sha256", dropflow_scenarios::sign(SHOPIFY_SECRET, &fixture("shopify/orders-create-paid.json"))).header("x-shopify-topic", "orders/paid").header("x-shopify-shop-domain", "jsmith.myshopify.com").body(fixture("shopify/orders-create-paid.json")).send().await.unwrap().status(), 200);
     phase("webhook (verify, enqueue)", &mut rows, &mut mark);
-    counted.drain().await.unwrap();
+    let mut drained = counted.drain_counted().await.unwrap();
     phase("intake + mail: supplier brief, order confirmation", &mut rows, &mut mark);
     let (orders, _) = app.local.app.tables.vendor_orders(&vendor_id, None, None, 1).await.unwrap();
     let id = orders[0].id();
     let pre = Preconditions { if_match: None, idempotency: None };
+    let mut api_requests = 0;
     for (name, request) in [
         ("supplier order (API, authenticated)", Request::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }),
         ("shipment + mail: shipped", Request::Ship { carrier: None, tracking_number: "1Z5R89390357567127".into(), lines: None }),
@@ -86,18 +118,12 @@ async fn an_orders_life_costs_what_the_table_says() {
     ] {
         let caller = vendor::authenticate(&counted.app, Some(&key)).await.unwrap();
         vendor::act(&counted.app, &caller.vendor_id, &id, request, &pre).await.unwrap();
-        counted.drain().await.unwrap();
+        api_requests += 1;
+        drained = drained + counted.drain_counted().await.unwrap();
         phase(name, &mut rows, &mut mark);
     }
-    let life: Phase = rows.iter().fold(Phase::default(), |sum, (_, p)| Phase {
-        get: sum.get + p.get,
-        put: sum.put + p.put,
-        delete: sum.delete + p.delete,
-        transact: sum.transact + p.transact,
-        query: sum.query + p.query,
-        items_written: sum.items_written + p.items_written,
-        write_units: sum.write_units + p.write_units,
-    });
+    let mails = app.outbox().await.len() - mails_before;
+    let life: Phase = rows.iter().fold(Phase::default(), |sum, (_, p)| sum.zip(*p, |a, b| a + b));
     // A batch: the vendor's next orders delivered (uncounted), then one release and
     // payout run for all of them, counted.
     for n in 0..BATCH {
@@ -119,14 +145,19 @@ async fn an_orders_life_costs_what_the_table_says() {
     assert_eq!((report.released, report.payouts.len()), (BATCH + 1, 1), "{report:?}");
     counted.drain().await.unwrap();
     let batch_phase = Phase::of(&counts).since(mark);
-    println!("| phase | GetItem | Query | PutItem | DeleteItem | TransactWriteItems | write requests | items written | write units |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| phase | GetItem | Query | PutItem | DeleteItem | TransactWriteItems | write requests | items written | write units | write units, KEYS_ONLY indexes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (name, p) in &rows {
         println!("{}", p.row(name));
     }
     println!("{}", life.row("**webhook to delivered, all mail**"));
     println!("{}", batch_phase.row(&format!("release + payout of one vendor's {} delivered orders, with their mail (one run)", BATCH + 1)));
     println!("per order of that batch: {:.2} write requests, {:.2} items written, {:.2} write units", batch_phase.write_requests() as f64 / (BATCH + 1) as f64, batch_phase.items_written as f64 / (BATCH + 1) as f64, batch_phase.write_units as f64 / (BATCH + 1) as f64);
+    // One line for the cost table (scripts/bench_cost.py reads it from bench.sh's run).
+    println!("counts-json: {}", serde_json::json!({
+        "order": life.json(), "vendor_batch": batch_phase.json(), "orders_per_vendor_batch": BATCH + 1,
+        "intake_messages": drained.intake, "events_relayed": drained.relayed, "notify_messages": drained.notify, "vendor_api_requests": api_requests, "mails": mails,
+    }));
     // DESIGN's budget: webhook to delivered, with all its mail and its ledger entry, in
     // at most 12 write requests, and no Scan (there is no Scan in the port at all).
     assert!(life.write_requests() <= 12, "{life:?}");
