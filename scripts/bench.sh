@@ -4,14 +4,17 @@
 # stack, and runs each binary RUNS times (default 20) against a local Lambda Runtime
 # API, three events per fresh process (the first cold), in alternating rounds. Then counts DynamoDB requests per order's life on
 # moto, and the sweep's and the release's reads at 10^3, 10^4 and 10^5 vendor orders;
-# prices them per 1,000 orders; runs the in-process hot paths (criterion); and drives a
+# prices them per 1,000 orders; runs the in-process hot paths (criterion, 3 times); and drives a
 # release `dropflow serve` with the load generator (bench/load) three times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/local-aws.sh
 
-cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda -p dropflow-local -p load
+cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda
+# Apart, so that the functions are built with their own features only, as `sam build`
+# builds them (one invocation unifies the shared crate's features across its packages).
+cargo build --release --locked -p dropflow-local -p load
 work=$(mktemp -d)
 trap 'kill "$moto_pid" 2>/dev/null || true; [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work" "$moto_log"' EXIT
 echo
@@ -26,8 +29,8 @@ echo
 cargo build --locked -q -p dropflow-local
 dropflow() { target/debug/dropflow --backend aws --stack bench "$@"; }
 export SENDER_EMAIL=orders@bench.example OPERATOR_EMAIL=ops@bench.example STORE_NAME=bench SHOPIFY_WEBHOOK_SECRET=bench-secret
-eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL)=')"
-export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL
+eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL|RELAY_DLQ_URL)=')"
+export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL RELAY_DLQ_URL
 dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null
 key=$(dropflow key create ipod-shop)
 dropflow product add IPOD2008GREEN --vendor ipod-shop --supplier "AliExpress" --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null
@@ -45,8 +48,11 @@ echo
 echo "Sweep and release reads against table size (embedded store):"
 DROPFLOW_SCALE_MAX=100000 cargo test --locked -q -p dropflow-scenarios --test scaling -- --nocapture 2>&1 | grep -E '^\|'
 echo
-echo "Hot paths in process (criterion; median in the middle of each [low median high]):"
-cargo bench --locked -q -p hot-paths 2>&1 | grep -E 'time:|^[a-zA-Z]' | grep -v -E '^(Benchmarking|Found|Gnuplot|  )'
+echo "Hot paths in process (criterion, ${HOT_PATH_RUNS:=3} runs; median in the middle of each [low median high]):"
+for run in $(seq "$HOT_PATH_RUNS"); do
+  echo "run $run:"
+  cargo bench --locked -q -p hot-paths 2>&1 | grep -E 'time:|^[a-zA-Z]' | grep -v -E '^(Benchmarking|Found|Gnuplot|running|test result)'
+done
 echo
 echo "Local throughput: release \`dropflow serve\` on a fresh data dir per run, bench/load's dropflow-load over loopback (${THROUGHPUT_ORDERS:=10000} orders, 16 senders):"
 for run in 1 2 3; do

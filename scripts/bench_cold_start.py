@@ -151,12 +151,18 @@ def scheduled_event():
             "time": "2026-11-22T00:00:00Z", "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/bench"], "detail": {}}
 
 
-def stream_event(n):
-    """A DynamoDB stream batch of one inserted event item, as the relay's mapping sends it."""
-    order = "ORDER#o_0123456789abcdef01234567"
-    image = {"pk": {"S": order}, "sk": {"S": f"EVT#bench-{n}"}, "ttl": {"N": "1795600000"}, "event_id": {"S": f"bench-{n}"},
-             "type": {"S": "shipped"}, "occurred_at": {"S": "2026-11-20T10:00:00Z"}, "order_id": {"S": "o_0123456789abcdef01234567"},
-             "vendor_id": {"S": "ipod-shop"}, "payload": {"NULL": True}}
+def stream_event(relayed=set()):
+    """A DynamoDB stream batch of one inserted event item, as the relay's mapping sends
+    it: a real event the intake runs committed (read back from the table), each once
+    while there are new ones. The relay puts it on the notify queue for the notifier."""
+    import boto3
+    items = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"], FilterExpression="begins_with(sk, :evt)",
+                                          ExpressionAttributeValues={":evt": {"S": "EVT#"}})["Items"]
+    if not items:
+        raise SystemExit("no event item in the table: the intake runs committed none")
+    image = next((i for i in items if i["sk"]["S"] not in relayed), items[0])
+    relayed.add(image["sk"]["S"])
+    n = len(relayed)
     record = {"eventID": f"e-{n}", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
               "dynamodb": {"ApproximateCreationDateTime": 1_795_000_000 + n, "Keys": {"pk": image["pk"], "sk": image["sk"]}, "NewImage": image,
                            "SequenceNumber": f"{100 + n:021}", "SizeBytes": 200, "StreamViewType": "NEW_IMAGE"},
@@ -165,12 +171,14 @@ def stream_event(n):
 
 
 def notify_message(previous=[]):
-    """A real event from the notify queue (published by order-intake during its runs);
-    the last one again if the queue has none ready."""
+    """A real event from the notify queue (put there by the event-relay runs); the last
+    one again if the queue has none ready."""
     import boto3
     queue = boto3.client("sqs").receive_message(QueueUrl=os.environ["NOTIFY_QUEUE_URL"], MaxNumberOfMessages=1)
     if queue.get("Messages"):
         previous[:] = [queue["Messages"][0]["Body"]]
+    if not previous:
+        raise SystemExit("the notify queue is empty: the event-relay runs put nothing there")
     return previous[0]
 
 
@@ -213,8 +221,8 @@ def main():
         ("hello-lambda (baseline)", "hello-lambda", lambda: {"hello": "world"}),
         ("order-webhook: verify + enqueue", "order-webhook", webhook),
         ("order-intake: parse + route + transaction", "order-intake", intake),
+        ("event-relay: one event to the notify queue", "event-relay", stream_event),
         ("notifier: render + claim + send", "notifier", lambda: sqs_event(notify_message())),
-        ("event-relay: one event to the notify queue", "event-relay", lambda: stream_event(next(serial))),
         ("vendor-api: list orders", "vendor-api", lambda: http_event("GET", "/vendor/orders", {"authorization": f"Bearer {key}"})),
         ("sla-sweep: one sweep", "sla-sweep", scheduled_event),
         ("payout-release: one run", "payout-release", scheduled_event),
