@@ -8,12 +8,9 @@ pub mod backend;
 pub mod runtime_api;
 
 pub use backend::{Backend, MailBox};
-use base64::Engine;
 use dropflow_local::Local;
 use dropflow_local::cli::{Cli, run};
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 
 /// Makes each named `async fn(Backend)` two tests, `<name>::embedded` and
 /// `<name>::aws`, so every scenario holds on both adapter sets.
@@ -100,9 +97,7 @@ pub fn fixture(relative: &str) -> Vec<u8> {
 
 /// Base64 HMAC-SHA256 of `body`, as Shopify signs it.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    dropflow_shared::services::webhook::signature(secret, body)
 }
 
 impl TestApp {

@@ -4,10 +4,7 @@
 //! latency as the senders saw it, and the orders per second end to end: from the first
 //! request to the last of the orders' mails in the outbox, the pipeline's final step.
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,9 +80,7 @@ fn signed_order(fixture: &Value, secret: &str, id: u64) -> Signed {
     order["name"] = format!("#L{id}").into();
     order["admin_graphql_api_id"] = format!("gid://shopify/Order/{id}").into();
     let body = order.to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body.as_bytes());
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let signature = dropflow_shared::services::webhook::signature(secret, body.as_bytes());
     Signed { body, signature, event_id: format!("load-{id}") }
 }
 
@@ -156,7 +151,7 @@ pub async fn run(plan: &Plan) -> Result<Report, String> {
         return Err(format!("the warm-up order was refused by {url}: is `dropflow serve` running with this secret?"));
     }
     let mails_per_order = match &plan.outbox {
-        Some(outbox) => settle(outbox, before + 1, Duration::from_secs(1), deadline).await.0 - before,
+        Some(outbox) => settle(outbox, before + 1, Duration::from_secs(1), deadline).await.0.saturating_sub(before),
         None => 0,
     };
     let baseline = before + mails_per_order;
@@ -194,7 +189,7 @@ pub async fn run(plan: &Plan) -> Result<Report, String> {
     let (mails, end_to_end) = match &plan.outbox {
         Some(outbox) if mails_per_order > 0 => {
             let (count, reached) = settle(outbox, baseline + accepted * mails_per_order, Duration::ZERO, deadline).await;
-            (count - baseline, reached.map(|at| at - started))
+            (count.saturating_sub(baseline), reached.map(|at| at - started))
         }
         _ => (0, None),
     };

@@ -2,11 +2,8 @@
 //! surface a storefront and a vendor use, printed step by step.
 
 use crate::Local;
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use reqwest::Client;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use std::io::Write;
 
 const ORDER: &str = include_str!("../demo/shopify-order.json");
@@ -86,9 +83,7 @@ pub async fn run(out: &mut (dyn Write + Send)) -> Result<(), String> {
 
     demo.say("2. The storefront sends a signed orders/paid webhook")?;
     let secret = app.config.secrets("shopify").first().cloned().unwrap_or_default();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(failed)?;
-    mac.update(ORDER.as_bytes());
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let signature = dropflow_shared::services::webhook::signature(&secret, ORDER.as_bytes());
     let response = demo
         .client
         .post(format!("{}/webhooks/shopify", demo.base))

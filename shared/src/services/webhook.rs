@@ -10,6 +10,15 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// The base64 HMAC-SHA256 of `body` under `secret`: what a storefront sends and
+/// `signature_matches` checks. For the storefront's side where dropflow plays it (the
+/// demo, the load generator, the tests).
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(body);
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
 /// True when `signature` is the base64 HMAC-SHA256 of `body` under one of `secrets`,
 /// compared in constant time.
 pub fn signature_matches(secrets: &[String], body: &[u8], signature: Option<&str>) -> bool {
@@ -101,9 +110,7 @@ mod tests {
     use super::*;
 
     fn sign(secret: &str, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        STANDARD.encode(mac.finalize().into_bytes())
+        signature(secret, body)
     }
 
     #[test]

@@ -110,8 +110,7 @@ impl Database {
                     continue;
                 }
                 let receipt = format!("{id}:{}", count + 1);
-                tx.prepare_cached("UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4")?.execute(params![now + lease, count + 1, receipt, id],
-                )?;
+                tx.prepare_cached("UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4")?.execute(params![now + lease, count + 1, receipt, id])?;
                 received.push(Received { message_id: id.to_string(), receipt, body, receive_count: count + 1 });
             }
             Ok(received)
@@ -170,8 +169,7 @@ impl QueueConsumer for Database {
         let now = now_ms();
         let key = dead_letters.as_str();
         self.write(|tx| {
-            let moved = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?.execute(params![key, now, dead_letters.home().as_str()],
-            )?;
+            let moved = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?.execute(params![key, now, dead_letters.home().as_str()])?;
             tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
             Ok(moved)
         })

@@ -86,8 +86,8 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
             if is_event_insert("INSERT", Some(&sk)) && !exists(tx, &pk, &sk)? {
                 tx.prepare_cached("INSERT INTO changes (body) VALUES (?1)")?.execute(params![body])?;
             }
-            tx.prepare_cached("INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body],
-            )?;
+            tx.prepare_cached("INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+                .execute(params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body])?;
         }
         Write::Delete { pk, sk } => {
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
