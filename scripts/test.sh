@@ -3,12 +3,22 @@
 # end-to-end scenarios on both backends, and the SAM template's checks; then prints one
 # closing line with the totals.
 #
-# Needs a Rust toolchain and python3; it brings the rest: a .venv with moto's server
+# Needs a Rust toolchain and python3; it brings the rest: Debian's chromium and
+# chromium-driver (apt-get) for the dashboard's browser test, a .venv with moto's server
 # mode, the SAM CLI and cfn-lint (scripts/requirements.txt), and starts moto on a free
 # loopback port for the AWS adapters, pointed at with AWS_ENDPOINT_URL. The fixtures
 # are the repository's own (tests/fixtures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The dashboard's browser test drives Debian's chromium through chromedriver; install
+# them when absent (as root, or through sudo).
+if ! command -v chromedriver >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver for the dashboard's browser test"
+  as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
 
 log=$(mktemp)
 source scripts/local-aws.sh

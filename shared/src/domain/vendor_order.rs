@@ -177,6 +177,10 @@ pub struct VendorOrder {
     /// The carrier's last word on any of its parcels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_checkpoint: Option<Checkpoint>,
+    /// The escalating deadlines that fired (the sweep disarms a clock when it fires, so
+    /// this is what remembers that the step is late); `overdue` keeps those not done yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breached: Vec<ClockKind>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -310,6 +314,7 @@ impl VendorOrder {
             supplier_orders: Vec::new(),
             shipments: Vec::new(),
             last_checkpoint: None,
+            breached: Vec::new(),
             version: 1,
         };
         let history = HistoryEntry {
@@ -415,6 +420,17 @@ impl VendorOrder {
         self.clocks.iter().find(|c| c.kind == super::sla::ClockKind::PlaceWithSupplier).map(|c| c.due_at)
     }
 
+    /// The steps late at `now` and not done yet: a deadline that fired while the order is
+    /// still short of it, or one past due that the sweep has not reached. What the vendor
+    /// should do first (the dashboard highlights it).
+    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<ClockKind> {
+        let due = self.clocks.iter().filter(|c| c.kind.escalates() && c.due_at <= now).map(|c| c.kind);
+        let mut kinds: Vec<ClockKind> = self.breached.iter().copied().chain(due).filter(|kind| kind.pending_in(self.state)).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
     /// The earliest armed clock (what the due-clock index points at).
     pub fn next_due(&self) -> Option<&Clock> {
         self.clocks.iter().min_by_key(|c| c.due_at)
@@ -472,6 +488,9 @@ impl VendorOrder {
                 events.push(event);
             }
             if clock.kind.escalates() {
+                if !next.breached.contains(&clock.kind) {
+                    next.breached.push(clock.kind);
+                }
                 escalations.push(Escalation {
                     vendor_id: self.vendor_id.clone(),
                     order_id: self.order_id.clone(),
@@ -824,6 +843,22 @@ mod tests {
         let late = vo.fire(vo.clocks[1].due_at + chrono::Duration::hours(5), &SlaPolicy::default()).unwrap();
         assert_eq!(kinds(&late.transition.events), [(EventType::SlaBreached, "place_with_supplier".to_string())]);
         assert!(late.transition.vendor_order.clocks.is_empty());
+    }
+
+    #[test]
+    fn a_missed_deadline_stays_overdue_after_the_sweep_until_the_step_is_done() {
+        let policy = SlaPolicy::default();
+        let vo = fresh();
+        let deadline = vo.clocks[1].due_at;
+        assert!(vo.overdue(deadline - chrono::Duration::seconds(1)).is_empty(), "not yet");
+        assert_eq!(vo.overdue(deadline), [ClockKind::PlaceWithSupplier], "past due before any sweep");
+        let swept = vo.fire(deadline, &policy).unwrap().transition.vendor_order;
+        assert!(swept.supplier_deadline().is_none(), "the clock is disarmed");
+        assert_eq!(swept.overdue(deadline + chrono::Duration::days(3)), [ClockKind::PlaceWithSupplier], "still late: the sweep fired it, nobody placed");
+        let placed = swept.apply(place(), actor(), deadline + chrono::Duration::days(3), &policy).unwrap().vendor_order;
+        assert!(placed.overdue(deadline + chrono::Duration::days(3)).is_empty(), "placed late: that step is done");
+        let reminder_only = vo.fire(vo.clocks[0].due_at, &policy).unwrap().transition.vendor_order;
+        assert!(reminder_only.overdue(vo.clocks[0].due_at).is_empty(), "a reminder is not a deadline");
     }
 
     fn shipped_order(policy: &SlaPolicy) -> VendorOrder {

@@ -2,6 +2,7 @@
 //! `lambda_http` runs in AWS (each function only its own) and the local binary serves
 //! together on a port.
 
+mod dashboard;
 pub mod openapi;
 mod problem;
 mod vendor;
@@ -17,9 +18,10 @@ use axum::extract::DefaultBodyLimit;
 /// Largest accepted request body; storefront orders are far smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Every route of DESIGN's HTTP contracts (the local binary serves them all).
+/// Every route of DESIGN's HTTP contracts and the vendor dashboard (the local binary
+/// serves them all).
 pub fn router(app: App) -> Router {
-    finish(webhook_routes().merge(vendor_routes()), app)
+    finish(webhook_routes().merge(vendor_routes()).merge(dashboard::routes()), app)
 }
 
 /// order-webhook's routes only: it answers no vendor route.
@@ -27,9 +29,9 @@ pub fn webhook_router(app: App) -> Router {
     finish(webhook_routes(), app)
 }
 
-/// vendor-api's routes only: it takes no webhook.
+/// vendor-api's routes only (the API and its dashboard page): it takes no webhook.
 pub fn vendor_router(app: App) -> Router {
-    finish(vendor_routes(), app)
+    finish(vendor_routes().merge(dashboard::routes()), app)
 }
 
 /// The problem+json fallback and the body limit every router shares.

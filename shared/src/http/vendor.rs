@@ -43,8 +43,8 @@ impl FromRequestParts<App> for Caller {
 }
 
 /// A vendor order answered with its version as the `ETag`.
-fn order_response(order: &VendorOrder, caller: &VendorProfile, history: Option<&[HistoryEntry]>) -> Response {
-    let mut response = Json(VendorOrderJson::new(order, caller.commission_bps, history)).into_response();
+fn order_response(app: &App, order: &VendorOrder, caller: &VendorProfile, history: Option<&[HistoryEntry]>) -> Response {
+    let mut response = Json(VendorOrderJson::new(order, caller.commission_bps, history, app.clock.now())).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", order.version)) {
         response.headers_mut().insert(header::ETAG, tag);
     }
@@ -63,7 +63,8 @@ pub struct ListParams {
 pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (orders, cursor) = vendor::list(&app, &caller.vendor_id, params.state.as_deref(), params.cursor, limit).await?;
-    Ok(Json(OrderPageJson { orders: orders.iter().map(|o| VendorOrderJson::new(o, caller.commission_bps, None)).collect(), cursor }))
+    let now = app.clock.now();
+    Ok(Json(OrderPageJson { orders: orders.iter().map(|o| VendorOrderJson::new(o, caller.commission_bps, None, now)).collect(), cursor }))
 }
 
 /// A listing's `limit`: 1 to 100, 50 when not given.
@@ -78,7 +79,7 @@ fn limit(text: Option<&str>) -> Result<usize, Problem> {
 #[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
     let (order, history) = vendor::get(&app, &caller.vendor_id, &id).await?;
-    Ok(order_response(&order, &caller, Some(&history)))
+    Ok(order_response(&app, &order, &caller, Some(&history)))
 }
 
 /// `If-Match` as a version: `"7"` (or weak, `W/"7"`); `*` or none asks nothing.
@@ -113,7 +114,7 @@ async fn act<B: DeserializeOwned>(app: App, caller: VendorProfile, headers: Head
     let request = into(json_body(raw)?);
     let pre = Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, &format!("/vendor/orders/{id}/{action}"), &bytes)? };
     let order = vendor::act(&app, &caller.vendor_id, &id, request, &pre).await?;
-    Ok(order_response(&order, &caller, None))
+    Ok(order_response(&app, &order, &caller, None))
 }
 
 /// `POST …/supplier-order`: the vendor ordered the lines from its supplier.

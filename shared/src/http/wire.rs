@@ -224,6 +224,9 @@ pub struct VendorOrderJson {
     pub created_at: String,
     /// When the supplier order is due, while that clock runs.
     pub supplier_deadline: Option<String>,
+    /// The steps past their deadline and not done yet (`place_with_supplier`, `ship`,
+    /// `delivery_promise`): what to do first.
+    pub overdue: Vec<String>,
     pub customer_name: String,
     pub shipping_address: AddressJson,
     pub lines: Vec<LineJson>,
@@ -248,9 +251,9 @@ pub struct VendorOrderJson {
 }
 
 impl VendorOrderJson {
-    /// The wire form of `vo`, its economics at the vendor's `commission_bps`, with its
-    /// history when given.
-    pub fn new(vo: &VendorOrder, commission_bps: u32, history: Option<&[HistoryEntry]>) -> VendorOrderJson {
+    /// The wire form of `vo` at `now`, its economics at the vendor's `commission_bps`,
+    /// with its history when given.
+    pub fn new(vo: &VendorOrder, commission_bps: u32, history: Option<&[HistoryEntry]>, now: DateTime<Utc>) -> VendorOrderJson {
         let lines = vo
             .lines
             .iter()
@@ -288,6 +291,7 @@ impl VendorOrderJson {
             currency: vo.currency.code().to_string(),
             created_at: instant(vo.created_at),
             supplier_deadline: instant_opt(vo.supplier_deadline()),
+            overdue: vo.overdue(now).into_iter().map(|kind| kind.as_str().to_string()).collect(),
             customer_name: vo.customer_name.clone(),
             shipping_address: (&vo.shipping_address).into(),
             lines,

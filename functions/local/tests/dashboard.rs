@@ -1,0 +1,276 @@
+//! The vendor dashboard in a real browser: Debian's chromium, driven through
+//! chromedriver (WebDriver), against a running `dropflow serve` fed a signed Shopify
+//! order. A vendor signs in (a wrong key first), finds and opens the order, buys it from
+//! the supplier, ships it (a bad tracking number first), marks it delivered, adds a
+//! product and reads its balance; a customer name holding markup shows as text; the
+//! page fits a phone's width; signing out forgets the key.
+//!
+//! Needs `chromium` and `chromium-driver` (scripts/test.sh installs them when absent).
+//! Without them the test fails, unless DROPFLOW_SKIP_BROWSER=1 says to skip it.
+
+use dropflow_shared::services::webhook::signature;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+const SECRET: &str = "dashboard-test-secret";
+const MARKUP_NAME: &str = "<img src=x onerror=\"document.title='pwned'\">";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs the `dropflow` binary on `dir`; its stdout, or the test fails with its stderr.
+fn dropflow(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dropflow")).arg("--data-dir").arg(dir).args(args).output().expect("run dropflow");
+    assert!(output.status.success(), "dropflow {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// Where chromedriver is, or None when it is not installed.
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]).map(|dir| dir.join("chromedriver")).find(|p| p.is_file())
+}
+
+/// Polls `check` until it answers Some, or fails the test saying `what`.
+async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The visible text of the first element at `css`, if there is one.
+async fn text(browser: &Client, css: &str) -> Option<String> {
+    browser.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+/// Waits until the element at `css` shows text containing `expected`; on a timeout the
+/// failure says what the page showed instead.
+async fn shows(browser: &Client, css: &str, expected: &str) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(shown) = text(browser, css).await.filter(|t| t.contains(expected)) {
+            return shown;
+        }
+        if started.elapsed() > WAIT {
+            let page = text(browser, "body").await.unwrap_or_default();
+            panic!("timed out waiting for {css} to show {expected:?}; the page at {:?} shows:\n{page}", browser.current_url().await.map(|u| u.to_string()));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Types `value` into the field at `css`, replacing what it held.
+async fn fill(browser: &Client, css: &str, value: &str) {
+    let field = browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+async fn run_js(browser: &Client, script: &str) -> Value {
+    browser.execute(script, vec![]).await.unwrap()
+}
+
+struct Server {
+    base: String,
+    _process: Child,
+}
+
+/// `dropflow serve` on `dir`, answering.
+async fn serve(dir: &Path) -> Server {
+    let port = free_port();
+    let process = Command::new(env!("CARGO_BIN_EXE_dropflow"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--port", &port.to_string()])
+        .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start dropflow serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    until("dropflow serve to answer", || async { http.get(format!("{base}/openapi.json")).send().await.ok().filter(|r| r.status().is_success()) }).await;
+    Server { base, _process: process }
+}
+
+/// The Shopify fixture as order `number`, shipped to `name`, signed and posted.
+async fn post_order(base: &str, number: u64, name: &str) {
+    let mut order: Value = serde_json::from_str(include_str!("../../../tests/fixtures/shopify/orders-create-paid.json")).unwrap();
+    order["id"] = json!(820_982_911_946_154_000u64 + number);
+    order["name"] = json!(format!("#{number}"));
+    order["order_number"] = json!(number);
+    for address in ["shipping_address", "billing_address"] {
+        order[address]["first_name"] = json!(name);
+        order[address]["name"] = json!(format!("{name} Norman"));
+    }
+    order["customer"]["first_name"] = json!(name);
+    let body = serde_json::to_vec(&order).unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/webhooks/shopify"))
+        .header("Content-Type", "application/json")
+        .header("X-Shopify-Hmac-Sha256", signature(SECRET, &body))
+        .header("X-Shopify-Topic", "orders/paid")
+        .header("X-Shopify-Shop-Domain", "dashboard-test.myshopify.com")
+        .header("X-Shopify-Event-Id", format!("evt-{number}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "webhook: {}", response.status());
+}
+
+#[tokio::test]
+async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
+    let Some(driver) = chromedriver() else {
+        if std::env::var_os("DROPFLOW_SKIP_BROWSER").is_some() {
+            eprintln!("SKIPPED: chromedriver is not installed and DROPFLOW_SKIP_BROWSER is set");
+            return;
+        }
+        panic!("chromedriver is not installed: `apt-get install chromium chromium-driver` (scripts/test.sh does), or set DROPFLOW_SKIP_BROWSER=1");
+    };
+    let data = tempfile::tempdir().unwrap();
+    dropflow(data.path(), &["vendor", "add", "lumen", "--name", "Lumen Home", "--email", "orders@lumen.example"]);
+    let key = dropflow(data.path(), &["key", "create", "lumen"]);
+    for (sku, cost) in [("IPOD2008GREEN", "80.00"), ("IPOD2008RED", "81.50"), ("IPOD2008BLACK", "79.99")] {
+        dropflow(data.path(), &["product", "add", sku, "--vendor", "lumen", "--supplier", "Shenzhen Audio", "--url", &format!("https://supplier.example/p/{sku}"), "--cost", cost, "--currency", "USD"]);
+    }
+    let server = serve(data.path()).await;
+    post_order(&server.base, 1001, "Bob").await;
+    post_order(&server.base, 1002, MARKUP_NAME).await;
+    let api = reqwest::Client::new();
+    let listed = || async {
+        let page: Value = api.get(format!("{}/vendor/orders", server.base)).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+        (page["orders"].as_array()?.len() == 2).then_some(page)
+    };
+    until("both orders to reach the vendor", listed).await;
+
+    let driver_port = free_port();
+    let _driver = Command::new(&driver).arg(format!("--port={driver_port}")).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().expect("start chromedriver");
+    let mut capabilities = serde_json::Map::new();
+    let mut chrome = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400"] });
+    if Path::new("/usr/bin/chromium").is_file() {
+        chrome["binary"] = json!("/usr/bin/chromium");
+    }
+    capabilities.insert("goog:chromeOptions".into(), chrome);
+    let webdriver = format!("http://127.0.0.1:{driver_port}");
+    let browser = until("chromedriver to start a session", || async {
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await.ok()
+    })
+    .await;
+    let shot_dir = std::env::temp_dir().join("dropflow-dashboard-test");
+    std::fs::create_dir_all(&shot_dir).unwrap();
+    let outcome = vendor_day(&browser, &server.base, &key, &shot_dir).await;
+    browser.close().await.ok();
+    outcome.unwrap();
+}
+
+async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) -> Result<(), String> {
+    browser.goto(&format!("{base}/vendor/app")).await.map_err(|e| e.to_string())?;
+
+    // A wrong key: the API's own words, and no way in.
+    fill(browser, "input[name=api_key]", "dfk_not_a_key").await;
+    click(browser, "#sign-in-form button[type=submit]").await;
+    shows(browser, "#sign-in-error", "missing or invalid credentials").await;
+    assert!(!browser.find(Locator::Css("#view")).await.unwrap().is_displayed().await.unwrap(), "nothing shown behind a wrong key");
+
+    // The right key: the orders, newest first; the key is in the tab's sessionStorage only.
+    fill(browser, "input[name=api_key]", key).await;
+    click(browser, "#sign-in-form button[type=submit]").await;
+    shows(browser, "#orders", "#1001").await;
+    let numbers = run_js(browser, "return [...document.querySelectorAll('#orders tbody tr td:first-child')].map(td => td.textContent)").await;
+    assert_eq!(numbers, json!(["#1002", "#1001"]), "newest first");
+    assert_eq!(run_js(browser, "return [sessionStorage.getItem('dropflow.api_key') !== null, localStorage.length, document.cookie, location.href.includes('dfk_')]").await, json!([true, 0, "", false]));
+
+    // The customer name holding markup is shown as text, and nothing of it ran.
+    let list = text(browser, "#orders").await.unwrap_or_default();
+    assert!(list.contains(MARKUP_NAME), "the name shows as typed: {list}");
+    assert!(browser.find_all(Locator::Css("img")).await.unwrap().is_empty(), "no image element was made of it");
+    assert_ne!(browser.title().await.unwrap(), "pwned");
+
+    // The order: the supplier brief, then its life.
+    browser.find(Locator::LinkText("#1001")).await.map_err(|e| e.to_string())?.click().await.map_err(|e| e.to_string())?;
+    shows(browser, "#view h1", "Order #1001").await;
+    shows(browser, "#ship-to", "Bob Norman").await;
+    let brief = text(browser, "section[aria-labelledby=brief-title]").await.unwrap_or_default();
+    for expected in ["Phone", "Shenzhen Audio", "80.00 USD", "Supplier cost"] {
+        assert!(brief.contains(expected), "the brief shows {expected}: {brief}");
+    }
+    let supplier_link = browser.find(Locator::Css("section[aria-labelledby=brief-title] a[href*='supplier.example']")).await.map_err(|e| e.to_string())?;
+    assert_eq!(supplier_link.attr("rel").await.unwrap().as_deref(), Some("noopener noreferrer"));
+
+    fill(browser, "#supplier-order-supplier_order_ref", "AE-8155-2231").await;
+    click(browser, "#supplier-order-form button[type=submit]").await;
+    shows(browser, "#order-state", "Awaiting shipment").await;
+
+    // A tracking number whose check digit is wrong: the API's reason next to the field.
+    fill(browser, "#shipment-tracking_number", "RB123456786GB").await;
+    click(browser, "#shipment-form button[type=submit]").await;
+    let reason = until("the inline reason", || async { text(browser, "#shipment-error").await.filter(|t| !t.is_empty()) }).await;
+    assert!(reason.to_lowercase().contains("tracking") || reason.contains("RB123456786GB"), "{reason}");
+    assert_eq!(text(browser, "#order-state").await.as_deref(), Some("Awaiting shipment"), "nothing shipped");
+    let next_to_field = run_js(browser, "const f = document.getElementById('shipment-tracking_number'); return [f.getAttribute('aria-invalid'), f.nextElementSibling.id]").await;
+    assert_eq!(next_to_field, json!(["true", "shipment-error"]));
+
+    fill(browser, "#shipment-tracking_number", "RB123456785GB").await;
+    click(browser, "#shipment-form button[type=submit]").await;
+    shows(browser, "#order-state", "Shipped").await;
+    shows(browser, "#parcels", "RB123456785GB").await;
+    let shot = shot_dir.join("order-detail.png");
+    std::fs::write(&shot, browser.screenshot().await.map_err(|e| e.to_string())?).unwrap();
+    println!("screenshot of the order detail: {}", shot.display());
+
+    // A double submit is one delivery: the form sends one request, keyed.
+    run_js(browser, "const f = document.getElementById('delivered-form'); f.requestSubmit(); f.requestSubmit(); return null").await;
+    shows(browser, "#order-state", "Delivered").await;
+    let deliveries = run_js(browser, "return [...document.querySelectorAll('#history tbody tr td:nth-child(3)')].filter(td => td.textContent === 'delivered').length").await;
+    assert_eq!(deliveries, json!(1), "{}", text(browser, "#history").await.unwrap_or_default());
+
+    // A product, added from the form.
+    click(browser, "#nav a[href='#products']").await;
+    shows(browser, "#products", "IPOD2008GREEN").await;
+    for (field, value) in [("sku", "LAMP-ARC-1"), ("supplier_name", "Ningbo Light"), ("product_url", "https://supplier.example/lamp"), ("amount", "12.50"), ("currency", "USD")] {
+        fill(browser, &format!("#product-{field}"), value).await;
+    }
+    click(browser, "#product-form button[type=submit]").await;
+    shows(browser, "tr[data-sku='LAMP-ARC-1']", "12.50 USD").await;
+
+    // The balance, as the API has it.
+    let balance: Value = reqwest::Client::new().get(format!("{base}/vendor/balance")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+    let held = format!("{} {}", balance["balances"][0]["held"]["amount"].as_str().unwrap(), balance["balances"][0]["held"]["currency"].as_str().unwrap());
+    assert_ne!(balance["balances"][0]["held"]["amount"], "0.00", "delivery holds the earnings: {balance}");
+    click(browser, "#nav a[href='#money']").await;
+    shows(browser, "#balance", &held).await;
+
+    // A phone's width: the list fits without scrolling sideways.
+    browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+    click(browser, "#nav a[href='#orders']").await;
+    shows(browser, "#orders", "#1001").await;
+    let overflow = run_js(browser, "return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "wider than the phone by {overflow} px");
+
+    // Signing out forgets the key.
+    click(browser, "#sign-out").await;
+    until("the sign-in form", || async { browser.find(Locator::Css("#sign-in")).await.ok()?.is_displayed().await.ok().filter(|shown| *shown) }).await;
+    assert_eq!(run_js(browser, "return sessionStorage.getItem('dropflow.api_key')").await, Value::Null);
+    Ok(())
+}

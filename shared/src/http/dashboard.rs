@@ -1,0 +1,71 @@
+//! `GET /vendor/app`: the vendor dashboard, one page with its script and stylesheet,
+//! embedded in the binary at build time (no build step, no CDN). The page is a client of
+//! the vendor API and nothing more: it holds the key in the tab's `sessionStorage`,
+//! calls the same `/vendor/*` routes a vendor's tools call, and puts every value it gets
+//! into the page as text. The Content-Security-Policy allows only dropflow's own
+//! script, styles and API, so that even a mistake in the page cannot run markup an
+//! order brought in.
+
+use super::problem::Problem;
+use crate::services::App;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+/// The page, its script and its styles, as served.
+const PAGE: &str = include_str!("dashboard/index.html");
+const SCRIPT: &str = include_str!("dashboard/app.js");
+const STYLES: &str = include_str!("dashboard/app.css");
+
+/// Only dropflow's own script, styles and API; no inline code, no frames, no forms
+/// submitted by the browser itself (the script sends them, so a key never lands in a URL).
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The dashboard's routes: the page under `/vendor/app` (relative links, so that it works
+/// under any API Gateway stage prefix), and its two assets beside it.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/vendor/app", get(|| async { asset("text/html; charset=utf-8", PAGE) }))
+        .route("/vendor/app/", get(|| async { Redirect::permanent("../app") }))
+        .route("/vendor/app/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+        .route("/vendor/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
+        .route("/vendor/app/{*rest}", get(|| async { Problem::new(StatusCode::NOT_FOUND, "no such page") }))
+}
+
+/// One embedded file with the headers every part of the page is served with.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY)),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        // Revalidated on each visit, so that a deploy shows at once; the files are small.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+    ];
+    (headers, body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_loads_nothing_from_outside_and_runs_no_inline_code() {
+        for (name, text) in [("index.html", PAGE), ("app.js", SCRIPT), ("app.css", STYLES)] {
+            assert!(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"), "{name} loads nothing from elsewhere");
+        }
+        assert!(!PAGE.contains("<script>") && !PAGE.contains("style="), "no inline script or style: the policy would block them");
+        assert!(PAGE.contains(r#"name="api_key""#), "the sign-in field");
+    }
+
+    #[test]
+    fn the_script_never_writes_markup() {
+        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+            assert!(!SCRIPT.contains(sink), "app.js uses {sink}: every value goes in as text");
+        }
+        assert!(!SCRIPT.contains("localStorage") && !SCRIPT.contains("document.cookie"), "the key lives in sessionStorage only");
+    }
+}

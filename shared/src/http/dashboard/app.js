@@ -1,0 +1,513 @@
+// The vendor dashboard: a client of the vendor API (/openapi.json) and nothing more.
+// Every value from the API goes into the page through text nodes (`el` below), never as
+// markup; the key stays in this tab's sessionStorage and travels only in the
+// Authorization header. The API decides every rule; the page shows its answers.
+
+const KEY = 'dropflow.api_key';
+const base = new URL('./', location.href); // …/vendor/, under any stage prefix
+const $ = (id) => document.getElementById(id);
+
+const STATES = {
+  awaiting_supplier: 'Awaiting supplier order',
+  awaiting_shipment: 'Awaiting shipment',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  cancelled: 'Cancelled',
+};
+const CLOCKS = {
+  place_reminder: 'Reminder to order from the supplier',
+  place_with_supplier: 'Order from the supplier',
+  ship: 'Ship',
+  tracking_stale: 'Carrier news expected',
+  delivery_promise: 'Delivery promised',
+  refund_warning: 'Supplier refund window closing',
+  dispute_window: 'Supplier dispute window opens',
+};
+const LATE = { place_with_supplier: 'Supplier order late', ship: 'Shipment late', delivery_promise: 'Delivery late' };
+
+/** An element with attributes and children; strings become text nodes, never markup. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'on') for (const [event, handler] of Object.entries(value)) node.addEventListener(event, handler);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** A link only for http(s) addresses; anything else shows as plain text. */
+function link(href, text) {
+  let url = null;
+  try { url = new URL(href); } catch { /* not a URL */ }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) return el('span', {}, text);
+  return el('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, text);
+}
+
+const money = (m) => (m ? `${m.amount} ${m.currency}` : '—');
+function when(iso) {
+  if (!iso) return '—';
+  const at = new Date(iso);
+  return el('time', { datetime: iso, title: iso }, at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }));
+}
+const cell = (label, ...content) => el('td', { 'data-label': label }, ...content);
+const num = (label, ...content) => el('td', { 'data-label': label, class: 'num' }, ...content);
+
+/** An API answer that is not a success: its status and the problem's `detail`. */
+class ApiError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
+}
+
+/** Calls the vendor API with the tab's key; answers `{data, etag}` or throws ApiError. */
+async function call(method, path, { body, headers = {}, key = sessionStorage.getItem(KEY) } = {}) {
+  const sent = { Accept: 'application/json, application/problem+json', Authorization: `Bearer ${key || ''}`, ...headers };
+  if (body !== undefined) sent['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(new URL(path, base), { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError(0, 'dropflow cannot be reached; check the connection and try again.');
+  }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!response.ok) {
+    const detail = data && typeof data.detail === 'string' ? data.detail : `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, detail);
+  }
+  return { data, etag: response.headers.get('ETag') };
+}
+
+/** A fresh Idempotency-Key. */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// --- Sign-in --------------------------------------------------------------------------
+
+function showSignedIn(signedIn) {
+  $('sign-in').hidden = signedIn;
+  $('nav').hidden = !signedIn;
+  $('sign-out').hidden = !signedIn;
+  $('view').hidden = !signedIn;
+  if (!signedIn) { $('view').replaceChildren(); flash(''); }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const input = $('api_key');
+  const key = input.value.trim();
+  const error = $('sign-in-error');
+  error.textContent = '';
+  input.removeAttribute('aria-invalid');
+  const button = event.submitter || $('sign-in-form').querySelector('button');
+  button.disabled = true;
+  try {
+    if (!/^[\x21-\x7e]+$/.test(key)) throw new ApiError(401, 'Enter the API key: letters, digits and symbols, no spaces.');
+    await call('GET', 'balance', { key });
+    sessionStorage.setItem(KEY, key);
+    input.value = '';
+    showSignedIn(true);
+    if (!location.hash) location.hash = '#orders'; else route();
+  } catch (e) {
+    error.textContent = e.detail;
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Forgets the key; `why` (a revoked key, say) is shown on the sign-in form. */
+function signOut(why = '') {
+  sessionStorage.removeItem(KEY);
+  showSignedIn(false);
+  $('sign-in-error').textContent = why;
+  history.replaceState(null, '', location.pathname + location.search);
+  $('api_key').focus();
+}
+
+/** Shows what went wrong with a whole view; a key refused mid-session signs out. */
+function failed(e) {
+  if (e.status === 401) return signOut(e.detail);
+  $('view').replaceChildren(el('p', { class: 'error', role: 'alert' }, e.detail));
+}
+
+function flash(text) {
+  $('flash').textContent = text;
+  $('flash').hidden = !text;
+}
+
+// --- Routing: #orders, #orders/{id}, #products, #money --------------------------------
+
+let generation = 0;
+
+async function route() {
+  if (!sessionStorage.getItem(KEY)) return showSignedIn(false);
+  showSignedIn(true);
+  const [section, ...rest] = location.hash.slice(1).split('/');
+  const current = ['orders', 'products', 'money'].includes(section) ? section : 'orders';
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.section === current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  const mine = ++generation;
+  const show = (...nodes) => { if (mine === generation) { $('view').replaceChildren(...nodes.filter(Boolean)); focusHeading(); } };
+  try {
+    if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
+    else if (current === 'orders') await ordersView(show);
+    else if (current === 'products') await productsView(show);
+    else await moneyView(show);
+  } catch (e) {
+    if (mine === generation) failed(e);
+  }
+}
+
+function focusHeading() {
+  const h1 = $('view').querySelector('h1');
+  if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
+}
+
+/** A "Load more" button that appends the next page through the API's cursor. */
+function loadMore(fetchPage, append) {
+  const button = el('button', { type: 'button', class: 'quiet' }, 'Load more');
+  let cursor = null;
+  const set = (next) => { cursor = next; button.hidden = !next; };
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try { const page = await fetchPage(cursor); append(page); set(page.cursor); } catch (e) { failed(e); } finally { button.disabled = false; }
+  });
+  return { button, set };
+}
+
+// --- Orders ---------------------------------------------------------------------------
+
+async function ordersView(show) {
+  const filter = sessionStorage.getItem('dropflow.state') || '';
+  const select = el('select', { id: 'state-filter', name: 'state' },
+    el('option', { value: '' }, 'All states'),
+    Object.entries(STATES).map(([value, label]) => el('option', { value, selected: value === filter }, label)));
+  select.addEventListener('change', () => { sessionStorage.setItem('dropflow.state', select.value); route(); });
+  const body = el('tbody');
+  const page = (cursor) => {
+    const query = new URLSearchParams();
+    if (filter) query.set('state', filter);
+    if (cursor) query.set('cursor', cursor);
+    return call('GET', `orders?${query}`).then((r) => r.data);
+  };
+  const append = (p) => body.append(...p.orders.map(orderRow));
+  const more = loadMore(page, append);
+  const first = await page(null);
+  append(first);
+  more.set(first.cursor);
+  show(
+    el('h1', {}, 'Orders'),
+    el('div', { class: 'row' }, el('div', {}, el('label', { for: 'state-filter' }, 'Show'), select)),
+    first.orders.length === 0
+      ? el('p', { class: 'muted' }, filter ? 'No orders in this state.' : 'No orders yet. They appear here as soon as a storefront sends them.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'orders' },
+        el('thead', {}, el('tr', {}, ['Order', 'State', 'Created', 'Supplier deadline', 'Ship to', 'Late'].map((h) => el('th', { scope: 'col' }, h)))),
+        body)),
+    more.button,
+  );
+}
+
+function orderRow(o) {
+  const late = o.overdue.length > 0;
+  return el('tr', { class: late ? 'late' : null, 'data-order': o.id },
+    cell('Order', el('a', { href: `#orders/${encodeURIComponent(o.id)}` }, o.order_number)),
+    cell('State', STATES[o.state] || o.state),
+    cell('Created', when(o.created_at)),
+    cell('Supplier deadline', when(o.supplier_deadline)),
+    cell('Ship to', o.customer_name),
+    cell('Late', late ? o.overdue.map((k) => el('span', { class: 'badge late' }, LATE[k] || k)) : '—'));
+}
+
+async function orderView(id, show) {
+  const { data: o, etag } = await call('GET', `orders/${encodeURIComponent(id)}`);
+  const refresh = (message) => { flash(message); route(); };
+  show(
+    el('p', {}, el('a', { href: '#orders' }, '← All orders')),
+    el('h1', {}, `Order ${o.order_number} `, el('span', { class: 'badge', id: 'order-state' }, STATES[o.state] || o.state)),
+    o.overdue.length ? el('p', { class: 'banner', role: 'note' }, `Late: ${o.overdue.map((k) => LATE[k] || k).join(', ')}`) : null,
+    o.cancel_reason ? el('p', {}, el('strong', {}, 'Cancelled: '), o.cancel_reason) : null,
+    briefSection(o),
+    actionsSection(o, etag, refresh),
+    parcelsSection(o),
+    clocksSection(o),
+    economicsSection(o),
+    historySection(o),
+  );
+}
+
+/** Everything needed to buy the order from the supplier in one go. */
+function briefSection(o) {
+  const a = o.shipping_address;
+  const addressLines = [a.name, a.company, a.line1, a.line2, [a.city, a.region, a.postal_code].filter(Boolean).join(', '), a.country_code].filter(Boolean);
+  const copy = el('button', { type: 'button', class: 'quiet' }, 'Copy address');
+  copy.addEventListener('click', async () => {
+    try { await navigator.clipboard.writeText([...addressLines, a.phone].filter(Boolean).join('\n')); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select the address to copy it'; }
+  });
+  const lines = el('tbody', {}, o.lines.map((l) => el('tr', {},
+    cell('Item', el('strong', {}, l.title), l.variant ? ` — ${l.variant}` : '', el('br'), el('span', { class: 'muted' }, l.sku ? `SKU ${l.sku}` : 'no SKU')),
+    cell('Supplier', link(l.supplier.product_url, l.supplier.name)),
+    cell('Supplier variant', l.supplier.variant || '—'),
+    num('Qty', String(l.quantity)),
+    num('Cost per unit', money(l.supplier.cost_per_unit)),
+    num('Cost', money(l.supplier.cost_total)))));
+  return el('section', { class: 'card', 'aria-labelledby': 'brief-title' },
+    el('h2', { id: 'brief-title' }, 'Buy from the supplier'),
+    el('div', { class: 'brief' },
+      el('div', {},
+        el('h3', {}, 'Ship to'),
+        el('address', { id: 'ship-to' }, addressLines.join('\n')),
+        el('p', {}, 'Phone: ', a.phone ? el('a', { href: `tel:${a.phone.replace(/[^0-9+]/g, '')}` }, a.phone) : 'none given'),
+        copy),
+      el('div', { class: 'scroll' }, el('table', { class: 'list' },
+        el('thead', {}, el('tr', {}, ['Item', 'Supplier', 'Supplier variant', 'Qty', 'Cost per unit', 'Cost'].map((h, i) => el('th', { scope: 'col', class: i >= 3 ? 'num' : null }, h)))),
+        lines,
+        o.economics && o.economics.supplier_cost ? el('tfoot', {}, el('tr', {}, el('th', { scope: 'row', colspan: 5 }, 'Supplier cost'), num('Supplier cost', money(o.economics.supplier_cost)))) : null))));
+}
+
+/** The forms for what can be done next; the API says whether it may. */
+function actionsSection(o, etag, refresh) {
+  const shipped = new Set(o.shipments.flatMap((s) => s.lines));
+  const unshipped = o.lines.some((l) => !shipped.has(l.line_id));
+  const forms = [];
+  if (o.state === 'awaiting_supplier') {
+    forms.push(actionForm(o, etag, refresh, {
+      name: 'supplier-order', title: 'Supplier order placed', submit: 'Record supplier order', done: 'Supplier order recorded.',
+      fields: [{ name: 'supplier_order_ref', label: 'Supplier order number', required: true }],
+    }));
+  }
+  if ((o.state === 'awaiting_shipment' || o.state === 'shipped' || (o.state === 'awaiting_supplier' && o.supplier_orders.length)) && unshipped) {
+    forms.push(actionForm(o, etag, refresh, {
+      name: 'shipment', title: 'Shipped', submit: 'Record shipment', done: 'Shipment recorded; the customer is told.',
+      fields: [{ name: 'tracking_number', label: 'Tracking number', required: true }, { name: 'carrier', label: 'Carrier (optional: recognised from the number)' }],
+    }));
+  }
+  if (o.state === 'shipped') {
+    forms.push(actionForm(o, etag, refresh, { name: 'delivered', title: 'Delivered', submit: 'Mark delivered', done: 'Marked delivered.', fields: [] }));
+  }
+  if (o.state === 'awaiting_supplier' || o.state === 'awaiting_shipment') {
+    forms.push(actionForm(o, etag, refresh, {
+      name: 'cancel', title: 'Cannot fulfil it', submit: 'Cancel order', danger: true, done: 'Order cancelled; the customer is refunded by the marketplace.',
+      fields: [{ name: 'reason', label: 'Reason', required: true, multiline: true }],
+    }));
+  }
+  return el('section', { class: 'card', 'aria-labelledby': 'actions-title' },
+    el('h2', { id: 'actions-title' }, 'Next step'),
+    forms.length ? el('div', { class: 'actions' }, forms) : el('p', { class: 'muted' }, 'Nothing left to do on this order.'));
+}
+
+/** One action's form: each field with its label and, next to it, the API's reason when
+ *  it refuses; the same request resent (a double click) carries the same Idempotency-Key. */
+function actionForm(o, etag, refresh, spec) {
+  const error = el('p', { class: 'error', role: 'alert', id: `${spec.name}-error` });
+  const inputs = spec.fields.map((f) => el(f.multiline ? 'textarea' : 'input', { id: `${spec.name}-${f.name}`, name: f.name, required: f.required, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${spec.name}-error`, rows: f.multiline ? 2 : null }));
+  const fields = spec.fields.flatMap((f, i) => [el('label', { for: inputs[i].id }, f.label), inputs[i], i === 0 ? error : null]);
+  const button = el('button', { type: 'submit', class: spec.danger ? 'danger' : null }, spec.submit);
+  const form = el('form', { id: `${spec.name}-form`, method: 'post', novalidate: true, 'aria-labelledby': `${spec.name}-title` },
+    el('h3', { id: `${spec.name}-title` }, spec.title), fields, spec.fields.length ? null : error, button);
+  let sent = null;
+  let key = null;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    const body = {};
+    spec.fields.forEach((f, i) => { const value = inputs[i].value.trim(); if (value) body[f.name] = value; });
+    const text = JSON.stringify(body);
+    if (text !== sent) { sent = text; key = newKey(); }
+    error.textContent = '';
+    inputs.forEach((input) => input.removeAttribute('aria-invalid'));
+    button.disabled = true;
+    try {
+      await call('POST', `orders/${encodeURIComponent(o.id)}/${spec.name}`, { body, headers: { 'Idempotency-Key': key, ...(etag ? { 'If-Match': etag } : {}) } });
+      refresh(spec.done);
+    } catch (e) {
+      if (e.status === 401) return signOut(e.detail);
+      if (e.status === 412) return refresh('The order changed meanwhile; here it is as it is now.');
+      error.textContent = e.detail;
+      if (inputs[0]) { inputs[0].setAttribute('aria-invalid', 'true'); inputs[0].focus(); }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function parcelsSection(o) {
+  const titles = new Map(o.lines.map((l) => [l.line_id, l.variant ? `${l.title} (${l.variant})` : l.title]));
+  const named = (ids) => ids.map((id) => titles.get(id) || id).join(', ');
+  const c = o.last_checkpoint;
+  return el('section', { class: 'card', 'aria-labelledby': 'parcels-title' },
+    el('h2', { id: 'parcels-title' }, 'Supplier orders and parcels'),
+    o.supplier_orders.length === 0 ? el('p', { class: 'muted' }, 'Not ordered from the supplier yet.')
+      : el('table', { class: 'list', id: 'supplier-orders' },
+        el('thead', {}, el('tr', {}, ['Supplier order', 'Lines', 'Placed'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, o.supplier_orders.map((s) => el('tr', {}, cell('Supplier order', s.reference), cell('Lines', named(s.lines)), cell('Placed', when(s.placed_at)))))),
+    o.shipments.length === 0 ? null
+      : el('table', { class: 'list', id: 'parcels' },
+        el('thead', {}, el('tr', {}, ['Carrier', 'Tracking', 'Lines', 'Shipped', 'Delivered'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, o.shipments.map((s) => el('tr', {},
+          cell('Carrier', s.tracking.carrier_name),
+          cell('Tracking', s.tracking.url ? link(s.tracking.url, s.tracking.number) : s.tracking.number),
+          cell('Lines', named(s.lines)),
+          cell('Shipped', when(s.shipped_at)),
+          cell('Delivered', when(s.delivered_at)))))),
+    c ? el('p', {}, el('strong', {}, 'Carrier’s last word: '), `${c.tag}${c.message ? ` — ${c.message}` : ''}${c.location ? ` (${c.location})` : ''}, `, when(c.checkpoint_at || c.received_at)) : null);
+}
+
+function clocksSection(o) {
+  const now = Date.now();
+  return el('section', { class: 'card', 'aria-labelledby': 'clocks-title' },
+    el('h2', { id: 'clocks-title' }, 'Clocks'),
+    o.clocks.length === 0 ? el('p', { class: 'muted' }, 'No clock is running.')
+      : el('table', { class: 'list' },
+        el('thead', {}, el('tr', {}, ['What', 'Due'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, o.clocks.map((k) => el('tr', { class: Date.parse(k.due_at) <= now ? 'late' : null }, cell('What', CLOCKS[k.kind] || k.kind), cell('Due', when(k.due_at)))))));
+}
+
+function economicsSection(o) {
+  const e = o.economics;
+  const pairs = e ? [['Customer paid', money(e.customer_paid)], ['Commission', money(e.commission)], ['Supplier cost', money(e.supplier_cost)], ['Margin', money(e.margin)]] : [];
+  return el('section', { class: 'card', 'aria-labelledby': 'economics-title' },
+    el('h2', { id: 'economics-title' }, 'Margin'),
+    e ? el('dl', { class: 'pairs', id: 'economics' }, pairs.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])) : el('p', { class: 'muted' }, 'Not available for this order.'),
+    o.refunds.length ? el('p', {}, `Refunded: ${o.refunds.map((r) => `${r.quantity} × ${r.line_id} (${money(r.amount)})`).join('; ')}`) : null);
+}
+
+function historySection(o) {
+  return el('section', { class: 'card', 'aria-labelledby': 'history-title' },
+    el('h2', { id: 'history-title' }, 'History'),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'history' },
+      el('thead', {}, el('tr', {}, ['When', 'Who', 'What', 'State', 'Detail'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, (o.history || []).map((h) => el('tr', {},
+        cell('When', when(h.at)), cell('Who', h.actor), cell('What', h.action.replaceAll('_', ' ')), cell('State', STATES[h.state] || h.state), cell('Detail', h.detail || '—')))))));
+}
+
+// --- Products -------------------------------------------------------------------------
+
+async function productsView(show) {
+  const body = el('tbody');
+  const page = (cursor) => call('GET', `products${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`).then((r) => r.data);
+  const form = productForm();
+  const append = (p) => body.append(...p.products.map((p) => productRow(p, form)));
+  const more = loadMore(page, append);
+  const first = await page(null);
+  append(first);
+  more.set(first.cursor);
+  show(
+    el('h1', {}, 'Products'),
+    el('p', { class: 'muted' }, 'Each SKU you sell and where you buy it. Orders for a SKU reach you once it is here.'),
+    first.products.length === 0 ? el('p', { class: 'muted', id: 'no-products' }, 'No products yet.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'products' },
+        el('thead', {}, el('tr', {}, ['SKU', 'Supplier', 'Cost', 'Supplier variant', ''].map((h) => el('th', { scope: 'col' }, h)))),
+        body)),
+    more.button,
+    form.node,
+  );
+}
+
+function productRow(p, form) {
+  const edit = el('button', { type: 'button', class: 'quiet', 'aria-label': `Edit ${p.sku}` }, 'Edit');
+  edit.addEventListener('click', () => form.fill(p));
+  const remove = el('button', { type: 'button', class: 'quiet', 'aria-label': `Delete ${p.sku}` }, 'Delete');
+  remove.addEventListener('click', async () => {
+    if (!confirm(`Stop selling ${p.sku}? New orders for it will wait for a vendor.`)) return;
+    remove.disabled = true;
+    try { await call('DELETE', `products/${encodeURIComponent(p.sku)}`); flash(`${p.sku} deleted.`); route(); } catch (e) { failed(e); }
+  });
+  return el('tr', { 'data-sku': p.sku },
+    cell('SKU', p.sku),
+    cell('Supplier', link(p.product_url, p.supplier_name)),
+    num('Cost', money(p.supplier_cost)),
+    cell('Supplier variant', p.supplier_variant || '—'),
+    cell('', edit, ' ', remove));
+}
+
+function productForm() {
+  const fields = [
+    ['sku', 'SKU', 'text'], ['supplier_name', 'Supplier', 'text'], ['product_url', 'Supplier product link', 'url'],
+    ['amount', 'Cost per unit', 'text'], ['currency', 'Currency (ISO code)', 'text'], ['supplier_variant', 'Supplier variant (optional)', 'text'],
+  ];
+  const inputs = Object.fromEntries(fields.map(([name, , type]) => [name, el('input', { id: `product-${name}`, name, type, autocomplete: 'off', spellcheck: 'false', inputmode: name === 'amount' ? 'decimal' : null, 'aria-describedby': 'product-error' })]));
+  inputs.currency.value = 'USD';
+  const error = el('p', { class: 'error', role: 'alert', id: 'product-error' });
+  const title = el('h2', { id: 'product-title' }, 'Add a product');
+  const button = el('button', { type: 'submit' }, 'Save product');
+  const node = el('form', { class: 'card', id: 'product-form', method: 'post', novalidate: true, 'aria-labelledby': 'product-title' },
+    title, el('div', { class: 'row' }, fields.map(([name, label]) => el('div', {}, el('label', { for: `product-${name}` }, label), inputs[name]))), error, button);
+  node.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const v = (name) => inputs[name].value.trim();
+    if (!v('sku')) { error.textContent = 'Enter the SKU.'; inputs.sku.focus(); return; }
+    const body = { supplier_name: v('supplier_name'), product_url: v('product_url'), supplier_cost: { amount: v('amount'), currency: v('currency').toUpperCase() } };
+    if (v('supplier_variant')) body.supplier_variant = v('supplier_variant');
+    button.disabled = true;
+    try {
+      await call('PUT', `products/${encodeURIComponent(v('sku'))}`, { body });
+      flash(`${v('sku')} saved.`);
+      route();
+    } catch (e) {
+      if (e.status === 401) return signOut(e.detail);
+      error.textContent = e.detail;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  const fill = (p) => {
+    inputs.sku.value = p.sku; inputs.supplier_name.value = p.supplier_name; inputs.product_url.value = p.product_url;
+    inputs.amount.value = p.supplier_cost.amount; inputs.currency.value = p.supplier_cost.currency; inputs.supplier_variant.value = p.supplier_variant || '';
+    title.textContent = `Edit ${p.sku}`;
+    inputs.supplier_name.focus();
+  };
+  return { node, fill };
+}
+
+// --- Money ----------------------------------------------------------------------------
+
+async function moneyView(show) {
+  const [{ data: balance }, { data: firstPayouts }] = await Promise.all([call('GET', 'balance'), call('GET', 'payouts')]);
+  const list = el('div', { id: 'payouts' });
+  const append = (p) => list.append(...p.payouts.map(payoutItem));
+  const more = loadMore((cursor) => call('GET', `payouts?cursor=${encodeURIComponent(cursor)}`).then((r) => r.data), append);
+  append(firstPayouts);
+  more.set(firstPayouts.cursor);
+  show(
+    el('h1', {}, 'Money'),
+    el('section', { class: 'card', 'aria-labelledby': 'balance-title' },
+      el('h2', { id: 'balance-title' }, 'Balance'),
+      balance.balances.length === 0 ? el('p', { class: 'muted' }, 'No earnings yet. What an order earns you is held from delivery until the hold ends, then available for the next payout.')
+        : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'balance' },
+          el('thead', {}, el('tr', {}, ['Currency', 'Held', 'Available', 'In payout', 'Paid out'].map((h, i) => el('th', { scope: 'col', class: i ? 'num' : null }, h)))),
+          el('tbody', {}, balance.balances.map((b) => el('tr', {},
+            cell('Currency', b.currency), num('Held', money(b.held)), num('Available', money(b.available)), num('In payout', money(b.in_payout)), num('Paid out', money(b.paid_out)))))))),
+    el('section', { class: 'card', 'aria-labelledby': 'payouts-title' },
+      el('h2', { id: 'payouts-title' }, 'Payouts'),
+      firstPayouts.payouts.length === 0 ? el('p', { class: 'muted' }, 'No payouts yet.') : list,
+      more.button),
+  );
+}
+
+function payoutItem(p) {
+  return el('details', {},
+    el('summary', {}, `${money(p.amount)} · ${p.status === 'paid' ? 'paid' : 'pending'} · `, when(p.paid_at || p.created_at), el('span', { class: 'muted' }, ` · ${p.payout_id}`)),
+    p.reference ? el('p', {}, `Transfer reference: ${p.reference}`) : null,
+    el('table', { class: 'list' },
+      el('thead', {}, el('tr', {}, ['Entry', 'Amount', 'When', 'Detail'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, p.entries.map((e) => el('tr', {},
+        cell('Entry', e.kind === 'clawback' ? 'Clawback' : 'Released'), num('Amount', money(e.amount)), cell('When', when(e.at)), cell('Detail', e.detail))))));
+}
+
+// --- Start ----------------------------------------------------------------------------
+
+$('sign-in-form').addEventListener('submit', signIn);
+$('sign-out').addEventListener('click', () => signOut());
+window.addEventListener('hashchange', () => { flash(''); route(); });
+route();
