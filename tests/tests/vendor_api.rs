@@ -338,3 +338,41 @@ mod products {
         balance_and_payouts_answer_in_their_final_shape,
     );
 }
+
+/// Serves `router` on a free loopback port; its base URL.
+async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+#[tokio::test]
+async fn vendor_api_serves_the_dashboard_under_a_policy_that_runs_only_its_own_code() {
+    let app = spawn_app(Backend::Embedded).await;
+    let vendor_api = serve_router(dropflow_shared::http::vendor_router(app.local.app.clone())).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{vendor_api}/vendor/app")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    let policy = header("content-security-policy");
+    for directive in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "form-action 'none'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(page.text().await.unwrap().contains(r#"name="api_key""#));
+    for (asset, kind) in [("app.js", "text/javascript"), ("app.css", "text/css")] {
+        let response = client.get(format!("{vendor_api}/vendor/app/{asset}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with(kind), "{asset}");
+    }
+    let slash = client.get(format!("{vendor_api}/vendor/app/")).send().await.unwrap();
+    assert_eq!((slash.status().as_u16(), slash.headers()["location"].to_str().unwrap()), (308, "../app"), "one address for the page, so its relative links resolve");
+    let unknown = client.get(format!("{vendor_api}/vendor/app/..%2F..%2Fetc%2Fpasswd")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let webhook = serve_router(dropflow_shared::http::webhook_router(app.local.app.clone())).await;
+    assert_eq!(client.get(format!("{webhook}/vendor/app")).send().await.unwrap().status(), 404, "order-webhook serves no page");
+    assert_eq!(client.get(format!("{}/vendor/app", app.base)).send().await.unwrap().status(), 200, "dropflow serve has it too");
+}

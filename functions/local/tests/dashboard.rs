@@ -89,6 +89,38 @@ async fn run_js(browser: &Client, script: &str) -> Value {
     browser.execute(script, vec![]).await.unwrap()
 }
 
+/// What the page shows that a screen reader or a weak eye cannot use: a visible text
+/// under WCAG AA's 4.5:1 contrast against its background, or a field without a label.
+const ACCESSIBILITY: &str = r#"
+const luminance = (color) => {
+  const [r, g, b] = color.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const background = (element) => {
+  for (let e = element; e; e = e.parentElement) {
+    const parts = getComputedStyle(e).backgroundColor.match(/[\d.]+/g);
+    if (parts && (parts.length < 4 || Number(parts[3]) > 0)) return getComputedStyle(e).backgroundColor;
+  }
+  return 'rgb(255, 255, 255)';
+};
+const problems = [];
+for (const e of document.querySelectorAll('body *')) {
+  if (!e.checkVisibility() || ![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+  const [a, b] = [luminance(getComputedStyle(e).color), luminance(background(e))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}: ${e.tagName} ${e.textContent.trim().slice(0, 40)}`);
+}
+for (const field of document.querySelectorAll('input, select, textarea')) {
+  if (field.checkVisibility() && field.labels.length === 0) problems.push(`no label: ${field.outerHTML.slice(0, 80)}`);
+}
+return problems;
+"#;
+
+async fn accessible(browser: &Client, view: &str) {
+    let problems = run_js(browser, ACCESSIBILITY).await;
+    assert_eq!(problems, json!([]), "{view}");
+}
+
 struct Server {
     base: String,
     _process: Child,
@@ -186,6 +218,9 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
 
 async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) -> Result<(), String> {
     browser.goto(&format!("{base}/vendor/app")).await.map_err(|e| e.to_string())?;
+    accessible(browser, "sign-in").await;
+    let planted = run_js(browser, &format!("const p = document.createElement('p'); p.id = 'faint'; p.textContent = 'faint'; p.style.color = '#ddd'; document.body.append(p); const r = (() => {{ {ACCESSIBILITY} }})(); p.remove(); return r")).await;
+    assert!(planted.to_string().contains("contrast"), "the check finds faint text: {planted}");
 
     // A wrong key: the API's own words, and no way in.
     fill(browser, "input[name=api_key]", "dfk_not_a_key").await;
@@ -215,6 +250,7 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     for expected in ["Phone", "Shenzhen Audio", "80.00 USD", "Supplier cost"] {
         assert!(brief.contains(expected), "the brief shows {expected}: {brief}");
     }
+    accessible(browser, "order detail").await;
     let supplier_link = browser.find(Locator::Css("section[aria-labelledby=brief-title] a[href*='supplier.example']")).await.map_err(|e| e.to_string())?;
     assert_eq!(supplier_link.attr("rel").await.unwrap().as_deref(), Some("noopener noreferrer"));
 
@@ -253,6 +289,7 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     }
     click(browser, "#product-form button[type=submit]").await;
     shows(browser, "tr[data-sku='LAMP-ARC-1']", "12.50 USD").await;
+    accessible(browser, "products").await;
 
     // The balance, as the API has it.
     let balance: Value = reqwest::Client::new().get(format!("{base}/vendor/balance")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
@@ -260,6 +297,7 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     assert_ne!(balance["balances"][0]["held"]["amount"], "0.00", "delivery holds the earnings: {balance}");
     click(browser, "#nav a[href='#money']").await;
     shows(browser, "#balance", &held).await;
+    accessible(browser, "money").await;
 
     // A phone's width: the list fits without scrolling sideways.
     browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
