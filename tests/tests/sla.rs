@@ -77,6 +77,12 @@ async fn fires_once(app: &TestApp, key: &str, clock: &str, expected: &[(&str, &s
     assert_eq!(new_mail(&after, &mail(app).await), Vec::<(String, String)>::new(), "{clock}: again, nothing");
 }
 
+/// The steps the order is late on, as the vendor's listing shows them.
+async fn overdue(app: &TestApp, key: &str) -> Value {
+    let (_, page, _) = app.vendor(Method::GET, "/vendor/orders", key, None).await;
+    page["orders"][0]["overdue"].clone()
+}
+
 async fn step(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
     let (status, answer, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/{path}", order_id()), key, Some(body)).await;
     assert_eq!(status, 200, "{path}: {answer}");
@@ -93,10 +99,15 @@ async fn every_clock_of_an_order_fires_once_at_its_due_second(backend: Backend) 
     let app = spawn_app(backend).await;
     let key = paid_order(&app).await;
     fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
+    assert_eq!(overdue(&app, &key).await, json!([]));
     fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    assert_eq!(overdue(&app, &key).await, json!(["place_with_supplier"]), "late, though the clock is disarmed");
     step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    assert_eq!(overdue(&app, &key).await, json!([]), "placed: that step is done");
     fires_once(&app, &key, "ship", &[(VENDOR, "is late to ship"), (CUSTOMER, "is taking longer than expected"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    assert_eq!(overdue(&app, &key).await, json!(["ship"]));
     step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!(overdue(&app, &key).await, json!([]));
     // Which comes first depends on the weekday of shipment: from a weekday, five
     // business days are a week, so the dispute window (day 6) opens while tracking is
     // not stale yet, silently; from a weekend they are less, and it opens on stale
@@ -112,6 +123,7 @@ async fn every_clock_of_an_order_fires_once_at_its_due_second(backend: Backend) 
     fires_once(&app, &key, "delivery_promise", &[(CUSTOMER, "is taking longer to arrive"), (OPERATOR, "SLA digest: 1 escalation")]).await;
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
     assert_eq!(order["clocks"], json!([]), "every clock fired once and is gone");
+    assert_eq!(order["overdue"], json!(["delivery_promise"]), "not delivered when promised");
     let delay = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("taking longer than expected")).unwrap();
     let text = delay["text"].as_str().unwrap();
     assert!(text.contains("being prepared by its maker") && text.contains("expect it to ship by") && !text.contains("has shipped"), "{text}");

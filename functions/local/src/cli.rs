@@ -295,6 +295,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Command::Serve { port, chaos } => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
             print(out, format!("dropflow serving on http://127.0.0.1:{port} ({place})"))?;
+            print(out, format!("vendor dashboard: http://127.0.0.1:{port}/vendor/app (sign in with a key from `dropflow key create <vendor>`)"))?;
             if let Some(rate) = chaos {
                 print(out, format!("chaos: {rate} of calls to every port fail (outages, throttling, timeouts after the effect)"))?;
             }
