@@ -242,9 +242,11 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     assert!(browser.find_all(Locator::Css("img")).await.unwrap().is_empty(), "no image element was made of it");
     assert_ne!(browser.title().await.unwrap(), "pwned");
 
-    // The order: the supplier brief, then its life.
-    browser.find(Locator::LinkText("#1001")).await.map_err(|e| e.to_string())?.click().await.map_err(|e| e.to_string())?;
+    // The order, opened from the keyboard (Enter on its link); the reader lands on its
+    // heading. Then the supplier brief, then its life.
+    browser.find(Locator::LinkText("#1001")).await.map_err(|e| e.to_string())?.send_keys("\u{E007}").await.map_err(|e| e.to_string())?;
     shows(browser, "#view h1", "Order #1001").await;
+    assert_eq!(run_js(browser, "return document.activeElement.id").await, json!("order-title"), "focus moves to the new view");
     shows(browser, "#ship-to", "Bob Norman").await;
     let brief = text(browser, "section[aria-labelledby=brief-title]").await.unwrap_or_default();
     for expected in ["Phone", "Shenzhen Audio", "80.00 USD", "Supplier cost"] {

@@ -127,6 +127,7 @@ async function signIn(event) {
 function signOut(why = '') {
   sessionStorage.removeItem(KEY);
   showSignedIn(false);
+  shownHash = null;
   $('sign-in-error').textContent = why;
   history.replaceState(null, '', location.pathname + location.search);
   $('api_key').focus();
@@ -146,8 +147,12 @@ function flash(text) {
 // --- Routing: #orders, #orders/{id}, #products, #money --------------------------------
 
 let generation = 0;
+let shownHash = null;
 
-async function route() {
+/** Shows the view the address names. Focus moves to its heading only when the address
+ *  changed (a refresh after an action or a filter keeps the reader's place), or to
+ *  `focusId` when given. */
+async function route(focusId) {
   if (!sessionStorage.getItem(KEY)) return showSignedIn(false);
   showSignedIn(true);
   const [section, ...rest] = location.hash.slice(1).split('/');
@@ -156,7 +161,14 @@ async function route() {
     if (a.dataset.section === current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const mine = ++generation;
-  const show = (...nodes) => { if (mine === generation) { $('view').replaceChildren(...nodes.filter(Boolean)); focusHeading(); } };
+  const moved = location.hash !== shownHash;
+  const show = (...nodes) => {
+    if (mine !== generation) return;
+    $('view').replaceChildren(...nodes.filter(Boolean));
+    shownHash = location.hash;
+    const target = (focusId && $(focusId)) || (moved && $('view').querySelector('h1'));
+    if (target) { if (target.tagName === 'H1') target.setAttribute('tabindex', '-1'); target.focus({ preventScroll: target.tagName !== 'H1' }); }
+  };
   try {
     if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
     else if (current === 'orders') await ordersView(show);
@@ -165,11 +177,6 @@ async function route() {
   } catch (e) {
     if (mine === generation) failed(e);
   }
-}
-
-function focusHeading() {
-  const h1 = $('view').querySelector('h1');
-  if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
 }
 
 /** A "Load more" button that appends the next page through the API's cursor. */
@@ -191,7 +198,7 @@ async function ordersView(show) {
   const select = el('select', { id: 'state-filter', name: 'state' },
     el('option', { value: '' }, 'All states'),
     Object.entries(STATES).map(([value, label]) => el('option', { value, selected: value === filter }, label)));
-  select.addEventListener('change', () => { sessionStorage.setItem('dropflow.state', select.value); route(); });
+  select.addEventListener('change', () => { sessionStorage.setItem('dropflow.state', select.value); route('state-filter'); });
   const body = el('tbody');
   const page = (cursor) => {
     const query = new URLSearchParams();
@@ -229,10 +236,10 @@ function orderRow(o) {
 
 async function orderView(id, show) {
   const { data: o, etag } = await call('GET', `orders/${encodeURIComponent(id)}`);
-  const refresh = (message) => { flash(message); route(); };
+  const refresh = (message) => { flash(message); route('order-title'); };
   show(
     el('p', {}, el('a', { href: '#orders' }, '← All orders')),
-    el('h1', {}, `Order ${o.order_number} `, el('span', { class: 'badge', id: 'order-state' }, STATES[o.state] || o.state)),
+    el('h1', { id: 'order-title' }, `Order ${o.order_number} `, el('span', { class: 'badge', id: 'order-state' }, STATES[o.state] || o.state)),
     o.overdue.length ? el('p', { class: 'banner', role: 'note' }, `Late: ${o.overdue.map((k) => LATE[k] || k).join(', ')}`) : null,
     o.cancel_reason ? el('p', {}, el('strong', {}, 'Cancelled: '), o.cancel_reason) : null,
     briefSection(o),
@@ -402,7 +409,7 @@ async function productsView(show) {
   append(first);
   more.set(first.cursor);
   show(
-    el('h1', {}, 'Products'),
+    el('h1', { id: 'products-title' }, 'Products'),
     el('p', { class: 'muted' }, 'Each SKU you sell and where you buy it. Orders for a SKU reach you once it is here.'),
     first.products.length === 0 ? el('p', { class: 'muted', id: 'no-products' }, 'No products yet.')
       : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'products' },
@@ -420,7 +427,7 @@ function productRow(p, form) {
   remove.addEventListener('click', async () => {
     if (!confirm(`Stop selling ${p.sku}? New orders for it will wait for a vendor.`)) return;
     remove.disabled = true;
-    try { await call('DELETE', `products/${encodeURIComponent(p.sku)}`); flash(`${p.sku} deleted.`); route(); } catch (e) { failed(e); }
+    try { await call('DELETE', `products/${encodeURIComponent(p.sku)}`); flash(`${p.sku} deleted.`); route('products-title'); } catch (e) { failed(e); }
   });
   return el('tr', { 'data-sku': p.sku },
     cell('SKU', p.sku),
@@ -453,7 +460,7 @@ function productForm() {
     try {
       await call('PUT', `products/${encodeURIComponent(v('sku'))}`, { body });
       flash(`${v('sku')} saved.`);
-      route();
+      route('products-title');
     } catch (e) {
       if (e.status === 401) return signOut(e.detail);
       error.textContent = e.detail;
