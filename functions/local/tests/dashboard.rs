@@ -292,6 +292,15 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     click(browser, "#product-form button[type=submit]").await;
     shows(browser, "tr[data-sku='LAMP-ARC-1']", "12.50 USD").await;
     accessible(browser, "products").await;
+    // Edited (the form filled from the row), then deleted (after the browser's confirm).
+    click(browser, "button[aria-label='Edit LAMP-ARC-1']").await;
+    fill(browser, "#product-amount", "13.25").await;
+    click(browser, "#product-form button[type=submit]").await;
+    shows(browser, "tr[data-sku='LAMP-ARC-1']", "13.25 USD").await;
+    click(browser, "button[aria-label='Delete LAMP-ARC-1']").await;
+    until("the confirm dialog", || async { browser.accept_alert().await.ok() }).await;
+    until("the row to go", || async { browser.find(Locator::Css("tr[data-sku='LAMP-ARC-1']")).await.is_err().then_some(()) }).await;
+    shows(browser, "#flash", "LAMP-ARC-1 deleted").await;
 
     // The balance, as the API has it.
     let balance: Value = reqwest::Client::new().get(format!("{base}/vendor/balance")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
