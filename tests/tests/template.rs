@@ -226,3 +226,150 @@ fn the_relay_filter_passes_inserted_event_items_only_as_the_relay_itself_does() 
     }
     assert!(matches(&pattern, &record("INSERT", "EVT#a")));
 }
+
+/// A resource as a whole (its `DeletionPolicy` beside its `Properties`).
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+    &template["Resources"][name]
+}
+
+fn alarms(template: &Value) -> Vec<(&str, &Value)> {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+}
+
+/// The value of the alarm's dimension `name`, as written (`!Ref X`, `!GetAtt X.Y` or plain).
+fn dimension<'a>(alarm: &'a Value, name: &str) -> Option<&'a str> {
+    let value = &alarm["Dimensions"].as_sequence()?.iter().find(|d| d["Name"] == name)?["Value"];
+    value.as_str().or_else(|| tagged(value, "!Ref")).or_else(|| tagged(value, "!GetAtt"))
+}
+
+fn tells_the_operator(alarm: &Value) -> bool {
+    tagged(&alarm["AlarmActions"][0], "!Ref") == Some("AlarmTopic")
+}
+
+#[test]
+fn every_function_logs_json_to_its_own_group_kept_for_the_retention_period() {
+    let template = template();
+    let mut groups = Vec::new();
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        assert_eq!(function["LoggingConfig"]["LogFormat"], "JSON", "{name}");
+        let group = tagged(&function["LoggingConfig"]["LogGroup"], "!Ref").unwrap_or_else(|| panic!("{name} logs to a group the stack does not declare"));
+        groups.push(group);
+    }
+    groups.push(tagged(&template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"], "!GetAtt").expect("the API's access log").trim_end_matches(".Arn"));
+    let declared: Vec<&str> = resources_of_type(&template, "AWS::Logs::LogGroup").into_iter().map(|(name, _)| name).collect();
+    let mut sorted = groups.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), groups.len(), "one group each");
+    for group in groups {
+        assert!(declared.contains(&group), "{group} is not declared");
+        assert_eq!(tagged(&resource(&template, group)["Properties"]["RetentionInDays"], "!Ref"), Some("LogRetentionDays"), "{group} is kept forever");
+    }
+    assert_eq!(template["Parameters"]["LogRetentionDays"]["Default"].as_u64(), Some(30));
+}
+
+#[test]
+fn every_function_has_an_alarm_on_its_throttles() {
+    let template = template();
+    let alarms = alarms(&template);
+    for (name, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        assert!(alarms.iter().any(|(_, a)| a["MetricName"] == "Throttles" && dimension(a, "FunctionName") == Some(name) && tells_the_operator(a)), "{name} is throttled unseen");
+    }
+}
+
+#[test]
+fn every_queue_is_alarmed_and_dead_letters_are_kept_and_their_clearing_told() {
+    let template = template();
+    let alarms = alarms(&template);
+    for (name, queue) in resources_of_type(&template, "AWS::SQS::Queue") {
+        let on_it: Vec<_> = alarms.iter().filter(|(_, a)| dimension(a, "QueueName") == Some(&format!("{name}.QueueName")) && tells_the_operator(a)).collect();
+        let is_dead_letters = queue["RedrivePolicy"].is_null();
+        if is_dead_letters {
+            assert!(on_it.iter().any(|(_, a)| a["MetricName"] == "ApproximateNumberOfMessagesVisible" && tagged(&a["OKActions"][0], "!Ref") == Some("AlarmTopic")), "{name}: no alarm on what lands in it, or none when it is cleared");
+            assert_eq!(resource(&template, name)["DeletionPolicy"], "Retain", "{name} goes with the stack");
+        } else {
+            assert!(on_it.iter().any(|(_, a)| a["MetricName"] == "ApproximateAgeOfOldestMessage"), "{name}: a stuck consumer goes unseen");
+            assert_eq!(queue["MessageRetentionPeriod"].as_u64(), Some(u64::from(DEAD_LETTER_RETENTION_SECONDS)), "{name}");
+        }
+    }
+    assert_eq!(resource(&template, "Table")["Properties"]["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn a_schedule_that_stops_running_is_an_alarm() {
+    let template = template();
+    let alarms = alarms(&template);
+    let scheduled: Vec<&str> = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, f)| f["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"] == "Schedule")))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(scheduled.len(), 2, "the SLA sweep and payout release");
+    for name in scheduled {
+        let missed = alarms.iter().any(|(_, a)| a["MetricName"] == "Invocations" && dimension(a, "FunctionName") == Some(name) && a["ComparisonOperator"] == "LessThanThreshold" && a["TreatMissingData"] == "breaching" && tells_the_operator(a));
+        assert!(missed, "{name} could stop running unseen");
+    }
+}
+
+#[test]
+fn the_stream_relay_falling_behind_is_an_alarm() {
+    let template = template();
+    assert!(alarms(&template).iter().any(|(_, a)| a["MetricName"] == "IteratorAge" && dimension(a, "FunctionName") == Some("EventRelayFunction") && tells_the_operator(a)));
+}
+
+#[test]
+fn the_api_is_throttled_logged_and_refused_webhooks_are_an_alarm() {
+    let template = template();
+    let api = &resource(&template, "HttpApi")["Properties"];
+    let routes = &api["DefaultRouteSettings"];
+    assert!(tagged(&routes["ThrottlingRateLimit"], "!Ref").is_some() && tagged(&routes["ThrottlingBurstLimit"], "!Ref").is_some(), "a flood is not throttled");
+    assert_eq!(routes["DetailedMetricsEnabled"], true, "per-route metrics, which the webhook alarms read");
+    let format = api["AccessLogSettings"]["Format"].as_str().expect("an access log format");
+    for field in ["$context.requestId", "$context.routeKey", "$context.status", "$context.identity.sourceIp"] {
+        assert!(format.contains(field), "{field} in the access log");
+    }
+    let alarms = alarms(&template);
+    assert!(alarms.iter().any(|(_, a)| a["Namespace"] == "AWS/ApiGateway" && a["MetricName"] == "5xx" && dimension(a, "ApiId") == Some("HttpApi") && tells_the_operator(a)));
+    let webhook = resources_of_type(&template, "AWS::Serverless::Function").into_iter().find(|(name, _)| *name == "OrderWebhookFunction").unwrap().1;
+    let paths: Vec<&str> = webhook["Events"].as_mapping().unwrap().values().map(|e| e["Properties"]["Path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "storefront orders and carrier pushes");
+    for path in paths {
+        // The router answers a wrong signature itself (401): the function's Errors stay 0.
+        let watched = alarms.iter().any(|(_, a)| a["MetricName"] == "4xx" && dimension(a, "Resource") == Some(path) && dimension(a, "Method") == Some("POST") && dimension(a, "Stage") == Some("$default") && tells_the_operator(a));
+        assert!(watched, "POST {path} refused unseen");
+    }
+}
+
+#[test]
+fn the_webhook_answers_within_shopifys_five_seconds() {
+    let template = template();
+    let webhook = resources_of_type(&template, "AWS::Serverless::Function").into_iter().find(|(name, _)| *name == "OrderWebhookFunction").unwrap().1;
+    let timeout = webhook["Timeout"].as_u64().unwrap();
+    assert!(timeout <= 5, "{timeout} s");
+    let sdk = webhook["Environment"]["Variables"][dropflow_shared::adapters::aws::OPERATION_TIMEOUT_VARIABLE].as_u64().expect("its SDK calls are shortened");
+    assert!(sdk < timeout, "a call gives up ({sdk} s) before the function is cut off ({timeout} s)");
+}
+
+#[test]
+fn a_failed_message_counts_though_the_batch_succeeds() {
+    let template = template();
+    let consumers: Vec<(&str, &Value)> = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, f)| f["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"] == "SQS")))
+        .collect();
+    assert_eq!(consumers.len(), QUEUES.len());
+    let filters = resources_of_type(&template, "AWS::Logs::MetricFilter");
+    let alarms = alarms(&template);
+    // The lines the consumers log for a message that failed (shared/src/handlers.rs).
+    let handlers = include_str!("../../shared/src/handlers.rs");
+    for line in ["\"message failed; it will be retried\"", "\"message parked in its dead-letter queue", "\"message could not be parked"] {
+        assert!(handlers.contains(line), "the filter pattern counts {line}, which is no longer logged");
+    }
+    for (name, function) in consumers {
+        let group = tagged(&function["LoggingConfig"]["LogGroup"], "!Ref").unwrap();
+        let (_, filter) = filters.iter().find(|(_, f)| tagged(&f["LogGroupName"], "!Ref") == Some(group)).unwrap_or_else(|| panic!("{name}: no metric filter on its log"));
+        assert_eq!(filter["FilterPattern"], "{ $.fields.message = \"message *\" }");
+        let metric = &filter["MetricTransformations"][0];
+        assert!(alarms.iter().any(|(_, a)| a["Namespace"] == metric["MetricNamespace"] && a["MetricName"] == metric["MetricName"] && tells_the_operator(a)), "{name}: its failures are counted but not alarmed");
+    }
+}

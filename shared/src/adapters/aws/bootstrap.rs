@@ -18,7 +18,8 @@ pub const TABLE_KEYS: (&str, &str) = ("pk", "sk");
 pub const INDEXES: [(&str, &str, &str); 3] = [("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "gsi3sk")];
 /// The attribute DynamoDB expires items by.
 pub const TTL_ATTRIBUTE: &str = "ttl";
-/// How long dead letters are kept (the SQS maximum, 14 days).
+/// How long every queue keeps a message, dead letters included (the SQS maximum, 14
+/// days): an outage over a long weekend loses nothing.
 pub const DEAD_LETTER_RETENTION_SECONDS: u32 = 1_209_600;
 
 /// One queue of the stack: named `{stack}-{suffix}`, its DLQ `{stack}-{suffix}-dlq`.
@@ -156,6 +157,7 @@ impl Bootstrap {
             .queue_name(&name)
             .attributes(QueueAttributeName::RedrivePolicy, redrive)
             .attributes(QueueAttributeName::VisibilityTimeout, visibility.to_string())
+            .attributes(QueueAttributeName::MessageRetentionPeriod, DEAD_LETTER_RETENTION_SECONDS.to_string())
             .send()
             .await
             .map_err(failed)?;

@@ -61,12 +61,38 @@ impl AwsResources {
     }
 }
 
+/// The variable that shortens every SDK call of a function: order-webhook sets it so
+/// that a silent queue answers 503 within Shopify's 5 s, and the storefront retries.
+pub const OPERATION_TIMEOUT_VARIABLE: &str = "SDK_OPERATION_TIMEOUT_SECONDS";
+
+/// The SDK's timeouts: a connection 3 s, an attempt 25 s, a call with its retries 60 s,
+/// each at most `SDK_OPERATION_TIMEOUT_SECONDS` when that is set.
 fn timeouts() -> TimeoutConfig {
+    timeouts_within(std::env::var(OPERATION_TIMEOUT_VARIABLE).ok().as_deref())
+}
+
+fn timeouts_within(limit: Option<&str>) -> TimeoutConfig {
+    let operation = limit.and_then(|s| s.trim().parse::<u64>().ok()).filter(|s| *s > 0).map_or(Duration::from_secs(60), |s| Duration::from_secs(s).min(Duration::from_secs(60)));
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(25))
-        .operation_timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(3).min(operation))
+        .operation_attempt_timeout(Duration::from_secs(25).min(operation))
+        .operation_timeout(operation)
         .build()
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::*;
+
+    #[test]
+    fn a_function_can_shorten_every_call_but_not_lengthen_it() {
+        let short = timeouts_within(Some("3"));
+        assert_eq!((short.connect_timeout(), short.operation_attempt_timeout(), short.operation_timeout()), (Some(Duration::from_secs(3)), Some(Duration::from_secs(3)), Some(Duration::from_secs(3))));
+        for unset_or_odd in [None, Some("0"), Some("soon"), Some("600")] {
+            let limits = timeouts_within(unset_or_odd);
+            assert_eq!((limits.operation_attempt_timeout(), limits.operation_timeout()), (Some(Duration::from_secs(25)), Some(Duration::from_secs(60))), "{unset_or_odd:?}");
+        }
+    }
 }
 
 /// Loads the SDK configuration (region, credentials from the whole default chain:
