@@ -46,7 +46,8 @@ where
             feed.map(|f| Arc::new(Retrying::new(Faulty::new(f, chaos.feed.clone()))) as Arc<dyn EventFeed>),
         ),
     };
-    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), tracking_feed: tracking_feed(&config), config: Arc::new(config) };
+    let secrets = Arc::new(crate::services::secrets::WebhookSecrets::fixed(&config.webhook_secrets));
+    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), tracking_feed: tracking_feed(&config), secrets, config: Arc::new(config) };
     System { app, queues: consumer, feed }
 }
 
@@ -80,4 +81,26 @@ pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsRes
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
     let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), config.ses_max_send_rate);
     assemble(store, queues, mailer, feed, config, chaos)
+}
+
+/// The webhook secrets of `stack`: each source's Secrets Manager secret
+/// (`{stack}/webhook/{source}`) where the stack has one, read as its functions read
+/// them; the configuration's (the environment, or the local default) for the others.
+#[cfg(feature = "aws")]
+pub async fn stack_secrets(sdk: &aws_config::SdkConfig, stack: &str, configured: &std::collections::BTreeMap<&'static str, Vec<String>>) -> Result<crate::services::secrets::WebhookSecrets, String> {
+    use crate::adapters::aws::{SecretsManagerVault, webhook_secret_name};
+    use crate::ports::{SecretError, SecretVault};
+    let vault: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(sdk)));
+    let mut ids = std::collections::BTreeMap::new();
+    for source in crate::sources::SOURCES {
+        let name = webhook_secret_name(stack, source.name());
+        match vault.read(&name).await {
+            Ok(_) => {
+                ids.insert(source.name(), name);
+            }
+            Err(SecretError::NotFound(_)) => {}
+            Err(error) => return Err(error.to_string()),
+        }
+    }
+    crate::services::secrets::WebhookSecrets::from_vault(vault, ids, configured).await.map_err(|e| e.to_string())
 }

@@ -67,6 +67,12 @@ pub enum ConfigError {
     Malformed { name: &'static str, reason: String },
 }
 
+/// A secret setting's values: one, or several separated by commas (during a rotation;
+/// `shop=secret` pairs for the generic webhook). The same in a variable and in a vault.
+pub fn secret_list(text: &str) -> Vec<String> {
+    text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
 impl Config {
     /// Reads every setting through `lookup` (the environment in production); `fallback`
     /// supplies values for unset names (the local binary's development defaults).
@@ -89,7 +95,7 @@ impl Config {
         // Only the function that verifies webhooks is given the secrets (it requires them
         // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
         // secret that is set but blank is a mistake, never a cue to use a default.
-        let list = |text: &str| -> Vec<String> { text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+        let list = secret_list;
         let mut webhook_secrets = BTreeMap::new();
         let mut shop_allow_lists = BTreeMap::new();
         for source in crate::sources::SOURCES {
@@ -164,6 +170,12 @@ impl Config {
                 })?,
             },
         })
+    }
+
+    /// Each source's configured secrets as one value (comma-separated), for a vault
+    /// (`dropflow aws bootstrap` stores them); sources without any are left out.
+    pub fn webhook_secret_values(&self) -> Vec<(&'static str, String)> {
+        self.webhook_secrets.iter().filter(|(_, secrets)| !secrets.is_empty()).map(|(source, secrets)| (*source, secrets.join(","))).collect()
     }
 
     /// The signing secrets of the source named `source` (none when it has none).

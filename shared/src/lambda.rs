@@ -9,27 +9,49 @@ use crate::services::App;
 /// Sets up JSON logs for CloudWatch and builds the services on DynamoDB, SQS and SES
 /// from the environment. A missing or malformed setting, or a missing one of
 /// `also_required` (what only this function needs), ends start-up with one line naming
-/// it.
+/// it. Secrets are never in the environment: a variable `{NAME}_ARN` names the Secrets
+/// Manager secret that holds `NAME`, read here once for the container.
 pub async fn start(also_required: &[&'static str]) -> App {
     tracing_subscriber_init();
-    let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let settings = also_required
-        .iter()
-        .find(|name| lookup(name).is_none())
-        .map_or(Ok(()), |name| Err(ConfigError::Missing(name)))
-        .and_then(|()| Config::from_env())
-        .and_then(|config| Ok((config, AwsResources::from_lookup(lookup)?)));
-    let built = match settings {
-        Ok((config, resources)) => aws::lambda_sdk_config().await.map(|sdk| crate::compose::aws(&sdk, &resources, config, None, None).app),
-        Err(error) => Err(error.to_string()),
-    };
-    match built {
+    match build(also_required).await {
         Ok(app) => app,
         Err(error) => {
             eprintln!("start-up failed: {error}");
             std::process::exit(1)
         }
     }
+}
+
+/// The secret settings other than the webhook secrets that a function reads from the
+/// vault when given `{NAME}_ARN`: the notifier's AfterShip API key.
+const VAULT_SETTINGS: [&str; 1] = ["AFTERSHIP_API_KEY"];
+
+async fn build(also_required: &[&'static str]) -> Result<App, String> {
+    use crate::ports::SecretVault;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(name) = also_required.iter().find(|name| env(name).is_none()) {
+        return Err(ConfigError::Missing(name).to_string());
+    }
+    let sdk = aws::lambda_sdk_config().await?;
+    let vault: Arc<dyn SecretVault> = Arc::new(aws::SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(&sdk)));
+    let mut from_vault = BTreeMap::new();
+    for name in VAULT_SETTINGS {
+        if let Some(id) = env(&format!("{name}_ARN")) {
+            from_vault.insert(name, vault.read(&id).await.map_err(|e| format!("{name}_ARN: {e}"))?.current);
+        }
+    }
+    let lookup = |name: &str| from_vault.get(name).cloned().or_else(|| env(name));
+    let config = Config::from_lookup(lookup, |_| None).map_err(|e| e.to_string())?;
+    let resources = AwsResources::from_lookup(lookup).map_err(|e| e.to_string())?;
+    let ids: BTreeMap<&'static str, String> = crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
+    let mut app = crate::compose::aws(&sdk, &resources, config, None, None).app;
+    if !ids.is_empty() {
+        let secrets = crate::services::secrets::WebhookSecrets::from_vault(vault, ids, &app.config.webhook_secrets).await.map_err(|e| format!("webhook secret: {e}"))?;
+        app.secrets = Arc::new(secrets);
+    }
+    Ok(app)
 }
 
 /// Ends an invocation of `function` that started at `started` with its metrics line
@@ -56,10 +78,10 @@ fn tracing_subscriber_init() {
         .try_init();
 }
 
-/// order-webhook: the HTTP router behind API Gateway, with the webhook signing secret
-/// required at start-up (only this function is given it).
+/// order-webhook: the HTTP router behind API Gateway, with the Shopify signing secret's
+/// vault id required at start-up (only this function is given the webhook secrets).
 pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
-    lambda_http::run(with_metrics(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET"]).await), "order-webhook")).await
+    lambda_http::run(with_metrics(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET_ARN"]).await), "order-webhook")).await
 }
 
 /// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds

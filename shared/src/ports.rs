@@ -331,6 +331,37 @@ pub trait TrackingFeed: Send + Sync {
 #[error("{0}")]
 pub struct FeedError(pub String);
 
+/// A secret's versions as a secrets vault (AWS Secrets Manager) keeps them: what is
+/// current, since when, and what it replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretVersions {
+    pub current: String,
+    /// When the current value was stored (a rotation's start).
+    pub current_since: DateTime<Utc>,
+    /// The value before it, while the vault keeps one.
+    pub previous: Option<String>,
+}
+
+/// Where a deployment keeps its secrets (webhook signing secrets, API keys), so that
+/// they are in no environment variable or template: read at start-up and again when a
+/// rotation may have happened.
+#[async_trait]
+pub trait SecretVault: Send + Sync {
+    /// The secret named `id` (an ARN or a name); a missing one is an error.
+    async fn read(&self, id: &str) -> Result<SecretVersions, SecretError>;
+}
+
+/// A secret that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// The vault has no secret of that id.
+    #[error("no secret {0}")]
+    NotFound(String),
+    /// The vault did not answer, or refused.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// The time, injected so that tests and the sweep commands can fix it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

@@ -101,6 +101,11 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 impl TestApp {
+    /// The AWS stack this app runs on (None on the embedded store).
+    pub fn stack(&self) -> Option<&str> {
+        self.cli_flags.iter().position(|f| f == "--stack").and_then(|i| self.cli_flags.get(i + 1)).map(String::as_str)
+    }
+
     /// Runs a `dropflow` operator command on this app's backend; returns its output.
     pub async fn cli(&self, args: &[&str]) -> Result<String, String> {
         use clap::Parser;

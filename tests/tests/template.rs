@@ -169,9 +169,55 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
         assert!(!globals.contains_key(secret), "{secret} is not given to every function");
     }
     for (_, function) in resources_of_type(&template, "AWS::Serverless::Function") {
-        let own = &function["Environment"]["Variables"]["SHOPIFY_WEBHOOK_SECRET"];
+        let own = &function["Environment"]["Variables"]["SHOPIFY_WEBHOOK_SECRET_ARN"];
         let is_webhook = function["CodeUri"] == "../functions/order-webhook";
-        assert_eq!(tagged(own, "!Ref") == Some("ShopifyWebhookSecret"), is_webhook, "{:?}", function["CodeUri"]);
+        assert_eq!(tagged(own, "!Ref") == Some("ShopifyWebhookSecretStore"), is_webhook, "{:?}", function["CodeUri"]);
+    }
+}
+
+/// Every `!Ref` anywhere under `value` (inside `!If` and lists too).
+fn refs(value: &Value) -> Vec<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str().into_iter().collect(),
+        Value::Tagged(tagged) => refs(&tagged.value),
+        Value::Sequence(items) => items.iter().flat_map(refs).collect(),
+        Value::Mapping(map) => map.values().flat_map(refs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn no_secret_is_in_any_environment_and_each_function_reads_only_its_own_secrets() {
+    let template = template();
+    let secret_parameters: Vec<&str> = template["Parameters"].as_mapping().unwrap().iter().filter(|(_, p)| p["NoEcho"] == true).map(|(name, _)| name.as_str().unwrap()).collect();
+    assert!(secret_parameters.len() >= 5, "{secret_parameters:?}");
+    let stores: Vec<&str> = resources_of_type(&template, "AWS::SecretsManager::Secret").into_iter().map(|(name, _)| name).collect();
+    let mut environments = vec![("Globals", &template["Globals"]["Function"]["Environment"])];
+    let functions = resources_of_type(&template, "AWS::Serverless::Function");
+    environments.extend(functions.iter().map(|(name, f)| (*name, &f["Environment"])));
+    for (name, environment) in environments {
+        for used in refs(environment) {
+            assert!(!secret_parameters.contains(&used), "{name} is given the secret {used} in its environment");
+        }
+    }
+    // Each secret is a secret's ARN in `{NAME}_ARN`, readable by the functions given it, and no other.
+    for (name, function) in &functions {
+        let given: Vec<&str> = function["Environment"]["Variables"].as_mapping().map(|vars| vars.iter().filter(|(k, _)| k.as_str().is_some_and(|k| k.ends_with("_ARN"))).flat_map(|(_, v)| refs(v)).filter(|r| stores.contains(r)).collect()).unwrap_or_default();
+        let readable: Vec<&str> = function["Policies"]
+            .as_sequence()
+            .map(|policies| policies.iter().flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).flat_map(|statement| {
+                let statement = match statement { Value::Tagged(t) => &t.value[1], other => other };
+                let reads = statement["Action"].as_sequence().is_some_and(|a| a.iter().any(|a| a == "secretsmanager:GetSecretValue"));
+                if reads { refs(&statement["Resource"]) } else { Vec::new() }
+            }).filter(|r| stores.contains(r)).collect())
+            .unwrap_or_default();
+        let (mut given, mut readable) = (given, readable);
+        given.sort();
+        readable.sort();
+        assert_eq!(given, readable, "{name} reads exactly the secrets it is given");
+    }
+    for (name, store) in resources_of_type(&template, "AWS::SecretsManager::Secret") {
+        assert!(refs(&store["SecretString"]).iter().all(|r| secret_parameters.contains(r)), "{name} is seeded from a NoEcho parameter only");
     }
 }
 

@@ -473,15 +473,20 @@ fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Result<(), String> {
     use dropflow_shared::adapters::aws::{bootstrap::Bootstrap, sdk_config};
     let config = crate::local_config()?;
-    let plan = Bootstrap { stack_name: stack.to_string(), sender_email: config.sender_email.to_string(), visibility_timeout_seconds: None };
+    let plan = Bootstrap { stack_name: stack.to_string(), sender_email: config.sender_email.to_string(), visibility_timeout_seconds: None, webhook_secrets: config.webhook_secret_values() };
     let resources = plan.run(&sdk_config().await).await?;
-    let lines = [
+    let mut lines = vec![
         format!("TABLE_NAME={}", resources.table_name),
         format!("INTAKE_QUEUE_URL={}", resources.intake_queue_url),
         format!("NOTIFY_QUEUE_URL={}", resources.notify_queue_url),
         format!("RELAY_DLQ_URL={}", resources.relay_dead_letter_queue_url.unwrap_or_default()),
         format!("SENDER_EMAIL={} (SES identity verification requested)", config.sender_email),
     ];
+    // The functions are given where each secret is, never the secret.
+    for (source, _) in &plan.webhook_secrets {
+        let variable = dropflow_shared::sources::SOURCES.iter().find(|s| s.name() == *source).map(|s| s.secret_variable()).unwrap_or_default();
+        lines.push(format!("{variable}_ARN={}", dropflow_shared::adapters::aws::webhook_secret_name(stack, source)));
+    }
     writeln!(out, "{}", lines.join("\n")).map_err(|e| e.to_string())
 }
 

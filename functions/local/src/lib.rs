@@ -94,7 +94,9 @@ impl Local {
         std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
         let checkpoint = data_dir.join(format!("stream-checkpoint-{stack}.json"));
         let feed: Arc<dyn EventFeed> = Arc::new(aws::StreamFeed::new(&sdk, &resources.table_name, Some(checkpoint)));
-        Local::of(compose::aws(&sdk, &resources, config, Some(feed), chaos.as_ref()), None, None, chaos)
+        let mut system = compose::aws(&sdk, &resources, config, Some(feed), chaos.as_ref());
+        system.app.secrets = Arc::new(compose::stack_secrets(&sdk, stack, &system.app.config.webhook_secrets).await?);
+        Local::of(system, None, None, chaos)
     }
 
     fn of(system: System, db: Option<dropflow_shared::adapters::embedded::Database>, outbox: Option<PathBuf>, chaos: Option<Chaos>) -> Result<Local, String> {
@@ -319,4 +321,5 @@ pub async fn serve_http(listener: tokio::net::TcpListener, router: axum::Router,
         });
     }
 }
+
 

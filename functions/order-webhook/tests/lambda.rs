@@ -16,7 +16,8 @@ async fn a_signed_webhook_is_queued_and_a_forged_one_is_401() {
     let headers = [("content-type", "application/json"), ("x-shopify-topic", "orders/paid"), ("x-shopify-shop-domain", "lambda.myshopify.com")];
 
     let mut env = function_env(&stack);
-    env.push(("SHOPIFY_WEBHOOK_SECRET".to_string(), SHOPIFY_SECRET.to_string()));
+    // Where the secret is (bootstrap stored it), never the secret itself.
+    env.push(("SHOPIFY_WEBHOOK_SECRET_ARN".to_string(), dropflow_shared::adapters::aws::webhook_secret_name(&stack.name, "shopify")));
     let signed: Vec<(&str, &str)> = headers.iter().copied().chain([("x-shopify-hmac-sha256", signature.as_str())]).collect();
     let (kind, answer) = invoke_once(binary, &env, http_event("POST", "/webhooks/shopify", &signed, &body)).await;
     assert_eq!((kind.as_str(), answer["statusCode"].as_u64()), ("response", Some(200)), "{answer}");

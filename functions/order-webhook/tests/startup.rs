@@ -7,7 +7,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("STORE_NAME", "Shop"),
     ("SENDER_EMAIL", "orders@shop.example"),
     ("OPERATOR_EMAIL", "ops@shop.example"),
-    ("SHOPIFY_WEBHOOK_SECRET", "secret"),
+    ("SHOPIFY_WEBHOOK_SECRET_ARN", "dropflow/webhook/shopify"),
     ("TABLE_NAME", "dropflow"),
     ("INTAKE_QUEUE_URL", "http://127.0.0.1:9/queue/intake"),
     ("NOTIFY_QUEUE_URL", "http://127.0.0.1:9/queue/notify"),
@@ -25,7 +25,7 @@ fn start_without(missing: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_missing_setting_stops_start_up_with_a_line_naming_it() {
-    for missing in ["SHOPIFY_WEBHOOK_SECRET", "SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL"] {
+    for missing in ["SHOPIFY_WEBHOOK_SECRET_ARN", "SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL"] {
         let (code, stderr) = start_without(missing);
         assert_eq!(code, Some(1), "{missing}: {stderr}");
         assert_eq!(stderr, format!("start-up failed: {missing} is not set"));

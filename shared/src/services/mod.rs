@@ -12,6 +12,7 @@ pub mod relay;
 pub mod sweep;
 pub mod tracking;
 pub mod reroute;
+pub mod secrets;
 pub mod vendor;
 pub mod webhook;
 
@@ -35,6 +36,8 @@ pub struct App {
     /// Where shipped parcels are registered for carrier pushes (AfterShip), when
     /// configured (and built into this binary: the notifier's job).
     pub tracking_feed: Option<Arc<dyn crate::ports::TrackingFeed>>,
+    /// The webhook signing secrets, from the configuration or a vault (`secrets`).
+    pub secrets: Arc<secrets::WebhookSecrets>,
 }
 
 /// Why a use case did not complete: the caller's fault (4xx, never retried) or ours

@@ -73,14 +73,21 @@ pub struct Delivery {
 /// is a 401 whatever it holds), checks that it is what its topic says, and enqueues it.
 pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceError> {
     let source = delivery.source;
-    let secrets = app.config.secrets(source.name());
-    let shop = if source.per_shop_secrets() {
-        let claimed = Some(delivery.shop.as_str()).filter(|s| !s.is_empty() && *s != UNKNOWN_SHOP);
-        verified_shop(secrets, claimed, &delivery.body, delivery.signature.as_deref()).ok_or(ServiceError::Unauthorized)?
-    } else if signature_matches(secrets, &delivery.body, delivery.signature.as_deref()) {
-        delivery.shop
-    } else {
-        return Err(ServiceError::Unauthorized);
+    // The shop the signature proves, under the secrets held now; a failure reads the
+    // secret again (a rotation a warm process has not seen) and tries once more.
+    let verify = |secrets: &[String]| {
+        if source.per_shop_secrets() {
+            let claimed = Some(delivery.shop.as_str()).filter(|s| !s.is_empty() && *s != UNKNOWN_SHOP);
+            verified_shop(secrets, claimed, &delivery.body, delivery.signature.as_deref())
+        } else {
+            signature_matches(secrets, &delivery.body, delivery.signature.as_deref()).then(|| delivery.shop.clone())
+        }
+    };
+    let now = app.clock.now();
+    let shop = match verify(&app.secrets.accepted(source.name(), now)) {
+        Some(shop) => shop,
+        None if app.secrets.reread(source.name()).await => verify(&app.secrets.accepted(source.name(), now)).ok_or(ServiceError::Unauthorized)?,
+        None => return Err(ServiceError::Unauthorized),
     };
     if let Some(shops) = app.config.shop_allow_lists.get(source.name())
         && !shops.contains(&shop.trim().to_lowercase())

@@ -60,6 +60,9 @@ pub struct Bootstrap {
     pub sender_email: String,
     /// Overrides the queues' visibility timeout (tests that watch redrive use seconds).
     pub visibility_timeout_seconds: Option<u32>,
+    /// Each source's webhook signing secret (its comma-separated value), stored as the
+    /// Secrets Manager secret `{stack_name}/webhook/{source}` as the template does.
+    pub webhook_secrets: Vec<(&'static str, String)>,
 }
 
 fn failed(error: impl std::error::Error + 'static) -> String {
@@ -77,7 +80,23 @@ impl Bootstrap {
         }
         self.create_dead_letter_queue(&sqs, &format!("{}-{RELAY_DEAD_LETTER_SUFFIX}", self.stack_name)).await?;
         aws_sdk_ses::Client::new(sdk).verify_email_identity().email_address(&self.sender_email).send().await.map_err(failed)?;
+        self.create_secrets(&aws_sdk_secretsmanager::Client::new(sdk)).await?;
         AwsResources::of_stack(sdk, &self.stack_name).await
+    }
+
+    /// Stores each webhook secret not stored yet (one that is stays as it is: rotate it
+    /// with `aws secretsmanager put-secret-value`).
+    async fn create_secrets(&self, secrets: &aws_sdk_secretsmanager::Client) -> Result<(), String> {
+        use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
+        for (source, value) in &self.webhook_secrets {
+            let name = super::webhook_secret_name(&self.stack_name, source);
+            match secrets.create_secret().name(&name).secret_string(value).send().await {
+                Ok(_) => {}
+                Err(e) if matches!(e.as_service_error(), Some(CreateSecretError::ResourceExistsException(_))) => {}
+                Err(e) => return Err(format!("secret {name}: {}", failed(e))),
+            }
+        }
+        Ok(())
     }
 
     async fn create_table(&self, dynamodb: &aws_sdk_dynamodb::Client) -> Result<(), String> {

@@ -1,16 +1,19 @@
-//! The AWS adapters: the item store on DynamoDB, the queues on SQS, mail through SES.
+//! The AWS adapters: the item store on DynamoDB, the queues on SQS, mail through SES,
+//! secrets in Secrets Manager.
 //! The only code that imports an AWS crate. Clients are built once per process (per
 //! Lambda container) from one `SdkConfig`; `AWS_ENDPOINT_URL` points them all at a local
 //! emulator, with no code path special to tests.
 
 pub mod bootstrap;
 mod dynamo;
+mod secrets;
 mod ses;
 mod sqs;
 #[cfg(feature = "aws-stream")]
 mod stream;
 
 pub use dynamo::DynamoStore;
+pub use secrets::{SecretsManagerVault, webhook_secret_name};
 pub use ses::SesMailer;
 pub use sqs::SqsQueues;
 #[cfg(feature = "aws-stream")]

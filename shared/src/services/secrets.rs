@@ -1,0 +1,162 @@
+//! The webhook signing secrets a process verifies deliveries with. Locally and in tests
+//! they come from the configuration and stay fixed. On AWS each source's secret is a
+//! Secrets Manager secret (its ARN in `{SOURCE}_WEBHOOK_SECRET_ARN`, never the value):
+//! read at start-up and held for the container, read again when a signature does not
+//! verify (at most once a minute per source, so a warm container learns of a rotation
+//! and a flood of forgeries costs one read a minute), and during a rotation the value it
+//! replaced is accepted too, for `ROTATION_GRACE_HOURS` after the new one was stored.
+
+use crate::ports::{SecretError, SecretVault, SecretVersions};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+/// How long a replaced secret still verifies: longer than Shopify retries a delivery
+/// (48 h), so that nothing signed before the switch is refused.
+pub const ROTATION_GRACE_HOURS: i64 = 72;
+
+/// The least time between two reads of one source's secret.
+const REREAD_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Each source's secrets as held now.
+#[derive(Debug, Clone, Default)]
+struct Held {
+    current: Vec<String>,
+    previous: Vec<String>,
+    since: Option<DateTime<Utc>>,
+    read_at: Option<Instant>,
+}
+
+impl Held {
+    fn from_versions(versions: &SecretVersions) -> Held {
+        Held {
+            current: crate::config::secret_list(&versions.current),
+            previous: versions.previous.as_deref().map(crate::config::secret_list).unwrap_or_default(),
+            since: Some(versions.current_since),
+            read_at: Some(Instant::now()),
+        }
+    }
+}
+
+/// The secrets each source's deliveries are verified with.
+pub struct WebhookSecrets {
+    vault: Option<Arc<dyn SecretVault>>,
+    /// The vault's secret id of each source read from it.
+    ids: BTreeMap<&'static str, String>,
+    held: RwLock<BTreeMap<&'static str, Held>>,
+    reread_after: std::time::Duration,
+}
+
+impl WebhookSecrets {
+    /// The secrets the configuration gives (the environment, locally), fixed.
+    pub fn fixed(secrets: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
+        let held = secrets.iter().map(|(source, current)| (*source, Held { current: current.clone(), ..Held::default() })).collect();
+        WebhookSecrets { vault: None, ids: BTreeMap::new(), held: RwLock::new(held), reread_after: REREAD_AFTER }
+    }
+
+    /// Reads the secret of each source in `ids` (source name → secret id) from `vault`
+    /// now; the other sources keep what `fixed` gives. A secret that cannot be read
+    /// stops the start-up: a process that would refuse every delivery must not run.
+    pub async fn from_vault(vault: Arc<dyn SecretVault>, ids: BTreeMap<&'static str, String>, fixed: &BTreeMap<&'static str, Vec<String>>) -> Result<WebhookSecrets, SecretError> {
+        let secrets = WebhookSecrets::fixed(fixed);
+        for (source, id) in &ids {
+            let versions = vault.read(id).await?;
+            secrets.held.write().unwrap_or_else(|e| e.into_inner()).insert(source, Held::from_versions(&versions));
+        }
+        Ok(WebhookSecrets { vault: Some(vault), ids, held: secrets.held, reread_after: REREAD_AFTER })
+    }
+
+    /// The same, reading a secret again after `pause` at the least instead of a minute
+    /// (a test that rotates a secret does not wait a minute).
+    pub fn reread_after(self, pause: std::time::Duration) -> WebhookSecrets {
+        WebhookSecrets { reread_after: pause, ..self }
+    }
+
+    /// What verifies a delivery of `source` at `now`: the current secrets, and while a
+    /// rotation is younger than the grace period, the ones they replaced.
+    pub fn accepted(&self, source: &str, now: DateTime<Utc>) -> Vec<String> {
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        let Some(secrets) = held.get(source) else { return Vec::new() };
+        let in_grace = secrets.since.is_some_and(|since| now < since + Duration::hours(ROTATION_GRACE_HOURS));
+        let mut accepted = secrets.current.clone();
+        if in_grace {
+            accepted.extend(secrets.previous.iter().cloned());
+        }
+        accepted
+    }
+
+    /// Reads `source`'s secret from the vault again, unless it comes from the
+    /// configuration or was read within the last minute; true when what it holds
+    /// changed (a delivery that did not verify is then checked again).
+    pub async fn reread(&self, source: &str) -> bool {
+        let (Some(vault), Some((name, id))) = (&self.vault, self.ids.get_key_value(source)) else { return false };
+        {
+            let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+            if held.get(source).and_then(|h| h.read_at).is_some_and(|at| at.elapsed() < self.reread_after) {
+                return false;
+            }
+        }
+        // Counted as a read even when it fails, so that a vault outage is not hammered.
+        self.held.write().unwrap_or_else(|e| e.into_inner()).entry(name).or_default().read_at = Some(Instant::now());
+        match vault.read(id).await {
+            Ok(versions) => {
+                let fresh = Held::from_versions(&versions);
+                let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+                let changed = held.get(source).is_none_or(|old| old.current != fresh.current || old.previous != fresh.previous || old.since != fresh.since);
+                held.insert(name, fresh);
+                changed
+            }
+            Err(error) => {
+                tracing::warn!(source, %error, "could not read the webhook secret again; keeping the one held");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// A vault whose secret the test rotates, counting reads.
+    struct Rotating(Mutex<(SecretVersions, u32)>);
+
+    #[async_trait]
+    impl SecretVault for Rotating {
+        async fn read(&self, _id: &str) -> Result<SecretVersions, SecretError> {
+            let mut state = self.0.lock().unwrap();
+            state.1 += 1;
+            Ok(state.0.clone())
+        }
+    }
+
+    fn at(hours: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().with_timezone(&Utc) + Duration::hours(hours)
+    }
+
+    #[tokio::test]
+    async fn a_rotation_accepts_both_secrets_for_the_grace_period_then_only_the_new_one() {
+        let vault = Arc::new(Rotating(Mutex::new((SecretVersions { current: "old".into(), current_since: at(0), previous: None }, 0))));
+        let secrets = WebhookSecrets::from_vault(vault.clone(), BTreeMap::from([("shopify", "arn:shopify".to_string())]), &BTreeMap::new()).await.unwrap();
+        assert_eq!(secrets.accepted("shopify", at(1)), ["old"]);
+        vault.0.lock().unwrap().0 = SecretVersions { current: "new".into(), current_since: at(10), previous: Some("old".into()) };
+        assert!(!secrets.reread("shopify").await, "read at start-up under a minute ago: not read again");
+        assert_eq!(vault.0.lock().unwrap().1, 1);
+        secrets.held.write().unwrap().get_mut("shopify").unwrap().read_at = Some(Instant::now() - REREAD_AFTER);
+        assert!(secrets.reread("shopify").await, "a minute later: the rotation is learnt");
+        assert_eq!(secrets.accepted("shopify", at(11)), ["new", "old"]);
+        assert_eq!(secrets.accepted("shopify", at(10 + ROTATION_GRACE_HOURS)), ["new"], "the grace is over");
+        assert!(!secrets.reread("shopify").await, "and not read again for a minute");
+        assert!(secrets.accepted("woocommerce", at(11)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn configured_secrets_are_never_read_from_a_vault() {
+        let secrets = WebhookSecrets::fixed(&BTreeMap::from([("shopify", vec!["a".to_string(), "b".to_string()])]));
+        assert_eq!(secrets.accepted("shopify", at(0)), ["a", "b"]);
+        assert!(!secrets.reread("shopify").await);
+    }
+}
