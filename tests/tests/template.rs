@@ -419,3 +419,25 @@ fn a_failed_message_counts_though_the_batch_succeeds() {
         assert!(alarms.iter().any(|(_, a)| a["Namespace"] == metric["MetricNamespace"] && a["MetricName"] == metric["MetricName"] && tells_the_operator(a)), "{name}: its failures are counted but not alarmed");
     }
 }
+
+#[test]
+fn mail_goes_from_a_signed_domain_through_a_set_that_suppresses_and_is_watched() {
+    let template = template();
+    let identity = &resource(&template, "SenderIdentity")["Properties"];
+    assert_eq!(tagged(&identity["EmailIdentity"], "!Ref"), Some("SenderDomain"), "a domain identity, not one address");
+    assert_eq!(identity["DkimAttributes"]["SigningEnabled"], true);
+    assert!(tagged(&identity["MailFromAttributes"]["MailFromDomain"], "!Sub").is_some_and(|d| d.ends_with("${SenderDomain}")), "a custom MAIL FROM aligns SPF");
+    assert_eq!(tagged(&identity["ConfigurationSetAttributes"]["ConfigurationSetName"], "!Ref"), Some("MailConfigurationSet"), "every send uses the set");
+    let set = &resource(&template, "MailConfigurationSet")["Properties"];
+    assert_eq!(set["ReputationOptions"]["ReputationMetricsEnabled"], true);
+    assert_eq!(set["SuppressionOptions"]["SuppressedReasons"], serde_yaml::from_str::<Value>("[BOUNCE, COMPLAINT]").unwrap());
+    let alarms = alarms(&template);
+    for (metric, threshold) in [("Reputation.BounceRate", 0.02), ("Reputation.ComplaintRate", 0.0005)] {
+        let alarm = alarms.iter().find(|(_, a)| a["Namespace"] == "AWS/SES" && a["MetricName"] == metric).unwrap_or_else(|| panic!("{metric} unwatched")).1;
+        assert_eq!(alarm["Threshold"].as_f64(), Some(threshold), "{metric}");
+        assert!(tells_the_operator(alarm));
+    }
+    for output in ["DkimRecord1", "DkimRecord2", "DkimRecord3", "MailFromMxRecord", "MailFromSpfRecord", "DmarcRecord"] {
+        assert!(template["Outputs"].get(output).is_some(), "the DNS record {output} is in the outputs");
+    }
+}
