@@ -4,7 +4,7 @@
 
 use crate::domain::events::Envelope;
 use crate::ports::{ChangeRecord, DeadLetterQueue, UnreadableEvent};
-use crate::services::{App, ServiceError, intake, notifier, relay};
+use crate::services::{App, ServiceError, intake, notifier, relay, suppression};
 use crate::sources::IntakeMessage;
 use crate::ports::{QueueName, Received};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -126,9 +126,14 @@ pub async fn consume(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchRe
     }
 }
 
-/// notifier: each message is a domain event.
+/// notifier: each message is a domain event, or SES's feedback on a mail sent (a
+/// bounce or a complaint suppresses the address).
 pub async fn notify(app: &App, event: SqsEvent) -> SqsBatchResponse {
     process_batch(app, QueueName::Notify, event, |body| async move {
+        if let Some(suppressions) = suppression::feedback(&body, app.clock.now()) {
+            suppression::record(app, &suppressions).await?;
+            return Ok(());
+        }
         let envelope: Envelope = serde_json::from_str(&body).map_err(unreadable)?;
         let sent = notifier::handle(app, &envelope).await?;
         tracing::info!(event_id = %envelope.event_id, sent, "notified");

@@ -20,11 +20,15 @@ pub enum Metric {
     DeadLettered,
     EarningsReleased,
     PayoutsCreated,
+    /// Addresses suppressed by SES's feedback (bounces, complaints).
+    MailsSuppressed,
+    /// Mails not sent because their address is suppressed.
+    MailsSkipped,
 }
 
 impl Metric {
     /// Every metric, in the order they are kept.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 11] = [
         Metric::OrdersAccepted,
         Metric::VendorOrdersRouted,
         Metric::UnroutableLines,
@@ -34,6 +38,8 @@ impl Metric {
         Metric::DeadLettered,
         Metric::EarningsReleased,
         Metric::PayoutsCreated,
+        Metric::MailsSuppressed,
+        Metric::MailsSkipped,
     ];
 
     /// Its name in CloudWatch.
@@ -48,6 +54,8 @@ impl Metric {
             Metric::DeadLettered => "DeadLettered",
             Metric::EarningsReleased => "EarningsReleased",
             Metric::PayoutsCreated => "PayoutsCreated",
+            Metric::MailsSuppressed => "MailsSuppressed",
+            Metric::MailsSkipped => "MailsSkipped",
         }
     }
 }

@@ -441,3 +441,20 @@ fn mail_goes_from_a_signed_domain_through_a_set_that_suppresses_and_is_watched()
         assert!(template["Outputs"].get(output).is_some(), "the DNS record {output} is in the outputs");
     }
 }
+
+#[test]
+fn bounces_and_complaints_reach_the_notifier() {
+    let template = template();
+    let destination = &resource(&template, "MailEventDestination")["Properties"];
+    assert_eq!(tagged(&destination["ConfigurationSetName"], "!Ref"), Some("MailConfigurationSet"));
+    let events = &destination["EventDestination"];
+    assert_eq!(events["MatchingEventTypes"], serde_yaml::from_str::<Value>("[bounce, complaint]").unwrap());
+    let topic = tagged(&events["SnsDestination"]["TopicARN"], "!Ref").expect("an SNS topic");
+    let (_, subscription) = resources_of_type(&template, "AWS::SNS::Subscription").into_iter().find(|(_, s)| tagged(&s["TopicArn"], "!Ref") == Some(topic)).expect("the topic is subscribed");
+    assert_eq!(tagged(&subscription["Endpoint"], "!GetAtt"), Some("NotifyQueue.Arn"), "to the queue the notifier consumes");
+    let (_, policy) = resources_of_type(&template, "AWS::SQS::QueuePolicy").into_iter().find(|(_, p)| tagged(&p["Queues"][0], "!Ref") == Some("NotifyQueue")).expect("the queue lets SNS in");
+    assert_eq!(tagged(&policy["PolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"], "!Ref"), Some(topic), "from that topic only");
+    let (_, topic_policy) = resources_of_type(&template, "AWS::SNS::TopicPolicy").into_iter().next().expect("SES may publish");
+    assert_eq!(topic_policy["PolicyDocument"]["Statement"][0]["Principal"]["Service"], "ses.amazonaws.com");
+    assert!(resource(&template, topic)["Properties"]["KmsMasterKeyId"].is_null(), "SES cannot publish under the AWS-managed key");
+}

@@ -110,6 +110,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
+    /// Addresses no mail goes to (they bounced for good, or complained).
+    Suppressions {
+        #[command(subcommand)]
+        action: Option<SuppressionAction>,
+    },
     /// Play one order's whole life on a fresh data dir, step by step.
     Demo,
     /// AWS resources for `--backend aws`.
@@ -255,6 +260,17 @@ pub enum OrderAction {
         /// An order id, or a storefront order number ("#1001").
         reference: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SuppressionAction {
+    /// List them, newest first (the default).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Mail an address again (its mailbox works now).
+    Remove { email: String },
 }
 
 #[derive(Subcommand)]
@@ -449,6 +465,12 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             }
             print(out, format!("{moved} dead letters moved back to their queues"))
         }
+        Command::Suppressions { action: None } => suppressions(app, 50, out).await,
+        Command::Suppressions { action: Some(SuppressionAction::List { limit }) } => suppressions(app, limit, out).await,
+        Command::Suppressions { action: Some(SuppressionAction::Remove { email }) } => {
+            app.tables.unsuppress(&email).await.map_err(|e| e.to_string())?;
+            print(out, format!("{email} will be mailed again"))
+        }
         Command::Demo | Command::Aws { .. } => Ok(()),
     }
 }
@@ -466,6 +488,18 @@ fn spreadsheet_safe(cell: &str) -> String {
 /// An RFC 3339 instant from the command line.
 fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&chrono::Utc)).map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-23T10:00:00Z)"))
+}
+
+/// `dropflow suppressions`: the suppressed addresses, newest first, one a line.
+async fn suppressions(app: &dropflow_shared::services::App, limit: usize, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    let (list, _) = app.tables.suppressions(None, limit.clamp(1, 1000)).await.map_err(|e| e.to_string())?;
+    if list.is_empty() {
+        return writeln!(out, "no address is suppressed").map_err(|e| e.to_string());
+    }
+    for s in list {
+        writeln!(out, "{}  {}  {}  {}", s.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), s.reason, s.email, s.detail.unwrap_or_default()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// `dropflow aws bootstrap`: creates the stack's resources and prints the settings a

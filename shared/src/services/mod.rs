@@ -13,6 +13,7 @@ pub mod sweep;
 pub mod tracking;
 pub mod reroute;
 pub mod secrets;
+pub mod suppression;
 pub mod vendor;
 pub mod webhook;
 

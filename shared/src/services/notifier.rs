@@ -47,6 +47,14 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
                 continue;
             }
         };
+        // An address that bounced for good or complained gets nothing more; the skip is
+        // recorded as the mail's outcome (`suppressed:{reason}` for its message id).
+        if let Some(suppression) = app.tables.suppression(&to).await? {
+            app.tables.mark_sent(&event.event_id, &to, version, &format!("suppressed:{}", suppression.reason), app.clock.now(), SENT_MARKER_DAYS).await?;
+            crate::metrics::count(crate::metrics::Metric::MailsSkipped, 1);
+            tracing::info!(event_id = %event.event_id, reason = %suppression.reason, "mail to a suppressed address skipped");
+            continue;
+        }
         let outcome = match message.render(&app.config.store_name, &to, &format!("{}#{to}", event.event_id)) {
             Ok(mut mail) => {
                 mail.order_id = event.order_id.clone();

@@ -740,4 +740,51 @@ impl Tables {
     pub async fn sent_message_id(&self, event_id: &str, recipient: &str) -> Result<Option<String>, StoreError> {
         Ok(self.sent_marker(event_id, recipient).await?.and_then(|m| m.message_id))
     }
+
+    /// Whether mail to `email` is suppressed, and why.
+    pub async fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
+        self.get_as(&suppression_pk(email), "ADDRESS").await
+    }
+
+    /// Suppresses mail to an address (`SUPPRESS#{email}`), filed newest first in the
+    /// operator's list (`SUPPRESSIONS` in gsi1). The same address again replaces the
+    /// entry with the latest reason.
+    pub async fn suppress(&self, suppression: &Suppression) -> Result<(), StoreError> {
+        let keys = [
+            ("pk", suppression_pk(&suppression.email)),
+            ("sk", "ADDRESS".into()),
+            ("gsi1pk", "SUPPRESSIONS".into()),
+            ("gsi1sk", format!("{}#{}", suppression.at.to_rfc3339(), suppression.email)),
+        ];
+        self.items.put(item_of(suppression, &keys)?, Condition::Always).await
+    }
+
+    /// One page of the suppressed addresses, newest first.
+    pub async fn suppressions(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<Suppression>, Option<String>), StoreError> {
+        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+    }
+
+    /// Mails an address again (the operator knows its mailbox works now).
+    pub async fn unsuppress(&self, email: &str) -> Result<(), StoreError> {
+        self.items.delete(&suppression_pk(email), "ADDRESS").await
+    }
+}
+
+/// An address no mail is sent to: it bounced for good, or its owner marked mail as spam
+/// (SES's feedback, `services::suppression`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The address, lower-cased (as it is looked up).
+    pub email: String,
+    /// `bounce` or `complaint`.
+    pub reason: String,
+    /// What the receiving server or the complaint said, when it said anything.
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The key of an address's suppression: lower-cased, so that `Bob@x` and `bob@x` are one.
+fn suppression_pk(email: &str) -> String {
+    format!("SUPPRESS#{}", email.trim().to_lowercase())
 }
