@@ -41,10 +41,31 @@ pub enum Index {
     Table,
     /// `gsi1pk`/`gsi1sk`: a vendor's orders by state and time.
     Gsi1,
-    /// `gsi2pk`/`gsi2sk`: armed clocks by due time.
+    /// `gsi2pk`/`gsi2sk`: armed clocks and held earnings by due time, every order by
+    /// time; keys only.
     Gsi2,
     /// `gsi3pk`/`gsi3sk`: a vendor's orders in one state, newest first.
     Gsi3,
+}
+
+impl Index {
+    /// The attributes naming its partition and sort key.
+    pub fn key_attributes(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Table => ("pk", "sk"),
+            Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+            Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+            Index::Gsi3 => ("gsi3pk", "gsi3sk"),
+        }
+    }
+
+    /// Whether the index holds only keys (DESIGN, "Storage": `KEYS_ONLY`): a query of it
+    /// answers the table's and the index's keys, and a reader that needs the item reads
+    /// it by those keys. The due index is: every change of an item filed in it (an armed
+    /// clock, a held earning, an order) rewrites one small entry instead of the item.
+    pub fn keys_only(self) -> bool {
+        matches!(self, Index::Gsi2)
+    }
 }
 
 /// A key-range read: one partition, sort keys starting with `sk_prefix` (and at most

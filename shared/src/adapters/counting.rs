@@ -43,9 +43,12 @@ fn units(write: &Write, in_transaction: bool) -> (u64, u64) {
 /// The units of a put of `item` (see `units`).
 fn item_units(item: &Item, in_transaction: bool) -> (u64, u64) {
     let kb = (serde_json::to_string(item).map_or(0, |body| body.len()) as u64).div_ceil(1024).max(1);
-    let indexes = ["gsi1pk", "gsi2pk", "gsi3pk"].iter().filter(|k| item.contains_key(**k)).count() as u64;
+    use crate::ports::Index;
+    let filed: Vec<Index> = [Index::Gsi1, Index::Gsi2, Index::Gsi3].into_iter().filter(|index| item.contains_key(index.key_attributes().0)).collect();
+    // An index entry of keys only is one unit; a whole item, its size.
+    let in_indexes: u64 = filed.iter().map(|index| if index.keys_only() { 1 } else { kb }).sum();
     let table = kb * if in_transaction { 2 } else { 1 };
-    (table + kb * indexes, table + indexes)
+    (table + in_indexes, table + filed.len() as u64)
 }
 
 impl Counts {

@@ -369,7 +369,16 @@ impl Tables {
             Some(status) => (Index::Gsi3, format!("ORDERS#{}", status.as_str())),
         };
         let Page { items, cursor } = self.items.query(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
-        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+        if !index.keys_only() {
+            return Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor));
+        }
+        // The due index holds keys only: each order is read by them (an operator's listing).
+        let mut records = Vec::with_capacity(items.len());
+        for item in items {
+            let (Some(pk), Some(sk)) = (item.get("pk").and_then(Value::as_str), item.get("sk").and_then(Value::as_str)) else { continue };
+            records.extend(self.get_as::<OrderRecord>(pk, sk).await?);
+        }
+        Ok((records, cursor))
     }
 
     /// One page of a shop's orders, oldest first.

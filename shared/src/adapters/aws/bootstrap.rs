@@ -110,7 +110,8 @@ impl Bootstrap {
         let mut indexes = Vec::new();
         for (name, hash, range) in INDEXES {
             attributes.extend([hash, range]);
-            let projection = Projection::builder().projection_type(ProjectionType::All).build();
+            let keys_only = [crate::ports::Index::Gsi1, crate::ports::Index::Gsi2, crate::ports::Index::Gsi3].into_iter().any(|index| index.key_attributes().0 == hash && index.keys_only());
+            let projection = Projection::builder().projection_type(if keys_only { ProjectionType::KeysOnly } else { ProjectionType::All }).build();
             indexes.push(GlobalSecondaryIndex::builder().index_name(name).set_key_schema(Some(key(hash, range)?)).projection(projection).build().map_err(failed)?);
         }
         let definitions = attributes

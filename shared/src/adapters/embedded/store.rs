@@ -169,12 +169,7 @@ impl EventFeed for EmbeddedStore {
 }
 
 fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
-    let (pk_col, sk_col) = match query.index {
-        Index::Table => ("pk", "sk"),
-        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
-        Index::Gsi2 => ("gsi2pk", "gsi2sk"),
-        Index::Gsi3 => ("gsi3pk", "gsi3sk"),
-    };
+    let (pk_col, sk_col) = query.index.key_attributes();
     let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
     let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
     let cursor_clause = if after.is_some() { format!("AND ({sk_col}, pk, sk) {op} (?5, ?6, ?7)") } else { String::new() };
@@ -202,7 +197,12 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
     let mut page = Page::default();
     for (sort, pk, sk, body) in rows.into_iter().take(limit) {
         page.cursor = more.then(|| cursor::encode(&sort, &pk, &sk));
-        page.items.push(serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?);
+        let mut item: Item = serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?;
+        // What DynamoDB answers from a KEYS_ONLY index: the table's and the index's keys.
+        if query.index.keys_only() {
+            item.retain(|name, _| ["pk", "sk", pk_col, sk_col].contains(&name.as_str()));
+        }
+        page.items.push(item);
     }
     Ok(page)
 }
