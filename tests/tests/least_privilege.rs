@@ -1,0 +1,266 @@
+//! Every function's DynamoDB policy against the calls it makes. Each function runs its
+//! own part of an order's whole life (storefront webhooks of every kind, the vendor's
+//! whole day in the API, mail, the sweep, the payout) on a store that records every
+//! call: its DynamoDB action, the index it queries, and the family of the partition key
+//! it touches (`ORDER#`, `VENDOR#`, …). The template's policy must allow each recorded
+//! call (the action, on the table or that index, within its `dynamodb:LeadingKeys`),
+//! and grant no action the function never calls.
+
+use async_trait::async_trait;
+use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, sign, spawn_app};
+use dropflow_shared::ports::{Condition, Index, Item, ItemStore, Page, Query, QueueName, StoreError, Write};
+use dropflow_shared::services::App;
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One call as IAM sees it: the action, the index (None: the table), the key family.
+type Call = (String, Option<&'static str>, String);
+
+/// A store that records the calls passing through it.
+struct Recording {
+    inner: Arc<dyn ItemStore>,
+    calls: Arc<Mutex<BTreeSet<Call>>>,
+}
+
+/// `ORDER#…` → `ORDER#`: what a `LeadingKeys` pattern `ORDER#*` matches.
+fn family(pk: &str) -> String {
+    pk.find('#').map_or(pk.to_string(), |i| pk[..=i].to_string())
+}
+
+impl Recording {
+    fn note(&self, action: &str, index: Option<&'static str>, pk: &str) {
+        self.calls.lock().unwrap().insert((action.to_string(), index, family(pk)));
+    }
+}
+
+#[async_trait]
+impl ItemStore for Recording {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.note("GetItem", None, pk);
+        self.inner.get(pk, sk).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.note("PutItem", None, item["pk"].as_str().unwrap_or_default());
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.note("DeleteItem", None, pk);
+        self.inner.delete(pk, sk).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // A transaction is allowed item by item, by each item's own action.
+        for write in &writes {
+            match write {
+                Write::Put { item, .. } => self.note("PutItem", None, item["pk"].as_str().unwrap_or_default()),
+                Write::Delete { pk, .. } => self.note("DeleteItem", None, pk),
+                Write::Add { pk, .. } => self.note("UpdateItem", None, pk),
+            }
+        }
+        self.inner.transact(writes).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        let index = match query.index {
+            Index::Table => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+            Index::Gsi3 => Some("gsi3"),
+        };
+        self.note("Query", index, &query.pk);
+        self.inner.query(query).await
+    }
+}
+
+/// The functions, each on its own recording store over the one embedded store.
+struct Functions {
+    app: TestApp,
+    calls: BTreeMap<&'static str, Arc<Mutex<BTreeSet<Call>>>>,
+}
+
+impl Functions {
+    fn app_of(&self, function: &'static str) -> App {
+        let store = Recording { inner: self.app.local.app.tables.items.clone(), calls: self.calls[function].clone() };
+        App { tables: dropflow_shared::store::Tables::new(Arc::new(store)), ..self.app.local.app.clone() }
+    }
+
+    /// Serves `router` (a function's HTTP surface) on a free port.
+    async fn serve(&self, router: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        base
+    }
+
+    /// Delivers both queues through their functions, relaying between, until quiet.
+    async fn drain(&self) {
+        let intake = self.app.local.with_store(self.app_of("OrderIntakeFunction").tables.items.clone());
+        let notifier = self.app.local.with_store(self.app_of("NotifierFunction").tables.items.clone());
+        loop {
+            let moved = intake.deliver_batch(QueueName::Intake, Duration::ZERO).await.unwrap()
+                + self.app.local.relay().await.unwrap()
+                + notifier.deliver_batch(QueueName::Notify, Duration::ZERO).await.unwrap();
+            if moved == 0 {
+                return;
+            }
+        }
+    }
+}
+
+const FUNCTIONS: [&str; 7] = ["OrderWebhookFunction", "VendorApiFunction", "OrderIntakeFunction", "NotifierFunction", "EventRelayFunction", "SlaSweepFunction", "PayoutReleaseFunction"];
+
+async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
+    let app = spawn_app(Backend::Embedded).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let functions = Functions { app, calls: FUNCTIONS.iter().map(|f| (*f, Arc::new(Mutex::new(BTreeSet::new())))).collect() };
+    let http = reqwest::Client::new();
+    let webhooks = functions.serve(dropflow_shared::http::webhook_router(functions.app_of("OrderWebhookFunction"))).await;
+    let vendor_api = functions.serve(dropflow_shared::http::vendor_router(functions.app_of("VendorApiFunction"))).await;
+    let shopify = |topic: &'static str, body: Vec<u8>| {
+        let request = http.post(format!("{webhooks}/webhooks/shopify")).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", topic).header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
+        async move { assert_eq!(request.body(body).send().await.unwrap().status(), 200, "{topic}") }
+    };
+    let api = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut request = http.request(method, format!("{vendor_api}{path}")).bearer_auth(&key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            assert!(status < 300, "{path}: {status} {}", response.text().await.unwrap_or_default());
+        }
+    };
+
+    // Five orders, each with a line of a SKU nobody sells yet (it waits under the SKU).
+    let paid: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    // The fifth stays open, its clocks running for the sweep.
+    let ids = [450789469u64, 450789470, 450789471, 450789472, 450789473];
+    for (n, id) in ids.iter().enumerate() {
+        let mut order = paid.clone();
+        order["id"] = json!(id);
+        order["name"] = json!(format!("#{}", 1001 + n));
+        shopify("orders/paid", serde_json::to_vec(&order).unwrap()).await;
+    }
+    functions.drain().await;
+    let [first, second, third, fourth, _open] = ids.map(|id| dropflow_shared::domain::ids::OrderId::derive("shopify", "", &id.to_string()));
+    let redact = |order: u64| serde_json::to_vec(&json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com", "customer": {"id": 191167, "email": "bob.norman@hostmail.com"}, "orders_to_redact": [order]})).unwrap();
+    // Privacy: an erasure that waits for the order to close (the notifier carries it
+    // out), and one of an order closed already (intake does).
+    shopify("customers/data_request", fixture("shopify/customers-data_request.json")).await;
+    shopify("customers/redact", redact(ids[3])).await;
+    functions.drain().await;
+    api(reqwest::Method::POST, format!("/vendor/orders/{fourth}/cancel"), Some(json!({"reason": "supplier out of stock"}))).await;
+    functions.drain().await;
+    api(reqwest::Method::POST, format!("/vendor/orders/{third}/cancel"), Some(json!({"reason": "supplier out of stock"}))).await;
+    shopify("customers/redact", redact(ids[2])).await;
+    functions.drain().await;
+    // The vendor's day: listings, the SKU that waited mapped (its lines routed), two
+    // orders placed and shipped; a carrier delivers one, the vendor marks the other.
+    api(reqwest::Method::GET, "/vendor/orders".into(), None).await;
+    api(reqwest::Method::GET, "/vendor/orders?state=awaiting_supplier".into(), None).await;
+    api(reqwest::Method::GET, format!("/vendor/orders/{first}"), None).await;
+    api(reqwest::Method::PUT, "/vendor/products/IPOD2008BLACK".into(), Some(json!({"supplier_name": "S", "product_url": "https://s.example/b", "supplier_cost": {"amount": "1.00", "currency": "USD"}}))).await;
+    functions.drain().await;
+    for (order, number) in [(&first, "1Z5R89390357567127"), (&second, "RB123456785GB")] {
+        api(reqwest::Method::POST, format!("/vendor/orders/{order}/supplier-order"), Some(json!({"supplier_order_ref": format!("AE-{number}")}))).await;
+        let shipment = http.post(format!("{vendor_api}/vendor/orders/{order}/shipment")).bearer_auth(&key).header("Idempotency-Key", format!("ship-{number}")).json(&json!({"tracking_number": number}));
+        assert_eq!(shipment.send().await.unwrap().status(), 200);
+    }
+    functions.drain().await;
+    let push = serde_json::to_vec(&json!({"event": "tracking_update", "event_id": "e-1", "ts": 1795000000, "msg": {"tracking_number": "1Z5R89390357567127", "slug": "ups", "tag": "Delivered", "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "message": "Delivered", "tag": "Delivered"}]}})).unwrap();
+    let pushed = http.post(format!("{webhooks}/webhooks/tracking/aftership")).header("aftership-hmac-sha256", sign(AFTERSHIP_SECRET, &push)).header("content-type", "application/json").body(push);
+    assert_eq!(pushed.send().await.unwrap().status(), 200);
+    api(reqwest::Method::POST, format!("/vendor/orders/{second}/delivered"), Some(json!({}))).await;
+    functions.drain().await;
+    for path in ["/vendor/products", "/vendor/products/IPOD2008BLACK", "/vendor/balance", "/vendor/payouts"] {
+        api(reqwest::Method::GET, path.into(), None).await;
+    }
+    api(reqwest::Method::DELETE, "/vendor/products/IPOD2008BLACK".into(), None).await;
+    // The schedules, as of a day long after: every clock due, every hold ended.
+    let later = chrono::Utc::now() + chrono::Duration::days(120);
+    let swept = dropflow_shared::services::sweep::sweep(&functions.app_of("SlaSweepFunction"), later, None).await.unwrap();
+    assert!(swept.fired > 0, "the sweep fired: {swept:?}");
+    functions.drain().await;
+    let report = dropflow_shared::services::money::run(&functions.app_of("PayoutReleaseFunction"), later, None).await.unwrap();
+    assert!(report.released > 0 && !report.payouts.is_empty(), "the payout ran: {report:?}");
+    functions.drain().await;
+    // A refund after the earnings were released: a clawback from the vendor.
+    let refund = json!({"id": 509562969, "order_id": ids[0], "created_at": "2026-11-22T10:00:00-05:00", "note": "scratched",
+        "refund_line_items": [{"id": 104689539, "quantity": 1, "line_item_id": 518995019, "subtotal": 195.67, "total_tax": 3.98}]});
+    shopify("refunds/create", serde_json::to_vec(&refund).unwrap()).await;
+    functions.drain().await;
+    shopify("shop/redact", fixture("shopify/shop-redact.json")).await;
+    functions.drain().await;
+    // SES's feedback on a mail.
+    let bounce = json!({"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "someone@x.example"}]}, "mail": {"messageId": "m"}});
+    functions.app.local.app.publisher.publish(QueueName::Notify, bounce.to_string()).await.unwrap();
+    functions.drain().await;
+    functions.calls.iter().map(|(f, calls)| (*f, calls.lock().unwrap().clone())).collect()
+}
+
+/// What a function's template policy allows of DynamoDB: (actions, resources as
+/// written, LeadingKeys patterns or None for any key), one per statement.
+fn allowed(template: &Yaml, function: &str) -> Vec<(BTreeSet<String>, Vec<String>, Option<Vec<String>>)> {
+    let policies = &template["Resources"][function]["Properties"]["Policies"];
+    let mut statements = Vec::new();
+    for policy in policies.as_sequence().into_iter().flatten() {
+        for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+            let actions: BTreeSet<String> = statement["Action"].as_sequence().into_iter().flatten().filter_map(|a| a.as_str()).filter_map(|a| a.strip_prefix("dynamodb:")).map(str::to_string).collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let resources = statement["Resource"].as_sequence().cloned().unwrap_or_else(|| vec![statement["Resource"].clone()]);
+            let resources = resources.iter().map(|r| serde_yaml::to_string(r).unwrap()).collect();
+            let leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].as_sequence().map(|keys| keys.iter().filter_map(|k| k.as_str()).map(str::to_string).collect());
+            statements.push((actions, resources, leading));
+        }
+    }
+    statements
+}
+
+/// Whether `family` (`ORDER#`) matches a LeadingKeys pattern (`ORDER#*`).
+fn matches(pattern: &str, family: &str) -> bool {
+    pattern.strip_suffix('*').map_or(pattern == family, |prefix| family.starts_with(prefix))
+}
+
+#[tokio::test]
+async fn every_function_may_make_the_calls_it_makes_and_is_granted_nothing_it_never_calls() {
+    let template: Yaml = serde_yaml::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")).unwrap()).unwrap();
+    let calls = an_order_life_through_every_function().await;
+    let mut refused = Vec::new();
+    for function in FUNCTIONS {
+        let statements = allowed(&template, function);
+        let made = &calls[function];
+        for (action, index, family) in made {
+            let permitted = statements.iter().any(|(actions, resources, leading)| {
+                let on = match index {
+                    None => resources.iter().any(|r| r.contains("Table.Arn")),
+                    Some(index) => resources.iter().any(|r| r.contains(&format!("/index/{index}"))),
+                };
+                actions.contains(action) && on && leading.as_ref().is_none_or(|patterns| patterns.iter().any(|p| matches(p, family)))
+            });
+            if !permitted {
+                refused.push(format!("{function} calls {action} on {} for {family}, which its policy does not allow", index.unwrap_or("the table")));
+            }
+        }
+        let used: BTreeSet<&str> = made.iter().map(|(action, _, _)| action.as_str()).collect();
+        for (actions, _, leading) in &statements {
+            for action in actions.iter().filter(|a| !used.contains(a.as_str())) {
+                refused.push(format!("{function} is granted dynamodb:{action}, which it never calls (it calls {used:?})"));
+            }
+            // Only its own key families, each one it uses.
+            match leading {
+                None => refused.push(format!("{function} may touch any key: no dynamodb:LeadingKeys condition")),
+                Some(patterns) => {
+                    for pattern in patterns.iter().filter(|p| !made.iter().any(|(action, _, family)| actions.contains(action) && matches(p, family))) {
+                        refused.push(format!("{function} is granted keys {pattern}, which it never touches"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
