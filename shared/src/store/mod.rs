@@ -320,6 +320,25 @@ impl Tables {
         self.items.get(pk, sk).await?.map(value_of).transpose()
     }
 
+    /// A page of `query` with whole items. Every secondary index holds keys only
+    /// (`Index::keys_only`), so that a change of an item rewrites one small entry per
+    /// index instead of the item: a listing reads its page's keys there, then the items
+    /// by key, all at once. An item gone between the two reads is left out.
+    async fn query_items(&self, query: Query) -> Result<Page, StoreError> {
+        let keys_only = query.index.keys_only();
+        let page = self.items.query(query).await?;
+        if !keys_only {
+            return Ok(page);
+        }
+        let reads = page.items.iter().map(|entry| {
+            let key = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+            let (pk, sk) = (key("pk"), key("sk"));
+            async move { self.items.get(&pk, &sk).await }
+        });
+        let items = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
+        Ok(Page { items, cursor: page.cursor })
+    }
+
     pub async fn order(&self, order_id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
         self.get_as(&order_pk(order_id), "ORDER").await
     }
@@ -368,22 +387,13 @@ impl Tables {
             None => (Index::Gsi2, "ORDERS".to_string()),
             Some(status) => (Index::Gsi3, format!("ORDERS#{}", status.as_str())),
         };
-        let Page { items, cursor } = self.items.query(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
-        if !index.keys_only() {
-            return Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor));
-        }
-        // The due index holds keys only: each order is read by them (an operator's listing).
-        let mut records = Vec::with_capacity(items.len());
-        for item in items {
-            let (Some(pk), Some(sk)) = (item.get("pk").and_then(Value::as_str), item.get("sk").and_then(Value::as_str)) else { continue };
-            records.extend(self.get_as::<OrderRecord>(pk, sk).await?);
-        }
-        Ok((records, cursor))
+        let Page { items, cursor } = self.query_items(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
     /// One page of a shop's orders, oldest first.
     pub async fn shop_orders(&self, source: &str, shop: &str, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -430,7 +440,7 @@ impl Tables {
         let mut values = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.items.query(Query { index, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            let page = self.query_items(Query { index, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
             for item in page.items {
                 values.push(value_of(item)?);
             }
@@ -545,7 +555,7 @@ impl Tables {
             None => (Index::Gsi1, format!("VENDOR#{vendor_id}")),
             Some(state) => (Index::Gsi3, format!("VENDOR#{vendor_id}#{}", state.as_str())),
         };
-        let Page { items, cursor } = self.items.query(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        let Page { items, cursor } = self.query_items(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -597,7 +607,7 @@ impl Tables {
 
     /// One page of the onboarded vendors, by id.
     pub async fn vendors(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorProfile>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -627,7 +637,7 @@ impl Tables {
 
     /// One page of a vendor's SKU mappings, by SKU.
     pub async fn vendor_products(&self, vendor_id: &VendorId, cursor: Option<String>, limit: usize) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: format!("PRODUCTS#{vendor_id}"), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: format!("PRODUCTS#{vendor_id}"), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
         let stored: Vec<StoredProduct> = items.into_iter().map(value_of).collect::<Result<_, _>>()?;
         Ok((stored.into_iter().map(|s| s.mapping).collect(), cursor))
     }
@@ -664,7 +674,7 @@ impl Tables {
         let mut keys = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.items.query(Query { index, pk: pk.clone(), sk_prefix: String::new(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            let page = self.query_items(Query { index, pk: pk.clone(), sk_prefix: String::new(), sk_max: None, descending: false, limit: 100, cursor }).await?;
             for item in page.items {
                 let hash = item.get("pk").and_then(Value::as_str).and_then(|pk| pk.strip_prefix("APIKEY#")).unwrap_or_default().to_string();
                 keys.push((hash, value_of(item)?));
@@ -770,7 +780,7 @@ impl Tables {
 
     /// One page of the suppressed addresses, newest first.
     pub async fn suppressions(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<Suppression>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.items.query(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
