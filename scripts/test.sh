@@ -26,6 +26,9 @@ trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
+# The dashboard's browser test leaves a screenshot of the order detail behind.
+screenshot="${TMPDIR:-/tmp}/dropflow-dashboard-test/order-detail.png"
+if [ -f "$screenshot" ]; then echo "dashboard screenshot (order detail): $screenshot"; fi
 
 # The hot-path benchmarks, each run once in test mode (criterion without --bench), so
 # that they cannot rot; `cargo bench -p hot-paths` measures them (BENCHMARKS.md).
