@@ -25,9 +25,11 @@ source scripts/local-aws.sh
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 
 status=0
-cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
-# The dashboard's browser test leaves a screenshot of the order detail behind.
+# The dashboard's browser test leaves a screenshot of the order detail here (this run's
+# only: an older one is removed first).
 screenshot="${TMPDIR:-/tmp}/dropflow-dashboard-test/order-detail.png"
+rm -f "$screenshot"
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=1
 if [ -f "$screenshot" ]; then echo "dashboard screenshot (order detail): $screenshot"; fi
 
 # The hot-path benchmarks, each run once in test mode (criterion without --bench), so
