@@ -2,7 +2,7 @@
 //! DynamoDB table, so the services cannot tell them apart.
 
 use super::Database;
-use crate::ports::{ChangeRecord, Condition, EventFeed, Index, Item, ItemStore, Page, Query, StoreError, UnreadableEvent, Write};
+use crate::ports::{ChangeRecord, Condition, EventFeed, Item, ItemStore, Page, Query, StoreError, UnreadableEvent, Write};
 use crate::store::is_event_insert;
 use async_trait::async_trait;
 use crate::adapters::cursor;
