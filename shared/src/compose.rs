@@ -91,16 +91,16 @@ pub async fn stack_secrets(sdk: &aws_config::SdkConfig, stack: &str, configured:
     use crate::adapters::aws::{SecretsManagerVault, webhook_secret_name};
     use crate::ports::{SecretError, SecretVault};
     let vault: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(sdk)));
-    let mut ids = std::collections::BTreeMap::new();
+    let mut read = std::collections::BTreeMap::new();
     for source in crate::sources::SOURCES {
         let name = webhook_secret_name(stack, source.name());
         match vault.read(&name).await {
-            Ok(_) => {
-                ids.insert(source.name(), name);
+            Ok(versions) => {
+                read.insert(source.name(), (name, versions));
             }
             Err(SecretError::NotFound(_)) => {}
             Err(error) => return Err(error.to_string()),
         }
     }
-    crate::services::secrets::WebhookSecrets::from_vault(vault, ids, configured).await.map_err(|e| e.to_string())
+    Ok(crate::services::secrets::WebhookSecrets::from_read(vault, read, configured))
 }

@@ -59,12 +59,27 @@ impl WebhookSecrets {
     /// now; the other sources keep what `fixed` gives. A secret that cannot be read
     /// stops the start-up: a process that would refuse every delivery must not run.
     pub async fn from_vault(vault: Arc<dyn SecretVault>, ids: BTreeMap<&'static str, String>, fixed: &BTreeMap<&'static str, Vec<String>>) -> Result<WebhookSecrets, SecretError> {
-        let secrets = WebhookSecrets::fixed(fixed);
-        for (source, id) in &ids {
-            let versions = vault.read(id).await?;
-            secrets.held.write().unwrap_or_else(|e| e.into_inner()).insert(source, Held::from_versions(&versions));
+        let mut read = BTreeMap::new();
+        for (source, id) in ids {
+            let versions = vault.read(&id).await?;
+            read.insert(source, (id, versions));
         }
-        Ok(WebhookSecrets { vault: Some(vault), ids, held: secrets.held, reread_after: REREAD_AFTER })
+        Ok(WebhookSecrets::from_read(vault, read, fixed))
+    }
+
+    /// The same from secrets read already (source name → its id and versions), so that
+    /// a caller that had to read them to find out which exist reads each once.
+    pub fn from_read(vault: Arc<dyn SecretVault>, read: BTreeMap<&'static str, (String, SecretVersions)>, fixed: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
+        let secrets = WebhookSecrets::fixed(fixed);
+        let mut ids = BTreeMap::new();
+        {
+            let mut held = secrets.held.write().unwrap_or_else(|e| e.into_inner());
+            for (source, (id, versions)) in read {
+                held.insert(source, Held::from_versions(&versions));
+                ids.insert(source, id);
+            }
+        }
+        WebhookSecrets { vault: Some(vault), ids, held: secrets.held, reread_after: REREAD_AFTER }
     }
 
     /// The same, reading a secret again after `pause` at the least instead of a minute
