@@ -47,7 +47,16 @@ where
         ),
     };
     let secrets = Arc::new(crate::services::secrets::WebhookSecrets::fixed(&config.webhook_secrets));
-    let app = App { tables: Tables::new(store), publisher, queues: consumer.clone(), mailer, clock: Arc::new(SystemClock), tracking_feed: tracking_feed(&config), secrets, config: Arc::new(config) };
+    let app = App {
+        tables: Tables::new(store),
+        publisher,
+        queues: consumer.clone(),
+        mailer,
+        clock: Arc::new(SystemClock),
+        tracking_feed: tracking_feed(&config),
+        secrets,
+        config: Arc::new(config),
+    };
     System { app, queues: consumer, feed }
 }
 
@@ -75,7 +84,13 @@ pub fn embedded(data_dir: &std::path::Path, config: Config, chaos: Option<&Chaos
 /// The system on DynamoDB, SQS and SES; `feed` is the table's stream when this process
 /// relays it itself (the local binary on `--backend aws`).
 #[cfg(feature = "aws")]
-pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsResources, config: Config, feed: Option<Arc<dyn EventFeed>>, chaos: Option<&Chaos>) -> System {
+pub fn aws(
+    sdk: &aws_config::SdkConfig,
+    resources: &crate::adapters::aws::AwsResources,
+    config: Config,
+    feed: Option<Arc<dyn EventFeed>>,
+    chaos: Option<&Chaos>,
+) -> System {
     use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
@@ -87,7 +102,11 @@ pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsRes
 /// (`{stack}/webhook/{source}`) where the stack has one, read as its functions read
 /// them; the configuration's (the environment, or the local default) for the others.
 #[cfg(feature = "aws")]
-pub async fn stack_secrets(sdk: &aws_config::SdkConfig, stack: &str, configured: &std::collections::BTreeMap<&'static str, Vec<String>>) -> Result<crate::services::secrets::WebhookSecrets, String> {
+pub async fn stack_secrets(
+    sdk: &aws_config::SdkConfig,
+    stack: &str,
+    configured: &std::collections::BTreeMap<&'static str, Vec<String>>,
+) -> Result<crate::services::secrets::WebhookSecrets, String> {
     use crate::adapters::aws::{SecretsManagerVault, webhook_secret_name};
     use crate::ports::{SecretError, SecretVault};
     let vault: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(sdk)));

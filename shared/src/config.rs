@@ -78,10 +78,7 @@ impl Config {
     /// supplies values for unset names (the local binary's development defaults).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, fallback: impl Fn(&str) -> Option<&'static str>) -> Result<Config, ConfigError> {
         let get = |name: &'static str| -> Result<String, ConfigError> {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| fallback(name).map(str::to_string))
-                .ok_or(ConfigError::Missing(name))
+            lookup(name).filter(|v| !v.trim().is_empty()).or_else(|| fallback(name).map(str::to_string)).ok_or(ConfigError::Missing(name))
         };
         let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match lookup(name).filter(|v| !v.trim().is_empty()) {
@@ -89,9 +86,8 @@ impl Config {
                 Some(v) => v.trim().parse().map_err(|_| ConfigError::Malformed { name, reason: format!("{v:?} is not a whole number") }),
             }
         };
-        let email = |name: &'static str| -> Result<Email, ConfigError> {
-            Email::parse(&get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason })
-        };
+        let email =
+            |name: &'static str| -> Result<Email, ConfigError> { Email::parse(&get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason }) };
         // Only the function that verifies webhooks is given the secrets (it requires them
         // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
         // secret that is set but blank is a mistake, never a cue to use a default.
@@ -122,9 +118,13 @@ impl Config {
         };
         let defaults = SlaPolicy::default();
         let commission_bps = number("COMMISSION_BPS", 1_000)?;
-        let (window, warning) = (number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?, number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?);
+        let (window, warning) =
+            (number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?, number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?);
         if warning >= window {
-            return Err(ConfigError::Malformed { name: "SLA_REFUND_WARNING_DAYS", reason: format!("{warning} must be less than SLA_REFUND_WINDOW_DAYS ({window}): the warning comes while a refund can still be asked for") });
+            return Err(ConfigError::Malformed {
+                name: "SLA_REFUND_WARNING_DAYS",
+                reason: format!("{warning} must be less than SLA_REFUND_WINDOW_DAYS ({window}): the warning comes while a refund can still be asked for"),
+            });
         }
         if commission_bps > 10_000 {
             return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
@@ -147,7 +147,10 @@ impl Config {
                 holidays,
                 timezone: match lookup("SLA_TIMEZONE").filter(|v| !v.trim().is_empty()) {
                     None => defaults.timezone,
-                    Some(name) => name.trim().parse().map_err(|_| ConfigError::Malformed { name: "SLA_TIMEZONE", reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)") })?,
+                    Some(name) => name.trim().parse().map_err(|_| ConfigError::Malformed {
+                        name: "SLA_TIMEZONE",
+                        reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"),
+                    })?,
                 },
             },
             commission_bps,
@@ -155,7 +158,10 @@ impl Config {
             payout_minimums: crate::domain::ledger::PayoutMinimums::parse(&lookup("PAYOUT_MINIMUM").unwrap_or_default())
                 .map_err(|reason| ConfigError::Malformed { name: "PAYOUT_MINIMUM", reason: format!("{reason} (expected e.g. EUR:50.00,USD:50.00)") })?,
             aftership: lookup("AFTERSHIP_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).map(|api_key| AfterShipApi {
-                url: lookup("AFTERSHIP_API_URL").map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()).unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
+                url: lookup("AFTERSHIP_API_URL")
+                    .map(|u| u.trim().trim_end_matches('/').to_string())
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
                 api_key,
             }),
             first_backoff_seconds: match number("RETRY_FIRST_BACKOFF_SECONDS", 10)? {
@@ -199,12 +205,8 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const BASE: &[(&str, &str)] = &[
-        ("STORE_NAME", "Shop"),
-        ("SENDER_EMAIL", "orders@shop.example"),
-        ("OPERATOR_EMAIL", "ops@shop.example"),
-        ("SHOPIFY_WEBHOOK_SECRET", "old, new"),
-    ];
+    const BASE: &[(&str, &str)] =
+        &[("STORE_NAME", "Shop"), ("SENDER_EMAIL", "orders@shop.example"), ("OPERATOR_EMAIL", "ops@shop.example"), ("SHOPIFY_WEBHOOK_SECRET", "old, new")];
 
     #[test]
     fn reads_settings_and_defaults_the_policy() {

@@ -4,9 +4,9 @@
 
 use crate::domain::events::Envelope;
 use crate::ports::{ChangeRecord, DeadLetterQueue, UnreadableEvent};
+use crate::ports::{QueueName, Received};
 use crate::services::{App, ServiceError, intake, notifier, relay, suppression};
 use crate::sources::IntakeMessage;
-use crate::ports::{QueueName, Received};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::future::Future;
 use tracing::Instrument;
@@ -155,7 +155,8 @@ pub fn change_record(record: aws_lambda_events::event::dynamodb::EventRecord) ->
     }
     let position = record.change.sequence_number.clone().unwrap_or_default();
     let image = record.change.new_image;
-    let event = serde_dynamo::from_item(image.clone()).map_err(|e| UnreadableEvent { raw: serde_json::to_string(&image).unwrap_or_default(), reason: e.to_string() });
+    let event =
+        serde_dynamo::from_item(image.clone()).map_err(|e| UnreadableEvent { raw: serde_json::to_string(&image).unwrap_or_default(), reason: e.to_string() });
     Some(ChangeRecord { position, event })
 }
 

@@ -45,10 +45,12 @@ async fn build(also_required: &[&'static str]) -> Result<App, String> {
     let lookup = |name: &str| from_vault.get(name).cloned().or_else(|| env(name));
     let config = Config::from_lookup(lookup, |_| None).map_err(|e| e.to_string())?;
     let resources = AwsResources::from_lookup(lookup).map_err(|e| e.to_string())?;
-    let ids: BTreeMap<&'static str, String> = crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
+    let ids: BTreeMap<&'static str, String> =
+        crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
     let mut app = crate::compose::aws(&sdk, &resources, config, None, None).app;
     if !ids.is_empty() {
-        let secrets = crate::services::secrets::WebhookSecrets::from_vault(vault, ids, &app.config.webhook_secrets).await.map_err(|e| format!("webhook secret: {e}"))?;
+        let secrets =
+            crate::services::secrets::WebhookSecrets::from_vault(vault, ids, &app.config.webhook_secrets).await.map_err(|e| format!("webhook secret: {e}"))?;
         app.secrets = Arc::new(secrets);
     }
     Ok(app)

@@ -20,16 +20,16 @@
 //! - `lambda`: what every Lambda main runs (feature `aws`).
 
 pub mod adapters;
-pub mod domain;
-pub mod ports;
-pub mod config;
 pub mod compose;
-pub mod mail;
-pub mod metrics;
-pub mod services;
-pub mod sources;
-pub mod store;
+pub mod config;
+pub mod domain;
 pub mod handlers;
 pub mod http;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod mail;
+pub mod metrics;
+pub mod ports;
+pub mod services;
+pub mod sources;
+pub mod store;

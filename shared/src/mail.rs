@@ -98,15 +98,8 @@ impl Message {
     /// Renders both parts for `to`, in the store's name; `key` says which mail this is
     /// (its event and recipient). The subject is one clean line whatever the data in it.
     pub fn render(&self, store_name: &str, to: &str, key: &str) -> Result<Mail, askama::Error> {
-        let html = HtmlMail {
-            store_name,
-            subject: &self.subject,
-            heading: &self.heading,
-            intro: &self.intro,
-            sections: &self.sections,
-            action: &self.action,
-        }
-        .render()?;
+        let html = HtmlMail { store_name, subject: &self.subject, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }
+            .render()?;
         let text = TextMail { store_name, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }.render()?;
         Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string(), order_id: None })
     }

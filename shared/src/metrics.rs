@@ -107,7 +107,10 @@ mod tests {
             assert!(line.get(*name).is_some(), "every declared metric has its value: {name}");
         }
         assert!(names.contains(&"OrdersAccepted") && names.contains(&"VendorOrdersRouted") && !names.contains(&"MailsSent"), "{names:?}");
-        assert_eq!((line["function"].as_str(), line["Duration"].as_f64(), line["_aws"]["Timestamp"].as_i64()), (Some("order-intake"), Some(12.346), Some(1_700_000_000_000)));
+        assert_eq!(
+            (line["function"].as_str(), line["Duration"].as_f64(), line["_aws"]["Timestamp"].as_i64()),
+            (Some("order-intake"), Some(12.346), Some(1_700_000_000_000))
+        );
         let next: serde_json::Value = serde_json::from_str(&emf_line("order-intake", 1.0, 0)).unwrap();
         assert_eq!(next["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len(), 1, "the counts start again: {next}");
     }

@@ -24,14 +24,25 @@ pub enum Condition {
 /// One write of a transaction.
 #[derive(Debug, Clone)]
 pub enum Write {
-    Put { item: Item, condition: Condition },
-    Delete { pk: String, sk: String },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        pk: String,
+        sk: String,
+    },
     /// Adds each amount to a whole-number attribute of the item (an absent attribute or
     /// item counts as 0) and 1 to its `version`, without reading it first: DynamoDB's
     /// `ADD`. Money moves use it for the balance, so that concurrent deliveries of one
     /// vendor never contend for it; `VersionIs` makes the one that must not race (a
     /// payout) conditional on the balance it read.
-    Add { pk: String, sk: String, add: Vec<(String, i64)>, condition: Condition },
+    Add {
+        pk: String,
+        sk: String,
+        add: Vec<(String, i64)>,
+        condition: Condition,
+    },
 }
 
 /// Which key a query reads.

@@ -63,7 +63,12 @@ impl AwsStack {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
         let name = format!("t{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let sender = format!("orders-{name}@dropflow.test");
-        let plan = Bootstrap { stack_name: name.clone(), sender_email: sender.clone(), visibility_timeout_seconds, webhook_secrets: config(&sender).webhook_secret_values() };
+        let plan = Bootstrap {
+            stack_name: name.clone(),
+            sender_email: sender.clone(),
+            visibility_timeout_seconds,
+            webhook_secrets: config(&sender).webhook_secret_values(),
+        };
         let resources = plan.run(&sdk_config().await).await.expect("bootstrap a stack on moto");
         AwsStack { name, sender, resources }
     }

@@ -190,9 +190,25 @@ impl TestApp {
         for sku in skus {
             let supplier = format!("AliExpress: {sku} store");
             let url = format!("https://www.aliexpress.com/item/{sku}.html");
-            self.cli(&["product", "add", sku, "--vendor", vendor, "--supplier", &supplier, "--url", &url, "--cost", "61.50", "--currency", "USD", "--variant", "8GB"])
-                .await
-                .expect("product add");
+            self.cli(&[
+                "product",
+                "add",
+                sku,
+                "--vendor",
+                vendor,
+                "--supplier",
+                &supplier,
+                "--url",
+                &url,
+                "--cost",
+                "61.50",
+                "--currency",
+                "USD",
+                "--variant",
+                "8GB",
+            ])
+            .await
+            .expect("product add");
         }
         key
     }
@@ -201,13 +217,37 @@ impl TestApp {
 /// A vendor order of `vendor` with one line the customer paid `paid` for (order number
 /// `#{n}`, shipping to Austin), created at `created`: what a test puts straight into the
 /// store when it is about what happens next.
-pub fn one_line_vendor_order(n: u32, vendor: &str, paid: dropflow_shared::domain::money::Money, created: chrono::DateTime<chrono::Utc>, sla: &dropflow_shared::domain::sla::SlaPolicy) -> dropflow_shared::domain::vendor_order::VendorOrder {
+pub fn one_line_vendor_order(
+    n: u32,
+    vendor: &str,
+    paid: dropflow_shared::domain::money::Money,
+    created: chrono::DateTime<chrono::Utc>,
+    sla: &dropflow_shared::domain::sla::SlaPolicy,
+) -> dropflow_shared::domain::vendor_order::VendorOrder {
     use dropflow_shared::domain::address::{Address, AddressParts};
     use dropflow_shared::domain::ids::{OrderId, VendorId};
     use dropflow_shared::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
     let line = OrderLine { line_id: "1".into(), sku: None, title: "Lamp".into(), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
     let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: paid, supplier_variant: None };
-    let address = Address::parse(AddressParts { name: Some("Ann".into()), line1: Some("1 Main St".into()), city: Some("Austin".into()), country_code: Some("US".into()), ..AddressParts::default() }).expect("an address");
+    let address = Address::parse(AddressParts {
+        name: Some("Ann".into()),
+        line1: Some("1 Main St".into()),
+        city: Some("Austin".into()),
+        country_code: Some("US".into()),
+        ..AddressParts::default()
+    })
+    .expect("an address");
     let vendor = VendorId::parse(vendor).expect("a vendor id");
-    dropflow_shared::domain::vendor_order::VendorOrder::create(OrderId::derive("generic", "s", &n.to_string()), vendor, format!("#{n}"), vec![RoutedLine { line, supplier }], address, "Ann".into(), paid.currency, created, sla).0
+    dropflow_shared::domain::vendor_order::VendorOrder::create(
+        OrderId::derive("generic", "s", &n.to_string()),
+        vendor,
+        format!("#{n}"),
+        vec![RoutedLine { line, supplier }],
+        address,
+        "Ann".into(),
+        paid.currency,
+        created,
+        sla,
+    )
+    .0
 }

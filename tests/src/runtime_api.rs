@@ -140,10 +140,12 @@ pub fn sqs_batch(bodies: &[String]) -> Value {
     let records: Vec<Value> = bodies
         .iter()
         .enumerate()
-        .map(|(n, body)| serde_json::json!({
-            "messageId": format!("m-{n}"), "receiptHandle": format!("r-{n}"), "body": body, "attributes": {}, "messageAttributes": {},
-            "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test", "awsRegion": "us-east-1"
-        }))
+        .map(|(n, body)| {
+            serde_json::json!({
+                "messageId": format!("m-{n}"), "receiptHandle": format!("r-{n}"), "body": body, "attributes": {}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test", "awsRegion": "us-east-1"
+            })
+        })
         .collect();
     serde_json::json!({ "Records": records })
 }
@@ -154,14 +156,16 @@ pub fn dynamodb_stream_batch(records: &[(&str, Value, Value)]) -> Value {
     let records: Vec<Value> = records
         .iter()
         .enumerate()
-        .map(|(n, (name, keys, image))| serde_json::json!({
-            "eventID": format!("e-{n}"), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
-            "dynamodb": {
-                "ApproximateCreationDateTime": 1_795_000_000 + n, "Keys": keys, "NewImage": image,
-                "SequenceNumber": format!("{:021}", 100 + n), "SizeBytes": 200, "StreamViewType": "NEW_IMAGE"
-            },
-            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/2026-11-22T00:00:00.000"
-        }))
+        .map(|(n, (name, keys, image))| {
+            serde_json::json!({
+                "eventID": format!("e-{n}"), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1_795_000_000 + n, "Keys": keys, "NewImage": image,
+                    "SequenceNumber": format!("{:021}", 100 + n), "SizeBytes": 200, "StreamViewType": "NEW_IMAGE"
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test/stream/2026-11-22T00:00:00.000"
+            })
+        })
         .collect();
     serde_json::json!({ "Records": records })
 }

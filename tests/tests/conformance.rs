@@ -78,12 +78,26 @@ async fn a_transaction_applies_all_of_its_writes_or_none(backend: Backend) {
 
 async fn an_add_sums_without_reading_and_counts_the_version(backend: Backend) {
     let store = ports(backend).await.app.tables.items;
-    let add = |amounts: &[(&str, i64)], condition| Write::Add { pk: "VENDOR#v".into(), sk: "BALANCE".into(), add: amounts.iter().map(|(n, a)| (n.to_string(), *a)).collect(), condition };
+    let add = |amounts: &[(&str, i64)], condition| Write::Add {
+        pk: "VENDOR#v".into(),
+        sk: "BALANCE".into(),
+        add: amounts.iter().map(|(n, a)| (n.to_string(), *a)).collect(),
+        condition,
+    };
     store.transact(vec![add(&[("EUR_held", 1_250)], Condition::Always)]).await.unwrap();
     store.transact(vec![add(&[("EUR_held", -250), ("EUR_available", 250), ("JPY_held", 9_007_199_254)], Condition::Always)]).await.unwrap();
     let balance = store.get("VENDOR#v", "BALANCE").await.unwrap().unwrap();
-    assert_eq!((balance["EUR_held"].as_i64(), balance["EUR_available"].as_i64(), balance["JPY_held"].as_i64(), balance["version"].as_u64()), (Some(1_000), Some(250), Some(9_007_199_254), Some(2)), "{balance:?}");
-    let stale = store.transact(vec![add(&[("EUR_available", -250)], Condition::VersionIs(1)), Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "PAYOUT#p"})), condition: Condition::NotExists }]).await;
+    assert_eq!(
+        (balance["EUR_held"].as_i64(), balance["EUR_available"].as_i64(), balance["JPY_held"].as_i64(), balance["version"].as_u64()),
+        (Some(1_000), Some(250), Some(9_007_199_254), Some(2)),
+        "{balance:?}"
+    );
+    let stale = store
+        .transact(vec![
+            add(&[("EUR_available", -250)], Condition::VersionIs(1)),
+            Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "PAYOUT#p"})), condition: Condition::NotExists },
+        ])
+        .await;
     assert!(matches!(stale, Err(StoreError::ConditionFailed)), "{stale:?}");
     assert_eq!(store.get("VENDOR#v", "PAYOUT#p").await.unwrap(), None, "nothing of a lost transaction is written");
     store.transact(vec![add(&[("EUR_available", -250), ("EUR_in_payout", 250)], Condition::VersionIs(2))]).await.unwrap();
@@ -126,7 +140,8 @@ async fn queries_read_a_key_range_in_order_a_page_at_a_time(backend: Backend) {
 async fn the_listing_and_due_indexes_answer_their_queries(backend: Backend) {
     let store = ports(backend).await.app.tables.items;
     let vendor_order = |order: &str, state: &str, created: &str, due: Option<&str>| {
-        let mut value = json!({"pk": format!("ORDER#{order}"), "sk": "VO#v", "gsi1pk": "VENDOR#v", "gsi1sk": format!("{state}#{created}#{order}"), "order": order});
+        let mut value =
+            json!({"pk": format!("ORDER#{order}"), "sk": "VO#v", "gsi1pk": "VENDOR#v", "gsi1sk": format!("{state}#{created}#{order}"), "order": order});
         if let Some(due) = due {
             value["gsi2pk"] = json!("DUE#0");
             value["gsi2sk"] = json!(format!("{due}#ship#{order}#v"));
@@ -142,7 +157,8 @@ async fn the_listing_and_due_indexes_answer_their_queries(backend: Backend) {
         store.put(written, Condition::Always).await.unwrap();
     }
     // Every index holds keys only: the order is read off its table key.
-    let orders = |page: dropflow_shared::ports::Page| page.items.iter().map(|i| i["pk"].as_str().unwrap().trim_start_matches("ORDER#").to_string()).collect::<Vec<_>>();
+    let orders =
+        |page: dropflow_shared::ports::Page| page.items.iter().map(|i| i["pk"].as_str().unwrap().trim_start_matches("ORDER#").to_string()).collect::<Vec<_>>();
     let awaiting = store.query(Query { descending: true, ..query(Index::Gsi1, "VENDOR#v", "awaiting_supplier#") }).await.unwrap();
     assert_eq!(orders(awaiting), ["b", "a"], "newest first within a state");
     let due = store.query(Query { sk_max: Some("2026-11-05".into()), ..query(Index::Gsi2, "DUE#0", "") }).await.unwrap();
@@ -206,7 +222,14 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
 
 async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     let ports = ports(backend).await;
-    let mail = Mail { to: "bob@example.com".into(), subject: "Order #1001 has shipped".into(), text: "Carrier: UPS".into(), html: "<p>Carrier: <b>UPS</b></p>".into(), key: "e1#bob".into(), order_id: None };
+    let mail = Mail {
+        to: "bob@example.com".into(),
+        subject: "Order #1001 has shipped".into(),
+        text: "Carrier: UPS".into(),
+        html: "<p>Carrier: <b>UPS</b></p>".into(),
+        key: "e1#bob".into(),
+        order_id: None,
+    };
     let from = Sender::new(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
     let id = ports.app.mailer.send(&from, &mail).await.unwrap();
     assert!(!id.is_empty());
@@ -223,7 +246,8 @@ async fn an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused(backen
     assert_eq!(store.get("BIG", "390").await.unwrap().unwrap()["blob"].as_str().map(str::len), Some(390 * 1024));
     let refused = store.put(item(json!({"pk": "BIG", "sk": "420", "blob": "x".repeat(420 * 1024)})), Condition::Always).await;
     assert!(matches!(refused, Err(StoreError::TooLarge(_))), "{refused:?}");
-    let in_a_transaction = store.transact(vec![Write::Put { item: item(json!({"pk": "BIG", "sk": "420t", "blob": "x".repeat(420 * 1024)})), condition: Condition::Always }]).await;
+    let in_a_transaction =
+        store.transact(vec![Write::Put { item: item(json!({"pk": "BIG", "sk": "420t", "blob": "x".repeat(420 * 1024)})), condition: Condition::Always }]).await;
     assert!(matches!(in_a_transaction, Err(StoreError::TooLarge(_))), "{in_a_transaction:?}");
     let long_sort_key = store.put(item(json!({"pk": "BIG", "sk": "k".repeat(1025)})), Condition::Always).await;
     assert!(matches!(long_sort_key, Err(StoreError::TooLarge(_))), "{long_sort_key:?}");
@@ -232,8 +256,10 @@ async fn an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused(backen
 
 async fn committed_events_come_out_of_the_stream_once_in_order(backend: Backend) {
     let ports = ports(backend).await;
-    let event = |n: u32| item(json!({"pk": "ORDER#o", "sk": format!("EVT#e{n}"), "event_id": format!("e{n}"), "type": "shipped",
-        "occurred_at": "2026-11-20T10:00:00Z", "order_id": "o_0123456789abcdef01234567", "vendor_id": null, "payload": null}));
+    let event = |n: u32| {
+        item(json!({"pk": "ORDER#o", "sk": format!("EVT#e{n}"), "event_id": format!("e{n}"), "type": "shipped",
+        "occurred_at": "2026-11-20T10:00:00Z", "order_id": "o_0123456789abcdef01234567", "vendor_id": null, "payload": null}))
+    };
     let put = |item| Write::Put { item, condition: Condition::NotExists };
     // A cancelled transaction leaves nothing in the stream; other items are not events.
     ports.app.tables.items.put(item(json!({"pk": "ORDER#o", "sk": "EVT#e1"})), Condition::NotExists).await.unwrap();

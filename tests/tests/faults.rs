@@ -46,7 +46,8 @@ async fn a_committed_event_goes_out_even_when_the_queue_refuses_it_at_first(back
     let (key, id) = placed_order(&app).await;
     chaos(&app).queues.set_rate(1.0);
     // The vendor's change commits with its event; the queue is not on its path.
-    let request = app.client.post(format!("{}/vendor/orders/{id}/shipment", app.base)).bearer_auth(&key).json(&json!({"tracking_number": "1Z5R89390357567127"}));
+    let request =
+        app.client.post(format!("{}/vendor/orders/{id}/shipment", app.base)).bearer_auth(&key).json(&json!({"tracking_number": "1Z5R89390357567127"}));
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(app.local.relay().await.is_err(), "the relay can neither send nor park while the queue is down");
@@ -55,7 +56,8 @@ async fn a_committed_event_goes_out_even_when_the_queue_refuses_it_at_first(back
     app.deliver().await;
     let shipped: usize = mail_counts(&app).await.iter().filter(|((_, s), _)| s.contains("shipped")).map(|(_, n)| n).sum();
     assert_eq!(shipped, 1, "the shipped mail went out once the queue came back");
-    let (status, again, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &key, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
+    let (status, again, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &key, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
     assert_eq!((status, again["state"].as_str()), (200, Some("shipped")), "the same parcel again is the order as it is: {again}");
     let shipped: usize = mail_counts(&app).await.iter().filter(|((_, s), _)| s.contains("shipped")).map(|(_, n)| n).sum();
     assert_eq!(shipped, 1, "shipped once");
@@ -73,7 +75,8 @@ async fn a_store_timeout_after_the_write_landed_converges_without_a_double_effec
     // So does a vendor action's.
     app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
     chaos(&app).store.queue([Fault::TimeoutAfterEffect]);
-    let (status, shipped, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &key, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
+    let (status, shipped, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &key, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
     assert_eq!((status, shipped["state"].as_str()), (200, Some("shipped")), "{shipped}");
     assert_eq!(chaos(&app).store.injected(), 2);
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &key, None).await;
@@ -90,7 +93,11 @@ async fn a_mail_claim_whose_answer_was_lost_is_still_ours(backend: Backend) {
     let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
     app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let body = fixture(PAID);
-    let request = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "orders/paid");
+    let request = app
+        .client
+        .post(format!("{}/webhooks/shopify", app.base))
+        .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
+        .header("X-Shopify-Topic", "orders/paid");
     assert_eq!(request.body(body.clone()).send().await.unwrap().status(), 200);
     while app.local.deliver_batch(QueueName::Intake, Duration::ZERO).await.unwrap() > 0 {}
     // The next write is the first mail's claim: it lands, its answer is lost, the retry
@@ -127,7 +134,11 @@ async fn one_signed_body_under_other_shop_headers_is_one_order(backend: Backend)
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let body = fixture(PAID);
     for shop in [Some("scenario.myshopify.com"), Some("evil.myshopify.com"), Some("other.example"), None] {
-        let mut request = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "orders/paid");
+        let mut request = app
+            .client
+            .post(format!("{}/webhooks/shopify", app.base))
+            .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
+            .header("X-Shopify-Topic", "orders/paid");
         if let Some(shop) = shop {
             request = request.header("X-Shopify-Shop-Domain", shop);
         }
@@ -146,7 +157,11 @@ async fn with_an_allow_list_only_the_listed_shops_are_taken(backend: Backend) {
     app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let body = fixture(PAID);
     let post = |shop: Option<&'static str>| {
-        let mut request = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "orders/paid");
+        let mut request = app
+            .client
+            .post(format!("{}/webhooks/shopify", app.base))
+            .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
+            .header("X-Shopify-Topic", "orders/paid");
         if let Some(shop) = shop {
             request = request.header("X-Shopify-Shop-Domain", shop);
         }
@@ -180,7 +195,13 @@ async fn the_walking_skeleton_completes_with_a_tenth_of_all_calls_failing(backen
         let (status, answer, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/{step}"), &key, body).await;
         assert_eq!((status, answer["state"].as_str()), (200, Some(state)), "{step}: {answer}");
     }
-    let expected = [("bob.norman@hostmail.com", "confirmed"), ("bob.norman@hostmail.com", "shipped"), ("bob.norman@hostmail.com", "delivered"), ("ipod-shop@vendors.example", "New order"), ("black-gear@vendors.example", "New order")];
+    let expected = [
+        ("bob.norman@hostmail.com", "confirmed"),
+        ("bob.norman@hostmail.com", "shipped"),
+        ("bob.norman@hostmail.com", "delivered"),
+        ("ipod-shop@vendors.example", "New order"),
+        ("black-gear@vendors.example", "New order"),
+    ];
     // A message whose handling failed outright backs off before it is offered again, as
     // SQS does: the mail is late, never lost. Deliver until it is in.
     let started = std::time::Instant::now();

@@ -18,7 +18,23 @@ fn bytes(value: &Value) -> Vec<u8> {
 
 async fn onboard(app: &TestApp) -> String {
     let key = app.onboard("mugs", &[]).await;
-    app.cli(&["product", "add", "MUG-1", "--vendor", "mugs", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/9.html", "--cost", "3.00", "--currency", "EUR"]).await.unwrap();
+    app.cli(&[
+        "product",
+        "add",
+        "MUG-1",
+        "--vendor",
+        "mugs",
+        "--supplier",
+        "AliExpress",
+        "--url",
+        "https://www.aliexpress.com/item/9.html",
+        "--cost",
+        "3.00",
+        "--currency",
+        "EUR",
+    ])
+    .await
+    .unwrap();
     key
 }
 
@@ -36,7 +52,11 @@ async fn each_shop_signs_with_its_own_secret_and_its_orders_are_its_own(backend:
     assert_eq!(orders_of(&app, &key).await.len(), 1);
     assert_eq!(app.generic_webhook("order.paid", Some("shop-b"), &body, GENERIC_SECRETS[1]).await.status(), 200);
     assert_eq!(orders_of(&app, &key).await.len(), 2, "shop-b's A-1001 is another order");
-    assert_eq!(app.generic_webhook("order.paid", Some("shop-b"), &body, GENERIC_SECRETS[0]).await.status(), 401, "a header cannot borrow another shop's secret");
+    assert_eq!(
+        app.generic_webhook("order.paid", Some("shop-b"), &body, GENERIC_SECRETS[0]).await.status(),
+        401,
+        "a header cannot borrow another shop's secret"
+    );
     assert_eq!(app.generic_webhook("order.paid", None, &body, "made-up").await.status(), 401);
     let (_, one, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", orders_of(&app, &key).await[0]["id"].as_str().unwrap()), &key, None).await;
     assert_eq!(one["lines"][0]["paid"]["amount"], "22.00", "decimal strings are exact: {one}");
@@ -87,7 +107,10 @@ async fn a_refund_listed_on_the_order_is_recorded_exactly_once_on_its_line(backe
     let (_, one, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", vendor_order["id"].as_str().unwrap()), &key, None).await;
     let refunds = one["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 1, "{one}");
-    assert_eq!((refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["amount"].as_str(), refunds[0]["amount"]["currency"].as_str()), (Some("r1"), Some("11.00"), Some("EUR")));
+    assert_eq!(
+        (refunds[0]["refund_id"].as_str(), refunds[0]["amount"]["amount"].as_str(), refunds[0]["amount"]["currency"].as_str()),
+        (Some("r1"), Some("11.00"), Some("EUR"))
+    );
     assert_eq!(one["state"], "awaiting_supplier", "a partial refund does not cancel the rest");
 }
 

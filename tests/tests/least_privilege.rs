@@ -109,7 +109,8 @@ impl Functions {
     }
 }
 
-const FUNCTIONS: [&str; 7] = ["OrderWebhookFunction", "VendorApiFunction", "OrderIntakeFunction", "NotifierFunction", "EventRelayFunction", "SlaSweepFunction", "PayoutReleaseFunction"];
+const FUNCTIONS: [&str; 7] =
+    ["OrderWebhookFunction", "VendorApiFunction", "OrderIntakeFunction", "NotifierFunction", "EventRelayFunction", "SlaSweepFunction", "PayoutReleaseFunction"];
 
 async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
     let app = spawn_app(Backend::Embedded).await;
@@ -119,7 +120,11 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     let webhooks = functions.serve(dropflow_shared::http::webhook_router(functions.app_of("OrderWebhookFunction"))).await;
     let vendor_api = functions.serve(dropflow_shared::http::vendor_router(functions.app_of("VendorApiFunction"))).await;
     let shopify = |topic: &'static str, body: Vec<u8>| {
-        let request = http.post(format!("{webhooks}/webhooks/shopify")).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", topic).header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
+        let request = http
+            .post(format!("{webhooks}/webhooks/shopify"))
+            .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
+            .header("X-Shopify-Topic", topic)
+            .header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
         async move { assert_eq!(request.body(body).send().await.unwrap().status(), 200, "{topic}") }
     };
     let api = |method: reqwest::Method, path: String, body: Option<Value>| {
@@ -146,7 +151,9 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     }
     functions.drain().await;
     let [first, second, third, fourth, _open] = ids.map(|id| dropflow_shared::domain::ids::OrderId::derive("shopify", "", &id.to_string()));
-    let redact = |order: u64| serde_json::to_vec(&json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com", "customer": {"id": 191167, "email": "bob.norman@hostmail.com"}, "orders_to_redact": [order]})).unwrap();
+    let redact = |order: u64| {
+        serde_json::to_vec(&json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com", "customer": {"id": 191167, "email": "bob.norman@hostmail.com"}, "orders_to_redact": [order]})).unwrap()
+    };
     // Privacy: an erasure that waits for the order to close (the notifier carries it
     // out), and one of an order closed already (intake does).
     shopify("customers/data_request", fixture("shopify/customers-data_request.json")).await;
@@ -162,16 +169,29 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     api(reqwest::Method::GET, "/vendor/orders".into(), None).await;
     api(reqwest::Method::GET, "/vendor/orders?state=awaiting_supplier".into(), None).await;
     api(reqwest::Method::GET, format!("/vendor/orders/{first}"), None).await;
-    api(reqwest::Method::PUT, "/vendor/products/IPOD2008BLACK".into(), Some(json!({"supplier_name": "S", "product_url": "https://s.example/b", "supplier_cost": {"amount": "1.00", "currency": "USD"}}))).await;
+    api(
+        reqwest::Method::PUT,
+        "/vendor/products/IPOD2008BLACK".into(),
+        Some(json!({"supplier_name": "S", "product_url": "https://s.example/b", "supplier_cost": {"amount": "1.00", "currency": "USD"}})),
+    )
+    .await;
     functions.drain().await;
     for (order, number) in [(&first, "1Z5R89390357567127"), (&second, "RB123456785GB")] {
         api(reqwest::Method::POST, format!("/vendor/orders/{order}/supplier-order"), Some(json!({"supplier_order_ref": format!("AE-{number}")}))).await;
-        let shipment = http.post(format!("{vendor_api}/vendor/orders/{order}/shipment")).bearer_auth(&key).header("Idempotency-Key", format!("ship-{number}")).json(&json!({"tracking_number": number}));
+        let shipment = http
+            .post(format!("{vendor_api}/vendor/orders/{order}/shipment"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", format!("ship-{number}"))
+            .json(&json!({"tracking_number": number}));
         assert_eq!(shipment.send().await.unwrap().status(), 200);
     }
     functions.drain().await;
     let push = serde_json::to_vec(&json!({"event": "tracking_update", "event_id": "e-1", "ts": 1795000000, "msg": {"tracking_number": "1Z5R89390357567127", "slug": "ups", "tag": "Delivered", "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "message": "Delivered", "tag": "Delivered"}]}})).unwrap();
-    let pushed = http.post(format!("{webhooks}/webhooks/tracking/aftership")).header("aftership-hmac-sha256", sign(AFTERSHIP_SECRET, &push)).header("content-type", "application/json").body(push);
+    let pushed = http
+        .post(format!("{webhooks}/webhooks/tracking/aftership"))
+        .header("aftership-hmac-sha256", sign(AFTERSHIP_SECRET, &push))
+        .header("content-type", "application/json")
+        .body(push);
     assert_eq!(pushed.send().await.unwrap().status(), 200);
     api(reqwest::Method::POST, format!("/vendor/orders/{second}/delivered"), Some(json!({}))).await;
     functions.drain().await;
@@ -208,13 +228,22 @@ fn allowed(template: &Yaml, function: &str) -> Vec<(BTreeSet<String>, Vec<String
     let mut statements = Vec::new();
     for policy in policies.as_sequence().into_iter().flatten() {
         for statement in policy["Statement"].as_sequence().into_iter().flatten() {
-            let actions: BTreeSet<String> = statement["Action"].as_sequence().into_iter().flatten().filter_map(|a| a.as_str()).filter_map(|a| a.strip_prefix("dynamodb:")).map(str::to_string).collect();
+            let actions: BTreeSet<String> = statement["Action"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .filter_map(|a| a.strip_prefix("dynamodb:"))
+                .map(str::to_string)
+                .collect();
             if actions.is_empty() {
                 continue;
             }
             let resources = statement["Resource"].as_sequence().cloned().unwrap_or_else(|| vec![statement["Resource"].clone()]);
             let resources = resources.iter().map(|r| serde_yaml::to_string(r).unwrap()).collect();
-            let leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].as_sequence().map(|keys| keys.iter().filter_map(|k| k.as_str()).map(str::to_string).collect());
+            let leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_sequence()
+                .map(|keys| keys.iter().filter_map(|k| k.as_str()).map(str::to_string).collect());
             statements.push((actions, resources, leading));
         }
     }

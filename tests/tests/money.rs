@@ -15,7 +15,11 @@ use serde_json::{Value, json};
 const VENDOR: &str = "mugs";
 
 fn order(id: &str, paid: &[&str], refunds: Value) -> Vec<u8> {
-    let lines: Vec<Value> = paid.iter().enumerate().map(|(i, p)| json!({"id": format!("{}", i + 1), "sku": "MUG-1", "title": format!("Mug {}", i + 1), "quantity": 1, "unit_price": p, "paid": p})).collect();
+    let lines: Vec<Value> = paid
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"id": format!("{}", i + 1), "sku": "MUG-1", "title": format!("Mug {}", i + 1), "quantity": 1, "unit_price": p, "paid": p}))
+        .collect();
     let updated = if refunds.as_array().is_some_and(|r| !r.is_empty()) { "2026-11-21T10:00:00Z" } else { "2026-11-20T10:00:00Z" };
     serde_json::to_vec(&json!({"id": id, "number": format!("#{id}"), "currency": "KWD", "financial_status": "paid", "updated_at": updated,
         "customer": {"name": "Anna Weber", "email": "anna@example.de"},
@@ -27,7 +31,23 @@ fn order(id: &str, paid: &[&str], refunds: Value) -> Vec<u8> {
 async fn onboard(app: &TestApp) -> String {
     let key = app.onboard(VENDOR, &[]).await;
     app.cli(&["vendor", "update", VENDOR, "--payee", "=HYPERLINK(\"http://evil.example\")"]).await.unwrap();
-    app.cli(&["product", "add", "MUG-1", "--vendor", VENDOR, "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/9.html", "--cost", "3.000", "--currency", "KWD"]).await.unwrap();
+    app.cli(&[
+        "product",
+        "add",
+        "MUG-1",
+        "--vendor",
+        VENDOR,
+        "--supplier",
+        "AliExpress",
+        "--url",
+        "https://www.aliexpress.com/item/9.html",
+        "--cost",
+        "3.000",
+        "--currency",
+        "KWD",
+    ])
+    .await
+    .unwrap();
     key
 }
 
@@ -36,8 +56,16 @@ async fn onboard(app: &TestApp) -> String {
 async fn deliver(app: &TestApp, key: &str, id: &str, paid: &[&str]) -> String {
     assert_eq!(app.generic_webhook("order.paid", None, &order(id, paid, json!([])), GENERIC_SECRETS[0]).await.status(), 200);
     let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", key, None).await;
-    let vo = list["orders"].as_array().unwrap().iter().find(|o| o["order_number"] == format!("#{id}")).unwrap_or_else(|| panic!("order {id} in {list}"))["id"].as_str().unwrap().to_string();
-    for (path, body) in [("supplier-order", json!({"supplier_order_ref": format!("AE-{id}")})), ("shipment", json!({"tracking_number": "1Z5R89390357567127"})), ("delivered", json!({})), ("delivered", json!({}))] {
+    let vo = list["orders"].as_array().unwrap().iter().find(|o| o["order_number"] == format!("#{id}")).unwrap_or_else(|| panic!("order {id} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (path, body) in [
+        ("supplier-order", json!({"supplier_order_ref": format!("AE-{id}")})),
+        ("shipment", json!({"tracking_number": "1Z5R89390357567127"})),
+        ("delivered", json!({})),
+        ("delivered", json!({})),
+    ] {
         let (status, answer, _) = app.vendor(Method::POST, &format!("/vendor/orders/{vo}/{path}"), key, Some(body)).await;
         assert_eq!(status, 200, "{path} (the second delivered is a repeat): {answer}");
     }
@@ -88,7 +116,13 @@ async fn payouts_at(app: &TestApp, at: DateTime<Utc>) -> money::PayoutReport {
 }
 
 async fn vendor_mail(app: &TestApp) -> Vec<String> {
-    app.outbox().await.into_iter().filter(|m| m["to"] == format!("{VENDOR}@vendors.example")).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).filter(|s| s.contains("arnings") || s.contains("ayout")).collect()
+    app.outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["to"] == format!("{VENDOR}@vendors.example"))
+        .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
+        .filter(|s| s.contains("arnings") || s.contains("ayout"))
+        .collect()
 }
 
 async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(backend: Backend) {
@@ -115,13 +149,21 @@ async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(
     let (_, payouts, _) = app.vendor(Method::GET, "/vendor/payouts", &key, None).await;
     let payout = &payouts["payouts"][0];
     let payout_id = payout["payout_id"].as_str().unwrap().to_string();
-    assert_eq!((payout["status"].as_str(), payout["amount"]["amount"].as_str(), payout["entries"].as_array().map(Vec::len)), (Some("pending"), Some("18.000"), Some(1)), "{payouts}");
+    assert_eq!(
+        (payout["status"].as_str(), payout["amount"]["amount"].as_str(), payout["entries"].as_array().map(Vec::len)),
+        (Some("pending"), Some("18.000"), Some(1)),
+        "{payouts}"
+    );
     assert_eq!(payout["entries"][0]["kind"], "released");
 
     let csv = app.cli(&["payouts", "export", "--csv"]).await.unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "vendor_id,name,email,payee,currency,amount,payout_id");
-    assert_eq!(rows[1], format!("mugs,mugs,mugs@vendors.example,\"'=HYPERLINK(\"\"http://evil.example\"\")\",KWD,18.000,{payout_id}"), "a payee that looks like a formula stays text");
+    assert_eq!(
+        rows[1],
+        format!("mugs,mugs,mugs@vendors.example,\"'=HYPERLINK(\"\"http://evil.example\"\")\",KWD,18.000,{payout_id}"),
+        "a payee that looks like a formula stays text"
+    );
 
     assert!(app.cli(&["payouts", "mark-paid", &payout_id, "--reference", "SEPA-77"]).await.unwrap().contains("paid"));
     assert!(app.cli(&["payouts", "mark-paid", &payout_id, "--reference", "SEPA-77"]).await.is_ok(), "the same transfer again is a repeat");
@@ -219,7 +261,11 @@ async fn a_payout_paid_before_its_mail_went_out_is_announced_then_confirmed(back
     app.cli(&["payouts", "mark-paid", &report.payouts[0], "--reference", "SEPA-9"]).await.unwrap();
     app.deliver().await;
     let mail = vendor_mail(&app).await;
-    assert_eq!((mail.iter().filter(|s| s.contains("created")).count(), mail.iter().filter(|s| s.contains("sent")).count()), (1, 1), "each event's own mail: {mail:?}");
+    assert_eq!(
+        (mail.iter().filter(|s| s.contains("created")).count(), mail.iter().filter(|s| s.contains("sent")).count()),
+        (1, 1),
+        "each event's own mail: {mail:?}"
+    );
 }
 
 /// A small deterministic generator (a seed per case, so a failure names its case).
@@ -276,7 +322,17 @@ async fn random_money_lives_always_add_up(backend: Backend) {
                         let payout = app.local.app.tables.payout(payout_id).await.unwrap().unwrap();
                         let covered: i64 = payout.entries.iter().map(|e| e.delta.minor).sum();
                         assert_eq!(payout.amount.minor, covered, "seed {seed}: a payout is the sum of what it covers");
-                        let released: i64 = app.local.app.tables.ledger(&VendorId::parse(VENDOR).unwrap()).await.unwrap().iter().filter(|e| e.kind == EntryKind::Released && e.at == start + Duration::days(day)).map(|e| e.amount.minor).sum();
+                        let released: i64 = app
+                            .local
+                            .app
+                            .tables
+                            .ledger(&VendorId::parse(VENDOR).unwrap())
+                            .await
+                            .unwrap()
+                            .iter()
+                            .filter(|e| e.kind == EntryKind::Released && e.at == start + Duration::days(day))
+                            .map(|e| e.amount.minor)
+                            .sum();
                         assert!(payout.amount.minor <= before.of(payout.amount.currency).available + released, "seed {seed}: never more than was available");
                     }
                     if let Some(payout_id) = report.payouts.first().filter(|_| dice.roll(2) == 0) {
@@ -290,7 +346,11 @@ async fn random_money_lives_always_add_up(backend: Backend) {
             let of = |kind: EntryKind| ledger.iter().filter(|e| e.kind == kind).map(|e| e.amount.minor).sum::<i64>();
             let b = app.local.app.tables.balance(&vendor).await.unwrap();
             let kwd = b.currencies.values().next().copied().unwrap_or_default();
-            assert_eq!(kwd.held + kwd.available + kwd.in_payout + kwd.paid_out, of(EntryKind::Held) - of(EntryKind::RefundReversal) - of(EntryKind::Clawback), "seed {seed}, step {step}: paid out + balance = earned - refunded");
+            assert_eq!(
+                kwd.held + kwd.available + kwd.in_payout + kwd.paid_out,
+                of(EntryKind::Held) - of(EntryKind::RefundReversal) - of(EntryKind::Clawback),
+                "seed {seed}, step {step}: paid out + balance = earned - refunded"
+            );
             seen.extend(ledger.iter().map(|e| e.kind));
         }
     }

@@ -28,7 +28,23 @@ fn order_with(lines: Vec<Value>) -> Vec<u8> {
 async fn map(app: &TestApp, vendor: &str, skus: &[&str]) -> String {
     let key = app.onboard(vendor, &[]).await;
     for sku in skus {
-        app.cli(&["product", "add", sku, "--vendor", vendor, "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "5.00", "--currency", "USD"]).await.unwrap();
+        app.cli(&[
+            "product",
+            "add",
+            sku,
+            "--vendor",
+            vendor,
+            "--supplier",
+            "AliExpress",
+            "--url",
+            "https://www.aliexpress.com/item/1.html",
+            "--cost",
+            "5.00",
+            "--currency",
+            "USD",
+        ])
+        .await
+        .unwrap();
     }
     key
 }
@@ -72,7 +88,8 @@ async fn lines_that_cannot_ship_as_sent_wait_and_the_rest_is_routed(backend: Bac
     let key = map(&app, "ipod-shop", &["GOOD", "FREE", "ZERO", "NEG", "ODD", "OVER"]).await;
     let mut over = line(6, "OVER", 1, "10.00");
     over["total_discount"] = json!("311.00");
-    let lines = vec![line(1, "GOOD", 2, "10.00"), line(2, "FREE", 1, "0.00"), line(3, "ZERO", 0, "10.00"), line(4, "NEG", -1, "10.00"), line(5, "ODD", 1, "ten"), over];
+    let lines =
+        vec![line(1, "GOOD", 2, "10.00"), line(2, "FREE", 1, "0.00"), line(3, "ZERO", 0, "10.00"), line(4, "NEG", -1, "10.00"), line(5, "ODD", 1, "ten"), over];
     assert_eq!(app.shopify_webhook("orders/paid", &order_with(lines), SHOPIFY_SECRET).await.status(), 200);
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
     let routed: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
@@ -90,7 +107,8 @@ async fn lines_that_cannot_ship_as_sent_wait_and_the_rest_is_routed(backend: Bac
 async fn the_signature_is_checked_before_the_body_is_read(backend: Backend) {
     let app = spawn_app(backend).await;
     let not_utf8 = vec![0xff, 0xfe, b'{', 0x80];
-    let unsigned = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Topic", "orders/paid").body(not_utf8.clone()).send().await.unwrap();
+    let unsigned =
+        app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Topic", "orders/paid").body(not_utf8.clone()).send().await.unwrap();
     assert_eq!(unsigned.status(), 401, "no signature, no answer about the body");
     let signed = app.shopify_webhook("orders/paid", &not_utf8, SHOPIFY_SECRET).await;
     assert_eq!(signed.status(), 400);
@@ -98,7 +116,14 @@ async fn the_signature_is_checked_before_the_body_is_read(backend: Backend) {
     assert_eq!(signed_garbage.status(), 400);
     let problem: Value = signed_garbage.json().await.unwrap();
     assert!(problem["detail"].as_str().unwrap().contains("not a Shopify order"), "{problem}");
-    let wrong = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Hmac-Sha256", sign("wrong", &not_utf8)).body(not_utf8).send().await.unwrap();
+    let wrong = app
+        .client
+        .post(format!("{}/webhooks/shopify", app.base))
+        .header("X-Shopify-Hmac-Sha256", sign("wrong", &not_utf8))
+        .body(not_utf8)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
 }
 

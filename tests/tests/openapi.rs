@@ -21,8 +21,14 @@ fn the_served_document_is_the_one_the_code_generates() {
 fn every_route_is_documented_and_every_documented_path_is_routed() {
     let document: Value = serde_json::from_str(&openapi::generate()).unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1");
-    let mut documented: Vec<(String, String)> = document["paths"].as_object().unwrap().iter().flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone()))).collect();
-    let mut routed: Vec<(String, String)> = VENDOR_ROUTES.iter().chain(WEBHOOK_ROUTES).filter(|(_, path)| *path != "/openapi.json").map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut documented: Vec<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone())))
+        .collect();
+    let mut routed: Vec<(String, String)> =
+        VENDOR_ROUTES.iter().chain(WEBHOOK_ROUTES).filter(|(_, path)| *path != "/openapi.json").map(|(m, p)| (m.to_string(), p.to_string())).collect();
     documented.sort();
     routed.sort();
     assert_eq!(documented, routed);

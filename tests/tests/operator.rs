@@ -56,7 +56,11 @@ async fn the_operator_lists_and_updates_vendors_and_products(backend: Backend) {
     assert_eq!(products.lines().count(), 2, "{products}");
     let theirs = app.cli(&["product", "list", "--vendor", "ipod-shop"]).await.unwrap();
     assert!(theirs.starts_with("IPOD2008GREEN\tipod-shop\t") && theirs.lines().count() == 1, "{theirs}");
-    for bad in [vec!["vendor", "update", "black-gear", "--commission-bps", "-5"], vec!["vendor", "update", "black-gear", "--commission-bps", "10001"], vec!["vendor", "update", "nobody", "--name", "X"]] {
+    for bad in [
+        vec!["vendor", "update", "black-gear", "--commission-bps", "-5"],
+        vec!["vendor", "update", "black-gear", "--commission-bps", "10001"],
+        vec!["vendor", "update", "nobody", "--name", "X"],
+    ] {
         let error = app.cli(&bad).await.unwrap_err();
         assert!(!error.trim().is_empty(), "{bad:?}");
     }
@@ -71,7 +75,17 @@ async fn the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_w
     for reference in ["#1001", "1001", id.as_str()] {
         let shown = app.cli(&["order", "show", reference]).await.unwrap();
         assert!(shown.starts_with(&format!("order {id} #1001 (shopify scenario.myshopify.com), routed")), "{reference}: {shown}");
-        for expected in ["customer: Bob Norman <bob.norman@hostmail.com>", "Chestnut Street 92", "unroutable: 1 x IPod Nano - 8gb [IPOD2008BLACK]", "vendor order", "(ipod-shop): awaiting_shipment", "clock ship due", "supplier_order_placed awaiting_shipment: supplier order AE-77", "order_accepted -> bob.norman@hostmail.com", "vendor_order_created -> ipod-shop@vendors.example"] {
+        for expected in [
+            "customer: Bob Norman <bob.norman@hostmail.com>",
+            "Chestnut Street 92",
+            "unroutable: 1 x IPod Nano - 8gb [IPOD2008BLACK]",
+            "vendor order",
+            "(ipod-shop): awaiting_shipment",
+            "clock ship due",
+            "supplier_order_placed awaiting_shipment: supplier order AE-77",
+            "order_accepted -> bob.norman@hostmail.com",
+            "vendor_order_created -> ipod-shop@vendors.example",
+        ] {
             assert!(shown.contains(expected), "{expected} missing from {shown}");
         }
     }

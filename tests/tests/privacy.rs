@@ -7,8 +7,8 @@
 
 use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_with};
 use dropflow_shared::adapters::faults::{Chaos, Fault};
-use dropflow_shared::ports::QueueName;
 use dropflow_shared::domain::ids::OrderId;
+use dropflow_shared::ports::QueueName;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -72,7 +72,12 @@ async fn customers_redact_erases_a_delivered_order_everywhere_and_nothing_brings
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     app.shopify_webhook("orders/paid", &version(1, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
     // A former address is personal data too: it went out in mail and history.
-    app.shopify_webhook("orders/updated", &version(1, "2026-11-20T11:00:00-05:00", |o| o["shipping_address"]["address1"] = json!("Elm Street 7")), SHOPIFY_SECRET).await;
+    app.shopify_webhook(
+        "orders/updated",
+        &version(1, "2026-11-20T11:00:00-05:00", |o| o["shipping_address"]["address1"] = json!("Elm Street 7")),
+        SHOPIFY_SECRET,
+    )
+    .await;
     deliver_to_the_customer(&app, &key, 1).await;
     assert!(!personal_left_in(&stored(&app, 1).await).is_empty(), "held before the request");
 
@@ -188,7 +193,12 @@ async fn a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased(
     // ... while the customer's redaction is carried out whole.
     let url = format!("{}/webhooks/shopify", app.base);
     let body = redact_body(&[7]);
-    let request = app.client.post(url).header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body)).header("X-Shopify-Topic", "customers/redact").header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
+    let request = app
+        .client
+        .post(url)
+        .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
+        .header("X-Shopify-Topic", "customers/redact")
+        .header("X-Shopify-Shop-Domain", "scenario.myshopify.com");
     assert_eq!(request.body(body).send().await.unwrap().status(), 200);
     app.local.deliver_batch(QueueName::Intake, std::time::Duration::ZERO).await.unwrap();
     assert!(app.local.app.tables.order(&order_id(7)).await.unwrap().unwrap().is_redacted());

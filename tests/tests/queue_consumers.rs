@@ -61,5 +61,4 @@ async fn two_deliveries_of_one_order_in_one_batch_resolve_at_once(backend: Backe
     assert_eq!(events.iter().filter(|e| e.event_type.as_str() == "order_accepted").count(), 1, "{events:?}");
 }
 
-on_both_backends!(
-    two_deliveries_of_one_order_in_one_batch_resolve_at_once,a_poison_message_is_parked_at_once_and_its_neighbours_processed);
+on_both_backends!(two_deliveries_of_one_order_in_one_batch_resolve_at_once, a_poison_message_is_parked_at_once_and_its_neighbours_processed);

@@ -80,7 +80,10 @@ impl Phase {
 
     fn row(self, name: &str) -> String {
         let Phase { get, query, put, delete, transact, items_written, write_units, keys_only_units, .. } = self;
-        format!("| {name} | {get} | {query} | {put} | {delete} | {transact} | {} | {items_written} | {write_units} | {keys_only_units} |", self.write_requests())
+        format!(
+            "| {name} | {get} | {query} | {put} | {delete} | {transact} | {} | {items_written} | {write_units} | {keys_only_units} |",
+            self.write_requests()
+        )
     }
 }
 
@@ -103,7 +106,19 @@ async fn an_orders_life_costs_what_the_table_says() {
         *mark = now;
     };
 
-    assert_eq!(app.client.post(format!("{}/webhooks/shopify", app.base)).header("x-shopify-hmac-sha256", dropflow_scenarios::sign(SHOPIFY_SECRET, &fixture("shopify/orders-create-paid.json"))).header("x-shopify-topic", "orders/paid").header("x-shopify-shop-domain", "jsmith.myshopify.com").body(fixture("shopify/orders-create-paid.json")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client
+            .post(format!("{}/webhooks/shopify", app.base))
+            .header("x-shopify-hmac-sha256", dropflow_scenarios::sign(SHOPIFY_SECRET, &fixture("shopify/orders-create-paid.json")))
+            .header("x-shopify-topic", "orders/paid")
+            .header("x-shopify-shop-domain", "jsmith.myshopify.com")
+            .body(fixture("shopify/orders-create-paid.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     phase("webhook (verify, enqueue)", &mut rows, &mut mark);
     let mut drained = counted.drain_counted().await.unwrap();
     phase("intake + mail: supplier brief, order confirmation", &mut rows, &mut mark);
@@ -127,15 +142,23 @@ async fn an_orders_life_costs_what_the_table_says() {
     // A batch: the vendor's next orders delivered (uncounted), then one release and
     // payout run for all of them, counted.
     for n in 0..BATCH {
-        let body = serde_json::to_vec(&serde_json::json!({"id": format!("B-{n}"), "currency": "USD", "financial_status": "paid", "updated_at": "2026-11-20T10:00:00Z",
+        let body = serde_json::to_vec(
+            &serde_json::json!({"id": format!("B-{n}"), "currency": "USD", "financial_status": "paid", "updated_at": "2026-11-20T10:00:00Z",
             "shipping_address": {"name": "Ann", "line1": "1 Main St", "city": "Austin", "country_code": "US"},
-            "lines": [{"id": "1", "sku": "IPOD2008GREEN", "title": "iPod", "quantity": 1, "unit_price": "199.00"}]})).unwrap();
+            "lines": [{"id": "1", "sku": "IPOD2008GREEN", "title": "iPod", "quantity": 1, "unit_price": "199.00"}]}),
+        )
+        .unwrap();
         assert_eq!(app.generic_webhook("order.paid", None, &body, dropflow_scenarios::GENERIC_SECRETS[0]).await.status(), 200);
     }
-    let (batch, _) = app.local.app.tables.vendor_orders(&vendor_id, Some(dropflow_shared::domain::vendor_order::VoState::AwaitingSupplier), None, 100).await.unwrap();
+    let (batch, _) =
+        app.local.app.tables.vendor_orders(&vendor_id, Some(dropflow_shared::domain::vendor_order::VoState::AwaitingSupplier), None, 100).await.unwrap();
     assert_eq!(batch.len(), BATCH);
     for vo in &batch {
-        for request in [Request::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None }, Request::Ship { carrier: None, tracking_number: "1Z5R89390357567127".into(), lines: None }, Request::MarkDelivered { tracking_number: None }] {
+        for request in [
+            Request::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None },
+            Request::Ship { carrier: None, tracking_number: "1Z5R89390357567127".into(), lines: None },
+            Request::MarkDelivered { tracking_number: None },
+        ] {
             vendor::act(&app.local.app, &vendor_id, &vo.id(), request, &pre).await.unwrap();
         }
     }
@@ -145,19 +168,29 @@ async fn an_orders_life_costs_what_the_table_says() {
     assert_eq!((report.released, report.payouts.len()), (BATCH + 1, 1), "{report:?}");
     counted.drain().await.unwrap();
     let batch_phase = Phase::of(&counts).since(mark);
-    println!("| phase | GetItem | Query | PutItem | DeleteItem | TransactWriteItems | write requests | items written | write units | write units, KEYS_ONLY indexes |");
+    println!(
+        "| phase | GetItem | Query | PutItem | DeleteItem | TransactWriteItems | write requests | items written | write units | write units, KEYS_ONLY indexes |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for (name, p) in &rows {
         println!("{}", p.row(name));
     }
     println!("{}", life.row("**webhook to delivered, all mail**"));
     println!("{}", batch_phase.row(&format!("release + payout of one vendor's {} delivered orders, with their mail (one run)", BATCH + 1)));
-    println!("per order of that batch: {:.2} write requests, {:.2} items written, {:.2} write units", batch_phase.write_requests() as f64 / (BATCH + 1) as f64, batch_phase.items_written as f64 / (BATCH + 1) as f64, batch_phase.write_units as f64 / (BATCH + 1) as f64);
+    println!(
+        "per order of that batch: {:.2} write requests, {:.2} items written, {:.2} write units",
+        batch_phase.write_requests() as f64 / (BATCH + 1) as f64,
+        batch_phase.items_written as f64 / (BATCH + 1) as f64,
+        batch_phase.write_units as f64 / (BATCH + 1) as f64
+    );
     // One line for the cost table (scripts/bench_cost.py reads it from bench.sh's run).
-    println!("counts-json: {}", serde_json::json!({
-        "order": life.json(), "vendor_batch": batch_phase.json(), "orders_per_vendor_batch": BATCH + 1,
-        "intake_messages": drained.intake, "events_relayed": drained.relayed, "notify_messages": drained.notify, "vendor_api_requests": api_requests, "mails": mails,
-    }));
+    println!(
+        "counts-json: {}",
+        serde_json::json!({
+            "order": life.json(), "vendor_batch": batch_phase.json(), "orders_per_vendor_batch": BATCH + 1,
+            "intake_messages": drained.intake, "events_relayed": drained.relayed, "notify_messages": drained.notify, "vendor_api_requests": api_requests, "mails": mails,
+        })
+    );
     // DESIGN's budget: webhook to delivered, with all its mail and its ledger entry, in
     // at most 12 write requests, and no Scan (there is no Scan in the port at all).
     assert!(life.write_requests() <= 12, "{life:?}");

@@ -13,7 +13,23 @@ fn order_id() -> OrderId {
 }
 
 async fn map(app: &TestApp, sku: &str, vendor: &str) -> String {
-    app.cli(&["product", "add", sku, "--vendor", vendor, "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "61.50", "--currency", "USD"]).await.unwrap()
+    app.cli(&[
+        "product",
+        "add",
+        sku,
+        "--vendor",
+        vendor,
+        "--supplier",
+        "AliExpress",
+        "--url",
+        "https://www.aliexpress.com/item/1.html",
+        "--cost",
+        "61.50",
+        "--currency",
+        "USD",
+    ])
+    .await
+    .unwrap()
 }
 
 async fn lines_of(app: &TestApp, key: &str) -> Vec<String> {
@@ -37,7 +53,8 @@ async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backen
     assert_eq!(briefs, 2, "the vendor gets the whole brief again, with the new line");
 
     // ipod-shop orders from its supplier; BLACK then goes to black-gear, which had none.
-    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &ipods, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    let (status, _, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &ipods, Some(json!({"supplier_order_ref": "AE-1"}))).await;
     assert_eq!(status, 200);
     map(&app, "IPOD2008BLACK", "black-gear").await;
     app.deliver().await;
@@ -45,7 +62,10 @@ async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backen
     assert_eq!(app.outbox().await.iter().filter(|m| m["to"] == "black-gear@vendors.example").count(), 1);
     let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
     assert!(record.unroutable.is_empty(), "{:?}", record.unroutable);
-    assert!(app.local.app.tables.waiting_orders(&dropflow_shared::domain::ids::Sku::parse("IPOD2008BLACK").unwrap()).await.unwrap().is_empty(), "no longer waiting");
+    assert!(
+        app.local.app.tables.waiting_orders(&dropflow_shared::domain::ids::Sku::parse("IPOD2008BLACK").unwrap()).await.unwrap().is_empty(),
+        "no longer waiting"
+    );
 
     // Mapping again, or rerouting by hand, routes nothing twice.
     map(&app, "IPOD2008BLACK", "black-gear").await;
@@ -65,13 +85,18 @@ async fn a_line_for_a_vendor_whose_order_moved_on_makes_its_next_vendor_order(ba
     let second = format!("{}-2", order_id());
     let (status, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{second}"), &ipods, None).await;
     assert_eq!(status, 200, "{order}");
-    assert_eq!((order["id"].as_str(), order["state"].as_str(), order["lines"][0]["sku"].as_str()), (Some(second.as_str()), Some("awaiting_supplier"), Some("IPOD2008RED")));
+    assert_eq!(
+        (order["id"].as_str(), order["state"].as_str(), order["lines"][0]["sku"].as_str()),
+        (Some(second.as_str()), Some("awaiting_supplier"), Some("IPOD2008RED"))
+    );
     let history: Vec<&str> = order["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(history, ["created"], "each vendor order has its own history");
-    let briefs: Vec<String> = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["text"].as_str().unwrap().to_string()).collect();
+    let briefs: Vec<String> =
+        app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["text"].as_str().unwrap().to_string()).collect();
     assert_eq!(briefs.len(), 2, "a brief for the new vendor order, not taken for the first one's");
     assert!(briefs[1].contains(&format!("/vendor/orders/{second}/supplier-order")), "{}", briefs[1]);
-    let (status, placed, _) = app.vendor(Method::POST, &format!("/vendor/orders/{second}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-2"}))).await;
+    let (status, placed, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{second}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-2"}))).await;
     assert_eq!((status, placed["supplier_order_ref"].as_str()), (200, Some("AE-2")));
     let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &ipods, None).await;
     assert_eq!(list["orders"].as_array().unwrap().len(), 2);

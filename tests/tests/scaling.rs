@@ -27,7 +27,11 @@ async fn seed(app: &App, total: usize) {
     let template = dropflow_scenarios::one_line_vendor_order(0, "lamp-co", paid, Utc::now(), &app.config.sla);
     let actor = Actor::Vendor(template.vendor_id.clone());
     let mut delivered = template.clone();
-    for command in [Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }, Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, Command::MarkDelivered { tracking_number: None }] {
+    for command in [
+        Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None },
+        Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
+        Command::MarkDelivered { tracking_number: None },
+    ] {
         delivered = delivered.apply(command, actor.clone(), Utc::now(), &app.config.sla).unwrap().vendor_order;
     }
     let mut writes: Vec<Write> = Vec::new();

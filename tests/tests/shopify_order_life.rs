@@ -48,8 +48,18 @@ async fn a_paid_order_is_routed_fulfilled_and_mailed_end_to_end(backend: Backend
     let brief = mail_to(&outbox, "ipod-shop@vendors.example");
     assert_eq!(brief.len(), 1);
     let text = brief[0]["text"].as_str().unwrap();
-    for expected in ["Bob Norman", "Chestnut Street 92", "Louisville KY 40202", "US", "AliExpress: IPOD2008GREEN store",
-        "https://www.aliexpress.com/item/IPOD2008RED.html", "Supplier cost: 61.50 USD", "Variant: 8GB", "Quantity: 1", "from your supplier by"] {
+    for expected in [
+        "Bob Norman",
+        "Chestnut Street 92",
+        "Louisville KY 40202",
+        "US",
+        "AliExpress: IPOD2008GREEN store",
+        "https://www.aliexpress.com/item/IPOD2008RED.html",
+        "Supplier cost: 61.50 USD",
+        "Variant: 8GB",
+        "Quantity: 1",
+        "from your supplier by",
+    ] {
         assert!(text.contains(expected), "vendor mail lacks {expected:?}:\n{text}");
     }
     assert!(brief[0]["html"].as_str().unwrap().contains("<a href=\"https://www.aliexpress.com/item/IPOD2008GREEN.html\">"));
@@ -59,12 +69,15 @@ async fn a_paid_order_is_routed_fulfilled_and_mailed_end_to_end(backend: Backend
     assert!(confirmation[0]["text"].as_str().unwrap().contains("409.94 USD"));
 
     // Supplier order, shipment (carrier inferred), delivery.
-    let (status, placed, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-300111"}))).await;
+    let (status, placed, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-300111"}))).await;
     assert_eq!((status, placed["state"].as_str()), (200, Some("awaiting_shipment")));
-    let (status, shipped, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &ipods, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
+    let (status, shipped, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &ipods, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
     assert_eq!((status, shipped["tracking"]["carrier"].as_str()), (200, Some("ups")));
     let outbox = app.outbox().await;
-    let shipped_mail = mail_to(&outbox, "bob.norman@hostmail.com").into_iter().find(|m| m["subject"].as_str().unwrap().contains("shipped")).expect("shipped mail");
+    let shipped_mail =
+        mail_to(&outbox, "bob.norman@hostmail.com").into_iter().find(|m| m["subject"].as_str().unwrap().contains("shipped")).expect("shipped mail");
     let text = shipped_mail["text"].as_str().unwrap();
     assert!(text.contains("Carrier: UPS") && text.contains("1Z5R89390357567127"), "{text}");
     assert!(text.contains("https://www.ups.com/track?tracknum=1Z5R89390357567127"), "{text}");
@@ -96,7 +109,8 @@ async fn a_bad_or_missing_signature_is_401_and_stores_nothing(backend: Backend) 
     let response = app.shopify_webhook("orders/create", &fixture(PAID), "not-the-secret").await;
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
-    let unsigned = app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Topic", "orders/create").body(fixture(PAID)).send().await.unwrap();
+    let unsigned =
+        app.client.post(format!("{}/webhooks/shopify", app.base)).header("X-Shopify-Topic", "orders/create").body(fixture(PAID)).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     assert_eq!(app.deliver().await, 0, "nothing was queued");
     assert!(app.local.app.tables.order(&order_id()).await.unwrap().is_none());
@@ -178,10 +192,12 @@ async fn vendors_see_only_their_own_orders_and_get_clear_errors(backend: Backend
     let anonymous = app.client.get(format!("{}/vendor/orders", app.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 
-    let (status, problem, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &alpha, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
+    let (status, problem, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &alpha, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
     assert_eq!(status, 409, "ship before the supplier order: {problem}");
     app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &alpha, Some(json!({"supplier_order_ref": "AE-1"}))).await;
-    let (status, problem, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &alpha, Some(json!({"tracking_number": "1Z5R89390357567128"}))).await;
+    let (status, problem, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &alpha, Some(json!({"tracking_number": "1Z5R89390357567128"}))).await;
     assert_eq!(status, 422);
     assert!(problem["detail"].as_str().unwrap().contains("check digit"), "{problem}");
     let (status, problem, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &alpha, Some(json!({"tracking": 1}))).await;

@@ -181,7 +181,10 @@ async fn subjects(app: &TestApp) -> Vec<String> {
 
 /// A sweep as of `due` whose commit is slow: it has read what is due and is in its
 /// commit when this returns.
-async fn sweep_committing_slowly(app: &TestApp, due: DateTime<Utc>) -> tokio::task::JoinHandle<Result<sweep::SweepReport, dropflow_shared::services::ServiceError>> {
+async fn sweep_committing_slowly(
+    app: &TestApp,
+    due: DateTime<Utc>,
+) -> tokio::task::JoinHandle<Result<sweep::SweepReport, dropflow_shared::services::ServiceError>> {
     let store = &app.local.chaos.as_ref().unwrap().store;
     store.queue([Fault::Slow]);
     let sweeping = tokio::spawn({
@@ -205,7 +208,12 @@ async fn seed(app: &App, backend: Backend, total: usize, due: usize) {
     let mut writes = Vec::new();
     for n in 0..total {
         let created = if n < due { Utc::now() - Duration::days(2) } else { Utc::now() };
-        let vo = VendorOrder { order_id: OrderId::derive("generic", "seed", &n.to_string()), created_at: created, clocks: app.config.sla.on_created(created), ..template.clone() };
+        let vo = VendorOrder {
+            order_id: OrderId::derive("generic", "seed", &n.to_string()),
+            created_at: created,
+            clocks: app.config.sla.on_created(created),
+            ..template.clone()
+        };
         match (backend, Tables::put_vendor_order(&vo, None).unwrap()) {
             (Backend::Aws, dropflow_shared::ports::Write::Put { item, condition }) => app.tables.items.put(item, condition).await.unwrap(),
             (_, write) => writes.push(write),

@@ -65,7 +65,8 @@ async fn a_cancel_after_a_partial_shipment_cancels_the_rest_and_tells_the_operat
     let attention: Vec<&Value> = operator.iter().filter(|m| m["subject"].as_str().unwrap().contains("was cancelled after part of it shipped")).collect();
     assert_eq!(attention.len(), 1, "{operator:?}");
     assert!(attention[0]["text"].as_str().unwrap().contains("ipod-shop: shipped"));
-    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &black, Some(json!({"supplier_order_ref": "AE-2"}))).await;
+    let (status, _, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &black, Some(json!({"supplier_order_ref": "AE-2"}))).await;
     assert_eq!(status, 409, "the vendor can no longer buy a cancelled order");
 }
 

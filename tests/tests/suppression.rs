@@ -17,7 +17,8 @@ fn ses_event(kind: &str, bounce_type: &str, to: &str) -> String {
         "bounce": { "bounceType": bounce_type, "bounceSubType": "General", "bouncedRecipients": [{ "emailAddress": to, "diagnosticCode": "smtp; 550 5.1.1 user unknown" }] },
         "mail": { "messageId": "ses-1", "source": "orders@shop.example", "destination": [to] },
     });
-    json!({ "Type": "Notification", "MessageId": "sns-1", "TopicArn": "arn:aws:sns:us-east-1:123456789012:mail-events", "Message": event.to_string() }).to_string()
+    json!({ "Type": "Notification", "MessageId": "sns-1", "TopicArn": "arn:aws:sns:us-east-1:123456789012:mail-events", "Message": event.to_string() })
+        .to_string()
 }
 
 async fn feed(app: &TestApp, body: String) {
@@ -53,7 +54,11 @@ async fn a_bounced_address_gets_no_more_mail_and_the_skip_is_recorded(backend: B
     assert_eq!(mails_to(&app, CUSTOMER).await.len(), 1, "no shipping mail to a bounced address");
     let events = app.local.app.tables.events(&dropflow_shared::domain::ids::OrderId::parse(&id).unwrap()).await.unwrap();
     let shipped = events.iter().find(|e| e.event_type == dropflow_shared::domain::events::EventType::Shipped).expect("a shipped event");
-    assert_eq!(app.local.app.tables.sent_message_id(&shipped.event_id, CUSTOMER).await.unwrap().as_deref(), Some("suppressed:bounce"), "the skip is recorded as the mail's outcome");
+    assert_eq!(
+        app.local.app.tables.sent_message_id(&shipped.event_id, CUSTOMER).await.unwrap().as_deref(),
+        Some("suppressed:bounce"),
+        "the skip is recorded as the mail's outcome"
+    );
 
     // The operator lifts it: the next mail goes out.
     assert!(app.cli(&["suppressions", "remove", CUSTOMER]).await.unwrap().contains("mailed again"));

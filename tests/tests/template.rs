@@ -102,7 +102,10 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
         assert!(root.join(code).join("Cargo.toml").is_file(), "{code} is not a crate");
-        assert!(function["Properties"]["Timeout"].as_u64().is_some() && function["Properties"]["MemorySize"].as_u64().is_some(), "{code}: chosen memory and timeout");
+        assert!(
+            function["Properties"]["Timeout"].as_u64().is_some() && function["Properties"]["MemorySize"].as_u64().is_some(),
+            "{code}: chosen memory and timeout"
+        );
     }
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
@@ -115,7 +118,11 @@ fn every_function_has_an_alarm_on_its_errors() {
     let template = template();
     let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
     for (name, _) in resources_of_type(&template, "AWS::Serverless::Function") {
-        let watched = alarms.iter().any(|(_, alarm)| alarm["MetricName"] == "Errors" && tagged(&alarm["Dimensions"][0]["Value"], "!Ref") == Some(name) && tagged(&alarm["AlarmActions"][0], "!Ref") == Some("AlarmTopic"));
+        let watched = alarms.iter().any(|(_, alarm)| {
+            alarm["MetricName"] == "Errors"
+                && tagged(&alarm["Dimensions"][0]["Value"], "!Ref") == Some(name)
+                && tagged(&alarm["AlarmActions"][0], "!Ref") == Some("AlarmTopic")
+        });
         assert!(watched, "{name} fails unseen: no Errors alarm to the operator");
     }
 }
@@ -129,7 +136,10 @@ fn the_alarms_on_dropflows_own_metrics_name_metrics_it_emits() {
     for (name, alarm) in own {
         assert!(Metric::ALL.iter().any(|m| alarm["MetricName"] == m.name()), "{name}: no such metric");
         let function = alarm["Dimensions"][0]["Value"].as_str().unwrap_or_default();
-        assert!(["order-webhook", "order-intake", "vendor-api", "notifier", "event-relay", "sla-sweep", "payout-release"].contains(&function), "{name}: no function {function}");
+        assert!(
+            ["order-webhook", "order-intake", "vendor-api", "notifier", "event-relay", "sla-sweep", "payout-release"].contains(&function),
+            "{name}: no function {function}"
+        );
     }
 }
 
@@ -192,7 +202,8 @@ fn refs(value: &Value) -> Vec<&str> {
 #[test]
 fn no_secret_is_in_any_environment_and_each_function_reads_only_its_own_secrets() {
     let template = template();
-    let secret_parameters: Vec<&str> = template["Parameters"].as_mapping().unwrap().iter().filter(|(_, p)| p["NoEcho"] == true).map(|(name, _)| name.as_str().unwrap()).collect();
+    let secret_parameters: Vec<&str> =
+        template["Parameters"].as_mapping().unwrap().iter().filter(|(_, p)| p["NoEcho"] == true).map(|(name, _)| name.as_str().unwrap()).collect();
     assert!(secret_parameters.len() >= 5, "{secret_parameters:?}");
     let stores: Vec<&str> = resources_of_type(&template, "AWS::SecretsManager::Secret").into_iter().map(|(name, _)| name).collect();
     let mut environments = vec![("Globals", &template["Globals"]["Function"]["Environment"])];
@@ -205,14 +216,29 @@ fn no_secret_is_in_any_environment_and_each_function_reads_only_its_own_secrets(
     }
     // Each secret is a secret's ARN in `{NAME}_ARN`, readable by the functions given it, and no other.
     for (name, function) in &functions {
-        let given: Vec<&str> = function["Environment"]["Variables"].as_mapping().map(|vars| vars.iter().filter(|(k, _)| k.as_str().is_some_and(|k| k.ends_with("_ARN"))).flat_map(|(_, v)| refs(v)).filter(|r| stores.contains(r)).collect()).unwrap_or_default();
+        let given: Vec<&str> = function["Environment"]["Variables"]
+            .as_mapping()
+            .map(|vars| {
+                vars.iter().filter(|(k, _)| k.as_str().is_some_and(|k| k.ends_with("_ARN"))).flat_map(|(_, v)| refs(v)).filter(|r| stores.contains(r)).collect()
+            })
+            .unwrap_or_default();
         let readable: Vec<&str> = function["Policies"]
             .as_sequence()
-            .map(|policies| policies.iter().flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).flat_map(|statement| {
-                let statement = match statement { Value::Tagged(t) => &t.value[1], other => other };
-                let reads = statement["Action"].as_sequence().is_some_and(|a| a.iter().any(|a| a == "secretsmanager:GetSecretValue"));
-                if reads { refs(&statement["Resource"]) } else { Vec::new() }
-            }).filter(|r| stores.contains(r)).collect())
+            .map(|policies| {
+                policies
+                    .iter()
+                    .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+                    .flat_map(|statement| {
+                        let statement = match statement {
+                            Value::Tagged(t) => &t.value[1],
+                            other => other,
+                        };
+                        let reads = statement["Action"].as_sequence().is_some_and(|a| a.iter().any(|a| a == "secretsmanager:GetSecretValue"));
+                        if reads { refs(&statement["Resource"]) } else { Vec::new() }
+                    })
+                    .filter(|r| stores.contains(r))
+                    .collect()
+            })
             .unwrap_or_default();
         let (mut given, mut readable) = (given, readable);
         given.sort();
@@ -269,8 +295,11 @@ fn the_relay_filter_passes_inserted_event_items_only_as_the_relay_itself_does() 
     let filters = relay_mapping(&template)["FilterCriteria"]["Filters"].as_sequence().expect("filters");
     assert_eq!(filters.len(), 1);
     let pattern: serde_json::Value = serde_json::from_str(filters[0]["Pattern"].as_str().expect("a pattern")).expect("the pattern is JSON");
-    let record = |name: &str, sk: &str| serde_json::json!({"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "ORDER#o_1"}, "sk": {"S": sk}}, "NewImage": {}}});
-    for (name, sk) in [("INSERT", "EVT#o_1:v:shipped:3"), ("MODIFY", "EVT#o_1:v:shipped:3"), ("REMOVE", "EVT#x"), ("INSERT", "VO#v"), ("INSERT", "ORDER"), ("INSERT", "SENT")] {
+    let record =
+        |name: &str, sk: &str| serde_json::json!({"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "ORDER#o_1"}, "sk": {"S": sk}}, "NewImage": {}}});
+    for (name, sk) in
+        [("INSERT", "EVT#o_1:v:shipped:3"), ("MODIFY", "EVT#o_1:v:shipped:3"), ("REMOVE", "EVT#x"), ("INSERT", "VO#v"), ("INSERT", "ORDER"), ("INSERT", "SENT")]
+    {
         assert_eq!(matches(&pattern, &record(name, sk)), is_event_insert(name, Some(sk)), "{name} {sk}");
     }
     assert!(matches(&pattern, &record("INSERT", "EVT#a")));
@@ -304,7 +333,11 @@ fn every_function_logs_json_to_its_own_group_kept_for_the_retention_period() {
         let group = tagged(&function["LoggingConfig"]["LogGroup"], "!Ref").unwrap_or_else(|| panic!("{name} logs to a group the stack does not declare"));
         groups.push(group);
     }
-    groups.push(tagged(&template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"], "!GetAtt").expect("the API's access log").trim_end_matches(".Arn"));
+    groups.push(
+        tagged(&template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"], "!GetAtt")
+            .expect("the API's access log")
+            .trim_end_matches(".Arn"),
+    );
     let declared: Vec<&str> = resources_of_type(&template, "AWS::Logs::LogGroup").into_iter().map(|(name, _)| name).collect();
     let mut sorted = groups.clone();
     sorted.sort();
@@ -322,7 +355,10 @@ fn every_function_has_an_alarm_on_its_throttles() {
     let template = template();
     let alarms = alarms(&template);
     for (name, _) in resources_of_type(&template, "AWS::Serverless::Function") {
-        assert!(alarms.iter().any(|(_, a)| a["MetricName"] == "Throttles" && dimension(a, "FunctionName") == Some(name) && tells_the_operator(a)), "{name} is throttled unseen");
+        assert!(
+            alarms.iter().any(|(_, a)| a["MetricName"] == "Throttles" && dimension(a, "FunctionName") == Some(name) && tells_the_operator(a)),
+            "{name} is throttled unseen"
+        );
     }
 }
 
@@ -334,7 +370,10 @@ fn every_queue_is_alarmed_and_dead_letters_are_kept_and_their_clearing_told() {
         let on_it: Vec<_> = alarms.iter().filter(|(_, a)| dimension(a, "QueueName") == Some(&format!("{name}.QueueName")) && tells_the_operator(a)).collect();
         let is_dead_letters = queue["RedrivePolicy"].is_null();
         if is_dead_letters {
-            assert!(on_it.iter().any(|(_, a)| a["MetricName"] == "ApproximateNumberOfMessagesVisible" && tagged(&a["OKActions"][0], "!Ref") == Some("AlarmTopic")), "{name}: no alarm on what lands in it, or none when it is cleared");
+            assert!(
+                on_it.iter().any(|(_, a)| a["MetricName"] == "ApproximateNumberOfMessagesVisible" && tagged(&a["OKActions"][0], "!Ref") == Some("AlarmTopic")),
+                "{name}: no alarm on what lands in it, or none when it is cleared"
+            );
             assert_eq!(resource(&template, name)["DeletionPolicy"], "Retain", "{name} goes with the stack");
         } else {
             assert!(on_it.iter().any(|(_, a)| a["MetricName"] == "ApproximateAgeOfOldestMessage"), "{name}: a stuck consumer goes unseen");
@@ -355,7 +394,13 @@ fn a_schedule_that_stops_running_is_an_alarm() {
         .collect();
     assert_eq!(scheduled.len(), 2, "the SLA sweep and payout release");
     for name in scheduled {
-        let missed = alarms.iter().any(|(_, a)| a["MetricName"] == "Invocations" && dimension(a, "FunctionName") == Some(name) && a["ComparisonOperator"] == "LessThanThreshold" && a["TreatMissingData"] == "breaching" && tells_the_operator(a));
+        let missed = alarms.iter().any(|(_, a)| {
+            a["MetricName"] == "Invocations"
+                && dimension(a, "FunctionName") == Some(name)
+                && a["ComparisonOperator"] == "LessThanThreshold"
+                && a["TreatMissingData"] == "breaching"
+                && tells_the_operator(a)
+        });
         assert!(missed, "{name} could stop running unseen");
     }
 }
@@ -363,7 +408,11 @@ fn a_schedule_that_stops_running_is_an_alarm() {
 #[test]
 fn the_stream_relay_falling_behind_is_an_alarm() {
     let template = template();
-    assert!(alarms(&template).iter().any(|(_, a)| a["MetricName"] == "IteratorAge" && dimension(a, "FunctionName") == Some("EventRelayFunction") && tells_the_operator(a)));
+    assert!(
+        alarms(&template)
+            .iter()
+            .any(|(_, a)| a["MetricName"] == "IteratorAge" && dimension(a, "FunctionName") == Some("EventRelayFunction") && tells_the_operator(a))
+    );
 }
 
 #[test]
@@ -378,13 +427,23 @@ fn the_api_is_throttled_logged_and_refused_webhooks_are_an_alarm() {
         assert!(format.contains(field), "{field} in the access log");
     }
     let alarms = alarms(&template);
-    assert!(alarms.iter().any(|(_, a)| a["Namespace"] == "AWS/ApiGateway" && a["MetricName"] == "5xx" && dimension(a, "ApiId") == Some("HttpApi") && tells_the_operator(a)));
+    assert!(
+        alarms
+            .iter()
+            .any(|(_, a)| a["Namespace"] == "AWS/ApiGateway" && a["MetricName"] == "5xx" && dimension(a, "ApiId") == Some("HttpApi") && tells_the_operator(a))
+    );
     let webhook = resources_of_type(&template, "AWS::Serverless::Function").into_iter().find(|(name, _)| *name == "OrderWebhookFunction").unwrap().1;
     let paths: Vec<&str> = webhook["Events"].as_mapping().unwrap().values().map(|e| e["Properties"]["Path"].as_str().unwrap()).collect();
     assert_eq!(paths.len(), 2, "storefront orders and carrier pushes");
     for path in paths {
         // The router answers a wrong signature itself (401): the function's Errors stay 0.
-        let watched = alarms.iter().any(|(_, a)| a["MetricName"] == "4xx" && dimension(a, "Resource") == Some(path) && dimension(a, "Method") == Some("POST") && dimension(a, "Stage") == Some("$default") && tells_the_operator(a));
+        let watched = alarms.iter().any(|(_, a)| {
+            a["MetricName"] == "4xx"
+                && dimension(a, "Resource") == Some(path)
+                && dimension(a, "Method") == Some("POST")
+                && dimension(a, "Stage") == Some("$default")
+                && tells_the_operator(a)
+        });
         assert!(watched, "POST {path} refused unseen");
     }
 }
@@ -416,10 +475,14 @@ fn a_failed_message_counts_though_the_batch_succeeds() {
     }
     for (name, function) in consumers {
         let group = tagged(&function["LoggingConfig"]["LogGroup"], "!Ref").unwrap();
-        let (_, filter) = filters.iter().find(|(_, f)| tagged(&f["LogGroupName"], "!Ref") == Some(group)).unwrap_or_else(|| panic!("{name}: no metric filter on its log"));
+        let (_, filter) =
+            filters.iter().find(|(_, f)| tagged(&f["LogGroupName"], "!Ref") == Some(group)).unwrap_or_else(|| panic!("{name}: no metric filter on its log"));
         assert_eq!(filter["FilterPattern"], "{ $.fields.message = \"message *\" }");
         let metric = &filter["MetricTransformations"][0];
-        assert!(alarms.iter().any(|(_, a)| a["Namespace"] == metric["MetricNamespace"] && a["MetricName"] == metric["MetricName"] && tells_the_operator(a)), "{name}: its failures are counted but not alarmed");
+        assert!(
+            alarms.iter().any(|(_, a)| a["Namespace"] == metric["MetricNamespace"] && a["MetricName"] == metric["MetricName"] && tells_the_operator(a)),
+            "{name}: its failures are counted but not alarmed"
+        );
     }
 }
 
@@ -453,9 +516,15 @@ fn bounces_and_complaints_reach_the_notifier() {
     let events = &destination["EventDestination"];
     assert_eq!(events["MatchingEventTypes"], serde_yaml::from_str::<Value>("[bounce, complaint]").unwrap());
     let topic = tagged(&events["SnsDestination"]["TopicARN"], "!Ref").expect("an SNS topic");
-    let (_, subscription) = resources_of_type(&template, "AWS::SNS::Subscription").into_iter().find(|(_, s)| tagged(&s["TopicArn"], "!Ref") == Some(topic)).expect("the topic is subscribed");
+    let (_, subscription) = resources_of_type(&template, "AWS::SNS::Subscription")
+        .into_iter()
+        .find(|(_, s)| tagged(&s["TopicArn"], "!Ref") == Some(topic))
+        .expect("the topic is subscribed");
     assert_eq!(tagged(&subscription["Endpoint"], "!GetAtt"), Some("NotifyQueue.Arn"), "to the queue the notifier consumes");
-    let (_, policy) = resources_of_type(&template, "AWS::SQS::QueuePolicy").into_iter().find(|(_, p)| tagged(&p["Queues"][0], "!Ref") == Some("NotifyQueue")).expect("the queue lets SNS in");
+    let (_, policy) = resources_of_type(&template, "AWS::SQS::QueuePolicy")
+        .into_iter()
+        .find(|(_, p)| tagged(&p["Queues"][0], "!Ref") == Some("NotifyQueue"))
+        .expect("the queue lets SNS in");
     assert_eq!(tagged(&policy["PolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"], "!Ref"), Some(topic), "from that topic only");
     let (_, topic_policy) = resources_of_type(&template, "AWS::SNS::TopicPolicy").into_iter().next().expect("SES may publish");
     assert_eq!(topic_policy["PolicyDocument"]["Statement"][0]["Principal"]["Service"], "ses.amazonaws.com");

@@ -26,7 +26,15 @@ fn push(event_id: &str, number: &str, tag: &str, message: &str) -> Vec<u8> {
 }
 
 async fn post(app: &TestApp, path: &str, body: &[u8], secret: &str) -> (u16, Value) {
-    let response = app.client.post(format!("{}{path}", app.base)).header("aftership-hmac-sha256", sign(secret, body)).header("content-type", "application/json").body(body.to_vec()).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("aftership-hmac-sha256", sign(secret, body))
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let answer = response.json().await.unwrap_or(Value::Null);
     app.deliver().await;
@@ -71,7 +79,11 @@ async fn each_tag_group_moves_the_order_as_the_vendor_would(backend: Backend) {
     assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
     let moving = order(&app, &key).await;
     assert_eq!(moving["state"], "shipped");
-    assert_eq!((moving["last_checkpoint"]["tag"].as_str(), moving["last_checkpoint"]["message"].as_str(), moving["last_checkpoint"]["location"].as_str()), (Some("InTransit"), Some("Departed facility"), Some("Louisville, KY")), "{moving}");
+    assert_eq!(
+        (moving["last_checkpoint"]["tag"].as_str(), moving["last_checkpoint"]["message"].as_str(), moving["last_checkpoint"]["location"].as_str()),
+        (Some("InTransit"), Some("Departed facility"), Some("Louisville, KY")),
+        "{moving}"
+    );
     assert!(stale_due(&moving) > before, "a push resets the stale clock from when it was received");
 
     aftership(&app, &push("e-2", NUMBER, "AttemptFail", "Receiver not home <b>")).await;
@@ -114,11 +126,7 @@ async fn a_forged_push_is_refused_and_an_unknown_number_ignored(backend: Backend
     assert_eq!(post(&app, "/webhooks/aftership", &push("e-p", NUMBER, "Delivered", "x"), AFTERSHIP_SECRET).await.0, 404);
 }
 
-on_both_backends!(
-    each_tag_group_moves_the_order_as_the_vendor_would,
-    a_repeated_push_changes_nothing,
-    a_forged_push_is_refused_and_an_unknown_number_ignored,
-);
+on_both_backends!(each_tag_group_moves_the_order_as_the_vendor_would, a_repeated_push_changes_nothing, a_forged_push_is_refused_and_an_unknown_number_ignored,);
 
 /// A local stand-in for AfterShip's tracking API that checks each request as AfterShip
 /// documents it (POST /trackings, `as-api-key`, JSON with `tracking_number` and `slug`),

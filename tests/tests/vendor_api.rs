@@ -106,7 +106,8 @@ async fn an_idempotency_key_replays_its_request_and_refuses_another(backend: Bac
     let auth = format!("Bearer {key}");
     let path = format!("/vendor/orders/{id}/supplier-order");
     for _ in 0..3 {
-        let response = send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", "place-1")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
+        let response =
+            send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", "place-1")], Some(r#"{"supplier_order_ref":"AE-1"}"#)).await;
         assert_eq!(response.status(), 200);
         let order: Value = response.json().await.unwrap();
         assert_eq!((order["state"].as_str(), order["supplier_order_ref"].as_str()), (Some("awaiting_shipment"), Some("AE-1")));
@@ -163,7 +164,12 @@ async fn bad_requests_get_the_problem_they_are(backend: Backend) {
     let wrong_method = send(&app, Method::DELETE, "/vendor/orders", &[("authorization", &auth)], None).await;
     assert_eq!(wrong_method.status(), 405);
     assert_eq!(wrong_method.headers()["content-type"], "application/problem+json");
-    assert_eq!(status(send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", &"k".repeat(300))], Some(r#"{"supplier_order_ref":"A"}"#)).await), 400);
+    assert_eq!(
+        status(
+            send(&app, Method::POST, &path, &[("authorization", &auth), ("idempotency-key", &"k".repeat(300))], Some(r#"{"supplier_order_ref":"A"}"#)).await
+        ),
+        400
+    );
 }
 
 async fn a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why(backend: Backend) {
@@ -174,11 +180,13 @@ async fn a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why(ba
     let (status, order, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/cancel"), &key, Some(json!({"reason": reason}))).await;
     assert_eq!((status, order["state"].as_str()), (200, Some("cancelled")));
     let outbox = app.outbox().await;
-    let customer: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("cannot be sent")).collect();
+    let customer: Vec<&Value> =
+        outbox.iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("cannot be sent")).collect();
     assert_eq!(customer.len(), 1, "{outbox:?}");
     let said = serde_json::to_string(customer[0]).unwrap();
     assert!(!said.contains("margins") && !said.contains("out of stock"), "the vendor's reason is not the customer's business: {said}");
-    let operator: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "ops@market.example" && m["subject"].as_str().unwrap().contains("cancelled its part")).collect();
+    let operator: Vec<&Value> =
+        outbox.iter().filter(|m| m["to"] == "ops@market.example" && m["subject"].as_str().unwrap().contains("cancelled its part")).collect();
     assert_eq!(operator.len(), 1);
     assert!(operator[0]["text"].as_str().unwrap().contains("margins too thin"));
     assert!(!operator[0]["html"].as_str().unwrap().contains("<b>out"), "the reason is text in the HTML, never markup");
@@ -198,7 +206,12 @@ async fn every_mutation_refuses_bad_bodies_the_same_way(backend: Backend) {
         (Method::POST, format!("/vendor/orders/{id}/shipment"), r#"{"tracking_number": 5}"#, "tracking_number"),
         (Method::POST, format!("/vendor/orders/{id}/cancel"), r#"{"reason": null}"#, "reason"),
         (Method::POST, format!("/vendor/orders/{id}/delivered"), r#"{"surprise": 1}"#, "surprise"),
-        (Method::PUT, "/vendor/products/SKU-9".to_string(), r#"{"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": "1.00"}"#, "supplier_cost"),
+        (
+            Method::PUT,
+            "/vendor/products/SKU-9".to_string(),
+            r#"{"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": "1.00"}"#,
+            "supplier_cost",
+        ),
     ];
     for (method, path, wrong, field) in routes {
         let status = |r: reqwest::Response| r.status().as_u16();
@@ -232,16 +245,24 @@ async fn two_suppliers_and_two_parcels_each_get_their_reference_tracking_and_mai
     assert_eq!(last["supplier_orders"].as_array().unwrap().iter().map(|o| o["reference"].as_str().unwrap()).collect::<Vec<_>>(), ["AE-1", "CJ-2"]);
     let shipments = last["shipments"].as_array().unwrap();
     assert_eq!((shipments.len(), shipments[0]["lines"].as_array().unwrap().len(), shipments[1]["lines"].as_array().unwrap().len()), (2, 2, 1), "{last}");
-    let mail: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("shipped")).collect();
+    let mail: Vec<Value> =
+        app.outbox().await.into_iter().filter(|m| m["to"] == "bob.norman@hostmail.com" && m["subject"].as_str().unwrap().contains("shipped")).collect();
     assert_eq!(mail.len(), 2, "a mail per parcel");
-    assert!(mail[1]["text"].as_str().unwrap().contains("RB123456785GB") && !mail[1]["text"].as_str().unwrap().contains("1Z5R89390357567127"), "each lists its own parcel");
+    assert!(
+        mail[1]["text"].as_str().unwrap().contains("RB123456785GB") && !mail[1]["text"].as_str().unwrap().contains("1Z5R89390357567127"),
+        "each lists its own parcel"
+    );
     let (_, half, _) = post("delivered", json!({"tracking_number": "RB123456785GB"})).await;
     assert_eq!(half["state"], "shipped", "one parcel is still on its way");
     assert_eq!(post("delivered", json!({"tracking_number": "RB123456785GB"})).await.0, 200, "the same arrival again");
     assert_eq!(post("delivered", json!({"tracking_number": "NOPE12345"})).await.0, 422);
     let (_, done, _) = post("delivered", json!({"tracking_number": "1Z5R89390357567127"})).await;
     assert_eq!(done["state"], "delivered");
-    assert_eq!(app.outbox().await.iter().filter(|m| m["subject"].as_str().unwrap().contains("delivered")).count(), 1, "delivered once, when the last parcel arrived");
+    assert_eq!(
+        app.outbox().await.iter().filter(|m| m["subject"].as_str().unwrap().contains("delivered")).count(),
+        1,
+        "delivered once, when the last parcel arrived"
+    );
 }
 
 on_both_backends!(
@@ -285,9 +306,42 @@ mod products {
         assert_eq!(app.vendor(Method::GET, path, &a, None).await.0, 404);
         // The operator moves a SKU only with --force.
         app.vendor(Method::PUT, path, &a, Some(cable("1.85"))).await;
-        let moved = app.cli(&["product", "add", "TS-RED #2", "--vendor", "vendor-b", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/2.html", "--cost", "1.00", "--currency", "EUR"]).await;
+        let moved = app
+            .cli(&[
+                "product",
+                "add",
+                "TS-RED #2",
+                "--vendor",
+                "vendor-b",
+                "--supplier",
+                "AliExpress",
+                "--url",
+                "https://www.aliexpress.com/item/2.html",
+                "--cost",
+                "1.00",
+                "--currency",
+                "EUR",
+            ])
+            .await;
         assert!(moved.is_err(), "{moved:?}");
-        app.cli(&["product", "add", "TS-RED #2", "--vendor", "vendor-b", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/2.html", "--cost", "1.00", "--currency", "EUR", "--force"]).await.unwrap();
+        app.cli(&[
+            "product",
+            "add",
+            "TS-RED #2",
+            "--vendor",
+            "vendor-b",
+            "--supplier",
+            "AliExpress",
+            "--url",
+            "https://www.aliexpress.com/item/2.html",
+            "--cost",
+            "1.00",
+            "--currency",
+            "EUR",
+            "--force",
+        ])
+        .await
+        .unwrap();
         assert_eq!(app.vendor(Method::GET, path, &b, None).await.0, 200);
     }
 
@@ -307,7 +361,14 @@ mod products {
             assert_eq!(status, 422, "{problem}");
             assert!(problem["detail"].as_str().unwrap().contains(field), "{field}: {problem}");
         }
-        let (status, mapped, _) = app.vendor(Method::PUT, "/vendor/products/JP-1", &a, Some(json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1500", "currency": "JPY"}}))).await;
+        let (status, mapped, _) = app
+            .vendor(
+                Method::PUT,
+                "/vendor/products/JP-1",
+                &a,
+                Some(json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": "1500", "currency": "JPY"}})),
+            )
+            .await;
         assert_eq!((status, mapped["supplier_cost"]["amount"].as_str()), (200, Some("1500")));
     }
 
@@ -369,7 +430,11 @@ async fn vendor_api_serves_the_dashboard_under_a_policy_that_runs_only_its_own_c
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with(kind), "{asset}");
     }
     let slash = client.get(format!("{vendor_api}/vendor/app/")).send().await.unwrap();
-    assert_eq!((slash.status().as_u16(), slash.headers()["location"].to_str().unwrap()), (308, "../app"), "one address for the page, so its relative links resolve");
+    assert_eq!(
+        (slash.status().as_u16(), slash.headers()["location"].to_str().unwrap()),
+        (308, "../app"),
+        "one address for the page, so its relative links resolve"
+    );
     let unknown = client.get(format!("{vendor_api}/vendor/app/..%2F..%2Fetc%2Fpasswd")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     let webhook = serve_router(dropflow_shared::http::webhook_router(app.local.app.clone())).await;

@@ -15,7 +15,23 @@ fn with(change: impl FnOnce(&mut Value)) -> Vec<u8> {
 
 async fn onboard(app: &TestApp) -> String {
     let key = app.onboard("woo-vendor", &[]).await;
-    app.cli(&["product", "add", "Bar3", "--vendor", "woo-vendor", "--supplier", "CJ", "--url", "https://cjdropshipping.com/p/3.html", "--cost", "4.10", "--currency", "USD"]).await.unwrap();
+    app.cli(&[
+        "product",
+        "add",
+        "Bar3",
+        "--vendor",
+        "woo-vendor",
+        "--supplier",
+        "CJ",
+        "--url",
+        "https://cjdropshipping.com/p/3.html",
+        "--cost",
+        "4.10",
+        "--currency",
+        "USD",
+    ])
+    .await
+    .unwrap();
     key
 }
 
@@ -62,7 +78,14 @@ async fn a_draft_is_held_until_its_paid_update(backend: Backend) {
 
 async fn the_creation_ping_is_answered_and_a_forgery_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ping = app.client.post(format!("{}/webhooks/woocommerce", app.base)).header("Content-Type", "application/x-www-form-urlencoded").body("webhook_id=42").send().await.unwrap();
+    let ping = app
+        .client
+        .post(format!("{}/webhooks/woocommerce", app.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("webhook_id=42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ping.status(), 200);
     assert_eq!(app.deliver().await, 0, "a ping queues nothing");
     let forged = app.woocommerce_webhook("order.created", &fixture(ORDER), "not-the-secret").await;

@@ -91,7 +91,14 @@ fn mappings() -> HashMap<Sku, ProductMapping> {
         .into_iter()
         .map(|sku| {
             let sku = Sku::parse(sku).unwrap();
-            let mapping = ProductMapping { sku: sku.clone(), vendor_id: VendorId::parse("ipod-shop").unwrap(), supplier_name: "AliExpress".into(), product_url: "https://www.aliexpress.com/item/1.html".into(), supplier_cost: Money::parse_decimal("61.50", usd).unwrap(), supplier_variant: None };
+            let mapping = ProductMapping {
+                sku: sku.clone(),
+                vendor_id: VendorId::parse("ipod-shop").unwrap(),
+                supplier_name: "AliExpress".into(),
+                product_url: "https://www.aliexpress.com/item/1.html".into(),
+                supplier_cost: Money::parse_decimal("61.50", usd).unwrap(),
+                supplier_variant: None,
+            };
             (sku, mapping)
         })
         .collect()
@@ -117,7 +124,14 @@ fn webhook(c: &mut Criterion) {
     });
     group.bench_function("verify + parse + enqueue (3-line Shopify order)", |b| {
         b.iter_batched(
-            || Delivery { source: shopify, signature: Some(signature.clone()), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), delivery_id: Some("bench-1".into()), body: body.clone() },
+            || Delivery {
+                source: shopify,
+                signature: Some(signature.clone()),
+                topic: "orders/paid".into(),
+                shop: "jsmith.myshopify.com".into(),
+                delivery_id: Some("bench-1".into()),
+                body: body.clone(),
+            },
             |delivery| rt.block_on(accept(&app, delivery)).unwrap(),
             BatchSize::SmallInput,
         )
@@ -132,7 +146,13 @@ fn intake(c: &mut Criterion) {
     let now = chrono::Utc::now();
     c.bench_function("intake: parse + route + build the transaction (3-line Shopify order)", |b| {
         b.iter(|| {
-            let message = IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), delivery_id: None, body: body.clone() };
+            let message = IntakeMessage {
+                source: "shopify".into(),
+                topic: "orders/paid".into(),
+                shop: "jsmith.myshopify.com".into(),
+                delivery_id: None,
+                body: body.clone(),
+            };
             let Parsed::Order(order, _) = sources::parse(&message).unwrap() else { panic!("an order") };
             let routing = route(&order.lines, |sku| mappings.get(sku).cloned());
             let (record, mut writes) = intake::routed(*order, routing, now, &sla, None).unwrap();
@@ -159,12 +179,25 @@ fn shipment(c: &mut Criterion) {
                 n += 1;
                 let body = body.replacen("450789469", &format!("9{n:08}"), 1);
                 rt.block_on(async {
-                    let message = IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), delivery_id: None, body };
+                    let message =
+                        IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), delivery_id: None, body };
                     intake::handle(&app, &message).await.unwrap();
-                    let (orders, _) = app.tables.vendor_orders(&VendorId::parse("ipod-shop").unwrap(), Some(dropflow_shared::domain::vendor_order::VoState::AwaitingSupplier), None, 1).await.unwrap();
+                    let (orders, _) = app
+                        .tables
+                        .vendor_orders(&VendorId::parse("ipod-shop").unwrap(), Some(dropflow_shared::domain::vendor_order::VoState::AwaitingSupplier), None, 1)
+                        .await
+                        .unwrap();
                     let id = orders[0].id();
                     let request = dropflow_shared::services::vendor::Request::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None };
-                    dropflow_shared::services::vendor::act(&app, &orders[0].vendor_id, &id, request, &dropflow_shared::services::vendor::Preconditions { if_match: None, idempotency: None }).await.unwrap();
+                    dropflow_shared::services::vendor::act(
+                        &app,
+                        &orders[0].vendor_id,
+                        &id,
+                        request,
+                        &dropflow_shared::services::vendor::Preconditions { if_match: None, idempotency: None },
+                    )
+                    .await
+                    .unwrap();
                     id
                 })
             },
@@ -187,11 +220,18 @@ fn email(c: &mut Criterion) {
     let message = Message {
         subject: "New order #1001: order from your supplier by Mon 23 Nov 2026 10:00 UTC".into(),
         heading: "New order #1001 for Bob Norman".into(),
-        intro: vec!["Order these items from your supplier by Mon 23 Nov 2026 10:00 UTC, shipping straight to the customer's address below.".into(), "Then record the supplier order.".into()],
-        sections: (0..4).map(|i| Section { title: format!("Section {i}"), rows: rows(7), lines: vec!["123 Amoebobacterieae St".into(), "Ottawa ON K2P0V6".into()] }).collect(),
+        intro: vec![
+            "Order these items from your supplier by Mon 23 Nov 2026 10:00 UTC, shipping straight to the customer's address below.".into(),
+            "Then record the supplier order.".into(),
+        ],
+        sections: (0..4)
+            .map(|i| Section { title: format!("Section {i}"), rows: rows(7), lines: vec!["123 Amoebobacterieae St".into(), "Ottawa ON K2P0V6".into()] })
+            .collect(),
         action: None,
     };
-    c.bench_function("render one email (text + HTML, a supplier brief's size)", |b| b.iter(|| black_box(message.render("bench store", "orders@ipod-shop.example", "event#to").unwrap())));
+    c.bench_function("render one email (text + HTML, a supplier brief's size)", |b| {
+        b.iter(|| black_box(message.render("bench store", "orders@ipod-shop.example", "event#to").unwrap()))
+    });
 }
 
 criterion_group!(benches, webhook, intake, shipment, email);

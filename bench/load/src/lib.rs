@@ -86,9 +86,7 @@ fn signed_order(fixture: &Value, secret: &str, id: u64) -> Signed {
 
 /// Mails in the outbox folder now (none if it is not there yet).
 fn mails_in(outbox: &Path) -> usize {
-    std::fs::read_dir(outbox)
-        .map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
-        .unwrap_or(0)
+    std::fs::read_dir(outbox).map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count()).unwrap_or(0)
 }
 
 /// Waits until the outbox holds `at_least` mails and then stops growing for `quiet`, or
@@ -139,11 +137,7 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
 pub async fn run(plan: &Plan) -> Result<Report, String> {
     let deadline = Instant::now() + plan.time_limit;
     let url = format!("{}/webhooks/shopify", plan.url.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(plan.concurrency)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(plan.concurrency).timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
     let orders: Arc<Vec<Signed>> = Arc::new((0..=plan.orders as u64).map(|n| signed_order(&plan.fixture, &plan.secret, plan.first_id + n)).collect());
 
     let before = plan.outbox.as_deref().map(mails_in).unwrap_or(0);

@@ -350,7 +350,17 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Command::Vendor { action: VendorAction::Update { vendor_id, name, email, commission_bps, payee } } => {
             let changes = operator::VendorChanges { name: name.as_deref(), email: email.as_deref(), commission_bps, payee: payee.as_deref(), suspended: None };
             let (v, _) = operator::update_vendor(app, &vendor_id, changes).await.map_err(|e| e.to_string())?;
-            print(out, format!("vendor {} updated ({} <{}>, commission {} bps, payee {})", v.vendor_id, v.name, v.email, v.commission_bps, v.payee.as_deref().unwrap_or("-")))
+            print(
+                out,
+                format!(
+                    "vendor {} updated ({} <{}>, commission {} bps, payee {})",
+                    v.vendor_id,
+                    v.name,
+                    v.email,
+                    v.commission_bps,
+                    v.payee.as_deref().unwrap_or("-")
+                ),
+            )
         }
         Command::Vendor { action: VendorAction::Suspend { vendor_id } } => {
             let changes = operator::VendorChanges { suspended: Some(true), ..Default::default() };
@@ -370,7 +380,16 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             Ok(())
         }
         Command::Product { action: ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant, force } } => {
-            let input = ProductInput { sku: &sku, vendor_id: &vendor, supplier_name: &supplier, product_url: &url, cost: &cost, currency: &currency, variant: variant.as_deref(), force };
+            let input = ProductInput {
+                sku: &sku,
+                vendor_id: &vendor,
+                supplier_name: &supplier,
+                product_url: &url,
+                cost: &cost,
+                currency: &currency,
+                variant: variant.as_deref(),
+                force,
+            };
             let (mapping, rerouted) = operator::add_product(app, input).await.map_err(|e| e.to_string())?;
             print(out, format!("SKU {} -> vendor {} (supplier {}, cost {})", mapping.sku, mapping.vendor_id, mapping.supplier_name, mapping.supplier_cost))?;
             if rerouted > 0 {
@@ -398,7 +417,19 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
                     let orders = operator::list_orders(app, status, limit).await.map_err(|e| e.to_string())?;
                     for record in orders {
                         let order = &record.order;
-                        print(out, format!("{}\t{}\t{}\t{} {}\t{}\t{}", wire::instant(order.created_at), order.order_id, order.order_number, order.source, order.shop, record.status.as_str(), order.total))?;
+                        print(
+                            out,
+                            format!(
+                                "{}\t{}\t{}\t{} {}\t{}\t{}",
+                                wire::instant(order.created_at),
+                                order.order_id,
+                                order.order_number,
+                                order.source,
+                                order.shop,
+                                record.status.as_str(),
+                                order.total
+                            ),
+                        )?;
                     }
                 }
             }
@@ -420,12 +451,24 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Command::Sweep { now } => {
             let now = now.unwrap_or_else(|| app.clock.now());
             let report = dropflow_shared::services::sweep::sweep(app, now, None).await.map_err(|e| e.to_string())?;
-            print(out, format!("sweep as of {}: {} vendor orders due, {} fired, {} escalations", wire::instant(now), report.due, report.fired, report.escalations))
+            print(
+                out,
+                format!("sweep as of {}: {} vendor orders due, {} fired, {} escalations", wire::instant(now), report.due, report.fired, report.escalations),
+            )
         }
         Command::Payouts { now, action: None } => {
             let now = now.unwrap_or_else(|| app.clock.now());
             let report = money::run(app, now, None).await.map_err(|e| e.to_string())?;
-            print(out, format!("payouts as of {}: {} earnings released, {} payouts created, {} owed less than the minimum", wire::instant(now), report.released, report.payouts.len(), report.below_minimum))?;
+            print(
+                out,
+                format!(
+                    "payouts as of {}: {} earnings released, {} payouts created, {} owed less than the minimum",
+                    wire::instant(now),
+                    report.released,
+                    report.payouts.len(),
+                    report.below_minimum
+                ),
+            )?;
             for payout_id in &report.payouts {
                 print(out, format!("payout {payout_id} pending"))?;
             }
@@ -436,19 +479,26 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         }
         Command::Payouts { action: Some(PayoutAction::Export { .. }), .. } => {
             let mut csv = csv::Writer::from_writer(Vec::new());
-            let write = |csv: &mut csv::Writer<Vec<u8>>, row: &[&str]| csv.write_record(row.iter().map(|cell| spreadsheet_safe(cell))).map_err(|e| e.to_string());
+            let write =
+                |csv: &mut csv::Writer<Vec<u8>>, row: &[&str]| csv.write_record(row.iter().map(|cell| spreadsheet_safe(cell))).map_err(|e| e.to_string());
             write(&mut csv, &["vendor_id", "name", "email", "payee", "currency", "amount", "payout_id"])?;
             for (payout, vendor) in money::payment_run(app).await.map_err(|e| e.to_string())? {
                 let (name, email) = vendor.as_ref().map_or((String::new(), String::new()), |v| (v.name.clone(), v.email.to_string()));
                 let payee = vendor.as_ref().and_then(|v| v.payee.clone()).unwrap_or_default();
-                write(&mut csv, &[payout.vendor_id.as_str(), &name, &email, &payee, payout.amount.currency.code(), &payout.amount.decimal(), &payout.payout_id])?;
+                write(
+                    &mut csv,
+                    &[payout.vendor_id.as_str(), &name, &email, &payee, payout.amount.currency.code(), &payout.amount.decimal(), &payout.payout_id],
+                )?;
             }
             let bytes = csv.into_inner().map_err(|e| e.to_string())?;
             out.write_all(&bytes).map_err(|e| e.to_string())
         }
         Command::Payouts { action: Some(PayoutAction::MarkPaid { payout_id, reference }), .. } => {
             let payout = money::mark_paid(app, &payout_id, &reference).await.map_err(|e| e.to_string())?;
-            print(out, format!("payout {} of {} to {} paid, reference {}", payout.payout_id, payout.amount, payout.vendor_id, payout.reference.unwrap_or_default()))
+            print(
+                out,
+                format!("payout {} of {} to {} paid, reference {}", payout.payout_id, payout.amount, payout.vendor_id, payout.reference.unwrap_or_default()),
+            )
         }
         Command::Dlq { action: DlqAction::List } => {
             for queue in DeadLetterQueue::ALL {
@@ -487,7 +537,9 @@ fn spreadsheet_safe(cell: &str) -> String {
 
 /// An RFC 3339 instant from the command line.
 fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&chrono::Utc)).map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-23T10:00:00Z)"))
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-23T10:00:00Z)"))
 }
 
 /// `dropflow suppressions`: the suppressed addresses, newest first, one a line.
@@ -497,7 +549,8 @@ async fn suppressions(app: &dropflow_shared::services::App, limit: usize, out: &
         return writeln!(out, "no address is suppressed").map_err(|e| e.to_string());
     }
     for s in list {
-        writeln!(out, "{}  {}  {}  {}", s.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), s.reason, s.email, s.detail.unwrap_or_default()).map_err(|e| e.to_string())?;
+        writeln!(out, "{}  {}  {}  {}", s.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), s.reason, s.email, s.detail.unwrap_or_default())
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -507,7 +560,12 @@ async fn suppressions(app: &dropflow_shared::services::App, limit: usize, out: &
 async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Result<(), String> {
     use dropflow_shared::adapters::aws::{bootstrap::Bootstrap, sdk_config};
     let config = crate::local_config()?;
-    let plan = Bootstrap { stack_name: stack.to_string(), sender_email: config.sender_email.to_string(), visibility_timeout_seconds: None, webhook_secrets: config.webhook_secret_values() };
+    let plan = Bootstrap {
+        stack_name: stack.to_string(),
+        sender_email: config.sender_email.to_string(),
+        visibility_timeout_seconds: None,
+        webhook_secrets: config.webhook_secret_values(),
+    };
     let resources = plan.run(&sdk_config().await).await?;
     let mut lines = vec![
         format!("TABLE_NAME={}", resources.table_name),
@@ -530,13 +588,26 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
     let mut lines = vec![
         format!("order {} {} ({} {}), {}, total {}", order.order_id, order.order_number, order.source, order.shop, record.status.as_str(), order.total),
         format!("customer: {} <{}>", order.customer_name, order.customer_email.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "no email".into())),
-        format!("ship to: {}", order.shipping_address.as_ref().map(|a| a.lines().join(", ")).or_else(|| order.address_problem.clone()).unwrap_or_else(|| "no address".into())),
+        format!(
+            "ship to: {}",
+            order.shipping_address.as_ref().map(|a| a.lines().join(", ")).or_else(|| order.address_problem.clone()).unwrap_or_else(|| "no address".into())
+        ),
     ];
     for (line, reason) in record.unroutable_lines() {
-        lines.push(format!("unroutable: {} x {} [{}]: {reason}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into())));
+        lines.push(format!(
+            "unroutable: {} x {} [{}]: {reason}",
+            line.quantity,
+            line.title,
+            line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into())
+        ));
     }
     for refund in &record.unassigned_refunds {
-        lines.push(format!("refund to split: {} {} ({})", refund.refund_id, refund.amount.map(|m| m.to_string()).unwrap_or_else(|| "amount unknown".into()), refund.reason));
+        lines.push(format!(
+            "refund to split: {} {} ({})",
+            refund.refund_id,
+            refund.amount.map(|m| m.to_string()).unwrap_or_else(|| "amount unknown".into()),
+            refund.reason
+        ));
     }
     for (vo, history) in &report.vendor_orders {
         lines.push(format!("vendor order {} ({}): {}", vo.id(), vo.vendor_id, vo.state.as_str()));
@@ -544,7 +615,13 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
             lines.push(format!("  clock {} due {}", clock.kind.as_str(), wire::instant(clock.due_at)));
         }
         for entry in history {
-            lines.push(format!("  {} {} {}{}", wire::instant(entry.at), entry.action, entry.state.as_str(), entry.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()));
+            lines.push(format!(
+                "  {} {} {}{}",
+                wire::instant(entry.at),
+                entry.action,
+                entry.state.as_str(),
+                entry.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+            ));
         }
     }
     for (at, event, to) in &report.mail {

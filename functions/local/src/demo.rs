@@ -106,12 +106,21 @@ pub async fn run(out: &mut (dyn Write + Send)) -> Result<(), String> {
     demo.say(&format!("   order {} is {}, order from the supplier by {}", order["order_number"], order["state"], order["supplier_deadline"]))?;
 
     demo.say("4. The vendor records the supplier order, then the tracking number")?;
-    demo.request(reqwest::Method::POST, &format!("/vendor/orders/{id}/supplier-order"), Some(&key), Some(json!({"supplier_order_ref": "AE-8155-2231"}))).await?;
-    let bad = demo.client.post(format!("{}/vendor/orders/{id}/shipment", demo.base)).bearer_auth(&key).json(&json!({"tracking_number": "RB123456786GB"})).send().await.map_err(failed)?;
+    demo.request(reqwest::Method::POST, &format!("/vendor/orders/{id}/supplier-order"), Some(&key), Some(json!({"supplier_order_ref": "AE-8155-2231"})))
+        .await?;
+    let bad = demo
+        .client
+        .post(format!("{}/vendor/orders/{id}/shipment", demo.base))
+        .bearer_auth(&key)
+        .json(&json!({"tracking_number": "RB123456786GB"}))
+        .send()
+        .await
+        .map_err(failed)?;
     let status = bad.status();
     let problem: Value = bad.json().await.unwrap_or(Value::Null);
     demo.say(&format!("   a mistyped number is refused: {status}: {}", problem["detail"]))?;
-    let shipped = demo.request(reqwest::Method::POST, &format!("/vendor/orders/{id}/shipment"), Some(&key), Some(json!({"tracking_number": "RB123456785GB"}))).await?;
+    let shipped =
+        demo.request(reqwest::Method::POST, &format!("/vendor/orders/{id}/shipment"), Some(&key), Some(json!({"tracking_number": "RB123456785GB"}))).await?;
     demo.say(&format!("   shipped with {} {}", shipped["tracking"]["carrier"], shipped["tracking"]["number"]))?;
     demo.show_new_mail(&mut seen).await?;
 

@@ -321,5 +321,3 @@ pub async fn serve_http(listener: tokio::net::TcpListener, router: axum::Router,
         });
     }
 }
-
-

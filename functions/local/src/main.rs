@@ -10,7 +10,14 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = match dropflow_local::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) if matches!(error.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => error.exit(),
+        Err(error)
+            if matches!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            error.exit()
+        }
         // Bad input is one line, whatever was wrong with it.
         Err(error) => {
             let text = error.to_string();

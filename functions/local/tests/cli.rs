@@ -27,7 +27,12 @@ fn a_bad_argument_is_one_clear_line_and_a_failure_exit() {
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("email") && stderr.contains("not-an-email"), "{stderr}");
-    for bad in [&["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "-5"][..], &["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "ten"], &["vendor", "add"], &["vendor", "frobnicate"]] {
+    for bad in [
+        &["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "-5"][..],
+        &["vendor", "add", "acme", "--name", "Acme", "--email", "a@b.example", "--commission-bps", "ten"],
+        &["vendor", "add"],
+        &["vendor", "frobnicate"],
+    ] {
         let output = dropflow(dir.path(), bad);
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(!output.status.success() && stderr.trim().lines().count() == 1, "{bad:?}: {stderr}");
@@ -55,7 +60,14 @@ fn emulator() -> String {
 /// Runs `dropflow --backend aws --stack <stack>` with `sender` as the SES sender, keeping
 /// its stream checkpoint in a data dir of the test's own (never in the source tree).
 fn dropflow_aws(stack: &str, sender: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_dropflow")).args(["--backend", "aws", "--stack", stack]).arg("--data-dir").arg(aws_data_dir(stack)).args(args).env("SENDER_EMAIL", sender).output().expect("run dropflow");
+    let output = Command::new(env!("CARGO_BIN_EXE_dropflow"))
+        .args(["--backend", "aws", "--stack", stack])
+        .arg("--data-dir")
+        .arg(aws_data_dir(stack))
+        .args(args)
+        .env("SENDER_EMAIL", sender)
+        .output()
+        .expect("run dropflow");
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
@@ -86,7 +98,25 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
     assert!(resources.contains(&format!("TABLE_NAME={stack}")) && resources.contains(&format!("{stack}-intake")), "{resources}");
     assert_eq!(dropflow_aws(&stack, &sender, &["aws", "bootstrap"]), resources, "bootstrapping again changes nothing");
     dropflow_aws(&stack, &sender, &["vendor", "add", "ipod-shop", "--name", "iPod Shop", "--email", "orders@ipod-shop.example"]);
-    dropflow_aws(&stack, &sender, &["product", "add", "IPOD2008GREEN", "--vendor", "ipod-shop", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "61.50", "--currency", "USD"]);
+    dropflow_aws(
+        &stack,
+        &sender,
+        &[
+            "product",
+            "add",
+            "IPOD2008GREEN",
+            "--vendor",
+            "ipod-shop",
+            "--supplier",
+            "AliExpress",
+            "--url",
+            "https://www.aliexpress.com/item/1.html",
+            "--cost",
+            "61.50",
+            "--currency",
+            "USD",
+        ],
+    );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let _server = Server(

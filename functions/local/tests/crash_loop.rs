@@ -85,7 +85,24 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
     dropflow(data, &["vendor", "add", "beta", "--name", "Beta", "--email", "beta@vendors.example"]);
     let keys = [dropflow(data, &["key", "create", "alpha"]), dropflow(data, &["key", "create", "beta"])];
     for (sku, vendor) in [("IPOD2008GREEN", "alpha"), ("IPOD2008RED", "alpha"), ("IPOD2008BLACK", "beta")] {
-        dropflow(data, &["product", "add", sku, "--vendor", vendor, "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/1.html", "--cost", "61.50", "--currency", "USD"]);
+        dropflow(
+            data,
+            &[
+                "product",
+                "add",
+                sku,
+                "--vendor",
+                vendor,
+                "--supplier",
+                "AliExpress",
+                "--url",
+                "https://www.aliexpress.com/item/1.html",
+                "--cost",
+                "61.50",
+                "--currency",
+                "USD",
+            ],
+        );
     }
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -94,7 +111,12 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
     let started = Instant::now();
 
     // Every order delivered twice, by 8 storefront workers that retry until a 200.
-    let deliveries: Vec<(usize, Vec<u8>)> = (0..orders).flat_map(|n| { let body = order(n); [(n, body.clone()), (n, body)] }).collect();
+    let deliveries: Vec<(usize, Vec<u8>)> = (0..orders)
+        .flat_map(|n| {
+            let body = order(n);
+            [(n, body.clone()), (n, body)]
+        })
+        .collect();
     let deliveries = Arc::new(std::sync::Mutex::new(deliveries));
     let accepted = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
@@ -105,7 +127,13 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
             loop {
                 let Some((_, body)) = deliveries.lock().unwrap().pop() else { return };
                 loop {
-                    let sent = client.post(format!("{base}/webhooks/shopify")).header("X-Shopify-Hmac-Sha256", sign(&body)).header("X-Shopify-Topic", "orders/paid").body(body.clone()).send().await;
+                    let sent = client
+                        .post(format!("{base}/webhooks/shopify"))
+                        .header("X-Shopify-Hmac-Sha256", sign(&body))
+                        .header("X-Shopify-Topic", "orders/paid")
+                        .body(body.clone())
+                        .send()
+                        .await;
                     match sent {
                         Ok(response) if response.status() == 200 => break,
                         Ok(response) => assert!(response.status().is_server_error(), "a webhook refused: {}", response.status()),
@@ -185,7 +213,11 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
         let subjects: HashSet<String> = per_mail.keys().map(|(to, subject)| format!("{to} {subject}")).collect();
         let missing: Vec<String> = (0..orders)
             .flat_map(|n| {
-                [format!("alpha@vendors.example New order #C{n}"), format!("beta@vendors.example New order #C{n}"), format!("bob.norman@hostmail.com Order #C{n} confirmed")]
+                [
+                    format!("alpha@vendors.example New order #C{n}"),
+                    format!("beta@vendors.example New order #C{n}"),
+                    format!("bob.norman@hostmail.com Order #C{n} confirmed"),
+                ]
             })
             .filter(|want| !subjects.iter().any(|have| have.starts_with(want.as_str())))
             .collect();

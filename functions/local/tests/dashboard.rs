@@ -184,7 +184,24 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
     dropflow(data.path(), &["vendor", "add", "lumen", "--name", "Lumen Home", "--email", "orders@lumen.example"]);
     let key = dropflow(data.path(), &["key", "create", "lumen"]);
     for (sku, cost) in [("IPOD2008GREEN", "80.00"), ("IPOD2008RED", "81.50"), ("IPOD2008BLACK", "79.99")] {
-        dropflow(data.path(), &["product", "add", sku, "--vendor", "lumen", "--supplier", "Shenzhen Audio", "--url", &format!("https://supplier.example/p/{sku}"), "--cost", cost, "--currency", "USD"]);
+        dropflow(
+            data.path(),
+            &[
+                "product",
+                "add",
+                sku,
+                "--vendor",
+                "lumen",
+                "--supplier",
+                "Shenzhen Audio",
+                "--url",
+                &format!("https://supplier.example/p/{sku}"),
+                "--cost",
+                cost,
+                "--currency",
+                "USD",
+            ],
+        );
     }
     let server = serve(data.path()).await;
     post_order(&server.base, 1001, "Bob").await;
@@ -197,7 +214,13 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
     until("both orders to reach the vendor", listed).await;
 
     let driver_port = free_port();
-    let _driver = Command::new(&driver).arg(format!("--port={driver_port}")).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().expect("start chromedriver");
+    let _driver = Command::new(&driver)
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
     let mut capabilities = serde_json::Map::new();
     let mut chrome = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400"] });
     if Path::new("/usr/bin/chromium").is_file() {
@@ -234,7 +257,11 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     shows(browser, "#orders", "#1001").await;
     let numbers = run_js(browser, "return [...document.querySelectorAll('#orders tbody tr td:first-child')].map(td => td.textContent)").await;
     assert_eq!(numbers, json!(["#1002", "#1001"]), "newest first");
-    assert_eq!(run_js(browser, "return [sessionStorage.getItem('dropflow.api_key') !== null, localStorage.length, document.cookie, location.href.includes('dfk_')]").await, json!([true, 0, "", false]));
+    assert_eq!(
+        run_js(browser, "return [sessionStorage.getItem('dropflow.api_key') !== null, localStorage.length, document.cookie, location.href.includes('dfk_')]")
+            .await,
+        json!([true, 0, "", false])
+    );
 
     // The customer name holding markup is shown as text, and nothing of it ran.
     let list = text(browser, "#orders").await.unwrap_or_default();
@@ -266,7 +293,9 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     let reason = until("the inline reason", || async { text(browser, "#shipment-error").await.filter(|t| !t.is_empty()) }).await;
     assert!(reason.to_lowercase().contains("tracking") || reason.contains("RB123456786GB"), "{reason}");
     assert_eq!(text(browser, "#order-state").await.as_deref(), Some("Awaiting shipment"), "nothing shipped");
-    let next_to_field = run_js(browser, "const f = document.getElementById('shipment-tracking_number'); return [f.getAttribute('aria-invalid'), f.nextElementSibling.id]").await;
+    let next_to_field =
+        run_js(browser, "const f = document.getElementById('shipment-tracking_number'); return [f.getAttribute('aria-invalid'), f.nextElementSibling.id]")
+            .await;
     assert_eq!(next_to_field, json!(["true", "shipment-error"]));
 
     fill(browser, "#shipment-tracking_number", "RB123456785GB").await;
@@ -280,13 +309,16 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     // A double submit is one delivery: the form sends one request, keyed.
     run_js(browser, "const f = document.getElementById('delivered-form'); f.requestSubmit(); f.requestSubmit(); return null").await;
     shows(browser, "#order-state", "Delivered").await;
-    let deliveries = run_js(browser, "return [...document.querySelectorAll('#history tbody tr td:nth-child(3)')].filter(td => td.textContent === 'delivered').length").await;
+    let deliveries =
+        run_js(browser, "return [...document.querySelectorAll('#history tbody tr td:nth-child(3)')].filter(td => td.textContent === 'delivered').length").await;
     assert_eq!(deliveries, json!(1), "{}", text(browser, "#history").await.unwrap_or_default());
 
     // A product, added from the form.
     click(browser, "#nav a[href='#products']").await;
     shows(browser, "#products", "IPOD2008GREEN").await;
-    for (field, value) in [("sku", "LAMP-ARC-1"), ("supplier_name", "Ningbo Light"), ("product_url", "https://supplier.example/lamp"), ("amount", "12.50"), ("currency", "USD")] {
+    for (field, value) in
+        [("sku", "LAMP-ARC-1"), ("supplier_name", "Ningbo Light"), ("product_url", "https://supplier.example/lamp"), ("amount", "12.50"), ("currency", "USD")]
+    {
         fill(browser, &format!("#product-{field}"), value).await;
     }
     click(browser, "#product-form button[type=submit]").await;

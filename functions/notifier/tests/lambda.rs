@@ -18,7 +18,13 @@ async fn events_are_mailed_through_ses_once() {
     // Intake (in process) commits the order's events; the relay (in process, on the
     // table's stream) sends them to the notify queue.
     let order = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
-    app.publisher.publish(QueueName::Intake, serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "lambda.myshopify.com", "delivery_id": "d-1", "body": order}).to_string()).await.unwrap();
+    app.publisher
+        .publish(
+            QueueName::Intake,
+            serde_json::json!({"source": "shopify", "topic": "orders/paid", "shop": "lambda.myshopify.com", "delivery_id": "d-1", "body": order}).to_string(),
+        )
+        .await
+        .unwrap();
     let intake = queues.receive(QueueName::Intake, 10, Duration::from_secs(1)).await.unwrap();
     assert!(consume(&app, QueueName::Intake, sqs_event(&intake)).await.batch_item_failures.is_empty());
     let feed = stack.feed().await;

@@ -22,7 +22,11 @@ async fn a_batch_is_routed_and_the_bad_message_parked_in_the_intake_dlq() {
     // The invocation's metrics line (CloudWatch EMF): one order accepted, one parked.
     let metrics = stdout.lines().find(|l| l.contains("\"_aws\"")).unwrap_or_else(|| panic!("no metrics line in {stdout}"));
     let metrics: serde_json::Value = serde_json::from_str(metrics).unwrap();
-    assert_eq!((metrics["function"].as_str(), metrics["OrdersAccepted"].as_u64(), metrics["DeadLettered"].as_u64()), (Some("order-intake"), Some(1), Some(1)), "{metrics}");
+    assert_eq!(
+        (metrics["function"].as_str(), metrics["OrdersAccepted"].as_u64(), metrics["DeadLettered"].as_u64()),
+        (Some("order-intake"), Some(1), Some(1)),
+        "{metrics}"
+    );
     let (app, queues) = stack.open().await;
     let parked = queues.dead_letters(DeadLetterQueue::Intake).await.unwrap();
     assert_eq!(parked.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["not a webhook"]);

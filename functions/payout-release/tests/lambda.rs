@@ -24,22 +24,37 @@ async fn a_scheduled_run_releases_and_pays_what_is_due_once() {
     let delivered_at = Utc::now() - Duration::days(15);
     let mut vo = dropflow_scenarios::one_line_vendor_order(7, "lamp-co", paid, delivered_at - Duration::days(3), &app.config.sla);
     let actor = Actor::Vendor(vendor.clone());
-    for command in [Command::PlaceWithSupplier { supplier_order_ref: "AE-7".into(), lines: None }, Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, Command::MarkDelivered { tracking_number: None }] {
+    for command in [
+        Command::PlaceWithSupplier { supplier_order_ref: "AE-7".into(), lines: None },
+        Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
+        Command::MarkDelivered { tracking_number: None },
+    ] {
         vo = vo.apply(command, actor.clone(), delivered_at, &app.config.sla).unwrap().vendor_order;
     }
     // 10% of 4999 yen is 499.9: 500.
     let (earning, entry) = Earning::at_delivery(&vo, 0, 1_000, 14, delivered_at).unwrap().unwrap();
     assert_eq!(entry.amount.minor, 4_499);
-    app.commit(vec![Tables::put_earning(&earning, None).unwrap(), Tables::put_entry(&entry).unwrap(), Tables::add_to_balance(&vendor, &[entry], None)], &[]).await.unwrap();
+    app.commit(vec![Tables::put_earning(&earning, None).unwrap(), Tables::put_entry(&entry).unwrap(), Tables::add_to_balance(&vendor, &[entry], None)], &[])
+        .await
+        .unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_payout-release"));
 
     let (kind, answer, stdout) = invoke_once_logged(binary, &function_env(&stack), scheduled_event("dropflow-PayoutReleaseFunctionRelease")).await;
     assert_eq!(kind, "response", "{answer}");
     // One metrics line (CloudWatch EMF) for the invocation, with what it did.
-    let metrics: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|l| l.get("_aws").is_some()).collect();
+    let metrics: Vec<serde_json::Value> =
+        stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|l| l.get("_aws").is_some()).collect();
     assert_eq!(metrics.len(), 1, "{stdout}");
-    assert_eq!((metrics[0]["function"].as_str(), metrics[0]["EarningsReleased"].as_u64(), metrics[0]["PayoutsCreated"].as_u64()), (Some("payout-release"), Some(1), Some(1)), "{stdout}");
-    assert_eq!((answer["released"].as_u64(), answer["payouts"].as_array().map(Vec::len), answer["complete"].as_bool()), (Some(1), Some(1), Some(true)), "{answer}");
+    assert_eq!(
+        (metrics[0]["function"].as_str(), metrics[0]["EarningsReleased"].as_u64(), metrics[0]["PayoutsCreated"].as_u64()),
+        (Some("payout-release"), Some(1), Some(1)),
+        "{stdout}"
+    );
+    assert_eq!(
+        (answer["released"].as_u64(), answer["payouts"].as_array().map(Vec::len), answer["complete"].as_bool()),
+        (Some(1), Some(1), Some(true)),
+        "{answer}"
+    );
     let balance = app.tables.balance(&vendor).await.unwrap().of(jpy);
     assert_eq!((balance.held, balance.available, balance.in_payout), (0, 0, 4_499));
 

@@ -23,7 +23,11 @@ async fn a_scheduled_run_fires_what_is_due_once() {
 
     let (kind, answer) = invoke_once(binary, &function_env(&stack), scheduled_event("dropflow-SlaSweepSchedule")).await;
     assert_eq!(kind, "response", "{answer}");
-    assert_eq!((answer["due"].as_u64(), answer["fired"].as_u64(), answer["escalations"].as_u64(), answer["complete"].as_bool()), (Some(1), Some(1), Some(1), Some(true)), "{answer}");
+    assert_eq!(
+        (answer["due"].as_u64(), answer["fired"].as_u64(), answer["escalations"].as_u64(), answer["complete"].as_bool()),
+        (Some(1), Some(1), Some(1), Some(true)),
+        "{answer}"
+    );
     let stored = app.tables.vendor_order(&vo.order_id, &vo.vendor_id).await.unwrap().unwrap();
     assert!(stored.clocks.is_empty(), "the reminder and the deadline both fired: {:?}", stored.clocks);
     let events: Vec<EventType> = app.tables.events(&vo.order_id).await.unwrap().into_iter().map(|e| e.event_type).collect();

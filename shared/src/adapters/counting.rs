@@ -4,7 +4,7 @@
 //! for them. The tests and the benchmarks that claim "reads grow with what is due" or
 //! "N write requests per order" count them here, on either backend.
 
-use crate::ports::{Item, ItemStore, Page, Query, StoreError, Write, Condition};
+use crate::ports::{Condition, Item, ItemStore, Page, Query, StoreError, Write};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

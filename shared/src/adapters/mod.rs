@@ -5,10 +5,10 @@
 pub mod aftership;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod counting;
 #[cfg(any(feature = "embedded", feature = "aws"))]
 mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
-pub mod counting;
 pub mod faults;
 pub mod retry;

@@ -39,7 +39,11 @@ fn jitter(backoff: Duration) -> Duration {
 }
 
 /// Calls `call` until it succeeds, fails for good, or has had `ATTEMPTS`.
-async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(what: &str, transient: impl Fn(&E) -> bool, mut call: impl FnMut() -> F) -> Result<T, E> {
+async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    transient: impl Fn(&E) -> bool,
+    mut call: impl FnMut() -> F,
+) -> Result<T, E> {
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {

@@ -54,9 +54,7 @@ fn present(value: Option<String>) -> Option<String> {
 impl Address {
     /// Checks the parts: name, first line, city and a valid country code are required.
     pub fn parse(parts: AddressParts) -> Result<Address, InvalidValue> {
-        let required = |value: Option<String>, field: &'static str| {
-            present(value).ok_or_else(|| InvalidValue::new(field, "is required for shipping"))
-        };
+        let required = |value: Option<String>, field: &'static str| present(value).ok_or_else(|| InvalidValue::new(field, "is required for shipping"));
         let country_code = required(parts.country_code, "shipping_address.country_code")?.to_ascii_uppercase();
         if !is_country_code(&country_code) {
             return Err(InvalidValue::new("shipping_address.country_code", format!("{country_code:?} is not an ISO 3166 country code")));
@@ -80,11 +78,7 @@ impl Address {
         lines.extend(self.company.clone());
         lines.push(self.line1.clone());
         lines.extend(self.line2.clone());
-        let locality = [Some(self.city.clone()), self.region.clone(), self.postal_code.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let locality = [Some(self.city.clone()), self.region.clone(), self.postal_code.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
         lines.push(locality);
         lines.push(self.country_code.clone());
         lines.extend(self.phone.as_ref().map(|p| format!("Phone: {p}")));

@@ -104,13 +104,7 @@ pub struct Envelope {
 impl Envelope {
     /// An event about an order (and optionally one of its vendors), identified by the
     /// fact's own `discriminator` (for a vendor order: the version the change produced).
-    pub fn new(
-        event_type: EventType,
-        order_id: &OrderId,
-        vendor_id: Option<&VendorId>,
-        discriminator: &str,
-        occurred_at: DateTime<Utc>,
-    ) -> Envelope {
+    pub fn new(event_type: EventType, order_id: &OrderId, vendor_id: Option<&VendorId>, discriminator: &str, occurred_at: DateTime<Utc>) -> Envelope {
         let vendor = vendor_id.map(VendorId::as_str).unwrap_or("-");
         Envelope {
             event_id: format!("{}:{vendor}:{}:{discriminator}", order_id, event_type.as_str()),

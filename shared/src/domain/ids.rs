@@ -54,14 +54,8 @@ macro_rules! checked_string {
 }
 
 fn slug(field: &'static str, value: &str, max: usize) -> Result<String, InvalidValue> {
-    let ok = !value.is_empty()
-        && value.len() <= max
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(InvalidValue::new(field, format!("{value:?} must be 1-{max} of a-z, 0-9, '-' or '_'")))
-    }
+    let ok = !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok { Ok(value.to_string()) } else { Err(InvalidValue::new(field, format!("{value:?} must be 1-{max} of a-z, 0-9, '-' or '_'"))) }
 }
 
 checked_string!(

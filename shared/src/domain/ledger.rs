@@ -268,7 +268,13 @@ impl Earning {
     /// The earning of parcel `parcel` of `vo`, delivered at `now` at `commission_bps`, and
     /// its `held` entry; None when it earns nothing (free lines, or refunded whole before
     /// delivery).
-    pub fn at_delivery(vo: &VendorOrder, parcel: usize, commission_bps: u32, holding_days: u32, now: DateTime<Utc>) -> Result<Option<(Earning, LedgerEntry)>, MoneyError> {
+    pub fn at_delivery(
+        vo: &VendorOrder,
+        parcel: usize,
+        commission_bps: u32,
+        holding_days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Earning, LedgerEntry)>, MoneyError> {
         let Some(shipment) = vo.shipments.get(parcel) else { return Ok(None) };
         let zero = Money::zero(vo.currency);
         let mut lines = Vec::new();
@@ -346,7 +352,11 @@ impl Earning {
             at: now,
             earnings: vec![self.earning_id.clone()],
             payout_id: None,
-            detail: format!("order {} refunded by the store (refund {refund_id}){}", self.order_number, if kind == EntryKind::Clawback { ", after release" } else { "" }),
+            detail: format!(
+                "order {} refunded by the store (refund {refund_id}){}",
+                self.order_number,
+                if kind == EntryKind::Clawback { ", after release" } else { "" }
+            ),
         };
         Ok(Some((next, entry)))
     }
@@ -473,7 +483,15 @@ impl Payout {
 
     /// The payout of `available` in `currency`, from the `notes` (oldest first) that
     /// make it up, at `now`, if it is owed and at least `minimum`.
-    pub fn plan(vendor_id: &VendorId, currency: Currency, available: i64, balance_version: u64, notes: &[Unpaid], minimum: Option<Money>, now: DateTime<Utc>) -> PayoutPlan {
+    pub fn plan(
+        vendor_id: &VendorId,
+        currency: Currency,
+        available: i64,
+        balance_version: u64,
+        notes: &[Unpaid],
+        minimum: Option<Money>,
+        now: DateTime<Utc>,
+    ) -> PayoutPlan {
         let covered = &notes[..notes.len().min(MAX_PAYOUT_ENTRIES)];
         let sum: i64 = covered.iter().map(|n| n.delta.minor).sum();
         let total: i64 = notes.iter().map(|n| n.delta.minor).sum();
@@ -500,7 +518,17 @@ impl Payout {
             payout_id: Some(payout_id.clone()),
             detail: format!("payout {payout_id} created ({} entries)", covered.len()),
         };
-        let payout = Payout { payout_id, vendor_id: vendor_id.clone(), amount, entries: covered.to_vec(), status: PayoutStatus::Pending, created_at: now, paid_at: None, reference: None, version: 1 };
+        let payout = Payout {
+            payout_id,
+            vendor_id: vendor_id.clone(),
+            amount,
+            entries: covered.to_vec(),
+            status: PayoutStatus::Pending,
+            created_at: now,
+            paid_at: None,
+            reference: None,
+            version: 1,
+        };
         PayoutPlan::Pay(payout, entry)
     }
 
@@ -513,7 +541,11 @@ impl Payout {
             return Err("a transfer reference is 1-200 characters, no control characters".into());
         }
         if self.status == PayoutStatus::Paid {
-            return if self.reference.as_deref() == Some(reference) { Ok(None) } else { Err(format!("payout {} was marked paid already, with reference {:?}", self.payout_id, self.reference.as_deref().unwrap_or(""))) };
+            return if self.reference.as_deref() == Some(reference) {
+                Ok(None)
+            } else {
+                Err(format!("payout {} was marked paid already, with reference {:?}", self.payout_id, self.reference.as_deref().unwrap_or("")))
+            };
         }
         let next = Payout { status: PayoutStatus::Paid, paid_at: Some(now), reference: Some(reference.to_string()), version: self.version + 1, ..self.clone() };
         let entry = LedgerEntry {
@@ -584,19 +616,59 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let line = OrderLine { line_id: format!("{}", i + 1), sku: None, title: format!("Item {}", i + 1), variant: None, quantity: 1, unit_price: *p, paid: *p, problem: None };
-                RoutedLine { line, supplier: SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example".into(), supplier_cost: *p, supplier_variant: None } }
+                let line = OrderLine {
+                    line_id: format!("{}", i + 1),
+                    sku: None,
+                    title: format!("Item {}", i + 1),
+                    variant: None,
+                    quantity: 1,
+                    unit_price: *p,
+                    paid: *p,
+                    problem: None,
+                };
+                RoutedLine {
+                    line,
+                    supplier: SupplierSnapshot {
+                        supplier_name: "S".into(),
+                        product_url: "https://s.example".into(),
+                        supplier_cost: *p,
+                        supplier_variant: None,
+                    },
+                }
             })
             .collect();
-        let address = Address::parse(AddressParts { name: Some("Bob".into()), line1: Some("1 Main St".into()), city: Some("Louisville".into()), country_code: Some("US".into()), ..AddressParts::default() }).unwrap();
-        let (mut vo, _) = VendorOrder::create(OrderId::derive("generic", "s", &n.to_string()), VendorId::parse("acme").unwrap(), format!("#{n}"), lines, address, "Bob".into(), paid[0].currency, at(day - 5), &policy);
+        let address = Address::parse(AddressParts {
+            name: Some("Bob".into()),
+            line1: Some("1 Main St".into()),
+            city: Some("Louisville".into()),
+            country_code: Some("US".into()),
+            ..AddressParts::default()
+        })
+        .unwrap();
+        let (mut vo, _) = VendorOrder::create(
+            OrderId::derive("generic", "s", &n.to_string()),
+            VendorId::parse("acme").unwrap(),
+            format!("#{n}"),
+            lines,
+            address,
+            "Bob".into(),
+            paid[0].currency,
+            at(day - 5),
+            &policy,
+        );
         let actor = Actor::Vendor(vo.vendor_id.clone());
         if !refunds.is_empty() {
-            let refunds = refunds.iter().map(|(line, amount)| LineRefund { refund_id: "early".into(), line_id: format!("{}", line + 1), quantity: 0, amount: *amount }).collect();
+            let refunds = refunds
+                .iter()
+                .map(|(line, amount)| LineRefund { refund_id: "early".into(), line_id: format!("{}", line + 1), quantity: 0, amount: *amount })
+                .collect();
             vo = vo.apply(Command::RecordRefund { refunds }, Actor::Storefront, at(day - 4), &policy).unwrap().vendor_order;
         }
         vo = vo.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }, actor.clone(), at(day - 4), &policy).unwrap().vendor_order;
-        vo = vo.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor.clone(), at(day - 3), &policy).unwrap().vendor_order;
+        vo = vo
+            .apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor.clone(), at(day - 3), &policy)
+            .unwrap()
+            .vendor_order;
         vo.apply(Command::MarkDelivered { tracking_number: None }, actor, at(day), &policy).unwrap().vendor_order
     }
 
@@ -664,10 +736,20 @@ mod tests {
     fn a_payout_is_what_is_available_at_least_the_minimum_and_never_what_is_not() {
         let vendor = VendorId::parse("acme").unwrap();
         let usd = Currency::parse("USD").unwrap();
-        let note = |minor: i64, kind| Unpaid { vendor_id: vendor.clone(), entry_id: format!("e{minor}"), kind, delta: Money::from_minor(minor, usd), at: at(0), detail: String::new() };
+        let note = |minor: i64, kind| Unpaid {
+            vendor_id: vendor.clone(),
+            entry_id: format!("e{minor}"),
+            kind,
+            delta: Money::from_minor(minor, usd),
+            at: at(0),
+            detail: String::new(),
+        };
         let notes = [note(9_000, EntryKind::Released), note(-2_000, EntryKind::Clawback)];
         let PayoutPlan::Pay(payout, entry) = Payout::plan(&vendor, usd, 7_000, 3, &notes, None, at(15)) else { panic!("owed 70.00") };
-        assert_eq!((payout.amount, entry.deltas(), payout.entries.len()), (money("70.00", "USD"), vec![(Bucket::Available, -7_000), (Bucket::InPayout, 7_000)], 2));
+        assert_eq!(
+            (payout.amount, entry.deltas(), payout.entries.len()),
+            (money("70.00", "USD"), vec![(Bucket::Available, -7_000), (Bucket::InPayout, 7_000)], 2)
+        );
         assert!(Payout::vendor_of(&payout.payout_id) == Some(vendor.clone()) && payout.payout_id.starts_with("acme.20261205."), "{}", payout.payout_id);
         assert_eq!(Payout::plan(&vendor, usd, 7_000, 3, &notes, Some(money("100.00", "USD")), at(15)), PayoutPlan::BelowMinimum(money("100.00", "USD")));
         assert_eq!(Payout::plan(&vendor, usd, -2_000, 3, &notes[1..], None, at(15)), PayoutPlan::NothingOwed);
@@ -681,7 +763,10 @@ mod tests {
     #[test]
     fn payout_minimums_are_read_per_currency() {
         let minimums = PayoutMinimums::parse("EUR:50.00, jpy:5000").unwrap();
-        assert_eq!((minimums.of(Currency::parse("EUR").unwrap()), minimums.of(Currency::parse("JPY").unwrap()), minimums.of(Currency::parse("USD").unwrap())), (Some(money("50.00", "EUR")), Some(money("5000", "JPY")), None));
+        assert_eq!(
+            (minimums.of(Currency::parse("EUR").unwrap()), minimums.of(Currency::parse("JPY").unwrap()), minimums.of(Currency::parse("USD").unwrap())),
+            (Some(money("50.00", "EUR")), Some(money("5000", "JPY")), None)
+        );
         for bad in ["EUR", "EUR:5.001", "XYZ:1", "EUR:-1"] {
             assert!(PayoutMinimums::parse(bad).is_err(), "{bad}");
         }

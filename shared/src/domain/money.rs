@@ -29,10 +29,32 @@ pub struct Currency {
 
 /// Codes whose minor unit is not 2 decimals; every other listed code has 2.
 const EXPONENT_EXCEPTIONS: &[(&str, u8)] = &[
-    ("BIF", 0), ("CLP", 0), ("DJF", 0), ("GNF", 0), ("ISK", 0), ("JPY", 0), ("KMF", 0),
-    ("KRW", 0), ("PYG", 0), ("RWF", 0), ("UGX", 0), ("UYI", 0), ("VND", 0), ("VUV", 0),
-    ("XAF", 0), ("XOF", 0), ("XPF", 0), ("BHD", 3), ("IQD", 3), ("JOD", 3), ("KWD", 3),
-    ("LYD", 3), ("OMR", 3), ("TND", 3), ("CLF", 4), ("UYW", 4),
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
 ];
 
 /// Active ISO 4217 codes with a two-decimal minor unit.
@@ -128,20 +150,13 @@ impl Money {
         let exponent = usize::from(currency.exponent);
         let significant = fraction.trim_end_matches('0');
         if significant.len() > exponent {
-            return Err(MoneyError::TooPrecise {
-                amount: text.to_string(),
-                currency: currency.code().to_string(),
-                exponent: currency.exponent,
-            });
+            return Err(MoneyError::TooPrecise { amount: text.to_string(), currency: currency.code().to_string(), exponent: currency.exponent });
         }
         let overflow = || MoneyError::Overflow(text.to_string());
         let mut minor: i64 = 0;
         let padded = significant.bytes().chain(std::iter::repeat(b'0')).take(exponent);
         for digit in whole.bytes().chain(padded) {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(digit - b'0')))
-                .ok_or_else(overflow)?;
+            minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(digit - b'0'))).ok_or_else(overflow)?;
         }
         Ok(Money { minor: if negative { -minor } else { minor }, currency })
     }
@@ -149,10 +164,7 @@ impl Money {
     /// Adds two amounts of the same currency.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or_else(|| MoneyError::Overflow(format!("{self} + {other}")))?;
+        let minor = self.minor.checked_add(other.minor).ok_or_else(|| MoneyError::Overflow(format!("{self} + {other}")))?;
         Ok(Money { minor, ..self })
     }
 
@@ -163,10 +175,7 @@ impl Money {
 
     /// Multiplies by a whole quantity (a line's unit price × its quantity).
     pub fn times(self, quantity: u32) -> Result<Money, MoneyError> {
-        let minor = self
-            .minor
-            .checked_mul(i64::from(quantity))
-            .ok_or_else(|| MoneyError::Overflow(format!("{self} x {quantity}")))?;
+        let minor = self.minor.checked_mul(i64::from(quantity)).ok_or_else(|| MoneyError::Overflow(format!("{self} x {quantity}")))?;
         Ok(Money { minor, ..self })
     }
 
@@ -178,11 +187,7 @@ impl Money {
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
-        if self.currency == other.currency {
-            Ok(())
-        } else {
-            Err(MoneyError::CurrencyMismatch(self.currency.to_string(), other.currency.to_string()))
-        }
+        if self.currency == other.currency { Ok(()) } else { Err(MoneyError::CurrencyMismatch(self.currency.to_string(), other.currency.to_string())) }
     }
 }
 
@@ -277,8 +282,7 @@ mod tests {
 
     #[test]
     fn json_numbers_and_strings_are_read_exactly() {
-        let amounts: Vec<DecimalText> =
-            serde_json::from_str(r#"["199.00", 199, 0.1, 12.35, "3"]"#).unwrap();
+        let amounts: Vec<DecimalText> = serde_json::from_str(r#"["199.00", 199, 0.1, 12.35, "3"]"#).unwrap();
         let minor: Vec<i64> = amounts.iter().map(|a| a.to_money(usd()).unwrap().minor).collect();
         assert_eq!(minor, vec![19_900, 19_900, 10, 1_235, 300]);
     }
@@ -305,8 +309,7 @@ mod tests {
     }
 
     fn currency_strategy() -> impl Strategy<Value = Currency> {
-        prop::sample::select(vec!["USD", "JPY", "KWD", "EUR", "CLF"])
-            .prop_map(|c| Currency::parse(c).unwrap())
+        prop::sample::select(vec!["USD", "JPY", "KWD", "EUR", "CLF"]).prop_map(|c| Currency::parse(c).unwrap())
     }
 
     proptest! {

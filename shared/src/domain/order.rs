@@ -145,11 +145,9 @@ pub fn route(lines: &[OrderLine], mapping: impl Fn(&Sku) -> Option<ProductMappin
         }
         let found = line.sku.as_ref().map(|sku| (sku, mapping(sku)));
         match found {
-            Some((_, Some(supplier))) => routing
-                .by_vendor
-                .entry(supplier.vendor_id.clone())
-                .or_default()
-                .push(RoutedLine { line: line.clone(), supplier: supplier.into() }),
+            Some((_, Some(supplier))) => {
+                routing.by_vendor.entry(supplier.vendor_id.clone()).or_default().push(RoutedLine { line: line.clone(), supplier: supplier.into() })
+            }
             Some((sku, None)) => routing.unroutable.push(UnroutableLine { line_id: line.line_id.clone(), reason: format!("no vendor sells SKU {sku}") }),
             None => routing.unroutable.push(UnroutableLine { line_id: line.line_id.clone(), reason: "the line has no SKU".into() }),
         }

@@ -43,7 +43,18 @@ impl PersonalData {
 
     /// Adds an address's identifying parts.
     pub fn add_address(&mut self, address: &Address) {
-        for part in [Some(&address.name), address.company.as_ref(), Some(&address.line1), address.line2.as_ref(), Some(&address.city), address.postal_code.as_ref(), address.phone.as_ref()].into_iter().flatten() {
+        for part in [
+            Some(&address.name),
+            address.company.as_ref(),
+            Some(&address.line1),
+            address.line2.as_ref(),
+            Some(&address.city),
+            address.postal_code.as_ref(),
+            address.phone.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             self.add(part);
         }
     }

@@ -173,7 +173,8 @@ impl SlaPolicy {
             }
         }
         let naive = date.and_time(local.time());
-        let resolved = self.timezone.from_local_datetime(&naive).earliest().or_else(|| self.timezone.from_local_datetime(&(naive + Duration::hours(1))).earliest());
+        let resolved =
+            self.timezone.from_local_datetime(&naive).earliest().or_else(|| self.timezone.from_local_datetime(&(naive + Duration::hours(1))).earliest());
         resolved.map(|t| t.with_timezone(&Utc)).unwrap_or(from + Duration::days(i64::from(days)))
     }
 

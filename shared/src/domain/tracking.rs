@@ -202,11 +202,7 @@ fn check_digit(s: &str) -> u32 {
 /// The weighted mod-10 family (GS1, UPS): weight `evens` at even 0-based positions,
 /// `odds` at odd ones; letters count as (ASCII - 3) mod 10.
 fn mod10(sequence: &str, evens: u32, odds: u32) -> u32 {
-    let total: u32 = sequence
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| value(b) * if i % 2 == 0 { evens } else { odds })
-        .sum();
+    let total: u32 = sequence.bytes().enumerate().map(|(i, b)| value(b) * if i % 2 == 0 { evens } else { odds }).sum();
     (10 - total % 10) % 10
 }
 
@@ -217,20 +213,13 @@ fn weighted_mod11(sequence: &str, weights: &[u32]) -> u32 {
 }
 
 fn verdict(ok: bool, number: &str, format: &'static str) -> Verdict {
-    if ok {
-        Verdict::Valid
-    } else {
-        Verdict::Invalid(TrackingError::BadCheckDigit { number: number.to_string(), format })
-    }
+    if ok { Verdict::Valid } else { Verdict::Invalid(TrackingError::BadCheckDigit { number: number.to_string(), format }) }
 }
 
 /// UPU S10: two letters, eight digits, a mod-11 check digit, the issuing country.
 fn s10(n: &str) -> Verdict {
     let b = n.as_bytes();
-    let shape = n.len() == 13
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && digits(&n[2..11])
-        && b[11..].iter().all(u8::is_ascii_uppercase);
+    let shape = n.len() == 13 && b[..2].iter().all(u8::is_ascii_uppercase) && digits(&n[2..11]) && b[11..].iter().all(u8::is_ascii_uppercase);
     if !shape {
         return Verdict::NoMatch;
     }
@@ -311,7 +300,13 @@ fn usps(n: &str) -> Verdict {
             return Verdict::Valid;
         }
     }
-    if shaped && n.starts_with("420") { verdict(false, n, "USPS") } else if shaped { usps_unrouted_failure(n) } else { Verdict::NoMatch }
+    if shaped && n.starts_with("420") {
+        verdict(false, n, "USPS")
+    } else if shaped {
+        usps_unrouted_failure(n)
+    } else {
+        Verdict::NoMatch
+    }
 }
 
 /// An unrouted USPS-shaped number that fails its check: 20-digit numbers are also other
@@ -336,9 +331,7 @@ fn dhl_ecommerce(n: &str) -> Verdict {
     let b = n.as_bytes();
     let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
     let piece_id = b[0] == b'J' && (3..=4).contains(&letters) && (9..=10).contains(&(n.len() - letters)) && digits(&n[letters..]);
-    let prefixed = PREFIXES.iter().any(|p| n.starts_with(p))
-        && (10..=39).contains(&(n.len() - 2))
-        && n[2..].bytes().any(|c| c.is_ascii_digit());
+    let prefixed = PREFIXES.iter().any(|p| n.starts_with(p)) && (10..=39).contains(&(n.len() - 2)) && n[2..].bytes().any(|c| c.is_ascii_digit());
     let fourteen = n.len() == 14 && digits(n);
     if piece_id || prefixed || fourteen { Verdict::Valid } else { Verdict::NoMatch }
 }
@@ -453,11 +446,7 @@ mod tests {
                 for valid in vectors["valid"].as_array().unwrap() {
                     let number = valid.as_str().unwrap();
                     let parsed = TrackingNumber::parse(number, None);
-                    assert!(
-                        parsed.as_ref().is_ok_and(|t| carriers.contains(&t.carrier)),
-                        "{file} {}: valid {number:?} gave {parsed:?}",
-                        format["name"]
-                    );
+                    assert!(parsed.as_ref().is_ok_and(|t| carriers.contains(&t.carrier)), "{file} {}: valid {number:?} gave {parsed:?}", format["name"]);
                     checked += 1;
                 }
                 for invalid in vectors["invalid"].as_array().into_iter().flatten() {

@@ -37,9 +37,7 @@ impl VoState {
 
     /// Reads a wire name.
     pub fn parse(text: &str) -> Option<VoState> {
-        [Self::AwaitingSupplier, Self::AwaitingShipment, Self::Shipped, Self::Delivered, Self::Cancelled]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [Self::AwaitingSupplier, Self::AwaitingShipment, Self::Shipped, Self::Delivered, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -58,25 +56,45 @@ pub enum Actor {
 pub enum Command {
     /// Lines ordered from a supplier under one reference (`None`: every line not yet
     /// ordered). The vendor order is placed once every line is.
-    PlaceWithSupplier { supplier_order_ref: String, lines: Option<Vec<String>> },
+    PlaceWithSupplier {
+        supplier_order_ref: String,
+        lines: Option<Vec<String>>,
+    },
     /// Ordered lines leaving in one parcel (`None`: every ordered line not yet shipped).
     /// The vendor order is shipped once every line is.
-    Ship { tracking: TrackingNumber, lines: Option<Vec<String>> },
+    Ship {
+        tracking: TrackingNumber,
+        lines: Option<Vec<String>>,
+    },
     /// A parcel arrived (`None`: every parcel); delivered once every line shipped and
     /// every parcel arrived.
-    MarkDelivered { tracking_number: Option<String> },
-    Cancel { reason: String },
+    MarkDelivered {
+        tracking_number: Option<String>,
+    },
+    Cancel {
+        reason: String,
+    },
     /// The storefront changed where the order goes: allowed until it ships.
-    ChangeAddress { address: Address },
+    ChangeAddress {
+        address: Address,
+    },
     /// Lines of the order that had no vendor, now mapped to this one: they join while
     /// nothing has been ordered from the supplier.
-    AddLines { lines: Vec<RoutedLine> },
+    AddLines {
+        lines: Vec<RoutedLine>,
+    },
     /// The storefront refunded some of this order's lines: recorded exactly, in any
     /// state, once per refund.
-    RecordRefund { refunds: Vec<LineRefund> },
+    RecordRefund {
+        refunds: Vec<LineRefund>,
+    },
     /// A carrier's news of one parcel (a tracking push): it moves, it arrived, or it is
     /// in trouble.
-    CarrierUpdate { tracking_number: String, status: CarrierStatus, checkpoint: Checkpoint },
+    CarrierUpdate {
+        tracking_number: String,
+        status: CarrierStatus,
+        checkpoint: Checkpoint,
+    },
 }
 
 /// What a carrier's news means for the order.
@@ -317,14 +335,7 @@ impl VendorOrder {
             breached: Vec::new(),
             version: 1,
         };
-        let history = HistoryEntry {
-            at: now,
-            seq: 1,
-            actor: Actor::Storefront,
-            action: "created".into(),
-            state: VoState::AwaitingSupplier,
-            detail: None,
-        };
+        let history = HistoryEntry { at: now, seq: 1, actor: Actor::Storefront, action: "created".into(), state: VoState::AwaitingSupplier, detail: None };
         (vendor_order, history)
     }
 
@@ -363,10 +374,14 @@ impl VendorOrder {
     pub fn repeats(&self, command: &Command) -> bool {
         use VoState::*;
         match command {
-            Command::PlaceWithSupplier { supplier_order_ref, .. } => self.state != Cancelled && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim()),
+            Command::PlaceWithSupplier { supplier_order_ref, .. } => {
+                self.state != Cancelled && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim())
+            }
             Command::Ship { tracking, .. } => self.state != Cancelled && self.shipments.iter().any(|s| s.tracking.number == tracking.number),
             Command::MarkDelivered { tracking_number: None } => self.state == Delivered,
-            Command::MarkDelivered { tracking_number: Some(number) } => self.shipments.iter().any(|s| s.tracking.number.eq_ignore_ascii_case(number.trim()) && s.delivered_at.is_some()),
+            Command::MarkDelivered { tracking_number: Some(number) } => {
+                self.shipments.iter().any(|s| s.tracking.number.eq_ignore_ascii_case(number.trim()) && s.delivered_at.is_some())
+            }
             Command::Cancel { reason } => self.state == Cancelled && self.cancel_reason.as_deref() == Some(reason.trim()),
             _ => false,
         }
@@ -464,11 +479,18 @@ impl VendorOrder {
         for clock in &due {
             let fact = match clock.kind {
                 ClockKind::PlaceReminder if breached => None,
-                ClockKind::PlaceReminder => Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "deadline": deadline(ClockKind::PlaceWithSupplier) }))),
-                ClockKind::PlaceWithSupplier | ClockKind::Ship => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
+                ClockKind::PlaceReminder => {
+                    Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "deadline": deadline(ClockKind::PlaceWithSupplier) })))
+                }
+                ClockKind::PlaceWithSupplier | ClockKind::Ship => {
+                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at })))
+                }
                 ClockKind::TrackingStale => {
                     let dispute_open = self.shipped_at.is_some_and(|at| at + chrono::Duration::days(policy.dispute_opens_days) <= now);
-                    Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open })))
+                    Some((
+                        EventType::SlaReminder,
+                        serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open }),
+                    ))
                 }
                 ClockKind::DeliveryPromise => Some((EventType::DeliveryDelayed, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
                 ClockKind::RefundWarning => {
@@ -477,7 +499,9 @@ impl VendorOrder {
                 }
                 // Tracking that moves needs no dispute: nothing is sent.
                 ClockKind::DisputeWindow => match self.last_news_at() {
-                    Some(last) if policy.is_stale(last, now) => Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last }))),
+                    Some(last) if policy.is_stale(last, now) => {
+                        Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last })))
+                    }
                     _ => None,
                 },
             };
@@ -552,7 +576,11 @@ impl VendorOrder {
                 let arrived: Vec<usize> = match tracking_number.as_deref().map(str::trim) {
                     None => (0..next.shipments.len()).filter(|i| next.shipments[*i].delivered_at.is_none()).collect(),
                     Some(number) => {
-                        let found = next.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(number)).ok_or_else(|| TransitionError::Invalid(format!("tracking_number: no parcel {number:?} in this order")))?;
+                        let found = next
+                            .shipments
+                            .iter()
+                            .position(|s| s.tracking.number.eq_ignore_ascii_case(number))
+                            .ok_or_else(|| TransitionError::Invalid(format!("tracking_number: no parcel {number:?} in this order")))?;
                         if next.shipments[found].delivered_at.is_some() {
                             return Err(TransitionError::Invalid(format!("parcel {number} is delivered already")));
                         }
@@ -568,7 +596,10 @@ impl VendorOrder {
                     next.clocks.clear();
                     (EventType::Delivered, None)
                 } else {
-                    (EventType::TrackingUpdated, Some(arrived.iter().map(|i| format!("parcel {} delivered", next.shipments[*i].tracking.number)).collect::<Vec<_>>().join(", ")))
+                    (
+                        EventType::TrackingUpdated,
+                        Some(arrived.iter().map(|i| format!("parcel {} delivered", next.shipments[*i].tracking.number)).collect::<Vec<_>>().join(", ")),
+                    )
                 }
             }
             (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
@@ -695,7 +726,15 @@ mod tests {
         let usd = Currency::parse("USD").unwrap();
         let paid = Money::parse_decimal("10.00", usd).unwrap();
         let line = OrderLine { line_id: id.into(), sku: None, title: format!("Item {id}"), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
-        RoutedLine { line, supplier: SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: Money::parse_decimal("4.00", usd).unwrap(), supplier_variant: None } }
+        RoutedLine {
+            line,
+            supplier: SupplierSnapshot {
+                supplier_name: "S".into(),
+                product_url: "https://s.example/1".into(),
+                supplier_cost: Money::parse_decimal("4.00", usd).unwrap(),
+                supplier_variant: None,
+            },
+        }
     }
 
     #[test]
@@ -704,16 +743,40 @@ mod tests {
         let one = |id: &str| Some(vec![id.to_string()]);
         let first = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: one("1") }, actor(), now(), &policy).unwrap();
         assert_eq!(first.vendor_order.state, VoState::AwaitingSupplier, "line 2 is not ordered yet");
-        let early = first.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: one("2") }, actor(), now(), &policy);
+        let early = first.vendor_order.apply(
+            Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: one("2") },
+            actor(),
+            now(),
+            &policy,
+        );
         assert!(matches!(early, Err(TransitionError::Invalid(_))), "line 2 cannot ship before it is ordered: {early:?}");
-        let parcel_one = first.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor(), now(), &policy).unwrap();
-        assert_eq!((parcel_one.vendor_order.state, parcel_one.events[0].event_type), (VoState::AwaitingSupplier, EventType::Shipped), "a parcel left; the order is as far as line 2");
-        let both = parcel_one.vendor_order.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None }, actor(), now(), &policy).unwrap();
+        let parcel_one = first
+            .vendor_order
+            .apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
+        assert_eq!(
+            (parcel_one.vendor_order.state, parcel_one.events[0].event_type),
+            (VoState::AwaitingSupplier, EventType::Shipped),
+            "a parcel left; the order is as far as line 2"
+        );
+        let both =
+            parcel_one.vendor_order.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None }, actor(), now(), &policy).unwrap();
         assert_eq!(both.vendor_order.state, VoState::AwaitingShipment);
         assert_eq!(both.vendor_order.supplier_orders.iter().map(|o| o.reference.as_str()).collect::<Vec<_>>(), ["AE-1", "AE-2"]);
-        let reused = both.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor(), now(), &policy);
-        assert!(reused.is_err() && both.vendor_order.repeats(&Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }), "the same parcel again is a repeat");
-        let parcel_two = both.vendor_order.apply(Command::Ship { tracking: TrackingNumber::parse("RB123456785GB", None).unwrap(), lines: None }, actor(), now(), &policy).unwrap();
+        let reused = both.vendor_order.apply(
+            Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
+            actor(),
+            now(),
+            &policy,
+        );
+        assert!(
+            reused.is_err() && both.vendor_order.repeats(&Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }),
+            "the same parcel again is a repeat"
+        );
+        let parcel_two = both
+            .vendor_order
+            .apply(Command::Ship { tracking: TrackingNumber::parse("RB123456785GB", None).unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
         assert_eq!(parcel_two.vendor_order.state, VoState::Shipped);
         let half = parcel_two.vendor_order.apply(Command::MarkDelivered { tracking_number: Some("RB123456785GB".into()) }, actor(), now(), &policy).unwrap();
         assert_eq!((half.vendor_order.state, half.events[0].event_type), (VoState::Shipped, EventType::TrackingUpdated));
@@ -742,27 +805,43 @@ mod tests {
         let (order_currency, cost_currency) = (Currency::parse(currency).unwrap(), Currency::parse(cost_currency).unwrap());
         let paid = Money::parse_decimal(paid, order_currency).unwrap();
         let line = OrderLine { line_id: "1".into(), sku: None, title: "T".into(), variant: None, quantity, unit_price: paid, paid, problem: None };
-        let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: Money::parse_decimal(cost, cost_currency).unwrap(), supplier_variant: None };
+        let supplier = SupplierSnapshot {
+            supplier_name: "S".into(),
+            product_url: "https://s.example/1".into(),
+            supplier_cost: Money::parse_decimal(cost, cost_currency).unwrap(),
+            supplier_variant: None,
+        };
         VendorOrder { currency: order_currency, lines: vec![RoutedLine { line, supplier }], ..fresh() }
     }
 
     #[test]
     fn the_margin_is_exact_in_every_currency_and_commission_rounds_half_away_from_zero() {
         // (currency, paid, quantity, cost per unit) -> (commission, margin) at 12.5 %.
-        for (currency, paid, quantity, cost, commission, margin) in [
-            ("USD", "19.99", 1, "7.33", "2.50", "10.16"),
-            ("JPY", "2500", 2, "500", "313", "1187"),
-            ("KWD", "12.345", 1, "5.000", "1.543", "5.802"),
-        ] {
+        for (currency, paid, quantity, cost, commission, margin) in
+            [("USD", "19.99", 1, "7.33", "2.50", "10.16"), ("JPY", "2500", 2, "500", "313", "1187"), ("KWD", "12.345", 1, "5.000", "1.543", "5.802")]
+        {
             let economics = priced(currency, paid, quantity, cost, currency).economics(1250).unwrap();
-            assert_eq!((economics.commission.decimal(), economics.margin.map(|m| m.decimal())), (commission.to_string(), Some(margin.to_string())), "{currency}");
+            assert_eq!(
+                (economics.commission.decimal(), economics.margin.map(|m| m.decimal())),
+                (commission.to_string(), Some(margin.to_string())),
+                "{currency}"
+            );
         }
         let refunded = VendorOrder {
-            refunds: vec![LineRefund { refund_id: "r".into(), line_id: "1".into(), quantity: 1, amount: Money::parse_decimal("9.99", Currency::parse("USD").unwrap()).unwrap() }],
+            refunds: vec![LineRefund {
+                refund_id: "r".into(),
+                line_id: "1".into(),
+                quantity: 1,
+                amount: Money::parse_decimal("9.99", Currency::parse("USD").unwrap()).unwrap(),
+            }],
             ..priced("USD", "19.99", 1, "7.33", "USD")
         };
         let economics = refunded.economics(1250).unwrap();
-        assert_eq!((economics.customer_paid.decimal(), economics.commission.decimal()), ("10.00".into(), "1.25".into()), "the refunded part's commission goes back");
+        assert_eq!(
+            (economics.customer_paid.decimal(), economics.commission.decimal()),
+            ("10.00".into(), "1.25".into()),
+            "the refunded part's commission goes back"
+        );
         let foreign = priced("USD", "19.99", 1, "50", "CNY").economics(1250).unwrap();
         assert_eq!((foreign.supplier_cost.map(|c| c.to_string()), foreign.margin), (Some("50.00 CNY".into()), None), "no margin across currencies");
     }
@@ -773,7 +852,16 @@ mod tests {
         assert_eq!(public_id(&order, 1), order.to_string());
         assert_eq!(parse_public_id(&public_id(&order, 1)), Some((order.clone(), 1)));
         assert_eq!(parse_public_id(&public_id(&order, 7)), Some((order.clone(), 7)));
-        for hostile in [format!("{order}-1"), format!("{order}-0"), format!("{order}-+2"), format!("{order}-2-2"), format!("{order}-x"), "o_1-2".into(), String::new(), format!("{order}-99999999999")] {
+        for hostile in [
+            format!("{order}-1"),
+            format!("{order}-0"),
+            format!("{order}-+2"),
+            format!("{order}-2-2"),
+            format!("{order}-x"),
+            "o_1-2".into(),
+            String::new(),
+            format!("{order}-99999999999"),
+        ] {
             assert_eq!(parse_public_id(&hostile), None, "{hostile}");
         }
     }
@@ -880,7 +968,11 @@ mod tests {
         let types: Vec<EventType> = fired.transition.events.iter().map(|e| e.event_type).collect();
         assert!(types.contains(&EventType::DisputeWindowOpen), "{types:?}");
         // Carrier news the day before: tracking moves, nothing is said.
-        let news = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", opens - chrono::Duration::days(1)) };
+        let news = Command::CarrierUpdate {
+            tracking_number: "1Z5R89390357567127".into(),
+            status: CarrierStatus::InTransit,
+            checkpoint: checkpoint("InTransit", opens - chrono::Duration::days(1)),
+        };
         let moving = quiet.apply(news, Actor::System, opens - chrono::Duration::days(1), &policy).unwrap().vendor_order;
         let fired = moving.fire(opens, &policy).unwrap();
         assert!(fired.transition.events.is_empty(), "{:?}", fired.transition.events);
@@ -888,7 +980,14 @@ mod tests {
     }
 
     fn checkpoint(tag: &str, received_at: DateTime<Utc>) -> Checkpoint {
-        Checkpoint { tracking_number: "1Z5R89390357567127".into(), tag: tag.into(), message: Some("Departed facility".into()), location: Some("Louisville, KY".into()), checkpoint_at: None, received_at }
+        Checkpoint {
+            tracking_number: "1Z5R89390357567127".into(),
+            tag: tag.into(),
+            message: Some("Departed facility".into()),
+            location: Some("Louisville, KY".into()),
+            checkpoint_at: None,
+            received_at,
+        }
     }
 
     #[test]
@@ -896,18 +995,31 @@ mod tests {
         let policy = SlaPolicy::default();
         let shipped = shipped_order(&policy);
         let later = now() + chrono::Duration::days(3);
-        let news = Command::CarrierUpdate { tracking_number: "1z5r89390357567127".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", later) };
+        let news = Command::CarrierUpdate {
+            tracking_number: "1z5r89390357567127".into(),
+            status: CarrierStatus::InTransit,
+            checkpoint: checkpoint("InTransit", later),
+        };
         let moved = shipped.apply(news, Actor::System, later, &policy).unwrap();
         assert_eq!(moved.events[0].event_type, EventType::TrackingUpdated);
         assert_eq!(due(&moved.vendor_order, ClockKind::TrackingStale), policy.tracking_stale(later).due_at, "counted from when the push was received");
         assert_eq!(moved.vendor_order.last_checkpoint.as_ref().map(|c| c.tag.as_str()), Some("InTransit"));
-        let trouble = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::Exception, checkpoint: checkpoint("Exception", later) };
+        let trouble = Command::CarrierUpdate {
+            tracking_number: "1Z5R89390357567127".into(),
+            status: CarrierStatus::Exception,
+            checkpoint: checkpoint("Exception", later),
+        };
         assert_eq!(moved.vendor_order.apply(trouble, Actor::System, later, &policy).unwrap().events[0].event_type, EventType::TrackingException);
-        let arrived = Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status: CarrierStatus::Delivered, checkpoint: checkpoint("Delivered", later) };
+        let arrived = Command::CarrierUpdate {
+            tracking_number: "1Z5R89390357567127".into(),
+            status: CarrierStatus::Delivered,
+            checkpoint: checkpoint("Delivered", later),
+        };
         let delivered = moved.vendor_order.apply(arrived, Actor::System, later, &policy).unwrap();
         assert_eq!((delivered.vendor_order.state, delivered.events[0].event_type), (VoState::Delivered, EventType::Delivered));
         assert!(delivered.vendor_order.clocks.is_empty(), "every clock disarmed on delivery");
-        let stranger = Command::CarrierUpdate { tracking_number: "RB123456785GB".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", later) };
+        let stranger =
+            Command::CarrierUpdate { tracking_number: "RB123456785GB".into(), status: CarrierStatus::InTransit, checkpoint: checkpoint("InTransit", later) };
         assert!(matches!(shipped.apply(stranger, Actor::System, later, &policy), Err(TransitionError::Invalid(_))));
     }
 
@@ -923,10 +1035,7 @@ mod tests {
         let policy = SlaPolicy::default();
         let cancel = || Command::Cancel { reason: "supplier out of stock".into() };
         assert!(fresh().apply(cancel(), actor(), now(), &policy).is_ok());
-        assert!(matches!(
-            fresh().apply(Command::Cancel { reason: " ".into() }, actor(), now(), &policy),
-            Err(TransitionError::Invalid(_))
-        ));
+        assert!(matches!(fresh().apply(Command::Cancel { reason: " ".into() }, actor(), now(), &policy), Err(TransitionError::Invalid(_))));
         let shipped = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order.apply(ship(), actor(), now(), &policy).unwrap().vendor_order;
         assert!(matches!(shipped.apply(cancel(), actor(), now(), &policy), Err(TransitionError::Illegal { .. })));
     }
@@ -940,12 +1049,7 @@ mod tests {
     }
 
     fn command() -> impl Strategy<Value = Command> {
-        prop_oneof![
-            Just(place()),
-            Just(ship()),
-            Just(Command::MarkDelivered { tracking_number: None }),
-            Just(Command::Cancel { reason: "r".into() }),
-        ]
+        prop_oneof![Just(place()), Just(ship()), Just(Command::MarkDelivered { tracking_number: None }), Just(Command::Cancel { reason: "r".into() }),]
     }
 
     proptest! {

@@ -20,7 +20,8 @@ const STYLES: &str = include_str!("dashboard/app.css");
 
 /// Only dropflow's own script, styles and API; no inline code, no frames, no forms
 /// submitted by the browser itself (the script sends them, so a key never lands in a URL).
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+const POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The dashboard's routes: the page under `/vendor/app` (relative links, so that it works
 /// under any API Gateway stage prefix), and its two assets beside it.

@@ -25,7 +25,12 @@ pub fn generate() -> String {
         fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
             use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
             let components = openapi.components.get_or_insert_with(Default::default);
-            components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A vendor API key from `dropflow key create`")).build()));
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A vendor API key from `dropflow key create`")).build(),
+                ),
+            );
         }
     }
 

@@ -71,7 +71,11 @@ pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(p
 fn limit(text: Option<&str>) -> Result<usize, Problem> {
     match text {
         None => Ok(DEFAULT_LIMIT),
-        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
     }
 }
 
@@ -97,7 +101,8 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
 fn idempotency(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Option<(String, String)>, Problem> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
-    let key = key.ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters")))?;
+    let key =
+        key.ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters")))?;
     let mut hash = Sha256::new();
     hash.update(b"POST\n");
     hash.update(path.as_bytes());
@@ -108,7 +113,15 @@ fn idempotency(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Option<(S
 
 /// A mutation: the caller (401 first), then the body read into a request (400, 413 or
 /// 422), then the service.
-async fn act<B: DeserializeOwned>(app: App, caller: VendorProfile, headers: HeaderMap, id: String, action: &str, body: Result<Bytes, BytesRejection>, into: impl FnOnce(B) -> Request) -> Result<Response, Problem> {
+async fn act<B: DeserializeOwned>(
+    app: App,
+    caller: VendorProfile,
+    headers: HeaderMap,
+    id: String,
+    action: &str,
+    body: Result<Bytes, BytesRejection>,
+    into: impl FnOnce(B) -> Request,
+) -> Result<Response, Problem> {
     let bytes = body.map_err(body_rejection)?;
     let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
     let request = into(json_body(raw)?);
@@ -130,8 +143,18 @@ pub struct SupplierOrderBody {
 
 /// The vendor ordered the lines from its supplier.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn supplier_order(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref, lines: b.lines }).await
+pub async fn supplier_order(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier {
+        supplier_order_ref: b.supplier_order_ref,
+        lines: b.lines,
+    })
+    .await
 }
 
 /// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
@@ -148,8 +171,15 @@ pub struct ShipmentBody {
 
 /// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn shipment(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number, lines: b.lines }).await
+pub async fn shipment(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number, lines: b.lines })
+        .await
 }
 
 /// `POST …/delivered`: no body needed.
@@ -164,7 +194,13 @@ pub struct DeliveredBody {
 
 /// The parcel arrived.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn delivered(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+pub async fn delivered(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
     act(app, caller, headers, id, "delivered", body, |b: DeliveredBody| Request::MarkDelivered { tracking_number: b.tracking_number }).await
 }
 
@@ -178,7 +214,13 @@ pub struct CancelBody {
 
 /// The vendor cannot fulfil the order: cancelled, before shipment only.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = CancelBody, responses((status = 200, description = "Cancelled (before shipment only): the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn cancel(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+pub async fn cancel(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
     act(app, caller, headers, id, "cancel", body, |b: CancelBody| Request::Cancel { reason: b.reason }).await
 }
 
@@ -198,7 +240,12 @@ pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query
 
 /// Maps a SKU to the vendor and its supplier; lines waiting for the SKU are routed.
 #[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn put_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Json<ProductJson>, Problem> {
+pub async fn put_product(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(sku): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ProductJson>, Problem> {
     let bytes = body.map_err(body_rejection)?;
     let body: ProductBody = json_body(&bytes)?;
     let supplier_cost = body.supplier_cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier_cost: {e}")))?;

@@ -40,7 +40,12 @@ pub struct WebhookAnswer {
         (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
-pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
+pub async fn receive(
+    State(app): State<App>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
     take(&app, &source, false, &headers, body).await
 }
 
@@ -55,7 +60,12 @@ pub async fn receive(State(app): State<App>, Path(source): Path<String>, headers
         (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tracking feed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
-pub async fn receive_tracking(State(app): State<App>, Path(provider): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
+pub async fn receive_tracking(
+    State(app): State<App>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
     take(&app, &provider, true, &headers, body).await
 }
 

@@ -194,7 +194,13 @@ impl From<&HistoryEntry> for HistoryJson {
             Actor::Storefront => "storefront",
             Actor::System => "system",
         };
-        HistoryJson { at: instant(entry.at), actor: actor.into(), action: entry.action.clone(), state: entry.state.as_str().into(), detail: entry.detail.clone() }
+        HistoryJson {
+            at: instant(entry.at),
+            actor: actor.into(),
+            action: entry.action.clone(),
+            state: entry.state.as_str().into(),
+            detail: entry.detail.clone(),
+        }
     }
 }
 
@@ -301,8 +307,21 @@ impl VendorOrderJson {
             delivered_at: instant_opt(vo.delivered_at),
             cancel_reason: vo.cancel_reason.clone(),
             clocks: vo.clocks.iter().map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at) }).collect(),
-            supplier_orders: vo.supplier_orders.iter().map(|o| SupplierOrderJson { reference: o.reference.clone(), lines: o.line_ids.clone(), placed_at: instant(o.placed_at) }).collect(),
-            shipments: vo.shipments.iter().map(|s| ShipmentJson { tracking: (&s.tracking).into(), lines: s.line_ids.clone(), shipped_at: instant(s.shipped_at), delivered_at: instant_opt(s.delivered_at) }).collect(),
+            supplier_orders: vo
+                .supplier_orders
+                .iter()
+                .map(|o| SupplierOrderJson { reference: o.reference.clone(), lines: o.line_ids.clone(), placed_at: instant(o.placed_at) })
+                .collect(),
+            shipments: vo
+                .shipments
+                .iter()
+                .map(|s| ShipmentJson {
+                    tracking: (&s.tracking).into(),
+                    lines: s.line_ids.clone(),
+                    shipped_at: instant(s.shipped_at),
+                    delivered_at: instant_opt(s.delivered_at),
+                })
+                .collect(),
             last_checkpoint: vo.last_checkpoint.as_ref().map(|c| CheckpointJson {
                 tracking_number: c.tracking_number.clone(),
                 tag: c.tag.clone(),
@@ -311,7 +330,11 @@ impl VendorOrderJson {
                 checkpoint_at: instant_opt(c.checkpoint_at),
                 received_at: instant(c.received_at),
             }),
-            refunds: vo.refunds.iter().map(|r| RefundJson { refund_id: r.refund_id.clone(), line_id: r.line_id.clone(), quantity: r.quantity, amount: r.amount.into() }).collect(),
+            refunds: vo
+                .refunds
+                .iter()
+                .map(|r| RefundJson { refund_id: r.refund_id.clone(), line_id: r.line_id.clone(), quantity: r.quantity, amount: r.amount.into() })
+                .collect(),
             economics,
             history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),
         }
@@ -340,7 +363,13 @@ pub struct ProductJson {
 
 impl From<&crate::domain::order::ProductMapping> for ProductJson {
     fn from(m: &crate::domain::order::ProductMapping) -> Self {
-        ProductJson { sku: m.sku.to_string(), supplier_name: m.supplier_name.clone(), product_url: m.product_url.clone(), supplier_cost: m.supplier_cost.into(), supplier_variant: m.supplier_variant.clone() }
+        ProductJson {
+            sku: m.sku.to_string(),
+            supplier_name: m.supplier_name.clone(),
+            product_url: m.product_url.clone(),
+            supplier_cost: m.supplier_cost.into(),
+            supplier_variant: m.supplier_variant.clone(),
+        }
     }
 }
 
@@ -419,7 +448,17 @@ impl From<&crate::domain::ledger::Payout> for PayoutJson {
             created_at: instant(p.created_at),
             paid_at: instant_opt(p.paid_at),
             reference: p.reference.clone(),
-            entries: p.entries.iter().map(|e| PayoutEntryJson { entry_id: e.entry_id.clone(), kind: e.kind.as_str().into(), amount: e.delta.into(), at: instant(e.at), detail: e.detail.clone() }).collect(),
+            entries: p
+                .entries
+                .iter()
+                .map(|e| PayoutEntryJson {
+                    entry_id: e.entry_id.clone(),
+                    kind: e.kind.as_str().into(),
+                    amount: e.delta.into(),
+                    at: instant(e.at),
+                    detail: e.detail.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -431,7 +470,13 @@ impl From<&crate::domain::ledger::Balance> for BalancesJson {
             balances: balance
                 .currencies
                 .iter()
-                .map(|(currency, b)| BalanceJson { currency: currency.code().into(), held: money(b.held, *currency), available: money(b.available, *currency), in_payout: money(b.in_payout, *currency), paid_out: money(b.paid_out, *currency) })
+                .map(|(currency, b)| BalanceJson {
+                    currency: currency.code().into(),
+                    held: money(b.held, *currency),
+                    available: money(b.available, *currency),
+                    in_payout: money(b.in_payout, *currency),
+                    paid_out: money(b.paid_out, *currency),
+                })
                 .collect(),
         }
     }

@@ -45,7 +45,9 @@ pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: &str, customer: Optio
         }
         // A missed supplier-order deadline is the operator's, in the sweep's digest.
         (EventType::SlaBreached, _) => Vec::new(),
-        (EventType::DeliveryDelayed, _) => customer.map(|to| vec![(to.to_string(), delivery_late(vo, event.occurred_at, &config.store_name))]).unwrap_or_default(),
+        (EventType::DeliveryDelayed, _) => {
+            customer.map(|to| vec![(to.to_string(), delivery_late(vo, event.occurred_at, &config.store_name))]).unwrap_or_default()
+        }
         (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, at(payload, "closes_at"))),
         (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"))),
         (EventType::TrackingException, _) => {
@@ -76,7 +78,10 @@ fn ship_overdue(vo: &VendorOrder, due: Option<DateTime<Utc>>) -> Message {
         subject: format!("Order {} is late to ship", vo.order_number),
         heading: format!("Order {} should have shipped by {}", vo.order_number, due.map(when).unwrap_or_default()),
         intro: vec![
-            format!("The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number as soon as you have it: POST /vendor/orders/{}/shipment", vo.id()),
+            format!(
+                "The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number as soon as you have it: POST /vendor/orders/{}/shipment",
+                vo.id()
+            ),
             "The customer has been told the order is delayed, and the marketplace has been told it is late.".into(),
         ],
         sections: vec![items(vo)],
@@ -119,7 +124,12 @@ fn delivery_late(vo: &VendorOrder, now: DateTime<Utc>, store_name: &str) -> Mess
 fn chase_supplier(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, dispute_open: bool) -> Message {
     let numbers = vo.shipments.iter().filter(|s| s.delivered_at.is_none()).map(|s| format!("{} {}", s.tracking.carrier, s.tracking.number)).collect();
     let mut intro = vec![
-        format!("No carrier news of order {} since {}. Please ask the supplier ({}):", vo.order_number, last_news.map(when).unwrap_or_default(), vo.supplier_order_ref.clone().unwrap_or_default()),
+        format!(
+            "No carrier news of order {} since {}. Please ask the supplier ({}):",
+            vo.order_number,
+            last_news.map(when).unwrap_or_default(),
+            vo.supplier_order_ref.clone().unwrap_or_default()
+        ),
         "1. Is the tracking number right, and with which carrier?".into(),
         "2. Was the parcel handed to the carrier, and when?".into(),
         "3. If it was sent again, what is the new tracking number? Record it on the order.".into(),
@@ -127,7 +137,13 @@ fn chase_supplier(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, dispute_op
     if dispute_open {
         intro.push("The supplier's dispute window is open: if the supplier cannot say where the parcel is, you may open a dispute now.".into());
     }
-    Message { subject: format!("Order {}: tracking has gone quiet, chase your supplier", vo.order_number), heading: format!("Order {}: no tracking news", vo.order_number), intro, sections: vec![Section { title: "Parcels".into(), rows: vec![], lines: numbers }], action: None }
+    Message {
+        subject: format!("Order {}: tracking has gone quiet, chase your supplier", vo.order_number),
+        heading: format!("Order {}: no tracking news", vo.order_number),
+        intro,
+        sections: vec![Section { title: "Parcels".into(), rows: vec![], lines: numbers }],
+        action: None,
+    }
 }
 
 fn refund_window_closing(vo: &VendorOrder, closes: Option<DateTime<Utc>>) -> Message {
@@ -168,7 +184,10 @@ fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Messag
     Message {
         subject: format!("Order {}: the carrier reports a problem", vo.order_number),
         heading: format!("Order {}: a parcel is in trouble", vo.order_number),
-        intro: vec![format!("The carrier reports a problem with a parcel of order {} (vendor {}). Contact the carrier or the supplier to get it moving, or arrange a replacement.", vo.order_number, vo.vendor_id)],
+        intro: vec![format!(
+            "The carrier reports a problem with a parcel of order {} (vendor {}). Contact the carrier or the supplier to get it moving, or arrange a replacement.",
+            vo.order_number, vo.vendor_id
+        )],
         sections: vec![Section { title: "Carrier news".into(), rows, lines: vec![] }],
         action: None,
     }
@@ -181,7 +200,16 @@ pub fn digest(event: &Envelope) -> Message {
         .iter()
         .map(|e| {
             let late = event.occurred_at - e.due_at;
-            format!("{} {} ({}): {} due {}, late by {}h{:02}m", e.vendor_id, e.order_number, e.vendor_order, e.clock.as_str(), when(e.due_at), late.num_hours(), late.num_minutes() % 60)
+            format!(
+                "{} {} ({}): {} due {}, late by {}h{:02}m",
+                e.vendor_id,
+                e.order_number,
+                e.vendor_order,
+                e.clock.as_str(),
+                when(e.due_at),
+                late.num_hours(),
+                late.num_minutes() % 60
+            )
         })
         .collect();
     Message {

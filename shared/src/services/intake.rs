@@ -7,14 +7,14 @@
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::Sku;
+use crate::domain::money::Money;
 use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
+use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
-use crate::domain::sla::SlaPolicy;
-use chrono::{DateTime, Utc};
-use crate::domain::money::Money;
 use crate::sources::{self, IntakeMessage, Parsed, RefundNotice, RefundedLine};
 use crate::store::{OrderRecord, OrderStatus, Tables, UnassignedRefund};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// What intake did with a payload.
@@ -153,11 +153,27 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
 /// `routing_events`): the order record, a vendor order with its first history entry per
 /// vendor, the order's number, and the lines that wait for a mapping. Pure: the part of
 /// intake that the hot-path benchmark measures.
-pub fn routed(order: CanonicalOrder, routing: Routing, now: DateTime<Utc>, sla: &SlaPolicy, previous_version: Option<u64>) -> Result<(OrderRecord, Vec<Write>), ServiceError> {
+pub fn routed(
+    order: CanonicalOrder,
+    routing: Routing,
+    now: DateTime<Utc>,
+    sla: &SlaPolicy,
+    previous_version: Option<u64>,
+) -> Result<(OrderRecord, Vec<Write>), ServiceError> {
     let mut writes = Vec::new();
     for (vendor_id, lines) in &routing.by_vendor {
         let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-        let (vendor_order, history) = VendorOrder::create(order.order_id.clone(), vendor_id.clone(), order.order_number.clone(), lines.clone(), address, order.customer_name.clone(), order.currency, now, sla);
+        let (vendor_order, history) = VendorOrder::create(
+            order.order_id.clone(),
+            vendor_id.clone(),
+            order.order_number.clone(),
+            lines.clone(),
+            address,
+            order.customer_name.clone(),
+            order.currency,
+            now,
+            sla,
+        );
         writes.push(Tables::put_vendor_order(&vendor_order, None)?);
         writes.push(Tables::put_history(&vendor_order, &history)?);
     }

@@ -9,11 +9,11 @@ pub mod operator;
 pub mod privacy;
 pub mod products;
 pub mod relay;
-pub mod sweep;
-pub mod tracking;
 pub mod reroute;
 pub mod secrets;
 pub mod suppression;
+pub mod sweep;
+pub mod tracking;
 pub mod vendor;
 pub mod webhook;
 

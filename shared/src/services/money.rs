@@ -32,7 +32,9 @@ fn money_error(error: MoneyError) -> ServiceError {
 /// on a delivered parcel's lines takes back what that line earned less (from `held`,
 /// or from `available` once released). None for any other change.
 pub async fn effects(app: &App, before: &VendorOrder, after: &VendorOrder, now: DateTime<Utc>) -> Result<Vec<Write>, ServiceError> {
-    let delivered: Vec<usize> = (0..after.shipments.len()).filter(|i| after.shipments[*i].delivered_at.is_some() && before.shipments.get(*i).is_none_or(|s| s.delivered_at.is_none())).collect();
+    let delivered: Vec<usize> = (0..after.shipments.len())
+        .filter(|i| after.shipments[*i].delivered_at.is_some() && before.shipments.get(*i).is_none_or(|s| s.delivered_at.is_none()))
+        .collect();
     let refunds = &after.refunds[before.refunds.len().min(after.refunds.len())..];
     if delivered.is_empty() && refunds.is_empty() {
         return Ok(Vec::new());
@@ -89,7 +91,8 @@ pub fn merge_adds(writes: Vec<Write>) -> Vec<Write> {
     let mut merged: Vec<Write> = Vec::with_capacity(writes.len());
     for write in writes {
         if let Write::Add { pk, sk, add, condition: crate::ports::Condition::Always } = &write
-            && let Some(Write::Add { add: into, .. }) = merged.iter_mut().find(|w| matches!(w, Write::Add { pk: p, sk: s, condition: crate::ports::Condition::Always, .. } if p == pk && s == sk))
+            && let Some(Write::Add { add: into, .. }) =
+                merged.iter_mut().find(|w| matches!(w, Write::Add { pk: p, sk: s, condition: crate::ports::Condition::Always, .. } if p == pk && s == sk))
         {
             for (name, amount) in add {
                 match into.iter_mut().find(|(n, _)| n == name) {

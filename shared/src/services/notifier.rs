@@ -175,7 +175,12 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             vec![(vendor.email.to_string(), address_changed(&vo))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
-        EventType::SlaReminder | EventType::SlaBreached | EventType::DeliveryDelayed | EventType::RefundWindowClosing | EventType::DisputeWindowOpen | EventType::TrackingException => {
+        EventType::SlaReminder
+        | EventType::SlaBreached
+        | EventType::DeliveryDelayed
+        | EventType::RefundWindowClosing
+        | EventType::DisputeWindowOpen
+        | EventType::TrackingException => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
             let customer = match event.event_type {
@@ -210,7 +215,10 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
 /// The vendor's mail of a release: how much became available, from which orders.
 fn earnings_released(payload: &serde_json::Value) -> Message {
     let amount = payload["amount"].as_str().unwrap_or("?");
-    let lines = payload["orders"].as_array().map(|orders| orders.iter().map(|o| format!("Order {}: {}", o["order_number"].as_str().unwrap_or("?"), o["amount"].as_str().unwrap_or("?"))).collect()).unwrap_or_default();
+    let lines = payload["orders"]
+        .as_array()
+        .map(|orders| orders.iter().map(|o| format!("Order {}: {}", o["order_number"].as_str().unwrap_or("?"), o["amount"].as_str().unwrap_or("?"))).collect())
+        .unwrap_or_default();
     Message {
         subject: format!("Earnings released: {amount}"),
         heading: format!("{amount} of your earnings is now available"),
@@ -230,7 +238,11 @@ fn payout_mail(payout: &crate::domain::ledger::Payout, transferred: bool) -> Mes
     let (subject, heading, intro) = match payout.reference.as_ref().filter(|_| transferred) {
         Some(reference) => {
             rows.push(("Transfer reference".into(), reference.clone()));
-            (format!("Payout {} sent: {}", payout.payout_id, payout.amount), format!("{} is on its way to you", payout.amount), "The marketplace has transferred this payout. Allow your bank's usual time for it to arrive.".to_string())
+            (
+                format!("Payout {} sent: {}", payout.payout_id, payout.amount),
+                format!("{} is on its way to you", payout.amount),
+                "The marketplace has transferred this payout. Allow your bank's usual time for it to arrive.".to_string(),
+            )
         }
         None => (
             format!("Payout {} created: {}", payout.payout_id, payout.amount),
@@ -238,12 +250,22 @@ fn payout_mail(payout: &crate::domain::ledger::Payout, transferred: bool) -> Mes
             "Your available balance is in this payout. The marketplace sends it in its next payment run and emails you the transfer reference.".to_string(),
         ),
     };
-    Message { subject, heading, intro: vec![intro], sections: vec![Section { title: "Payout".into(), rows, lines: vec![] }, Section { title: "What it covers".into(), rows: vec![], lines }], action: None }
+    Message {
+        subject,
+        heading,
+        intro: vec![intro],
+        sections: vec![Section { title: "Payout".into(), rows, lines: vec![] }, Section { title: "What it covers".into(), rows: vec![], lines }],
+        action: None,
+    }
 }
 
 fn order_confirmed(record: &OrderRecord) -> Message {
     let order = &record.order;
-    let lines = order.lines.iter().map(|l| format!("{} x {}{} ({})", l.quantity, l.title, l.variant.as_ref().map(|v| format!(" - {v}")).unwrap_or_default(), l.paid)).collect();
+    let lines = order
+        .lines
+        .iter()
+        .map(|l| format!("{} x {}{} ({})", l.quantity, l.title, l.variant.as_ref().map(|v| format!(" - {v}")).unwrap_or_default(), l.paid))
+        .collect();
     let mut sections = vec![Section { title: "Your order".into(), rows: vec![("Total".into(), order.total.to_string())], lines }];
     if let Some(address) = &order.shipping_address {
         sections.push(Section { title: "Shipping to".into(), rows: vec![], lines: address.lines() });
@@ -289,7 +311,9 @@ fn supplier_brief(vo: &VendorOrder) -> Message {
 fn unroutable(record: &OrderRecord) -> Message {
     let lines = record
         .unroutable_lines()
-        .map(|(line, reason)| format!("{} x {} [{}]: {}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), reason))
+        .map(|(line, reason)| {
+            format!("{} x {} [{}]: {}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), reason)
+        })
         .collect();
     Message {
         subject: format!("Order {} has lines no vendor sells", record.order.order_number),
@@ -332,7 +356,11 @@ fn storefront_cancelled(vo: &VendorOrder) -> Message {
         subject: format!("Order {} was cancelled: cancel the supplier order", vo.order_number),
         heading: format!("Order {} was cancelled by the store", vo.order_number),
         intro: vec![placed, "Nothing of this order is to be shipped.".into()],
-        sections: vec![Section { title: "Cancelled lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        sections: vec![Section {
+            title: "Cancelled lines".into(),
+            rows: vec![],
+            lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+        }],
         action: None,
     }
 }
@@ -386,7 +414,10 @@ fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message
         subject: format!("Order {} was refunded: split the refund over its lines", record.order.order_number),
         heading: format!("A refund of order {} needs you", record.order.order_number),
         intro: vec![
-            format!("The storefront ({} {}) refunded part of order {} but did not say which lines the money was for, so no vendor order carries it yet.", record.order.source, record.order.shop, record.order.order_number),
+            format!(
+                "The storefront ({} {}) refunded part of order {} but did not say which lines the money was for, so no vendor order carries it yet.",
+                record.order.source, record.order.shop, record.order.order_number
+            ),
             "It is kept on the order with the reason. Decide which lines it covers and settle it with their vendors.".into(),
         ],
         sections: vec![Section { title: "The refund".into(), rows, lines: vec![] }, Section { title: "The order's lines".into(), rows: vec![], lines }],
@@ -400,7 +431,11 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
     let order = &record.order;
     let mut sections = Vec::new();
     if let Some(redaction) = record.redaction.as_ref().and_then(|r| r.done_at) {
-        sections.push(Section { title: "Personal data".into(), rows: vec![("Redacted".into(), when(redaction))], lines: vec!["Nothing personal is held of this order any more.".into()] });
+        sections.push(Section {
+            title: "Personal data".into(),
+            rows: vec![("Redacted".into(), when(redaction))],
+            lines: vec!["Nothing personal is held of this order any more.".into()],
+        });
     } else {
         let rows = vec![
             ("Name".to_string(), order.customer_name.clone()),
@@ -418,14 +453,19 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
     sections.push(Section { title: "Items".into(), rows: vec![("Total".into(), order.total.to_string())], lines });
     let handed = vendor_orders
         .iter()
-        .map(|vo| format!("{}: {}{}", vo.vendor_id, vo.state.as_str(), vo.tracking.as_ref().map(|t| format!(", {} {}", t.carrier, t.number)).unwrap_or_default()))
+        .map(|vo| {
+            format!("{}: {}{}", vo.vendor_id, vo.state.as_str(), vo.tracking.as_ref().map(|t| format!(", {} {}", t.carrier, t.number)).unwrap_or_default())
+        })
         .collect();
     sections.push(Section { title: "Vendors it was handed to (they hold the shipping address too)".into(), rows: vec![], lines: handed });
     Message {
         subject: format!("Data request {request_id}: what dropflow holds of order {}", order.order_number),
         heading: format!("Customer data request {request_id}, order {}", order.order_number),
         intro: vec![
-            format!("The storefront ({} {}) asked, on the customer's behalf, what is held about them. This is everything dropflow holds of order {} ({}).", order.source, order.shop, order.order_number, order.order_id),
+            format!(
+                "The storefront ({} {}) asked, on the customer's behalf, what is held about them. This is everything dropflow holds of order {} ({}).",
+                order.source, order.shop, order.order_number, order.order_id
+            ),
             "Send it to the customer through the storefront within the legal deadline (30 days under GDPR).".into(),
         ],
         sections,
@@ -449,7 +489,12 @@ fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
         ),
         None => (vec![], None),
     };
-    let items = vo.lines.iter().filter(|r| shipment.is_none_or(|s| s.line_ids.contains(&r.line.line_id))).map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect();
+    let items = vo
+        .lines
+        .iter()
+        .filter(|r| shipment.is_none_or(|s| s.line_ids.contains(&r.line.line_id)))
+        .map(|r| format!("{} x {}", r.line.quantity, r.line.title))
+        .collect();
     let parcels = vo.shipments.len();
     Message {
         subject: if parcels > 1 { format!("Order {}: a parcel has shipped", vo.order_number) } else { format!("Order {} has shipped", vo.order_number) },
@@ -465,7 +510,11 @@ fn delivered(vo: &VendorOrder) -> Message {
         subject: format!("Order {} was delivered", vo.order_number),
         heading: format!("Your order {} was delivered", vo.order_number),
         intro: vec!["We hope you enjoy it. If anything is wrong with it, reply to this email.".into()],
-        sections: vec![Section { title: "Delivered".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        sections: vec![Section {
+            title: "Delivered".into(),
+            rows: vec![],
+            lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+        }],
         action: None,
     }
 }
@@ -478,9 +527,15 @@ fn cancelled_for_customer(vo: &VendorOrder, store_name: &str) -> Message {
         heading: format!("We are sorry, {}", vo.customer_name),
         intro: vec![
             format!("Some items of your order {} are no longer available from our supplier, so we cannot send them.", vo.order_number),
-            format!("You will not be charged for them: {store_name} will refund them and email you when it is done. Anything else in your order is on its way as planned."),
+            format!(
+                "You will not be charged for them: {store_name} will refund them and email you when it is done. Anything else in your order is on its way as planned."
+            ),
         ],
-        sections: vec![Section { title: "Items we cannot send".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }],
+        sections: vec![Section {
+            title: "Items we cannot send".into(),
+            rows: vec![],
+            lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+        }],
         action: None,
     }
 }

@@ -53,7 +53,8 @@ pub async fn create_key(app: &App, vendor_id: &str) -> Result<String, ServiceErr
     let mut secret = [0u8; 24];
     getrandom::fill(&mut secret).map_err(|e| ServiceError::Mail(format!("no randomness: {e}")))?;
     let key = format!("dfk_{}", hex::encode(secret));
-    let record = ApiKeyRecord { vendor_id, prefix: key[..KEY_PREFIX_CHARS].to_string(), created_at: app.clock.now(), revoked: false, last_used: None, version: 1 };
+    let record =
+        ApiKeyRecord { vendor_id, prefix: key[..KEY_PREFIX_CHARS].to_string(), created_at: app.clock.now(), revoked: false, last_used: None, version: 1 };
     app.tables.put_api_key(&super::vendor::key_hash(&key), &record, None).await?;
     Ok(key)
 }

@@ -160,8 +160,15 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
         }
     }
     for vo in vendor_orders {
-        let erased = VendorOrder { shipping_address: redacted_address(&vo.shipping_address), customer_name: REDACTED.into(), redact_when_closed: false, version: vo.version + 1, ..vo.clone() };
-        let entry = HistoryEntry { at: now, seq: erased.version, actor: Actor::Storefront, action: "personal_data_redacted".into(), state: vo.state, detail: None };
+        let erased = VendorOrder {
+            shipping_address: redacted_address(&vo.shipping_address),
+            customer_name: REDACTED.into(),
+            redact_when_closed: false,
+            version: vo.version + 1,
+            ..vo.clone()
+        };
+        let entry =
+            HistoryEntry { at: now, seq: erased.version, actor: Actor::Storefront, action: "personal_data_redacted".into(), state: vo.state, detail: None };
         writes.push(Tables::put_vendor_order(&erased, Some(vo.version))?);
         writes.push(Tables::put_history(&erased, &entry)?);
     }

@@ -48,7 +48,8 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
         return Ok(0);
     }
     let now = app.clock.now();
-    let waiting: Vec<_> = record.unroutable_lines().filter(|(line, _)| waits_for_mapping(&record.order, line).is_some()).map(|(line, _)| line.clone()).collect();
+    let waiting: Vec<_> =
+        record.unroutable_lines().filter(|(line, _)| waits_for_mapping(&record.order, line).is_some()).map(|(line, _)| line.clone()).collect();
     let routing = route_lines(app, &crate::domain::order::CanonicalOrder { lines: waiting, ..record.order.clone() }).await?;
     let existing = app.tables.vendor_orders_of(order_id).await?;
     let mut writes = Vec::new();
@@ -82,7 +83,9 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
                 let vendor_order = VendorOrder { round, ..first };
                 writes.push(Tables::put_vendor_order(&vendor_order, None)?);
                 writes.push(Tables::put_history(&vendor_order, &history)?);
-                events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now).in_round(round));
+                events.push(
+                    Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now).in_round(round),
+                );
                 if !next.vendors.contains(vendor_id) {
                     next.vendors.push(vendor_id.clone());
                 }

@@ -58,7 +58,11 @@ impl WebhookSecrets {
     /// Reads the secret of each source in `ids` (source name → secret id) from `vault`
     /// now; the other sources keep what `fixed` gives. A secret that cannot be read
     /// stops the start-up: a process that would refuse every delivery must not run.
-    pub async fn from_vault(vault: Arc<dyn SecretVault>, ids: BTreeMap<&'static str, String>, fixed: &BTreeMap<&'static str, Vec<String>>) -> Result<WebhookSecrets, SecretError> {
+    pub async fn from_vault(
+        vault: Arc<dyn SecretVault>,
+        ids: BTreeMap<&'static str, String>,
+        fixed: &BTreeMap<&'static str, Vec<String>>,
+    ) -> Result<WebhookSecrets, SecretError> {
         let mut read = BTreeMap::new();
         for (source, id) in ids {
             let versions = vault.read(&id).await?;
@@ -69,7 +73,11 @@ impl WebhookSecrets {
 
     /// The same from secrets read already (source name → its id and versions), so that
     /// a caller that had to read them to find out which exist reads each once.
-    pub fn from_read(vault: Arc<dyn SecretVault>, read: BTreeMap<&'static str, (String, SecretVersions)>, fixed: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
+    pub fn from_read(
+        vault: Arc<dyn SecretVault>,
+        read: BTreeMap<&'static str, (String, SecretVersions)>,
+        fixed: &BTreeMap<&'static str, Vec<String>>,
+    ) -> WebhookSecrets {
         let secrets = WebhookSecrets::fixed(fixed);
         let mut ids = BTreeMap::new();
         {

@@ -26,7 +26,13 @@ pub fn feedback(body: &str, now: DateTime<Utc>) -> Option<Vec<Suppression>> {
     let kind = message.get("eventType").or_else(|| message.get("notificationType"))?.as_str()?.to_string();
     message.get("mail")?.as_object()?;
     let addresses = |list: &Value| -> Vec<String> {
-        list.as_array().into_iter().flatten().filter_map(|r| r["emailAddress"].as_str()).map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty() && a.len() <= MAX_ADDRESS && a.contains('@')).collect()
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["emailAddress"].as_str())
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty() && a.len() <= MAX_ADDRESS && a.contains('@'))
+            .collect()
     };
     let entries = match kind.as_str() {
         // A transient bounce (mailbox full, greylisting) may deliver next time.
@@ -44,7 +50,10 @@ pub fn feedback(body: &str, now: DateTime<Utc>) -> Option<Vec<Suppression>> {
             .collect(),
         "Complaint" => {
             let detail = message["complaint"]["complaintFeedbackType"].as_str().map(str::to_string);
-            addresses(&message["complaint"]["complainedRecipients"]).into_iter().map(|email| Suppression { email, reason: "complaint".into(), detail: detail.clone(), at: now }).collect()
+            addresses(&message["complaint"]["complainedRecipients"])
+                .into_iter()
+                .map(|email| Suppression { email, reason: "complaint".into(), detail: detail.clone(), at: now })
+                .collect()
         }
         _ => Vec::new(),
     };
@@ -74,7 +83,10 @@ mod tests {
     #[test]
     fn a_permanent_bounce_suppresses_the_address_lower_cased_with_the_servers_words() {
         let found = feedback(BOUNCE, now()).unwrap();
-        assert_eq!(found, [Suppression { email: "bob@mail.example".into(), reason: "bounce".into(), detail: Some("smtp; 550 5.1.1 user unknown".into()), at: now() }]);
+        assert_eq!(
+            found,
+            [Suppression { email: "bob@mail.example".into(), reason: "bounce".into(), detail: Some("smtp; 550 5.1.1 user unknown".into()), at: now() }]
+        );
     }
 
     #[test]

@@ -43,7 +43,13 @@ pub async fn authenticate(app: &App, key: Option<&str>) -> Result<VendorProfile,
 }
 
 /// One page of the vendor's orders, optionally in one state.
-pub async fn list(app: &App, vendor: &VendorId, state: Option<&str>, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorOrder>, Option<String>), ServiceError> {
+pub async fn list(
+    app: &App,
+    vendor: &VendorId,
+    state: Option<&str>,
+    cursor: Option<String>,
+    limit: usize,
+) -> Result<(Vec<VendorOrder>, Option<String>), ServiceError> {
     let state = match state.filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => Some(VoState::parse(text).ok_or_else(|| ServiceError::BadRequest(format!("unknown state {text:?}")))?),

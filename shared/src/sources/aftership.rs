@@ -82,7 +82,11 @@ impl Source for AfterShip {
             Some("tracking_update") => {}
             other => return Ok(Parsed::Ignored(format!("AfterShip event {:?} is not a tracking update", other.unwrap_or("")))),
         }
-        let event_id = body.event_id.map(|id| id.trim().to_string()).filter(|id| !id.is_empty() && id.len() <= MAX_ID).ok_or_else(|| PayloadError(format!("event_id: required, at most {MAX_ID} characters")))?;
+        let event_id = body
+            .event_id
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty() && id.len() <= MAX_ID)
+            .ok_or_else(|| PayloadError(format!("event_id: required, at most {MAX_ID} characters")))?;
         let msg = body.msg.ok_or_else(|| PayloadError("msg: required".into()))?;
         let tracking_number = msg
             .tracking_number
@@ -131,7 +135,16 @@ mod tests {
 
     #[test]
     fn every_tag_group_means_what_the_issue_says() {
-        for (tag, status) in [("InfoReceived", CarrierStatus::InTransit), ("InTransit", CarrierStatus::InTransit), ("OutForDelivery", CarrierStatus::InTransit), ("AvailableForPickup", CarrierStatus::InTransit), ("Delivered", CarrierStatus::Delivered), ("AttemptFail", CarrierStatus::Exception), ("Exception", CarrierStatus::Exception), ("Expired", CarrierStatus::Exception)] {
+        for (tag, status) in [
+            ("InfoReceived", CarrierStatus::InTransit),
+            ("InTransit", CarrierStatus::InTransit),
+            ("OutForDelivery", CarrierStatus::InTransit),
+            ("AvailableForPickup", CarrierStatus::InTransit),
+            ("Delivered", CarrierStatus::Delivered),
+            ("AttemptFail", CarrierStatus::Exception),
+            ("Exception", CarrierStatus::Exception),
+            ("Expired", CarrierStatus::Exception),
+        ] {
             let Parsed::Tracking(update) = AfterShip.parse("", "", &body(tag)).unwrap() else { panic!("{tag}") };
             assert_eq!((update.status, update.tag.as_str()), (status, tag));
             assert_eq!(update.location.as_deref(), Some("Louisville, USA"));
@@ -145,7 +158,9 @@ mod tests {
     fn other_events_are_ignored_and_a_hostile_number_is_refused() {
         let edd = serde_json::to_vec(&serde_json::json!({"event": "edd_revise", "event_id": "x", "msg": {}})).unwrap();
         assert!(matches!(AfterShip.parse("", "", &edd).unwrap(), Parsed::Ignored(_)));
-        let hostile = serde_json::to_vec(&serde_json::json!({"event": "tracking_update", "event_id": "x", "msg": {"tracking_number": "1Z<script>", "tag": "InTransit"}})).unwrap();
+        let hostile =
+            serde_json::to_vec(&serde_json::json!({"event": "tracking_update", "event_id": "x", "msg": {"tracking_number": "1Z<script>", "tag": "InTransit"}}))
+                .unwrap();
         assert!(AfterShip.parse("", "", &hostile).is_err());
         assert!(AfterShip.parse("", "", b"[]").is_err());
     }

@@ -99,7 +99,11 @@ pub struct GenericRefundLine {
 /// The order's `refunds`, each with the lines it gave money back on.
 fn refunds(order_id: &OrderId, listed: Value) -> Vec<RefundNotice> {
     super::listed_refunds(order_id, listed, |refund: GenericRefund| {
-        RefundNotice::of_lines(order_id.clone(), text_of(&refund.id), refund.lines.into_iter().map(|l| RefundedLine { line_id: text_of(&l.line_id), quantity: l.quantity, amount: l.amount }).collect())
+        RefundNotice::of_lines(
+            order_id.clone(),
+            text_of(&refund.id),
+            refund.lines.into_iter().map(|l| RefundedLine { line_id: text_of(&l.line_id), quantity: l.quantity, amount: l.amount }).collect(),
+        )
     })
 }
 
@@ -222,23 +226,26 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
     let updated_at = raw.updated_at.with_timezone(&Utc);
     let order_id = OrderId::derive("generic", shop, &external_id);
     let refunds = refunds(&order_id, raw.refunds);
-    Ok(Parsed::Order(Box::new(CanonicalOrder {
-        order_id,
-        source: "generic".into(),
-        shop: shop.to_string(),
-        order_number: raw.number.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("#{external_id}")),
-        external_id,
-        currency,
-        payment,
-        customer_email: customer.email.as_deref().and_then(|e| Email::parse(e).ok()),
-        customer_name: customer.name.or_else(|| shipping_address.as_ref().map(|a| a.name.clone())).unwrap_or_else(|| "Customer".into()),
-        shipping_address,
-        address_problem,
-        lines,
-        total,
-        created_at: raw.created_at.map_or(updated_at, |c| c.with_timezone(&Utc)),
-        updated_at,
-    }), refunds))
+    Ok(Parsed::Order(
+        Box::new(CanonicalOrder {
+            order_id,
+            source: "generic".into(),
+            shop: shop.to_string(),
+            order_number: raw.number.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("#{external_id}")),
+            external_id,
+            currency,
+            payment,
+            customer_email: customer.email.as_deref().and_then(|e| Email::parse(e).ok()),
+            customer_name: customer.name.or_else(|| shipping_address.as_ref().map(|a| a.name.clone())).unwrap_or_else(|| "Customer".into()),
+            shipping_address,
+            address_problem,
+            lines,
+            total,
+            created_at: raw.created_at.map_or(updated_at, |c| c.with_timezone(&Utc)),
+            updated_at,
+        }),
+        refunds,
+    ))
 }
 
 #[cfg(test)]

@@ -75,7 +75,11 @@ fn shipping_address(parts: AddressParts) -> (Option<Address>, Option<String>) {
 
 /// The order's total as the storefront states it; an unreadable one is only its display
 /// figure, so the lines' sum stands in.
-fn order_total(stated: Option<crate::domain::money::DecimalText>, lines: &[crate::domain::order::OrderLine], currency: crate::domain::money::Currency) -> crate::domain::money::Money {
+fn order_total(
+    stated: Option<crate::domain::money::DecimalText>,
+    lines: &[crate::domain::order::OrderLine],
+    currency: crate::domain::money::Currency,
+) -> crate::domain::money::Money {
     use crate::domain::money::Money;
     stated
         .and_then(|t| t.to_money(currency).ok())
@@ -102,7 +106,11 @@ fn text_of(value: &serde_json::Value) -> String {
 /// The refunds an order lists (an array, one object, or nothing), each read as `T` and
 /// turned into a notice by `notice`; one that cannot be read is kept with the reason (the
 /// operator is told), never dropped and never a reason to refuse the order.
-fn listed_refunds<T: serde::de::DeserializeOwned>(order_id: &crate::domain::ids::OrderId, listed: serde_json::Value, notice: impl Fn(T) -> RefundNotice) -> Vec<RefundNotice> {
+fn listed_refunds<T: serde::de::DeserializeOwned>(
+    order_id: &crate::domain::ids::OrderId,
+    listed: serde_json::Value,
+    notice: impl Fn(T) -> RefundNotice,
+) -> Vec<RefundNotice> {
     let entries = match listed {
         serde_json::Value::Null => return Vec::new(),
         serde_json::Value::Array(entries) => entries,
@@ -115,7 +123,13 @@ fn listed_refunds<T: serde::de::DeserializeOwned>(order_id: &crate::domain::ids:
             let id = entry.get("id").filter(|id| !id.is_null()).map_or_else(|| format!("refunds[{n}]"), text_of);
             match serde_json::from_value::<T>(entry) {
                 Ok(refund) => notice(refund),
-                Err(e) => RefundNotice { order_id: order_id.clone(), refund_id: id, lines: Vec::new(), unassigned: None, problem: Some(format!("an unreadable refund: {e}")) },
+                Err(e) => RefundNotice {
+                    order_id: order_id.clone(),
+                    refund_id: id,
+                    lines: Vec::new(),
+                    unassigned: None,
+                    problem: Some(format!("an unreadable refund: {e}")),
+                },
             }
         })
         .collect()
@@ -267,7 +281,13 @@ mod tests {
 
     #[test]
     fn a_framed_message_carries_the_body_byte_for_byte_and_the_old_form_still_reads() {
-        let message = IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "s\nx".into(), delivery_id: None, body: "{\"a\":\"\\\"\"}\n\nline".into() };
+        let message = IntakeMessage {
+            source: "shopify".into(),
+            topic: "orders/paid".into(),
+            shop: "s\nx".into(),
+            delivery_id: None,
+            body: "{\"a\":\"\\\"\"}\n\nline".into(),
+        };
         let encoded = message.encode();
         assert_eq!(encoded.len(), message.body.len() + encoded.find('\n').unwrap() + 1, "the body is not escaped");
         assert_eq!(IntakeMessage::decode(&encoded).unwrap(), message);

@@ -189,7 +189,10 @@ fn refund(body: &[u8]) -> Result<Parsed, PayloadError> {
     Ok(Parsed::Refund(Box::new(super::RefundNotice::of_lines(
         OrderId::derive("shopify", "", &raw.order_id.to_string()),
         text_of(&raw.id),
-        raw.refund_line_items.into_iter().map(|l| super::RefundedLine { line_id: text_of(&l.line_item_id), quantity: l.quantity, amount: l.subtotal }).collect(),
+        raw.refund_line_items
+            .into_iter()
+            .map(|l| super::RefundedLine { line_id: text_of(&l.line_item_id), quantity: l.quantity, amount: l.subtotal })
+            .collect(),
     ))))
 }
 
@@ -216,7 +219,10 @@ fn privacy(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError>
     let orders = |ids: &[u64]| ids.iter().map(|id| OrderId::derive("shopify", "", &id.to_string())).collect();
     let request = match topic {
         "customers/redact" => super::PrivacyRequest::RedactOrders { orders: orders(&raw.orders_to_redact) },
-        "shop/redact" => super::PrivacyRequest::RedactShop { source: "shopify".into(), shop: raw.shop_domain.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| shop.to_string()) },
+        "shop/redact" => super::PrivacyRequest::RedactShop {
+            source: "shopify".into(),
+            shop: raw.shop_domain.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| shop.to_string()),
+        },
         _ => {
             let request_id = raw.data_request.map(|r| text_of(&r.id)).ok_or_else(|| PayloadError("a data request without data_request.id".into()))?;
             super::PrivacyRequest::DataRequest { request_id, orders: orders(&raw.orders_requested) }
@@ -251,40 +257,43 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
     let (shipping_address, address_problem) = match raw.shipping_address {
         None => (None, None),
         Some(a) => shipping_address(AddressParts {
-                name: a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)),
-                company: a.company,
-                line1: a.address1,
-                line2: a.address2,
-                city: a.city,
-                region: a.province_code.or(a.province),
-                postal_code: a.zip,
-                country_code: a.country_code,
-                phone: a.phone,
-            }),
+            name: a.name.clone().or_else(|| full_name(&a.first_name, &a.last_name)),
+            company: a.company,
+            line1: a.address1,
+            line2: a.address2,
+            city: a.city,
+            region: a.province_code.or(a.province),
+            postal_code: a.zip,
+            country_code: a.country_code,
+            phone: a.phone,
+        }),
     };
     let lines: Vec<OrderLine> = raw.line_items.into_iter().map(|l| line(l, currency)).collect();
     // An unreadable total is the storefront's display figure: the lines' sum stands in.
     let total = order_total(raw.total_price, &lines, currency);
     let created_at = raw.created_at.with_timezone(&Utc);
-    Ok(Parsed::Order(Box::new(CanonicalOrder {
-        // Shopify's order ids are unique across shops, and the shop header is not signed:
-        // the id alone makes the order, so no header can make a second one of a body.
-        order_id: OrderId::derive("shopify", "", &raw.id.to_string()),
-        source: "shopify".into(),
-        shop: shop.to_string(),
-        external_id: raw.id.to_string(),
-        order_number: raw.name.unwrap_or_else(|| format!("#{}", raw.id)),
-        currency,
-        payment,
-        customer_email,
-        customer_name,
-        shipping_address,
-        address_problem,
-        lines,
-        total,
-        created_at,
-        updated_at: raw.updated_at.map_or(created_at, |u| u.with_timezone(&Utc)),
-    }), Vec::new()))
+    Ok(Parsed::Order(
+        Box::new(CanonicalOrder {
+            // Shopify's order ids are unique across shops, and the shop header is not signed:
+            // the id alone makes the order, so no header can make a second one of a body.
+            order_id: OrderId::derive("shopify", "", &raw.id.to_string()),
+            source: "shopify".into(),
+            shop: shop.to_string(),
+            external_id: raw.id.to_string(),
+            order_number: raw.name.unwrap_or_else(|| format!("#{}", raw.id)),
+            currency,
+            payment,
+            customer_email,
+            customer_name,
+            shipping_address,
+            address_problem,
+            lines,
+            total,
+            created_at,
+            updated_at: raw.updated_at.map_or(created_at, |u| u.with_timezone(&Utc)),
+        }),
+        Vec::new(),
+    ))
 }
 
 #[cfg(test)]

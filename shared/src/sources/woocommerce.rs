@@ -3,7 +3,7 @@
 //! WooCommerce never retries and sends drafts: a draft or unpaid order is kept and held,
 //! and the creation ping (a form body `webhook_id=N`, unsigned) is answered and ignored.
 
-use super::{Parsed, PayloadError, order_total, Source, full_name, line_sku, shipping_address};
+use super::{Parsed, PayloadError, Source, full_name, line_sku, order_total, shipping_address};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
 use crate::domain::money::{Currency, DecimalText, Money};
@@ -35,7 +35,10 @@ impl Source for WooCommerce {
     }
     /// The ping WooCommerce sends when a webhook is created: `webhook_id=N`, unsigned.
     fn is_ping(&self, _header: &dyn Fn(&str) -> Option<String>, body: &[u8]) -> bool {
-        std::str::from_utf8(body).ok().and_then(|b| b.trim().strip_prefix("webhook_id=")).is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(|b| b.trim().strip_prefix("webhook_id="))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     }
     fn parse(&self, topic: &str, _shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
         parse(topic, body)
@@ -114,7 +117,10 @@ struct WooLink {
 /// A GMT timestamp as WooCommerce writes it ("2017-03-22T19:28:08", no zone).
 fn gmt(text: &Option<String>) -> Option<DateTime<Utc>> {
     let text = text.as_deref()?.trim();
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc()).or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)))
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+        .or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)))
 }
 
 /// Paid once processing or completed, or once WooCommerce records a payment; drafts
@@ -212,23 +218,26 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
     let created_at = gmt(&raw.date_created_gmt).ok_or_else(|| PayloadError("date_created_gmt is missing or not a timestamp".into()))?;
     let order_id = OrderId::derive("woocommerce", &shop, &raw.id.to_string());
     let refunds = refunds(&order_id, raw.refunds);
-    Ok(Parsed::Order(Box::new(CanonicalOrder {
-        order_id,
-        source: "woocommerce".into(),
-        shop,
-        external_id: raw.id.to_string(),
-        order_number: format!("#{}", raw.number.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| raw.id.to_string())),
-        currency,
-        payment,
-        customer_email,
-        customer_name: name.unwrap_or_else(|| "Customer".into()),
-        shipping_address,
-        address_problem,
-        lines,
-        total,
-        created_at,
-        updated_at: gmt(&raw.date_modified_gmt).unwrap_or(created_at),
-    }), refunds))
+    Ok(Parsed::Order(
+        Box::new(CanonicalOrder {
+            order_id,
+            source: "woocommerce".into(),
+            shop,
+            external_id: raw.id.to_string(),
+            order_number: format!("#{}", raw.number.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| raw.id.to_string())),
+            currency,
+            payment,
+            customer_email,
+            customer_name: name.unwrap_or_else(|| "Customer".into()),
+            shipping_address,
+            address_problem,
+            lines,
+            total,
+            created_at,
+            updated_at: gmt(&raw.date_modified_gmt).unwrap_or(created_at),
+        }),
+        refunds,
+    ))
 }
 
 /// The order's refunds, each a total the operator may have to split over lines; one
@@ -278,9 +287,16 @@ mod tests {
     #[test]
     fn drafts_and_unpaid_orders_are_held_cancelled_and_deleted_ones_void() {
         let mut raw: serde_json::Value = serde_json::from_slice(&fixture()).unwrap();
-        for (status, paid_at, expected) in
-            [("checkout-draft", None, Payment::Pending), ("pending", None, Payment::Pending), ("on-hold", None, Payment::Pending), ("failed", None, Payment::Pending), ("on-hold", Some("2017-03-22T19:28:08"), Payment::Paid), ("cancelled", None, Payment::Void), ("refunded", None, Payment::Void), ("completed", None, Payment::Paid)]
-        {
+        for (status, paid_at, expected) in [
+            ("checkout-draft", None, Payment::Pending),
+            ("pending", None, Payment::Pending),
+            ("on-hold", None, Payment::Pending),
+            ("failed", None, Payment::Pending),
+            ("on-hold", Some("2017-03-22T19:28:08"), Payment::Paid),
+            ("cancelled", None, Payment::Void),
+            ("refunded", None, Payment::Void),
+            ("completed", None, Payment::Paid),
+        ] {
             raw["status"] = serde_json::json!(status);
             raw["date_paid_gmt"] = serde_json::json!(paid_at);
             assert_eq!(order("order.updated", &serde_json::to_vec(&raw).unwrap()).payment, expected, "{status}");

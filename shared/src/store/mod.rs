@@ -91,7 +91,17 @@ pub struct Redaction {
 impl OrderRecord {
     /// A first record of `order` in `status`, nothing routed yet.
     pub fn new(order: CanonicalOrder, status: OrderStatus, version: u64) -> OrderRecord {
-        OrderRecord { order, status, vendors: vec![], unroutable: vec![], routed_at: None, former_addresses: vec![], redaction: None, unassigned_refunds: vec![], version }
+        OrderRecord {
+            order,
+            status,
+            vendors: vec![],
+            unroutable: vec![],
+            routed_at: None,
+            former_addresses: vec![],
+            redaction: None,
+            unassigned_refunds: vec![],
+            version,
+        }
     }
 
     /// Whether its personal data is gone: no delivery may bring it back.
@@ -253,11 +263,7 @@ fn sent_key(event_id: &str, recipient: &str) -> (String, String) {
 /// The listing-index partition of a shop's orders; a shop name too long for a key is
 /// hashed (a shop header is the storefront's, not ours to trust with a key's limits).
 fn shop_pk(source: &str, shop: &str) -> String {
-    if shop.len() <= 200 {
-        format!("SHOP#{source}#{shop}")
-    } else {
-        format!("SHOP#{source}#sha256:{}", hex::encode(sha2::Sha256::digest(shop.as_bytes())))
-    }
+    if shop.len() <= 200 { format!("SHOP#{source}#{shop}") } else { format!("SHOP#{source}#sha256:{}", hex::encode(sha2::Sha256::digest(shop.as_bytes()))) }
 }
 
 /// The sort key of the vendor's vendor order of `round` (DESIGN: `VO#{vendor_id}`, then
@@ -367,7 +373,10 @@ impl Tables {
     /// item per source and shop), so that `dropflow order show #1001` is one Query.
     pub fn put_order_number(order: &CanonicalOrder) -> Result<Write, StoreError> {
         let number = capped(&order.order_number);
-        let item = item_of(&serde_json::json!({ "order_id": order.order_id }), &[("pk", format!("NUM#{number}")), ("sk", capped(&format!("{}#{}", order.source, order.shop)))])?;
+        let item = item_of(
+            &serde_json::json!({ "order_id": order.order_id }),
+            &[("pk", format!("NUM#{number}")), ("sk", capped(&format!("{}#{}", order.source, order.shop)))],
+        )?;
         Ok(Write::Put { item, condition: Condition::Always })
     }
 
@@ -393,7 +402,9 @@ impl Tables {
 
     /// One page of a shop's orders, oldest first.
     pub async fn shop_orders(&self, source: &str, shop: &str, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let Page { items, cursor } = self
+            .query_items(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor })
+            .await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -440,7 +451,8 @@ impl Tables {
         let mut values = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.query_items(Query { index, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
+            let page =
+                self.query_items(Query { index, pk: pk.clone(), sk_prefix: sk_prefix.clone(), sk_max: None, descending: false, limit: 100, cursor }).await?;
             for item in page.items {
                 values.push(value_of(item)?);
             }
@@ -490,14 +502,34 @@ impl Tables {
     /// One page of the vendor orders whose earliest clock is due at `now` in one shard of
     /// the due index (`gsi2sk <= now`): their keys, oldest due first. The read grows with
     /// what is due, never with the table.
-    pub async fn due_vendor_orders(&self, shard: u32, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+    pub async fn due_vendor_orders(
+        &self,
+        shard: u32,
+        now: DateTime<Utc>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
         self.due_keys(format!("DUE#{shard}"), now, cursor, limit).await
     }
 
     /// One page of the table keys filed under `index_pk` of the sparse due index with a
     /// due time at most `now`, oldest first.
-    async fn due_keys(&self, index_pk: String, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
-        let query = Query { index: Index::Gsi2, pk: index_pk, sk_prefix: String::new(), sk_max: Some(format!("{}#~", due_key_time(now))), descending: false, limit, cursor };
+    async fn due_keys(
+        &self,
+        index_pk: String,
+        now: DateTime<Utc>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+        let query = Query {
+            index: Index::Gsi2,
+            pk: index_pk,
+            sk_prefix: String::new(),
+            sk_max: Some(format!("{}#~", due_key_time(now))),
+            descending: false,
+            limit,
+            cursor,
+        };
         let Page { items, cursor } = self.items.query(query).await?;
         let keys = items.into_iter().filter_map(|item| Some((item.get("pk")?.as_str()?.to_string(), item.get("sk")?.as_str()?.to_string()))).collect();
         Ok((keys, cursor))
@@ -550,7 +582,13 @@ impl Tables {
 
     /// One page of a vendor's orders, newest first, in one state or all: either way the
     /// read touches only the page it returns (`gsi1` for all, `gsi3` per state).
-    pub async fn vendor_orders(&self, vendor_id: &VendorId, state: Option<VoState>, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorOrder>, Option<String>), StoreError> {
+    pub async fn vendor_orders(
+        &self,
+        vendor_id: &VendorId,
+        state: Option<VoState>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<VendorOrder>, Option<String>), StoreError> {
         let (index, pk) = match state {
             None => (Index::Gsi1, format!("VENDOR#{vendor_id}")),
             Some(state) => (Index::Gsi3, format!("VENDOR#{vendor_id}#{}", state.as_str())),
@@ -601,13 +639,20 @@ impl Tables {
     /// Writes a vendor's profile, filed in the vendor list (`VENDORS` in gsi1), on the
     /// condition that the version it replaces is still there (`None`: a new vendor).
     pub async fn put_vendor(&self, profile: &VendorProfile, replaces: Option<u64>) -> Result<(), StoreError> {
-        let keys = [("pk", format!("VENDOR#{}", profile.vendor_id)), ("sk", "PROFILE".into()), ("gsi1pk", "VENDORS".into()), ("gsi1sk", profile.vendor_id.to_string())];
+        let keys = [
+            ("pk", format!("VENDOR#{}", profile.vendor_id)),
+            ("sk", "PROFILE".into()),
+            ("gsi1pk", "VENDORS".into()),
+            ("gsi1sk", profile.vendor_id.to_string()),
+        ];
         self.items.put(item_of(profile, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
     }
 
     /// One page of the onboarded vendors, by id.
     pub async fn vendors(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorProfile>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+        let Page { items, cursor } = self
+            .query_items(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor })
+            .await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 
@@ -626,7 +671,12 @@ impl Tables {
     /// so that two vendors claiming one SKU cannot both win.
     pub async fn put_product(&self, mapping: &ProductMapping, replaces: Option<u64>) -> Result<(), StoreError> {
         let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
-        let keys = [("pk", format!("SKU#{}", mapping.sku)), ("sk", "PRODUCT".into()), ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
+        let keys = [
+            ("pk", format!("SKU#{}", mapping.sku)),
+            ("sk", "PRODUCT".into()),
+            ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)),
+            ("gsi1sk", mapping.sku.to_string()),
+        ];
         self.items.put(item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
     }
 
@@ -636,8 +686,23 @@ impl Tables {
     }
 
     /// One page of a vendor's SKU mappings, by SKU.
-    pub async fn vendor_products(&self, vendor_id: &VendorId, cursor: Option<String>, limit: usize) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: format!("PRODUCTS#{vendor_id}"), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor }).await?;
+    pub async fn vendor_products(
+        &self,
+        vendor_id: &VendorId,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
+        let Page { items, cursor } = self
+            .query_items(Query {
+                index: Index::Gsi1,
+                pk: format!("PRODUCTS#{vendor_id}"),
+                sk_prefix: String::new(),
+                sk_max: None,
+                descending: false,
+                limit,
+                cursor,
+            })
+            .await?;
         let stored: Vec<StoredProduct> = items.into_iter().map(value_of).collect::<Result<_, _>>()?;
         Ok((stored.into_iter().map(|s| s.mapping).collect(), cursor))
     }
@@ -711,7 +776,14 @@ impl Tables {
         let mut token = [0u8; 12];
         getrandom::fill(&mut token).map_err(|e| StoreError::Unavailable(format!("no randomness for a claim: {e}")))?;
         let claim = hex::encode(token);
-        let marker = SentMarker { claimed_until: now + lease, claim: claim.clone(), message_id: None, sent_at: None, version, ttl: (now + chrono::Duration::days(keep_days)).timestamp() };
+        let marker = SentMarker {
+            claimed_until: now + lease,
+            claim: claim.clone(),
+            message_id: None,
+            sent_at: None,
+            version,
+            ttl: (now + chrono::Duration::days(keep_days)).timestamp(),
+        };
         match self.put_sent_marker(event_id, recipient, &marker, condition).await {
             Ok(()) => Ok(Claim::Taken { version }),
             // Someone claimed (or sent) it between the read and the write, or our own
@@ -743,7 +815,15 @@ impl Tables {
 
     /// Marks a claimed mail sent, with the provider's message id. Unconditional: the mail
     /// went out, and that is what the marker must say from now on.
-    pub async fn mark_sent(&self, event_id: &str, recipient: &str, version: u64, message_id: &str, now: DateTime<Utc>, keep_days: i64) -> Result<(), StoreError> {
+    pub async fn mark_sent(
+        &self,
+        event_id: &str,
+        recipient: &str,
+        version: u64,
+        message_id: &str,
+        now: DateTime<Utc>,
+        keep_days: i64,
+    ) -> Result<(), StoreError> {
         let marker = SentMarker {
             claimed_until: now,
             claim: String::new(),
@@ -780,7 +860,9 @@ impl Tables {
 
     /// One page of the suppressed addresses, newest first.
     pub async fn suppressions(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<Suppression>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.query_items(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
+        let Page { items, cursor } = self
+            .query_items(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor })
+            .await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 

@@ -54,7 +54,13 @@ impl Tables {
 
     /// One page of the earnings whose hold ended by `now` in one shard: their keys, the
     /// oldest first. The read grows with what is due, never with the table.
-    pub async fn due_holds(&self, shard: u32, now: DateTime<Utc>, cursor: Option<String>, limit: usize) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+    pub async fn due_holds(
+        &self,
+        shard: u32,
+        now: DateTime<Utc>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
         self.due_keys(format!("HOLD#{shard}"), now, cursor, limit).await
     }
 
@@ -72,7 +78,12 @@ impl Tables {
     /// The `ADD` of `entries` to their vendor's balance (all of one vendor), as they move
     /// it; conditional on the balance version read when given (a payout).
     pub fn add_to_balance(vendor_id: &VendorId, entries: &[LedgerEntry], read_version: Option<u64>) -> Write {
-        Write::Add { pk: vendor_pk(vendor_id), sk: "BALANCE".into(), add: Balance::adds(entries), condition: read_version.map_or(Condition::Always, Condition::VersionIs) }
+        Write::Add {
+            pk: vendor_pk(vendor_id),
+            sk: "BALANCE".into(),
+            add: Balance::adds(entries),
+            condition: read_version.map_or(Condition::Always, Condition::VersionIs),
+        }
     }
 
     /// The vendor's balance (empty, version 0, before its first movement).
@@ -130,7 +141,10 @@ impl Tables {
 
     /// One page of a vendor's payouts, newest first.
     pub async fn payouts_of(&self, vendor_id: &VendorId, cursor: Option<String>, limit: usize) -> Result<(Vec<Payout>, Option<String>), StoreError> {
-        let Page { items, cursor } = self.items.query(Query { index: Index::Table, pk: vendor_pk(vendor_id), sk_prefix: "PAYOUT#".into(), sk_max: None, descending: true, limit, cursor }).await?;
+        let Page { items, cursor } = self
+            .items
+            .query(Query { index: Index::Table, pk: vendor_pk(vendor_id), sk_prefix: "PAYOUT#".into(), sk_max: None, descending: true, limit, cursor })
+            .await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
 

@@ -6,8 +6,8 @@
 use super::{AwsResources, describe};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::time::Duration;
@@ -110,9 +110,12 @@ impl Bootstrap {
         let mut indexes = Vec::new();
         for (name, hash, range) in INDEXES {
             attributes.extend([hash, range]);
-            let keys_only = [crate::ports::Index::Gsi1, crate::ports::Index::Gsi2, crate::ports::Index::Gsi3].into_iter().any(|index| index.key_attributes().0 == hash && index.keys_only());
+            let keys_only = [crate::ports::Index::Gsi1, crate::ports::Index::Gsi2, crate::ports::Index::Gsi3]
+                .into_iter()
+                .any(|index| index.key_attributes().0 == hash && index.keys_only());
             let projection = Projection::builder().projection_type(if keys_only { ProjectionType::KeysOnly } else { ProjectionType::All }).build();
-            indexes.push(GlobalSecondaryIndex::builder().index_name(name).set_key_schema(Some(key(hash, range)?)).projection(projection).build().map_err(failed)?);
+            indexes
+                .push(GlobalSecondaryIndex::builder().index_name(name).set_key_schema(Some(key(hash, range)?)).projection(projection).build().map_err(failed)?);
         }
         let definitions = attributes
             .into_iter()
@@ -125,7 +128,9 @@ impl Bootstrap {
             .set_key_schema(Some(key(TABLE_KEYS.0, TABLE_KEYS.1)?))
             .set_attribute_definitions(Some(definitions))
             .set_global_secondary_indexes(Some(indexes))
-            .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(STREAM_VIEW)).build().map_err(failed)?)
+            .stream_specification(
+                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(STREAM_VIEW)).build().map_err(failed)?,
+            )
             .send()
             .await;
         match created {

@@ -3,13 +3,13 @@
 //! on the table or a GSI with opaque cursors. Never a `Scan`.
 
 use super::describe;
+use crate::adapters::cursor;
 use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, Write};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use crate::adapters::cursor;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 
@@ -177,7 +177,9 @@ impl ItemStore for DynamoStore {
             Ok(_) => Ok(()),
             Err(error) => {
                 let reasons: Vec<&str> = match error.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                        cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect()
+                    }
                     _ => Vec::new(),
                 };
                 Err(if reasons.contains(&"ConditionalCheckFailed") {

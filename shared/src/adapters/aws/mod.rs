@@ -56,7 +56,12 @@ impl AwsResources {
         let mut urls = Vec::new();
         for suffix in bootstrap::QUEUES.iter().map(|q| q.suffix).chain([bootstrap::RELAY_DEAD_LETTER_SUFFIX]) {
             let name = format!("{stack}-{suffix}");
-            let found = sqs.get_queue_url().queue_name(&name).send().await.map_err(|e| format!("queue {name}: {}; run `dropflow aws bootstrap` first", describe(&e)))?;
+            let found = sqs
+                .get_queue_url()
+                .queue_name(&name)
+                .send()
+                .await
+                .map_err(|e| format!("queue {name}: {}; run `dropflow aws bootstrap` first", describe(&e)))?;
             urls.push(found.queue_url.unwrap_or_default());
         }
         let [intake_queue_url, notify_queue_url, relay] = <[String; 3]>::try_from(urls).map_err(|_| "three queues expected".to_string())?;
@@ -75,7 +80,10 @@ fn timeouts() -> TimeoutConfig {
 }
 
 fn timeouts_within(limit: Option<&str>) -> TimeoutConfig {
-    let operation = limit.and_then(|s| s.trim().parse::<u64>().ok()).filter(|s| *s > 0).map_or(Duration::from_secs(60), |s| Duration::from_secs(s).min(Duration::from_secs(60)));
+    let operation = limit
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(Duration::from_secs(60), |s| Duration::from_secs(s).min(Duration::from_secs(60)));
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3).min(operation))
         .operation_attempt_timeout(Duration::from_secs(25).min(operation))
@@ -90,10 +98,17 @@ mod timeout_tests {
     #[test]
     fn a_function_can_shorten_every_call_but_not_lengthen_it() {
         let short = timeouts_within(Some("3"));
-        assert_eq!((short.connect_timeout(), short.operation_attempt_timeout(), short.operation_timeout()), (Some(Duration::from_secs(3)), Some(Duration::from_secs(3)), Some(Duration::from_secs(3))));
+        assert_eq!(
+            (short.connect_timeout(), short.operation_attempt_timeout(), short.operation_timeout()),
+            (Some(Duration::from_secs(3)), Some(Duration::from_secs(3)), Some(Duration::from_secs(3)))
+        );
         for unset_or_odd in [None, Some("0"), Some("soon"), Some("600")] {
             let limits = timeouts_within(unset_or_odd);
-            assert_eq!((limits.operation_attempt_timeout(), limits.operation_timeout()), (Some(Duration::from_secs(25)), Some(Duration::from_secs(60))), "{unset_or_odd:?}");
+            assert_eq!(
+                (limits.operation_attempt_timeout(), limits.operation_timeout()),
+                (Some(Duration::from_secs(25)), Some(Duration::from_secs(60))),
+                "{unset_or_odd:?}"
+            );
         }
     }
 }

@@ -75,7 +75,6 @@ impl Mailer for SesMailer {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::Pacer;

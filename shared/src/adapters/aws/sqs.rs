@@ -65,7 +65,10 @@ impl SqsQueues {
             .send()
             .await
             .map_err(unavailable)?;
-        let policy = attributes.attributes().and_then(|a| a.get(&QueueAttributeName::RedrivePolicy)).ok_or_else(|| QueueError(format!("the {} queue has no dead-letter queue", queue.as_str())))?;
+        let policy = attributes
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
+            .ok_or_else(|| QueueError(format!("the {} queue has no dead-letter queue", queue.as_str())))?;
         let policy: serde_json::Value = serde_json::from_str(policy).map_err(|e| QueueError(format!("unreadable redrive policy: {e}")))?;
         let arn = policy["deadLetterTargetArn"].as_str().ok_or_else(|| QueueError("redrive policy without deadLetterTargetArn".into()))?;
         let name = arn.rsplit(':').next().unwrap_or(arn);
@@ -93,7 +96,11 @@ impl SqsQueues {
             .map(|m| Taken {
                 reason: m.message_attributes().and_then(|a| a.get(REASON_ATTRIBUTE)).and_then(|v| v.string_value()).map(str::to_string),
                 received: Received {
-                    receive_count: m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount)).and_then(|c| c.parse().ok()).unwrap_or(1),
+                    receive_count: m
+                        .attributes()
+                        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1),
                     message_id: m.message_id.unwrap_or_default(),
                     receipt: m.receipt_handle.unwrap_or_default(),
                     body: m.body.unwrap_or_default(),
@@ -187,7 +194,14 @@ impl QueueConsumer for SqsQueues {
     async fn retry_after(&self, queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         // SQS takes 0 to 12 hours.
         let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
-        self.client.change_message_visibility().queue_url(self.url(queue)).receipt_handle(receipt).visibility_timeout(seconds).send().await.map_err(unavailable)?;
+        self.client
+            .change_message_visibility()
+            .queue_url(self.url(queue))
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -196,7 +210,14 @@ impl QueueConsumer for SqsQueues {
         let taken = self.take_all(&url).await?;
         // Listing must not hide them: make each visible again at once.
         for message in &taken {
-            self.client.change_message_visibility().queue_url(&url).receipt_handle(&message.received.receipt).visibility_timeout(0).send().await.map_err(unavailable)?;
+            self.client
+                .change_message_visibility()
+                .queue_url(&url)
+                .receipt_handle(&message.received.receipt)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .map_err(unavailable)?;
         }
         Ok(taken
             .into_iter()

@@ -39,11 +39,8 @@ impl StreamFeed {
     /// The stream of `table`, resuming from the checkpoint in `checkpoint_file` when
     /// there is one (from the oldest record the stream keeps otherwise).
     pub fn new(sdk: &aws_config::SdkConfig, table: &str, checkpoint_file: Option<PathBuf>) -> StreamFeed {
-        let checkpoint = checkpoint_file
-            .as_ref()
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
+        let checkpoint =
+            checkpoint_file.as_ref().and_then(|path| std::fs::read_to_string(path).ok()).and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
         StreamFeed {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             streams: aws_sdk_dynamodbstreams::Client::new(sdk),
@@ -58,7 +55,10 @@ impl StreamFeed {
             return Ok(arn.clone());
         }
         let table = self.dynamodb.describe_table().table_name(&self.table).send().await.map_err(unavailable)?;
-        let arn = table.table().and_then(|t| t.latest_stream_arn()).ok_or_else(|| StoreError::Unavailable(format!("table {} has no stream; run `dropflow aws bootstrap`", self.table)))?;
+        let arn = table
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .ok_or_else(|| StoreError::Unavailable(format!("table {} has no stream; run `dropflow aws bootstrap`", self.table)))?;
         state.stream_arn = Some(arn.to_string());
         Ok(arn.to_string())
     }
@@ -92,7 +92,9 @@ impl StreamFeed {
         let Some(path) = &self.checkpoint_file else { return Ok(()) };
         let text = serde_json::to_string(&state.checkpoint).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let temporary = path.with_extension("tmp");
-        std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path)).map_err(|e| StoreError::Unavailable(format!("checkpoint {}: {e}", path.display())))
+        std::fs::write(&temporary, text)
+            .and_then(|()| std::fs::rename(&temporary, path))
+            .map_err(|e| StoreError::Unavailable(format!("checkpoint {}: {e}", path.display())))
     }
 }
 

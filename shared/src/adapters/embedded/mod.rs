@@ -117,10 +117,7 @@ impl Database {
 
     /// Runs `work` inside an IMMEDIATE transaction (the write lock is taken up front, so
     /// another process cannot change what `work` reads before it commits).
-    fn write<T, E: From<rusqlite::Error>>(
-        &self,
-        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
-    ) -> Result<T, E> {
+    fn write<T, E: From<rusqlite::Error>>(&self, work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>) -> Result<T, E> {
         let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let result = work(&transaction)?;

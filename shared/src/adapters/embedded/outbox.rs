@@ -117,7 +117,11 @@ impl Mailer for OutboxMailer {
                 continue;
             }
             let (_, entry) = parse_eml(&path, &bytes).map_err(failed)?;
-            let from = message.from().and_then(|a| a.first()).map(|a| (a.name().unwrap_or_default().to_string(), a.address().unwrap_or_default().to_string())).unwrap_or_default();
+            let from = message
+                .from()
+                .and_then(|a| a.first())
+                .map(|a| (a.name().unwrap_or_default().to_string(), a.address().unwrap_or_default().to_string()))
+                .unwrap_or_default();
             let sent_nanos = message.header_raw(SENT_HEADER).and_then(|v| v.trim().parse().ok()).unwrap_or_default();
             let scrub_html = |html: &str| {
                 let mut escaped = personal.clone();
@@ -130,10 +134,13 @@ impl Mailer for OutboxMailer {
             };
             let to = if personal.found_in(&entry.to) { "redacted@redacted.invalid".to_string() } else { entry.to.clone() };
             let (subject, text, html) = (personal.scrub(&entry.subject), personal.scrub(&entry.text), scrub_html(&entry.html));
-            if (to.as_str(), subject.as_str(), text.as_str(), html.as_str()) == (entry.to.as_str(), entry.subject.as_str(), entry.text.as_str(), entry.html.as_str()) {
+            if (to.as_str(), subject.as_str(), text.as_str(), html.as_str())
+                == (entry.to.as_str(), entry.subject.as_str(), entry.text.as_str(), entry.html.as_str())
+            {
                 continue;
             }
-            let eml = Eml { id: &entry.id, sent_nanos, from: (&from.0, &from.1), to: &to, subject: &subject, text: &text, html: &html, order_id: Some(&wanted) };
+            let eml =
+                Eml { id: &entry.id, sent_nanos, from: (&from.0, &from.1), to: &to, subject: &subject, text: &text, html: &html, order_id: Some(&wanted) };
             self.write(&eml).map_err(failed)?;
             rewritten += 1;
         }

@@ -61,13 +61,15 @@ impl Publisher for Database {
 
     async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
         self.write(|tx| {
-            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)")?.execute(params![dead_letters.as_str(), body, reason])
+            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)")?.execute(params![
+                dead_letters.as_str(),
+                body,
+                reason
+            ])
         })?;
         Ok(())
     }
 }
-
-
 
 /// The message a receipt (`{id}:{receive count}`, from `take_ready`) is for, so that
 /// its delete finds it by key: looked up by receipt, every delete read the whole table.
@@ -105,12 +107,21 @@ impl Database {
             let mut received = Vec::new();
             for (id, body, count) in ready {
                 if count >= max_receive(queue) {
-                    tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)")?.execute(params![queue.as_str(), body, count])?;
+                    tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)")?.execute(params![
+                        queue.as_str(),
+                        body,
+                        count
+                    ])?;
                     tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute(params![id])?;
                     continue;
                 }
                 let receipt = format!("{id}:{}", count + 1);
-                tx.prepare_cached("UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4")?.execute(params![now + lease, count + 1, receipt, id])?;
+                tx.prepare_cached("UPDATE messages SET visible_at = ?1, receive_count = ?2, receipt = ?3 WHERE id = ?4")?.execute(params![
+                    now + lease,
+                    count + 1,
+                    receipt,
+                    id
+                ])?;
                 received.push(Received { message_id: id.to_string(), receipt, body, receive_count: count + 1 });
             }
             Ok(received)
@@ -133,7 +144,11 @@ impl QueueConsumer for Database {
 
     async fn delete(&self, _queue: QueueName, receipt: &str) -> Result<(), QueueError> {
         let (id, receipt) = (receipt_id(receipt), receipt.to_string());
-        self.off_runtime(move |db| Ok(db.write(|tx| tx.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")?.execute(params![id, receipt]))?), QueueError).await?;
+        self.off_runtime(
+            move |db| Ok(db.write(|tx| tx.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receipt = ?2")?.execute(params![id, receipt]))?),
+            QueueError,
+        )
+        .await?;
         Ok(())
     }
 
@@ -142,7 +157,12 @@ impl QueueConsumer for Database {
         // No longer in flight: it waits out its backoff, restarts or not.
         let (id, receipt) = (receipt_id(receipt), receipt.to_string());
         self.off_runtime(
-            move |db| Ok(db.write(|tx| tx.prepare_cached("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE id = ?2 AND receipt = ?3")?.execute(params![visible_at, id, receipt]))?),
+            move |db| {
+                Ok(db.write(|tx| {
+                    tx.prepare_cached("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE id = ?2 AND receipt = ?3")?
+                        .execute(params![visible_at, id, receipt])
+                })?)
+            },
             QueueError,
         )
         .await?;
@@ -169,7 +189,9 @@ impl QueueConsumer for Database {
         let now = now_ms();
         let key = dead_letters.as_str();
         self.write(|tx| {
-            let moved = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?.execute(params![key, now, dead_letters.home().as_str()])?;
+            let moved = tx
+                .prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+                .execute(params![key, now, dead_letters.home().as_str()])?;
             tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
             Ok(moved)
         })

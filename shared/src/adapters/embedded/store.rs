@@ -2,10 +2,10 @@
 //! DynamoDB table, so the services cannot tell them apart.
 
 use super::Database;
+use crate::adapters::cursor;
 use crate::ports::{ChangeRecord, Condition, EventFeed, Item, ItemStore, Page, Query, StoreError, UnreadableEvent, Write};
 use crate::store::is_event_insert;
 use async_trait::async_trait;
-use crate::adapters::cursor;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// The embedded `ItemStore`.
@@ -34,8 +34,7 @@ fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Res
     if *condition == Condition::Always {
         return Ok(());
     }
-    let body: Option<String> =
-        tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
+    let body: Option<String> = tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
     let holds = match (condition, body) {
         (Condition::NotExists, existing) => existing.is_none(),
         (Condition::VersionIs(expected), Some(body)) => {
@@ -59,7 +58,16 @@ fn within_limits(item: &Item, body: &str) -> Result<(), StoreError> {
     if body.len() > MAX_ITEM_BYTES {
         return Err(StoreError::TooLarge(format!("an item of {} bytes is over the item limit of {MAX_ITEM_BYTES}", body.len())));
     }
-    for (name, limit) in [("pk", MAX_PARTITION_KEY_BYTES), ("gsi1pk", MAX_PARTITION_KEY_BYTES), ("gsi2pk", MAX_PARTITION_KEY_BYTES), ("gsi3pk", MAX_PARTITION_KEY_BYTES), ("sk", MAX_SORT_KEY_BYTES), ("gsi1sk", MAX_SORT_KEY_BYTES), ("gsi2sk", MAX_SORT_KEY_BYTES), ("gsi3sk", MAX_SORT_KEY_BYTES)] {
+    for (name, limit) in [
+        ("pk", MAX_PARTITION_KEY_BYTES),
+        ("gsi1pk", MAX_PARTITION_KEY_BYTES),
+        ("gsi2pk", MAX_PARTITION_KEY_BYTES),
+        ("gsi3pk", MAX_PARTITION_KEY_BYTES),
+        ("sk", MAX_SORT_KEY_BYTES),
+        ("gsi1sk", MAX_SORT_KEY_BYTES),
+        ("gsi2sk", MAX_SORT_KEY_BYTES),
+        ("gsi3sk", MAX_SORT_KEY_BYTES),
+    ] {
         if let Some(value) = key(item, name).filter(|v| v.len() > limit) {
             return Err(StoreError::TooLarge(format!("key {name} of {} bytes is over its limit of {limit}", value.len())));
         }
@@ -86,15 +94,28 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
             if is_event_insert("INSERT", Some(&sk)) && !exists(tx, &pk, &sk)? {
                 tx.prepare_cached("INSERT INTO changes (body) VALUES (?1)")?.execute(params![body])?;
             }
-            tx.prepare_cached("INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
-                .execute(params![pk, sk, key(item, "gsi1pk"), key(item, "gsi1sk"), key(item, "gsi2pk"), key(item, "gsi2sk"), key(item, "gsi3pk"), key(item, "gsi3sk"), body])?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                pk,
+                sk,
+                key(item, "gsi1pk"),
+                key(item, "gsi1sk"),
+                key(item, "gsi2pk"),
+                key(item, "gsi2sk"),
+                key(item, "gsi3pk"),
+                key(item, "gsi3sk"),
+                body
+            ])?;
         }
         Write::Delete { pk, sk } => {
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
         Write::Add { pk, sk, add, condition } => {
             check(tx, pk, sk, condition)?;
-            let body: Option<String> = tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
+            let body: Option<String> =
+                tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
             let mut item: Item = match body {
                 Some(body) => serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?,
                 None => Item::from_iter([("pk".to_string(), pk.as_str().into()), ("sk".to_string(), sk.as_str().into())]),
@@ -104,7 +125,10 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
                     None => Some(*amount),
                     Some(value) => value.as_i64().and_then(|n| n.checked_add(*amount)),
                 };
-                let sum = sum.ok_or_else(|| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: format!("{name} is not a whole number that can take {amount}") })?;
+                let sum = sum.ok_or_else(|| StoreError::Unreadable {
+                    key: format!("{pk}/{sk}"),
+                    reason: format!("{name} is not a whole number that can take {amount}"),
+                })?;
                 item.insert(name.clone(), sum.into());
             }
             return apply(tx, &Write::Put { item, condition: Condition::Always });
@@ -118,7 +142,8 @@ impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (pk.to_string(), sk.to_string());
         let read = move |db: &Database| {
-            let body: Option<String> = db.read(|c| c.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional())?;
+            let body: Option<String> =
+                db.read(|c| c.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional())?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })).transpose()
         };
         self.db.off_runtime(read, StoreError::Unavailable).await
@@ -149,7 +174,13 @@ impl EventFeed for EmbeddedStore {
         let rows: Vec<(i64, String)> = self
             .db
             .off_runtime(
-                move |db| Ok(db.read(|c| c.prepare_cached("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?.query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())?),
+                move |db| {
+                    Ok(db.read(|c| {
+                        c.prepare_cached("SELECT seq, body FROM changes ORDER BY seq LIMIT ?1")?
+                            .query_map(params![max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                            .collect()
+                    })?)
+                },
                 StoreError::Unavailable,
             )
             .await?;
@@ -164,7 +195,12 @@ impl EventFeed for EmbeddedStore {
 
     async fn acknowledge(&self, records: &[ChangeRecord]) -> Result<(), StoreError> {
         let Some(last) = records.last().and_then(|r| r.position.parse::<i64>().ok()) else { return Ok(()) };
-        self.db.off_runtime(move |db| db.write(|tx| Ok(tx.prepare_cached("DELETE FROM changes WHERE seq <= ?1")?.execute(params![last]).map(|_| ())?)), StoreError::Unavailable).await
+        self.db
+            .off_runtime(
+                move |db| db.write(|tx| Ok(tx.prepare_cached("DELETE FROM changes WHERE seq <= ?1")?.execute(params![last]).map(|_| ())?)),
+                StoreError::Unavailable,
+            )
+            .await
     }
 }
 
