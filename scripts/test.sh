@@ -20,6 +20,21 @@ if ! command -v chromedriver >/dev/null 2>&1; then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
+# One format (rustfmt.toml), so every diff is readable.
+if ! cargo fmt --all --check >/dev/null; then
+  echo "cargo fmt --all --check FAILED: run cargo fmt --all" >&2
+  cargo fmt --all --check 2>&1 | head -40 >&2
+  exit 1
+fi
+echo "cargo fmt --check passed"
+# Time is an input: shared reads the wall clock only through the Clock port
+# (clippy.toml's disallowed-methods).
+if ! cargo clippy --locked -q -p dropflow-shared --all-features --all-targets -- -A clippy::all -D clippy::disallowed_methods; then
+  echo "clippy FAILED: a read of the wall clock outside ports::SystemClock" >&2
+  exit 1
+fi
+echo "clippy (disallowed-methods: the wall clock only through the Clock port) passed"
+
 log=$(mktemp)
 source scripts/local-aws.sh
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT

@@ -7,7 +7,7 @@
 use crate::adapters::faults::{Chaos, Faulty};
 use crate::adapters::retry::Retrying;
 use crate::config::Config;
-use crate::ports::{EventFeed, ItemStore, Mailer, Publisher, QueueConsumer, SystemClock};
+use crate::ports::{Clock, EventFeed, ItemStore, Mailer, Publisher, QueueConsumer};
 use crate::services::App;
 use crate::store::Tables;
 use std::sync::Arc;
@@ -21,16 +21,44 @@ pub struct System {
     pub feed: Option<Arc<dyn EventFeed>>,
 }
 
+/// What a system is built with besides its adapters: its configuration, its clock (the
+/// one source of time of every service and embedded adapter), and the fault injectors
+/// to put under every port, if any.
+#[derive(Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub chaos: Option<Chaos>,
+}
+
+impl Settings {
+    /// `config` on the wall clock, without faults: what production runs.
+    pub fn new(config: Config) -> Settings {
+        Settings { config, clock: Arc::new(crate::ports::SystemClock), chaos: None }
+    }
+
+    /// The same, on `clock`.
+    pub fn on(self, clock: Arc<dyn Clock>) -> Settings {
+        Settings { clock, ..self }
+    }
+
+    /// The same, with `chaos` under every port.
+    pub fn with_chaos(self, chaos: Option<Chaos>) -> Settings {
+        Settings { chaos, ..self }
+    }
+}
+
 /// Builds the system on these adapters, each wrapped in its retry layer and, with
 /// `chaos`, its fault injector.
-fn assemble<S, Q, M>(store: S, queues: Q, mailer: M, feed: Option<Arc<dyn EventFeed>>, config: Config, chaos: Option<&Chaos>) -> System
+fn assemble<S, Q, M>(store: S, queues: Q, mailer: M, feed: Option<Arc<dyn EventFeed>>, settings: Settings) -> System
 where
     S: ItemStore + 'static,
     Q: Publisher + QueueConsumer + Clone + 'static,
     M: Mailer + 'static,
 {
     type Ports = (Arc<dyn ItemStore>, Arc<dyn Publisher>, Arc<dyn QueueConsumer>, Arc<dyn Mailer>, Option<Arc<dyn EventFeed>>);
-    let (store, publisher, consumer, mailer, feed): Ports = match chaos {
+    let Settings { config, clock, chaos } = settings;
+    let (store, publisher, consumer, mailer, feed): Ports = match &chaos {
         None => (
             Arc::new(Retrying::new(store)),
             Arc::new(Retrying::new(queues.clone())),
@@ -52,7 +80,7 @@ where
         publisher,
         queues: consumer.clone(),
         mailer,
-        clock: Arc::new(SystemClock),
+        clock,
         tracking_feed: tracking_feed(&config),
         secrets,
         config: Arc::new(config),
@@ -73,29 +101,24 @@ fn tracking_feed(config: &Config) -> Option<Arc<dyn crate::ports::TrackingFeed>>
 /// The embedded system under `data_dir` (SQLite store, change log and queues; the
 /// outbox folder), and its database (for `serve` to take back a dead process's leases).
 #[cfg(feature = "embedded")]
-pub fn embedded(data_dir: &std::path::Path, config: Config, chaos: Option<&Chaos>) -> Result<(System, crate::adapters::embedded::Database), String> {
+pub fn embedded(data_dir: &std::path::Path, settings: Settings) -> Result<(System, crate::adapters::embedded::Database), String> {
     use crate::adapters::embedded::{Database, EmbeddedStore, OutboxMailer};
-    let db = Database::open(data_dir)?;
+    let db = Database::open(data_dir)?.with_clock(settings.clock.clone());
     let feed: Arc<dyn EventFeed> = Arc::new(EmbeddedStore::new(db.clone()));
-    let system = assemble(EmbeddedStore::new(db.clone()), db.clone(), OutboxMailer::new(data_dir), Some(feed), config, chaos);
+    let mailer = OutboxMailer::new(data_dir, settings.clock.clone());
+    let system = assemble(EmbeddedStore::new(db.clone()), db.clone(), mailer, Some(feed), settings);
     Ok((system, db))
 }
 
 /// The system on DynamoDB, SQS and SES; `feed` is the table's stream when this process
 /// relays it itself (the local binary on `--backend aws`).
 #[cfg(feature = "aws")]
-pub fn aws(
-    sdk: &aws_config::SdkConfig,
-    resources: &crate::adapters::aws::AwsResources,
-    config: Config,
-    feed: Option<Arc<dyn EventFeed>>,
-    chaos: Option<&Chaos>,
-) -> System {
+pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsResources, settings: Settings, feed: Option<Arc<dyn EventFeed>>) -> System {
     use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
-    let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), config.ses_max_send_rate);
-    assemble(store, queues, mailer, feed, config, chaos)
+    let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), settings.config.ses_max_send_rate);
+    assemble(store, queues, mailer, feed, settings)
 }
 
 /// The webhook secrets of `stack`: each source's Secrets Manager secret

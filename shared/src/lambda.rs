@@ -47,7 +47,7 @@ async fn build(also_required: &[&'static str]) -> Result<App, String> {
     let resources = AwsResources::from_lookup(lookup).map_err(|e| e.to_string())?;
     let ids: BTreeMap<&'static str, String> =
         crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
-    let mut app = crate::compose::aws(&sdk, &resources, config, None, None).app;
+    let mut app = crate::compose::aws(&sdk, &resources, crate::compose::Settings::new(config), None).app;
     if !ids.is_empty() {
         let secrets =
             crate::services::secrets::WebhookSecrets::from_vault(vault, ids, &app.config.webhook_secrets).await.map_err(|e| format!("webhook secret: {e}"))?;
@@ -58,17 +58,20 @@ async fn build(also_required: &[&'static str]) -> Result<App, String> {
 
 /// Ends an invocation of `function` that started at `started` with its metrics line
 /// (`metrics::emf_line`) on stdout, where CloudWatch Logs picks it up.
-fn emit_metrics(function: &str, started: std::time::Instant) {
-    println!("{}", crate::metrics::emf_line(function, started.elapsed().as_secs_f64() * 1e3, chrono::Utc::now().timestamp_millis()));
+fn emit_metrics(function: &str, started: std::time::Instant, clock: &dyn crate::ports::Clock) {
+    println!("{}", crate::metrics::emf_line(function, started.elapsed().as_secs_f64() * 1e3, clock.now().timestamp_millis()));
 }
 
 /// `router` with a metrics line after each request it answers.
-fn with_metrics(router: axum::Router, function: &'static str) -> axum::Router {
-    router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| async move {
-        let started = std::time::Instant::now();
-        let response = next.run(request).await;
-        emit_metrics(function, started);
-        response
+fn with_metrics(router: axum::Router, function: &'static str, clock: std::sync::Arc<dyn crate::ports::Clock>) -> axum::Router {
+    router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+        let clock = clock.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let response = next.run(request).await;
+            emit_metrics(function, started, clock.as_ref());
+            response
+        }
     }))
 }
 
@@ -83,13 +86,17 @@ fn tracing_subscriber_init() {
 /// order-webhook: the HTTP router behind API Gateway, with the Shopify signing secret's
 /// vault id required at start-up (only this function is given the webhook secrets).
 pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
-    lambda_http::run(with_metrics(crate::http::webhook_router(start(&["SHOPIFY_WEBHOOK_SECRET_ARN"]).await), "order-webhook")).await
+    let app = start(&["SHOPIFY_WEBHOOK_SECRET_ARN"]).await;
+    let clock = app.clock.clone();
+    lambda_http::run(with_metrics(crate::http::webhook_router(app), "order-webhook", clock)).await
 }
 
 /// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds
 /// no webhook secret.
 pub async fn run_vendor_api() -> Result<(), lambda_http::Error> {
-    lambda_http::run(with_metrics(crate::http::vendor_router(start(&[]).await), "vendor-api")).await
+    let app = start(&[]).await;
+    let clock = app.clock.clone();
+    lambda_http::run(with_metrics(crate::http::vendor_router(app), "vendor-api", clock)).await
 }
 
 /// Feeds SQS batches from `queue`'s event source mapping to its consumer (order-intake,
@@ -106,7 +113,7 @@ pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let started = std::time::Instant::now();
         let answer = crate::handlers::consume(app, queue, event.payload).await;
-        emit_metrics(function, started);
+        emit_metrics(function, started, app.clock.as_ref());
         Ok::<_, lambda_runtime::Error>(answer)
     }))
     .await
@@ -124,7 +131,7 @@ pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         let started = std::time::Instant::now();
         let answer = crate::handlers::event_relay(app, event.payload).await;
-        emit_metrics("event-relay", started);
+        emit_metrics("event-relay", started, app.clock.as_ref());
         Ok::<_, lambda_runtime::Error>(answer)
     }))
     .await
@@ -144,11 +151,13 @@ where
     let app = start(&[]).await;
     let (app, job) = (&app, &job);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        let remaining = event.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        // The invocation's deadline is in epoch milliseconds; what is left of it is read
+        // on the system's clock, like every other time.
+        let remaining = std::time::Duration::from_millis(event.context.deadline.saturating_sub(u64::try_from(app.clock.now().timestamp_millis()).unwrap_or(0)));
         let deadline = std::time::Instant::now() + remaining.saturating_sub(MARGIN);
         let started = std::time::Instant::now();
         let report = job(app.clone(), app.clock.now(), deadline).await;
-        emit_metrics(name, started);
+        emit_metrics(name, started, app.clock.as_ref());
         let report = report?;
         tracing::info!(%report, scheduled = %event.payload["time"].as_str().unwrap_or("-"), "{name}");
         Ok::<_, lambda_runtime::Error>(report)

@@ -398,28 +398,36 @@ pub enum SecretError {
     Unavailable(String),
 }
 
-/// The time, injected so that tests and the sweep commands can fix it.
+/// The time, injected so that tests and the sweep commands can fix it. Every read of the
+/// time in `shared` goes through this port (clippy's `disallowed-methods` refuses
+/// `Utc::now` and `SystemTime::now` elsewhere), so that no behaviour depends on the day
+/// a test runs, and a history can be replayed at any instant.
 pub trait Clock: Send + Sync {
+    /// The instant now, as this process is to see it.
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The real time.
+/// The real time: the one place that reads the wall clock.
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
 }
 
-/// A time set by hand.
+/// A time set by hand, standing still until it is set again (for unit tests of one
+/// instant; a whole system wants `SteppedClock`, whose time goes on).
 pub struct FixedClock(pub std::sync::Mutex<DateTime<Utc>>);
 
 impl FixedClock {
+    /// Stands at `instant`.
     pub fn at(instant: DateTime<Utc>) -> Self {
         FixedClock(std::sync::Mutex::new(instant))
     }
 
+    /// Moves to `instant`.
     pub fn set(&self, instant: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = instant;
     }
@@ -428,5 +436,44 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A clock that starts at a chosen instant and then goes on at the real pace, plus any
+/// jumps asked of it: the scenarios, the simulation and `dropflow serve --clock` run on
+/// it. It must go on by itself: a frozen clock would never bring a leased queue message
+/// back, nor let a mail claim's lease run out. It never goes back.
+pub struct SteppedClock {
+    start: DateTime<Utc>,
+    began: std::time::Instant,
+    /// Jumps taken so far, in milliseconds.
+    jumped_ms: std::sync::atomic::AtomicI64,
+}
+
+impl SteppedClock {
+    /// Starts at `start`, now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        SteppedClock { start, began: std::time::Instant::now(), jumped_ms: std::sync::atomic::AtomicI64::new(0) }
+    }
+
+    /// Jumps `by` forward (a negative duration is refused: time never goes back).
+    pub fn advance(&self, by: chrono::Duration) {
+        assert!(by >= chrono::Duration::zero(), "a clock never goes back ({by})");
+        self.jumped_ms.fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Jumps forward to `instant`, if it is still ahead.
+    pub fn advance_to(&self, instant: DateTime<Utc>) {
+        let gap = instant - self.now();
+        if gap > chrono::Duration::zero() {
+            self.advance(gap);
+        }
+    }
+}
+
+impl Clock for SteppedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
+        self.start + elapsed + chrono::Duration::milliseconds(self.jumped_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

@@ -60,7 +60,7 @@ impl AwsStack {
     pub async fn create(visibility_timeout_seconds: Option<u32>) -> AwsStack {
         emulator();
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
+        let nanos = getrandom::u32().unwrap_or_default();
         let name = format!("t{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let sender = format!("orders-{name}@dropflow.test");
         let plan = Bootstrap {
@@ -75,7 +75,7 @@ impl AwsStack {
 
     /// The services and queues on this stack, configured with its sender.
     pub async fn open(&self) -> (dropflow_shared::services::App, std::sync::Arc<dyn dropflow_shared::ports::QueueConsumer>) {
-        let system = dropflow_shared::compose::aws(&sdk_config().await, &self.resources, config(&self.sender), None, None);
+        let system = dropflow_shared::compose::aws(&sdk_config().await, &self.resources, dropflow_shared::compose::Settings::new(config(&self.sender)), None);
         (system.app, system.queues)
     }
 
@@ -155,7 +155,8 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
     let lease = std::time::Duration::from_secs(u64::from(visibility_seconds));
     match backend {
         Backend::Embedded => {
-            let (system, db) = dropflow_shared::compose::embedded(dir.path(), config("orders@dropflow.local"), None).expect("open data dir");
+            let (system, db) = dropflow_shared::compose::embedded(dir.path(), dropflow_shared::compose::Settings::new(config("orders@dropflow.local")))
+                .expect("open data dir");
             let feed = std::sync::Arc::new(dropflow_shared::adapters::embedded::EmbeddedStore::new(db.clone()));
             Ports { app: system.app, queues: std::sync::Arc::new(db.with_visibility(lease)), feed, mail: MailBox::Outbox(dir.path().to_path_buf()), _dir: dir }
         }

@@ -9,7 +9,7 @@ pub mod runtime_api;
 
 pub use backend::{Backend, MailBox};
 use dropflow_local::Local;
-use dropflow_local::cli::{Cli, run};
+use dropflow_local::cli::{Cli, execute};
 use serde_json::Value;
 
 /// Makes each named `async fn(Backend)` two tests, `<name>::embedded` and
@@ -39,11 +39,74 @@ pub const AFTERSHIP_SECRET: &str = "scenario-aftership-secret";
 /// The generic webhook's secrets of shops `shop-a` and `shop-b`.
 pub const GENERIC_SECRETS: [&str; 2] = ["scenario-generic-a", "scenario-generic-b"];
 
+/// Where every scenario's clock starts unless it says otherwise: a fixed instant (a
+/// Wednesday morning, UTC), so that no scenario depends on the day it runs.
+pub fn default_start() -> chrono::DateTime<chrono::Utc> {
+    instant("2026-11-25T09:00:00Z")
+}
+
+/// An RFC 3339 instant, for tests that name one.
+pub fn instant(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}")).with_timezone(&chrono::Utc)
+}
+
+/// A fixed instant a time-bound suite starts an app at, with the settings that make it
+/// interesting (the time zone whose daylight-saving change it is just before, a
+/// holiday it runs into).
+#[derive(Debug, Clone, Copy)]
+pub struct Start {
+    /// What the instant is, for a failure to name it.
+    pub name: &'static str,
+    /// RFC 3339.
+    pub at: &'static str,
+    pub settings: &'static [(&'static str, &'static str)],
+}
+
+impl Start {
+    /// The instant.
+    pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+        instant(self.at)
+    }
+}
+
+/// The instants the SLA and money suites run at: every day of the week, an order late
+/// on a Friday, the hour before a daylight-saving change on both sides of the Atlantic,
+/// New Year's Eve, a leap day, and a week with configured holidays.
+pub const STARTS: [Start; 13] = [
+    Start { name: "Monday", at: "2026-11-23T09:00:00Z", settings: &[] },
+    Start { name: "Tuesday", at: "2026-11-24T09:00:00Z", settings: &[] },
+    Start { name: "Wednesday", at: "2026-11-25T09:00:00Z", settings: &[] },
+    Start { name: "Thursday", at: "2026-11-26T09:00:00Z", settings: &[] },
+    Start { name: "Friday", at: "2026-11-27T09:00:00Z", settings: &[] },
+    Start { name: "Saturday", at: "2026-11-28T09:00:00Z", settings: &[] },
+    Start { name: "Sunday", at: "2026-11-29T09:00:00Z", settings: &[] },
+    Start { name: "Friday 23:30", at: "2026-11-27T23:30:00Z", settings: &[] },
+    Start { name: "before Berlin's summer time", at: "2027-03-28T01:00:00Z", settings: &[("SLA_TIMEZONE", "Europe/Berlin")] },
+    Start { name: "before New York's winter time", at: "2026-11-01T06:00:00Z", settings: &[("SLA_TIMEZONE", "America/New_York")] },
+    Start { name: "New Year's Eve 23:59", at: "2026-12-31T23:59:00Z", settings: &[] },
+    Start { name: "a leap day", at: "2028-02-29T12:00:00Z", settings: &[] },
+    Start { name: "before Christmas holidays", at: "2026-12-23T10:00:00Z", settings: &[("SLA_HOLIDAYS", "2026-12-24,2026-12-25,2026-12-28")] },
+];
+
+/// The starts a time-bound suite runs at on `backend`: all of `STARTS` on the embedded
+/// store; on moto (where one order's whole life takes some 15 s or more) a weekday, the
+/// Saturday (whose clocks fall due together) and New Year's Eve. The date arithmetic is the
+/// domain's, the same on both; what the AWS runs add is the store under it.
+pub fn starts_for(backend: Backend) -> Vec<Start> {
+    match backend {
+        Backend::Embedded => STARTS.to_vec(),
+        Backend::Aws => STARTS.iter().filter(|s| matches!(s.name, "Monday" | "Saturday" | "New Year's Eve 23:59")).copied().collect(),
+    }
+}
+
 /// A running app and ways to talk to it.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub local: Local,
+    /// The app's clock: it started where the test said, goes on at the real pace, and
+    /// jumps when the test moves it on (`advance`).
+    pub clock: std::sync::Arc<dropflow_shared::ports::SteppedClock>,
     /// The operator command line's backend flags for this app.
     cli_flags: Vec<String>,
     pub mail: MailBox,
@@ -64,16 +127,30 @@ pub async fn spawn_app_with(backend: Backend, chaos: Option<dropflow_shared::ada
 
 /// Starts the app with `settings` on top of the test configuration.
 pub async fn spawn_app_configured(backend: Backend, chaos: Option<dropflow_shared::adapters::faults::Chaos>, settings: &[(&str, &str)]) -> TestApp {
+    spawn_app_at(backend, default_start(), chaos, settings).await
+}
+
+/// Starts the app on a clock that starts at `start`, with `chaos` and `settings` as
+/// `spawn_app_configured`.
+pub async fn spawn_app_at(
+    backend: Backend,
+    start: chrono::DateTime<chrono::Utc>,
+    chaos: Option<dropflow_shared::adapters::faults::Chaos>,
+    settings: &[(&str, &str)],
+) -> TestApp {
+    use dropflow_shared::compose::Settings;
     let dir = tempfile::tempdir().expect("temp dir");
+    let clock = std::sync::Arc::new(dropflow_shared::ports::SteppedClock::starting_at(start));
+    let with = |config| Settings::new(config).on(clock.clone()).with_chaos(chaos.clone());
     let (local, cli_flags, mail) = match backend {
         Backend::Embedded => {
-            let local = Local::open_with(dir.path(), backend::config_with("orders@dropflow.local", settings), chaos).expect("open data dir");
+            let local = Local::open_with(dir.path(), with(backend::config_with("orders@dropflow.local", settings))).expect("open data dir");
             let flags = vec!["--data-dir".to_string(), dir.path().to_string_lossy().to_string()];
             (local, flags, MailBox::Outbox(dir.path().to_path_buf()))
         }
         Backend::Aws => {
             let stack = backend::AwsStack::create(None).await;
-            let local = Local::open_aws(&stack.name, backend::config_with(&stack.sender, settings), dir.path(), chaos).await.expect("open the AWS stack");
+            let local = Local::open_aws(&stack.name, with(backend::config_with(&stack.sender, settings)), dir.path()).await.expect("open the AWS stack");
             let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
             (local, flags, stack.mail_box())
         }
@@ -82,7 +159,7 @@ pub async fn spawn_app_configured(backend: Backend, chaos: Option<dropflow_share
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let router = local.router();
     tokio::spawn(async move { axum_serve(listener, router).await });
-    TestApp { base, client: reqwest::Client::new(), local, cli_flags, mail, _dir: dir }
+    TestApp { base, client: reqwest::Client::new(), local, clock, cli_flags, mail, _dir: dir }
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
@@ -106,15 +183,33 @@ impl TestApp {
         self.cli_flags.iter().position(|f| f == "--stack").and_then(|i| self.cli_flags.get(i + 1)).map(String::as_str)
     }
 
-    /// Runs a `dropflow` operator command on this app's backend; returns its output.
+    /// Now, on the app's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use dropflow_shared::ports::Clock;
+        self.clock.now()
+    }
+
+    /// Moves the app's clock `by` forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Moves the app's clock forward to `instant` (if it is not there yet).
+    pub fn advance_to(&self, instant: chrono::DateTime<chrono::Utc>) {
+        self.clock.advance_to(instant);
+    }
+
+    /// Runs a `dropflow` operator command on this app (its store, configuration and
+    /// clock, as the command line parses it); returns its output.
     pub async fn cli(&self, args: &[&str]) -> Result<String, String> {
         use clap::Parser;
         let mut argv = vec!["dropflow"];
         argv.extend(self.cli_flags.iter().map(String::as_str));
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let command = cli.command.ok_or("no command")?;
         let mut out = Vec::new();
-        run(cli, &mut out).await?;
+        execute(&self.local, command, "test app", &mut out).await?;
         Ok(String::from_utf8_lossy(&out).trim().to_string())
     }
 

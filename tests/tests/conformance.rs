@@ -330,7 +330,13 @@ async fn the_lambda_sdk_configuration_reaches_the_configured_endpoint() {
     use dropflow_shared::adapters::aws::lambda_sdk_config;
     let stack = dropflow_scenarios::backend::AwsStack::create(None).await;
     let sdk = lambda_sdk_config().await.expect("the trust store builds");
-    let app = dropflow_shared::compose::aws(&sdk, &stack.resources, dropflow_scenarios::backend::config(&stack.sender), None, None).app;
+    let app = dropflow_shared::compose::aws(
+        &sdk,
+        &stack.resources,
+        dropflow_shared::compose::Settings::new(dropflow_scenarios::backend::config(&stack.sender)),
+        None,
+    )
+    .app;
     app.tables.items.put(item(json!({"pk": "P", "sk": "S"})), Condition::NotExists).await.unwrap();
     assert!(app.tables.items.get("P", "S").await.unwrap().is_some());
 }

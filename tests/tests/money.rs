@@ -5,7 +5,7 @@
 //! ledger. Then random sequences of the same, replays included, checked after each step.
 
 use chrono::{DateTime, Duration, Utc};
-use dropflow_scenarios::{Backend, GENERIC_SECRETS, TestApp, on_both_backends, spawn_app, spawn_app_configured};
+use dropflow_scenarios::{Backend, GENERIC_SECRETS, Start, TestApp, on_both_backends, spawn_app, spawn_app_at, spawn_app_configured};
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::domain::ledger::{Balance, EntryKind};
 use dropflow_shared::services::money;
@@ -126,10 +126,19 @@ async fn vendor_mail(app: &TestApp) -> Vec<String> {
 }
 
 async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(backend: Backend) {
-    let app = spawn_app(backend).await;
+    for start in dropflow_scenarios::starts_for(backend) {
+        money_followed_from(backend, start).await;
+    }
+}
+
+async fn money_followed_from(backend: Backend, start: Start) {
+    let app = spawn_app_at(backend, start.instant(), None, start.settings).await;
     let key = onboard(&app).await;
-    let delivered_at = Utc::now();
+    let delivered_at = app.now();
     deliver(&app, &key, "1001", &["22.125"]).await;
+    let ledger = app.local.app.tables.ledger(&VendorId::parse(VENDOR).unwrap()).await.unwrap();
+    let held_at = ledger.iter().find(|e| e.kind == EntryKind::Held).expect("held at delivery").at;
+    let release_at = held_at + Duration::days(14);
     // 10% of 22.125 is 2.2125, rounded half away from zero: 2.213.
     assert_eq!(balance(&app, &key).await, kwd("19.912", "0.000", "0.000", "0.000"), "held at delivery, once");
 
@@ -139,8 +148,9 @@ async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(
     books_add_up(&app).await;
 
     assert_eq!(payouts_at(&app, delivered_at + Duration::days(13)).await.released, 0, "not before the holding period ends");
-    let report = payouts_at(&app, delivered_at + Duration::days(14) + Duration::minutes(1)).await;
-    assert_eq!((report.released, report.payouts.len()), (1, 1), "{report:?}");
+    assert_eq!(payouts_at(&app, release_at - Duration::seconds(1)).await.released, 0, "{}: not a second before the hold ends", start.name);
+    let report = payouts_at(&app, release_at).await;
+    assert_eq!((report.released, report.payouts.len()), (1, 1), "{}: at its second: {report:?}", start.name);
     assert_eq!(balance(&app, &key).await, kwd("0.000", "0.000", "18.000", "0.000"), "released, then all of it in a payout");
     let again = payouts_at(&app, delivered_at + Duration::days(15)).await;
     assert_eq!((again.released, again.payouts.len()), (0, 0), "a second run releases and pays nothing again: {again:?}");
@@ -177,7 +187,7 @@ async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(
     refund(&app, "1001", &["22.125"], json!([{"id": "R1", "lines": [{"line_id": "1", "quantity": 0, "amount": "2.125"}]}, {"id": "R2", "lines": [{"line_id": "1", "quantity": 0, "amount": "5.000"}]}])).await;
     assert_eq!(balance(&app, &key).await, kwd("0.000", "-4.500", "0.000", "18.000"));
     assert!(payouts_at(&app, delivered_at + Duration::days(16)).await.payouts.is_empty(), "nothing is owed");
-    let second = Utc::now();
+    let second = app.now();
     deliver(&app, &key, "1002", &["10.000"]).await;
     let report = payouts_at(&app, second + Duration::days(14) + Duration::minutes(1)).await;
     assert_eq!((report.released, report.payouts.len()), (1, 1), "{report:?}");
@@ -202,7 +212,7 @@ async fn a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up(
 async fn a_balance_under_the_minimum_waits_for_more(backend: Backend) {
     let app = spawn_app_configured(backend, None, &[("PAYOUT_MINIMUM", "KWD:25.000")]).await;
     let key = onboard(&app).await;
-    let start = Utc::now();
+    let start = app.now();
     deliver(&app, &key, "2001", &["20.000"]).await;
     let report = payouts_at(&app, start + Duration::days(15)).await;
     assert_eq!((report.released, report.payouts.len(), report.below_minimum), (1, 0, 1));
@@ -217,7 +227,7 @@ async fn a_balance_under_the_minimum_waits_for_more(backend: Backend) {
 async fn two_payout_runs_at_once_release_and_pay_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = onboard(&app).await;
-    let start = Utc::now();
+    let start = app.now();
     deliver(&app, &key, "3001", &["10.000"]).await;
     deliver(&app, &key, "3002", &["20.000"]).await;
     let at = start + Duration::days(15);
@@ -235,7 +245,7 @@ async fn a_payout_run_whose_writes_time_out_after_landing_pays_once(backend: Bac
     use dropflow_shared::adapters::faults::{Chaos, Fault};
     let app = dropflow_scenarios::spawn_app_with(backend, Some(Chaos::quiet())).await;
     let key = onboard(&app).await;
-    let start = Utc::now();
+    let start = app.now();
     deliver(&app, &key, "4001", &["10.000"]).await;
     // The release's and the payout's commits both land, and both answers are lost.
     app.local.chaos.as_ref().unwrap().store.queue([Fault::TimeoutAfterEffect, Fault::TimeoutAfterEffect]);
@@ -254,7 +264,7 @@ async fn a_payout_run_whose_writes_time_out_after_landing_pays_once(backend: Bac
 async fn a_payout_paid_before_its_mail_went_out_is_announced_then_confirmed(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = onboard(&app).await;
-    let start = Utc::now();
+    let start = app.now();
     deliver(&app, &key, "5001", &["10.000"]).await;
     // The payout is created and transferred before the notifier gets to its mail.
     let report = money::run(&app.local.app, start + Duration::days(15), None).await.unwrap();
@@ -295,7 +305,7 @@ async fn random_money_lives_always_add_up(backend: Backend) {
         let mut dice = Dice(seed + 7);
         let mut orders: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
         let mut day = 0i64;
-        let start = Utc::now();
+        let start = app.now();
         for step in 0..10 {
             match dice.roll(4) {
                 0 | 1 if orders.len() < 4 => {

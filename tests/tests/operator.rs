@@ -15,7 +15,7 @@ async fn a_key_is_listed_with_its_last_use_and_a_revoked_one_stops_at_once(backe
     for _ in 0..3 {
         assert_eq!(app.vendor(Method::GET, "/vendor/orders", &key, None).await.0, 200);
     }
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = app.now().date_naive().to_string();
     assert!(app.cli(&["key", "list", "ipod-shop"]).await.unwrap().contains(&today));
     let said = app.cli(&["key", "revoke", &key[..12]]).await.unwrap();
     assert!(said.contains("revoked"), "{said}");

@@ -5,7 +5,7 @@
 //! order. Prints the table `BENCHMARKS.md` records (`-- --nocapture`) and holds the
 //! counts to what they are, so that a change that adds a request fails here first.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use dropflow_scenarios::{Backend, SHOPIFY_SECRET, fixture, spawn_app};
 use dropflow_shared::adapters::counting::{Counting, Counts};
 use dropflow_shared::domain::ids::VendorId;
@@ -164,7 +164,7 @@ async fn an_orders_life_costs_what_the_table_says() {
     }
     app.deliver().await;
     mark = Phase::of(&counts);
-    let report = dropflow_shared::services::money::run(&counted.app, Utc::now() + Duration::days(15), None).await.unwrap();
+    let report = dropflow_shared::services::money::run(&counted.app, app.now() + Duration::days(15), None).await.unwrap();
     assert_eq!((report.released, report.payouts.len()), (BATCH + 1, 1), "{report:?}");
     counted.drain().await.unwrap();
     let batch_phase = Phase::of(&counts).since(mark);

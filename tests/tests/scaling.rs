@@ -4,7 +4,7 @@
 //! with every read counted. The reads must not grow with the table; the wall time of each
 //! run is printed for `BENCHMARKS.md`, never asserted.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use dropflow_scenarios::{Backend, spawn_app};
 use dropflow_shared::adapters::counting::Counting;
 use dropflow_shared::domain::ids::OrderId;
@@ -24,7 +24,7 @@ const DUE: usize = 20;
 async fn seed(app: &App, total: usize) {
     let usd = Currency::parse("USD").unwrap();
     let paid = Money::parse_decimal("10.00", usd).unwrap();
-    let template = dropflow_scenarios::one_line_vendor_order(0, "lamp-co", paid, Utc::now(), &app.config.sla);
+    let template = dropflow_scenarios::one_line_vendor_order(0, "lamp-co", paid, app.clock.now(), &app.config.sla);
     let actor = Actor::Vendor(template.vendor_id.clone());
     let mut delivered = template.clone();
     for command in [
@@ -32,15 +32,15 @@ async fn seed(app: &App, total: usize) {
         Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
         Command::MarkDelivered { tracking_number: None },
     ] {
-        delivered = delivered.apply(command, actor.clone(), Utc::now(), &app.config.sla).unwrap().vendor_order;
+        delivered = delivered.apply(command, actor.clone(), app.clock.now(), &app.config.sla).unwrap().vendor_order;
     }
     let mut writes: Vec<Write> = Vec::new();
     for n in 0..total {
         let order_id = OrderId::derive("generic", "scale", &n.to_string());
-        let created = if n < DUE { Utc::now() - Duration::days(2) } else { Utc::now() };
+        let created = if n < DUE { app.clock.now() - Duration::days(2) } else { app.clock.now() };
         let vo = VendorOrder { order_id: order_id.clone(), created_at: created, clocks: app.config.sla.on_created(created), ..template.clone() };
         writes.push(Tables::put_vendor_order(&vo, None).unwrap());
-        let ended = if n < DUE { Utc::now() - Duration::days(20) } else { Utc::now() };
+        let ended = if n < DUE { app.clock.now() - Duration::days(20) } else { app.clock.now() };
         let (earning, _) = Earning::at_delivery(&VendorOrder { order_id, ..delivered.clone() }, 0, 1_000, 14, ended).unwrap().unwrap();
         writes.push(Tables::put_earning(&earning, None).unwrap());
         if writes.len() >= 100 {
@@ -65,12 +65,12 @@ async fn sweeps_and_releases_read_what_is_due_not_the_table() {
         let (counting, counts) = Counting::new(app.local.app.tables.items.clone());
         let counted = App { tables: Tables::new(Arc::new(counting)), ..app.local.app.clone() };
         let started = std::time::Instant::now();
-        let swept = sweep::sweep(&counted, Utc::now(), None).await.unwrap();
+        let swept = sweep::sweep(&counted, app.now(), None).await.unwrap();
         let sweep_ms = started.elapsed().as_secs_f64() * 1e3;
         let sweep_reads = counts.reads();
         assert_eq!(swept.fired, DUE, "{swept:?}");
         let started = std::time::Instant::now();
-        let released = money::run(&counted, Utc::now(), None).await.unwrap();
+        let released = money::run(&counted, app.now(), None).await.unwrap();
         let release_ms = started.elapsed().as_secs_f64() * 1e3;
         let release_reads = counts.reads() - sweep_reads;
         assert_eq!((released.released, released.payouts.len()), (DUE, 1), "{released:?}");

@@ -67,7 +67,13 @@ async fn the_process_on_a_stack_verifies_with_the_stacks_secret_not_the_environm
         client.put_secret_value().secret_id(webhook_secret_name(&stack, "shopify")).secret_string(value).send().await.unwrap();
     }
     let data = tempfile::tempdir().unwrap();
-    let reopened = dropflow_local::Local::open_aws(&stack, dropflow_scenarios::backend::config("orders@stack.example"), data.path(), None).await.unwrap();
+    let reopened = dropflow_local::Local::open_aws(
+        &stack,
+        dropflow_shared::compose::Settings::new(dropflow_scenarios::backend::config("orders@stack.example")),
+        data.path(),
+    )
+    .await
+    .unwrap();
     assert!(accepts(&reopened.app, "only-in-the-vault", 1).await, "read from Secrets Manager");
     assert!(accepts(&reopened.app, "second", 2).await, "the one it replaced, within the grace");
     assert!(!accepts(&reopened.app, SHOPIFY_SECRET, 3).await, "the environment's secret does not override the stack's");

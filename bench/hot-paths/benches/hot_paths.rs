@@ -73,7 +73,7 @@ impl Publisher for Dropping {
 
 /// The app on an embedded store in `dir`, with the vendor, its key and the fixture's SKUs.
 fn app(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> (App, String) {
-    let (system, _) = dropflow_shared::compose::embedded(dir, config(), None).expect("embedded store");
+    let (system, _) = dropflow_shared::compose::embedded(dir, dropflow_shared::compose::Settings::new(config())).expect("embedded store");
     let app = system.app;
     let key = rt.block_on(async {
         dropflow_shared::services::operator::add_vendor(&app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();

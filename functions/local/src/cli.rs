@@ -25,6 +25,11 @@ pub struct Cli {
     /// (`<STACK>-intake`, `<STACK>-notify`) to use, as bootstrapped or deployed.
     #[arg(long, global = true, default_value = "dropflow")]
     pub stack: String,
+    /// Run on a clock that starts at this instant (RFC 3339) and goes on from there at
+    /// the real pace, instead of the wall clock: to replay a date-bound history or
+    /// report. Operator commands on the same data dir should be given the same flag.
+    #[arg(long, global = true, value_parser = instant)]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -295,19 +300,31 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         Command::Serve { chaos: Some(rate), .. } if *rate > 0.0 => Some(dropflow_shared::adapters::faults::Chaos::random(*rate)),
         _ => None,
     };
-    let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    let mut settings = dropflow_shared::compose::Settings::new(crate::local_config()?).with_chaos(chaos);
+    if let Some(start) = cli.clock {
+        settings = settings.on(std::sync::Arc::new(dropflow_shared::ports::SteppedClock::starting_at(start)));
+    }
     let local = match (&command, cli.backend) {
         (Command::Demo, _) => return crate::demo::run(out).await,
         (Command::Aws { action: AwsAction::Bootstrap }, _) => return bootstrap(&cli.stack, out).await,
-        (_, Backend::Embedded) => Local::open_with(&cli.data_dir, crate::local_config()?, chaos)?,
-        (_, Backend::Aws) => Local::open_aws(&cli.stack, crate::local_config()?, &cli.data_dir, chaos).await?,
+        (_, Backend::Embedded) => Local::open_with(&cli.data_dir, settings)?,
+        (_, Backend::Aws) => Local::open_aws(&cli.stack, settings, &cli.data_dir).await?,
     };
-    let app = &local.app;
     let place = match cli.backend {
         Backend::Embedded => format!("data dir {}", cli.data_dir.display()),
         Backend::Aws => format!("AWS stack {}", cli.stack),
     };
+    execute(&local, command, &place, out).await
+}
+
+/// Runs `command` on a system already open (`place` says where, for `serve`'s banner):
+/// what `run` does once it has opened the backend, and how the scenario tests run
+/// operator steps on their own app, on its clock and configuration.
+pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    let print = |out: &mut (dyn Write + Send), text: String| writeln!(out, "{text}").map_err(|e| e.to_string());
+    let app = &local.app;
     match command {
+        Command::Demo | Command::Aws { .. } => Err("demo and aws bootstrap open their own system; run them from the command line".into()),
         Command::Serve { port, chaos } => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
             print(out, format!("dropflow serving on http://127.0.0.1:{port} ({place})"))?;
@@ -318,7 +335,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             if std::env::var_os("SHOPIFY_WEBHOOK_SECRET").is_none() {
                 print(out, "SHOPIFY_WEBHOOK_SECRET is unset: webhooks are verified with the public local default secret (development only)".into())?;
             }
-            local.serve(listener).await.map_err(|e| e.to_string())
+            local.clone().serve(listener).await.map_err(|e| e.to_string())
         }
         Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps } } => {
             let vendor = operator::add_vendor(app, &vendor_id, &name, &email, commission_bps).await.map_err(|e| e.to_string())?;
@@ -521,7 +538,6 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
             app.tables.unsuppress(&email).await.map_err(|e| e.to_string())?;
             print(out, format!("{email} will be mailed again"))
         }
-        Command::Demo | Command::Aws { .. } => Ok(()),
     }
 }
 

@@ -9,7 +9,7 @@ mod demo;
 use dropflow_shared::adapters::aws::{self, AwsResources};
 use dropflow_shared::adapters::embedded::list_outbox;
 use dropflow_shared::adapters::faults::Chaos;
-use dropflow_shared::compose::{self, System};
+use dropflow_shared::compose::{self, Settings, System};
 use dropflow_shared::config::{Config, ConfigError};
 use dropflow_shared::handlers;
 use dropflow_shared::ports::{EventFeed, QueueConsumer, QueueName};
@@ -76,25 +76,27 @@ impl Local {
     /// Opens the embedded store under `data_dir`, configured from the environment with
     /// local defaults.
     pub fn open(data_dir: &Path) -> Result<Local, String> {
-        Local::open_with(data_dir, local_config()?, None)
+        Local::open_with(data_dir, Settings::new(local_config()?))
     }
 
-    /// Opens the embedded store under `data_dir` with a given configuration, and
-    /// `chaos` under every port when given.
-    pub fn open_with(data_dir: &Path, config: Config, chaos: Option<Chaos>) -> Result<Local, String> {
-        let (system, db) = compose::embedded(data_dir, config, chaos.as_ref())?;
+    /// Opens the embedded store under `data_dir` with given settings: a configuration,
+    /// a clock, and fault injectors under every port when given.
+    pub fn open_with(data_dir: &Path, settings: Settings) -> Result<Local, String> {
+        let chaos = settings.chaos.clone();
+        let (system, db) = compose::embedded(data_dir, settings)?;
         Local::of(system, Some(db), Some(data_dir.to_path_buf()), chaos)
     }
 
     /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator). The
     /// relay's checkpoint in the table's stream is kept under `data_dir`.
-    pub async fn open_aws(stack: &str, config: Config, data_dir: &Path, chaos: Option<Chaos>) -> Result<Local, String> {
+    pub async fn open_aws(stack: &str, settings: Settings, data_dir: &Path) -> Result<Local, String> {
+        let chaos = settings.chaos.clone();
         let sdk = aws::sdk_config().await;
         let resources = AwsResources::of_stack(&sdk, stack).await?;
         std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
         let checkpoint = data_dir.join(format!("stream-checkpoint-{stack}.json"));
         let feed: Arc<dyn EventFeed> = Arc::new(aws::StreamFeed::new(&sdk, &resources.table_name, Some(checkpoint)));
-        let mut system = compose::aws(&sdk, &resources, config, Some(feed), chaos.as_ref());
+        let mut system = compose::aws(&sdk, &resources, settings, Some(feed));
         system.app.secrets = Arc::new(compose::stack_secrets(&sdk, stack, &system.app.config.webhook_secrets).await?);
         Local::of(system, None, None, chaos)
     }

@@ -254,7 +254,13 @@ pub struct Chaos {
 impl Chaos {
     /// Every port failing `rate` of its calls at random.
     pub fn random(rate: f64) -> Chaos {
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        Chaos::seeded(rate, getrandom::u64().unwrap_or(7))
+    }
+
+    /// Every port failing `rate` of its calls, the same calls for the same `seed` (the
+    /// simulation replays a history's faults from its seed).
+    pub fn seeded(rate: f64, seed: u64) -> Chaos {
+        let seed = seed | 1;
         let port = |n: u64| std::sync::Arc::new(Faults::random(rate, seed.wrapping_mul(n)));
         Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11) }
     }

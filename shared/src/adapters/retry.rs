@@ -34,8 +34,9 @@ impl<T> Retrying<T> {
 }
 
 fn jitter(backoff: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    backoff + backoff.mul_f64(f64::from(nanos % 500) / 1000.0)
+    // Up to half the backoff again, at random (from the OS, not the time of day).
+    let spread = getrandom::u32().unwrap_or_default();
+    backoff + backoff.mul_f64(f64::from(spread % 500) / 1000.0)
 }
 
 /// Calls `call` until it succeeds, fails for good, or has had `ATTEMPTS`.

@@ -154,9 +154,17 @@ impl SlaPolicy {
         ]
     }
 
-    /// Whether tracking last heard of at `last_news_at` is stale at `now`.
+    /// Whether tracking last heard of at `last_news_at` is stale at `now`: from the
+    /// second its clock shows (a clock is due at the second it shows, so a check made
+    /// as that clock fires agrees with it).
     pub fn is_stale(&self, last_news_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        self.add_business_days(last_news_at, self.tracking_stale_business_days) <= now
+        self.tracking_stale(last_news_at).due_at <= now
+    }
+
+    /// Whether the supplier's dispute window of a parcel shipped at `shipped_at` is open
+    /// at `now`, from the second its clock shows.
+    pub fn dispute_open(&self, shipped_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        Clock::new(ClockKind::DisputeWindow, shipped_at + Duration::days(self.dispute_opens_days)).due_at <= now
     }
 
     /// `from` moved forward by `days` business days (weekends and holidays, as dates in
@@ -225,6 +233,18 @@ mod tests {
         // Across New York's change to winter time the local time of day is kept.
         let new_york = SlaPolicy { timezone: "America/New_York".parse().unwrap(), ..SlaPolicy::default() };
         assert_eq!(new_york.add_business_days(at("2026-10-30T13:00:00Z"), 1), at("2026-11-02T14:00:00Z"));
+    }
+
+    #[test]
+    fn stale_and_the_dispute_window_count_from_the_second_their_clocks_show() {
+        // Shipped at a fraction of a second: the clocks show the second, and the checks
+        // made as they fire agree with them.
+        let policy = SlaPolicy::default();
+        let shipped = at("2026-11-28T10:00:00.750Z"); // a Saturday
+        let stale = policy.tracking_stale(shipped).due_at;
+        assert_eq!(stale, at("2026-12-04T10:00:00Z"));
+        assert!(policy.is_stale(shipped, stale) && !policy.is_stale(shipped, stale - Duration::seconds(1)));
+        assert!(policy.dispute_open(shipped, at("2026-12-04T10:00:00Z")) && !policy.dispute_open(shipped, at("2026-12-04T09:59:59Z")));
     }
 
     #[test]

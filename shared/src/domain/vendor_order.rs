@@ -486,7 +486,7 @@ impl VendorOrder {
                     Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at })))
                 }
                 ClockKind::TrackingStale => {
-                    let dispute_open = self.shipped_at.is_some_and(|at| at + chrono::Duration::days(policy.dispute_opens_days) <= now);
+                    let dispute_open = self.shipped_at.is_some_and(|at| policy.dispute_open(at, now));
                     Some((
                         EventType::SlaReminder,
                         serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open }),
@@ -497,7 +497,9 @@ impl VendorOrder {
                     let closes_at = self.supplier_orders.first().map(|o| o.placed_at + chrono::Duration::days(policy.refund_window_days));
                     Some((EventType::RefundWindowClosing, serde_json::json!({ "clock": clock.kind, "closes_at": closes_at })))
                 }
-                // Tracking that moves needs no dispute: nothing is sent.
+                // Tracking that moves needs no dispute: nothing is sent. Nor when tracking
+                // goes stale at the same second: that mail says the window is open.
+                ClockKind::DisputeWindow if due.iter().any(|c| c.kind == ClockKind::TrackingStale) => None,
                 ClockKind::DisputeWindow => match self.last_news_at() {
                     Some(last) if policy.is_stale(last, now) => {
                         Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last })))

@@ -38,7 +38,9 @@ impl SecretVault for SecretsManagerVault {
         let (current, previous) = tokio::join!(self.stage(id, "AWSCURRENT"), self.stage(id, "AWSPREVIOUS"));
         let current = current?.ok_or_else(|| SecretError::NotFound(id.to_string()))?;
         let value = current.secret_string().ok_or_else(|| SecretError::Unavailable(format!("secret {id} holds no string")))?.to_string();
-        let since = current.created_date().and_then(|d| chrono::DateTime::from_timestamp(d.secs(), d.subsec_nanos())).unwrap_or_else(chrono::Utc::now);
+        let since = current.created_date().and_then(|d| chrono::DateTime::from_timestamp(d.secs(), d.subsec_nanos())).unwrap_or(chrono::DateTime::UNIX_EPOCH);
+        // (Secrets Manager always dates a version; were one undated, its previous
+        // version would count as replaced long ago and no longer verify: the safe side.)
         // No rotation yet: there is no previous version.
         let previous = previous?.and_then(|p| p.secret_string().map(str::to_string));
         Ok(SecretVersions { current: value, current_since: since, previous })

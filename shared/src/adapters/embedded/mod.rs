@@ -36,6 +36,9 @@ pub struct Database {
     jobs: std::sync::mpsc::Sender<Job>,
     /// How long a received message stays hidden before it is offered again.
     visibility: std::time::Duration,
+    /// The time the queues' leases and backoffs are measured in: the system's clock, so
+    /// that a jump of a test's clock brings leased messages back as time passing would.
+    clock: Arc<dyn crate::ports::Clock>,
 }
 
 const SCHEMA: &str = "
@@ -106,13 +109,24 @@ impl Database {
                 }
             })
             .map_err(|e| format!("cannot start the database thread: {e}"))?;
-        Ok(Database { connection: Arc::new(Mutex::new(connection)), jobs, visibility: DEFAULT_VISIBILITY })
+        Ok(Database { connection: Arc::new(Mutex::new(connection)), jobs, visibility: DEFAULT_VISIBILITY, clock: Arc::new(crate::ports::SystemClock) })
     }
 
     /// The same database with another queue visibility timeout (tests that watch
     /// redelivery use seconds).
     pub fn with_visibility(self, visibility: std::time::Duration) -> Database {
         Database { visibility, ..self }
+    }
+
+    /// The same database with its queues on `clock` (the system's; the wall clock when
+    /// not given).
+    pub fn with_clock(self, clock: Arc<dyn crate::ports::Clock>) -> Database {
+        Database { clock, ..self }
+    }
+
+    /// Now, in milliseconds, as the queues measure leases.
+    fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
     }
 
     /// Runs `work` inside an IMMEDIATE transaction (the write lock is taken up front, so

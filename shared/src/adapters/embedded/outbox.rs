@@ -18,11 +18,14 @@ const SENT_HEADER: &str = "X-Dropflow-Sent";
 /// The embedded `Mailer`.
 pub struct OutboxMailer {
     folder: PathBuf,
+    /// What stamps each mail's sending (the outbox lists mail in that order).
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
 }
 
 impl OutboxMailer {
-    pub fn new(data_dir: &Path) -> Self {
-        OutboxMailer { folder: data_dir.join("outbox") }
+    /// The outbox folder under `data_dir`, stamping mail with `clock`'s time.
+    pub fn new(data_dir: &Path, clock: std::sync::Arc<dyn crate::ports::Clock>) -> Self {
+        OutboxMailer { folder: data_dir.join("outbox"), clock }
     }
 }
 
@@ -70,10 +73,11 @@ impl Mailer for OutboxMailer {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
         let id = hex::encode(&Sha256::digest(mail.key.as_bytes())[..16]);
         let order_id = mail.order_id.as_ref().map(|o| o.to_string());
-        let sent_nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        let sent_nanos = self.clock.now().timestamp_nanos_opt().unwrap_or_default();
         // Creating files is the disk's work: on the blocking pool, not on a worker that
         // serves HTTP.
-        let (outbox, from, mail, written_id) = (OutboxMailer { folder: self.folder.clone() }, from.clone(), mail.clone(), id.clone());
+        let (outbox, from, mail, written_id) =
+            (OutboxMailer { folder: self.folder.clone(), clock: self.clock.clone() }, from.clone(), mail.clone(), id.clone());
         let written = tokio::task::spawn_blocking(move || {
             outbox.write(&Eml {
                 id: &written_id,

@@ -22,10 +22,6 @@ impl From<rusqlite::Error> for QueueError {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 #[async_trait]
 impl Publisher for Database {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
@@ -46,7 +42,7 @@ impl Publisher for Database {
         let insert = move |db: &Database| {
             db.write(|tx| {
                 let mut statement = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
-                let now = now_ms();
+                let now = db.now_ms();
                 for body in bodies.iter().filter(|b| !too_large(b)) {
                     statement.execute(params![queue.as_str(), body, now])?;
                 }
@@ -88,14 +84,14 @@ impl Database {
     /// visibility timeout. A message set to back off (`retry_after`) keeps its delay:
     /// offering it early would only spend its receives.
     pub fn release_leases(&self) -> Result<usize, QueueError> {
-        let now = now_ms();
+        let now = self.now_ms();
         Ok(self.write(|tx| tx.prepare_cached("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL")?.execute(params![now]))?)
     }
 
     /// Leases up to `max` ready messages; moves those received too often to the dead
     /// letters instead.
     fn take_ready(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let lease = i64::try_from(self.visibility.as_millis()).unwrap_or(i64::MAX);
         self.write(|tx| {
             let ready: Vec<(i64, String, u32)> = tx
@@ -153,7 +149,7 @@ impl QueueConsumer for Database {
     }
 
     async fn retry_after(&self, _queue: QueueName, receipt: &str, delay: Duration) -> Result<(), QueueError> {
-        let visible_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+        let visible_at = self.now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
         // No longer in flight: it waits out its backoff, restarts or not.
         let (id, receipt) = (receipt_id(receipt), receipt.to_string());
         self.off_runtime(
@@ -186,7 +182,7 @@ impl QueueConsumer for Database {
     }
 
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let key = dead_letters.as_str();
         self.write(|tx| {
             let moved = tx

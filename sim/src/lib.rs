@@ -1,0 +1,179 @@
+//! `dropflow-sim`: generates whole order histories from a seed (storefronts, vendors,
+//! carriers, the operator, time, faults), plays each through the real HTTP surface and
+//! queues of a fresh dropflow on either backend, on an injected clock, and checks after
+//! every step a small reference model of DESIGN's rules: nothing lost, money adds up,
+//! clocks end with their orders, no vendor sees another's, nothing answers 5xx, no
+//! dead letter. The same seed gives the same histories; a failing history is shrunk to
+//! a short one and written as a trace file.
+
+mod history;
+mod model;
+
+pub use history::{Kind, Step, generate};
+
+use dropflow_scenarios::{Backend, TestApp};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// What one run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub seed: u64,
+    pub histories: usize,
+    pub backend: Backend,
+    /// The share of port calls that fail (throttling, timeouts after the write landed).
+    pub chaos: f64,
+    /// Where the trace of a failing history is written.
+    pub trace_dir: std::path::PathBuf,
+}
+
+/// An invariant broken, where.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub history: usize,
+    pub invariant: String,
+    pub detail: String,
+    /// The (shrunk) steps that break it.
+    pub steps: Vec<Step>,
+    pub trace: String,
+}
+
+/// The run's summary, printed as one JSON line.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub seed: u64,
+    pub histories: usize,
+    pub steps: usize,
+    pub kinds: BTreeMap<&'static str, usize>,
+    pub violations: usize,
+    /// How many histories broke each invariant (the first broken in each).
+    pub broken: BTreeMap<String, usize>,
+    pub first_violation: Option<Violation>,
+}
+
+impl Summary {
+    /// The summary line: `{"seed","histories","steps","kinds","violations","first_violation","disabled"}`.
+    pub fn json(&self) -> Value {
+        let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
+        json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
+            "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+    }
+}
+
+/// A small deterministic generator (splitmix64): the same seed, the same histories.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..below`.
+    pub fn below(&mut self, below: u64) -> u64 {
+        self.next() % below.max(1)
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Runs `options.histories` histories from `options.seed`.
+pub async fn run(options: &Options) -> Summary {
+    let mut summary = Summary { seed: options.seed, histories: options.histories, ..Summary::default() };
+    for history in 0..options.histories {
+        let seed = history_seed(options.seed, history);
+        let steps = generate(seed);
+        summary.steps += steps.len();
+        for step in &steps {
+            *summary.kinds.entry(step.kind.name()).or_default() += 1;
+        }
+        if let Err((at, invariant, detail)) = play(options, seed, &steps, None).await {
+            summary.violations += 1;
+            *summary.broken.entry(invariant.clone()).or_default() += 1;
+            if std::env::var_os("DROPFLOW_SIM_VERBOSE").is_some() {
+                eprintln!("history {history} (seed {seed}): {invariant}: {detail}");
+            }
+            if summary.first_violation.is_none() {
+                let shrunk = shrink(options, seed, steps[..=at].to_vec(), &invariant).await;
+                let mut trace = Vec::new();
+                let outcome = play(options, seed, &shrunk, Some(&mut trace)).await;
+                let detail = outcome.err().map(|(_, _, d)| d).unwrap_or(detail);
+                let path = options.trace_dir.join(format!("sim-{}-{history}.json", options.seed));
+                let _ = std::fs::create_dir_all(&options.trace_dir);
+                let written =
+                    serde_json::to_vec_pretty(&json!({"seed": options.seed, "history": history, "invariant": invariant, "detail": detail, "steps": trace}))
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+                let trace = match written {
+                    Ok(()) => path.display().to_string(),
+                    Err(error) => format!("(not written: {error})"),
+                };
+                summary.first_violation = Some(Violation { history, invariant, detail, steps: shrunk, trace });
+            }
+        }
+    }
+    summary
+}
+
+/// The seed of history `n` of a run.
+fn history_seed(seed: u64, n: usize) -> u64 {
+    let mut rng = Rng::new(seed ^ (n as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    rng.next()
+}
+
+/// Removes steps while the same invariant still breaks: the shortest history found
+/// within a bounded number of replays.
+async fn shrink(options: &Options, seed: u64, mut steps: Vec<Step>, invariant: &str) -> Vec<Step> {
+    let mut replays = 0;
+    let mut i = steps.len();
+    while i > 0 && replays < 40 {
+        i -= 1;
+        let mut shorter = steps.clone();
+        shorter.remove(i);
+        replays += 1;
+        if let Err((at, broken, _)) = play(options, seed, &shorter, None).await
+            && broken == invariant
+        {
+            shorter.truncate(at + 1);
+            steps = shorter;
+            i = i.min(steps.len());
+        }
+    }
+    steps
+}
+
+/// Plays `steps` on a fresh app; the first invariant broken, after which step. With
+/// `trace`, each step's request and the state after it are recorded.
+async fn play(options: &Options, seed: u64, steps: &[Step], mut trace: Option<&mut Vec<Value>>) -> Result<(), (usize, String, String)> {
+    let mut rng = Rng::new(seed);
+    let start = history::start_instant(&mut rng);
+    let chaos = dropflow_shared::adapters::faults::Chaos::seeded(options.chaos, seed);
+    let app = dropflow_scenarios::spawn_app_at(options.backend, start, Some(chaos), &[]).await;
+    let mut world = model::World::onboard(&app, options.backend).await;
+    for (at, step) in steps.iter().enumerate() {
+        let said = world.step(&app, step).await;
+        let checked = world.check(&app).await;
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.push(json!({"step": at, "kind": step.kind.name(), "step_detail": format!("{step:?}"), "request": said, "after": world.state(&app).await,
+                "now": dropflow_scenarios::TestApp::now(&app).to_rfc3339()}));
+        }
+        if let Err((invariant, detail)) = checked {
+            return Err((at, invariant, detail));
+        }
+    }
+    Ok(())
+}
+
+/// The app type the model drives (re-exported for the binary's tests).
+pub type App = TestApp;

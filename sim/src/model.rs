@@ -1,0 +1,614 @@
+//! The reference model: what the history sent (orders, their lines, payments, refunds,
+//! cancellations), how to play each step through the HTTP surface and the queues, and
+//! the invariants checked against the system's state after every step. The invariants
+//! are written from DESIGN's rules, not from the code under test.
+
+use crate::history::{Kind, Step};
+use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET, sign};
+use dropflow_shared::domain::ids::VendorId;
+use dropflow_shared::domain::vendor_order::VoState;
+use dropflow_shared::ports::{DeadLetterQueue, QueueName};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The vendors of every history, each selling two SKUs (`{vendor}-A`, `{vendor}-B`).
+const VENDORS: [&str; 3] = ["v1", "v2", "v3"];
+/// SKUs no vendor sells until the operator maps one (`operator.map_sku`).
+const UNMAPPED: [&str; 3] = ["NEW-1", "NEW-2", "NEW-3"];
+
+/// Which storefront an order came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Shopify,
+    Woo,
+    Generic,
+}
+
+/// A line as the storefront sent it.
+#[derive(Debug, Clone)]
+struct Line {
+    id: u64,
+    sku: String,
+    quantity: u32,
+    /// Unit price in cents (USD).
+    cents: i64,
+}
+
+/// An order as the storefront knows it.
+#[derive(Debug, Clone)]
+struct Order {
+    source: Source,
+    ext: u64,
+    lines: Vec<Line>,
+    /// Sent as paid at least once (a verified paid order: every line must be kept).
+    paid: bool,
+    cancelled: bool,
+    address: u32,
+    created: chrono::DateTime<chrono::Utc>,
+    updated: chrono::DateTime<chrono::Utc>,
+    refunds: Vec<Value>,
+}
+
+impl Order {
+    fn number(&self) -> String {
+        match self.source {
+            Source::Shopify => format!("#S{}", self.ext),
+            Source::Woo => format!("W{}", self.ext),
+            Source::Generic => format!("G{}", self.ext),
+        }
+    }
+}
+
+/// The last vendor request, to repeat it (`vendor.repeat`).
+#[derive(Debug, Clone)]
+struct VendorRequest {
+    key: String,
+    path: String,
+    body: Value,
+    idempotency_key: String,
+}
+
+/// What the history has done so far.
+pub struct World {
+    backend: Backend,
+    keys: BTreeMap<&'static str, String>,
+    orders: Vec<Order>,
+    next_id: u64,
+    mapped: BTreeSet<&'static str>,
+    suspended: BTreeSet<&'static str>,
+    sent: Vec<(Source, String, Vec<u8>)>,
+    numbers: Vec<String>,
+    last_vendor: Option<VendorRequest>,
+    /// Answers of 500 and over: never acceptable.
+    server_errors: Vec<String>,
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl World {
+    /// Onboards the vendors with their SKUs on `app`.
+    pub async fn onboard(app: &TestApp, backend: Backend) -> World {
+        let mut keys = BTreeMap::new();
+        for vendor in VENDORS {
+            let skus = [format!("{vendor}-A"), format!("{vendor}-B")];
+            let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
+            keys.insert(vendor, app.onboard(vendor, &skus).await);
+        }
+        World {
+            backend,
+            keys,
+            orders: Vec::new(),
+            next_id: 1000,
+            mapped: BTreeSet::new(),
+            suspended: BTreeSet::new(),
+            sent: Vec::new(),
+            numbers: Vec::new(),
+            last_vendor: None,
+            server_errors: Vec::new(),
+        }
+    }
+
+    /// A new order's lines: 1-5, over 1-3 vendors, now and then an unmapped SKU, now
+    /// and then the same SKU on two lines.
+    fn new_order(&mut self, source: Source, step: &Step, app: &TestApp) -> Order {
+        let mut rng = crate::Rng::new(step.a);
+        self.next_id += 1 + rng.below(50);
+        let ext = self.next_id;
+        let count = 1 + rng.below(5) as usize;
+        let mut lines: Vec<Line> = Vec::new();
+        for n in 0..count {
+            let sku = match (rng.below(10), lines.last()) {
+                (0, _) => UNMAPPED[rng.below(3) as usize].to_string(),
+                (1, Some(previous)) => previous.sku.clone(),
+                _ => format!("{}-{}", VENDORS[rng.below(3) as usize], if rng.chance(50) { "A" } else { "B" }),
+            };
+            lines.push(Line { id: ext * 10 + n as u64, sku, quantity: 1 + rng.below(3) as u32, cents: 100 + rng.below(9_900) as i64 });
+        }
+        let now = app.now();
+        Order { source, ext, lines, paid: false, cancelled: false, address: 0, created: now, updated: now, refunds: Vec::new() }
+    }
+
+    /// The order's body as its storefront sends it, with `status` (paid, pending,
+    /// cancelled…).
+    fn body(order: &Order, status: &str) -> Vec<u8> {
+        let total: i64 = order.lines.iter().map(|l| l.cents * i64::from(l.quantity)).sum();
+        let street = format!("{} Main St", 1 + order.address);
+        let value = match order.source {
+            Source::Shopify => json!({
+                "id": order.ext, "name": order.number(), "email": format!("c{}@example.com", order.ext), "currency": "USD",
+                "financial_status": if status == "cancelled" { "voided" } else { status },
+                "cancelled_at": if status == "cancelled" { Value::String(stamp(order.updated)) } else { Value::Null },
+                "created_at": stamp(order.created), "updated_at": stamp(order.updated), "total_price": money(total),
+                "line_items": order.lines.iter().map(|l| json!({"id": l.id, "sku": l.sku, "title": format!("Item {}", l.sku), "variant_title": null,
+                    "quantity": l.quantity, "price": money(l.cents)})).collect::<Vec<_>>(),
+                "shipping_address": {"first_name": "Ann", "last_name": "Lee", "address1": street, "city": "Austin", "zip": "78701", "country_code": "US"},
+                "customer": {"email": format!("c{}@example.com", order.ext), "first_name": "Ann", "last_name": "Lee"}
+            }),
+            Source::Woo => {
+                let gmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+                let contact = json!({"first_name": "Ann", "last_name": "Lee", "address_1": street, "city": "Austin", "state": "TX", "postcode": "78701",
+                    "country": "US", "email": format!("c{}@example.com", order.ext)});
+                json!({"id": order.ext, "number": order.number(), "status": if status == "paid" { "processing" } else { status }, "currency": "USD",
+                    "date_created_gmt": gmt(order.created), "date_modified_gmt": gmt(order.updated),
+                    "date_paid_gmt": if status == "paid" { Value::String(gmt(order.updated)) } else { Value::Null }, "total": money(total),
+                    "billing": contact, "shipping": contact,
+                    "line_items": order.lines.iter().map(|l| json!({"id": l.id, "name": format!("Item {}", l.sku), "sku": l.sku, "quantity": l.quantity,
+                        "price": money(l.cents), "total": money(l.cents * i64::from(l.quantity))})).collect::<Vec<_>>(),
+                    "refunds": []})
+            }
+            Source::Generic => json!({
+                "id": order.ext.to_string(), "number": order.number(), "currency": "USD",
+                "financial_status": match status { "cancelled" => "voided", s if !order.refunds.is_empty() && s == "paid" => "partially_refunded", s => s },
+                "updated_at": stamp(order.updated),
+                "customer": {"name": "Ann Lee", "email": format!("c{}@example.com", order.ext)},
+                "shipping_address": {"name": "Ann Lee", "line1": street, "city": "Austin", "postal_code": "78701", "country_code": "US"},
+                "lines": order.lines.iter().map(|l| json!({"id": l.id.to_string(), "sku": l.sku, "title": format!("Item {}", l.sku), "quantity": l.quantity,
+                    "unit_price": money(l.cents), "paid": money(l.cents * i64::from(l.quantity))})).collect::<Vec<_>>(),
+                "refunds": order.refunds,
+            }),
+        };
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    /// Sends `body` as `topic` from `source`, and delivers the queues.
+    async fn send(&mut self, app: &TestApp, source: Source, topic: &str, body: Vec<u8>) -> Value {
+        let status = match source {
+            Source::Shopify => app.shopify_webhook(topic, &body, SHOPIFY_SECRET).await.status().as_u16(),
+            Source::Woo => app.woocommerce_webhook(topic, &body, WOOCOMMERCE_SECRET).await.status().as_u16(),
+            Source::Generic => app.generic_webhook(topic, Some("shop-a"), &body, GENERIC_SECRETS[0]).await.status().as_u16(),
+        };
+        if status != 200 {
+            self.server_errors.push(format!("{topic} answered {status}: {}", String::from_utf8_lossy(&body)));
+        }
+        self.sent.push((source, topic.to_string(), body));
+        json!({"webhook": topic, "status": status})
+    }
+
+    fn paid_topic(source: Source) -> &'static str {
+        match source {
+            Source::Shopify => "orders/paid",
+            Source::Woo => "order.updated",
+            Source::Generic => "order.paid",
+        }
+    }
+
+    /// A later `updated_at` than the order's last, at least a second on.
+    fn touch(order: &mut Order, app: &TestApp) {
+        order.updated = app.now().max(order.updated + chrono::Duration::seconds(1));
+    }
+
+    fn pick_order(&mut self, pick: u64, wanted: impl Fn(&Order) -> bool) -> Option<usize> {
+        let candidates: Vec<usize> = (0..self.orders.len()).filter(|i| wanted(&self.orders[*i])).collect();
+        (!candidates.is_empty()).then(|| candidates[(pick % candidates.len() as u64) as usize])
+    }
+
+    /// Plays `step`; what was asked and answered.
+    pub async fn step(&mut self, app: &TestApp, step: &Step) -> Value {
+        match step.kind {
+            Kind::ShopifyPaid | Kind::WooPaid | Kind::GenericPaid => {
+                let source = match step.kind {
+                    Kind::ShopifyPaid => Source::Shopify,
+                    Kind::WooPaid => Source::Woo,
+                    _ => Source::Generic,
+                };
+                let mut order = self.new_order(source, step, app);
+                order.paid = true;
+                let body = World::body(&order, "paid");
+                self.orders.push(order);
+                let topic = if source == Source::Woo { "order.created" } else { World::paid_topic(source) };
+                self.send(app, source, topic, body).await
+            }
+            Kind::ShopifyPending => {
+                let order = self.new_order(Source::Shopify, step, app);
+                let body = World::body(&order, "pending");
+                self.orders.push(order);
+                self.send(app, Source::Shopify, "orders/create", body).await
+            }
+            Kind::ShopifyPaidAfterPending => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && !o.paid && !o.cancelled) else { return json!("no pending order") };
+                World::touch(&mut self.orders[i], app);
+                self.orders[i].paid = true;
+                let body = World::body(&self.orders[i], "paid");
+                self.send(app, Source::Shopify, "orders/paid", body).await
+            }
+            Kind::ShopifyAddressUpdate => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && o.paid && !o.cancelled) else { return json!("no paid Shopify order") };
+                World::touch(&mut self.orders[i], app);
+                self.orders[i].address += 1;
+                let body = World::body(&self.orders[i], "paid");
+                self.send(app, Source::Shopify, "orders/updated", body).await
+            }
+            Kind::ShopifyRefund => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && o.paid) else { return json!("no paid Shopify order") };
+                let body = self.shopify_refund(i, step.a);
+                self.send(app, Source::Shopify, "refunds/create", body).await
+            }
+            Kind::ShopifyRefundBeforePaid => {
+                // Shopify does not order its webhooks: the refund of a line comes first.
+                let mut order = self.new_order(Source::Shopify, step, app);
+                order.paid = true;
+                let paid = World::body(&order, "paid");
+                self.orders.push(order);
+                let refund = self.shopify_refund(self.orders.len() - 1, step.b);
+                let first = self.send(app, Source::Shopify, "refunds/create", refund).await;
+                let second = self.send(app, Source::Shopify, "orders/paid", paid).await;
+                json!([first, second])
+            }
+            Kind::ShopifyCancel => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && !o.cancelled) else { return json!("no Shopify order") };
+                World::touch(&mut self.orders[i], app);
+                self.orders[i].cancelled = true;
+                let body = World::body(&self.orders[i], "cancelled");
+                self.send(app, Source::Shopify, "orders/cancelled", body).await
+            }
+            Kind::ShopifyCancelSameSecond => {
+                let mut order = self.new_order(Source::Shopify, step, app);
+                order.paid = true;
+                order.cancelled = true;
+                let (paid, cancelled) = (World::body(&order, "paid"), World::body(&order, "cancelled"));
+                self.orders.push(order);
+                let first = self.send(app, Source::Shopify, "orders/paid", paid).await;
+                let second = self.send(app, Source::Shopify, "orders/cancelled", cancelled).await;
+                json!([first, second])
+            }
+            Kind::WooDelete => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Woo) else { return json!("no WooCommerce order") };
+                self.orders[i].cancelled = true;
+                let body = serde_json::to_vec(&json!({"id": self.orders[i].ext})).unwrap_or_default();
+                self.send(app, Source::Woo, "order.deleted", body).await
+            }
+            Kind::GenericRefund => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Generic && o.paid) else { return json!("no paid generic order") };
+                let order = &mut self.orders[i];
+                let line = order.lines[(step.a % order.lines.len() as u64) as usize].clone();
+                let id = format!("r{}", order.refunds.len() + 1);
+                order.refunds.push(json!({"id": id, "lines": [{"line_id": line.id.to_string(), "quantity": 1, "amount": money(line.cents)}]}));
+                World::touch(order, app);
+                let body = World::body(order, "paid");
+                self.send(app, Source::Generic, "order.refunded", body).await
+            }
+            Kind::StorefrontDuplicate => {
+                if self.sent.is_empty() {
+                    return json!("nothing sent yet");
+                }
+                let (source, topic, body) = self.sent[(step.a % self.sent.len() as u64) as usize].clone();
+                self.send(app, source, &topic, body).await
+            }
+            Kind::OperatorMapSku => {
+                let Some(sku) = UNMAPPED.iter().find(|s| !self.mapped.contains(*s)).copied() else { return json!("every SKU is mapped") };
+                let vendor = VENDORS[(step.a % 3) as usize];
+                self.mapped.insert(sku);
+                let said = app
+                    .cli(&[
+                        "product",
+                        "add",
+                        sku,
+                        "--vendor",
+                        vendor,
+                        "--supplier",
+                        "Sim supplier",
+                        "--url",
+                        "https://supplier.example/p",
+                        "--cost",
+                        "1.00",
+                        "--currency",
+                        "USD",
+                    ])
+                    .await;
+                json!({"cli": format!("product add {sku} --vendor {vendor}"), "said": format!("{said:?}")})
+            }
+            Kind::OperatorReroute => {
+                let Some(i) = self.pick_order(step.b, |o| o.paid) else { return json!("no paid order") };
+                let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &self.orders[i].number()).await.unwrap_or_default();
+                let Some(id) = ids.first() else { return json!("order not found") };
+                json!({"cli": format!("reroute {id}"), "said": format!("{:?}", app.cli(&["reroute", &id.to_string()]).await)})
+            }
+            Kind::OperatorSuspend => {
+                let vendor = VENDORS[1 + (step.a % 2) as usize];
+                self.suspended.insert(vendor);
+                json!({"cli": format!("vendor suspend {vendor}"), "said": format!("{:?}", app.cli(&["vendor", "suspend", vendor]).await)})
+            }
+            Kind::OperatorResume => {
+                let Some(vendor) = self.suspended.iter().next().copied() else { return json!("no vendor suspended") };
+                self.suspended.remove(vendor);
+                json!({"cli": format!("vendor resume {vendor}"), "said": format!("{:?}", app.cli(&["vendor", "resume", vendor]).await)})
+            }
+            Kind::OperatorMarkPaid => {
+                let csv = app.cli(&["payouts", "export", "--csv"]).await.unwrap_or_default();
+                let Some(payout) = csv.lines().nth(1).and_then(|row| row.rsplit(',').next()).map(str::to_string) else { return json!("no pending payout") };
+                json!({"cli": format!("payouts mark-paid {payout}"), "said": format!("{:?}", app.cli(&["payouts", "mark-paid", &payout, "--reference", "SIM-T"]).await)})
+            }
+            Kind::VendorPlace => self.vendor_act(app, step, "supplier-order", json!({"supplier_order_ref": format!("SUP-{}", step.b % 100_000)})).await,
+            Kind::VendorShip | Kind::VendorShipSharedNumber => {
+                let number = match (step.kind, self.numbers.last()) {
+                    (Kind::VendorShipSharedNumber, Some(last)) => last.clone(),
+                    _ => format!("SIM{:08}", self.numbers.len() as u64 * 7919 + step.b % 1000),
+                };
+                let said = self.vendor_act(app, step, "shipment", json!({"carrier": "Sim Post", "tracking_number": number})).await;
+                if said["status"] == 200 && !self.numbers.contains(&number) {
+                    self.numbers.push(number);
+                }
+                said
+            }
+            Kind::VendorDeliver => self.vendor_act(app, step, "delivered", json!({})).await,
+            Kind::VendorCancel => self.vendor_act(app, step, "cancel", json!({"reason": "The supplier is out of stock"})).await,
+            Kind::VendorRepeat => {
+                let Some(last) = self.last_vendor.clone() else { return json!("no vendor request yet") };
+                self.vendor_request(app, &last).await
+            }
+            Kind::CarrierInTransit | Kind::CarrierException | Kind::CarrierDelivered => {
+                if self.numbers.is_empty() {
+                    return json!("nothing shipped yet");
+                }
+                let number = self.numbers[(step.a % self.numbers.len() as u64) as usize].clone();
+                let tag = match step.kind {
+                    Kind::CarrierInTransit => "InTransit",
+                    Kind::CarrierException => "Exception",
+                    _ => "Delivered",
+                };
+                let body = serde_json::to_vec(
+                    &json!({"event": "tracking_update", "event_id": format!("e-{}", step.b), "msg": {"tracking_number": number, "slug": "sim-post",
+                    "tag": tag, "checkpoints": [{"checkpoint_time": stamp(app.now()), "location": "Austin, TX", "message": tag, "tag": tag}]}}),
+                )
+                .unwrap_or_default();
+                let response = app
+                    .client
+                    .post(format!("{}/webhooks/tracking/aftership", app.base))
+                    .header("aftership-hmac-sha256", sign(AFTERSHIP_SECRET, &body))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let status = response.map(|r| r.status().as_u16()).unwrap_or(599);
+                if status >= 500 {
+                    self.server_errors.push(format!("carrier push answered {status}"));
+                }
+                app.deliver().await;
+                json!({"carrier": tag, "number": number, "status": status})
+            }
+            Kind::ClockSweep => {
+                app.advance(chrono::Duration::minutes(60 + (step.a % (7 * 24 * 60)) as i64));
+                let report = dropflow_shared::services::sweep::sweep(&app.local.app, app.now(), None).await;
+                app.deliver().await;
+                json!({"sweep": format!("{report:?}")})
+            }
+            Kind::ClockPayouts => {
+                app.advance(chrono::Duration::hours(1 + (step.a % (20 * 24)) as i64));
+                let report = dropflow_shared::services::money::run(&app.local.app, app.now(), None).await;
+                app.deliver().await;
+                json!({"payouts": format!("{report:?}")})
+            }
+            Kind::PrivacyRedact => {
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify) else { return json!("no Shopify order") };
+                let ext = self.orders[i].ext;
+                let body = serde_json::to_vec(
+                    &json!({"shop_id": 1, "shop_domain": "scenario.myshopify.com", "customer": {"id": 1, "email": format!("c{ext}@example.com")},
+                    "orders_to_redact": [ext]}),
+                )
+                .unwrap_or_default();
+                self.send(app, Source::Shopify, "customers/redact", body).await
+            }
+            Kind::FaultCrash => self.crash_after_commit(app, step).await,
+            Kind::FaultTimeoutAfterWrite => {
+                if let Some(chaos) = &app.local.chaos {
+                    chaos.store.queue([dropflow_shared::adapters::faults::Fault::TimeoutAfterEffect]);
+                }
+                let said = self.vendor_act(app, step, "supplier-order", json!({"supplier_order_ref": format!("SUP-T{}", step.b % 1000)})).await;
+                json!({"fault": "the next store write lands and its answer is lost", "then": said})
+            }
+        }
+    }
+
+    fn shopify_refund(&mut self, i: usize, pick: u64) -> Vec<u8> {
+        let order = &mut self.orders[i];
+        let line = order.lines[(pick % order.lines.len() as u64) as usize].clone();
+        let id = 9_000 + order.refunds.len() as u64;
+        order.refunds.push(json!({"line": line.id}));
+        serde_json::to_vec(
+            &json!({"id": id, "order_id": order.ext, "refund_line_items": [{"line_item_id": line.id, "quantity": 1, "subtotal": money(line.cents)}]}),
+        )
+        .unwrap_or_default()
+    }
+
+    /// A vendor (picked by `step.a`) acts on one of its orders (picked by `step.b`).
+    async fn vendor_act(&mut self, app: &TestApp, step: &Step, action: &str, body: Value) -> Value {
+        let vendor = VENDORS[(step.a % 3) as usize];
+        let key = self.keys[vendor].clone();
+        let (_, list, _) = app.vendor(reqwest::Method::GET, "/vendor/orders?limit=100", &key, None).await;
+        let ids: Vec<String> = list["orders"].as_array().map(|a| a.iter().filter_map(|o| o["id"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+        if ids.is_empty() {
+            return json!({"vendor": vendor, "action": action, "said": "no orders"});
+        }
+        let id = &ids[(step.b % ids.len() as u64) as usize];
+        let request = VendorRequest { key, path: format!("/vendor/orders/{id}/{action}"), body, idempotency_key: format!("k-{}", step.b) };
+        self.last_vendor = Some(request.clone());
+        let mut said = self.vendor_request(app, &request).await;
+        said["vendor"] = json!(vendor);
+        said
+    }
+
+    async fn vendor_request(&mut self, app: &TestApp, request: &VendorRequest) -> Value {
+        let response = app
+            .client
+            .post(format!("{}{}", app.base, request.path))
+            .bearer_auth(&request.key)
+            .header("Idempotency-Key", &request.idempotency_key)
+            .json(&request.body)
+            .send()
+            .await;
+        let (status, answer) = match response {
+            Ok(r) => (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null)),
+            Err(e) => (599, json!(e.to_string())),
+        };
+        if status >= 500 {
+            self.server_errors.push(format!("POST {} answered {status}: {answer}", request.path));
+        }
+        app.deliver().await;
+        json!({"request": request.path, "body": request.body, "status": status, "answer": answer["detail"].clone()})
+    }
+
+    /// A generic paid order whose intake message is handled and committed, and then the
+    /// process dies before deleting it: the lease runs out and it is delivered again.
+    async fn crash_after_commit(&mut self, app: &TestApp, step: &Step) -> Value {
+        let mut order = self.new_order(Source::Generic, step, app);
+        order.paid = true;
+        let body = World::body(&order, "paid");
+        self.orders.push(order);
+        let response = app
+            .client
+            .post(format!("{}/webhooks/generic", app.base))
+            .header("X-Dropflow-Signature", sign(GENERIC_SECRETS[0], &body))
+            .header("X-Dropflow-Topic", "order.paid")
+            .header("X-Dropflow-Shop", "shop-a")
+            .body(body.clone())
+            .send()
+            .await;
+        let status = response.map(|r| r.status().as_u16()).unwrap_or(599);
+        self.sent.push((Source::Generic, "order.paid".into(), body));
+        let received = app.local.queues.receive(QueueName::Intake, 10, std::time::Duration::from_secs(1)).await.unwrap_or_default();
+        let handled = dropflow_shared::handlers::consume(&app.local.app, QueueName::Intake, dropflow_shared::handlers::sqs_event(&received)).await;
+        // The process dies here, its messages undeleted; their leases run out.
+        for message in &received {
+            let _ = app.local.queues.retry_after(QueueName::Intake, &message.receipt, std::time::Duration::ZERO).await;
+        }
+        app.deliver().await;
+        json!({"fault": "crash after intake committed, before the message was deleted", "webhook": status, "received": received.len(),
+            "failed": handled.batch_item_failures.len()})
+    }
+
+    /// The system's state in brief, for the trace.
+    pub async fn state(&self, app: &TestApp) -> Value {
+        let mut orders = Vec::new();
+        for order in &self.orders {
+            let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &order.number()).await.unwrap_or_default();
+            for id in ids {
+                let record = app.local.app.tables.order(&id).await.ok().flatten();
+                let vos = app.local.app.tables.vendor_orders_of(&id).await.unwrap_or_default();
+                orders.push(json!({"number": order.number(), "status": record.as_ref().map(|r| r.status.as_str()),
+                    "unroutable": record.map(|r| r.unroutable.iter().map(|u| u.line_id.clone()).collect::<Vec<_>>()),
+                    "vendor_orders": vos.iter().map(|vo| json!({"vendor": vo.vendor_id.to_string(), "state": vo.state.as_str(),
+                        "lines": vo.lines.iter().map(|l| l.line.line_id.clone()).collect::<Vec<_>>(), "clocks": vo.clocks.len()})).collect::<Vec<_>>()}));
+            }
+        }
+        json!({"orders": orders, "backend": format!("{:?}", self.backend)})
+    }
+
+    /// Every invariant, against the system's state now: the first one broken.
+    pub async fn check(&self, app: &TestApp) -> Result<(), (String, String)> {
+        let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
+        if let Some(error) = self.server_errors.first() {
+            return fail("every request answered", error.clone());
+        }
+        let tables = &app.local.app.tables;
+        let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for order in &self.orders {
+            let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &order.number())
+                .await
+                .map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            if ids.len() > 1 {
+                return fail("nothing doubled", format!("order {} is stored {} times", order.number(), ids.len()));
+            }
+            let Some(id) = ids.first() else {
+                if order.paid {
+                    return fail("nothing lost", format!("paid order {} was never stored", order.number()));
+                }
+                continue;
+            };
+            let record = tables.order(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            let Some(record) = record else { return fail("nothing lost", format!("order {} is gone", order.number())) };
+            let vos = tables.vendor_orders_of(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            for vo in &vos {
+                owners.entry(vo.id()).or_default().insert(vo.vendor_id.to_string());
+                if matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.is_empty() {
+                    return fail(
+                        "clocks end with their order",
+                        format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),
+                    );
+                }
+            }
+            if !order.paid {
+                if !vos.is_empty() {
+                    return fail("unpaid orders are held", format!("{} was never paid but has {} vendor orders", order.number(), vos.len()));
+                }
+                continue;
+            }
+            for line in record.order.lines.iter().filter(|l| l.quantity > 0) {
+                let routed = vos.iter().filter(|vo| vo.lines.iter().any(|l| l.line.line_id == line.line_id)).count();
+                let waiting = record.unroutable.iter().filter(|u| u.line_id == line.line_id).count();
+                if routed + waiting != 1 {
+                    return fail(
+                        "nothing lost",
+                        format!("line {} ({:?}) of {} is in {routed} vendor orders and waiting {waiting} times", line.line_id, line.sku, order.number()),
+                    );
+                }
+            }
+            if record.order.lines.iter().filter(|l| l.quantity > 0).count() < order.lines.len() && !order.cancelled {
+                return fail("nothing lost", format!("{} was sent with {} lines, {} are kept", order.number(), order.lines.len(), record.order.lines.len()));
+            }
+        }
+        for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay] {
+            let dead = app.local.queues.dead_letters(queue).await.map_err(|e| ("queues readable".to_string(), e.to_string()))?;
+            if let Some(letter) = dead.first() {
+                return fail(
+                    "nothing lost",
+                    format!("{} dead letters in {}: {:?}: {}", dead.len(), queue.as_str(), letter.reason, letter.body.chars().take(300).collect::<String>()),
+                );
+            }
+        }
+        for vendor in VENDORS {
+            let id = VendorId::parse(vendor).map_err(|e| ("vendor id".to_string(), e.to_string()))?;
+            let ledger = tables.ledger(&id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            let mut sums = dropflow_shared::domain::ledger::Balance::default();
+            let mut ids = BTreeSet::new();
+            for entry in &ledger {
+                sums.apply(entry);
+                if !ids.insert(entry.entry_id.clone()) {
+                    return fail("money", format!("ledger entry {} of {vendor} twice", entry.entry_id));
+                }
+            }
+            let stored = tables.balance(&id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            if sums.currencies != stored.currencies {
+                return fail("money", format!("{vendor}'s balance {:?} is not the sum of its ledger {:?}", stored.currencies, sums.currencies));
+            }
+            for (currency, buckets) in &stored.currencies {
+                if buckets.held < 0 || buckets.in_payout < 0 || buckets.paid_out < 0 {
+                    return fail("money", format!("{vendor} has a negative bucket in {currency}: {buckets:?}"));
+                }
+            }
+            let (_, list, _) = app.vendor(reqwest::Method::GET, "/vendor/orders?limit=100", &self.keys[vendor], None).await;
+            for listed in list["orders"].as_array().into_iter().flatten() {
+                let listed_id = listed["id"].as_str().unwrap_or_default();
+                if owners.get(listed_id).is_some_and(|o| !o.contains(vendor)) {
+                    return fail("isolation", format!("{vendor} is shown {listed_id}, which is {:?}'s", owners[listed_id]));
+                }
+            }
+        }
+        Ok(())
+    }
+}
