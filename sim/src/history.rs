@@ -81,6 +81,17 @@ const WEIGHTS: [(Kind, u64); 32] = [
 pub const DISABLED: [&str; 1] = ["woo.delete"];
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 32] = {
+        let mut all = [Kind::ShopifyPaid; 32];
+        let mut i = 0;
+        while i < 32 {
+            all[i] = WEIGHTS[i].0;
+            i += 1;
+        }
+        all
+    };
+
     /// The name the summary counts it under: actor.act.
     pub fn name(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@
 mod history;
 mod model;
 
-pub use history::{Kind, Step, generate};
+pub use history::{DISABLED, Kind, Step, generate};
 
 use dropflow_scenarios::{Backend, TestApp};
 use serde_json::{Value, json};
