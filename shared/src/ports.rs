@@ -122,6 +122,11 @@ pub enum StoreError {
     /// 1,024-byte sort keys), which both backends keep: retrying cannot help.
     #[error("{0}")]
     TooLarge(String),
+    /// A request DynamoDB refuses as it is (a `ValidationException`: two operations on
+    /// one item in a transaction, more than 100 actions), which both backends refuse:
+    /// retrying cannot help. The message names the item.
+    #[error("refused by the store: {0}")]
+    Refused(String),
 }
 
 impl StoreError {
@@ -129,6 +134,34 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }
+}
+
+/// The most actions one transaction may hold (DynamoDB's `TransactWriteItems` limit).
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+
+impl Write {
+    /// The key of the item this write touches (`pk`, `sk`), when it names one.
+    pub fn key(&self) -> Option<(&str, &str)> {
+        match self {
+            Write::Put { item, .. } => Some((item.get("pk")?.as_str()?, item.get("sk")?.as_str()?)),
+            Write::Delete { pk, sk } | Write::Add { pk, sk, .. } => Some((pk, sk)),
+        }
+    }
+}
+
+/// What DynamoDB refuses of a transaction before looking at any item: more than
+/// `MAX_TRANSACTION_ACTIONS` actions, or two on one item (the embedded store refuses the
+/// same, so that no local test passes what DynamoDB would refuse).
+pub fn refused_transaction(writes: &[Write]) -> Option<StoreError> {
+    if writes.len() > MAX_TRANSACTION_ACTIONS {
+        return Some(StoreError::Refused(format!("a transaction of {} actions is over the limit of {MAX_TRANSACTION_ACTIONS}", writes.len())));
+    }
+    let mut keys = std::collections::HashSet::new();
+    writes
+        .iter()
+        .filter_map(Write::key)
+        .find(|key| !keys.insert(*key))
+        .map(|(pk, sk)| StoreError::Refused(format!("two operations on item {pk}/{sk} in one transaction")))
 }
 
 /// The single-table item store.

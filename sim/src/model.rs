@@ -519,6 +519,27 @@ impl World {
         json!({"orders": orders, "backend": format!("{:?}", self.backend)})
     }
 
+    /// Mail tells each fact once: at the end of a history, no two mails to one address
+    /// with the same subject and text, and one confirmation per order at most.
+    pub async fn check_mail(&self, app: &TestApp) -> Result<(), (String, String)> {
+        let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+        for mail in app.outbox().await {
+            let text = |field: &str| mail[field].as_str().unwrap_or_default().to_string();
+            *seen.entry((text("to"), text("subject"), text("text"))).or_default() += 1;
+        }
+        if let Some(((to, subject, _), n)) = seen.iter().find(|(_, n)| **n > 1) {
+            return Err(("mail once".into(), format!("{n} mails to {to}: {subject:?}")));
+        }
+        for order in &self.orders {
+            let confirmed = format!("Order {} confirmed", order.number());
+            let count = seen.keys().filter(|(_, subject, _)| subject.starts_with(&confirmed)).count();
+            if count > 1 {
+                return Err(("mail once".into(), format!("{count} confirmations of {}", order.number())));
+            }
+        }
+        Ok(())
+    }
+
     /// Every invariant, against the system's state now: the first one broken.
     pub async fn check(&self, app: &TestApp) -> Result<(), (String, String)> {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));

@@ -341,7 +341,28 @@ async fn the_lambda_sdk_configuration_reaches_the_configured_endpoint() {
     assert!(app.tables.items.get("P", "S").await.unwrap().is_some());
 }
 
+/// DynamoDB refuses a transaction that touches one item twice, or holds more than 100
+/// actions, as a request that can never succeed (not an outage); the embedded store
+/// refuses the same, so no local test passes what DynamoDB would refuse. (An order with
+/// one unmapped SKU on two lines was lost this way on DynamoDB alone: dropflow-sim seed 7.)
+async fn a_transaction_dynamodb_refuses_is_refused_on_both_and_writes_nothing(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    let twice = vec![
+        Write::Put { item: item(json!({"pk": "ORDER#o1", "sk": "ORDER"})), condition: Condition::NotExists },
+        Write::Put { item: item(json!({"pk": "WAIT#SKU", "sk": "o1"})), condition: Condition::Always },
+        Write::Put { item: item(json!({"pk": "WAIT#SKU", "sk": "o1"})), condition: Condition::Always },
+    ];
+    let refused = store.transact(twice).await;
+    assert!(matches!(&refused, Err(StoreError::Refused(_))), "{refused:?}");
+    assert!(!refused.unwrap_err().is_retryable());
+    assert_eq!(store.get("ORDER#o1", "ORDER").await.unwrap(), None, "nothing of it is written");
+    let many: Vec<Write> = (0..101).map(|n| Write::Put { item: item(json!({"pk": format!("P#{n}"), "sk": "S"})), condition: Condition::Always }).collect();
+    assert!(matches!(store.transact(many).await, Err(StoreError::Refused(_))));
+    assert_eq!(store.get("P#0", "S").await.unwrap(), None);
+}
+
 on_both_backends!(
+    a_transaction_dynamodb_refuses_is_refused_on_both_and_writes_nothing,
     an_item_reads_back_exactly_as_written,
     a_create_only_write_loses_to_an_existing_item,
     a_write_on_a_stale_version_loses_and_changes_nothing,

@@ -179,9 +179,12 @@ async fn the_walking_skeleton_completes_with_a_tenth_of_all_calls_failing(backen
     // A message that failed comes back after 1 s, then 2, 4, 8...: the storm is
     // outlasted within the test's patience however the dice fall (10 s at first in
     // production, where the patience is an hour).
-    let app = spawn_app_configured(backend, Some(Chaos::random(0.1)), &[("RETRY_FIRST_BACKOFF_SECONDS", "1")]).await;
+    let app = spawn_app_configured(backend, Some(Chaos::quiet()), &[("RETRY_FIRST_BACKOFF_SECONDS", "1")]).await;
+    // The operator's set-up first, on calm ports (operator commands run on the app
+    // itself, and a vendor add whose answer is lost says "already exists" when retried).
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
     app.onboard("black-gear", &["IPOD2008BLACK"]).await;
+    chaos(&app).set_rate(0.1);
     for _ in 0..2 {
         assert_eq!(app.shopify_webhook("orders/create", &fixture(PAID), SHOPIFY_SECRET).await.status(), 200);
     }

@@ -265,6 +265,13 @@ impl Chaos {
         Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11) }
     }
 
+    /// Every port failing `rate` of its calls from now on.
+    pub fn set_rate(&self, rate: f64) {
+        for port in [&self.store, &self.queues, &self.mailer, &self.feed] {
+            port.set_rate(rate);
+        }
+    }
+
     /// No random faults; tests queue the ones they want.
     pub fn quiet() -> Chaos {
         Chaos::random(0.0)

@@ -648,8 +648,13 @@ impl VendorOrder {
                     next.clocks.push(policy.tracking_stale(now));
                 }
                 let detail = Some(format!("{} {}: {}", tracking_number.trim(), checkpoint.tag, checkpoint.message.as_deref().unwrap_or("-")));
+                // The same problem reported again (the carrier's feed repeats itself) is
+                // news for the stale clock, not a new problem to alert anyone of.
+                let reported_already = self.last_checkpoint.as_ref().is_some_and(|c| {
+                    c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag && c.message == checkpoint.message
+                });
                 match status {
-                    CarrierStatus::Exception => (EventType::TrackingException, detail),
+                    CarrierStatus::Exception if !reported_already => (EventType::TrackingException, detail),
                     _ => (EventType::TrackingUpdated, detail),
                 }
             }
@@ -966,7 +971,13 @@ mod tests {
         let policy = SlaPolicy { tracking_stale_business_days: 3, ..SlaPolicy::default() };
         let quiet = shipped_order(&policy);
         let opens = due(&quiet, ClockKind::DisputeWindow);
-        let fired = quiet.fire(opens, &policy).unwrap();
+        // Swept at both: one mail, the stale reminder's, says the window is open.
+        let both = quiet.fire(opens, &policy).unwrap().transition.events;
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert_eq!((both[0].event_type, both[0].payload["dispute_open"].as_bool()), (EventType::SlaReminder, Some(true)));
+        // Swept when tracking went stale, then again when the window opens: its own mail.
+        let stale = quiet.fire(due(&quiet, ClockKind::TrackingStale), &policy).unwrap().transition.vendor_order;
+        let fired = stale.fire(opens, &policy).unwrap();
         let types: Vec<EventType> = fired.transition.events.iter().map(|e| e.event_type).collect();
         assert!(types.contains(&EventType::DisputeWindowOpen), "{types:?}");
         // Carrier news the day before: tracking moves, nothing is said.
@@ -1011,7 +1022,11 @@ mod tests {
             status: CarrierStatus::Exception,
             checkpoint: checkpoint("Exception", later),
         };
-        assert_eq!(moved.vendor_order.apply(trouble, Actor::System, later, &policy).unwrap().events[0].event_type, EventType::TrackingException);
+        let troubled = moved.vendor_order.apply(trouble.clone(), Actor::System, later, &policy).unwrap();
+        assert_eq!(troubled.events[0].event_type, EventType::TrackingException);
+        // The same problem pushed again (dropflow-sim seed 3, history 15): news, not a
+        // second alert.
+        assert_eq!(troubled.vendor_order.apply(trouble, Actor::System, later, &policy).unwrap().events[0].event_type, EventType::TrackingUpdated);
         let arrived = Command::CarrierUpdate {
             tracking_number: "1Z5R89390357567127".into(),
             status: CarrierStatus::Delivered,

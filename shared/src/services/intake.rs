@@ -187,9 +187,13 @@ pub fn routed(
     if previous_version.is_none() {
         writes.push(Tables::put_order_number(&record.order)?);
     }
-    // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped.
+    // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped:
+    // one item per (SKU, order), however many lines share the SKU (DynamoDB refuses a
+    // transaction that writes one item twice; dropflow-sim seed 7 on moto).
+    let mut waiting = Vec::new();
     for (line, _) in record.unroutable_lines() {
-        if let Some(sku) = waits_for_mapping(&record.order, line) {
+        if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !waiting.contains(sku)) {
+            waiting.push(sku);
             writes.push(Tables::put_waiting(sku, &record.order.order_id)?);
         }
     }

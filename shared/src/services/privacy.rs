@@ -154,8 +154,10 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
     let now = app.clock.now();
     let mut writes = Vec::new();
     // Lines waiting for a mapping would be routed to nobody's address: they stop waiting.
+    let mut stop_waiting = Vec::new();
     for (line, _) in record.unroutable_lines() {
-        if let Some(sku) = waits_for_mapping(&record.order, line) {
+        if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !stop_waiting.contains(sku)) {
+            stop_waiting.push(sku);
             writes.push(Tables::delete_waiting(sku, order_id));
         }
     }

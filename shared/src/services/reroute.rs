@@ -93,8 +93,10 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
         }
         routed_ids.extend(lines.iter().map(|l| l.line.line_id.clone()));
     }
+    let mut stop_waiting = Vec::new();
     for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
-        if let Some(sku) = &line.sku {
+        if let Some(sku) = line.sku.as_ref().filter(|sku| !stop_waiting.contains(sku)) {
+            stop_waiting.push(sku);
             writes.push(Tables::delete_waiting(sku, order_id));
         }
     }

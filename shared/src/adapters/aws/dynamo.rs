@@ -43,7 +43,13 @@ where
             let m = m.to_lowercase();
             m.contains("size") || m.contains("length") || m.contains("too large")
         });
-    if over_a_limit { StoreError::TooLarge(describe(&error)) } else { unavailable(error) }
+    match (over_a_limit, error.code()) {
+        (true, _) => StoreError::TooLarge(describe(&error)),
+        // Refused as asked (two operations on one item, too many actions): the same
+        // request can never succeed, so it is no outage.
+        (false, Some("ValidationException")) => StoreError::Refused(describe(&error)),
+        _ => unavailable(error),
+    }
 }
 
 fn attributes(item: Item) -> Result<Attributes, StoreError> {
@@ -162,6 +168,11 @@ impl ItemStore for DynamoStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // What DynamoDB would refuse is refused here, naming the item, without a call
+        // (moto does not enforce the 100-action limit; DynamoDB's own message names no item).
+        if let Some(refused) = crate::ports::refused_transaction(&writes) {
+            return Err(refused);
+        }
         let mut items = Vec::with_capacity(writes.len());
         for write in writes {
             items.push(match write {

@@ -158,6 +158,9 @@ impl ItemStore for EmbeddedStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if let Some(refused) = crate::ports::refused_transaction(&writes) {
+            return Err(refused);
+        }
         self.db.off_runtime(move |db| db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w))), StoreError::Unavailable).await
     }
 

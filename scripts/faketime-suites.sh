@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the time-bound suites (tests/tests/sla.rs and money.rs) with the process's wall
+# clock set by faketime (Debian's package, installed when missing) to each day of one
+# week and to the instants the suites start at: they must pass whatever the date.
+# Usage: bash scripts/faketime-suites.sh [embedded|aws|all (embedded)]; aws and all need
+# moto, as scripts/test.sh starts it (source scripts/local-aws.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+filter=${1:-embedded}
+[ "$filter" = all ] && filter=""
+if ! command -v faketime >/dev/null 2>&1; then
+  as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get install -y -qq faketime >/dev/null
+fi
+cargo test --locked -q -p dropflow-scenarios --test sla --test money --no-run
+for when in "2026-12-07 10:00:00" "2026-12-08 10:00:00" "2026-12-09 10:00:00" "2026-12-10 10:00:00" "2026-12-11 23:30:00" \
+  "2026-12-12 10:00:00" "2026-12-13 10:00:00" "2027-03-28 01:00:00" "2026-11-01 06:00:00" "2026-12-31 23:59:00" "2028-02-29 12:00:00"; do
+  if faketime "$when" cargo test --locked -q -p dropflow-scenarios --test sla --test money -- $filter >/tmp/faketime-suites.log 2>&1; then
+    echo "$when ($(faketime "$when" date +%A)): $(grep -c '\.\.\. ok' /tmp/faketime-suites.log) passed"
+  else
+    echo "$when: FAILED" >&2
+    grep -E "panicked|FAILED" /tmp/faketime-suites.log | head -10 >&2
+    exit 1
+  fi
+done
