@@ -81,6 +81,8 @@ pub struct World {
     last_vendor: Option<VendorRequest>,
     /// Answers of 500 and over: never acceptable.
     server_errors: Vec<String>,
+    /// The numbers of the orders whose customer data was redacted.
+    redacted: Vec<String>,
 }
 
 fn money(cents: i64) -> String {
@@ -111,6 +113,7 @@ impl World {
             numbers: Vec::new(),
             last_vendor: None,
             server_errors: Vec::new(),
+            redacted: Vec::new(),
         }
     }
 
@@ -407,6 +410,7 @@ impl World {
             Kind::PrivacyRedact => {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify) else { return json!("no Shopify order") };
                 let ext = self.orders[i].ext;
+                self.redacted.push(self.orders[i].number());
                 let body = serde_json::to_vec(
                     &json!({"shop_id": 1, "shop_domain": "scenario.myshopify.com", "customer": {"id": 1, "email": format!("c{ext}@example.com")},
                     "orders_to_redact": [ext]}),
@@ -525,6 +529,11 @@ impl World {
         let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
         for mail in app.outbox().await {
             let text = |field: &str| mail[field].as_str().unwrap_or_default().to_string();
+            // A redaction rewrites an order's mail copies alike: distinct facts (two
+            // address changes) then read the same, so they are not compared.
+            if self.redacted.iter().any(|number| text("subject").contains(&format!("{number}:")) || text("subject").contains(&format!("{number} "))) {
+                continue;
+            }
             *seen.entry((text("to"), text("subject"), text("text"))).or_default() += 1;
         }
         if let Some(((to, subject, _), n)) = seen.iter().find(|(_, n)| **n > 1) {
