@@ -361,7 +361,44 @@ async fn a_transaction_dynamodb_refuses_is_refused_on_both_and_writes_nothing(ba
     assert_eq!(store.get("P#0", "S").await.unwrap(), None);
 }
 
+/// Racing create-only transactions on one item: exactly one wins, and what it wrote
+/// stays written. (moto's threaded server restores a copy of the whole table when a
+/// transaction's condition fails, losing what another thread committed meanwhile; the
+/// test command runs moto through scripts/moto_server.py, which takes DynamoDB's
+/// requests one at a time as DynamoDB's own serialisation would. Without it, two
+/// deliveries of one order in one SQS batch lost the order on moto, 1 run in 20.)
+async fn racing_create_only_transactions_leave_exactly_one_winner_and_keep_its_writes(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    // A table of some size widens moto's window (it copies the table per transaction).
+    let filler =
+        (0..100).map(|n| Write::Put { item: item(json!({"pk": format!("FILLER#{n}"), "sk": "S", "padding": "x".repeat(400)})), condition: Condition::Always });
+    store.transact(filler.collect()).await.unwrap();
+    for round in 0..20 {
+        let pk = format!("ORDER#{round}");
+        let mut racers = tokio::task::JoinSet::new();
+        for racer in 0..4 {
+            let store = store.clone();
+            let pk = pk.clone();
+            racers.spawn(async move {
+                let writes = vec![
+                    Write::Put { item: item(json!({"pk": pk, "sk": "ORDER", "by": racer})), condition: Condition::NotExists },
+                    Write::Put { item: item(json!({"pk": pk, "sk": format!("EVENT#{racer}")})), condition: Condition::NotExists },
+                ];
+                store.transact(writes).await
+            });
+        }
+        let outcomes = racers.join_all().await;
+        let winners = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(winners, 1, "round {round}: {outcomes:?}");
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(()) | Err(StoreError::ConditionFailed))), "round {round}: {outcomes:?}");
+        let order = store.get(&pk, "ORDER").await.unwrap().unwrap_or_else(|| panic!("round {round}: the winner's order was lost"));
+        let by = order["by"].as_u64().unwrap();
+        assert!(store.get(&pk, &format!("EVENT#{by}")).await.unwrap().is_some(), "round {round}: the winner's event was lost");
+    }
+}
+
 on_both_backends!(
+    racing_create_only_transactions_leave_exactly_one_winner_and_keep_its_writes,
     a_transaction_dynamodb_refuses_is_refused_on_both_and_writes_nothing,
     an_item_reads_back_exactly_as_written,
     a_create_only_write_loses_to_an_existing_item,
