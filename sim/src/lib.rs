@@ -174,7 +174,13 @@ async fn play(options: &Options, seed: u64, steps: &[Step], mut trace: Option<&m
             return Err((at, invariant, detail));
         }
     }
-    world.check_mail(&app).await.map_err(|(invariant, detail)| (steps.len().saturating_sub(1), invariant, detail))
+    // What waits for a retry (a refund that came before its order) comes back.
+    app.advance(chrono::Duration::hours(6));
+    app.deliver().await;
+    let last = steps.len().saturating_sub(1);
+    world.check(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
+    world.check_refunds(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
+    world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))
 }
 
 /// The app type the model drives (re-exported for the binary's tests).

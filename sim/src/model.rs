@@ -163,7 +163,7 @@ impl World {
                     "billing": contact, "shipping": contact,
                     "line_items": order.lines.iter().map(|l| json!({"id": l.id, "name": format!("Item {}", l.sku), "sku": l.sku, "quantity": l.quantity,
                         "price": money(l.cents), "total": money(l.cents * i64::from(l.quantity))})).collect::<Vec<_>>(),
-                    "refunds": []})
+                    "refunds": [], "_links": {"self": [{"href": format!("https://example.com/wp-json/wc/v3/orders/{}", order.ext)}]}})
             }
             Source::Generic => json!({
                 "id": order.ext.to_string(), "number": order.number(), "currency": "USD",
@@ -253,15 +253,19 @@ impl World {
                 self.send(app, Source::Shopify, "refunds/create", body).await
             }
             Kind::ShopifyRefundBeforePaid => {
-                // Shopify does not order its webhooks: the refund of a line comes first.
+                // Shopify does not order its webhooks: the order is pending, the refund of
+                // a line comes, and only then the payment.
                 let mut order = self.new_order(Source::Shopify, step, app);
+                let pending = World::body(&order, "pending");
                 order.paid = true;
+                order.updated += chrono::Duration::seconds(1);
                 let paid = World::body(&order, "paid");
                 self.orders.push(order);
                 let refund = self.shopify_refund(self.orders.len() - 1, step.b);
-                let first = self.send(app, Source::Shopify, "refunds/create", refund).await;
-                let second = self.send(app, Source::Shopify, "orders/paid", paid).await;
-                json!([first, second])
+                let first = self.send(app, Source::Shopify, "orders/create", pending).await;
+                let second = self.send(app, Source::Shopify, "refunds/create", refund).await;
+                let third = self.send(app, Source::Shopify, "orders/paid", paid).await;
+                json!([first, second, third])
             }
             Kind::ShopifyCancel => {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && !o.cancelled) else { return json!("no Shopify order") };
@@ -433,7 +437,7 @@ impl World {
         let order = &mut self.orders[i];
         let line = order.lines[(pick % order.lines.len() as u64) as usize].clone();
         let id = 9_000 + order.refunds.len() as u64;
-        order.refunds.push(json!({"line": line.id}));
+        order.refunds.push(json!({"id": id.to_string(), "lines": [{"line_id": line.id.to_string(), "quantity": 1, "amount": money(line.cents)}]}));
         serde_json::to_vec(
             &json!({"id": id, "order_id": order.ext, "refund_line_items": [{"line_item_id": line.id, "quantity": 1, "subtotal": money(line.cents)}]}),
         )
@@ -549,6 +553,42 @@ impl World {
         Ok(())
     }
 
+    /// Money follows refunds: at the end of a history, each line of each order carries,
+    /// on its vendor order or (when none holds it) on the order, exactly the refunds the
+    /// storefront sent that fit on it: each refund is one unit's price, so as many as the
+    /// line's quantity, in the order they came; the rest went to the operator.
+    pub async fn check_refunds(&self, app: &TestApp) -> Result<(), (String, String)> {
+        let tables = &app.local.app.tables;
+        for order in self.orders.iter().filter(|o| !o.refunds.is_empty() && !self.redacted.contains(&o.number())) {
+            let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &order.number()).await.unwrap_or_default();
+            let Some(id) = ids.first() else { continue };
+            let Some(record) = tables.order(id).await.ok().flatten() else { continue };
+            let vos = tables.vendor_orders_of(id).await.unwrap_or_default();
+            for line in &order.lines {
+                let line_id = line.id.to_string();
+                let sent = order.refunds.iter().filter(|r| r["lines"][0]["line_id"] == line_id.as_str()).count() as i64;
+                let expected = sent.min(i64::from(line.quantity)) * line.cents;
+                let holder = vos.iter().find(|vo| vo.lines.iter().any(|l| l.line.line_id == line_id));
+                let kept = holder.map_or(&record.refunds, |vo| &vo.refunds);
+                let recorded: i64 = kept.iter().filter(|r| r.line_id == line_id).map(|r| r.amount.minor).sum();
+                if recorded != expected {
+                    return Err((
+                        "money".into(),
+                        format!(
+                            "line {line_id} of {} was sent {sent} refunds of {} (quantity {}): {} is recorded, not {}",
+                            order.number(),
+                            money(line.cents),
+                            line.quantity,
+                            money(recorded),
+                            money(expected)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every invariant, against the system's state now: the first one broken.
     pub async fn check(&self, app: &TestApp) -> Result<(), (String, String)> {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
@@ -582,6 +622,18 @@ impl World {
                     );
                 }
             }
+            // A cancel (or WooCommerce delete) is never lost, to a tie or to an order of
+            // arrival: what had not shipped is cancelled.
+            if order.cancelled && !self.redacted.contains(&order.number()) {
+                if let Some(vo) =
+                    vos.iter().find(|vo| !matches!(vo.state, VoState::Cancelled | VoState::Shipped | VoState::Delivered) && vo.shipments.is_empty())
+                {
+                    return fail(
+                        "cancels are kept",
+                        format!("{} was cancelled at the storefront, but {}'s order is {}", order.number(), vo.vendor_id, vo.state.as_str()),
+                    );
+                }
+            }
             if !order.paid {
                 if !vos.is_empty() {
                     return fail("unpaid orders are held", format!("{} was never paid but has {} vendor orders", order.number(), vos.len()));
@@ -591,7 +643,10 @@ impl World {
             for line in record.order.lines.iter().filter(|l| l.quantity > 0) {
                 let routed = vos.iter().filter(|vo| vo.lines.iter().any(|l| l.line.line_id == line.line_id)).count();
                 let waiting = record.unroutable.iter().filter(|u| u.line_id == line.line_id).count();
-                if routed + waiting != 1 {
+                // Refunded in full before any vendor held it: nothing to send (the refunds
+                // themselves are checked against the history at its end).
+                let refunded = usize::from(routed == 0 && dropflow_shared::domain::refund::refunded_in_full(line, &record.refunds));
+                if routed + waiting + refunded != 1 {
                     return fail(
                         "nothing lost",
                         format!("line {} ({:?}) of {} is in {routed} vendor orders and waiting {waiting} times", line.line_id, line.sku, order.number()),

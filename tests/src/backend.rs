@@ -27,13 +27,15 @@ pub fn config(sender: &str) -> Config {
 pub fn config_with(sender: &str, extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(
         |name| match name {
+            // A test's own setting wins over the scenario defaults below.
+            name if extra.iter().any(|(n, _)| *n == name) => extra.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()),
             "SHOPIFY_WEBHOOK_SECRET" => Some(crate::SHOPIFY_SECRET.to_string()),
             "WOOCOMMERCE_WEBHOOK_SECRET" => Some(crate::WOOCOMMERCE_SECRET.to_string()),
             "AFTERSHIP_WEBHOOK_SECRET" => Some(crate::AFTERSHIP_SECRET.to_string()),
             "GENERIC_WEBHOOK_SECRET" => Some(format!("shop-a={},shop-b={}", crate::GENERIC_SECRETS[0], crate::GENERIC_SECRETS[1])),
             "OPERATOR_EMAIL" => Some("ops@market.example".to_string()),
             "SENDER_EMAIL" => Some(sender.to_string()),
-            other => extra.iter().find(|(n, _)| *n == other).map(|(_, v)| v.to_string()),
+            _ => None,
         },
         dropflow_local::local_default,
     )
@@ -58,6 +60,13 @@ impl AwsStack {
     /// Bootstraps a uniquely named stack; `visibility_timeout_seconds` shortens the
     /// queues' lease for tests that watch redelivery.
     pub async fn create(visibility_timeout_seconds: Option<u32>) -> AwsStack {
+        AwsStack::create_with(visibility_timeout_seconds, &[]).await
+    }
+
+    /// A stack bootstrapped with `settings` on top of the test configuration: a webhook
+    /// secret among them is stored in the stack's Secrets Manager secret, as
+    /// `dropflow aws bootstrap` stores an operator's.
+    pub async fn create_with(visibility_timeout_seconds: Option<u32>, settings: &[(&str, &str)]) -> AwsStack {
         emulator();
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let nanos = getrandom::u32().unwrap_or_default();
@@ -67,7 +76,7 @@ impl AwsStack {
             stack_name: name.clone(),
             sender_email: sender.clone(),
             visibility_timeout_seconds,
-            webhook_secrets: config(&sender).webhook_secret_values(),
+            webhook_secrets: config_with(&sender, settings).webhook_secret_values(),
         };
         let resources = plan.run(&sdk_config().await).await.expect("bootstrap a stack on moto");
         AwsStack { name, sender, resources }

@@ -149,7 +149,7 @@ pub async fn spawn_app_at(
             (local, flags, MailBox::Outbox(dir.path().to_path_buf()))
         }
         Backend::Aws => {
-            let stack = backend::AwsStack::create(None).await;
+            let stack = backend::AwsStack::create_with(None, settings).await;
             let local = Local::open_aws(&stack.name, with(backend::config_with(&stack.sender, settings)), dir.path()).await.expect("open the AWS stack");
             let flags = vec!["--backend".to_string(), "aws".to_string(), "--stack".to_string(), stack.name.clone()];
             (local, flags, stack.mail_box())
@@ -222,7 +222,13 @@ impl TestApp {
     /// Posts a WooCommerce webhook of `topic` signed with `secret`; delivers the queues
     /// after.
     pub async fn woocommerce_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
-        let headers = [("X-WC-Webhook-Topic", topic), ("X-WC-Webhook-Source", "https://shop.example/"), ("X-WC-Webhook-Delivery-ID", "d-1")];
+        self.woocommerce_webhook_from("https://example.com/", topic, body, secret).await
+    }
+
+    /// Posts a WooCommerce webhook as the site at `site_url` sends it
+    /// (`X-WC-Webhook-Source`); the fixture's site is `https://example.com/`.
+    pub async fn woocommerce_webhook_from(&self, site_url: &str, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
+        let headers = [("X-WC-Webhook-Topic", topic), ("X-WC-Webhook-Source", site_url), ("X-WC-Webhook-Delivery-ID", "d-1")];
         self.signed_webhook("woocommerce", "X-WC-Webhook-Signature", &headers, body, secret).await
     }
 

@@ -150,6 +150,7 @@ fn intake(c: &mut Criterion) {
                 source: "shopify".into(),
                 topic: "orders/paid".into(),
                 shop: "jsmith.myshopify.com".into(),
+                claimed_shop: None,
                 delivery_id: None,
                 body: body.clone(),
             };
@@ -179,8 +180,14 @@ fn shipment(c: &mut Criterion) {
                 n += 1;
                 let body = body.replacen("450789469", &format!("9{n:08}"), 1);
                 rt.block_on(async {
-                    let message =
-                        IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), delivery_id: None, body };
+                    let message = IntakeMessage {
+                        source: "shopify".into(),
+                        topic: "orders/paid".into(),
+                        shop: "jsmith.myshopify.com".into(),
+                        claimed_shop: None,
+                        delivery_id: None,
+                        body,
+                    };
                     intake::handle(&app, &message).await.unwrap();
                     let (orders, _) = app
                         .tables

@@ -222,8 +222,7 @@ impl EarnedLine {
     /// takes back the difference it makes here, so refunds in parts add up to the same
     /// as one refund of their sum, and a full refund takes back all of it.
     pub fn earnings(&self, commission_bps: u32) -> Result<Money, MoneyError> {
-        let left = self.paid.checked_sub(self.refunded)?;
-        let net = if left.minor < 0 { Money::zero(left.currency) } else { left };
+        let net = super::refund::net_of_refunds(self.paid, self.refunded)?;
         net.checked_sub(net.basis_points(commission_bps))
     }
 }

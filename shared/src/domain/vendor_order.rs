@@ -347,7 +347,7 @@ impl VendorOrder {
         let mut mixed = false;
         for routed in &self.lines {
             let refunded = self.refunds.iter().filter(|r| r.line_id == routed.line.line_id).try_fold(zero, |sum, r| sum.checked_add(r.amount))?;
-            let net = routed.line.paid.checked_sub(refunded)?;
+            let net = super::refund::net_of_refunds(routed.line.paid, refunded)?;
             paid = paid.checked_add(net)?;
             commission = commission.checked_add(net.basis_points(commission_bps))?;
             let line_cost = routed.supplier.supplier_cost.times(routed.line.quantity)?;

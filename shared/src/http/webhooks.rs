@@ -84,7 +84,7 @@ async fn take(app: &App, name: &str, carrier_feed: bool, headers: &HeaderMap, bo
         source,
         signature: read(source.signature_header()),
         topic: source.topic_header().and_then(read).unwrap_or_default(),
-        shop: source.shop_header().and_then(read).unwrap_or_else(|| webhook::UNKNOWN_SHOP.into()),
+        shop: source.shop_header().and_then(read).map(|value| source.shop_of_header(&value)).unwrap_or_else(|| webhook::UNKNOWN_SHOP.into()),
         delivery_id: source.delivery_headers().iter().find_map(|name| read(name)),
         body: body.to_vec(),
     };

@@ -6,7 +6,7 @@
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
-use crate::domain::ids::Sku;
+use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
 use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
 use crate::domain::sla::SlaPolicy;
@@ -46,6 +46,7 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
         Parsed::Refund(notice) => return record_refund(app, &notice).await,
         Parsed::Privacy(request) => return super::privacy::handle(app, &request).await,
         Parsed::Tracking(update) => return super::tracking::apply(app, &update).await,
+        Parsed::Deleted { source, shop, external_id } => return delete(app, &source, shop.or_else(|| message.claimed_shop.clone()), &external_id).await,
         Parsed::Ignored(reason) => return Ok(Outcome::Ignored(reason)),
     };
     let mut outcome = store_order(app, &order).await?;
@@ -60,6 +61,24 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
         }
     }
     Ok(outcome)
+}
+
+/// A storefront deleted an order and said only its id: the order of that id already
+/// filed under `shop` is cancelled as a storefront cancel is (its vendors told, what
+/// shipped left to the operator). An id dropflow does not hold is acknowledged and
+/// ignored: a delete never files an order.
+async fn delete(app: &App, source: &str, shop: Option<String>, external_id: &str) -> Result<Outcome, ServiceError> {
+    let shop = shop.unwrap_or_default();
+    let order_id = OrderId::derive(source, &shop, external_id);
+    let Some(record) = app.tables.order(&order_id).await? else {
+        return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} of {shop:?} is not held here")));
+    };
+    if record.order.payment == Payment::Void {
+        return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} was cancelled already")));
+    }
+    // The delete says no time: it is news from now, and never older than what is held.
+    let cancelled = CanonicalOrder { payment: Payment::Void, updated_at: record.order.updated_at.max(app.clock.now()), ..record.order.clone() };
+    store_order(app, &cancelled).await
 }
 
 /// Decides on one delivery of an order, re-reading after a racing delivery committed.
@@ -100,8 +119,14 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
 }
 
 /// Reads what is stored of `order`, decides, and commits the decision with its events.
-async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
-    let existing = app.tables.order(&order.order_id).await?;
+async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, ServiceError> {
+    let existing = app.tables.order(&delivered.order_id).await?;
+    // An order stays filed under the shop it was first filed under, whatever a later
+    // delivery's unsigned header says.
+    let order = &match &existing {
+        Some(record) => CanonicalOrder { shop: record.order.shop.clone(), ..delivered.clone() },
+        None => delivered.clone(),
+    };
     if let Some(record) = &existing {
         if record.is_redacted() {
             return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
@@ -109,9 +134,16 @@ async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceErr
         if order.updated_at < record.order.updated_at {
             return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
         }
+        let tie = order.updated_at == record.order.updated_at;
+        if tie && order != &record.order && !payment_may_follow(record.order.payment, order.payment) {
+            return Ok(Outcome::Ignored(format!(
+                "stamped the same second as the stored version, and it would take the order from {:?} back to {:?}",
+                record.order.payment, order.payment
+            )));
+        }
         if record.status == OrderStatus::Routed {
             // The same version again: its events were committed with the routing.
-            if order.updated_at == record.order.updated_at {
+            if tie && order == &record.order {
                 return Ok(Outcome::AlreadyRouted);
             }
             return follow_storefront(app, record, order).await;
@@ -134,12 +166,29 @@ async fn decide(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceErr
         app.commit(writes, &[]).await?;
         return Ok(Outcome::Held);
     }
-    route_and_store(app, order.clone(), previous_version).await
+    route_and_store(app, order.clone(), existing.as_ref()).await
 }
 
-async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Option<u64>) -> Result<Outcome, ServiceError> {
-    let routing = route_lines(app, &order).await?;
-    let (record, writes) = routed(order, routing, app.clock.now(), &app.config.sla, previous_version)?;
+/// Whether a version stamped in the same second as the stored one may replace it: the
+/// storefronts stamp whole seconds, and a fraud or stock check cancels in the second the
+/// payment came, so two versions of one second are told apart by what they say. A
+/// payment only moves forward (pending, paid, void): a cancel or a payment is never lost
+/// to a tie, and never undone by one.
+fn payment_may_follow(stored: Payment, next: Payment) -> bool {
+    let rank = |payment: Payment| match payment {
+        Payment::Pending => 0,
+        Payment::Paid => 1,
+        Payment::Void => 2,
+    };
+    rank(next) >= rank(stored)
+}
+
+async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&OrderRecord>) -> Result<Outcome, ServiceError> {
+    // A line refunded in full before it was routed has nothing left to send.
+    let held = previous.map_or(&[][..], |p| &p.refunds[..]);
+    let to_route: Vec<OrderLine> = order.lines.iter().filter(|l| !crate::domain::refund::refunded_in_full(l, held)).cloned().collect();
+    let routing = route_lines(app, &CanonicalOrder { lines: to_route, ..order.clone() }).await?;
+    let (record, writes) = routed(order, routing, app.clock.now(), &app.config.sla, previous)?;
     // The order's condition makes two deliveries racing here commit once; the loser
     // re-reads in `handle`.
     app.commit(writes, &routing_events(&record)).await?;
@@ -151,19 +200,22 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous_version: Opt
 
 /// What routing `order` as `routing` at `now` stores, without its events (see
 /// `routing_events`): the order record, a vendor order with its first history entry per
-/// vendor, the order's number, and the lines that wait for a mapping. Pure: the part of
+/// vendor (carrying the refunds its lines had before they were routed), the order's
+/// number, and the lines that wait for a mapping. `previous` is the order as held
+/// before (pending until now), whose refunds and notes it keeps. Pure: the part of
 /// intake that the hot-path benchmark measures.
 pub fn routed(
     order: CanonicalOrder,
     routing: Routing,
     now: DateTime<Utc>,
     sla: &SlaPolicy,
-    previous_version: Option<u64>,
+    previous: Option<&OrderRecord>,
 ) -> Result<(OrderRecord, Vec<Write>), ServiceError> {
     let mut writes = Vec::new();
+    let held = previous.map_or(&[][..], |p| &p.refunds[..]);
     for (vendor_id, lines) in &routing.by_vendor {
         let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-        let (vendor_order, history) = VendorOrder::create(
+        let (mut vendor_order, history) = VendorOrder::create(
             order.order_id.clone(),
             vendor_id.clone(),
             order.order_number.clone(),
@@ -174,15 +226,16 @@ pub fn routed(
             now,
             sla,
         );
+        vendor_order.refunds = held.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         writes.push(Tables::put_vendor_order(&vendor_order, None)?);
         writes.push(Tables::put_history(&vendor_order, &history)?);
     }
-    let record = OrderRecord {
-        vendors: routing.by_vendor.keys().cloned().collect(),
-        unroutable: routing.unroutable,
-        routed_at: Some(now),
-        ..OrderRecord::new(order, OrderStatus::Routed, previous_version.unwrap_or(0) + 1)
+    let previous_version = previous.map(|p| p.version);
+    let before = match previous {
+        Some(p) => OrderRecord { order, status: OrderStatus::Routed, version: p.version + 1, ..p.clone() },
+        None => OrderRecord::new(order, OrderStatus::Routed, 1),
     };
+    let record = OrderRecord { vendors: routing.by_vendor.keys().cloned().collect(), unroutable: routing.unroutable, routed_at: Some(now), ..before };
     writes.insert(0, Tables::put_order(&record, previous_version)?);
     if previous_version.is_none() {
         writes.push(Tables::put_order_number(&record.order)?);
@@ -190,51 +243,85 @@ pub fn routed(
     // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped:
     // one item per (SKU, order), however many lines share the SKU (DynamoDB refuses a
     // transaction that writes one item twice; dropflow-sim seed 7 on moto).
-    let mut waiting = Vec::new();
-    for (line, _) in record.unroutable_lines() {
-        if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !waiting.contains(sku)) {
-            waiting.push(sku);
-            writes.push(Tables::put_waiting(sku, &record.order.order_id)?);
-        }
+    for sku in waiting_skus(&record) {
+        writes.push(Tables::put_waiting(&sku, &record.order.order_id)?);
     }
     Ok((record, writes))
 }
 
 /// A storefront refund: each refunded line's amount is recorded, exactly, on the vendor
-/// order that holds the line, with a `refunded` event (what the money side consumes);
-/// a refund is recorded once however often it is delivered. A refund that arrives before
-/// its order waits for it (a retry later).
+/// order that holds the line, with a `refunded` event (what the money side consumes),
+/// or kept on the order for a line no vendor order holds yet; a refund is recorded once
+/// however often it is delivered. What cannot be applied (an unreadable, negative or
+/// too large amount, a line the order does not have) is kept for the operator, who is
+/// told once, and never stops the readable lines of the same refund. A refund that
+/// arrives before its order waits for it (a retry later). One transaction in all.
 async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, ServiceError> {
     let Some(record) = app.tables.order(&notice.order_id).await? else {
         return Err(ServiceError::Busy { reason: format!("refund {} came before its order {}", notice.refund_id, notice.order_id), until: None });
     };
+    let now = app.clock.now();
     let currency = record.order.currency;
-    let mut lines = notice.lines.clone();
+    let mut next = record.clone();
+    let mut events = Vec::new();
     if let Some(problem) = &notice.problem {
-        return tell_operator_of_refund(app, &record, notice, None, problem).await;
+        events.extend(refund_for_the_operator(&mut next, &notice.refund_id, None, problem, now));
+        return commit_refund(app, &record, next, Vec::new(), events).await;
     }
+    let mut lines = notice.lines.clone();
     if lines.is_empty() {
         let Some(amount) = &notice.unassigned else {
             return Ok(Outcome::Ignored(format!("refund {} names no line and no amount", notice.refund_id)));
         };
-        let amount_money = amount.to_money(currency).map(|m| if m.minor < 0 { Money::from_minor(-m.minor, currency) } else { m });
-        match (record.order.lines.as_slice(), amount_money) {
-            // One line: the refund can only be for it.
-            ([only], Ok(_)) => lines.push(RefundedLine { line_id: only.line_id.clone(), quantity: 0, amount: amount.clone() }),
-            (_, Ok(money)) => return tell_operator_of_refund(app, &record, notice, Some(money), "the storefront did not say which lines it was for").await,
-            (_, Err(e)) => return tell_operator_of_refund(app, &record, notice, None, &format!("its amount {:?} is not one: {e}", amount.0)).await,
+        let why = match (record.order.lines.as_slice(), amount.to_money(currency)) {
+            // One line: the refund can only be for it (its amount is checked below).
+            ([only], Ok(_)) => {
+                lines.push(RefundedLine { line_id: only.line_id.clone(), quantity: 0, amount: amount.clone() });
+                None
+            }
+            (_, Ok(money)) if money.minor < 0 => Some((Some(money), format!("its amount {money} is negative"))),
+            (_, Ok(money)) => Some((Some(money), "the storefront did not say which lines it was for".to_string())),
+            (_, Err(e)) => Some((None, format!("its amount {:?} is not one: {e}", amount.0))),
+        };
+        if let Some((money, why)) = why {
+            events.extend(refund_for_the_operator(&mut next, &notice.refund_id, money, &why, now));
+            return commit_refund(app, &record, next, Vec::new(), events).await;
         }
     }
-    let mut refunds = Vec::new();
+    let vendor_orders = app.tables.vendor_orders_of(&notice.order_id).await?;
+    let mut refused = Vec::new();
+    let mut accepted: Vec<LineRefund> = Vec::new();
     for line in &lines {
-        let amount = line.amount.to_money(currency).map_err(|e| ServiceError::BadRequest(format!("refund {} line {}: {e}", notice.refund_id, line.line_id)))?;
-        refunds.push(LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount });
+        let amount = match line.amount.to_money(currency) {
+            Ok(amount) => amount,
+            Err(e) => {
+                refused.push(format!("line {}: its amount {:?} is not one: {e}", line.line_id, line.amount.0));
+                continue;
+            }
+        };
+        let refund = LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount };
+        let holder = vendor_orders.iter().find(|vo| vo.lines.iter().any(|l| l.line.line_id == line.line_id));
+        let (Some(order_line), earlier) = (
+            record.order.lines.iter().find(|l| l.line_id == line.line_id),
+            holder.map_or(&record.refunds, |vo| &vo.refunds).iter().chain(&accepted).cloned().collect::<Vec<_>>(),
+        ) else {
+            refused.push(format!("line {}: the order has no such line", line.line_id));
+            continue;
+        };
+        if earlier.iter().any(|r| r.refund_id == refund.refund_id && r.line_id == refund.line_id) {
+            continue; // recorded by an earlier delivery of the same refund
+        }
+        match crate::domain::refund::problem(order_line, &refund, &earlier) {
+            Some(problem) => refused.push(problem),
+            None => accepted.push(refund),
+        }
     }
-    let now = app.clock.now();
+    if !refused.is_empty() {
+        events.extend(refund_for_the_operator(&mut next, &notice.refund_id, None, &format!("not applied: {}", refused.join("; ")), now));
+    }
     let mut writes = Vec::new();
-    let mut events = Vec::new();
-    for current in app.tables.vendor_orders_of(&notice.order_id).await? {
-        let own: Vec<LineRefund> = refunds.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+    for current in &vendor_orders {
+        let own: Vec<LineRefund> = accepted.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         if own.is_empty() {
             continue;
         }
@@ -244,7 +331,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
                 writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                 // What the refunded lines had earned less is taken back, in the same
                 // transaction.
-                writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?);
+                writes.extend(super::money::effects(app, current, &transition.vendor_order, now).await?);
                 events.extend(transition.events);
             }
             // Recorded by an earlier delivery of the same refund.
@@ -252,27 +339,56 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
             Err(error) => return Err(ServiceError::Conflict(error.to_string())),
         }
     }
-    if writes.is_empty() {
-        return Ok(Outcome::Ignored(format!("refund {} has nothing left to record", notice.refund_id)));
+    // Lines no vendor order holds yet: the refund waits on the order, and a line it
+    // refunds in full stops waiting for a vendor.
+    for refund in accepted.iter().filter(|r| !vendor_orders.iter().any(|vo| vo.lines.iter().any(|l| l.line.line_id == r.line_id))) {
+        next.refunds.push(refund.clone());
     }
-    let recorded = events.len();
+    let done: Vec<String> = next.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &next.refunds)).map(|l| l.line_id.clone()).collect();
+    next.unroutable.retain(|u| !done.contains(&u.line_id));
+    for sku in waiting_skus(&record).into_iter().filter(|sku| !waiting_skus(&next).contains(sku)) {
+        writes.push(Tables::delete_waiting(&sku, &record.order.order_id));
+    }
+    commit_refund(app, &record, next, writes, events).await
+}
+
+/// The SKUs an order's unroutable lines wait under (`WAIT#{sku}` items).
+fn waiting_skus(record: &OrderRecord) -> Vec<Sku> {
+    let mut skus: Vec<Sku> = Vec::new();
+    for (line, _) in record.unroutable_lines() {
+        if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !skus.contains(sku)) {
+            skus.push(sku.clone());
+        }
+    }
+    skus
+}
+
+/// Commits what a refund changed: the order record when it changed, then `writes`,
+/// with `events`; nothing at all when nothing changed.
+async fn commit_refund(app: &App, record: &OrderRecord, mut next: OrderRecord, mut writes: Vec<Write>, events: Vec<Envelope>) -> Result<Outcome, ServiceError> {
+    if next != *record {
+        next.version = record.version + 1;
+        writes.insert(0, Tables::put_order(&next, Some(record.version))?);
+    }
+    if writes.is_empty() {
+        return Ok(Outcome::Ignored("the refund has nothing left to record".into()));
+    }
+    let recorded = events.len().max(1);
     app.commit(writes, &events).await?;
     Ok(Outcome::Updated(recorded))
 }
 
-/// A refund dropflow cannot put on lines by itself (no lines named on an order of
-/// several, or unreadable) is kept on the order and the operator told, once.
-async fn tell_operator_of_refund(app: &App, record: &OrderRecord, notice: &RefundNotice, amount: Option<Money>, why: &str) -> Result<Outcome, ServiceError> {
-    if record.unassigned_refunds.iter().any(|r| r.refund_id == notice.refund_id) {
-        return Ok(Outcome::Ignored(format!("refund {} is with the operator already", notice.refund_id)));
+/// A refund dropflow cannot apply by itself (no lines named on an order of several,
+/// an amount that is unreadable, negative or too large) is kept on the order with the
+/// reason, and the operator told, once per refund.
+fn refund_for_the_operator(next: &mut OrderRecord, refund_id: &str, amount: Option<Money>, why: &str, now: DateTime<Utc>) -> Option<Envelope> {
+    if next.unassigned_refunds.iter().any(|r| r.refund_id == refund_id) {
+        return None;
     }
-    let now = app.clock.now();
-    let mut updated = OrderRecord { version: record.version + 1, ..record.clone() };
-    updated.unassigned_refunds.push(UnassignedRefund { refund_id: notice.refund_id.clone(), amount, reason: why.to_string() });
-    let mut event = Envelope::new(EventType::OrderNeedsAttention, &record.order.order_id, None, &format!("refund-{}", updated.unassigned_refunds.len()), now);
-    event.payload = serde_json::json!({ "change": "refund", "refund_id": notice.refund_id, "amount": amount.map(|m| m.to_string()), "reason": why });
-    app.commit(vec![Tables::put_order(&updated, Some(record.version))?], &[event]).await?;
-    Ok(Outcome::Updated(1))
+    next.unassigned_refunds.push(UnassignedRefund { refund_id: refund_id.to_string(), amount, reason: why.to_string() });
+    let mut event = Envelope::new(EventType::OrderNeedsAttention, &next.order.order_id, None, &format!("refund-{}", next.unassigned_refunds.len()), now);
+    event.payload = serde_json::json!({ "change": "refund", "refund_id": refund_id, "amount": amount.map(|m| m.to_string()), "reason": why });
+    Some(event)
 }
 
 /// A routed order changed at the storefront: a cancellation cancels every vendor order

@@ -404,22 +404,41 @@ fn paid_lines(order: &crate::domain::order::CanonicalOrder) -> Vec<String> {
     order.lines.iter().map(|l| format!("{} x {} ({})", l.quantity, l.title, l.paid)).collect()
 }
 
-/// A storefront refund that names no lines (or could not be read): the operator puts
-/// it on the vendor orders it concerns.
+/// A storefront refund dropflow could not apply by itself, with the reason: it named no
+/// lines on an order of several (the operator splits it), or an amount was unreadable,
+/// negative or more than was left on its line (the operator checks it with the store).
 fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message {
     let text = |key: &str| details[key].as_str().unwrap_or("unknown").to_string();
     let rows = vec![("Refund".to_string(), text("refund_id")), ("Amount".into(), text("amount")), ("Why it needs you".into(), text("reason"))];
     let lines = paid_lines(&record.order);
+    let number = &record.order.order_number;
+    let store = format!("{} {}", record.order.source, record.order.shop);
+    let unsplit = text("reason") == "the storefront did not say which lines it was for";
+    let (subject, intro) = if unsplit {
+        (
+            format!("Order {number} was refunded: split the refund over its lines"),
+            vec![
+                format!(
+                    "The storefront ({store}) refunded part of order {number} but did not say which lines the money was for, so no vendor order carries it yet."
+                ),
+                "It is kept on the order with the reason. Decide which lines it covers and settle it with their vendors.".into(),
+            ],
+        )
+    } else {
+        (
+            format!("Order {number}: a refund could not be applied"),
+            vec![
+                format!(
+                    "The storefront ({store}) sent a refund of order {number} that dropflow did not apply as sent; the reason is below. Any line of it that could be read was applied."
+                ),
+                "What was not applied is kept on the order. Check the refund in the store, then settle it with the vendors concerned.".into(),
+            ],
+        )
+    };
     Message {
-        subject: format!("Order {} was refunded: split the refund over its lines", record.order.order_number),
-        heading: format!("A refund of order {} needs you", record.order.order_number),
-        intro: vec![
-            format!(
-                "The storefront ({} {}) refunded part of order {} but did not say which lines the money was for, so no vendor order carries it yet.",
-                record.order.source, record.order.shop, record.order.order_number
-            ),
-            "It is kept on the order with the reason. Decide which lines it covers and settle it with their vendors.".into(),
-        ],
+        subject,
+        heading: format!("A refund of order {number} needs you"),
+        intro,
         sections: vec![Section { title: "The refund".into(), rows, lines: vec![] }, Section { title: "The order's lines".into(), rows: vec![], lines }],
         action: None,
     }

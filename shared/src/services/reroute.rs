@@ -48,8 +48,11 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
         return Ok(0);
     }
     let now = app.clock.now();
-    let waiting: Vec<_> =
-        record.unroutable_lines().filter(|(line, _)| waits_for_mapping(&record.order, line).is_some()).map(|(line, _)| line.clone()).collect();
+    let waiting: Vec<_> = record
+        .unroutable_lines()
+        .filter(|(line, _)| waits_for_mapping(&record.order, line).is_some() && !crate::domain::refund::refunded_in_full(line, &record.refunds))
+        .map(|(line, _)| line.clone())
+        .collect();
     let routing = route_lines(app, &crate::domain::order::CanonicalOrder { lines: waiting, ..record.order.clone() }).await?;
     let existing = app.tables.vendor_orders_of(order_id).await?;
     let mut writes = Vec::new();
@@ -57,10 +60,13 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
     let mut next = record.clone();
     let mut routed_ids = Vec::new();
     for (vendor_id, lines) in &routing.by_vendor {
+        // Refunds the lines had while they waited go with them.
+        let held: Vec<_> = record.refunds.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         let latest = existing.iter().filter(|vo| &vo.vendor_id == vendor_id).max_by_key(|vo| vo.round);
         match latest.map(|current| (current, current.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla))) {
             // Nothing ordered from the supplier yet: the lines join, the brief goes again.
-            Some((current, Ok(transition))) => {
+            Some((current, Ok(mut transition))) => {
+                transition.vendor_order.refunds.extend(held);
                 writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
                 writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                 events.extend(transition.events);
@@ -80,7 +86,7 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
                     now,
                     &app.config.sla,
                 );
-                let vendor_order = VendorOrder { round, ..first };
+                let vendor_order = VendorOrder { round, refunds: held, ..first };
                 writes.push(Tables::put_vendor_order(&vendor_order, None)?);
                 writes.push(Tables::put_history(&vendor_order, &history)?);
                 events.push(

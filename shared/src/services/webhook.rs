@@ -95,10 +95,11 @@ pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceEr
         return Err(ServiceError::Unauthorized);
     }
     let body = String::from_utf8(delivery.body).map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
-    let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop, delivery_id: delivery.delivery_id, body };
+    let claimed_shop = Some(delivery.shop).filter(|s| !s.is_empty() && s != UNKNOWN_SHOP);
+    let message = IntakeMessage { source: source.name().to_string(), topic: delivery.topic, shop, claimed_shop, delivery_id: delivery.delivery_id, body };
     match sources::parse(&message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Ignored(reason) => Ok(Accepted::Ignored(reason)),
-        Parsed::Order(..) | Parsed::Refund(_) | Parsed::Privacy(_) | Parsed::Tracking(_) => {
+        Parsed::Order(..) | Parsed::Refund(_) | Parsed::Privacy(_) | Parsed::Tracking(_) | Parsed::Deleted { .. } => {
             let body = message.encode();
             if body.len() > MAX_MESSAGE_BYTES {
                 return Err(ServiceError::TooLarge(format!(

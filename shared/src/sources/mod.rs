@@ -37,6 +37,11 @@ pub trait Source: Sync {
     fn shop_header(&self) -> Option<&'static str> {
         None
     }
+    /// The shop a value of `shop_header` names, as orders are filed under it (WooCommerce
+    /// sends its site URL, and files orders under the site's host).
+    fn shop_of_header(&self, value: &str) -> String {
+        value.to_string()
+    }
     /// The headers with the storefront's delivery or event id, the first present wins.
     fn delivery_headers(&self) -> &'static [&'static str] {
         &[]
@@ -147,7 +152,13 @@ use crate::domain::order::CanonicalOrder;
 pub struct IntakeMessage {
     pub source: String,
     pub topic: String,
+    /// The shop that signed content names (for a source with per-shop secrets, the
+    /// one whose secret verified the body).
     pub shop: String,
+    /// The shop the unsigned header names: only ever used to pick among orders already
+    /// filed (an id-only delete), never to file one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_shop: Option<String>,
     /// The storefront's delivery or event id, when it sends one.
     pub delivery_id: Option<String>,
     pub body: String,
@@ -162,6 +173,8 @@ struct Header {
     source: String,
     topic: String,
     shop: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claimed_shop: Option<String>,
     delivery_id: Option<String>,
 }
 
@@ -170,7 +183,13 @@ impl IntakeMessage {
     /// byte. Nothing in the body is escaped, so a body fits a queue message whenever it
     /// fits with a few hundred bytes to spare (as JSON, every quote of it would double).
     pub fn encode(&self) -> String {
-        let header = Header { source: self.source.clone(), topic: self.topic.clone(), shop: self.shop.clone(), delivery_id: self.delivery_id.clone() };
+        let header = Header {
+            source: self.source.clone(),
+            topic: self.topic.clone(),
+            shop: self.shop.clone(),
+            claimed_shop: self.claimed_shop.clone(),
+            delivery_id: self.delivery_id.clone(),
+        };
         let header = serde_json::to_string(&header).unwrap_or_else(|_| "{}".into());
         format!("{FRAME}{header}\n{}", self.body)
     }
@@ -183,7 +202,14 @@ impl IntakeMessage {
         };
         let (header, body) = framed.split_once('\n').ok_or("a framed message without a body line")?;
         let header: Header = serde_json::from_str(header).map_err(|e| format!("header: {e}"))?;
-        Ok(IntakeMessage { source: header.source, topic: header.topic, shop: header.shop, delivery_id: header.delivery_id, body: body.to_string() })
+        Ok(IntakeMessage {
+            source: header.source,
+            topic: header.topic,
+            shop: header.shop,
+            claimed_shop: header.claimed_shop,
+            delivery_id: header.delivery_id,
+            body: body.to_string(),
+        })
     }
 }
 
@@ -199,6 +225,11 @@ pub enum Parsed {
     Privacy(PrivacyRequest),
     /// A carrier's news of a parcel.
     Tracking(Box<TrackingUpdate>),
+    /// A storefront deleted an order and said only its id (WooCommerce's `{"id": N}`):
+    /// it cancels the order of that id already filed under `shop`, and never files one.
+    /// `shop` is what signed content says (the verifying secret's site); when it says
+    /// nothing, the delivery's shop header picks among the orders already filed.
+    Deleted { source: String, shop: Option<String>, external_id: String },
     /// A topic dropflow does not act on; the reason says which.
     Ignored(String),
 }
@@ -285,6 +316,7 @@ mod tests {
             source: "shopify".into(),
             topic: "orders/paid".into(),
             shop: "s\nx".into(),
+            claimed_shop: Some("claimed".into()),
             delivery_id: None,
             body: "{\"a\":\"\\\"\"}\n\nline".into(),
         };

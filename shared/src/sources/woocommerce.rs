@@ -30,8 +30,18 @@ impl Source for WooCommerce {
     fn shop_header(&self) -> Option<&'static str> {
         Some("x-wc-webhook-source")
     }
+    /// `X-WC-Webhook-Source` is the site's URL (`https://shop.example/`); orders are filed
+    /// under its host, as their `_links` name it.
+    fn shop_of_header(&self, value: &str) -> String {
+        site_of_url(value)
+    }
     fn delivery_headers(&self) -> &'static [&'static str] {
         &["x-wc-webhook-delivery-id"]
+    }
+    /// `WOOCOMMERCE_WEBHOOK_SECRET` may hold `site=secret` pairs (the site's host): the
+    /// secret that verified a body then names its site.
+    fn per_shop_secrets(&self) -> bool {
+        true
     }
     /// The ping WooCommerce sends when a webhook is created: `webhook_id=N`, unsigned.
     fn is_ping(&self, _header: &dyn Fn(&str) -> Option<String>, body: &[u8]) -> bool {
@@ -40,9 +50,25 @@ impl Source for WooCommerce {
             .and_then(|b| b.trim().strip_prefix("webhook_id="))
             .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     }
-    fn parse(&self, topic: &str, _shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
-        parse(topic, body)
+    fn parse(&self, topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+        parse(topic, shop, body)
     }
+}
+
+/// The host of a URL (`https://Shop.example:8443/wp-json/…` → `shop.example:8443`),
+/// lower-cased: the site an order belongs to.
+fn site_of_url(url: &str) -> String {
+    let rest = url.trim().split_once("://").map_or(url.trim(), |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or_default().to_lowercase()
+}
+
+/// What `order.deleted` says: just the id (`{"id": N}`, what WooCommerce sends for every
+/// deleted resource), with the site when the body links to it.
+#[derive(Deserialize)]
+struct WooDeleted {
+    id: serde_json::Value,
+    #[serde(default, rename = "_links")]
+    links: Option<WooLinks>,
 }
 
 #[derive(Deserialize)]
@@ -125,13 +151,12 @@ fn gmt(text: &Option<String>) -> Option<DateTime<Utc>> {
 
 /// Paid once processing or completed, or once WooCommerce records a payment; drafts
 /// and unpaid orders are held; cancelled, refunded and deleted ones are void.
-fn payment(order: &WooOrder, topic: &str) -> Payment {
-    if topic == "order.deleted" {
-        return Payment::Void;
-    }
+fn payment(order: &WooOrder) -> Payment {
     match order.status.as_str() {
         "cancelled" | "refunded" | "trash" => Payment::Void,
         "processing" | "completed" => Payment::Paid,
+        // A block checkout's draft may carry a payment date before the order exists.
+        "checkout-draft" | "draft" => Payment::Pending,
         _ if gmt(&order.date_paid_gmt).is_some() && order.status != "failed" => Payment::Paid,
         _ => Payment::Pending,
     }
@@ -176,23 +201,27 @@ fn line(raw: WooLine, currency: Currency) -> OrderLine {
 }
 
 /// Parses a WooCommerce order webhook body of `topic`.
-pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
-    if !matches!(topic, "order.created" | "order.updated" | "order.deleted") {
+/// `verified_site` is the site whose secret verified the body ("" for a shared secret).
+pub fn parse(topic: &str, verified_site: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
+    if topic == "order.deleted" {
+        let deleted: WooDeleted = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a WooCommerce delete: {e}")))?;
+        let external_id = super::text_of(&deleted.id);
+        if external_id.is_empty() || external_id == "null" {
+            return Err(PayloadError("a delete without an id".into()));
+        }
+        let shop = linked_site(deleted.links.as_ref()).or_else(|| Some(verified_site.to_string()).filter(|s| !s.is_empty()));
+        return Ok(Parsed::Deleted { source: "woocommerce".into(), shop, external_id });
+    }
+    if !matches!(topic, "order.created" | "order.updated") {
         return Ok(Parsed::Ignored(format!("topic {topic:?} is not handled")));
     }
     let raw: WooOrder = serde_json::from_slice(body).map_err(|e| PayloadError(format!("not a WooCommerce order: {e}")))?;
     let currency = Currency::parse(&raw.currency).map_err(|e| PayloadError(format!("currency: {e}")))?;
-    let payment = payment(&raw, topic);
-    // The shop as the signed body names it (its REST link), never an unsigned header:
-    // WooCommerce order ids are only unique within one shop.
-    let shop = raw
-        .links
-        .as_ref()
-        .and_then(|l| l.self_links.first())
-        .and_then(|l| l.href.split("://").nth(1))
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default()
-        .to_lowercase();
+    let payment = payment(&raw);
+    // The site as signed content names it (the body's REST link, or the secret that
+    // verified it), never an unsigned header: WooCommerce order ids are only unique
+    // within one site.
+    let shop = linked_site(raw.links.as_ref()).unwrap_or_else(|| verified_site.to_string());
     let billing = raw.billing.unwrap_or_default();
     let shipping = raw.shipping.unwrap_or_default();
     let customer_email = [shipping.email.as_deref(), billing.email.as_deref()].into_iter().flatten().find_map(|e| Email::parse(e).ok());
@@ -240,6 +269,11 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Parsed, PayloadError> {
     ))
 }
 
+/// The site of a body's own REST link (`_links.self[0].href`).
+fn linked_site(links: Option<&WooLinks>) -> Option<String> {
+    links.and_then(|l| l.self_links.first()).map(|l| site_of_url(&l.href)).filter(|s| !s.is_empty())
+}
+
 /// The order's refunds, each a total the operator may have to split over lines; one
 /// that cannot be read is kept with the reason, never dropped.
 fn refunds(order_id: &OrderId, listed: serde_json::Value) -> Vec<super::RefundNotice> {
@@ -247,8 +281,9 @@ fn refunds(order_id: &OrderId, listed: serde_json::Value) -> Vec<super::RefundNo
         order_id: order_id.clone(),
         refund_id: super::text_of(&refund.id),
         lines: Vec::new(),
-        // WooCommerce writes a refund's total as a negative amount.
-        unassigned: Some(DecimalText(refund.total.0.trim().trim_start_matches('-').to_string())),
+        // WooCommerce writes a refund's total as a negative amount: one minus sign is
+        // its way of writing it; anything else ("--40.00") stays as sent, to be refused.
+        unassigned: Some(DecimalText(refund.total.0.trim().strip_prefix('-').unwrap_or(refund.total.0.trim()).to_string())),
         problem: None,
     })
 }
@@ -263,7 +298,7 @@ mod tests {
     }
 
     fn order(topic: &str, body: &[u8]) -> CanonicalOrder {
-        match parse(topic, body).unwrap() {
+        match parse(topic, "", body).unwrap() {
             Parsed::Order(order, _) => *order,
             other => panic!("{other:?}"),
         }
@@ -289,6 +324,7 @@ mod tests {
         let mut raw: serde_json::Value = serde_json::from_slice(&fixture()).unwrap();
         for (status, paid_at, expected) in [
             ("checkout-draft", None, Payment::Pending),
+            ("checkout-draft", Some("2017-03-22T19:28:08"), Payment::Pending),
             ("pending", None, Payment::Pending),
             ("on-hold", None, Payment::Pending),
             ("failed", None, Payment::Pending),
@@ -301,7 +337,39 @@ mod tests {
             raw["date_paid_gmt"] = serde_json::json!(paid_at);
             assert_eq!(order("order.updated", &serde_json::to_vec(&raw).unwrap()).payment, expected, "{status}");
         }
-        assert_eq!(order("order.deleted", &fixture()).payment, Payment::Void);
+    }
+
+    #[test]
+    fn a_delete_is_its_id_with_the_site_signed_content_names() {
+        let deleted = |site: &str, body: &[u8]| parse("order.deleted", site, body).unwrap();
+        assert_eq!(deleted("", br#"{"id": 727}"#), Parsed::Deleted { source: "woocommerce".into(), shop: None, external_id: "727".into() });
+        assert_eq!(
+            deleted("shop.example", br#"{"id": 727}"#),
+            Parsed::Deleted { source: "woocommerce".into(), shop: Some("shop.example".into()), external_id: "727".into() }
+        );
+        assert_eq!(
+            deleted("", &fixture()),
+            Parsed::Deleted { source: "woocommerce".into(), shop: Some("example.com".into()), external_id: "727".into() },
+            "a full body links its own site"
+        );
+        assert!(parse("order.deleted", "", br#"{"status": "trash"}"#).is_err());
+    }
+
+    #[test]
+    fn a_refund_total_loses_one_minus_sign_and_no_more() {
+        let mut raw: serde_json::Value = serde_json::from_slice(&fixture()).unwrap();
+        raw["refunds"] = serde_json::json!([{"id": 1, "total": "-10.00"}, {"id": 2, "total": "--40.00"}]);
+        let Parsed::Order(_, refunds) = parse("order.updated", "", &serde_json::to_vec(&raw).unwrap()).unwrap() else { panic!("an order") };
+        let totals: Vec<&str> = refunds.iter().map(|r| r.unassigned.as_ref().unwrap().0.as_str()).collect();
+        assert_eq!(totals, ["10.00", "-40.00"], "--40.00 is not a refund of 40.00");
+    }
+
+    #[test]
+    fn a_site_is_the_host_of_its_url() {
+        assert_eq!(site_of_url("https://Shop.Example/"), "shop.example");
+        assert_eq!(site_of_url("http://shop.example:8080/wp-json/wc/v3/orders/1"), "shop.example:8080");
+        assert_eq!(site_of_url("shop.example"), "shop.example");
+        assert_eq!(WooCommerce.shop_of_header("https://shop.example/"), "shop.example");
     }
 
     #[test]
@@ -327,7 +395,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         #[test]
         fn any_bytes_give_an_order_or_a_reason(noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
-            let _ = parse("order.created", &noise);
+            let _ = parse("order.created", "", &noise);
         }
 
         #[test]
@@ -337,7 +405,7 @@ mod tests {
                 let at = at % body.len();
                 body[at] = byte;
             }
-            let _ = parse("order.updated", &body);
+            let _ = parse("order.updated", "", &body);
         }
     }
 }

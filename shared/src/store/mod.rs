@@ -68,6 +68,11 @@ pub struct OrderRecord {
     /// operator splits them over the vendor orders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unassigned_refunds: Vec<UnassignedRefund>,
+    /// Refunds of lines that no vendor order held when they came (the order was still
+    /// pending, or the line waited for its SKU): each goes with its line when the line
+    /// is routed, and a line they refund in full is not routed (`domain::refund`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<crate::domain::vendor_order::LineRefund>,
     pub version: u64,
 }
 
@@ -100,6 +105,7 @@ impl OrderRecord {
             former_addresses: vec![],
             redaction: None,
             unassigned_refunds: vec![],
+            refunds: vec![],
             version,
         }
     }

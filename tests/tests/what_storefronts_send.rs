@@ -1,0 +1,248 @@
+//! What storefronts really send, beyond their documentation's examples: WooCommerce's
+//! id-only delete, a cancel stamped in the same second as the payment, refunds that come
+//! before their order is routed, negative and unreadable refund amounts. Each one lost an
+//! order, paid for a refunded item or told someone something false; dropflow-sim
+//! generates each of them too.
+
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET, fixture, on_both_backends, spawn_app, spawn_app_configured};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const WOO_ORDER: &str = "woocommerce/order-processing.json";
+
+async fn woo_vendor(app: &TestApp) -> String {
+    app.onboard("woo-vendor", &["Bar3"]).await
+}
+
+async fn orders_of(app: &TestApp, key: &str) -> Vec<Value> {
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", key, None).await;
+    list["orders"].as_array().unwrap().clone()
+}
+
+async fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.outbox().await.iter().filter(|m| m["to"] == to).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// WooCommerce sends `{"id": N}` for a deleted order (and disables a webhook after five
+/// failed deliveries): it cancels the order of that id that the sending site filed, once;
+/// an id dropflow does not hold, or another site's, is acknowledged and changes nothing.
+async fn a_woocommerce_delete_of_just_an_id_cancels_that_sites_order_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = woo_vendor(&app).await;
+    assert_eq!(app.woocommerce_webhook("order.created", &fixture(WOO_ORDER), WOOCOMMERCE_SECRET).await.status(), 200);
+    assert_eq!(orders_of(&app, &key).await[0]["state"], "awaiting_supplier");
+    let deleted = br#"{"id": 727}"#;
+
+    let elsewhere = app.woocommerce_webhook_from("https://other.example/", "order.deleted", deleted, WOOCOMMERCE_SECRET).await;
+    assert_eq!(elsewhere.status(), 200);
+    assert_eq!(orders_of(&app, &key).await[0]["state"], "awaiting_supplier", "order 727 of another site is another order");
+    let unknown = app.woocommerce_webhook("order.deleted", br#"{"id": 99999}"#, WOOCOMMERCE_SECRET).await;
+    assert_eq!(unknown.status(), 200, "an unknown id is acknowledged, so WooCommerce keeps the webhook on");
+    for _ in 0..2 {
+        assert_eq!(app.woocommerce_webhook("order.deleted", deleted, WOOCOMMERCE_SECRET).await.status(), 200);
+    }
+
+    let orders = orders_of(&app, &key).await;
+    assert_eq!((orders.len(), orders[0]["state"].as_str()), (1, Some("cancelled")), "{orders:?}");
+    let cancels: Vec<String> = mails_to(&app, "woo-vendor@vendors.example").await.into_iter().filter(|s| s.to_lowercase().contains("cancel")).collect();
+    assert_eq!(cancels.len(), 1, "the vendor is told once: {cancels:?}");
+    let filed = dropflow_shared::services::operator::find_orders(&app.local.app, "99999").await.unwrap();
+    assert!(filed.is_empty(), "a delete never files an order");
+}
+
+/// With `site=secret` pairs the secret that verified a delete names its site, whatever
+/// the unsigned header claims.
+async fn with_a_secret_per_site_the_verifying_secret_names_the_site_of_a_delete(backend: Backend) {
+    let secrets = "example.com=secret-of-example,other.example=secret-of-other";
+    let app = spawn_app_configured(backend, None, &[("WOOCOMMERCE_WEBHOOK_SECRET", secrets)]).await;
+    let key = woo_vendor(&app).await;
+    assert_eq!(app.woocommerce_webhook("order.created", &fixture(WOO_ORDER), "secret-of-example").await.status(), 200);
+    assert_eq!(orders_of(&app, &key).await.len(), 1);
+
+    // The other site's secret, with a header claiming to be example.com: refused.
+    let claimed = app.woocommerce_webhook("order.deleted", br#"{"id": 727}"#, "secret-of-other").await;
+    assert_eq!(claimed.status(), 401);
+    // The other site, as itself: its own order 727, which dropflow does not hold.
+    let other = app.woocommerce_webhook_from("https://other.example/", "order.deleted", br#"{"id": 727}"#, "secret-of-other").await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(orders_of(&app, &key).await[0]["state"], "awaiting_supplier");
+
+    assert_eq!(app.woocommerce_webhook("order.deleted", br#"{"id": 727}"#, "secret-of-example").await.status(), 200);
+    assert_eq!(orders_of(&app, &key).await[0]["state"], "cancelled");
+}
+
+/// A block checkout's draft may already carry a payment date: it is still a draft.
+async fn a_checkout_draft_with_a_paid_date_is_held(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = woo_vendor(&app).await;
+    let mut draft: Value = serde_json::from_slice(&fixture(WOO_ORDER)).unwrap();
+    draft["status"] = json!("checkout-draft");
+    app.woocommerce_webhook("order.created", &serde_json::to_vec(&draft).unwrap(), WOOCOMMERCE_SECRET).await;
+    assert!(orders_of(&app, &key).await.is_empty());
+}
+
+/// The paid Shopify fixture at `updated_at`, changed by `change`.
+fn shopify(updated_at: &str, change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["updated_at"] = json!(updated_at);
+    change(&mut order);
+    serde_json::to_vec(&order).unwrap()
+}
+
+fn cancelled_at(updated_at: &str) -> Vec<u8> {
+    shopify(updated_at, |o| {
+        o["cancelled_at"] = json!(updated_at);
+        o["financial_status"] = json!("voided");
+    })
+}
+
+/// Storefronts stamp whole seconds, and a fraud or stock check cancels in the second the
+/// payment came: the cancel wins whichever of the two arrives first.
+async fn a_cancel_stamped_in_the_second_of_the_payment_cancels_in_either_order(backend: Backend) {
+    for cancel_first in [false, true] {
+        let app = spawn_app(backend).await;
+        let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+        let second = "2026-11-20T10:00:00-05:00";
+        let (paid, cancelled) = (shopify(second, |_| {}), cancelled_at(second));
+        let deliveries =
+            if cancel_first { [("orders/cancelled", &cancelled), ("orders/paid", &paid)] } else { [("orders/paid", &paid), ("orders/cancelled", &cancelled)] };
+        for (topic, body) in deliveries {
+            assert_eq!(app.shopify_webhook(topic, body, SHOPIFY_SECRET).await.status(), 200);
+        }
+        let orders = orders_of(&app, &key).await;
+        assert!(orders.iter().all(|o| o["state"] == "cancelled"), "cancel first: {cancel_first}: {orders:?}");
+        // The same paid delivery again, later (Shopify retries with the original body).
+        app.shopify_webhook("orders/paid", &paid, SHOPIFY_SECRET).await;
+        assert!(orders_of(&app, &key).await.iter().all(|o| o["state"] == "cancelled"), "a retry of the payment does not undo the cancel");
+    }
+}
+
+const GREEN: &str = "466157049";
+const RED: &str = "518995019";
+const BLACK: &str = "703073504";
+
+fn shopify_refund(id: u64, lines: &[(&str, Value)]) -> Vec<u8> {
+    let items: Vec<Value> =
+        lines.iter().map(|(line, subtotal)| json!({"line_item_id": line.parse::<u64>().unwrap(), "quantity": 1, "subtotal": subtotal})).collect();
+    serde_json::to_vec(&json!({"id": id, "order_id": 450789469, "refund_line_items": items})).unwrap()
+}
+
+fn order_id() -> dropflow_shared::domain::ids::OrderId {
+    dropflow_shared::domain::ids::OrderId::derive("shopify", "", "450789469")
+}
+
+/// The one vendor order of `key`'s vendor, whole.
+async fn the_vendor_order(app: &TestApp, key: &str) -> Value {
+    let orders = orders_of(app, key).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    app.vendor(Method::GET, &format!("/vendor/orders/{}", orders[0]["id"].as_str().unwrap()), key, None).await.1
+}
+
+fn refunded(order: &Value) -> Vec<(String, String)> {
+    order["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line_id"].as_str().unwrap().to_string(), r["amount"]["amount"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+async fn operator_mails(app: &TestApp, about: &str) -> usize {
+    mails_to(app, "ops@market.example").await.iter().filter(|s| s.contains(about)).count()
+}
+
+/// Shopify does not order its webhooks: a refund of a pending order's lines comes before
+/// the payment. It is kept on the order and goes with its line when the order is routed;
+/// a line refunded in full is not routed at all, and nobody is asked to find it a vendor.
+async fn a_refund_before_the_payment_goes_with_its_line_and_a_line_refunded_in_full_is_not_routed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.shopify_webhook("orders/create", &shopify("2026-11-20T10:00:00-05:00", |o| o["financial_status"] = json!("pending")), SHOPIFY_SECRET).await;
+    let refund = shopify_refund(1, &[(RED, json!("50.00")), (BLACK, json!("199.00"))]);
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("refunds/create", &refund, SHOPIFY_SECRET).await.status(), 200);
+    }
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:05:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+
+    let order = the_vendor_order(&app, &key).await;
+    assert_eq!(refunded(&order), [(RED.to_string(), "50.00".to_string())], "{order}");
+    assert_eq!(order["economics"]["customer_paid"]["amount"], "348.00", "199.00 + 199.00 - 50.00");
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert!(record.unroutable.is_empty(), "the black iPod was refunded in full: nothing to route: {:?}", record.unroutable);
+    assert_eq!(operator_mails(&app, "lines no vendor sells").await, 0, "nobody is asked to find it a vendor");
+    // Mapping its SKU later changes nothing either.
+    app.onboard("black-gear", &["IPOD2008BLACK"]).await;
+    assert_eq!(app.local.app.tables.vendor_orders_of(&order_id()).await.unwrap().len(), 1);
+}
+
+/// The unroutable-line mail tells the operator to refund a line no vendor sells: that
+/// refund goes with the line when its SKU is mapped after all.
+async fn a_refund_of_a_waiting_line_goes_with_it_when_its_sku_is_mapped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    app.shopify_webhook("refunds/create", &shopify_refund(2, &[(BLACK, json!("20.00"))]), SHOPIFY_SECRET).await;
+    let black = app.onboard("black-gear", &["IPOD2008BLACK"]).await;
+    let order = the_vendor_order(&app, &black).await;
+    assert_eq!(refunded(&order), [(BLACK.to_string(), "20.00".to_string())], "{order}");
+    assert_eq!(order["economics"]["customer_paid"]["amount"], "179.00");
+}
+
+/// A refund amount is at least zero and at most what is left on its line: a negative
+/// one (Shopify `subtotal: "-400.00"`, the generic JSON's `"-400.00"`) or one over the
+/// line is kept for the operator, never applied, so it can never raise earnings.
+async fn a_negative_or_too_large_refund_is_kept_for_the_operator_and_never_applied(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    for _ in 0..2 {
+        app.shopify_webhook("refunds/create", &shopify_refund(3, &[(RED, json!("-400.00"))]), SHOPIFY_SECRET).await;
+        app.shopify_webhook("refunds/create", &shopify_refund(4, &[(GREEN, json!("500.00"))]), SHOPIFY_SECRET).await;
+    }
+    app.shopify_webhook("refunds/create", &shopify_refund(5, &[(GREEN, json!("199.00"))]), SHOPIFY_SECRET).await;
+    app.shopify_webhook("refunds/create", &shopify_refund(6, &[(GREEN, json!("0.01"))]), SHOPIFY_SECRET).await;
+
+    let order = the_vendor_order(&app, &key).await;
+    assert_eq!(refunded(&order), [(GREEN.to_string(), "199.00".to_string())], "only the refund that fits: {order}");
+    assert_eq!(order["economics"]["customer_paid"]["amount"], "398.00");
+    assert_eq!(operator_mails(&app, "a refund could not be applied").await, 3, "refunds 3, 4 and 6, once each");
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    let kept: Vec<&str> = record.unassigned_refunds.iter().map(|r| r.refund_id.as_str()).collect();
+    assert_eq!(kept, ["3", "4", "6"]);
+    assert!(record.unassigned_refunds[0].reason.contains("negative"), "{:?}", record.unassigned_refunds[0]);
+}
+
+/// One refund listing an unreadable amount ("12,50") beside a readable one: the readable
+/// line is recorded, the other kept for the operator; the message is never parked whole.
+async fn an_unreadable_refund_line_does_not_lose_the_readable_ones_delivered_with_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    let refund = shopify_refund(7, &[(RED, json!("12,50")), (GREEN, json!("5.00")), (BLACK, json!({"amount": "1.00"}))]);
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("refunds/create", &refund, SHOPIFY_SECRET).await.status(), 200);
+    }
+    let order = the_vendor_order(&app, &key).await;
+    assert_eq!(refunded(&order), [(GREEN.to_string(), "5.00".to_string())], "{order}");
+    assert_eq!(operator_mails(&app, "a refund could not be applied").await, 1);
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    let reason = &record.unassigned_refunds[0].reason;
+    assert!(reason.contains(RED) && reason.contains(BLACK) && !reason.contains(GREEN), "{reason}");
+    for queue in [dropflow_shared::ports::DeadLetterQueue::Intake, dropflow_shared::ports::DeadLetterQueue::Notify] {
+        assert!(app.local.queues.dead_letters(queue).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends!(
+    a_refund_before_the_payment_goes_with_its_line_and_a_line_refunded_in_full_is_not_routed,
+    a_refund_of_a_waiting_line_goes_with_it_when_its_sku_is_mapped,
+    a_negative_or_too_large_refund_is_kept_for_the_operator_and_never_applied,
+    an_unreadable_refund_line_does_not_lose_the_readable_ones_delivered_with_it,
+);
+
+on_both_backends!(
+    a_woocommerce_delete_of_just_an_id_cancels_that_sites_order_once,
+    with_a_secret_per_site_the_verifying_secret_names_the_site_of_a_delete,
+    a_checkout_draft_with_a_paid_date_is_held,
+    a_cancel_stamped_in_the_second_of_the_payment_cancels_in_either_order,
+);
