@@ -126,7 +126,46 @@ async fn a_forged_push_is_refused_and_an_unknown_number_ignored(backend: Backend
     assert_eq!(post(&app, "/webhooks/aftership", &push("e-p", NUMBER, "Delivered", "x"), AFTERSHIP_SECRET).await.0, 404);
 }
 
-on_both_backends!(each_tag_group_moves_the_order_as_the_vendor_would, a_repeated_push_changes_nothing, a_forged_push_is_refused_and_an_unknown_number_ignored,);
+/// The carrier says "delivered" once per parcel, also for the first parcel of an order
+/// whose other lines have not shipped yet: that parcel is delivered (and earns) at once,
+/// and the vendor order is delivered when its last parcel is.
+async fn a_parcel_delivered_before_the_rest_shipped_counts_and_the_order_is_delivered_with_the_last(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await;
+    let lines: Vec<String> = order(&app, &key).await["lines"].as_array().unwrap().iter().map(|l| l["line_id"].as_str().unwrap().to_string()).collect();
+    let act = |step: &'static str, body: Value| {
+        let (app, key) = (&app, &key);
+        async move {
+            let (status, answer, _) = app.vendor(Method::POST, &format!("{}/{step}", order_path()), key, Some(body)).await;
+            assert_eq!(status, 200, "{step}: {answer}");
+        }
+    };
+    act("supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    act("shipment", json!({"tracking_number": NUMBER, "lines": [lines[0]]})).await;
+    assert_eq!(aftership(&app, &push("e-1", NUMBER, "Delivered", "Delivered")).await.0, 200);
+
+    let first = order(&app, &key).await;
+    assert_eq!(first["state"], "awaiting_shipment", "two lines have not shipped: {first}");
+    assert!(first["shipments"][0]["delivered_at"].is_string(), "the first parcel is delivered: {first}");
+    let vendor = dropflow_shared::domain::ids::VendorId::parse("ipod-shop").unwrap();
+    let held = app.local.app.tables.balance(&vendor).await.unwrap().currencies.values().map(|b| b.held).sum::<i64>();
+    assert!(held > 0, "the delivered parcel earns");
+
+    act("shipment", json!({"tracking_number": "RB123456785GB", "lines": [lines[1], lines[2]]})).await;
+    assert_eq!(order(&app, &key).await["state"], "shipped");
+    assert_eq!(aftership(&app, &push("e-2", "RB123456785GB", "Delivered", "Delivered")).await.0, 200);
+    let last = order(&app, &key).await;
+    assert_eq!(last["state"], "delivered", "{last}");
+    assert!(last["clocks"].as_array().unwrap().is_empty());
+}
+
+on_both_backends!(
+    a_parcel_delivered_before_the_rest_shipped_counts_and_the_order_is_delivered_with_the_last,
+    each_tag_group_moves_the_order_as_the_vendor_would,
+    a_repeated_push_changes_nothing,
+    a_forged_push_is_refused_and_an_unknown_number_ignored,
+);
 
 /// A local stand-in for AfterShip's tracking API that checks each request as AfterShip
 /// documents it (POST /trackings, `as-api-key`, JSON with `tracking_number` and `slug`),

@@ -574,7 +574,9 @@ impl VendorOrder {
                 }
                 (EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number)))
             }
-            (Command::MarkDelivered { tracking_number }, Shipped) => {
+            // A parcel is delivered on its own: also the first parcel of an order whose
+            // other lines have not shipped yet (the carrier says it once).
+            (Command::MarkDelivered { tracking_number }, Shipped | AwaitingShipment) if !self.shipments.is_empty() => {
                 let arrived: Vec<usize> = match tracking_number.as_deref().map(str::trim) {
                     None => (0..next.shipments.len()).filter(|i| next.shipments[*i].delivered_at.is_none()).collect(),
                     Some(number) => {
@@ -592,7 +594,10 @@ impl VendorOrder {
                 for i in &arrived {
                     next.shipments[*i].delivered_at = Some(now);
                 }
-                if next.shipments.iter().all(|s| s.delivered_at.is_some()) {
+                if arrived.is_empty() {
+                    return Err(TransitionError::Invalid("every parcel is delivered already".into()));
+                }
+                if self.state == Shipped && next.shipments.iter().all(|s| s.delivered_at.is_some()) {
                     next.state = Delivered;
                     next.delivered_at = Some(now);
                     next.clocks.clear();
@@ -634,7 +639,7 @@ impl VendorOrder {
                 let Some(parcel) = self.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(tracking_number.trim())) else {
                     return Err(TransitionError::Invalid(format!("no parcel {tracking_number:?} in this order")));
                 };
-                if *status == CarrierStatus::Delivered && self.state == Shipped && self.shipments[parcel].delivered_at.is_none() {
+                if *status == CarrierStatus::Delivered && self.shipments[parcel].delivered_at.is_none() && matches!(self.state, Shipped | AwaitingShipment) {
                     // Exactly as if the vendor had said so.
                     let mut delivered = self.apply(Command::MarkDelivered { tracking_number: Some(tracking_number.clone()) }, actor, now, policy)?;
                     delivered.vendor_order.last_checkpoint = Some(checkpoint.clone());
