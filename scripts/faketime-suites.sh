@@ -16,7 +16,8 @@ cargo test --locked -q -p dropflow-scenarios --test sla --test money --no-run
 for when in "2026-12-07 10:00:00" "2026-12-08 10:00:00" "2026-12-09 10:00:00" "2026-12-10 10:00:00" "2026-12-11 23:30:00" \
   "2026-12-12 10:00:00" "2026-12-13 10:00:00" "2027-03-28 01:00:00" "2026-11-01 06:00:00" "2026-12-31 23:59:00" "2028-02-29 12:00:00"; do
   if faketime "$when" cargo test --locked -q -p dropflow-scenarios --test sla --test money -- $filter >/tmp/faketime-suites.log 2>&1; then
-    echo "$when ($(faketime "$when" date +%A)): $(grep -c '\.\.\. ok' /tmp/faketime-suites.log) passed"
+    passed=$(grep -o 'ok\. [0-9]* passed' /tmp/faketime-suites.log | awk '{sum += $2} END {print sum + 0}')
+    echo "$when ($(faketime "$when" date +%A)): $passed passed"
   else
     echo "$when: FAILED" >&2
     grep -E "panicked|FAILED" /tmp/faketime-suites.log | head -10 >&2

@@ -27,6 +27,7 @@ pub enum Kind {
     VendorPlace,
     VendorShip,
     VendorShipSharedNumber,
+    VendorShipPart,
     VendorDeliver,
     VendorCancel,
     VendorRepeat,
@@ -41,7 +42,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 32] = [
+const WEIGHTS: [(Kind, u64); 33] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -63,6 +64,7 @@ const WEIGHTS: [(Kind, u64); 32] = [
     (Kind::VendorPlace, 9),
     (Kind::VendorShip, 8),
     (Kind::VendorShipSharedNumber, 2),
+    (Kind::VendorShipPart, 4),
     (Kind::VendorDeliver, 6),
     (Kind::VendorCancel, 2),
     (Kind::VendorRepeat, 4),
@@ -82,10 +84,10 @@ pub const DISABLED: [&str; 0] = [];
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 32] = {
-        let mut all = [Kind::ShopifyPaid; 32];
+    pub const ALL: [Kind; WEIGHTS.len()] = {
+        let mut all = [Kind::ShopifyPaid; WEIGHTS.len()];
         let mut i = 0;
-        while i < 32 {
+        while i < WEIGHTS.len() {
             all[i] = WEIGHTS[i].0;
             i += 1;
         }
@@ -116,6 +118,7 @@ impl Kind {
             Kind::VendorPlace => "vendor.place",
             Kind::VendorShip => "vendor.ship",
             Kind::VendorShipSharedNumber => "vendor.ship_shared_number",
+            Kind::VendorShipPart => "vendor.ship_part",
             Kind::VendorDeliver => "vendor.deliver",
             Kind::VendorCancel => "vendor.cancel",
             Kind::VendorRepeat => "vendor.repeat",
