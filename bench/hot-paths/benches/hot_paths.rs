@@ -139,6 +139,11 @@ fn webhook(c: &mut Criterion) {
     group.finish();
 }
 
+/// The intake queue's message for a Shopify `orders/paid` of `body`.
+fn paid_message(body: String) -> IntakeMessage {
+    IntakeMessage { source: "shopify".into(), topic: "orders/paid".into(), shop: "jsmith.myshopify.com".into(), claimed_shop: None, delivery_id: None, body }
+}
+
 fn intake(c: &mut Criterion) {
     let body = String::from_utf8(order()).unwrap();
     let mappings = mappings();
@@ -146,14 +151,7 @@ fn intake(c: &mut Criterion) {
     let now = chrono::Utc::now();
     c.bench_function("intake: parse + route + build the transaction (3-line Shopify order)", |b| {
         b.iter(|| {
-            let message = IntakeMessage {
-                source: "shopify".into(),
-                topic: "orders/paid".into(),
-                shop: "jsmith.myshopify.com".into(),
-                claimed_shop: None,
-                delivery_id: None,
-                body: body.clone(),
-            };
+            let message = paid_message(body.clone());
             let Parsed::Order(order, _) = sources::parse(&message).unwrap() else { panic!("an order") };
             let routing = route(&order.lines, |sku| mappings.get(sku).cloned());
             let (record, mut writes) = intake::routed(*order, routing, now, &sla, None).unwrap();
@@ -180,14 +178,7 @@ fn shipment(c: &mut Criterion) {
                 n += 1;
                 let body = body.replacen("450789469", &format!("9{n:08}"), 1);
                 rt.block_on(async {
-                    let message = IntakeMessage {
-                        source: "shopify".into(),
-                        topic: "orders/paid".into(),
-                        shop: "jsmith.myshopify.com".into(),
-                        claimed_shop: None,
-                        delivery_id: None,
-                        body,
-                    };
+                    let message = paid_message(body);
                     intake::handle(&app, &message).await.unwrap();
                     let (orders, _) = app
                         .tables
