@@ -11,6 +11,9 @@ pub struct Section {
     pub title: String,
     pub rows: Vec<(String, String)>,
     pub lines: Vec<String>,
+    /// Links dropflow vouches for (a product page the vendor mapped, checked to be an
+    /// `https://` address): the only text of a section that becomes a link.
+    pub links: Vec<Action>,
 }
 
 /// The link an email asks its reader to follow.
@@ -94,13 +97,43 @@ struct TextMail<'a> {
     action: &'a Option<Action>,
 }
 
+/// `text` with every web address in it made inert: a zero-width space after the
+/// scheme's colon and after a leading `www`, so that no mail client turns a carrier name,
+/// a variant or a title into a link. Only the action and a section's links are links.
+/// Text without an address (an address to copy into a supplier's site) is unchanged.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+        let www = out.len() >= 3 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www");
+        if (c == ':' && rest.starts_with("//")) || (www && rest.starts_with('.')) {
+            out.push('\u{200B}');
+        }
+    }
+    out
+}
+
 impl Message {
     /// Renders both parts for `to`, in the store's name; `key` says which mail this is
     /// (its event and recipient). The subject is one clean line whatever the data in it.
     pub fn render(&self, store_name: &str, to: &str, key: &str) -> Result<Mail, askama::Error> {
-        let html = HtmlMail { store_name, subject: &self.subject, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }
-            .render()?;
-        let text = TextMail { store_name, heading: &self.heading, intro: &self.intro, sections: &self.sections, action: &self.action }.render()?;
+        let heading = inert(&self.heading);
+        let intro: Vec<String> = self.intro.iter().map(|p| inert(p)).collect();
+        let sections: Vec<Section> = self
+            .sections
+            .iter()
+            .map(|s| Section {
+                title: inert(&s.title),
+                rows: s.rows.iter().map(|(label, value)| (inert(label), inert(value))).collect(),
+                lines: s.lines.iter().map(|l| inert(l)).collect(),
+                links: s.links.clone(),
+            })
+            .collect();
+        let (heading, intro, sections) = (&heading, &intro, &sections);
+        let html = HtmlMail { store_name, subject: &self.subject, heading, intro, sections, action: &self.action }.render()?;
+        let text = TextMail { store_name, heading, intro, sections, action: &self.action }.render()?;
         Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string(), order_id: None })
     }
 }
@@ -131,14 +164,42 @@ mod tests {
             subject: "Hi".into(),
             heading: "Order <#1>".into(),
             intro: vec!["Thanks & welcome".into()],
-            sections: vec![Section { title: "Lines".into(), rows: vec![("URL".into(), "https://x.example/p?a=1".into())], lines: vec!["1 x Thing".into()] }],
+            sections: vec![Section {
+                links: Vec::new(),
+                title: "Lines".into(),
+                rows: vec![("URL".into(), "https://x.example/p?a=1".into())],
+                lines: vec!["1 x Thing".into()],
+            }],
             action: Some(Action { label: "Track".into(), url: "https://t.example/1".into() }),
         };
         let mail = message.render("Shop", "a@b.example", "k").unwrap();
         assert_eq!(mail.subject, "Hi | Shop");
-        assert!(mail.text.contains("Order <#1>") && mail.text.contains("URL: https://x.example/p?a=1") && mail.text.contains("Track: https://t.example/1"));
+        assert!(
+            mail.text.contains("Order <#1>") && mail.text.contains("URL: https:\u{200B}//x.example/p?a=1") && mail.text.contains("Track: https://t.example/1")
+        );
         assert!(mail.html.contains("Order &#60;#1&#62;") || mail.html.contains("Order &lt;#1&gt;"), "{}", mail.html);
         assert!(mail.html.contains("Thanks &#38; welcome") || mail.html.contains("Thanks &amp; welcome"));
         assert!(mail.html.contains("href=\"https://t.example/1\""));
+        assert_eq!(mail.html.matches("href=").count(), 1, "only the action is a link: {}", mail.html);
+    }
+
+    #[test]
+    fn free_text_never_becomes_a_link() {
+        assert_eq!(inert("https://evil.example/x"), "https:\u{200B}//evil.example/x");
+        assert_eq!(inert("Fast Cargo (see WWW.evil.example)"), "Fast Cargo (see WWW\u{200B}.evil.example)");
+        assert_eq!(inert("Chestnut St. 92, Apt 3: rear"), "Chestnut St. 92, Apt 3: rear", "an address is copied as it is");
+        assert_eq!(inert("Größe: XL"), "Größe: XL");
+        let message = Message {
+            sections: vec![Section {
+                links: Vec::new(),
+                title: "Items".into(),
+                rows: vec![("Carrier".into(), "https://evil.example".into())],
+                lines: vec!["Variant: www.evil.example".into()],
+            }],
+            ..Message::default()
+        };
+        let mail = message.render("Shop", "a@b.example", "k").unwrap();
+        assert!(!mail.html.contains("href") && !mail.html.contains("https://") && !mail.html.contains("www.e"), "{}", mail.html);
+        assert!(!mail.text.contains("https://") && !mail.text.contains("www.e"), "{}", mail.text);
     }
 }

@@ -4,7 +4,7 @@
 //! are written from DESIGN's rules, not from the code under test.
 
 use crate::history::{Kind, Step};
-use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET, sign};
+use dropflow_scenarios::{Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET, sign};
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::domain::vendor_order::VoState;
 use dropflow_shared::ports::{DeadLetterQueue, QueueName};
@@ -78,6 +78,10 @@ pub struct World {
     suspended: BTreeSet<&'static str>,
     sent: Vec<(Source, String, Vec<u8>)>,
     numbers: Vec<String>,
+    /// Which vendor shipped each number first (a number is one vendor's parcel).
+    number_vendor: BTreeMap<String, &'static str>,
+    /// Answers that contradict DESIGN's rules (a number of another vendor's accepted).
+    wrong_answers: Vec<String>,
     last_vendor: Option<VendorRequest>,
     /// Answers of 500 and over: never acceptable.
     server_errors: Vec<String>,
@@ -111,6 +115,8 @@ impl World {
             suspended: BTreeSet::new(),
             sent: Vec::new(),
             numbers: Vec::new(),
+            number_vendor: BTreeMap::new(),
+            wrong_answers: Vec::new(),
             last_vendor: None,
             server_errors: Vec::new(),
             redacted: Vec::new(),
@@ -358,6 +364,16 @@ impl World {
                     _ => format!("SIM{:08}", self.numbers.len() as u64 * 7919 + step.b % 1000),
                 };
                 let said = self.vendor_act(app, step, "shipment", json!({"carrier": "Sim Post", "tracking_number": number})).await;
+                let vendor = VENDORS[(step.a % 3) as usize];
+                match self.number_vendor.get(&number) {
+                    Some(first) if *first != vendor && said["status"] == 200 => {
+                        self.wrong_answers.push(format!("{vendor} shipped under {number}, a number of {first}'s parcel: {said}"));
+                    }
+                    None if said["status"] == 200 => {
+                        self.number_vendor.insert(number.clone(), vendor);
+                    }
+                    _ => {}
+                }
                 if said["status"] == 200 && !self.numbers.contains(&number) {
                     self.numbers.push(number);
                 }
@@ -391,6 +407,7 @@ impl World {
                 self.last_vendor = Some(request.clone());
                 let said = self.vendor_request(app, &request).await;
                 if said["status"] == 200 && !self.numbers.contains(&number) {
+                    self.number_vendor.entry(number.clone()).or_insert(vendor);
                     self.numbers.push(number);
                 }
                 said
@@ -416,19 +433,10 @@ impl World {
                     "tag": tag, "checkpoints": [{"checkpoint_time": stamp(app.now()), "location": "Austin, TX", "message": tag, "tag": tag}]}}),
                 )
                 .unwrap_or_default();
-                let response = app
-                    .client
-                    .post(format!("{}/webhooks/tracking/aftership", app.base))
-                    .header("aftership-hmac-sha256", sign(AFTERSHIP_SECRET, &body))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
-                let status = response.map(|r| r.status().as_u16()).unwrap_or(599);
+                let status = app.aftership_push(&body).await.unwrap_or(599);
                 if status >= 500 {
                     self.server_errors.push(format!("carrier push answered {status}"));
                 }
-                app.deliver().await;
                 json!({"carrier": tag, "number": number, "status": status})
             }
             Kind::ClockSweep => {
@@ -626,6 +634,9 @@ impl World {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
         if let Some(error) = self.server_errors.first() {
             return fail("every request answered", error.clone());
+        }
+        if let Some(wrong) = self.wrong_answers.first() {
+            return fail("a tracking number is one vendor's", wrong.clone());
         }
         let tables = &app.local.app.tables;
         let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -232,6 +232,31 @@ impl TestApp {
         self.signed_webhook("woocommerce", "X-WC-Webhook-Signature", &headers, body, secret).await
     }
 
+    /// Posts an AfterShip tracking push (signed with the test secret); delivers the queues
+    /// after. `None` when the request did not get an answer.
+    pub async fn aftership_push(&self, body: &[u8]) -> Option<u16> {
+        self.tracking_push("/webhooks/tracking/aftership", body, AFTERSHIP_SECRET).await.map(|(status, _)| status)
+    }
+
+    /// Posts a tracking push to `path` signed with `secret` (a forged or misrouted one
+    /// too); delivers the queues after: the status and the JSON answer.
+    pub async fn tracking_push(&self, path: &str, body: &[u8], secret: &str) -> Option<(u16, Value)> {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("aftership-hmac-sha256", sign(secret, body))
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await;
+        let answer = match response {
+            Ok(r) => Some((r.status().as_u16(), r.json().await.unwrap_or(Value::Null))),
+            Err(_) => None,
+        };
+        self.deliver().await;
+        answer
+    }
+
     /// Posts a generic webhook of `topic` signed with `secret`, naming `shop` in
     /// `X-Dropflow-Shop` when given; delivers the queues after.
     pub async fn generic_webhook(&self, topic: &str, shop: Option<&str>, body: &[u8], secret: &str) -> reqwest::Response {

@@ -48,4 +48,32 @@ async fn hostile_order_data_stays_data_in_every_mail(backend: Backend) {
     }
 }
 
-on_both_backends!(hostile_order_data_stays_data_in_every_mail);
+/// A carrier name and a variant that are web addresses stay text in every mail (no
+/// anchor, nothing a mail client would turn into a link); the only links are the ones
+/// dropflow builds (issue 23 #11).
+async fn free_text_that_looks_like_a_link_never_becomes_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["line_items"][0]["variant_title"] = Value::String("see https://evil.example/win".into());
+    assert_eq!(app.shopify_webhook("orders/paid", &serde_json::to_vec(&order).unwrap(), SHOPIFY_SECRET).await.status(), 200);
+    let path = format!("/vendor/orders/{}", dropflow_shared::domain::ids::OrderId::derive("shopify", "", "450789469"));
+    for (step, body) in [
+        ("supplier-order", serde_json::json!({"supplier_order_ref": "AE-1"})),
+        ("shipment", serde_json::json!({"carrier": "www.evil.example", "tracking_number": "EV123456789"})),
+    ] {
+        let (status, answer, _) = app.vendor(reqwest::Method::POST, &format!("{path}/{step}"), &key, Some(body)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let sent = app.outbox().await;
+    assert!(sent.iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("shipped")), "{sent:?}");
+    for mail in &sent {
+        for part in ["html", "text"] {
+            let body = mail[part].as_str().unwrap_or_default();
+            assert!(!body.contains("href=\"https://evil") && !body.contains("https://evil") && !body.contains("www.evil"), "{part}: {body}");
+        }
+    }
+    assert!(sent.iter().any(|m| m["html"].as_str().unwrap_or_default().contains("evil.example")), "the text is still shown");
+}
+
+on_both_backends!(hostile_order_data_stays_data_in_every_mail, free_text_that_looks_like_a_link_never_becomes_one);

@@ -5,7 +5,7 @@
 //! an unknown number is ignored.
 
 use chrono::{DateTime, Utc};
-use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app};
+use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
 use dropflow_shared::domain::ids::OrderId;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -26,19 +26,7 @@ fn push(event_id: &str, number: &str, tag: &str, message: &str) -> Vec<u8> {
 }
 
 async fn post(app: &TestApp, path: &str, body: &[u8], secret: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("aftership-hmac-sha256", sign(secret, body))
-        .header("content-type", "application/json")
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let answer = response.json().await.unwrap_or(Value::Null);
-    app.deliver().await;
-    (status, answer)
+    app.tracking_push(path, body, secret).await.expect("an answer")
 }
 
 async fn aftership(app: &TestApp, body: &[u8]) -> (u16, Value) {

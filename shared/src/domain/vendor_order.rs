@@ -292,6 +292,20 @@ pub fn parse_public_id(text: &str) -> Option<(OrderId, u32)> {
     Some((OrderId::parse(order).ok()?, round))
 }
 
+/// How long a tracking number another vendor shipped under stays theirs.
+pub const NUMBER_REUSE_DAYS: i64 = 180;
+
+/// The lines a command names that the supplier order or parcel it repeats (`held`, when
+/// it repeats one) does not hold yet. A repeat that names no lines is a client's retry
+/// and adds nothing: only lines named outright join an existing one.
+fn joining(lines: &Option<Vec<String>>, held: Option<&Vec<String>>) -> Option<Vec<String>> {
+    match (lines, held) {
+        (_, None) => lines.clone(),
+        (None, Some(_)) => Some(Vec::new()),
+        (Some(named), Some(held)) => Some(named.iter().filter(|id| !held.contains(id)).cloned().collect()),
+    }
+}
+
 impl VendorOrder {
     /// Its vendor-facing id (`public_id`).
     pub fn id(&self) -> String {
@@ -374,10 +388,15 @@ impl VendorOrder {
     pub fn repeats(&self, command: &Command) -> bool {
         use VoState::*;
         match command {
-            Command::PlaceWithSupplier { supplier_order_ref, .. } => {
-                self.state != Cancelled && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim())
+            // The same reference or number with no line it does not hold yet.
+            Command::PlaceWithSupplier { supplier_order_ref, lines } => {
+                self.state != Cancelled
+                    && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim() && lines.iter().flatten().all(|id| o.line_ids.contains(id)))
             }
-            Command::Ship { tracking, .. } => self.state != Cancelled && self.shipments.iter().any(|s| s.tracking.number == tracking.number),
+            Command::Ship { tracking, lines } => {
+                self.state != Cancelled
+                    && self.shipments.iter().any(|s| s.tracking.number == tracking.number && lines.iter().flatten().all(|id| s.line_ids.contains(id)))
+            }
             Command::MarkDelivered { tracking_number: None } => self.state == Delivered,
             Command::MarkDelivered { tracking_number: Some(number) } => {
                 self.shipments.iter().any(|s| s.tracking.number.eq_ignore_ascii_case(number.trim()) && s.delivered_at.is_some())
@@ -428,6 +447,17 @@ impl VendorOrder {
     /// Whether nothing more happens to it before money settles: delivered or cancelled.
     pub fn is_closed(&self) -> bool {
         matches!(self.state, VoState::Delivered | VoState::Cancelled)
+    }
+
+    /// Whether this order keeps `number` from another vendor at `now`: while its parcel
+    /// under that number is on its way, and for `NUMBER_REUSE_DAYS` after it shipped
+    /// (carriers recycle numbers; until then a number of someone else's is a typo or a
+    /// fraud, and would send that parcel's news and earnings to the wrong order).
+    pub fn holds_number(&self, number: &str, now: DateTime<Utc>) -> bool {
+        self.shipments.iter().filter(|s| s.tracking.number.eq_ignore_ascii_case(number.trim())).any(|s| {
+            let on_its_way = !self.is_closed() && s.delivered_at.is_none();
+            on_its_way || now - s.shipped_at < chrono::Duration::days(NUMBER_REUSE_DAYS)
+        })
     }
 
     /// The deadline to order from the supplier, while that clock runs.
@@ -543,14 +573,17 @@ impl VendorOrder {
                 if reference.is_empty() || reference.len() > 200 {
                     return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
                 }
-                if self.supplier_orders.iter().any(|o| o.reference == reference) {
-                    return Err(TransitionError::Invalid(format!("supplier order {reference} is recorded already")));
-                }
-                let line_ids = self.named_lines(lines, self.unplaced_lines(), "ordered from a supplier")?;
+                // The same reference again with lines it does not hold: they join it.
+                let existing = self.supplier_orders.iter().position(|o| o.reference == reference);
+                let held = existing.map(|i| &self.supplier_orders[i].line_ids);
+                let line_ids = self.named_lines(&joining(lines, held), self.unplaced_lines(), "ordered from a supplier")?;
                 if self.supplier_orders.is_empty() {
                     next.clocks.push(policy.refund_warning(now));
                 }
-                next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now });
+                match existing {
+                    Some(i) => next.supplier_orders[i].line_ids.extend(line_ids),
+                    None => next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now }),
+                }
                 next.supplier_order_ref.get_or_insert_with(|| reference.to_string());
                 if next.unplaced_lines().is_empty() {
                     next.state = AwaitingShipment;
@@ -560,11 +593,17 @@ impl VendorOrder {
                 (EventType::SupplierOrderPlaced, Some(format!("supplier order {reference}")))
             }
             (Command::Ship { tracking, lines }, AwaitingSupplier | AwaitingShipment) if !self.unshipped_placed_lines().is_empty() => {
-                if self.shipments.iter().any(|s| s.tracking.number == tracking.number) {
-                    return Err(TransitionError::Invalid(format!("parcel {} is recorded already", tracking.number)));
+                // The same number again with lines it does not carry: they join the parcel.
+                let existing = self.shipments.iter().position(|s| s.tracking.number == tracking.number);
+                if existing.is_some_and(|i| self.shipments[i].delivered_at.is_some()) {
+                    return Err(TransitionError::Invalid(format!("parcel {} is delivered already", tracking.number)));
                 }
-                let line_ids = self.named_lines(lines, self.unshipped_placed_lines(), "shipped")?;
-                next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None });
+                let held = existing.map(|i| &self.shipments[i].line_ids);
+                let line_ids = self.named_lines(&joining(lines, held), self.unshipped_placed_lines(), "shipped")?;
+                match existing {
+                    Some(i) => next.shipments[i].line_ids.extend(line_ids),
+                    None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None }),
+                }
                 next.tracking = Some(tracking.clone());
                 if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
                     next.state = Shipped;
@@ -747,6 +786,21 @@ mod tests {
                 supplier_variant: None,
             },
         }
+    }
+
+    #[test]
+    fn a_number_is_held_while_its_parcel_travels_and_for_180_days_after_it_shipped() {
+        let policy = SlaPolicy::default();
+        let placed = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }, actor(), now(), &policy).unwrap();
+        let tracking = TrackingNumber::parse("1Z5R89390357567127", None).unwrap();
+        let shipped = placed.vendor_order.apply(Command::Ship { tracking, lines: None }, actor(), now(), &policy).unwrap().vendor_order;
+        let later = |days: i64| now() + chrono::Duration::days(days);
+        assert!(shipped.holds_number("1z5r89390357567127 ", later(1)), "numbers compare as carriers do");
+        assert!(shipped.holds_number("1Z5R89390357567127", later(400)), "a parcel still on its way holds it however old");
+        assert!(!shipped.holds_number("RB123456785GB", later(1)));
+        let delivered = shipped.apply(Command::MarkDelivered { tracking_number: None }, actor(), later(10), &policy).unwrap().vendor_order;
+        assert!(delivered.holds_number("1Z5R89390357567127", later(179)));
+        assert!(!delivered.holds_number("1Z5R89390357567127", later(NUMBER_REUSE_DAYS)), "carriers recycle numbers");
     }
 
     #[test]

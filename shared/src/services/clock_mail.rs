@@ -25,7 +25,12 @@ fn clock(payload: &serde_json::Value) -> Option<ClockKind> {
 }
 
 fn items(vo: &VendorOrder) -> Section {
-    Section { title: "Items".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect() }
+    Section {
+        links: Vec::new(),
+        title: "Items".into(),
+        rows: vec![],
+        lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+    }
 }
 
 /// The recipients of one clock or carrier event and what each is told: (to, message).
@@ -115,7 +120,7 @@ fn delivery_late(vo: &VendorOrder, now: DateTime<Utc>, store_name: &str) -> Mess
             "Your parcel is on its way, but later than we promised. We are following it up.".into(),
             format!("If it has not arrived by {}, reply to this email and {store_name} will put it right.", day(now + chrono::Duration::days(10))),
         ],
-        sections: vec![Section { title: "Tracking".into(), rows, lines: vec![] }, items(vo)],
+        sections: vec![Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] }, items(vo)],
         action: tracking.and_then(|t| t.link()).map(|url| Action { label: "Track your parcel".into(), url }),
     }
 }
@@ -141,7 +146,7 @@ fn chase_supplier(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, dispute_op
         subject: format!("Order {}: tracking has gone quiet, chase your supplier", vo.order_number),
         heading: format!("Order {}: no tracking news", vo.order_number),
         intro,
-        sections: vec![Section { title: "Parcels".into(), rows: vec![], lines: numbers }],
+        sections: vec![Section { links: Vec::new(), title: "Parcels".into(), rows: vec![], lines: numbers }],
         action: None,
     }
 }
@@ -188,7 +193,7 @@ fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Messag
             "The carrier reports a problem with a parcel of order {} (vendor {}). Contact the carrier or the supplier to get it moving, or arrange a replacement.",
             vo.order_number, vo.vendor_id
         )],
-        sections: vec![Section { title: "Carrier news".into(), rows, lines: vec![] }],
+        sections: vec![Section { links: Vec::new(), title: "Carrier news".into(), rows, lines: vec![] }],
         action: None,
     }
 }
@@ -216,7 +221,7 @@ pub fn digest(event: &Envelope) -> Message {
         subject: format!("SLA digest: {} escalation{}", escalations.len(), if escalations.len() == 1 { "" } else { "s" }),
         heading: "Orders past their deadline".into(),
         intro: vec!["These clocks ran out at the last sweep. The vendors were reminded and customers told where it applies; each may need you.".into()],
-        sections: vec![Section { title: "Escalations (vendor, order, clock, due, late by)".into(), rows: vec![], lines }],
+        sections: vec![Section { links: Vec::new(), title: "Escalations (vendor, order, clock, due, late by)".into(), rows: vec![], lines }],
         action: None,
     }
 }

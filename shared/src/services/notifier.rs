@@ -223,7 +223,7 @@ fn earnings_released(payload: &serde_json::Value) -> Message {
         subject: format!("Earnings released: {amount}"),
         heading: format!("{amount} of your earnings is now available"),
         intro: vec!["The holding period of these delivered orders has ended. Their earnings are in your available balance and go out with your next payout (GET /vendor/balance).".into()],
-        sections: vec![Section { title: "Released".into(), rows: vec![("Amount".into(), amount.to_string())], lines }],
+        sections: vec![Section { links: Vec::new(), title: "Released".into(), rows: vec![("Amount".into(), amount.to_string())], lines }],
         action: None,
     }
 }
@@ -254,7 +254,10 @@ fn payout_mail(payout: &crate::domain::ledger::Payout, transferred: bool) -> Mes
         subject,
         heading,
         intro: vec![intro],
-        sections: vec![Section { title: "Payout".into(), rows, lines: vec![] }, Section { title: "What it covers".into(), rows: vec![], lines }],
+        sections: vec![
+            Section { links: Vec::new(), title: "Payout".into(), rows, lines: vec![] },
+            Section { links: Vec::new(), title: "What it covers".into(), rows: vec![], lines },
+        ],
         action: None,
     }
 }
@@ -266,9 +269,9 @@ fn order_confirmed(record: &OrderRecord) -> Message {
         .iter()
         .map(|l| format!("{} x {}{} ({})", l.quantity, l.title, l.variant.as_ref().map(|v| format!(" - {v}")).unwrap_or_default(), l.paid))
         .collect();
-    let mut sections = vec![Section { title: "Your order".into(), rows: vec![("Total".into(), order.total.to_string())], lines }];
+    let mut sections = vec![Section { links: Vec::new(), title: "Your order".into(), rows: vec![("Total".into(), order.total.to_string())], lines }];
     if let Some(address) = &order.shipping_address {
-        sections.push(Section { title: "Shipping to".into(), rows: vec![], lines: address.lines() });
+        sections.push(Section { links: Vec::new(), title: "Shipping to".into(), rows: vec![], lines: address.lines() });
     }
     Message {
         subject: format!("Order {} confirmed", order.order_number),
@@ -281,20 +284,20 @@ fn order_confirmed(record: &OrderRecord) -> Message {
 
 fn supplier_brief(vo: &VendorOrder) -> Message {
     let deadline = vo.supplier_deadline().map(when).unwrap_or_else(|| "as soon as possible".into());
-    let mut sections = vec![Section { title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }];
+    let mut sections = vec![Section { links: Vec::new(), title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }];
     for routed in &vo.lines {
         let (line, supplier) = (&routed.line, &routed.supplier);
         let mut rows = vec![
             ("SKU".to_string(), line.sku.as_ref().map(|s| s.to_string()).unwrap_or_default()),
             ("Quantity".into(), line.quantity.to_string()),
             ("Supplier".into(), supplier.supplier_name.clone()),
-            ("Product URL".into(), supplier.product_url.clone()),
             ("Supplier cost".into(), supplier.supplier_cost.to_string()),
         ];
         rows.extend(supplier.supplier_variant.clone().or_else(|| line.variant.clone()).map(|v| ("Variant".to_string(), v)));
         rows.push(("Customer paid".into(), line.paid.to_string()));
         let title = format!("{}{}", line.title, line.variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default());
-        sections.push(Section { title, rows, lines: vec![] });
+        let links = vec![Action { label: "Product URL".into(), url: supplier.product_url.clone() }];
+        sections.push(Section { links, title, rows, lines: vec![] });
     }
     Message {
         subject: format!("New order {}: order from your supplier by {deadline}", vo.order_number),
@@ -322,7 +325,7 @@ fn unroutable(record: &OrderRecord) -> Message {
             format!("Order {} ({} {}) is kept, but these lines have no vendor yet, for the reason given with each.", record.order.order_id, record.order.source, record.order.shop),
             "A line whose SKU nobody sells yet is routed by itself as soon as you map the SKU (`dropflow product add`): it joins the vendor's order if nothing was ordered from the supplier yet, or else goes to that vendor as an order of its own. For the other reasons, refund the line or hand it to a vendor yourself.".into(),
         ],
-        sections: vec![Section { title: "Unroutable lines".into(), rows: vec![], lines }],
+        sections: vec![Section { links: Vec::new(), title: "Unroutable lines".into(), rows: vec![], lines }],
         action: None,
     }
 }
@@ -342,7 +345,7 @@ fn parked(record: &OrderRecord, details: &serde_json::Value) -> Message {
             "The storefront's order was verified and is kept whole in the intake dead-letter queue (`dropflow dlq list`), but it is too large to store as one order, so no vendor has it yet.".into(),
             "Split it into smaller orders in the storefront, or hand its lines to the vendors yourself.".into(),
         ],
-        sections: vec![Section { title: "The order".into(), rows, lines: vec![] }],
+        sections: vec![Section { links: Vec::new(), title: "The order".into(), rows, lines: vec![] }],
         action: None,
     }
 }
@@ -357,6 +360,7 @@ fn storefront_cancelled(vo: &VendorOrder) -> Message {
         heading: format!("Order {} was cancelled by the store", vo.order_number),
         intro: vec![placed, "Nothing of this order is to be shipped.".into()],
         sections: vec![Section {
+            links: Vec::new(),
             title: "Cancelled lines".into(),
             rows: vec![],
             lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
@@ -374,7 +378,7 @@ fn address_changed(vo: &VendorOrder) -> Message {
         subject: format!("Order {}: new shipping address", vo.order_number),
         heading: format!("Order {} now ships to a new address", vo.order_number),
         intro: vec![intro],
-        sections: vec![Section { title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }],
+        sections: vec![Section { links: Vec::new(), title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }],
         action: None,
     }
 }
@@ -394,7 +398,7 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
         intro: vec![
             "Every vendor order that had not shipped followed the change. These had shipped already and were left as they are: arrange a return, a refund or a redirect with the customer and the vendor.".into(),
         ],
-        sections: vec![Section { title: "Already shipped".into(), rows: vec![], lines }],
+        sections: vec![Section { links: Vec::new(), title: "Already shipped".into(), rows: vec![], lines }],
         action: None,
     }
 }
@@ -439,7 +443,10 @@ fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message
         subject,
         heading: format!("A refund of order {number} needs you"),
         intro,
-        sections: vec![Section { title: "The refund".into(), rows, lines: vec![] }, Section { title: "The order's lines".into(), rows: vec![], lines }],
+        sections: vec![
+            Section { links: Vec::new(), title: "The refund".into(), rows, lines: vec![] },
+            Section { links: Vec::new(), title: "The order's lines".into(), rows: vec![], lines },
+        ],
         action: None,
     }
 }
@@ -451,6 +458,7 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
     let mut sections = Vec::new();
     if let Some(redaction) = record.redaction.as_ref().and_then(|r| r.done_at) {
         sections.push(Section {
+            links: Vec::new(),
             title: "Personal data".into(),
             rows: vec![("Redacted".into(), when(redaction))],
             lines: vec!["Nothing personal is held of this order any more.".into()],
@@ -460,23 +468,23 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
             ("Name".to_string(), order.customer_name.clone()),
             ("Email".into(), order.customer_email.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "none".into())),
         ];
-        sections.push(Section { title: "Customer".into(), rows, lines: vec![] });
+        sections.push(Section { links: Vec::new(), title: "Customer".into(), rows, lines: vec![] });
         if let Some(address) = &order.shipping_address {
-            sections.push(Section { title: "Shipping address".into(), rows: vec![], lines: address.lines() });
+            sections.push(Section { links: Vec::new(), title: "Shipping address".into(), rows: vec![], lines: address.lines() });
         }
         for (n, former) in record.former_addresses.iter().enumerate() {
-            sections.push(Section { title: format!("Former shipping address {}", n + 1), rows: vec![], lines: former.lines() });
+            sections.push(Section { links: Vec::new(), title: format!("Former shipping address {}", n + 1), rows: vec![], lines: former.lines() });
         }
     }
     let lines = paid_lines(order);
-    sections.push(Section { title: "Items".into(), rows: vec![("Total".into(), order.total.to_string())], lines });
+    sections.push(Section { links: Vec::new(), title: "Items".into(), rows: vec![("Total".into(), order.total.to_string())], lines });
     let handed = vendor_orders
         .iter()
         .map(|vo| {
             format!("{}: {}{}", vo.vendor_id, vo.state.as_str(), vo.tracking.as_ref().map(|t| format!(", {} {}", t.carrier, t.number)).unwrap_or_default())
         })
         .collect();
-    sections.push(Section { title: "Vendors it was handed to (they hold the shipping address too)".into(), rows: vec![], lines: handed });
+    sections.push(Section { links: Vec::new(), title: "Vendors it was handed to (they hold the shipping address too)".into(), rows: vec![], lines: handed });
     Message {
         subject: format!("Data request {request_id}: what dropflow holds of order {}", order.order_number),
         heading: format!("Customer data request {request_id}, order {}", order.order_number),
@@ -499,11 +507,7 @@ fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
     let tracking = shipment.map(|s| &s.tracking).or(vo.tracking.as_ref());
     let (rows, action) = match tracking {
         Some(t) => (
-            {
-                let mut rows = vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())];
-                rows.extend(t.link().map(|url| ("Track it".to_string(), url)));
-                rows
-            },
+            vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())],
             t.link().map(|url| Action { label: "Track your parcel".into(), url }),
         ),
         None => (vec![], None),
@@ -519,7 +523,10 @@ fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
         subject: if parcels > 1 { format!("Order {}: a parcel has shipped", vo.order_number) } else { format!("Order {} has shipped", vo.order_number) },
         heading: format!("Good news, {}: your order {} is on its way", vo.customer_name, vo.order_number),
         intro: vec!["Your parcel has left the warehouse. Tracking can take a day to show the first scan.".into()],
-        sections: vec![Section { title: "Tracking".into(), rows, lines: vec![] }, Section { title: "In this parcel".into(), rows: vec![], lines: items }],
+        sections: vec![
+            Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] },
+            Section { links: Vec::new(), title: "In this parcel".into(), rows: vec![], lines: items },
+        ],
         action,
     }
 }
@@ -530,6 +537,7 @@ fn delivered(vo: &VendorOrder) -> Message {
         heading: format!("Your order {} was delivered", vo.order_number),
         intro: vec!["We hope you enjoy it. If anything is wrong with it, reply to this email.".into()],
         sections: vec![Section {
+            links: Vec::new(),
             title: "Delivered".into(),
             rows: vec![],
             lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
@@ -551,6 +559,7 @@ fn cancelled_for_customer(vo: &VendorOrder, store_name: &str) -> Message {
             ),
         ],
         sections: vec![Section {
+            links: Vec::new(),
             title: "Items we cannot send".into(),
             rows: vec![],
             lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
@@ -567,7 +576,7 @@ fn vendor_cancelled(vo: &VendorOrder) -> Message {
             format!("Reason: {}", vo.cancel_reason.clone().unwrap_or_default()),
             "The customer has been told, kindly and without the vendor's reason, that these items cannot be sent and that the store will be in touch about the refund. Refund or re-source them.".into(),
         ],
-        sections: vec![Section { title: "Lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {} ({})", r.line.quantity, r.line.title, r.line.paid)).collect() }],
+        sections: vec![Section { links: Vec::new(), title: "Lines".into(), rows: vec![], lines: vo.lines.iter().map(|r| format!("{} x {} ({})", r.line.quantity, r.line.title, r.line.paid)).collect() }],
         action: None,
     }
 }

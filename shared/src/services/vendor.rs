@@ -5,9 +5,10 @@
 use super::{App, ServiceError};
 use crate::domain::ids::VendorId;
 use crate::domain::tracking::{Carrier, TrackingNumber};
-use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder, VoState, parse_public_id};
+use crate::domain::vendor_order::{Actor, Command, HistoryEntry, NUMBER_REUSE_DAYS, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
-use crate::store::{ApiKeyRecord, IDEMPOTENCY_HOURS, IdempotencyRecord, Tables, VendorProfile};
+use crate::store::{ApiKeyRecord, IDEMPOTENCY_HOURS, IdempotencyRecord, NumberClaim, Tables, VendorProfile};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 /// The stored form of an API key: the hex SHA-256 of the key.
@@ -120,6 +121,23 @@ pub struct Preconditions {
     pub idempotency: Option<(String, String)>,
 }
 
+/// The claim on `number` as read (to be rewritten on its version), after checking that
+/// no other vendor's parcel holds the number: 409 then, without saying whose it is.
+async fn number_claim(app: &App, vendor: &VendorId, number: &str, now: DateTime<Utc>) -> Result<Option<NumberClaim>, ServiceError> {
+    let tracked = app.tables.tracked(number).await?;
+    let recent = chrono::Duration::days(NUMBER_REUSE_DAYS);
+    for parcel in tracked.parcels.iter().filter(|p| &p.vendor_id != vendor) {
+        let held = match parcel.shipped_at {
+            Some(at) if now - at < recent => true,
+            _ => app.tables.vendor_order_in_round(&parcel.order_id, &parcel.vendor_id, parcel.round).await?.is_some_and(|vo| vo.holds_number(number, now)),
+        };
+        if held {
+            return Err(ServiceError::Conflict(format!("tracking number {number} is in use by another parcel: check the number")));
+        }
+    }
+    Ok(tracked.claim)
+}
+
 /// How often a request that lost a race to another writer is applied again.
 const RACE_ROUNDS: usize = 3;
 
@@ -158,9 +176,11 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
             Tables::put_history(&transition.vendor_order, &transition.history)?,
         ];
         writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?);
-        // A parcel's number finds its order when the carrier pushes news of it.
+        // A parcel's number finds its orders when the carrier pushes news of it; it is
+        // refused while another vendor's parcel holds it.
         if let Command::Ship { tracking, .. } = &command {
-            writes.push(Tables::put_tracking(&tracking.number, &transition.vendor_order)?);
+            let claim = number_claim(app, vendor, &tracking.number, now).await?;
+            writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
         }
         if let Some((key, hash)) = &pre.idempotency {
             let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
