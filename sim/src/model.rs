@@ -105,6 +105,8 @@ impl World {
             let skus = [format!("{vendor}-A"), format!("{vendor}-B")];
             let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
             keys.insert(vendor, app.onboard(vendor, &skus).await);
+            // A payout is exported only to a vendor with a payee.
+            let _ = app.cli(&["vendor", "update", vendor, "--payee", &format!("IBAN of {vendor}")]).await;
         }
         World {
             backend,

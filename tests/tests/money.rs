@@ -166,6 +166,10 @@ async fn money_followed_from(backend: Backend, start: Start) {
     );
     assert_eq!(payout["entries"][0]["kind"], "released");
 
+    // Without a payee there is no one to transfer to: the payout is left out (and flagged).
+    app.cli(&["vendor", "update", VENDOR, "--payee", ""]).await.unwrap();
+    assert_eq!(app.cli(&["payouts", "export", "--csv"]).await.unwrap().lines().count(), 1, "no row with an empty payee");
+    app.cli(&["vendor", "update", VENDOR, "--payee", "=HYPERLINK(\"http://evil.example\")"]).await.unwrap();
     let csv = app.cli(&["payouts", "export", "--csv"]).await.unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "vendor_id,name,email,payee,currency,amount,payout_id");

@@ -130,7 +130,26 @@ async fn deliveries_in_swapped_order_end_as_the_newest_says(backend: Backend) {
     assert_eq!(subjects_to(&app, "ipod-shop@vendors.example").await.len(), 1);
 }
 
+/// A routed order the storefront cancels is no longer listed as routed work: the
+/// operator's listing files it under `cancelled`.
+async fn a_routed_order_cancelled_by_the_storefront_lists_as_cancelled(backend: Backend) {
+    let app = spawn_app(backend).await;
+    routed_to_two_vendors(&app).await;
+    let id = order_id().to_string();
+    assert!(app.cli(&["orders", "--state", "routed"]).await.unwrap().contains(&id));
+    let cancel = version("2026-11-21T09:00:00-05:00", |o| {
+        o["cancelled_at"] = json!("2026-11-21T09:00:00-05:00");
+        o["financial_status"] = json!("voided");
+    });
+    assert_eq!(app.shopify_webhook("orders/cancelled", &cancel, SHOPIFY_SECRET).await.status(), 200);
+    assert!(!app.cli(&["orders", "--state", "routed"]).await.unwrap().contains(&id), "not routed work any more");
+    let cancelled = app.cli(&["orders", "--state", "cancelled"]).await.unwrap();
+    assert!(cancelled.contains(&id) && cancelled.contains("\tcancelled\t"), "{cancelled}");
+    assert!(app.cli(&["orders"]).await.unwrap().contains("\tcancelled\t"));
+}
+
 on_both_backends!(
+    a_routed_order_cancelled_by_the_storefront_lists_as_cancelled,
     deliveries_in_swapped_order_end_as_the_newest_says,
     a_refund_of_one_line_is_recorded_once_on_its_vendor_order,
     a_cancel_after_a_partial_shipment_cancels_the_rest_and_tells_the_operator,

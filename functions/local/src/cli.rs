@@ -6,7 +6,6 @@ use dropflow_shared::http::wire;
 use dropflow_shared::ports::DeadLetterQueue;
 use dropflow_shared::services::money;
 use dropflow_shared::services::operator::{self, ProductInput};
-use dropflow_shared::store::OrderStatus;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -81,7 +80,8 @@ pub enum Command {
         /// Only this vendor's vendor orders.
         #[arg(long)]
         vendor: Option<String>,
-        /// Only orders in this status (or, with --vendor, vendor orders in this state).
+        /// Only orders in this listing: held, routed, cancelled (routed, then cancelled by
+        /// the storefront), void, parked (or, with --vendor, vendor orders in this state).
         #[arg(long)]
         state: Option<String>,
         /// At most this many (1-100).
@@ -430,8 +430,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
                     }
                 }
                 None => {
-                    let status = state.map(|s| OrderStatus::parse(&s).ok_or(format!("--state {s:?} is not one of held, routed, void, parked"))).transpose()?;
-                    let orders = operator::list_orders(app, status, limit).await.map_err(|e| e.to_string())?;
+                    let orders = operator::list_orders(app, state.as_deref(), limit).await.map_err(|e| format!("--state: {e}"))?;
                     for record in orders {
                         let order = &record.order;
                         print(
@@ -443,7 +442,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
                                 order.order_number,
                                 order.source,
                                 order.shop,
-                                record.status.as_str(),
+                                record.listed_as(),
                                 order.total
                             ),
                         )?;
@@ -501,7 +500,19 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
             write(&mut csv, &["vendor_id", "name", "email", "payee", "currency", "amount", "payout_id"])?;
             for (payout, vendor) in money::payment_run(app).await.map_err(|e| e.to_string())? {
                 let (name, email) = vendor.as_ref().map_or((String::new(), String::new()), |v| (v.name.clone(), v.email.to_string()));
-                let payee = vendor.as_ref().and_then(|v| v.payee.clone()).unwrap_or_default();
+                // A row without a payee is a transfer nobody can make: it is left out and
+                // flagged, so that the payment run never pays an empty account.
+                let Some(payee) = vendor.as_ref().and_then(|v| v.payee.clone()) else {
+                    eprintln!(
+                        "payout {} ({} {}) of vendor {} not exported: no payee; set one with `dropflow vendor update {} --payee <account>`",
+                        payout.payout_id,
+                        payout.amount.decimal(),
+                        payout.amount.currency.code(),
+                        payout.vendor_id,
+                        payout.vendor_id
+                    );
+                    continue;
+                };
                 write(
                     &mut csv,
                     &[payout.vendor_id.as_str(), &name, &email, &payee, payout.amount.currency.code(), &payout.amount.decimal(), &payout.payout_id],

@@ -315,8 +315,15 @@ fn usps_unrouted_failure(n: &str) -> Verdict {
     if n.len() != 20 { verdict(false, n, "USPS") } else { Verdict::NoMatch }
 }
 
-/// DHL Express: ten (or eleven) digits, the last the rest mod 7.
+/// DHL Express: ten (or eleven) digits, the last the rest mod 7; and its piece ids, "J"
+/// + 2-3 letters + 9-10 digits (no public checksum), which are DHL Express's, not DHL
+/// eCommerce's (tracking_number_data's "DHL Express (Piece ID)").
 fn dhl_express(n: &str) -> Verdict {
+    let b = n.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    if b.first() == Some(&b'J') && (3..=4).contains(&letters) && (9..=10).contains(&(n.len() - letters)) && digits(&n[letters..]) {
+        return Verdict::Valid;
+    }
     if !digits(n) || !(10..=11).contains(&n.len()) {
         return Verdict::NoMatch;
     }
@@ -324,16 +331,13 @@ fn dhl_express(n: &str) -> Verdict {
     verdict(serial % 7 == u64::from(check_digit(n)), n, "DHL Express")
 }
 
-/// DHL eCommerce (no public checksum): piece ids "J" + 2-3 letters + 9-10 digits, the
-/// GM/LX/RX/... prefixed numbers, and bare 14-digit numbers.
+/// DHL eCommerce (no public checksum): the GM/LX/RX/... prefixed numbers, and bare
+/// 14-digit numbers.
 fn dhl_ecommerce(n: &str) -> Verdict {
     const PREFIXES: [&str; 10] = ["GM", "LX", "RX", "UV", "CN", "SG", "TH", "IN", "HK", "MY"];
-    let b = n.as_bytes();
-    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
-    let piece_id = b[0] == b'J' && (3..=4).contains(&letters) && (9..=10).contains(&(n.len() - letters)) && digits(&n[letters..]);
     let prefixed = PREFIXES.iter().any(|p| n.starts_with(p)) && (10..=39).contains(&(n.len() - 2)) && n[2..].bytes().any(|c| c.is_ascii_digit());
     let fourteen = n.len() == 14 && digits(n);
-    if piece_id || prefixed || fourteen { Verdict::Valid } else { Verdict::NoMatch }
+    if prefixed || fourteen { Verdict::Valid } else { Verdict::NoMatch }
 }
 
 fn prefixed_digits(n: &str, prefix: &str, lengths: std::ops::RangeInclusive<usize>) -> Verdict {
@@ -425,6 +429,14 @@ mod tests {
         assert_eq!(TrackingNumber::parse("  ", None), Err(TrackingError::Empty));
         assert!(matches!(TrackingNumber::parse("12-34", None), Err(TrackingError::BadCharacters(_))));
         assert!(matches!(TrackingNumber::parse("HELLO", None), Err(TrackingError::UnknownFormat(_))));
+    }
+
+    #[test]
+    fn a_dhl_express_piece_id_is_dhl_express() {
+        for number in ["JJD0099999999", "JVGL0999999990"] {
+            assert_eq!(TrackingNumber::parse(number, None).map(|t| t.carrier), Ok(Carrier::DhlExpress), "{number}");
+        }
+        assert_eq!(TrackingNumber::parse("GM2951173225174494", None).map(|t| t.carrier), Ok(Carrier::DhlEcommerce));
     }
 
     /// Every vector of the public tracking_number_data files, read where they live.

@@ -253,7 +253,10 @@ pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Re
     Ok(OrderReport { record, vendor_orders, mail })
 }
 
-/// The newest orders, all or in one status (one Query of the operator's order index).
-pub async fn list_orders(app: &App, status: Option<crate::store::OrderStatus>, limit: usize) -> Result<Vec<crate::store::OrderRecord>, ServiceError> {
-    Ok(app.tables.orders(status, None, limit).await?.0)
+/// The newest orders, all or in one listing (one Query of the operator's order index).
+pub async fn list_orders(app: &App, listing: Option<&str>, limit: usize) -> Result<Vec<crate::store::OrderRecord>, ServiceError> {
+    if let Some(listing) = listing.filter(|l| !crate::store::ORDER_LISTINGS.contains(l)) {
+        return Err(ServiceError::Unprocessable(format!("{listing:?} is not one of {}", crate::store::ORDER_LISTINGS.join(", "))));
+    }
+    Ok(app.tables.orders(listing, None, limit).await?.0)
 }

@@ -93,7 +93,18 @@ pub struct Redaction {
     pub done_at: Option<DateTime<Utc>>,
 }
 
+/// The operator's order listings (`dropflow orders --state`): every status, and
+/// `cancelled` for a routed order the storefront cancelled afterwards.
+pub const ORDER_LISTINGS: [&str; 5] = ["held", "routed", "cancelled", "void", "parked"];
+
 impl OrderRecord {
+    /// The listing the order is filed under: its status, except that a routed order the
+    /// storefront then cancelled lists as `cancelled` (its vendor orders were cancelled;
+    /// it is no longer work in progress).
+    pub fn listed_as(&self) -> &'static str {
+        if self.status == OrderStatus::Routed && self.order.payment == crate::domain::order::Payment::Void { "cancelled" } else { self.status.as_str() }
+    }
+
     /// A first record of `order` in `status`, nothing routed yet.
     pub fn new(order: CanonicalOrder, status: OrderStatus, version: u64) -> OrderRecord {
         OrderRecord {
@@ -393,7 +404,7 @@ impl Tables {
             // The operator's listings (`dropflow orders`): every order, and per status.
             ("gsi2pk", "ORDERS".into()),
             ("gsi2sk", newest.clone()),
-            ("gsi3pk", format!("ORDERS#{}", record.status.as_str())),
+            ("gsi3pk", format!("ORDERS#{}", record.listed_as())),
             ("gsi3sk", newest),
         ];
         Ok(Write::Put { item: item_of(record, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
@@ -420,11 +431,11 @@ impl Tables {
         Ok(found.into_iter().map(|n| n.order_id).collect())
     }
 
-    /// One page of every order (or of those in `status`), newest first.
-    pub async fn orders(&self, status: Option<OrderStatus>, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
-        let (index, pk) = match status {
+    /// One page of every order (or of those in one of `ORDER_LISTINGS`), newest first.
+    pub async fn orders(&self, listing: Option<&str>, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
+        let (index, pk) = match listing {
             None => (Index::Gsi2, "ORDERS".to_string()),
-            Some(status) => (Index::Gsi3, format!("ORDERS#{}", status.as_str())),
+            Some(listing) => (Index::Gsi3, format!("ORDERS#{listing}")),
         };
         let Page { items, cursor } = self.query_items(Query { index, pk, sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor }).await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
