@@ -233,11 +233,27 @@ async fn an_unreadable_refund_line_does_not_lose_the_readable_ones_delivered_wit
     }
 }
 
+/// A SKU is the same SKU however its accents are encoded: a storefront sending "CAFÉ-1"
+/// as E + combining accent reaches the vendor that mapped it precomposed.
+async fn a_sku_matches_its_mapping_in_either_unicode_form(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("cafe-shop", &["CAF\u{C9}-1"]).await;
+    let order = json!({"id": "77", "number": "#77", "currency": "EUR", "financial_status": "paid", "updated_at": "2026-11-20T10:00:00Z",
+        "customer": {"name": "Anna Weber", "email": "anna@example.de"},
+        "shipping_address": {"name": "Anna Weber", "line1": "Torstra\u{DF}e 1", "city": "Berlin", "postal_code": "10119", "country_code": "DE"},
+        "lines": [{"id": "1", "sku": "CAFE\u{301}-1", "title": "Caf\u{E9} mug", "quantity": 1, "unit_price": "9.00", "paid": "9.00"}]});
+    let sent = app.generic_webhook("order.paid", None, &serde_json::to_vec(&order).unwrap(), dropflow_scenarios::GENERIC_SECRETS[0]).await;
+    assert_eq!(sent.status(), 200);
+    let orders = orders_of(&app, &key).await;
+    assert_eq!(orders.len(), 1, "routed to the vendor that mapped it: {orders:?}");
+}
+
 on_both_backends!(
     a_refund_before_the_payment_goes_with_its_line_and_a_line_refunded_in_full_is_not_routed,
     a_refund_of_a_waiting_line_goes_with_it_when_its_sku_is_mapped,
     a_negative_or_too_large_refund_is_kept_for_the_operator_and_never_applied,
     an_unreadable_refund_line_does_not_lose_the_readable_ones_delivered_with_it,
+    a_sku_matches_its_mapping_in_either_unicode_form,
 );
 
 on_both_backends!(

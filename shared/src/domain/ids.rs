@@ -92,7 +92,11 @@ checked_string!(
     /// bytes, well within DynamoDB's key limits.
     Sku,
     |v| {
-        let v = v.trim();
+        use unicode_normalization::UnicodeNormalization;
+        // Compared in Unicode NFC (an "É" sent as E + combining accent is the same SKU);
+        // case is kept and matters ("mug-1" is not "MUG-1"), as storefronts treat it.
+        let v: String = v.trim().nfc().collect();
+        let v = v.as_str();
         let ok = !v.is_empty() && v.chars().count() <= MAX_SKU_CHARS && !v.chars().any(char::is_control);
         if ok { Ok(v.to_string()) } else { Err(InvalidValue::new("sku", format!("{v:?} is not a SKU (1-{MAX_SKU_CHARS} characters, no control characters)"))) }
     }
@@ -150,6 +154,8 @@ mod tests {
             assert_eq!(Sku::parse(odd).unwrap().as_str(), odd);
         }
         assert!(Sku::parse(&"X".repeat(256)).is_err());
+        assert_eq!(Sku::parse("CAFE\u{301}-1").unwrap(), Sku::parse("CAF\u{C9}-1").unwrap(), "compared in NFC");
+        assert_ne!(Sku::parse("mug-1").unwrap(), Sku::parse("MUG-1").unwrap(), "case matters");
         assert!(Sku::parse("A\nB").is_err());
     }
 
