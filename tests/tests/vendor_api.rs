@@ -170,6 +170,16 @@ async fn bad_requests_get_the_problem_they_are(backend: Backend) {
         ),
         400
     );
+    // Free text that could never fit is refused with its field named, never a 503.
+    let base = format!("/vendor/orders/{id}");
+    let (status_code, answer, _) = app.vendor(Method::POST, &format!("{base}/cancel"), &key, Some(json!({"reason": "r".repeat(5000)}))).await;
+    assert_eq!(status_code, 422, "{answer}");
+    assert!(answer["detail"].as_str().unwrap().contains("reason"), "{answer}");
+    app.vendor(Method::POST, &path, &key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    let (status_code, answer, _) =
+        app.vendor(Method::POST, &format!("{base}/shipment"), &key, Some(json!({"carrier": "c".repeat(5000), "tracking_number": "ABC123456"}))).await;
+    assert_eq!(status_code, 422, "{answer}");
+    assert!(answer["detail"].as_str().unwrap().contains("carrier"), "{answer}");
 }
 
 async fn a_vendor_cancellation_tells_the_customer_kindly_and_the_operator_why(backend: Backend) {

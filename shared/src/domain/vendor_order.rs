@@ -292,6 +292,10 @@ pub fn parse_public_id(text: &str) -> Option<(OrderId, u32)> {
     Some((OrderId::parse(order).ok()?, round))
 }
 
+/// The longest cancellation reason a vendor may give: a reason is read by people, and
+/// a vendor order must always fit its item.
+pub const MAX_REASON_CHARS: usize = 1000;
+
 /// How long a tracking number another vendor shipped under stays theirs.
 pub const NUMBER_REUSE_DAYS: i64 = 180;
 
@@ -652,6 +656,9 @@ impl VendorOrder {
                 let reason = reason.trim();
                 if reason.is_empty() {
                     return Err(TransitionError::Invalid("a cancellation needs a reason".into()));
+                }
+                if reason.chars().count() > MAX_REASON_CHARS {
+                    return Err(TransitionError::Invalid(format!("reason: at most {MAX_REASON_CHARS} characters")));
                 }
                 next.state = Cancelled;
                 next.cancel_reason = Some(reason.to_string());

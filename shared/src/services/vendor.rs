@@ -100,10 +100,16 @@ pub enum Request {
     Cancel { reason: String },
 }
 
+/// The longest carrier name a vendor may type (the longest real one is far shorter).
+const MAX_CARRIER_CHARS: usize = 100;
+
 fn command(request: Request) -> Result<Command, ServiceError> {
     Ok(match request {
         Request::PlaceWithSupplier { supplier_order_ref, lines } => Command::PlaceWithSupplier { supplier_order_ref, lines },
         Request::Ship { carrier, tracking_number, lines } => {
+            if carrier.as_ref().is_some_and(|c| c.chars().count() > MAX_CARRIER_CHARS || c.chars().any(char::is_control)) {
+                return Err(ServiceError::Unprocessable(format!("carrier: at most {MAX_CARRIER_CHARS} characters, on one line")));
+            }
             let carrier = carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
             let tracking = TrackingNumber::parse(&tracking_number, carrier.as_ref()).map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
             Command::Ship { tracking, lines }
