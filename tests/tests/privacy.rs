@@ -221,6 +221,34 @@ async fn a_forged_privacy_request_is_refused_and_changes_nothing(backend: Backen
     assert_eq!(app.shopify_webhook("customers/redact", b"{not json", SHOPIFY_SECRET).await.status(), 400);
 }
 
+/// Shopify does not order its webhooks: an erasure that comes before its order leaves a
+/// tombstone, and the order, when it arrives, is kept without the customer's data,
+/// handed to no vendor, and the operator told once.
+async fn a_redaction_before_its_order_arrives_erases_the_order_when_it_comes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    assert_eq!(app.shopify_webhook("customers/redact", &redact_body(&[5]), SHOPIFY_SECRET).await.status(), 200);
+    for _ in 0..2 {
+        let paid = version(5, "2026-11-20T10:00:00-05:00", |_| {});
+        assert_eq!(app.shopify_webhook("orders/paid", &paid, SHOPIFY_SECRET).await.status(), 200);
+    }
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 0, "no vendor gets an erased customer's address: {list}");
+    let items = serde_json::to_string(&app.local.app.tables.order_items(&order_id(5), "").await.unwrap()).unwrap();
+    assert!(items.contains("IPod Nano"), "the order is kept: {items}");
+    assert_eq!(personal_left_in(&items), Vec::<&str>::new(), "{items}");
+    let to_operator: Vec<String> = app
+        .outbox()
+        .await
+        .iter()
+        .filter_map(|m| m["subject"].as_str().map(str::to_string))
+        .filter(|subject| subject.contains("after its customer's data was erased"))
+        .collect();
+    assert_eq!(to_operator.len(), 1, "{to_operator:?}");
+    let sent = serde_json::to_string(&app.outbox().await).unwrap();
+    assert!(!sent.contains("Bob Norman") && !sent.contains("Chestnut Street"), "no mail carries what was erased");
+}
+
 on_both_backends!(
     customers_redact_erases_a_delivered_order_everywhere_and_nothing_brings_it_back,
     an_order_still_on_its_way_is_redacted_when_it_is_delivered,
@@ -228,4 +256,5 @@ on_both_backends!(
     a_data_request_mails_the_operator_what_is_held_once,
     a_forged_privacy_request_is_refused_and_changes_nothing,
     a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased,
+    a_redaction_before_its_order_arrives_erases_the_order_when_it_comes,
 );

@@ -118,6 +118,25 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
     }
 }
 
+/// An order whose customer's data the storefront asked to erase before the order
+/// arrived: kept without its personal data, handed to no vendor (there is no address to
+/// ship to), and the operator told once to settle it with the customer at the store.
+async fn keep_erased(app: &App, order: &CanonicalOrder, requested_at: DateTime<Utc>) -> Result<Outcome, ServiceError> {
+    let now = app.clock.now();
+    let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
+    let mut record = OrderRecord::new(crate::domain::privacy::redacted_order(order), status, 1);
+    record.redaction = Some(crate::store::Redaction { requested_at, done_at: Some(now) });
+    let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "erased-before-arrival", now);
+    event.payload = serde_json::json!({ "change": "erased_before_arrival" });
+    match app.commit(vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?], &[event]).await {
+        // Another delivery of the order kept it first.
+        Ok(()) | Err(StoreError::ConditionFailed) => {
+            Ok(Outcome::Ignored("its customer's data was erased at the storefront's request before it arrived: kept without it, not routed".into()))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Reads what is stored of `order`, decides, and commits the decision with its events.
 async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let existing = app.tables.order(&delivered.order_id).await?;
@@ -127,6 +146,11 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         Some(record) => CanonicalOrder { shop: record.order.shop.clone(), ..delivered.clone() },
         None => delivered.clone(),
     };
+    if existing.is_none()
+        && let Some(requested_at) = app.tables.tombstone(&order.order_id).await?
+    {
+        return keep_erased(app, order, requested_at).await;
+    }
     if let Some(record) = &existing {
         if record.is_redacted() {
             return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));

@@ -387,6 +387,18 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
     if details["change"] == "refund" {
         return refund_to_split(record, details);
     }
+    if details["change"] == "erased_before_arrival" {
+        return Message {
+            subject: format!("Order {} arrived after its customer's data was erased", record.order.order_number),
+            heading: format!("Order {}: nothing to ship to", record.order.order_number),
+            intro: vec![
+                "The storefront asked to erase this customer's personal data before the order reached dropflow. The order is kept without it and was handed to no vendor.".into(),
+                "If it was paid, refund or settle it with the customer at the store.".into(),
+            ],
+            sections: vec![Section { links: Vec::new(), title: "Items".into(), rows: vec![("Total".into(), record.order.total.to_string())], lines: paid_lines(&record.order) }],
+            action: None,
+        };
+    }
     let change = if details["change"] == "cancelled" { "was cancelled" } else { "has a new shipping address" };
     let lines = details["vendor_orders"]
         .as_array()

@@ -94,7 +94,11 @@ pub async fn on_redaction_due(app: &App, order_id: &OrderId) -> Result<(), Servi
 }
 
 async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
-    let Some(record) = app.tables.order(order_id).await? else { return Ok(Redacted::Unknown) };
+    let Some(record) = app.tables.order(order_id).await? else {
+        // Not here yet: a tombstone, so that the order is erased when it arrives.
+        app.commit(vec![Tables::put_tombstone(order_id, app.clock.now())?], &[]).await?;
+        return Ok(Redacted::Unknown);
+    };
     if record.is_redacted() {
         return Ok(Redacted::Already);
     }

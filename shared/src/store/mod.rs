@@ -633,6 +633,23 @@ impl Tables {
         Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
+    /// The write of an erasure request for an order dropflow does not hold yet
+    /// (`ORDER#{id}`/`TOMBSTONE`): when the order arrives later (Shopify does not order
+    /// its webhooks), it is kept without its personal data.
+    pub fn put_tombstone(order_id: &OrderId, requested_at: DateTime<Utc>) -> Result<Write, StoreError> {
+        let item = item_of(&serde_json::json!({ "requested_at": requested_at }), &[("pk", order_pk(order_id)), ("sk", "TOMBSTONE".into())])?;
+        Ok(Write::Put { item, condition: Condition::Always })
+    }
+
+    /// When the storefront asked to erase an order before it arrived, if it did.
+    pub async fn tombstone(&self, order_id: &OrderId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        #[derive(Deserialize)]
+        struct Tombstone {
+            requested_at: DateTime<Utc>,
+        }
+        Ok(self.get_as::<Tombstone>(&order_pk(order_id), "TOMBSTONE").await?.map(|t| t.requested_at))
+    }
+
     /// The write that records a carrier feed's event id once (`CARRIER#{source}#{id}`,
     /// kept 30 days): committed with the change the event made, so a redelivery finds it.
     pub fn put_carrier_event(source: &str, event_id: &str, now: DateTime<Utc>) -> Result<Write, StoreError> {
