@@ -223,7 +223,12 @@ fn email(c: &mut Criterion) {
             "Then record the supplier order.".into(),
         ],
         sections: (0..4)
-            .map(|i| Section { title: format!("Section {i}"), rows: rows(7), lines: vec!["123 Amoebobacterieae St".into(), "Ottawa ON K2P0V6".into()] })
+            .map(|i| Section {
+                links: Vec::new(),
+                title: format!("Section {i}"),
+                rows: rows(7),
+                lines: vec!["123 Amoebobacterieae St".into(), "Ottawa ON K2P0V6".into()],
+            })
             .collect(),
         action: None,
     };
