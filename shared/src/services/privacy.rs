@@ -95,8 +95,13 @@ pub async fn on_redaction_due(app: &App, order_id: &OrderId) -> Result<(), Servi
 
 async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
     let Some(record) = app.tables.order(order_id).await? else {
-        // Not here yet: a tombstone, so that the order is erased when it arrives.
+        // Not here yet: a tombstone, so that the order is erased when it arrives. Intake
+        // may have stored it between the read above and this write without seeing the
+        // tombstone: read again, and if it is here now, redact it as any other.
         app.commit(vec![Tables::put_tombstone(order_id, app.clock.now())?], &[]).await?;
+        if app.tables.order(order_id).await?.is_some() {
+            return Err(ServiceError::Store(StoreError::ConditionFailed));
+        }
         return Ok(Redacted::Unknown);
     };
     if record.is_redacted() {

@@ -601,28 +601,18 @@ impl Tables {
 
     /// What `number` is in use for: one Query of its collection.
     pub async fn tracked(&self, number: &str) -> Result<TrackedNumber, StoreError> {
-        let pk = tracking_pk(number);
         let mut tracked = TrackedNumber::default();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .query_items(Query { index: Index::Table, pk: pk.clone(), sk_prefix: String::new(), sk_max: None, descending: false, limit: 100, cursor })
-                .await?;
-            for item in page.items {
-                if item.get("sk").and_then(Value::as_str) == Some(CLAIM_SK) {
-                    tracked.claim = Some(value_of(item)?);
-                } else {
-                    let parcel: TrackedParcel = value_of(item)?;
-                    // An item from before the collection and its successor name one order.
-                    tracked.parcels.retain(|p| (&p.order_id, &p.vendor_id, p.round) != (&parcel.order_id, &parcel.vendor_id, parcel.round));
-                    tracked.parcels.push(parcel);
-                }
-            }
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(tracked),
+        for item in self.query_all::<Item>(tracking_pk(number), String::new()).await? {
+            if item.get("sk").and_then(Value::as_str) == Some(CLAIM_SK) {
+                tracked.claim = Some(value_of(item)?);
+            } else {
+                let parcel: TrackedParcel = value_of(item)?;
+                // An item from before the collection and its successor name one order.
+                tracked.parcels.retain(|p| (&p.order_id, &p.vendor_id, p.round) != (&parcel.order_id, &parcel.vendor_id, parcel.round));
+                tracked.parcels.push(parcel);
             }
         }
+        Ok(tracked)
     }
 
     /// The vendor orders shipping under `number` (a parcel may carry several orders of
