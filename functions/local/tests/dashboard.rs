@@ -204,14 +204,24 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
         );
     }
     let server = serve(data.path()).await;
-    post_order(&server.base, 1001, "Bob").await;
-    post_order(&server.base, 1002, MARKUP_NAME).await;
     let api = reqwest::Client::new();
-    let listed = || async {
-        let page: Value = api.get(format!("{}/vendor/orders", server.base)).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
-        (page["orders"].as_array()?.len() == 2).then_some(page)
+    let listed = |count: usize| {
+        let (api, key, base) = (api.clone(), key.clone(), server.base.clone());
+        move || {
+            let (api, key, base) = (api.clone(), key.clone(), base.clone());
+            async move {
+                let page: Value = api.get(format!("{base}/vendor/orders")).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+                (page["orders"].as_array()?.len() == count).then_some(page)
+            }
+        }
     };
-    until("both orders to reach the vendor", listed).await;
+    // The listing is newest first to the second: #1002 is routed in a later second than
+    // #1001, or the two would tie (and the test would depend on how fast intake ran).
+    post_order(&server.base, 1001, "Bob").await;
+    until("the first order to reach the vendor", listed(1)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    post_order(&server.base, 1002, MARKUP_NAME).await;
+    until("both orders to reach the vendor", listed(2)).await;
 
     let driver_port = free_port();
     let _driver = Command::new(&driver)
