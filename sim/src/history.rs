@@ -14,6 +14,7 @@ pub enum Kind {
     ShopifyRefundBeforePaid,
     ShopifyCancel,
     ShopifyCancelSameSecond,
+    ShopifyLineEdit,
     WooPaid,
     WooDelete,
     GenericPaid,
@@ -42,7 +43,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 33] = [
+const WEIGHTS: [(Kind, u64); 34] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -51,6 +52,7 @@ const WEIGHTS: [(Kind, u64); 33] = [
     (Kind::ShopifyRefundBeforePaid, 2),
     (Kind::ShopifyCancel, 3),
     (Kind::ShopifyCancelSameSecond, 2),
+    (Kind::ShopifyLineEdit, 4),
     (Kind::WooPaid, 6),
     (Kind::WooDelete, 2),
     (Kind::GenericPaid, 6),
@@ -105,6 +107,7 @@ impl Kind {
             Kind::ShopifyRefundBeforePaid => "shopify.refund_before_paid",
             Kind::ShopifyCancel => "shopify.cancel",
             Kind::ShopifyCancelSameSecond => "shopify.cancel_same_second",
+            Kind::ShopifyLineEdit => "shopify.line_edit",
             Kind::WooPaid => "woo.paid",
             Kind::WooDelete => "woo.delete",
             Kind::GenericPaid => "generic.paid",

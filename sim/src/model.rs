@@ -30,6 +30,8 @@ struct Line {
     id: u64,
     sku: String,
     quantity: u32,
+    /// What is left to send after order edits (Shopify's `current_quantity`).
+    current: u32,
     /// Unit price in cents (USD).
     cents: i64,
 }
@@ -139,7 +141,8 @@ impl World {
                 (1, Some(previous)) => previous.sku.clone(),
                 _ => format!("{}-{}", VENDORS[rng.below(3) as usize], if rng.chance(50) { "A" } else { "B" }),
             };
-            lines.push(Line { id: ext * 10 + n as u64, sku, quantity: 1 + rng.below(3) as u32, cents: 100 + rng.below(9_900) as i64 });
+            let quantity = 1 + rng.below(3) as u32;
+            lines.push(Line { id: ext * 10 + n as u64, sku, quantity, current: quantity, cents: 100 + rng.below(9_900) as i64 });
         }
         let now = app.now();
         Order { source, ext, lines, paid: false, cancelled: false, address: 0, created: now, updated: now, refunds: Vec::new() }
@@ -157,7 +160,7 @@ impl World {
                 "cancelled_at": if status == "cancelled" { Value::String(stamp(order.updated)) } else { Value::Null },
                 "created_at": stamp(order.created), "updated_at": stamp(order.updated), "total_price": money(total),
                 "line_items": order.lines.iter().map(|l| json!({"id": l.id, "sku": l.sku, "title": format!("Item {}", l.sku), "variant_title": null,
-                    "quantity": l.quantity, "price": money(l.cents)})).collect::<Vec<_>>(),
+                    "quantity": l.quantity, "current_quantity": l.current, "price": money(l.cents)})).collect::<Vec<_>>(),
                 "shipping_address": {"first_name": "Ann", "last_name": "Lee", "address1": street, "city": "Austin", "zip": "78701", "country_code": "US"},
                 "customer": {"email": format!("c{}@example.com", order.ext), "first_name": "Ann", "last_name": "Lee"}
             }),
@@ -291,6 +294,43 @@ impl World {
                 let first = self.send(app, Source::Shopify, "orders/paid", paid).await;
                 let second = self.send(app, Source::Shopify, "orders/cancelled", cancelled).await;
                 json!([first, second])
+            }
+            Kind::ShopifyLineEdit => {
+                // An order edit: a line removed (Shopify keeps it, `current_quantity: 0`),
+                // fewer units of one, or a new line; the `orders/updated` carries it.
+                let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify && o.paid && !o.cancelled) else { return json!("no paid Shopify order") };
+                let mut rng = crate::Rng::new(step.a);
+                let order = &mut self.orders[i];
+                let live: Vec<usize> = (0..order.lines.len()).filter(|n| order.lines[*n].current > 0).collect();
+                let fewer: Vec<usize> = live.iter().copied().filter(|n| order.lines[*n].current > 1).collect();
+                let edit = match rng.below(3) {
+                    0 if !live.is_empty() => {
+                        let line = &mut order.lines[live[rng.below(live.len() as u64) as usize]];
+                        line.current = 0;
+                        format!("removed line {}", line.id)
+                    }
+                    1 if !fewer.is_empty() => {
+                        let line = &mut order.lines[fewer[rng.below(fewer.len() as u64) as usize]];
+                        line.current = 1 + rng.below(u64::from(line.current - 1)) as u32;
+                        format!("line {} now {} of {}", line.id, line.current, line.quantity)
+                    }
+                    _ => {
+                        let id = order.ext * 10 + order.lines.len() as u64;
+                        let sku = if rng.chance(20) {
+                            UNMAPPED[rng.below(3) as usize].to_string()
+                        } else {
+                            format!("{}-{}", VENDORS[rng.below(3) as usize], if rng.chance(50) { "A" } else { "B" })
+                        };
+                        let quantity = 1 + rng.below(3) as u32;
+                        order.lines.push(Line { id, sku, quantity, current: quantity, cents: 100 + rng.below(9_900) as i64 });
+                        format!("added line {id}")
+                    }
+                };
+                World::touch(order, app);
+                let body = World::body(order, "paid");
+                let mut said = self.send(app, Source::Shopify, "orders/updated", body).await;
+                said["edit"] = json!(edit);
+                said
             }
             Kind::WooDelete => {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Woo) else { return json!("no WooCommerce order") };
@@ -603,7 +643,7 @@ impl World {
     }
 
     /// Money follows refunds: at the end of a history, each line of each order carries,
-    /// on its vendor order or (when none holds it) on the order, exactly the refunds the
+    /// on the vendor orders or (when none held it) on the order, exactly the refunds the
     /// storefront sent that fit on it: each refund is one unit's price, so as many as the
     /// line's quantity, in the order they came; the rest went to the operator.
     pub async fn check_refunds(&self, app: &TestApp) -> Result<(), (String, String)> {
@@ -617,9 +657,17 @@ impl World {
                 let line_id = line.id.to_string();
                 let sent = order.refunds.iter().filter(|r| r["lines"][0]["line_id"] == line_id.as_str()).count() as i64;
                 let expected = sent.min(i64::from(line.quantity)) * line.cents;
-                let holder = vos.iter().find(|vo| vo.lines.iter().any(|l| l.line.line_id == line_id));
-                let kept = holder.map_or(&record.refunds, |vo| &vo.refunds);
-                let recorded: i64 = kept.iter().filter(|r| r.line_id == line_id).map(|r| r.amount.minor).sum();
+                // On the vendor order that held the line when the refund came (an edit may
+                // have taken the line off it since), or on the order: once in all.
+                // (The order keeps a copy of what went with a line when it was routed.)
+                let kept: BTreeMap<&str, i64> = vos
+                    .iter()
+                    .flat_map(|vo| vo.refunds.iter())
+                    .chain(&record.refunds)
+                    .filter(|r| r.line_id == line_id)
+                    .map(|r| (r.refund_id.as_str(), r.amount.minor))
+                    .collect();
+                let recorded: i64 = kept.values().sum();
                 if recorded != expected {
                     return Err((
                         "money".into(),
@@ -710,8 +758,28 @@ impl World {
                     );
                 }
             }
-            if record.order.lines.iter().filter(|l| l.quantity > 0).count() < order.lines.len() && !order.cancelled {
-                return fail("nothing lost", format!("{} was sent with {} lines, {} are kept", order.number(), order.lines.len(), record.order.lines.len()));
+            let live = order.lines.iter().filter(|l| l.current > 0).count();
+            if record.order.lines.iter().filter(|l| l.quantity > 0).count() < live && !order.cancelled && !record.is_redacted() {
+                return fail("nothing lost", format!("{} was sent with {live} lines to send, {} are kept", order.number(), record.order.lines.len()));
+            }
+            // An edit reaches the vendor order of every line not yet in a parcel: it
+            // holds as many units as the storefront last said (none: not at all).
+            if !order.cancelled && !self.redacted.contains(&order.number()) {
+                for line in &order.lines {
+                    let line_id = line.id.to_string();
+                    let open = vos.iter().filter(|vo| !vo.is_closed() && !vo.shipments.iter().any(|s| s.line_ids.contains(&line_id)));
+                    if let Some(held) = open.flat_map(|vo| vo.lines.iter()).find(|l| l.line.line_id == line_id && l.line.quantity != line.current) {
+                        return fail(
+                            "edits reach the vendor",
+                            format!(
+                                "line {line_id} of {} is {} at the storefront, {} in its open vendor order",
+                                order.number(),
+                                line.current,
+                                held.line.quantity
+                            ),
+                        );
+                    }
+                }
             }
         }
         for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay] {

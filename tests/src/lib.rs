@@ -353,7 +353,8 @@ pub fn one_line_vendor_order(
     use dropflow_shared::domain::address::{Address, AddressParts};
     use dropflow_shared::domain::ids::{OrderId, VendorId};
     use dropflow_shared::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
-    let line = OrderLine { line_id: "1".into(), sku: None, title: "Lamp".into(), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
+    let line =
+        OrderLine { line_id: "1".into(), sku: None, title: "Lamp".into(), variant: None, quantity: 1, unit_price: paid, paid, problem: None, removed: 0 };
     let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: paid, supplier_variant: None };
     let address = Address::parse(AddressParts {
         name: Some("Ann".into()),

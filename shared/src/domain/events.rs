@@ -16,6 +16,10 @@ pub enum EventType {
     /// operator told.
     OrderParked,
     AddressChanged,
+    /// The storefront edited lines a vendor order holds (units removed or added, a line
+    /// removed): its vendor is told what changed, and to amend the supplier order when
+    /// one was placed.
+    LinesChanged,
     /// A storefront change that could not reach every vendor order (they had shipped):
     /// the operator decides.
     OrderNeedsAttention,
@@ -57,6 +61,7 @@ impl EventType {
             EventType::OrderUnroutable => "order_unroutable",
             EventType::OrderParked => "order_parked",
             EventType::AddressChanged => "address_changed",
+            EventType::LinesChanged => "lines_changed",
             EventType::OrderNeedsAttention => "order_needs_attention",
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",

@@ -214,6 +214,10 @@ pub struct EarnedLine {
     pub title: String,
     pub paid: Money,
     pub refunded: Money,
+    /// What was paid for the units sent, when the storefront removed some of the
+    /// line's units (`refund::line_value`): the earning never counts the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Money>,
 }
 
 impl EarnedLine {
@@ -222,7 +226,7 @@ impl EarnedLine {
     /// takes back the difference it makes here, so refunds in parts add up to the same
     /// as one refund of their sum, and a full refund takes back all of it.
     pub fn earnings(&self, commission_bps: u32) -> Result<Money, MoneyError> {
-        let net = super::refund::net_of_refunds(self.paid, self.refunded)?;
+        let net = super::refund::at_most(super::refund::net_of_refunds(self.paid, self.refunded)?, self.kept);
         net.checked_sub(net.basis_points(commission_bps))
     }
 }
@@ -279,7 +283,8 @@ impl Earning {
         let mut lines = Vec::new();
         for routed in vo.lines.iter().filter(|r| shipment.line_ids.contains(&r.line.line_id)) {
             let refunded = vo.refunds.iter().filter(|r| r.line_id == routed.line.line_id).try_fold(zero, |sum, r| sum.checked_add(r.amount))?;
-            lines.push(EarnedLine { line_id: routed.line.line_id.clone(), title: routed.line.title.clone(), paid: routed.line.paid, refunded });
+            let kept = (routed.line.removed > 0).then(|| routed.line.paid_for_kept());
+            lines.push(EarnedLine { line_id: routed.line.line_id.clone(), title: routed.line.title.clone(), paid: routed.line.paid, refunded, kept });
         }
         let earned = lines.iter().try_fold(zero, |sum, l| sum.checked_add(l.earnings(commission_bps)?))?;
         if earned.minor <= 0 {
@@ -624,6 +629,7 @@ mod tests {
                     unit_price: *p,
                     paid: *p,
                     problem: None,
+                    removed: 0,
                 };
                 RoutedLine {
                     line,

@@ -37,6 +37,81 @@ pub struct OrderLine {
     /// amount that is not one): it is kept, unroutable, with this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Units the storefront took off the line after checkout (an order edit; a refund
+    /// that cancels units): `quantity` is what is still to be sent, `paid` stays what
+    /// the customer paid for every unit (what a refund is measured against).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl OrderLine {
+    /// Whether the storefront took every unit off it: nothing to send or route.
+    pub fn is_removed(&self) -> bool {
+        self.quantity == 0 && self.removed > 0
+    }
+
+    /// What the customer paid for the units still to be sent: all of `paid`, or its
+    /// share when units were removed, rounded down (a vendor never earns on a unit it
+    /// does not send).
+    pub fn paid_for_kept(&self) -> Money {
+        let all = u64::from(self.quantity) + u64::from(self.removed);
+        if self.removed == 0 || all == 0 {
+            return self.paid;
+        }
+        let share = i128::from(self.paid.minor) * i128::from(self.quantity) / i128::from(all);
+        Money::from_minor(share as i64, self.paid.currency)
+    }
+}
+
+/// A line whose quantity to send changed at the storefront after the order was routed:
+/// the line as it is now, and the quantity it had (0: the line is new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineChange {
+    pub line: OrderLine,
+    pub from: u32,
+}
+
+impl LineChange {
+    /// How the vendor reads it: "2 → 1 x Mug", "removed: Mug", "new: 1 x Mug".
+    pub fn describe(&self) -> String {
+        match (self.from, self.line.quantity) {
+            (0, to) => format!("new: {to} x {}", self.line.title),
+            (from, 0) => format!("removed: {from} x {}", self.line.title),
+            (from, to) => format!("{from} → {to} x {}", self.line.title),
+        }
+    }
+}
+
+/// The lines of an order delivered again (`delivered`) over what is held (`stored`): a
+/// line the storefront no longer lists (WooCommerce and the generic webhook drop a
+/// removed line; Shopify keeps it with `current_quantity: 0`) is kept, with every unit
+/// removed, so that refunds and history still find it.
+pub fn edited_lines(stored: &[OrderLine], delivered: &[OrderLine]) -> Vec<OrderLine> {
+    // A delivery without lines says nothing of them (an order always has one).
+    if delivered.is_empty() {
+        return stored.to_vec();
+    }
+    let mut lines = delivered.to_vec();
+    for gone in stored.iter().filter(|s| !delivered.iter().any(|d| d.line_id == s.line_id)) {
+        lines.push(OrderLine { quantity: 0, removed: gone.removed.saturating_add(gone.quantity), ..gone.clone() });
+    }
+    lines
+}
+
+/// The lines whose quantity to send differs between `before` and `after` (new lines
+/// included), in `after`'s order.
+pub fn line_changes(before: &[OrderLine], after: &[OrderLine]) -> Vec<LineChange> {
+    after
+        .iter()
+        .filter_map(|line| {
+            let from = before.iter().find(|b| b.line_id == line.line_id).map_or(0, |b| b.quantity);
+            (from != line.quantity).then(|| LineChange { line: line.clone(), from })
+        })
+        .collect()
 }
 
 /// A storefront order in dropflow's terms, whatever the source.
@@ -173,6 +248,7 @@ mod tests {
             unit_price: usd(100),
             paid: usd(100),
             problem: None,
+            removed: 0,
         }
     }
 

@@ -22,6 +22,24 @@ pub fn net_of_refunds(paid: Money, refunded: Money) -> Result<Money, MoneyError>
     Ok(Money::from_minor(left.minor.clamp(0, paid.minor.max(0)), paid.currency))
 }
 
+/// What a line is worth to its vendor after `refunded`: what is left of what the
+/// customer paid, and never more than what was paid for the units still to be sent (an
+/// edit that removed units without a refund leaves the difference with the store, owed
+/// to the customer; a refund that cancels units and the edit that removes them are one
+/// fact, not two).
+pub fn line_value(line: &OrderLine, refunded: Money) -> Result<Money, MoneyError> {
+    Ok(at_most(net_of_refunds(line.paid, refunded)?, Some(line.paid_for_kept())))
+}
+
+/// `left`, or `kept` when that is less (never below zero): how `line_value` caps what is
+/// left of a line by what its kept units cost, for an earning that stored both.
+pub fn at_most(left: Money, kept: Option<Money>) -> Money {
+    match kept {
+        Some(kept) if kept.minor < left.minor => Money::from_minor(kept.minor.max(0), left.currency),
+        _ => left,
+    }
+}
+
 /// Why `refund` cannot be applied to `line`, which has had `earlier` refunds; None when
 /// it can.
 pub fn problem(line: &OrderLine, refund: &LineRefund, earlier: &[LineRefund]) -> Option<String> {
@@ -63,6 +81,7 @@ mod tests {
             unit_price: usd(paid / 2),
             paid: usd(paid),
             problem: None,
+            removed: 0,
         }
     }
 
@@ -88,6 +107,20 @@ mod tests {
         assert_eq!(net_of_refunds(usd(10_000), usd(2_500)), Ok(usd(7_500)));
         assert_eq!(net_of_refunds(usd(10_000), usd(50_000)), Ok(usd(0)));
         assert_eq!(net_of_refunds(usd(10_000), usd(-40_000)), Ok(usd(10_000)), "a negative refund never adds");
+    }
+
+    #[test]
+    fn a_line_with_units_removed_is_worth_what_its_kept_units_cost_and_a_refund_of_them_is_not_counted_twice() {
+        let two = line(10_000);
+        let one_removed = OrderLine { quantity: 1, removed: 1, ..two.clone() };
+        assert_eq!(line_value(&two, usd(0)), Ok(usd(10_000)));
+        assert_eq!(line_value(&one_removed, usd(0)), Ok(usd(5_000)), "removed without a refund: the store keeps it for the customer");
+        assert_eq!(line_value(&one_removed, usd(5_000)), Ok(usd(5_000)), "the refund of the removed unit");
+        assert_eq!(line_value(&one_removed, usd(8_000)), Ok(usd(2_000)), "a further goodwill refund");
+        let all_removed = OrderLine { quantity: 0, removed: 2, ..two.clone() };
+        assert_eq!(line_value(&all_removed, usd(0)), Ok(usd(0)));
+        let odd = OrderLine { quantity: 1, removed: 2, paid: usd(1_000), ..two };
+        assert_eq!(line_value(&odd, usd(0)), Ok(usd(333)), "rounded down");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::address::Address;
 use super::events::{Envelope, EventType};
 use super::ids::{OrderId, VendorId};
 use super::money::{Currency, Money};
-use super::order::RoutedLine;
+use super::order::{OrderLine, RoutedLine};
 use super::sla::{Clock, ClockKind, SlaPolicy};
 use super::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
@@ -78,6 +78,13 @@ pub enum Command {
     ChangeAddress {
         address: Address,
     },
+    /// The storefront edited lines this order holds: each as it now is (fewer or more
+    /// units, or none: removed). Allowed until the line is in a parcel; a line ordered
+    /// from the supplier changes too, and its vendor is told to amend that order. With
+    /// every line removed the order is cancelled.
+    ChangeLines {
+        lines: Vec<OrderLine>,
+    },
     /// Lines of the order that had no vendor, now mapped to this one: they join while
     /// nothing has been ordered from the supplier.
     AddLines {
@@ -130,6 +137,7 @@ impl Command {
             Command::MarkDelivered { .. } => "mark delivered",
             Command::Cancel { .. } => "cancel",
             Command::ChangeAddress { .. } => "change the address of",
+            Command::ChangeLines { .. } => "change the lines of",
             Command::AddLines { .. } => "add lines to",
             Command::RecordRefund { .. } => "record a refund on",
             Command::CarrierUpdate { .. } => "record carrier news on",
@@ -365,7 +373,7 @@ impl VendorOrder {
         let mut mixed = false;
         for routed in &self.lines {
             let refunded = self.refunds.iter().filter(|r| r.line_id == routed.line.line_id).try_fold(zero, |sum, r| sum.checked_add(r.amount))?;
-            let net = super::refund::net_of_refunds(routed.line.paid, refunded)?;
+            let net = super::refund::line_value(&routed.line, refunded)?;
             paid = paid.checked_add(net)?;
             commission = commission.checked_add(net.basis_points(commission_bps))?;
             let line_cost = routed.supplier.supplier_cost.times(routed.line.quantity)?;
@@ -407,6 +415,30 @@ impl VendorOrder {
             }
             Command::Cancel { reason } => self.state == Cancelled && self.cancel_reason.as_deref() == Some(reason.trim()),
             _ => false,
+        }
+    }
+
+    /// Moves the state on after lines were taken off: every line left ordered from the
+    /// supplier waits for shipment (the ship clock starts), every line left in a parcel
+    /// is shipped (the clocks of a shipped order start), or delivered when every parcel
+    /// arrived already.
+    fn settle(&mut self, now: DateTime<Utc>, policy: &SlaPolicy) {
+        let placed = self.unplaced_lines().is_empty();
+        let all_sent = placed && !self.shipments.is_empty() && self.unshipped_placed_lines().is_empty();
+        if all_sent && self.shipments.iter().all(|s| s.delivered_at.is_some()) {
+            self.state = VoState::Delivered;
+            self.shipped_at.get_or_insert(now);
+            self.delivered_at = Some(now);
+            self.clocks.clear();
+        } else if all_sent {
+            self.state = VoState::Shipped;
+            self.shipped_at = Some(now);
+            self.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+            self.clocks.extend(policy.on_shipped(now));
+        } else if placed && self.state == VoState::AwaitingSupplier {
+            self.state = VoState::AwaitingShipment;
+            self.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+            self.clocks.push(policy.ship(now));
         }
     }
 
@@ -570,6 +602,7 @@ impl VendorOrder {
     pub fn apply(&self, command: Command, actor: Actor, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Transition, TransitionError> {
         use VoState::*;
         let mut next = self.clone();
+        let mut payload = None;
         let illegal = || TransitionError::Illegal { from: self.state, command: command.name() };
         let (event_type, detail) = match (&command, self.state) {
             (Command::PlaceWithSupplier { supplier_order_ref, lines }, AwaitingSupplier) => {
@@ -672,6 +705,50 @@ impl VendorOrder {
                 next.shipping_address = address.clone();
                 (EventType::AddressChanged, Some(address.lines().join(", ")))
             }
+            (Command::ChangeLines { lines }, AwaitingSupplier | AwaitingShipment) => {
+                let mut changes = Vec::new();
+                let mut amend = Vec::new();
+                for line in lines {
+                    let Some(at) = next.lines.iter().position(|r| r.line.line_id == line.line_id) else {
+                        return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", line.line_id)));
+                    };
+                    // What left in a parcel is the operator's to settle with the customer.
+                    if self.shipments.iter().any(|s| s.line_ids.contains(&line.line_id)) {
+                        return Err(illegal());
+                    }
+                    let change = super::order::LineChange { line: line.clone(), from: next.lines[at].line.quantity };
+                    if change.from == line.quantity {
+                        continue;
+                    }
+                    if let Some(order) = self.supplier_orders.iter().find(|o| o.line_ids.contains(&line.line_id)) {
+                        amend.push(order.reference.clone());
+                    }
+                    changes.push(change.describe());
+                    next.lines[at].line = line.clone();
+                }
+                if changes.is_empty() {
+                    return Err(TransitionError::Invalid("the lines are as they were".into()));
+                }
+                amend.dedup();
+                payload = Some(serde_json::json!({ "changes": changes, "amend": amend }));
+                if next.lines.iter().all(|r| r.line.quantity == 0) {
+                    // Cancelled as it was: its mail and history name what is not to be sent.
+                    let reason = "the storefront removed every line".to_string();
+                    next.lines = self.lines.clone();
+                    next.state = Cancelled;
+                    next.cancel_reason = Some(reason.clone());
+                    next.clocks.clear();
+                    (EventType::Cancelled, Some(reason))
+                } else {
+                    let removed: Vec<String> = next.lines.iter().filter(|r| r.line.quantity == 0).map(|r| r.line.line_id.clone()).collect();
+                    next.lines.retain(|r| r.line.quantity > 0);
+                    for order in &mut next.supplier_orders {
+                        order.line_ids.retain(|id| !removed.contains(id));
+                    }
+                    next.settle(now, policy);
+                    (EventType::LinesChanged, Some(changes.join("; ")))
+                }
+            }
             (Command::AddLines { lines }, AwaitingSupplier) if self.supplier_orders.is_empty() => {
                 if lines.is_empty() {
                     return Err(TransitionError::Invalid("no lines to add".into()));
@@ -735,7 +812,7 @@ impl VendorOrder {
             // Which parcel: its mail lists the lines in it.
             Command::Ship { tracking, .. } => event.payload = serde_json::json!({ "tracking_number": tracking.number }),
             Command::CarrierUpdate { checkpoint, .. } => event.payload = serde_json::to_value(checkpoint).unwrap_or_default(),
-            _ => {}
+            _ => event.payload = payload.unwrap_or_default(),
         }
         let mut events = vec![event];
         if next.redact_when_closed && next.is_closed() && !self.is_closed() {
@@ -783,7 +860,17 @@ mod tests {
         use crate::domain::order::{OrderLine, SupplierSnapshot};
         let usd = Currency::parse("USD").unwrap();
         let paid = Money::parse_decimal("10.00", usd).unwrap();
-        let line = OrderLine { line_id: id.into(), sku: None, title: format!("Item {id}"), variant: None, quantity: 1, unit_price: paid, paid, problem: None };
+        let line = OrderLine {
+            line_id: id.into(),
+            sku: None,
+            title: format!("Item {id}"),
+            variant: None,
+            quantity: 1,
+            unit_price: paid,
+            paid,
+            problem: None,
+            removed: 0,
+        };
         RoutedLine {
             line,
             supplier: SupplierSnapshot {
@@ -865,6 +952,55 @@ mod tests {
         Actor::Vendor(VendorId::parse("acme").unwrap())
     }
 
+    fn edited(vo: &VendorOrder, id: &str, quantity: u32) -> Command {
+        let line = vo.lines.iter().find(|r| r.line.line_id == id).unwrap().line.clone();
+        let removed = line.removed + line.quantity.saturating_sub(quantity);
+        Command::ChangeLines { lines: vec![OrderLine { quantity, removed, ..line }] }
+    }
+
+    #[test]
+    fn a_storefront_edit_follows_the_lines_until_they_leave_in_a_parcel() {
+        let policy = SlaPolicy::default();
+        let storefront = Actor::Storefront;
+        // Before the supplier order: the line changes, and the vendor reads what changed.
+        let fewer = fresh().apply(edited(&fresh(), "1", 0), storefront.clone(), now(), &policy).unwrap();
+        assert_eq!(fewer.vendor_order.lines.iter().map(|r| r.line.line_id.as_str()).collect::<Vec<_>>(), ["2"]);
+        assert_eq!((fewer.vendor_order.state, fewer.events[0].event_type), (VoState::AwaitingSupplier, EventType::LinesChanged));
+        assert_eq!(fewer.events[0].payload["changes"][0], "removed: 1 x Item 1");
+        assert_eq!(fewer.events[0].payload["amend"], serde_json::json!([]), "nothing ordered: nothing to amend");
+        // Every line removed: the order is cancelled, and the vendor mailed as for a cancel.
+        let none = fewer.vendor_order.apply(edited(&fewer.vendor_order, "2", 0), storefront.clone(), now(), &policy).unwrap();
+        assert_eq!((none.vendor_order.state, none.events[0].event_type), (VoState::Cancelled, EventType::Cancelled));
+        assert!(none.vendor_order.clocks.is_empty());
+        // After the supplier order: the vendor amends it.
+        let placed = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order;
+        let more = placed.apply(edited(&placed, "2", 3), storefront.clone(), now(), &policy).unwrap();
+        assert_eq!(more.events[0].payload["amend"], serde_json::json!(["AE-1"]));
+        assert_eq!(more.events[0].payload["changes"][0], "1 → 3 x Item 2");
+        assert_eq!(more.vendor_order.lines[1].line.quantity, 3);
+        // The same edit again changes nothing.
+        assert!(matches!(more.vendor_order.apply(edited(&more.vendor_order, "2", 3), storefront.clone(), now(), &policy), Err(TransitionError::Invalid(_))));
+        // Line 1 left in a parcel, line 2 not: line 1 cannot change; removing line 2
+        // leaves only what shipped, and the order is shipped.
+        let part = placed
+            .apply(
+                Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: Some(vec!["1".into()]) },
+                actor(),
+                now(),
+                &policy,
+            )
+            .unwrap()
+            .vendor_order;
+        assert!(matches!(part.apply(edited(&part, "1", 0), storefront.clone(), now(), &policy), Err(TransitionError::Illegal { .. })));
+        let rest = part.apply(edited(&part, "2", 0), storefront.clone(), now(), &policy).unwrap().vendor_order;
+        assert_eq!(rest.state, VoState::Shipped);
+        assert!(rest.clocks.iter().any(|c| c.kind == ClockKind::DeliveryPromise), "a shipped order's clocks run");
+        // Its parcel had arrived already: removing the rest delivers the order.
+        let arrived = part.apply(Command::MarkDelivered { tracking_number: None }, actor(), now(), &policy).unwrap().vendor_order;
+        let done = arrived.apply(edited(&arrived, "2", 0), storefront, now(), &policy).unwrap().vendor_order;
+        assert_eq!((done.state, done.clocks.len()), (VoState::Delivered, 0));
+    }
+
     fn ship() -> Command {
         Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }
     }
@@ -877,7 +1013,7 @@ mod tests {
         use crate::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
         let (order_currency, cost_currency) = (Currency::parse(currency).unwrap(), Currency::parse(cost_currency).unwrap());
         let paid = Money::parse_decimal(paid, order_currency).unwrap();
-        let line = OrderLine { line_id: "1".into(), sku: None, title: "T".into(), variant: None, quantity, unit_price: paid, paid, problem: None };
+        let line = OrderLine { line_id: "1".into(), sku: None, title: "T".into(), variant: None, quantity, unit_price: paid, paid, problem: None, removed: 0 };
         let supplier = SupplierSnapshot {
             supplier_name: "S".into(),
             product_url: "https://s.example/1".into(),

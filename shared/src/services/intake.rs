@@ -4,11 +4,14 @@
 //! order id is derived from the storefront's, an older `updated_at` changes nothing, and
 //! a routed order is never routed again.
 
+use super::reroute::Working;
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
-use crate::domain::order::{CanonicalOrder, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, route, unshippable};
+use crate::domain::order::{
+    CanonicalOrder, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, edited_lines, line_changes, route, unshippable,
+};
 use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
@@ -143,7 +146,8 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     // An order stays filed under the shop it was first filed under, whatever a later
     // delivery's unsigned header says.
     let order = &match &existing {
-        Some(record) => CanonicalOrder { shop: record.order.shop.clone(), ..delivered.clone() },
+        // A line the storefront stopped listing was removed: it is kept, with no units.
+        Some(record) => CanonicalOrder { shop: record.order.shop.clone(), lines: edited_lines(&record.order.lines, &delivered.lines), ..delivered.clone() },
         None => delivered.clone(),
     };
     if existing.is_none()
@@ -210,7 +214,8 @@ fn payment_may_follow(stored: Payment, next: Payment) -> bool {
 async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&OrderRecord>) -> Result<Outcome, ServiceError> {
     // A line refunded in full before it was routed has nothing left to send.
     let held = previous.map_or(&[][..], |p| &p.refunds[..]);
-    let to_route: Vec<OrderLine> = order.lines.iter().filter(|l| !crate::domain::refund::refunded_in_full(l, held)).cloned().collect();
+    // Nor does a line edited away before the order was paid.
+    let to_route: Vec<OrderLine> = order.lines.iter().filter(|l| !l.is_removed() && !crate::domain::refund::refunded_in_full(l, held)).cloned().collect();
     let routing = route_lines(app, &CanonicalOrder { lines: to_route, ..order.clone() }).await?;
     let (record, writes) = routed(order, routing, app.clock.now(), &app.config.sla, previous)?;
     // The order's condition makes two deliveries racing here commit once; the loser
@@ -415,58 +420,117 @@ fn refund_for_the_operator(next: &mut OrderRecord, refund_id: &str, amount: Opti
     Some(event)
 }
 
-/// A routed order changed at the storefront: a cancellation cancels every vendor order
-/// not yet shipped (its vendor is mailed to cancel the supplier order), a new address
-/// reaches every vendor order not yet shipped (its vendor is mailed). What had shipped is
-/// left as it is and the operator is told. The newer order is stored, so that an older
-/// delivery arriving later changes nothing; all of it commits in one transaction.
+/// A routed order changed at the storefront, and every vendor order not yet shipped
+/// follows, in one transaction with the newer order (so that an older delivery arriving
+/// later changes nothing):
+/// - a cancellation cancels it (its vendor is mailed to cancel the supplier order);
+/// - a new address reaches it (its vendor is mailed);
+/// - edited lines (units removed or added, a line removed) change it, and its vendor is
+///   mailed what changed, and to amend the supplier order when one was placed; every
+///   line removed cancels it; a new line is routed like any other.
+///
+/// What had left in a parcel is not changed, and the operator is told.
 async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let now = app.clock.now();
     let cancelled = order.payment == Payment::Void;
     let new_address = order.shipping_address.as_ref().filter(|a| Some(*a) != record.order.shipping_address.as_ref());
-    let mut writes = Vec::new();
+    let changes = if cancelled { Vec::new() } else { line_changes(&record.order.lines, &order.lines) };
+    let mut working: Vec<Working> = app.tables.vendor_orders_of(&order.order_id).await?.into_iter().map(Working::read).collect();
     let mut events = Vec::new();
-    let mut followed = 0;
-    let mut left_to_operator = Vec::new();
-    for current in app.tables.vendor_orders_of(&order.order_id).await? {
-        let vendor_id = &current.vendor_id;
-        let command = match (cancelled, new_address) {
-            (true, _) => Command::Cancel { reason: "the storefront cancelled the order".into() },
-            (false, Some(address)) => Command::ChangeAddress { address: address.clone() },
-            (false, None) => continue,
-        };
-        match current.apply(command, Actor::Storefront, now, &app.config.sla) {
-            Ok(mut transition) => {
-                for event in &mut transition.events {
-                    event.payload = serde_json::json!({ "by": "storefront" });
+    let mut left_to_operator: Vec<(&str, serde_json::Value)> = Vec::new();
+    for current in &mut working {
+        let held = |change: &&LineChange| current.vo.lines.iter().any(|l| l.line.line_id == change.line.line_id);
+        let (in_parcels, to_change): (Vec<&LineChange>, Vec<&LineChange>) =
+            changes.iter().filter(held).partition(|c| current.vo.shipments.iter().any(|s| s.line_ids.contains(&c.line.line_id)));
+        let mut commands = Vec::new();
+        if cancelled {
+            commands.push(("cancelled", Command::Cancel { reason: "the storefront cancelled the order".into() }));
+        }
+        if let Some(address) = new_address {
+            commands.push(("address_changed", Command::ChangeAddress { address: address.clone() }));
+        }
+        if !to_change.is_empty() {
+            commands.push(("lines_changed", Command::ChangeLines { lines: to_change.iter().map(|c| c.line.clone()).collect() }));
+        }
+        if !in_parcels.is_empty() {
+            let lines: Vec<String> = in_parcels.iter().map(|c| c.describe()).collect();
+            left_to_operator
+                .push(("lines_changed", serde_json::json!({ "vendor_id": current.vo.vendor_id, "state": current.vo.state.as_str(), "lines": lines })));
+        }
+        for (change, command) in commands {
+            let state = current.vo.state;
+            match current.apply(command, Actor::Storefront, now, &app.config.sla) {
+                Ok(followed) => events.extend(followed.into_iter().map(|mut event| {
+                    event.payload["by"] = "storefront".into();
+                    event
+                })),
+                // Shipped (or a parcel of it has left): the operator decides.
+                Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) || !current.vo.shipments.is_empty() => {
+                    left_to_operator.push((change, serde_json::json!({ "vendor_id": current.vo.vendor_id, "state": state.as_str() })));
                 }
-                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
-                events.extend(transition.events);
-                followed += 1;
+                // Cancelled before, or the same address: nothing to follow.
+                Err(_) => {}
             }
-            // Shipped (or a parcel of it has left): the operator decides.
-            Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) || !current.shipments.is_empty() => {
-                left_to_operator.push(serde_json::json!({ "vendor_id": vendor_id, "state": from.as_str() }));
-            }
-            // Cancelled before, or the same address: nothing to follow.
-            Err(_) => {}
         }
     }
-    if !left_to_operator.is_empty() {
-        let change = if cancelled { "cancelled" } else { "address_changed" };
-        let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now);
-        event.payload = serde_json::json!({ "change": change, "vendor_orders": left_to_operator });
-        events.push(event);
-    }
+    let followed = working.iter().filter(|w| w.changed()).count();
     let mut updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
     if let (Some(_), Some(former)) = (new_address, &record.order.shipping_address) {
         // The old address went out in mail and history: a redaction must still find it.
         updated.former_addresses.push(former.clone());
     }
+    for change in ["cancelled", "address_changed", "lines_changed"] {
+        let vendor_orders: Vec<_> = left_to_operator.iter().filter(|(c, _)| *c == change).map(|(_, v)| v.clone()).collect();
+        if !vendor_orders.is_empty() {
+            let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now);
+            event.payload = serde_json::json!({ "change": change, "vendor_orders": vendor_orders });
+            events.push(event);
+        }
+    }
+    let mut writes = if cancelled { Vec::new() } else { route_new_lines(app, record, &mut updated, &changes, &mut working, now, &mut events).await? };
+    writes.splice(0..0, Working::writes(&working)?);
     writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
     app.commit(writes, &events).await?;
     Ok(Outcome::Updated(followed))
+}
+
+/// Lines an edit added are routed like any other (to a vendor, or waiting for their
+/// SKU with the operator told), and lines it removed stop waiting: the writes of the
+/// waiting items, with `updated` and `working` changed to match.
+async fn route_new_lines(
+    app: &App,
+    record: &OrderRecord,
+    updated: &mut OrderRecord,
+    changes: &[LineChange],
+    working: &mut Vec<Working>,
+    now: DateTime<Utc>,
+    events: &mut Vec<Envelope>,
+) -> Result<Vec<Write>, ServiceError> {
+    updated.unroutable.retain(|u| updated.order.lines.iter().any(|l| l.line_id == u.line_id && !l.is_removed()));
+    let added: Vec<OrderLine> = changes
+        .iter()
+        .filter(|c| c.from == 0 && !record.order.lines.iter().any(|l| l.line_id == c.line.line_id))
+        .filter(|c| !crate::domain::refund::refunded_in_full(&c.line, &record.refunds))
+        .map(|c| c.line.clone())
+        .collect();
+    if !added.is_empty() {
+        let routing = route_lines(app, &CanonicalOrder { lines: added, ..updated.order.clone() }).await?;
+        let discriminator = format!("edited-v{}", updated.version);
+        super::reroute::hand_out(app, record, working, &routing, &discriminator, now, events, updated)?;
+        if !routing.unroutable.is_empty() {
+            updated.unroutable.extend(routing.unroutable);
+            events.push(Envelope::new(EventType::OrderUnroutable, &record.order.order_id, None, &discriminator, now));
+        }
+    }
+    let (before, after) = (waiting_skus(record), waiting_skus(updated));
+    let mut writes = Vec::new();
+    for sku in after.iter().filter(|sku| !before.contains(sku)) {
+        writes.push(Tables::put_waiting(sku, &record.order.order_id)?);
+    }
+    for sku in before.iter().filter(|sku| !after.contains(sku)) {
+        writes.push(Tables::delete_waiting(sku, &record.order.order_id));
+    }
+    Ok(writes)
 }
 
 /// The SKU a line waits for, when all it lacks is a vendor selling it: it can ship as

@@ -174,6 +174,11 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
             vec![(vendor.email.to_string(), address_changed(&vo))]
         }
+        EventType::LinesChanged => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(vendor.email.to_string(), lines_changed(&vo, &event.payload))]
+        }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
         EventType::SlaReminder
         | EventType::SlaBreached
@@ -383,6 +388,35 @@ fn address_changed(vo: &VendorOrder) -> Message {
     }
 }
 
+/// The vendor's notice of an order edit: what changed, line by line, what to send now,
+/// and, when the supplier order was placed, that it must be amended. The changes are the
+/// event's (what this edit did), the lines the order's as the mail goes out.
+fn lines_changed(vo: &VendorOrder, details: &serde_json::Value) -> Message {
+    let texts =
+        |key: &str| -> Vec<String> { details[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let amend = texts("amend");
+    let intro = if amend.is_empty() {
+        "You had not ordered these lines from the supplier yet: order them as they are now.".to_string()
+    } else {
+        format!("You ordered from the supplier already (order {}): amend that order to match, or cancel it and order again.", amend.join(", "))
+    };
+    Message {
+        subject: format!("Order {} changed: its lines were edited", vo.order_number),
+        heading: format!("Order {} was edited at the store", vo.order_number),
+        intro: vec![intro],
+        sections: vec![
+            Section { links: Vec::new(), title: "What changed".into(), rows: vec![], lines: texts("changes") },
+            Section {
+                links: Vec::new(),
+                title: "Send now".into(),
+                rows: vec![],
+                lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+            },
+        ],
+        action: None,
+    }
+}
+
 fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message {
     if details["change"] == "refund" {
         return refund_to_split(record, details);
@@ -399,11 +433,17 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
             action: None,
         };
     }
-    let change = if details["change"] == "cancelled" { "was cancelled" } else { "has a new shipping address" };
-    let lines = details["vendor_orders"]
-        .as_array()
-        .map(|list| list.iter().map(|v| format!("{}: {}", v["vendor_id"].as_str().unwrap_or("?"), v["state"].as_str().unwrap_or("?"))).collect())
-        .unwrap_or_default();
+    let change = match details["change"].as_str() {
+        Some("cancelled") => "was cancelled",
+        Some("lines_changed") => "had lines edited",
+        _ => "has a new shipping address",
+    };
+    let describe = |v: &serde_json::Value| {
+        let edited = v["lines"].as_array().map(|l| l.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("; ")).filter(|l| !l.is_empty());
+        let state = format!("{}: {}", v["vendor_id"].as_str().unwrap_or("?"), v["state"].as_str().unwrap_or("?"));
+        edited.map_or(state.clone(), |edited| format!("{state} ({edited})"))
+    };
+    let lines = details["vendor_orders"].as_array().map(|list| list.iter().map(describe).collect()).unwrap_or_default();
     Message {
         subject: format!("Order {} {change} after part of it shipped", record.order.order_number),
         heading: format!("Order {} {change} at the storefront", record.order.order_number),

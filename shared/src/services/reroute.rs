@@ -10,10 +10,12 @@ use super::intake::{route_lines, waits_for_mapping};
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{OrderId, Sku};
-use crate::domain::order::{Payment, UnroutableLine};
-use crate::domain::vendor_order::{Actor, Command, VendorOrder};
-use crate::ports::StoreError;
-use crate::store::{OrderStatus, Tables};
+use crate::domain::order::{Payment, Routing, UnroutableLine};
+use crate::domain::sla::SlaPolicy;
+use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder};
+use crate::ports::{StoreError, Write};
+use crate::store::{OrderRecord, OrderStatus, Tables};
+use chrono::{DateTime, Utc};
 
 /// Attempts of one reroute after another writer changed the order meanwhile.
 const ROUNDS: usize = 3;
@@ -39,6 +41,102 @@ pub async fn reroute(app: &App, order_id: &OrderId) -> Result<usize, ServiceErro
     }
 }
 
+/// A vendor order changed in one transaction: its version as read (None: new), and the
+/// history its changes made. However many changes it takes, it is written once
+/// (DynamoDB refuses a transaction that writes one item twice).
+pub(super) struct Working {
+    read: Option<u64>,
+    pub vo: VendorOrder,
+    history: Vec<HistoryEntry>,
+}
+
+impl Working {
+    /// A vendor order as read from the table.
+    pub(super) fn read(vo: VendorOrder) -> Working {
+        Working { read: Some(vo.version), vo, history: Vec::new() }
+    }
+
+    /// Applies `command`; on success the order moves on and its events are returned.
+    pub(super) fn apply(&mut self, command: Command, actor: Actor, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Vec<Envelope>, TransitionError> {
+        let transition = self.vo.apply(command, actor, now, policy)?;
+        self.vo = transition.vendor_order;
+        self.history.push(transition.history);
+        Ok(transition.events)
+    }
+
+    /// Whether anything changed it.
+    pub(super) fn changed(&self) -> bool {
+        !self.history.is_empty()
+    }
+
+    /// The writes of every changed vendor order: each once, conditional on its version
+    /// as read, with its history.
+    pub(super) fn writes(list: &[Working]) -> Result<Vec<Write>, StoreError> {
+        let mut writes = Vec::new();
+        for working in list.iter().filter(|w| w.changed()) {
+            writes.push(Tables::put_vendor_order(&working.vo, working.read)?);
+            for entry in &working.history {
+                writes.push(Tables::put_history(&working.vo, entry)?);
+            }
+        }
+        Ok(writes)
+    }
+}
+
+/// Hands `routing`'s lines of `record`'s order to their vendors, among the order's
+/// vendor orders in `working`: a line joins its vendor's latest while nothing of it has
+/// been ordered from the supplier (the brief goes again), else makes the vendor's next
+/// round. Refunds the lines had while they waited go with them. Returns the ids of the
+/// lines handed out; `next` learns the new vendors.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn hand_out(
+    app: &App,
+    record: &OrderRecord,
+    working: &mut Vec<Working>,
+    routing: &Routing,
+    discriminator: &str,
+    now: DateTime<Utc>,
+    events: &mut Vec<Envelope>,
+    next: &mut OrderRecord,
+) -> Result<Vec<String>, ServiceError> {
+    let order_id = &record.order.order_id;
+    let mut handed = Vec::new();
+    for (vendor_id, lines) in &routing.by_vendor {
+        let held: Vec<_> = record.refunds.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+        let latest = working.iter_mut().filter(|w| &w.vo.vendor_id == vendor_id).max_by_key(|w| w.vo.round);
+        let round = latest.as_ref().map_or(1, |w| w.vo.round + 1);
+        match latest.map(|w| (w.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla), w)) {
+            // Nothing ordered from the supplier yet: the lines join, the brief goes again.
+            Some((Ok(added), joined)) => {
+                joined.vo.refunds.extend(held);
+                events.extend(added);
+            }
+            // None yet, or the latest has moved on (it is never changed): the next round.
+            _ => {
+                let address = record.order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
+                let (first, history) = VendorOrder::create(
+                    order_id.clone(),
+                    vendor_id.clone(),
+                    record.order.order_number.clone(),
+                    lines.clone(),
+                    address,
+                    record.order.customer_name.clone(),
+                    record.order.currency,
+                    now,
+                    &app.config.sla,
+                );
+                events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), discriminator, now).in_round(round));
+                working.push(Working { read: None, vo: VendorOrder { round, refunds: held, ..first }, history: vec![history] });
+                if !next.vendors.contains(vendor_id) {
+                    next.vendors.push(vendor_id.clone());
+                }
+            }
+        }
+        handed.extend(lines.iter().map(|l| l.line.line_id.clone()));
+    }
+    Ok(handed)
+}
+
 async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceError> {
     let Some(record) = app.tables.order(order_id).await? else {
         return Err(ServiceError::NotFound(format!("no order {order_id}")));
@@ -54,51 +152,11 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
         .map(|(line, _)| line.clone())
         .collect();
     let routing = route_lines(app, &crate::domain::order::CanonicalOrder { lines: waiting, ..record.order.clone() }).await?;
-    let existing = app.tables.vendor_orders_of(order_id).await?;
-    let mut writes = Vec::new();
+    let mut working: Vec<Working> = app.tables.vendor_orders_of(order_id).await?.into_iter().map(Working::read).collect();
     let mut events = Vec::new();
     let mut next = record.clone();
-    let mut routed_ids = Vec::new();
-    for (vendor_id, lines) in &routing.by_vendor {
-        // Refunds the lines had while they waited go with them.
-        let held: Vec<_> = record.refunds.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
-        let latest = existing.iter().filter(|vo| &vo.vendor_id == vendor_id).max_by_key(|vo| vo.round);
-        match latest.map(|current| (current, current.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla))) {
-            // Nothing ordered from the supplier yet: the lines join, the brief goes again.
-            Some((current, Ok(mut transition))) => {
-                transition.vendor_order.refunds.extend(held);
-                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
-                events.extend(transition.events);
-            }
-            // None yet, or the latest has moved on (it is never changed): the next round.
-            _ => {
-                let round = latest.map_or(1, |vo| vo.round + 1);
-                let address = record.order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-                let (first, history) = VendorOrder::create(
-                    order_id.clone(),
-                    vendor_id.clone(),
-                    record.order.order_number.clone(),
-                    lines.clone(),
-                    address,
-                    record.order.customer_name.clone(),
-                    record.order.currency,
-                    now,
-                    &app.config.sla,
-                );
-                let vendor_order = VendorOrder { round, refunds: held, ..first };
-                writes.push(Tables::put_vendor_order(&vendor_order, None)?);
-                writes.push(Tables::put_history(&vendor_order, &history)?);
-                events.push(
-                    Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), &format!("rerouted-v{}", record.version + 1), now).in_round(round),
-                );
-                if !next.vendors.contains(vendor_id) {
-                    next.vendors.push(vendor_id.clone());
-                }
-            }
-        }
-        routed_ids.extend(lines.iter().map(|l| l.line.line_id.clone()));
-    }
+    let routed_ids = hand_out(app, &record, &mut working, &routing, &format!("rerouted-v{}", record.version + 1), now, &mut events, &mut next)?;
+    let mut writes = Working::writes(&working)?;
     let mut stop_waiting = Vec::new();
     for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
         if let Some(sku) = line.sku.as_ref().filter(|sku| !stop_waiting.contains(sku)) {

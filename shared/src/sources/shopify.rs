@@ -40,6 +40,11 @@ struct ShopifyLine {
     variant_title: Option<String>,
     #[serde(default)]
     quantity: serde_json::Value,
+    /// What is left to send after order edits and refunds that cancelled units (absent
+    /// from older API versions: then `quantity`). A removed line keeps its `quantity`
+    /// and gets `current_quantity: 0`.
+    #[serde(default)]
+    current_quantity: Option<serde_json::Value>,
     price: Option<DecimalText>,
     total_discount: Option<DecimalText>,
     #[serde(default)]
@@ -125,15 +130,28 @@ fn line(raw: ShopifyLine, currency: Currency) -> OrderLine {
         (Money::zero(currency), Money::zero(currency))
     });
     let sku = line_sku(raw.sku.as_deref(), &mut problems);
+    // Units taken off since checkout: `paid` stays what was paid for all of them.
+    let removed = match raw.current_quantity.as_ref().map(serde_json::Value::as_i64) {
+        None => 0,
+        Some(Some(current)) if (0..=i64::from(quantity)).contains(&current) => quantity - current as u32,
+        Some(_) => {
+            problems.push(format!(
+                "current_quantity {} is not between 0 and the quantity {quantity}",
+                raw.current_quantity.as_ref().map_or_else(String::new, |v| v.to_string())
+            ));
+            0
+        }
+    };
     OrderLine {
         line_id,
         sku,
         title: raw.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "(untitled line)".into()),
         variant: raw.variant_title.filter(|v| !v.trim().is_empty()),
-        quantity,
+        quantity: quantity - removed,
         unit_price,
         paid,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
+        removed,
     }
 }
 
@@ -237,6 +255,11 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
         "refunds/create" => return refund(body),
         "customers/redact" | "shop/redact" | "customers/data_request" => return privacy(topic, shop, body),
         _ => {}
+    }
+    // An order edit's own topic carries only the delta; the `orders/updated` Shopify
+    // sends with it carries the whole edited order, and that is what is followed.
+    if topic == "orders/edited" {
+        return Ok(Parsed::Ignored("orders/edited carries only the edit's delta: the orders/updated that follows it carries the edited order".into()));
     }
     if !matches!(topic, "orders/create" | "orders/paid" | "orders/updated" | "orders/cancelled") {
         return Ok(Parsed::Ignored(format!("topic {topic:?} is not handled yet")));
@@ -430,5 +453,21 @@ mod tests {
         let Parsed::Order(order, _) = parse("orders/paid", "s", body).unwrap() else { panic!() };
         assert_eq!(order.lines[0].paid.minor, 2_500);
         assert_eq!(order.lines[0].paid.currency.code(), "JPY");
+    }
+
+    #[test]
+    fn an_edited_line_sends_its_current_quantity_and_keeps_what_was_paid_for_all() {
+        let body = br#"{"id":7,"currency":"USD","created_at":"2026-01-01T00:00:00Z","total_price":"30.00",
+            "financial_status":"partially_refunded","line_items":[
+              {"id":1,"sku":"MUG","title":"Mug","quantity":3,"current_quantity":1,"price":"10.00"},
+              {"id":2,"sku":"TEE","title":"Tee","quantity":1,"current_quantity":0,"price":"20.00"},
+              {"id":3,"sku":"CAP","title":"Cap","quantity":2,"price":"5.00"},
+              {"id":4,"sku":"HAT","title":"Hat","quantity":1,"current_quantity":5,"price":"5.00"}]}"#;
+        let Parsed::Order(order, _) = parse("orders/updated", "s", body).unwrap() else { panic!() };
+        let sent: Vec<_> = order.lines.iter().map(|l| (l.quantity, l.removed, l.paid.minor)).collect();
+        assert_eq!(sent, [(1, 2, 3_000), (0, 1, 2_000), (2, 0, 1_000), (1, 0, 500)]);
+        assert!(order.lines[1].is_removed() && !order.lines[0].is_removed());
+        assert!(order.lines[3].problem.as_deref().is_some_and(|p| p.contains("current_quantity 5")), "more than was ordered is kept, not trusted");
+        assert_eq!(parse("orders/edited", "s", body).map(|p| matches!(p, Parsed::Ignored(_))), Ok(true), "the delta is a trigger, not the truth");
     }
 }

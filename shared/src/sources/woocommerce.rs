@@ -197,6 +197,8 @@ fn line(raw: WooLine, currency: Currency) -> OrderLine {
         unit_price,
         paid,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
+        // A line edited away is dropped from the list: `edited_lines` keeps it removed.
+        removed: 0,
     }
 }
 
