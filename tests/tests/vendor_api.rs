@@ -382,16 +382,67 @@ mod products {
         assert_eq!((status, mapped["supplier_cost"]["amount"].as_str()), (200, Some("1500")));
     }
 
-    async fn mapping_a_sku_through_the_api_routes_the_lines_waiting_for_it(backend: Backend) {
+    /// A vendor's claim on a SKU that orders wait for hands it nothing (no order, no
+    /// address) until the operator approves it; a refused claim leaves them waiting.
+    async fn a_vendor_claim_on_a_waiting_sku_routes_its_orders_once_the_operator_approves_it(backend: Backend) {
         let app = spawn_app(backend).await;
         let a = app.onboard("vendor-a", &["IPOD2008GREEN"]).await;
+        let b = app.onboard("vendor-b", &[]).await;
         app.shopify_webhook("orders/paid", &order(1), SHOPIFY_SECRET).await;
         let body = json!({"supplier_name": "AliExpress", "product_url": "https://www.aliexpress.com/item/9.html", "supplier_cost": {"amount": "60.00", "currency": "USD"}});
-        app.vendor(Method::PUT, "/vendor/products/IPOD2008RED", &a, Some(body)).await;
+        let (status, claimed, _) = app.vendor(Method::PUT, "/vendor/products/IPOD2008RED", &a, Some(body.clone())).await;
+        assert_eq!((status, claimed["awaiting_approval"].as_bool()), (200, Some(true)), "{claimed}");
         let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
-        let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &a, None).await;
-        let skus: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
-        assert_eq!(skus, ["IPOD2008GREEN", "IPOD2008RED"]);
+        let skus = |order: &Value| -> Vec<String> { order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap().to_string()).collect() };
+        let (_, before, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &a, None).await;
+        assert_eq!(skus(&before), ["IPOD2008GREEN"], "not before the operator approves");
+        // Another vendor's claim on it: 409, without naming whose it is.
+        let (status, problem, _) = app.vendor(Method::PUT, "/vendor/products/IPOD2008RED", &b, Some(body.clone())).await;
+        assert_eq!(status, 409);
+        assert!(!problem.to_string().contains("vendor-a"), "{problem}");
+        let operator: Vec<Value> =
+            app.outbox().await.into_iter().filter(|m| m["to"] == "ops@market.example" && m["subject"].as_str().unwrap().contains("claims a SKU")).collect();
+        assert_eq!(operator.len(), 1, "{operator:?}");
+        assert!(operator[0]["text"].as_str().unwrap().contains("IPOD2008RED") && operator[0]["text"].as_str().unwrap().contains("vendor-a"));
+        assert!(
+            app.cli(&["product", "list"])
+                .await
+                .unwrap()
+                .contains("IPOD2008RED\tvendor-a\tAliExpress\t60.00 USD\thttps://www.aliexpress.com/item/9.html\tawaiting approval")
+        );
+        assert!(app.cli(&["product", "approve", "IPOD2008RED"]).await.unwrap().contains("1 waiting order lines routed"));
+        let (_, after, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &a, None).await;
+        assert_eq!(skus(&after), ["IPOD2008GREEN", "IPOD2008RED"]);
+        assert!(app.cli(&["product", "approve", "IPOD2008RED"]).await.is_err(), "approved once");
+        // A refused claim: the line keeps waiting, and the SKU is free to map again.
+        let (status, _, _) = app.vendor(Method::PUT, "/vendor/products/IPOD2008BLACK", &b, Some(body.clone())).await;
+        assert_eq!(status, 200);
+        app.cli(&["product", "refuse", "IPOD2008BLACK"]).await.unwrap();
+        assert_eq!(app.vendor(Method::GET, "/vendor/products/IPOD2008BLACK", &b, None).await.0, 404);
+        let (_, orders, _) = app.vendor(Method::GET, "/vendor/orders", &b, None).await;
+        assert_eq!(orders["orders"], json!([]), "vendor-b never saw the order");
+        // A SKU no order waits for is the vendor's at once.
+        let (_, free, _) = app.vendor(Method::PUT, "/vendor/products/FRESH-1", &b, Some(body)).await;
+        assert_eq!(free["awaiting_approval"], false);
+    }
+
+    /// `PUT /vendor/products/{sku}` takes an `Idempotency-Key` as every vendor mutation
+    /// does: the same request again replays, another request with the key is refused.
+    async fn a_product_mapping_honours_its_idempotency_key(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let a = app.onboard("vendor-a", &[]).await;
+        let put = |cost: &str| {
+            let body = json!({"supplier_name": "S", "product_url": "https://s.example/1", "supplier_cost": {"amount": cost, "currency": "EUR"}});
+            app.client.put(format!("{}/vendor/products/SKU-K", app.base)).bearer_auth(&a).header("Idempotency-Key", "map-1").json(&body).send()
+        };
+        let first = put("1.00").await.unwrap();
+        assert_eq!(first.status(), 200);
+        let again = put("1.00").await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.json::<Value>().await.unwrap()["supplier_cost"]["amount"], "1.00");
+        let other = put("2.00").await.unwrap();
+        assert_eq!(other.status(), 422, "another request with the same key");
+        assert_eq!(app.vendor(Method::GET, "/vendor/products/SKU-K", &a, None).await.1["supplier_cost"]["amount"], "1.00", "and it changed nothing");
     }
 
     async fn balance_and_payouts_answer_in_their_final_shape(backend: Backend) {
@@ -405,7 +456,8 @@ mod products {
     on_both_backends!(
         a_vendor_maps_reads_and_deletes_its_own_skus_and_never_another_vendors,
         a_bad_mapping_is_refused_with_the_field_named,
-        mapping_a_sku_through_the_api_routes_the_lines_waiting_for_it,
+        a_vendor_claim_on_a_waiting_sku_routes_its_orders_once_the_operator_approves_it,
+        a_product_mapping_honours_its_idempotency_key,
         balance_and_payouts_answer_in_their_final_shape,
     );
 }

@@ -98,6 +98,7 @@ fn mappings() -> HashMap<Sku, ProductMapping> {
                 product_url: "https://www.aliexpress.com/item/1.html".into(),
                 supplier_cost: Money::parse_decimal("61.50", usd).unwrap(),
                 supplier_variant: None,
+                awaiting_approval: false,
             };
             (sku, mapping)
         })

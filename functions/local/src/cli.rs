@@ -250,7 +250,18 @@ pub enum ProductAction {
         #[arg(long)]
         force: bool,
     },
-    /// Every SKU mapping, one per line: SKU, vendor, supplier, cost, URL.
+    /// Approve a vendor's claim on a SKU that orders wait for: they are routed to it.
+    Approve {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Refuse a vendor's claim on a SKU: the claim is taken away, the orders keep waiting.
+    Refuse {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Every SKU mapping, one per line: SKU, vendor, supplier, cost, URL (and "awaiting
+    /// approval" for a claim not approved yet).
     List {
         /// Only this vendor's.
         #[arg(long)]
@@ -392,7 +403,8 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Product { action: ProductAction::List { vendor } } => {
             let vendor = vendor.map(|v| dropflow_shared::domain::ids::VendorId::parse(&v)).transpose().map_err(|e| e.to_string())?;
             for p in operator::all_products(app, vendor.as_ref()).await.map_err(|e| e.to_string())? {
-                print(out, format!("{}\t{}\t{}\t{}\t{}", p.sku, p.vendor_id, p.supplier_name, p.supplier_cost, p.product_url))?;
+                let claim = if p.awaiting_approval { "\tawaiting approval" } else { "" };
+                print(out, format!("{}\t{}\t{}\t{}\t{}{claim}", p.sku, p.vendor_id, p.supplier_name, p.supplier_cost, p.product_url))?;
             }
             Ok(())
         }
@@ -413,6 +425,14 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
                 print(out, format!("{rerouted} waiting order lines routed to {}", mapping.vendor_id))?;
             }
             Ok(())
+        }
+        Command::Product { action: ProductAction::Approve { sku } } => {
+            let (mapping, routed) = dropflow_shared::services::products::approve(app, &sku).await.map_err(|e| e.to_string())?;
+            print(out, format!("SKU {} approved for vendor {}; {routed} waiting order lines routed", mapping.sku, mapping.vendor_id))
+        }
+        Command::Product { action: ProductAction::Refuse { sku } } => {
+            let mapping = dropflow_shared::services::products::refuse(app, &sku).await.map_err(|e| e.to_string())?;
+            print(out, format!("claim of vendor {} on SKU {} refused; its orders keep waiting", mapping.vendor_id, mapping.sku))
         }
         Command::Reroute { order_id } => {
             let id = dropflow_shared::domain::ids::OrderId::parse(&order_id).map_err(|e| e.to_string())?;

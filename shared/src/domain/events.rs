@@ -47,6 +47,9 @@ pub enum EventType {
     /// A customer asked the storefront what is held about them: the operator is mailed
     /// what dropflow holds of the order.
     DataRequest,
+    /// A vendor claimed a SKU that orders wait for: the operator approves or refuses
+    /// the claim before those orders (and their addresses) reach the vendor.
+    SkuClaimed,
     /// A vendor order whose personal data is to be erased closed: its order may now be
     /// redacted, if nothing else of it is still on its way.
     RedactionDue,
@@ -62,6 +65,7 @@ impl EventType {
             EventType::OrderParked => "order_parked",
             EventType::AddressChanged => "address_changed",
             EventType::LinesChanged => "lines_changed",
+            EventType::SkuClaimed => "sku_claimed",
             EventType::OrderNeedsAttention => "order_needs_attention",
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",

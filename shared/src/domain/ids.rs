@@ -116,6 +116,18 @@ checked_string!(
     }
 );
 
+/// Outside text (a storefront's id, a SKU) as part of an event id or key: kept when
+/// short and plain, else its hash, so that no value can overrun a key or carry a
+/// separator into it.
+pub fn key_part(text: &str) -> String {
+    use sha2::Digest;
+    if !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        text.to_string()
+    } else {
+        format!("sha256-{}", &hex::encode(sha2::Sha256::digest(text.as_bytes()))[..32])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

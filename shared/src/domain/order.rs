@@ -148,6 +148,11 @@ pub struct ProductMapping {
     pub product_url: String,
     pub supplier_cost: Money,
     pub supplier_variant: Option<String>,
+    /// A vendor's claim on a SKU that orders were waiting for: those orders (and their
+    /// customers' addresses) go to the vendor only once the operator approves it, so it
+    /// routes nothing until then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_approval: bool,
 }
 
 /// Where the vendor buys a routed line, as the mapping said when the line was routed
@@ -260,6 +265,7 @@ mod tests {
             product_url: "https://example.com/p".into(),
             supplier_cost: usd(40),
             supplier_variant: None,
+            awaiting_approval: false,
         }
     }
 

@@ -98,13 +98,14 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
 }
 
 /// `Idempotency-Key` with the hash of the request it came with (method, path, body).
-fn idempotency(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Option<(String, String)>, Problem> {
+fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<Option<(String, String)>, Problem> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
     let key =
         key.ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters")))?;
     let mut hash = Sha256::new();
-    hash.update(b"POST\n");
+    hash.update(method.as_bytes());
+    hash.update(b"\n");
     hash.update(path.as_bytes());
     hash.update(b"\n");
     hash.update(body);
@@ -125,7 +126,7 @@ async fn act<B: DeserializeOwned>(
     let bytes = body.map_err(body_rejection)?;
     let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
     let request = into(json_body(raw)?);
-    let pre = Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, &format!("/vendor/orders/{id}/{action}"), &bytes)? };
+    let pre = Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, "POST", &format!("/vendor/orders/{id}/{action}"), &bytes)? };
     let order = vendor::act(&app, &caller.vendor_id, &id, request, &pre).await?;
     Ok(order_response(&app, &order, &caller, None))
 }
@@ -239,18 +240,20 @@ pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query
 }
 
 /// Maps a SKU to the vendor and its supplier; lines waiting for the SKU are routed.
-#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed, or, when it is a claim on a SKU that orders wait for, once the operator approves it (awaiting_approval)", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn put_product(
     State(app): State<App>,
     Caller(caller): Caller,
+    headers: HeaderMap,
     Path(sku): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ProductJson>, Problem> {
     let bytes = body.map_err(body_rejection)?;
     let body: ProductBody = json_body(&bytes)?;
+    let key = idempotency(&headers, "PUT", &format!("/vendor/products/{sku}"), &bytes)?;
     let supplier_cost = body.supplier_cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier_cost: {e}")))?;
     let spec = ProductSpec { sku, supplier_name: body.supplier_name, product_url: body.product_url, supplier_cost, supplier_variant: body.supplier_variant };
-    let (mapping, _) = products::map(&app, &caller.vendor_id, spec, false).await?;
+    let (mapping, _) = products::map(&app, &caller.vendor_id, spec, products::MappedBy::Vendor, key.as_ref()).await?;
     Ok(Json(ProductJson::from(&mapping)))
 }
 

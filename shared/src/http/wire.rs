@@ -359,6 +359,9 @@ pub struct ProductJson {
     pub product_url: String,
     pub supplier_cost: MoneyJson,
     pub supplier_variant: Option<String>,
+    /// A claim on a SKU that orders were waiting for: nothing routes to it until the
+    /// marketplace operator approves it.
+    pub awaiting_approval: bool,
 }
 
 impl From<&crate::domain::order::ProductMapping> for ProductJson {
@@ -369,6 +372,7 @@ impl From<&crate::domain::order::ProductMapping> for ProductJson {
             product_url: m.product_url.clone(),
             supplier_cost: m.supplier_cost.into(),
             supplier_variant: m.supplier_variant.clone(),
+            awaiting_approval: m.awaiting_approval,
         }
     }
 }

@@ -557,7 +557,8 @@ pub(super) async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Rou
         }
         let mapping = match app.tables.product(&sku).await? {
             // A suspended vendor's SKUs route to no one until it is resumed.
-            Some(m) if app.tables.vendor(&m.vendor_id).await?.is_some_and(|v| !v.suspended) => Some(m),
+            // Nor does a vendor's claim the operator has not approved.
+            Some(m) if !m.awaiting_approval && app.tables.vendor(&m.vendor_id).await?.is_some_and(|v| !v.suspended) => Some(m),
             _ => None,
         };
         mappings.insert(sku, mapping);

@@ -208,6 +208,10 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             };
             vec![(vendor.email.to_string(), message)]
         }
+        EventType::SkuClaimed => {
+            let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+            vec![(operator, sku_claimed(vendor_id, event.payload["sku"].as_str().unwrap_or("?")))]
+        }
         EventType::DataRequest => {
             let record = order(app, event).await?;
             let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
@@ -215,6 +219,26 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
         }
         _ => Vec::new(),
     })
+}
+
+/// The operator's mail of a vendor's claim on a SKU that orders wait for: who, which
+/// SKU, and the two commands that settle it. The SKU is the vendor's text: data only.
+fn sku_claimed(vendor_id: &crate::domain::ids::VendorId, sku: &str) -> Message {
+    Message {
+        subject: format!("Vendor {vendor_id} claims a SKU that orders wait for"),
+        heading: "A vendor claims a waiting SKU".into(),
+        intro: vec![
+            "Orders are waiting for this SKU. They go to the vendor, with their customers' addresses, only once you approve the claim.".into(),
+            "Approve it with `dropflow product approve <SKU>`, or refuse it with `dropflow product refuse <SKU>` (the orders keep waiting).".into(),
+        ],
+        sections: vec![Section {
+            links: Vec::new(),
+            title: "Claim".into(),
+            rows: vec![("Vendor".into(), vendor_id.to_string()), ("SKU".into(), sku.to_string())],
+            lines: vec![],
+        }],
+        action: None,
+    }
 }
 
 /// The vendor's mail of a release: how much became available, from which orders.

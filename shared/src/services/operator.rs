@@ -198,7 +198,7 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductM
         supplier_cost,
         supplier_variant: input.variant.map(str::to_string),
     };
-    super::products::map(app, &vendor_id, spec, input.force).await
+    super::products::map(app, &vendor_id, spec, super::products::MappedBy::Operator { force: input.force }, None).await
 }
 
 /// Everything the operator needs to answer for one order: the order, each vendor order

@@ -223,7 +223,7 @@ async fn report(app: &App, request_id: &str, orders: &[OrderId]) -> Result<Outco
             continue;
         }
         held += 1;
-        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &format!("request-{}", key_safe(request_id)), now);
+        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &format!("request-{}", crate::domain::ids::key_part(request_id)), now);
         event.payload = serde_json::json!({ "request_id": request_id });
         match app.commit(Vec::new(), &[event]).await {
             Ok(()) => reported += 1,
@@ -236,15 +236,4 @@ async fn report(app: &App, request_id: &str, orders: &[OrderId]) -> Result<Outco
         return Ok(Outcome::Ignored(format!("data request {request_id}: {held} of {} orders held, none left to report", orders.len())));
     }
     Ok(Outcome::Updated(reported))
-}
-
-/// A storefront's id as part of an event id (a key): kept when short and plain, else its
-/// hash, so that no request id can overrun a key or carry a separator into it.
-fn key_safe(id: &str) -> String {
-    use sha2::Digest;
-    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        id.to_string()
-    } else {
-        format!("sha256-{}", &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..32])
-    }
 }

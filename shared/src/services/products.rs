@@ -1,13 +1,16 @@
 //! SKU → vendor and supplier mappings, as the operator (`dropflow product add`) and a
 //! vendor (`PUT /vendor/products/{sku}`) make them. A SKU belongs to one vendor: another
 //! vendor's claim on it is refused (without naming whose it is), and only the operator
-//! moves a SKU, with `--force`. Mapping a SKU routes the lines that waited for it.
+//! moves a SKU, with `--force`. Mapping a SKU routes the lines that waited for it; a
+//! vendor's claim on a SKU that orders wait for waits for the operator's approval first.
 
 use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{Sku, VendorId};
 use crate::domain::money::Money;
 use crate::domain::order::ProductMapping;
 use crate::ports::StoreError;
+use crate::store::{IdempotencyRecord, Tables};
 
 /// The longest product URL taken.
 const MAX_URL_BYTES: usize = 2048;
@@ -52,28 +55,107 @@ fn mapping_of(vendor_id: &VendorId, spec: ProductSpec) -> Result<ProductMapping,
         product_url: url.to_string(),
         supplier_cost: spec.supplier_cost,
         supplier_variant,
+        awaiting_approval: false,
     })
+}
+
+/// Who maps a SKU: the operator (whose mapping is an approval, and who may move
+/// another vendor's SKU with `force`), or the vendor itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappedBy {
+    Operator { force: bool },
+    Vendor,
 }
 
 /// Maps a SKU to `vendor_id` (creating or replacing the vendor's own mapping), then
 /// routes the lines of every order that waited for it; returns the mapping and how many
-/// lines found their vendor. Another vendor's SKU is a conflict unless `force` (the
-/// operator moving it).
-pub async fn map(app: &App, vendor_id: &VendorId, spec: ProductSpec, force: bool) -> Result<(ProductMapping, usize), ServiceError> {
-    let mapping = mapping_of(vendor_id, spec)?;
+/// lines found their vendor. Another vendor's SKU is a conflict (that does not name the
+/// vendor) unless the operator forces it. A vendor's claim on a SKU that orders wait
+/// for routes nothing until the operator approves it (`approve`): the operator is told,
+/// in the same commit, and those orders' addresses stay with the marketplace meanwhile.
+pub async fn map(
+    app: &App,
+    vendor_id: &VendorId,
+    spec: ProductSpec,
+    by: MappedBy,
+    key: Option<&(String, String)>,
+) -> Result<(ProductMapping, usize), ServiceError> {
+    let now = app.clock.now();
+    let mut replaces = None;
+    if let Some((key, hash)) = key {
+        match super::vendor::seen(app, vendor_id, key, now).await? {
+            // The same request again: the mapping as it stands.
+            (Some(record), _) => {
+                super::vendor::same_request(&record, hash)?;
+                return Ok((own(app, vendor_id, &record.order).await?, 0));
+            }
+            (None, expired) => replaces = expired,
+        }
+    }
+    let mut mapping = mapping_of(vendor_id, spec)?;
     let existing = app.tables.product_versioned(&mapping.sku).await?;
-    if let Some((current, _)) = &existing
-        && current.vendor_id != *vendor_id
-        && !force
-    {
+    let own = existing.as_ref().filter(|(current, _)| current.vendor_id == *vendor_id);
+    if existing.is_some() && own.is_none() && by != (MappedBy::Operator { force: true }) {
         return Err(ServiceError::Conflict(format!("SKU {} is mapped by another vendor; the operator can move it", mapping.sku)));
     }
-    app.tables.put_product(&mapping, existing.map(|(_, version)| version)).await.map_err(|e| match e {
-        StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile; read it and try again", mapping.sku)),
+    mapping.awaiting_approval = match (by, own) {
+        (MappedBy::Operator { .. }, _) => false,
+        (MappedBy::Vendor, Some((current, _))) => current.awaiting_approval,
+        (MappedBy::Vendor, None) => !app.tables.waiting_orders(&mapping.sku).await?.is_empty(),
+    };
+    let version = existing.as_ref().map(|(_, version)| *version);
+    let mut events = Vec::new();
+    if mapping.awaiting_approval && own.is_none() {
+        let claim = format!("claim-{}-v{}", crate::domain::ids::key_part(mapping.sku.as_str()), version.map_or(1, |v| v + 1));
+        let mut event = Envelope::about_vendor(EventType::SkuClaimed, vendor_id, &claim, now);
+        event.payload = serde_json::json!({ "sku": mapping.sku.as_str() });
+        events.push(event);
+    }
+    let mut writes = vec![Tables::product_write(&mapping, version)?];
+    if let Some((key, hash)) = key {
+        writes.push(Tables::put_idempotency(vendor_id, key, &IdempotencyRecord::new(hash, mapping.sku.to_string(), now, replaces), replaces)?);
+    }
+    app.commit(writes, &events).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict(format!(
+            "SKU {} changed meanwhile, or the Idempotency-Key was used at once by another request; read it and try again",
+            mapping.sku
+        )),
+        other => other.into(),
+    })?;
+    let rerouted = if mapping.awaiting_approval { 0 } else { super::reroute::route_waiting(app, &mapping.sku).await? };
+    Ok((mapping, rerouted))
+}
+
+/// The operator approves a vendor's claim on a SKU (`dropflow product approve`): the
+/// orders that waited for it are routed to that vendor. Returns the mapping and how
+/// many lines found their vendor.
+pub async fn approve(app: &App, sku: &str) -> Result<(ProductMapping, usize), ServiceError> {
+    let (mut mapping, version) = claim(app, sku).await?;
+    mapping.awaiting_approval = false;
+    app.tables.put_product(&mapping, Some(version)).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile; try again", mapping.sku)),
         other => other.into(),
     })?;
     let rerouted = super::reroute::route_waiting(app, &mapping.sku).await?;
     Ok((mapping, rerouted))
+}
+
+/// The operator refuses a vendor's claim on a SKU (`dropflow product refuse`): the
+/// claim is taken away and the orders keep waiting for the SKU to be mapped.
+pub async fn refuse(app: &App, sku: &str) -> Result<ProductMapping, ServiceError> {
+    let (mapping, _) = claim(app, sku).await?;
+    app.tables.delete_product(&mapping.sku).await?;
+    Ok(mapping)
+}
+
+/// The claim awaiting approval on `sku`, with its version.
+async fn claim(app: &App, sku: &str) -> Result<(ProductMapping, u64), ServiceError> {
+    let sku = Sku::parse(sku).map_err(invalid)?;
+    match app.tables.product_versioned(&sku).await? {
+        Some((mapping, version)) if mapping.awaiting_approval => Ok((mapping, version)),
+        Some(_) => Err(ServiceError::Conflict(format!("SKU {sku} is mapped and approved already"))),
+        None => Err(ServiceError::NotFound(format!("no claim on SKU {sku}"))),
+    }
 }
 
 /// One page of the vendor's mappings, by SKU.

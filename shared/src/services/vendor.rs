@@ -7,7 +7,7 @@ use crate::domain::ids::VendorId;
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::{Actor, Command, HistoryEntry, NUMBER_REUSE_DAYS, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
-use crate::store::{ApiKeyRecord, IDEMPOTENCY_HOURS, IdempotencyRecord, NumberClaim, Tables, VendorProfile};
+use crate::store::{ApiKeyRecord, IdempotencyRecord, NumberClaim, Tables, VendorProfile};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -69,10 +69,26 @@ pub fn listing_error(error: StoreError) -> ServiceError {
 /// The answer to a request whose key was seen before: the order as it stands, when the
 /// request is the same; 422 when the key came with another request.
 async fn replay(app: &App, vendor: &VendorId, record: &IdempotencyRecord, hash: &str) -> Result<VendorOrder, ServiceError> {
+    same_request(record, hash)?;
+    load(app, vendor, &record.order).await
+}
+
+/// A key seen before must come with the same request (`hash`): 422 otherwise.
+pub(super) fn same_request(record: &IdempotencyRecord, hash: &str) -> Result<(), ServiceError> {
     if record.request_hash != hash {
         return Err(ServiceError::Unprocessable("this Idempotency-Key was used with another request; use a new key for a new request".into()));
     }
-    load(app, vendor, &record.order).await
+    Ok(())
+}
+
+/// The record of `key` still in force at `now`, if any, and else the version of an
+/// expired one to replace.
+pub(super) async fn seen(app: &App, vendor: &VendorId, key: &str, now: DateTime<Utc>) -> Result<(Option<IdempotencyRecord>, Option<u64>), ServiceError> {
+    Ok(match app.tables.idempotency(vendor, key).await? {
+        Some(record) if !record.expired(now) => (Some(record), None),
+        Some(expired) => (None, Some(expired.version)),
+        None => (None, None),
+    })
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -155,10 +171,9 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
     let now = app.clock.now();
     let mut replaces = None;
     if let Some((key, hash)) = &pre.idempotency {
-        match app.tables.idempotency(vendor, key).await? {
-            Some(record) if !record.expired(now) => return replay(app, vendor, &record, hash).await,
-            Some(expired) => replaces = Some(expired.version),
-            None => {}
+        match seen(app, vendor, key, now).await? {
+            (Some(record), _) => return replay(app, vendor, &record, hash).await,
+            (None, expired) => replaces = expired,
         }
     }
     let command = command(request)?;
@@ -189,9 +204,7 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
             writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
         }
         if let Some((key, hash)) = &pre.idempotency {
-            let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
-            let record = IdempotencyRecord { request_hash: hash.clone(), status: 200, order: current.id(), ttl, version: replaces.map_or(1, |v| v + 1) };
-            writes.push(Tables::put_idempotency(vendor, key, &record, replaces)?);
+            writes.push(Tables::put_idempotency(vendor, key, &IdempotencyRecord::new(hash, current.id(), now, replaces), replaces)?);
         }
         match app.commit(writes, &transition.events).await {
             Ok(()) => return Ok(transition.vendor_order),

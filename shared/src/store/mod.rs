@@ -133,6 +133,18 @@ impl OrderRecord {
     }
 }
 
+/// A SKU's mapping item, with the condition that the version read is still there.
+fn product_item(mapping: &ProductMapping, replaces: Option<u64>) -> Result<(Item, Condition), StoreError> {
+    let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
+    let keys = [
+        ("pk", format!("SKU#{}", mapping.sku)),
+        ("sk", "PRODUCT".into()),
+        ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)),
+        ("gsi1sk", mapping.sku.to_string()),
+    ];
+    Ok((item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)))
+}
+
 /// A vendor as the operator onboarded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VendorProfile {
@@ -236,13 +248,20 @@ struct SentMarker {
 pub struct IdempotencyRecord {
     pub request_hash: String,
     pub status: u16,
-    /// The vendor-facing id of the vendor order the request changed.
+    /// What the request changed: the vendor-facing id of a vendor order, or a SKU.
     pub order: String,
     pub ttl: i64,
     pub version: u64,
 }
 
 impl IdempotencyRecord {
+    /// The record of a request (its `hash`) that changed `subject` at `now`, replacing
+    /// an expired record of the same key at version `replaces`.
+    pub fn new(hash: &str, subject: String, now: DateTime<Utc>, replaces: Option<u64>) -> IdempotencyRecord {
+        let ttl = (now + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp();
+        IdempotencyRecord { request_hash: hash.to_string(), status: 200, order: subject, ttl, version: replaces.map_or(1, |v| v + 1) }
+    }
+
     /// Whether its 24 hours are over at `now`.
     pub fn expired(&self, now: DateTime<Utc>) -> bool {
         self.ttl <= now.timestamp()
@@ -754,14 +773,14 @@ impl Tables {
     /// the condition that the mapping read is still the one there (`None`: still none),
     /// so that two vendors claiming one SKU cannot both win.
     pub async fn put_product(&self, mapping: &ProductMapping, replaces: Option<u64>) -> Result<(), StoreError> {
-        let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
-        let keys = [
-            ("pk", format!("SKU#{}", mapping.sku)),
-            ("sk", "PRODUCT".into()),
-            ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)),
-            ("gsi1sk", mapping.sku.to_string()),
-        ];
-        self.items.put(item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
+        let (item, condition) = product_item(mapping, replaces)?;
+        self.items.put(item, condition).await
+    }
+
+    /// `put_product` as a write, to commit with the events it causes.
+    pub fn product_write(mapping: &ProductMapping, replaces: Option<u64>) -> Result<Write, StoreError> {
+        let (item, condition) = product_item(mapping, replaces)?;
+        Ok(Write::Put { item, condition })
     }
 
     /// Takes a SKU's mapping away (its lines route to nobody until it is mapped again).
