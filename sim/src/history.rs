@@ -21,6 +21,7 @@ pub enum Kind {
     GenericRefund,
     StorefrontDuplicate,
     OperatorMapSku,
+    OperatorSettleClaim,
     OperatorReroute,
     OperatorSuspend,
     OperatorResume,
@@ -32,6 +33,7 @@ pub enum Kind {
     VendorDeliver,
     VendorCancel,
     VendorRepeat,
+    VendorClaimSku,
     CarrierInTransit,
     CarrierException,
     CarrierDelivered,
@@ -43,7 +45,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 34] = [
+const WEIGHTS: [(Kind, u64); 36] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -59,6 +61,7 @@ const WEIGHTS: [(Kind, u64); 34] = [
     (Kind::GenericRefund, 3),
     (Kind::StorefrontDuplicate, 5),
     (Kind::OperatorMapSku, 3),
+    (Kind::OperatorSettleClaim, 2),
     (Kind::OperatorReroute, 2),
     (Kind::OperatorSuspend, 1),
     (Kind::OperatorResume, 2),
@@ -70,6 +73,7 @@ const WEIGHTS: [(Kind, u64); 34] = [
     (Kind::VendorDeliver, 6),
     (Kind::VendorCancel, 2),
     (Kind::VendorRepeat, 4),
+    (Kind::VendorClaimSku, 2),
     (Kind::CarrierInTransit, 3),
     (Kind::CarrierException, 2),
     (Kind::CarrierDelivered, 4),
@@ -114,6 +118,7 @@ impl Kind {
             Kind::GenericRefund => "generic.refund",
             Kind::StorefrontDuplicate => "storefront.duplicate",
             Kind::OperatorMapSku => "operator.map_sku",
+            Kind::OperatorSettleClaim => "operator.settle_claim",
             Kind::OperatorReroute => "operator.reroute",
             Kind::OperatorSuspend => "operator.suspend",
             Kind::OperatorResume => "operator.resume",
@@ -125,6 +130,7 @@ impl Kind {
             Kind::VendorDeliver => "vendor.deliver",
             Kind::VendorCancel => "vendor.cancel",
             Kind::VendorRepeat => "vendor.repeat",
+            Kind::VendorClaimSku => "vendor.claim_sku",
             Kind::CarrierInTransit => "carrier.in_transit",
             Kind::CarrierException => "carrier.exception",
             Kind::CarrierDelivered => "carrier.delivered",

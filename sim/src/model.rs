@@ -77,6 +77,9 @@ pub struct World {
     orders: Vec<Order>,
     next_id: u64,
     mapped: BTreeSet<&'static str>,
+    /// SKUs a vendor claimed through the API while orders waited for them, not yet
+    /// approved: no order line of them may reach that vendor.
+    claims: BTreeMap<&'static str, &'static str>,
     suspended: BTreeSet<&'static str>,
     sent: Vec<(Source, String, Vec<u8>)>,
     numbers: Vec<String>,
@@ -116,6 +119,7 @@ impl World {
             orders: Vec::new(),
             next_id: 1000,
             mapped: BTreeSet::new(),
+            claims: BTreeMap::new(),
             suspended: BTreeSet::new(),
             sent: Vec::new(),
             numbers: Vec::new(),
@@ -356,7 +360,9 @@ impl World {
                 self.send(app, source, &topic, body).await
             }
             Kind::OperatorMapSku => {
-                let Some(sku) = UNMAPPED.iter().find(|s| !self.mapped.contains(*s)).copied() else { return json!("every SKU is mapped") };
+                let Some(sku) = UNMAPPED.iter().find(|s| !self.mapped.contains(*s) && !self.claims.contains_key(*s)).copied() else {
+                    return json!("every SKU is mapped or claimed");
+                };
                 let vendor = VENDORS[(step.a % 3) as usize];
                 self.mapped.insert(sku);
                 let said = app
@@ -377,6 +383,40 @@ impl World {
                     ])
                     .await;
                 json!({"cli": format!("product add {sku} --vendor {vendor}"), "said": format!("{said:?}")})
+            }
+            Kind::VendorClaimSku => {
+                // A vendor maps an unmapped SKU itself; orders may be waiting for it.
+                let Some(sku) = UNMAPPED.iter().find(|s| !self.mapped.contains(*s) && !self.claims.contains_key(*s)).copied() else {
+                    return json!("every SKU is mapped or claimed");
+                };
+                let vendor = VENDORS[(step.a % 3) as usize];
+                let body = json!({"supplier_name": "Sim supplier", "product_url": "https://supplier.example/c", "supplier_cost": {"amount": "1.00", "currency": "USD"}});
+                let (status, answer, _) = app.vendor(reqwest::Method::PUT, &format!("/vendor/products/{sku}"), &self.keys[vendor], Some(body)).await;
+                if status >= 500 {
+                    self.server_errors.push(format!("PUT /vendor/products/{sku} answered {status}: {answer}"));
+                }
+                match answer["awaiting_approval"].as_bool() {
+                    Some(true) => {
+                        self.claims.insert(sku, vendor);
+                    }
+                    Some(false) => {
+                        self.mapped.insert(sku);
+                    }
+                    None => {}
+                }
+                app.deliver().await;
+                json!({"vendor": vendor, "sku": sku, "status": status, "awaiting_approval": answer["awaiting_approval"]})
+            }
+            Kind::OperatorSettleClaim => {
+                let Some((sku, vendor)) = self.claims.iter().next().map(|(s, v)| (*s, *v)) else { return json!("no claim to settle") };
+                self.claims.remove(sku);
+                let verb = if step.a % 3 == 0 { "refuse" } else { "approve" };
+                if verb == "approve" {
+                    self.mapped.insert(sku);
+                }
+                let said = app.cli(&["product", verb, sku]).await;
+                app.deliver().await;
+                json!({"cli": format!("product {verb} {sku}"), "vendor": vendor, "said": format!("{said:?}")})
             }
             Kind::OperatorReroute => {
                 let Some(i) = self.pick_order(step.b, |o| o.paid) else { return json!("no paid order") };
@@ -805,6 +845,13 @@ impl World {
             let stored = tables.balance(&id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
             if sums.currencies != stored.currencies {
                 return fail("money", format!("{vendor}'s balance {:?} is not the sum of its ledger {:?}", stored.currencies, sums.currencies));
+            }
+            for (sku, claimant) in &self.claims {
+                let theirs = tables.vendor_orders(&VendorId::parse(claimant).map_err(|e| ("vendor id".to_string(), e.to_string()))?, None, None, 100).await;
+                let (vos, _) = theirs.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+                if let Some(vo) = vos.iter().find(|vo| vo.lines.iter().any(|l| l.line.sku.as_ref().is_some_and(|s| s.as_str() == *sku))) {
+                    return fail("claims wait for approval", format!("{claimant} holds a line of {sku} in {} before its claim was approved", vo.id()));
+                }
             }
             for (currency, buckets) in &stored.currencies {
                 if buckets.held < 0 || buckets.in_payout < 0 || buckets.paid_out < 0 {
