@@ -83,6 +83,32 @@ async fn an_address_without_a_city_keeps_the_order_and_tells_the_operator(backen
     assert!(mail[0].contains("city"), "{}", mail[0]);
 }
 
+/// An address fixed at the storefront routes the lines that waited for it, without the
+/// operator's `reroute`: each line's reason is decided anew (one whose SKU nobody sells
+/// now waits for its SKU, and routes once it is mapped).
+async fn lines_that_waited_for_an_address_route_once_it_is_fixed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = map(&app, "ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["shipping_address"]["city"] = Value::Null;
+    order["updated_at"] = json!("2026-11-20T10:00:00-05:00");
+    assert_eq!(app.shopify_webhook("orders/paid", &serde_json::to_vec(&order).unwrap(), SHOPIFY_SECRET).await.status(), 200);
+    order["shipping_address"]["city"] = json!("Louisville");
+    order["updated_at"] = json!("2026-11-20T11:00:00-05:00");
+    assert_eq!(app.shopify_webhook("orders/updated", &serde_json::to_vec(&order).unwrap(), SHOPIFY_SECRET).await.status(), 200);
+    let (_, routed, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
+    let skus: Vec<&str> = routed["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
+    assert_eq!(skus, ["IPOD2008GREEN", "IPOD2008RED"], "{routed}");
+    assert_eq!(routed["shipping_address"]["city"], "Louisville");
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    let reasons: Vec<&str> = record.unroutable.iter().map(|u| u.reason.as_str()).collect();
+    assert_eq!(reasons, ["no vendor sells SKU IPOD2008BLACK"], "the reason is decided anew");
+    let mail = operator_mail(&app).await;
+    assert_eq!(mail.len(), 2, "the city, then the SKU: {mail:?}");
+    map(&app, "black-gear", &["IPOD2008BLACK"]).await;
+    assert!(app.local.app.tables.order(&order_id()).await.unwrap().unwrap().unroutable.is_empty(), "mapped: it routed at once");
+}
+
 async fn lines_that_cannot_ship_as_sent_wait_and_the_rest_is_routed(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = map(&app, "ipod-shop", &["GOOD", "FREE", "ZERO", "NEG", "ODD", "OVER"]).await;
@@ -130,6 +156,7 @@ async fn the_signature_is_checked_before_the_body_is_read(backend: Backend) {
 on_both_backends!(
     odd_but_real_skus_are_routed_like_any_other,
     an_address_without_a_city_keeps_the_order_and_tells_the_operator,
+    lines_that_waited_for_an_address_route_once_it_is_fixed,
     lines_that_cannot_ship_as_sent_wait_and_the_rest_is_routed,
     the_signature_is_checked_before_the_body_is_read,
 );

@@ -487,7 +487,11 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
             events.push(event);
         }
     }
-    let mut writes = if cancelled { Vec::new() } else { route_new_lines(app, record, &mut updated, &changes, &mut working, now, &mut events).await? };
+    let mut writes = if cancelled {
+        Vec::new()
+    } else {
+        route_new_lines(app, record, &mut updated, &changes, new_address.is_some(), &mut working, now, &mut events).await?
+    };
     writes.splice(0..0, Working::writes(&working)?);
     writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
     app.commit(writes, &events).await?;
@@ -495,30 +499,38 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
 }
 
 /// Lines an edit added are routed like any other (to a vendor, or waiting for their
-/// SKU with the operator told), and lines it removed stop waiting: the writes of the
-/// waiting items, with `updated` and `working` changed to match.
+/// SKU with the operator told), and lines it removed stop waiting. With a new address
+/// (`readdressed`) every line that waits is routed again: one that waited for a usable
+/// address goes to its vendor, or now waits for its SKU, with its reason said anew. The
+/// writes of the waiting items, with `updated` and `working` changed to match.
+#[allow(clippy::too_many_arguments)]
 async fn route_new_lines(
     app: &App,
     record: &OrderRecord,
     updated: &mut OrderRecord,
     changes: &[LineChange],
+    readdressed: bool,
     working: &mut Vec<Working>,
     now: DateTime<Utc>,
     events: &mut Vec<Envelope>,
 ) -> Result<Vec<Write>, ServiceError> {
     updated.unroutable.retain(|u| updated.order.lines.iter().any(|l| l.line_id == u.line_id && !l.is_removed()));
-    let added: Vec<OrderLine> = changes
-        .iter()
-        .filter(|c| c.from == 0 && !record.order.lines.iter().any(|l| l.line_id == c.line.line_id))
-        .filter(|c| !crate::domain::refund::refunded_in_full(&c.line, &record.refunds))
-        .map(|c| c.line.clone())
-        .collect();
-    if !added.is_empty() {
-        let routing = route_lines(app, &CanonicalOrder { lines: added, ..updated.order.clone() }).await?;
+    let refunded = |line: &OrderLine| crate::domain::refund::refunded_in_full(line, &record.refunds);
+    let mut lines: Vec<OrderLine> =
+        changes.iter().filter(|c| c.from == 0 && !record.order.lines.iter().any(|l| l.line_id == c.line.line_id)).map(|c| c.line.clone()).collect();
+    if readdressed {
+        let waiting: Vec<String> = updated.unroutable.iter().map(|u| u.line_id.clone()).collect();
+        lines.extend(updated.order.lines.iter().filter(|l| waiting.contains(&l.line_id)).cloned());
+        updated.unroutable.clear();
+    }
+    lines.retain(|l| !refunded(l));
+    if !lines.is_empty() {
+        let routing = route_lines(app, &CanonicalOrder { lines, ..updated.order.clone() }).await?;
         let discriminator = format!("edited-v{}", updated.version);
-        super::reroute::hand_out(app, record, working, &routing, &discriminator, now, events, updated)?;
-        if !routing.unroutable.is_empty() {
-            updated.unroutable.extend(routing.unroutable);
+        super::reroute::hand_out(app, working, &routing, &discriminator, now, events, updated)?;
+        updated.unroutable.extend(routing.unroutable);
+        // The operator hears of a line that waits anew, or for another reason.
+        if updated.unroutable.iter().any(|u| !record.unroutable.contains(u)) {
             events.push(Envelope::new(EventType::OrderUnroutable, &record.order.order_id, None, &discriminator, now));
         }
     }

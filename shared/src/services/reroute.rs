@@ -83,15 +83,14 @@ impl Working {
     }
 }
 
-/// Hands `routing`'s lines of `record`'s order to their vendors, among the order's
-/// vendor orders in `working`: a line joins its vendor's latest while nothing of it has
+/// Hands `routing`'s lines of `next`'s order (the record about to be written) to their
+/// vendors, among the order's vendor orders in `working`: a line joins its vendor's latest while nothing of it has
 /// been ordered from the supplier (the brief goes again), else makes the vendor's next
 /// round. Refunds the lines had while they waited go with them. Returns the ids of the
 /// lines handed out; `next` learns the new vendors.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn hand_out(
     app: &App,
-    record: &OrderRecord,
     working: &mut Vec<Working>,
     routing: &Routing,
     discriminator: &str,
@@ -99,10 +98,11 @@ pub(super) fn hand_out(
     events: &mut Vec<Envelope>,
     next: &mut OrderRecord,
 ) -> Result<Vec<String>, ServiceError> {
-    let order_id = &record.order.order_id;
+    let order = next.order.clone();
+    let order_id = &order.order_id;
     let mut handed = Vec::new();
     for (vendor_id, lines) in &routing.by_vendor {
-        let held: Vec<_> = record.refunds.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+        let held: Vec<_> = next.refunds.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         let latest = working.iter_mut().filter(|w| &w.vo.vendor_id == vendor_id).max_by_key(|w| w.vo.round);
         let round = latest.as_ref().map_or(1, |w| w.vo.round + 1);
         match latest.map(|w| (w.apply(Command::AddLines { lines: lines.clone() }, Actor::Operator, now, &app.config.sla), w)) {
@@ -113,15 +113,15 @@ pub(super) fn hand_out(
             }
             // None yet, or the latest has moved on (it is never changed): the next round.
             _ => {
-                let address = record.order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
+                let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
                 let (first, history) = VendorOrder::create(
                     order_id.clone(),
                     vendor_id.clone(),
-                    record.order.order_number.clone(),
+                    order.order_number.clone(),
                     lines.clone(),
                     address,
-                    record.order.customer_name.clone(),
-                    record.order.currency,
+                    order.customer_name.clone(),
+                    order.currency,
                     now,
                     &app.config.sla,
                 );
@@ -155,7 +155,7 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
     let mut working: Vec<Working> = app.tables.vendor_orders_of(order_id).await?.into_iter().map(Working::read).collect();
     let mut events = Vec::new();
     let mut next = record.clone();
-    let routed_ids = hand_out(app, &record, &mut working, &routing, &format!("rerouted-v{}", record.version + 1), now, &mut events, &mut next)?;
+    let routed_ids = hand_out(app, &mut working, &routing, &format!("rerouted-v{}", record.version + 1), now, &mut events, &mut next)?;
     let mut writes = Working::writes(&working)?;
     let mut stop_waiting = Vec::new();
     for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
