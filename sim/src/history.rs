@@ -10,6 +10,7 @@ pub enum Kind {
     ShopifyPending,
     ShopifyPaidAfterPending,
     ShopifyAddressUpdate,
+    ShopifyPaidWithoutCity,
     ShopifyRefund,
     ShopifyRefundBeforePaid,
     ShopifyCancel,
@@ -45,11 +46,12 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 36] = [
+const WEIGHTS: [(Kind, u64); 37] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
     (Kind::ShopifyAddressUpdate, 3),
+    (Kind::ShopifyPaidWithoutCity, 2),
     (Kind::ShopifyRefund, 4),
     (Kind::ShopifyRefundBeforePaid, 2),
     (Kind::ShopifyCancel, 3),
@@ -107,6 +109,7 @@ impl Kind {
             Kind::ShopifyPending => "shopify.pending",
             Kind::ShopifyPaidAfterPending => "shopify.paid_after_pending",
             Kind::ShopifyAddressUpdate => "shopify.address_update",
+            Kind::ShopifyPaidWithoutCity => "shopify.paid_without_city",
             Kind::ShopifyRefund => "shopify.refund",
             Kind::ShopifyRefundBeforePaid => "shopify.refund_before_paid",
             Kind::ShopifyCancel => "shopify.cancel",
