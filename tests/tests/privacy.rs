@@ -162,8 +162,15 @@ async fn a_data_request_mails_the_operator_what_is_held_once(backend: Backend) {
     for _ in 0..2 {
         assert_eq!(app.shopify_webhook("customers/data_request", &body, SHOPIFY_SECRET).await.status(), 200);
     }
-    let reports: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["subject"].as_str().unwrap_or_default().contains("Data request")).collect();
+    let (not_held, reports): (Vec<Value>, Vec<Value>) = app
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["subject"].as_str().unwrap_or_default().contains("Data request"))
+        .partition(|m| m["subject"].as_str().unwrap_or_default().contains("holds nothing"));
     assert_eq!(reports.len(), 1, "one report, however often the request comes: {reports:?}");
+    assert_eq!(not_held.len(), 1, "the order not held is reported too, once: {not_held:?}");
+    assert!(not_held[0]["text"].as_str().unwrap().contains("Order 404") && not_held[0]["to"] == "ops@market.example");
     assert_eq!(reports[0]["to"], "ops@market.example");
     let text = reports[0]["text"].as_str().unwrap();
     for held in ["Bob Norman", "bob.norman@hostmail.com", "Chestnut Street 92", "ipod-shop: awaiting_supplier"] {
@@ -171,6 +178,20 @@ async fn a_data_request_mails_the_operator_what_is_held_once(backend: Backend) {
     }
     assert!(!reports[0]["subject"].as_str().unwrap().contains('\n'));
     assert!(!serde_json::to_string(&app.outbox().await).unwrap().contains("thief@evil.example\""), "no mail went to the injected address");
+}
+
+/// A data request naming only orders dropflow never held still reaches the operator:
+/// the customer is owed an answer.
+async fn a_data_request_for_orders_not_held_still_reaches_the_operator(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = serde_json::to_vec(&json!({"shop_id": 1, "shop_domain": "scenario.myshopify.com", "orders_requested": [77], "customer": {"id": 1, "email": "x@example.com"}, "data_request": {"id": "55"}})).unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("customers/data_request", &body, SHOPIFY_SECRET).await.status(), 200);
+    }
+    let mail: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["to"] == "ops@market.example").collect();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0]["subject"].as_str().unwrap().starts_with("Data request 55: dropflow holds nothing of it"));
+    assert!(mail[0]["text"].as_str().unwrap().contains("Order 77"));
 }
 
 async fn a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased(backend: Backend) {
@@ -254,6 +275,7 @@ on_both_backends!(
     an_order_still_on_its_way_is_redacted_when_it_is_delivered,
     shop_redact_erases_every_order_of_that_shop_and_no_other,
     a_data_request_mails_the_operator_what_is_held_once,
+    a_data_request_for_orders_not_held_still_reaches_the_operator,
     a_forged_privacy_request_is_refused_and_changes_nothing,
     a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased,
     a_redaction_before_its_order_arrives_erases_the_order_when_it_comes,

@@ -139,6 +139,20 @@ impl Envelope {
         }
     }
 
+    /// An event about neither an order dropflow holds nor a vendor (a customer's data
+    /// request naming none of the orders held), identified by `discriminator`.
+    pub fn about_marketplace(event_type: EventType, discriminator: &str, occurred_at: DateTime<Utc>) -> Envelope {
+        Envelope {
+            event_id: format!("marketplace:{}:{discriminator}", event_type.as_str()),
+            event_type,
+            occurred_at,
+            order_id: None,
+            vendor_id: None,
+            round: None,
+            payload: serde_json::Value::Null,
+        }
+    }
+
     /// The event about the vendor's vendor order of `round` (the first needs no saying).
     pub fn in_round(mut self, round: u32) -> Envelope {
         self.round = (round > 1).then_some(round);

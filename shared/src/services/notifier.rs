@@ -212,6 +212,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
             vec![(operator, sku_claimed(vendor_id, event.payload["sku"].as_str().unwrap_or("?")))]
         }
+        EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&event.payload))],
         EventType::DataRequest => {
             let record = order(app, event).await?;
             let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
@@ -529,6 +530,27 @@ fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message
 
 /// What dropflow holds of an order's customer, for the operator to answer a data
 /// request with (a redacted order says so).
+/// The operator's mail of a data request that names orders dropflow does not hold (or
+/// none at all): the customer is still owed an answer, which is that nothing of these
+/// is held here.
+fn data_not_held(details: &serde_json::Value) -> Message {
+    let request_id = details["request_id"].as_str().unwrap_or("?");
+    let ids: Vec<String> =
+        details["not_held"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(|id| format!("Order {id}"))).collect()).unwrap_or_default();
+    let what = if ids.is_empty() { "names no order" } else { "names orders dropflow does not hold" };
+    Message {
+        subject: format!("Data request {request_id}: dropflow holds nothing of it"),
+        heading: format!("A customer's data request {what}"),
+        intro: vec![
+            "The storefront forwarded a customer's request for the data held about them. dropflow holds nothing of what it names: no order, address or mail."
+                .into(),
+            "Answer the customer within the law's deadline with what the store itself holds.".into(),
+        ],
+        sections: vec![Section { links: Vec::new(), title: "Not held".into(), rows: vec![("Request".into(), request_id.to_string())], lines: ids }],
+        action: None,
+    }
+}
+
 fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id: &str) -> Message {
     let order = &record.order;
     let mut sections = Vec::new();

@@ -52,7 +52,7 @@ pub async fn handle(app: &App, request: &PrivacyRequest) -> Result<Outcome, Serv
             }
             redact_all(app, orders.into_iter()).await
         }
-        PrivacyRequest::DataRequest { request_id, orders } => report(app, request_id, orders).await,
+        PrivacyRequest::DataRequest { request_id, orders, storefront_ids } => report(app, request_id, orders, storefront_ids).await,
     }
 }
 
@@ -214,17 +214,30 @@ pub async fn erase_late_copies(app: &App, before: &OrderRecord) -> Result<(), Se
 }
 
 /// A data request: one `data_request` event per requested order dropflow holds, each
-/// mailing the operator what is held of it. A redelivery reports nothing twice.
-async fn report(app: &App, request_id: &str, orders: &[OrderId]) -> Result<Outcome, ServiceError> {
+/// mailing the operator what is held of it, and one more naming the requested orders it
+/// does not hold (or that the request named none), so that the operator can answer the
+/// customer within the law's deadline all the same. A redelivery reports nothing twice.
+async fn report(app: &App, request_id: &str, orders: &[OrderId], storefront_ids: &[String]) -> Result<Outcome, ServiceError> {
     let now = app.clock.now();
-    let (mut reported, mut held) = (0, 0);
-    for order_id in orders {
+    let discriminator = format!("request-{}", crate::domain::ids::key_part(request_id));
+    let mut events = Vec::new();
+    let mut not_held = Vec::new();
+    for (n, order_id) in orders.iter().enumerate() {
         if app.tables.order(order_id).await?.is_none() {
+            not_held.push(storefront_ids.get(n).cloned().unwrap_or_else(|| order_id.to_string()));
             continue;
         }
-        held += 1;
-        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &format!("request-{}", crate::domain::ids::key_part(request_id)), now);
+        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &discriminator, now);
         event.payload = serde_json::json!({ "request_id": request_id });
+        events.push(event);
+    }
+    if !not_held.is_empty() || orders.is_empty() {
+        let mut event = Envelope::about_marketplace(EventType::DataRequest, &discriminator, now);
+        event.payload = serde_json::json!({ "request_id": request_id, "not_held": not_held });
+        events.push(event);
+    }
+    let mut reported = 0;
+    for event in events {
         match app.commit(Vec::new(), &[event]).await {
             Ok(()) => reported += 1,
             // Reported by an earlier delivery of the same request.
@@ -233,7 +246,7 @@ async fn report(app: &App, request_id: &str, orders: &[OrderId]) -> Result<Outco
         }
     }
     if reported == 0 {
-        return Ok(Outcome::Ignored(format!("data request {request_id}: {held} of {} orders held, none left to report", orders.len())));
+        return Ok(Outcome::Ignored(format!("data request {request_id}: reported before")));
     }
     Ok(Outcome::Updated(reported))
 }

@@ -265,7 +265,9 @@ pub enum PrivacyRequest {
     RedactShop { source: String, shop: String },
     /// The customer asked what is held about them: the operator is sent what dropflow
     /// holds of these orders, to answer within the law's deadline.
-    DataRequest { request_id: String, orders: Vec<crate::domain::ids::OrderId> },
+    /// `storefront_ids` are the orders' ids at the storefront, in the same order: what
+    /// the operator is told of a requested order dropflow does not hold.
+    DataRequest { request_id: String, orders: Vec<crate::domain::ids::OrderId>, storefront_ids: Vec<String> },
 }
 
 /// A carrier feed's news of one parcel, as the vendor order takes it.

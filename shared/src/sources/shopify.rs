@@ -243,7 +243,8 @@ fn privacy(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadError>
         },
         _ => {
             let request_id = raw.data_request.map(|r| text_of(&r.id)).ok_or_else(|| PayloadError("a data request without data_request.id".into()))?;
-            super::PrivacyRequest::DataRequest { request_id, orders: orders(&raw.orders_requested) }
+            let storefront_ids = raw.orders_requested.iter().map(u64::to_string).collect();
+            super::PrivacyRequest::DataRequest { request_id, orders: orders(&raw.orders_requested), storefront_ids }
         }
     };
     Ok(Parsed::Privacy(request))
@@ -435,7 +436,14 @@ mod tests {
         let shop = parse("shop/redact", "header.myshopify.com", &fixture("shop-redact.json")).unwrap();
         assert_eq!(shop, Parsed::Privacy(crate::sources::PrivacyRequest::RedactShop { source: "shopify".into(), shop: "{shop}.myshopify.com".into() }));
         let request = parse("customers/data_request", "s", &fixture("customers-data_request.json")).unwrap();
-        assert_eq!(request, Parsed::Privacy(crate::sources::PrivacyRequest::DataRequest { request_id: "9999".into(), orders: ids(&[299938, 280263, 220458]) }));
+        assert_eq!(
+            request,
+            Parsed::Privacy(crate::sources::PrivacyRequest::DataRequest {
+                request_id: "9999".into(),
+                orders: ids(&[299938, 280263, 220458]),
+                storefront_ids: vec!["299938".into(), "280263".into(), "220458".into()]
+            })
+        );
         assert!(parse("customers/data_request", "s", br#"{"orders_requested":[1]}"#).unwrap_err().0.contains("data_request.id"));
         assert!(parse("customers/redact", "s", b"[1]").is_err(), "not the body of the topic: a reason, not a panic");
     }

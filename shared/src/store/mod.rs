@@ -483,11 +483,12 @@ impl Tables {
     /// that caused it; the table's stream carries it to the relay. An event id is
     /// written once: the same fact twice fails the transaction instead of mailing twice.
     pub fn put_event(event: &Envelope) -> Result<Write, StoreError> {
-        // About an order: in its partition; about a vendor alone (its money): in the vendor's.
+        // About an order: in its partition; about a vendor alone (its money): in the
+        // vendor's; about neither (a data request naming no order held): `MARKETPLACE`.
         let pk = match (&event.order_id, &event.vendor_id) {
             (Some(order_id), _) => order_pk(order_id),
             (None, Some(vendor_id)) => vendor_pk(vendor_id),
-            (None, None) => return Err(StoreError::Unreadable { key: event.event_id.clone(), reason: "an event about no order and no vendor".into() }),
+            (None, None) => "MARKETPLACE".to_string(),
         };
         let keys = [("pk", pk), ("sk", format!("{EVENT_SK_PREFIX}{}", event.event_id))];
         let mut item = item_of(event, &keys)?;
