@@ -248,12 +248,53 @@ async fn a_sku_matches_its_mapping_in_either_unicode_form(backend: Backend) {
     assert_eq!(orders.len(), 1, "routed to the vendor that mapped it: {orders:?}");
 }
 
+/// A version stamped in the year 2999 (a storefront's broken clock) is kept and the
+/// operator told, once; it cannot freeze the order: a real later version still counts.
+async fn an_order_stamped_in_the_year_2999_is_kept_and_does_not_freeze_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let future = shopify("2999-01-01T00:00:00Z", |_| {});
+    for _ in 0..2 {
+        assert_eq!(app.shopify_webhook("orders/paid", &future, SHOPIFY_SECRET).await.status(), 200);
+    }
+    assert_eq!(orders_of(&app, &key).await.len(), 1, "kept and routed");
+    assert_eq!(operator_mails(&app, "stamped in the future").await, 1);
+    let later = (app.now() + chrono::Duration::minutes(5)).to_rfc3339();
+    let moved = shopify(&later, |o| o["shipping_address"]["address1"] = json!("Elm Street 7"));
+    assert_eq!(app.shopify_webhook("orders/updated", &moved, SHOPIFY_SECRET).await.status(), 200);
+    assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7", "the real later version counts");
+    // The future version again, after it: it does not take the order back.
+    app.shopify_webhook("orders/paid", &future, SHOPIFY_SECRET).await;
+    assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7");
+}
+
+/// One line id sent on two lines: which one a refund or an edit means cannot be told,
+/// so both are kept for the operator and a refund naming that id is not applied.
+async fn a_line_id_sent_on_two_lines_keeps_both_for_the_operator_and_no_refund_picks_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let twice = shopify("2026-11-20T10:00:00-05:00", |o| o["line_items"][1]["id"] = o["line_items"][0]["id"].clone());
+    assert_eq!(app.shopify_webhook("orders/paid", &twice, SHOPIFY_SECRET).await.status(), 200);
+    let routed = the_vendor_order(&app, &key).await;
+    let ids: Vec<&str> = routed["lines"].as_array().unwrap().iter().map(|l| l["line_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [BLACK], "only the line with an id of its own is routed");
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert_eq!(record.unroutable.len(), 2, "{:?}", record.unroutable);
+    assert!(record.unroutable.iter().all(|u| u.reason.contains("on 2 lines")));
+    assert_eq!(app.shopify_webhook("refunds/create", &shopify_refund(5, &[(GREEN, json!("199.00"))]), SHOPIFY_SECRET).await.status(), 200);
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert!(record.refunds.is_empty(), "applied to neither line: {:?}", record.refunds);
+    assert!(record.unassigned_refunds.iter().any(|r| r.reason.contains("several lines")), "{:?}", record.unassigned_refunds);
+}
+
 on_both_backends!(
     a_refund_before_the_payment_goes_with_its_line_and_a_line_refunded_in_full_is_not_routed,
     a_refund_of_a_waiting_line_goes_with_it_when_its_sku_is_mapped,
     a_negative_or_too_large_refund_is_kept_for_the_operator_and_never_applied,
     an_unreadable_refund_line_does_not_lose_the_readable_ones_delivered_with_it,
     a_sku_matches_its_mapping_in_either_unicode_form,
+    an_order_stamped_in_the_year_2999_is_kept_and_does_not_freeze_it,
+    a_line_id_sent_on_two_lines_keeps_both_for_the_operator_and_no_refund_picks_one,
 );
 
 on_both_backends!(

@@ -102,6 +102,33 @@ pub fn edited_lines(stored: &[OrderLine], delivered: &[OrderLine]) -> Vec<OrderL
     lines
 }
 
+/// An order's lines with every line id made unique: a storefront that sends one line
+/// id on several lines cannot say which of them a refund or an edit means, so each of
+/// them is kept unroutable with that reason (the operator decides), and the second and
+/// later ones are told apart as `{id}#2`, `{id}#3`.
+pub fn set_apart_repeated_ids(lines: Vec<OrderLine>) -> Vec<OrderLine> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for line in &lines {
+        *counts.entry(line.line_id.clone()).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    lines
+        .into_iter()
+        .map(|line| {
+            let count = counts[&line.line_id];
+            if count < 2 {
+                return line;
+            }
+            let nth = seen.entry(line.line_id.clone()).or_default();
+            *nth += 1;
+            let reason = format!("the storefront sent line id {:?} on {count} lines: which one a refund or an edit means cannot be told", line.line_id);
+            let problem = Some(line.problem.as_ref().map_or(reason.clone(), |p| format!("{p}; {reason}")));
+            let line_id = if *nth == 1 { line.line_id.clone() } else { format!("{}#{nth}", line.line_id) };
+            OrderLine { line_id, problem, ..line }
+        })
+        .collect()
+}
+
 /// The lines whose quantity to send differs between `before` and `after` (new lines
 /// included), in `after`'s order.
 pub fn line_changes(before: &[OrderLine], after: &[OrderLine]) -> Vec<LineChange> {
@@ -267,6 +294,17 @@ mod tests {
             supplier_variant: None,
             awaiting_approval: false,
         }
+    }
+
+    #[test]
+    fn a_line_id_sent_twice_keeps_both_lines_apart_and_unroutable() {
+        let lines = set_apart_repeated_ids(vec![line("1", Some("A")), line("2", Some("A")), line("1", Some("B")), line("1", Some("C"))]);
+        let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "1#2", "1#3"]);
+        assert!(lines[1].problem.is_none());
+        assert!([0, 2, 3].iter().all(|i| lines[*i].problem.as_deref().is_some_and(|p| p.contains("line id \"1\" on 3 lines"))));
+        let routing = route(&lines, |sku| Some(mapping(sku, "alpha")));
+        assert_eq!(routing.unroutable.len(), 3, "none of them is routed: the operator decides");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum Outcome {
     Ignored(String),
 }
 
+/// How far past now a storefront's `updated_at` may be before it is not trusted.
+const MAX_FUTURE_STAMP_HOURS: i64 = 1;
+
 /// How often a delivery re-reads and decides again after another delivery of the same
 /// order committed first, before it leaves the rest to a retry of its message.
 const RACE_ROUNDS: usize = 3;
@@ -150,6 +153,21 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         Some(record) => CanonicalOrder { shop: record.order.shop.clone(), lines: edited_lines(&record.order.lines, &delivered.lines), ..delivered.clone() },
         None => delivered.clone(),
     };
+    // A stamp in the future (a storefront's broken clock, the year 2999) is kept but not
+    // trusted: it is taken as the stored version's (a tie, told apart by content, a
+    // payment only moving forward), or as now for a new order, so that it cannot freeze
+    // the order against every later version. The operator is told, once.
+    let mut notes = Vec::new();
+    let now = app.clock.now();
+    let order = &if order.updated_at > now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
+        let taken_as = existing.as_ref().map_or(now, |r| r.order.updated_at);
+        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("future-stamp@{}", order.updated_at.timestamp()), now);
+        note.payload = serde_json::json!({ "change": "future_stamp", "stamped": order.updated_at, "taken_as": taken_as });
+        notes.push(note);
+        CanonicalOrder { updated_at: taken_as, ..order.clone() }
+    } else {
+        order.clone()
+    };
     if existing.is_none()
         && let Some(requested_at) = app.tables.tombstone(&order.order_id).await?
     {
@@ -172,15 +190,17 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         if record.status == OrderStatus::Routed {
             // The same version again: its events were committed with the routing.
             if tie && order == &record.order {
+                tell(app, &notes).await?;
                 return Ok(Outcome::AlreadyRouted);
             }
-            return follow_storefront(app, record, order).await;
+            return follow_storefront(app, record, order, notes).await;
         }
     }
     let previous_version = existing.as_ref().map(|r| r.version);
     if order.payment != Payment::Paid {
         let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
         if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
+            tell(app, &notes).await?;
             return Ok(Outcome::Held);
         }
         let record = match &existing {
@@ -191,10 +211,22 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         if existing.is_none() {
             writes.push(Tables::put_order_number(order)?);
         }
-        app.commit(writes, &[]).await?;
+        app.commit(writes, &notes).await?;
         return Ok(Outcome::Held);
     }
-    route_and_store(app, order.clone(), existing.as_ref()).await
+    route_and_store(app, order.clone(), existing.as_ref(), notes).await
+}
+
+/// Tells the operator `notes` of a delivery that changes nothing else (each once: a
+/// note committed before is not written again).
+async fn tell(app: &App, notes: &[Envelope]) -> Result<(), ServiceError> {
+    for note in notes {
+        match app.commit(Vec::new(), std::slice::from_ref(note)).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Whether a version stamped in the same second as the stored one may replace it: the
@@ -211,7 +243,9 @@ fn payment_may_follow(stored: Payment, next: Payment) -> bool {
     rank(next) >= rank(stored)
 }
 
-async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&OrderRecord>) -> Result<Outcome, ServiceError> {
+/// Routes a paid order and commits it with its events and `notes` (what the operator is
+/// told of this delivery).
+async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&OrderRecord>, notes: Vec<Envelope>) -> Result<Outcome, ServiceError> {
     // A line refunded in full before it was routed has nothing left to send.
     let held = previous.map_or(&[][..], |p| &p.refunds[..]);
     // Nor does a line edited away before the order was paid.
@@ -220,7 +254,9 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&Ord
     let (record, writes) = routed(order, routing, app.clock.now(), &app.config.sla, previous)?;
     // The order's condition makes two deliveries racing here commit once; the loser
     // re-reads in `handle`.
-    app.commit(writes, &routing_events(&record)).await?;
+    let mut events = routing_events(&record);
+    events.extend(notes);
+    app.commit(writes, &events).await?;
     crate::metrics::count(crate::metrics::Metric::OrdersAccepted, 1);
     crate::metrics::count(crate::metrics::Metric::VendorOrdersRouted, record.vendors.len());
     crate::metrics::count(crate::metrics::Metric::UnroutableLines, record.unroutable.len());
@@ -328,6 +364,10 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
                 continue;
             }
         };
+        if record.order.lines.iter().any(|l| l.line_id == format!("{}#2", line.line_id)) {
+            refused.push(format!("line {}: the storefront sent that line id on several lines, so which one is meant cannot be told", line.line_id));
+            continue;
+        }
         let refund = LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount };
         let holder = vendor_orders.iter().find(|vo| vo.lines.iter().any(|l| l.line.line_id == line.line_id));
         let (Some(order_line), earlier) = (
@@ -430,7 +470,7 @@ fn refund_for_the_operator(next: &mut OrderRecord, refund_id: &str, amount: Opti
 ///   line removed cancels it; a new line is routed like any other.
 ///
 /// What had left in a parcel is not changed, and the operator is told.
-async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
+async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrder, notes: Vec<Envelope>) -> Result<Outcome, ServiceError> {
     let now = app.clock.now();
     let cancelled = order.payment == Payment::Void;
     let new_address = order.shipping_address.as_ref().filter(|a| Some(*a) != record.order.shipping_address.as_ref());
@@ -473,6 +513,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
             }
         }
     }
+    events.extend(notes);
     let followed = working.iter().filter(|w| w.changed()).count();
     let mut updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
     if let (Some(_), Some(former)) = (new_address, &record.order.shipping_address) {

@@ -458,6 +458,26 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
             action: None,
         };
     }
+    if details["change"] == "future_stamp" {
+        return Message {
+            subject: format!("Order {} was sent stamped in the future", record.order.order_number),
+            heading: format!("Order {}: a last-modified time not to be trusted", record.order.order_number),
+            intro: vec![
+                "The storefront sent this order with a last-modified time in the future. dropflow kept it, but takes that version as of the time below, so that later versions of the order still count.".into(),
+                "Check the storefront's clock, or the app or plugin that changed the order.".into(),
+            ],
+            sections: vec![Section {
+                links: Vec::new(),
+                title: "Stamps".into(),
+                rows: vec![
+                    ("Sent as".into(), details["stamped"].as_str().unwrap_or("?").to_string()),
+                    ("Taken as".into(), details["taken_as"].as_str().unwrap_or("?").to_string()),
+                ],
+                lines: vec![],
+            }],
+            action: None,
+        };
+    }
     let change = match details["change"].as_str() {
         Some("cancelled") => "was cancelled",
         Some("lines_changed") => "had lines edited",

@@ -302,10 +302,18 @@ pub struct PayloadError(pub String);
 
 /// Parses a verified payload of its source.
 pub fn parse(message: &IntakeMessage) -> Result<Parsed, PayloadError> {
-    match source(&message.source) {
-        Some(source) => source.parse(&message.topic, &message.shop, message.body.as_bytes()),
-        None => Err(PayloadError(format!("unknown source {:?}", message.source))),
-    }
+    let parsed = match source(&message.source) {
+        Some(source) => source.parse(&message.topic, &message.shop, message.body.as_bytes())?,
+        None => return Err(PayloadError(format!("unknown source {:?}", message.source))),
+    };
+    Ok(match parsed {
+        // Whatever the storefront, a line id names one line.
+        Parsed::Order(mut order, refunds) => {
+            order.lines = crate::domain::order::set_apart_repeated_ids(std::mem::take(&mut order.lines));
+            Parsed::Order(order, refunds)
+        }
+        other => other,
+    })
 }
 
 #[cfg(test)]
