@@ -16,6 +16,7 @@ pub enum Kind {
     ShopifyCancel,
     ShopifyCancelSameSecond,
     ShopifyLineEdit,
+    ShopifyFutureStamp,
     WooPaid,
     WooDelete,
     GenericPaid,
@@ -46,7 +47,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 37] = [
+const WEIGHTS: [(Kind, u64); 38] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -57,6 +58,7 @@ const WEIGHTS: [(Kind, u64); 37] = [
     (Kind::ShopifyCancel, 3),
     (Kind::ShopifyCancelSameSecond, 2),
     (Kind::ShopifyLineEdit, 4),
+    (Kind::ShopifyFutureStamp, 1),
     (Kind::WooPaid, 6),
     (Kind::WooDelete, 2),
     (Kind::GenericPaid, 6),
@@ -115,6 +117,7 @@ impl Kind {
             Kind::ShopifyCancel => "shopify.cancel",
             Kind::ShopifyCancelSameSecond => "shopify.cancel_same_second",
             Kind::ShopifyLineEdit => "shopify.line_edit",
+            Kind::ShopifyFutureStamp => "shopify.future_stamp",
             Kind::WooPaid => "woo.paid",
             Kind::WooDelete => "woo.delete",
             Kind::GenericPaid => "generic.paid",
