@@ -355,7 +355,13 @@ impl World {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Shopify) else { return json!("no Shopify order") };
                 let mut future = self.orders[i].clone();
                 future.updated = chrono::DateTime::parse_from_rfc3339("2999-01-01T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or(future.updated);
-                let status = if future.cancelled { "cancelled" } else if future.paid { "paid" } else { "pending" };
+                let status = if future.cancelled {
+                    "cancelled"
+                } else if future.paid {
+                    "paid"
+                } else {
+                    "pending"
+                };
                 let body = World::body(&future, status);
                 self.send(app, Source::Shopify, "orders/updated", body).await
             }

@@ -248,8 +248,24 @@ async fn an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operato
     assert_eq!(mail_to(&app.outbox().await, "ops@market.example").len(), 1);
 }
 
+/// Too large because of its address, not its lines: the operator still hears of it.
+async fn an_order_too_large_for_its_address_still_reaches_the_operator(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let mut order: Value = serde_json::from_slice(&fixture(PAID)).unwrap();
+    order["shipping_address"]["address2"] = json!("Suite ".repeat(90_000));
+    let body = serde_json::to_vec(&order).unwrap();
+    assert_eq!(app.shopify_webhook("orders/paid", &body, SHOPIFY_SECRET).await.status(), 200);
+    let outbox = app.outbox().await;
+    let operator = mail_to(&outbox, "ops@market.example");
+    assert_eq!(operator.len(), 1, "{operator:?}");
+    assert!(operator[0]["subject"].as_str().unwrap().contains("#1001 is too large"), "{}", operator[0]["subject"]);
+    assert!(!operator[0]["text"].as_str().unwrap().contains("Suite Suite"), "the mail does not carry the oversized text");
+}
+
 on_both_backends!(
     an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operator_told,
+    an_order_too_large_for_its_address_still_reaches_the_operator,
     a_paid_order_is_routed_fulfilled_and_mailed_end_to_end,
     the_same_delivery_twice_yields_one_vendor_order_and_one_set_of_emails,
     a_bad_or_missing_signature_is_401_and_stores_nothing,

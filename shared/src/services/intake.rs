@@ -114,7 +114,7 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
         // Known already (held, or parked before): the event alone, once.
         Some(_) => Vec::new(),
         None => {
-            let record = OrderRecord::new(CanonicalOrder { lines: Vec::new(), ..order.clone() }, OrderStatus::Parked, 1);
+            let record = OrderRecord::new(parked_summary(order), OrderStatus::Parked, 1);
             vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?]
         }
     };
@@ -123,6 +123,27 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
         Err(error) => Err(error.into()),
     }
 }
+
+/// What is kept of an order too large to store: enough for the operator's mail (its
+/// number, storefront, customer and total), with no lines, no address and every text cut
+/// short, so that it fits whatever made the order too large (its lines, or an address
+/// or name of hundreds of kilobytes).
+fn parked_summary(order: &CanonicalOrder) -> CanonicalOrder {
+    let short = |text: &str| -> String { text.chars().take(PARKED_TEXT_CHARS).collect() };
+    CanonicalOrder {
+        order_number: short(&order.order_number),
+        shop: short(&order.shop),
+        external_id: short(&order.external_id),
+        customer_name: short(&order.customer_name),
+        shipping_address: None,
+        address_problem: None,
+        lines: Vec::new(),
+        ..order.clone()
+    }
+}
+
+/// The longest text a parked order's summary keeps of any field.
+const PARKED_TEXT_CHARS: usize = 200;
 
 /// An order whose customer's data the storefront asked to erase before the order
 /// arrived: kept without its personal data, handed to no vendor (there is no address to
