@@ -21,6 +21,10 @@ pub enum Condition {
     VersionIs(u64),
 }
 
+/// DynamoDB's limit on one item, in bytes: every adapter refuses more (the embedded
+/// store counts an item as its JSON, which is never smaller than DynamoDB's count).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
 /// One write of a transaction.
 #[derive(Debug, Clone)]
 pub enum Write {

@@ -36,6 +36,10 @@ impl From<ServiceError> for Problem {
             ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            // A change that would make a record too large can never fit: no retry helps.
+            ServiceError::Store(crate::ports::StoreError::TooLarge(reason)) => {
+                return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the change would make a record too large to keep: {reason}"));
+            }
             ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy { .. } => {
                 tracing::error!(%error, "request failed");
                 return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service failed; retry shortly");
@@ -74,4 +78,18 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Probl
 /// Maps axum's body rejection (too large, unreadable) to a problem.
 pub fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> Problem {
     Problem::new(rejection.status(), rejection.body_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_too_large_to_keep_is_413_with_the_reason_never_503() {
+        let problem = Problem::from(ServiceError::Store(crate::ports::StoreError::TooLarge("its field shipments alone is about 500000 bytes".into())));
+        assert_eq!(problem.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(problem.detail.contains("shipments"), "{}", problem.detail);
+        let outage = Problem::from(ServiceError::Store(crate::ports::StoreError::Unavailable("down".into())));
+        assert_eq!(outage.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
 }

@@ -214,7 +214,32 @@ fn item_of<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Result<Item, Sto
     for (name, key) in keys {
         item.insert((*name).to_string(), Value::String(key.clone()));
     }
+    // What DynamoDB would refuse is refused here, naming the field that made it so, so
+    // that the caller can say what to shorten (a vendor gets 413 naming it).
+    let size: usize = item.iter().map(|(name, value)| name.len() + weight(value)).sum();
+    if size > crate::ports::MAX_ITEM_BYTES
+        && let Some((field, value)) = item.iter().max_by_key(|(_, value)| weight(value))
+    {
+        return Err(StoreError::TooLarge(format!(
+            "{} would be about {size} bytes, over the {} a record may have; its field {field} alone is about {} bytes",
+            key_text(keys),
+            crate::ports::MAX_ITEM_BYTES,
+            weight(value)
+        )));
+    }
     Ok(item)
+}
+
+/// About how many bytes a value takes in an item (its text and numbers; never more
+/// than its JSON): a walk, cheaper than serializing it again.
+fn weight(value: &Value) -> usize {
+    match value {
+        Value::String(text) => text.len(),
+        Value::Array(items) => items.iter().map(weight).sum(),
+        Value::Object(map) => map.iter().map(|(name, v)| name.len() + weight(v)).sum(),
+        Value::Number(_) => 8,
+        Value::Bool(_) | Value::Null => 1,
+    }
 }
 
 /// A stored item as `T`; one that is not is its own error naming the key.
@@ -992,4 +1017,25 @@ pub struct Suppression {
 /// The key of an address's suppression: lower-cased, so that `Bob@x` and `bob@x` are one.
 fn suppression_pk(email: &str) -> String {
     format!("SUPPRESS#{}", email.trim().to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_too_large_to_keep_is_refused_naming_its_largest_field() {
+        #[derive(Serialize)]
+        struct Note {
+            title: String,
+            body: String,
+        }
+        let fits = Note { title: "t".into(), body: "x".repeat(300 * 1024) };
+        assert!(item_of(&fits, &[("pk", "A".into()), ("sk", "B".into())]).is_ok());
+        let over = Note { title: "t".into(), body: "x".repeat(401 * 1024) };
+        match item_of(&over, &[("pk", "A".into()), ("sk", "B".into())]) {
+            Err(StoreError::TooLarge(reason)) => assert!(reason.contains("field body") && reason.contains("A/B"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

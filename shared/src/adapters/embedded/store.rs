@@ -47,9 +47,9 @@ fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Res
 }
 
 /// DynamoDB's limits, kept here so that what the embedded store accepts fits on AWS:
-/// an item (counted as its JSON, which is never smaller than DynamoDB's own count by
-/// much), a partition key and a sort key, in bytes.
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// an item (`ports::MAX_ITEM_BYTES`, counted as its JSON), a partition key and a sort
+/// key, in bytes.
+pub use crate::ports::MAX_ITEM_BYTES;
 pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
 pub const MAX_SORT_KEY_BYTES: usize = 1024;
 
