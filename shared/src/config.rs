@@ -152,6 +152,7 @@ impl Config {
                         reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"),
                     })?,
                 },
+                retention_days: number("RETENTION_DAYS", defaults.retention_days)?,
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,

@@ -159,7 +159,8 @@ async fn play(options: &Options, seed: u64, steps: &[Step], mut trace: Option<&m
     let mut rng = Rng::new(seed);
     let start = history::start_instant(&mut rng);
     let chaos = dropflow_shared::adapters::faults::Chaos::seeded(0.0, seed);
-    let app = dropflow_scenarios::spawn_app_at(options.backend, start, Some(chaos.clone()), &[]).await;
+    // Retention short enough that a history's sweeps purge closed orders (clock.sweep).
+    let app = dropflow_scenarios::spawn_app_at(options.backend, start, Some(chaos.clone()), &[("RETENTION_DAYS", "10")]).await;
     let mut world = model::World::onboard(&app, options.backend).await;
     // Faults from the first step on: the operator's set-up is not part of the history.
     chaos.set_rate(options.chaos);

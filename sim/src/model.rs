@@ -94,6 +94,8 @@ pub struct World {
     server_errors: Vec<String>,
     /// The numbers of the orders whose customer data was redacted.
     redacted: Vec<String>,
+    /// When the last sweep ran: every order closed and due for purging by then is purged.
+    last_sweep: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn money(cents: i64) -> String {
@@ -130,6 +132,7 @@ impl World {
             last_vendor: None,
             server_errors: Vec::new(),
             redacted: Vec::new(),
+            last_sweep: None,
         }
     }
 
@@ -560,6 +563,9 @@ impl World {
             Kind::ClockSweep => {
                 app.advance(chrono::Duration::minutes(60 + (step.a % (7 * 24 * 60)) as i64));
                 let report = dropflow_shared::services::sweep::sweep(&app.local.app, app.now(), None).await;
+                if report.as_ref().is_ok_and(|r| r.complete) {
+                    self.last_sweep = Some(app.now());
+                }
                 app.deliver().await;
                 json!({"sweep": format!("{report:?}")})
             }
@@ -790,6 +796,16 @@ impl World {
                         format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),
                     );
                 }
+            }
+            // Retention: an order whose vendor orders all closed and fell due by the last
+            // sweep is purged by it.
+            let due = vos.iter().filter_map(|vo| vo.purge_at).max();
+            if let (Some(due), Some(swept)) = (due, self.last_sweep)
+                && due <= swept
+                && vos.iter().all(|vo| vo.is_closed())
+                && !record.is_redacted()
+            {
+                return fail("retention", format!("{} closed and was due to be purged at {due}, and the sweep at {swept} did not", order.number()));
             }
             // A cancel (or WooCommerce delete) is never lost, to a tie or to an order of
             // arrival: what had not shipped is cancelled.

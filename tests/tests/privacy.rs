@@ -5,7 +5,7 @@
 //! `customers/data_request` mails the operator what is held. Forged or repeated
 //! requests change nothing.
 
-use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_with};
+use dropflow_scenarios::{Backend, MailBox, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, sign, spawn_app, spawn_app_configured, spawn_app_with};
 use dropflow_shared::adapters::faults::{Chaos, Fault};
 use dropflow_shared::domain::ids::OrderId;
 use dropflow_shared::ports::QueueName;
@@ -194,6 +194,38 @@ async fn a_data_request_for_orders_not_held_still_reaches_the_operator(backend: 
     assert!(mail[0]["text"].as_str().unwrap().contains("Order 77"));
 }
 
+/// Personal data is kept `RETENTION_DAYS` after an order's last vendor order closes, then
+/// purged by the sweep from the due index; the operator sees what is due. 0 keeps it.
+async fn customer_data_is_purged_retention_days_after_the_order_closes(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("RETENTION_DAYS", "30")]).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &version(8, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    deliver_to_the_customer(&app, &key, 8).await;
+    let due = app.cli(&["retention", "--within", "31"]).await.unwrap();
+    assert!(due.contains(&order_id(8).to_string()) && due.contains("ipod-shop"), "the operator sees what is due: {due}");
+    assert!(app.cli(&["retention"]).await.unwrap().is_empty(), "nothing due yet");
+    app.advance(chrono::Duration::days(30) - chrono::Duration::minutes(1));
+    let early = dropflow_shared::services::sweep::sweep(&app.local.app, app.now(), None).await.unwrap();
+    assert_eq!(early.purged, 0);
+    assert!(stored(&app, 8).await.contains("Chestnut Street 92"), "kept until it is due");
+    app.advance(chrono::Duration::minutes(2));
+    let report = dropflow_shared::services::sweep::sweep(&app.local.app, app.now(), None).await.unwrap();
+    assert_eq!(report.purged, 1);
+    let after = stored(&app, 8).await;
+    assert!(!after.contains("Chestnut Street 92") && !after.contains("Bob Norman"), "purged everywhere in the order");
+    let again = dropflow_shared::services::sweep::sweep(&app.local.app, app.now() + chrono::Duration::days(1), None).await.unwrap();
+    assert_eq!(again.purged, 0, "once");
+    assert!(app.cli(&["retention", "--within", "999"]).await.unwrap().is_empty(), "it left the due index");
+
+    let kept = spawn_app_configured(backend, None, &[("RETENTION_DAYS", "0")]).await;
+    let key = kept.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    kept.shopify_webhook("orders/paid", &version(9, "2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    deliver_to_the_customer(&kept, &key, 9).await;
+    let late = dropflow_shared::services::sweep::sweep(&kept.local.app, kept.now() + chrono::Duration::days(3650), None).await.unwrap();
+    assert_eq!(late.purged, 0);
+    assert!(stored(&kept, 9).await.contains("Chestnut Street 92"), "0 keeps it until the storefront asks");
+}
+
 async fn a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased(backend: Backend) {
     let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
@@ -276,6 +308,7 @@ on_both_backends!(
     shop_redact_erases_every_order_of_that_shop_and_no_other,
     a_data_request_mails_the_operator_what_is_held_once,
     a_data_request_for_orders_not_held_still_reaches_the_operator,
+    customer_data_is_purged_retention_days_after_the_order_closes,
     a_forged_privacy_request_is_refused_and_changes_nothing,
     a_mail_sent_while_its_order_is_erased_keeps_no_copy_of_what_was_erased,
     a_redaction_before_its_order_arrives_erases_the_order_when_it_comes,

@@ -101,6 +101,14 @@ pub enum Command {
         #[arg(long, value_parser = instant)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// The orders whose customers' personal data is due to be purged (`RETENTION_DAYS`
+    /// after their last vendor order closed), one vendor order per line: due at, order,
+    /// vendor. The sweep purges them when due.
+    Retention {
+        /// Also what falls due within this many days from now.
+        #[arg(long, default_value_t = 0)]
+        within: u32,
+    },
     /// Release the holds that ended and build the payouts (what the daily
     /// `payout-release` function does); `export` and `mark-paid` are the payment run.
     Payouts {
@@ -489,8 +497,22 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
             let report = dropflow_shared::services::sweep::sweep(app, now, None).await.map_err(|e| e.to_string())?;
             print(
                 out,
-                format!("sweep as of {}: {} vendor orders due, {} fired, {} escalations", wire::instant(now), report.due, report.fired, report.escalations),
+                format!(
+                    "sweep as of {}: {} vendor orders due, {} fired, {} escalations, {} orders' personal data purged",
+                    wire::instant(now),
+                    report.due,
+                    report.fired,
+                    report.escalations,
+                    report.purged
+                ),
             )
+        }
+        Command::Retention { within } => {
+            let until = app.clock.now() + chrono::Duration::days(i64::from(within));
+            for (due_at, vo) in dropflow_shared::services::privacy::purges_due(app, until).await.map_err(|e| e.to_string())? {
+                print(out, format!("{}\t{}\t{}", wire::instant(due_at), vo.order_id, vo.vendor_id))?;
+            }
+            Ok(())
         }
         Command::Payouts { now, action: None } => {
             let now = now.unwrap_or_else(|| app.clock.now());

@@ -34,6 +34,9 @@ pub struct SlaPolicy {
     pub holidays: Vec<NaiveDate>,
     /// `SLA_TIMEZONE`: where business days are counted (UTC).
     pub timezone: Tz,
+    /// `RETENTION_DAYS`: a closed vendor order's customer data is purged this long
+    /// after it closed (180; 0 keeps it until the storefront asks).
+    pub retention_days: u32,
 }
 
 impl Default for SlaPolicy {
@@ -49,6 +52,7 @@ impl Default for SlaPolicy {
             dispute_opens_days: 6,
             holidays: Vec::new(),
             timezone: Tz::UTC,
+            retention_days: 180,
         }
     }
 }
@@ -146,6 +150,12 @@ impl SlaPolicy {
 
     /// The clocks armed at shipment: tracking stale, the delivery promise, the dispute
     /// window.
+    /// When the customer data of a vendor order that closed at `closed_at` is due to
+    /// be purged; None when retention is off.
+    pub fn purge_at(&self, closed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.retention_days > 0).then(|| closed_at + Duration::days(i64::from(self.retention_days)))
+    }
+
     pub fn on_shipped(&self, shipped_at: DateTime<Utc>) -> Vec<Clock> {
         vec![
             self.tracking_stale(shipped_at),

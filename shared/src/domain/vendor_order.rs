@@ -207,6 +207,11 @@ pub struct VendorOrder {
     /// this is what remembers that the step is late); `overdue` keeps those not done yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breached: Vec<ClockKind>,
+    /// When its customer's personal data is due to be purged (`RETENTION_DAYS` after
+    /// it closed); the sweep finds it on the due index and purges the order once every
+    /// vendor order of it is closed and due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<DateTime<Utc>>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -359,6 +364,7 @@ impl VendorOrder {
             shipments: Vec::new(),
             last_checkpoint: None,
             breached: Vec::new(),
+            purge_at: None,
             version: 1,
         };
         let history = HistoryEntry { at: now, seq: 1, actor: Actor::Storefront, action: "created".into(), state: VoState::AwaitingSupplier, detail: None };
@@ -803,6 +809,9 @@ impl VendorOrder {
             _ => return Err(illegal()),
         };
         next.version = self.version + 1;
+        if next.is_closed() && !self.is_closed() {
+            next.purge_at = policy.purge_at(now);
+        }
         let history = HistoryEntry { at: now, seq: next.version, actor, action: event_type.as_str().into(), state: next.state, detail };
         // A later round's events carry it in their ids, so that they are not taken for
         // the first round's.

@@ -13,7 +13,8 @@ use crate::domain::privacy::{PersonalData, REDACTED, redacted_address, redacted_
 use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
 use crate::ports::{StoreError, Write};
 use crate::sources::PrivacyRequest;
-use crate::store::{EVENT_SK_PREFIX, OrderRecord, Redaction, Tables};
+use crate::store::{DUE_SHARDS, EVENT_SK_PREFIX, OrderRecord, Redaction, Tables};
+use chrono::{DateTime, Utc};
 
 /// How often a redaction re-reads after a concurrent change to the order (a vendor
 /// moving it on) before it leaves the rest to a retry of its message.
@@ -91,6 +92,67 @@ pub async fn on_redaction_due(app: &App, order_id: &OrderId) -> Result<(), Servi
         Some(record) if record.redaction.is_some() && !record.is_redacted() => redact(app, order_id).await.map(|_| ()),
         _ => Ok(()),
     }
+}
+
+/// Purges the customer data of every order whose vendor orders all closed
+/// `RETENTION_DAYS` ago (the sweep's last step), as a redaction does. It reads the due
+/// index (`PURGE#{shard}`), never scans. Returns how many orders were purged.
+pub async fn purge_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut purged = 0;
+    for (_, vo) in purges_due(app, now).await? {
+        if seen.insert(vo.order_id.clone()) && purge(app, &vo.order_id, now).await? {
+            purged += 1;
+        }
+    }
+    Ok(purged)
+}
+
+/// What the operator sees of retention (`dropflow retention`): every closed vendor
+/// order whose customer data is due to be purged by `until`, with when, oldest first.
+pub async fn purges_due(app: &App, until: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, VendorOrder)>, ServiceError> {
+    let mut due = Vec::new();
+    for shard in 0..DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let (keys, next) = app.tables.due_keys(format!("PURGE#{shard}"), until, cursor, PURGE_PAGE).await?;
+            for (pk, sk) in keys {
+                if let Some(vo) = app.tables.vendor_order_at(&pk, &sk).await?
+                    && let Some(at) = vo.purge_at
+                {
+                    due.push((at, vo));
+                }
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    due.sort_by_key(|(at, _)| *at);
+    Ok(due)
+}
+
+/// Vendor orders due to be purged read per query.
+const PURGE_PAGE: usize = 50;
+
+/// Purges one order when every vendor order of it is closed and none is due later
+/// (a vendor order that closed before retention existed does not hold it back). The
+/// vendor orders that were due and are done (purged now, or the order could not be yet:
+/// a later round still on its way sets its own time when it closes) leave the index.
+async fn purge(app: &App, order_id: &OrderId, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+    let vendor_orders = app.tables.vendor_orders_of(order_id).await?;
+    let ready = vendor_orders.iter().all(|vo| vo.is_closed() && vo.purge_at.is_none_or(|at| at <= now));
+    let purged = ready && redact(app, order_id).await? == Redacted::Now;
+    for vo in app.tables.vendor_orders_of(order_id).await?.into_iter().filter(|vo| vo.purge_at.is_some_and(|at| at <= now)) {
+        let done = VendorOrder { purge_at: None, version: vo.version + 1, ..vo.clone() };
+        match app.commit(vec![Tables::put_vendor_order(&done, Some(vo.version))?], &[]).await {
+            // Another writer moved it on: the next sweep sees it as it is then.
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(purged)
 }
 
 async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
@@ -175,6 +237,7 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
             shipping_address: redacted_address(&vo.shipping_address),
             customer_name: REDACTED.into(),
             redact_when_closed: false,
+            purge_at: None,
             version: vo.version + 1,
             ..vo.clone()
         };

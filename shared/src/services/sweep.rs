@@ -5,7 +5,8 @@
 //! (`VendorOrder::fire`) in a write conditional on the version read, so a transition
 //! that races the sweep wins and the sweep sends nothing for it. A few vendor orders
 //! commit together, with one digest event listing their escalations for the operator:
-//! the digest never names an escalation that did not commit.
+//! the digest never names an escalation that did not commit. Last, the customer data of
+//! orders closed `RETENTION_DAYS` ago is purged (`privacy::purge_due`).
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
@@ -34,6 +35,8 @@ pub struct SweepReport {
     pub fired: usize,
     /// Escalations listed in the operator's digests.
     pub escalations: usize,
+    /// Orders whose customer data was purged, `RETENTION_DAYS` after they closed.
+    pub purged: usize,
     /// False when the time ran out: what is left is due at the next run.
     pub complete: bool,
 }
@@ -73,6 +76,11 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
         }
         fire_chunk(app, &pending, now, &mut report).await?;
     }
+    if out_of_time() {
+        report.complete = false;
+        return Ok(report);
+    }
+    report.purged = super::privacy::purge_due(app, now).await?;
     Ok(report)
 }
 

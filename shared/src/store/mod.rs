@@ -581,6 +581,11 @@ impl Tables {
             let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
             keys.push(("gsi2pk", format!("DUE#{shard}")));
             keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", due_key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
+        } else if let Some(purge_at) = vo.purge_at {
+            // Closed, its clocks all gone: the index now holds when its data is purged.
+            let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
+            keys.push(("gsi2pk", format!("PURGE#{shard}")));
+            keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(purge_at), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
@@ -599,8 +604,9 @@ impl Tables {
     }
 
     /// One page of the table keys filed under `index_pk` of the sparse due index with a
-    /// due time at most `now`, oldest first.
-    async fn due_keys(
+    /// due time at most `now`, oldest first (`PURGE#{shard}`: closed vendor orders whose
+    /// customer data is due to be purged).
+    pub async fn due_keys(
         &self,
         index_pk: String,
         now: DateTime<Utc>,
