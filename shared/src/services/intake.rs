@@ -546,6 +546,9 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         if !vendor_orders.is_empty() {
             let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now);
             event.payload = serde_json::json!({ "change": change, "vendor_orders": vendor_orders });
+            if let Some(address) = new_address.filter(|_| change == "address_changed") {
+                event.payload["address"] = serde_json::json!(address.lines());
+            }
             events.push(event);
         }
     }

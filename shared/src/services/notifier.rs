@@ -345,7 +345,8 @@ fn unroutable(record: &OrderRecord) -> Message {
     let lines = record
         .unroutable_lines()
         .map(|(line, reason)| {
-            format!("{} x {} [{}]: {}", line.quantity, line.title, line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()), reason)
+            let sku = line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into());
+            format!("{} x {} [{sku}] (line {}): {reason}", line.quantity, line.title, line.line_id)
         })
         .collect();
     Message {
@@ -489,13 +490,19 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
         edited.map_or(state.clone(), |edited| format!("{state} ({edited})"))
     };
     let lines = details["vendor_orders"].as_array().map(|list| list.iter().map(describe).collect()).unwrap_or_default();
+    // The address this change asked for (a later change's mail names its own).
+    let mut sections = Vec::new();
+    if let Some(address) = details["address"].as_array().filter(|a| !a.is_empty()) {
+        let address = address.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+        sections.push(Section { links: Vec::new(), title: "New address".into(), rows: vec![], lines: address });
+    }
     Message {
         subject: format!("Order {} {change} after part of it shipped", record.order.order_number),
         heading: format!("Order {} {change} at the storefront", record.order.order_number),
         intro: vec![
             "Every vendor order that had not shipped followed the change. These had shipped already and were left as they are: arrange a return, a refund or a redirect with the customer and the vendor.".into(),
         ],
-        sections: vec![Section { links: Vec::new(), title: "Already shipped".into(), rows: vec![], lines }],
+        sections: [vec![Section { links: Vec::new(), title: "Already shipped".into(), rows: vec![], lines }], sections].concat(),
         action: None,
     }
 }
