@@ -268,6 +268,21 @@ async fn an_order_stamped_in_the_year_2999_is_kept_and_does_not_freeze_it(backen
     assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7");
 }
 
+/// A WooCommerce body without `_links` under a shared secret names no site: the order is
+/// kept and routed, and the operator told once.
+async fn a_woocommerce_order_without_its_links_is_kept_and_the_operator_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = woo_vendor(&app).await;
+    let mut order: Value = serde_json::from_slice(&fixture(WOO_ORDER)).unwrap();
+    order.as_object_mut().unwrap().remove("_links");
+    let body = serde_json::to_vec(&order).unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.woocommerce_webhook("order.created", &body, WOOCOMMERCE_SECRET).await.status(), 200);
+    }
+    assert_eq!(orders_of(&app, &key).await.len(), 1, "kept and routed, once");
+    assert_eq!(operator_mails(&app, "names no site").await, 1);
+}
+
 /// One line id sent on two lines: which one a refund or an edit means cannot be told,
 /// so both are kept for the operator and a refund naming that id is not applied.
 async fn a_line_id_sent_on_two_lines_keeps_both_for_the_operator_and_no_refund_picks_one(backend: Backend) {
@@ -295,6 +310,7 @@ on_both_backends!(
     a_sku_matches_its_mapping_in_either_unicode_form,
     an_order_stamped_in_the_year_2999_is_kept_and_does_not_freeze_it,
     a_line_id_sent_on_two_lines_keeps_both_for_the_operator_and_no_refund_picks_one,
+    a_woocommerce_order_without_its_links_is_kept_and_the_operator_told,
 );
 
 on_both_backends!(

@@ -189,6 +189,14 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     } else {
         order.clone()
     };
+    // A WooCommerce order that names no site (no `_links`) under a secret several sites
+    // share is filed under no site: kept, and the operator told once, since the same
+    // order with its links would be filed apart.
+    if existing.is_none() && order.source == "woocommerce" && order.shop.is_empty() {
+        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "unlinked-site", now);
+        note.payload = serde_json::json!({ "change": "unlinked_site" });
+        notes.push(note);
+    }
     if existing.is_none()
         && let Some(requested_at) = app.tables.tombstone(&order.order_id).await?
     {

@@ -459,6 +459,18 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
             action: None,
         };
     }
+    if details["change"] == "unlinked_site" {
+        return Message {
+            subject: format!("WooCommerce order {} names no site", record.order.order_number),
+            heading: format!("Order {}: which WooCommerce site is it from?", record.order.order_number),
+            intro: vec![
+                "This WooCommerce order came without its `_links` (its own REST address), under a webhook secret that several sites share, so nothing signed says which site sent it. It is kept and routed, filed under no site.".into(),
+                "Give each site its own secret (`WOOCOMMERCE_WEBHOOK_SECRET` as `site=secret` pairs): the secret then names the site. Until then, a later delivery of this order that does carry its links is filed apart from this one; check the order's vendors before they ship it twice.".into(),
+            ],
+            sections: vec![Section { links: Vec::new(), title: "The order".into(), rows: vec![("Order".into(), format!("{} ({})", record.order.order_number, record.order.order_id)), ("WooCommerce id".into(), record.order.external_id.clone())], lines: vec![] }],
+            action: None,
+        };
+    }
     if details["change"] == "future_stamp" {
         return Message {
             subject: format!("Order {} was sent stamped in the future", record.order.order_number),
