@@ -447,49 +447,56 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
     if details["change"] == "refund" {
         return refund_to_split(record, details);
     }
-    if details["change"] == "erased_before_arrival" {
-        return Message {
-            subject: format!("Order {} arrived after its customer's data was erased", record.order.order_number),
-            heading: format!("Order {}: nothing to ship to", record.order.order_number),
-            intro: vec![
-                "The storefront asked to erase this customer's personal data before the order reached dropflow. The order is kept without it and was handed to no vendor.".into(),
-                "If it was paid, refund or settle it with the customer at the store.".into(),
-            ],
-            sections: vec![Section { links: Vec::new(), title: "Items".into(), rows: vec![("Total".into(), record.order.total.to_string())], lines: paid_lines(&record.order) }],
-            action: None,
-        };
-    }
-    if details["change"] == "unlinked_site" {
-        return Message {
-            subject: format!("WooCommerce order {} names no site", record.order.order_number),
-            heading: format!("Order {}: which WooCommerce site is it from?", record.order.order_number),
-            intro: vec![
-                "This WooCommerce order came without its `_links` (its own REST address), under a webhook secret that several sites share, so nothing signed says which site sent it. It is kept and routed, filed under no site.".into(),
-                "Give each site its own secret (`WOOCOMMERCE_WEBHOOK_SECRET` as `site=secret` pairs): the secret then names the site. Until then, a later delivery of this order that does carry its links is filed apart from this one; check the order's vendors before they ship it twice.".into(),
-            ],
-            sections: vec![Section { links: Vec::new(), title: "The order".into(), rows: vec![("Order".into(), format!("{} ({})", record.order.order_number, record.order.order_id)), ("WooCommerce id".into(), record.order.external_id.clone())], lines: vec![] }],
-            action: None,
-        };
-    }
-    if details["change"] == "future_stamp" {
-        return Message {
-            subject: format!("Order {} was sent stamped in the future", record.order.order_number),
-            heading: format!("Order {}: a last-modified time not to be trusted", record.order.order_number),
-            intro: vec![
-                "The storefront sent this order with a last-modified time in the future. dropflow kept it, but takes that version as of the time below, so that later versions of the order still count.".into(),
-                "Check the storefront's clock, or the app or plugin that changed the order.".into(),
-            ],
-            sections: vec![Section {
-                links: Vec::new(),
-                title: "Stamps".into(),
-                rows: vec![
-                    ("Sent as".into(), details["stamped"].as_str().unwrap_or("?").to_string()),
-                    ("Taken as".into(), details["taken_as"].as_str().unwrap_or("?").to_string()),
+    let number = &record.order.order_number;
+    // The notes about one delivery of an order: what it was, what dropflow did, what to do.
+    let note = |subject: String, heading: String, intro: [&str; 2], section: Section| Message {
+        subject,
+        heading,
+        intro: intro.iter().map(|t| t.to_string()).collect(),
+        sections: vec![section],
+        action: None,
+    };
+    let section = |title: &str, rows: Vec<(String, String)>, lines: Vec<String>| Section { links: Vec::new(), title: title.into(), rows, lines };
+    match details["change"].as_str() {
+        Some("erased_before_arrival") => {
+            return note(
+                format!("Order {number} arrived after its customer's data was erased"),
+                format!("Order {number}: nothing to ship to"),
+                [
+                    "The storefront asked to erase this customer's personal data before the order reached dropflow. The order is kept without it and was handed to no vendor.",
+                    "If it was paid, refund or settle it with the customer at the store.",
                 ],
-                lines: vec![],
-            }],
-            action: None,
-        };
+                section("Items", vec![("Total".into(), record.order.total.to_string())], paid_lines(&record.order)),
+            );
+        }
+        Some("unlinked_site") => {
+            return note(
+                format!("WooCommerce order {number} names no site"),
+                format!("Order {number}: which WooCommerce site is it from?"),
+                [
+                    "This WooCommerce order came without its `_links` (its own REST address), under a webhook secret that several sites share, so nothing signed says which site sent it. It is kept and routed, filed under no site.",
+                    "Give each site its own secret (`WOOCOMMERCE_WEBHOOK_SECRET` as `site=secret` pairs): the secret then names the site. Until then, a later delivery of this order that does carry its links is filed apart from this one; check the order's vendors before they ship it twice.",
+                ],
+                section(
+                    "The order",
+                    vec![("Order".into(), format!("{number} ({})", record.order.order_id)), ("WooCommerce id".into(), record.order.external_id.clone())],
+                    vec![],
+                ),
+            );
+        }
+        Some("future_stamp") => {
+            let stamp = |key: &str| details[key].as_str().unwrap_or("?").to_string();
+            return note(
+                format!("Order {number} was sent stamped in the future"),
+                format!("Order {number}: a last-modified time not to be trusted"),
+                [
+                    "The storefront sent this order with a last-modified time in the future. dropflow kept it, but takes that version as of the time below, so that later versions of the order still count.",
+                    "Check the storefront's clock, or the app or plugin that changed the order.",
+                ],
+                section("Stamps", vec![("Sent as".into(), stamp("stamped")), ("Taken as".into(), stamp("taken_as"))], vec![]),
+            );
+        }
+        _ => {}
     }
     let change = match details["change"].as_str() {
         Some("cancelled") => "was cancelled",
