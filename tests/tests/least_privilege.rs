@@ -164,8 +164,9 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     api(reqwest::Method::POST, format!("/vendor/orders/{third}/cancel"), Some(json!({"reason": "supplier out of stock"}))).await;
     shopify("customers/redact", redact(ids[2])).await;
     functions.drain().await;
-    // The vendor's day: listings, the SKU that waited mapped (its lines routed), two
-    // orders placed and shipped; a carrier delivers one, the vendor marks the other.
+    // The vendor's day: listings, the SKU that waited claimed (its lines wait for the
+    // operator's approval), two orders placed and shipped; a carrier delivers one, the
+    // vendor marks the other.
     api(reqwest::Method::GET, "/vendor/orders".into(), None).await;
     api(reqwest::Method::GET, "/vendor/orders?state=awaiting_supplier".into(), None).await;
     api(reqwest::Method::GET, format!("/vendor/orders/{first}"), None).await;
@@ -206,6 +207,11 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     functions.drain().await;
     let report = dropflow_shared::services::money::run(&functions.app_of("PayoutReleaseFunction"), later, None).await.unwrap();
     assert!(report.released > 0 && !report.payouts.is_empty(), "the payout ran: {report:?}");
+    functions.drain().await;
+    // Retention: long after, the sweep purges the closed orders' personal data, and
+    // their lines that still wait come off their SKU's list.
+    let purged = dropflow_shared::services::sweep::sweep(&functions.app_of("SlaSweepFunction"), later + chrono::Duration::days(365), None).await.unwrap();
+    assert!(purged.purged > 0, "the sweep purged: {purged:?}");
     functions.drain().await;
     // A refund after the earnings were released: a clawback from the vendor.
     let refund = json!({"id": 509562969, "order_id": ids[0], "created_at": "2026-11-22T10:00:00-05:00", "note": "scratched",
