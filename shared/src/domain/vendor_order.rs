@@ -726,7 +726,9 @@ impl VendorOrder {
                     if change.from == line.quantity {
                         continue;
                     }
-                    if let Some(order) = self.supplier_orders.iter().find(|o| o.line_ids.contains(&line.line_id)) {
+                    if let Some(order) = self.supplier_orders.iter().find(|o| o.line_ids.contains(&line.line_id))
+                        && !amend.contains(&order.reference)
+                    {
                         amend.push(order.reference.clone());
                     }
                     changes.push(change.describe());
@@ -735,7 +737,6 @@ impl VendorOrder {
                 if changes.is_empty() {
                     return Err(TransitionError::Invalid("the lines are as they were".into()));
                 }
-                amend.dedup();
                 payload = Some(serde_json::json!({ "changes": changes, "amend": amend }));
                 if next.lines.iter().all(|r| r.line.quantity == 0) {
                     // Cancelled as it was: its mail and history name what is not to be sent.

@@ -169,7 +169,7 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     let existing = app.tables.order(&delivered.order_id).await?;
     // An order stays filed under the shop it was first filed under, whatever a later
     // delivery's unsigned header says.
-    let order = &match &existing {
+    let mut order = match &existing {
         // A line the storefront stopped listing was removed: it is kept, with no units.
         Some(record) => CanonicalOrder { shop: record.order.shop.clone(), lines: edited_lines(&record.order.lines, &delivered.lines), ..delivered.clone() },
         None => delivered.clone(),
@@ -180,15 +180,14 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     // the order against every later version. The operator is told, once.
     let mut notes = Vec::new();
     let now = app.clock.now();
-    let order = &if order.updated_at > now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
+    if order.updated_at > now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
         let taken_as = existing.as_ref().map_or(now, |r| r.order.updated_at);
         let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("future-stamp@{}", order.updated_at.timestamp()), now);
         note.payload = serde_json::json!({ "change": "future_stamp", "stamped": order.updated_at, "taken_as": taken_as });
         notes.push(note);
-        CanonicalOrder { updated_at: taken_as, ..order.clone() }
-    } else {
-        order.clone()
-    };
+        order.updated_at = taken_as;
+    }
+    let order = &order;
     // A WooCommerce order that names no site (no `_links`) under a secret several sites
     // share is filed under no site: kept, and the operator told once, since the same
     // order with its links would be filed apart.
@@ -515,7 +514,8 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         if cancelled {
             commands.push(("cancelled", Command::Cancel { reason: "the storefront cancelled the order".into() }));
         }
-        if let Some(address) = new_address {
+        // A cancelled order goes nowhere: its new address is not news to anyone.
+        if let Some(address) = new_address.filter(|_| !cancelled) {
             commands.push(("address_changed", Command::ChangeAddress { address: address.clone() }));
         }
         if !to_change.is_empty() {

@@ -87,7 +87,10 @@ pub async fn map(
             // The same request again: the mapping as it stands.
             (Some(record), _) => {
                 super::vendor::same_request(&record, hash)?;
-                return Ok((own(app, vendor_id, &record.order).await?, 0));
+                let mapping = own(app, vendor_id, &record.order).await?;
+                // The first request may have died between its commit and the routing.
+                let rerouted = if mapping.awaiting_approval { 0 } else { super::reroute::route_waiting(app, &mapping.sku).await? };
+                return Ok((mapping, rerouted));
             }
             (None, expired) => replaces = expired,
         }
@@ -130,7 +133,17 @@ pub async fn map(
 /// orders that waited for it are routed to that vendor. Returns the mapping and how
 /// many lines found their vendor.
 pub async fn approve(app: &App, sku: &str) -> Result<(ProductMapping, usize), ServiceError> {
-    let (mut mapping, version) = claim(app, sku).await?;
+    let (mut mapping, version) = match claim(app, sku).await {
+        // Approved already: an approval that died before routing is finished here.
+        Err(ServiceError::Conflict(reason)) => {
+            let sku = Sku::parse(sku).map_err(invalid)?;
+            return match super::reroute::route_waiting(app, &sku).await? {
+                0 => Err(ServiceError::Conflict(reason)),
+                routed => Ok((app.tables.product(&sku).await?.ok_or_else(|| ServiceError::NotFound(format!("no claim on SKU {sku}")))?, routed)),
+            };
+        }
+        other => other?,
+    };
     mapping.awaiting_approval = false;
     app.tables.put_product(&mapping, Some(version)).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile; try again", mapping.sku)),
