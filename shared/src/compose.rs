@@ -1,7 +1,8 @@
 //! The composition root: which adapters make the services' `App` on each backend, and
 //! the layers every port gets on the way: transient failures retried in process
 //! (`adapters::retry`), and, when asked for, faults injected under that
-//! (`adapters::faults`, for the tests and `dropflow serve --chaos`). Nothing else
+//! (`adapters::faults`, for the tests and `dropflow serve --chaos`) and the process's
+//! kills over it (for the simulation). Nothing else
 //! chooses an adapter.
 
 use crate::adapters::faults::{Chaos, Faulty};
@@ -66,13 +67,18 @@ where
             Arc::new(Retrying::new(mailer)),
             feed.map(|f| Arc::new(Retrying::new(f)) as Arc<dyn EventFeed>),
         ),
-        Some(chaos) => (
-            Arc::new(Retrying::new(Faulty::new(store, chaos.store.clone()))),
-            Arc::new(Retrying::new(Faulty::new(queues.clone(), chaos.queues.clone()))),
-            Arc::new(Retrying::new(Faulty::new(queues, chaos.queues.clone()))),
-            Arc::new(Retrying::new(Faulty::new(mailer, chaos.mailer.clone()))),
-            feed.map(|f| Arc::new(Retrying::new(Faulty::new(f, chaos.feed.clone()))) as Arc<dyn EventFeed>),
-        ),
+        // Call faults under the retry layer (it absorbs them as it would real ones), the
+        // process's kills over it (nothing retries into a dead process).
+        Some(chaos) => {
+            let process = || chaos.process.clone();
+            (
+                Arc::new(Faulty::new(Retrying::new(Faulty::new(store, chaos.store.clone())), process())),
+                Arc::new(Faulty::new(Retrying::new(Faulty::new(queues.clone(), chaos.queues.clone())), process())),
+                Arc::new(Faulty::new(Retrying::new(Faulty::new(queues, chaos.queues.clone())), process())),
+                Arc::new(Faulty::new(Retrying::new(Faulty::new(mailer, chaos.mailer.clone())), process())),
+                feed.map(|f| Arc::new(Faulty::new(Retrying::new(Faulty::new(f, chaos.feed.clone())), process())) as Arc<dyn EventFeed>),
+            )
+        }
     };
     let secrets = Arc::new(crate::services::secrets::WebhookSecrets::fixed(&config.webhook_secrets));
     let app = App {

@@ -6,6 +6,7 @@
 //! dead letter, and (at the end) no mail twice. The same seed gives the same histories;
 //! a failing history is shrunk to a short one and written as a trace file.
 
+mod converge;
 mod history;
 mod model;
 
@@ -21,7 +22,8 @@ pub struct Options {
     pub seed: u64,
     pub histories: usize,
     pub backend: Backend,
-    /// The share of port calls that fail (throttling, timeouts after the write landed).
+    /// The share of port calls that fail (throttling, timeouts after the write landed,
+    /// the process killed between two calls and restarted).
     pub chaos: f64,
     /// Where the trace of a failing history is written.
     pub trace_dir: std::path::PathBuf,
@@ -46,6 +48,9 @@ pub struct Summary {
     pub steps: usize,
     pub kinds: BTreeMap<&'static str, usize>,
     pub violations: usize,
+    /// How often a kill (`--chaos`) took the process down and the history went on after
+    /// a restart.
+    pub restarts: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -56,7 +61,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -98,7 +103,9 @@ pub async fn run(options: &Options) -> Summary {
         for step in &steps {
             *summary.kinds.entry(step.kind.name()).or_default() += 1;
         }
-        if let Err((at, invariant, detail)) = play(options, seed, &steps, None).await {
+        let played = play(options, seed, &steps, None).await;
+        summary.restarts += played.restarts;
+        if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
             if std::env::var_os("DROPFLOW_SIM_VERBOSE").is_some() {
@@ -107,7 +114,7 @@ pub async fn run(options: &Options) -> Summary {
             if summary.first_violation.is_none() {
                 let shrunk = shrink(options, seed, steps[..=at].to_vec(), &invariant).await;
                 let mut trace = Vec::new();
-                let outcome = play(options, seed, &shrunk, Some(&mut trace)).await;
+                let outcome = play(options, seed, &shrunk, Some(&mut trace)).await.outcome;
                 let detail = outcome.err().map(|(_, _, d)| d).unwrap_or(detail);
                 let path = options.trace_dir.join(format!("sim-{}-{history}.json", options.seed));
                 let _ = std::fs::create_dir_all(&options.trace_dir);
@@ -142,7 +149,7 @@ async fn shrink(options: &Options, seed: u64, mut steps: Vec<Step>, invariant: &
         let mut shorter = steps.clone();
         shorter.remove(i);
         replays += 1;
-        if let Err((at, broken, _)) = play(options, seed, &shorter, None).await
+        if let Err((at, broken, _)) = play(options, seed, &shorter, None).await.outcome
             && broken == invariant
         {
             shorter.truncate(at + 1);
@@ -155,17 +162,48 @@ async fn shrink(options: &Options, seed: u64, mut steps: Vec<Step>, invariant: &
 
 /// Plays `steps` on a fresh app; the first invariant broken, after which step. With
 /// `trace`, each step's request and the state after it are recorded.
-async fn play(options: &Options, seed: u64, steps: &[Step], mut trace: Option<&mut Vec<Value>>) -> Result<(), (usize, String, String)> {
+async fn play(options: &Options, seed: u64, steps: &[Step], trace: Option<&mut Vec<Value>>) -> Played {
+    let mut restarts = 0;
+    let outcome = play_counting(options, seed, steps, trace, &mut restarts).await;
+    Played { outcome, restarts }
+}
+
+/// What playing a history came to: the first invariant broken, after which step (or
+/// none), and how often the process was restarted on the way.
+struct Played {
+    outcome: Result<(), (usize, String, String)>,
+    restarts: usize,
+}
+
+async fn play_counting(
+    options: &Options,
+    seed: u64,
+    steps: &[Step],
+    mut trace: Option<&mut Vec<Value>>,
+    restarts: &mut usize,
+) -> Result<(), (usize, String, String)> {
     let mut rng = Rng::new(seed);
     let start = history::start_instant(&mut rng);
     let chaos = dropflow_shared::adapters::faults::Chaos::seeded(0.0, seed);
     // Retention short enough that a history's sweeps purge closed orders (clock.sweep).
-    let app = dropflow_scenarios::spawn_app_at(options.backend, start, Some(chaos.clone()), &[("RETENTION_DAYS", "10")]).await;
+    let lease = (options.chaos > 0.0).then_some(SIM_LEASE_SECONDS);
+    let app = dropflow_scenarios::spawn_app_leasing(options.backend, start, Some(chaos.clone()), &[("RETENTION_DAYS", "10")], lease).await;
     let mut world = model::World::onboard(&app, options.backend).await;
     // Faults from the first step on: the operator's set-up is not part of the history.
-    chaos.set_rate(options.chaos);
+    // A quarter of them kill the process between two port calls; it restarts after.
+    let faults = |on: bool| {
+        chaos.set_rate(if on { options.chaos * 0.75 } else { 0.0 });
+        chaos.set_kill_rate(if on { options.chaos * 0.25 } else { 0.0 });
+    };
     for (at, step) in steps.iter().enumerate() {
+        faults(true);
         let said = world.step(&app, step).await;
+        // A killed process restarts before anyone looks, and nothing fails the look.
+        world.recover(&app).await;
+        faults(false);
+        // With kills off, a process a kill took down during the recovery comes back too.
+        world.recover(&app).await;
+        *restarts = world.restarts.get();
         let checked = world.check(&app).await;
         if let Some(trace) = trace.as_deref_mut() {
             trace.push(json!({"step": at, "kind": step.kind.name(), "step_detail": format!("{step:?}"), "request": said, "after": world.state(&app).await,
@@ -176,13 +214,34 @@ async fn play(options: &Options, seed: u64, steps: &[Step], mut trace: Option<&m
         }
     }
     // What waits for a retry (a refund that came before its order) comes back.
-    app.advance(chrono::Duration::hours(6));
-    app.deliver().await;
+    settle(&app).await;
     let last = steps.len().saturating_sub(1);
     world.check(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_refunds(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
-    world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))
+    world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
+    // The storefront's facts alone, in another order of arrival and with duplicates,
+    // end alike (on the embedded store: the property is the services', and the
+    // conformance suite holds the two stores to one behaviour).
+    if options.backend == Backend::Embedded {
+        converge::check(options.backend, world.deliveries(), &world.numbers(), app.now(), seed)
+            .await
+            .map_err(|(invariant, detail)| (last, invariant, detail))?;
+    }
+    Ok(())
 }
+
+/// Lets what waits for a retry come back, however long its backoff: three hours, in
+/// steps that each deliver what came back.
+async fn settle(app: &TestApp) {
+    for _ in 0..6 {
+        app.advance(chrono::Duration::minutes(30));
+        app.deliver().await;
+    }
+}
+
+/// The queues' lease on AWS under `--chaos`, in seconds: how long a killed process's
+/// messages stay taken before SQS offers them again.
+pub const SIM_LEASE_SECONDS: u32 = 5;
 
 /// The app type the model drives (re-exported for the binary's tests).
 pub type App = TestApp;

@@ -205,7 +205,27 @@ async fn a_vendor_earns_on_the_units_it_sends_and_a_refund_of_the_removed_ones_i
     assert_eq!(usd["held"]["amount"], format!("{}.{:02}", net / 100, net % 100), "{balance}");
 }
 
+/// A line an edit removed can come back: two versions stamped in one second (Shopify
+/// stamps whole seconds) arrive in either order. When the vendor order that held it was
+/// cancelled because the edit had removed all its lines, the line is routed again, to a
+/// new vendor order: it is never left in a cancelled one (dropflow-sim's convergence
+/// check found it lost when the two versions swapped).
+async fn a_removed_line_that_comes_back_is_routed_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, black) = routed_to_two_vendors(&app).await;
+    let removed = version("2026-11-20T10:05:00-05:00", |o| current(o, BLACK, 0));
+    assert_eq!(app.shopify_webhook("orders/updated", &removed, SHOPIFY_SECRET).await.status(), 200);
+    assert_eq!(state(&app, &black).await["state"], "cancelled", "its only line was removed");
+    let back = version("2026-11-20T10:05:00-05:00", |o| current(o, BLACK, 1));
+    assert_eq!(app.shopify_webhook("orders/updated", &back, SHOPIFY_SECRET).await.status(), 200);
+    let owners = app.local.app.tables.vendor_orders_of(&OrderId::derive("shopify", "", "450789469")).await.unwrap();
+    let open: Vec<_> = owners.iter().filter(|vo| vo.vendor_id.as_str() == "black-gear" && !vo.is_closed()).collect();
+    assert_eq!(open.len(), 1, "{owners:?}");
+    assert_eq!(open[0].lines.iter().map(|l| (l.line.line_id.as_str(), l.line.quantity)).collect::<Vec<_>>(), [(BLACK, 1)]);
+}
+
 on_both_backends!(
+    a_removed_line_that_comes_back_is_routed_again,
     an_edit_before_the_supplier_order_changes_the_vendor_order_and_tells_the_vendor_what_changed,
     an_edit_after_the_supplier_order_asks_to_amend_it_and_a_shipped_line_goes_to_the_operator,
     a_vendor_earns_on_the_units_it_sends_and_a_refund_of_the_removed_ones_is_not_taken_twice,

@@ -263,9 +263,19 @@ async fn an_order_stamped_in_the_year_2999_is_kept_and_does_not_freeze_it(backen
     let moved = shopify(&later, |o| o["shipping_address"]["address1"] = json!("Elm Street 7"));
     assert_eq!(app.shopify_webhook("orders/updated", &moved, SHOPIFY_SECRET).await.status(), 200);
     assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7", "the real later version counts");
-    // The future version again, after it: it does not take the order back.
+    // The future version again, after it: it does not take the order back, and is
+    // not left failing (it once lost a transaction to its own earlier note, for ever).
     app.shopify_webhook("orders/paid", &future, SHOPIFY_SECRET).await;
     assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7");
+    let dead = app.local.queues.dead_letters(dropflow_shared::ports::DeadLetterQueue::Intake).await.unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    app.advance(chrono::Duration::hours(1));
+    assert_eq!(app.deliver().await, 0, "nothing is left to retry");
+    // A cancel stamped in the future still cancels: the payment only moves forward.
+    let cancel = shopify("2999-01-01T00:00:00Z", |o| o["financial_status"] = json!("voided"));
+    assert_eq!(app.shopify_webhook("orders/cancelled", &cancel, SHOPIFY_SECRET).await.status(), 200);
+    assert_eq!(the_vendor_order(&app, &key).await["state"], "cancelled");
+    assert_eq!(operator_mails(&app, "stamped in the future").await, 2, "the cancel is news of its own");
 }
 
 /// A WooCommerce body without `_links` under a shared secret names no site: the order is
@@ -301,6 +311,90 @@ async fn a_line_id_sent_on_two_lines_keeps_both_for_the_operator_and_no_refund_p
     assert!(record.refunds.is_empty(), "applied to neither line: {:?}", record.refunds);
     assert!(record.unassigned_refunds.iter().any(|r| r.reason.contains("several lines")), "{:?}", record.unassigned_refunds);
 }
+
+/// WooCommerce may deliver a delete before the order it deletes (its webhooks go out
+/// from a background queue): the order, when it comes, is filed cancelled and goes to
+/// no vendor. The order of arrival never decides whether something ships.
+async fn a_delete_that_comes_before_its_order_files_the_order_cancelled(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = woo_vendor(&app).await;
+    assert_eq!(app.woocommerce_webhook("order.deleted", br#"{"id": 727}"#, WOOCOMMERCE_SECRET).await.status(), 200);
+    assert!(dropflow_shared::services::operator::find_orders(&app.local.app, "727").await.unwrap().is_empty(), "a delete files no order");
+    for _ in 0..2 {
+        assert_eq!(app.woocommerce_webhook("order.created", &fixture(WOO_ORDER), WOOCOMMERCE_SECRET).await.status(), 200);
+    }
+    assert!(orders_of(&app, &key).await.is_empty(), "the deleted order goes to no vendor");
+    let ids = dropflow_shared::services::operator::find_orders(&app.local.app, "727").await.unwrap();
+    let record = app.local.app.tables.order(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(record.order.payment, dropflow_shared::domain::order::Payment::Void, "kept, as cancelled");
+}
+
+/// A cancel ends the wait of a line no vendor sells: the operator has nothing left to
+/// settle for it, and mapping its SKU later routes nothing of a cancelled order.
+async fn a_cancel_ends_the_wait_of_a_line_no_vendor_sells(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    assert_eq!(app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await.status(), 200);
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert_eq!(record.unroutable.len(), 1, "IPOD2008BLACK waits for a vendor");
+    let cancel = shopify("2026-11-20T11:00:00-05:00", |o| {
+        o["financial_status"] = json!("voided");
+        o["cancelled_at"] = json!("2026-11-20T11:00:00-05:00");
+    });
+    assert_eq!(app.shopify_webhook("orders/cancelled", &cancel, SHOPIFY_SECRET).await.status(), 200);
+    let record = app.local.app.tables.order(&order_id()).await.unwrap().unwrap();
+    assert!(record.unroutable.is_empty(), "nothing waits on a cancelled order: {:?}", record.unroutable);
+    app.onboard("black-shop", &["IPOD2008BLACK"]).await;
+    let orders = orders_of(&app, &key).await;
+    assert!(orders.iter().all(|o| o["state"] == "cancelled"), "{orders:?}");
+    let owners = app.local.app.tables.vendor_orders_of(&order_id()).await.unwrap();
+    assert!(owners.iter().all(|vo| vo.vendor_id.as_str() != "black-shop"), "the SKU's new vendor gets nothing of a cancelled order");
+}
+
+/// The first delivery of an order may be a version stamped in the year 2999: it is taken
+/// as stamped when the order was created, so the storefront's real later versions that
+/// were sent before it arrived still count (taking it as now would have frozen them out).
+async fn a_future_stamped_first_delivery_yields_to_the_storefronts_real_versions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let created = "2026-11-20T10:00:00-05:00";
+    let future = shopify("2999-01-01T00:00:00Z", |o| o["created_at"] = json!(created));
+    assert_eq!(app.shopify_webhook("orders/paid", &future, SHOPIFY_SECRET).await.status(), 200);
+    app.advance(chrono::Duration::days(2));
+    // Sent a minute after the order was created, delivered two days later.
+    let moved = shopify("2026-11-20T10:01:00-05:00", |o| {
+        o["created_at"] = json!(created);
+        o["shipping_address"]["address1"] = json!("Elm Street 7");
+    });
+    assert_eq!(app.shopify_webhook("orders/updated", &moved, SHOPIFY_SECRET).await.status(), 200);
+    assert_eq!(the_vendor_order(&app, &key).await["shipping_address"]["line1"], "Elm Street 7", "the real later version counts");
+}
+
+/// Two refunds of one line, both before their order: they come back together (one SQS
+/// batch) once it is routed, and race for its vendor order; the one that loses re-reads
+/// and records itself on top, at once (it was left to a later retry, so the sim saw
+/// half the money refunded when the order of arrival changed).
+async fn two_refunds_racing_for_one_vendor_order_are_both_recorded(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("RETRY_FIRST_BACKOFF_SECONDS", "1")]).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("refunds/create", &shopify_refund(2, &[(GREEN, json!("1.00"))]), SHOPIFY_SECRET).await;
+    app.shopify_webhook("refunds/create", &shopify_refund(3, &[(GREEN, json!("1.00"))]), SHOPIFY_SECRET).await;
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    // Their retry comes (SQS measures it in real seconds, the embedded queue on the
+    // app's clock).
+    app.advance(chrono::Duration::seconds(3));
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    app.deliver().await;
+    let order = the_vendor_order(&app, &key).await;
+    assert_eq!(refunded(&order), [(GREEN.to_string(), "1.00".to_string()), (GREEN.to_string(), "1.00".to_string())], "{order}");
+}
+
+on_both_backends!(
+    two_refunds_racing_for_one_vendor_order_are_both_recorded,
+    a_delete_that_comes_before_its_order_files_the_order_cancelled,
+    a_cancel_ends_the_wait_of_a_line_no_vendor_sells,
+    a_future_stamped_first_delivery_yields_to_the_storefronts_real_versions,
+);
 
 on_both_backends!(
     a_refund_before_the_payment_goes_with_its_line_and_a_line_refunded_in_full_is_not_routed,

@@ -228,6 +228,20 @@ impl Local {
         }
     }
 
+    /// Brings the process back after an injected kill (`Fault::Kill`), as a new Lambda
+    /// instance or a restarted `dropflow serve` comes up: what the dead process held is
+    /// offered again (at once on the embedded queues, as `start_workers` does; on SQS
+    /// when its lease runs out). Whether it was down.
+    pub fn restart(&self) -> Result<bool, String> {
+        if !self.chaos.as_ref().is_some_and(Chaos::restart) {
+            return Ok(false);
+        }
+        if let Some(db) = &self.release_leases {
+            db.release_leases().map_err(|e| e.to_string())?;
+        }
+        Ok(true)
+    }
+
     /// Starts the relay and the queue consumers, after taking back the leases a dead
     /// process held (locally this process is the queues' only consumer).
     pub fn start_workers(&self) -> Result<(), String> {

@@ -13,7 +13,7 @@ use crate::ports::{
 use async_trait::async_trait;
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,11 @@ pub enum Fault {
     /// one call open while something else happens. Queued, it waits (like a timeout
     /// after the effect) for a call with an effect: a slow write, a slow send.
     Slow,
+    /// The process dies between two port calls: this call and every later one, on
+    /// every port, fail before any effect until the process is restarted
+    /// (`Chaos::restart`). Drawn only by the process-wide injector (`Chaos::process`),
+    /// which sits outside the retry layer, so nothing retries into a dead process.
+    Kill,
 }
 
 /// How long a `Fault::Slow` call takes.
@@ -42,13 +47,40 @@ pub struct Faults {
     state: AtomicU64,
     queued: Mutex<VecDeque<Fault>>,
     injected: AtomicU64,
+    /// Draws kills instead of the three call faults: the injector of a whole process.
+    kills: bool,
+    /// Set by a kill: the process is down until `restart`.
+    down: AtomicBool,
 }
 
 impl Faults {
     /// Fails `rate` (0.0–1.0) of calls at random, each with one of the three faults.
     pub fn random(rate: f64, seed: u64) -> Faults {
         let ppm = (rate.clamp(0.0, 1.0) * 1_000_000.0).round() as u64;
-        Faults { rate_ppm: AtomicU64::new(ppm), state: AtomicU64::new(seed | 1), queued: Mutex::new(VecDeque::new()), injected: AtomicU64::new(0) }
+        Faults {
+            rate_ppm: AtomicU64::new(ppm),
+            state: AtomicU64::new(seed | 1),
+            queued: Mutex::new(VecDeque::new()),
+            injected: AtomicU64::new(0),
+            kills: false,
+            down: AtomicBool::new(false),
+        }
+    }
+
+    /// Kills the process at `rate` (0.0–1.0) of its port calls: the injector that
+    /// `Chaos::process` puts around every port, outside the retry layer.
+    pub fn killing(rate: f64, seed: u64) -> Faults {
+        Faults { kills: true, ..Faults::random(rate, seed) }
+    }
+
+    /// Whether a kill has taken the process down (and no restart has brought it back).
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// Brings a killed process back; whether it was down.
+    pub fn restart(&self) -> bool {
+        self.down.swap(false, Ordering::Relaxed)
     }
 
     /// Never fails until told to.
@@ -89,6 +121,9 @@ impl Faults {
     /// The fault for this call, if any; `after_effect_possible` says whether the call has
     /// an effect that can land before a timeout (a read has none).
     fn draw(&self, after_effect_possible: bool) -> Option<Fault> {
+        if self.is_down() {
+            return Some(Fault::Kill);
+        }
         // A queued timeout-after-effect or slow call waits for a call that has an effect
         // (a write), so a test can aim it past the reads before it.
         let queued = {
@@ -104,12 +139,16 @@ impl Faults {
                 return None;
             }
             Some(match self.next_random() % 3 {
+                _ if self.kills => Fault::Kill,
                 0 => Fault::Error,
                 1 => Fault::Throttle,
                 _ => Fault::TimeoutAfterEffect,
             })
         })?;
         self.injected.fetch_add(1, Ordering::Relaxed);
+        if fault == Fault::Kill {
+            self.down.store(true, Ordering::Relaxed);
+        }
         Some(if fault == Fault::TimeoutAfterEffect && !after_effect_possible { Fault::Error } else { fault })
     }
 }
@@ -120,6 +159,7 @@ fn describe(fault: Fault) -> String {
         Fault::Throttle => "injected fault: throttled (rate exceeded)".into(),
         Fault::TimeoutAfterEffect => "injected fault: timed out after the call took effect".into(),
         Fault::Slow => "injected fault: a slow answer".into(),
+        Fault::Kill => "injected fault: the process was killed".into(),
     }
 }
 
@@ -249,6 +289,8 @@ pub struct Chaos {
     pub queues: std::sync::Arc<Faults>,
     pub mailer: std::sync::Arc<Faults>,
     pub feed: std::sync::Arc<Faults>,
+    /// The process: kills it between two port calls (`Fault::Kill`), on any port.
+    pub process: std::sync::Arc<Faults>,
 }
 
 impl Chaos {
@@ -262,7 +304,25 @@ impl Chaos {
     pub fn seeded(rate: f64, seed: u64) -> Chaos {
         let seed = seed | 1;
         let port = |n: u64| std::sync::Arc::new(Faults::random(rate, seed.wrapping_mul(n)));
-        Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11) }
+        Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11), process: std::sync::Arc::new(Faults::killing(0.0, seed.wrapping_mul(13))) }
+    }
+
+    /// Kills the process at `rate` of its port calls from now on (0 stops it). Only
+    /// something that restarts it (`restart`) may turn this on: `dropflow serve
+    /// --chaos` does not, the simulation does.
+    pub fn set_kill_rate(&self, rate: f64) {
+        self.process.set_rate(rate);
+    }
+
+    /// Whether the process is down, killed by a fault.
+    pub fn is_down(&self) -> bool {
+        self.process.is_down()
+    }
+
+    /// Brings a killed process back (what a new Lambda instance or a restarted `dropflow
+    /// serve` is); whether it was down.
+    pub fn restart(&self) -> bool {
+        self.process.restart()
     }
 
     /// Every port failing `rate` of its calls from now on.
@@ -279,7 +339,7 @@ impl Chaos {
 
     /// Faults injected so far, on every port.
     pub fn injected(&self) -> u64 {
-        [&self.store, &self.queues, &self.mailer, &self.feed].iter().map(|f| f.injected()).sum()
+        [&self.store, &self.queues, &self.mailer, &self.feed, &self.process].iter().map(|f| f.injected()).sum()
     }
 }
 
@@ -296,6 +356,22 @@ mod tests {
         assert_eq!(faults.draw(true), Some(Fault::TimeoutAfterEffect));
         assert_eq!(faults.draw(true), None);
         assert_eq!(faults.injected(), 2);
+    }
+
+    #[test]
+    fn a_kill_fails_every_later_call_until_the_process_restarts() {
+        let process = Faults::killing(0.0, 1);
+        assert_eq!(process.draw(true), None);
+        process.queue([Fault::Kill]);
+        assert_eq!(process.draw(false), Some(Fault::Kill));
+        assert!(process.is_down());
+        assert_eq!(process.draw(true), Some(Fault::Kill), "a dead process makes no call");
+        assert_eq!(process.draw(false), Some(Fault::Kill));
+        assert!(process.restart());
+        assert_eq!(process.draw(true), None);
+        assert!(!process.restart(), "restarting a live process changes nothing");
+        let random = Faults::killing(0.5, 9);
+        assert!((0..100).any(|_| random.draw(true) == Some(Fault::Kill)));
     }
 
     #[test]

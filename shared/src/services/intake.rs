@@ -16,7 +16,7 @@ use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
 use crate::sources::{self, IntakeMessage, Parsed, RefundNotice, RefundedLine};
-use crate::store::{OrderRecord, OrderStatus, Tables, UnassignedRefund};
+use crate::store::{OrderMark, OrderRecord, OrderStatus, Tables, UnassignedRefund};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -49,7 +49,7 @@ const RACE_ROUNDS: usize = 3;
 pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
     let (order, refunds) = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Order(order, refunds) => (*order, refunds),
-        Parsed::Refund(notice) => return record_refund(app, &notice).await,
+        Parsed::Refund(notice) => return record_refund_racing(app, &notice).await,
         Parsed::Privacy(request) => return super::privacy::handle(app, &request).await,
         Parsed::Tracking(update) => return super::tracking::apply(app, &update).await,
         Parsed::Deleted { source, shop, external_id } => return delete(app, &source, shop.or_else(|| message.claimed_shop.clone()), &external_id).await,
@@ -58,7 +58,7 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
     let mut outcome = store_order(app, &order).await?;
     // The refunds the order lists are facts whatever its version: each is recorded once.
     for notice in &refunds {
-        if let Outcome::Updated(recorded) = record_refund(app, notice).await? {
+        if let Outcome::Updated(recorded) = record_refund_racing(app, notice).await? {
             outcome = match outcome {
                 Outcome::Updated(followed) => Outcome::Updated(followed + recorded),
                 Outcome::AlreadyRouted | Outcome::Ignored(_) => Outcome::Updated(recorded),
@@ -71,13 +71,19 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
 
 /// A storefront deleted an order and said only its id: the order of that id already
 /// filed under `shop` is cancelled as a storefront cancel is (its vendors told, what
-/// shipped left to the operator). An id dropflow does not hold is acknowledged and
-/// ignored: a delete never files an order.
+/// shipped left to the operator). An id dropflow does not hold files no order, but is
+/// remembered: the order, should its own delivery come after the delete, is filed as
+/// cancelled (the order of arrival never decides whether it ships).
 async fn delete(app: &App, source: &str, shop: Option<String>, external_id: &str) -> Result<Outcome, ServiceError> {
     let shop = shop.unwrap_or_default();
     let order_id = OrderId::derive(source, &shop, external_id);
     let Some(record) = app.tables.order(&order_id).await? else {
-        return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} of {shop:?} is not held here")));
+        app.commit(vec![Tables::put_order_mark(&order_id, OrderMark::Deleted, app.clock.now())?], &[]).await?;
+        // The order may have been filed meanwhile: read again, and cancel it if so.
+        if app.tables.order(&order_id).await?.is_some() {
+            return Box::pin(delete(app, source, Some(shop), external_id)).await;
+        }
+        return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} of {shop:?} is not held here: it is filed cancelled if it comes")));
     };
     if record.order.payment == Payment::Void {
         return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} was cancelled already")));
@@ -176,15 +182,29 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     };
     // A stamp in the future (a storefront's broken clock, the year 2999) is kept but not
     // trusted: it is taken as the stored version's (a tie, told apart by content, a
-    // payment only moving forward), or as now for a new order, so that it cannot freeze
-    // the order against every later version. The operator is told, once.
+    // payment only moving forward), or for a new order as its creation (not now: the
+    // storefront's own versions stamped before a late delivery of it are still newer),
+    // so that it cannot freeze the order against every later version. The operator is
+    // told, once.
+    // Of an order already held, such a version cannot be placed among the storefront's
+    // others: it counts only for moving the payment on (a payment, a cancel), and is
+    // otherwise ignored (its content may be older than what is held).
     let mut notes = Vec::new();
     let now = app.clock.now();
     if order.updated_at > now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
-        let taken_as = existing.as_ref().map_or(now, |r| r.order.updated_at);
-        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("future-stamp@{}", order.updated_at.timestamp()), now);
+        let taken_as = existing.as_ref().map_or(order.created_at.min(now), |r| r.order.updated_at);
+        // One note per stamp and payment: a later future-stamped cancel is news again.
+        let discriminator = format!("future-stamp@{}:{:?}", order.updated_at.timestamp(), order.payment);
+        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &discriminator, now);
         note.payload = serde_json::json!({ "change": "future_stamp", "stamped": order.updated_at, "taken_as": taken_as });
         notes.push(note);
+        if let Some(record) = existing.as_ref().filter(|r| payment_rank(order.payment) <= payment_rank(r.order.payment)) {
+            tell(app, &notes).await?;
+            return Ok(Outcome::Ignored(format!(
+                "stamped {} (in the future), and its payment {:?} is not newer than the held one",
+                order.updated_at, record.order.payment
+            )));
+        }
         order.updated_at = taken_as;
     }
     let order = &order;
@@ -197,10 +217,19 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         notes.push(note);
     }
     if existing.is_none()
-        && let Some(requested_at) = app.tables.tombstone(&order.order_id).await?
+        && let Some(requested_at) = app.tables.order_mark(&order.order_id, OrderMark::Erased).await?
     {
         return keep_erased(app, order, requested_at).await;
     }
+    // Deleted at the storefront before it came: filed, as cancelled.
+    let deleted;
+    let order = match existing {
+        None if order.payment != Payment::Void && app.tables.order_mark(&order.order_id, OrderMark::Deleted).await?.is_some() => {
+            deleted = CanonicalOrder { payment: Payment::Void, ..order.clone() };
+            &deleted
+        }
+        _ => order,
+    };
     if let Some(record) = &existing {
         if record.is_redacted() {
             return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
@@ -263,12 +292,16 @@ async fn tell(app: &App, notes: &[Envelope]) -> Result<(), ServiceError> {
 /// payment only moves forward (pending, paid, void): a cancel or a payment is never lost
 /// to a tie, and never undone by one.
 fn payment_may_follow(stored: Payment, next: Payment) -> bool {
-    let rank = |payment: Payment| match payment {
+    payment_rank(next) >= payment_rank(stored)
+}
+
+/// How far on a payment is: pending, paid, void (it only moves forward).
+fn payment_rank(payment: Payment) -> u8 {
+    match payment {
         Payment::Pending => 0,
         Payment::Paid => 1,
         Payment::Void => 2,
-    };
-    rank(next) >= rank(stored)
+    }
 }
 
 /// Routes a paid order and commits it with its events and `notes` (what the operator is
@@ -340,6 +373,20 @@ pub fn routed(
         writes.push(Tables::put_waiting(&sku, &record.order.order_id)?);
     }
     Ok((record, writes))
+}
+
+/// Records a refund, re-reading after another change of the same order committed
+/// first (two refunds of one order in one SQS batch, or a refund racing its order's
+/// routing): the loser applies its refund on top of what won, instead of waiting out a
+/// retry of its message.
+async fn record_refund_racing(app: &App, notice: &RefundNotice) -> Result<Outcome, ServiceError> {
+    let mut round = 1;
+    loop {
+        match record_refund(app, notice).await {
+            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
+            outcome => return outcome,
+        }
+    }
 }
 
 /// A storefront refund: each refunded line's amount is recorded, exactly, on the vendor
@@ -507,7 +554,8 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     let mut events = Vec::new();
     let mut left_to_operator: Vec<(&str, serde_json::Value)> = Vec::new();
     for current in &mut working {
-        let held = |change: &&LineChange| current.vo.lines.iter().any(|l| l.line.line_id == change.line.line_id);
+        // A cancelled vendor order holds nothing: a line it had that comes back is routed anew.
+        let held = |change: &&LineChange| current.vo.state != VoState::Cancelled && current.vo.lines.iter().any(|l| l.line.line_id == change.line.line_id);
         let (in_parcels, to_change): (Vec<&LineChange>, Vec<&LineChange>) =
             changes.iter().filter(held).partition(|c| current.vo.shipments.iter().any(|s| s.line_ids.contains(&c.line.line_id)));
         let mut commands = Vec::new();
@@ -561,7 +609,10 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         }
     }
     let mut writes = if cancelled {
-        Vec::new()
+        // A cancelled order waits for nothing: its lines stop waiting for a SKU or an
+        // address (the operator has nothing left to settle for them).
+        updated.unroutable.clear();
+        waiting_skus(record).iter().map(|sku| Tables::delete_waiting(sku, &record.order.order_id)).collect()
     } else {
         route_new_lines(app, record, &mut updated, &changes, new_address.is_some(), &mut working, now, &mut events).await?
     };
@@ -571,8 +622,9 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     Ok(Outcome::Updated(followed))
 }
 
-/// Lines an edit added are routed like any other (to a vendor, or waiting for their
-/// SKU with the operator told), and lines it removed stop waiting. With a new address
+/// Lines an edit added (or brought back after removing them) are routed like any
+/// other (to a vendor, or waiting for their SKU with the operator told), and lines it
+/// removed stop waiting. With a new address
 /// (`readdressed`) every line that waits is routed again: one that waited for a usable
 /// address goes to its vendor, or now waits for its SKU, with its reason said anew. The
 /// writes of the waiting items, with `updated` and `working` changed to match.
@@ -589,8 +641,11 @@ async fn route_new_lines(
 ) -> Result<Vec<Write>, ServiceError> {
     updated.unroutable.retain(|u| updated.order.lines.iter().any(|l| l.line_id == u.line_id && !l.is_removed()));
     let refunded = |line: &OrderLine| crate::domain::refund::refunded_in_full(line, &record.refunds);
-    let mut lines: Vec<OrderLine> =
-        changes.iter().filter(|c| c.from == 0 && !record.order.lines.iter().any(|l| l.line_id == c.line.line_id)).map(|c| c.line.clone()).collect();
+    // New lines, and lines that come back (units again on a line an edit had removed)
+    // where no open vendor order holds them (all its lines removed, theirs was cancelled).
+    let holds = |line: &OrderLine| working.iter().any(|w| w.vo.state != VoState::Cancelled && w.vo.lines.iter().any(|l| l.line.line_id == line.line_id));
+    let waits = |line: &OrderLine| record.unroutable.iter().any(|u| u.line_id == line.line_id);
+    let mut lines: Vec<OrderLine> = changes.iter().filter(|c| c.from == 0 && !holds(&c.line) && !waits(&c.line)).map(|c| c.line.clone()).collect();
     if readdressed {
         let waiting: Vec<String> = updated.unroutable.iter().map(|u| u.line_id.clone()).collect();
         lines.extend(updated.order.lines.iter().filter(|l| waiting.contains(&l.line_id)).cloned());

@@ -163,7 +163,7 @@ async fn redact_once(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceE
         // Not here yet: a tombstone, so that the order is erased when it arrives. Intake
         // may have stored it between the read above and this write without seeing the
         // tombstone: read again, and if it is here now, redact it as any other.
-        app.commit(vec![Tables::put_tombstone(order_id, app.clock.now())?], &[]).await?;
+        app.commit(vec![Tables::put_order_mark(order_id, crate::store::OrderMark::Erased, app.clock.now())?], &[]).await?;
         if app.tables.order(order_id).await?.is_some() {
             return Err(ServiceError::Store(StoreError::ConditionFailed));
         }

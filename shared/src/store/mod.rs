@@ -49,6 +49,32 @@ impl OrderStatus {
     }
 }
 
+/// What a storefront can say of an order before the order itself arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderMark {
+    /// Erase its customer's data (`customers/redact`): it is kept without it.
+    Erased,
+    /// Deleted (WooCommerce's `{"id": N}`): it is filed cancelled.
+    Deleted,
+}
+
+impl OrderMark {
+    fn sort_key(self) -> &'static str {
+        match self {
+            OrderMark::Erased => "TOMBSTONE",
+            OrderMark::Deleted => "DELETED",
+        }
+    }
+
+    /// The field holding the instant (the tombstone's is kept as it was first stored).
+    fn field(self) -> &'static str {
+        match self {
+            OrderMark::Erased => "requested_at",
+            OrderMark::Deleted => "deleted_at",
+        }
+    }
+}
+
 /// The order item: the canonical order and what intake decided about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRecord {
@@ -674,21 +700,19 @@ impl Tables {
         Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
-    /// The write of an erasure request for an order dropflow does not hold yet
-    /// (`ORDER#{id}`/`TOMBSTONE`): when the order arrives later (Shopify does not order
-    /// its webhooks), it is kept without its personal data.
-    pub fn put_tombstone(order_id: &OrderId, requested_at: DateTime<Utc>) -> Result<Write, StoreError> {
-        let item = item_of(&serde_json::json!({ "requested_at": requested_at }), &[("pk", order_pk(order_id)), ("sk", "TOMBSTONE".into())])?;
+    /// The write of what a storefront said of an order dropflow does not hold yet: a
+    /// dated mark (`ORDER#{id}`/`{mark}`, its instant under `field`), read when the
+    /// order arrives. Shopify does not order its webhooks, and WooCommerce may deliver
+    /// a delete before the order.
+    pub fn put_order_mark(order_id: &OrderId, mark: OrderMark, at: DateTime<Utc>) -> Result<Write, StoreError> {
+        let item = item_of(&serde_json::json!({ mark.field(): at }), &[("pk", order_pk(order_id)), ("sk", mark.sort_key().into())])?;
         Ok(Write::Put { item, condition: Condition::Always })
     }
 
-    /// When the storefront asked to erase an order before it arrived, if it did.
-    pub async fn tombstone(&self, order_id: &OrderId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        #[derive(Deserialize)]
-        struct Tombstone {
-            requested_at: DateTime<Utc>,
-        }
-        Ok(self.get_as::<Tombstone>(&order_pk(order_id), "TOMBSTONE").await?.map(|t| t.requested_at))
+    /// When the storefront left `mark` on an order before it arrived, if it did.
+    pub async fn order_mark(&self, order_id: &OrderId, mark: OrderMark) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let item: Option<serde_json::Value> = self.get_as(&order_pk(order_id), mark.sort_key()).await?;
+        Ok(item.and_then(|i| serde_json::from_value(i[mark.field()].clone()).ok()))
     }
 
     /// The write that records a carrier feed's event id once (`CARRIER#{source}#{id}`,
