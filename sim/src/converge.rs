@@ -64,11 +64,14 @@ async fn replay(backend: Backend, deliveries: Vec<Delivery>, at: chrono::DateTim
     }
     crate::settle(&app).await;
     let mut fates = BTreeMap::new();
-    // Nothing may be left for dead on the way, in either order.
-    let mut dead = Vec::new();
+    // The same deliveries are left in the dead letters, in either order: only an order
+    // too large to store, on purpose (parked again by each delivery of it, and the
+    // reason names whichever item of it would not fit first).
+    let mut dead = BTreeSet::new();
     for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify] {
         for letter in app.local.queues.dead_letters(queue).await.unwrap_or_default() {
-            dead.push(format!("{}: {:?}: {}", queue.as_str(), letter.reason, letter.body.chars().take(200).collect::<String>()));
+            let body: String = letter.body.lines().nth(1).unwrap_or_default().chars().take(120).collect();
+            dead.insert(format!("{}: {body}", queue.as_str()));
         }
     }
     fates.insert("(dead letters)".to_string(), json!(dead));

@@ -51,6 +51,9 @@ pub struct Summary {
     /// How often a kill (`--chaos`) took the process down and the history went on after
     /// a restart.
     pub restarts: usize,
+    /// Mails sent twice in histories with kills: the documented send-then-crash window
+    /// (a kill after the mail went out, before it was marked sent), counted apart.
+    pub mail_resent: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -61,7 +64,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "restarts": self.restarts, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "mail_resent": self.mail_resent, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -104,7 +107,8 @@ pub async fn run(options: &Options) -> Summary {
             *summary.kinds.entry(step.kind.name()).or_default() += 1;
         }
         let played = play(options, seed, &steps, None).await;
-        summary.restarts += played.restarts;
+        summary.restarts += played.counts.restarts;
+        summary.mail_resent += played.counts.mail_resent;
         if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
@@ -163,16 +167,25 @@ async fn shrink(options: &Options, seed: u64, mut steps: Vec<Step>, invariant: &
 /// Plays `steps` on a fresh app; the first invariant broken, after which step. With
 /// `trace`, each step's request and the state after it are recorded.
 async fn play(options: &Options, seed: u64, steps: &[Step], trace: Option<&mut Vec<Value>>) -> Played {
-    let mut restarts = 0;
-    let outcome = play_counting(options, seed, steps, trace, &mut restarts).await;
-    Played { outcome, restarts }
+    let mut counts = Counts::default();
+    let outcome = play_counting(options, seed, steps, trace, &mut counts).await;
+    Played { outcome, counts }
+}
+
+/// What a history's faults came to.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Restarts after a kill.
+    restarts: usize,
+    /// Mails sent twice in the send-then-crash window.
+    mail_resent: usize,
 }
 
 /// What playing a history came to: the first invariant broken, after which step (or
 /// none), and how often the process was restarted on the way.
 struct Played {
     outcome: Result<(), (usize, String, String)>,
-    restarts: usize,
+    counts: Counts,
 }
 
 async fn play_counting(
@@ -180,7 +193,7 @@ async fn play_counting(
     seed: u64,
     steps: &[Step],
     mut trace: Option<&mut Vec<Value>>,
-    restarts: &mut usize,
+    counts: &mut Counts,
 ) -> Result<(), (usize, String, String)> {
     let mut rng = Rng::new(seed);
     let start = history::start_instant(&mut rng);
@@ -203,7 +216,7 @@ async fn play_counting(
         faults(false);
         // With kills off, a process a kill took down during the recovery comes back too.
         world.recover(&app).await;
-        *restarts = world.restarts.get();
+        counts.restarts = world.restarts.get();
         let checked = world.check(&app).await;
         if let Some(trace) = trace.as_deref_mut() {
             trace.push(json!({"step": at, "kind": step.kind.name(), "step_detail": format!("{step:?}"), "request": said, "after": world.state(&app).await,
@@ -219,6 +232,7 @@ async fn play_counting(
     world.check(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_refunds(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
+    counts.mail_resent = world.mail_resent.get();
     // The storefront's facts alone, in another order of arrival and with duplicates,
     // end alike (on the embedded store: the property is the services', and the
     // conformance suite holds the two stores to one behaviour).

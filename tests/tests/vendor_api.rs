@@ -426,8 +426,9 @@ mod products {
         assert_eq!(free["awaiting_approval"], false);
     }
 
-    /// `PUT /vendor/products/{sku}` takes an `Idempotency-Key` as every vendor mutation
-    /// does: the same request again replays, another request with the key is refused.
+    /// `PUT` and `DELETE /vendor/products/{sku}` take an `Idempotency-Key` as every
+    /// vendor mutation does: the same request again replays, another request with the
+    /// key is refused.
     async fn a_product_mapping_honours_its_idempotency_key(backend: Backend) {
         let app = spawn_app(backend).await;
         let a = app.onboard("vendor-a", &[]).await;
@@ -443,6 +444,14 @@ mod products {
         let other = put("2.00").await.unwrap();
         assert_eq!(other.status(), 422, "another request with the same key");
         assert_eq!(app.vendor(Method::GET, "/vendor/products/SKU-K", &a, None).await.1["supplier_cost"]["amount"], "1.00", "and it changed nothing");
+        // A delete retried after its answer was lost is answered as the first was, not
+        // with "not one of your SKUs"; the PUT's key on a delete is another request.
+        let delete = |key: &'static str| app.client.delete(format!("{}/vendor/products/SKU-K", app.base)).bearer_auth(&a).header("Idempotency-Key", key).send();
+        assert_eq!(delete("map-1").await.unwrap().status(), 422, "the key of the PUT");
+        assert_eq!(delete("unmap-1").await.unwrap().status(), 204);
+        assert_eq!(delete("unmap-1").await.unwrap().status(), 204, "the same delete again");
+        assert_eq!(delete("unmap-2").await.unwrap().status(), 404, "a new delete of a SKU no longer mapped");
+        assert_eq!(app.vendor(Method::GET, "/vendor/products/SKU-K", &a, None).await.0, 404);
     }
 
     async fn balance_and_payouts_answer_in_their_final_shape(backend: Backend) {

@@ -264,9 +264,10 @@ pub async fn get_product(State(app): State<App>, Caller(caller): Caller, Path(sk
 }
 
 /// The vendor no longer sells the SKU.
-#[cfg_attr(feature = "openapi", utoipa::path(delete, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), responses((status = 204, description = "Unmapped"), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"))))]
-pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<StatusCode, Problem> {
-    products::unmap(&app, &caller.vendor_id, &sku).await?;
+#[cfg_attr(feature = "openapi", utoipa::path(delete, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "A repeat of the same request within 24 h is answered 204 again; another request with it gets 422")), responses((status = 204, description = "Unmapped"), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The Idempotency-Key was used at once by another request", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"))))]
+pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(sku): Path<String>) -> Result<StatusCode, Problem> {
+    let key = idempotency(&headers, "DELETE", &format!("/vendor/products/{sku}"), b"")?;
+    products::unmap(&app, &caller.vendor_id, &sku, key.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

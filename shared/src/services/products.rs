@@ -186,9 +186,26 @@ pub async fn own(app: &App, vendor_id: &VendorId, sku: &str) -> Result<ProductMa
     }
 }
 
-/// Takes the vendor's own mapping of `sku` away.
-pub async fn unmap(app: &App, vendor_id: &VendorId, sku: &str) -> Result<ProductMapping, ServiceError> {
+/// The vendor stops selling a SKU. With an `Idempotency-Key`, a repeat of the same
+/// request (a client retrying after a lost answer) is answered as the first was, not
+/// with "not one of your SKUs": `None` then, the mapping removed by the first.
+pub async fn unmap(app: &App, vendor_id: &VendorId, sku: &str, key: Option<&(String, String)>) -> Result<Option<ProductMapping>, ServiceError> {
+    let now = app.clock.now();
+    let mut replaces = None;
+    if let Some((key, hash)) = key {
+        match super::vendor::seen(app, vendor_id, key, now).await? {
+            (Some(record), _) => return super::vendor::same_request(&record, hash).map(|()| None),
+            (None, expired) => replaces = expired,
+        }
+    }
     let mapping = own(app, vendor_id, sku).await?;
-    app.tables.delete_product(&mapping.sku).await?;
-    Ok(mapping)
+    let mut writes = vec![Tables::product_delete(&mapping.sku)];
+    if let Some((key, hash)) = key {
+        writes.push(Tables::put_idempotency(vendor_id, key, &IdempotencyRecord::new(hash, mapping.sku.to_string(), now, replaces), replaces)?);
+    }
+    app.commit(writes, &[]).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict("the Idempotency-Key was used at once by another request; try again".into()),
+        other => other.into(),
+    })?;
+    Ok(Some(mapping))
 }

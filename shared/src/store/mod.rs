@@ -844,6 +844,12 @@ impl Tables {
         self.items.delete(&format!("SKU#{sku}"), "PRODUCT").await
     }
 
+    /// The write that removes a SKU's mapping, to commit with what goes with it (the
+    /// `Idempotency-Key` of the vendor's request).
+    pub fn product_delete(sku: &Sku) -> Write {
+        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into() }
+    }
+
     /// One page of a vendor's SKU mappings, by SKU.
     pub async fn vendor_products(
         &self,
