@@ -221,10 +221,14 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     {
         return keep_erased(app, order, requested_at).await;
     }
-    // Deleted at the storefront before it came: filed, as cancelled.
+    // Deleted at the storefront before it came: filed, as cancelled. Only WooCommerce
+    // sends a delete that names just an id, so only its new orders read for the mark.
     let deleted;
     let order = match existing {
-        None if order.payment != Payment::Void && app.tables.order_mark(&order.order_id, OrderMark::Deleted).await?.is_some() => {
+        None if order.source == "woocommerce"
+            && order.payment != Payment::Void
+            && app.tables.order_mark(&order.order_id, OrderMark::Deleted).await?.is_some() =>
+        {
             deleted = CanonicalOrder { payment: Payment::Void, ..order.clone() };
             &deleted
         }
