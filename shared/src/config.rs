@@ -153,6 +153,7 @@ impl Config {
                     })?,
                 },
                 retention_days: number("RETENTION_DAYS", defaults.retention_days)?,
+                escalation_repeat_hours: number("SLA_ESCALATION_REPEAT_HOURS", defaults.escalation_repeat_hours)?,
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,

@@ -35,6 +35,9 @@ pub enum Write {
     Delete {
         pk: String,
         sk: String,
+        /// `VersionIs` deletes only what was read (an operator refusing a claim that an
+        /// approval changed meanwhile deletes nothing).
+        condition: Condition,
     },
     /// Adds each amount to a whole-number attribute of the item (an absent attribute or
     /// item counts as 0) and 1 to its `version`, without reading it first: DynamoDB's
@@ -45,6 +48,14 @@ pub enum Write {
         pk: String,
         sk: String,
         add: Vec<(String, i64)>,
+        condition: Condition,
+    },
+    /// Writes nothing; the transaction commits only if `condition` holds for the item
+    /// of this key: DynamoDB's `ConditionCheck`. A new order commits on the absence of
+    /// the marks a redaction or a delete leaves, so one racing with it cannot miss it.
+    Check {
+        pk: String,
+        sk: String,
         condition: Condition,
     },
 }
@@ -148,7 +159,7 @@ impl Write {
     pub fn key(&self) -> Option<(&str, &str)> {
         match self {
             Write::Put { item, .. } => Some((item.get("pk")?.as_str()?, item.get("sk")?.as_str()?)),
-            Write::Delete { pk, sk } | Write::Add { pk, sk, .. } => Some((pk, sk)),
+            Write::Delete { pk, sk, .. } | Write::Add { pk, sk, .. } | Write::Check { pk, sk, .. } => Some((pk, sk)),
         }
     }
 }

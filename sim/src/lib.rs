@@ -54,6 +54,9 @@ pub struct Summary {
     /// Mails sent twice in histories with kills: the documented send-then-crash window
     /// (a kill after the mail went out, before it was marked sent), counted apart.
     pub mail_resent: usize,
+    /// Dead letters whose receives kills wore out, replayed by the operator
+    /// (`dropflow dlq replay`) before the invariants were checked.
+    pub replayed: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -64,7 +67,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "restarts": self.restarts, "mail_resent": self.mail_resent, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -109,6 +112,7 @@ pub async fn run(options: &Options) -> Summary {
         let played = play(options, seed, &steps, None).await;
         summary.restarts += played.counts.restarts;
         summary.mail_resent += played.counts.mail_resent;
+        summary.replayed += played.counts.replayed;
         if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
@@ -179,6 +183,8 @@ struct Counts {
     restarts: usize,
     /// Mails sent twice in the send-then-crash window.
     mail_resent: usize,
+    /// Dead letters worn out under kills that the operator replayed.
+    replayed: usize,
 }
 
 /// What playing a history came to: the first invariant broken, after which step (or
@@ -216,7 +222,11 @@ async fn play_counting(
         faults(false);
         // With kills off, a process a kill took down during the recovery comes back too.
         world.recover(&app).await;
+        if options.chaos > 0.0 {
+            world.replay_worn_out(&app).await;
+        }
         counts.restarts = world.restarts.get();
+        counts.replayed = world.replayed.get();
         let checked = world.check(&app).await;
         if let Some(trace) = trace.as_deref_mut() {
             trace.push(json!({"step": at, "kind": step.kind.name(), "step_detail": format!("{step:?}"), "request": said, "after": world.state(&app).await,
@@ -228,6 +238,13 @@ async fn play_counting(
     }
     // What waits for a retry (a refund that came before its order) comes back.
     settle(&app).await;
+    // A message whose receives kills spent may wear out in the settling (its last
+    // receive found a dead process's mail claim still running): replayed, it settles
+    // again, and one that fails for a reason of its own wears out again and is reported.
+    if options.chaos > 0.0 && world.replay_worn_out(&app).await > 0 {
+        settle(&app).await;
+        counts.replayed = world.replayed.get();
+    }
     let last = steps.len().saturating_sub(1);
     world.check(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_refunds(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;

@@ -4,7 +4,7 @@
 //! are written from DESIGN's rules, not from the code under test.
 
 use crate::history::{Kind, Step};
-use dropflow_scenarios::{Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET, sign};
+use dropflow_scenarios::{Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET};
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::domain::vendor_order::VoState;
 use dropflow_shared::ports::{DeadLetterQueue, QueueName};
@@ -117,6 +117,9 @@ pub struct World {
     pub restarts: std::cell::Cell<usize>,
     /// Mails sent twice in a history with kills (the send-then-crash window).
     pub mail_resent: std::cell::Cell<usize>,
+    /// Dead letters worn out by receives that kills spent, which the operator replayed
+    /// (`dropflow dlq replay`, as README's "Dead letters" tells them to).
+    pub replayed: std::cell::Cell<usize>,
 }
 
 fn money(cents: i64) -> String {
@@ -156,6 +159,7 @@ impl World {
             last_sweep: None,
             restarts: std::cell::Cell::new(0),
             mail_resent: std::cell::Cell::new(0),
+            replayed: std::cell::Cell::new(0),
         }
     }
 
@@ -238,19 +242,26 @@ impl World {
 
     /// Sends `body` as `topic` from `source`, and delivers the queues.
     async fn send(&mut self, app: &TestApp, source: Source, topic: &str, body: Vec<u8>) -> Value {
-        let mut status = World::post(app, source, topic, &body).await;
-        // The process was killed on the way: the storefront sends the same body again.
+        let status = self.post_until_answered(app, source, topic, &body).await;
+        self.sent.push(Delivery { source, topic: topic.to_string(), body });
+        json!({"webhook": topic, "status": status})
+    }
+
+    /// Posts `body` as `topic` from `source` until it is answered: the process was
+    /// killed on the way (`--chaos`, a 503), and the storefront sends the same body
+    /// again after the restart. Anything but 200 at the end is a server error.
+    async fn post_until_answered(&mut self, app: &TestApp, source: Source, topic: &str, body: &[u8]) -> u16 {
+        let mut status = World::post(app, source, topic, body).await;
         for _ in 0..RETRIES {
             if status == 200 || !self.recover(app).await {
                 break;
             }
-            status = World::post(app, source, topic, &body).await;
+            status = World::post(app, source, topic, body).await;
         }
         if status != 200 {
-            self.server_errors.push(format!("{topic} answered {status}: {}", String::from_utf8_lossy(&body)));
+            self.server_errors.push(format!("{topic} answered {status}: {}", String::from_utf8_lossy(body)));
         }
-        self.sent.push(Delivery { source, topic: topic.to_string(), body });
-        json!({"webhook": topic, "status": status})
+        status
     }
 
     /// Posts one delivery of `body` as `topic` from `source`; its status.
@@ -280,6 +291,30 @@ impl World {
             app.deliver().await;
         }
         was_down
+    }
+
+    /// Under kills, what the operator does when a dead-letter alarm goes off: a message
+    /// whose every receive a kill cut short (each kill during a batch spends a receive of
+    /// every message in it, as a crashed Lambda's batch does) is worn out, not wrong, so
+    /// the operator replays the dead letters and they are delivered. One that fails for a
+    /// reason of its own is parked again (with a reason, never replayed here) or wears
+    /// out again with kills off, and the check that follows reports it. How many were
+    /// replayed.
+    pub async fn replay_worn_out(&self, app: &TestApp) -> usize {
+        let mut worn = 0;
+        for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay] {
+            worn += app.local.queues.dead_letters(queue).await.unwrap_or_default().iter().filter(|l| l.reason.is_none()).count();
+        }
+        if worn == 0 {
+            return 0;
+        }
+        if let Err(error) = self.operator(app, &["dlq", "replay"]).await {
+            eprintln!("dlq replay: {error}");
+            return 0;
+        }
+        app.deliver().await;
+        self.replayed.set(self.replayed.get() + worn);
+        worn
     }
 
     /// An operator command; run again after a restart when a kill stopped it.
@@ -819,16 +854,7 @@ impl World {
         order.paid = true;
         let body = World::body(&order, "paid");
         self.orders.push(order);
-        let response = app
-            .client
-            .post(format!("{}/webhooks/generic", app.base))
-            .header("X-Dropflow-Signature", sign(GENERIC_SECRETS[0], &body))
-            .header("X-Dropflow-Topic", "order.paid")
-            .header("X-Dropflow-Shop", "shop-a")
-            .body(body.clone())
-            .send()
-            .await;
-        let status = response.map(|r| r.status().as_u16()).unwrap_or(599);
+        let status = self.post_until_answered(app, Source::Generic, "order.paid", &body).await;
         self.sent.push(Delivery { source: Source::Generic, topic: "order.paid".into(), body });
         let received = app.local.queues.receive(QueueName::Intake, 10, std::time::Duration::from_secs(1)).await.unwrap_or_default();
         let handled = dropflow_shared::handlers::consume(&app.local.app, QueueName::Intake, dropflow_shared::handlers::sqs_event(&received)).await;
@@ -983,6 +1009,15 @@ impl World {
                 if matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.is_empty() {
                     return fail(
                         "clocks end with their order",
+                        format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),
+                    );
+                }
+                // An open vendor order always has a deadline that will fire and, once it
+                // has, fire again (SLA_ESCALATION_REPEAT_HOURS) until someone acts.
+                if !matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.iter().any(|c| c.kind.escalates() && c.kind.pending_in(vo.state))
+                {
+                    return fail(
+                        "an open order has a clock that will fire",
                         format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),
                     );
                 }

@@ -68,12 +68,35 @@ async fn a_transaction_applies_all_of_its_writes_or_none(backend: Backend) {
     let winning = vec![
         Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "LEDGER#1", "amount": 50})), condition: Condition::NotExists },
         Write::Put { item: item(json!({"pk": "VENDOR#v", "sk": "BALANCE", "version": 2, "held": 150})), condition: Condition::VersionIs(1) },
-        Write::Delete { pk: "TMP".into(), sk: "GONE".into() },
+        Write::Delete { pk: "TMP".into(), sk: "GONE".into(), condition: Condition::Always },
     ];
     store.transact(winning).await.unwrap();
     assert_eq!(store.get("VENDOR#v", "BALANCE").await.unwrap().unwrap()["held"], 150);
     assert!(store.get("VENDOR#v", "LEDGER#1").await.unwrap().is_some());
     assert_eq!(store.get("TMP", "GONE").await.unwrap(), None);
+}
+
+async fn a_condition_check_decides_a_transaction_and_writes_nothing(backend: Backend) {
+    let store = ports(backend).await.app.tables.items;
+    let file = |n: &str| Write::Put { item: item(json!({"pk": format!("ORDER#{n}"), "sk": "ORDER", "version": 1})), condition: Condition::NotExists };
+    let unmarked = |n: &str| Write::Check { pk: format!("ORDER#{n}"), sk: "TOMBSTONE".into(), condition: Condition::NotExists };
+    // No mark: the order is filed, and the check itself leaves no item.
+    store.transact(vec![file("1"), unmarked("1")]).await.unwrap();
+    assert!(store.get("ORDER#1", "ORDER").await.unwrap().is_some());
+    assert_eq!(store.get("ORDER#1", "TOMBSTONE").await.unwrap(), None, "a check writes nothing");
+    // A mark written first: the whole transaction fails, nothing of it written.
+    store.put(item(json!({"pk": "ORDER#2", "sk": "TOMBSTONE"})), Condition::Always).await.unwrap();
+    let lost = store.transact(vec![file("2"), unmarked("2")]).await;
+    assert!(matches!(lost, Err(StoreError::ConditionFailed)), "{lost:?}");
+    assert_eq!(store.get("ORDER#2", "ORDER").await.unwrap(), None, "nothing of a lost transaction is written");
+    // A version check holds on the version read, and fails on another.
+    let at = |v| Write::Check { pk: "ORDER#1".into(), sk: "ORDER".into(), condition: Condition::VersionIs(v) };
+    store.transact(vec![at(1), file("3")]).await.unwrap();
+    assert!(matches!(store.transact(vec![at(2), file("4")]).await, Err(StoreError::ConditionFailed)));
+    assert_eq!(store.get("ORDER#4", "ORDER").await.unwrap(), None);
+    // DynamoDB refuses a check and a write of one item in one transaction: so do both.
+    let twice = store.transact(vec![unmarked("5"), Write::Put { item: item(json!({"pk": "ORDER#5", "sk": "TOMBSTONE"})), condition: Condition::Always }]).await;
+    assert!(twice.is_err() && !matches!(twice, Err(StoreError::ConditionFailed)), "{twice:?}");
 }
 
 async fn an_add_sums_without_reading_and_counts_the_version(backend: Backend) {
@@ -404,6 +427,7 @@ on_both_backends!(
     a_create_only_write_loses_to_an_existing_item,
     a_write_on_a_stale_version_loses_and_changes_nothing,
     a_transaction_applies_all_of_its_writes_or_none,
+    a_condition_check_decides_a_transaction_and_writes_nothing,
     an_add_sums_without_reading_and_counts_the_version,
     queries_read_a_key_range_in_order_a_page_at_a_time,
     the_listing_and_due_indexes_answer_their_queries,

@@ -58,6 +58,7 @@ impl ItemStore for Recording {
                 Write::Put { item, .. } => self.note("PutItem", None, item["pk"].as_str().unwrap_or_default()),
                 Write::Delete { pk, .. } => self.note("DeleteItem", None, pk),
                 Write::Add { pk, .. } => self.note("UpdateItem", None, pk),
+                Write::Check { pk, .. } => self.note("ConditionCheckItem", None, pk),
             }
         }
         self.inner.transact(writes).await

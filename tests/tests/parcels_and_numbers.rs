@@ -115,6 +115,35 @@ async fn one_parcel_with_two_orders_of_one_vendor_is_delivered_for_both(backend:
     assert_eq!(minor(&balance["balances"][0]["held"]), earned, "both orders earn: {balance}");
 }
 
+/// A carrier's news of a parcel updates all of its orders in one transaction, which
+/// DynamoDB caps at 100 actions: a parcel carries at most ten of a vendor's orders (the
+/// eleventh is 422, saying so), and the delivery of a full parcel reaches all ten.
+async fn a_parcel_carries_at_most_ten_orders_and_its_delivery_reaches_them_all(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app.onboard("vendor-a", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    for id in 1..=11 {
+        assert_eq!(app.shopify_webhook("orders/paid", &order_body(id), SHOPIFY_SECRET).await.status(), 200);
+    }
+    app.deliver().await;
+    let number = "1Z5R89390357567127";
+    for id in 1..=11 {
+        assert_eq!(act(&app, &a, id, "supplier-order", json!({"supplier_order_ref": format!("AE-{id}")})).await.0, 200);
+        let (status, answer) = act(&app, &a, id, "shipment", json!({"tracking_number": number})).await;
+        if id <= 10 {
+            assert_eq!((status, answer["state"].as_str()), (200, Some("shipped")), "order {id}: {answer}");
+        } else {
+            assert_eq!(status, 422, "{answer}");
+            assert!(answer.to_string().contains("already carries 10 orders"), "{answer}");
+            assert_eq!(view(&app, &a, id).await["state"], "awaiting_shipment");
+        }
+    }
+    push_delivered(&app, number).await;
+    for id in 1..=10 {
+        assert_eq!(view(&app, &a, id).await["state"], "delivered", "order {id}");
+    }
+    assert!(app.local.queues.dead_letters(dropflow_shared::ports::DeadLetterQueue::Intake).await.unwrap().is_empty(), "the push fit one transaction");
+}
+
 /// The same supplier reference, then the same tracking number, sent again with the
 /// other line: the line joins that supplier order and that parcel; the exact repeat
 /// answers 200 and changes nothing.
@@ -148,4 +177,5 @@ on_both_backends!(
     two_vendors_racing_for_one_number_cannot_both_win,
     one_parcel_with_two_orders_of_one_vendor_is_delivered_for_both,
     the_same_reference_or_number_with_new_lines_adds_them,
+    a_parcel_carries_at_most_ten_orders_and_its_delivery_reaches_them_all,
 );

@@ -139,6 +139,13 @@ async fn shop_redact_erases_every_order_of_that_shop_and_no_other(backend: Backe
 }
 
 async fn post_as_shop(app: &TestApp, shop: &str, topic: &str, body: &[u8], secret: &str) -> u16 {
+    let status = post_undelivered(app, shop, topic, body, secret).await;
+    app.deliver().await;
+    status
+}
+
+/// A Shopify delivery answered and queued, not yet handled.
+async fn post_undelivered(app: &TestApp, shop: &str, topic: &str, body: &[u8], secret: &str) -> u16 {
     let response = app
         .client
         .post(format!("{}/webhooks/shopify", app.base))
@@ -149,7 +156,6 @@ async fn post_as_shop(app: &TestApp, shop: &str, topic: &str, body: &[u8], secre
         .send()
         .await
         .unwrap();
-    app.deliver().await;
     response.status().as_u16()
 }
 
@@ -302,7 +308,41 @@ async fn a_redaction_before_its_order_arrives_erases_the_order_when_it_comes(bac
     assert!(!sent.contains("Bob Norman") && !sent.contains("Chestnut Street"), "no mail carries what was erased");
 }
 
+/// A redaction that comes while the order's first delivery is being filed (intake read
+/// no tombstone, and has not committed yet): the order's commit checks that no
+/// tombstone came meanwhile, so it loses, reads again and keeps the order erased; the
+/// redaction, reading after its tombstone, found no order. Neither can miss the other.
+async fn a_redaction_racing_its_orders_first_delivery_is_never_missed(backend: Backend) {
+    let app = spawn_app_with(backend, Some(Chaos::quiet())).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let paid = version(6, "2026-11-20T10:00:00-05:00", |_| {});
+    assert_eq!(post_undelivered(&app, "scenario.myshopify.com", "orders/paid", &paid, SHOPIFY_SECRET).await, 200);
+    // Intake has read the order's marks (none) and is committing it, slowly ...
+    let store = &app.local.chaos.as_ref().unwrap().store;
+    store.queue([Fault::Slow]);
+    let filing = tokio::spawn({
+        let local = app.local.clone();
+        async move { local.deliver_batch(QueueName::Intake, std::time::Duration::ZERO).await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store.pending() > 0 {
+        assert!(std::time::Instant::now() < deadline, "intake never reached its commit");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // ... when the storefront asks to erase its customer's data.
+    let redacted = dropflow_shared::services::privacy::redact(&app.local.app, &order_id(6)).await.unwrap();
+    assert_eq!(redacted, dropflow_shared::services::privacy::Redacted::Unknown, "not filed yet: a tombstone");
+    filing.await.unwrap().unwrap();
+    app.deliver().await;
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 0, "no vendor gets an erased customer's address: {list}");
+    let items = serde_json::to_string(&app.local.app.tables.order_items(&order_id(6), "").await.unwrap()).unwrap();
+    assert!(items.contains("IPod Nano"), "the order is kept: {items}");
+    assert_eq!(personal_left_in(&items), Vec::<&str>::new(), "{items}");
+}
+
 on_both_backends!(
+    a_redaction_racing_its_orders_first_delivery_is_never_missed,
     customers_redact_erases_a_delivered_order_everywhere_and_nothing_brings_it_back,
     an_order_still_on_its_way_is_redacted_when_it_is_delivered,
     shop_redact_erases_every_order_of_that_shop_and_no_other,

@@ -182,11 +182,59 @@ async fn every_clock_fires_once_from(backend: Backend, start: Start) {
     fires_once(&app, &key, "refund_warning", &[(VENDOR, "the supplier's refund window closes")]).await;
     fires_once(&app, &key, "delivery_promise", &[(CUSTOMER, "is taking longer to arrive"), (OPERATOR, "SLA digest: 1 escalation")]).await;
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
-    assert_eq!(order["clocks"], json!([]), "{}: every clock fired once and is gone", start.name);
+    let promised = order["clocks"][0]["overdue_since"].as_str().unwrap_or_default().to_string();
+    assert_eq!(order["clocks"].as_array().map(Vec::len), Some(1), "{}: every clock fired once and is gone, but the escalation's repeat: {order}", start.name);
+    assert_eq!(order["clocks"][0]["kind"], "delivery_promise", "{order}");
+    assert_eq!(
+        DateTime::parse_from_rfc3339(order["clocks"][0]["due_at"].as_str().unwrap()).unwrap() - DateTime::parse_from_rfc3339(&promised).unwrap(),
+        Duration::hours(24),
+        "{}: it escalates again a day after the promise",
+        start.name
+    );
     assert_eq!(order["overdue"], json!(["delivery_promise"]), "not delivered when promised");
     let delay = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("taking longer than expected")).unwrap();
     let text = delay["text"].as_str().unwrap();
     assert!(text.contains("being prepared by its maker") && text.contains("expect it to ship by") && !text.contains("has shipped"), "{text}");
+}
+
+async fn an_overdue_step_escalates_again_every_day_until_the_vendor_acts(backend: Backend) {
+    let app = spawn_app_at(backend, dropflow_scenarios::starts_for(backend)[0].instant(), None, &[]).await;
+    let key = paid_order(&app).await;
+    let deadline = due_of(&app, &key, "place_with_supplier").await;
+    fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
+    fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    // Its own arming, a day on, and it fires once: the vendor and the operator hear
+    // again, with how late it is now.
+    assert_eq!(due_of(&app, &key, "place_with_supplier").await, deadline + Duration::hours(24));
+    fires_once(
+        &app,
+        &key,
+        "place_with_supplier",
+        &[(VENDOR, "#1001 is still not ordered from the supplier: 1 day 0 h late"), (OPERATOR, "SLA digest: 1 escalation")],
+    )
+    .await;
+    let digest = app.outbox().await.into_iter().filter(|m| m["subject"].as_str().unwrap().contains("SLA digest")).last().unwrap();
+    assert!(digest["text"].as_str().unwrap().contains("place_with_supplier due") && digest["text"].as_str().unwrap().contains("late by 24h00m"), "{digest}");
+    let again = due_of(&app, &key, "place_with_supplier").await;
+    assert_eq!(again, deadline + Duration::hours(48), "and again");
+    // Someone acts: the step is done and its escalations end with it.
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    let before = mail(&app).await;
+    sweep_at(&app, again).await;
+    assert_eq!(new_mail(&before, &mail(&app).await), Vec::<(String, String)>::new(), "placed: no more escalations");
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
+    let kinds: Vec<&str> = order["clocks"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert!(!kinds.contains(&"place_with_supplier") && kinds.contains(&"ship"), "{order}");
+}
+
+async fn with_repeats_off_an_escalation_fires_once(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SLA_ESCALATION_REPEAT_HOURS", "0")]).await;
+    let key = paid_order(&app).await;
+    fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
+    fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
+    assert_eq!(order["clocks"], json!([]), "{order}");
+    assert_eq!(order["overdue"], json!(["place_with_supplier"]));
 }
 
 async fn the_dispute_window_tells_the_vendor_when_tracking_is_stale(backend: Backend) {
@@ -319,6 +367,8 @@ async fn a_sweep_reads_what_is_due_not_the_table(backend: Backend) {
 
 on_both_backends!(
     every_clock_of_an_order_fires_once_at_its_due_second,
+    an_overdue_step_escalates_again_every_day_until_the_vendor_acts,
+    with_repeats_off_an_escalation_fires_once,
     the_dispute_window_tells_the_vendor_when_tracking_is_stale,
     a_vendor_shipping_while_the_sweep_fires_wins_and_no_breach_is_sent,
     two_sweeps_at_once_send_each_mail_once,

@@ -426,6 +426,42 @@ mod products {
         assert_eq!(free["awaiting_approval"], false);
     }
 
+    /// The operator refuses a claim while an approval of it commits (two operators, or
+    /// one command retried): the refusal deletes only the claim it read, so the approval
+    /// stands, with the orders it routed, and the refusal says the SKU changed.
+    async fn a_refusal_racing_an_approval_leaves_the_approved_mapping(backend: Backend) {
+        use dropflow_shared::adapters::faults::{Chaos, Fault};
+        use dropflow_shared::services::{ServiceError, products};
+        let app = dropflow_scenarios::spawn_app_with(backend, Some(Chaos::quiet())).await;
+        let a = app.onboard("vendor-a", &["IPOD2008GREEN"]).await;
+        app.shopify_webhook("orders/paid", &order(1), SHOPIFY_SECRET).await;
+        let body = json!({"supplier_name": "AliExpress", "product_url": "https://www.aliexpress.com/item/9.html", "supplier_cost": {"amount": "60.00", "currency": "USD"}});
+        assert_eq!(app.vendor(Method::PUT, "/vendor/products/IPOD2008RED", &a, Some(body)).await.0, 200);
+        // The refusal has read the claim; its delete is slow ...
+        let store = &app.local.chaos.as_ref().unwrap().store;
+        store.queue([Fault::Slow]);
+        let refusing = tokio::spawn({
+            let local = app.local.clone();
+            async move { products::refuse(&local.app, "IPOD2008RED").await }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while store.pending() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the refusal never reached its delete");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // ... and the approval commits meanwhile, routing the waiting line.
+        let (approved, routed) = products::approve(&app.local.app, "IPOD2008RED").await.unwrap();
+        assert_eq!((approved.awaiting_approval, routed), (false, 1));
+        let refused = refusing.await.unwrap();
+        assert!(matches!(refused, Err(ServiceError::Conflict(ref reason)) if reason.contains("changed meanwhile")), "{refused:?}");
+        app.deliver().await;
+        let (status, mapping, _) = app.vendor(Method::GET, "/vendor/products/IPOD2008RED", &a, None).await;
+        assert_eq!((status, mapping["awaiting_approval"].as_bool()), (200, Some(false)), "the approval stands: {mapping}");
+        let id = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "1");
+        let (_, routed, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &a, None).await;
+        assert_eq!(routed["lines"].as_array().unwrap().len(), 2, "{routed}");
+    }
+
     /// `PUT` and `DELETE /vendor/products/{sku}` take an `Idempotency-Key` as every
     /// vendor mutation does: the same request again replays, another request with the
     /// key is refused.
@@ -463,6 +499,7 @@ mod products {
     }
 
     on_both_backends!(
+        a_refusal_racing_an_approval_leaves_the_approved_mapping,
         a_vendor_maps_reads_and_deletes_its_own_skus_and_never_another_vendors,
         a_bad_mapping_is_refused_with_the_field_named,
         a_vendor_claim_on_a_waiting_sku_routes_its_orders_once_the_operator_approves_it,

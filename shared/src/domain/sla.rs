@@ -37,6 +37,9 @@ pub struct SlaPolicy {
     /// `RETENTION_DAYS`: a closed vendor order's customer data is purged this long
     /// after it closed (180; 0 keeps it until the storefront asks).
     pub retention_days: u32,
+    /// `SLA_ESCALATION_REPEAT_HOURS`: an overdue step escalates again this long after
+    /// its last escalation, until someone acts (24; 0 escalates once).
+    pub escalation_repeat_hours: u32,
 }
 
 impl Default for SlaPolicy {
@@ -53,6 +56,7 @@ impl Default for SlaPolicy {
             holidays: Vec::new(),
             timezone: Tz::UTC,
             retention_days: 180,
+            escalation_repeat_hours: 24,
         }
     }
 }
@@ -113,13 +117,23 @@ impl ClockKind {
 pub struct Clock {
     pub kind: ClockKind,
     pub due_at: DateTime<Utc>,
+    /// A repeat of an escalation (`SLA_ESCALATION_REPEAT_HOURS`): the deadline the step
+    /// first missed, so each repeat says how late it is. None on a first arming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_since: Option<DateTime<Utc>>,
 }
 
 impl Clock {
     /// A clock due at `due_at`, to the second (the API and the due index show seconds;
     /// a clock is due at the second it shows).
     pub fn new(kind: ClockKind, due_at: DateTime<Utc>) -> Clock {
-        Clock { kind, due_at: chrono::SubsecRound::trunc_subsecs(due_at, 0) }
+        Clock { kind, due_at: chrono::SubsecRound::trunc_subsecs(due_at, 0), overdue_since: None }
+    }
+
+    /// The deadline this clock stands for: its own, or the first one missed when it is
+    /// a repeat.
+    pub fn deadline(&self) -> DateTime<Utc> {
+        self.overdue_since.unwrap_or(self.due_at)
     }
 }
 
@@ -162,6 +176,14 @@ impl SlaPolicy {
             Clock::new(ClockKind::DeliveryPromise, shipped_at + Duration::days(self.delivery_promise_days)),
             Clock::new(ClockKind::DisputeWindow, shipped_at + Duration::days(self.dispute_opens_days)),
         ]
+    }
+
+    /// The next escalation of an overdue step whose `clock` fired at `now`, while no
+    /// one has acted: its own arming, which fires once. None when repeats are off or
+    /// the clock does not escalate.
+    pub fn escalate_again(&self, clock: &Clock, now: DateTime<Utc>) -> Option<Clock> {
+        (self.escalation_repeat_hours > 0 && clock.kind.escalates())
+            .then(|| Clock { overdue_since: Some(clock.deadline()), ..Clock::new(clock.kind, now + Duration::hours(i64::from(self.escalation_repeat_hours))) })
     }
 
     /// Whether tracking last heard of at `last_news_at` is stale at `now`: from the
@@ -212,8 +234,8 @@ mod tests {
     #[test]
     fn a_new_vendor_order_is_reminded_at_twelve_hours_and_due_at_a_day() {
         let clocks = SlaPolicy::default().on_created(at("2026-11-20T10:00:00Z"));
-        assert_eq!(clocks[0], Clock { kind: ClockKind::PlaceReminder, due_at: at("2026-11-20T22:00:00Z") });
-        assert_eq!(clocks[1], Clock { kind: ClockKind::PlaceWithSupplier, due_at: at("2026-11-21T10:00:00Z") });
+        assert_eq!(clocks[0], Clock::new(ClockKind::PlaceReminder, at("2026-11-20T22:00:00Z")));
+        assert_eq!(clocks[1], Clock::new(ClockKind::PlaceWithSupplier, at("2026-11-21T10:00:00Z")));
     }
 
     #[test]

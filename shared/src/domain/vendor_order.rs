@@ -264,6 +264,7 @@ pub struct Escalation {
     pub vendor_order: String,
     pub order_number: String,
     pub clock: ClockKind,
+    /// The deadline first missed (also in a repeat), so the digest says how late it is.
     pub due_at: DateTime<Utc>,
 }
 
@@ -554,6 +555,11 @@ impl VendorOrder {
                 ClockKind::PlaceReminder => {
                     Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "deadline": deadline(ClockKind::PlaceWithSupplier) })))
                 }
+                // A repeat: the vendor hears again how late the step is (the customer
+                // was told at the first escalation).
+                _ if clock.overdue_since.is_some() => {
+                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.deadline(), "repeat": true })))
+                }
                 ClockKind::PlaceWithSupplier | ClockKind::Ship => {
                     Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at })))
                 }
@@ -589,13 +595,14 @@ impl VendorOrder {
                 if !next.breached.contains(&clock.kind) {
                     next.breached.push(clock.kind);
                 }
+                next.clocks.extend(policy.escalate_again(clock, now));
                 escalations.push(Escalation {
                     vendor_id: self.vendor_id.clone(),
                     order_id: self.order_id.clone(),
                     vendor_order: self.id(),
                     order_number: self.order_number.clone(),
                     clock: clock.kind,
-                    due_at: clock.due_at,
+                    due_at: clock.deadline(),
                 });
             }
         }

@@ -127,6 +127,9 @@ impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
 pub struct ClockJson {
     pub kind: String,
     pub due_at: String,
+    /// On a repeated escalation: the deadline first missed (the step is overdue since).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_since: Option<String>,
 }
 
 /// A supplier order of some of the vendor order's lines.
@@ -306,7 +309,11 @@ impl VendorOrderJson {
             shipped_at: instant_opt(vo.shipped_at),
             delivered_at: instant_opt(vo.delivered_at),
             cancel_reason: vo.cancel_reason.clone(),
-            clocks: vo.clocks.iter().map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at) }).collect(),
+            clocks: vo
+                .clocks
+                .iter()
+                .map(|c| ClockJson { kind: c.kind.as_str().into(), due_at: instant(c.due_at), overdue_since: c.overdue_since.map(instant) })
+                .collect(),
             supplier_orders: vo
                 .supplier_orders
                 .iter()

@@ -42,6 +42,7 @@ pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: &str, customer: Optio
     match (event.event_type, clock(payload)) {
         (EventType::SlaReminder, Some(ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier)) => to_vendor(place_reminder(vo, at(payload, "deadline"))),
         (EventType::SlaReminder, Some(ClockKind::TrackingStale)) => to_vendor(chase_supplier(vo, at(payload, "last_news_at"), payload["dispute_open"] == true)),
+        (EventType::SlaBreached, Some(kind)) if payload["repeat"] == true => to_vendor(still_overdue(vo, kind, at(payload, "due_at"), event.occurred_at)),
         (EventType::SlaBreached, Some(ClockKind::Ship)) => {
             let mut mail = to_vendor(ship_overdue(vo, at(payload, "due_at")));
             let expected = config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days);
@@ -71,6 +72,41 @@ fn place_reminder(vo: &VendorOrder, deadline: Option<DateTime<Utc>>) -> Message 
         intro: vec![
             format!("Order these items from your supplier by {by}. After that the order is late and the marketplace is told."),
             format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.id()),
+        ],
+        sections: vec![items(vo)],
+        action: None,
+    }
+}
+
+/// An escalation repeated (`SLA_ESCALATION_REPEAT_HOURS`): the step is still not done,
+/// and how late it is now.
+fn still_overdue(vo: &VendorOrder, kind: ClockKind, deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Message {
+    let late = deadline.map(|d| now - d).unwrap_or_default();
+    let (days, hours) = (late.num_days(), late.num_hours() % 24);
+    let late = if days > 0 { format!("{days} day{} {hours} h", if days == 1 { "" } else { "s" }) } else { format!("{hours} h") };
+    let (what, ask) = match kind {
+        ClockKind::PlaceWithSupplier => (
+            "is still not ordered from the supplier",
+            format!("Order it now and record the supplier order (POST /vendor/orders/{}/supplier-order), or cancel the order if you cannot.", vo.id()),
+        ),
+        ClockKind::Ship => (
+            "has still not shipped",
+            format!("Ask the supplier when it will ship and record the tracking number (POST /vendor/orders/{}/shipment), or cancel the order.", vo.id()),
+        ),
+        _ => (
+            "has still not been delivered",
+            "Ask the supplier and the carrier where the parcel is; if it is lost, arrange a replacement or a refund with the marketplace.".to_string(),
+        ),
+    };
+    Message {
+        subject: format!("Order {} {what}: {late} late", vo.order_number),
+        heading: format!("Order {} {what}", vo.order_number),
+        intro: vec![
+            format!(
+                "It was due {}, and is now {late} late. The marketplace is told too, and both of you hear again until it is done.",
+                deadline.map(when).unwrap_or_default()
+            ),
+            ask,
         ],
         sections: vec![items(vo)],
         action: None,

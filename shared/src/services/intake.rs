@@ -77,13 +77,21 @@ pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, Servi
 async fn delete(app: &App, source: &str, shop: Option<String>, external_id: &str) -> Result<Outcome, ServiceError> {
     let shop = shop.unwrap_or_default();
     let order_id = OrderId::derive(source, &shop, external_id);
-    let Some(record) = app.tables.order(&order_id).await? else {
-        app.commit(vec![Tables::put_order_mark(&order_id, OrderMark::Deleted, app.clock.now())?], &[]).await?;
-        // The order may have been filed meanwhile: read again, and cancel it if so.
-        if app.tables.order(&order_id).await?.is_some() {
-            return Box::pin(delete(app, source, Some(shop), external_id)).await;
+    let record = match app.tables.order(&order_id).await? {
+        Some(record) => record,
+        None => {
+            app.commit(vec![Tables::put_order_mark(&order_id, OrderMark::Deleted, app.clock.now())?], &[]).await?;
+            // The order may have been filed meanwhile (intake read no mark before this
+            // write): read again, and cancel it if so.
+            match app.tables.order(&order_id).await? {
+                Some(record) => record,
+                None => {
+                    return Ok(Outcome::Ignored(format!(
+                        "deleted {source} order {external_id} of {shop:?} is not held here: it is filed cancelled if it comes"
+                    )));
+                }
+            }
         }
-        return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} of {shop:?} is not held here: it is filed cancelled if it comes")));
     };
     if record.order.payment == Payment::Void {
         return Ok(Outcome::Ignored(format!("deleted {source} order {external_id} was cancelled already")));
@@ -270,12 +278,23 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         };
         let mut writes = vec![Tables::put_order(&record, previous_version)?];
         if existing.is_none() {
-            writes.push(Tables::put_order_number(order)?);
+            writes.extend(first_filing(order)?);
         }
         app.commit(writes, &notes).await?;
         return Ok(Outcome::Held);
     }
     route_and_store(app, order.clone(), existing.as_ref(), notes).await
+}
+
+/// What is written (and checked) when an order is filed for the first time: its number,
+/// and that no redaction (nor, for a WooCommerce order that is not cancelled, no id-only
+/// delete) came for it since intake read for one.
+fn first_filing(order: &CanonicalOrder) -> Result<Vec<Write>, StoreError> {
+    let mut writes = vec![Tables::put_order_number(order)?, Tables::order_mark_absent(&order.order_id, OrderMark::Erased)];
+    if order.source == "woocommerce" && order.payment != Payment::Void {
+        writes.push(Tables::order_mark_absent(&order.order_id, OrderMark::Deleted));
+    }
+    Ok(writes)
 }
 
 /// Tells the operator `notes` of a delivery that changes nothing else (each once: a
@@ -368,7 +387,7 @@ pub fn routed(
     let record = OrderRecord { vendors: routing.by_vendor.keys().cloned().collect(), unroutable: routing.unroutable, routed_at: Some(now), ..before };
     writes.insert(0, Tables::put_order(&record, previous_version)?);
     if previous_version.is_none() {
-        writes.push(Tables::put_order_number(&record.order)?);
+        writes.extend(first_filing(&record.order)?);
     }
     // Lines that only lack a mapping wait under their SKU, to be routed once it is mapped:
     // one item per (SKU, order), however many lines share the SKU (DynamoDB refuses a

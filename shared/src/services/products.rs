@@ -156,8 +156,12 @@ pub async fn approve(app: &App, sku: &str) -> Result<(ProductMapping, usize), Se
 /// The operator refuses a vendor's claim on a SKU (`dropflow product refuse`): the
 /// claim is taken away and the orders keep waiting for the SKU to be mapped.
 pub async fn refuse(app: &App, sku: &str) -> Result<ProductMapping, ServiceError> {
-    let (mapping, _) = claim(app, sku).await?;
-    app.tables.delete_product(&mapping.sku).await?;
+    let (mapping, version) = claim(app, sku).await?;
+    // Only the claim read: an approval that committed meanwhile stands.
+    app.tables.items.transact(vec![Tables::product_delete_at(&mapping.sku, version)]).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile (approved?): look again", mapping.sku)),
+        other => other.into(),
+    })?;
     Ok(mapping)
 }
 

@@ -3,7 +3,7 @@
 //! Every change is conditional on the version read, so two writers never both win.
 
 use super::{App, ServiceError};
-use crate::domain::ids::VendorId;
+use crate::domain::ids::{OrderId, VendorId};
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::{Actor, Command, HistoryEntry, NUMBER_REUSE_DAYS, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
@@ -143,11 +143,25 @@ pub struct Preconditions {
     pub idempotency: Option<(String, String)>,
 }
 
+/// The most of a vendor's orders one parcel may carry. A carrier's push for the parcel
+/// updates all of them in one transaction, each with up to seven actions when it is
+/// delivered (the order, its history, its earning, the ledger entry, the balance, two
+/// events), within DynamoDB's 100; a parcel of more orders than this is rare, and they
+/// ship under numbers of their own.
+pub const MAX_ORDERS_PER_PARCEL: usize = 10;
+
 /// The claim on `number` as read (to be rewritten on its version), after checking that
-/// no other vendor's parcel holds the number: 409 then, without saying whose it is.
-async fn number_claim(app: &App, vendor: &VendorId, number: &str, now: DateTime<Utc>) -> Result<Option<NumberClaim>, ServiceError> {
+/// no other vendor's parcel holds the number (409 then, without saying whose it is) and
+/// that the parcel has room for `order_id` (422).
+async fn number_claim(app: &App, vendor: &VendorId, order_id: &OrderId, number: &str, now: DateTime<Utc>) -> Result<Option<NumberClaim>, ServiceError> {
     let tracked = app.tables.tracked(number).await?;
     let recent = chrono::Duration::days(NUMBER_REUSE_DAYS);
+    let others = tracked.parcels.iter().filter(|p| &p.vendor_id == vendor && &p.order_id != order_id && p.shipped_at.is_none_or(|at| now - at < recent));
+    if others.count() >= MAX_ORDERS_PER_PARCEL {
+        return Err(ServiceError::Unprocessable(format!(
+            "tracking number {number} already carries {MAX_ORDERS_PER_PARCEL} orders, the most one parcel may: ship this order under a number of its own"
+        )));
+    }
     for parcel in tracked.parcels.iter().filter(|p| &p.vendor_id != vendor) {
         let held = match parcel.shipped_at {
             Some(at) if now - at < recent => true,
@@ -200,7 +214,7 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
         // A parcel's number finds its orders when the carrier pushes news of it; it is
         // refused while another vendor's parcel holds it.
         if let Command::Ship { tracking, .. } = &command {
-            let claim = number_claim(app, vendor, &tracking.number, now).await?;
+            let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
             writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
         }
         if let Some((key, hash)) = &pre.idempotency {

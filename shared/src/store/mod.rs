@@ -709,6 +709,14 @@ impl Tables {
         Ok(Write::Put { item, condition: Condition::Always })
     }
 
+    /// The check committed with a new order that `mark` is still absent: a redaction or
+    /// a delete that writes its mark after intake read none makes the order's commit
+    /// fail, and intake reads again and honours it (the mark's writer reads the order
+    /// after writing, so one of the two always sees the other).
+    pub fn order_mark_absent(order_id: &OrderId, mark: OrderMark) -> Write {
+        Write::Check { pk: order_pk(order_id), sk: mark.sort_key().into(), condition: Condition::NotExists }
+    }
+
     /// When the storefront left `mark` on an order before it arrived, if it did.
     pub async fn order_mark(&self, order_id: &OrderId, mark: OrderMark) -> Result<Option<DateTime<Utc>>, StoreError> {
         let item: Option<serde_json::Value> = self.get_as(&order_pk(order_id), mark.sort_key()).await?;
@@ -765,7 +773,7 @@ impl Tables {
 
     /// The write that takes `order_id` off a SKU's waiting list.
     pub fn delete_waiting(sku: &Sku, order_id: &OrderId) -> Write {
-        Write::Delete { pk: format!("WAIT#{sku}"), sk: order_id.to_string() }
+        Write::Delete { pk: format!("WAIT#{sku}"), sk: order_id.to_string(), condition: Condition::Always }
     }
 
     /// The orders with lines waiting for `sku` to be mapped.
@@ -839,15 +847,16 @@ impl Tables {
         Ok(Write::Put { item, condition })
     }
 
-    /// Takes a SKU's mapping away (its lines route to nobody until it is mapped again).
-    pub async fn delete_product(&self, sku: &Sku) -> Result<(), StoreError> {
-        self.items.delete(&format!("SKU#{sku}"), "PRODUCT").await
-    }
-
     /// The write that removes a SKU's mapping, to commit with what goes with it (the
     /// `Idempotency-Key` of the vendor's request).
     pub fn product_delete(sku: &Sku) -> Write {
-        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into() }
+        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into(), condition: Condition::Always }
+    }
+
+    /// The write that removes a SKU's mapping only if it is still at `version`: a claim
+    /// refused while an approval races it stays approved.
+    pub fn product_delete_at(sku: &Sku, version: u64) -> Write {
+        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into(), condition: Condition::VersionIs(version) }
     }
 
     /// One page of a vendor's SKU mappings, by SKU.

@@ -101,7 +101,7 @@ impl Tables {
 
     /// The delete of an unpaid note, in the transaction of the payout that covers it.
     pub fn delete_unpaid(note: &Unpaid) -> Write {
-        Write::Delete { pk: format!("UNPAID#{}", shard_of(&note.vendor_id)), sk: unpaid_sk(note) }
+        Write::Delete { pk: format!("UNPAID#{}", shard_of(&note.vendor_id)), sk: unpaid_sk(note), condition: Condition::Always }
     }
 
     /// Which vendors and currencies have unpaid notes in one shard (each once).

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 
@@ -73,6 +73,21 @@ fn condition_expression(condition: &Condition) -> Option<(String, Option<Attribu
             Some(("version = :expected_version".into(), Some(HashMap::from([(":expected_version".to_string(), AttributeValue::N(version.to_string()))]))))
         }
     }
+}
+
+/// A `Delete` or `ConditionCheck` of the item `pk`/`sk` of `table`, conditional as asked
+/// (the two builders share no trait).
+macro_rules! keyed {
+    ($builder:expr, $table:expr, $pk:expr, $sk:expr, $condition:expr) => {{
+        let (expression, values) = condition_expression($condition).unzip();
+        $builder
+            .table_name($table)
+            .set_key(Some(key($pk, $sk)))
+            .set_condition_expression(expression)
+            .set_expression_attribute_values(values.flatten())
+            .build()
+            .map_err(unavailable)?
+    }};
 }
 
 fn build_put(table: &str, item: Item, condition: &Condition) -> Result<Put, StoreError> {
@@ -176,10 +191,14 @@ impl ItemStore for DynamoStore {
         let mut items = Vec::with_capacity(writes.len());
         for write in writes {
             items.push(match write {
+                // A check of nothing is no action (DynamoDB requires a condition).
+                Write::Check { condition: Condition::Always, .. } => continue,
+                Write::Check { pk, sk, condition } => {
+                    TransactWriteItem::builder().condition_check(keyed!(ConditionCheck::builder(), &self.table, &pk, &sk, &condition)).build()
+                }
                 Write::Put { item, condition } => TransactWriteItem::builder().put(build_put(&self.table, item, &condition)?).build(),
-                Write::Delete { pk, sk } => {
-                    let delete = Delete::builder().table_name(&self.table).set_key(Some(key(&pk, &sk))).build().map_err(unavailable)?;
-                    TransactWriteItem::builder().delete(delete).build()
+                Write::Delete { pk, sk, condition } => {
+                    TransactWriteItem::builder().delete(keyed!(Delete::builder(), &self.table, &pk, &sk, &condition)).build()
                 }
                 Write::Add { pk, sk, add, condition } => TransactWriteItem::builder().update(build_add(&self.table, &pk, &sk, &add, &condition)?).build(),
             });

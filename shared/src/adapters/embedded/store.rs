@@ -109,9 +109,11 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
                 body
             ])?;
         }
-        Write::Delete { pk, sk } => {
+        Write::Delete { pk, sk, condition } => {
+            check(tx, pk, sk, condition)?;
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
+        Write::Check { pk, sk, condition } => check(tx, pk, sk, condition)?,
         Write::Add { pk, sk, add, condition } => {
             check(tx, pk, sk, condition)?;
             let body: Option<String> =
@@ -154,7 +156,7 @@ impl ItemStore for EmbeddedStore {
     }
 
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        self.transact(vec![Write::Delete { pk: pk.into(), sk: sk.into() }]).await
+        self.transact(vec![Write::Delete { pk: pk.into(), sk: sk.into(), condition: Condition::Always }]).await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
