@@ -4,8 +4,8 @@
 use dropflow_scenarios::Backend;
 use dropflow_sim::{Options, generate, run};
 
-/// (seed, histories, backend) of each line of `sim/seeds.txt`.
-fn seeds() -> Vec<(u64, usize, Backend)> {
+/// (seed, histories, backend, chaos rate) of each line of `sim/seeds.txt`.
+fn seeds() -> Vec<(u64, usize, Backend, f64)> {
     let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds.txt")).expect("sim/seeds.txt");
     text.lines()
         .map(str::trim)
@@ -17,7 +17,8 @@ fn seeds() -> Vec<(u64, usize, Backend)> {
                 Some("embedded") => Backend::Embedded,
                 other => panic!("seeds.txt: backend {other:?} in {line:?}"),
             };
-            (fields[0].parse().expect("a seed"), fields[1].parse().expect("a count"), backend)
+            let chaos = fields.get(3).map_or(0.0, |rate| rate.parse().expect("a chaos rate"));
+            (fields[0].parse().expect("a seed"), fields[1].parse().expect("a count"), backend, chaos)
         })
         .collect()
 }
@@ -25,8 +26,8 @@ fn seeds() -> Vec<(u64, usize, Backend)> {
 async fn play_seeds(backend: Backend) {
     let trace_dir = std::env::temp_dir().join("dropflow-sim-traces");
     let mut played = 0;
-    for (seed, histories, _) in seeds().into_iter().filter(|(_, _, b)| *b == backend) {
-        let summary = run(&Options { seed, histories, backend, chaos: 0.0, trace_dir: trace_dir.clone() }).await;
+    for (seed, histories, _, chaos) in seeds().into_iter().filter(|(_, _, b, _)| *b == backend) {
+        let summary = run(&Options { seed, histories, backend, chaos, trace_dir: trace_dir.clone() }).await;
         println!("{}", summary.json());
         assert_eq!(summary.violations, 0, "seed {seed}: {}", summary.json());
         played += histories;

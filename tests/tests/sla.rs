@@ -157,7 +157,7 @@ async fn every_clock_fires_once_from(backend: Backend, start: Start) {
     assert_eq!(overdue(&app, &key).await, json!([]));
     // Which comes first depends on the weekday of shipment: from a weekday, five
     // business days are a week, so the dispute window (day 6) opens while tracking is
-    // not stale yet, silently; from a Sunday they are less, and it opens on stale
+    // not stale yet, and the vendor is told what to do if it stops moving; from a Sunday they are less, and it opens on stale
     // tracking, which the vendor is told; from a Saturday both are due at the same
     // second, and one mail says both (it once said neither: the checks compared the
     // shipment's milliseconds, not the clocks' seconds).
@@ -166,7 +166,7 @@ async fn every_clock_fires_once_from(backend: Backend, start: Start) {
     let dispute_mail = (VENDOR, "you can open a dispute with the supplier");
     match dispute.cmp(&stale) {
         std::cmp::Ordering::Less => {
-            fires_once(&app, &key, "dispute_window", &[]).await;
+            fires_once(&app, &key, "dispute_window", &[(VENDOR, "the supplier's dispute window is open")]).await;
             fires_once(&app, &key, "tracking_stale", &[quiet]).await;
         }
         std::cmp::Ordering::Equal => {
@@ -235,6 +235,36 @@ async fn with_repeats_off_an_escalation_fires_once(backend: Backend) {
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
     assert_eq!(order["clocks"], json!([]), "{order}");
     assert_eq!(order["overdue"], json!(["place_with_supplier"]));
+}
+
+/// With the default policy a parcel shipped on a weekday is not stale on day 6 (five
+/// business days are a week): the vendor still hears the supplier's dispute window is
+/// open, and what to do if the parcel stops moving (it once fired and said nothing).
+async fn the_dispute_window_notice_reaches_the_vendor_on_day_six_with_the_default_policy(backend: Backend) {
+    let monday = dropflow_scenarios::starts_for(backend).into_iter().find(|s| s.name == "Monday").unwrap();
+    let app = spawn_app_at(backend, monday.instant(), None, &[]).await;
+    let key = paid_order(&app).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    let shipped = app.now();
+    let opens = due_of(&app, &key, "dispute_window").await;
+    assert!(opens - shipped <= Duration::days(6) && opens < due_of(&app, &key, "tracking_stale").await, "day 6, before tracking is stale");
+    fires_once(&app, &key, "dispute_window", &[(VENDOR, "the supplier's dispute window is open")]).await;
+    let notice = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("dispute window is open")).unwrap();
+    let text = notice["text"].as_str().unwrap();
+    assert!(text.contains("If the parcel is not moving") && text.contains("open a dispute with the supplier for order AE-1"), "{text}");
+}
+
+/// The supplier's refund window closing on an order that has not shipped: the warning
+/// asks when it will ship, and never speaks of a parcel that is not moving.
+async fn a_refund_warning_before_shipment_does_not_speak_of_a_parcel(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SLA_SHIP_BUSINESS_DAYS", "20")]).await;
+    let key = paid_order(&app).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    fires_once(&app, &key, "refund_warning", &[(VENDOR, "the supplier's refund window closes")]).await;
+    let warning = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("refund window closes")).unwrap();
+    let text = warning["text"].as_str().unwrap();
+    assert!(text.contains("It has not shipped yet") && !text.contains("parcel is not moving"), "{text}");
 }
 
 async fn the_dispute_window_tells_the_vendor_when_tracking_is_stale(backend: Backend) {
@@ -369,6 +399,8 @@ on_both_backends!(
     every_clock_of_an_order_fires_once_at_its_due_second,
     an_overdue_step_escalates_again_every_day_until_the_vendor_acts,
     with_repeats_off_an_escalation_fires_once,
+    the_dispute_window_notice_reaches_the_vendor_on_day_six_with_the_default_policy,
+    a_refund_warning_before_shipment_does_not_speak_of_a_parcel,
     the_dispute_window_tells_the_vendor_when_tracking_is_stale,
     a_vendor_shipping_while_the_sweep_fires_wins_and_no_breach_is_sent,
     two_sweeps_at_once_send_each_mail_once,

@@ -8,6 +8,7 @@ use dropflow_scenarios::backend::AwsStack;
 use dropflow_scenarios::runtime_api::{function_env, invoke_once, scheduled_event};
 use dropflow_shared::domain::events::EventType;
 use dropflow_shared::domain::money::{Currency, Money};
+use dropflow_shared::domain::sla::ClockKind;
 use dropflow_shared::store::Tables;
 use std::path::Path;
 
@@ -29,7 +30,8 @@ async fn a_scheduled_run_fires_what_is_due_once() {
         "{answer}"
     );
     let stored = app.tables.vendor_order(&vo.order_id, &vo.vendor_id).await.unwrap().unwrap();
-    assert!(stored.clocks.is_empty(), "the reminder and the deadline both fired: {:?}", stored.clocks);
+    let armed: Vec<_> = stored.clocks.iter().map(|c| (c.kind, c.overdue_since.is_some())).collect();
+    assert_eq!(armed, [(ClockKind::PlaceWithSupplier, true)], "the reminder and the deadline both fired; only the deadline's repeat is armed");
     let events: Vec<EventType> = app.tables.events(&vo.order_id).await.unwrap().into_iter().map(|e| e.event_type).collect();
     assert!(events.contains(&EventType::SlaBreached) && events.contains(&EventType::SlaDigest), "{events:?}");
     assert!(!events.contains(&EventType::SlaReminder), "a reminder after its deadline is not sent: {events:?}");

@@ -505,7 +505,7 @@ impl VendorOrder {
 
     /// The deadline to order from the supplier, while that clock runs.
     pub fn supplier_deadline(&self) -> Option<DateTime<Utc>> {
-        self.clocks.iter().find(|c| c.kind == super::sla::ClockKind::PlaceWithSupplier).map(|c| c.due_at)
+        self.clocks.iter().find(|c| c.kind == super::sla::ClockKind::PlaceWithSupplier).map(super::sla::Clock::deadline)
     }
 
     /// The steps late at `now` and not done yet: a deadline that fired while the order is
@@ -575,15 +575,15 @@ impl VendorOrder {
                     let closes_at = self.supplier_orders.first().map(|o| o.placed_at + chrono::Duration::days(policy.refund_window_days));
                     Some((EventType::RefundWindowClosing, serde_json::json!({ "clock": clock.kind, "closes_at": closes_at })))
                 }
-                // Tracking that moves needs no dispute: nothing is sent. Nor when tracking
-                // goes stale at the same second: that mail says the window is open.
+                // The vendor hears the supplier's dispute window is open, whatever the
+                // tracking says (how stale it is decides what the mail asks); not when
+                // tracking goes stale at the same second: that mail says the window is open.
                 ClockKind::DisputeWindow if due.iter().any(|c| c.kind == ClockKind::TrackingStale) => None,
-                ClockKind::DisputeWindow => match self.last_news_at() {
-                    Some(last) if policy.is_stale(last, now) => {
-                        Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last })))
-                    }
-                    _ => None,
-                },
+                ClockKind::DisputeWindow => {
+                    let last = self.last_news_at();
+                    let stale = last.is_some_and(|last| policy.is_stale(last, now));
+                    Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last, "stale": stale })))
+                }
             };
             if let Some((event_type, payload)) = fact {
                 let discriminator = format!("{}.{}", self.discriminator(next.version), clock.kind.as_str());
@@ -1156,7 +1156,8 @@ mod tests {
         let vo = fresh();
         let late = vo.fire(vo.clocks[1].due_at + chrono::Duration::hours(5), &SlaPolicy::default()).unwrap();
         assert_eq!(kinds(&late.transition.events), [(EventType::SlaBreached, "place_with_supplier".to_string())]);
-        assert!(late.transition.vendor_order.clocks.is_empty());
+        let again: Vec<_> = late.transition.vendor_order.clocks.iter().map(|c| (c.kind, c.overdue_since)).collect();
+        assert_eq!(again, [(ClockKind::PlaceWithSupplier, Some(vo.clocks[1].due_at))], "only the deadline's repeat is armed");
     }
 
     #[test]
@@ -1167,7 +1168,10 @@ mod tests {
         assert!(vo.overdue(deadline - chrono::Duration::seconds(1)).is_empty(), "not yet");
         assert_eq!(vo.overdue(deadline), [ClockKind::PlaceWithSupplier], "past due before any sweep");
         let swept = vo.fire(deadline, &policy).unwrap().transition.vendor_order;
-        assert!(swept.supplier_deadline().is_none(), "the clock is disarmed");
+        assert_eq!(swept.supplier_deadline(), Some(deadline), "the deadline missed, though its repeat is armed a day on");
+        assert_eq!(swept.clocks[0].due_at, deadline + chrono::Duration::hours(24));
+        let off = SlaPolicy { escalation_repeat_hours: 0, ..SlaPolicy::default() };
+        assert!(vo.fire(deadline, &off).unwrap().transition.vendor_order.supplier_deadline().is_none(), "repeats off: the clock is disarmed");
         assert_eq!(swept.overdue(deadline + chrono::Duration::days(3)), [ClockKind::PlaceWithSupplier], "still late: the sweep fired it, nobody placed");
         let placed = swept.apply(place(), actor(), deadline + chrono::Duration::days(3), &policy).unwrap().vendor_order;
         assert!(placed.overdue(deadline + chrono::Duration::days(3)).is_empty(), "placed late: that step is done");
@@ -1185,7 +1189,7 @@ mod tests {
     }
 
     #[test]
-    fn the_dispute_window_speaks_only_when_tracking_is_stale() {
+    fn the_dispute_window_opens_with_a_notice_whatever_the_tracking_says() {
         // With three business days to stale, day 6 after a Friday shipment is stale.
         let policy = SlaPolicy { tracking_stale_business_days: 3, ..SlaPolicy::default() };
         let quiet = shipped_order(&policy);
@@ -1199,15 +1203,17 @@ mod tests {
         let fired = stale.fire(opens, &policy).unwrap();
         let types: Vec<EventType> = fired.transition.events.iter().map(|e| e.event_type).collect();
         assert!(types.contains(&EventType::DisputeWindowOpen), "{types:?}");
-        // Carrier news the day before: tracking moves, nothing is said.
         let news = Command::CarrierUpdate {
             tracking_number: "1Z5R89390357567127".into(),
             status: CarrierStatus::InTransit,
             checkpoint: checkpoint("InTransit", opens - chrono::Duration::days(1)),
         };
+        // Carrier news the day before: tracking moves, and the notice says so (not stale).
         let moving = quiet.apply(news, Actor::System, opens - chrono::Duration::days(1), &policy).unwrap().vendor_order;
         let fired = moving.fire(opens, &policy).unwrap();
-        assert!(fired.transition.events.is_empty(), "{:?}", fired.transition.events);
+        let notice: Vec<_> = fired.transition.events.iter().filter(|e| e.event_type == EventType::DisputeWindowOpen).collect();
+        assert_eq!(notice.len(), 1, "{:?}", fired.transition.events);
+        assert_eq!(notice[0].payload["stale"], false);
         assert!(!moving.clocks.iter().any(|c| c.kind == ClockKind::DisputeWindow && c.due_at > opens));
     }
 

@@ -55,7 +55,7 @@ pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: &str, customer: Optio
             customer.map(|to| vec![(to.to_string(), delivery_late(vo, event.occurred_at, &config.store_name))]).unwrap_or_default()
         }
         (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, at(payload, "closes_at"))),
-        (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"))),
+        (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"), payload["stale"] != false, &config.sla)),
         (EventType::TrackingException, _) => {
             let message = carrier_exception(vo, payload);
             vec![(vendor.to_string(), message.clone()), (operator, message)]
@@ -194,24 +194,48 @@ fn refund_window_closing(vo: &VendorOrder, closes: Option<DateTime<Utc>>) -> Mes
         heading: format!("Order {} is not delivered, and the supplier's refund window is closing", vo.order_number),
         intro: vec![
             format!("The supplier takes refund requests for order {} until {closes}.", vo.supplier_order_ref.clone().unwrap_or_default()),
-            "If the parcel is not moving, ask the supplier for a refund before then; afterwards it may refuse.".into(),
+            if vo.shipped_at.is_some() || !vo.shipments.is_empty() {
+                "If the parcel is not moving, ask the supplier for a refund before then; afterwards it may refuse.".into()
+            } else {
+                "It has not shipped yet: ask the supplier when it will, and if it cannot ship it, ask for a refund before then; afterwards it may refuse."
+                    .into()
+            },
         ],
         sections: vec![items(vo)],
         action: None,
     }
 }
 
-fn dispute_open(vo: &VendorOrder, last_news: Option<DateTime<Utc>>) -> Message {
-    Message {
-        subject: format!("Order {}: you can open a dispute with the supplier", vo.order_number),
-        heading: format!("Order {}: tracking is stale and the dispute window is open", vo.order_number),
-        intro: vec![
-            format!("There has been no carrier news since {}.", last_news.map(when).unwrap_or_default()),
-            format!("You may open a dispute with the supplier for order {} now, while the window is open.", vo.supplier_order_ref.clone().unwrap_or_default()),
-        ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+/// The supplier's dispute window is open (`SLA_DISPUTE_OPENS_DAYS` after shipment): with
+/// stale tracking, open a dispute now; with tracking that moves, nothing to do yet, and
+/// what to do if it stops. (A notice of an older version carries no `stale`: stale, as
+/// it was only sent then.)
+fn dispute_open(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, stale: bool, policy: &crate::domain::sla::SlaPolicy) -> Message {
+    let reference = vo.supplier_order_ref.clone().unwrap_or_default();
+    let last = last_news.map(when).unwrap_or_default();
+    let (subject, heading, intro) = if stale {
+        (
+            format!("Order {}: you can open a dispute with the supplier", vo.order_number),
+            format!("Order {}: tracking is stale and the dispute window is open", vo.order_number),
+            vec![
+                format!("There has been no carrier news since {last}."),
+                format!("You may open a dispute with the supplier for order {reference} now, while the window is open."),
+            ],
+        )
+    } else {
+        (
+            format!("Order {}: the supplier's dispute window is open", vo.order_number),
+            format!("Order {}: the supplier's dispute window is open", vo.order_number),
+            vec![
+                format!("The carrier last reported the parcel at {last}: it is moving, so there is nothing to do now."),
+                format!(
+                    "If the parcel is not moving (no carrier news for {} business days) or does not arrive, open a dispute with the supplier for order {reference} while the window is open.",
+                    policy.tracking_stale_business_days
+                ),
+            ],
+        )
+    };
+    Message { subject, heading, intro, sections: vec![items(vo)], action: None }
 }
 
 fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Message {
