@@ -158,7 +158,7 @@ pub async fn approve(app: &App, sku: &str) -> Result<(ProductMapping, usize), Se
 pub async fn refuse(app: &App, sku: &str) -> Result<ProductMapping, ServiceError> {
     let (mapping, version) = claim(app, sku).await?;
     // Only the claim read: an approval that committed meanwhile stands.
-    app.tables.items.transact(vec![Tables::product_delete_at(&mapping.sku, version)]).await.map_err(|e| match e {
+    app.commit(vec![Tables::product_delete_at(&mapping.sku, version)], &[]).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile (approved?): look again", mapping.sku)),
         other => other.into(),
     })?;
