@@ -12,6 +12,16 @@ pub struct Config {
     pub store_name: String,
     pub sender_email: Email,
     pub operator_email: Email,
+    /// Where customers' replies go (`SUPPORT_EMAIL`, the operator's address when unset):
+    /// every customer mail carries it as its Reply-To, since its text invites a reply.
+    pub support_email: Email,
+    /// The public base of links in mail (`PUBLIC_BASE_URL`, e.g. the API's address):
+    /// vendor mails link to their order's page of the dashboard under it. Unset, mail
+    /// names the dashboard without a link.
+    pub public_base_url: Option<String>,
+    /// How long a line no vendor will send waits for the operator before its customer is
+    /// told it will be refunded (`UNROUTABLE_NOTICE_HOURS`, default 48).
+    pub unroutable_notice_hours: u32,
     /// Webhook signing secrets per source (`sources::SOURCES`, each from its
     /// `secret_variable`); several during a rotation, none in the functions that never
     /// verify a webhook.
@@ -65,6 +75,13 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is malformed: {reason}")]
     Malformed { name: &'static str, reason: String },
+}
+
+/// `text` as a base for links (`https://host[/path]`, no trailing slash), or `None` when
+/// it is not one: anything else in a link would be the setting's text, not an address.
+fn base_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text).ok().filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())?;
+    (url.query().is_none() && url.fragment().is_none() && url.username().is_empty()).then(|| url.as_str().trim_end_matches('/').to_string())
 }
 
 /// A secret setting's values: one, or several separated by commas (during a rotation;
@@ -129,10 +146,25 @@ impl Config {
         if commission_bps > 10_000 {
             return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
         }
+        let operator_email = email("OPERATOR_EMAIL")?;
+        let support_email = match lookup("SUPPORT_EMAIL").filter(|v| !v.trim().is_empty()) {
+            None => operator_email.clone(),
+            Some(_) => email("SUPPORT_EMAIL")?,
+        };
+        let public_base_url = match lookup("PUBLIC_BASE_URL").or_else(|| fallback("PUBLIC_BASE_URL").map(str::to_string)).filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(url) => Some(base_url(url.trim()).ok_or(ConfigError::Malformed {
+                name: "PUBLIC_BASE_URL",
+                reason: format!("{url:?} is not an http(s) address without a query (e.g. https://api.example.com)"),
+            })?),
+        };
         Ok(Config {
             store_name: get("STORE_NAME")?,
             sender_email: email("SENDER_EMAIL")?,
-            operator_email: email("OPERATOR_EMAIL")?,
+            operator_email,
+            support_email,
+            public_base_url,
+            unroutable_notice_hours: number("UNROUTABLE_NOTICE_HOURS", 48)?,
             webhook_secrets,
             shop_allow_lists,
             sla: SlaPolicy {
@@ -154,6 +186,11 @@ impl Config {
                 },
                 retention_days: number("RETENTION_DAYS", defaults.retention_days)?,
                 escalation_repeat_hours: number("SLA_ESCALATION_REPEAT_HOURS", defaults.escalation_repeat_hours)?,
+                // Unset (or blank, as the template passes it) never cancels.
+                auto_cancel_hours: match lookup("SLA_AUTO_CANCEL_HOURS").filter(|v| !v.trim().is_empty()) {
+                    None => None,
+                    Some(_) => Some(number("SLA_AUTO_CANCEL_HOURS", 0)?),
+                },
             },
             commission_bps,
             holding_days: number("HOLDING_DAYS", 14)?,
@@ -242,5 +279,29 @@ mod tests {
         bad.push(("SLA_SHIP_BUSINESS_DAYS", "five"));
         let malformed = Config::from_lookup(env(&bad), |_| None).unwrap_err();
         assert!(malformed.to_string().starts_with("SLA_SHIP_BUSINESS_DAYS is malformed"), "{malformed}");
+    }
+
+    #[test]
+    fn replies_go_to_the_operator_unless_a_support_address_is_set() {
+        let config = Config::from_lookup(env(BASE), |_| None).unwrap();
+        assert_eq!(config.support_email.as_str(), "ops@shop.example");
+        let mut with = BASE.to_vec();
+        with.push(("SUPPORT_EMAIL", "help@shop.example"));
+        assert_eq!(Config::from_lookup(env(&with), |_| None).unwrap().support_email.as_str(), "help@shop.example");
+        for bad in ["not an address", "help@shop.example\r\nBcc: x@y.example"] {
+            let bad = BASE.iter().copied().chain([("SUPPORT_EMAIL", bad)]).collect::<Vec<_>>();
+            assert!(Config::from_lookup(env(&bad), |_| None).unwrap_err().to_string().starts_with("SUPPORT_EMAIL is malformed"));
+        }
+    }
+
+    #[test]
+    fn the_public_base_url_is_an_address_or_refused() {
+        let with = |url: &'static str| Config::from_lookup(env(&BASE.iter().copied().chain([("PUBLIC_BASE_URL", url)]).collect::<Vec<_>>()), |_| None);
+        assert_eq!(with("https://api.shop.example/").unwrap().public_base_url.as_deref(), Some("https://api.shop.example"));
+        assert_eq!(with("https://x.example/prod").unwrap().public_base_url.as_deref(), Some("https://x.example/prod"));
+        assert_eq!(Config::from_lookup(env(BASE), |_| None).unwrap().public_base_url, None);
+        for bad in ["javascript:alert(1)", "api.shop.example", "https://x.example/?a=1", "ftp://x.example"] {
+            assert!(with(bad).unwrap_err().to_string().starts_with("PUBLIC_BASE_URL is malformed"), "{bad}");
+        }
     }
 }

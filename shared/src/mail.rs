@@ -134,7 +134,15 @@ impl Message {
         let (heading, intro, sections) = (&heading, &intro, &sections);
         let html = HtmlMail { store_name, subject: &self.subject, heading, intro, sections, action: &self.action }.render()?;
         let text = TextMail { store_name, heading, intro, sections, action: &self.action }.render()?;
-        Ok(Mail { to: to.to_string(), subject: header_text(&format!("{} | {store_name}", self.subject)), text, html, key: key.to_string(), order_id: None })
+        Ok(Mail {
+            to: to.to_string(),
+            subject: header_text(&format!("{} | {store_name}", self.subject)),
+            text,
+            html,
+            key: key.to_string(),
+            order_id: None,
+            reply_to: None,
+        })
     }
 }
 

@@ -361,6 +361,9 @@ pub struct Mail {
     pub key: String,
     /// The order it is about, so that a mailer keeping copies can find them to redact.
     pub order_id: Option<crate::domain::ids::OrderId>,
+    /// Where a reply goes, when not to the sender address (customer mail: the store's
+    /// support address, since the text invites a reply).
+    pub reply_to: Option<String>,
 }
 
 /// Who mail comes from: the store's name and its sender address.

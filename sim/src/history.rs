@@ -29,6 +29,8 @@ pub enum Kind {
     OperatorMapSku,
     OperatorSettleClaim,
     OperatorReroute,
+    /// The operator voids a line that waits for a vendor (`dropflow order void-line`).
+    OperatorVoidLine,
     OperatorSuspend,
     OperatorResume,
     OperatorMarkPaid,
@@ -42,6 +44,8 @@ pub enum Kind {
     VendorClaimSku,
     CarrierInTransit,
     CarrierException,
+    /// The parcel waits at a pickup point (the customer is told where).
+    CarrierPickup,
     CarrierDelivered,
     ClockSweep,
     ClockPayouts,
@@ -52,7 +56,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 43] = [
+const WEIGHTS: [(Kind, u64); 45] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -76,6 +80,7 @@ const WEIGHTS: [(Kind, u64); 43] = [
     (Kind::OperatorMapSku, 3),
     (Kind::OperatorSettleClaim, 2),
     (Kind::OperatorReroute, 2),
+    (Kind::OperatorVoidLine, 1),
     (Kind::OperatorSuspend, 1),
     (Kind::OperatorResume, 2),
     (Kind::OperatorMarkPaid, 2),
@@ -89,6 +94,7 @@ const WEIGHTS: [(Kind, u64); 43] = [
     (Kind::VendorClaimSku, 2),
     (Kind::CarrierInTransit, 3),
     (Kind::CarrierException, 2),
+    (Kind::CarrierPickup, 1),
     (Kind::CarrierDelivered, 4),
     (Kind::ClockSweep, 5),
     (Kind::ClockPayouts, 4),
@@ -140,6 +146,7 @@ impl Kind {
             Kind::OperatorMapSku => "operator.map_sku",
             Kind::OperatorSettleClaim => "operator.settle_claim",
             Kind::OperatorReroute => "operator.reroute",
+            Kind::OperatorVoidLine => "operator.void_line",
             Kind::OperatorSuspend => "operator.suspend",
             Kind::OperatorResume => "operator.resume",
             Kind::OperatorMarkPaid => "operator.mark_paid",
@@ -153,6 +160,7 @@ impl Kind {
             Kind::VendorClaimSku => "vendor.claim_sku",
             Kind::CarrierInTransit => "carrier.in_transit",
             Kind::CarrierException => "carrier.exception",
+            Kind::CarrierPickup => "carrier.pickup",
             Kind::CarrierDelivered => "carrier.delivered",
             Kind::ClockSweep => "clock.sweep",
             Kind::ClockPayouts => "clock.payouts",

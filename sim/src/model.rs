@@ -120,6 +120,9 @@ pub struct World {
     /// Dead letters worn out by receives that kills spent, which the operator replayed
     /// (`dropflow dlq replay`, as README's "Dead letters" tells them to).
     pub replayed: std::cell::Cell<usize>,
+    /// How many mails of the outbox the wording check has read (it reads each new one
+    /// once, against the orders as they are when it went out).
+    mail_read: std::cell::Cell<usize>,
 }
 
 fn money(cents: i64) -> String {
@@ -160,6 +163,7 @@ impl World {
             restarts: std::cell::Cell::new(0),
             mail_resent: std::cell::Cell::new(0),
             replayed: std::cell::Cell::new(0),
+            mail_read: std::cell::Cell::new(0),
         }
     }
 
@@ -629,6 +633,14 @@ impl World {
                 let Some(id) = ids.first() else { return json!("order not found") };
                 json!({"cli": format!("reroute {id}"), "said": format!("{:?}", self.operator(app, &["reroute", &id.to_string()]).await)})
             }
+            Kind::OperatorVoidLine => {
+                let Some(i) = self.pick_order(step.b, |o| o.paid) else { return json!("no paid order") };
+                let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &self.orders[i].number()).await.unwrap_or_default();
+                let Some(id) = ids.first() else { return json!("order not found") };
+                let record = app.local.app.tables.order(id).await.ok().flatten();
+                let Some(line) = record.and_then(|r| r.unroutable.first().map(|u| u.line_id.clone())) else { return json!("no line waits") };
+                json!({"cli": format!("order void-line {id} {line}"), "said": format!("{:?}", self.operator(app, &["order", "void-line", &id.to_string(), &line]).await)})
+            }
             Kind::OperatorSuspend => {
                 let vendor = VENDORS[1 + (step.a % 2) as usize];
                 self.suspended.insert(vendor);
@@ -712,14 +724,17 @@ impl World {
                 let Some(last) = self.last_vendor.clone() else { return json!("no vendor request yet") };
                 self.vendor_request(app, &last).await
             }
-            Kind::CarrierInTransit | Kind::CarrierException | Kind::CarrierDelivered => {
+            Kind::CarrierInTransit | Kind::CarrierException | Kind::CarrierPickup | Kind::CarrierDelivered => {
                 if self.numbers.is_empty() {
                     return json!("nothing shipped yet");
                 }
                 let number = self.numbers[(step.a % self.numbers.len() as u64) as usize].clone();
                 let tag = match step.kind {
                     Kind::CarrierInTransit => "InTransit",
+                    // A failed attempt is a problem of its own words for the customer.
+                    Kind::CarrierException if step.b % 2 == 0 => "AttemptFail",
                     Kind::CarrierException => "Exception",
+                    Kind::CarrierPickup => "AvailableForPickup",
                     _ => "Delivered",
                 };
                 let body = serde_json::to_vec(
@@ -927,6 +942,60 @@ impl World {
         Ok(())
     }
 
+    /// Customer mail tells the truth about the whole order: each mail new since the last
+    /// check (sent by the step just played) is read against its order now: "was
+    /// delivered" only when every item that will be sent has arrived, "part of your
+    /// order" only when some of it still comes or came, "cannot be sent" only when
+    /// nothing will.
+    pub async fn check_mail_wording(&self, app: &TestApp) -> Result<(), (String, String)> {
+        let outbox = app.outbox().await;
+        let new = outbox.get(self.mail_read.get()..).unwrap_or_default();
+        self.mail_read.set(outbox.len());
+        for mail in new {
+            let subject = mail["subject"].as_str().unwrap_or_default();
+            // The carrier's news reaches customers in words, never as the feed's tags.
+            let to_customer = mail["to"].as_str().is_some_and(|to| to.starts_with('c') && to.ends_with("@example.com"));
+            let text = mail["text"].as_str().unwrap_or_default();
+            if let Some(tag) = ["AvailableForPickup", "AttemptFail", "InTransit", "Exception"].into_iter().find(|tag| to_customer && text.contains(tag)) {
+                return Err(("mail tells the truth".into(), format!("{subject:?} to {} shows the carrier feed's tag {tag}", mail["to"])));
+            }
+            let Some(order) = self.orders.iter().find(|o| subject.contains(&format!("{} ", o.number())) || subject.contains(&format!("{}:", o.number())))
+            else {
+                continue;
+            };
+            if self.redacted.contains(&order.number()) {
+                continue;
+            }
+            let number = order.number();
+            let claim = if subject.starts_with(&format!("Order {number} was delivered")) {
+                "delivered"
+            } else if subject.starts_with(&format!("Part of your order {number}")) {
+                "part"
+            } else if subject.starts_with(&format!("Your order {number} cannot be sent")) {
+                "whole"
+            } else {
+                continue;
+            };
+            let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &number).await.unwrap_or_default();
+            let Some(id) = ids.first() else { continue };
+            let tables = &app.local.app.tables;
+            let Some(record) = tables.order(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))? else { continue };
+            let vos = tables.vendor_orders_of(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            let unroutable: Vec<&str> = record.unroutable.iter().map(|u| u.line_id.as_str()).collect();
+            let not_sent = dropflow_shared::services::notifier::not_sent(&record);
+            let progress = dropflow_shared::domain::progress::Progress::of(&record.order, &vos, &unroutable, &not_sent);
+            let truthful = match claim {
+                "delivered" => progress.all_delivered(),
+                "part" => !progress.nothing_sent(),
+                _ => progress.nothing_sent(),
+            };
+            if !truthful {
+                return Err(("mail tells the truth".into(), format!("{:?} to {} while the order is {:?}", subject, mail["to"], progress.items)));
+            }
+        }
+        Ok(())
+    }
+
     /// Money follows refunds: at the end of a history, each line of each order carries,
     /// on the vendor orders or (when none held it) on the order, exactly the refunds the
     /// storefront sent that fit on it: each refund is one unit's price, so as many as the
@@ -974,6 +1043,7 @@ impl World {
     /// Every invariant, against the system's state now: the first one broken.
     pub async fn check(&self, app: &TestApp) -> Result<(), (String, String)> {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
+        self.check_mail_wording(app).await?;
         if let Some(error) = self.server_errors.first() {
             return fail("every request answered", error.clone());
         }
@@ -1014,8 +1084,7 @@ impl World {
                 }
                 // An open vendor order always has a deadline that will fire and, once it
                 // has, fire again (SLA_ESCALATION_REPEAT_HOURS) until someone acts.
-                if !matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.iter().any(|c| c.kind.escalates() && c.kind.pending_in(vo.state))
-                {
+                if !matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.iter().any(|c| c.kind.is_step() && c.kind.pending_in(vo.state)) {
                     return fail(
                         "an open order has a clock that will fire",
                         format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),
@@ -1060,7 +1129,9 @@ impl World {
                 let waiting = record.unroutable.iter().filter(|u| u.line_id == line.line_id).count();
                 // Refunded in full before any vendor held it: nothing to send (the refunds
                 // themselves are checked against the history at its end).
-                let refunded = usize::from(routed == 0 && dropflow_shared::domain::refund::refunded_in_full(line, &record.refunds));
+                // Or voided: no vendor will send it (its customer was told).
+                let voided = record.void_lines.iter().any(|v| v.line_id == line.line_id);
+                let refunded = usize::from(routed == 0 && (dropflow_shared::domain::refund::refunded_in_full(line, &record.refunds) || voided));
                 // A cancelled order's line that never reached a vendor waits for nothing.
                 let void = record.order.payment == dropflow_shared::domain::order::Payment::Void;
                 if routed + waiting + refunded != 1 && !(void && routed + waiting + refunded == 0) {

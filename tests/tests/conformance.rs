@@ -252,6 +252,7 @@ async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
         html: "<p>Carrier: <b>UPS</b></p>".into(),
         key: "e1#bob".into(),
         order_id: None,
+        reply_to: Some("help@store.example".into()),
     };
     let from = Sender::new(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
     let id = ports.app.mailer.send(&from, &mail).await.unwrap();
@@ -260,6 +261,11 @@ async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0]["to"].as_str(), sent[0]["subject"].as_str()), (Some("bob@example.com"), Some("Order #1001 has shipped")));
     assert!(sent[0]["html"].as_str().unwrap().contains("<b>UPS</b>"));
+    // The outbox keeps the Reply-To; moto's SES keeps no record of it (the request
+    // carrying it is accepted, which is what the AWS side can show here).
+    if backend == Backend::Embedded {
+        assert_eq!(sent[0]["reply_to"].as_str(), Some("help@store.example"));
+    }
 }
 
 async fn an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused(backend: Backend) {

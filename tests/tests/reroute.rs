@@ -6,7 +6,7 @@
 use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
 use dropflow_shared::domain::ids::OrderId;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn order_id() -> OrderId {
     OrderId::derive("shopify", "", "450789469")
@@ -49,8 +49,15 @@ async fn mapping_a_waiting_sku_routes_its_lines_to_the_right_vendor_order(backen
     assert!(said.contains("1 waiting order lines routed"), "{said}");
     app.deliver().await;
     assert_eq!(lines_of(&app, &ipods).await, ["IPOD2008GREEN", "IPOD2008RED"]);
-    let briefs = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").count();
-    assert_eq!(briefs, 2, "the vendor gets the whole brief again, with the new line");
+    let briefs: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").collect();
+    assert_eq!(briefs.len(), 2, "the vendor gets the whole brief again, with the new line");
+    // The second brief says which line is new, in its subject and body, so that the
+    // first line is not bought twice.
+    let (subject, text) = (briefs[1]["subject"].as_str().unwrap(), briefs[1]["text"].as_str().unwrap());
+    assert!(subject.starts_with("Order #1001: 1 x IPod Nano - 8gb (red) joined it; order all 2 lines by"), "{subject}");
+    assert!(text.contains("NEW: IPod Nano - 8gb (red)") && !text.contains("NEW: IPod Nano - 8gb (green)"), "{text}");
+    assert!(text.contains("do not order from both"), "{text}");
+    assert!(!briefs[0]["text"].as_str().unwrap().contains("NEW:"), "the first brief marks nothing");
 
     // ipod-shop orders from its supplier; BLACK then goes to black-gear, which had none.
     let (status, _, _) =
@@ -92,9 +99,9 @@ async fn a_line_for_a_vendor_whose_order_moved_on_makes_its_next_vendor_order(ba
     let history: Vec<&str> = order["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(history, ["created"], "each vendor order has its own history");
     let briefs: Vec<String> =
-        app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["text"].as_str().unwrap().to_string()).collect();
+        app.outbox().await.into_iter().filter(|m| m["to"] == "ipod-shop@vendors.example").map(|m| m["html"].as_str().unwrap().to_string()).collect();
     assert_eq!(briefs.len(), 2, "a brief for the new vendor order, not taken for the first one's");
-    assert!(briefs[1].contains(&format!("/vendor/orders/{second}/supplier-order")), "{}", briefs[1]);
+    assert!(briefs[1].contains(&format!("http://127.0.0.1:3000/vendor/app#orders/{second}")), "the brief links to its own order's page: {}", briefs[1]);
     let (status, placed, _) =
         app.vendor(Method::POST, &format!("/vendor/orders/{second}/supplier-order"), &ipods, Some(json!({"supplier_order_ref": "AE-2"}))).await;
     assert_eq!((status, placed["supplier_order_ref"].as_str()), (200, Some("AE-2")));

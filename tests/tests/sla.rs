@@ -183,8 +183,13 @@ async fn every_clock_fires_once_from(backend: Backend, start: Start) {
     fires_once(&app, &key, "delivery_promise", &[(CUSTOMER, "is taking longer to arrive"), (OPERATOR, "SLA digest: 1 escalation")]).await;
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
     let promised = order["clocks"][0]["overdue_since"].as_str().unwrap_or_default().to_string();
-    assert_eq!(order["clocks"].as_array().map(Vec::len), Some(1), "{}: every clock fired once and is gone, but the escalation's repeat: {order}", start.name);
-    assert_eq!(order["clocks"][0]["kind"], "delivery_promise", "{order}");
+    assert_eq!(
+        order["clocks"].as_array().map(Vec::len),
+        Some(2),
+        "{}: every clock fired once and is gone, but the escalation's repeat and the date the customer was given: {order}",
+        start.name
+    );
+    assert_eq!((order["clocks"][0]["kind"].as_str(), order["clocks"][1]["kind"].as_str()), (Some("delivery_promise"), Some("delivery_promised")), "{order}");
     assert_eq!(
         DateTime::parse_from_rfc3339(order["clocks"][0]["due_at"].as_str().unwrap()).unwrap() - DateTime::parse_from_rfc3339(&promised).unwrap(),
         Duration::hours(24),
@@ -197,12 +202,19 @@ async fn every_clock_fires_once_from(backend: Backend, start: Start) {
     assert!(text.contains("being prepared by its maker") && text.contains("expect it to ship by") && !text.contains("has shipped"), "{text}");
 }
 
+/// An order paid and not placed with the supplier past its deadline: the reminder and
+/// the escalation fired, each once. Returns the vendor's key and the deadline.
+async fn unplaced_past_its_deadline(app: &TestApp) -> (String, DateTime<Utc>) {
+    let key = paid_order(app).await;
+    let deadline = due_of(app, &key, "place_with_supplier").await;
+    fires_once(app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
+    fires_once(app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    (key, deadline)
+}
+
 async fn an_overdue_step_escalates_again_every_day_until_the_vendor_acts(backend: Backend) {
     let app = spawn_app_at(backend, dropflow_scenarios::starts_for(backend)[0].instant(), None, &[]).await;
-    let key = paid_order(&app).await;
-    let deadline = due_of(&app, &key, "place_with_supplier").await;
-    fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
-    fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    let (key, deadline) = unplaced_past_its_deadline(&app).await;
     // Its own arming, a day on, and it fires once: the vendor and the operator hear
     // again, with how late it is now.
     assert_eq!(due_of(&app, &key, "place_with_supplier").await, deadline + Duration::hours(24));
@@ -227,11 +239,65 @@ async fn an_overdue_step_escalates_again_every_day_until_the_vendor_acts(backend
     assert!(!kinds.contains(&"place_with_supplier") && kinds.contains(&"ship"), "{order}");
 }
 
-async fn with_repeats_off_an_escalation_fires_once(backend: Backend) {
+/// The new date a delay mail gives the customer is a clock: when it passes with the
+/// step still not done, the customer hears again (once) and the operator's digest
+/// lists it. First the shipping date, then, once shipped, the delivery date.
+async fn a_promised_date_that_passes_tells_the_customer_and_the_operator_again(backend: Backend) {
     let app = spawn_app_configured(backend, None, &[("SLA_ESCALATION_REPEAT_HOURS", "0")]).await;
     let key = paid_order(&app).await;
-    fires_once(&app, &key, "place_reminder", &[(VENDOR, "Reminder: order #1001 from your supplier")]).await;
-    fires_once(&app, &key, "place_with_supplier", &[(OPERATOR, "SLA digest: 1 escalation")]).await;
+    step(&app, &key, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    fires_once(&app, &key, "ship", &[(VENDOR, "is late to ship"), (CUSTOMER, "is taking longer than expected"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    let promised = due_of(&app, &key, "ship_promised").await;
+    let delay = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("taking longer than expected")).unwrap();
+    let date = promised.format("%a %d %b %Y").to_string();
+    assert!(delay["text"].as_str().unwrap().contains(&format!("expect it to ship by {date}")), "the mail gives the clock's date {date}: {delay}");
+    sweep_at(&app, promised - Duration::minutes(1)).await;
+    fires_once(&app, &key, "ship_promised", &[(CUSTOMER, "Order #1001 has still not shipped"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    let again = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("has still not shipped")).unwrap();
+    assert!(again["text"].as_str().unwrap().contains(&format!("ship by {date}")) && again["text"].as_str().unwrap().contains("will refund you"), "{again}");
+
+    step(&app, &key, "shipment", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    let promise = due_of(&app, &key, "delivery_promise").await;
+    sweep_at(&app, promise - Duration::minutes(1)).await;
+    fires_once(&app, &key, "delivery_promise", &[(CUSTOMER, "is taking longer to arrive"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    let by = due_of(&app, &key, "delivery_promised").await;
+    let late = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("taking longer to arrive")).unwrap();
+    assert!(late["text"].as_str().unwrap().contains(&format!("If it has not arrived by {}", by.format("%a %d %b %Y"))), "{late}");
+    sweep_at(&app, by - Duration::minutes(1)).await;
+    fires_once(&app, &key, "delivery_promised", &[(CUSTOMER, "Order #1001 has still not arrived"), (OPERATOR, "SLA digest: 1 escalation")]).await;
+    let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
+    assert!(!order["clocks"].as_array().unwrap().iter().any(|c| c["kind"] == "delivery_promised"), "told once: {order}");
+}
+
+/// With `SLA_AUTO_CANCEL_HOURS` set, an order still not placed with the supplier that
+/// long after its deadline is cancelled: the vendor is told not to order it, the
+/// operator to refund, the customer that it cannot be sent (in full: nothing else of it
+/// comes). The vendor can no longer place it.
+async fn an_order_never_placed_is_cancelled_after_the_auto_cancel_hours(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SLA_ESCALATION_REPEAT_HOURS", "0"), ("SLA_AUTO_CANCEL_HOURS", "48")]).await;
+    let (key, deadline) = unplaced_past_its_deadline(&app).await;
+    assert_eq!(due_of(&app, &key, "auto_cancel").await, deadline + Duration::hours(48));
+    fires_once(
+        &app,
+        &key,
+        "auto_cancel",
+        &[
+            (VENDOR, "Order #1001 was cancelled: it was not ordered from the supplier in time"),
+            (OPERATOR, "vendor ipod-shop's part was cancelled, never ordered"),
+            (CUSTOMER, "Your order #1001 cannot be sent"),
+        ],
+    )
+    .await;
+    let customer = app.outbox().await.into_iter().find(|m| m["subject"].as_str().unwrap().contains("cannot be sent")).unwrap();
+    assert!(customer["text"].as_str().unwrap().contains("could not be obtained from our supplier in time"), "{customer}");
+    let (status, answer, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", order_id()), &key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    assert_eq!(status, 409, "cancelled: {answer}");
+}
+
+async fn with_repeats_off_an_escalation_fires_once(backend: Backend) {
+    let app = spawn_app_configured(backend, None, &[("SLA_ESCALATION_REPEAT_HOURS", "0")]).await;
+    let (key, _) = unplaced_past_its_deadline(&app).await;
     let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", order_id()), &key, None).await;
     assert_eq!(order["clocks"], json!([]), "{order}");
     assert_eq!(order["overdue"], json!(["place_with_supplier"]));
@@ -399,6 +465,8 @@ on_both_backends!(
     every_clock_of_an_order_fires_once_at_its_due_second,
     an_overdue_step_escalates_again_every_day_until_the_vendor_acts,
     with_repeats_off_an_escalation_fires_once,
+    a_promised_date_that_passes_tells_the_customer_and_the_operator_again,
+    an_order_never_placed_is_cancelled_after_the_auto_cancel_hours,
     the_dispute_window_notice_reaches_the_vendor_on_day_six_with_the_default_policy,
     a_refund_warning_before_shipment_does_not_speak_of_a_parcel,
     the_dispute_window_tells_the_vendor_when_tracking_is_stale,

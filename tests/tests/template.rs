@@ -173,6 +173,7 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
         "SLA_HOLIDAYS" => "2026-12-25",
         "SLA_REFUND_WINDOW_DAYS" => "15",
         "PAYOUT_MINIMUM" => "EUR:50.00,USD:50.00",
+        "PUBLIC_BASE_URL" => "https://api.store.example",
         _ => "1",
     };
     let lookup = |name: &str| globals.get(name).map(|_| sample(name).to_string());

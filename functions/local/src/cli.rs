@@ -6,6 +6,7 @@ use dropflow_shared::http::wire;
 use dropflow_shared::ports::DeadLetterQueue;
 use dropflow_shared::services::money;
 use dropflow_shared::services::operator::{self, ProductInput};
+use dropflow_shared::services::unroutable::Voider;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -284,6 +285,17 @@ pub enum OrderAction {
         /// An order id, or a storefront order number ("#1001").
         reference: String,
     },
+    /// End the wait of lines no vendor sells: they will not be sent. The customer is
+    /// told they will be refunded (you refund them at the store); the lines are routed
+    /// no more, whatever is mapped later. Lines left waiting are voided this way by
+    /// the sweep UNROUTABLE_NOTICE_HOURS after they were routed.
+    VoidLine {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        /// The line ids (as `dropflow order show` lists them).
+        #[arg(required = true)]
+        lines: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -492,6 +504,22 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
             }
             Ok(())
         }
+        Command::Order { action: OrderAction::VoidLine { reference, lines } } => {
+            let found = operator::find_orders(app, &reference).await.map_err(|e| e.to_string())?;
+            let [order_id] = found.as_slice() else {
+                return Err(if found.is_empty() {
+                    format!("no order {reference:?}")
+                } else {
+                    format!("{reference:?} names {} orders: give the order id", found.len())
+                });
+            };
+            let voided =
+                dropflow_shared::services::unroutable::void(app, order_id, &lines, Voider::Operator, None, app.clock.now()).await.map_err(|e| e.to_string())?;
+            if voided == 0 {
+                return Err(format!("no line of {lines:?} waits for a vendor in order {order_id}"));
+            }
+            print(out, format!("{voided} lines of order {order_id} voided: the customer is told they will be refunded; refund them at the store"))
+        }
         Command::Sweep { now } => {
             let now = now.unwrap_or_else(|| app.clock.now());
             let report = dropflow_shared::services::sweep::sweep(app, now, None).await.map_err(|e| e.to_string())?;
@@ -504,7 +532,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
                     report.fired,
                     report.escalations,
                     report.purged
-                ),
+                ) + &if report.voided > 0 { format!("; {} lines no vendor sells voided", report.voided) } else { String::new() },
             )
         }
         Command::Retention { within } => {
@@ -664,10 +692,20 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
     ];
     for (line, reason) in record.unroutable_lines() {
         lines.push(format!(
-            "unroutable: {} x {} [{}]: {reason}",
+            "unroutable: {} x {} [{}]: {reason} (line {}: `dropflow order void-line` ends its wait)",
             line.quantity,
             line.title,
-            line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into())
+            line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()),
+            line.line_id
+        ));
+    }
+    for void in &record.void_lines {
+        let title = order.lines.iter().find(|l| l.line_id == void.line_id).map_or("?", |l| l.title.as_str());
+        lines.push(format!(
+            "void since {}: {title} (line {}): {}; the customer was told it will be refunded",
+            wire::instant(void.at),
+            void.line_id,
+            void.reason
         ));
     }
     for refund in &record.unassigned_refunds {

@@ -43,6 +43,8 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "STORE_NAME" => Some("dropflow demo store"),
         "SENDER_EMAIL" => Some("orders@dropflow.local"),
         "OPERATOR_EMAIL" => Some("operator@dropflow.local"),
+        // `serve`'s default address: vendor mail links to the dashboard there.
+        "PUBLIC_BASE_URL" => Some("http://127.0.0.1:3000"),
         "SHOPIFY_WEBHOOK_SECRET" => Some("dropflow-local-shopify-secret"),
         "WOOCOMMERCE_WEBHOOK_SECRET" => Some("dropflow-local-woocommerce-secret"),
         "GENERIC_WEBHOOK_SECRET" => Some("dropflow-local-generic-secret"),

@@ -50,6 +50,10 @@ pub enum EventType {
     /// A vendor claimed a SKU that orders wait for: the operator approves or refuses
     /// the claim before those orders (and their addresses) reach the vendor.
     SkuClaimed,
+    /// Lines no vendor sells that will not be sent: their wait for the operator ended
+    /// (`UNROUTABLE_NOTICE_HOURS`) or the operator voided them. The customer is told
+    /// they will be refunded, the operator to refund them.
+    LinesVoided,
     /// A vendor order whose personal data is to be erased closed: its order may now be
     /// redacted, if nothing else of it is still on its way.
     RedactionDue,
@@ -85,6 +89,7 @@ impl EventType {
             EventType::SlaDigest => "sla_digest",
             EventType::DataRequest => "data_request",
             EventType::RedactionDue => "redaction_due",
+            EventType::LinesVoided => "lines_voided",
         }
     }
 }

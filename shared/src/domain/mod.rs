@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod privacy;
+pub mod progress;
 pub mod refund;
 pub mod sla;
 pub mod tracking;

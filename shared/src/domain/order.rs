@@ -218,6 +218,17 @@ pub struct UnroutableLine {
     pub reason: String,
 }
 
+/// A line no vendor will send: it waited for the operator past `UNROUTABLE_NOTICE_HOURS`,
+/// or the operator voided it. It is routed no more; its customer was told it will be
+/// refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidLine {
+    pub line_id: String,
+    /// Why it could not be routed.
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
 /// An order's lines grouped by vendor, and those no vendor sells.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Routing {

@@ -40,7 +40,14 @@ pub struct SlaPolicy {
     /// `SLA_ESCALATION_REPEAT_HOURS`: an overdue step escalates again this long after
     /// its last escalation, until someone acts (24; 0 escalates once).
     pub escalation_repeat_hours: u32,
+    /// `SLA_AUTO_CANCEL_HOURS`: an order still not placed with the supplier this long
+    /// after its supplier-order deadline is cancelled (unset: never).
+    pub auto_cancel_hours: Option<u32>,
 }
+
+/// How long after a delivery-delay mail the customer is told to write if the parcel
+/// has still not come (the date the mail gives, kept as a clock).
+pub const DELIVERY_GRACE_DAYS: i64 = 10;
 
 impl Default for SlaPolicy {
     fn default() -> Self {
@@ -57,6 +64,7 @@ impl Default for SlaPolicy {
             timezone: Tz::UTC,
             retention_days: 180,
             escalation_repeat_hours: 24,
+            auto_cancel_hours: None,
         }
     }
 }
@@ -79,6 +87,15 @@ pub enum ClockKind {
     RefundWarning,
     /// The supplier's dispute window opens: the vendor is told if tracking is stale.
     DisputeWindow,
+    /// The date a delay mail gave the customer for shipment: if it passes unshipped,
+    /// the customer hears again and the operator is told.
+    ShipPromised,
+    /// The date a delivery-delay mail gave the customer: if it passes undelivered, the
+    /// customer hears again and the operator is told.
+    DeliveryPromised,
+    /// `SLA_AUTO_CANCEL_HOURS` after a missed supplier-order deadline: the order, still
+    /// not placed, is cancelled.
+    AutoCancel,
 }
 
 impl ClockKind {
@@ -92,6 +109,9 @@ impl ClockKind {
             ClockKind::DeliveryPromise => "delivery_promise",
             ClockKind::RefundWarning => "refund_warning",
             ClockKind::DisputeWindow => "dispute_window",
+            ClockKind::ShipPromised => "ship_promised",
+            ClockKind::DeliveryPromised => "delivery_promised",
+            ClockKind::AutoCancel => "auto_cancel",
         }
     }
 
@@ -100,14 +120,23 @@ impl ClockKind {
     pub fn pending_in(self, state: super::vendor_order::VoState) -> bool {
         use super::vendor_order::VoState::*;
         match self {
-            ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier => state == AwaitingSupplier,
-            ClockKind::Ship => matches!(state, AwaitingSupplier | AwaitingShipment),
-            ClockKind::TrackingStale | ClockKind::DeliveryPromise | ClockKind::RefundWarning | ClockKind::DisputeWindow => state == Shipped,
+            ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier | ClockKind::AutoCancel => state == AwaitingSupplier,
+            ClockKind::Ship | ClockKind::ShipPromised => matches!(state, AwaitingSupplier | AwaitingShipment),
+            ClockKind::TrackingStale | ClockKind::DeliveryPromise | ClockKind::DeliveryPromised | ClockKind::RefundWarning | ClockKind::DisputeWindow => {
+                state == Shipped
+            }
         }
     }
 
     /// Whether its firing is an escalation: listed in the operator's digest.
     pub fn escalates(self) -> bool {
+        matches!(self, ClockKind::PlaceWithSupplier | ClockKind::Ship | ClockKind::DeliveryPromise | ClockKind::ShipPromised | ClockKind::DeliveryPromised)
+    }
+
+    /// Whether it is a step's own deadline (order from the supplier, ship, deliver): a
+    /// missed one makes the step overdue and escalates again until the step is done. A
+    /// broken promise to the customer is told once (the step's own repeats go on).
+    pub fn is_step(self) -> bool {
         matches!(self, ClockKind::PlaceWithSupplier | ClockKind::Ship | ClockKind::DeliveryPromise)
     }
 }
@@ -162,14 +191,14 @@ impl SlaPolicy {
         Clock::new(ClockKind::TrackingStale, self.add_business_days(last_news_at, self.tracking_stale_business_days))
     }
 
-    /// The clocks armed at shipment: tracking stale, the delivery promise, the dispute
-    /// window.
     /// When the customer data of a vendor order that closed at `closed_at` is due to
     /// be purged; None when retention is off.
     pub fn purge_at(&self, closed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (self.retention_days > 0).then(|| closed_at + Duration::days(i64::from(self.retention_days)))
     }
 
+    /// The clocks armed at shipment: tracking stale, the delivery promise, the dispute
+    /// window.
     pub fn on_shipped(&self, shipped_at: DateTime<Utc>) -> Vec<Clock> {
         vec![
             self.tracking_stale(shipped_at),
@@ -182,8 +211,26 @@ impl SlaPolicy {
     /// one has acted: its own arming, which fires once. None when repeats are off or
     /// the clock does not escalate.
     pub fn escalate_again(&self, clock: &Clock, now: DateTime<Utc>) -> Option<Clock> {
-        (self.escalation_repeat_hours > 0 && clock.kind.escalates())
+        (self.escalation_repeat_hours > 0 && clock.kind.is_step())
             .then(|| Clock { overdue_since: Some(clock.deadline()), ..Clock::new(clock.kind, now + Duration::hours(i64::from(self.escalation_repeat_hours))) })
+    }
+
+    /// What a first escalation at `now` of `clock` promises or decides next: the new
+    /// shipping date the customer's delay mail gives (a missed ship deadline), the date
+    /// after which a late parcel is to be written about (a missed delivery promise), or
+    /// the auto-cancel of an order never placed with the supplier (when configured).
+    pub fn after_first_escalation(&self, clock: &Clock, now: DateTime<Utc>) -> Option<Clock> {
+        if clock.overdue_since.is_some() {
+            return None;
+        }
+        match clock.kind {
+            ClockKind::Ship => Some(Clock::new(ClockKind::ShipPromised, self.add_business_days(now, self.ship_business_days))),
+            ClockKind::DeliveryPromise => Some(Clock::new(ClockKind::DeliveryPromised, now + Duration::days(DELIVERY_GRACE_DAYS))),
+            ClockKind::PlaceWithSupplier => {
+                self.auto_cancel_hours.map(|hours| Clock::new(ClockKind::AutoCancel, clock.due_at + Duration::hours(i64::from(hours))))
+            }
+            _ => None,
+        }
     }
 
     /// Whether tracking last heard of at `last_news_at` is stale at `now`: from the

@@ -512,7 +512,7 @@ impl VendorOrder {
     /// still short of it, or one past due that the sweep has not reached. What the vendor
     /// should do first (the dashboard highlights it).
     pub fn overdue(&self, now: DateTime<Utc>) -> Vec<ClockKind> {
-        let due = self.clocks.iter().filter(|c| c.kind.escalates() && c.due_at <= now).map(|c| c.kind);
+        let due = self.clocks.iter().filter(|c| c.kind.is_step() && c.due_at <= now).map(|c| c.kind);
         let mut kinds: Vec<ClockKind> = self.breached.iter().copied().chain(due).filter(|kind| kind.pending_in(self.state)).collect();
         kinds.sort();
         kinds.dedup();
@@ -543,6 +543,17 @@ impl VendorOrder {
         if due.is_empty() {
             return None;
         }
+        // An order still not placed with the supplier `SLA_AUTO_CANCEL_HOURS` after its
+        // deadline is cancelled, as a cancel by the vendor would (its mail says why).
+        if due.iter().any(|c| c.kind == ClockKind::AutoCancel) && self.state == VoState::AwaitingSupplier && self.supplier_orders.is_empty() {
+            let hours = policy.auto_cancel_hours.unwrap_or_default();
+            let reason = format!("not ordered from the supplier within {hours} h of its deadline");
+            let mut transition = self.apply(Command::Cancel { reason }, Actor::System, now, policy).ok()?;
+            for event in transition.events.iter_mut().filter(|e| e.event_type == EventType::Cancelled) {
+                event.payload = serde_json::json!({ "by": "sla", "clock": ClockKind::AutoCancel });
+            }
+            return Some(Fired { transition, escalations: Vec::new() });
+        }
         let mut next = self.clone();
         next.clocks = kept;
         next.version = self.version + 1;
@@ -550,6 +561,9 @@ impl VendorOrder {
         let deadline = |kind: ClockKind| self.clocks.iter().find(|c| c.kind == kind).map(|c| c.due_at);
         let (mut events, mut escalations) = (Vec::new(), Vec::new());
         for clock in &due {
+            // What this escalation promises the customer next, or decides (a first one).
+            let follow = policy.after_first_escalation(clock, now).filter(|c| c.kind != ClockKind::AutoCancel || self.supplier_orders.is_empty());
+            let promised = follow.as_ref().map(|c| c.due_at);
             let fact = match clock.kind {
                 ClockKind::PlaceReminder if breached => None,
                 ClockKind::PlaceReminder => {
@@ -560,9 +574,15 @@ impl VendorOrder {
                 _ if clock.overdue_since.is_some() => {
                     Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.deadline(), "repeat": true })))
                 }
-                ClockKind::PlaceWithSupplier | ClockKind::Ship => {
-                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at })))
+                ClockKind::PlaceWithSupplier => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
+                ClockKind::Ship => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at, "promised": promised }))),
+                // The date the customer was given passed with the step still not done:
+                // they hear again, and the operator's digest lists it.
+                ClockKind::ShipPromised | ClockKind::DeliveryPromised => {
+                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "promised": clock.due_at })))
                 }
+                // Placed meanwhile (in part): nothing to cancel.
+                ClockKind::AutoCancel => None,
                 ClockKind::TrackingStale => {
                     let dispute_open = self.shipped_at.is_some_and(|at| policy.dispute_open(at, now));
                     Some((
@@ -570,7 +590,9 @@ impl VendorOrder {
                         serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open }),
                     ))
                 }
-                ClockKind::DeliveryPromise => Some((EventType::DeliveryDelayed, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
+                ClockKind::DeliveryPromise => {
+                    Some((EventType::DeliveryDelayed, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at, "promised": promised })))
+                }
                 ClockKind::RefundWarning => {
                     let closes_at = self.supplier_orders.first().map(|o| o.placed_at + chrono::Duration::days(policy.refund_window_days));
                     Some((EventType::RefundWindowClosing, serde_json::json!({ "clock": clock.kind, "closes_at": closes_at })))
@@ -592,10 +614,11 @@ impl VendorOrder {
                 events.push(event);
             }
             if clock.kind.escalates() {
-                if !next.breached.contains(&clock.kind) {
+                if clock.kind.is_step() && !next.breached.contains(&clock.kind) {
                     next.breached.push(clock.kind);
                 }
                 next.clocks.extend(policy.escalate_again(clock, now));
+                next.clocks.extend(follow);
                 escalations.push(Escalation {
                     vendor_id: self.vendor_id.clone(),
                     order_id: self.order_id.clone(),
@@ -768,8 +791,10 @@ impl VendorOrder {
                     return Err(TransitionError::Invalid("no lines to add".into()));
                 }
                 next.lines.extend(lines.iter().cloned());
-                // The brief is sent again, whole: the event is a new one (its id carries
-                // the version), so it is not taken for a duplicate.
+                // The brief is sent again, whole, naming the lines that are new (so that
+                // nobody buys the first ones twice): the event is a new one (its id
+                // carries the version), so it is not taken for a duplicate.
+                payload = Some(serde_json::json!({ "added": lines.iter().map(|l| l.line.line_id.clone()).collect::<Vec<_>>() }));
                 (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
             }
             (Command::CarrierUpdate { tracking_number, status, checkpoint }, AwaitingSupplier | AwaitingShipment | Shipped) => {
@@ -828,7 +853,14 @@ impl VendorOrder {
         match &command {
             // Which parcel: its mail lists the lines in it.
             Command::Ship { tracking, .. } => event.payload = serde_json::json!({ "tracking_number": tracking.number }),
-            Command::CarrierUpdate { checkpoint, .. } => event.payload = serde_json::to_value(checkpoint).unwrap_or_default(),
+            Command::CarrierUpdate { checkpoint, .. } => {
+                event.payload = serde_json::to_value(checkpoint).unwrap_or_default();
+                // The same news of the same parcel as last time: nobody is told again.
+                if self.last_checkpoint.as_ref().is_some_and(|c| c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag)
+                {
+                    event.payload["again"] = serde_json::Value::Bool(true);
+                }
+            }
             _ => event.payload = payload.unwrap_or_default(),
         }
         let mut events = vec![event];
@@ -1177,6 +1209,43 @@ mod tests {
         assert!(placed.overdue(deadline + chrono::Duration::days(3)).is_empty(), "placed late: that step is done");
         let reminder_only = vo.fire(vo.clocks[0].due_at, &policy).unwrap().transition.vendor_order;
         assert!(reminder_only.overdue(vo.clocks[0].due_at).is_empty(), "a reminder is not a deadline");
+    }
+
+    #[test]
+    fn an_order_never_placed_is_cancelled_once_the_auto_cancel_hours_pass() {
+        let policy = SlaPolicy { auto_cancel_hours: Some(48), ..SlaPolicy::default() };
+        let vo = fresh();
+        let deadline = vo.clocks[1].due_at;
+        let breached = vo.fire(deadline, &policy).unwrap().transition.vendor_order;
+        let cancel_at = breached.clocks.iter().find(|c| c.kind == ClockKind::AutoCancel).map(|c| c.due_at);
+        assert_eq!(cancel_at, Some(deadline + chrono::Duration::hours(48)), "armed by the first escalation");
+        let repeated = breached.fire(deadline + chrono::Duration::hours(24), &policy).unwrap().transition.vendor_order;
+        assert_eq!(repeated.clocks.iter().filter(|c| c.kind == ClockKind::AutoCancel).count(), 1, "a repeat arms no second cancel");
+        let ended = repeated.fire(deadline + chrono::Duration::hours(48), &policy).unwrap();
+        assert_eq!(ended.transition.vendor_order.state, VoState::Cancelled);
+        assert!(ended.transition.vendor_order.clocks.is_empty());
+        let event = ended.transition.events.iter().find(|e| e.event_type == EventType::Cancelled).expect("a cancel");
+        assert_eq!(event.payload["by"], "sla");
+        // Placed meanwhile: nothing is cancelled.
+        let placed = repeated.apply(place(), actor(), deadline + chrono::Duration::hours(30), &policy).unwrap().vendor_order;
+        assert!(!placed.clocks.iter().any(|c| c.kind == ClockKind::AutoCancel), "placing disarms it");
+        // Unset (the default): never armed.
+        assert!(!vo.fire(deadline, &SlaPolicy::default()).unwrap().transition.vendor_order.clocks.iter().any(|c| c.kind == ClockKind::AutoCancel));
+    }
+
+    #[test]
+    fn the_date_a_delay_mail_gives_is_a_clock_that_tells_the_customer_again() {
+        let policy = SlaPolicy::default();
+        let placed = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order;
+        let ship_due = placed.clocks.iter().find(|c| c.kind == ClockKind::Ship).unwrap().due_at;
+        let late = placed.fire(ship_due, &policy).unwrap();
+        let promised = late.transition.vendor_order.clocks.iter().find(|c| c.kind == ClockKind::ShipPromised).map(|c| c.due_at).expect("armed");
+        assert_eq!(late.transition.events[0].payload["promised"], serde_json::json!(promised), "the mail gives the clock's date");
+        let broken = late.transition.vendor_order.fire(promised, &policy).unwrap();
+        let said: Vec<_> = broken.transition.events.iter().map(|e| (e.event_type, e.payload["clock"].as_str().unwrap_or_default().to_string())).collect();
+        assert!(said.contains(&(EventType::SlaBreached, "ship_promised".to_string())), "{said:?}");
+        assert!(broken.escalations.iter().any(|e| e.clock == ClockKind::ShipPromised), "the operator's digest lists it");
+        assert!(!broken.transition.vendor_order.clocks.iter().any(|c| c.kind == ClockKind::ShipPromised), "told once");
     }
 
     fn shipped_order(policy: &SlaPolicy) -> VendorOrder {

@@ -1,6 +1,7 @@
 //! The mail the SLA clocks and the carrier feed call for (DESIGN, "SLA policy"): who
 //! gets what when a clock fires. The notifier sends it; this module only says it.
 
+use super::notifier::Recipient;
 use crate::config::Config;
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::sla::ClockKind;
@@ -34,32 +35,41 @@ fn items(vo: &VendorOrder) -> Section {
 }
 
 /// The recipients of one clock or carrier event and what each is told: (to, message).
-/// `vendor` is the vendor's address; `customer` the customer's, when the order has one.
-pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: &str, customer: Option<&str>, config: &Config) -> Vec<(String, Message)> {
+/// `vendor` is the vendor; `customer` the customer, when the order has an address.
+pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: Recipient, customer: Option<Recipient>, config: &Config) -> Vec<(Recipient, Message)> {
     let payload = &event.payload;
-    let operator = config.operator_email.to_string();
-    let to_vendor = |message: Message| vec![(vendor.to_string(), message)];
+    let operator = Recipient::Operator(config.operator_email.to_string());
+    let to_vendor = |message: Message| vec![(vendor.clone(), message)];
     match (event.event_type, clock(payload)) {
         (EventType::SlaReminder, Some(ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier)) => to_vendor(place_reminder(vo, at(payload, "deadline"))),
         (EventType::SlaReminder, Some(ClockKind::TrackingStale)) => to_vendor(chase_supplier(vo, at(payload, "last_news_at"), payload["dispute_open"] == true)),
         (EventType::SlaBreached, Some(kind)) if payload["repeat"] == true => to_vendor(still_overdue(vo, kind, at(payload, "due_at"), event.occurred_at)),
         (EventType::SlaBreached, Some(ClockKind::Ship)) => {
             let mut mail = to_vendor(ship_overdue(vo, at(payload, "due_at")));
-            let expected = config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days);
-            mail.extend(customer.map(|to| (to.to_string(), not_shipped_yet(vo, expected, &config.store_name))));
+            // The date the customer is given is a clock (`ship_promised`).
+            let expected = at(payload, "promised").unwrap_or_else(|| config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days));
+            mail.extend(customer.map(|to| (to, not_shipped_yet(vo, expected, &config.store_name))));
             mail
+        }
+        (EventType::SlaBreached, Some(kind @ (ClockKind::ShipPromised | ClockKind::DeliveryPromised))) => {
+            customer.map(|to| vec![(to, promise_broken(vo, kind, at(payload, "promised"), &config.store_name))]).unwrap_or_default()
         }
         // A missed supplier-order deadline is the operator's, in the sweep's digest.
         (EventType::SlaBreached, _) => Vec::new(),
         (EventType::DeliveryDelayed, _) => {
-            customer.map(|to| vec![(to.to_string(), delivery_late(vo, event.occurred_at, &config.store_name))]).unwrap_or_default()
+            let by = at(payload, "promised").unwrap_or(event.occurred_at + chrono::Duration::days(crate::domain::sla::DELIVERY_GRACE_DAYS));
+            customer.map(|to| vec![(to, delivery_late(vo, by, &config.store_name))]).unwrap_or_default()
         }
         (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, at(payload, "closes_at"))),
         (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"), payload["stale"] != false, &config.sla)),
         (EventType::TrackingException, _) => {
             let message = carrier_exception(vo, payload);
-            vec![(vendor.to_string(), message.clone()), (operator, message)]
+            let mut mail = vec![(vendor.clone(), message.clone()), (operator, message)];
+            mail.extend(customer.zip(carrier_news(vo, payload, &config.store_name)));
+            mail
         }
+        // A parcel at a pickup point: the customer has to go and get it.
+        (EventType::TrackingUpdated, _) => customer.zip(carrier_news(vo, payload, &config.store_name)).into_iter().collect(),
         _ => Vec::new(),
     }
 }
@@ -71,7 +81,7 @@ fn place_reminder(vo: &VendorOrder, deadline: Option<DateTime<Utc>>) -> Message 
         heading: format!("Order {} is not ordered from the supplier yet", vo.order_number),
         intro: vec![
             format!("Order these items from your supplier by {by}. After that the order is late and the marketplace is told."),
-            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.id()),
+            "Then record the supplier order in your dashboard.".into(),
         ],
         sections: vec![items(vo)],
         action: None,
@@ -87,11 +97,11 @@ fn still_overdue(vo: &VendorOrder, kind: ClockKind, deadline: Option<DateTime<Ut
     let (what, ask) = match kind {
         ClockKind::PlaceWithSupplier => (
             "is still not ordered from the supplier",
-            format!("Order it now and record the supplier order (POST /vendor/orders/{}/supplier-order), or cancel the order if you cannot.", vo.id()),
+            "Order it now and record the supplier order in your dashboard, or cancel the order there if you cannot.".to_string(),
         ),
         ClockKind::Ship => (
             "has still not shipped",
-            format!("Ask the supplier when it will ship and record the tracking number (POST /vendor/orders/{}/shipment), or cancel the order.", vo.id()),
+            "Ask the supplier when it will ship and record the tracking number in your dashboard, or cancel the order there.".to_string(),
         ),
         _ => (
             "has still not been delivered",
@@ -120,8 +130,7 @@ fn ship_overdue(vo: &VendorOrder, due: Option<DateTime<Utc>>) -> Message {
         heading: format!("Order {} should have shipped by {}", vo.order_number, due.map(when).unwrap_or_default()),
         intro: vec![
             format!(
-                "The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number as soon as you have it: POST /vendor/orders/{}/shipment",
-                vo.id()
+                "The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number in your dashboard as soon as you have it."
             ),
             "The customer has been told the order is delayed, and the marketplace has been told it is late.".into(),
         ],
@@ -146,7 +155,9 @@ fn not_shipped_yet(vo: &VendorOrder, expected: DateTime<Utc>, store_name: &str) 
     }
 }
 
-fn delivery_late(vo: &VendorOrder, now: DateTime<Utc>, store_name: &str) -> Message {
+/// The customer's mail of a parcel later than promised; `by` is the date after which
+/// they are to write (kept as a clock: if it passes, they hear again).
+fn delivery_late(vo: &VendorOrder, by: DateTime<Utc>, store_name: &str) -> Message {
     let tracking = vo.shipments.iter().filter(|s| s.delivered_at.is_none()).map(|s| &s.tracking).next().or(vo.tracking.as_ref());
     let rows = tracking.map(|t| vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())]).unwrap_or_default();
     Message {
@@ -154,10 +165,35 @@ fn delivery_late(vo: &VendorOrder, now: DateTime<Utc>, store_name: &str) -> Mess
         heading: format!("We're sorry, {}: order {} has not arrived yet", vo.customer_name, vo.order_number),
         intro: vec![
             "Your parcel is on its way, but later than we promised. We are following it up.".into(),
-            format!("If it has not arrived by {}, reply to this email and {store_name} will put it right.", day(now + chrono::Duration::days(10))),
+            format!("If it has not arrived by {}, reply to this email and {store_name} will put it right.", day(by)),
         ],
         sections: vec![Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] }, items(vo)],
         action: tracking.and_then(|t| t.link()).map(|url| Action { label: "Track your parcel".into(), url }),
+    }
+}
+
+/// The customer's mail of a date we gave that passed with the step still not done: we
+/// say so plainly, and what they can do (wait, or have it refunded).
+fn promise_broken(vo: &VendorOrder, kind: ClockKind, promised: Option<DateTime<Utc>>, store_name: &str) -> Message {
+    let date = promised.map(day).unwrap_or_default();
+    let (subject, what) = if kind == ClockKind::ShipPromised {
+        (
+            format!("Order {} has still not shipped", vo.order_number),
+            format!("We told you we expected your order to ship by {date}, and it has not shipped yet."),
+        )
+    } else {
+        (format!("Order {} has still not arrived", vo.order_number), format!("We told you to expect your parcel by {date}, and it has not been delivered yet."))
+    };
+    Message {
+        subject,
+        heading: format!("We're sorry, {}: order {} is still on its way to you", vo.customer_name, vo.order_number),
+        intro: vec![
+            what,
+            "We are chasing it with the supplier, and the marketplace's team is looking into it too.".into(),
+            format!("If you would rather not wait any longer, reply to this email and {store_name} will refund you."),
+        ],
+        sections: vec![items(vo)],
+        action: None,
     }
 }
 
@@ -256,6 +292,64 @@ fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Messag
         sections: vec![Section { links: Vec::new(), title: "Carrier news".into(), rows, lines: vec![] }],
         action: None,
     }
+}
+
+/// The customer's mail of what the carrier said, in words (never the feed's tags): a
+/// parcel waiting at a pickup point, a failed delivery attempt, a problem. None for news
+/// the customer need not hear of (a parcel moving on, or the same news again).
+fn carrier_news(vo: &VendorOrder, checkpoint: &serde_json::Value, store_name: &str) -> Option<Message> {
+    if checkpoint["again"] == true {
+        return None;
+    }
+    let place = checkpoint["location"].as_str().filter(|l| !l.trim().is_empty());
+    let number = checkpoint["tracking_number"].as_str().unwrap_or_default();
+    let tracking = vo.shipments.iter().map(|s| &s.tracking).find(|t| t.number.eq_ignore_ascii_case(number)).or(vo.tracking.as_ref());
+    let (subject, heading, intro) = match checkpoint["tag"].as_str()? {
+        "AvailableForPickup" => (
+            format!("Order {}: your parcel is waiting for you", vo.order_number),
+            format!("{}, your parcel is waiting for you to collect it", vo.customer_name),
+            vec![
+                match place {
+                    Some(place) => format!("The carrier left your parcel of order {} waiting for you at {place}.", vo.order_number),
+                    None => {
+                        format!("The carrier left your parcel of order {} waiting for you at a pickup point; the tracking page says which.", vo.order_number)
+                    }
+                },
+                "Take the tracking number and proof of who you are when you collect it; pickup points keep parcels for a limited time.".into(),
+            ],
+        ),
+        "AttemptFail" => (
+            format!("Order {}: the carrier tried to deliver", vo.order_number),
+            format!("{}, the carrier tried to deliver your parcel", vo.customer_name),
+            vec![
+                format!(
+                    "The carrier tried to deliver your parcel of order {}{} but could not hand it over.",
+                    vo.order_number,
+                    place.map(|p| format!(" ({p})")).unwrap_or_default()
+                ),
+                format!(
+                    "Carriers usually try again or leave a note saying where to collect it. If you need help, reply to this email and {store_name} will sort it out."
+                ),
+            ],
+        ),
+        "Exception" | "Expired" => (
+            format!("Order {}: a problem with the delivery", vo.order_number),
+            format!("{}, there is a problem with your delivery", vo.customer_name),
+            vec![
+                format!("The carrier reports a problem delivering your parcel of order {}. We are on it, with the carrier and the supplier.", vo.order_number),
+                format!("We will email you as soon as it is moving again. If you have a question meanwhile, reply to this email and {store_name} will answer."),
+            ],
+        ),
+        _ => return None,
+    };
+    let rows = tracking.map(|t| vec![("Carrier".to_string(), t.carrier.to_string()), ("Tracking number".into(), t.number.clone())]).unwrap_or_default();
+    Some(Message {
+        subject,
+        heading,
+        intro,
+        sections: vec![Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] }, items(vo)],
+        action: tracking.and_then(|t| t.link()).map(|url| Action { label: "Track your parcel".into(), url }),
+    })
 }
 
 /// The operator's digest: every escalation of one sweep commit, how late each is.

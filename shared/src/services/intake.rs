@@ -335,7 +335,11 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&Ord
     // Nor does a line edited away before the order was paid.
     let to_route: Vec<OrderLine> = order.lines.iter().filter(|l| !l.is_removed() && !crate::domain::refund::refunded_in_full(l, held)).cloned().collect();
     let routing = route_lines(app, &CanonicalOrder { lines: to_route, ..order.clone() }).await?;
-    let (record, writes) = routed(order, routing, app.clock.now(), &app.config.sla, previous)?;
+    let now = app.clock.now();
+    let (record, mut writes) = routed(order, routing, now, &app.config.sla, previous)?;
+    // Lines left waiting: their customer is told `UNROUTABLE_NOTICE_HOURS` on, unless the
+    // operator routes them first.
+    writes.extend(super::unroutable::notice(app, &record, &record.unroutable, now)?);
     // The order's condition makes two deliveries racing here commit once; the loser
     // re-reads in `handle`.
     let mut events = routing_events(&record);
@@ -497,9 +501,14 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
                 writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
                 writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                 // What the refunded lines had earned less is taken back, in the same
-                // transaction.
-                writes.extend(super::money::effects(app, current, &transition.vendor_order, now).await?);
-                events.extend(transition.events);
+                // transaction; the vendor's mail says how much, and from where.
+                let effects = super::money::effects(app, current, &transition.vendor_order, now).await?;
+                writes.extend(effects.writes);
+                let mut refunded = transition.events;
+                for event in refunded.iter_mut().filter(|e| e.event_type == EventType::Refunded) {
+                    event.payload = serde_json::json!({ "refund_id": notice.refund_id, "taken_back": super::money::taken_back(&effects.entries) });
+                }
+                events.extend(refunded);
             }
             // Recorded by an earlier delivery of the same refund.
             Err(TransitionError::Invalid(_)) => {}
@@ -520,7 +529,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
 }
 
 /// The SKUs an order's unroutable lines wait under (`WAIT#{sku}` items).
-fn waiting_skus(record: &OrderRecord) -> Vec<Sku> {
+pub(super) fn waiting_skus(record: &OrderRecord) -> Vec<Sku> {
     let mut skus: Vec<Sku> = Vec::new();
     for (line, _) in record.unroutable_lines() {
         if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !skus.contains(sku)) {
@@ -667,7 +676,8 @@ async fn route_new_lines(
     // New lines, and lines that come back (units again on a line an edit had removed)
     // where no open vendor order holds them (all its lines removed, theirs was cancelled).
     let holds = |line: &OrderLine| working.iter().any(|w| w.vo.state != VoState::Cancelled && w.vo.lines.iter().any(|l| l.line.line_id == line.line_id));
-    let waits = |line: &OrderLine| record.unroutable.iter().any(|u| u.line_id == line.line_id);
+    // A line that waits is routed by its mapping (or a new address), a void one never.
+    let waits = |line: &OrderLine| record.unroutable.iter().any(|u| u.line_id == line.line_id) || record.void_lines.iter().any(|v| v.line_id == line.line_id);
     let mut lines: Vec<OrderLine> = changes.iter().filter(|c| c.from == 0 && !holds(&c.line) && !waits(&c.line)).map(|c| c.line.clone()).collect();
     if readdressed {
         let waiting: Vec<String> = updated.unroutable.iter().map(|u| u.line_id.clone()).collect();
@@ -680,13 +690,17 @@ async fn route_new_lines(
         let discriminator = format!("edited-v{}", updated.version);
         super::reroute::hand_out(app, working, &routing, &discriminator, now, events, updated)?;
         updated.unroutable.extend(routing.unroutable);
-        // The operator hears of a line that waits anew, or for another reason.
-        if updated.unroutable.iter().any(|u| !record.unroutable.contains(u)) {
-            events.push(Envelope::new(EventType::OrderUnroutable, &record.order.order_id, None, &discriminator, now));
-        }
+    }
+    let mut writes = Vec::new();
+    // The operator hears of a line that waits anew, or for another reason; its customer,
+    // if it still waits `UNROUTABLE_NOTICE_HOURS` on.
+    let anew: Vec<UnroutableLine> = updated.unroutable.iter().filter(|u| !record.unroutable.contains(u)).cloned().collect();
+    if !anew.is_empty() {
+        events.push(Envelope::new(EventType::OrderUnroutable, &record.order.order_id, None, &format!("edited-v{}", updated.version), now));
+        let fresh: Vec<UnroutableLine> = anew.into_iter().filter(|u| !record.unroutable.iter().any(|w| w.line_id == u.line_id)).collect();
+        writes.extend(super::unroutable::notice(app, updated, &fresh, now)?);
     }
     let (before, after) = (waiting_skus(record), waiting_skus(updated));
-    let mut writes = Vec::new();
     for sku in after.iter().filter(|sku| !before.contains(sku)) {
         writes.push(Tables::put_waiting(sku, &record.order.order_id)?);
     }

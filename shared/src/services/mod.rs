@@ -14,6 +14,7 @@ pub mod secrets;
 pub mod suppression;
 pub mod sweep;
 pub mod tracking;
+pub mod unroutable;
 pub mod vendor;
 pub mod webhook;
 

@@ -27,17 +27,25 @@ fn money_error(error: MoneyError) -> ServiceError {
     ServiceError::Unprocessable(format!("money: {error}"))
 }
 
-/// The writes a vendor-order change from `before` to `after` at `now` causes in the
-/// vendor's money: each parcel it delivered earns (held), and each refund it recorded
-/// on a delivered parcel's lines takes back what that line earned less (from `held`,
-/// or from `available` once released). None for any other change.
-pub async fn effects(app: &App, before: &VendorOrder, after: &VendorOrder, now: DateTime<Utc>) -> Result<Vec<Write>, ServiceError> {
+/// What a vendor-order change does to its vendor's money: the writes, and the ledger
+/// entries they make (for the change's mail to say what moved).
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub writes: Vec<Write>,
+    pub entries: Vec<LedgerEntry>,
+}
+
+/// What a vendor-order change from `before` to `after` at `now` causes in the vendor's
+/// money: each parcel it delivered earns (held), and each refund it recorded on a
+/// delivered parcel's lines takes back what that line earned less (from `held`, or from
+/// `available` once released). Nothing for any other change.
+pub async fn effects(app: &App, before: &VendorOrder, after: &VendorOrder, now: DateTime<Utc>) -> Result<Effects, ServiceError> {
     let delivered: Vec<usize> = (0..after.shipments.len())
         .filter(|i| after.shipments[*i].delivered_at.is_some() && before.shipments.get(*i).is_none_or(|s| s.delivered_at.is_none()))
         .collect();
     let refunds = &after.refunds[before.refunds.len().min(after.refunds.len())..];
     if delivered.is_empty() && refunds.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Effects::default());
     }
     let mut writes = Vec::new();
     let mut entries = Vec::new();
@@ -64,7 +72,25 @@ pub async fn effects(app: &App, before: &VendorOrder, after: &VendorOrder, now: 
         }
     }
     writes.extend(entry_writes(&after.vendor_id, &entries, None)?);
-    Ok(writes)
+    Ok(Effects { writes, entries })
+}
+
+/// What a refund took back from a vendor, for its `refunded` event: the amount from
+/// held earnings (a reversal) and from the available balance (a clawback, after
+/// release), each as money text, absent when nothing was.
+pub fn taken_back(entries: &[LedgerEntry]) -> serde_json::Value {
+    let mut sums: BTreeMap<&str, crate::domain::money::Money> = BTreeMap::new();
+    for entry in entries {
+        let key = match entry.kind {
+            crate::domain::ledger::EntryKind::RefundReversal => "from_held",
+            crate::domain::ledger::EntryKind::Clawback => "from_available",
+            _ => continue,
+        };
+        let sum = sums.entry(key).or_insert(crate::domain::money::Money::zero(entry.amount.currency));
+        // One vendor order is one currency; a sum past i64 cannot be a refund.
+        *sum = sum.checked_add(entry.amount).unwrap_or(*sum);
+    }
+    serde_json::Value::Object(sums.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect())
 }
 
 /// The entries' own writes, the `ADD` of them to the balance (conditional on the

@@ -7,6 +7,7 @@
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
+use crate::domain::progress::{ItemState, Progress};
 use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
 use crate::ports::Sender;
@@ -37,7 +38,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         (Some(order_id), true) => app.tables.order(order_id).await?,
         _ => None,
     };
-    for (to, message) in compose(app, event).await? {
+    for (recipient, message) in compose(app, event).await? {
+        let to = recipient.address().to_string();
+        let message = for_recipient(message, &recipient, &app.config);
         let now = app.clock.now();
         let version = match app.tables.claim_sent(&event.event_id, &to, now, lease, SENT_MARKER_DAYS).await? {
             Claim::Taken { version } => version,
@@ -58,6 +61,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         let outcome = match message.render(&app.config.store_name, &to, &format!("{}#{to}", event.event_id)) {
             Ok(mut mail) => {
                 mail.order_id = event.order_id.clone();
+                mail.reply_to = matches!(recipient, Recipient::Customer(_)).then(|| app.config.support_email.to_string());
                 app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
             }
             Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
@@ -132,67 +136,187 @@ async fn vendor_order(app: &App, event: &Envelope) -> Result<VendorOrder, Servic
     app.tables.vendor_order_in_round(order_id, vendor, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order", event))
 }
 
+/// Where every item of the order stands now, across its vendor orders: what the
+/// customer's mail says of the whole order.
+async fn progress(app: &App, record: &OrderRecord) -> Result<Progress, ServiceError> {
+    let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
+    let unroutable: Vec<&str> = record.unroutable.iter().map(|u| u.line_id.as_str()).collect();
+    Ok(Progress::of(&record.order, &vendor_orders, &unroutable, &not_sent(record)))
+}
+
+/// The lines of an order that will not be sent though no vendor order held them:
+/// refunded in full before routing, or voided.
+pub fn not_sent(record: &OrderRecord) -> Vec<&str> {
+    let refunded = record.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &record.refunds)).map(|l| l.line_id.as_str());
+    refunded.chain(record.void_lines.iter().map(|v| v.line_id.as_str())).collect()
+}
+
+/// What is still to come of an order, item by item, in the customer's words.
+fn still_coming(progress: &Progress) -> Vec<String> {
+    progress.still_coming().map(coming).collect()
+}
+
+/// One item still to come, in the customer's words.
+fn coming(item: &crate::domain::progress::Item) -> String {
+    let state = if item.state == ItemState::Shipped { "on its way" } else { "being prepared" };
+    format!("{} x {}: {state}", item.quantity, item.title)
+}
+
 fn when(instant: DateTime<Utc>) -> String {
     instant.format("%a %d %b %Y %H:%M UTC").to_string()
 }
 
+/// Who a mail is for, which decides what it carries besides its text: a customer's
+/// mail a Reply-To (the store's support address: its text invites a reply), a vendor's
+/// a link to the dashboard page it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Customer(String),
+    Vendor(String, Page),
+    Operator(String),
+}
+
+/// The dashboard page a vendor's mail is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    /// One vendor order (its public id).
+    Order(String),
+    /// The balance, holds and payouts.
+    Money,
+}
+
+impl Recipient {
+    /// The address the mail goes to.
+    pub fn address(&self) -> &str {
+        match self {
+            Recipient::Customer(a) | Recipient::Vendor(a, _) | Recipient::Operator(a) => a,
+        }
+    }
+}
+
+/// The vendor dashboard's address of `page` under `base` (`PUBLIC_BASE_URL`): the
+/// single-page app routes on the fragment (`#orders/{id}`, `#money`).
+pub fn dashboard_url(base: &str, page: &Page) -> String {
+    match page {
+        Page::Order(id) => format!("{base}/vendor/app#orders/{id}"),
+        Page::Money => format!("{base}/vendor/app#money"),
+    }
+}
+
+/// `message` as it goes to `recipient`: a vendor's mail without an action of its own
+/// gets the link to its dashboard page, when the public base is known.
+fn for_recipient(mut message: Message, recipient: &Recipient, config: &crate::config::Config) -> Message {
+    if let (Recipient::Vendor(_, page), Some(base), None) = (recipient, &config.public_base_url, &message.action) {
+        let label = match page {
+            Page::Order(_) => "Open the order in your dashboard",
+            Page::Money => "Open your balance in your dashboard",
+        };
+        message.action = Some(Action { label: label.into(), url: dashboard_url(base, page) });
+    }
+    message
+}
+
+/// The customer's copy of `message`, when the order has an address.
+fn to_customer(record: &OrderRecord, message: Message) -> Vec<(Recipient, Message)> {
+    record.order.customer_email.iter().map(|to| (Recipient::Customer(to.to_string()), message.clone())).collect()
+}
+
 /// The emails an event calls for: (recipient, message).
-async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, ServiceError> {
-    let operator = app.config.operator_email.to_string();
+async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let operator = Recipient::Operator(app.config.operator_email.to_string());
+    let vendor_of = |vo: &VendorOrder, email: &crate::domain::ids::Email| Recipient::Vendor(email.to_string(), Page::Order(vo.id()));
     Ok(match event.event_type {
         EventType::OrderAccepted => {
             let record = order(app, event).await?;
-            record.order.customer_email.iter().map(|to| (to.to_string(), order_confirmed(&record))).collect()
+            to_customer(&record, order_confirmed(&record))
         }
         EventType::VendorOrderCreated => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor.email.to_string(), supplier_brief(&vo))]
+            let added: Vec<&str> = event.payload["added"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            vec![(vendor_of(&vo, &vendor.email), supplier_brief(&vo, &added))]
         }
         EventType::OrderUnroutable => vec![(operator, unroutable(&order(app, event).await?))],
+        EventType::LinesVoided => {
+            let record = order(app, event).await?;
+            let progress = progress(app, &record).await?;
+            let ids: Vec<&str> = event.payload["lines"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            let by_clock = event.payload["by"] == "clock";
+            let mut mail = vec![(operator, voided_for_operator(&record, &ids, by_clock))];
+            mail.extend(to_customer(&record, voided_for_customer(&record, &ids, &progress, &app.config.store_name)));
+            mail
+        }
         EventType::OrderParked => vec![(operator, parked(&order(app, event).await?, &event.payload))],
         EventType::Shipped | EventType::Delivered => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
-            let message = if event.event_type == EventType::Shipped { shipped(&vo, event.payload["tracking_number"].as_str()) } else { delivered(&vo) };
-            record.order.customer_email.iter().map(|to| (to.to_string(), message.clone())).collect()
+            let progress = progress(app, &record).await?;
+            let message = if event.event_type == EventType::Shipped {
+                shipped(&vo, event.payload["tracking_number"].as_str(), &progress)
+            } else {
+                delivered(&record, &progress)
+            };
+            to_customer(&record, message)
+        }
+        // Cancelled by the clock (`SLA_AUTO_CANCEL_HOURS`): the vendor is told not to
+        // order it now, the operator to refund the customer, the customer why.
+        EventType::Cancelled if event.payload["by"] == "sla" => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            let record = order(app, event).await?;
+            let progress = progress(app, &record).await?;
+            let mut mail = vec![(vendor_of(&vo, &vendor.email), auto_cancelled(&vo, false)), (operator, auto_cancelled(&vo, true))];
+            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::NotInTime, &app.config.store_name)));
+            mail
         }
         EventType::Cancelled if event.payload["by"] == "storefront" => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor.email.to_string(), storefront_cancelled(&vo))]
+            vec![(vendor_of(&vo, &vendor.email), storefront_cancelled(&vo))]
         }
         EventType::Cancelled => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
             let mut mail = vec![(operator, vendor_cancelled(&vo))];
-            mail.extend(record.order.customer_email.iter().map(|to| (to.to_string(), cancelled_for_customer(&vo, &app.config.store_name))));
+            let progress = progress(app, &record).await?;
+            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, &app.config.store_name)));
             mail
         }
         EventType::AddressChanged => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor.email.to_string(), address_changed(&vo))]
+            vec![(vendor_of(&vo, &vendor.email), address_changed(&vo))]
         }
         EventType::LinesChanged => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor.email.to_string(), lines_changed(&vo, &event.payload))]
+            vec![(vendor_of(&vo, &vendor.email), lines_changed(&vo, &event.payload))]
+        }
+        EventType::Refunded => {
+            let vo = vendor_order(app, event).await?;
+            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(vendor_of(&vo, &vendor.email), refunded_for_vendor(&vo, &event.payload))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
+        // Of a parcel's news only its arrival at a pickup point is anyone's mail (problems
+        // are `tracking_exception`s); the same news again is nobody's.
+        EventType::TrackingUpdated if event.payload["tag"] != "AvailableForPickup" || event.payload["again"] == true => Vec::new(),
         EventType::SlaReminder
         | EventType::SlaBreached
         | EventType::DeliveryDelayed
         | EventType::RefundWindowClosing
         | EventType::DisputeWindowOpen
-        | EventType::TrackingException => {
+        | EventType::TrackingException
+        | EventType::TrackingUpdated => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
             let customer = match event.event_type {
-                EventType::SlaBreached | EventType::DeliveryDelayed => order(app, event).await?.order.customer_email.map(|e| e.to_string()),
+                EventType::SlaBreached | EventType::DeliveryDelayed | EventType::TrackingException | EventType::TrackingUpdated => {
+                    order(app, event).await?.order.customer_email.map(|e| Recipient::Customer(e.to_string()))
+                }
                 _ => None,
             };
-            super::clock_mail::compose(event, &vo, vendor.email.as_str(), customer.as_deref(), &app.config)
+            super::clock_mail::compose(event, &vo, vendor_of(&vo, &vendor.email), customer, &app.config)
         }
         EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event))],
         EventType::EarningsReleased | EventType::PayoutCreated | EventType::PayoutPaid => {
@@ -206,7 +330,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(String, Message)>, 
                     payout_mail(&payout, event.event_type == EventType::PayoutPaid)
                 }
             };
-            vec![(vendor.email.to_string(), message)]
+            vec![(Recipient::Vendor(vendor.email.to_string(), Page::Money), message)]
         }
         EventType::SkuClaimed => {
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
@@ -252,7 +376,9 @@ fn earnings_released(payload: &serde_json::Value) -> Message {
     Message {
         subject: format!("Earnings released: {amount}"),
         heading: format!("{amount} of your earnings is now available"),
-        intro: vec!["The holding period of these delivered orders has ended. Their earnings are in your available balance and go out with your next payout (GET /vendor/balance).".into()],
+        intro: vec![
+            "The holding period of these delivered orders has ended. Their earnings are in your available balance and go out with your next payout.".into(),
+        ],
         sections: vec![Section { links: Vec::new(), title: "Released".into(), rows: vec![("Amount".into(), amount.to_string())], lines }],
         action: None,
     }
@@ -294,9 +420,12 @@ fn payout_mail(payout: &crate::domain::ledger::Payout, transferred: bool) -> Mes
 
 fn order_confirmed(record: &OrderRecord) -> Message {
     let order = &record.order;
+    // What the customer bought: a line edited to nothing or a negative one (a discount
+    // sent as a line) is not an item.
     let lines = order
         .lines
         .iter()
+        .filter(|l| l.quantity > 0 && l.paid.minor >= 0)
         .map(|l| format!("{} x {}{} ({})", l.quantity, l.title, l.variant.as_ref().map(|v| format!(" - {v}")).unwrap_or_default(), l.paid))
         .collect();
     let mut sections = vec![Section { links: Vec::new(), title: "Your order".into(), rows: vec![("Total".into(), order.total.to_string())], lines }];
@@ -312,9 +441,13 @@ fn order_confirmed(record: &OrderRecord) -> Message {
     }
 }
 
-fn supplier_brief(vo: &VendorOrder) -> Message {
+/// The vendor's brief: what to buy from which supplier, for whom, by when. `added`
+/// names the lines that joined an order briefed already: the brief is whole again, with
+/// the new lines named in its subject and marked, so that nothing is bought twice.
+fn supplier_brief(vo: &VendorOrder, added: &[&str]) -> Message {
     let deadline = vo.supplier_deadline().map(when).unwrap_or_else(|| "as soon as possible".into());
     let mut sections = vec![Section { links: Vec::new(), title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }];
+    let new_lines: Vec<&crate::domain::order::RoutedLine> = vo.lines.iter().filter(|r| added.contains(&r.line.line_id.as_str())).collect();
     for routed in &vo.lines {
         let (line, supplier) = (&routed.line, &routed.supplier);
         let mut rows = vec![
@@ -325,18 +458,86 @@ fn supplier_brief(vo: &VendorOrder) -> Message {
         ];
         rows.extend(supplier.supplier_variant.clone().or_else(|| line.variant.clone()).map(|v| ("Variant".to_string(), v)));
         rows.push(("Customer paid".into(), line.paid.to_string()));
-        let title = format!("{}{}", line.title, line.variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default());
+        let new = if new_lines.iter().any(|r| r.line.line_id == line.line_id) { "NEW: " } else { "" };
+        let title = format!("{new}{}{}", line.title, line.variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default());
         let links = vec![Action { label: "Product URL".into(), url: supplier.product_url.clone() }];
         sections.push(Section { links, title, rows, lines: vec![] });
     }
+    let record = "Then record the supplier order in your dashboard.".to_string();
+    if new_lines.is_empty() {
+        return Message {
+            subject: format!("New order {}: order from your supplier by {deadline}", vo.order_number),
+            heading: format!("New order {} for {}", vo.order_number, vo.customer_name),
+            intro: vec![format!("Order these items from your supplier by {deadline}, shipping straight to the customer's address below."), record],
+            sections,
+            action: None,
+        };
+    }
+    let names: Vec<String> = new_lines
+        .iter()
+        .map(|r| format!("{} x {}{}", r.line.quantity, r.line.title, r.line.variant.as_ref().map(|v| format!(" ({v})")).unwrap_or_default()))
+        .collect();
+    let count = vo.lines.len();
     Message {
-        subject: format!("New order {}: order from your supplier by {deadline}", vo.order_number),
-        heading: format!("New order {} for {}", vo.order_number, vo.customer_name),
+        subject: format!("Order {}: {} joined it; order all {count} lines by {deadline}", vo.order_number, names.join(", ")),
+        heading: format!("Order {} has {} more", vo.order_number, if new_lines.len() == 1 { "a line" } else { "lines" }),
         intro: vec![
-            format!("Order these items from your supplier by {deadline}, shipping straight to the customer's address below."),
-            format!("Then record the supplier order: POST /vendor/orders/{}/supplier-order", vo.id()),
+            format!("The store added {} to this order, which you have not ordered from the supplier yet.", names.join(" and ")),
+            format!(
+                "Order all {count} lines below (the new ones are marked NEW) in one supplier order by {deadline}, shipping to the customer's address below. This replaces the earlier brief: do not order from both."
+            ),
+            record,
         ],
         sections,
+        action: None,
+    }
+}
+
+/// The vendor's mail of a refund of its lines: what the customer got back, and what it
+/// means for the vendor's money: nothing earned yet (before delivery), less held (a
+/// reversal), or taken back from the available balance (a clawback after release).
+fn refunded_for_vendor(vo: &VendorOrder, payload: &serde_json::Value) -> Message {
+    let refund_id = payload["refund_id"].as_str().unwrap_or("?");
+    let own: Vec<&crate::domain::vendor_order::LineRefund> = vo.refunds.iter().filter(|r| r.refund_id == refund_id).collect();
+    let total = own.iter().try_fold(None::<crate::domain::money::Money>, |sum, r| match sum {
+        None => Some(Some(r.amount)),
+        Some(sum) => sum.checked_add(r.amount).ok().map(Some),
+    });
+    let total = total.flatten().map(|m| m.to_string()).unwrap_or_else(|| "?".into());
+    let title = |line_id: &str| vo.lines.iter().find(|l| l.line.line_id == line_id).map_or(line_id.to_string(), |l| l.line.title.clone());
+    // A refund of money only (no units back) names no quantity.
+    let lines = own
+        .iter()
+        .map(|r| if r.quantity > 0 { format!("{} x {}: {}", r.quantity, title(&r.line_id), r.amount) } else { format!("{}: {}", title(&r.line_id), r.amount) })
+        .collect();
+    let (held, available) = (payload["taken_back"]["from_held"].as_str(), payload["taken_back"]["from_available"].as_str());
+    let mut rows = vec![("Refund".to_string(), refund_id.to_string()), ("Refunded to the customer".into(), total.clone())];
+    let mut intro = vec![format!("The store refunded the customer {total} for the lines below of order {}.", vo.order_number)];
+    if let Some(held) = held {
+        rows.push(("Taken from your held earnings".into(), held.to_string()));
+        intro.push(format!("What you earn from this order falls by {held}: it is taken from your held earnings, before they are released."));
+    }
+    if let Some(available) = available {
+        rows.push(("Taken back from your available balance".into(), available.to_string()));
+        intro.push(format!(
+            "These earnings were released already, so {available} is taken back from your available balance; it is netted against your next payout."
+        ));
+    }
+    if held.is_none() && available.is_none() {
+        intro.push(if vo.shipments.iter().any(|s| s.delivered_at.is_some()) {
+            "Nothing you earned is taken back for it.".into()
+        } else {
+            "It came before delivery: you earn nothing on the refunded amount, and nothing you have earned is taken back. If it is for items not yet shipped, ask the marketplace before you send them.".into()
+        });
+    }
+    Message {
+        subject: format!("Order {}: the customer was refunded {total}", vo.order_number),
+        heading: format!("A refund of order {}", vo.order_number),
+        intro,
+        sections: vec![
+            Section { links: Vec::new(), title: "The refund".into(), rows, lines: vec![] },
+            Section { links: Vec::new(), title: "Refunded lines".into(), rows: vec![], lines },
+        ],
         action: None,
     }
 }
@@ -646,7 +847,7 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
 
 /// The mail of one parcel (`tracking_number`, from the event): its tracking and the
 /// lines in it.
-fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
+fn shipped(vo: &VendorOrder, tracking_number: Option<&str>, progress: &Progress) -> Message {
     let shipment = tracking_number.and_then(|n| vo.shipments.iter().find(|s| s.tracking.number == n));
     let tracking = shipment.map(|s| &s.tracking).or(vo.tracking.as_ref());
     let (rows, action) = match tracking {
@@ -662,52 +863,183 @@ fn shipped(vo: &VendorOrder, tracking_number: Option<&str>) -> Message {
         .filter(|r| shipment.is_none_or(|s| s.line_ids.contains(&r.line.line_id)))
         .map(|r| format!("{} x {}", r.line.quantity, r.line.title))
         .collect();
-    let parcels = vo.shipments.len();
+    // The other parcels of the order: shipped already, or still to come.
+    let in_this: Vec<&str> = shipment.map(|s| s.line_ids.iter().map(String::as_str).collect()).unwrap_or_default();
+    let unshipped: Vec<String> =
+        progress.still_coming().filter(|item| item.state != ItemState::Shipped && !in_this.contains(&item.line_id.as_str())).map(coming).collect();
+    let several = vo.shipments.len() > 1 || !unshipped.is_empty() || progress.items.iter().any(|i| i.state == ItemState::Delivered);
+    let mut intro = vec!["Your parcel has left the warehouse. Tracking can take a day to show the first scan.".to_string()];
+    let mut sections = vec![
+        Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] },
+        Section { links: Vec::new(), title: "In this parcel".into(), rows: vec![], lines: items },
+    ];
+    if !unshipped.is_empty() {
+        intro.push("More parcels follow: the rest of your order is still being prepared, and we will email you as each one ships.".into());
+        sections.push(Section { links: Vec::new(), title: "Still to come".into(), rows: vec![], lines: unshipped });
+    }
     Message {
-        subject: if parcels > 1 { format!("Order {}: a parcel has shipped", vo.order_number) } else { format!("Order {} has shipped", vo.order_number) },
+        subject: if several { format!("Order {}: a parcel has shipped", vo.order_number) } else { format!("Order {} has shipped", vo.order_number) },
         heading: format!("Good news, {}: your order {} is on its way", vo.customer_name, vo.order_number),
-        intro: vec!["Your parcel has left the warehouse. Tracking can take a day to show the first scan.".into()],
-        sections: vec![
-            Section { links: Vec::new(), title: "Tracking".into(), rows, lines: vec![] },
-            Section { links: Vec::new(), title: "In this parcel".into(), rows: vec![], lines: items },
-        ],
+        intro,
+        sections,
         action,
     }
 }
 
-fn delivered(vo: &VendorOrder) -> Message {
+/// The customer's mail of a parcel delivered: "was delivered" only when everything
+/// they will get has arrived; otherwise how much has, and what is still coming.
+fn delivered(record: &OrderRecord, progress: &Progress) -> Message {
+    let number = &record.order.order_number;
+    let arrived: Vec<String> = progress.items.iter().filter(|i| i.state == ItemState::Delivered).map(|i| format!("{} x {}", i.quantity, i.title)).collect();
+    let section = |title: &str, lines: Vec<String>| Section { links: Vec::new(), title: title.into(), rows: vec![], lines };
+    if progress.all_delivered() {
+        return Message {
+            subject: format!("Order {number} was delivered"),
+            heading: format!("Your order {number} was delivered"),
+            intro: vec!["Everything in it has arrived. We hope you enjoy it. If anything is wrong with it, reply to this email.".into()],
+            sections: vec![section("Delivered", arrived)],
+            action: None,
+        };
+    }
+    let (done, all) = (progress.count(ItemState::Delivered), progress.to_deliver());
     Message {
-        subject: format!("Order {} was delivered", vo.order_number),
-        heading: format!("Your order {} was delivered", vo.order_number),
-        intro: vec!["We hope you enjoy it. If anything is wrong with it, reply to this email.".into()],
+        subject: format!("Order {number}: {done} of {all} items delivered"),
+        heading: format!("Part of your order {number} has arrived"),
+        intro: vec![
+            format!("{done} of the {all} items of your order have been delivered. The rest is still coming, and we will email you as it ships and arrives."),
+            "If anything that arrived is wrong, reply to this email.".into(),
+        ],
+        sections: vec![section("Delivered", arrived), section("Still to come", still_coming(progress))],
+        action: None,
+    }
+}
+
+/// The customer's mail of lines no vendor will send: they cannot be sent and will be
+/// refunded (see `cannot_send`).
+fn voided_for_customer(record: &OrderRecord, ids: &[&str], progress: &Progress, store_name: &str) -> Message {
+    let order = &record.order;
+    let items = order.lines.iter().filter(|l| ids.contains(&l.line_id.as_str())).map(|l| format!("{} x {}", l.quantity, l.title)).collect();
+    cannot_send(&order.order_number, &order.customer_name, items, Unsent::NoSupplier, progress, store_name)
+}
+
+/// The operator's mail of lines voided: which, why they could not be routed, and that
+/// the customer was told they will be refunded (the refund is the operator's, at the
+/// store).
+fn voided_for_operator(record: &OrderRecord, ids: &[&str], by_clock: bool) -> Message {
+    let number = &record.order.order_number;
+    let lines = record
+        .void_lines
+        .iter()
+        .filter(|v| ids.contains(&v.line_id.as_str()))
+        .map(|v| {
+            let title = record.order.lines.iter().find(|l| l.line_id == v.line_id).map_or("?", |l| l.title.as_str());
+            format!("{title} (line {}): {}", v.line_id, v.reason)
+        })
+        .collect();
+    let why = if by_clock { "They waited for a vendor longer than UNROUTABLE_NOTICE_HOURS." } else { "You voided them." };
+    Message {
+        subject: format!("Order {number}: lines will not be sent, refund them"),
+        heading: format!("Order {number}: lines no vendor will send"),
+        intro: vec![
+            format!("{why} They are routed no more, and the customer has been told they cannot be sent and will be refunded."),
+            format!("Refund them at the store ({} {}).", record.order.source, record.order.shop),
+        ],
+        sections: vec![Section { links: Vec::new(), title: "Voided lines".into(), rows: vec![], lines }],
+        action: None,
+    }
+}
+
+/// Why items will not be sent, in the customer's words.
+#[derive(Debug, Clone, Copy)]
+enum Unsent {
+    /// The vendor cancelled: the supplier cannot supply them.
+    Unavailable,
+    /// The clock cancelled: the vendor never ordered them from the supplier.
+    NotInTime,
+    /// No vendor sells them (their wait for the operator ended, or it voided them).
+    NoSupplier,
+}
+
+/// The vendor's and the operator's mail of an order the clock cancelled
+/// (`SLA_AUTO_CANCEL_HOURS`): the vendor is not to order it now; the operator refunds
+/// the customer at the store (nothing was earned on it).
+fn auto_cancelled(vo: &VendorOrder, for_operator: bool) -> Message {
+    let reason = vo.cancel_reason.clone().unwrap_or_default();
+    let intro = if for_operator {
+        vec![
+            format!("Vendor {}'s part of order {} was cancelled automatically: {reason}.", vo.vendor_id, vo.order_number),
+            "The customer has been told these items cannot be sent and will be refunded: refund them at the store. Nothing was earned on them, so no money moves in the vendor's ledger.".into(),
+        ]
+    } else {
+        vec![
+            format!("Order {} was cancelled: {reason}. The customer has been told and will be refunded.", vo.order_number),
+            "Do not order it from the supplier now. If you did and did not record it, cancel that supplier order.".into(),
+        ]
+    };
+    Message {
+        subject: if for_operator {
+            format!("Order {}: vendor {}'s part was cancelled, never ordered", vo.order_number, vo.vendor_id)
+        } else {
+            format!("Order {} was cancelled: it was not ordered from the supplier in time", vo.order_number)
+        },
+        heading: format!("Order {} was cancelled automatically", vo.order_number),
+        intro,
         sections: vec![Section {
             links: Vec::new(),
-            title: "Delivered".into(),
+            title: "Cancelled lines".into(),
             rows: vec![],
-            lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
+            lines: vo.lines.iter().map(|r| format!("{} x {} ({})", r.line.quantity, r.line.title, r.line.paid)).collect(),
         }],
         action: None,
     }
 }
 
 /// The customer's side of a vendor's cancellation: in the store's words (the vendor's
-/// reason is for the operator), what cannot be sent, and that the store will refund.
-fn cancelled_for_customer(vo: &VendorOrder, store_name: &str) -> Message {
+/// reason is for the operator), what cannot be sent, and that the store will refund it.
+/// When nothing else of the order will come, it is the whole order's cancel, refunded in
+/// full; otherwise part of it, with what is still coming.
+fn cancelled_for_customer(vo: &VendorOrder, progress: &Progress, why: Unsent, store_name: &str) -> Message {
+    let items = vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect();
+    cannot_send(&vo.order_number, &vo.customer_name, items, why, progress, store_name)
+}
+
+/// The customer's mail of `items` of order `number` that will not be sent, and `why`:
+/// that they will be refunded, and what still comes; when nothing else of the order
+/// comes or came, the whole order cannot be sent and is refunded in full. One wording
+/// for a vendor's cancel, the clock's, and lines no vendor sells.
+fn cannot_send(number: &str, customer: &str, items: Vec<String>, why: Unsent, progress: &Progress, store_name: &str) -> Message {
+    let why = match why {
+        Unsent::Unavailable => "are no longer available from our supplier",
+        Unsent::NotInTime => "could not be obtained from our supplier in time",
+        Unsent::NoSupplier => "are not sold by any of our suppliers",
+    };
+    let cannot = Section { links: Vec::new(), title: "Items we cannot send".into(), rows: vec![], lines: items };
+    let coming = still_coming(progress);
+    if coming.is_empty() && progress.count(ItemState::Delivered) == 0 {
+        return Message {
+            subject: format!("Your order {number} cannot be sent"),
+            heading: format!("We are sorry, {customer}"),
+            intro: vec![
+                format!("The items of your order {number} {why}, so we cannot send your order."),
+                format!("You will not be charged: {store_name} will refund your order in full and email you when it is done."),
+            ],
+            sections: vec![cannot],
+            action: None,
+        };
+    }
+    let rest = if coming.is_empty() { "The rest of your order has been delivered already." } else { "The rest of your order is on its way as planned." };
+    let mut sections = vec![cannot];
+    if !coming.is_empty() {
+        sections.push(Section { links: Vec::new(), title: "Still coming".into(), rows: vec![], lines: coming });
+    }
     Message {
-        subject: format!("Part of your order {} cannot be sent", vo.order_number),
-        heading: format!("We are sorry, {}", vo.customer_name),
+        subject: format!("Part of your order {number} cannot be sent"),
+        heading: format!("We are sorry, {customer}"),
         intro: vec![
-            format!("Some items of your order {} are no longer available from our supplier, so we cannot send them.", vo.order_number),
-            format!(
-                "You will not be charged for them: {store_name} will refund them and email you when it is done. Anything else in your order is on its way as planned."
-            ),
+            format!("Some items of your order {number} {why}, so we cannot send them."),
+            format!("You will not be charged for them: {store_name} will refund these items and email you when it is done. {rest}"),
         ],
-        sections: vec![Section {
-            links: Vec::new(),
-            title: "Items we cannot send".into(),
-            rows: vec![],
-            lines: vo.lines.iter().map(|r| format!("{} x {}", r.line.quantity, r.line.title)).collect(),
-        }],
+        sections,
         action: None,
     }
 }

@@ -6,7 +6,8 @@
 //! that races the sweep wins and the sweep sends nothing for it. A few vendor orders
 //! commit together, with one digest event listing their escalations for the operator:
 //! the digest never names an escalation that did not commit. Last, the customer data of
-//! orders closed `RETENTION_DAYS` ago is purged (`privacy::purge_due`).
+//! orders closed `RETENTION_DAYS` ago is purged (`privacy::purge_due`), after the lines
+//! no vendor sells whose wait ended are voided (`unroutable::give_due`).
 
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
@@ -37,6 +38,9 @@ pub struct SweepReport {
     pub escalations: usize,
     /// Orders whose customer data was purged, `RETENTION_DAYS` after they closed.
     pub purged: usize,
+    /// Lines no vendor sells whose wait (`UNROUTABLE_NOTICE_HOURS`) ended: voided, their
+    /// customers told.
+    pub voided: usize,
     /// False when the time ran out: what is left is due at the next run.
     pub complete: bool,
 }
@@ -80,6 +84,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
         report.complete = false;
         return Ok(report);
     }
+    report.voided = super::unroutable::give_due(app, now).await?;
     report.purged = super::privacy::purge_due(app, now).await?;
     Ok(report)
 }

@@ -41,7 +41,7 @@ pub async fn apply(app: &App, update: &TrackingUpdate) -> Result<Outcome, Servic
                     writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?);
                     writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
                     // Delivered: the parcel's earnings are held, in the same transaction.
-                    writes.extend(super::money::effects(app, vo, &transition.vendor_order, now).await?);
+                    writes.extend(super::money::effects(app, vo, &transition.vendor_order, now).await?.writes);
                     events.extend(transition.events);
                 }
                 // A parcel of a delivered or cancelled order, or one already delivered.

@@ -210,7 +210,7 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
             Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
             Tables::put_history(&transition.vendor_order, &transition.history)?,
         ];
-        writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?);
+        writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?.writes);
         // A parcel's number finds its orders when the carrier pushes news of it; it is
         // refused while another vendor's parcel holds it.
         if let Command::Ship { tracking, .. } = &command {

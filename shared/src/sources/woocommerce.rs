@@ -191,7 +191,14 @@ fn line(raw: WooLine, currency: Currency) -> OrderLine {
             other => other.to_string(),
         },
         sku,
-        title: raw.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "(untitled line)".into()),
+        // WooCommerce sends product names HTML-escaped ("Ship Your Idea &ndash; Black"):
+        // decoded once here, they are text like every other title, escaped again only
+        // where they go into HTML.
+        title: raw
+            .name
+            .map(|n| html_escape::decode_html_entities(&n).into_owned())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "(untitled line)".into()),
         variant: None,
         quantity,
         unit_price,
@@ -319,6 +326,16 @@ mod tests {
         assert_eq!((address.city.as_str(), address.region.as_deref()), ("San Francisco", Some("CA")));
         assert_eq!(order.customer_email.map(|e| e.to_string()).as_deref(), Some("john.doe@example.com"));
         assert_eq!(order.updated_at.to_rfc3339(), "2017-03-22T19:28:08+00:00");
+    }
+
+    #[test]
+    fn product_names_are_decoded_once_from_woocommerces_html_escaping() {
+        let first = order("order.created", &fixture());
+        assert_eq!(first.lines[1].title, "Ship Your Idea \u{2013} Color: Black, Size: M Test");
+        let mut raw: serde_json::Value = serde_json::from_slice(&fixture()).unwrap();
+        raw["line_items"][1]["name"] = serde_json::json!("Tom &amp;amp; Jerry &lt;b&gt;");
+        let twice = order("order.updated", &serde_json::to_vec(&raw).unwrap());
+        assert_eq!(twice.lines[1].title, "Tom &amp; Jerry <b>", "once, not until nothing is left to decode");
     }
 
     #[test]

@@ -99,7 +99,21 @@ pub struct OrderRecord {
     /// is routed, and a line they refund in full is not routed (`domain::refund`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refunds: Vec<crate::domain::vendor_order::LineRefund>,
+    /// Lines no vendor will send (voided by the operator, or their wait ended): routed no
+    /// more, their customer told they will be refunded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub void_lines: Vec<crate::domain::order::VoidLine>,
     pub version: u64,
+}
+
+/// When the customer is to be told that lines no vendor sells cannot be sent, unless
+/// they are routed (or refunded) by then: an item of the sparse due index (`NOTICE#`),
+/// written with the routing that left them waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineNotice {
+    pub order_id: OrderId,
+    pub line_ids: Vec<String>,
+    pub due: DateTime<Utc>,
 }
 
 /// A refund kept on the order for the operator, with why dropflow could not record it
@@ -143,6 +157,7 @@ impl OrderRecord {
             redaction: None,
             unassigned_refunds: vec![],
             refunds: vec![],
+            void_lines: vec![],
             version,
         }
     }
@@ -428,6 +443,11 @@ fn order_pk(order_id: &OrderId) -> String {
     format!("ORDER#{order_id}")
 }
 
+/// Which shard of the due index an order's items are filed under.
+fn order_shard(order_id: &OrderId) -> u32 {
+    order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS
+}
+
 impl Tables {
     pub fn new(items: Arc<dyn ItemStore>) -> Self {
         Tables { items }
@@ -603,13 +623,13 @@ impl Tables {
             ("gsi3sk", format!("{}#{}", vo.created_at.to_rfc3339(), vo.id())),
         ];
         if let Some(clock) = vo.next_due() {
-            let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
+            let shard = order_shard(&vo.order_id);
             let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
             keys.push(("gsi2pk", format!("DUE#{shard}")));
             keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", due_key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
         } else if let Some(purge_at) = vo.purge_at {
             // Closed, its clocks all gone: the index now holds when its data is purged.
-            let shard = vo.order_id.as_str().bytes().map(u32::from).sum::<u32>() % DUE_SHARDS;
+            let shard = order_shard(&vo.order_id);
             keys.push(("gsi2pk", format!("PURGE#{shard}")));
             keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(purge_at), vo.order_id, vo.vendor_id)));
         }
@@ -651,6 +671,31 @@ impl Tables {
         let Page { items, cursor } = self.items.query(query).await?;
         let keys = items.into_iter().filter_map(|item| Some((item.get("pk")?.as_str()?.to_string(), item.get("sk")?.as_str()?.to_string()))).collect();
         Ok((keys, cursor))
+    }
+
+    /// The write of a line notice, in the due index under its time (`NOTICE#{shard}`).
+    pub fn put_line_notice(notice: &LineNotice) -> Result<Write, StoreError> {
+        let due = due_key_time(notice.due);
+        let keys = [
+            ("pk", order_pk(&notice.order_id)),
+            ("sk", format!("NOTICE#{due}")),
+            ("gsi2pk", format!("NOTICE#{}", order_shard(&notice.order_id))),
+            ("gsi2sk", format!("{due}#{}", notice.order_id)),
+        ];
+        Ok(Write::Put { item: item_of(notice, &keys)?, condition: Condition::Always })
+    }
+
+    /// A line notice by its table keys (as the due index gives them).
+    pub async fn line_notice_at(&self, pk: &str, sk: &str) -> Result<Option<LineNotice>, StoreError> {
+        if !pk.starts_with("ORDER#") || !sk.starts_with("NOTICE#") {
+            return Ok(None);
+        }
+        self.get_as(pk, sk).await
+    }
+
+    /// The delete of a line notice that was given (or is moot).
+    pub fn delete_line_notice(pk: &str, sk: &str) -> Write {
+        Write::Delete { pk: pk.to_string(), sk: sk.to_string(), condition: Condition::Always }
     }
 
     /// A vendor order by its table keys (as the due index gives them).

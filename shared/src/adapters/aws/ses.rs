@@ -67,6 +67,7 @@ impl Mailer for SesMailer {
             .send_email()
             .source(from.header())
             .destination(Destination::builder().to_addresses(&mail.to).build())
+            .set_reply_to_addresses(mail.reply_to.clone().map(|address| vec![address]))
             .message(message)
             .send()
             .await

@@ -42,6 +42,7 @@ struct Eml<'a> {
     text: &'a str,
     html: &'a str,
     order_id: Option<&'a str>,
+    reply_to: Option<&'a str>,
 }
 
 impl OutboxMailer {
@@ -58,6 +59,9 @@ impl OutboxMailer {
             .header(SENT_HEADER, Raw::new(eml.sent_nanos.to_string()))
             .text_body(eml.text)
             .html_body(eml.html);
+        if let Some(reply_to) = eml.reply_to {
+            builder = builder.reply_to(reply_to);
+        }
         if let Some(order_id) = eml.order_id {
             builder = builder.header(ORDER_HEADER, Raw::new(order_id.to_string()));
         }
@@ -88,6 +92,7 @@ impl Mailer for OutboxMailer {
                 text: &mail.text,
                 html: &mail.html,
                 order_id: order_id.as_deref(),
+                reply_to: mail.reply_to.as_deref(),
             })
         })
         .await;
@@ -143,8 +148,17 @@ impl Mailer for OutboxMailer {
             {
                 continue;
             }
-            let eml =
-                Eml { id: &entry.id, sent_nanos, from: (&from.0, &from.1), to: &to, subject: &subject, text: &text, html: &html, order_id: Some(&wanted) };
+            let eml = Eml {
+                id: &entry.id,
+                sent_nanos,
+                from: (&from.0, &from.1),
+                to: &to,
+                subject: &subject,
+                text: &text,
+                html: &html,
+                order_id: Some(&wanted),
+                reply_to: entry.reply_to.as_deref(),
+            };
             self.write(&eml).map_err(failed)?;
             rewritten += 1;
         }
@@ -175,6 +189,9 @@ pub struct OutboxEntry {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Where a reply goes, when the mail says (customer mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// Every mail in the outbox, oldest first.
@@ -200,6 +217,7 @@ fn parse_eml(path: &Path, eml: &[u8]) -> std::io::Result<(u128, OutboxEntry)> {
         subject: message.subject().unwrap_or_default().to_string(),
         text: message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+        reply_to: message.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string),
     };
     Ok((sent, entry))
 }

@@ -22,6 +22,9 @@ const CLOCKS = {
   delivery_promise: 'Delivery promised',
   refund_warning: 'Supplier refund window closing',
   dispute_window: 'Supplier dispute window opens',
+  ship_promised: 'Shipping date given to the customer',
+  delivery_promised: 'Delivery date given to the customer',
+  auto_cancel: 'Cancelled if still not ordered',
 };
 const LATE = { place_with_supplier: 'Supplier order late', ship: 'Shipment late', delivery_promise: 'Delivery late' };
 

@@ -1,0 +1,122 @@
+//! Lines no vendor sells, after the operator's time to fix them: a line left waiting
+//! `UNROUTABLE_NOTICE_HOURS` (default 48) after the routing that left it so, or voided
+//! by the operator sooner (`dropflow order void-line`), will not be sent. It is taken
+//! off the order's waiting lines (routed no more, whatever is mapped later) in one
+//! transaction with a `lines_voided` event: the customer is told it cannot be sent and
+//! will be refunded, the operator to refund it at the store. Before that, a waiting
+//! line is the operator's to fix and the customer hears nothing of it.
+//!
+//! The wait is a `LineNotice` in the sparse due index (`NOTICE#{shard}`), written in
+//! the transaction of the routing that left lines waiting; the sweep gives the notices
+//! that are due, each once (the order's version decides a race; the notice is deleted
+//! in the same transaction).
+
+use super::{App, ServiceError};
+use crate::domain::events::{Envelope, EventType};
+use crate::domain::ids::OrderId;
+use crate::domain::order::{UnroutableLine, VoidLine};
+use crate::ports::{StoreError, Write};
+use crate::store::{DUE_SHARDS, LineNotice, OrderRecord, Tables};
+use chrono::{DateTime, Utc};
+
+/// How often a void that lost a race to another change of the order reads it again.
+const RACE_ROUNDS: usize = 3;
+
+/// Notices read per query of the due index.
+const PAGE: usize = 50;
+
+/// The notice of `lines` (left waiting by a routing of `record` at `now`), due
+/// `UNROUTABLE_NOTICE_HOURS` later; nothing when no line waits.
+pub fn notice(app: &App, record: &OrderRecord, lines: &[UnroutableLine], now: DateTime<Utc>) -> Result<Option<Write>, StoreError> {
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let due = now + chrono::Duration::hours(i64::from(app.config.unroutable_notice_hours));
+    let notice = LineNotice { order_id: record.order.order_id.clone(), line_ids: lines.iter().map(|l| l.line_id.clone()).collect(), due };
+    Tables::put_line_notice(&notice).map(Some)
+}
+
+/// Gives every line notice due at `now`: the lines it names that still wait are voided
+/// (`by` the clock); a notice whose lines were routed, refunded or voided meanwhile is
+/// simply deleted. Returns how many lines were voided.
+pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let mut voided = 0;
+    for shard in 0..DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let (keys, next) = app.tables.due_keys(format!("NOTICE#{shard}"), now, cursor, PAGE).await?;
+            for (pk, sk) in keys {
+                let Some(notice) = app.tables.line_notice_at(&pk, &sk).await? else { continue };
+                voided += void(app, &notice.order_id, &notice.line_ids, Voider::Clock, Some((&pk, &sk)), now).await?;
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(voided)
+}
+
+/// Who ended a line's wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voider {
+    /// `UNROUTABLE_NOTICE_HOURS` passed.
+    Clock,
+    /// The operator voided it (`dropflow order void-line`).
+    Operator,
+}
+
+impl Voider {
+    fn as_str(self) -> &'static str {
+        match self {
+            Voider::Clock => "clock",
+            Voider::Operator => "operator",
+        }
+    }
+}
+
+/// Voids `line_ids` of `order_id` that still wait for a vendor, at `now`, with the
+/// `lines_voided` event; deletes `notice` (its table keys) in the same transaction.
+/// Returns how many lines were voided (0: none waited; the notice is deleted alone).
+pub async fn void(
+    app: &App,
+    order_id: &OrderId,
+    line_ids: &[String],
+    by: Voider,
+    notice: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let mut round = 1;
+    loop {
+        let Some(record) = app.tables.order(order_id).await? else {
+            // Purged or never stored: nothing waits; the notice goes.
+            if let Some((pk, sk)) = notice {
+                app.commit(vec![Tables::delete_line_notice(pk, sk)], &[]).await?;
+            }
+            return Ok(0);
+        };
+        let (ending, staying): (Vec<UnroutableLine>, Vec<UnroutableLine>) = record.unroutable.iter().cloned().partition(|u| line_ids.contains(&u.line_id));
+        let mut writes: Vec<Write> = notice.map(|(pk, sk)| Tables::delete_line_notice(pk, sk)).into_iter().collect();
+        if ending.is_empty() {
+            if !writes.is_empty() {
+                app.commit(writes, &[]).await?;
+            }
+            return Ok(0);
+        }
+        let mut next = OrderRecord { unroutable: staying, version: record.version + 1, ..record.clone() };
+        next.void_lines.extend(ending.iter().map(|u| VoidLine { line_id: u.line_id.clone(), reason: u.reason.clone(), at: now }));
+        writes.insert(0, Tables::put_order(&next, Some(record.version))?);
+        for sku in super::intake::waiting_skus(&record).into_iter().filter(|sku| !super::intake::waiting_skus(&next).contains(sku)) {
+            writes.push(Tables::delete_waiting(&sku, order_id));
+        }
+        let mut event = Envelope::new(EventType::LinesVoided, order_id, None, &format!("v{}", next.version), now);
+        event.payload = serde_json::json!({ "lines": ending.iter().map(|u| u.line_id.clone()).collect::<Vec<_>>(), "by": by.as_str() });
+        match app.commit(writes, &[event]).await {
+            Ok(()) => return Ok(ending.len()),
+            // The order changed meanwhile (a mapping routed a line, a refund): read again.
+            Err(StoreError::ConditionFailed) if round < RACE_ROUNDS => round += 1,
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
