@@ -3,6 +3,7 @@
 
 use super::ids::{OrderId, VendorId};
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Every kind of fact dropflow publishes (DESIGN, "Events and queues").
@@ -162,5 +163,268 @@ impl Envelope {
     pub fn in_round(mut self, round: u32) -> Envelope {
         self.round = (round > 1).then_some(round);
         self
+    }
+}
+
+impl Envelope {
+    /// This event carrying `payload`, the type its event type carries (below): its
+    /// producer and its consumers share the type, so a renamed field fails to compile.
+    pub fn with<P: Serialize>(mut self, payload: &P) -> Envelope {
+        // Serialising plain data (strings, numbers, times, lists) cannot fail.
+        self.payload = serde_json::to_value(payload).unwrap_or_default();
+        self
+    }
+
+    /// The payload as the type its event type carries. An event of an older version
+    /// that carried none reads as the type's empty value (every field optional there).
+    pub fn payload_as<P: DeserializeOwned>(&self) -> Result<P, serde_json::Error> {
+        match &self.payload {
+            serde_json::Value::Null => serde_json::from_value(serde_json::json!({})),
+            payload => P::deserialize(payload),
+        }
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// `vendor_order_created`: the lines that joined an order briefed already (none: a new
+/// vendor order), which the brief names as new.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Briefed {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<String>,
+}
+
+/// `shipped`: which parcel (its mail lists the lines in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParcelShipped {
+    pub tracking_number: String,
+}
+
+/// `tracking_updated` and `tracking_exception`: what the carrier said, and whether it
+/// said the same of the same parcel last time (then nobody is told again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierNews {
+    #[serde(flatten)]
+    pub checkpoint: super::vendor_order::Checkpoint,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub again: bool,
+}
+
+/// Who cancelled a vendor order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The storefront cancelled the order (the vendor cancels the supplier order).
+    Storefront,
+    /// `SLA_AUTO_CANCEL_HOURS` passed with the order never placed.
+    Sla,
+}
+
+/// `cancelled`: by whom, when not by its vendor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancelled {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<CancelledBy>,
+}
+
+/// `lines_changed`: what the storefront's edit did, line by line, and the supplier
+/// orders to amend.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinesEdited {
+    #[serde(default)]
+    pub changes: Vec<String>,
+    #[serde(default)]
+    pub amend: Vec<String>,
+}
+
+/// `refunded`: which refund, and what it took back from the vendor: from held
+/// earnings (a reversal) and from the available balance (a clawback after release).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecorded {
+    #[serde(default)]
+    pub refund_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_held: Option<super::money::Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_available: Option<super::money::Money>,
+}
+
+/// Who ended the wait of lines no vendor sells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Voider {
+    /// `UNROUTABLE_NOTICE_HOURS` passed.
+    Clock,
+    /// The operator voided them (`dropflow order void-line`).
+    Operator,
+}
+
+/// `lines_voided`: the lines, and who voided them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinesVoided {
+    pub lines: Vec<String>,
+    pub by: Voider,
+}
+
+/// `order_parked`: why the order could not be stored, and how many lines it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parked {
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub lines: usize,
+}
+
+/// `sla_reminder`, `sla_breached`, `delivery_delayed`, `refund_window_closing`,
+/// `dispute_window_open`: which clock fired, and what its mail says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockFired {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<super::sla::ClockKind>,
+    /// The deadline missed (the first one, in a repeat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// The supplier-order deadline a reminder names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
+    /// A repeat of an escalation.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub repeat: bool,
+    /// The date the customer is given (or was, for a broken promise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_news_at: Option<DateTime<Utc>>,
+    /// Whether the supplier's dispute window is open (a stale-tracking reminder).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dispute_open: bool,
+    /// Whether tracking is stale (the dispute-window notice); absent on an older
+    /// notice, which was only sent when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<bool>,
+    /// When the supplier's refund window closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// `sla_digest`: one sweep commit's escalations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swept_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub escalations: Vec<super::vendor_order::Escalation>,
+}
+
+/// One order's part of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleasedOrder {
+    pub order_number: String,
+    pub amount: String,
+}
+
+/// `earnings_released`: how much became available, from which orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub orders: Vec<ReleasedOrder>,
+}
+
+/// `payout_created` and `payout_paid`: which payout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutNamed {
+    #[serde(default)]
+    pub payout_id: String,
+}
+
+/// `sku_claimed`: which SKU.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuClaimed {
+    #[serde(default)]
+    pub sku: String,
+}
+
+/// `data_request`: the storefront's request, and the orders it names that dropflow
+/// does not hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataRequested {
+    #[serde(default)]
+    pub request_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_held: Vec<String>,
+}
+
+/// `order_needs_attention`: what about the order needs the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Attention {
+    /// The order came after its customer's data was erased: kept without it.
+    ErasedBeforeArrival,
+    /// Stamped in the future: taken as of another time.
+    FutureStamp { stamped: DateTime<Utc>, taken_as: DateTime<Utc> },
+    /// A WooCommerce order that names no site, under a shared secret.
+    UnlinkedSite,
+    /// A refund dropflow could not apply by itself, and why.
+    Refund { refund_id: String, amount: Option<String>, reason: String },
+    /// The storefront cancelled after part of the order shipped.
+    Cancelled { vendor_orders: Vec<Untouched> },
+    /// The storefront edited lines after they shipped.
+    LinesChanged { vendor_orders: Vec<Untouched> },
+    /// The storefront changed the address after part of the order shipped.
+    AddressChanged {
+        vendor_orders: Vec<Untouched>,
+        #[serde(default)]
+        address: Vec<String>,
+    },
+}
+
+/// A vendor order a storefront change could not reach (it had shipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Untouched {
+    pub vendor_id: VendorId,
+    pub state: String,
+    /// The edited lines already in a parcel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn queued(event_type: &str, payload: serde_json::Value) -> Envelope {
+        serde_json::from_value(json!({"event_id": "e", "type": event_type, "occurred_at": "2026-11-20T10:00:00Z", "vendor_id": null, "payload": payload}))
+            .expect("an envelope")
+    }
+
+    #[test]
+    fn events_queued_by_an_earlier_version_read_as_their_types() {
+        assert_eq!(queued("cancelled", json!({"by": "storefront"})).payload_as::<Cancelled>().unwrap().by, Some(CancelledBy::Storefront));
+        assert_eq!(queued("cancelled", serde_json::Value::Null).payload_as::<Cancelled>().unwrap().by, None, "a vendor's cancel carried none");
+        let reminder = queued("sla_reminder", json!({"clock": "tracking_stale", "last_news_at": null, "dispute_open": false}));
+        let fired: ClockFired = reminder.payload_as().unwrap();
+        assert_eq!((fired.clock, fired.dispute_open, fired.last_news_at), (Some(super::super::sla::ClockKind::TrackingStale), false, None));
+        let note = queued("order_needs_attention", json!({"change": "cancelled", "vendor_orders": [{"vendor_id": "vendor-a", "state": "shipped"}]}));
+        let Attention::Cancelled { vendor_orders } = note.payload_as().unwrap() else { panic!("a cancel") };
+        assert_eq!((vendor_orders[0].vendor_id.as_str(), vendor_orders[0].state.as_str()), ("vendor-a", "shipped"));
+        assert!(
+            queued("shipped", json!({"tracking_number": 5})).payload_as::<ParcelShipped>().is_err(),
+            "a payload that does not read is an error, never a guess"
+        );
+    }
+
+    #[test]
+    fn a_payload_is_written_as_the_json_its_readers_know() {
+        let event = queued("shipped", serde_json::Value::Null).with(&ParcelShipped { tracking_number: "1Z5R89390357567127".into() });
+        assert_eq!(event.payload, json!({"tracking_number": "1Z5R89390357567127"}));
+        let breached = ClockFired { clock: Some(super::super::sla::ClockKind::Ship), repeat: true, ..ClockFired::default() };
+        assert_eq!(serde_json::to_value(&breached).unwrap(), json!({"clock": "ship", "repeat": true}), "what is not said is left out");
+        assert_eq!(serde_json::to_value(Attention::UnlinkedSite).unwrap(), json!({"change": "unlinked_site"}));
     }
 }

@@ -3,7 +3,7 @@
 //! order, its history entry and the events it causes, or says why it is illegal.
 
 use super::address::Address;
-use super::events::{Envelope, EventType};
+use super::events::{Briefed, Cancelled, CancelledBy, CarrierNews, ClockFired, Envelope, EventType, LinesEdited, ParcelShipped};
 use super::ids::{OrderId, VendorId};
 use super::money::{Currency, Money};
 use super::order::{OrderLine, RoutedLine};
@@ -550,7 +550,7 @@ impl VendorOrder {
             let reason = format!("not ordered from the supplier within {hours} h of its deadline");
             let mut transition = self.apply(Command::Cancel { reason }, Actor::System, now, policy).ok()?;
             for event in transition.events.iter_mut().filter(|e| e.event_type == EventType::Cancelled) {
-                event.payload = serde_json::json!({ "by": "sla", "clock": ClockKind::AutoCancel });
+                *event = event.clone().with(&Cancelled { by: Some(CancelledBy::Sla) });
             }
             return Some(Fired { transition, escalations: Vec::new() });
         }
@@ -564,38 +564,28 @@ impl VendorOrder {
             // What this escalation promises the customer next, or decides (a first one).
             let follow = policy.after_first_escalation(clock, now).filter(|c| c.kind != ClockKind::AutoCancel || self.supplier_orders.is_empty());
             let promised = follow.as_ref().map(|c| c.due_at);
+            let fired = ClockFired { clock: Some(clock.kind), ..ClockFired::default() };
             let fact = match clock.kind {
                 ClockKind::PlaceReminder if breached => None,
-                ClockKind::PlaceReminder => {
-                    Some((EventType::SlaReminder, serde_json::json!({ "clock": clock.kind, "deadline": deadline(ClockKind::PlaceWithSupplier) })))
-                }
+                ClockKind::PlaceReminder => Some((EventType::SlaReminder, ClockFired { deadline: deadline(ClockKind::PlaceWithSupplier), ..fired })),
                 // A repeat: the vendor hears again how late the step is (the customer
                 // was told at the first escalation).
-                _ if clock.overdue_since.is_some() => {
-                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.deadline(), "repeat": true })))
-                }
-                ClockKind::PlaceWithSupplier => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at }))),
-                ClockKind::Ship => Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at, "promised": promised }))),
+                _ if clock.overdue_since.is_some() => Some((EventType::SlaBreached, ClockFired { due_at: Some(clock.deadline()), repeat: true, ..fired })),
+                ClockKind::PlaceWithSupplier => Some((EventType::SlaBreached, ClockFired { due_at: Some(clock.due_at), ..fired })),
+                ClockKind::Ship => Some((EventType::SlaBreached, ClockFired { due_at: Some(clock.due_at), promised, ..fired })),
                 // The date the customer was given passed with the step still not done:
                 // they hear again, and the operator's digest lists it.
-                ClockKind::ShipPromised | ClockKind::DeliveryPromised => {
-                    Some((EventType::SlaBreached, serde_json::json!({ "clock": clock.kind, "promised": clock.due_at })))
-                }
+                ClockKind::ShipPromised | ClockKind::DeliveryPromised => Some((EventType::SlaBreached, ClockFired { promised: Some(clock.due_at), ..fired })),
                 // Placed meanwhile (in part): nothing to cancel.
                 ClockKind::AutoCancel => None,
                 ClockKind::TrackingStale => {
                     let dispute_open = self.shipped_at.is_some_and(|at| policy.dispute_open(at, now));
-                    Some((
-                        EventType::SlaReminder,
-                        serde_json::json!({ "clock": clock.kind, "last_news_at": self.last_news_at(), "dispute_open": dispute_open }),
-                    ))
+                    Some((EventType::SlaReminder, ClockFired { last_news_at: self.last_news_at(), dispute_open, ..fired }))
                 }
-                ClockKind::DeliveryPromise => {
-                    Some((EventType::DeliveryDelayed, serde_json::json!({ "clock": clock.kind, "due_at": clock.due_at, "promised": promised })))
-                }
+                ClockKind::DeliveryPromise => Some((EventType::DeliveryDelayed, ClockFired { due_at: Some(clock.due_at), promised, ..fired })),
                 ClockKind::RefundWarning => {
                     let closes_at = self.supplier_orders.first().map(|o| o.placed_at + chrono::Duration::days(policy.refund_window_days));
-                    Some((EventType::RefundWindowClosing, serde_json::json!({ "clock": clock.kind, "closes_at": closes_at })))
+                    Some((EventType::RefundWindowClosing, ClockFired { closes_at, ..fired }))
                 }
                 // The vendor hears the supplier's dispute window is open, whatever the
                 // tracking says (how stale it is decides what the mail asks); not when
@@ -604,14 +594,12 @@ impl VendorOrder {
                 ClockKind::DisputeWindow => {
                     let last = self.last_news_at();
                     let stale = last.is_some_and(|last| policy.is_stale(last, now));
-                    Some((EventType::DisputeWindowOpen, serde_json::json!({ "clock": clock.kind, "last_news_at": last, "stale": stale })))
+                    Some((EventType::DisputeWindowOpen, ClockFired { last_news_at: last, stale: Some(stale), ..fired }))
                 }
             };
             if let Some((event_type, payload)) = fact {
                 let discriminator = format!("{}.{}", self.discriminator(next.version), clock.kind.as_str());
-                let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
-                event.payload = payload;
-                events.push(event);
+                events.push(Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round).with(&payload));
             }
             if clock.kind.escalates() {
                 if clock.kind.is_step() && !next.breached.contains(&clock.kind) {
@@ -767,7 +755,7 @@ impl VendorOrder {
                 if changes.is_empty() {
                     return Err(TransitionError::Invalid("the lines are as they were".into()));
                 }
-                payload = Some(serde_json::json!({ "changes": changes, "amend": amend }));
+                payload = Some(serde_json::to_value(LinesEdited { changes: changes.clone(), amend }).unwrap_or_default());
                 if next.lines.iter().all(|r| r.line.quantity == 0) {
                     // Cancelled as it was: its mail and history name what is not to be sent.
                     let reason = "the storefront removed every line".to_string();
@@ -794,7 +782,7 @@ impl VendorOrder {
                 // The brief is sent again, whole, naming the lines that are new (so that
                 // nobody buys the first ones twice): the event is a new one (its id
                 // carries the version), so it is not taken for a duplicate.
-                payload = Some(serde_json::json!({ "added": lines.iter().map(|l| l.line.line_id.clone()).collect::<Vec<_>>() }));
+                payload = Some(serde_json::to_value(Briefed { added: lines.iter().map(|l| l.line.line_id.clone()).collect() }).unwrap_or_default());
                 (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
             }
             (Command::CarrierUpdate { tracking_number, status, checkpoint }, AwaitingSupplier | AwaitingShipment | Shipped) => {
@@ -852,14 +840,14 @@ impl VendorOrder {
         let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
         match &command {
             // Which parcel: its mail lists the lines in it.
-            Command::Ship { tracking, .. } => event.payload = serde_json::json!({ "tracking_number": tracking.number }),
+            Command::Ship { tracking, .. } => event = event.with(&ParcelShipped { tracking_number: tracking.number.clone() }),
             Command::CarrierUpdate { checkpoint, .. } => {
-                event.payload = serde_json::to_value(checkpoint).unwrap_or_default();
                 // The same news of the same parcel as last time: nobody is told again.
-                if self.last_checkpoint.as_ref().is_some_and(|c| c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag)
-                {
-                    event.payload["again"] = serde_json::Value::Bool(true);
-                }
+                let again = self
+                    .last_checkpoint
+                    .as_ref()
+                    .is_some_and(|c| c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag);
+                event = event.with(&CarrierNews { checkpoint: checkpoint.clone(), again });
             }
             _ => event.payload = payload.unwrap_or_default(),
         }
@@ -1015,8 +1003,9 @@ mod tests {
         let fewer = fresh().apply(edited(&fresh(), "1", 0), storefront.clone(), now(), &policy).unwrap();
         assert_eq!(fewer.vendor_order.lines.iter().map(|r| r.line.line_id.as_str()).collect::<Vec<_>>(), ["2"]);
         assert_eq!((fewer.vendor_order.state, fewer.events[0].event_type), (VoState::AwaitingSupplier, EventType::LinesChanged));
-        assert_eq!(fewer.events[0].payload["changes"][0], "removed: 1 x Item 1");
-        assert_eq!(fewer.events[0].payload["amend"], serde_json::json!([]), "nothing ordered: nothing to amend");
+        let edit: LinesEdited = fewer.events[0].payload_as().unwrap();
+        assert_eq!(edit.changes[0], "removed: 1 x Item 1");
+        assert!(edit.amend.is_empty(), "nothing ordered: nothing to amend");
         // Every line removed: the order is cancelled, and the vendor mailed as for a cancel.
         let none = fewer.vendor_order.apply(edited(&fewer.vendor_order, "2", 0), storefront.clone(), now(), &policy).unwrap();
         assert_eq!((none.vendor_order.state, none.events[0].event_type), (VoState::Cancelled, EventType::Cancelled));
@@ -1024,8 +1013,9 @@ mod tests {
         // After the supplier order: the vendor amends it.
         let placed = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order;
         let more = placed.apply(edited(&placed, "2", 3), storefront.clone(), now(), &policy).unwrap();
-        assert_eq!(more.events[0].payload["amend"], serde_json::json!(["AE-1"]));
-        assert_eq!(more.events[0].payload["changes"][0], "1 → 3 x Item 2");
+        let edit: LinesEdited = more.events[0].payload_as().unwrap();
+        assert_eq!(edit.amend, ["AE-1"]);
+        assert_eq!(edit.changes[0], "1 → 3 x Item 2");
         assert_eq!(more.vendor_order.lines[1].line.quantity, 3);
         // The same edit again changes nothing.
         assert!(matches!(more.vendor_order.apply(edited(&more.vendor_order, "2", 3), storefront.clone(), now(), &policy), Err(TransitionError::Invalid(_))));
@@ -1163,7 +1153,7 @@ mod tests {
     }
 
     fn kinds(events: &[Envelope]) -> Vec<(EventType, String)> {
-        events.iter().map(|e| (e.event_type, e.payload["clock"].as_str().unwrap_or_default().to_string())).collect()
+        events.iter().map(|e| (e.event_type, e.payload_as::<ClockFired>().unwrap().clock.map(|c| c.as_str().to_string()).unwrap_or_default())).collect()
     }
 
     #[test]
@@ -1225,7 +1215,7 @@ mod tests {
         assert_eq!(ended.transition.vendor_order.state, VoState::Cancelled);
         assert!(ended.transition.vendor_order.clocks.is_empty());
         let event = ended.transition.events.iter().find(|e| e.event_type == EventType::Cancelled).expect("a cancel");
-        assert_eq!(event.payload["by"], "sla");
+        assert_eq!(event.payload_as::<Cancelled>().unwrap().by, Some(CancelledBy::Sla));
         // Placed meanwhile: nothing is cancelled.
         let placed = repeated.apply(place(), actor(), deadline + chrono::Duration::hours(30), &policy).unwrap().vendor_order;
         assert!(!placed.clocks.iter().any(|c| c.kind == ClockKind::AutoCancel), "placing disarms it");
@@ -1240,9 +1230,14 @@ mod tests {
         let ship_due = placed.clocks.iter().find(|c| c.kind == ClockKind::Ship).unwrap().due_at;
         let late = placed.fire(ship_due, &policy).unwrap();
         let promised = late.transition.vendor_order.clocks.iter().find(|c| c.kind == ClockKind::ShipPromised).map(|c| c.due_at).expect("armed");
-        assert_eq!(late.transition.events[0].payload["promised"], serde_json::json!(promised), "the mail gives the clock's date");
+        assert_eq!(late.transition.events[0].payload_as::<ClockFired>().unwrap().promised, Some(promised), "the mail gives the clock's date");
         let broken = late.transition.vendor_order.fire(promised, &policy).unwrap();
-        let said: Vec<_> = broken.transition.events.iter().map(|e| (e.event_type, e.payload["clock"].as_str().unwrap_or_default().to_string())).collect();
+        let said: Vec<_> = broken
+            .transition
+            .events
+            .iter()
+            .map(|e| (e.event_type, e.payload_as::<ClockFired>().unwrap().clock.map(|c| c.as_str().to_string()).unwrap_or_default()))
+            .collect();
         assert!(said.contains(&(EventType::SlaBreached, "ship_promised".to_string())), "{said:?}");
         assert!(broken.escalations.iter().any(|e| e.clock == ClockKind::ShipPromised), "the operator's digest lists it");
         assert!(!broken.transition.vendor_order.clocks.iter().any(|c| c.kind == ClockKind::ShipPromised), "told once");
@@ -1266,7 +1261,7 @@ mod tests {
         // Swept at both: one mail, the stale reminder's, says the window is open.
         let both = quiet.fire(opens, &policy).unwrap().transition.events;
         assert_eq!(both.len(), 1, "{both:?}");
-        assert_eq!((both[0].event_type, both[0].payload["dispute_open"].as_bool()), (EventType::SlaReminder, Some(true)));
+        assert_eq!((both[0].event_type, both[0].payload_as::<ClockFired>().unwrap().dispute_open), (EventType::SlaReminder, true));
         // Swept when tracking went stale, then again when the window opens: its own mail.
         let stale = quiet.fire(due(&quiet, ClockKind::TrackingStale), &policy).unwrap().transition.vendor_order;
         let fired = stale.fire(opens, &policy).unwrap();
@@ -1282,7 +1277,7 @@ mod tests {
         let fired = moving.fire(opens, &policy).unwrap();
         let notice: Vec<_> = fired.transition.events.iter().filter(|e| e.event_type == EventType::DisputeWindowOpen).collect();
         assert_eq!(notice.len(), 1, "{:?}", fired.transition.events);
-        assert_eq!(notice[0].payload["stale"], false);
+        assert_eq!(notice[0].payload_as::<ClockFired>().unwrap().stale, Some(false));
         assert!(!moving.clocks.iter().any(|c| c.kind == ClockKind::DisputeWindow && c.due_at > opens));
     }
 

@@ -3,9 +3,9 @@
 
 use super::notifier::Recipient;
 use crate::config::Config;
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{CarrierNews, ClockFired, Digest, Envelope, EventType};
 use crate::domain::sla::ClockKind;
-use crate::domain::vendor_order::{Escalation, VendorOrder};
+use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
 use chrono::{DateTime, Utc};
 
@@ -15,14 +15,6 @@ fn when(instant: DateTime<Utc>) -> String {
 
 fn day(instant: DateTime<Utc>) -> String {
     instant.format("%a %d %b %Y").to_string()
-}
-
-fn at(payload: &serde_json::Value, field: &str) -> Option<DateTime<Utc>> {
-    payload[field].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
-}
-
-fn clock(payload: &serde_json::Value) -> Option<ClockKind> {
-    serde_json::from_value(payload["clock"].clone()).ok()
 }
 
 fn items(vo: &VendorOrder) -> Section {
@@ -35,43 +27,55 @@ fn items(vo: &VendorOrder) -> Section {
 }
 
 /// The recipients of one clock or carrier event and what each is told: (to, message).
-/// `vendor` is the vendor; `customer` the customer, when the order has an address.
-pub fn compose(event: &Envelope, vo: &VendorOrder, vendor: Recipient, customer: Option<Recipient>, config: &Config) -> Vec<(Recipient, Message)> {
-    let payload = &event.payload;
-    let operator = Recipient::Operator(config.operator_email.to_string());
+/// `vendor` is the vendor; `customer` the customer, when the order has an address. An
+/// error when the event's payload does not read as its type.
+pub fn compose(
+    event: &Envelope,
+    vo: &VendorOrder,
+    vendor: Recipient,
+    customer: Option<Recipient>,
+    config: &Config,
+) -> Result<Vec<(Recipient, Message)>, serde_json::Error> {
     let to_vendor = |message: Message| vec![(vendor.clone(), message)];
-    match (event.event_type, clock(payload)) {
-        (EventType::SlaReminder, Some(ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier)) => to_vendor(place_reminder(vo, at(payload, "deadline"))),
-        (EventType::SlaReminder, Some(ClockKind::TrackingStale)) => to_vendor(chase_supplier(vo, at(payload, "last_news_at"), payload["dispute_open"] == true)),
-        (EventType::SlaBreached, Some(kind)) if payload["repeat"] == true => to_vendor(still_overdue(vo, kind, at(payload, "due_at"), event.occurred_at)),
+    if matches!(event.event_type, EventType::TrackingException | EventType::TrackingUpdated) {
+        let news: CarrierNews = event.payload_as()?;
+        let told = customer.zip(carrier_news(vo, &news, &config.store_name));
+        // A problem: the vendor and the operator too. Other news (a parcel at a pickup
+        // point): the customer alone.
+        if event.event_type == EventType::TrackingUpdated {
+            return Ok(told.into_iter().collect());
+        }
+        let message = carrier_exception(vo, &news);
+        let mut mail = vec![(vendor.clone(), message.clone()), (Recipient::Operator(config.operator_email.to_string()), message)];
+        mail.extend(told);
+        return Ok(mail);
+    }
+    let fired: ClockFired = event.payload_as()?;
+    Ok(match (event.event_type, fired.clock) {
+        (EventType::SlaReminder, Some(ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier)) => to_vendor(place_reminder(vo, fired.deadline)),
+        (EventType::SlaReminder, Some(ClockKind::TrackingStale)) => to_vendor(chase_supplier(vo, fired.last_news_at, fired.dispute_open)),
+        (EventType::SlaBreached, Some(kind)) if fired.repeat => to_vendor(still_overdue(vo, kind, fired.due_at, event.occurred_at)),
         (EventType::SlaBreached, Some(ClockKind::Ship)) => {
-            let mut mail = to_vendor(ship_overdue(vo, at(payload, "due_at")));
+            let mut mail = to_vendor(ship_overdue(vo, fired.due_at));
             // The date the customer is given is a clock (`ship_promised`).
-            let expected = at(payload, "promised").unwrap_or_else(|| config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days));
+            let expected = fired.promised.unwrap_or_else(|| config.sla.add_business_days(event.occurred_at, config.sla.ship_business_days));
             mail.extend(customer.map(|to| (to, not_shipped_yet(vo, expected, &config.store_name))));
             mail
         }
         (EventType::SlaBreached, Some(kind @ (ClockKind::ShipPromised | ClockKind::DeliveryPromised))) => {
-            customer.map(|to| vec![(to, promise_broken(vo, kind, at(payload, "promised"), &config.store_name))]).unwrap_or_default()
+            customer.map(|to| vec![(to, promise_broken(vo, kind, fired.promised, &config.store_name))]).unwrap_or_default()
         }
         // A missed supplier-order deadline is the operator's, in the sweep's digest.
         (EventType::SlaBreached, _) => Vec::new(),
         (EventType::DeliveryDelayed, _) => {
-            let by = at(payload, "promised").unwrap_or(event.occurred_at + chrono::Duration::days(crate::domain::sla::DELIVERY_GRACE_DAYS));
+            let by = fired.promised.unwrap_or(event.occurred_at + chrono::Duration::days(crate::domain::sla::DELIVERY_GRACE_DAYS));
             customer.map(|to| vec![(to, delivery_late(vo, by, &config.store_name))]).unwrap_or_default()
         }
-        (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, at(payload, "closes_at"))),
-        (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, at(payload, "last_news_at"), payload["stale"] != false, &config.sla)),
-        (EventType::TrackingException, _) => {
-            let message = carrier_exception(vo, payload);
-            let mut mail = vec![(vendor.clone(), message.clone()), (operator, message)];
-            mail.extend(customer.zip(carrier_news(vo, payload, &config.store_name)));
-            mail
-        }
-        // A parcel at a pickup point: the customer has to go and get it.
-        (EventType::TrackingUpdated, _) => customer.zip(carrier_news(vo, payload, &config.store_name)).into_iter().collect(),
+        (EventType::RefundWindowClosing, _) => to_vendor(refund_window_closing(vo, fired.closes_at)),
+        // An older notice carries no `stale`: it was only sent when tracking was.
+        (EventType::DisputeWindowOpen, _) => to_vendor(dispute_open(vo, fired.last_news_at, fired.stale.unwrap_or(true), &config.sla)),
         _ => Vec::new(),
-    }
+    })
 }
 
 fn place_reminder(vo: &VendorOrder, deadline: Option<DateTime<Utc>>) -> Message {
@@ -274,13 +278,13 @@ fn dispute_open(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, stale: bool,
     Message { subject, heading, intro, sections: vec![items(vo)], action: None }
 }
 
-fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Message {
-    let text = |field: &str| checkpoint[field].as_str().unwrap_or("").to_string();
+fn carrier_exception(vo: &VendorOrder, news: &CarrierNews) -> Message {
+    let checkpoint = &news.checkpoint;
     let rows = vec![
-        ("Tracking number".to_string(), text("tracking_number")),
-        ("Carrier says".into(), text("tag")),
-        ("Message".into(), text("message")),
-        ("Location".into(), text("location")),
+        ("Tracking number".to_string(), checkpoint.tracking_number.clone()),
+        ("Carrier says".into(), checkpoint.tag.clone()),
+        ("Message".into(), checkpoint.message.clone().unwrap_or_default()),
+        ("Location".into(), checkpoint.location.clone().unwrap_or_default()),
     ];
     Message {
         subject: format!("Order {}: the carrier reports a problem", vo.order_number),
@@ -297,14 +301,15 @@ fn carrier_exception(vo: &VendorOrder, checkpoint: &serde_json::Value) -> Messag
 /// The customer's mail of what the carrier said, in words (never the feed's tags): a
 /// parcel waiting at a pickup point, a failed delivery attempt, a problem. None for news
 /// the customer need not hear of (a parcel moving on, or the same news again).
-fn carrier_news(vo: &VendorOrder, checkpoint: &serde_json::Value, store_name: &str) -> Option<Message> {
-    if checkpoint["again"] == true {
+fn carrier_news(vo: &VendorOrder, news: &CarrierNews, store_name: &str) -> Option<Message> {
+    if news.again {
         return None;
     }
-    let place = checkpoint["location"].as_str().filter(|l| !l.trim().is_empty());
-    let number = checkpoint["tracking_number"].as_str().unwrap_or_default();
+    let checkpoint = &news.checkpoint;
+    let place = checkpoint.location.as_deref().filter(|l| !l.trim().is_empty());
+    let number = checkpoint.tracking_number.as_str();
     let tracking = vo.shipments.iter().map(|s| &s.tracking).find(|t| t.number.eq_ignore_ascii_case(number)).or(vo.tracking.as_ref());
-    let (subject, heading, intro) = match checkpoint["tag"].as_str()? {
+    let (subject, heading, intro) = match checkpoint.tag.as_str() {
         "AvailableForPickup" => (
             format!("Order {}: your parcel is waiting for you", vo.order_number),
             format!("{}, your parcel is waiting for you to collect it", vo.customer_name),
@@ -353,8 +358,8 @@ fn carrier_news(vo: &VendorOrder, checkpoint: &serde_json::Value, store_name: &s
 }
 
 /// The operator's digest: every escalation of one sweep commit, how late each is.
-pub fn digest(event: &Envelope) -> Message {
-    let escalations: Vec<Escalation> = serde_json::from_value(event.payload["escalations"].clone()).unwrap_or_default();
+pub fn digest(event: &Envelope) -> Result<Message, serde_json::Error> {
+    let escalations = event.payload_as::<Digest>()?.escalations;
     let lines = escalations
         .iter()
         .map(|e| {
@@ -371,11 +376,11 @@ pub fn digest(event: &Envelope) -> Message {
             )
         })
         .collect();
-    Message {
+    Ok(Message {
         subject: format!("SLA digest: {} escalation{}", escalations.len(), if escalations.len() == 1 { "" } else { "s" }),
         heading: "Orders past their deadline".into(),
         intro: vec!["These clocks ran out at the last sweep. The vendors were reminded and customers told where it applies; each may need you.".into()],
         sections: vec![Section { links: Vec::new(), title: "Escalations (vendor, order, clock, due, late by)".into(), rows: vec![], lines }],
         action: None,
-    }
+    })
 }

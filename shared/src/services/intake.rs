@@ -6,7 +6,7 @@
 
 use super::reroute::Working;
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventType, Parked, Untouched};
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
 use crate::domain::order::{
@@ -122,8 +122,8 @@ async fn store_order(app: &App, order: &CanonicalOrder) -> Result<Outcome, Servi
 /// so that a redelivery tells nobody twice.
 async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason: &str) -> Result<(), ServiceError> {
     let now = app.clock.now();
-    let mut event = Envelope::new(EventType::OrderParked, &order.order_id, None, "parked", now);
-    event.payload = serde_json::json!({ "reason": reason, "lines": order.lines.len() });
+    let event =
+        Envelope::new(EventType::OrderParked, &order.order_id, None, "parked", now).with(&Parked { reason: reason.to_string(), lines: order.lines.len() });
     let writes = match app.tables.order(&order.order_id).await? {
         // Known already (held, or parked before): the event alone, once.
         Some(_) => Vec::new(),
@@ -167,8 +167,7 @@ async fn keep_erased(app: &App, order: &CanonicalOrder, requested_at: DateTime<U
     let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
     let mut record = OrderRecord::new(crate::domain::privacy::redacted_order(order), status, 1);
     record.redaction = Some(crate::store::Redaction { requested_at, done_at: Some(now) });
-    let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "erased-before-arrival", now);
-    event.payload = serde_json::json!({ "change": "erased_before_arrival" });
+    let event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "erased-before-arrival", now).with(&Attention::ErasedBeforeArrival);
     match app.commit(vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?], &[event]).await {
         // Another delivery of the order kept it first.
         Ok(()) | Err(StoreError::ConditionFailed) => {
@@ -203,9 +202,8 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         let taken_as = existing.as_ref().map_or(order.created_at.min(now), |r| r.order.updated_at);
         // One note per stamp and payment: a later future-stamped cancel is news again.
         let discriminator = format!("future-stamp@{}:{:?}", order.updated_at.timestamp(), order.payment);
-        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &discriminator, now);
-        note.payload = serde_json::json!({ "change": "future_stamp", "stamped": order.updated_at, "taken_as": taken_as });
-        notes.push(note);
+        let note = Attention::FutureStamp { stamped: order.updated_at, taken_as };
+        notes.push(Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &discriminator, now).with(&note));
         if let Some(record) = existing.as_ref().filter(|r| payment_rank(order.payment) <= payment_rank(r.order.payment)) {
             tell(app, &notes).await?;
             return Ok(Outcome::Ignored(format!(
@@ -220,9 +218,7 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     // share is filed under no site: kept, and the operator told once, since the same
     // order with its links would be filed apart.
     if existing.is_none() && order.source == "woocommerce" && order.shop.is_empty() {
-        let mut note = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "unlinked-site", now);
-        note.payload = serde_json::json!({ "change": "unlinked_site" });
-        notes.push(note);
+        notes.push(Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, "unlinked-site", now).with(&Attention::UnlinkedSite));
     }
     if existing.is_none()
         && let Some(requested_at) = app.tables.order_mark(&order.order_id, OrderMark::Erased).await?
@@ -506,7 +502,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
                 writes.extend(effects.writes);
                 let mut refunded = transition.events;
                 for event in refunded.iter_mut().filter(|e| e.event_type == EventType::Refunded) {
-                    event.payload = serde_json::json!({ "refund_id": notice.refund_id, "taken_back": super::money::taken_back(&effects.entries) });
+                    *event = event.clone().with(&super::money::taken_back(&notice.refund_id, &effects.entries));
                 }
                 events.extend(refunded);
             }
@@ -562,9 +558,8 @@ fn refund_for_the_operator(next: &mut OrderRecord, refund_id: &str, amount: Opti
         return None;
     }
     next.unassigned_refunds.push(UnassignedRefund { refund_id: refund_id.to_string(), amount, reason: why.to_string() });
-    let mut event = Envelope::new(EventType::OrderNeedsAttention, &next.order.order_id, None, &format!("refund-{}", next.unassigned_refunds.len()), now);
-    event.payload = serde_json::json!({ "change": "refund", "refund_id": refund_id, "amount": amount.map(|m| m.to_string()), "reason": why });
-    Some(event)
+    let note = Attention::Refund { refund_id: refund_id.to_string(), amount: amount.map(|m| m.to_string()), reason: why.to_string() };
+    Some(Envelope::new(EventType::OrderNeedsAttention, &next.order.order_id, None, &format!("refund-{}", next.unassigned_refunds.len()), now).with(&note))
 }
 
 /// A routed order changed at the storefront, and every vendor order not yet shipped
@@ -584,7 +579,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     let changes = if cancelled { Vec::new() } else { line_changes(&record.order.lines, &order.lines) };
     let mut working: Vec<Working> = app.tables.vendor_orders_of(&order.order_id).await?.into_iter().map(Working::read).collect();
     let mut events = Vec::new();
-    let mut left_to_operator: Vec<(&str, serde_json::Value)> = Vec::new();
+    let mut left_to_operator: Vec<(&str, Untouched)> = Vec::new();
     for current in &mut working {
         // A cancelled vendor order holds nothing: a line it had that comes back is routed anew.
         let held = |change: &&LineChange| current.vo.state != VoState::Cancelled && current.vo.lines.iter().any(|l| l.line.line_id == change.line.line_id);
@@ -603,19 +598,19 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         }
         if !in_parcels.is_empty() {
             let lines: Vec<String> = in_parcels.iter().map(|c| c.describe()).collect();
-            left_to_operator
-                .push(("lines_changed", serde_json::json!({ "vendor_id": current.vo.vendor_id, "state": current.vo.state.as_str(), "lines": lines })));
+            left_to_operator.push(("lines_changed", Untouched { vendor_id: current.vo.vendor_id.clone(), state: current.vo.state.as_str().into(), lines }));
         }
         for (change, command) in commands {
             let state = current.vo.state;
             match current.apply(command, Actor::Storefront, now, &app.config.sla) {
-                Ok(followed) => events.extend(followed.into_iter().map(|mut event| {
-                    event.payload["by"] = "storefront".into();
-                    event
+                // A cancel says it was the storefront's (the vendor cancels the supplier order).
+                Ok(followed) => events.extend(followed.into_iter().map(|event| match event.event_type {
+                    EventType::Cancelled => event.with(&Cancelled { by: Some(CancelledBy::Storefront) }),
+                    _ => event,
                 })),
                 // Shipped (or a parcel of it has left): the operator decides.
                 Err(TransitionError::Illegal { from, .. }) if matches!(from, VoState::Shipped | VoState::Delivered) || !current.vo.shipments.is_empty() => {
-                    left_to_operator.push((change, serde_json::json!({ "vendor_id": current.vo.vendor_id, "state": state.as_str() })));
+                    left_to_operator.push((change, Untouched { vendor_id: current.vo.vendor_id.clone(), state: state.as_str().into(), lines: vec![] }));
                 }
                 // Cancelled before, or the same address: nothing to follow.
                 Err(_) => {}
@@ -630,14 +625,16 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         updated.former_addresses.push(former.clone());
     }
     for change in ["cancelled", "address_changed", "lines_changed"] {
-        let vendor_orders: Vec<_> = left_to_operator.iter().filter(|(c, _)| *c == change).map(|(_, v)| v.clone()).collect();
+        let vendor_orders: Vec<Untouched> = left_to_operator.iter().filter(|(c, _)| *c == change).map(|(_, v)| v.clone()).collect();
         if !vendor_orders.is_empty() {
-            let mut event = Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now);
-            event.payload = serde_json::json!({ "change": change, "vendor_orders": vendor_orders });
-            if let Some(address) = new_address.filter(|_| change == "address_changed") {
-                event.payload["address"] = serde_json::json!(address.lines());
-            }
-            events.push(event);
+            let note = match change {
+                "cancelled" => Attention::Cancelled { vendor_orders },
+                "lines_changed" => Attention::LinesChanged { vendor_orders },
+                _ => Attention::AddressChanged { vendor_orders, address: new_address.map(|a| a.lines()).unwrap_or_default() },
+            };
+            events.push(
+                Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now).with(&note),
+            );
         }
     }
     let mut writes = if cancelled {

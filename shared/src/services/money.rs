@@ -5,7 +5,7 @@
 //! in one transaction, keyed by its cause, so a replay cannot apply it twice.
 
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{Envelope, EventType, PayoutNamed, RefundRecorded, Released, ReleasedOrder};
 use crate::domain::ids::VendorId;
 use crate::domain::ledger::{Balance, Earning, LedgerEntry, Payout, PayoutPlan, Unpaid};
 use crate::domain::money::{Currency, MoneyError};
@@ -75,22 +75,21 @@ pub async fn effects(app: &App, before: &VendorOrder, after: &VendorOrder, now: 
     Ok(Effects { writes, entries })
 }
 
-/// What a refund took back from a vendor, for its `refunded` event: the amount from
-/// held earnings (a reversal) and from the available balance (a clawback, after
-/// release), each as money text, absent when nothing was.
-pub fn taken_back(entries: &[LedgerEntry]) -> serde_json::Value {
-    let mut sums: BTreeMap<&str, crate::domain::money::Money> = BTreeMap::new();
+/// The `refunded` event's payload of refund `refund_id`: what it took back from the
+/// vendor, from held earnings (a reversal) and from the available balance (a clawback,
+/// after release), as `entries` (the change's own) say.
+pub fn taken_back(refund_id: &str, entries: &[LedgerEntry]) -> RefundRecorded {
+    let mut payload = RefundRecorded { refund_id: refund_id.to_string(), ..RefundRecorded::default() };
     for entry in entries {
-        let key = match entry.kind {
-            crate::domain::ledger::EntryKind::RefundReversal => "from_held",
-            crate::domain::ledger::EntryKind::Clawback => "from_available",
+        let sum = match entry.kind {
+            crate::domain::ledger::EntryKind::RefundReversal => &mut payload.from_held,
+            crate::domain::ledger::EntryKind::Clawback => &mut payload.from_available,
             _ => continue,
         };
-        let sum = sums.entry(key).or_insert(crate::domain::money::Money::zero(entry.amount.currency));
         // One vendor order is one currency; a sum past i64 cannot be a refund.
-        *sum = sum.checked_add(entry.amount).unwrap_or(*sum);
+        *sum = Some(sum.map_or(entry.amount, |s| s.checked_add(entry.amount).unwrap_or(s)));
     }
-    serde_json::Value::Object(sums.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect())
+    payload
 }
 
 /// The entries' own writes, the `ADD` of them to the balance (conditional on the
@@ -210,8 +209,9 @@ async fn release(app: &App, vendor_id: &VendorId, mut earnings: Vec<Earning>, no
             writes.push(Tables::put_earning(earning, Some(earning.version - 1))?);
         }
         writes.extend(entry_writes(vendor_id, std::slice::from_ref(&entry), None)?);
-        let mut event = Envelope::about_vendor(EventType::EarningsReleased, vendor_id, &entry.entry_id, now);
-        event.payload = serde_json::json!({ "amount": entry.amount.to_string(), "orders": released.iter().map(|e| serde_json::json!({ "order_number": e.order_number, "amount": e.earned.to_string() })).collect::<Vec<_>>() });
+        let orders = released.iter().map(|e| ReleasedOrder { order_number: e.order_number.clone(), amount: e.earned.to_string() }).collect();
+        let event =
+            Envelope::about_vendor(EventType::EarningsReleased, vendor_id, &entry.entry_id, now).with(&Released { amount: entry.amount.to_string(), orders });
         match app.commit(writes, &[event]).await {
             Ok(()) => {
                 crate::metrics::count(crate::metrics::Metric::EarningsReleased, released.len());
@@ -254,8 +254,8 @@ async fn pay(app: &App, vendor_id: &VendorId, currency: Currency, now: DateTime<
         let mut writes = vec![Tables::put_payout(&payout, None)?];
         writes.extend(payout.entries.iter().map(Tables::delete_unpaid));
         writes.extend(entry_writes(vendor_id, std::slice::from_ref(&entry), Some(balance.version))?);
-        let mut event = Envelope::about_vendor(EventType::PayoutCreated, vendor_id, &payout.payout_id, now);
-        event.payload = serde_json::json!({ "payout_id": payout.payout_id });
+        let event =
+            Envelope::about_vendor(EventType::PayoutCreated, vendor_id, &payout.payout_id, now).with(&PayoutNamed { payout_id: payout.payout_id.clone() });
         match app.commit(writes, &[event]).await {
             Ok(()) => {
                 crate::metrics::count(crate::metrics::Metric::PayoutsCreated, 1);
@@ -278,8 +278,8 @@ pub async fn mark_paid(app: &App, payout_id: &str, reference: &str) -> Result<Pa
         let Some((paid, entry)) = payout.mark_paid(reference, now).map_err(ServiceError::Conflict)? else { return Ok(payout) };
         let mut writes = vec![Tables::put_payout(&paid, Some(payout.version))?];
         writes.extend(entry_writes(&payout.vendor_id, std::slice::from_ref(&entry), None)?);
-        let mut event = Envelope::about_vendor(EventType::PayoutPaid, &payout.vendor_id, &payout.payout_id, now);
-        event.payload = serde_json::json!({ "payout_id": payout.payout_id });
+        let event =
+            Envelope::about_vendor(EventType::PayoutPaid, &payout.vendor_id, &payout.payout_id, now).with(&PayoutNamed { payout_id: payout.payout_id.clone() });
         match app.commit(writes, &[event]).await {
             Ok(()) => return Ok(paid),
             Err(StoreError::ConditionFailed) => continue,

@@ -6,7 +6,7 @@
 //! key).
 
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{self as payload, Envelope, EventType};
 use crate::domain::progress::{ItemState, Progress};
 use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
@@ -103,8 +103,8 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
 async fn register_parcel(app: &App, event: &Envelope) -> Result<(), ServiceError> {
     let Some(feed) = &app.tracking_feed else { return Ok(()) };
     let vo = vendor_order(app, event).await?;
-    let number = event.payload["tracking_number"].as_str();
-    let Some(tracking) = vo.shipments.iter().map(|s| &s.tracking).find(|t| Some(t.number.as_str()) == number).or(vo.tracking.as_ref()) else { return Ok(()) };
+    let parcel: payload::ParcelShipped = payload_of(event)?;
+    let Some(tracking) = vo.shipments.iter().map(|s| &s.tracking).find(|t| t.number == parcel.tracking_number).or(vo.tracking.as_ref()) else { return Ok(()) };
     let to = format!("tracking-feed:{}", tracking.number);
     let lease = chrono::Duration::seconds(30);
     let version = match app.tables.claim_sent(&event.event_id, &to, app.clock.now(), lease, SENT_MARKER_DAYS).await? {
@@ -119,6 +119,16 @@ async fn register_parcel(app: &App, event: &Envelope) -> Result<(), ServiceError
             Err(ServiceError::Mail(format!("registering parcel {}: {error}", tracking.number)))
         }
     }
+}
+
+/// The payload of `event` as its type carries it; one that does not read is the
+/// event's fault, not the moment's: no retry mends it.
+fn payload_of<P: serde::de::DeserializeOwned>(event: &Envelope) -> Result<P, ServiceError> {
+    event.payload_as().map_err(|e| unreadable(event, e))
+}
+
+fn unreadable(event: &Envelope, error: serde_json::Error) -> ServiceError {
+    ServiceError::Unprocessable(format!("event {}: its payload does not read: {error}", event.event_id))
 }
 
 fn missing(what: &str, event: &Envelope) -> ServiceError {
@@ -233,54 +243,58 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         EventType::VendorOrderCreated => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            let added: Vec<&str> = event.payload["added"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
-            vec![(vendor_of(&vo, &vendor.email), supplier_brief(&vo, &added))]
+            let briefed: payload::Briefed = payload_of(event)?;
+            vec![(vendor_of(&vo, &vendor.email), supplier_brief(&vo, &briefed.added))]
         }
         EventType::OrderUnroutable => vec![(operator, unroutable(&order(app, event).await?))],
         EventType::LinesVoided => {
             let record = order(app, event).await?;
             let progress = progress(app, &record).await?;
-            let ids: Vec<&str> = event.payload["lines"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
-            let by_clock = event.payload["by"] == "clock";
-            let mut mail = vec![(operator, voided_for_operator(&record, &ids, by_clock))];
-            mail.extend(to_customer(&record, voided_for_customer(&record, &ids, &progress, &app.config.store_name)));
+            let voided: payload::LinesVoided = payload_of(event)?;
+            let mut mail = vec![(operator, voided_for_operator(&record, &voided))];
+            mail.extend(to_customer(&record, voided_for_customer(&record, &voided.lines, &progress, &app.config.store_name)));
             mail
         }
-        EventType::OrderParked => vec![(operator, parked(&order(app, event).await?, &event.payload))],
+        EventType::OrderParked => vec![(operator, parked(&order(app, event).await?, &payload_of(event)?))],
         EventType::Shipped | EventType::Delivered => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
             let progress = progress(app, &record).await?;
             let message = if event.event_type == EventType::Shipped {
-                shipped(&vo, event.payload["tracking_number"].as_str(), &progress)
+                shipped(&vo, &payload_of::<payload::ParcelShipped>(event)?.tracking_number, &progress)
             } else {
                 delivered(&record, &progress)
             };
             to_customer(&record, message)
         }
-        // Cancelled by the clock (`SLA_AUTO_CANCEL_HOURS`): the vendor is told not to
-        // order it now, the operator to refund the customer, the customer why.
-        EventType::Cancelled if event.payload["by"] == "sla" => {
-            let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            let record = order(app, event).await?;
-            let progress = progress(app, &record).await?;
-            let mut mail = vec![(vendor_of(&vo, &vendor.email), auto_cancelled(&vo, false)), (operator, auto_cancelled(&vo, true))];
-            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::NotInTime, &app.config.store_name)));
-            mail
-        }
-        EventType::Cancelled if event.payload["by"] == "storefront" => {
-            let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), storefront_cancelled(&vo))]
-        }
         EventType::Cancelled => {
             let vo = vendor_order(app, event).await?;
-            let record = order(app, event).await?;
-            let mut mail = vec![(operator, vendor_cancelled(&vo))];
-            let progress = progress(app, &record).await?;
-            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, &app.config.store_name)));
-            mail
+            match payload_of::<payload::Cancelled>(event)?.by {
+                // By the storefront: the vendor cancels the supplier order (the store
+                // tells its customer).
+                Some(payload::CancelledBy::Storefront) => {
+                    let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+                    vec![(vendor_of(&vo, &vendor.email), storefront_cancelled(&vo))]
+                }
+                // By the clock (`SLA_AUTO_CANCEL_HOURS`): the vendor is told not to order
+                // it now, the operator to refund the customer, the customer why.
+                Some(payload::CancelledBy::Sla) => {
+                    let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+                    let record = order(app, event).await?;
+                    let progress = progress(app, &record).await?;
+                    let mut mail = vec![(vendor_of(&vo, &vendor.email), auto_cancelled(&vo, false)), (operator, auto_cancelled(&vo, true))];
+                    mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::NotInTime, &app.config.store_name)));
+                    mail
+                }
+                // By its vendor: the operator hears why, the customer kindly.
+                None => {
+                    let record = order(app, event).await?;
+                    let progress = progress(app, &record).await?;
+                    let mut mail = vec![(operator, vendor_cancelled(&vo))];
+                    mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, &app.config.store_name)));
+                    mail
+                }
+            }
         }
         EventType::AddressChanged => {
             let vo = vendor_order(app, event).await?;
@@ -290,17 +304,21 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         EventType::LinesChanged => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), lines_changed(&vo, &event.payload))]
+            vec![(vendor_of(&vo, &vendor.email), lines_changed(&vo, &payload_of(event)?))]
         }
         EventType::Refunded => {
             let vo = vendor_order(app, event).await?;
             let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), refunded_for_vendor(&vo, &event.payload))]
+            vec![(vendor_of(&vo, &vendor.email), refunded_for_vendor(&vo, &payload_of(event)?))]
         }
-        EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &event.payload))],
+        EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &payload_of(event)?))],
         // Of a parcel's news only its arrival at a pickup point is anyone's mail (problems
         // are `tracking_exception`s); the same news again is nobody's.
-        EventType::TrackingUpdated if event.payload["tag"] != "AvailableForPickup" || event.payload["again"] == true => Vec::new(),
+        EventType::TrackingUpdated
+            if !payload_of::<payload::CarrierNews>(event).is_ok_and(|news| news.checkpoint.tag == "AvailableForPickup" && !news.again) =>
+        {
+            Vec::new()
+        }
         EventType::SlaReminder
         | EventType::SlaBreached
         | EventType::DeliveryDelayed
@@ -316,17 +334,17 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
                 }
                 _ => None,
             };
-            super::clock_mail::compose(event, &vo, vendor_of(&vo, &vendor.email), customer, &app.config)
+            super::clock_mail::compose(event, &vo, vendor_of(&vo, &vendor.email), customer, &app.config).map_err(|e| unreadable(event, e))?
         }
-        EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event))],
+        EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event).map_err(|e| unreadable(event, e))?)],
         EventType::EarningsReleased | EventType::PayoutCreated | EventType::PayoutPaid => {
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
             let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
             let message = match event.event_type {
-                EventType::EarningsReleased => earnings_released(&event.payload),
+                EventType::EarningsReleased => earnings_released(&payload_of(event)?),
                 _ => {
-                    let payout_id = event.payload["payout_id"].as_str().unwrap_or_default();
-                    let payout = app.tables.payout(payout_id).await?.ok_or_else(|| missing("payout", event))?;
+                    let named: payload::PayoutNamed = payload_of(event)?;
+                    let payout = app.tables.payout(&named.payout_id).await?.ok_or_else(|| missing("payout", event))?;
                     payout_mail(&payout, event.event_type == EventType::PayoutPaid)
                 }
             };
@@ -334,15 +352,17 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         }
         EventType::SkuClaimed => {
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
-            vec![(operator, sku_claimed(vendor_id, event.payload["sku"].as_str().unwrap_or("?")))]
+            vec![(operator, sku_claimed(vendor_id, &payload_of::<payload::SkuClaimed>(event)?.sku))]
         }
-        EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&event.payload))],
+        EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&payload_of(event)?))],
         EventType::DataRequest => {
             let record = order(app, event).await?;
             let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
-            vec![(operator, data_request(&record, &vendor_orders, event.payload["request_id"].as_str().unwrap_or("?")))]
+            vec![(operator, data_request(&record, &vendor_orders, &payload_of::<payload::DataRequested>(event)?.request_id))]
         }
-        _ => Vec::new(),
+        // No one's mail: the supplier order is the vendor's own news; a redaction due is
+        // carried out in `handle`, before any mail.
+        EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
     })
 }
 
@@ -367,12 +387,9 @@ fn sku_claimed(vendor_id: &crate::domain::ids::VendorId, sku: &str) -> Message {
 }
 
 /// The vendor's mail of a release: how much became available, from which orders.
-fn earnings_released(payload: &serde_json::Value) -> Message {
-    let amount = payload["amount"].as_str().unwrap_or("?");
-    let lines = payload["orders"]
-        .as_array()
-        .map(|orders| orders.iter().map(|o| format!("Order {}: {}", o["order_number"].as_str().unwrap_or("?"), o["amount"].as_str().unwrap_or("?"))).collect())
-        .unwrap_or_default();
+fn earnings_released(released: &payload::Released) -> Message {
+    let amount = &released.amount;
+    let lines = released.orders.iter().map(|o| format!("Order {}: {}", o.order_number, o.amount)).collect();
     Message {
         subject: format!("Earnings released: {amount}"),
         heading: format!("{amount} of your earnings is now available"),
@@ -444,10 +461,10 @@ fn order_confirmed(record: &OrderRecord) -> Message {
 /// The vendor's brief: what to buy from which supplier, for whom, by when. `added`
 /// names the lines that joined an order briefed already: the brief is whole again, with
 /// the new lines named in its subject and marked, so that nothing is bought twice.
-fn supplier_brief(vo: &VendorOrder, added: &[&str]) -> Message {
+fn supplier_brief(vo: &VendorOrder, added: &[String]) -> Message {
     let deadline = vo.supplier_deadline().map(when).unwrap_or_else(|| "as soon as possible".into());
     let mut sections = vec![Section { links: Vec::new(), title: "Ship to".into(), rows: vec![], lines: vo.shipping_address.lines() }];
-    let new_lines: Vec<&crate::domain::order::RoutedLine> = vo.lines.iter().filter(|r| added.contains(&r.line.line_id.as_str())).collect();
+    let new_lines: Vec<&crate::domain::order::RoutedLine> = vo.lines.iter().filter(|r| added.contains(&r.line.line_id)).collect();
     for routed in &vo.lines {
         let (line, supplier) = (&routed.line, &routed.supplier);
         let mut rows = vec![
@@ -496,8 +513,8 @@ fn supplier_brief(vo: &VendorOrder, added: &[&str]) -> Message {
 /// The vendor's mail of a refund of its lines: what the customer got back, and what it
 /// means for the vendor's money: nothing earned yet (before delivery), less held (a
 /// reversal), or taken back from the available balance (a clawback after release).
-fn refunded_for_vendor(vo: &VendorOrder, payload: &serde_json::Value) -> Message {
-    let refund_id = payload["refund_id"].as_str().unwrap_or("?");
+fn refunded_for_vendor(vo: &VendorOrder, refund: &payload::RefundRecorded) -> Message {
+    let refund_id = refund.refund_id.as_str();
     let own: Vec<&crate::domain::vendor_order::LineRefund> = vo.refunds.iter().filter(|r| r.refund_id == refund_id).collect();
     let total = own.iter().try_fold(None::<crate::domain::money::Money>, |sum, r| match sum {
         None => Some(Some(r.amount)),
@@ -510,14 +527,14 @@ fn refunded_for_vendor(vo: &VendorOrder, payload: &serde_json::Value) -> Message
         .iter()
         .map(|r| if r.quantity > 0 { format!("{} x {}: {}", r.quantity, title(&r.line_id), r.amount) } else { format!("{}: {}", title(&r.line_id), r.amount) })
         .collect();
-    let (held, available) = (payload["taken_back"]["from_held"].as_str(), payload["taken_back"]["from_available"].as_str());
+    let (held, available) = (refund.from_held.map(|m| m.to_string()), refund.from_available.map(|m| m.to_string()));
     let mut rows = vec![("Refund".to_string(), refund_id.to_string()), ("Refunded to the customer".into(), total.clone())];
     let mut intro = vec![format!("The store refunded the customer {total} for the lines below of order {}.", vo.order_number)];
-    if let Some(held) = held {
+    if let Some(held) = &held {
         rows.push(("Taken from your held earnings".into(), held.to_string()));
         intro.push(format!("What you earn from this order falls by {held}: it is taken from your held earnings, before they are released."));
     }
-    if let Some(available) = available {
+    if let Some(available) = &available {
         rows.push(("Taken back from your available balance".into(), available.to_string()));
         intro.push(format!(
             "These earnings were released already, so {available} is taken back from your available balance; it is netted against your next payout."
@@ -562,13 +579,13 @@ fn unroutable(record: &OrderRecord) -> Message {
     }
 }
 
-fn parked(record: &OrderRecord, details: &serde_json::Value) -> Message {
+fn parked(record: &OrderRecord, details: &payload::Parked) -> Message {
     let order = &record.order;
     let rows = vec![
         ("Order".to_string(), format!("{} ({})", order.order_number, order.order_id)),
         ("Storefront".into(), format!("{} {}", order.source, order.shop)),
-        ("Lines".into(), details["lines"].to_string()),
-        ("Why".into(), details["reason"].as_str().unwrap_or_default().to_string()),
+        ("Lines".into(), details.lines.to_string()),
+        ("Why".into(), details.reason.clone()),
     ];
     Message {
         subject: format!("Order {} is too large to process automatically", order.order_number),
@@ -618,10 +635,8 @@ fn address_changed(vo: &VendorOrder) -> Message {
 /// The vendor's notice of an order edit: what changed, line by line, what to send now,
 /// and, when the supplier order was placed, that it must be amended. The changes are the
 /// event's (what this edit did), the lines the order's as the mail goes out.
-fn lines_changed(vo: &VendorOrder, details: &serde_json::Value) -> Message {
-    let texts =
-        |key: &str| -> Vec<String> { details[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default() };
-    let amend = texts("amend");
+fn lines_changed(vo: &VendorOrder, edit: &payload::LinesEdited) -> Message {
+    let amend = &edit.amend;
     let intro = if amend.is_empty() {
         "You had not ordered these lines from the supplier yet: order them as they are now.".to_string()
     } else {
@@ -632,7 +647,7 @@ fn lines_changed(vo: &VendorOrder, details: &serde_json::Value) -> Message {
         heading: format!("Order {} was edited at the store", vo.order_number),
         intro: vec![intro],
         sections: vec![
-            Section { links: Vec::new(), title: "What changed".into(), rows: vec![], lines: texts("changes") },
+            Section { links: Vec::new(), title: "What changed".into(), rows: vec![], lines: edit.changes.clone() },
             Section {
                 links: Vec::new(),
                 title: "Send now".into(),
@@ -644,10 +659,8 @@ fn lines_changed(vo: &VendorOrder, details: &serde_json::Value) -> Message {
     }
 }
 
-fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message {
-    if details["change"] == "refund" {
-        return refund_to_split(record, details);
-    }
+fn needs_attention(record: &OrderRecord, attention: &payload::Attention) -> Message {
+    use payload::Attention;
     let number = &record.order.order_number;
     // The notes about one delivery of an order: what it was, what dropflow did, what to do.
     let note = |subject: String, heading: String, intro: [&str; 2], section: Section| Message {
@@ -658,8 +671,9 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
         action: None,
     };
     let section = |title: &str, rows: Vec<(String, String)>, lines: Vec<String>| Section { links: Vec::new(), title: title.into(), rows, lines };
-    match details["change"].as_str() {
-        Some("erased_before_arrival") => {
+    let (change, vendor_orders, address) = match attention {
+        Attention::Refund { refund_id, amount, reason } => return refund_to_split(record, refund_id, amount.as_deref(), reason),
+        Attention::ErasedBeforeArrival => {
             return note(
                 format!("Order {number} arrived after its customer's data was erased"),
                 format!("Order {number}: nothing to ship to"),
@@ -670,7 +684,7 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
                 section("Items", vec![("Total".into(), record.order.total.to_string())], paid_lines(&record.order)),
             );
         }
-        Some("unlinked_site") => {
+        Attention::UnlinkedSite => {
             return note(
                 format!("WooCommerce order {number} names no site"),
                 format!("Order {number}: which WooCommerce site is it from?"),
@@ -685,8 +699,7 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
                 ),
             );
         }
-        Some("future_stamp") => {
-            let stamp = |key: &str| details[key].as_str().unwrap_or("?").to_string();
+        Attention::FutureStamp { stamped, taken_as } => {
             return note(
                 format!("Order {number} was sent stamped in the future"),
                 format!("Order {number}: a last-modified time not to be trusted"),
@@ -694,27 +707,22 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
                     "The storefront sent this order with a last-modified time in the future. dropflow kept it, but takes that version as of the time below, so that later versions of the order still count.",
                     "Check the storefront's clock, or the app or plugin that changed the order.",
                 ],
-                section("Stamps", vec![("Sent as".into(), stamp("stamped")), ("Taken as".into(), stamp("taken_as"))], vec![]),
+                section("Stamps", vec![("Sent as".into(), as_sent(stamped)), ("Taken as".into(), as_sent(taken_as))], vec![]),
             );
         }
-        _ => {}
-    }
-    let change = match details["change"].as_str() {
-        Some("cancelled") => "was cancelled",
-        Some("lines_changed") => "had lines edited",
-        _ => "has a new shipping address",
+        Attention::Cancelled { vendor_orders } => ("was cancelled", vendor_orders, &[][..]),
+        Attention::LinesChanged { vendor_orders } => ("had lines edited", vendor_orders, &[][..]),
+        Attention::AddressChanged { vendor_orders, address } => ("has a new shipping address", vendor_orders, &address[..]),
     };
-    let describe = |v: &serde_json::Value| {
-        let edited = v["lines"].as_array().map(|l| l.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("; ")).filter(|l| !l.is_empty());
-        let state = format!("{}: {}", v["vendor_id"].as_str().unwrap_or("?"), v["state"].as_str().unwrap_or("?"));
-        edited.map_or(state.clone(), |edited| format!("{state} ({edited})"))
+    let describe = |v: &payload::Untouched| {
+        let state = format!("{}: {}", v.vendor_id, v.state);
+        if v.lines.is_empty() { state } else { format!("{state} ({})", v.lines.join("; ")) }
     };
-    let lines = details["vendor_orders"].as_array().map(|list| list.iter().map(describe).collect()).unwrap_or_default();
+    let lines = vendor_orders.iter().map(describe).collect();
     // The address this change asked for (a later change's mail names its own).
     let mut sections = Vec::new();
-    if let Some(address) = details["address"].as_array().filter(|a| !a.is_empty()) {
-        let address = address.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
-        sections.push(Section { links: Vec::new(), title: "New address".into(), rows: vec![], lines: address });
+    if !address.is_empty() {
+        sections.push(Section { links: Vec::new(), title: "New address".into(), rows: vec![], lines: address.to_vec() });
     }
     Message {
         subject: format!("Order {} {change} after part of it shipped", record.order.order_number),
@@ -727,6 +735,11 @@ fn needs_attention(record: &OrderRecord, details: &serde_json::Value) -> Message
     }
 }
 
+/// An instant as the event carried it (RFC 3339, `Z`).
+fn as_sent(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// The order's lines with what was paid for each, one per row.
 fn paid_lines(order: &crate::domain::order::CanonicalOrder) -> Vec<String> {
     order.lines.iter().map(|l| format!("{} x {} ({})", l.quantity, l.title, l.paid)).collect()
@@ -735,13 +748,16 @@ fn paid_lines(order: &crate::domain::order::CanonicalOrder) -> Vec<String> {
 /// A storefront refund dropflow could not apply by itself, with the reason: it named no
 /// lines on an order of several (the operator splits it), or an amount was unreadable,
 /// negative or more than was left on its line (the operator checks it with the store).
-fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message {
-    let text = |key: &str| details[key].as_str().unwrap_or("unknown").to_string();
-    let rows = vec![("Refund".to_string(), text("refund_id")), ("Amount".into(), text("amount")), ("Why it needs you".into(), text("reason"))];
+fn refund_to_split(record: &OrderRecord, refund_id: &str, amount: Option<&str>, reason: &str) -> Message {
+    let rows = vec![
+        ("Refund".to_string(), refund_id.to_string()),
+        ("Amount".into(), amount.unwrap_or("unknown").to_string()),
+        ("Why it needs you".into(), reason.to_string()),
+    ];
     let lines = paid_lines(&record.order);
     let number = &record.order.order_number;
     let store = format!("{} {}", record.order.source, record.order.shop);
-    let unsplit = text("reason") == "the storefront did not say which lines it was for";
+    let unsplit = reason == "the storefront did not say which lines it was for";
     let (subject, intro) = if unsplit {
         (
             format!("Order {number} was refunded: split the refund over its lines"),
@@ -780,10 +796,9 @@ fn refund_to_split(record: &OrderRecord, details: &serde_json::Value) -> Message
 /// The operator's mail of a data request that names orders dropflow does not hold (or
 /// none at all): the customer is still owed an answer, which is that nothing of these
 /// is held here.
-fn data_not_held(details: &serde_json::Value) -> Message {
-    let request_id = details["request_id"].as_str().unwrap_or("?");
-    let ids: Vec<String> =
-        details["not_held"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(|id| format!("Order {id}"))).collect()).unwrap_or_default();
+fn data_not_held(request: &payload::DataRequested) -> Message {
+    let request_id = &request.request_id;
+    let ids: Vec<String> = request.not_held.iter().map(|id| format!("Order {id}")).collect();
     let what = if ids.is_empty() { "names no order" } else { "names orders dropflow does not hold" };
     Message {
         subject: format!("Data request {request_id}: dropflow holds nothing of it"),
@@ -847,8 +862,8 @@ fn data_request(record: &OrderRecord, vendor_orders: &[VendorOrder], request_id:
 
 /// The mail of one parcel (`tracking_number`, from the event): its tracking and the
 /// lines in it.
-fn shipped(vo: &VendorOrder, tracking_number: Option<&str>, progress: &Progress) -> Message {
-    let shipment = tracking_number.and_then(|n| vo.shipments.iter().find(|s| s.tracking.number == n));
+fn shipped(vo: &VendorOrder, tracking_number: &str, progress: &Progress) -> Message {
+    let shipment = vo.shipments.iter().find(|s| s.tracking.number == tracking_number);
     let tracking = shipment.map(|s| &s.tracking).or(vo.tracking.as_ref());
     let (rows, action) = match tracking {
         Some(t) => (
@@ -916,27 +931,27 @@ fn delivered(record: &OrderRecord, progress: &Progress) -> Message {
 
 /// The customer's mail of lines no vendor will send: they cannot be sent and will be
 /// refunded (see `cannot_send`).
-fn voided_for_customer(record: &OrderRecord, ids: &[&str], progress: &Progress, store_name: &str) -> Message {
+fn voided_for_customer(record: &OrderRecord, ids: &[String], progress: &Progress, store_name: &str) -> Message {
     let order = &record.order;
-    let items = order.lines.iter().filter(|l| ids.contains(&l.line_id.as_str())).map(|l| format!("{} x {}", l.quantity, l.title)).collect();
+    let items = order.lines.iter().filter(|l| ids.contains(&l.line_id)).map(|l| format!("{} x {}", l.quantity, l.title)).collect();
     cannot_send(&order.order_number, &order.customer_name, items, Unsent::NoSupplier, progress, store_name)
 }
 
 /// The operator's mail of lines voided: which, why they could not be routed, and that
 /// the customer was told they will be refunded (the refund is the operator's, at the
 /// store).
-fn voided_for_operator(record: &OrderRecord, ids: &[&str], by_clock: bool) -> Message {
+fn voided_for_operator(record: &OrderRecord, voided: &payload::LinesVoided) -> Message {
     let number = &record.order.order_number;
     let lines = record
         .void_lines
         .iter()
-        .filter(|v| ids.contains(&v.line_id.as_str()))
+        .filter(|v| voided.lines.contains(&v.line_id))
         .map(|v| {
             let title = record.order.lines.iter().find(|l| l.line_id == v.line_id).map_or("?", |l| l.title.as_str());
             format!("{title} (line {}): {}", v.line_id, v.reason)
         })
         .collect();
-    let why = if by_clock { "They waited for a vendor longer than UNROUTABLE_NOTICE_HOURS." } else { "You voided them." };
+    let why = if voided.by == payload::Voider::Clock { "They waited for a vendor longer than UNROUTABLE_NOTICE_HOURS." } else { "You voided them." };
     Message {
         subject: format!("Order {number}: lines will not be sent, refund them"),
         heading: format!("Order {number}: lines no vendor will send"),

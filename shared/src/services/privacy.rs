@@ -7,7 +7,7 @@
 
 use super::intake::{Outcome, waits_for_mapping};
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{DataRequested, Envelope, EventType};
 use crate::domain::ids::OrderId;
 use crate::domain::privacy::{PersonalData, REDACTED, redacted_address, redacted_order};
 use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
@@ -293,14 +293,12 @@ async fn report(app: &App, request_id: &str, orders: &[OrderId], storefront_ids:
             not_held.push(storefront_ids.get(n).cloned().unwrap_or_else(|| order_id.to_string()));
             continue;
         }
-        let mut event = Envelope::new(EventType::DataRequest, order_id, None, &discriminator, now);
-        event.payload = serde_json::json!({ "request_id": request_id });
-        events.push(event);
+        let request = DataRequested { request_id: request_id.to_string(), not_held: vec![] };
+        events.push(Envelope::new(EventType::DataRequest, order_id, None, &discriminator, now).with(&request));
     }
     if !not_held.is_empty() || orders.is_empty() {
-        let mut event = Envelope::about_marketplace(EventType::DataRequest, &discriminator, now);
-        event.payload = serde_json::json!({ "request_id": request_id, "not_held": not_held });
-        events.push(event);
+        let request = DataRequested { request_id: request_id.to_string(), not_held };
+        events.push(Envelope::about_marketplace(EventType::DataRequest, &discriminator, now).with(&request));
     }
     let mut reported = 0;
     for event in events {

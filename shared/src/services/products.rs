@@ -110,9 +110,9 @@ pub async fn map(
     let mut events = Vec::new();
     if mapping.awaiting_approval && own.is_none() {
         let claim = format!("claim-{}-v{}", crate::domain::ids::key_part(mapping.sku.as_str()), version.map_or(1, |v| v + 1));
-        let mut event = Envelope::about_vendor(EventType::SkuClaimed, vendor_id, &claim, now);
-        event.payload = serde_json::json!({ "sku": mapping.sku.as_str() });
-        events.push(event);
+        events.push(
+            Envelope::about_vendor(EventType::SkuClaimed, vendor_id, &claim, now).with(&crate::domain::events::SkuClaimed { sku: mapping.sku.to_string() }),
+        );
     }
     let mut writes = vec![Tables::product_write(&mapping, version)?];
     if let Some((key, hash)) = key {

@@ -10,7 +10,7 @@
 //! no vendor sells whose wait ended are voided (`unroutable::give_due`).
 
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+use crate::domain::events::{Digest, Envelope, EventType};
 use crate::domain::vendor_order::{Escalation, Fired};
 use crate::ports::StoreError;
 use crate::store::{DUE_SHARDS, Tables};
@@ -131,7 +131,5 @@ fn digest(escalations: &[Escalation], now: DateTime<Utc>) -> Result<Envelope, Se
     let mut nonce = [0u8; 6];
     getrandom::fill(&mut nonce).map_err(|e| ServiceError::Store(StoreError::Unavailable(format!("no randomness for a digest id: {e}"))))?;
     let run = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), hex::encode(nonce));
-    let mut event = Envelope::new(EventType::SlaDigest, &escalations[0].order_id, None, &run, now);
-    event.payload = serde_json::json!({ "swept_at": now, "escalations": escalations });
-    Ok(event)
+    Ok(Envelope::new(EventType::SlaDigest, &escalations[0].order_id, None, &run, now).with(&Digest { swept_at: Some(now), escalations: escalations.to_vec() }))
 }

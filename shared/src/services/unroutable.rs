@@ -12,7 +12,8 @@
 //! in the same transaction).
 
 use super::{App, ServiceError};
-use crate::domain::events::{Envelope, EventType};
+pub use crate::domain::events::Voider;
+use crate::domain::events::{Envelope, EventType, LinesVoided};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{UnroutableLine, VoidLine};
 use crate::ports::{StoreError, Write};
@@ -58,24 +59,6 @@ pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceErr
     Ok(voided)
 }
 
-/// Who ended a line's wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Voider {
-    /// `UNROUTABLE_NOTICE_HOURS` passed.
-    Clock,
-    /// The operator voided it (`dropflow order void-line`).
-    Operator,
-}
-
-impl Voider {
-    fn as_str(self) -> &'static str {
-        match self {
-            Voider::Clock => "clock",
-            Voider::Operator => "operator",
-        }
-    }
-}
-
 /// Voids `line_ids` of `order_id` that still wait for a vendor, at `now`, with the
 /// `lines_voided` event; deletes `notice` (its table keys) in the same transaction.
 /// Returns how many lines were voided (0: none waited; the notice is deleted alone).
@@ -110,8 +93,8 @@ pub async fn void(
         for sku in super::intake::waiting_skus(&record).into_iter().filter(|sku| !super::intake::waiting_skus(&next).contains(sku)) {
             writes.push(Tables::delete_waiting(&sku, order_id));
         }
-        let mut event = Envelope::new(EventType::LinesVoided, order_id, None, &format!("v{}", next.version), now);
-        event.payload = serde_json::json!({ "lines": ending.iter().map(|u| u.line_id.clone()).collect::<Vec<_>>(), "by": by.as_str() });
+        let voided = LinesVoided { lines: ending.iter().map(|u| u.line_id.clone()).collect(), by };
+        let event = Envelope::new(EventType::LinesVoided, order_id, None, &format!("v{}", next.version), now).with(&voided);
         match app.commit(writes, &[event]).await {
             Ok(()) => return Ok(ending.len()),
             // The order changed meanwhile (a mapping routed a line, a refund): read again.
