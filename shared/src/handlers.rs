@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn a_failed_message_backs_off_longer_with_each_receive_up_to_fifteen_minutes() {
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
-        let throttled = ServiceError::Mail("Throttling: Maximum sending rate exceeded".into());
+        let throttled = ServiceError::Mail(crate::ports::MailError::transient("Throttling: Maximum sending rate exceeded"));
         let delays: Vec<u64> = (1..=10).map(|n| next_try(&throttled, n, 10, now).as_secs()).collect();
         assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 900, 900, 900]);
         assert!(delays.iter().sum::<u64>() > 3_600, "ten receives outlast an hour-long burst");

@@ -373,10 +373,27 @@ pub struct Sender {
     pub address: String,
 }
 
-/// Why mail could not be sent.
+/// Why mail could not be sent, and whether sending it again can help.
 #[derive(Debug, thiserror::Error)]
-#[error("mail not sent: {0}")]
-pub struct MailError(pub String);
+#[error("mail not sent: {reason}")]
+pub struct MailError {
+    pub reason: String,
+    /// The provider refused this mail for good (SES `MessageRejected`, an unverified
+    /// sender): sending it again cannot help, a person must look.
+    pub permanent: bool,
+}
+
+impl MailError {
+    /// A failure a later send may not meet (an outage, throttling, a timeout, a disk).
+    pub fn transient(reason: impl Into<String>) -> MailError {
+        MailError { reason: reason.into(), permanent: false }
+    }
+
+    /// A refusal that sending again meets again.
+    pub fn permanent(reason: impl Into<String>) -> MailError {
+        MailError { reason: reason.into(), permanent: true }
+    }
+}
 
 /// Sends mail; returns the provider's message id.
 #[async_trait]

@@ -243,17 +243,22 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
     assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["poison"]);
 }
 
-async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
-    let ports = ports(backend).await;
-    let mail = Mail {
+/// A shipped mail to Bob, as the notifier would render it, under `key`.
+fn shipped_mail(key: &str, reply_to: Option<&str>) -> Mail {
+    Mail {
         to: "bob@example.com".into(),
         subject: "Order #1001 has shipped".into(),
         text: "Carrier: UPS".into(),
         html: "<p>Carrier: <b>UPS</b></p>".into(),
-        key: "e1#bob".into(),
+        key: key.into(),
         order_id: None,
-        reply_to: Some("help@store.example".into()),
-    };
+        reply_to: reply_to.map(str::to_string),
+    }
+}
+
+async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
+    let ports = ports(backend).await;
+    let mail = shipped_mail("e1#bob", Some("help@store.example"));
     let from = Sender::new(&ports.app.config.store_name, ports.app.config.sender_email.as_str());
     let id = ports.app.mailer.send(&from, &mail).await.unwrap();
     assert!(!id.is_empty());
@@ -265,6 +270,20 @@ async fn sent_mail_has_an_id_and_reaches_its_recipient(backend: Backend) {
     // carrying it is accepted, which is what the AWS side can show here).
     if backend == Backend::Embedded {
         assert_eq!(sent[0]["reply_to"].as_str(), Some("help@store.example"));
+    }
+}
+
+/// A mail the provider refuses for good (SES: `MessageRejected` for a sender it has not
+/// verified) is said to be permanent, so the notifier parks it at once instead of
+/// retrying it ten times. The outbox refuses nothing: there, the same mail is sent.
+async fn a_mail_refused_for_good_is_marked_permanent(backend: Backend) {
+    let ports = ports(backend).await;
+    let mail = shipped_mail("e2#bob", None);
+    let stranger = Sender::new("Somebody", "nobody@unverified.example");
+    match (backend, ports.app.mailer.send(&stranger, &mail).await) {
+        (Backend::Aws, Err(error)) => assert!(error.permanent, "{error}"),
+        (Backend::Aws, Ok(id)) => panic!("SES took mail from an unverified sender: {id}"),
+        (Backend::Embedded, sent) => assert!(sent.is_ok(), "{sent:?}"),
     }
 }
 
@@ -441,6 +460,7 @@ on_both_backends!(
     a_message_that_keeps_failing_is_dead_lettered_then_replayed,
     a_message_over_the_size_limit_is_refused_and_one_at_it_is_kept,
     sent_mail_has_an_id_and_reaches_its_recipient,
+    a_mail_refused_for_good_is_marked_permanent,
     an_item_up_to_the_dynamodb_limit_is_kept_and_one_over_it_refused,
     committed_events_come_out_of_the_stream_once_in_order,
     an_unacknowledged_record_is_read_again,

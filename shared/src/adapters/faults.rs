@@ -259,7 +259,7 @@ impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
 #[async_trait]
 impl<T: Mailer> Mailer for Faulty<T> {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
-        inject(&self.faults, true, MailError, self.inner.send(from, mail)).await
+        inject(&self.faults, true, MailError::transient, self.inner.send(from, mail)).await
     }
     fn claim_lease(&self) -> std::time::Duration {
         self.inner.claim_lease()
@@ -268,7 +268,7 @@ impl<T: Mailer> Mailer for Faulty<T> {
         self.inner.keeps_copies()
     }
     async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
-        inject(&self.faults, true, MailError, self.inner.redact(order_id, personal)).await
+        inject(&self.faults, true, MailError::transient, self.inner.redact(order_id, personal)).await
     }
 }
 

@@ -134,7 +134,7 @@ impl<T: QueueConsumer> QueueConsumer for Retrying<T> {
 #[async_trait]
 impl<T: Mailer> Mailer for Retrying<T> {
     async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
-        retry("send mail", always, || self.inner.send(from, mail)).await
+        retry("send mail", |e: &MailError| !e.permanent, || self.inner.send(from, mail)).await
     }
     fn claim_lease(&self) -> Duration {
         self.inner.claim_lease()

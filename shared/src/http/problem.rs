@@ -40,9 +40,25 @@ impl From<ServiceError> for Problem {
             ServiceError::Store(crate::ports::StoreError::TooLarge(reason)) => {
                 return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the change would make a record too large to keep: {reason}"));
             }
-            ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy { .. } => {
-                tracing::error!(%error, "request failed");
+            ServiceError::Store(crate::ports::StoreError::BadCursor) => StatusCode::BAD_REQUEST,
+            // What a retry can mend (an outage, throttling, a lost race, a claim held):
+            // 503, retry shortly.
+            _ if error.is_retryable() => {
+                tracing::error!(%error, "request failed; a retry may succeed");
                 return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service failed; retry shortly");
+            }
+            // What no retry mends (a stored item that does not read, a request the store
+            // refuses, a template, a mail refused for good): 500, naming it (no body,
+            // no personal data is in these texts: keys and causes).
+            ServiceError::Store(_)
+            | ServiceError::Queue(_)
+            | ServiceError::Mail(_)
+            | ServiceError::Template(_)
+            | ServiceError::Feed(_)
+            | ServiceError::Internal(_)
+            | ServiceError::Busy { .. } => {
+                tracing::error!(%error, "request failed; a retry cannot help");
+                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("an internal error: {error}"));
             }
         };
         Problem::new(status, error.to_string())
@@ -91,5 +107,30 @@ mod tests {
         assert!(problem.detail.contains("shipments"), "{}", problem.detail);
         let outage = Problem::from(ServiceError::Store(crate::ports::StoreError::Unavailable("down".into())));
         assert_eq!(outage.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_stored_item_that_does_not_read_is_500_naming_its_key_and_only_what_a_retry_mends_is_503() {
+        let unreadable = ServiceError::Store(crate::ports::StoreError::Unreadable { key: "ORDER#o_1/VO#a".into(), reason: "missing field state".into() });
+        let problem = Problem::from(unreadable);
+        assert_eq!(problem.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(problem.detail.contains("ORDER#o_1/VO#a"), "{}", problem.detail);
+        for retryable in [
+            ServiceError::Store(crate::ports::StoreError::ConditionFailed),
+            ServiceError::Mail(crate::ports::MailError::transient("Throttling")),
+            ServiceError::Feed(crate::ports::FeedError("AfterShip answered 503".into())),
+        ] {
+            assert!(retryable.is_retryable(), "{retryable}");
+            assert_eq!(Problem::from(retryable).status, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        for lasting in [
+            ServiceError::Mail(crate::ports::MailError::permanent("MessageRejected: Email address is not verified")),
+            ServiceError::Template(askama::Error::Fmt),
+            ServiceError::Store(crate::ports::StoreError::Refused("two operations on item x/y".into())),
+        ] {
+            assert!(!lasting.is_retryable(), "{lasting}: parked at once, not retried ten times");
+            assert_eq!(Problem::from(lasting).status, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        assert_eq!(Problem::from(ServiceError::Store(crate::ports::StoreError::BadCursor)).status, StatusCode::BAD_REQUEST);
     }
 }

@@ -69,8 +69,20 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// The mail provider did not take a mail: a retry may help unless it refused it
+    /// for good (`MailError::permanent`).
+    #[error(transparent)]
+    Mail(#[from] crate::ports::MailError),
+    /// A mail could not be rendered from its template: a fault in the code or the data,
+    /// which no retry mends.
+    #[error("a mail template failed: {0}")]
+    Template(#[source] askama::Error),
+    /// The carrier feed did not take a parcel's registration (an outage, throttling).
+    #[error("the carrier feed: {0}")]
+    Feed(#[from] crate::ports::FeedError),
+    /// The system cannot do this now for want of something of its own (randomness).
     #[error("{0}")]
-    Mail(String),
+    Internal(String),
     /// Another delivery of the same work holds it right now; later, it will be done or
     /// free to take.
     #[error("{reason}")]
@@ -84,7 +96,8 @@ impl ServiceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ServiceError::Store(error) => error.is_retryable() || matches!(error, StoreError::ConditionFailed),
-            ServiceError::Queue(_) | ServiceError::Mail(_) | ServiceError::Busy { .. } => true,
+            ServiceError::Mail(error) => !error.permanent,
+            ServiceError::Queue(_) | ServiceError::Feed(_) | ServiceError::Busy { .. } => true,
             _ => false,
         }
     }

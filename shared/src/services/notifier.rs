@@ -62,9 +62,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
             Ok(mut mail) => {
                 mail.order_id = event.order_id.clone();
                 mail.reply_to = matches!(recipient, Recipient::Customer(_)).then(|| app.config.support_email.to_string());
-                app.mailer.send(&from, &mail).await.map_err(|e| ServiceError::Mail(e.to_string()))
+                app.mailer.send(&from, &mail).await.map_err(ServiceError::Mail)
             }
-            Err(e) => Err(ServiceError::Mail(format!("template: {e}"))),
+            Err(e) => Err(ServiceError::Template(e)),
         };
         match outcome {
             Ok(message_id) => {
@@ -116,7 +116,8 @@ async fn register_parcel(app: &App, event: &Envelope) -> Result<(), ServiceError
         Ok(()) => Ok(app.tables.mark_sent(&event.event_id, &to, version, "registered", app.clock.now(), SENT_MARKER_DAYS).await?),
         Err(error) => {
             app.tables.release_sent(&event.event_id, &to, version, app.clock.now()).await?;
-            Err(ServiceError::Mail(format!("registering parcel {}: {error}", tracking.number)))
+            tracing::warn!(parcel = %tracking.number, %error, "the carrier feed did not take a registration; retried");
+            Err(ServiceError::Feed(error))
         }
     }
 }

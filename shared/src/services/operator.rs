@@ -51,7 +51,7 @@ async fn existing_vendor(app: &App, vendor_id: &str) -> Result<VendorId, Service
 pub async fn create_key(app: &App, vendor_id: &str) -> Result<String, ServiceError> {
     let vendor_id = existing_vendor(app, vendor_id).await?;
     let mut secret = [0u8; 24];
-    getrandom::fill(&mut secret).map_err(|e| ServiceError::Mail(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut secret).map_err(|e| ServiceError::Internal(format!("no randomness for a key: {e}")))?;
     let key = format!("dfk_{}", hex::encode(secret));
     let record =
         ApiKeyRecord { vendor_id, prefix: key[..KEY_PREFIX_CHARS].to_string(), created_at: app.clock.now(), revoked: false, last_used: None, version: 1 };

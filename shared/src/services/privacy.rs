@@ -222,7 +222,7 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
             app.commit(chunk, &[]).await?;
         }
     }
-    let mail_copies = |personal| async move { app.mailer.redact(order_id, personal).await.map_err(|e| ServiceError::Mail(e.to_string())) };
+    let mail_copies = |personal| async move { app.mailer.redact(order_id, personal).await.map_err(ServiceError::Mail) };
     mail_copies(&personal).await?;
 
     let now = app.clock.now();
@@ -275,7 +275,7 @@ pub async fn erase_late_copies(app: &App, before: &OrderRecord) -> Result<(), Se
         return Ok(());
     }
     let personal = PersonalData::of(&before.order, &before.former_addresses);
-    app.mailer.redact(order_id, &personal).await.map_err(|e| ServiceError::Mail(e.to_string()))?;
+    app.mailer.redact(order_id, &personal).await.map_err(ServiceError::Mail)?;
     Ok(())
 }
 

@@ -49,7 +49,18 @@ impl Pacer {
 }
 
 fn failed(error: impl std::error::Error + 'static) -> MailError {
-    MailError(describe(&error))
+    MailError::transient(describe(&error))
+}
+
+/// A send SES refused: for good when it refuses this mail or this sender as they are
+/// (`MessageRejected`, an unverified MAIL FROM domain, a configuration set that does not
+/// exist), which no retry changes; anything else (throttling, an outage, a paused
+/// account that will be resumed) may pass later.
+fn refused(error: aws_sdk_ses::error::SdkError<aws_sdk_ses::operation::send_email::SendEmailError>) -> MailError {
+    let permanent = error
+        .as_service_error()
+        .is_some_and(|e| e.is_message_rejected() || e.is_mail_from_domain_not_verified_exception() || e.is_configuration_set_does_not_exist_exception());
+    MailError { reason: describe(&error), permanent }
 }
 
 fn utf8(data: &str) -> Result<Content, MailError> {
@@ -71,7 +82,7 @@ impl Mailer for SesMailer {
             .message(message)
             .send()
             .await
-            .map_err(failed)?;
+            .map_err(refused)?;
         Ok(output.message_id)
     }
 }

@@ -98,8 +98,8 @@ impl Mailer for OutboxMailer {
         .await;
         match written {
             Ok(Ok(())) => Ok(id),
-            Ok(Err(error)) => Err(MailError(error.to_string())),
-            Err(error) => Err(MailError(format!("outbox task failed: {error}"))),
+            Ok(Err(error)) => Err(MailError::transient(error.to_string())),
+            Err(error) => Err(MailError::transient(format!("outbox task failed: {error}"))),
         }
     }
 
@@ -116,7 +116,7 @@ impl Mailer for OutboxMailer {
     /// Rewrites each mail about `order_id` with `personal` scrubbed from its recipient,
     /// subject and both parts (the HTML part's escaped forms too).
     async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
-        let failed = |e: std::io::Error| MailError(e.to_string());
+        let failed = |e: std::io::Error| MailError::transient(e.to_string());
         let wanted = order_id.to_string();
         let mut rewritten = 0;
         for path in eml_files(&self.folder).map_err(failed)? {
