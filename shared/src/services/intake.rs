@@ -5,7 +5,7 @@
 //! a routed order is never routed again.
 
 use super::reroute::Working;
-use super::{App, ServiceError};
+use super::{App, ServiceError, retry_on_conflict};
 use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventType, Parked, Untouched};
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
@@ -38,10 +38,6 @@ pub enum Outcome {
 
 /// How far past now a storefront's `updated_at` may be before it is not trusted.
 const MAX_FUTURE_STAMP_HOURS: i64 = 1;
-
-/// How often a delivery re-reads and decides again after another delivery of the same
-/// order committed first, before it leaves the rest to a retry of its message.
-const RACE_ROUNDS: usize = 3;
 
 /// Handles one intake message. Two deliveries of one order racing (the same SQS batch,
 /// a storefront retry) resolve here: the loser re-reads what won and finds nothing left
@@ -103,16 +99,12 @@ async fn delete(app: &App, source: &str, shop: Option<String>, external_id: &str
 
 /// Decides on one delivery of an order, re-reading after a racing delivery committed.
 async fn store_order(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
-    let mut round = 1;
-    loop {
-        match decide(app, order).await {
-            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
-            Err(ServiceError::Store(StoreError::TooLarge(reason))) => {
-                tell_operator_it_is_too_large(app, order, &reason).await?;
-                return Err(ServiceError::TooLarge(format!("order {} is too large to store ({reason}); kept in the intake dead letters", order.order_number)));
-            }
-            outcome => return outcome,
+    match retry_on_conflict("an order", || decide(app, order)).await {
+        Err(ServiceError::Store(StoreError::TooLarge(reason))) => {
+            tell_operator_it_is_too_large(app, order, &reason).await?;
+            Err(ServiceError::TooLarge(format!("order {} is too large to store ({reason}); kept in the intake dead letters", order.order_number)))
         }
+        outcome => outcome,
     }
 }
 
@@ -403,13 +395,7 @@ pub fn routed(
 /// routing): the loser applies its refund on top of what won, instead of waiting out a
 /// retry of its message.
 async fn record_refund_racing(app: &App, notice: &RefundNotice) -> Result<Outcome, ServiceError> {
-    let mut round = 1;
-    loop {
-        match record_refund(app, notice).await {
-            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
-            outcome => return outcome,
-        }
-    }
+    retry_on_conflict("a refund", || record_refund(app, notice)).await
 }
 
 /// A storefront refund: each refunded line's amount is recorded, exactly, on the vendor

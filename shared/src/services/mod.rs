@@ -103,6 +103,30 @@ impl ServiceError {
     }
 }
 
+/// How often work that lost a race to another writer (a condition on the version it
+/// read) reads again and decides anew before its message is left to a retry.
+pub const RACE_ROUNDS: usize = 3;
+
+/// Runs `attempt` (read, decide, commit on the version read) again while it loses a
+/// race, up to `RACE_ROUNDS` times: the loser applies its change on top of what won
+/// instead of waiting out a retry of its message. Any other outcome is returned as is.
+pub async fn retry_on_conflict<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let mut round = 1;
+    loop {
+        match attempt().await {
+            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => {
+                tracing::debug!(round, what, "lost a race to another writer; reading again");
+                round += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 impl App {
     /// Commits `writes` and the event items of `events` in one transaction: a change and
     /// the facts it causes are stored together or not at all, and the table's stream

@@ -16,10 +16,6 @@ use crate::sources::PrivacyRequest;
 use crate::store::{DUE_SHARDS, EVENT_SK_PREFIX, OrderRecord, Redaction, Tables};
 use chrono::{DateTime, Utc};
 
-/// How often a redaction re-reads after a concurrent change to the order (a vendor
-/// moving it on) before it leaves the rest to a retry of its message.
-const RACE_ROUNDS: usize = 3;
-
 /// Writes per transaction when rewriting history and event items (DynamoDB takes 100).
 const REWRITE_CHUNK: usize = 50;
 
@@ -76,13 +72,7 @@ async fn redact_all(app: &App, orders: impl Iterator<Item = OrderId>) -> Result<
 /// Erases the personal data of one order now, or marks it to be erased when its last
 /// vendor order closes. Idempotent: a redelivery finds it done or marked.
 pub async fn redact(app: &App, order_id: &OrderId) -> Result<Redacted, ServiceError> {
-    let mut round = 1;
-    loop {
-        match redact_once(app, order_id).await {
-            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < RACE_ROUNDS => round += 1,
-            outcome => return outcome,
-        }
-    }
+    super::retry_on_conflict("a redaction", || redact_once(app, order_id)).await
 }
 
 /// A vendor order of a marked order closed (`redaction_due`): the order is erased if

@@ -17,9 +17,6 @@ use crate::ports::{StoreError, Write};
 use crate::store::{OrderRecord, OrderStatus, Tables};
 use chrono::{DateTime, Utc};
 
-/// Attempts of one reroute after another writer changed the order meanwhile.
-const ROUNDS: usize = 3;
-
 /// Routes every order waiting for `sku`; returns how many lines found a vendor.
 pub async fn route_waiting(app: &App, sku: &Sku) -> Result<usize, ServiceError> {
     let mut routed = 0;
@@ -32,13 +29,7 @@ pub async fn route_waiting(app: &App, sku: &Sku) -> Result<usize, ServiceError> 
 /// Routes what can now be routed of the order's unroutable lines (`dropflow reroute`);
 /// returns how many lines found a vendor.
 pub async fn reroute(app: &App, order_id: &OrderId) -> Result<usize, ServiceError> {
-    let mut round = 1;
-    loop {
-        match reroute_once(app, order_id).await {
-            Err(ServiceError::Store(StoreError::ConditionFailed)) if round < ROUNDS => round += 1,
-            outcome => return outcome,
-        }
-    }
+    super::retry_on_conflict("a reroute", || reroute_once(app, order_id)).await
 }
 
 /// A vendor order changed in one transaction: its version as read (None: new), and the

@@ -20,9 +20,6 @@ use crate::ports::{StoreError, Write};
 use crate::store::{DUE_SHARDS, LineNotice, OrderRecord, Tables};
 use chrono::{DateTime, Utc};
 
-/// How often a void that lost a race to another change of the order reads it again.
-const RACE_ROUNDS: usize = 3;
-
 /// Notices read per query of the due index.
 const PAGE: usize = 50;
 
@@ -70,36 +67,42 @@ pub async fn void(
     notice: Option<(&str, &str)>,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    let mut round = 1;
-    loop {
-        let Some(record) = app.tables.order(order_id).await? else {
-            // Purged or never stored: nothing waits; the notice goes.
-            if let Some((pk, sk)) = notice {
-                app.commit(vec![Tables::delete_line_notice(pk, sk)], &[]).await?;
-            }
-            return Ok(0);
-        };
-        let (ending, staying): (Vec<UnroutableLine>, Vec<UnroutableLine>) = record.unroutable.iter().cloned().partition(|u| line_ids.contains(&u.line_id));
-        let mut writes: Vec<Write> = notice.map(|(pk, sk)| Tables::delete_line_notice(pk, sk)).into_iter().collect();
-        if ending.is_empty() {
-            if !writes.is_empty() {
-                app.commit(writes, &[]).await?;
-            }
-            return Ok(0);
+    // The order changed meanwhile (a mapping routed a line, a refund): read again.
+    super::retry_on_conflict("a void", || void_once(app, order_id, line_ids, by, notice, now)).await
+}
+
+/// One read and commit of `void`.
+async fn void_once(
+    app: &App,
+    order_id: &OrderId,
+    line_ids: &[String],
+    by: Voider,
+    notice: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let Some(record) = app.tables.order(order_id).await? else {
+        // Purged or never stored: nothing waits; the notice goes.
+        if let Some((pk, sk)) = notice {
+            app.commit(vec![Tables::delete_line_notice(pk, sk)], &[]).await?;
         }
-        let mut next = OrderRecord { unroutable: staying, version: record.version + 1, ..record.clone() };
-        next.void_lines.extend(ending.iter().map(|u| VoidLine { line_id: u.line_id.clone(), reason: u.reason.clone(), at: now }));
-        writes.insert(0, Tables::put_order(&next, Some(record.version))?);
-        for sku in super::intake::waiting_skus(&record).into_iter().filter(|sku| !super::intake::waiting_skus(&next).contains(sku)) {
-            writes.push(Tables::delete_waiting(&sku, order_id));
+        return Ok(0);
+    };
+    let (ending, staying): (Vec<UnroutableLine>, Vec<UnroutableLine>) = record.unroutable.iter().cloned().partition(|u| line_ids.contains(&u.line_id));
+    let mut writes: Vec<Write> = notice.map(|(pk, sk)| Tables::delete_line_notice(pk, sk)).into_iter().collect();
+    if ending.is_empty() {
+        if !writes.is_empty() {
+            app.commit(writes, &[]).await?;
         }
-        let voided = LinesVoided { lines: ending.iter().map(|u| u.line_id.clone()).collect(), by };
-        let event = Envelope::new(EventType::LinesVoided, order_id, None, &format!("v{}", next.version), now).with(&voided);
-        match app.commit(writes, &[event]).await {
-            Ok(()) => return Ok(ending.len()),
-            // The order changed meanwhile (a mapping routed a line, a refund): read again.
-            Err(StoreError::ConditionFailed) if round < RACE_ROUNDS => round += 1,
-            Err(error) => return Err(error.into()),
-        }
+        return Ok(0);
     }
+    let mut next = OrderRecord { unroutable: staying, version: record.version + 1, ..record.clone() };
+    next.void_lines.extend(ending.iter().map(|u| VoidLine { line_id: u.line_id.clone(), reason: u.reason.clone(), at: now }));
+    writes.insert(0, Tables::put_order(&next, Some(record.version))?);
+    for sku in super::intake::waiting_skus(&record).into_iter().filter(|sku| !super::intake::waiting_skus(&next).contains(sku)) {
+        writes.push(Tables::delete_waiting(&sku, order_id));
+    }
+    let voided = LinesVoided { lines: ending.iter().map(|u| u.line_id.clone()).collect(), by };
+    let event = Envelope::new(EventType::LinesVoided, order_id, None, &format!("v{}", next.version), now).with(&voided);
+    app.commit(writes, &[event]).await?;
+    Ok(ending.len())
 }
