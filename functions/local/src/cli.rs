@@ -6,7 +6,7 @@ use dropflow_shared::http::wire;
 use dropflow_shared::ports::DeadLetterQueue;
 use dropflow_shared::services::money;
 use dropflow_shared::services::operator::{self, ProductInput};
-use dropflow_shared::services::unroutable::Voider;
+use dropflow_shared::services::unroutable::{self, Voider};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -513,8 +513,9 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
                     format!("{reference:?} names {} orders: give the order id", found.len())
                 });
             };
-            let voided =
-                dropflow_shared::services::unroutable::void(app, order_id, &lines, Voider::Operator, None, app.clock.now()).await.map_err(|e| e.to_string())?;
+            let voided = unroutable::void(app, unroutable::Void { order_id, line_ids: &lines, by: Voider::Operator, notice: None, now: app.clock.now() })
+                .await
+                .map_err(|e| e.to_string())?;
             if voided == 0 {
                 return Err(format!("no line of {lines:?} waits for a vendor in order {order_id}"));
             }

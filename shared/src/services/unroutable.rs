@@ -45,7 +45,8 @@ pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceErr
             let (keys, next) = app.tables.due_keys(format!("NOTICE#{shard}"), now, cursor, PAGE).await?;
             for (pk, sk) in keys {
                 let Some(notice) = app.tables.line_notice_at(&pk, &sk).await? else { continue };
-                voided += void(app, &notice.order_id, &notice.line_ids, Voider::Clock, Some((&pk, &sk)), now).await?;
+                let request = Void { order_id: &notice.order_id, line_ids: &notice.line_ids, by: Voider::Clock, notice: Some((&pk, &sk)), now };
+                voided += void(app, request).await?;
             }
             match next {
                 Some(next) => cursor = Some(next),
@@ -56,30 +57,27 @@ pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceErr
     Ok(voided)
 }
 
-/// Voids `line_ids` of `order_id` that still wait for a vendor, at `now`, with the
-/// `lines_voided` event; deletes `notice` (its table keys) in the same transaction.
-/// Returns how many lines were voided (0: none waited; the notice is deleted alone).
-pub async fn void(
-    app: &App,
-    order_id: &OrderId,
-    line_ids: &[String],
-    by: Voider,
-    notice: Option<(&str, &str)>,
-    now: DateTime<Utc>,
-) -> Result<usize, ServiceError> {
+/// What to void: `line_ids` of `order_id` that still wait for a vendor, `by` whom, at
+/// `now`; `notice` (its table keys) is the notice that fell due, deleted with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Void<'a> {
+    pub order_id: &'a OrderId,
+    pub line_ids: &'a [String],
+    pub by: Voider,
+    pub notice: Option<(&'a str, &'a str)>,
+    pub now: DateTime<Utc>,
+}
+
+/// Voids the lines `request` names that still wait, with the `lines_voided` event and
+/// the notice's delete in one transaction. Returns how many lines were voided (0: none
+/// waited; the notice is deleted alone).
+pub async fn void(app: &App, request: Void<'_>) -> Result<usize, ServiceError> {
     // The order changed meanwhile (a mapping routed a line, a refund): read again.
-    super::retry_on_conflict("a void", || void_once(app, order_id, line_ids, by, notice, now)).await
+    super::retry_on_conflict("a void", || void_once(app, request)).await
 }
 
 /// One read and commit of `void`.
-async fn void_once(
-    app: &App,
-    order_id: &OrderId,
-    line_ids: &[String],
-    by: Voider,
-    notice: Option<(&str, &str)>,
-    now: DateTime<Utc>,
-) -> Result<usize, ServiceError> {
+async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now }: Void<'_>) -> Result<usize, ServiceError> {
     let Some(record) = app.tables.order(order_id).await? else {
         // Purged or never stored: nothing waits; the notice goes.
         if let Some((pk, sk)) = notice {
