@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 /// dropflow: the fulfillment back office of a dropshipping marketplace, in one process.
 #[derive(Parser)]
-#[command(name = "dropflow", version)]
+#[command(name = "dropflow", version, after_help = "With no command, dropflow runs `serve`: every function on 127.0.0.1:3000.")]
 pub struct Cli {
     /// Where the embedded store, queues and outbox live.
     #[arg(long, global = true, default_value = "./.dropflow")]
@@ -32,6 +32,23 @@ pub struct Cli {
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Command {
+    /// Whether the command only reads what is stored (a listing, a report).
+    fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Orders { .. }
+                | Command::Order { action: OrderAction::Show { .. } }
+                | Command::Retention { .. }
+                | Command::Vendor { action: VendorAction::List }
+                | Command::Key { action: KeyAction::List { .. } }
+                | Command::Product { action: ProductAction::List { .. } }
+                | Command::Dlq { action: DlqAction::List }
+                | Command::Suppressions { action: None | Some(SuppressionAction::List { .. }) }
+        )
+    }
 }
 
 /// Where the system runs.
@@ -335,6 +352,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
     if let Some(start) = cli.clock {
         settings = settings.on(std::sync::Arc::new(dropflow_shared::ports::SteppedClock::starting_at(start)));
     }
+    // A command that only reads has nothing to read in a data dir that does not exist
+    // (a mistyped --data-dir): said in one line, never an empty store created there.
+    if cli.backend == Backend::Embedded && command.only_reads() && !cli.data_dir.exists() {
+        return Err(format!("no dropflow data in {}: give the --data-dir that `dropflow serve` uses", cli.data_dir.display()));
+    }
     let local = match (&command, cli.backend) {
         (Command::Demo, _) => return crate::demo::run(out).await,
         (Command::Aws { action: AwsAction::Bootstrap }, _) => return bootstrap(&cli.stack, out).await,
@@ -363,8 +385,9 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
             if let Some(rate) = chaos {
                 print(out, format!("chaos: {rate} of calls to every port fail (outages, throttling, timeouts after the effect)"))?;
             }
-            if std::env::var_os("SHOPIFY_WEBHOOK_SECRET").is_none() {
-                print(out, "SHOPIFY_WEBHOOK_SECRET is unset: webhooks are verified with the public local default secret (development only)".into())?;
+            // Every source whose secret is the public local default: anyone can sign for it.
+            for variable in dropflow_shared::sources::SOURCES.iter().map(|s| s.secret_variable()).filter(|v| std::env::var_os(v).is_none()) {
+                print(out, format!("{variable} is unset: webhooks are verified with the public local default secret (development only)"))?;
             }
             local.clone().serve(listener).await.map_err(|e| e.to_string())
         }

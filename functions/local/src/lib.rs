@@ -202,7 +202,7 @@ impl Local {
         for tick in 1u32.. {
             tokio::time::sleep(SWEEP_EVERY).await;
             match sweep::sweep(&self.app, self.app.clock.now(), None).await {
-                Ok(report) if report.fired > 0 => tracing::info!(?report, "sla sweep"),
+                Ok(report) if report.fired > 0 || report.voided > 0 || report.purged > 0 => tracing::info!(?report, "sla sweep"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
             }

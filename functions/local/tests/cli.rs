@@ -43,6 +43,22 @@ fn a_bad_argument_is_one_clear_line_and_a_failure_exit() {
 }
 
 #[test]
+fn a_missing_argument_is_named_and_a_read_of_no_data_dir_creates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dropflow(dir.path(), &["vendor", "add", "acme"]);
+    let stderr = String::from_utf8(missing.stderr).unwrap();
+    assert!(!missing.status.success() && stderr.trim().lines().count() == 1, "{stderr}");
+    assert!(stderr.contains("--name <NAME>") && stderr.contains("--email <EMAIL>"), "the line names what is missing: {stderr}");
+    let nowhere = dir.path().join("typo");
+    let read = dropflow(&nowhere, &["orders"]);
+    let stderr = String::from_utf8(read.stderr).unwrap();
+    assert!(!read.status.success() && stderr.trim().lines().count() == 1 && stderr.contains("no dropflow data"), "{stderr}");
+    assert!(!nowhere.exists(), "no empty store is made where nothing was");
+    let help = String::from_utf8(dropflow(dir.path(), &["--help"]).stdout).unwrap();
+    assert!(help.contains("With no command, dropflow runs `serve`"), "{help}");
+}
+
+#[test]
 fn the_demo_plays_an_order_to_delivery() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dropflow(dir.path(), &["demo"]);
