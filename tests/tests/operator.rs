@@ -99,7 +99,26 @@ async fn the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_w
     assert!(app.cli(&["orders", "--limit", "0"]).await.is_err());
 }
 
+/// The operator takes a SKU away from its vendor: new lines of it wait for a vendor,
+/// the rest of the order routes. A vendor added with its payee is listed with it.
+async fn the_operator_removes_a_mapping_and_adds_a_vendor_with_its_payee(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let said = app.cli(&["product", "remove", "IPOD2008BLACK"]).await.unwrap();
+    assert!(said.contains("no longer maps to vendor ipod-shop"), "{said}");
+    assert!(app.cli(&["product", "remove", "IPOD2008BLACK"]).await.is_err(), "removed already");
+    assert_eq!(app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    let record = app.local.app.tables.order(&OrderId::derive("shopify", "", "450789469")).await.unwrap().unwrap();
+    assert_eq!(record.unroutable.iter().map(|u| u.line_id.as_str()).collect::<Vec<_>>(), ["703073504"], "{:?}", record.unroutable);
+    app.cli(&["vendor", "add", "mugs", "--name", "Mugs", "--email", "mugs@vendors.example", "--payee", "IBAN DE89 3704 0044 0532 0130 00"]).await.unwrap();
+    let listed = app.cli(&["vendor", "list"]).await.unwrap();
+    assert!(listed.lines().any(|l| l.starts_with("mugs") && l.contains("IBAN DE89 3704 0044 0532 0130 00")), "{listed}");
+    assert!(app.cli(&["vendor", "add", "bad", "--name", "Bad", "--email", "bad@vendors.example", "--payee", "two\nlines"]).await.is_err());
+}
+
 on_both_backends!(
+    the_operator_removes_a_mapping_and_adds_a_vendor_with_its_payee,
     the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_whole,
     a_key_is_listed_with_its_last_use_and_a_revoked_one_stops_at_once,
     a_suspended_vendor_is_refused_and_routes_nothing_until_resumed,

@@ -50,7 +50,7 @@ async fn a_poison_message_is_parked_at_once_and_its_neighbours_processed(backend
 
 async fn two_deliveries_of_one_order_in_one_batch_resolve_at_once(backend: Backend) {
     let ports = open_ports(backend, 30).await;
-    dropflow_shared::services::operator::add_vendor(&ports.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();
+    dropflow_shared::services::operator::add_vendor(&ports.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None, None).await.unwrap();
     let received = one_batch_of(&ports, &[paid_order_message(), paid_order_message()]).await;
 
     let response = consume(&ports.app, QueueName::Intake, sqs_event(&received)).await;

@@ -76,7 +76,7 @@ fn app(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> (App, String) {
     let (system, _) = dropflow_shared::compose::embedded(dir, dropflow_shared::compose::Settings::new(config())).expect("embedded store");
     let app = system.app;
     let key = rt.block_on(async {
-        dropflow_shared::services::operator::add_vendor(&app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();
+        dropflow_shared::services::operator::add_vendor(&app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None, None).await.unwrap();
         for (sku, mapping) in mappings() {
             app.tables.put_product(&mapping, None).await.unwrap_or_else(|e| panic!("{sku}: {e}"));
         }

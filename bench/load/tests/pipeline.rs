@@ -8,7 +8,7 @@ use std::time::Duration;
 async fn served() -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let local = Local::open(dir.path()).unwrap();
-    operator::add_vendor(&local.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None).await.unwrap();
+    operator::add_vendor(&local.app, "ipod-shop", "iPod Shop", "orders@ipod-shop.example", None, None).await.unwrap();
     let product = ProductInput {
         sku: "IPOD2008GREEN",
         vendor_id: "ipod-shop",

@@ -196,6 +196,10 @@ pub enum VendorAction {
         /// Marketplace commission in basis points (default: COMMISSION_BPS).
         #[arg(long, allow_negative_numbers = true)]
         commission_bps: Option<u32>,
+        /// Who its payouts go to (an IBAN, a PayPal address): the payout export needs
+        /// one (`vendor update --payee` sets it later).
+        #[arg(long)]
+        payee: Option<String>,
     },
     /// Every vendor, one per line: id, name, email, commission, state, payee.
     List,
@@ -283,6 +287,12 @@ pub enum ProductAction {
     },
     /// Refuse a vendor's claim on a SKU: the claim is taken away, the orders keep waiting.
     Refuse {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Take a SKU's mapping away from its vendor: what was handed out stays; new lines
+    /// of it wait until it is mapped again.
+    Remove {
         /// The SKU as the storefront sends it.
         sku: String,
     },
@@ -391,8 +401,8 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
             }
             local.clone().serve(listener).await.map_err(|e| e.to_string())
         }
-        Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps } } => {
-            let vendor = operator::add_vendor(app, &vendor_id, &name, &email, commission_bps).await.map_err(|e| e.to_string())?;
+        Command::Vendor { action: VendorAction::Add { vendor_id, name, email, commission_bps, payee } } => {
+            let vendor = operator::add_vendor(app, &vendor_id, &name, &email, commission_bps, payee.as_deref()).await.map_err(|e| e.to_string())?;
             print(out, format!("vendor {} added ({} <{}>, commission {} bps)", vendor.vendor_id, vendor.name, vendor.email, vendor.commission_bps))
         }
         Command::Key { action: KeyAction::Create { vendor_id } } => {
@@ -472,6 +482,10 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Product { action: ProductAction::Approve { sku } } => {
             let (mapping, routed) = dropflow_shared::services::products::approve(app, &sku).await.map_err(|e| e.to_string())?;
             print(out, format!("SKU {} approved for vendor {}; {routed} waiting order lines routed", mapping.sku, mapping.vendor_id))
+        }
+        Command::Product { action: ProductAction::Remove { sku } } => {
+            let mapping = dropflow_shared::services::products::remove(app, &sku).await.map_err(|e| e.to_string())?;
+            print(out, format!("SKU {} no longer maps to vendor {}; its new lines wait until it is mapped again", mapping.sku, mapping.vendor_id))
         }
         Command::Product { action: ProductAction::Refuse { sku } } => {
             let mapping = dropflow_shared::services::products::refuse(app, &sku).await.map_err(|e| e.to_string())?;

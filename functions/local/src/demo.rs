@@ -70,7 +70,7 @@ pub async fn run(out: &mut (dyn Write + Send)) -> Result<(), String> {
     demo.say(&format!("dropflow demo on a fresh data dir ({})", dir.path().display()))?;
     demo.say("1. The operator onboards a vendor, gives it an API key and maps its SKUs")?;
     use dropflow_shared::services::operator::{self, ProductInput};
-    operator::add_vendor(&app, "lumen-home", "Lumen Home", "orders@lumen-home.example", None).await.map_err(failed)?;
+    operator::add_vendor(&app, "lumen-home", "Lumen Home", "orders@lumen-home.example", None, None).await.map_err(failed)?;
     let key = operator::create_key(&app, "lumen-home").await.map_err(failed)?;
     for (sku, supplier, url, cost, variant) in [
         ("LAMP-MOON-15", "AliExpress: Shenzhen Glow Store", "https://www.aliexpress.com/item/1005001234567890.html", "11.20", Some("15cm / warm light")),

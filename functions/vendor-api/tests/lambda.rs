@@ -10,7 +10,7 @@ use std::path::Path;
 async fn a_vendor_lists_its_orders_with_its_key_and_gets_401_without() {
     let stack = AwsStack::create(None).await;
     let (app, _) = stack.open().await;
-    operator::add_vendor(&app, "lamp-co", "Lamp Co", "orders@lamp.example", None).await.unwrap();
+    operator::add_vendor(&app, "lamp-co", "Lamp Co", "orders@lamp.example", None, None).await.unwrap();
     let key = operator::create_key(&app, "lamp-co").await.unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_vendor-api"));
 

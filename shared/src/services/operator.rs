@@ -12,8 +12,15 @@ fn invalid(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::BadRequest(e.to_string())
 }
 
-/// Onboards a vendor; its id must be new.
-pub async fn add_vendor(app: &App, vendor_id: &str, name: &str, email: &str, commission_bps: Option<u32>) -> Result<VendorProfile, ServiceError> {
+/// Onboards a vendor, paid to `payee` when given (see `payee`); its id must be new.
+pub async fn add_vendor(
+    app: &App,
+    vendor_id: &str,
+    name: &str,
+    email: &str,
+    commission_bps: Option<u32>,
+    payee: Option<&str>,
+) -> Result<VendorProfile, ServiceError> {
     let commission_bps = commission_bps.unwrap_or(app.config.commission_bps);
     if commission_bps > 10_000 {
         return Err(invalid("commission must be at most 10000 basis points"));
@@ -27,7 +34,7 @@ pub async fn add_vendor(app: &App, vendor_id: &str, name: &str, email: &str, com
         email: Email::parse(email).map_err(invalid)?,
         commission_bps,
         created_at: app.clock.now(),
-        payee: None,
+        payee: payee.map(payee_of).transpose()?.flatten(),
         suspended: false,
         version: 1,
     };
@@ -36,6 +43,16 @@ pub async fn add_vendor(app: &App, vendor_id: &str, name: &str, email: &str, com
         other => other.into(),
     })?;
     Ok(profile)
+}
+
+/// Who a vendor's payouts go to (an IBAN, a PayPal address), as the payout export
+/// shows it: one line of at most 200 characters; blank is none.
+fn payee_of(text: &str) -> Result<Option<String>, ServiceError> {
+    let payee = text.trim();
+    if payee.chars().count() > 200 || payee.chars().any(char::is_control) {
+        return Err(invalid("the payee must be at most 200 characters on one line"));
+    }
+    Ok(Some(payee.to_string()).filter(|p| !p.is_empty()))
 }
 
 async fn existing_vendor(app: &App, vendor_id: &str) -> Result<VendorId, ServiceError> {
@@ -127,11 +144,7 @@ pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_
         next.commission_bps = Some(bps).filter(|b| *b <= 10_000).ok_or_else(|| invalid("commission must be at most 10000 basis points"))?;
     }
     if let Some(payee) = changes.payee {
-        let payee = payee.trim();
-        if payee.chars().count() > 200 || payee.chars().any(char::is_control) {
-            return Err(invalid("the payee must be at most 200 characters on one line"));
-        }
-        next.payee = Some(payee.to_string()).filter(|p| !p.is_empty());
+        next.payee = payee_of(payee)?;
     }
     if let Some(suspended) = changes.suspended {
         next.suspended = suspended;

@@ -165,6 +165,20 @@ pub async fn refuse(app: &App, sku: &str) -> Result<ProductMapping, ServiceError
     Ok(mapping)
 }
 
+/// The operator takes a SKU's mapping away from its vendor (`dropflow product remove`):
+/// lines handed out already stay with their vendor orders; new lines of the SKU wait,
+/// as for any SKU nobody sells, until it is mapped again. Only the mapping read is
+/// removed: one changed meanwhile stands, and the operator looks again.
+pub async fn remove(app: &App, sku: &str) -> Result<ProductMapping, ServiceError> {
+    let sku = Sku::parse(sku).map_err(invalid)?;
+    let (mapping, version) = app.tables.product_versioned(&sku).await?.ok_or_else(|| ServiceError::NotFound(format!("no mapping of SKU {sku}")))?;
+    app.commit(vec![Tables::product_delete_at(&mapping.sku, version)], &[]).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict(format!("SKU {} changed meanwhile: look again", mapping.sku)),
+        other => other.into(),
+    })?;
+    Ok(mapping)
+}
+
 /// The claim awaiting approval on `sku`, with its version.
 async fn claim(app: &App, sku: &str) -> Result<(ProductMapping, u64), ServiceError> {
     let sku = Sku::parse(sku).map_err(invalid)?;
