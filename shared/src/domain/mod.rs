@@ -11,4 +11,5 @@ pub mod progress;
 pub mod refund;
 pub mod sla;
 pub mod tracking;
+pub mod vendor;
 pub mod vendor_order;

@@ -273,6 +273,129 @@ pub fn route(lines: &[OrderLine], mapping: impl Fn(&Sku) -> Option<ProductMappin
     routing
 }
 
+// --- The order as intake holds it -----------------------------------------------------
+
+/// Where an order stands as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Not paid yet: kept, not routed.
+    Held,
+    /// Lines handed to vendors (some may be unroutable).
+    Routed,
+    /// Voided or cancelled before routing.
+    Void,
+    /// Too large to store: kept whole in the intake dead-letter queue, the operator told;
+    /// this item holds the order without its lines.
+    Parked,
+}
+
+impl OrderStatus {
+    /// The wire name ("routed").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Held => "held",
+            OrderStatus::Routed => "routed",
+            OrderStatus::Void => "void",
+            OrderStatus::Parked => "parked",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        [OrderStatus::Held, OrderStatus::Routed, OrderStatus::Void, OrderStatus::Parked].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The order item: the canonical order and what intake decided about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub order: CanonicalOrder,
+    pub status: OrderStatus,
+    pub vendors: Vec<VendorId>,
+    pub unroutable: Vec<UnroutableLine>,
+    pub routed_at: Option<DateTime<Utc>>,
+    /// Addresses the order shipped to before the storefront changed it: personal data
+    /// too, which a redaction must find in mail and history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_addresses: Vec<crate::domain::address::Address>,
+    /// The storefront asked for the customer's personal data to be erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<Redaction>,
+    /// Refunds the storefront did not put on lines (or that could not be read): the
+    /// operator splits them over the vendor orders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassigned_refunds: Vec<UnassignedRefund>,
+    /// Refunds of lines that no vendor order held when they came (the order was still
+    /// pending, or the line waited for its SKU): each goes with its line when the line
+    /// is routed, and a line they refund in full is not routed (`domain::refund`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<crate::domain::vendor_order::LineRefund>,
+    /// Lines no vendor will send (voided by the operator, or their wait ended): routed no
+    /// more, their customer told they will be refunded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub void_lines: Vec<crate::domain::order::VoidLine>,
+    pub version: u64,
+}
+
+/// A refund kept on the order for the operator, with why dropflow could not record it
+/// on lines itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnassignedRefund {
+    pub refund_id: String,
+    pub amount: Option<crate::domain::money::Money>,
+    pub reason: String,
+}
+
+/// A storefront's request to erase an order's personal data, and when it was done (an
+/// order with vendor orders still on their way is redacted when the last one closes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub requested_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// The operator's order listings (`dropflow orders --state`): every status, and
+/// `cancelled` for a routed order the storefront cancelled afterwards.
+pub const ORDER_LISTINGS: [&str; 5] = ["held", "routed", "cancelled", "void", "parked"];
+
+impl OrderRecord {
+    /// The listing the order is filed under: its status, except that a routed order the
+    /// storefront then cancelled lists as `cancelled` (its vendor orders were cancelled;
+    /// it is no longer work in progress).
+    pub fn listed_as(&self) -> &'static str {
+        if self.status == OrderStatus::Routed && self.order.payment == crate::domain::order::Payment::Void { "cancelled" } else { self.status.as_str() }
+    }
+
+    /// A first record of `order` in `status`, nothing routed yet.
+    pub fn new(order: CanonicalOrder, status: OrderStatus, version: u64) -> OrderRecord {
+        OrderRecord {
+            order,
+            status,
+            vendors: vec![],
+            unroutable: vec![],
+            routed_at: None,
+            former_addresses: vec![],
+            redaction: None,
+            unassigned_refunds: vec![],
+            refunds: vec![],
+            void_lines: vec![],
+            version,
+        }
+    }
+
+    /// Whether its personal data is gone: no delivery may bring it back.
+    pub fn is_redacted(&self) -> bool {
+        self.redaction.as_ref().is_some_and(|r| r.done_at.is_some())
+    }
+
+    /// The order's unroutable lines with why, each line read from the order itself.
+    pub fn unroutable_lines(&self) -> impl Iterator<Item = (&crate::domain::order::OrderLine, &str)> {
+        let lines: std::collections::HashMap<&str, &crate::domain::order::OrderLine> = self.order.lines.iter().map(|l| (l.line_id.as_str(), l)).collect();
+        self.unroutable.iter().filter_map(move |u| lines.get(u.line_id.as_str()).map(|line| (*line, u.reason.as_str())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,101 @@
+//! Tracking numbers (one vendor's parcel, the orders in it) and the carrier feed's
+//! event ids (each push applied once).
+
+use super::*;
+
+/// Tracking numbers are upper-cased (carriers' numbers are case-insensitive) and capped,
+/// as a key must be.
+fn tracking_pk(number: &str) -> String {
+    let number = number.trim().to_ascii_uppercase();
+    format!("TRACK#{}", capped(&number))
+}
+
+fn carrier_event_pk(source: &str, event_id: &str) -> String {
+    format!("CARRIER#{source}#{}", capped(event_id))
+}
+
+/// An item of the `TRACK#{number}` collection (sort key `{order_id}#{vendor_id}`): one
+/// vendor order shipping under the number. Items written before the collection (sort key
+/// `TRACK`, no `shipped_at`) read the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedParcel {
+    pub order_id: OrderId,
+    pub vendor_id: VendorId,
+    pub round: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// The `TRACK#{number}`/`CLAIM` item: the vendor that last shipped under the number.
+/// Every shipment under the number rewrites it on the version it read, so two vendors
+/// racing to ship one number cannot both win.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NumberClaim {
+    pub vendor_id: VendorId,
+    pub shipped_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+/// The sort key of the number's claim item (no order id starts with it).
+const CLAIM_SK: &str = "CLAIM";
+
+/// Everything a tracking number is in use for: its claim and its parcels.
+#[derive(Debug, Clone, Default)]
+pub struct TrackedNumber {
+    pub claim: Option<NumberClaim>,
+    pub parcels: Vec<TrackedParcel>,
+}
+
+impl Tables {
+    /// The writes of a shipment under `number`: the vendor order joins the number's
+    /// collection, and the number's claim moves to its vendor on the version
+    /// `claim_read` saw (absent: it must still be absent).
+    pub fn put_tracking(number: &str, vo: &VendorOrder, now: DateTime<Utc>, claim_read: Option<&NumberClaim>) -> Result<Vec<Write>, StoreError> {
+        let pk = tracking_pk(number);
+        let parcel = TrackedParcel { order_id: vo.order_id.clone(), vendor_id: vo.vendor_id.clone(), round: vo.round, shipped_at: Some(now) };
+        let sk = format!("{}#{}", vo.order_id, vo.vendor_id);
+        let claim = NumberClaim { vendor_id: vo.vendor_id.clone(), shipped_at: now, version: claim_read.map_or(1, |c| c.version + 1) };
+        let condition = claim_read.map_or(Condition::NotExists, |c| Condition::VersionIs(c.version));
+        Ok(vec![
+            Write::Put { item: item_of(&parcel, &[("pk", pk.clone()), ("sk", sk)])?, condition: Condition::Always },
+            Write::Put { item: item_of(&claim, &[("pk", pk), ("sk", CLAIM_SK.into())])?, condition },
+        ])
+    }
+
+    /// What `number` is in use for: one Query of its collection.
+    pub async fn tracked(&self, number: &str) -> Result<TrackedNumber, StoreError> {
+        let mut tracked = TrackedNumber::default();
+        for item in self.query_all::<Item>(tracking_pk(number), String::new()).await? {
+            if item.get("sk").and_then(Value::as_str) == Some(CLAIM_SK) {
+                tracked.claim = Some(value_of(item)?);
+            } else {
+                let parcel: TrackedParcel = value_of(item)?;
+                // An item from before the collection and its successor name one order.
+                tracked.parcels.retain(|p| (&p.order_id, &p.vendor_id, p.round) != (&parcel.order_id, &parcel.vendor_id, parcel.round));
+                tracked.parcels.push(parcel);
+            }
+        }
+        Ok(tracked)
+    }
+
+    /// The vendor orders shipping under `number` (a parcel may carry several orders of
+    /// one vendor), each as it stands.
+    pub async fn tracked_vendor_orders(&self, number: &str) -> Result<Vec<VendorOrder>, StoreError> {
+        let parcels = self.tracked(number).await?.parcels;
+        let reads = parcels.iter().map(|p| self.vendor_order_in_round(&p.order_id, &p.vendor_id, p.round));
+        Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// The write that records a carrier feed's event id once (`CARRIER#{source}#{id}`,
+    /// kept 30 days): committed with the change the event made, so a redelivery finds it.
+    pub fn put_carrier_event(source: &str, event_id: &str, now: DateTime<Utc>) -> Result<Write, StoreError> {
+        let mut item = item_of(&serde_json::json!({ "received_at": now }), &[("pk", carrier_event_pk(source, event_id)), ("sk", "CARRIER".into())])?;
+        item.insert("ttl".into(), Value::from((now + chrono::Duration::days(30)).timestamp()));
+        Ok(Write::Put { item, condition: Condition::NotExists })
+    }
+
+    /// Whether a carrier feed's event was applied before.
+    pub async fn carrier_event_seen(&self, source: &str, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self.items.get(&carrier_event_pk(source, event_id), "CARRIER").await?.is_some())
+    }
+}
