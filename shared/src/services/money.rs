@@ -161,12 +161,12 @@ pub async fn run(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Inst
                 report.complete = false;
                 return Ok(report);
             }
-            let (keys, next) = app.tables.due_holds(shard, now, cursor, 100).await?;
+            let (keys, next) = app.tables.due(crate::store::Due::Holds, shard, now, cursor, 100).await?;
             // Each earning is read once (consistently: the index may lag), then released
             // with the others of its vendor and currency.
             let mut due: BTreeMap<(VendorId, Currency), Vec<Earning>> = BTreeMap::new();
-            for (pk, sk) in keys {
-                let Some(earning) = app.tables.earning_at(&pk, &sk).await? else { continue };
+            for key in keys {
+                let Some(earning) = app.tables.earning_at(&key).await? else { continue };
                 due.entry((earning.vendor_id.clone(), earning.currency)).or_default().push(earning);
             }
             for ((vendor_id, _), earnings) in due {

@@ -105,9 +105,9 @@ pub async fn purges_due(app: &App, until: DateTime<Utc>) -> Result<Vec<(DateTime
     for shard in 0..DUE_SHARDS {
         let mut cursor = None;
         loop {
-            let (keys, next) = app.tables.due_keys(format!("PURGE#{shard}"), until, cursor, PURGE_PAGE).await?;
-            for (pk, sk) in keys {
-                if let Some(vo) = app.tables.vendor_order_at(&pk, &sk).await?
+            let (keys, next) = app.tables.due(crate::store::Due::Purges, shard, until, cursor, PURGE_PAGE).await?;
+            for key in keys {
+                if let Some(vo) = app.tables.vendor_order_at(&key).await?
                     && let Some(at) = vo.purge_at
                 {
                     due.push((at, vo));

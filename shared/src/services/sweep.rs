@@ -13,7 +13,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{Digest, Envelope, EventType};
 use crate::domain::vendor_order::{Escalation, Fired};
 use crate::ports::StoreError;
-use crate::store::{DUE_SHARDS, Tables};
+use crate::store::{DUE_SHARDS, Due, DueKey, Tables};
 use chrono::{DateTime, Utc};
 
 /// Due vendor orders read per query.
@@ -52,11 +52,11 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
     let out_of_time = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
     // Due orders of every shard fill the same chunks, so that a run with few
     // escalations sends the operator one digest.
-    let mut pending: Vec<(String, String)> = Vec::new();
+    let mut pending: Vec<DueKey> = Vec::new();
     for shard in 0..DUE_SHARDS {
         let mut cursor = None;
         loop {
-            let (keys, next) = app.tables.due_vendor_orders(shard, now, cursor, PAGE).await?;
+            let (keys, next) = app.tables.due(Due::Clocks, shard, now, cursor, PAGE).await?;
             report.due += keys.len();
             pending.extend(keys);
             while pending.len() >= CHUNK {
@@ -89,11 +89,11 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
     Ok(report)
 }
 
-async fn fire_chunk(app: &App, keys: &[(String, String)], now: DateTime<Utc>, report: &mut SweepReport) -> Result<(), ServiceError> {
+async fn fire_chunk(app: &App, keys: &[DueKey], now: DateTime<Utc>, report: &mut SweepReport) -> Result<(), ServiceError> {
     for round in 1..=RACE_ROUNDS {
         let (mut writes, mut events, mut escalations, mut fired) = (Vec::new(), Vec::new(), Vec::new(), 0);
-        for (pk, sk) in keys {
-            let Some(vo) = app.tables.vendor_order_at(pk, sk).await? else { continue };
+        for key in keys {
+            let Some(vo) = app.tables.vendor_order_at(key).await? else { continue };
             let Some(Fired { transition, escalations: escalated }) = vo.fire(now, &app.config.sla) else { continue };
             writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?);
             writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);

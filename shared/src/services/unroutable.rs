@@ -17,7 +17,7 @@ use crate::domain::events::{Envelope, EventType, LinesVoided};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{UnroutableLine, VoidLine};
 use crate::ports::{StoreError, Write};
-use crate::store::{DUE_SHARDS, LineNotice, OrderRecord, Tables};
+use crate::store::{DUE_SHARDS, Due, DueKey, LineNotice, OrderRecord, Tables};
 use chrono::{DateTime, Utc};
 
 /// Notices read per query of the due index.
@@ -42,10 +42,10 @@ pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceErr
     for shard in 0..DUE_SHARDS {
         let mut cursor = None;
         loop {
-            let (keys, next) = app.tables.due_keys(format!("NOTICE#{shard}"), now, cursor, PAGE).await?;
-            for (pk, sk) in keys {
-                let Some(notice) = app.tables.line_notice_at(&pk, &sk).await? else { continue };
-                let request = Void { order_id: &notice.order_id, line_ids: &notice.line_ids, by: Voider::Clock, notice: Some((&pk, &sk)), now };
+            let (keys, next) = app.tables.due(Due::Notices, shard, now, cursor, PAGE).await?;
+            for key in keys {
+                let Some(notice) = app.tables.line_notice_at(&key).await? else { continue };
+                let request = Void { order_id: &notice.order_id, line_ids: &notice.line_ids, by: Voider::Clock, notice: Some(&key), now };
                 voided += void(app, request).await?;
             }
             match next {
@@ -64,7 +64,7 @@ pub struct Void<'a> {
     pub order_id: &'a OrderId,
     pub line_ids: &'a [String],
     pub by: Voider,
-    pub notice: Option<(&'a str, &'a str)>,
+    pub notice: Option<&'a DueKey>,
     pub now: DateTime<Utc>,
 }
 
@@ -80,13 +80,13 @@ pub async fn void(app: &App, request: Void<'_>) -> Result<usize, ServiceError> {
 async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now }: Void<'_>) -> Result<usize, ServiceError> {
     let Some(record) = app.tables.order(order_id).await? else {
         // Purged or never stored: nothing waits; the notice goes.
-        if let Some((pk, sk)) = notice {
-            app.commit(vec![Tables::delete_line_notice(pk, sk)], &[]).await?;
+        if let Some(key) = notice {
+            app.commit(vec![Tables::delete_line_notice(key)], &[]).await?;
         }
         return Ok(0);
     };
     let (ending, staying): (Vec<UnroutableLine>, Vec<UnroutableLine>) = record.unroutable.iter().cloned().partition(|u| line_ids.contains(&u.line_id));
-    let mut writes: Vec<Write> = notice.map(|(pk, sk)| Tables::delete_line_notice(pk, sk)).into_iter().collect();
+    let mut writes: Vec<Write> = notice.map(Tables::delete_line_notice).into_iter().collect();
     if ending.is_empty() {
         if !writes.is_empty() {
             app.commit(writes, &[]).await?;

@@ -30,6 +30,41 @@ pub use crate::domain::vendor::{ApiKeyRecord, VendorProfile};
 /// Shards of the due-clock index: enough to spread writes, few enough to sweep.
 pub const DUE_SHARDS: u32 = 4;
 
+/// The families of the sparse due index (gsi2, `{FAMILY}#{shard}` by due time): what
+/// the sweep and the payout run read, each only what is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Vendor orders by their earliest armed clock (`DUE#`).
+    Clocks,
+    /// Closed vendor orders by when their customer data is purged (`PURGE#`).
+    Purges,
+    /// Earnings by when their hold ends (`HOLD#`).
+    Holds,
+    /// Lines no vendor sells by when their customer is told (`NOTICE#`).
+    Notices,
+}
+
+impl Due {
+    /// The index partition of `shard`.
+    fn partition(self, shard: u32) -> String {
+        let family = match self {
+            Due::Clocks => "DUE",
+            Due::Purges => "PURGE",
+            Due::Holds => "HOLD",
+            Due::Notices => "NOTICE",
+        };
+        format!("{family}#{shard}")
+    }
+}
+
+/// An item the due index lists: the table keys it is read by, and which family it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueKey {
+    pub index: Due,
+    pub pk: String,
+    pub sk: String,
+}
+
 /// What a storefront can say of an order before the order itself arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderMark {

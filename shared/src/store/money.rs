@@ -11,7 +11,6 @@ use crate::domain::ids::VendorId;
 use crate::domain::ledger::{Balance, Earning, LedgerEntry, Payout, PayoutStatus, Unpaid};
 use crate::domain::money::Currency;
 use crate::ports::{Condition, Index, Page, Query, StoreError, Write};
-use chrono::{DateTime, Utc};
 
 /// The shard of a vendor in the `HOLD#` and `UNPAID#` partitions.
 fn shard_of(vendor_id: &VendorId) -> u32 {
@@ -33,7 +32,7 @@ impl Tables {
     pub fn put_earning(earning: &Earning, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let mut keys = vec![("pk", vendor_pk(&earning.vendor_id)), ("sk", format!("EARN#{}", earning.earning_id))];
         if earning.released_at.is_none() {
-            keys.push(("gsi2pk", format!("HOLD#{}", shard_of(&earning.vendor_id))));
+            keys.push(("gsi2pk", super::Due::Holds.partition(shard_of(&earning.vendor_id))));
             keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(earning.release_at), earning.vendor_id, earning.earning_id)));
         }
         Ok(Write::Put { item: item_of(earning, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
@@ -45,23 +44,11 @@ impl Tables {
     }
 
     /// An earning by its table keys (as the hold index gives them).
-    pub async fn earning_at(&self, pk: &str, sk: &str) -> Result<Option<Earning>, StoreError> {
-        if !pk.starts_with("VENDOR#") || !sk.starts_with("EARN#") {
+    pub async fn earning_at(&self, key: &super::DueKey) -> Result<Option<Earning>, StoreError> {
+        if key.index != super::Due::Holds || !key.pk.starts_with("VENDOR#") || !key.sk.starts_with("EARN#") {
             return Ok(None);
         }
-        self.get_as(pk, sk).await
-    }
-
-    /// One page of the earnings whose hold ended by `now` in one shard: their keys, the
-    /// oldest first. The read grows with what is due, never with the table.
-    pub async fn due_holds(
-        &self,
-        shard: u32,
-        now: DateTime<Utc>,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
-        self.due_keys(format!("HOLD#{shard}"), now, cursor, limit).await
+        self.get_as(&key.pk, &key.sk).await
     }
 
     /// The write of a ledger entry: once (its id is its cause's).

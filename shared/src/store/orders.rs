@@ -153,22 +153,22 @@ impl Tables {
         let keys = [
             ("pk", order_pk(&notice.order_id)),
             ("sk", format!("NOTICE#{due}")),
-            ("gsi2pk", format!("NOTICE#{}", order_shard(&notice.order_id))),
+            ("gsi2pk", Due::Notices.partition(order_shard(&notice.order_id))),
             ("gsi2sk", format!("{due}#{}", notice.order_id)),
         ];
         Ok(Write::Put { item: item_of(notice, &keys)?, condition: Condition::Always })
     }
 
     /// A line notice by its table keys (as the due index gives them).
-    pub async fn line_notice_at(&self, pk: &str, sk: &str) -> Result<Option<LineNotice>, StoreError> {
-        if !pk.starts_with("ORDER#") || !sk.starts_with("NOTICE#") {
+    pub async fn line_notice_at(&self, key: &DueKey) -> Result<Option<LineNotice>, StoreError> {
+        if key.index != Due::Notices || !key.pk.starts_with("ORDER#") || !key.sk.starts_with("NOTICE#") {
             return Ok(None);
         }
-        self.get_as(pk, sk).await
+        self.get_as(&key.pk, &key.sk).await
     }
 
     /// The delete of a line notice that was given (or is moot).
-    pub fn delete_line_notice(pk: &str, sk: &str) -> Write {
-        Write::Delete { pk: pk.to_string(), sk: sk.to_string(), condition: Condition::Always }
+    pub fn delete_line_notice(key: &DueKey) -> Write {
+        Write::Delete { pk: key.pk.clone(), sk: key.sk.clone(), condition: Condition::Always }
     }
 }

@@ -34,43 +34,31 @@ impl Tables {
         if let Some(clock) = vo.next_due() {
             let shard = order_shard(&vo.order_id);
             let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
-            keys.push(("gsi2pk", format!("DUE#{shard}")));
+            keys.push(("gsi2pk", Due::Clocks.partition(shard)));
             keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", due_key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
         } else if let Some(purge_at) = vo.purge_at {
             // Closed, its clocks all gone: the index now holds when its data is purged.
             let shard = order_shard(&vo.order_id);
-            keys.push(("gsi2pk", format!("PURGE#{shard}")));
+            keys.push(("gsi2pk", Due::Purges.partition(shard)));
             keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(purge_at), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
-    /// One page of the vendor orders whose earliest clock is due at `now` in one shard of
-    /// the due index (`gsi2sk <= now`): their keys, oldest due first. The read grows with
-    /// what is due, never with the table.
-    pub async fn due_vendor_orders(
+    /// One page of what `index` holds due by `now` in one shard (`gsi2sk <= now`): the
+    /// table keys, oldest due first. The read grows with what is due, never with the
+    /// table.
+    pub async fn due(
         &self,
+        index: Due,
         shard: u32,
         now: DateTime<Utc>,
         cursor: Option<String>,
         limit: usize,
-    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
-        self.due_keys(format!("DUE#{shard}"), now, cursor, limit).await
-    }
-
-    /// One page of the table keys filed under `index_pk` of the sparse due index with a
-    /// due time at most `now`, oldest first (`PURGE#{shard}`: closed vendor orders whose
-    /// customer data is due to be purged).
-    pub async fn due_keys(
-        &self,
-        index_pk: String,
-        now: DateTime<Utc>,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<(Vec<(String, String)>, Option<String>), StoreError> {
+    ) -> Result<(Vec<DueKey>, Option<String>), StoreError> {
         let query = Query {
             index: Index::Gsi2,
-            pk: index_pk,
+            pk: index.partition(shard),
             sk_prefix: String::new(),
             sk_max: Some(format!("{}#~", due_key_time(now))),
             descending: false,
@@ -78,16 +66,19 @@ impl Tables {
             cursor,
         };
         let Page { items, cursor } = self.items.query(query).await?;
-        let keys = items.into_iter().filter_map(|item| Some((item.get("pk")?.as_str()?.to_string(), item.get("sk")?.as_str()?.to_string()))).collect();
+        let keys = items
+            .into_iter()
+            .filter_map(|item| Some(DueKey { index, pk: item.get("pk")?.as_str()?.to_string(), sk: item.get("sk")?.as_str()?.to_string() }))
+            .collect();
         Ok((keys, cursor))
     }
 
-    /// A vendor order by its table keys (as the due index gives them).
-    pub async fn vendor_order_at(&self, pk: &str, sk: &str) -> Result<Option<VendorOrder>, StoreError> {
-        if !pk.starts_with("ORDER#") || !sk.starts_with("VO#") {
+    /// A vendor order the due index lists (its clocks or its purge).
+    pub async fn vendor_order_at(&self, key: &DueKey) -> Result<Option<VendorOrder>, StoreError> {
+        if !matches!(key.index, Due::Clocks | Due::Purges) || !key.pk.starts_with("ORDER#") || !key.sk.starts_with("VO#") {
             return Ok(None);
         }
-        self.get_as(pk, sk).await
+        self.get_as(&key.pk, &key.sk).await
     }
 
     /// The write of a history entry of `vo` (never overwritten).
