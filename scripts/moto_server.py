@@ -8,13 +8,20 @@ resolves) then lose the order on moto, and never on DynamoDB. This wrapper gives
 DynamoDB's guarantee by handling DynamoDB and DynamoDB Streams requests under one lock
 (they are quick; SQS long polls and everything else stay concurrent), then starts moto's
 own server with the same arguments as `moto_server`.
+
+It also lets `/moto-api/data.json?service=ses` list one service's records only: moto
+builds the whole dump from live state, every DynamoDB item and stream record included,
+which takes seconds once a run has stored tens of thousands of items, while the tests
+only read the mail SES took. Without the parameter the dump is moto's own.
 """
 
+import json
 import sys
 import threading
 
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.moto_api._internal.responses import MotoAPIResponse
 from moto.server import main
 
 _one_at_a_time = threading.RLock()
@@ -30,6 +37,38 @@ def _serialised(handler):
     handler.call_action = one_at_a_time
 
 
+def _filtered(model_data):
+    def one_service(self, request, full_url, headers):
+        from urllib.parse import parse_qs, urlparse
+
+        from moto.core.model_instances import model_data as services
+
+        wanted = parse_qs(urlparse(full_url).query).get("service")
+        if not wanted:
+            return model_data(self, request, full_url, headers)
+        results = {}
+        for service in sorted(s for s in services if s in wanted):
+            results[service] = {}
+            for name, model in sorted(services[service].items()):
+                results[service][name] = []
+                for instance in list(model.instances_tracked):
+                    fields = {}
+                    for attr in dir(instance):
+                        if attr.startswith("_"):
+                            continue
+                        try:
+                            value = getattr(instance, attr)
+                            json.dumps(value)
+                        except (TypeError, AttributeError, ValueError):
+                            continue
+                        fields[attr] = value
+                    results[service][name].append(fields)
+        return 200, {"Content-Type": "application/javascript"}, json.dumps(results)
+
+    return one_service
+
+
+MotoAPIResponse.model_data = _filtered(MotoAPIResponse.model_data)
 _serialised(DynamoHandler)
 _serialised(DynamoDBStreamsHandler)
 

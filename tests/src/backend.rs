@@ -178,13 +178,15 @@ pub async fn open_ports(backend: Backend, visibility_seconds: u32) -> Ports {
     }
 }
 
-/// moto's record of everything, `/moto-api/data.json`. moto builds it from live state
+/// moto's record of the mail SES took, `/moto-api/data.json?service=ses` (the filter
+/// is `scripts/moto_server.py`'s: the whole dump holds every DynamoDB item and stream
+/// record, and takes seconds to build late in a run). moto builds it from live state
 /// and now and then fails while another request changes that state (an error page, not
 /// JSON), so a few tries are allowed.
 async fn moto_data(endpoint: &str) -> Value {
     let mut last_error = String::new();
     for _ in 0..20 {
-        match reqwest::get(format!("{endpoint}/moto-api/data.json")).await {
+        match reqwest::get(format!("{endpoint}/moto-api/data.json?service=ses")).await {
             Ok(response) => match response.json::<Value>().await {
                 Ok(data) => return data,
                 Err(error) => last_error = error.to_string(),

@@ -172,7 +172,7 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
     let mut subjects = Vec::new();
     for _ in 0..100 {
         // moto now and then answers an error page while another request changes its state.
-        let data = match reqwest::get(format!("{endpoint}/moto-api/data.json")).await {
+        let data = match reqwest::get(format!("{endpoint}/moto-api/data.json?service=ses")).await {
             Ok(response) => response.json::<serde_json::Value>().await.ok(),
             Err(_) => None,
         };
