@@ -94,7 +94,7 @@ const WEIGHTS: [(Kind, u64); 45] = [
     (Kind::VendorClaimSku, 2),
     (Kind::CarrierInTransit, 3),
     (Kind::CarrierException, 2),
-    (Kind::CarrierPickup, 1),
+    (Kind::CarrierPickup, 2),
     (Kind::CarrierDelivered, 4),
     (Kind::ClockSweep, 5),
     (Kind::ClockPayouts, 4),
