@@ -389,7 +389,44 @@ async fn two_refunds_racing_for_one_vendor_order_are_both_recorded(backend: Back
     assert_eq!(refunded(&order), [(GREEN.to_string(), "1.00".to_string()), (GREEN.to_string(), "1.00".to_string())], "{order}");
 }
 
+/// Shopify does not order its webhooks: a refund of a line can come before the edit that
+/// added the line. It waits for the line and goes with it, as a refund that comes before
+/// its order does (it was once handed to the operator, and the line then shipped with
+/// no refund on it: dropflow-sim seed 6, history 45).
+async fn a_refund_that_comes_before_the_edit_adding_its_line_waits_for_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    app.shopify_webhook("orders/paid", &shopify("2026-11-20T10:00:00-05:00", |_| {}), SHOPIFY_SECRET).await;
+    app.deliver().await;
+    assert_eq!(app.shopify_webhook("refunds/create", &shopify_refund(5, &[("999", json!("20.00"))]), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    let added = shopify("2026-11-20T10:05:00-05:00", |o| {
+        let mut line = o["line_items"][0].clone();
+        line["id"] = json!(999);
+        o["line_items"].as_array_mut().unwrap().push(line);
+    });
+    assert_eq!(app.shopify_webhook("orders/updated", &added, SHOPIFY_SECRET).await.status(), 200);
+    // The waiting refund comes back after its backoff (on SQS, in real seconds).
+    let mut found = Vec::new();
+    for _ in 0..30 {
+        app.advance(chrono::Duration::minutes(30));
+        app.deliver().await;
+        found = Vec::new();
+        for listed in &orders_of(&app, &key).await {
+            let (_, order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", listed["id"].as_str().unwrap()), &key, None).await;
+            found.extend(refunded(&order));
+        }
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(found, [("999".to_string(), "20.00".to_string())]);
+    assert_eq!(operator_mails(&app, "refund").await, 0, "nothing for the operator to settle");
+}
+
 on_both_backends!(
+    a_refund_that_comes_before_the_edit_adding_its_line_waits_for_it,
     two_refunds_racing_for_one_vendor_order_are_both_recorded,
     a_delete_that_comes_before_its_order_files_the_order_cancelled,
     a_cancel_ends_the_wait_of_a_line_no_vendor_sells,

@@ -437,6 +437,15 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
             return commit_refund(app, &record, next, Vec::new(), events).await;
         }
     }
+    // A line the held order does not have yet: the storefront's edit that adds it has not
+    // come (its webhooks come in any order). The refund waits for it, as one that comes
+    // before its order does; applied now it would be lost to the line when it comes.
+    if let Some(line) = lines.iter().find(|l| !record.order.lines.iter().any(|o| o.line_id == l.line_id)) {
+        return Err(ServiceError::Busy {
+            reason: format!("refund {} names line {}, which order {} does not have yet", notice.refund_id, line.line_id, notice.order_id),
+            until: None,
+        });
+    }
     let vendor_orders = app.tables.vendor_orders_of(&notice.order_id).await?;
     let mut refused = Vec::new();
     let mut accepted: Vec<LineRefund> = Vec::new();
