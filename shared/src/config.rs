@@ -121,7 +121,7 @@ impl Config {
                 None => fallback(name).map(list).unwrap_or_default(),
             };
             webhook_secrets.insert(source.name(), secrets);
-            if let Some(shops) = source.shops_variable().and_then(|name| lookup(name)).map(|v| list(&v.to_lowercase())) {
+            if let Some(shops) = source.shops_variable().and_then(&lookup).map(|v| list(&v.to_lowercase())) {
                 shop_allow_lists.insert(source.name(), shops);
             }
         }

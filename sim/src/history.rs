@@ -187,7 +187,7 @@ pub fn generate(seed: u64) -> Vec<Step> {
     let _start = start_instant(&mut rng);
     let total: u64 = WEIGHTS.iter().filter(|(k, _)| !DISABLED.contains(&k.name())).map(|(_, w)| w).sum();
     let length = 6 + rng.below(19) as usize;
-    let mut steps = vec![Step { kind: Kind::ShopifyPaid, a: rng.next(), b: rng.next() }];
+    let mut steps = vec![Step { kind: Kind::ShopifyPaid, a: rng.draw(), b: rng.draw() }];
     while steps.len() < length {
         let mut pick = rng.below(total);
         let kind = WEIGHTS
@@ -203,7 +203,7 @@ pub fn generate(seed: u64) -> Vec<Step> {
             })
             .map(|(k, _)| *k)
             .unwrap_or(Kind::ClockSweep);
-        steps.push(Step { kind, a: rng.next(), b: rng.next() });
+        steps.push(Step { kind, a: rng.draw(), b: rng.draw() });
     }
     steps
 }

@@ -76,11 +76,13 @@ impl Summary {
 pub struct Rng(u64);
 
 impl Rng {
+    /// The generator for `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    /// The next number of the sequence.
+    pub fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -90,7 +92,7 @@ impl Rng {
 
     /// A number in `0..below`.
     pub fn below(&mut self, below: u64) -> u64 {
-        self.next() % below.max(1)
+        self.draw() % below.max(1)
     }
 
     /// True `percent` times in a hundred.
@@ -144,7 +146,7 @@ pub async fn run(options: &Options) -> Summary {
 /// The seed of history `n` of a run.
 fn history_seed(seed: u64, n: usize) -> u64 {
     let mut rng = Rng::new(seed ^ (n as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-    rng.next()
+    rng.draw()
 }
 
 /// Removes steps while the same invariant still breaks: the shortest history found

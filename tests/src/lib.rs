@@ -384,16 +384,12 @@ pub fn one_line_vendor_order(
     })
     .expect("an address");
     let vendor = VendorId::parse(vendor).expect("a vendor id");
-    dropflow_shared::domain::vendor_order::VendorOrder::create(
-        OrderId::derive("generic", "s", &n.to_string()),
-        vendor,
-        format!("#{n}"),
-        vec![RoutedLine { line, supplier }],
-        address,
-        "Ann".into(),
-        paid.currency,
-        created,
-        sla,
-    )
-    .0
+    let to = dropflow_shared::domain::vendor_order::Recipient {
+        order_id: OrderId::derive("generic", "s", &n.to_string()),
+        order_number: format!("#{n}"),
+        shipping_address: address,
+        customer_name: "Ann".into(),
+        currency: paid.currency,
+    };
+    dropflow_shared::domain::vendor_order::VendorOrder::create(to, vendor, vec![RoutedLine { line, supplier }], created, sla).0
 }

@@ -29,7 +29,7 @@ async fn next(State(invocation): State<Invocation>) -> axum::response::Response 
     }
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", "test-request".parse().unwrap());
-    headers.insert("lambda-runtime-deadline-ms", (chrono::Utc::now().timestamp_millis() + 30_000).to_string().parse().unwrap());
+    headers.insert("lambda-runtime-deadline-ms", (wall_clock().timestamp_millis() + 30_000).to_string().parse().unwrap());
     headers.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:test".parse().unwrap());
     (headers, axum::Json(invocation.event.clone())).into_response()
 }
@@ -174,7 +174,16 @@ pub fn dynamodb_stream_batch(records: &[(&str, Value, Value)]) -> Value {
 pub fn scheduled_event(rule: &str) -> serde_json::Value {
     serde_json::json!({
         "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(), "region": "us-east-1",
+        "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1",
         "resources": [format!("arn:aws:events:us-east-1:123456789012:rule/{rule}")], "detail": {}
     })
+}
+
+/// The machine's clock, for what is measured against it outside the test: a Lambda
+/// binary reads `SystemClock` (its sweep fires what is due by now), the runtime API's
+/// deadline is wall-clock milliseconds, and Secrets Manager dates its versions. Every
+/// other test runs on a clock it sets; this one place is allowed the wall clock.
+#[allow(clippy::disallowed_methods, reason = "what these tests check is measured against the wall clock by AWS and the deployed binaries")]
+pub fn wall_clock() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }

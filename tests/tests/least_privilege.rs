@@ -202,7 +202,7 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     }
     api(reqwest::Method::DELETE, "/vendor/products/IPOD2008BLACK".into(), None).await;
     // The schedules, as of a day long after: every clock due, every hold ended.
-    let later = chrono::Utc::now() + chrono::Duration::days(120);
+    let later = dropflow_scenarios::runtime_api::wall_clock() + chrono::Duration::days(120);
     let swept = dropflow_shared::services::sweep::sweep(&functions.app_of("SlaSweepFunction"), later, None).await.unwrap();
     assert!(swept.fired > 0, "the sweep fired: {swept:?}");
     functions.drain().await;
@@ -228,9 +228,12 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     functions.calls.iter().map(|(f, calls)| (*f, calls.lock().unwrap().clone())).collect()
 }
 
-/// What a function's template policy allows of DynamoDB: (actions, resources as
-/// written, LeadingKeys patterns or None for any key), one per statement.
-fn allowed(template: &Yaml, function: &str) -> Vec<(BTreeSet<String>, Vec<String>, Option<Vec<String>>)> {
+/// One statement of a function's policy on DynamoDB: its actions, its resources as
+/// written, and its LeadingKeys patterns (None for any key).
+type Statement = (BTreeSet<String>, Vec<String>, Option<Vec<String>>);
+
+/// What a function's template policy allows of DynamoDB, one per statement.
+fn allowed(template: &Yaml, function: &str) -> Vec<Statement> {
     let policies = &template["Resources"][function]["Properties"]["Policies"];
     let mut statements = Vec::new();
     for policy in policies.as_sequence().into_iter().flatten() {

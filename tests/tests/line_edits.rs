@@ -30,7 +30,7 @@ fn version(updated_at: &str, change: impl FnOnce(&mut Value)) -> Vec<u8> {
 /// Sets the current quantity of the line `id`.
 fn current(order: &mut Value, id: &str, quantity: u32) {
     let lines = order["line_items"].as_array_mut().unwrap();
-    let line = lines.iter_mut().find(|l| l["id"].to_string() == id).unwrap();
+    let line = lines.iter_mut().find(|l| l["id"].to_string().as_str() == id).unwrap();
     line["current_quantity"] = json!(quantity);
 }
 

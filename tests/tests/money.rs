@@ -319,7 +319,7 @@ async fn random_money_lives_always_add_up(backend: Backend) {
                     deliver(&app, &key, &id, &paid_refs).await;
                     orders.push((id, paid, Vec::new()));
                 }
-                0 | 1 | 2 if !orders.is_empty() => {
+                0..=2 if !orders.is_empty() => {
                     let pick = dice.roll(orders.len() as u64) as usize;
                     let (id, paid, refunds) = &mut orders[pick];
                     let line = dice.roll(paid.len() as u64) as usize;

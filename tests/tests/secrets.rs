@@ -40,7 +40,7 @@ async fn a_rotated_webhook_secret_verifies_at_once_and_the_old_one_only_for_the_
     let vault = Arc::new(SecretsManagerVault::new(client.clone()));
     let secrets =
         WebhookSecrets::from_vault(vault, BTreeMap::from([("shopify", name.clone())]), &BTreeMap::new()).await.unwrap().reread_after(std::time::Duration::ZERO);
-    let now = chrono::Utc::now();
+    let now = dropflow_scenarios::runtime_api::wall_clock();
     let clock = Arc::new(FixedClock::at(now));
     let service = App { secrets: Arc::new(secrets), clock: clock.clone(), ..app.local.app.clone() };
     assert!(accepts(&service, SHOPIFY_SECRET, 1).await);

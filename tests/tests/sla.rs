@@ -225,7 +225,7 @@ async fn an_overdue_step_escalates_again_every_day_until_the_vendor_acts(backend
         &[(VENDOR, "#1001 is still not ordered from the supplier: 1 day 0 h late"), (OPERATOR, "SLA digest: 1 escalation")],
     )
     .await;
-    let digest = app.outbox().await.into_iter().filter(|m| m["subject"].as_str().unwrap().contains("SLA digest")).last().unwrap();
+    let digest = app.outbox().await.into_iter().rfind(|m| m["subject"].as_str().unwrap().contains("SLA digest")).unwrap();
     assert!(digest["text"].as_str().unwrap().contains("place_with_supplier due") && digest["text"].as_str().unwrap().contains("late by 24h00m"), "{digest}");
     let again = due_of(&app, &key, "place_with_supplier").await;
     assert_eq!(again, deadline + Duration::hours(48), "and again");

@@ -3,9 +3,9 @@
 //! `scripts/test.sh`. An earning whose hold ended is released and paid out once: the
 //! first run does both, the second finds nothing due.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use dropflow_scenarios::backend::AwsStack;
-use dropflow_scenarios::runtime_api::{function_env, invoke_once, invoke_once_logged, scheduled_event};
+use dropflow_scenarios::runtime_api::{function_env, invoke_once, invoke_once_logged, scheduled_event, wall_clock};
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::domain::ledger::Earning;
 use dropflow_shared::domain::money::{Currency, Money};
@@ -21,7 +21,7 @@ async fn a_scheduled_run_releases_and_pays_what_is_due_once() {
     let jpy = Currency::parse("JPY").unwrap();
     let paid = Money::parse_decimal("4999", jpy).unwrap();
     let vendor = VendorId::parse("lamp-co").unwrap();
-    let delivered_at = Utc::now() - Duration::days(15);
+    let delivered_at = wall_clock() - Duration::days(15);
     let mut vo = dropflow_scenarios::one_line_vendor_order(7, "lamp-co", paid, delivered_at - Duration::days(3), &app.config.sla);
     let actor = Actor::Vendor(vendor.clone());
     for command in [

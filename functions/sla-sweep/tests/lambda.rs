@@ -3,9 +3,9 @@
 //! `scripts/test.sh`. A vendor order a day and a half old with no supplier order is
 //! breached once: the first run fires it, the second finds nothing due.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use dropflow_scenarios::backend::AwsStack;
-use dropflow_scenarios::runtime_api::{function_env, invoke_once, scheduled_event};
+use dropflow_scenarios::runtime_api::{function_env, invoke_once, scheduled_event, wall_clock};
 use dropflow_shared::domain::events::EventType;
 use dropflow_shared::domain::money::{Currency, Money};
 use dropflow_shared::domain::sla::ClockKind;
@@ -18,7 +18,7 @@ async fn a_scheduled_run_fires_what_is_due_once() {
     let (app, _) = stack.open().await;
     let usd = Currency::parse("USD").unwrap();
     let paid = Money::parse_decimal("10.00", usd).unwrap();
-    let vo = dropflow_scenarios::one_line_vendor_order(1, "lamp-co", paid, Utc::now() - Duration::hours(36), &app.config.sla);
+    let vo = dropflow_scenarios::one_line_vendor_order(1, "lamp-co", paid, wall_clock() - Duration::hours(36), &app.config.sla);
     app.commit(vec![Tables::put_vendor_order(&vo, None).unwrap()], &[]).await.unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_sla-sweep"));
 

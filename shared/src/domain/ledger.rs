@@ -461,8 +461,8 @@ pub const MAX_PAYOUT_ENTRIES: usize = 90;
 /// What to do about one vendor's available money in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayoutPlan {
-    /// Pay this, covering these notes.
-    Pay(Payout, LedgerEntry),
+    /// Pay this, covering these notes (boxed: the other answers are a few words).
+    Pay(Box<Payout>, LedgerEntry),
     /// Nothing (or less than nothing, after a clawback) is owed.
     NothingOwed,
     /// Owed, but less than the currency's minimum: it waits for more.
@@ -533,7 +533,7 @@ impl Payout {
             reference: None,
             version: 1,
         };
-        PayoutPlan::Pay(payout, entry)
+        PayoutPlan::Pay(Box::new(payout), entry)
     }
 
     /// The operator transferred it, with `reference`: the payout marked paid and its
@@ -600,7 +600,7 @@ mod tests {
     use crate::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
     use crate::domain::sla::SlaPolicy;
     use crate::domain::tracking::TrackingNumber;
-    use crate::domain::vendor_order::{Actor, Command};
+    use crate::domain::vendor_order::{Actor, Command, Recipient};
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -650,17 +650,14 @@ mod tests {
             ..AddressParts::default()
         })
         .unwrap();
-        let (mut vo, _) = VendorOrder::create(
-            OrderId::derive("generic", "s", &n.to_string()),
-            VendorId::parse("acme").unwrap(),
-            format!("#{n}"),
-            lines,
-            address,
-            "Bob".into(),
-            paid[0].currency,
-            at(day - 5),
-            &policy,
-        );
+        let to = Recipient {
+            order_id: OrderId::derive("generic", "s", &n.to_string()),
+            order_number: format!("#{n}"),
+            shipping_address: address,
+            customer_name: "Bob".into(),
+            currency: paid[0].currency,
+        };
+        let (mut vo, _) = VendorOrder::create(to, VendorId::parse("acme").unwrap(), lines, at(day - 5), &policy);
         let actor = Actor::Vendor(vo.vendor_id.clone());
         if !refunds.is_empty() {
             let refunds = refunds
@@ -859,12 +856,12 @@ mod tests {
                             let current = earnings[index].clone();
                             let amount = Money::from_minor(*minor, current.currency);
                             let refund_id = format!("r{}", books.entries.len() - usize::from(replay));
-                            if let Some((next, entry)) = current.refund(&refund_id, &refund_of(*line, amount), at(day)).unwrap() {
-                                if books.take(&entry) {
-                                    prop_assert!(!replay, "a replayed refund was taken");
-                                    notes.extend(Unpaid::of(&entry));
-                                    earnings[index] = next;
-                                }
+                            if let Some((next, entry)) = current.refund(&refund_id, &refund_of(*line, amount), at(day)).unwrap()
+                                && books.take(&entry)
+                            {
+                                prop_assert!(!replay, "a replayed refund was taken");
+                                notes.extend(Unpaid::of(&entry));
+                                earnings[index] = next;
                             }
                         }
                         Step::Release { days } => {
@@ -890,7 +887,7 @@ mod tests {
                                     prop_assert!(payout.amount.minor <= available && payout.amount.minor > 0);
                                     if books.take(&entry) {
                                         notes.retain(|n| !payout.entries.contains(n));
-                                        payouts.push(payout);
+                                        payouts.push(*payout);
                                     }
                                 }
                             }

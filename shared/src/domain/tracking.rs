@@ -316,7 +316,7 @@ fn usps_unrouted_failure(n: &str) -> Verdict {
 }
 
 /// DHL Express: ten (or eleven) digits, the last the rest mod 7; and its piece ids, "J"
-/// + 2-3 letters + 9-10 digits (no public checksum), which are DHL Express's, not DHL
+/// and 2-3 letters and 9-10 digits (no public checksum), which are DHL Express's, not DHL
 /// eCommerce's (tracking_number_data's "DHL Express (Piece ID)").
 fn dhl_express(n: &str) -> Verdict {
     let b = n.as_bytes();

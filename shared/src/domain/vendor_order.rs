@@ -6,7 +6,7 @@ use super::address::Address;
 use super::events::{Briefed, Cancelled, CancelledBy, CarrierNews, ClockFired, Envelope, EventType, LinesEdited, ParcelShipped};
 use super::ids::{OrderId, VendorId};
 use super::money::{Currency, Money};
-use super::order::{OrderLine, RoutedLine};
+use super::order::{CanonicalOrder, OrderLine, RoutedLine};
 use super::sla::{Clock, ClockKind, SlaPolicy};
 use super::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
@@ -324,24 +324,42 @@ fn joining(lines: &Option<Vec<String>>, held: Option<&Vec<String>>) -> Option<Ve
     }
 }
 
+/// The order's side of a new vendor order: whose it is, where it goes and in what
+/// currency. Every vendor order of one order shares it, so intake and rerouting build it
+/// once from the order (`Recipient::of`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub order_id: OrderId,
+    pub order_number: String,
+    pub shipping_address: Address,
+    pub customer_name: String,
+    pub currency: Currency,
+}
+
+impl Recipient {
+    /// The recipient of `order`'s vendor orders, or None when it has no usable shipping
+    /// address (such an order is never routed).
+    pub fn of(order: &CanonicalOrder) -> Option<Recipient> {
+        Some(Recipient {
+            order_id: order.order_id.clone(),
+            order_number: order.order_number.clone(),
+            shipping_address: order.shipping_address.clone()?,
+            customer_name: order.customer_name.clone(),
+            currency: order.currency,
+        })
+    }
+}
+
 impl VendorOrder {
     /// Its vendor-facing id (`public_id`).
     pub fn id(&self) -> String {
         public_id(&self.order_id, self.round)
     }
 
-    /// A freshly routed vendor order, awaiting the supplier order, with its 24 h clock.
-    pub fn create(
-        order_id: OrderId,
-        vendor_id: VendorId,
-        order_number: String,
-        lines: Vec<RoutedLine>,
-        shipping_address: Address,
-        customer_name: String,
-        currency: Currency,
-        now: DateTime<Utc>,
-        policy: &SlaPolicy,
-    ) -> (VendorOrder, HistoryEntry) {
+    /// A freshly routed vendor order, awaiting the supplier order, with its 24 h clock:
+    /// `lines` of the order for `to`, handed to `vendor_id`.
+    pub fn create(to: Recipient, vendor_id: VendorId, lines: Vec<RoutedLine>, now: DateTime<Utc>, policy: &SlaPolicy) -> (VendorOrder, HistoryEntry) {
+        let Recipient { order_id, order_number, shipping_address, customer_name, currency } = to;
         let vendor_order = VendorOrder {
             order_id,
             vendor_id,
@@ -622,158 +640,31 @@ impl VendorOrder {
         Some(Fired { transition: Transition { vendor_order: next, history, events }, escalations })
     }
 
-    /// Applies `command` by `actor` at `now`; the order itself is not changed.
+    /// Applies `command` by `actor` at `now`; the order itself is not changed. Each
+    /// command is one method that changes a copy and says what happened (`Change`);
+    /// `conclude` turns that into the history entry and the event, the same for all.
     pub fn apply(&self, command: Command, actor: Actor, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Transition, TransitionError> {
         use VoState::*;
         let mut next = self.clone();
-        let mut payload = None;
-        let illegal = || TransitionError::Illegal { from: self.state, command: command.name() };
-        let (event_type, detail) = match (&command, self.state) {
-            (Command::PlaceWithSupplier { supplier_order_ref, lines }, AwaitingSupplier) => {
-                let reference = supplier_order_ref.trim();
-                if reference.is_empty() || reference.len() > 200 {
-                    return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
-                }
-                // The same reference again with lines it does not hold: they join it.
-                let existing = self.supplier_orders.iter().position(|o| o.reference == reference);
-                let held = existing.map(|i| &self.supplier_orders[i].line_ids);
-                let line_ids = self.named_lines(&joining(lines, held), self.unplaced_lines(), "ordered from a supplier")?;
-                if self.supplier_orders.is_empty() {
-                    next.clocks.push(policy.refund_warning(now));
-                }
-                match existing {
-                    Some(i) => next.supplier_orders[i].line_ids.extend(line_ids),
-                    None => next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now }),
-                }
-                next.supplier_order_ref.get_or_insert_with(|| reference.to_string());
-                if next.unplaced_lines().is_empty() {
-                    next.state = AwaitingShipment;
-                    next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
-                    next.clocks.push(policy.ship(now));
-                }
-                (EventType::SupplierOrderPlaced, Some(format!("supplier order {reference}")))
-            }
+        let change = match (&command, self.state) {
+            (Command::PlaceWithSupplier { supplier_order_ref, lines }, AwaitingSupplier) => self.place(&mut next, supplier_order_ref, lines, now, policy)?,
             (Command::Ship { tracking, lines }, AwaitingSupplier | AwaitingShipment) if !self.unshipped_placed_lines().is_empty() => {
-                // The same number again with lines it does not carry: they join the parcel.
-                let existing = self.shipments.iter().position(|s| s.tracking.number == tracking.number);
-                if existing.is_some_and(|i| self.shipments[i].delivered_at.is_some()) {
-                    return Err(TransitionError::Invalid(format!("parcel {} is delivered already", tracking.number)));
-                }
-                let held = existing.map(|i| &self.shipments[i].line_ids);
-                let line_ids = self.named_lines(&joining(lines, held), self.unshipped_placed_lines(), "shipped")?;
-                match existing {
-                    Some(i) => next.shipments[i].line_ids.extend(line_ids),
-                    None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None }),
-                }
-                next.tracking = Some(tracking.clone());
-                if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
-                    next.state = Shipped;
-                    next.shipped_at = Some(now);
-                    next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
-                    next.clocks.extend(policy.on_shipped(now));
-                }
-                (EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number)))
+                self.ship(&mut next, tracking, lines, now, policy)?
             }
             // A parcel is delivered on its own: also the first parcel of an order whose
             // other lines have not shipped yet (the carrier says it once).
             (Command::MarkDelivered { tracking_number }, Shipped | AwaitingShipment) if !self.shipments.is_empty() => {
-                let arrived: Vec<usize> = match tracking_number.as_deref().map(str::trim) {
-                    None => (0..next.shipments.len()).filter(|i| next.shipments[*i].delivered_at.is_none()).collect(),
-                    Some(number) => {
-                        let found = next
-                            .shipments
-                            .iter()
-                            .position(|s| s.tracking.number.eq_ignore_ascii_case(number))
-                            .ok_or_else(|| TransitionError::Invalid(format!("tracking_number: no parcel {number:?} in this order")))?;
-                        if next.shipments[found].delivered_at.is_some() {
-                            return Err(TransitionError::Invalid(format!("parcel {number} is delivered already")));
-                        }
-                        vec![found]
-                    }
-                };
-                for i in &arrived {
-                    next.shipments[*i].delivered_at = Some(now);
-                }
-                if arrived.is_empty() {
-                    return Err(TransitionError::Invalid("every parcel is delivered already".into()));
-                }
-                if self.state == Shipped && next.shipments.iter().all(|s| s.delivered_at.is_some()) {
-                    next.state = Delivered;
-                    next.delivered_at = Some(now);
-                    next.clocks.clear();
-                    (EventType::Delivered, None)
-                } else {
-                    (
-                        EventType::TrackingUpdated,
-                        Some(arrived.iter().map(|i| format!("parcel {} delivered", next.shipments[*i].tracking.number)).collect::<Vec<_>>().join(", ")),
-                    )
-                }
+                self.deliver(&mut next, tracking_number.as_deref(), now)?
             }
-            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
-                let reason = reason.trim();
-                if reason.is_empty() {
-                    return Err(TransitionError::Invalid("a cancellation needs a reason".into()));
-                }
-                if reason.chars().count() > MAX_REASON_CHARS {
-                    return Err(TransitionError::Invalid(format!("reason: at most {MAX_REASON_CHARS} characters")));
-                }
-                next.state = Cancelled;
-                next.cancel_reason = Some(reason.to_string());
-                next.clocks.clear();
-                (EventType::Cancelled, Some(reason.to_string()))
-            }
+            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => cancel(&mut next, reason)?,
             (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 if *address == self.shipping_address {
                     return Err(TransitionError::Invalid("the address is the same".into()));
                 }
                 next.shipping_address = address.clone();
-                (EventType::AddressChanged, Some(address.lines().join(", ")))
+                Change::of(EventType::AddressChanged, Some(address.lines().join(", ")))
             }
-            (Command::ChangeLines { lines }, AwaitingSupplier | AwaitingShipment) => {
-                let mut changes = Vec::new();
-                let mut amend = Vec::new();
-                for line in lines {
-                    let Some(at) = next.lines.iter().position(|r| r.line.line_id == line.line_id) else {
-                        return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", line.line_id)));
-                    };
-                    // What left in a parcel is the operator's to settle with the customer.
-                    if self.shipments.iter().any(|s| s.line_ids.contains(&line.line_id)) {
-                        return Err(illegal());
-                    }
-                    let change = super::order::LineChange { line: line.clone(), from: next.lines[at].line.quantity };
-                    if change.from == line.quantity {
-                        continue;
-                    }
-                    if let Some(order) = self.supplier_orders.iter().find(|o| o.line_ids.contains(&line.line_id))
-                        && !amend.contains(&order.reference)
-                    {
-                        amend.push(order.reference.clone());
-                    }
-                    changes.push(change.describe());
-                    next.lines[at].line = line.clone();
-                }
-                if changes.is_empty() {
-                    return Err(TransitionError::Invalid("the lines are as they were".into()));
-                }
-                payload = Some(serde_json::to_value(LinesEdited { changes: changes.clone(), amend }).unwrap_or_default());
-                if next.lines.iter().all(|r| r.line.quantity == 0) {
-                    // Cancelled as it was: its mail and history name what is not to be sent.
-                    let reason = "the storefront removed every line".to_string();
-                    next.lines = self.lines.clone();
-                    next.state = Cancelled;
-                    next.cancel_reason = Some(reason.clone());
-                    next.clocks.clear();
-                    (EventType::Cancelled, Some(reason))
-                } else {
-                    let removed: Vec<String> = next.lines.iter().filter(|r| r.line.quantity == 0).map(|r| r.line.line_id.clone()).collect();
-                    next.lines.retain(|r| r.line.quantity > 0);
-                    for order in &mut next.supplier_orders {
-                        order.line_ids.retain(|id| !removed.contains(id));
-                    }
-                    next.settle(now, policy);
-                    (EventType::LinesChanged, Some(changes.join("; ")))
-                }
-            }
+            (Command::ChangeLines { lines }, AwaitingSupplier | AwaitingShipment) => self.change_lines(&mut next, lines, now, policy)?,
             (Command::AddLines { lines }, AwaitingSupplier) if self.supplier_orders.is_empty() => {
                 if lines.is_empty() {
                     return Err(TransitionError::Invalid("no lines to add".into()));
@@ -782,80 +673,262 @@ impl VendorOrder {
                 // The brief is sent again, whole, naming the lines that are new (so that
                 // nobody buys the first ones twice): the event is a new one (its id
                 // carries the version), so it is not taken for a duplicate.
-                payload = Some(serde_json::to_value(Briefed { added: lines.iter().map(|l| l.line.line_id.clone()).collect() }).unwrap_or_default());
-                (EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len())))
+                let briefed = Briefed { added: lines.iter().map(|l| l.line.line_id.clone()).collect() };
+                Change::of(EventType::VendorOrderCreated, Some(format!("{} more lines", lines.len()))).with(&briefed)
+            }
+            // The carrier's "delivered" for a parcel still on its way: exactly as if the
+            // vendor had said so.
+            (Command::CarrierUpdate { tracking_number, status: CarrierStatus::Delivered, checkpoint }, Shipped | AwaitingShipment)
+                if self.parcel(tracking_number).is_some_and(|i| self.shipments[i].delivered_at.is_none()) =>
+            {
+                let mut delivered = self.apply(Command::MarkDelivered { tracking_number: Some(tracking_number.clone()) }, actor, now, policy)?;
+                delivered.vendor_order.last_checkpoint = Some(checkpoint.clone());
+                return Ok(delivered);
             }
             (Command::CarrierUpdate { tracking_number, status, checkpoint }, AwaitingSupplier | AwaitingShipment | Shipped) => {
-                let Some(parcel) = self.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(tracking_number.trim())) else {
-                    return Err(TransitionError::Invalid(format!("no parcel {tracking_number:?} in this order")));
-                };
-                if *status == CarrierStatus::Delivered && self.shipments[parcel].delivered_at.is_none() && matches!(self.state, Shipped | AwaitingShipment) {
-                    // Exactly as if the vendor had said so.
-                    let mut delivered = self.apply(Command::MarkDelivered { tracking_number: Some(tracking_number.clone()) }, actor, now, policy)?;
-                    delivered.vendor_order.last_checkpoint = Some(checkpoint.clone());
-                    return Ok(delivered);
-                }
-                next.last_checkpoint = Some(checkpoint.clone());
-                // Any news resets the stale clock, counted from when it was received.
-                if let Some(stale) = next.clocks.iter_mut().find(|c| c.kind == ClockKind::TrackingStale) {
-                    *stale = policy.tracking_stale(now);
-                } else if self.state == Shipped && *status != CarrierStatus::Delivered {
-                    next.clocks.push(policy.tracking_stale(now));
-                }
-                let detail = Some(format!("{} {}: {}", tracking_number.trim(), checkpoint.tag, checkpoint.message.as_deref().unwrap_or("-")));
-                // The same problem reported again (the carrier's feed repeats itself) is
-                // news for the stale clock, not a new problem to alert anyone of.
-                let reported_already = self.last_checkpoint.as_ref().is_some_and(|c| {
-                    c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag && c.message == checkpoint.message
-                });
-                match status {
-                    CarrierStatus::Exception if !reported_already => (EventType::TrackingException, detail),
-                    _ => (EventType::TrackingUpdated, detail),
-                }
+                self.carrier_update(&mut next, tracking_number, *status, checkpoint, now, policy)?
             }
-            (Command::RecordRefund { refunds }, _) => {
-                let Some(first) = refunds.first() else {
-                    return Err(TransitionError::Invalid("a refund of no line".into()));
-                };
-                if self.refunds.iter().any(|r| r.refund_id == first.refund_id) {
-                    return Err(TransitionError::Invalid(format!("refund {} is recorded already", first.refund_id)));
-                }
-                if let Some(stranger) = refunds.iter().find(|r| !self.lines.iter().any(|l| l.line.line_id == r.line_id)) {
-                    return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", stranger.line_id)));
-                }
-                next.refunds.extend(refunds.iter().cloned());
-                let total = refunds.iter().map(|r| r.amount.to_string()).collect::<Vec<_>>().join(" + ");
-                (EventType::Refunded, Some(format!("refund {}: {total}", first.refund_id)))
-            }
-            _ => return Err(illegal()),
+            (Command::RecordRefund { refunds }, _) => self.record_refund(&mut next, refunds)?,
+            _ => return Err(TransitionError::Illegal { from: self.state, command: command.name() }),
         };
+        Ok(self.conclude(next, change, actor, now, policy))
+    }
+
+    /// The parcel `tracking_number` names (any case, trimmed), by its index.
+    fn parcel(&self, tracking_number: &str) -> Option<usize> {
+        self.shipments.iter().position(|s| s.tracking.number.eq_ignore_ascii_case(tracking_number.trim()))
+    }
+
+    /// `PlaceWithSupplier`: the lines named (or all unplaced) are ordered under the
+    /// reference; the same reference again with lines it does not hold adds them to it.
+    fn place(&self, next: &mut VendorOrder, supplier_order_ref: &str, lines: &Option<Vec<String>>, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Change, TransitionError> {
+        let reference = supplier_order_ref.trim();
+        if reference.is_empty() || reference.len() > 200 {
+            return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
+        }
+        let existing = self.supplier_orders.iter().position(|o| o.reference == reference);
+        let held = existing.map(|i| &self.supplier_orders[i].line_ids);
+        let line_ids = self.named_lines(&joining(lines, held), self.unplaced_lines(), "ordered from a supplier")?;
+        if self.supplier_orders.is_empty() {
+            next.clocks.push(policy.refund_warning(now));
+        }
+        match existing {
+            Some(i) => next.supplier_orders[i].line_ids.extend(line_ids),
+            None => next.supplier_orders.push(SupplierOrder { reference: reference.to_string(), line_ids, placed_at: now }),
+        }
+        next.supplier_order_ref.get_or_insert_with(|| reference.to_string());
+        if next.unplaced_lines().is_empty() {
+            next.state = VoState::AwaitingShipment;
+            next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+            next.clocks.push(policy.ship(now));
+        }
+        Ok(Change::of(EventType::SupplierOrderPlaced, Some(format!("supplier order {reference}"))))
+    }
+
+    /// `Ship`: a parcel of the named (or all) placed lines; the same number again with
+    /// lines it does not carry adds them to the parcel. Its event names the parcel, so
+    /// that its mail lists the lines in it.
+    fn ship(&self, next: &mut VendorOrder, tracking: &TrackingNumber, lines: &Option<Vec<String>>, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Change, TransitionError> {
+        let existing = self.shipments.iter().position(|s| s.tracking.number == tracking.number);
+        if existing.is_some_and(|i| self.shipments[i].delivered_at.is_some()) {
+            return Err(TransitionError::Invalid(format!("parcel {} is delivered already", tracking.number)));
+        }
+        let held = existing.map(|i| &self.shipments[i].line_ids);
+        let line_ids = self.named_lines(&joining(lines, held), self.unshipped_placed_lines(), "shipped")?;
+        match existing {
+            Some(i) => next.shipments[i].line_ids.extend(line_ids),
+            None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None }),
+        }
+        next.tracking = Some(tracking.clone());
+        if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
+            next.state = VoState::Shipped;
+            next.shipped_at = Some(now);
+            next.clocks.retain(|c| c.kind == ClockKind::RefundWarning);
+            next.clocks.extend(policy.on_shipped(now));
+        }
+        let parcel = ParcelShipped { tracking_number: tracking.number.clone() };
+        Ok(Change::of(EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number))).with(&parcel))
+    }
+
+    /// `MarkDelivered`: the parcel named, or every one still out, has arrived; the
+    /// order is delivered when it had shipped whole and every parcel is in.
+    fn deliver(&self, next: &mut VendorOrder, tracking_number: Option<&str>, now: DateTime<Utc>) -> Result<Change, TransitionError> {
+        let arrived: Vec<usize> = match tracking_number.map(str::trim) {
+            None => (0..next.shipments.len()).filter(|i| next.shipments[*i].delivered_at.is_none()).collect(),
+            Some(number) => {
+                let found = self.parcel(number).ok_or_else(|| TransitionError::Invalid(format!("tracking_number: no parcel {number:?} in this order")))?;
+                if next.shipments[found].delivered_at.is_some() {
+                    return Err(TransitionError::Invalid(format!("parcel {number} is delivered already")));
+                }
+                vec![found]
+            }
+        };
+        if arrived.is_empty() {
+            return Err(TransitionError::Invalid("every parcel is delivered already".into()));
+        }
+        for i in &arrived {
+            next.shipments[*i].delivered_at = Some(now);
+        }
+        if self.state == VoState::Shipped && next.shipments.iter().all(|s| s.delivered_at.is_some()) {
+            next.state = VoState::Delivered;
+            next.delivered_at = Some(now);
+            next.clocks.clear();
+            Ok(Change::of(EventType::Delivered, None))
+        } else {
+            let parcels = arrived.iter().map(|i| format!("parcel {} delivered", next.shipments[*i].tracking.number)).collect::<Vec<_>>();
+            Ok(Change::of(EventType::TrackingUpdated, Some(parcels.join(", "))))
+        }
+    }
+
+    /// `ChangeLines`: the storefront's new quantities of lines not yet shipped; a line
+    /// at zero leaves (every line at zero cancels, keeping the lines for its mail). The
+    /// supplier orders holding a changed line are named, to be amended.
+    fn change_lines(&self, next: &mut VendorOrder, lines: &[OrderLine], now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Change, TransitionError> {
+        let mut changes = Vec::new();
+        let mut amend = Vec::new();
+        for line in lines {
+            let Some(at) = next.lines.iter().position(|r| r.line.line_id == line.line_id) else {
+                return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", line.line_id)));
+            };
+            // What left in a parcel is the operator's to settle with the customer.
+            if self.shipments.iter().any(|s| s.line_ids.contains(&line.line_id)) {
+                return Err(TransitionError::Illegal { from: self.state, command: "change the lines of" });
+            }
+            let change = super::order::LineChange { line: line.clone(), from: next.lines[at].line.quantity };
+            if change.from == line.quantity {
+                continue;
+            }
+            if let Some(order) = self.supplier_orders.iter().find(|o| o.line_ids.contains(&line.line_id))
+                && !amend.contains(&order.reference)
+            {
+                amend.push(order.reference.clone());
+            }
+            changes.push(change.describe());
+            next.lines[at].line = line.clone();
+        }
+        if changes.is_empty() {
+            return Err(TransitionError::Invalid("the lines are as they were".into()));
+        }
+        let edited = LinesEdited { changes: changes.clone(), amend };
+        if next.lines.iter().all(|r| r.line.quantity == 0) {
+            // Cancelled as it was: its mail and history name what is not to be sent.
+            let reason = "the storefront removed every line".to_string();
+            next.lines = self.lines.clone();
+            next.state = VoState::Cancelled;
+            next.cancel_reason = Some(reason.clone());
+            next.clocks.clear();
+            return Ok(Change::of(EventType::Cancelled, Some(reason)).with(&edited));
+        }
+        let removed: Vec<String> = next.lines.iter().filter(|r| r.line.quantity == 0).map(|r| r.line.line_id.clone()).collect();
+        next.lines.retain(|r| r.line.quantity > 0);
+        for order in &mut next.supplier_orders {
+            order.line_ids.retain(|id| !removed.contains(id));
+        }
+        next.settle(now, policy);
+        Ok(Change::of(EventType::LinesChanged, Some(changes.join("; "))).with(&edited))
+    }
+
+    /// `CarrierUpdate` (other than a parcel's first "delivered"): news of a parcel,
+    /// which resets the stale clock; a new problem is an exception, the same problem
+    /// reported again is news only. Its event says whether it repeats the last news.
+    fn carrier_update(
+        &self,
+        next: &mut VendorOrder,
+        tracking_number: &str,
+        status: CarrierStatus,
+        checkpoint: &Checkpoint,
+        now: DateTime<Utc>,
+        policy: &SlaPolicy,
+    ) -> Result<Change, TransitionError> {
+        if self.parcel(tracking_number).is_none() {
+            return Err(TransitionError::Invalid(format!("no parcel {tracking_number:?} in this order")));
+        }
+        next.last_checkpoint = Some(checkpoint.clone());
+        // Any news resets the stale clock, counted from when it was received.
+        if let Some(stale) = next.clocks.iter_mut().find(|c| c.kind == ClockKind::TrackingStale) {
+            *stale = policy.tracking_stale(now);
+        } else if self.state == VoState::Shipped && status != CarrierStatus::Delivered {
+            next.clocks.push(policy.tracking_stale(now));
+        }
+        let detail = Some(format!("{} {}: {}", tracking_number.trim(), checkpoint.tag, checkpoint.message.as_deref().unwrap_or("-")));
+        let last = self.last_checkpoint.as_ref().filter(|c| c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag);
+        // The same problem reported again (the carrier's feed repeats itself) is news
+        // for the stale clock, not a new problem to alert anyone of.
+        let reported_already = last.is_some_and(|c| c.message == checkpoint.message);
+        let event_type = if status == CarrierStatus::Exception && !reported_already { EventType::TrackingException } else { EventType::TrackingUpdated };
+        // The same news of the same parcel as last time: nobody is told again.
+        Ok(Change::of(event_type, detail).with(&CarrierNews { checkpoint: checkpoint.clone(), again: last.is_some() }))
+    }
+
+    /// `RecordRefund`: the storefront's refund of some of this order's lines, once.
+    fn record_refund(&self, next: &mut VendorOrder, refunds: &[LineRefund]) -> Result<Change, TransitionError> {
+        let Some(first) = refunds.first() else {
+            return Err(TransitionError::Invalid("a refund of no line".into()));
+        };
+        if self.refunds.iter().any(|r| r.refund_id == first.refund_id) {
+            return Err(TransitionError::Invalid(format!("refund {} is recorded already", first.refund_id)));
+        }
+        if let Some(stranger) = refunds.iter().find(|r| !self.lines.iter().any(|l| l.line.line_id == r.line_id)) {
+            return Err(TransitionError::Invalid(format!("line {} is not in this vendor order", stranger.line_id)));
+        }
+        next.refunds.extend(refunds.iter().cloned());
+        let total = refunds.iter().map(|r| r.amount.to_string()).collect::<Vec<_>>().join(" + ");
+        Ok(Change::of(EventType::Refunded, Some(format!("refund {}: {total}", first.refund_id))))
+    }
+
+    /// What every command ends with: the new version, the purge date of an order that
+    /// closes, the history entry and the event (with the redaction due, when the
+    /// customer asked for it and the order has just closed).
+    fn conclude(&self, mut next: VendorOrder, change: Change, actor: Actor, now: DateTime<Utc>, policy: &SlaPolicy) -> Transition {
         next.version = self.version + 1;
         if next.is_closed() && !self.is_closed() {
             next.purge_at = policy.purge_at(now);
         }
+        let Change { event_type, detail, payload } = change;
         let history = HistoryEntry { at: now, seq: next.version, actor, action: event_type.as_str().into(), state: next.state, detail };
         // A later round's events carry it in their ids, so that they are not taken for
         // the first round's.
         let discriminator = self.discriminator(next.version);
         let mut event = Envelope::new(event_type, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round);
-        match &command {
-            // Which parcel: its mail lists the lines in it.
-            Command::Ship { tracking, .. } => event = event.with(&ParcelShipped { tracking_number: tracking.number.clone() }),
-            Command::CarrierUpdate { checkpoint, .. } => {
-                // The same news of the same parcel as last time: nobody is told again.
-                let again = self
-                    .last_checkpoint
-                    .as_ref()
-                    .is_some_and(|c| c.tracking_number.eq_ignore_ascii_case(&checkpoint.tracking_number) && c.tag == checkpoint.tag);
-                event = event.with(&CarrierNews { checkpoint: checkpoint.clone(), again });
-            }
-            _ => event.payload = payload.unwrap_or_default(),
-        }
+        event.payload = payload;
         let mut events = vec![event];
         if next.redact_when_closed && next.is_closed() && !self.is_closed() {
             events.push(Envelope::new(EventType::RedactionDue, &self.order_id, Some(&self.vendor_id), &discriminator, now).in_round(self.round));
         }
-        Ok(Transition { vendor_order: next, history, events })
+        Transition { vendor_order: next, history, events }
+    }
+}
+
+/// `Cancel` of an order with nothing shipped: it needs a reason of a sensible length.
+fn cancel(next: &mut VendorOrder, reason: &str) -> Result<Change, TransitionError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(TransitionError::Invalid("a cancellation needs a reason".into()));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(TransitionError::Invalid(format!("reason: at most {MAX_REASON_CHARS} characters")));
+    }
+    next.state = VoState::Cancelled;
+    next.cancel_reason = Some(reason.to_string());
+    next.clocks.clear();
+    Ok(Change::of(EventType::Cancelled, Some(reason.to_string())))
+}
+
+/// What one command did, for `conclude`: the fact, its history line and its payload.
+struct Change {
+    event_type: EventType,
+    detail: Option<String>,
+    payload: serde_json::Value,
+}
+
+impl Change {
+    fn of(event_type: EventType, detail: Option<String>) -> Change {
+        Change { event_type, detail, payload: serde_json::Value::Null }
+    }
+
+    /// With the event's typed payload (serialising plain data cannot fail).
+    fn with<P: Serialize>(self, payload: &P) -> Change {
+        Change { payload: serde_json::to_value(payload).unwrap_or_default(), ..self }
     }
 }
 
@@ -879,18 +952,14 @@ mod tests {
             ..AddressParts::default()
         })
         .unwrap();
-        VendorOrder::create(
-            OrderId::derive("shopify", "s", "1"),
-            VendorId::parse("acme").unwrap(),
-            "#1001".into(),
-            vec![line("1"), line("2")],
-            address,
-            "Bob".into(),
-            Currency::parse("USD").unwrap(),
-            now(),
-            &SlaPolicy::default(),
-        )
-        .0
+        let to = Recipient {
+            order_id: OrderId::derive("shopify", "s", "1"),
+            order_number: "#1001".into(),
+            shipping_address: address,
+            customer_name: "Bob".into(),
+            currency: Currency::parse("USD").unwrap(),
+        };
+        VendorOrder::create(to, VendorId::parse("acme").unwrap(), vec![line("1"), line("2")], now(), &SlaPolicy::default()).0
     }
 
     fn line(id: &str) -> RoutedLine {

@@ -13,7 +13,7 @@ use crate::domain::order::{
     CanonicalOrder, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, edited_lines, line_changes, route, unshippable,
 };
 use crate::domain::sla::SlaPolicy;
-use crate::domain::vendor_order::{Actor, Command, LineRefund, TransitionError, VendorOrder, VoState};
+use crate::domain::vendor_order::{Actor, Command, LineRefund, Recipient, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
 use crate::sources::{self, IntakeMessage, Parsed, RefundNotice, RefundedLine};
 use crate::store::{OrderMark, OrderRecord, OrderStatus, Tables, UnassignedRefund};
@@ -339,6 +339,11 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&Ord
     Ok(Outcome::Routed(record.vendors.len()))
 }
 
+/// Why an order without a usable shipping address cannot be handed to a vendor.
+pub(crate) fn no_address() -> ServiceError {
+    ServiceError::BadRequest("no shipping address".into())
+}
+
 /// What routing `order` as `routing` at `now` stores, without its events (see
 /// `routing_events`): the order record, a vendor order with its first history entry per
 /// vendor (carrying the refunds its lines had before they were routed), the order's
@@ -355,18 +360,8 @@ pub fn routed(
     let mut writes = Vec::new();
     let held = previous.map_or(&[][..], |p| &p.refunds[..]);
     for (vendor_id, lines) in &routing.by_vendor {
-        let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-        let (mut vendor_order, history) = VendorOrder::create(
-            order.order_id.clone(),
-            vendor_id.clone(),
-            order.order_number.clone(),
-            lines.clone(),
-            address,
-            order.customer_name.clone(),
-            order.currency,
-            now,
-            sla,
-        );
+        let to = Recipient::of(&order).ok_or_else(no_address)?;
+        let (mut vendor_order, history) = VendorOrder::create(to, vendor_id.clone(), lines.clone(), now, sla);
         vendor_order.refunds = held.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         writes.push(Tables::put_vendor_order(&vendor_order, None)?);
         writes.push(Tables::put_history(&vendor_order, &history)?);

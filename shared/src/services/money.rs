@@ -235,7 +235,7 @@ async fn pay(app: &App, vendor_id: &VendorId, currency: Currency, now: DateTime<
         let notes = app.tables.unpaid(vendor_id, currency).await?;
         let plan = Payout::plan(vendor_id, currency, balance.of(currency).available, balance.version, &notes, app.config.payout_minimums.of(currency), now);
         let (payout, entry) = match plan {
-            PayoutPlan::Pay(payout, entry) => (payout, entry),
+            PayoutPlan::Pay(payout, entry) => (*payout, entry),
             PayoutPlan::NothingOwed => return Ok(()),
             PayoutPlan::BelowMinimum(_) => {
                 report.below_minimum += 1;

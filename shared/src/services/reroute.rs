@@ -12,7 +12,7 @@ use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::order::{Payment, Routing, UnroutableLine};
 use crate::domain::sla::SlaPolicy;
-use crate::domain::vendor_order::{Actor, Command, HistoryEntry, TransitionError, VendorOrder};
+use crate::domain::vendor_order::{Actor, Command, HistoryEntry, Recipient, TransitionError, VendorOrder};
 use crate::ports::{StoreError, Write};
 use crate::store::{OrderRecord, OrderStatus, Tables};
 use chrono::{DateTime, Utc};
@@ -104,18 +104,8 @@ pub(super) fn hand_out(
             }
             // None yet, or the latest has moved on (it is never changed): the next round.
             _ => {
-                let address = order.shipping_address.clone().ok_or_else(|| ServiceError::BadRequest("no shipping address".into()))?;
-                let (first, history) = VendorOrder::create(
-                    order_id.clone(),
-                    vendor_id.clone(),
-                    order.order_number.clone(),
-                    lines.clone(),
-                    address,
-                    order.customer_name.clone(),
-                    order.currency,
-                    now,
-                    &app.config.sla,
-                );
+                let to = Recipient::of(&order).ok_or_else(super::intake::no_address)?;
+                let (first, history) = VendorOrder::create(to, vendor_id.clone(), lines.clone(), now, &app.config.sla);
                 events.push(Envelope::new(EventType::VendorOrderCreated, order_id, Some(vendor_id), discriminator, now).in_round(round));
                 working.push(Working { read: None, vo: VendorOrder { round, refunds: held, ..first }, history: vec![history] });
                 if !next.vendors.contains(vendor_id) {
