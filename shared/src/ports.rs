@@ -227,6 +227,10 @@ pub struct DeadLetter {
     pub receive_count: u32,
     /// Why it was set aside, when it was parked rather than worn out by receives.
     pub reason: Option<String>,
+    /// When the message was first sent to a queue (SQS's `SentTimestamp`, which a
+    /// redrive keeps): how long the problem has waited. None for a letter older than
+    /// the embedded store's record of it.
+    pub first_seen: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why a queue call failed.
@@ -309,6 +313,9 @@ pub trait QueueConsumer: Send + Sync {
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError>;
     /// Moves every dead letter back to its home queue; returns how many.
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError>;
+    /// Deletes the one dead letter `message_id` (an operator decided it is not to be
+    /// processed); false when there is none by that id.
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError>;
 }
 
 /// One committed event as the table's stream carries it to the relay: its position in

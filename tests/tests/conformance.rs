@@ -236,6 +236,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_replayed(backend: Ba
     let dead = ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].body.as_str(), dead[0].queue.as_str()), ("poison", "intake"));
+    assert!(dead[0].first_seen.is_some(), "a worn-out letter keeps when it was first sent");
     assert_eq!(ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap().len(), 1, "listing does not consume");
     assert_eq!(ports.queues.replay_dead_letters(DeadLetterQueue::Intake).await.unwrap(), 1);
     assert!(ports.queues.dead_letters(DeadLetterQueue::Intake).await.unwrap().is_empty());
@@ -357,6 +358,23 @@ async fn a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_que
     assert_eq!(home.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["{\"event\":1}"]);
 }
 
+async fn one_dead_letter_is_discarded_by_its_id_and_the_others_stay_listed(backend: Backend) {
+    let ports = ports(backend).await;
+    for body in ["first", "second", "third"] {
+        ports.app.publisher.park(DeadLetterQueue::Notify, body.into(), "a template error").await.unwrap();
+    }
+    let dead = ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap();
+    assert!(dead.iter().all(|d| d.first_seen.is_some()), "each letter says when it was first sent: {dead:?}");
+    let second = dead.iter().find(|d| d.body == "second").unwrap();
+    assert!(!ports.queues.discard_dead_letter(DeadLetterQueue::Relay, &second.message_id).await.unwrap(), "another queue has no such letter");
+    assert!(ports.queues.discard_dead_letter(DeadLetterQueue::Notify, &second.message_id).await.unwrap());
+    assert!(!ports.queues.discard_dead_letter(DeadLetterQueue::Notify, &second.message_id).await.unwrap(), "discarded once");
+    assert!(!ports.queues.discard_dead_letter(DeadLetterQueue::Notify, "no-such-letter").await.unwrap());
+    let left: Vec<String> = ports.queues.dead_letters(DeadLetterQueue::Notify).await.unwrap().into_iter().map(|d| d.body).collect();
+    assert_eq!(left.len(), 2, "the others are listed at once (not hidden by the discard's receive): {left:?}");
+    assert!(left.contains(&"first".to_string()) && left.contains(&"third".to_string()));
+}
+
 async fn an_item_that_is_not_what_its_key_says_is_an_error_naming_the_key(backend: Backend) {
     use dropflow_shared::domain::ids::OrderId;
     let ports = ports(backend).await;
@@ -465,5 +483,6 @@ on_both_backends!(
     committed_events_come_out_of_the_stream_once_in_order,
     an_unacknowledged_record_is_read_again,
     a_parked_message_is_listed_with_its_reason_and_replayed_to_its_home_queue,
+    one_dead_letter_is_discarded_by_its_id_and_the_others_stay_listed,
     an_item_that_is_not_what_its_key_says_is_an_error_naming_the_key,
 );

@@ -230,8 +230,8 @@ async fn an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operato
 
     let response = app.shopify_webhook("orders/paid", &body, SHOPIFY_SECRET).await;
     assert_eq!(response.status(), 200, "a verified order is never refused for its size once it fits a message");
-    let dead = app.cli(&["dlq", "list"]).await.unwrap();
-    let letters: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let dead = app.cli(&["dlq", "list", "--json"]).await.unwrap();
+    let letters: Vec<Value> = serde_json::from_str(&dead).unwrap();
     assert_eq!(letters.len(), 1, "{dead}");
     assert_eq!(letters[0]["queue"], "intake");
     assert!(letters[0]["reason"].as_str().unwrap().contains("too large to store"), "{}", letters[0]["reason"]);

@@ -254,6 +254,9 @@ impl<T: QueueConsumer> QueueConsumer for Faulty<T> {
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
         self.inner.replay_dead_letters(dead_letters).await
     }
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
+        self.inner.discard_dead_letter(dead_letters, message_id).await
+    }
 }
 
 #[async_trait]

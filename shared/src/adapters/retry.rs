@@ -126,6 +126,9 @@ impl<T: QueueConsumer> QueueConsumer for Retrying<T> {
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
         retry("replay dead letters", always, || self.inner.replay_dead_letters(dead_letters)).await
     }
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
+        retry("discard a dead letter", always, || self.inner.discard_dead_letter(dead_letters, message_id)).await
+    }
 }
 
 /// A failed send is retried too: one that failed before the provider took it is simply

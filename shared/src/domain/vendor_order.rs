@@ -701,7 +701,14 @@ impl VendorOrder {
 
     /// `PlaceWithSupplier`: the lines named (or all unplaced) are ordered under the
     /// reference; the same reference again with lines it does not hold adds them to it.
-    fn place(&self, next: &mut VendorOrder, supplier_order_ref: &str, lines: &Option<Vec<String>>, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Change, TransitionError> {
+    fn place(
+        &self,
+        next: &mut VendorOrder,
+        supplier_order_ref: &str,
+        lines: &Option<Vec<String>>,
+        now: DateTime<Utc>,
+        policy: &SlaPolicy,
+    ) -> Result<Change, TransitionError> {
         let reference = supplier_order_ref.trim();
         if reference.is_empty() || reference.len() > 200 {
             return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
@@ -728,7 +735,14 @@ impl VendorOrder {
     /// `Ship`: a parcel of the named (or all) placed lines; the same number again with
     /// lines it does not carry adds them to the parcel. Its event names the parcel, so
     /// that its mail lists the lines in it.
-    fn ship(&self, next: &mut VendorOrder, tracking: &TrackingNumber, lines: &Option<Vec<String>>, now: DateTime<Utc>, policy: &SlaPolicy) -> Result<Change, TransitionError> {
+    fn ship(
+        &self,
+        next: &mut VendorOrder,
+        tracking: &TrackingNumber,
+        lines: &Option<Vec<String>>,
+        now: DateTime<Utc>,
+        policy: &SlaPolicy,
+    ) -> Result<Change, TransitionError> {
         let existing = self.shipments.iter().position(|s| s.tracking.number == tracking.number);
         if existing.is_some_and(|i| self.shipments[i].delivered_at.is_some()) {
             return Err(TransitionError::Invalid(format!("parcel {} is delivered already", tracking.number)));

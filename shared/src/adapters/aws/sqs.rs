@@ -85,6 +85,7 @@ impl SqsQueues {
             .wait_time_seconds(wait.as_secs().min(20) as i32)
             .set_visibility_timeout(lease_seconds)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_attribute_names(REASON_ATTRIBUTE)
             .send()
             .await
@@ -94,6 +95,11 @@ impl SqsQueues {
             .unwrap_or_default()
             .into_iter()
             .map(|m| Taken {
+                sent_at: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                    .and_then(|t| t.parse().ok())
+                    .and_then(chrono::DateTime::from_timestamp_millis),
                 reason: m.message_attributes().and_then(|a| a.get(REASON_ATTRIBUTE)).and_then(|v| v.string_value()).map(str::to_string),
                 received: Received {
                     receive_count: m
@@ -107,6 +113,21 @@ impl SqsQueues {
                 },
             })
             .collect())
+    }
+
+    /// Ends the listing's lease of `taken`: they are visible again at once.
+    async fn show_again(&self, url: &str, taken: &[Taken]) -> Result<(), QueueError> {
+        for message in taken {
+            self.client
+                .change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(&message.received.receipt)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
     }
 
     /// Every message of the queue at `url`, each leased for the listing's duration.
@@ -128,6 +149,8 @@ impl SqsQueues {
 struct Taken {
     received: Received,
     reason: Option<String>,
+    /// SQS's `SentTimestamp`: first sent, kept by a redrive to the DLQ.
+    sent_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[async_trait]
@@ -209,26 +232,30 @@ impl QueueConsumer for SqsQueues {
         let url = self.dead_letter_url(dead_letters).await?;
         let taken = self.take_all(&url).await?;
         // Listing must not hide them: make each visible again at once.
-        for message in &taken {
-            self.client
-                .change_message_visibility()
-                .queue_url(&url)
-                .receipt_handle(&message.received.receipt)
-                .visibility_timeout(0)
-                .send()
-                .await
-                .map_err(unavailable)?;
-        }
+        self.show_again(&url, &taken).await?;
         Ok(taken
             .into_iter()
-            .map(|Taken { received, reason }| DeadLetter {
+            .map(|Taken { received, reason, sent_at }| DeadLetter {
                 message_id: received.message_id,
                 queue: dead_letters.as_str().into(),
                 body: received.body,
                 receive_count: if reason.is_some() { 0 } else { received.receive_count },
                 reason,
+                first_seen: sent_at,
             })
             .collect())
+    }
+
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
+        let url = self.dead_letter_url(dead_letters).await?;
+        // SQS deletes by a receipt, which only receiving gives: take them all, delete
+        // the one, and show the others again at once.
+        let (discarded, others): (Vec<Taken>, Vec<Taken>) = self.take_all(&url).await?.into_iter().partition(|m| m.received.message_id == message_id);
+        self.show_again(&url, &others).await?;
+        for message in &discarded {
+            self.client.delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
+        }
+        Ok(!discarded.is_empty())
     }
 
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {

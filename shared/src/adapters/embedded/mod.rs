@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS changes (
 
 /// Columns added after a table was first created: (table, column definition). Adding
 /// one that exists fails harmlessly, so an older data dir is brought up to date.
-const ADDED_COLUMNS: [(&str, &str); 3] = [("dead_letters", "reason TEXT"), ("items", "gsi3pk TEXT"), ("items", "gsi3sk TEXT")];
+const ADDED_COLUMNS: [(&str, &str); 5] =
+    [("dead_letters", "reason TEXT"), ("items", "gsi3pk TEXT"), ("items", "gsi3sk TEXT"), ("messages", "sent_at INTEGER"), ("dead_letters", "sent_at INTEGER")];
 
 impl Database {
     /// Opens (creating if needed) `<data_dir>/dropflow.db`.

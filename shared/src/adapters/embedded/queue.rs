@@ -41,7 +41,7 @@ impl Publisher for Database {
             .collect();
         let insert = move |db: &Database| {
             db.write(|tx| {
-                let mut statement = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at) VALUES (?1, ?2, ?3)")?;
+                let mut statement = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at, sent_at) VALUES (?1, ?2, ?3, ?3)")?;
                 let now = db.now_ms();
                 for body in bodies.iter().filter(|b| !too_large(b)) {
                     statement.execute(params![queue.as_str(), body, now])?;
@@ -56,11 +56,13 @@ impl Publisher for Database {
     }
 
     async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
+        let now = self.now_ms();
         self.write(|tx| {
-            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason) VALUES (?1, ?2, 0, ?3)")?.execute(params![
+            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason, sent_at) VALUES (?1, ?2, 0, ?3, ?4)")?.execute(params![
                 dead_letters.as_str(),
                 body,
-                reason
+                reason,
+                now
             ])
         })?;
         Ok(())
@@ -94,19 +96,20 @@ impl Database {
         let now = self.now_ms();
         let lease = i64::try_from(self.visibility.as_millis()).unwrap_or(i64::MAX);
         self.write(|tx| {
-            let ready: Vec<(i64, String, u32)> = tx
+            let ready: Vec<(i64, String, u32, Option<i64>)> = tx
                 // In the index's order, so that only the rows taken are read (ordered by
                 // id alone, SQLite sorted every ready message, bodies and all).
-                .prepare_cached("SELECT id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3")?
-                .query_map(params![queue.as_str(), now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .prepare_cached("SELECT id, body, receive_count, sent_at FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3")?
+                .query_map(params![queue.as_str(), now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut received = Vec::new();
-            for (id, body, count) in ready {
+            for (id, body, count, sent_at) in ready {
                 if count >= max_receive(queue) {
-                    tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count) VALUES (?1, ?2, ?3)")?.execute(params![
+                    tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, sent_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
                         queue.as_str(),
                         body,
-                        count
+                        count,
+                        sent_at
                     ])?;
                     tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute(params![id])?;
                     continue;
@@ -167,7 +170,7 @@ impl QueueConsumer for Database {
 
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
         Ok(self.read(|c| {
-            c.prepare_cached("SELECT id, body, receive_count, reason FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+            c.prepare_cached("SELECT id, body, receive_count, reason, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id")?
                 .query_map(params![dead_letters.as_str()], |r| {
                     Ok(DeadLetter {
                         message_id: r.get::<_, i64>(0)?.to_string(),
@@ -175,6 +178,7 @@ impl QueueConsumer for Database {
                         body: r.get(1)?,
                         receive_count: r.get(2)?,
                         reason: r.get(3)?,
+                        first_seen: r.get::<_, Option<i64>>(4)?.and_then(chrono::DateTime::from_timestamp_millis),
                     })
                 })?
                 .collect()
@@ -186,11 +190,20 @@ impl QueueConsumer for Database {
         let key = dead_letters.as_str();
         self.write(|tx| {
             let moved = tx
-                .prepare_cached("INSERT INTO messages (queue, body, visible_at) SELECT ?3, body, ?2 FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+                .prepare_cached(
+                    "INSERT INTO messages (queue, body, visible_at, sent_at) SELECT ?3, body, ?2, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id",
+                )?
                 .execute(params![key, now, dead_letters.home().as_str()])?;
             tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
             Ok(moved)
         })
+    }
+
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
+        let Ok(id) = message_id.parse::<i64>() else { return Ok(false) };
+        let deleted =
+            self.write(|tx| tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1 AND id = ?2")?.execute(params![dead_letters.as_str(), id]))?;
+        Ok(deleted == 1)
     }
 }
 

@@ -1,0 +1,455 @@
+//! The `dropflow` command line: `serve` (the default) and the operator commands.
+
+mod commands;
+
+use crate::Local;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// dropflow: the fulfillment back office of a dropshipping marketplace, in one process.
+#[derive(Parser)]
+#[command(name = "dropflow", version, after_help = "With no command, dropflow runs `serve`: every function on 127.0.0.1:3000.")]
+pub struct Cli {
+    /// Where the embedded store, queues and outbox live.
+    #[arg(long, global = true, default_value = "./.dropflow")]
+    pub data_dir: PathBuf,
+    /// Which adapters to run on: the embedded store, or the real AWS clients
+    /// (`AWS_ENDPOINT_URL` points them at an emulator).
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Embedded)]
+    pub backend: Backend,
+    /// With `--backend aws`: the stack whose table (`<STACK>`) and queues
+    /// (`<STACK>-intake`, `<STACK>-notify`) to use, as bootstrapped or deployed.
+    #[arg(long, global = true, default_value = "dropflow")]
+    pub stack: String,
+    /// Run on a clock that starts at this instant (RFC 3339) and goes on from there at
+    /// the real pace, instead of the wall clock: to replay a date-bound history or
+    /// report. Operator commands on the same data dir should be given the same flag.
+    #[arg(long, global = true, value_parser = instant)]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Command {
+    /// Whether the command only reads what is stored (a listing, a report).
+    fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Orders { .. }
+                | Command::Order { action: OrderAction::Show { .. } }
+                | Command::Retention { .. }
+                | Command::Vendor { action: VendorAction::List { .. } }
+                | Command::Key { action: KeyAction::List { .. } }
+                | Command::Product { action: ProductAction::List { .. } }
+                | Command::Dlq { action: DlqAction::List { .. } | DlqAction::Show { .. } }
+                | Command::Suppressions { action: None | Some(SuppressionAction::List { .. }) }
+        )
+    }
+}
+
+/// Where the system runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Embedded,
+    Aws,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run every function: HTTP on 127.0.0.1, the queue consumers, the outbox.
+    Serve {
+        /// The port to listen on (127.0.0.1 only).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Inject faults into this share (0.0-1.0) of the calls to every port (store,
+        /// queues, stream, mail): outages, throttling, and timeouts after the call took
+        /// effect. For trying the system's resilience; never in production.
+        #[arg(long, value_parser = chaos_rate)]
+        chaos: Option<f64>,
+    },
+    /// Onboard vendors.
+    Vendor {
+        #[command(subcommand)]
+        action: VendorAction,
+    },
+    /// Vendor API keys.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// SKU → vendor and supplier mappings.
+    Product {
+        #[command(subcommand)]
+        action: ProductAction,
+    },
+    /// Route an order's unroutable lines again, after their SKUs were mapped (mapping a
+    /// SKU with `product add` already does this for every order waiting for it).
+    Reroute {
+        /// The order's id (`o_…`), as the operator's mail names it.
+        order_id: String,
+    },
+    /// Orders, newest first: every order (or those in one status: held, routed, void,
+    /// parked), or one vendor's vendor orders (or those in one state).
+    Orders {
+        /// Only this vendor's vendor orders.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Only orders in this listing: held, routed, cancelled (routed, then cancelled by
+        /// the storefront), void, parked (or, with --vendor, vendor orders in this state).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many (1-100).
+        #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
+        limit: u32,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// One order whole: its vendor orders with their history and clocks, and the mail
+    /// it sent.
+    Order {
+        #[command(subcommand)]
+        action: OrderAction,
+    },
+    /// Run the SLA sweep once: fire every clock due (reminders, breaches, delay mail,
+    /// the operator's digest). `serve` runs it every minute by itself.
+    Sweep {
+        /// Sweep as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The orders whose customers' personal data is due to be purged (`RETENTION_DAYS`
+    /// after their last vendor order closed), one vendor order per line: due at, order,
+    /// vendor. The sweep purges them when due.
+    Retention {
+        /// Also what falls due within this many days from now.
+        #[arg(long, default_value_t = 0)]
+        within: u32,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Release the holds that ended and build the payouts (what the daily
+    /// `payout-release` function does); `export` and `mark-paid` are the payment run.
+    Payouts {
+        /// Release and pay as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(subcommand)]
+        action: Option<PayoutAction>,
+    },
+    /// Dead-letter queues: list, show, replay or discard what could not be processed.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+    /// Addresses no mail goes to (they bounced for good, or complained).
+    Suppressions {
+        #[command(subcommand)]
+        action: Option<SuppressionAction>,
+    },
+    /// Play one order's whole life on a fresh data dir, step by step.
+    Demo,
+    /// AWS resources for `--backend aws`.
+    Aws {
+        #[command(subcommand)]
+        action: AwsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PayoutAction {
+    /// The pending payouts, for the payment run: vendor, name, email, payee, currency,
+    /// amount, payout id.
+    Export {
+        /// As CSV (RFC 4180, with a header row), the one format there is.
+        #[arg(long, required = true)]
+        csv: bool,
+    },
+    /// Record that a payout was transferred: its amount moves from in payout to paid out
+    /// and the vendor is mailed the reference.
+    MarkPaid {
+        payout_id: String,
+        /// The transfer's reference (the bank's or PayPal's id).
+        #[arg(long)]
+        reference: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AwsAction {
+    /// Create the table, the queues with their DLQs and the SES sender identity of
+    /// `--stack`, as the template defines them; print their names.
+    Bootstrap,
+}
+
+#[derive(Subcommand)]
+pub enum VendorAction {
+    /// Onboard a vendor.
+    Add {
+        /// The vendor's id: 1-64 of a-z, 0-9, '-' or '_' ("acme-gadgets").
+        vendor_id: String,
+        /// The vendor's name, as mail and the operator see it.
+        #[arg(long)]
+        name: String,
+        /// Where the vendor's mail goes (supplier briefs, reminders).
+        #[arg(long)]
+        email: String,
+        /// Marketplace commission in basis points (default: COMMISSION_BPS).
+        #[arg(long, allow_negative_numbers = true)]
+        commission_bps: Option<u32>,
+        /// Who its payouts go to (an IBAN, a PayPal address): the payout export needs
+        /// one (`vendor update --payee` sets it later).
+        #[arg(long)]
+        payee: Option<String>,
+    },
+    /// Every vendor, one per line: id, name, email, commission, state, payee.
+    List {
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Change a vendor's name, email, commission or payout details.
+    Update {
+        /// The vendor to change.
+        vendor_id: String,
+        /// The vendor's name, as mail and the operator see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the vendor's mail goes.
+        #[arg(long)]
+        email: Option<String>,
+        /// Marketplace commission in basis points (0-10000).
+        #[arg(long, allow_negative_numbers = true)]
+        commission_bps: Option<u32>,
+        /// Where payouts go (an IBAN, a PayPal address); empty to clear.
+        #[arg(long)]
+        payee: Option<String>,
+    },
+    /// Refuse the vendor's keys (403) and route its SKUs to no one until resumed.
+    Suspend {
+        /// The vendor to suspend.
+        vendor_id: String,
+    },
+    /// Undo a suspension; lines that waited for its SKUs are routed.
+    Resume {
+        /// The vendor to resume.
+        vendor_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Print a new API key for the vendor, once; only its hash is stored.
+    Create {
+        /// The vendor the key is for.
+        vendor_id: String,
+    },
+    /// The vendor's keys, one per line: prefix, created, last used, state.
+    List {
+        /// The vendor whose keys to list.
+        vendor_id: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Revoke the key that starts with PREFIX (as `key list` prints it); the next request
+    /// with it gets 401.
+    Revoke {
+        /// The key's first 12 characters, as `key list` prints them.
+        prefix: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProductAction {
+    /// Map a SKU to its vendor and supplier.
+    Add {
+        /// The SKU as the storefront sends it (any text up to 255 characters).
+        sku: String,
+        /// The vendor that sells it.
+        #[arg(long)]
+        vendor: String,
+        /// Who the vendor buys it from ("AliExpress: Acme store").
+        #[arg(long)]
+        supplier: String,
+        /// The supplier's product page (https://).
+        #[arg(long)]
+        url: String,
+        /// Supplier cost per unit as a decimal ("12.40").
+        #[arg(long)]
+        cost: String,
+        /// The supplier cost's currency (ISO 4217, "USD").
+        #[arg(long)]
+        currency: String,
+        /// The supplier's variant to order ("8GB, green").
+        #[arg(long)]
+        variant: Option<String>,
+        /// Move the SKU to this vendor from the vendor that maps it now.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Approve a vendor's claim on a SKU that orders wait for: they are routed to it.
+    Approve {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Refuse a vendor's claim on a SKU: the claim is taken away, the orders keep waiting.
+    Refuse {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Take a SKU's mapping away from its vendor: what was handed out stays; new lines
+    /// of it wait until it is mapped again.
+    Remove {
+        /// The SKU as the storefront sends it.
+        sku: String,
+    },
+    /// Every SKU mapping, one per line: SKU, vendor, supplier, cost, URL (and "awaiting
+    /// approval" for a claim not approved yet).
+    List {
+        /// Only this vendor's.
+        #[arg(long)]
+        vendor: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrderAction {
+    /// Show the order named by its id (`o_…`) or the number customers quote (#1001).
+    Show {
+        /// An order id, or a storefront order number ("#1001").
+        reference: String,
+    },
+    /// End the wait of lines no vendor sells: they will not be sent. The customer is
+    /// told they will be refunded (you refund them at the store); the lines are routed
+    /// no more, whatever is mapped later. Lines left waiting are voided this way by
+    /// the sweep UNROUTABLE_NOTICE_HOURS after they were routed.
+    VoidLine {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        /// The line ids (as `dropflow order show` lists them).
+        #[arg(required = true)]
+        lines: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SuppressionAction {
+    /// List them, newest first (the default).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Mail an address again (its mailbox works now).
+    Remove { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum DlqAction {
+    /// The dead letters of every queue (intake, notify, and the relay's), one a line:
+    /// id, queue, why it was set aside, size, when it was first sent.
+    List {
+        #[command(flatten)]
+        format: Format,
+    },
+    /// One dead letter's body (a webhook, an event), as it will be replayed.
+    Show {
+        /// Its id, as `dlq list` prints it.
+        id: String,
+    },
+    /// Move every dead letter back to its queue (once its cause is fixed).
+    Replay,
+    /// Delete one dead letter that is not to be processed; the reason is logged with it.
+    Discard {
+        /// Its id, as `dlq list` prints it.
+        id: String,
+        /// Why it is dropped (for the log: "a test order", "replaced by order #1002").
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn chaos_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate between 0 and 1")),
+    }
+}
+
+/// Runs a parsed command, writing its output to `out`. Errors are one line.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve { port: 3000, chaos: None });
+    let chaos = match &command {
+        Command::Serve { chaos: Some(rate), .. } if *rate > 0.0 => Some(dropflow_shared::adapters::faults::Chaos::random(*rate)),
+        _ => None,
+    };
+    let mut settings = dropflow_shared::compose::Settings::new(crate::local_config()?).with_chaos(chaos);
+    if let Some(start) = cli.clock {
+        settings = settings.on(std::sync::Arc::new(dropflow_shared::ports::SteppedClock::starting_at(start)));
+    }
+    // A command that only reads has nothing to read in a data dir that does not exist
+    // (a mistyped --data-dir): said in one line, never an empty store created there.
+    if cli.backend == Backend::Embedded && command.only_reads() && !cli.data_dir.exists() {
+        return Err(format!("no dropflow data in {}: give the --data-dir that `dropflow serve` uses", cli.data_dir.display()));
+    }
+    let local = match (&command, cli.backend) {
+        (Command::Demo, _) => return crate::demo::run(out).await,
+        (Command::Aws { action: AwsAction::Bootstrap }, _) => return commands::bootstrap(&cli.stack, out).await,
+        (_, Backend::Embedded) => Local::open_with(&cli.data_dir, settings)?,
+        (_, Backend::Aws) => Local::open_aws(&cli.stack, settings, &cli.data_dir).await?,
+    };
+    let place = match cli.backend {
+        Backend::Embedded => format!("data dir {}", cli.data_dir.display()),
+        Backend::Aws => format!("AWS stack {}", cli.stack),
+    };
+    execute(&local, command, &place, out).await
+}
+
+/// Runs `command` on a system already open (`place` says where, for `serve`'s banner):
+/// what `run` does once it has opened the backend, and how the scenario tests run
+/// operator steps on their own app, on its clock and configuration. Each group of
+/// commands is one function in `commands`.
+pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dyn Write + Send)) -> Result<(), String> {
+    let app = &local.app;
+    match command {
+        Command::Demo | Command::Aws { .. } => Err("demo and aws bootstrap open their own system; run them from the command line".into()),
+        Command::Serve { port, chaos } => commands::serve(local, port, chaos, place, out).await,
+        Command::Vendor { action } => commands::vendor(app, action, out).await,
+        Command::Key { action } => commands::key(app, action, out).await,
+        Command::Product { action } => commands::product(app, action, out).await,
+        Command::Reroute { order_id } => {
+            let id = dropflow_shared::domain::ids::OrderId::parse(&order_id).map_err(said)?;
+            let routed = dropflow_shared::services::reroute::reroute(app, &id).await.map_err(said)?;
+            commands::print(out, format!("{routed} lines of order {id} routed"))
+        }
+        Command::Orders { vendor, state, limit, format } => commands::orders(app, vendor, state, limit, format, out).await,
+        Command::Order { action } => commands::order(app, action, out).await,
+        Command::Sweep { now } => commands::sweep(app, now, out).await,
+        Command::Retention { within, format } => commands::retention(app, within, format, out).await,
+        Command::Payouts { now, action } => commands::payouts(app, now, action, out).await,
+        Command::Dlq { action } => commands::dlq(local, action, out).await,
+        Command::Suppressions { action } => commands::suppressions(app, action, out).await,
+    }
+}
+
+/// A failure as the one line the operator reads: what every command's errors become.
+pub(crate) fn said(error: impl std::fmt::Display) -> String {
+    error.to_string()
+}
+
+/// How a listing is printed: a header row and tab-separated rows, or JSON.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct Format {
+    /// Print one JSON array of objects (keys as the header row names them) instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An RFC 3339 instant from the command line.
+fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-23T10:00:00Z)"))
+}
