@@ -90,42 +90,72 @@ pub fn secret_list(text: &str) -> Vec<String> {
     text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
-impl Config {
-    /// Reads every setting through `lookup` (the environment in production); `fallback`
-    /// supplies values for unset names (the local binary's development defaults).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, fallback: impl Fn(&str) -> Option<&'static str>) -> Result<Config, ConfigError> {
-        let get = |name: &'static str| -> Result<String, ConfigError> {
-            lookup(name).filter(|v| !v.trim().is_empty()).or_else(|| fallback(name).map(str::to_string)).ok_or(ConfigError::Missing(name))
-        };
-        let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
-            match lookup(name).filter(|v| !v.trim().is_empty()) {
-                None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|_| ConfigError::Malformed { name, reason: format!("{v:?} is not a whole number") }),
-            }
-        };
-        let email =
-            |name: &'static str| -> Result<Email, ConfigError> { Email::parse(&get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason }) };
-        // Only the function that verifies webhooks is given the secrets (it requires them
-        // at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
-        // secret that is set but blank is a mistake, never a cue to use a default.
-        let list = secret_list;
+/// The settings as `Config::from_lookup` reads them: a name's value (blank is unset),
+/// else its fallback, each parsed or refused with the name and why.
+struct Settings<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    fallback: &'a dyn Fn(&str) -> Option<&'static str>,
+}
+
+impl Settings<'_> {
+    /// The value of `name`, when it is set and not blank.
+    fn set(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The value of `name`, or its fallback; an error when it has neither.
+    fn get(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.set(name).or_else(|| (self.fallback)(name).map(str::to_string)).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A whole number, `default` when unset.
+    fn number(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        match self.set(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| ConfigError::Malformed { name, reason: format!("{v:?} is not a whole number") }),
+        }
+    }
+
+    /// A number of days or hours that `SlaPolicy` holds as an i64.
+    fn span(&self, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+        self.number(name, u32::try_from(default).unwrap_or(u32::MAX)).map(i64::from)
+    }
+
+    /// An email address (or its fallback).
+    fn email(&self, name: &'static str) -> Result<Email, ConfigError> {
+        Email::parse(&self.get(name)?).map_err(|e| ConfigError::Malformed { name, reason: e.reason })
+    }
+
+    /// Each source's signing secrets, and the shops each source accepts (when limited).
+    /// Only the function that verifies webhooks is given the secrets (it requires them
+    /// at start-up, `lambda::run_webhooks`); without any, every webhook is a 401. A
+    /// secret that is set but blank is a mistake, never a cue to use a default.
+    #[allow(clippy::type_complexity)]
+    fn webhook_secrets(&self) -> Result<(BTreeMap<&'static str, Vec<String>>, BTreeMap<&'static str, Vec<String>>), ConfigError> {
         let mut webhook_secrets = BTreeMap::new();
         let mut shop_allow_lists = BTreeMap::new();
         for source in crate::sources::SOURCES {
             let name = source.secret_variable();
-            let secrets = match lookup(name) {
-                Some(set) if list(&set).is_empty() => {
+            let secrets = match (self.lookup)(name) {
+                Some(set) if secret_list(&set).is_empty() => {
                     return Err(ConfigError::Malformed { name, reason: "is set but blank: give the secret, or unset it".into() });
                 }
-                Some(set) => list(&set),
-                None => fallback(name).map(list).unwrap_or_default(),
+                Some(set) => secret_list(&set),
+                None => (self.fallback)(name).map(secret_list).unwrap_or_default(),
             };
             webhook_secrets.insert(source.name(), secrets);
-            if let Some(shops) = source.shops_variable().and_then(&lookup).map(|v| list(&v.to_lowercase())) {
+            if let Some(shops) = source.shops_variable().and_then(self.lookup).map(|v| secret_list(&v.to_lowercase())) {
                 shop_allow_lists.insert(source.name(), shops);
             }
         }
-        let holidays = match lookup("SLA_HOLIDAYS").filter(|v| !v.trim().is_empty()) {
+        Ok((webhook_secrets, shop_allow_lists))
+    }
+
+    /// The SLA policy: every clock's length, the calendar it counts business days on,
+    /// and how long personal data is kept.
+    fn sla(&self) -> Result<SlaPolicy, ConfigError> {
+        let defaults = SlaPolicy::default();
+        let holidays = match self.set("SLA_HOLIDAYS") {
             None => Vec::new(),
             Some(list) => list
                 .split(',')
@@ -133,87 +163,99 @@ impl Config {
                 .collect::<Result<_, _>>()
                 .map_err(|e| ConfigError::Malformed { name: "SLA_HOLIDAYS", reason: format!("{e} (expected YYYY-MM-DD,...)") })?,
         };
-        let defaults = SlaPolicy::default();
-        let commission_bps = number("COMMISSION_BPS", 1_000)?;
         let (window, warning) =
-            (number("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days as u32)?, number("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days as u32)?);
+            (self.span("SLA_REFUND_WINDOW_DAYS", defaults.refund_window_days)?, self.span("SLA_REFUND_WARNING_DAYS", defaults.refund_warning_days)?);
         if warning >= window {
             return Err(ConfigError::Malformed {
                 name: "SLA_REFUND_WARNING_DAYS",
                 reason: format!("{warning} must be less than SLA_REFUND_WINDOW_DAYS ({window}): the warning comes while a refund can still be asked for"),
             });
         }
+        let timezone = match self.set("SLA_TIMEZONE") {
+            None => defaults.timezone,
+            Some(name) => name
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Malformed { name: "SLA_TIMEZONE", reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)") })?,
+        };
+        Ok(SlaPolicy {
+            place_with_supplier_hours: self.span("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours)?,
+            place_reminder_hours: self.span("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours)?,
+            ship_business_days: self.number("SLA_SHIP_BUSINESS_DAYS", defaults.ship_business_days)?,
+            tracking_stale_business_days: self.number("SLA_TRACKING_STALE_BUSINESS_DAYS", defaults.tracking_stale_business_days)?,
+            delivery_promise_days: self.span("SLA_DELIVERY_PROMISE_DAYS", defaults.delivery_promise_days)?,
+            refund_window_days: window,
+            refund_warning_days: warning,
+            dispute_opens_days: self.span("SLA_DISPUTE_OPENS_DAYS", defaults.dispute_opens_days)?,
+            holidays,
+            timezone,
+            retention_days: self.number("RETENTION_DAYS", defaults.retention_days)?,
+            escalation_repeat_hours: self.number("SLA_ESCALATION_REPEAT_HOURS", defaults.escalation_repeat_hours)?,
+            // Unset (or blank, as the template passes it) never cancels.
+            auto_cancel_hours: self.set("SLA_AUTO_CANCEL_HOURS").map(|_| self.number("SLA_AUTO_CANCEL_HOURS", 0)).transpose()?,
+        })
+    }
+
+    /// Where links in mail point: an http(s) base without a query, when set.
+    fn public_base_url(&self) -> Result<Option<String>, ConfigError> {
+        // Set but blank is unset, with no fallback (the template passes it blank).
+        let Some(url) = (self.lookup)("PUBLIC_BASE_URL").or_else(|| (self.fallback)("PUBLIC_BASE_URL").map(str::to_string)).filter(|v| !v.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let reason = format!("{url:?} is not an http(s) address without a query (e.g. https://api.example.com)");
+        base_url(url.trim()).map(Some).ok_or(ConfigError::Malformed { name: "PUBLIC_BASE_URL", reason })
+    }
+
+    /// How fast SES may be sent to (mails a second).
+    fn ses_max_send_rate(&self) -> Result<f64, ConfigError> {
+        let Some(v) = self.set("SES_MAX_SEND_RATE") else { return Ok(7.0) };
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1_000.0)
+            .ok_or(ConfigError::Malformed { name: "SES_MAX_SEND_RATE", reason: format!("{v:?} is not a rate of mails a second (more than 0, at most 1000)") })
+    }
+}
+
+impl Config {
+    /// Reads every setting through `lookup` (the environment in production); `fallback`
+    /// supplies values for unset names (the local binary's development defaults).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, fallback: impl Fn(&str) -> Option<&'static str>) -> Result<Config, ConfigError> {
+        let settings = Settings { lookup: &lookup, fallback: &fallback };
+        let (webhook_secrets, shop_allow_lists) = settings.webhook_secrets()?;
+        let commission_bps = settings.number("COMMISSION_BPS", 1_000)?;
         if commission_bps > 10_000 {
             return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
         }
-        let operator_email = email("OPERATOR_EMAIL")?;
-        let support_email = match lookup("SUPPORT_EMAIL").filter(|v| !v.trim().is_empty()) {
+        let operator_email = settings.email("OPERATOR_EMAIL")?;
+        let support_email = match settings.set("SUPPORT_EMAIL") {
             None => operator_email.clone(),
-            Some(_) => email("SUPPORT_EMAIL")?,
-        };
-        let public_base_url = match lookup("PUBLIC_BASE_URL").or_else(|| fallback("PUBLIC_BASE_URL").map(str::to_string)).filter(|v| !v.trim().is_empty()) {
-            None => None,
-            Some(url) => Some(base_url(url.trim()).ok_or(ConfigError::Malformed {
-                name: "PUBLIC_BASE_URL",
-                reason: format!("{url:?} is not an http(s) address without a query (e.g. https://api.example.com)"),
-            })?),
+            Some(_) => settings.email("SUPPORT_EMAIL")?,
         };
         Ok(Config {
-            store_name: get("STORE_NAME")?,
-            sender_email: email("SENDER_EMAIL")?,
+            store_name: settings.get("STORE_NAME")?,
+            sender_email: settings.email("SENDER_EMAIL")?,
             operator_email,
             support_email,
-            public_base_url,
-            unroutable_notice_hours: number("UNROUTABLE_NOTICE_HOURS", 48)?,
+            public_base_url: settings.public_base_url()?,
+            unroutable_notice_hours: settings.number("UNROUTABLE_NOTICE_HOURS", 48)?,
             webhook_secrets,
             shop_allow_lists,
-            sla: SlaPolicy {
-                place_with_supplier_hours: i64::from(number("SLA_PLACE_WITH_SUPPLIER_HOURS", defaults.place_with_supplier_hours as u32)?),
-                place_reminder_hours: i64::from(number("SLA_PLACE_REMINDER_HOURS", defaults.place_reminder_hours as u32)?),
-                ship_business_days: number("SLA_SHIP_BUSINESS_DAYS", defaults.ship_business_days)?,
-                tracking_stale_business_days: number("SLA_TRACKING_STALE_BUSINESS_DAYS", defaults.tracking_stale_business_days)?,
-                delivery_promise_days: i64::from(number("SLA_DELIVERY_PROMISE_DAYS", defaults.delivery_promise_days as u32)?),
-                refund_window_days: i64::from(window),
-                refund_warning_days: i64::from(warning),
-                dispute_opens_days: i64::from(number("SLA_DISPUTE_OPENS_DAYS", defaults.dispute_opens_days as u32)?),
-                holidays,
-                timezone: match lookup("SLA_TIMEZONE").filter(|v| !v.trim().is_empty()) {
-                    None => defaults.timezone,
-                    Some(name) => name.trim().parse().map_err(|_| ConfigError::Malformed {
-                        name: "SLA_TIMEZONE",
-                        reason: format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"),
-                    })?,
-                },
-                retention_days: number("RETENTION_DAYS", defaults.retention_days)?,
-                escalation_repeat_hours: number("SLA_ESCALATION_REPEAT_HOURS", defaults.escalation_repeat_hours)?,
-                // Unset (or blank, as the template passes it) never cancels.
-                auto_cancel_hours: match lookup("SLA_AUTO_CANCEL_HOURS").filter(|v| !v.trim().is_empty()) {
-                    None => None,
-                    Some(_) => Some(number("SLA_AUTO_CANCEL_HOURS", 0)?),
-                },
-            },
+            sla: settings.sla()?,
             commission_bps,
-            holding_days: number("HOLDING_DAYS", 14)?,
+            holding_days: settings.number("HOLDING_DAYS", 14)?,
             payout_minimums: crate::domain::ledger::PayoutMinimums::parse(&lookup("PAYOUT_MINIMUM").unwrap_or_default())
                 .map_err(|reason| ConfigError::Malformed { name: "PAYOUT_MINIMUM", reason: format!("{reason} (expected e.g. EUR:50.00,USD:50.00)") })?,
-            aftership: lookup("AFTERSHIP_API_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).map(|api_key| AfterShipApi {
-                url: lookup("AFTERSHIP_API_URL")
-                    .map(|u| u.trim().trim_end_matches('/').to_string())
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
-                api_key,
+            aftership: settings.set("AFTERSHIP_API_KEY").map(|api_key| AfterShipApi {
+                url: settings.set("AFTERSHIP_API_URL").map(|u| u.trim().trim_end_matches('/').to_string()).unwrap_or_else(|| AFTERSHIP_API_URL.to_string()),
+                api_key: api_key.trim().to_string(),
             }),
-            first_backoff_seconds: match number("RETRY_FIRST_BACKOFF_SECONDS", 10)? {
+            first_backoff_seconds: match settings.number("RETRY_FIRST_BACKOFF_SECONDS", 10)? {
                 0 => return Err(ConfigError::Malformed { name: "RETRY_FIRST_BACKOFF_SECONDS", reason: "must be at least 1".into() }),
                 seconds => seconds.min(900),
             },
-            ses_max_send_rate: match lookup("SES_MAX_SEND_RATE").filter(|v| !v.trim().is_empty()) {
-                None => 7.0,
-                Some(v) => v.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0 && *r <= 1_000.0).ok_or(ConfigError::Malformed {
-                    name: "SES_MAX_SEND_RATE",
-                    reason: format!("{v:?} is not a rate of mails a second (more than 0, at most 1000)"),
-                })?,
-            },
+            ses_max_send_rate: settings.ses_max_send_rate()?,
         })
     }
 

@@ -20,6 +20,55 @@ pub enum Payment {
     Void,
 }
 
+impl Payment {
+    /// How far on a payment is: pending, paid, void. It only moves forward, so a
+    /// version that would move it back is not the newer one.
+    pub fn rank(self) -> u8 {
+        match self {
+            Payment::Pending => 0,
+            Payment::Paid => 1,
+            Payment::Void => 2,
+        }
+    }
+}
+
+/// A delivery of an order already held, next to the held version: what intake does
+/// with it follows from this alone (`arrival`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// The order's personal data was redacted at the storefront's request: no delivery
+    /// brings it back.
+    Redacted,
+    /// Stamped before the held version.
+    Stale,
+    /// Stamped the same second as the held version, different, and it would take the
+    /// payment back (void to paid, paid to pending): the held one stands.
+    Backward,
+    /// The held version again.
+    Same,
+    /// Newer, or stamped the same second and moving the payment on or keeping it: taken.
+    Newer,
+}
+
+/// Where `incoming` stands against `held` (versions compared by the storefront's own
+/// `updated_at`, a tie told apart by content and by the payment only moving forward).
+pub fn arrival(held: &OrderRecord, incoming: &CanonicalOrder) -> Arrival {
+    let stored = &held.order;
+    if held.is_redacted() {
+        Arrival::Redacted
+    } else if incoming.updated_at < stored.updated_at {
+        Arrival::Stale
+    } else if incoming.updated_at > stored.updated_at {
+        Arrival::Newer
+    } else if incoming == stored {
+        Arrival::Same
+    } else if incoming.payment.rank() < stored.payment.rank() {
+        Arrival::Backward
+    } else {
+        Arrival::Newer
+    }
+}
+
 /// One line as the customer bought it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -428,6 +477,49 @@ mod tests {
             supplier_variant: None,
             awaiting_approval: false,
         }
+    }
+
+    fn version(updated: i64, payment: Payment) -> CanonicalOrder {
+        let at = |minutes: i64| DateTime::from_timestamp(1_795_000_000 + minutes * 60, 0).unwrap();
+        CanonicalOrder {
+            order_id: OrderId::derive("shopify", "s", "1"),
+            source: "shopify".into(),
+            shop: "s".into(),
+            external_id: "1".into(),
+            order_number: "#1001".into(),
+            currency: Currency::parse("USD").unwrap(),
+            payment,
+            customer_email: None,
+            customer_name: "Ann".into(),
+            shipping_address: None,
+            address_problem: None,
+            lines: vec![line("1", Some("A"))],
+            total: usd(100),
+            created_at: at(0),
+            updated_at: at(updated),
+        }
+    }
+
+    #[test]
+    fn a_delivery_is_placed_against_the_held_version_by_its_stamp_then_its_content_then_its_payment() {
+        let held = OrderRecord::new(version(10, Payment::Paid), OrderStatus::Routed, 3);
+        assert_eq!(arrival(&held, &version(9, Payment::Void)), Arrival::Stale, "older loses, whatever it says");
+        assert_eq!(arrival(&held, &version(11, Payment::Pending)), Arrival::Newer, "newer wins, whatever it says");
+        assert_eq!(arrival(&held, &version(10, Payment::Paid)), Arrival::Same);
+        // The same second: the payment only moves on.
+        assert_eq!(arrival(&held, &version(10, Payment::Void)), Arrival::Newer);
+        assert_eq!(arrival(&held, &version(10, Payment::Pending)), Arrival::Backward);
+        let renamed = CanonicalOrder { customer_name: "Bea".into(), ..version(10, Payment::Paid) };
+        assert_eq!(arrival(&held, &renamed), Arrival::Newer, "an edit stamped the same second, payment kept, is taken");
+    }
+
+    #[test]
+    fn no_delivery_brings_back_a_redacted_order() {
+        let redaction = Redaction { requested_at: version(10, Payment::Paid).updated_at, done_at: Some(version(12, Payment::Paid).updated_at) };
+        let held = OrderRecord { redaction: Some(redaction), ..OrderRecord::new(version(10, Payment::Paid), OrderStatus::Routed, 3) };
+        assert_eq!(arrival(&held, &version(99, Payment::Paid)), Arrival::Redacted);
+        let asked = OrderRecord { redaction: Some(Redaction { done_at: None, ..held.redaction.clone().unwrap() }), ..held };
+        assert_eq!(arrival(&asked, &version(99, Payment::Paid)), Arrival::Newer, "asked for, not done yet: the order still moves");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventTy
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
 use crate::domain::order::{
-    CanonicalOrder, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, edited_lines, line_changes, route, unshippable,
+    Arrival, CanonicalOrder, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, arrival, edited_lines, line_changes, route, unshippable,
 };
 use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, Recipient, TransitionError, VendorOrder, VoState};
@@ -179,31 +179,10 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
         Some(record) => CanonicalOrder { shop: record.order.shop.clone(), lines: edited_lines(&record.order.lines, &delivered.lines), ..delivered.clone() },
         None => delivered.clone(),
     };
-    // A stamp in the future (a storefront's broken clock, the year 2999) is kept but not
-    // trusted: it is taken as the stored version's (a tie, told apart by content, a
-    // payment only moving forward), or for a new order as its creation (not now: the
-    // storefront's own versions stamped before a late delivery of it are still newer),
-    // so that it cannot freeze the order against every later version. The operator is
-    // told, once.
-    // Of an order already held, such a version cannot be placed among the storefront's
-    // others: it counts only for moving the payment on (a payment, a cancel), and is
-    // otherwise ignored (its content may be older than what is held).
     let mut notes = Vec::new();
     let now = app.clock.now();
-    if order.updated_at > now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
-        let taken_as = existing.as_ref().map_or(order.created_at.min(now), |r| r.order.updated_at);
-        // One note per stamp and payment: a later future-stamped cancel is news again.
-        let discriminator = format!("future-stamp@{}:{:?}", order.updated_at.timestamp(), order.payment);
-        let note = Attention::FutureStamp { stamped: order.updated_at, taken_as };
-        notes.push(Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &discriminator, now).with(&note));
-        if let Some(record) = existing.as_ref().filter(|r| payment_rank(order.payment) <= payment_rank(r.order.payment)) {
-            tell(app, &notes).await?;
-            return Ok(Outcome::Ignored(format!(
-                "stamped {} (in the future), and its payment {:?} is not newer than the held one",
-                order.updated_at, record.order.payment
-            )));
-        }
-        order.updated_at = taken_as;
+    if let Some(ignored) = distrust_future_stamp(app, existing.as_ref(), &mut order, now, &mut notes).await? {
+        return Ok(ignored);
     }
     let order = &order;
     // A WooCommerce order that names no site (no `_links`) under a secret several sites
@@ -219,59 +198,90 @@ async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, Servic
     }
     // Deleted at the storefront before it came: filed, as cancelled. Only WooCommerce
     // sends a delete that names just an id, so only its new orders read for the mark.
-    let deleted;
-    let order = match existing {
-        None if order.source == "woocommerce"
-            && order.payment != Payment::Void
-            && app.tables.order_mark(&order.order_id, OrderMark::Deleted).await?.is_some() =>
-        {
-            deleted = CanonicalOrder { payment: Payment::Void, ..order.clone() };
-            &deleted
-        }
-        _ => order,
-    };
+    if existing.is_none()
+        && order.source == "woocommerce"
+        && order.payment != Payment::Void
+        && app.tables.order_mark(&order.order_id, OrderMark::Deleted).await?.is_some()
+    {
+        return file(app, None, &CanonicalOrder { payment: Payment::Void, ..order.clone() }, notes).await;
+    }
+    file(app, existing, order, notes).await
+}
+
+/// A stamp in the future (a storefront's broken clock, the year 2999) is kept but not
+/// trusted: it is taken as the stored version's (a tie, told apart by content, a
+/// payment only moving forward), or for a new order as its creation (not now: the
+/// storefront's own versions stamped before a late delivery of it are still newer),
+/// so that it cannot freeze the order against every later version. The operator is
+/// told, once. Of an order already held, such a version cannot be placed among the
+/// storefront's others: it counts only for moving the payment on (a payment, a
+/// cancel), and is otherwise ignored (its content may be older than what is held).
+async fn distrust_future_stamp(
+    app: &App,
+    existing: Option<&OrderRecord>,
+    order: &mut CanonicalOrder,
+    now: DateTime<Utc>,
+    notes: &mut Vec<Envelope>,
+) -> Result<Option<Outcome>, ServiceError> {
+    if order.updated_at <= now + chrono::Duration::hours(MAX_FUTURE_STAMP_HOURS) {
+        return Ok(None);
+    }
+    let taken_as = existing.map_or(order.created_at.min(now), |r| r.order.updated_at);
+    // One note per stamp and payment: a later future-stamped cancel is news again.
+    let discriminator = format!("future-stamp@{}:{:?}", order.updated_at.timestamp(), order.payment);
+    let note = Attention::FutureStamp { stamped: order.updated_at, taken_as };
+    notes.push(Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &discriminator, now).with(&note));
+    if let Some(record) = existing.filter(|r| order.payment.rank() <= r.order.payment.rank()) {
+        tell(app, notes).await?;
+        let why = format!("stamped {} (in the future), and its payment {:?} is not newer than the held one", order.updated_at, record.order.payment);
+        return Ok(Some(Outcome::Ignored(why)));
+    }
+    order.updated_at = taken_as;
+    Ok(None)
+}
+
+/// Files `order` against what is held of it (`existing`): ignored when it is not the
+/// newer version, followed when the order was routed, else held or routed now.
+async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, notes: Vec<Envelope>) -> Result<Outcome, ServiceError> {
     if let Some(record) = &existing {
-        if record.is_redacted() {
-            return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
-        }
-        if order.updated_at < record.order.updated_at {
-            return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, record.order.updated_at)));
-        }
-        let tie = order.updated_at == record.order.updated_at;
-        if tie && order != &record.order && !payment_may_follow(record.order.payment, order.payment) {
-            return Ok(Outcome::Ignored(format!(
-                "stamped the same second as the stored version, and it would take the order from {:?} back to {:?}",
-                record.order.payment, order.payment
-            )));
-        }
-        if record.status == OrderStatus::Routed {
+        let held = &record.order;
+        match arrival(record, order) {
+            Arrival::Redacted => {
+                return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
+            }
+            Arrival::Stale => return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, held.updated_at))),
+            Arrival::Backward => {
+                let why =
+                    format!("stamped the same second as the stored version, and it would take the order from {:?} back to {:?}", held.payment, order.payment);
+                return Ok(Outcome::Ignored(why));
+            }
             // The same version again: its events were committed with the routing.
-            if tie && order == &record.order {
+            Arrival::Same if record.status == OrderStatus::Routed => {
                 tell(app, &notes).await?;
                 return Ok(Outcome::AlreadyRouted);
             }
-            return follow_storefront(app, record, order, notes).await;
+            _ if record.status == OrderStatus::Routed => return follow_storefront(app, record, order, notes).await,
+            Arrival::Same | Arrival::Newer => {}
         }
     }
-    let previous_version = existing.as_ref().map(|r| r.version);
-    if order.payment != Payment::Paid {
-        let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
-        if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
-            tell(app, &notes).await?;
-            return Ok(Outcome::Held);
-        }
-        let record = match &existing {
-            Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
-            None => OrderRecord::new(order.clone(), status, 1),
-        };
-        let mut writes = vec![Tables::put_order(&record, previous_version)?];
-        if existing.is_none() {
-            writes.extend(first_filing(order)?);
-        }
-        app.commit(writes, &notes).await?;
+    if order.payment == Payment::Paid {
+        return route_and_store(app, order.clone(), existing.as_ref(), notes).await;
+    }
+    let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
+    if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
+        tell(app, &notes).await?;
         return Ok(Outcome::Held);
     }
-    route_and_store(app, order.clone(), existing.as_ref(), notes).await
+    let record = match &existing {
+        Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
+        None => OrderRecord::new(order.clone(), status, 1),
+    };
+    let mut writes = vec![Tables::put_order(&record, existing.as_ref().map(|r| r.version))?];
+    if existing.is_none() {
+        writes.extend(first_filing(order)?);
+    }
+    app.commit(writes, &notes).await?;
+    Ok(Outcome::Held)
 }
 
 /// What is written (and checked) when an order is filed for the first time: its number,
@@ -295,24 +305,6 @@ async fn tell(app: &App, notes: &[Envelope]) -> Result<(), ServiceError> {
         }
     }
     Ok(())
-}
-
-/// Whether a version stamped in the same second as the stored one may replace it: the
-/// storefronts stamp whole seconds, and a fraud or stock check cancels in the second the
-/// payment came, so two versions of one second are told apart by what they say. A
-/// payment only moves forward (pending, paid, void): a cancel or a payment is never lost
-/// to a tie, and never undone by one.
-fn payment_may_follow(stored: Payment, next: Payment) -> bool {
-    payment_rank(next) >= payment_rank(stored)
-}
-
-/// How far on a payment is: pending, paid, void (it only moves forward).
-fn payment_rank(payment: Payment) -> u8 {
-    match payment {
-        Payment::Pending => 0,
-        Payment::Paid => 1,
-        Payment::Void => 2,
-    }
 }
 
 /// Routes a paid order and commits it with its events and `notes` (what the operator is
