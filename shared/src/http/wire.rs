@@ -6,7 +6,8 @@
 
 use crate::domain::address::Address;
 use crate::domain::money::Money;
-use crate::domain::vendor_order::{Actor, HistoryEntry, VendorOrder};
+use crate::domain::order::RoutedLine;
+use crate::domain::vendor_order::{Actor, Checkpoint, HistoryEntry, VendorOrder};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -259,34 +260,47 @@ pub struct VendorOrderJson {
     pub history: Option<Vec<HistoryJson>>,
 }
 
+impl From<&RoutedLine> for LineJson {
+    fn from(routed: &RoutedLine) -> LineJson {
+        let (line, supplier) = (&routed.line, &routed.supplier);
+        let cost_total = supplier.supplier_cost.times(line.quantity).unwrap_or(supplier.supplier_cost);
+        LineJson {
+            line_id: line.line_id.clone(),
+            sku: line.sku.as_ref().map(|s| s.to_string()),
+            title: line.title.clone(),
+            variant: line.variant.clone(),
+            quantity: line.quantity,
+            unit_price: line.unit_price.into(),
+            paid: line.paid.into(),
+            supplier: SupplierJson {
+                name: supplier.supplier_name.clone(),
+                product_url: supplier.product_url.clone(),
+                variant: supplier.supplier_variant.clone(),
+                cost_per_unit: supplier.supplier_cost.into(),
+                cost_total: cost_total.into(),
+            },
+        }
+    }
+}
+
+impl From<&Checkpoint> for CheckpointJson {
+    fn from(c: &Checkpoint) -> CheckpointJson {
+        CheckpointJson {
+            tracking_number: c.tracking_number.clone(),
+            tag: c.tag.clone(),
+            message: c.message.clone(),
+            location: c.location.clone(),
+            checkpoint_at: instant_opt(c.checkpoint_at),
+            received_at: instant(c.received_at),
+        }
+    }
+}
+
 impl VendorOrderJson {
     /// The wire form of `vo` at `now`, its economics at the vendor's `commission_bps`,
     /// with its history when given.
     pub fn new(vo: &VendorOrder, commission_bps: u32, history: Option<&[HistoryEntry]>, now: DateTime<Utc>) -> VendorOrderJson {
-        let lines = vo
-            .lines
-            .iter()
-            .map(|routed| {
-                let (line, supplier) = (&routed.line, &routed.supplier);
-                let cost_total = supplier.supplier_cost.times(line.quantity).unwrap_or(supplier.supplier_cost);
-                LineJson {
-                    line_id: line.line_id.clone(),
-                    sku: line.sku.as_ref().map(|s| s.to_string()),
-                    title: line.title.clone(),
-                    variant: line.variant.clone(),
-                    quantity: line.quantity,
-                    unit_price: line.unit_price.into(),
-                    paid: line.paid.into(),
-                    supplier: SupplierJson {
-                        name: supplier.supplier_name.clone(),
-                        product_url: supplier.product_url.clone(),
-                        variant: supplier.supplier_variant.clone(),
-                        cost_per_unit: supplier.supplier_cost.into(),
-                        cost_total: cost_total.into(),
-                    },
-                }
-            })
-            .collect();
+        let lines = vo.lines.iter().map(LineJson::from).collect();
         let economics = vo.economics(commission_bps).ok().map(|e| EconomicsJson {
             customer_paid: e.customer_paid.into(),
             commission: e.commission.into(),
@@ -329,14 +343,7 @@ impl VendorOrderJson {
                     delivered_at: instant_opt(s.delivered_at),
                 })
                 .collect(),
-            last_checkpoint: vo.last_checkpoint.as_ref().map(|c| CheckpointJson {
-                tracking_number: c.tracking_number.clone(),
-                tag: c.tag.clone(),
-                message: c.message.clone(),
-                location: c.location.clone(),
-                checkpoint_at: instant_opt(c.checkpoint_at),
-                received_at: instant(c.received_at),
-            }),
+            last_checkpoint: vo.last_checkpoint.as_ref().map(CheckpointJson::from),
             refunds: vo
                 .refunds
                 .iter()

@@ -434,9 +434,38 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
         });
     }
     let vendor_orders = app.tables.vendor_orders_of(&notice.order_id).await?;
+    let (accepted, refused) = assess_refund(&record, &vendor_orders, &notice.refund_id, &lines);
+    if !refused.is_empty() {
+        events.extend(refund_for_the_operator(&mut next, &notice.refund_id, None, &format!("not applied: {}", refused.join("; ")), now));
+    }
+    let mut writes = Vec::new();
+    for current in &vendor_orders {
+        let own: Vec<LineRefund> = accepted.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+        if !own.is_empty() {
+            refund_vendor_order(app, current, own, &notice.refund_id, now, &mut writes, &mut events).await?;
+        }
+    }
+    // Lines no vendor order holds yet: the refund waits on the order, and a line it
+    // refunds in full stops waiting for a vendor.
+    for refund in accepted.iter().filter(|r| !vendor_orders.iter().any(|vo| vo.lines.iter().any(|l| l.line.line_id == r.line_id))) {
+        next.refunds.push(refund.clone());
+    }
+    let done: Vec<String> = next.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &next.refunds)).map(|l| l.line_id.clone()).collect();
+    next.unroutable.retain(|u| !done.contains(&u.line_id));
+    for sku in waiting_skus(&record).into_iter().filter(|sku| !waiting_skus(&next).contains(sku)) {
+        writes.push(Tables::delete_waiting(&sku, &record.order.order_id));
+    }
+    commit_refund(app, &record, next, writes, events).await
+}
+
+/// Which of a refund's `lines` can be recorded (each once, within what the line was
+/// paid) and why the others cannot, against the order as held and its vendor orders.
+/// Pure: a line already refunded by an earlier delivery of the same refund is neither.
+fn assess_refund(record: &OrderRecord, vendor_orders: &[VendorOrder], refund_id: &str, lines: &[RefundedLine]) -> (Vec<LineRefund>, Vec<String>) {
+    let currency = record.order.currency;
     let mut refused = Vec::new();
     let mut accepted: Vec<LineRefund> = Vec::new();
-    for line in &lines {
+    for line in lines {
         let amount = match line.amount.to_money(currency) {
             Ok(amount) => amount,
             Err(e) => {
@@ -448,7 +477,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
             refused.push(format!("line {}: the storefront sent that line id on several lines, so which one is meant cannot be told", line.line_id));
             continue;
         }
-        let refund = LineRefund { refund_id: notice.refund_id.clone(), line_id: line.line_id.clone(), quantity: line.quantity, amount };
+        let refund = LineRefund { refund_id: refund_id.to_string(), line_id: line.line_id.clone(), quantity: line.quantity, amount };
         let holder = vendor_orders.iter().find(|vo| vo.lines.iter().any(|l| l.line.line_id == line.line_id));
         let (Some(order_line), earlier) = (
             record.order.lines.iter().find(|l| l.line_id == line.line_id),
@@ -465,45 +494,38 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
             None => accepted.push(refund),
         }
     }
-    if !refused.is_empty() {
-        events.extend(refund_for_the_operator(&mut next, &notice.refund_id, None, &format!("not applied: {}", refused.join("; ")), now));
-    }
-    let mut writes = Vec::new();
-    for current in &vendor_orders {
-        let own: Vec<LineRefund> = accepted.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
-        if own.is_empty() {
-            continue;
-        }
-        match current.apply(Command::RecordRefund { refunds: own }, Actor::Storefront, now, &app.config.sla) {
-            Ok(transition) => {
-                writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
-                writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
-                // What the refunded lines had earned less is taken back, in the same
-                // transaction; the vendor's mail says how much, and from where.
-                let effects = super::money::effects(app, current, &transition.vendor_order, now).await?;
-                writes.extend(effects.writes);
-                let mut refunded = transition.events;
-                for event in refunded.iter_mut().filter(|e| e.event_type == EventType::Refunded) {
-                    *event = event.clone().with(&super::money::taken_back(&notice.refund_id, &effects.entries));
-                }
-                events.extend(refunded);
+    (accepted, refused)
+}
+
+/// Records `own` (the refund's lines this vendor order holds) on `current`, and takes
+/// back what those lines had earned, in the same transaction; the vendor's mail says
+/// how much, and from where. Already recorded (an earlier delivery): nothing.
+async fn refund_vendor_order(
+    app: &App,
+    current: &VendorOrder,
+    own: Vec<LineRefund>,
+    refund_id: &str,
+    now: DateTime<Utc>,
+    writes: &mut Vec<Write>,
+    events: &mut Vec<Envelope>,
+) -> Result<(), ServiceError> {
+    match current.apply(Command::RecordRefund { refunds: own }, Actor::Storefront, now, &app.config.sla) {
+        Ok(transition) => {
+            writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?);
+            writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
+            let effects = super::money::effects(app, current, &transition.vendor_order, now).await?;
+            writes.extend(effects.writes);
+            let mut refunded = transition.events;
+            for event in refunded.iter_mut().filter(|e| e.event_type == EventType::Refunded) {
+                *event = event.clone().with(&super::money::taken_back(refund_id, &effects.entries));
             }
-            // Recorded by an earlier delivery of the same refund.
-            Err(TransitionError::Invalid(_)) => {}
-            Err(error) => return Err(ServiceError::Conflict(error.to_string())),
+            events.extend(refunded);
+            Ok(())
         }
+        // Recorded by an earlier delivery of the same refund.
+        Err(TransitionError::Invalid(_)) => Ok(()),
+        Err(error) => Err(ServiceError::Conflict(error.to_string())),
     }
-    // Lines no vendor order holds yet: the refund waits on the order, and a line it
-    // refunds in full stops waiting for a vendor.
-    for refund in accepted.iter().filter(|r| !vendor_orders.iter().any(|vo| vo.lines.iter().any(|l| l.line.line_id == r.line_id))) {
-        next.refunds.push(refund.clone());
-    }
-    let done: Vec<String> = next.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &next.refunds)).map(|l| l.line_id.clone()).collect();
-    next.unroutable.retain(|u| !done.contains(&u.line_id));
-    for sku in waiting_skus(&record).into_iter().filter(|sku| !waiting_skus(&next).contains(sku)) {
-        writes.push(Tables::delete_waiting(&sku, &record.order.order_id));
-    }
-    commit_refund(app, &record, next, writes, events).await
 }
 
 /// The SKUs an order's unroutable lines wait under (`WAIT#{sku}` items).

@@ -232,10 +232,10 @@ fn to_customer(record: &OrderRecord, message: Message) -> Vec<(Recipient, Messag
     record.order.customer_email.iter().map(|to| (Recipient::Customer(to.to_string()), message.clone())).collect()
 }
 
-/// The emails an event calls for: (recipient, message).
+/// The emails an event calls for: (recipient, message). Every event type is named:
+/// a new one does not compile until someone decides whose mail it is.
 async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)>, ServiceError> {
     let operator = Recipient::Operator(app.config.operator_email.to_string());
-    let vendor_of = |vo: &VendorOrder, email: &crate::domain::ids::Email| Recipient::Vendor(email.to_string(), Page::Order(vo.id()));
     Ok(match event.event_type {
         EventType::OrderAccepted => {
             let record = order(app, event).await?;
@@ -243,9 +243,8 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         }
         EventType::VendorOrderCreated => {
             let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
             let briefed: payload::Briefed = payload_of(event)?;
-            vec![(vendor_of(&vo, &vendor.email), supplier_brief(&vo, &briefed.added))]
+            vec![(vendor_inbox(app, &vo, event).await?, supplier_brief(&vo, &briefed.added))]
         }
         EventType::OrderUnroutable => vec![(operator, unroutable(&order(app, event).await?))],
         EventType::LinesVoided => {
@@ -268,56 +267,24 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             };
             to_customer(&record, message)
         }
-        EventType::Cancelled => {
-            let vo = vendor_order(app, event).await?;
-            match payload_of::<payload::Cancelled>(event)?.by {
-                // By the storefront: the vendor cancels the supplier order (the store
-                // tells its customer).
-                Some(payload::CancelledBy::Storefront) => {
-                    let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-                    vec![(vendor_of(&vo, &vendor.email), storefront_cancelled(&vo))]
-                }
-                // By the clock (`SLA_AUTO_CANCEL_HOURS`): the vendor is told not to order
-                // it now, the operator to refund the customer, the customer why.
-                Some(payload::CancelledBy::Sla) => {
-                    let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-                    let record = order(app, event).await?;
-                    let progress = progress(app, &record).await?;
-                    let mut mail = vec![(vendor_of(&vo, &vendor.email), auto_cancelled(&vo, false)), (operator, auto_cancelled(&vo, true))];
-                    mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::NotInTime, &app.config.store_name)));
-                    mail
-                }
-                // By its vendor: the operator hears why, the customer kindly.
-                None => {
-                    let record = order(app, event).await?;
-                    let progress = progress(app, &record).await?;
-                    let mut mail = vec![(operator, vendor_cancelled(&vo))];
-                    mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, &app.config.store_name)));
-                    mail
-                }
-            }
-        }
+        EventType::Cancelled => cancelled(app, event, operator).await?,
         EventType::AddressChanged => {
             let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), address_changed(&vo))]
+            vec![(vendor_inbox(app, &vo, event).await?, address_changed(&vo))]
         }
         EventType::LinesChanged => {
             let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), lines_changed(&vo, &payload_of(event)?))]
+            vec![(vendor_inbox(app, &vo, event).await?, lines_changed(&vo, &payload_of(event)?))]
         }
         EventType::Refunded => {
             let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(vendor_of(&vo, &vendor.email), refunded_for_vendor(&vo, &payload_of(event)?))]
+            vec![(vendor_inbox(app, &vo, event).await?, refunded_for_vendor(&vo, &payload_of(event)?))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &payload_of(event)?))],
         // Of a parcel's news only its arrival at a pickup point is anyone's mail (problems
-        // are `tracking_exception`s); the same news again is nobody's.
-        EventType::TrackingUpdated
-            if !payload_of::<payload::CarrierNews>(event).is_ok_and(|news| news.checkpoint.tag == "AvailableForPickup" && !news.again) =>
-        {
+        // are `tracking_exception`s); the same news again is nobody's. A payload that
+        // cannot be read is an error (parked), never silently nobody's mail.
+        EventType::TrackingUpdated if !payload_of::<payload::CarrierNews>(event).map(|news| news.checkpoint.tag == "AvailableForPickup" && !news.again)? => {
             Vec::new()
         }
         EventType::SlaReminder
@@ -326,31 +293,9 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         | EventType::RefundWindowClosing
         | EventType::DisputeWindowOpen
         | EventType::TrackingException
-        | EventType::TrackingUpdated => {
-            let vo = vendor_order(app, event).await?;
-            let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            let customer = match event.event_type {
-                EventType::SlaBreached | EventType::DeliveryDelayed | EventType::TrackingException | EventType::TrackingUpdated => {
-                    order(app, event).await?.order.customer_email.map(|e| Recipient::Customer(e.to_string()))
-                }
-                _ => None,
-            };
-            super::clock_mail::compose(event, &vo, vendor_of(&vo, &vendor.email), customer, &app.config).map_err(|e| unreadable(event, e))?
-        }
+        | EventType::TrackingUpdated => clock_mail(app, event).await?,
         EventType::SlaDigest => vec![(operator, super::clock_mail::digest(event).map_err(|e| unreadable(event, e))?)],
-        EventType::EarningsReleased | EventType::PayoutCreated | EventType::PayoutPaid => {
-            let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
-            let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            let message = match event.event_type {
-                EventType::EarningsReleased => earnings_released(&payload_of(event)?),
-                _ => {
-                    let named: payload::PayoutNamed = payload_of(event)?;
-                    let payout = app.tables.payout(&named.payout_id).await?.ok_or_else(|| missing("payout", event))?;
-                    payout_mail(&payout, event.event_type == EventType::PayoutPaid)
-                }
-            };
-            vec![(Recipient::Vendor(vendor.email.to_string(), Page::Money), message)]
-        }
+        EventType::EarningsReleased | EventType::PayoutCreated | EventType::PayoutPaid => vec![money_mail(app, event).await?],
         EventType::SkuClaimed => {
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
             vec![(operator, sku_claimed(vendor_id, &payload_of::<payload::SkuClaimed>(event)?.sku))]
@@ -365,6 +310,71 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         // carried out in `handle`, before any mail.
         EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
     })
+}
+
+/// Where a vendor order's vendor reads its mail, with the link to the order's page.
+async fn vendor_inbox(app: &App, vo: &VendorOrder, event: &Envelope) -> Result<Recipient, ServiceError> {
+    let vendor = app.tables.vendor(&vo.vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+    Ok(Recipient::Vendor(vendor.email.to_string(), Page::Order(vo.id())))
+}
+
+/// The mail of a cancelled vendor order, by who cancelled it.
+async fn cancelled(app: &App, event: &Envelope, operator: Recipient) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let vo = vendor_order(app, event).await?;
+    let by = payload_of::<payload::Cancelled>(event)?.by;
+    // By the storefront: the vendor cancels the supplier order (the store tells its
+    // customer).
+    if by == Some(payload::CancelledBy::Storefront) {
+        return Ok(vec![(vendor_inbox(app, &vo, event).await?, storefront_cancelled(&vo))]);
+    }
+    let record = order(app, event).await?;
+    let progress = progress(app, &record).await?;
+    let store = &app.config.store_name;
+    let mail = match by {
+        // By the clock (`SLA_AUTO_CANCEL_HOURS`): the vendor is told not to order it
+        // now, the operator to refund the customer, the customer why.
+        Some(payload::CancelledBy::Sla) => {
+            let mut mail = vec![(vendor_inbox(app, &vo, event).await?, auto_cancelled(&vo, false)), (operator, auto_cancelled(&vo, true))];
+            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::NotInTime, store)));
+            mail
+        }
+        // By its vendor: the operator hears why, the customer kindly.
+        Some(payload::CancelledBy::Storefront) | None => {
+            let mut mail = vec![(operator, vendor_cancelled(&vo))];
+            mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, store)));
+            mail
+        }
+    };
+    Ok(mail)
+}
+
+/// The mail of a clock that fired (or of a parcel's news): the vendor's, and the
+/// customer's where the customer is told (a breach, a delay, a parcel's problem or its
+/// arrival at a pickup point).
+async fn clock_mail(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let vo = vendor_order(app, event).await?;
+    let vendor = vendor_inbox(app, &vo, event).await?;
+    let customer = match event.event_type {
+        EventType::SlaBreached | EventType::DeliveryDelayed | EventType::TrackingException | EventType::TrackingUpdated => {
+            order(app, event).await?.order.customer_email.map(|e| Recipient::Customer(e.to_string()))
+        }
+        _ => None,
+    };
+    super::clock_mail::compose(event, &vo, vendor, customer, &app.config).map_err(|e| unreadable(event, e))
+}
+
+/// A vendor's money mail: earnings released, a payout created or paid.
+async fn money_mail(app: &App, event: &Envelope) -> Result<(Recipient, Message), ServiceError> {
+    let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+    let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+    let message = if event.event_type == EventType::EarningsReleased {
+        earnings_released(&payload_of(event)?)
+    } else {
+        let named: payload::PayoutNamed = payload_of(event)?;
+        let payout = app.tables.payout(&named.payout_id).await?.ok_or_else(|| missing("payout", event))?;
+        payout_mail(&payout, event.event_type == EventType::PayoutPaid)
+    };
+    Ok((Recipient::Vendor(vendor.email.to_string(), Page::Money), message))
 }
 
 /// The operator's mail of a vendor's claim on a SKU that orders wait for: who, which
