@@ -9,9 +9,12 @@ async fn a_key_is_listed_with_its_last_use_and_a_revoked_one_stops_at_once(backe
     let app = spawn_app(backend).await;
     let key = app.onboard("ipod-shop", &[]).await;
     let listed = app.cli(&["key", "list", "ipod-shop"]).await.unwrap();
-    let fields: Vec<&str> = listed.split(' ').collect();
-    assert_eq!((fields.len(), fields[0], fields[2], fields[3]), (4, &key[..12], "never", "active"), "{listed}");
+    let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["prefix", "created", "last_used", "state"], "a header row: {listed}");
+    assert_eq!((rows.len(), rows[1][0], rows[1][2], rows[1][3]), (2, &key[..12], "never", "active"), "{listed}");
     assert!(!listed.contains(&key[12..]), "only the prefix is ever shown");
+    let json: serde_json::Value = serde_json::from_str(&app.cli(&["key", "list", "ipod-shop", "--json"]).await.unwrap()).unwrap();
+    assert_eq!((json[0]["prefix"].as_str(), json[0]["state"].as_str()), (Some(&key[..12]), Some("active")), "{json}");
     for _ in 0..3 {
         assert_eq!(app.vendor(Method::GET, "/vendor/orders", &key, None).await.0, 200);
     }
@@ -50,12 +53,14 @@ async fn the_operator_lists_and_updates_vendors_and_products(backend: Backend) {
     app.cli(&["vendor", "update", "black-gear", "--commission-bps", "900", "--payee", "DE89 3704 0044 0532 0130 00"]).await.unwrap();
     let vendors = app.cli(&["vendor", "list"]).await.unwrap();
     let lines: Vec<&str> = vendors.lines().collect();
-    assert_eq!(lines.len(), 2, "{vendors}");
-    assert!(lines[0].starts_with("black-gear\t") && lines[0].contains("900 bps") && lines[0].contains("DE89"), "{vendors}");
+    assert_eq!((lines.len(), lines[0]), (3, "vendor_id\tname\temail\tcommission_bps\tstate\tpayee"), "{vendors}");
+    assert!(lines[1].starts_with("black-gear\t") && lines[1].contains("\t900\t") && lines[1].contains("DE89"), "{vendors}");
+    let json: serde_json::Value = serde_json::from_str(&app.cli(&["vendor", "list", "--json"]).await.unwrap()).unwrap();
+    assert_eq!((json[0]["vendor_id"].as_str(), json[0]["commission_bps"].as_u64()), (Some("black-gear"), Some(900)), "{json}");
     let products = app.cli(&["product", "list"]).await.unwrap();
-    assert_eq!(products.lines().count(), 2, "{products}");
+    assert_eq!(products.lines().count(), 3, "a header and two mappings: {products}");
     let theirs = app.cli(&["product", "list", "--vendor", "ipod-shop"]).await.unwrap();
-    assert!(theirs.starts_with("IPOD2008GREEN\tipod-shop\t") && theirs.lines().count() == 1, "{theirs}");
+    assert!(theirs.lines().nth(1).is_some_and(|row| row.starts_with("IPOD2008GREEN\tipod-shop\t")) && theirs.lines().count() == 2, "{theirs}");
     for bad in [
         vec!["vendor", "update", "black-gear", "--commission-bps", "-5"],
         vec!["vendor", "update", "black-gear", "--commission-bps", "10001"],
@@ -92,7 +97,7 @@ async fn the_operator_finds_an_order_by_the_number_customers_quote_and_sees_it_w
     assert!(app.cli(&["order", "show", "#9999"]).await.is_err());
     let listed = app.cli(&["orders"]).await.unwrap();
     assert!(listed.contains(id.as_str()) && listed.contains("routed"), "{listed}");
-    assert!(app.cli(&["orders", "--state", "held"]).await.unwrap().is_empty());
+    assert_eq!(app.cli(&["orders", "--state", "held"]).await.unwrap().lines().count(), 1, "the header alone");
     let theirs = app.cli(&["orders", "--vendor", "ipod-shop", "--state", "awaiting_shipment"]).await.unwrap();
     assert!(theirs.contains("#1001"), "{theirs}");
     assert!(app.cli(&["orders", "--state", "lost"]).await.is_err());
