@@ -11,13 +11,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The dashboard's browser test drives Debian's chromium through chromedriver; install
-# them when absent (as root, or through sudo).
-if ! command -v chromedriver >/dev/null 2>&1; then
-  echo "installing chromium and chromium-driver for the dashboard's browser test"
+# The dashboard's browser test drives Debian's chromium through chromedriver; the
+# README's examples (functions/local/tests/readme.rs) run with curl, jq and openssl.
+# Install what is absent (as root, or through sudo).
+missing=()
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+for tool in curl jq openssl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} (the browser test and the README's examples)"
   as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
   "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # One format (rustfmt.toml), so every diff is readable.
