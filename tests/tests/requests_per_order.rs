@@ -9,7 +9,9 @@ use chrono::Duration;
 use dropflow_scenarios::{Backend, SHOPIFY_SECRET, fixture, spawn_app};
 use dropflow_shared::adapters::counting::{Counting, Counts};
 use dropflow_shared::domain::ids::VendorId;
-use dropflow_shared::services::vendor::{self, Preconditions, Request};
+use dropflow_shared::domain::tracking::TrackingNumber;
+use dropflow_shared::domain::vendor_order::Command;
+use dropflow_shared::services::vendor::{self, Preconditions};
 use std::sync::Arc;
 
 /// Orders in the vendor's batch besides the first (release and payout amortize over it).
@@ -127,9 +129,9 @@ async fn an_orders_life_costs_what_the_table_says() {
     let pre = Preconditions { if_match: None, idempotency: None };
     let mut api_requests = 0;
     for (name, request) in [
-        ("supplier order (API, authenticated)", Request::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }),
-        ("shipment + mail: shipped", Request::Ship { carrier: None, tracking_number: "1Z5R89390357567127".into(), lines: None }),
-        ("delivered + earnings held + mail: delivered", Request::MarkDelivered { tracking_number: None }),
+        ("supplier order (API, authenticated)", Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }),
+        ("shipment + mail: shipped", Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }),
+        ("delivered + earnings held + mail: delivered", Command::MarkDelivered { tracking_number: None }),
     ] {
         let caller = vendor::authenticate(&counted.app, Some(&key)).await.unwrap();
         vendor::act(&counted.app, &caller.vendor_id, &id, request, &pre).await.unwrap();
@@ -155,9 +157,9 @@ async fn an_orders_life_costs_what_the_table_says() {
     assert_eq!(batch.len(), BATCH);
     for vo in &batch {
         for request in [
-            Request::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None },
-            Request::Ship { carrier: None, tracking_number: "1Z5R89390357567127".into(), lines: None },
-            Request::MarkDelivered { tracking_number: None },
+            Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None },
+            Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
+            Command::MarkDelivered { tracking_number: None },
         ] {
             vendor::act(&app.local.app, &vendor_id, &vo.id(), request, &pre).await.unwrap();
         }

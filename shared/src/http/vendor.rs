@@ -5,15 +5,17 @@
 
 use super::problem::{Problem, body_rejection, json_body};
 use super::wire::{BalancesJson, OrderPageJson, PayoutJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
+use crate::domain::tracking::{Carrier, TrackingNumber};
+use crate::domain::vendor_order::Command;
 use crate::domain::vendor_order::{HistoryEntry, VendorOrder};
 use crate::services::App;
 use crate::services::products::{self, ProductSpec};
-use crate::services::vendor::{self, Preconditions, Request};
+use crate::services::vendor::{self, Preconditions};
 use crate::store::VendorProfile;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -112,23 +114,50 @@ fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Re
     Ok(Some((key.to_string(), hex::encode(hash.finalize()))))
 }
 
-/// A mutation: the caller (401 first), then the body read into a request (400, 413 or
-/// 422), then the service.
-async fn act<B: DeserializeOwned>(
+/// A mutation of one vendor order as it came: the caller (401 before anything else),
+/// the order's id, the headers that carry its preconditions, and the body, still raw
+/// (`Mutation::act` reads it into its typed body).
+pub struct Mutation {
     app: App,
     caller: VendorProfile,
     headers: HeaderMap,
     id: String,
-    action: &str,
     body: Result<Bytes, BytesRejection>,
-    into: impl FnOnce(B) -> Request,
-) -> Result<Response, Problem> {
-    let bytes = body.map_err(body_rejection)?;
-    let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-    let request = into(json_body(raw)?);
-    let pre = Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, "POST", &format!("/vendor/orders/{id}/{action}"), &bytes)? };
-    let order = vendor::act(&app, &caller.vendor_id, &id, request, &pre).await?;
-    Ok(order_response(&app, &order, &caller, None))
+}
+
+impl FromRequest<App> for Mutation {
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, app: &App) -> Result<Self, Problem> {
+        let (mut parts, body) = request.into_parts();
+        let Caller(caller) = Caller::from_request_parts(&mut parts, app).await?;
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), app).await;
+        Ok(Mutation { app: app.clone(), caller, headers, id, body })
+    }
+}
+
+/// A mutation's body: what it asks of the order, as the domain's command. Parsed at
+/// the edge, so that the service is handed only a command that can be carried out
+/// (a tracking number already checked, a carrier name already bounded).
+pub trait Asks: DeserializeOwned {
+    fn command(self) -> Result<Command, Problem>;
+}
+
+impl Mutation {
+    /// Reads the body (400, 413 or 422) into `B`, its command, and the preconditions,
+    /// and hands them to the service; answers the order with its version as the ETag.
+    async fn act<B: Asks>(self, action: &str) -> Result<Response, Problem> {
+        let Mutation { app, caller, headers, id, body } = self;
+        let bytes = body.map_err(body_rejection)?;
+        let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let command = json_body::<B>(raw)?.command()?;
+        let pre =
+            Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, "POST", &format!("/vendor/orders/{id}/{action}"), &bytes)? };
+        let order = vendor::act(&app, &caller.vendor_id, &id, command, &pre).await?;
+        Ok(order_response(&app, &order, &caller, None))
+    }
 }
 
 /// `POST …/supplier-order`: the vendor ordered the lines from its supplier.
@@ -142,20 +171,16 @@ pub struct SupplierOrderBody {
     lines: Option<Vec<String>>,
 }
 
+impl Asks for SupplierOrderBody {
+    fn command(self) -> Result<Command, Problem> {
+        Ok(Command::PlaceWithSupplier { supplier_order_ref: self.supplier_order_ref, lines: self.lines })
+    }
+}
+
 /// The vendor ordered the lines from its supplier.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn supplier_order(
-    State(app): State<App>,
-    Caller(caller): Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "supplier-order", body, |b: SupplierOrderBody| Request::PlaceWithSupplier {
-        supplier_order_ref: b.supplier_order_ref,
-        lines: b.lines,
-    })
-    .await
+pub async fn supplier_order(mutation: Mutation) -> Result<Response, Problem> {
+    mutation.act::<SupplierOrderBody>("supplier-order").await
 }
 
 /// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
@@ -170,17 +195,27 @@ pub struct ShipmentBody {
     lines: Option<Vec<String>>,
 }
 
+/// The longest carrier name a vendor may type (the longest real one is far shorter).
+const MAX_CARRIER_CHARS: usize = 100;
+
+impl Asks for ShipmentBody {
+    /// The tracking number checked (its carrier's check digit), and the carrier named
+    /// or inferred from it; a carrier name is one line of at most 100 characters.
+    fn command(self) -> Result<Command, Problem> {
+        let unprocessable = |detail: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail);
+        if self.carrier.as_ref().is_some_and(|c| c.chars().count() > MAX_CARRIER_CHARS || c.chars().any(char::is_control)) {
+            return Err(unprocessable(format!("carrier: at most {MAX_CARRIER_CHARS} characters, on one line")));
+        }
+        let carrier = self.carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
+        let tracking = TrackingNumber::parse(&self.tracking_number, carrier.as_ref()).map_err(|e| unprocessable(e.to_string()))?;
+        Ok(Command::Ship { tracking, lines: self.lines })
+    }
+}
+
 /// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state, or the tracking number is another vendor's parcel", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn shipment(
-    State(app): State<App>,
-    Caller(caller): Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "shipment", body, |b: ShipmentBody| Request::Ship { carrier: b.carrier, tracking_number: b.tracking_number, lines: b.lines })
-        .await
+pub async fn shipment(mutation: Mutation) -> Result<Response, Problem> {
+    mutation.act::<ShipmentBody>("shipment").await
 }
 
 /// `POST …/delivered`: no body needed.
@@ -193,16 +228,16 @@ pub struct DeliveredBody {
     tracking_number: Option<String>,
 }
 
+impl Asks for DeliveredBody {
+    fn command(self) -> Result<Command, Problem> {
+        Ok(Command::MarkDelivered { tracking_number: self.tracking_number })
+    }
+}
+
 /// The parcel arrived.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn delivered(
-    State(app): State<App>,
-    Caller(caller): Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "delivered", body, |b: DeliveredBody| Request::MarkDelivered { tracking_number: b.tracking_number }).await
+pub async fn delivered(mutation: Mutation) -> Result<Response, Problem> {
+    mutation.act::<DeliveredBody>("delivered").await
 }
 
 /// `POST …/cancel`: before shipment only, with the reason.
@@ -213,16 +248,16 @@ pub struct CancelBody {
     reason: String,
 }
 
+impl Asks for CancelBody {
+    fn command(self) -> Result<Command, Problem> {
+        Ok(Command::Cancel { reason: self.reason })
+    }
+}
+
 /// The vendor cannot fulfil the order: cancelled, before shipment only.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = CancelBody, responses((status = 200, description = "Cancelled (before shipment only): the order; its version in ETag", body = VendorOrderJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
-pub async fn cancel(
-    State(app): State<App>,
-    Caller(caller): Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    act(app, caller, headers, id, "cancel", body, |b: CancelBody| Request::Cancel { reason: b.reason }).await
+pub async fn cancel(mutation: Mutation) -> Result<Response, Problem> {
+    mutation.act::<CancelBody>("cancel").await
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,6 @@
 
 use super::{App, ServiceError};
 use crate::domain::ids::{OrderId, VendorId};
-use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::{Actor, Command, HistoryEntry, NUMBER_REUSE_DAYS, TransitionError, VendorOrder, VoState, parse_public_id};
 use crate::ports::StoreError;
 use crate::store::{ApiKeyRecord, IdempotencyRecord, NumberClaim, Tables, VendorProfile};
@@ -107,34 +106,6 @@ pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<(VendorOrder,
     Ok((vendor_order, history))
 }
 
-/// A change a vendor asks for, as it arrives.
-#[derive(Debug, Clone)]
-pub enum Request {
-    PlaceWithSupplier { supplier_order_ref: String, lines: Option<Vec<String>> },
-    Ship { carrier: Option<String>, tracking_number: String, lines: Option<Vec<String>> },
-    MarkDelivered { tracking_number: Option<String> },
-    Cancel { reason: String },
-}
-
-/// The longest carrier name a vendor may type (the longest real one is far shorter).
-const MAX_CARRIER_CHARS: usize = 100;
-
-fn command(request: Request) -> Result<Command, ServiceError> {
-    Ok(match request {
-        Request::PlaceWithSupplier { supplier_order_ref, lines } => Command::PlaceWithSupplier { supplier_order_ref, lines },
-        Request::Ship { carrier, tracking_number, lines } => {
-            if carrier.as_ref().is_some_and(|c| c.chars().count() > MAX_CARRIER_CHARS || c.chars().any(char::is_control)) {
-                return Err(ServiceError::Unprocessable(format!("carrier: at most {MAX_CARRIER_CHARS} characters, on one line")));
-            }
-            let carrier = carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
-            let tracking = TrackingNumber::parse(&tracking_number, carrier.as_ref()).map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
-            Command::Ship { tracking, lines }
-        }
-        Request::MarkDelivered { tracking_number } => Command::MarkDelivered { tracking_number },
-        Request::Cancel { reason } => Command::Cancel { reason },
-    })
-}
-
 /// What a mutation must find before it applies: the version the client read (`If-Match`)
 /// and its `Idempotency-Key` with the hash of the request it came with.
 #[derive(Debug, Clone, Default)]
@@ -181,7 +152,7 @@ const RACE_ROUNDS: usize = 3;
 /// causes (and the idempotency record, when the request has a key). A key seen before
 /// with the same request answers the order as it stands; with another request, 422. A
 /// request for what already happened, with the same data, answers the order (200).
-pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: &Preconditions) -> Result<VendorOrder, ServiceError> {
+pub async fn act(app: &App, vendor: &VendorId, id: &str, command: Command, pre: &Preconditions) -> Result<VendorOrder, ServiceError> {
     let now = app.clock.now();
     let mut replaces = None;
     if let Some((key, hash)) = &pre.idempotency {
@@ -190,7 +161,6 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, request: Request, pre: 
             (None, expired) => replaces = expired,
         }
     }
-    let command = command(request)?;
     let mut round = 1;
     loop {
         let current = load(app, vendor, id).await?;
