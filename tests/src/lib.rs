@@ -232,6 +232,15 @@ impl TestApp {
         self.signed_webhook("shopify", "X-Shopify-Hmac-Sha256", &headers, body, secret).await
     }
 
+    /// Posts a Shopify webhook with only the topic and, when given, the shop's header
+    /// (no event id, so no delivery is taken for another's retry); delivers the queues
+    /// after.
+    pub async fn shopify_webhook_from(&self, shop: Option<&str>, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
+        let mut headers = vec![("X-Shopify-Topic", topic)];
+        headers.extend(shop.map(|shop| ("X-Shopify-Shop-Domain", shop)));
+        self.signed_webhook("shopify", "X-Shopify-Hmac-Sha256", &headers, body, secret).await
+    }
+
     /// Posts a WooCommerce webhook of `topic` signed with `secret`; delivers the queues
     /// after.
     pub async fn woocommerce_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
@@ -327,33 +336,33 @@ impl TestApp {
         (status, value, content_type)
     }
 
+    /// Maps `sku` to `vendor` as the operator does (`dropflow product add`: supplier
+    /// "AliExpress: <sku> store", a unit's `cost` as "61.50 USD", variant "8GB"); the
+    /// command's answer.
+    pub async fn map_sku(&self, sku: &str, vendor: &str, cost: &str) -> Result<String, String> {
+        let supplier = format!("AliExpress: {sku} store");
+        // Any SKU makes a page address (an odd SKU's spaces and marks as dashes).
+        let page: String = sku.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let url = format!("https://www.aliexpress.com/item/{page}.html");
+        let (amount, currency) = cost.split_once(' ').expect("a cost as \"61.50 USD\"");
+        let args =
+            ["product", "add", sku, "--vendor", vendor, "--supplier", &supplier, "--url", &url, "--cost", amount, "--currency", currency, "--variant", "8GB"];
+        self.cli(&args).await
+    }
+
+    /// The vendor's orders as its API lists them (the first page, newest first).
+    pub async fn vendor_orders(&self, key: &str) -> Vec<Value> {
+        let (_, list, _) = self.vendor(reqwest::Method::GET, "/vendor/orders", key, None).await;
+        list["orders"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Onboards a vendor with its SKUs (supplier "AliExpress: <sku> store") and returns its key.
     pub async fn onboard(&self, vendor: &str, skus: &[&str]) -> String {
         let email = format!("{vendor}@vendors.example");
         self.cli(&["vendor", "add", vendor, "--name", vendor, "--email", &email]).await.expect("vendor add");
         let key = self.cli(&["key", "create", vendor]).await.expect("key create");
         for sku in skus {
-            let supplier = format!("AliExpress: {sku} store");
-            let url = format!("https://www.aliexpress.com/item/{sku}.html");
-            self.cli(&[
-                "product",
-                "add",
-                sku,
-                "--vendor",
-                vendor,
-                "--supplier",
-                &supplier,
-                "--url",
-                &url,
-                "--cost",
-                "61.50",
-                "--currency",
-                "USD",
-                "--variant",
-                "8GB",
-            ])
-            .await
-            .expect("product add");
+            self.map_sku(sku, vendor, "61.50 USD").await.expect("product add");
         }
         key
     }

@@ -134,16 +134,7 @@ async fn one_signed_body_under_other_shop_headers_is_one_order(backend: Backend)
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let body = fixture(PAID);
     for shop in [Some("scenario.myshopify.com"), Some("evil.myshopify.com"), Some("other.example"), None] {
-        let mut request = app
-            .client
-            .post(format!("{}/webhooks/shopify", app.base))
-            .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
-            .header("X-Shopify-Topic", "orders/paid");
-        if let Some(shop) = shop {
-            request = request.header("X-Shopify-Shop-Domain", shop);
-        }
-        assert_eq!(request.body(body.clone()).send().await.unwrap().status(), 200);
-        app.deliver().await;
+        assert_eq!(app.shopify_webhook_from(shop, "orders/paid", &body, SHOPIFY_SECRET).await.status(), 200);
     }
     let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
     assert_eq!(list["orders"].as_array().unwrap().len(), 1, "{list}");
@@ -156,21 +147,11 @@ async fn with_an_allow_list_only_the_listed_shops_are_taken(backend: Backend) {
     let app = spawn_app_configured(backend, None, &[("SHOPIFY_SHOP_DOMAINS", "Scenario.myshopify.com, other.myshopify.com")]).await;
     app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     let body = fixture(PAID);
-    let post = |shop: Option<&'static str>| {
-        let mut request = app
-            .client
-            .post(format!("{}/webhooks/shopify", app.base))
-            .header("X-Shopify-Hmac-Sha256", sign(SHOPIFY_SECRET, &body))
-            .header("X-Shopify-Topic", "orders/paid");
-        if let Some(shop) = shop {
-            request = request.header("X-Shopify-Shop-Domain", shop);
-        }
-        request.body(body.clone()).send()
-    };
-    assert_eq!(post(Some("evil.myshopify.com")).await.unwrap().status(), 401);
-    assert_eq!(post(None).await.unwrap().status(), 401);
+    let post = |shop: Option<&'static str>| app.shopify_webhook_from(shop, "orders/paid", &body, SHOPIFY_SECRET);
+    assert_eq!(post(Some("evil.myshopify.com")).await.status(), 401);
+    assert_eq!(post(None).await.status(), 401);
     assert_eq!(app.deliver().await, 0, "nothing from an unlisted shop was queued");
-    assert_eq!(post(Some("scenario.myshopify.com")).await.unwrap().status(), 200);
+    assert_eq!(post(Some("scenario.myshopify.com")).await.status(), 200);
     app.deliver().await;
     assert!(app.local.app.tables.order(&order_id()).await.unwrap().is_some());
 }

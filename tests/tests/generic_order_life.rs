@@ -18,29 +18,12 @@ fn bytes(value: &Value) -> Vec<u8> {
 
 async fn onboard(app: &TestApp) -> String {
     let key = app.onboard("mugs", &[]).await;
-    app.cli(&[
-        "product",
-        "add",
-        "MUG-1",
-        "--vendor",
-        "mugs",
-        "--supplier",
-        "AliExpress",
-        "--url",
-        "https://www.aliexpress.com/item/9.html",
-        "--cost",
-        "3.00",
-        "--currency",
-        "EUR",
-    ])
-    .await
-    .unwrap();
+    app.map_sku("MUG-1", "mugs", "3.00 EUR").await.unwrap();
     key
 }
 
 async fn orders_of(app: &TestApp, key: &str) -> Vec<Value> {
-    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", key, None).await;
-    list["orders"].as_array().unwrap().clone()
+    app.vendor_orders(key).await
 }
 
 async fn each_shop_signs_with_its_own_secret_and_its_orders_are_its_own(backend: Backend) {

@@ -28,23 +28,7 @@ fn order_with(lines: Vec<Value>) -> Vec<u8> {
 async fn map(app: &TestApp, vendor: &str, skus: &[&str]) -> String {
     let key = app.onboard(vendor, &[]).await;
     for sku in skus {
-        app.cli(&[
-            "product",
-            "add",
-            sku,
-            "--vendor",
-            vendor,
-            "--supplier",
-            "AliExpress",
-            "--url",
-            "https://www.aliexpress.com/item/1.html",
-            "--cost",
-            "5.00",
-            "--currency",
-            "USD",
-        ])
-        .await
-        .unwrap();
+        app.map_sku(sku, vendor, "5.00 USD").await.unwrap();
     }
     key
 }

@@ -13,23 +13,7 @@ fn order_id() -> OrderId {
 }
 
 async fn map(app: &TestApp, sku: &str, vendor: &str) -> String {
-    app.cli(&[
-        "product",
-        "add",
-        sku,
-        "--vendor",
-        vendor,
-        "--supplier",
-        "AliExpress",
-        "--url",
-        "https://www.aliexpress.com/item/1.html",
-        "--cost",
-        "61.50",
-        "--currency",
-        "USD",
-    ])
-    .await
-    .unwrap()
+    app.map_sku(sku, vendor, "61.50 USD").await.unwrap()
 }
 
 async fn lines_of(app: &TestApp, key: &str) -> Vec<String> {

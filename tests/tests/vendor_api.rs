@@ -316,42 +316,13 @@ mod products {
         assert_eq!(app.vendor(Method::GET, path, &a, None).await.0, 404);
         // The operator moves a SKU only with --force.
         app.vendor(Method::PUT, path, &a, Some(cable("1.85"))).await;
-        let moved = app
-            .cli(&[
-                "product",
-                "add",
-                "TS-RED #2",
-                "--vendor",
-                "vendor-b",
-                "--supplier",
-                "AliExpress",
-                "--url",
-                "https://www.aliexpress.com/item/2.html",
-                "--cost",
-                "1.00",
-                "--currency",
-                "EUR",
-            ])
-            .await;
+        let mut by_operator =
+            vec!["product", "add", "TS-RED #2", "--vendor", "vendor-b", "--supplier", "AliExpress", "--url", "https://www.aliexpress.com/item/2.html"];
+        by_operator.extend(["--cost", "1.00", "--currency", "EUR"]);
+        let moved = app.cli(&by_operator).await;
         assert!(moved.is_err(), "{moved:?}");
-        app.cli(&[
-            "product",
-            "add",
-            "TS-RED #2",
-            "--vendor",
-            "vendor-b",
-            "--supplier",
-            "AliExpress",
-            "--url",
-            "https://www.aliexpress.com/item/2.html",
-            "--cost",
-            "1.00",
-            "--currency",
-            "EUR",
-            "--force",
-        ])
-        .await
-        .unwrap();
+        by_operator.push("--force");
+        app.cli(&by_operator).await.unwrap();
         assert_eq!(app.vendor(Method::GET, path, &b, None).await.0, 200);
     }
 

@@ -15,29 +15,12 @@ fn with(change: impl FnOnce(&mut Value)) -> Vec<u8> {
 
 async fn onboard(app: &TestApp) -> String {
     let key = app.onboard("woo-vendor", &[]).await;
-    app.cli(&[
-        "product",
-        "add",
-        "Bar3",
-        "--vendor",
-        "woo-vendor",
-        "--supplier",
-        "CJ",
-        "--url",
-        "https://cjdropshipping.com/p/3.html",
-        "--cost",
-        "4.10",
-        "--currency",
-        "USD",
-    ])
-    .await
-    .unwrap();
+    app.map_sku("Bar3", "woo-vendor", "4.10 USD").await.unwrap();
     key
 }
 
 async fn orders_of(app: &TestApp, key: &str) -> Vec<Value> {
-    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", key, None).await;
-    list["orders"].as_array().unwrap().clone()
+    app.vendor_orders(key).await
 }
 
 async fn a_paid_woocommerce_order_is_routed_once_and_its_skuless_line_escalated(backend: Backend) {

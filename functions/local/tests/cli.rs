@@ -2,6 +2,8 @@
 //! non-zero exit on stderr; and `serve --backend aws` on moto, its consumers polling
 //! the queues as the event source mappings do.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn dropflow(data_dir: &std::path::Path, args: &[&str]) -> Output {
@@ -114,25 +116,7 @@ async fn serve_on_the_aws_backend_takes_a_webhook_to_mail_in_ses() {
     assert!(resources.contains(&format!("TABLE_NAME={stack}")) && resources.contains(&format!("{stack}-intake")), "{resources}");
     assert_eq!(dropflow_aws(&stack, &sender, &["aws", "bootstrap"]), resources, "bootstrapping again changes nothing");
     dropflow_aws(&stack, &sender, &["vendor", "add", "ipod-shop", "--name", "iPod Shop", "--email", "orders@ipod-shop.example"]);
-    dropflow_aws(
-        &stack,
-        &sender,
-        &[
-            "product",
-            "add",
-            "IPOD2008GREEN",
-            "--vendor",
-            "ipod-shop",
-            "--supplier",
-            "AliExpress",
-            "--url",
-            "https://www.aliexpress.com/item/1.html",
-            "--cost",
-            "61.50",
-            "--currency",
-            "USD",
-        ],
-    );
+    dropflow_aws(&stack, &sender, &common::product_add("IPOD2008GREEN", "ipod-shop"));
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let _server = Server(

@@ -10,6 +10,8 @@
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use std::collections::{HashMap, HashSet};
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -85,24 +87,7 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
     dropflow(data, &["vendor", "add", "beta", "--name", "Beta", "--email", "beta@vendors.example"]);
     let keys = [dropflow(data, &["key", "create", "alpha"]), dropflow(data, &["key", "create", "beta"])];
     for (sku, vendor) in [("IPOD2008GREEN", "alpha"), ("IPOD2008RED", "alpha"), ("IPOD2008BLACK", "beta")] {
-        dropflow(
-            data,
-            &[
-                "product",
-                "add",
-                sku,
-                "--vendor",
-                vendor,
-                "--supplier",
-                "AliExpress",
-                "--url",
-                "https://www.aliexpress.com/item/1.html",
-                "--cost",
-                "61.50",
-                "--currency",
-                "USD",
-            ],
-        );
+        dropflow(data, &common::product_add(sku, vendor));
     }
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -33,6 +33,21 @@ pub struct Address {
     pub phone: Option<String>,
 }
 
+#[cfg(test)]
+impl Address {
+    /// Bob's address in Louisville: what the domain's unit tests ship to.
+    pub(crate) fn example() -> Address {
+        let parts = AddressParts {
+            name: Some("Bob".into()),
+            line1: Some("1 Main St".into()),
+            city: Some("Louisville".into()),
+            country_code: Some("US".into()),
+            ..AddressParts::default()
+        };
+        Address::parse(parts).unwrap()
+    }
+}
+
 /// The parts of an address as a storefront gives them, before checking.
 #[derive(Debug, Default, Clone)]
 pub struct AddressParts {

@@ -596,8 +596,8 @@ impl PayoutMinimums {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::address::{Address, AddressParts};
-    use crate::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
+    use crate::domain::address::Address;
+    use crate::domain::order::RoutedLine;
     use crate::domain::sla::SlaPolicy;
     use crate::domain::tracking::TrackingNumber;
     use crate::domain::vendor_order::{Actor, Command, Recipient};
@@ -616,40 +616,8 @@ mod tests {
     /// delivered at `at(day)`, with `refunds` recorded before delivery.
     fn delivered(n: u32, paid: &[Money], refunds: &[(usize, Money)], day: i64) -> VendorOrder {
         let policy = SlaPolicy::default();
-        let lines = paid
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let line = OrderLine {
-                    line_id: format!("{}", i + 1),
-                    sku: None,
-                    title: format!("Item {}", i + 1),
-                    variant: None,
-                    quantity: 1,
-                    unit_price: *p,
-                    paid: *p,
-                    problem: None,
-                    removed: 0,
-                };
-                RoutedLine {
-                    line,
-                    supplier: SupplierSnapshot {
-                        supplier_name: "S".into(),
-                        product_url: "https://s.example".into(),
-                        supplier_cost: *p,
-                        supplier_variant: None,
-                    },
-                }
-            })
-            .collect();
-        let address = Address::parse(AddressParts {
-            name: Some("Bob".into()),
-            line1: Some("1 Main St".into()),
-            city: Some("Louisville".into()),
-            country_code: Some("US".into()),
-            ..AddressParts::default()
-        })
-        .unwrap();
+        let lines = paid.iter().enumerate().map(|(i, p)| RoutedLine::example(&(i + 1).to_string(), *p, *p)).collect();
+        let address = Address::example();
         let to = Recipient {
             order_id: OrderId::derive("generic", "s", &n.to_string()),
             order_number: format!("#{n}"),

@@ -260,6 +260,27 @@ pub struct RoutedLine {
     pub supplier: SupplierSnapshot,
 }
 
+#[cfg(test)]
+impl RoutedLine {
+    /// One unit of "Item <id>" paid `paid`, bought from supplier "S" at `cost`: what the
+    /// domain's unit tests route.
+    pub(crate) fn example(id: &str, paid: Money, cost: Money) -> RoutedLine {
+        let line = OrderLine {
+            line_id: id.into(),
+            sku: None,
+            title: format!("Item {id}"),
+            variant: None,
+            quantity: 1,
+            unit_price: paid,
+            paid,
+            problem: None,
+            removed: 0,
+        };
+        let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: cost, supplier_variant: None };
+        RoutedLine { line, supplier }
+    }
+}
+
 /// Why a line could not be routed: the line is the order's own (`line_id`), not a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnroutableLine {

@@ -949,7 +949,6 @@ impl Change {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::address::AddressParts;
     use crate::domain::tracking::TrackingNumber;
     use proptest::prelude::*;
 
@@ -958,14 +957,7 @@ mod tests {
     }
 
     fn fresh() -> VendorOrder {
-        let address = Address::parse(AddressParts {
-            name: Some("Bob".into()),
-            line1: Some("1 Main St".into()),
-            city: Some("Louisville".into()),
-            country_code: Some("US".into()),
-            ..AddressParts::default()
-        })
-        .unwrap();
+        let address = Address::example();
         let to = Recipient {
             order_id: OrderId::derive("shopify", "s", "1"),
             order_number: "#1001".into(),
@@ -977,29 +969,8 @@ mod tests {
     }
 
     fn line(id: &str) -> RoutedLine {
-        use crate::domain::order::{OrderLine, SupplierSnapshot};
         let usd = Currency::parse("USD").unwrap();
-        let paid = Money::parse_decimal("10.00", usd).unwrap();
-        let line = OrderLine {
-            line_id: id.into(),
-            sku: None,
-            title: format!("Item {id}"),
-            variant: None,
-            quantity: 1,
-            unit_price: paid,
-            paid,
-            problem: None,
-            removed: 0,
-        };
-        RoutedLine {
-            line,
-            supplier: SupplierSnapshot {
-                supplier_name: "S".into(),
-                product_url: "https://s.example/1".into(),
-                supplier_cost: Money::parse_decimal("4.00", usd).unwrap(),
-                supplier_variant: None,
-            },
-        }
+        RoutedLine::example(id, Money::parse_decimal("10.00", usd).unwrap(), Money::parse_decimal("4.00", usd).unwrap())
     }
 
     #[test]
