@@ -79,6 +79,18 @@ $dropflow serve --port "$api_port" >"$api_dir/serve.log" 2>&1 &
 api_pid=$!
 trap 'kill "$moto_pid" "$api_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 for _ in $(seq 50); do "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$api_port/openapi.json')" 2>/dev/null && break; sleep 0.2; done
+# First, as a client author meets the API: every example of the document valid against
+# its schema, and a Python client generated from it (openapi-python-client) driving one
+# order from new to delivered.
+client_check=0
+if "$venv/bin/python" scripts/api_client_check.py --base "http://127.0.0.1:$api_port" --key "$api_key" --sku FUZZ-1 >>"$log" 2>&1; then
+  echo "generated client and examples passed"
+  client_check=1
+else
+  echo "generated client or examples FAILED" >&2
+  tail -30 "$log" >&2
+  status=1
+fi
 if "$venv/bin/schemathesis" run "http://127.0.0.1:$api_port/openapi.json" --checks not_a_server_error,response_schema_conformance \
   --header "Authorization: Bearer $api_key" --max-examples 30 --seed 1 >>"$log" 2>&1; then
   echo "schemathesis passed"
@@ -103,5 +115,5 @@ for check in "sam validate --lint --template infra/template.yaml" "sam validate 
   fi
 done
 
-awk -v t="$template_checks" -v a="$api_check" -v b="$benches" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; benchmarks run once: %d; schemathesis: %s; template checks: %d of 3 passed\n", passed, failed, b, (a ? "clean" : "FAILED"), t }' "$log"
+awk -v t="$template_checks" -v a="$api_check" -v c="$client_check" -v b="$benches" '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed; benchmarks run once: %d; schemathesis: %s; generated client: %s; template checks: %d of 3 passed\n", passed, failed, b, (a ? "clean" : "FAILED"), (c ? "passed" : "FAILED"), t }' "$log"
 exit "$status"

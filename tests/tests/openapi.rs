@@ -37,6 +37,39 @@ fn every_route_is_documented_and_every_documented_path_is_routed() {
     }
 }
 
+/// The values a schema of the document lists (`enum`).
+fn listed(document: &Value, schema: &str) -> Vec<String> {
+    let values = document["components"]["schemas"][schema]["enum"].as_array().unwrap_or_else(|| panic!("{schema} lists its values"));
+    values.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn every_closed_set_the_document_lists_is_the_one_the_code_produces() {
+    use dropflow_shared::domain::ledger::PayoutStatus;
+    use dropflow_shared::domain::sla::ClockKind;
+    use dropflow_shared::domain::vendor_order::{Actor, HistoryEntry, VoState};
+    let document: Value = serde_json::from_str(&openapi::generate()).unwrap();
+    let names = |values: &mut dyn Iterator<Item = &str>| values.map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(listed(&document, "OrderState"), names(&mut VoState::ALL.iter().map(|s| s.as_str())));
+    assert_eq!(listed(&document, "ClockName"), names(&mut ClockKind::ALL.iter().map(|k| k.as_str())));
+    assert_eq!(listed(&document, "OverdueStep"), names(&mut ClockKind::ALL.iter().filter(|k| k.is_step()).map(|k| k.as_str())));
+    assert_eq!(listed(&document, "PayoutState"), names(&mut [PayoutStatus::Pending, PayoutStatus::Paid].iter().map(|s| s.as_str())));
+    assert_eq!(listed(&document, "GenericTopic"), names(&mut dropflow_shared::sources::generic::TOPICS.iter().copied()));
+    let at = chrono::DateTime::UNIX_EPOCH;
+    let actors = [Actor::Vendor(dropflow_shared::domain::ids::VendorId::parse("v").unwrap()), Actor::Operator, Actor::Storefront, Actor::System];
+    let written: Vec<String> = actors
+        .into_iter()
+        .map(|actor| HistoryEntry { at, seq: 1, actor, action: "created".into(), state: VoState::AwaitingSupplier, detail: None })
+        .map(|entry| serde_json::to_value(dropflow_shared::http::wire::HistoryJson::from(&entry)).unwrap()["actor"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed(&document, "HistoryActor"), written);
+    // Every mutation answers the order's version as its ETag.
+    for action in ["supplier-order", "shipment", "delivered", "cancel"] {
+        let ok = &document["paths"][format!("/vendor/orders/{{id}}/{action}")]["post"]["responses"]["200"];
+        assert!(ok["headers"]["ETag"].is_object(), "{action}: {ok}");
+    }
+}
+
 #[tokio::test]
 async fn the_document_is_served() {
     let app = spawn_app(Backend::Embedded).await;

@@ -99,6 +99,20 @@ pub enum ClockKind {
 }
 
 impl ClockKind {
+    /// Every clock, in the order they are declared (the API document lists them so).
+    pub const ALL: [ClockKind; 10] = [
+        ClockKind::PlaceReminder,
+        ClockKind::PlaceWithSupplier,
+        ClockKind::Ship,
+        ClockKind::TrackingStale,
+        ClockKind::DeliveryPromise,
+        ClockKind::RefundWarning,
+        ClockKind::DisputeWindow,
+        ClockKind::ShipPromised,
+        ClockKind::DeliveryPromised,
+        ClockKind::AutoCancel,
+    ];
+
     /// The wire name ("place_with_supplier"), as the API and the due index show it.
     pub fn as_str(self) -> &'static str {
         match self {

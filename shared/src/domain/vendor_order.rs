@@ -24,6 +24,9 @@ pub enum VoState {
 }
 
 impl VoState {
+    /// Every state, in the order an order goes through them.
+    pub const ALL: [VoState; 5] = [VoState::AwaitingSupplier, VoState::AwaitingShipment, VoState::Shipped, VoState::Delivered, VoState::Cancelled];
+
     /// The wire name, also the prefix of the vendor-listing index.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +40,7 @@ impl VoState {
 
     /// Reads a wire name.
     pub fn parse(text: &str) -> Option<VoState> {
-        [Self::AwaitingSupplier, Self::AwaitingShipment, Self::Shipped, Self::Delivered, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

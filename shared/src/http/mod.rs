@@ -3,6 +3,8 @@
 //! together on a port.
 
 mod dashboard;
+#[cfg(feature = "openapi")]
+pub mod examples;
 pub mod openapi;
 mod problem;
 mod vendor;

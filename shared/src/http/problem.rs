@@ -6,13 +6,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// An HTTP error answer.
+/// An HTTP error answer: `type` is `about:blank` (RFC 9457: the status says what kind
+/// of problem it is, and `title` is the status's phrase); `detail` says what is wrong
+/// with this request, naming the field.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "1Z5R89390357567128 looks like a UPS 1Z number but its check digit is wrong (a typo?)"})))]
 pub struct Problem {
     #[serde(skip)]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub status: StatusCode,
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(rename = "type", value_type = String, example = "about:blank"))]
+    kind: &'static str,
     pub title: String,
     pub detail: String,
     #[serde(rename = "status")]
@@ -20,8 +26,10 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The problem of `status`, with what is wrong.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
-        Problem { status, title: status.canonical_reason().unwrap_or("Error").to_string(), detail: detail.into(), code: status.as_u16() }
+        let title = status.canonical_reason().unwrap_or("Error").to_string();
+        Problem { status, kind: "about:blank", title, detail: detail.into(), code: status.as_u16() }
     }
 }
 

@@ -20,6 +20,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The answer to a webhook: queued for intake, a ping, or ignored with the reason.
 #[cfg(feature = "openapi")]
 #[derive(utoipa::ToSchema)]
+#[schema(example = crate::http::examples::webhook_answer)]
 #[allow(dead_code)]
 pub struct WebhookAnswer {
     /// `queued`, `ping` or `ignored`.
@@ -30,11 +31,18 @@ pub struct WebhookAnswer {
 /// A storefront's webhook: verified on its raw bytes, then queued for intake.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/webhooks/{source}", tag = "webhooks",
     params(("source" = String, Path, description = "shopify, woocommerce or generic"),
-        ("X-Shopify-Hmac-Sha256" = Option<String>, Header, description = "Shopify: base64 HMAC-SHA256 of the raw body"),
-        ("X-WC-Webhook-Signature" = Option<String>, Header, description = "WooCommerce: base64 HMAC-SHA256 of the raw body"),
+        ("X-Shopify-Hmac-Sha256" = Option<String>, Header, description = "Shopify: base64 HMAC-SHA256 of the raw body with the app's client secret"),
+        ("X-Shopify-Topic" = Option<String>, Header, description = "Shopify: orders/create, orders/paid, orders/updated, orders/edited, orders/cancelled, refunds/create, customers/data_request, customers/redact, shop/redact"),
+        ("X-Shopify-Shop-Domain" = Option<String>, Header, description = "Shopify: the shop (*.myshopify.com); checked against SHOPIFY_SHOP_DOMAINS when set"),
+        ("X-Shopify-Event-Id" = Option<String>, Header, description = "Shopify: the event, the same on each retry"),
+        ("X-WC-Webhook-Signature" = Option<String>, Header, description = "WooCommerce: base64 HMAC-SHA256 of the raw body with the webhook's secret"),
+        ("X-WC-Webhook-Topic" = Option<String>, Header, description = "WooCommerce: order.created, order.updated, order.deleted"),
+        ("X-WC-Webhook-Source" = Option<String>, Header, description = "WooCommerce: the site's URL"),
+        ("X-WC-Webhook-Delivery-ID" = Option<String>, Header, description = "WooCommerce: the delivery"),
         ("X-Dropflow-Signature" = Option<String>, Header, description = "Generic: base64 HMAC-SHA256 of the raw body with the shop's secret"),
-        ("X-Dropflow-Topic" = Option<String>, Header, description = "Generic: order.paid, order.updated, order.cancelled, order.refunded")),
-    request_body(content = crate::sources::generic::GenericOrder, description = "The storefront's JSON, verified on its raw bytes: for `generic`, the canonical order JSON below (id, currency, financial_status, updated_at and lines required); Shopify and WooCommerce send their own order objects", content_type = "application/json"),
+        ("X-Dropflow-Topic" = Option<crate::sources::generic::GenericTopic>, Header, description = "Generic: what happened to the order (another topic is answered and ignored)"),
+        ("X-Dropflow-Shop" = Option<String>, Header, description = "Generic: which shop's secret to try, when GENERIC_WEBHOOK_SECRET holds several")),
+    request_body(content = crate::sources::StorefrontOrder, description = "The storefront's order JSON, verified on its raw bytes: Shopify's and WooCommerce's own order objects (the fields dropflow reads are listed), or for `generic` the canonical order (id, currency, financial_status, updated_at and lines required)", content_type = "application/json"),
     responses((status = 200, description = "Verified and queued (or a ping, or a topic dropflow does not act on)", body = WebhookAnswer),
         (status = 400, description = "Not what its topic says", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// An exact amount on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::money))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyJson {
     /// A decimal string with at most the currency's minor digits ("199.00", "1500").
@@ -35,6 +36,68 @@ impl From<Money> for MoneyJson {
         MoneyJson { amount: money.decimal(), currency: money.currency.code().to_string() }
     }
 }
+
+/// The closed sets the API answers with, as its document names them (the wire
+/// carries their snake_case names as strings; the OpenAPI test holds each list to what
+/// the domain produces).
+#[cfg(feature = "openapi")]
+mod sets {
+    /// Where a vendor order stands.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum OrderState {
+        AwaitingSupplier,
+        AwaitingShipment,
+        Shipped,
+        Delivered,
+        Cancelled,
+    }
+
+    /// Which clock of an order is running (`ClockJson.kind`).
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum ClockName {
+        PlaceReminder,
+        PlaceWithSupplier,
+        Ship,
+        TrackingStale,
+        DeliveryPromise,
+        RefundWarning,
+        DisputeWindow,
+        ShipPromised,
+        DeliveryPromised,
+        AutoCancel,
+    }
+
+    /// A step past its deadline and not done yet: what to do first.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum OverdueStep {
+        PlaceWithSupplier,
+        Ship,
+        DeliveryPromise,
+    }
+
+    /// Who caused a step of an order's history.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum HistoryActor {
+        Vendor,
+        Operator,
+        Storefront,
+        System,
+    }
+
+    /// Whether a payout still waits for the marketplace's transfer.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum PayoutState {
+        Pending,
+        Paid,
+    }
+}
+#[cfg(feature = "openapi")]
+pub use sets::{ClockName, HistoryActor, OrderState, OverdueStep, PayoutState};
 
 /// An instant on the wire: RFC 3339, UTC, to the second.
 pub fn instant(at: DateTime<Utc>) -> String {
@@ -126,7 +189,9 @@ impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockJson {
+    #[cfg_attr(feature = "openapi", schema(value_type = ClockName))]
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub due_at: String,
     /// On a repeated escalation: the deadline first missed (the step is overdue since).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +205,7 @@ pub struct SupplierOrderJson {
     pub reference: String,
     /// The line ids ordered under it.
     pub lines: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub placed_at: String,
 }
 
@@ -150,7 +216,9 @@ pub struct ShipmentJson {
     pub tracking: TrackingJson,
     /// The line ids in it.
     pub lines: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub shipped_at: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub delivered_at: Option<String>,
 }
 
@@ -182,10 +250,13 @@ pub struct EconomicsJson {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryJson {
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub at: String,
     /// Who: `vendor`, `operator`, `storefront` or `system`.
+    #[cfg_attr(feature = "openapi", schema(value_type = HistoryActor))]
     pub actor: String,
     pub action: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = OrderState))]
     pub state: String,
     pub detail: Option<String>,
 }
@@ -218,31 +289,40 @@ pub struct CheckpointJson {
     pub message: Option<String>,
     pub location: Option<String>,
     /// When the carrier says it happened.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub checkpoint_at: Option<String>,
     /// When dropflow heard of it.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub received_at: String,
 }
 
 /// A vendor order as the API shows it.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::vendor_order))]
 pub struct VendorOrderJson {
     pub id: String,
     pub order_number: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = OrderState))]
     pub state: String,
     pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// When the supplier order is due, while that clock runs.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub supplier_deadline: Option<String>,
     /// The steps past their deadline and not done yet (`place_with_supplier`, `ship`,
     /// `delivery_promise`): what to do first.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OverdueStep>))]
     pub overdue: Vec<String>,
     pub customer_name: String,
     pub shipping_address: AddressJson,
     pub lines: Vec<LineJson>,
     pub supplier_order_ref: Option<String>,
     pub tracking: Option<TrackingJson>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub shipped_at: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub delivered_at: Option<String>,
     pub cancel_reason: Option<String>,
     pub clocks: Vec<ClockJson>,
@@ -358,6 +438,7 @@ impl VendorOrderJson {
 /// A page of the vendor's orders.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::order_page))]
 pub struct OrderPageJson {
     pub orders: Vec<VendorOrderJson>,
     /// Pass as `cursor` for the next page; absent on the last.
@@ -367,6 +448,7 @@ pub struct OrderPageJson {
 /// A SKU's mapping as the vendor sees it.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::product))]
 pub struct ProductJson {
     pub sku: String,
     pub supplier_name: String,
@@ -394,6 +476,7 @@ impl From<&crate::domain::order::ProductMapping> for ProductJson {
 /// A page of the vendor's products.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::product_page))]
 pub struct ProductPageJson {
     pub products: Vec<ProductJson>,
     pub cursor: Option<String>,
@@ -402,6 +485,7 @@ pub struct ProductPageJson {
 /// `PUT /vendor/products/{sku}`: where the vendor buys the SKU.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::product_body))]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
     pub supplier_name: String,
@@ -425,6 +509,7 @@ pub struct BalanceJson {
 /// `GET /vendor/balance`: one entry per currency the vendor has earned in.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::balances))]
 pub struct BalancesJson {
     pub balances: Vec<BalanceJson>,
 }
@@ -438,6 +523,7 @@ pub struct PayoutEntryJson {
     pub kind: String,
     /// What it added to the payout (negative for a clawback).
     pub amount: MoneyJson,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub at: String,
     pub detail: String,
 }
@@ -449,8 +535,11 @@ pub struct PayoutJson {
     pub payout_id: String,
     pub amount: MoneyJson,
     /// `pending` (created, not transferred yet) or `paid`.
+    #[cfg_attr(feature = "openapi", schema(value_type = PayoutState))]
     pub status: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub paid_at: Option<String>,
     /// The operator's transfer reference, once paid.
     pub reference: Option<String>,
@@ -503,6 +592,7 @@ impl From<&crate::domain::ledger::Balance> for BalancesJson {
 /// `GET /vendor/payouts`: newest first.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::payout_page))]
 pub struct PayoutPageJson {
     pub payouts: Vec<PayoutJson>,
     pub cursor: Option<String>,

@@ -11,6 +11,22 @@ pub mod woocommerce;
 use crate::domain::address::{Address, AddressParts};
 use crate::domain::ids::Sku;
 
+/// A storefront's order as its webhook posts it: the fields dropflow reads of each
+/// (Shopify's and WooCommerce's are their own order objects, with many more fields; the
+/// generic one is dropflow's canonical order). Only the OpenAPI document uses it.
+#[cfg(feature = "openapi")]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub(crate) enum StorefrontOrder {
+    /// `POST /webhooks/shopify` (Shopify's order object, REST Admin API).
+    Shopify(shopify::ShopifyOrder),
+    /// `POST /webhooks/woocommerce` (WooCommerce's order object, REST API v3).
+    WooCommerce(woocommerce::WooOrder),
+    /// `POST /webhooks/generic`.
+    Generic(generic::GenericOrder),
+}
+
 /// One storefront's webhook conventions. The signature is always a base64 HMAC-SHA256 of
 /// the raw body, verified before anything else is read.
 pub trait Source: Sync {

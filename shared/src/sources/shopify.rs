@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-struct ShopifyOrder {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ShopifyOrder {
     id: u64,
     name: Option<String>,
     email: Option<String>,
@@ -20,8 +21,11 @@ struct ShopifyOrder {
     currency: String,
     financial_status: Option<String>,
     cancelled_at: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     created_at: DateTime<chrono::FixedOffset>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     updated_at: Option<DateTime<chrono::FixedOffset>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total_price: Option<DecimalText>,
     #[serde(default)]
     line_items: Vec<ShopifyLine>,
@@ -32,7 +36,8 @@ struct ShopifyOrder {
 /// A line as Shopify sends it. Every field that can be odd is read loosely here, so that
 /// an odd line is kept (unroutable, with the reason) instead of refusing the order.
 #[derive(Deserialize)]
-struct ShopifyLine {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ShopifyLine {
     id: serde_json::Value,
     sku: Option<String>,
     #[serde(default)]
@@ -45,19 +50,24 @@ struct ShopifyLine {
     /// and gets `current_quantity: 0`.
     #[serde(default)]
     current_quantity: Option<serde_json::Value>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     price: Option<DecimalText>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total_discount: Option<DecimalText>,
     #[serde(default)]
     discount_allocations: Vec<DiscountAllocation>,
 }
 
 #[derive(Deserialize)]
-struct DiscountAllocation {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct DiscountAllocation {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     amount: DecimalText,
 }
 
 #[derive(Deserialize)]
-struct ShopifyAddress {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ShopifyAddress {
     name: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
@@ -73,7 +83,8 @@ struct ShopifyAddress {
 }
 
 #[derive(Deserialize)]
-struct ShopifyCustomer {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ShopifyCustomer {
     email: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,

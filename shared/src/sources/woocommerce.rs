@@ -72,7 +72,8 @@ struct WooDeleted {
 }
 
 #[derive(Deserialize)]
-struct WooOrder {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct WooOrder {
     id: u64,
     number: Option<String>,
     status: String,
@@ -80,6 +81,7 @@ struct WooOrder {
     date_created_gmt: Option<String>,
     date_modified_gmt: Option<String>,
     date_paid_gmt: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total: Option<DecimalText>,
     #[serde(default)]
     billing: Option<WooContact>,
@@ -103,7 +105,8 @@ struct WooRefund {
 }
 
 #[derive(Deserialize, Default)]
-struct WooContact {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct WooContact {
     first_name: Option<String>,
     last_name: Option<String>,
     company: Option<String>,
@@ -118,25 +121,30 @@ struct WooContact {
 }
 
 #[derive(Deserialize)]
-struct WooLine {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct WooLine {
     id: serde_json::Value,
     name: Option<String>,
     sku: Option<String>,
     #[serde(default)]
     quantity: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     price: Option<DecimalText>,
     /// The line after its discounts, before tax.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total: Option<DecimalText>,
 }
 
 #[derive(Deserialize)]
-struct WooLinks {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct WooLinks {
     #[serde(rename = "self", default)]
     self_links: Vec<WooLink>,
 }
 
 #[derive(Deserialize)]
-struct WooLink {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct WooLink {
     href: String,
 }
 
