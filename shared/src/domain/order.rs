@@ -50,6 +50,54 @@ pub enum Arrival {
     Newer,
 }
 
+/// What intake does with a delivery of an order, decided from the order as held (if
+/// it is) and the delivery alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Not the newer version (or the order was redacted): nothing changes; why.
+    Ignore(String),
+    /// The routed version again: its events were committed with the routing.
+    AlreadyRouted,
+    /// A newer version of a routed order: its vendor orders follow it (a cancel, an
+    /// edit, a new address).
+    Follow,
+    /// Paid: route it now (its earlier versions held it, or it is new).
+    Route,
+    /// Not paid (pending, or void): kept in this status.
+    Hold(OrderStatus),
+    /// Held as it is already, in this status: nothing to write.
+    HeldAlready,
+}
+
+/// Decides what a delivery of `incoming` does, next to `existing` (the order as held).
+/// Pure: intake reads, decides here, and writes what the decision says.
+pub fn decide(existing: Option<&OrderRecord>, incoming: &CanonicalOrder) -> Decision {
+    if let Some(held) = existing {
+        let stored = &held.order;
+        match arrival(held, incoming) {
+            Arrival::Redacted => {
+                return Decision::Ignore("the order's personal data was redacted at the storefront's request: no delivery brings it back".into());
+            }
+            Arrival::Stale => return Decision::Ignore(format!("stale: updated_at {} is older than the stored {}", incoming.updated_at, stored.updated_at)),
+            Arrival::Backward => {
+                return Decision::Ignore(format!(
+                    "stamped the same second as the stored version, and it would take the order from {:?} back to {:?}",
+                    stored.payment, incoming.payment
+                ));
+            }
+            Arrival::Same if held.status == OrderStatus::Routed => return Decision::AlreadyRouted,
+            _ if held.status == OrderStatus::Routed => return Decision::Follow,
+            Arrival::Same | Arrival::Newer => {}
+        }
+    }
+    let status = match incoming.payment {
+        Payment::Paid => return Decision::Route,
+        Payment::Void => OrderStatus::Void,
+        Payment::Pending => OrderStatus::Held,
+    };
+    if existing.is_some_and(|r| &r.order == incoming && r.status == status) { Decision::HeldAlready } else { Decision::Hold(status) }
+}
+
 /// Where `incoming` stands against `held` (versions compared by the storefront's own
 /// `updated_at`, a tie told apart by content and by the payment only moving forward).
 pub fn arrival(held: &OrderRecord, incoming: &CanonicalOrder) -> Arrival {
@@ -532,6 +580,32 @@ mod tests {
         assert_eq!(arrival(&held, &version(10, Payment::Pending)), Arrival::Backward);
         let renamed = CanonicalOrder { customer_name: "Bea".into(), ..version(10, Payment::Paid) };
         assert_eq!(arrival(&held, &renamed), Arrival::Newer, "an edit stamped the same second, payment kept, is taken");
+    }
+
+    #[test]
+    fn a_new_order_is_routed_when_paid_and_held_or_voided_otherwise() {
+        assert_eq!(decide(None, &version(1, Payment::Paid)), Decision::Route);
+        assert_eq!(decide(None, &version(1, Payment::Pending)), Decision::Hold(OrderStatus::Held));
+        assert_eq!(decide(None, &version(1, Payment::Void)), Decision::Hold(OrderStatus::Void));
+    }
+
+    #[test]
+    fn a_held_order_is_routed_once_paid_and_its_same_version_again_writes_nothing() {
+        let held = OrderRecord::new(version(10, Payment::Pending), OrderStatus::Held, 1);
+        assert_eq!(decide(Some(&held), &version(10, Payment::Pending)), Decision::HeldAlready);
+        assert_eq!(decide(Some(&held), &version(11, Payment::Paid)), Decision::Route);
+        assert_eq!(decide(Some(&held), &version(11, Payment::Void)), Decision::Hold(OrderStatus::Void));
+        assert!(matches!(decide(Some(&held), &version(9, Payment::Paid)), Decision::Ignore(why) if why.starts_with("stale")));
+    }
+
+    #[test]
+    fn a_routed_order_is_followed_by_its_newer_versions_only() {
+        let routed = OrderRecord::new(version(10, Payment::Paid), OrderStatus::Routed, 2);
+        assert_eq!(decide(Some(&routed), &version(10, Payment::Paid)), Decision::AlreadyRouted);
+        assert_eq!(decide(Some(&routed), &version(12, Payment::Void)), Decision::Follow, "a cancel");
+        let moved = CanonicalOrder { customer_name: "Bea".into(), ..version(12, Payment::Paid) };
+        assert_eq!(decide(Some(&routed), &moved), Decision::Follow, "an edit");
+        assert!(matches!(decide(Some(&routed), &version(10, Payment::Pending)), Decision::Ignore(why) if why.contains("back to")));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventTy
 use crate::domain::ids::{OrderId, Sku};
 use crate::domain::money::Money;
 use crate::domain::order::{
-    Arrival, CanonicalOrder, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, arrival, edited_lines, line_changes, route, unshippable,
+    CanonicalOrder, Decision, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, edited_lines, line_changes, route, unshippable,
 };
 use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, Recipient, TransitionError, VendorOrder, VoState};
@@ -99,7 +99,7 @@ async fn delete(app: &App, source: &str, shop: Option<String>, external_id: &str
 
 /// Decides on one delivery of an order, re-reading after a racing delivery committed.
 async fn store_order(app: &App, order: &CanonicalOrder) -> Result<Outcome, ServiceError> {
-    match retry_on_conflict("an order", || decide(app, order)).await {
+    match retry_on_conflict("an order", || take(app, order)).await {
         Err(ServiceError::Store(StoreError::TooLarge(reason))) => {
             tell_operator_it_is_too_large(app, order, &reason).await?;
             Err(ServiceError::TooLarge(format!("order {} is too large to store ({reason}); kept in the intake dead letters", order.order_number)))
@@ -169,8 +169,9 @@ async fn keep_erased(app: &App, order: &CanonicalOrder, requested_at: DateTime<U
     }
 }
 
-/// Reads what is stored of `order`, decides, and commits the decision with its events.
-async fn decide(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, ServiceError> {
+/// Reads what is stored of `order`, decides (`domain::order::decide`), and commits the
+/// decision with its events.
+async fn take(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, ServiceError> {
     let existing = app.tables.order(&delivered.order_id).await?;
     // An order stays filed under the shop it was first filed under, whatever a later
     // delivery's unsigned header says.
@@ -243,45 +244,31 @@ async fn distrust_future_stamp(
 /// Files `order` against what is held of it (`existing`): ignored when it is not the
 /// newer version, followed when the order was routed, else held or routed now.
 async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, notes: Vec<Envelope>) -> Result<Outcome, ServiceError> {
-    if let Some(record) = &existing {
-        let held = &record.order;
-        match arrival(record, order) {
-            Arrival::Redacted => {
-                return Ok(Outcome::Ignored("the order's personal data was redacted at the storefront's request: no delivery brings it back".into()));
+    match (crate::domain::order::decide(existing.as_ref(), order), &existing) {
+        (Decision::Ignore(why), _) => Ok(Outcome::Ignored(why)),
+        (Decision::AlreadyRouted, _) => {
+            tell(app, &notes).await?;
+            Ok(Outcome::AlreadyRouted)
+        }
+        (Decision::Follow, Some(record)) => follow_storefront(app, record, order, notes).await,
+        (Decision::Route | Decision::Follow, _) => route_and_store(app, order.clone(), existing.as_ref(), notes).await,
+        (Decision::HeldAlready, _) => {
+            tell(app, &notes).await?;
+            Ok(Outcome::Held)
+        }
+        (Decision::Hold(status), _) => {
+            let record = match &existing {
+                Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
+                None => OrderRecord::new(order.clone(), status, 1),
+            };
+            let mut writes = vec![Tables::put_order(&record, existing.as_ref().map(|r| r.version))?];
+            if existing.is_none() {
+                writes.extend(first_filing(order)?);
             }
-            Arrival::Stale => return Ok(Outcome::Ignored(format!("stale: updated_at {} is older than the stored {}", order.updated_at, held.updated_at))),
-            Arrival::Backward => {
-                let why =
-                    format!("stamped the same second as the stored version, and it would take the order from {:?} back to {:?}", held.payment, order.payment);
-                return Ok(Outcome::Ignored(why));
-            }
-            // The same version again: its events were committed with the routing.
-            Arrival::Same if record.status == OrderStatus::Routed => {
-                tell(app, &notes).await?;
-                return Ok(Outcome::AlreadyRouted);
-            }
-            _ if record.status == OrderStatus::Routed => return follow_storefront(app, record, order, notes).await,
-            Arrival::Same | Arrival::Newer => {}
+            app.commit(writes, &notes).await?;
+            Ok(Outcome::Held)
         }
     }
-    if order.payment == Payment::Paid {
-        return route_and_store(app, order.clone(), existing.as_ref(), notes).await;
-    }
-    let status = if order.payment == Payment::Void { OrderStatus::Void } else { OrderStatus::Held };
-    if existing.as_ref().is_some_and(|r| &r.order == order && r.status == status) {
-        tell(app, &notes).await?;
-        return Ok(Outcome::Held);
-    }
-    let record = match &existing {
-        Some(known) => OrderRecord { order: order.clone(), status, version: known.version + 1, ..known.clone() },
-        None => OrderRecord::new(order.clone(), status, 1),
-    };
-    let mut writes = vec![Tables::put_order(&record, existing.as_ref().map(|r| r.version))?];
-    if existing.is_none() {
-        writes.extend(first_filing(order)?);
-    }
-    app.commit(writes, &notes).await?;
-    Ok(Outcome::Held)
 }
 
 /// What is written (and checked) when an order is filed for the first time: its number,
