@@ -19,9 +19,11 @@ use std::collections::BTreeMap;
 /// the unpaid note and the event, within DynamoDB's 100 writes.
 const RELEASE_CHUNK: usize = 90;
 
-/// How often a release or payout that lost a race (a refund of the same earning, a
-/// second run) is read and tried again in one run.
-const RACE_ROUNDS: usize = 3;
+/// How often a payout that lost a race (a refund, a second run) is read and tried again
+/// in one run. Not `retry_on_conflict`: one run may make several payouts of a vendor,
+/// and a balance whose notes do not add up is read again as a lost race is, then
+/// refused for a person.
+const RACE_ROUNDS: usize = super::RACE_ROUNDS;
 
 fn money_error(error: MoneyError) -> ServiceError {
     ServiceError::Unprocessable(format!("money: {error}"))
@@ -194,34 +196,41 @@ pub async fn run(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Inst
 
 /// Releases `earnings` (one vendor and currency, as read) whose hold ended by `now`, in
 /// one transaction; returns how many. A refund racing it makes it read them again.
-async fn release(app: &App, vendor_id: &VendorId, mut earnings: Vec<Earning>, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    for round in 0..RACE_ROUNDS {
-        if round > 0 {
+async fn release(app: &App, vendor_id: &VendorId, earnings: Vec<Earning>, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let raced = std::sync::atomic::AtomicBool::new(false);
+    let attempt = || async {
+        // After a lost race, what is stored now of the same earnings.
+        let current = if raced.swap(true, std::sync::atomic::Ordering::Relaxed) {
             let mut fresh = Vec::with_capacity(earnings.len());
             for earning in &earnings {
                 fresh.extend(app.tables.earning(vendor_id, &earning.earning_id).await?);
             }
-            earnings = fresh;
-        }
-        let Some((released, entry)) = Earning::release(&earnings, now).map_err(money_error)? else { return Ok(0) };
-        let mut writes = Vec::with_capacity(released.len() + 4);
-        for earning in &released {
-            writes.push(Tables::put_earning(earning, Some(earning.version - 1))?);
-        }
-        writes.extend(entry_writes(vendor_id, std::slice::from_ref(&entry), None)?);
-        let orders = released.iter().map(|e| ReleasedOrder { order_number: e.order_number.clone(), amount: e.earned.to_string() }).collect();
-        let event =
-            Envelope::about_vendor(EventType::EarningsReleased, vendor_id, &entry.entry_id, now).with(&Released { amount: entry.amount.to_string(), orders });
-        match app.commit(writes, &[event]).await {
-            Ok(()) => {
-                crate::metrics::count(crate::metrics::Metric::EarningsReleased, released.len());
-                return Ok(released.len());
-            }
-            Err(StoreError::ConditionFailed) => continue,
-            Err(error) => return Err(error.into()),
-        }
+            fresh
+        } else {
+            earnings.clone()
+        };
+        release_once(app, vendor_id, &current, now).await
+    };
+    match super::retry_on_conflict("releasing earnings", attempt).await {
+        Err(ServiceError::Store(StoreError::ConditionFailed)) => Ok(0),
+        outcome => outcome,
     }
-    Ok(0)
+}
+
+/// Releases what of `earnings` is due, conditional on the versions read; how many.
+async fn release_once(app: &App, vendor_id: &VendorId, earnings: &[Earning], now: DateTime<Utc>) -> Result<usize, ServiceError> {
+    let Some((released, entry)) = Earning::release(earnings, now).map_err(money_error)? else { return Ok(0) };
+    let mut writes = Vec::with_capacity(released.len() + 4);
+    for earning in &released {
+        writes.push(Tables::put_earning(earning, Some(earning.version - 1))?);
+    }
+    writes.extend(entry_writes(vendor_id, std::slice::from_ref(&entry), None)?);
+    let orders = released.iter().map(|e| ReleasedOrder { order_number: e.order_number.clone(), amount: e.earned.to_string() }).collect();
+    let event =
+        Envelope::about_vendor(EventType::EarningsReleased, vendor_id, &entry.entry_id, now).with(&Released { amount: entry.amount.to_string(), orders });
+    app.commit(writes, &[event]).await?;
+    crate::metrics::count(crate::metrics::Metric::EarningsReleased, released.len());
+    Ok(released.len())
 }
 
 /// Pays the vendor what it is owed in `currency`, if at least the minimum: the balance
@@ -272,21 +281,23 @@ async fn pay(app: &App, vendor_id: &VendorId, currency: Currency, now: DateTime<
 /// its amount moves from `in_payout` to `paid_out`. Again with the same reference
 /// changes nothing; with another, 409.
 pub async fn mark_paid(app: &App, payout_id: &str, reference: &str) -> Result<Payout, ServiceError> {
-    for _ in 0..RACE_ROUNDS {
-        let payout = app.tables.payout(payout_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no payout {payout_id:?}")))?;
-        let now = app.clock.now();
-        let Some((paid, entry)) = payout.mark_paid(reference, now).map_err(ServiceError::Conflict)? else { return Ok(payout) };
-        let mut writes = vec![Tables::put_payout(&paid, Some(payout.version))?];
-        writes.extend(entry_writes(&payout.vendor_id, std::slice::from_ref(&entry), None)?);
-        let event =
-            Envelope::about_vendor(EventType::PayoutPaid, &payout.vendor_id, &payout.payout_id, now).with(&PayoutNamed { payout_id: payout.payout_id.clone() });
-        match app.commit(writes, &[event]).await {
-            Ok(()) => return Ok(paid),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(error) => return Err(error.into()),
-        }
+    match super::retry_on_conflict("marking a payout paid", || mark_paid_once(app, payout_id, reference)).await {
+        Err(ServiceError::Store(StoreError::ConditionFailed)) => Err(ServiceError::Conflict(format!("payout {payout_id} kept changing; try again"))),
+        outcome => outcome,
     }
-    Err(ServiceError::Conflict(format!("payout {payout_id} kept changing; try again")))
+}
+
+/// Reads the payout and marks it paid, conditional on the version read.
+async fn mark_paid_once(app: &App, payout_id: &str, reference: &str) -> Result<Payout, ServiceError> {
+    let payout = app.tables.payout(payout_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no payout {payout_id:?}")))?;
+    let now = app.clock.now();
+    let Some((paid, entry)) = payout.mark_paid(reference, now).map_err(ServiceError::Conflict)? else { return Ok(payout) };
+    let mut writes = vec![Tables::put_payout(&paid, Some(payout.version))?];
+    writes.extend(entry_writes(&payout.vendor_id, std::slice::from_ref(&entry), None)?);
+    let event =
+        Envelope::about_vendor(EventType::PayoutPaid, &payout.vendor_id, &payout.payout_id, now).with(&PayoutNamed { payout_id: payout.payout_id.clone() });
+    app.commit(writes, &[event]).await?;
+    Ok(paid)
 }
 
 /// The vendor's balance.

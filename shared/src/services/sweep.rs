@@ -23,10 +23,6 @@ const PAGE: usize = 50;
 /// its history entry, up to four events), plus the digest: within DynamoDB's 100.
 const CHUNK: usize = 15;
 
-/// How often a chunk that lost a race is read again before its remaining clocks are
-/// left to the next run.
-const RACE_ROUNDS: usize = 3;
-
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
@@ -90,39 +86,45 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
 }
 
 async fn fire_chunk(app: &App, keys: &[DueKey], now: DateTime<Utc>, report: &mut SweepReport) -> Result<(), ServiceError> {
-    for round in 1..=RACE_ROUNDS {
-        let (mut writes, mut events, mut escalations, mut fired) = (Vec::new(), Vec::new(), Vec::new(), 0);
-        for key in keys {
-            let Some(vo) = app.tables.vendor_order_at(key).await? else { continue };
-            let Some(Fired { transition, escalations: escalated }) = vo.fire(now, &app.config.sla) else { continue };
-            writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?);
-            writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
-            events.extend(transition.events);
-            escalations.extend(escalated);
-            fired += 1;
+    // A vendor (or another sweep) changed one of them since it was read: read them all
+    // again and fire what is still due.
+    match super::retry_on_conflict("due vendor orders", || fire_once(app, keys, now)).await {
+        Ok((fired, escalations)) => {
+            report.fired += fired;
+            report.escalations += escalations;
+            crate::metrics::count(crate::metrics::Metric::ClocksFired, fired);
+            crate::metrics::count(crate::metrics::Metric::Escalations, escalations);
+            Ok(())
         }
-        if fired == 0 {
-            return Ok(());
+        Err(ServiceError::Store(StoreError::ConditionFailed)) => {
+            tracing::warn!("due vendor orders kept changing; left for the next sweep");
+            Ok(())
         }
-        if !escalations.is_empty() {
-            events.push(digest(&escalations, now)?);
-        }
-        match app.commit(writes, &events).await {
-            Ok(()) => {
-                report.fired += fired;
-                report.escalations += escalations.len();
-                crate::metrics::count(crate::metrics::Metric::ClocksFired, fired);
-                crate::metrics::count(crate::metrics::Metric::Escalations, escalations.len());
-                return Ok(());
-            }
-            // A vendor (or another sweep) changed one of them since it was read: read
-            // them all again and fire what is still due.
-            Err(StoreError::ConditionFailed) if round < RACE_ROUNDS => tracing::info!(round, "a due vendor order changed during the sweep; reading again"),
-            Err(StoreError::ConditionFailed) => tracing::warn!("due vendor orders kept changing; left for the next sweep"),
-            Err(error) => return Err(error.into()),
-        }
+        Err(error) => Err(error),
     }
-    Ok(())
+}
+
+/// Reads the vendor orders of `keys`, fires what is due of each and commits it all with
+/// the operator's digest, conditional on the versions read; how many fired and escalated.
+async fn fire_once(app: &App, keys: &[DueKey], now: DateTime<Utc>) -> Result<(usize, usize), ServiceError> {
+    let (mut writes, mut events, mut escalations, mut fired) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for key in keys {
+        let Some(vo) = app.tables.vendor_order_at(key).await? else { continue };
+        let Some(Fired { transition, escalations: escalated }) = vo.fire(now, &app.config.sla) else { continue };
+        writes.push(Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?);
+        writes.push(Tables::put_history(&transition.vendor_order, &transition.history)?);
+        events.extend(transition.events);
+        escalations.extend(escalated);
+        fired += 1;
+    }
+    if fired == 0 {
+        return Ok((0, 0));
+    }
+    if !escalations.is_empty() {
+        events.push(digest(&escalations, now)?);
+    }
+    app.commit(writes, &events).await?;
+    Ok((fired, escalations.len()))
 }
 
 /// The operator's digest of one commit's escalations. Its id is new for every run, and

@@ -145,9 +145,6 @@ async fn number_claim(app: &App, vendor: &VendorId, order_id: &OrderId, number: 
     Ok(tracked.claim)
 }
 
-/// How often a request that lost a race to another writer is applied again.
-const RACE_ROUNDS: usize = 3;
-
 /// Applies a vendor's request to one of its orders and commits it with the events it
 /// causes (and the idempotency record, when the request has a key). A key seen before
 /// with the same request answers the order as it stands; with another request, 422. A
@@ -161,57 +158,69 @@ pub async fn act(app: &App, vendor: &VendorId, id: &str, command: Command, pre: 
             (None, expired) => replaces = expired,
         }
     }
-    let mut round = 1;
-    loop {
-        let current = load(app, vendor, id).await?;
-        if let Some(expected) = pre.if_match
-            && expected != current.version
-        {
-            return Err(ServiceError::PreconditionFailed(format!("the order is at version {}, not {expected}: read it again", current.version)));
+    // Another writer (the sweep firing a clock, the storefront) moved the order on: read
+    // it again and apply the request to what it is now.
+    match super::retry_on_conflict("a vendor's request", || act_once(app, vendor, id, &command, pre, replaces, now)).await {
+        Err(ServiceError::Store(StoreError::ConditionFailed)) => {
+            Err(ServiceError::Conflict("the order kept changing meanwhile; read it again and retry".into()))
         }
-        let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
-            Ok(transition) => transition,
-            // What already happened, asked again with the same data: the order as it is.
-            Err(_) if current.repeats(&command) => return Ok(current),
-            Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
-            Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
-        };
-        let mut writes = vec![
-            Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?,
-            Tables::put_history(&transition.vendor_order, &transition.history)?,
-        ];
-        writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?.writes);
-        // A parcel's number finds its orders when the carrier pushes news of it; it is
-        // refused while another vendor's parcel holds it.
-        if let Command::Ship { tracking, .. } = &command {
-            let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
-            writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
-        }
-        if let Some((key, hash)) = &pre.idempotency {
-            writes.push(Tables::put_idempotency(vendor, key, &IdempotencyRecord::new(hash, current.id(), now, replaces), replaces)?);
-        }
-        match app.commit(writes, &transition.events).await {
-            Ok(()) => return Ok(transition.vendor_order),
-            Err(StoreError::ConditionFailed) => {
-                // The same key raced in with another request: answer as that one did.
-                if let Some((key, hash)) = &pre.idempotency
-                    && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
-                {
-                    return replay(app, vendor, &record, hash).await;
-                }
-                // This very write landed and only its answer was lost (a timeout, then a
-                // retry that met its own write): that is success.
-                if app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await?.as_ref() == Some(&transition.vendor_order) {
-                    return Ok(transition.vendor_order);
-                }
-                // Another writer (the sweep firing a clock, the storefront) moved the order
-                // on: read it again and apply the request to what it is now.
-                if round == RACE_ROUNDS {
-                    return Err(ServiceError::Conflict("the order kept changing meanwhile; read it again and retry".into()));
-                }
-                round += 1;
+        outcome => outcome,
+    }
+}
+
+/// Reads the order, applies the command and commits it with its effects, conditional on
+/// the version read. A lost race that was this request's own (its write landed, or the
+/// same key's other request did) answers as that write did.
+async fn act_once(
+    app: &App,
+    vendor: &VendorId,
+    id: &str,
+    command: &Command,
+    pre: &Preconditions,
+    replaces: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<VendorOrder, ServiceError> {
+    let current = load(app, vendor, id).await?;
+    if let Some(expected) = pre.if_match
+        && expected != current.version
+    {
+        return Err(ServiceError::PreconditionFailed(format!("the order is at version {}, not {expected}: read it again", current.version)));
+    }
+    let transition = match current.apply(command.clone(), Actor::Vendor(vendor.clone()), now, &app.config.sla) {
+        Ok(transition) => transition,
+        // What already happened, asked again with the same data: the order as it is.
+        Err(_) if current.repeats(command) => return Ok(current),
+        Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
+        Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
+    };
+    let mut writes =
+        vec![Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?, Tables::put_history(&transition.vendor_order, &transition.history)?];
+    writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?.writes);
+    // A parcel's number finds its orders when the carrier pushes news of it; it is
+    // refused while another vendor's parcel holds it.
+    if let Command::Ship { tracking, .. } = command {
+        let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
+        writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
+    }
+    if let Some((key, hash)) = &pre.idempotency {
+        writes.push(Tables::put_idempotency(vendor, key, &IdempotencyRecord::new(hash, current.id(), now, replaces), replaces)?);
+    }
+    match app.commit(writes, &transition.events).await {
+        Ok(()) => Ok(transition.vendor_order),
+        Err(StoreError::ConditionFailed) => {
+            // The same key raced in with another request: answer as that one did.
+            if let Some((key, hash)) = &pre.idempotency
+                && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
+            {
+                return replay(app, vendor, &record, hash).await;
             }
-            Err(other) => return Err(other.into()),
+            // This very write landed and only its answer was lost (a timeout, then a
+            // retry that met its own write): that is success.
+            if app.tables.vendor_order_in_round(&current.order_id, vendor, current.round).await?.as_ref() == Some(&transition.vendor_order) {
+                return Ok(transition.vendor_order);
+            }
+            Err(StoreError::ConditionFailed.into())
         }
+        Err(other) => Err(other.into()),
     }
 }
