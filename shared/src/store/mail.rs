@@ -31,11 +31,6 @@ pub enum Claim {
     Busy { until: DateTime<Utc> },
 }
 
-fn sent_key(event_id: &str, recipient: &str) -> (String, String) {
-    let digest = hex::encode(sha2::Sha256::digest(recipient.trim().to_lowercase().as_bytes()));
-    (format!("SENT#{event_id}#{digest}"), "SENT".to_string())
-}
-
 /// An address no mail is sent to: it bounced for good, or its owner marked mail as spam
 /// (SES's feedback, `services::suppression`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,19 +44,14 @@ pub struct Suppression {
     pub at: DateTime<Utc>,
 }
 
-/// The key of an address's suppression: lower-cased, so that `Bob@x` and `bob@x` are one.
-fn suppression_pk(email: &str) -> String {
-    format!("SUPPRESS#{}", email.trim().to_lowercase())
-}
-
 impl Tables {
     async fn sent_marker(&self, event_id: &str, recipient: &str) -> Result<Option<SentMarker>, StoreError> {
-        let (pk, sk) = sent_key(event_id, recipient);
+        let (pk, sk) = keys::sent(event_id, recipient);
         self.get_as(&pk, &sk).await
     }
 
     async fn put_sent_marker(&self, event_id: &str, recipient: &str, marker: &SentMarker, condition: Condition) -> Result<(), StoreError> {
-        let (pk, sk) = sent_key(event_id, recipient);
+        let (pk, sk) = keys::sent(event_id, recipient);
         self.items.put(item_of(marker, &[("pk", pk), ("sk", sk)])?, condition).await
     }
 
@@ -146,7 +136,8 @@ impl Tables {
 
     /// Whether mail to `email` is suppressed, and why.
     pub async fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
-        self.get_as(&suppression_pk(email), "ADDRESS").await
+        let (pk, sk) = keys::suppression(email);
+        self.get_as(&pk, &sk).await
     }
 
     /// Suppresses mail to an address (`SUPPRESS#{email}`), filed newest first in the
@@ -154,8 +145,8 @@ impl Tables {
     /// entry with the latest reason.
     pub async fn suppress(&self, suppression: &Suppression) -> Result<(), StoreError> {
         let keys = [
-            ("pk", suppression_pk(&suppression.email)),
-            ("sk", "ADDRESS".into()),
+            ("pk", keys::suppression(&suppression.email).0),
+            ("sk", keys::suppression(&suppression.email).1),
             ("gsi1pk", "SUPPRESSIONS".into()),
             ("gsi1sk", format!("{}#{}", suppression.at.to_rfc3339(), suppression.email)),
         ];
@@ -172,6 +163,7 @@ impl Tables {
 
     /// Mails an address again (the operator knows its mailbox works now).
     pub async fn unsuppress(&self, email: &str) -> Result<(), StoreError> {
-        self.items.delete(&suppression_pk(email), "ADDRESS").await
+        let (pk, sk) = keys::suppression(email);
+        self.items.delete(&pk, &sk).await
     }
 }

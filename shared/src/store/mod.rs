@@ -9,9 +9,9 @@ use crate::ports::{Condition, Index, Item, ItemStore, Page, Query, StoreError, W
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sha2::Digest;
 use std::sync::Arc;
 
+mod keys;
 mod mail;
 mod money;
 mod orders;
@@ -19,6 +19,8 @@ mod tracking;
 mod vendor_orders;
 mod vendors;
 
+pub use keys::EVENT_SK_PREFIX;
+use keys::{key_time, order_pk, vendor_pk};
 pub use mail::{Claim, Suppression};
 pub use tracking::{NumberClaim, TrackedNumber, TrackedParcel};
 pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};
@@ -107,11 +109,6 @@ pub struct Tables {
     pub items: Arc<dyn ItemStore>,
 }
 
-/// The sort-key prefix of event items (the outbox): the table's stream carries inserts
-/// of these, and only these, to the relay (the event source mapping's filter, and the
-/// embedded change log, use this same prefix).
-pub const EVENT_SK_PREFIX: &str = "EVT#";
-
 /// How long event items are kept (TTL): the stream has long carried them on by then.
 pub const EVENT_KEEP_DAYS: i64 = 7;
 
@@ -168,44 +165,6 @@ fn weight(value: &Value) -> usize {
 fn value_of<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     let key = format!("{}/{}", item.get("pk").and_then(Value::as_str).unwrap_or("?"), item.get("sk").and_then(Value::as_str).unwrap_or("?"));
     serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Unreadable { key, reason: e.to_string() })
-}
-
-/// The listing-index partition of a shop's orders; a shop name too long for a key is
-/// hashed (a shop header is the storefront's, not ours to trust with a key's limits).
-fn shop_pk(source: &str, shop: &str) -> String {
-    if shop.len() <= 200 { format!("SHOP#{source}#{shop}") } else { format!("SHOP#{source}#sha256:{}", hex::encode(sha2::Sha256::digest(shop.as_bytes()))) }
-}
-
-/// The sort key of the vendor's vendor order of `round` (DESIGN: `VO#{vendor_id}`, then
-/// `VO#{vendor_id}#{n}`).
-fn vo_sk(vendor_id: &VendorId, round: u32) -> String {
-    if round > 1 { format!("VO#{vendor_id}#{round}") } else { format!("VO#{vendor_id}") }
-}
-
-/// The sort-key prefix of a vendor order's history: `H#{vendor_id}#` for the first
-/// round, `H#{vendor_id}.{n}#` for later ones ('.' is never in a vendor id, so no
-/// round's prefix reads another's).
-fn history_prefix(vendor_id: &VendorId, round: u32) -> String {
-    if round > 1 { format!("H#{vendor_id}.{round}#") } else { format!("H#{vendor_id}#") }
-}
-
-/// A storefront's text as part of a key: itself when short, else its hash (a key has
-/// limits a storefront does not know).
-fn capped(text: &str) -> String {
-    if text.len() <= 200 { text.to_string() } else { format!("sha256:{}", hex::encode(sha2::Sha256::digest(text.as_bytes()))) }
-}
-
-/// A time as the due index sorts it: fixed width, to the second, UTC.
-fn due_key_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn vendor_pk(vendor_id: &VendorId) -> String {
-    format!("VENDOR#{vendor_id}")
-}
-
-fn order_pk(order_id: &OrderId) -> String {
-    format!("ORDER#{order_id}")
 }
 
 /// Which shard of the due index an order's items are filed under.

@@ -6,7 +6,7 @@
 //! yet are noted under `UNPAID#{shard}`, so that payouts read what is owed, never the
 //! vendors.
 
-use super::{DUE_SHARDS, Tables, due_key_time, item_of, value_of, vendor_pk};
+use super::{DUE_SHARDS, Tables, item_of, key_time, keys, value_of, vendor_pk};
 use crate::domain::ids::VendorId;
 use crate::domain::ledger::{Balance, Earning, LedgerEntry, Payout, PayoutStatus, Unpaid};
 use crate::domain::money::Currency;
@@ -22,7 +22,7 @@ fn unpaid_group(vendor_id: &VendorId, currency: Currency) -> String {
 }
 
 fn unpaid_sk(note: &Unpaid) -> String {
-    format!("{}{}#{}", unpaid_group(&note.vendor_id, note.delta.currency), due_key_time(note.at), note.entry_id)
+    format!("{}{}#{}", unpaid_group(&note.vendor_id, note.delta.currency), key_time(note.at), note.entry_id)
 }
 
 impl Tables {
@@ -30,17 +30,19 @@ impl Tables {
     /// new one must not exist: a parcel earns once). While held it is filed under
     /// `HOLD#{shard}` by its release time; once released it leaves that index.
     pub fn put_earning(earning: &Earning, previous_version: Option<u64>) -> Result<Write, StoreError> {
-        let mut keys = vec![("pk", vendor_pk(&earning.vendor_id)), ("sk", format!("EARN#{}", earning.earning_id))];
+        let (pk, sk) = keys::earning(&earning.vendor_id, &earning.earning_id);
+        let mut keys = vec![("pk", pk), ("sk", sk)];
         if earning.released_at.is_none() {
             keys.push(("gsi2pk", super::Due::Holds.partition(shard_of(&earning.vendor_id))));
-            keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(earning.release_at), earning.vendor_id, earning.earning_id)));
+            keys.push(("gsi2sk", format!("{}#{}#{}", key_time(earning.release_at), earning.vendor_id, earning.earning_id)));
         }
         Ok(Write::Put { item: item_of(earning, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
     /// An earning by its vendor and id.
     pub async fn earning(&self, vendor_id: &VendorId, earning_id: &str) -> Result<Option<Earning>, StoreError> {
-        self.get_as(&vendor_pk(vendor_id), &format!("EARN#{earning_id}")).await
+        let (pk, sk) = keys::earning(vendor_id, earning_id);
+        self.get_as(&pk, &sk).await
     }
 
     /// An earning by its table keys (as the hold index gives them).
@@ -53,8 +55,8 @@ impl Tables {
 
     /// The write of a ledger entry: once (its id is its cause's).
     pub fn put_entry(entry: &LedgerEntry) -> Result<Write, StoreError> {
-        let keys = [("pk", vendor_pk(&entry.vendor_id)), ("sk", format!("LEDGER#{}#{}", due_key_time(entry.at), entry.entry_id))];
-        Ok(Write::Put { item: item_of(entry, &keys)?, condition: Condition::NotExists })
+        let (pk, sk) = keys::ledger_entry(&entry.vendor_id, entry.at, &entry.entry_id);
+        Ok(Write::Put { item: item_of(entry, &[("pk", pk), ("sk", sk)])?, condition: Condition::NotExists })
     }
 
     /// The vendor's ledger, oldest first.
@@ -65,17 +67,14 @@ impl Tables {
     /// The `ADD` of `entries` to their vendor's balance (all of one vendor), as they move
     /// it; conditional on the balance version read when given (a payout).
     pub fn add_to_balance(vendor_id: &VendorId, entries: &[LedgerEntry], read_version: Option<u64>) -> Write {
-        Write::Add {
-            pk: vendor_pk(vendor_id),
-            sk: "BALANCE".into(),
-            add: Balance::adds(entries),
-            condition: read_version.map_or(Condition::Always, Condition::VersionIs),
-        }
+        let (pk, sk) = keys::balance(vendor_id);
+        Write::Add { pk, sk, add: Balance::adds(entries), condition: read_version.map_or(Condition::Always, Condition::VersionIs) }
     }
 
     /// The vendor's balance (empty, version 0, before its first movement).
     pub async fn balance(&self, vendor_id: &VendorId) -> Result<Balance, StoreError> {
-        let Some(item) = self.items.get(&vendor_pk(vendor_id), "BALANCE").await? else { return Ok(Balance::default()) };
+        let (pk, sk) = keys::balance(vendor_id);
+        let Some(item) = self.items.get(&pk, &sk).await? else { return Ok(Balance::default()) };
         let version = item.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
         Ok(Balance::from_counters(item.iter().filter_map(|(name, value)| Some((name.as_str(), value.as_i64()?))), version))
     }
@@ -112,10 +111,11 @@ impl Tables {
     /// The write of a payout, conditional on the version it replaces (a new one must not
     /// exist). A pending payout is filed under `PAYOUTS#pending` for the payment run.
     pub fn put_payout(payout: &Payout, previous_version: Option<u64>) -> Result<Write, StoreError> {
-        let mut keys = vec![("pk", vendor_pk(&payout.vendor_id)), ("sk", format!("PAYOUT#{}", payout.payout_id))];
+        let (pk, sk) = keys::payout(&payout.vendor_id, &payout.payout_id);
+        let mut keys = vec![("pk", pk), ("sk", sk)];
         if payout.status == PayoutStatus::Pending {
             keys.push(("gsi3pk", "PAYOUTS#pending".into()));
-            keys.push(("gsi3sk", format!("{}#{}", due_key_time(payout.created_at), payout.payout_id)));
+            keys.push(("gsi3sk", format!("{}#{}", key_time(payout.created_at), payout.payout_id)));
         }
         Ok(Write::Put { item: item_of(payout, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
@@ -123,7 +123,8 @@ impl Tables {
     /// A payout by its id (which names its vendor).
     pub async fn payout(&self, payout_id: &str) -> Result<Option<Payout>, StoreError> {
         let Some(vendor_id) = Payout::vendor_of(payout_id) else { return Ok(None) };
-        self.get_as(&vendor_pk(&vendor_id), &format!("PAYOUT#{payout_id}")).await
+        let (pk, sk) = keys::payout(&vendor_id, payout_id);
+        self.get_as(&pk, &sk).await
     }
 
     /// One page of a vendor's payouts, newest first.

@@ -6,7 +6,8 @@ use super::*;
 
 impl Tables {
     pub async fn order(&self, order_id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        self.get_as(&order_pk(order_id), "ORDER").await
+        let (pk, sk) = keys::order(order_id);
+        self.get_as(&pk, &sk).await
     }
 
     /// The write of an order record, conditional on the version it replaces. The order
@@ -15,10 +16,11 @@ impl Tables {
     pub fn put_order(record: &OrderRecord, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let order = &record.order;
         let newest = format!("{}#{}", order.created_at.to_rfc3339(), order.order_id);
+        let (pk, sk) = keys::order(&order.order_id);
         let keys = [
-            ("pk", order_pk(&order.order_id)),
-            ("sk", "ORDER".into()),
-            ("gsi1pk", shop_pk(&order.source, &order.shop)),
+            ("pk", pk),
+            ("sk", sk),
+            ("gsi1pk", keys::shop_pk(&order.source, &order.shop)),
             ("gsi1sk", newest.clone()),
             // The operator's listings (`dropflow orders`): every order, and per status.
             ("gsi2pk", "ORDERS".into()),
@@ -32,11 +34,8 @@ impl Tables {
     /// The write that files an order under its storefront number (`NUM#{number}`, one
     /// item per source and shop), so that `dropflow order show #1001` is one Query.
     pub fn put_order_number(order: &CanonicalOrder) -> Result<Write, StoreError> {
-        let number = capped(&order.order_number);
-        let item = item_of(
-            &serde_json::json!({ "order_id": order.order_id }),
-            &[("pk", format!("NUM#{number}")), ("sk", capped(&format!("{}#{}", order.source, order.shop)))],
-        )?;
+        let (pk, sk) = keys::order_number(&order.order_number, &order.source, &order.shop);
+        let item = item_of(&serde_json::json!({ "order_id": order.order_id }), &[("pk", pk), ("sk", sk)])?;
         Ok(Write::Put { item, condition: Condition::Always })
     }
 
@@ -46,7 +45,7 @@ impl Tables {
         struct Numbered {
             order_id: OrderId,
         }
-        let found: Vec<Numbered> = self.query_all(format!("NUM#{}", capped(number)), String::new()).await?;
+        let found: Vec<Numbered> = self.query_all(keys::order_number_pk(number), String::new()).await?;
         Ok(found.into_iter().map(|n| n.order_id).collect())
     }
 
@@ -63,7 +62,15 @@ impl Tables {
     /// One page of a shop's orders, oldest first.
     pub async fn shop_orders(&self, source: &str, shop: &str, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
         let Page { items, cursor } = self
-            .query_items(Query { index: Index::Gsi1, pk: shop_pk(source, shop), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor })
+            .query_items(Query {
+                index: Index::Gsi1,
+                pk: keys::shop_pk(source, shop),
+                sk_prefix: String::new(),
+                sk_max: None,
+                descending: false,
+                limit,
+                cursor,
+            })
             .await?;
         Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
     }
@@ -83,15 +90,8 @@ impl Tables {
     /// that caused it; the table's stream carries it to the relay. An event id is
     /// written once: the same fact twice fails the transaction instead of mailing twice.
     pub fn put_event(event: &Envelope) -> Result<Write, StoreError> {
-        // About an order: in its partition; about a vendor alone (its money): in the
-        // vendor's; about neither (a data request naming no order held): `MARKETPLACE`.
-        let pk = match (&event.order_id, &event.vendor_id) {
-            (Some(order_id), _) => order_pk(order_id),
-            (None, Some(vendor_id)) => vendor_pk(vendor_id),
-            (None, None) => "MARKETPLACE".to_string(),
-        };
-        let keys = [("pk", pk), ("sk", format!("{EVENT_SK_PREFIX}{}", event.event_id))];
-        let mut item = item_of(event, &keys)?;
+        let (pk, sk) = keys::event(event.order_id.as_ref(), event.vendor_id.as_ref(), &event.event_id);
+        let mut item = item_of(event, &[("pk", pk), ("sk", sk)])?;
         item.insert("ttl".into(), Value::from((event.occurred_at + chrono::Duration::days(EVENT_KEEP_DAYS)).timestamp()));
         Ok(Write::Put { item, condition: Condition::NotExists })
     }
@@ -128,13 +128,15 @@ impl Tables {
     /// The write that files `order_id` under a SKU nobody sells yet (`WAIT#{sku}`), so that
     /// mapping the SKU finds the order without a Scan.
     pub fn put_waiting(sku: &Sku, order_id: &OrderId) -> Result<Write, StoreError> {
-        let item = item_of(&serde_json::json!({ "order_id": order_id }), &[("pk", format!("WAIT#{sku}")), ("sk", order_id.to_string())])?;
+        let (pk, sk) = keys::waiting(sku, order_id);
+        let item = item_of(&serde_json::json!({ "order_id": order_id }), &[("pk", pk), ("sk", sk)])?;
         Ok(Write::Put { item, condition: Condition::Always })
     }
 
     /// The write that takes `order_id` off a SKU's waiting list.
     pub fn delete_waiting(sku: &Sku, order_id: &OrderId) -> Write {
-        Write::Delete { pk: format!("WAIT#{sku}"), sk: order_id.to_string(), condition: Condition::Always }
+        let (pk, sk) = keys::waiting(sku, order_id);
+        Write::Delete { pk, sk, condition: Condition::Always }
     }
 
     /// The orders with lines waiting for `sku` to be mapped.
@@ -143,13 +145,13 @@ impl Tables {
         struct Waiting {
             order_id: OrderId,
         }
-        let waiting: Vec<Waiting> = self.query_all(format!("WAIT#{sku}"), String::new()).await?;
+        let waiting: Vec<Waiting> = self.query_all(keys::waiting_pk(sku), String::new()).await?;
         Ok(waiting.into_iter().map(|w| w.order_id).collect())
     }
 
     /// The write of a line notice, in the due index under its time (`NOTICE#{shard}`).
     pub fn put_line_notice(notice: &LineNotice) -> Result<Write, StoreError> {
-        let due = due_key_time(notice.due);
+        let due = key_time(notice.due);
         let keys = [
             ("pk", order_pk(&notice.order_id)),
             ("sk", format!("NOTICE#{due}")),

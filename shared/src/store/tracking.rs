@@ -3,17 +3,6 @@
 
 use super::*;
 
-/// Tracking numbers are upper-cased (carriers' numbers are case-insensitive) and capped,
-/// as a key must be.
-fn tracking_pk(number: &str) -> String {
-    let number = number.trim().to_ascii_uppercase();
-    format!("TRACK#{}", capped(&number))
-}
-
-fn carrier_event_pk(source: &str, event_id: &str) -> String {
-    format!("CARRIER#{source}#{}", capped(event_id))
-}
-
 /// An item of the `TRACK#{number}` collection (sort key `{order_id}#{vendor_id}`): one
 /// vendor order shipping under the number. Items written before the collection (sort key
 /// `TRACK`, no `shipped_at`) read the same.
@@ -36,9 +25,6 @@ pub struct NumberClaim {
     pub version: u64,
 }
 
-/// The sort key of the number's claim item (no order id starts with it).
-const CLAIM_SK: &str = "CLAIM";
-
 /// Everything a tracking number is in use for: its claim and its parcels.
 #[derive(Debug, Clone, Default)]
 pub struct TrackedNumber {
@@ -51,22 +37,23 @@ impl Tables {
     /// collection, and the number's claim moves to its vendor on the version
     /// `claim_read` saw (absent: it must still be absent).
     pub fn put_tracking(number: &str, vo: &VendorOrder, now: DateTime<Utc>, claim_read: Option<&NumberClaim>) -> Result<Vec<Write>, StoreError> {
-        let pk = tracking_pk(number);
         let parcel = TrackedParcel { order_id: vo.order_id.clone(), vendor_id: vo.vendor_id.clone(), round: vo.round, shipped_at: Some(now) };
-        let sk = format!("{}#{}", vo.order_id, vo.vendor_id);
+        let (parcel_pk, parcel_sk) = keys::tracked_parcel(number, &vo.order_id, &vo.vendor_id);
         let claim = NumberClaim { vendor_id: vo.vendor_id.clone(), shipped_at: now, version: claim_read.map_or(1, |c| c.version + 1) };
+        let (claim_pk, claim_sk) = keys::number_claim(number);
         let condition = claim_read.map_or(Condition::NotExists, |c| Condition::VersionIs(c.version));
         Ok(vec![
-            Write::Put { item: item_of(&parcel, &[("pk", pk.clone()), ("sk", sk)])?, condition: Condition::Always },
-            Write::Put { item: item_of(&claim, &[("pk", pk), ("sk", CLAIM_SK.into())])?, condition },
+            Write::Put { item: item_of(&parcel, &[("pk", parcel_pk), ("sk", parcel_sk)])?, condition: Condition::Always },
+            Write::Put { item: item_of(&claim, &[("pk", claim_pk), ("sk", claim_sk)])?, condition },
         ])
     }
 
     /// What `number` is in use for: one Query of its collection.
     pub async fn tracked(&self, number: &str) -> Result<TrackedNumber, StoreError> {
         let mut tracked = TrackedNumber::default();
-        for item in self.query_all::<Item>(tracking_pk(number), String::new()).await? {
-            if item.get("sk").and_then(Value::as_str) == Some(CLAIM_SK) {
+        let (pk, claim_sk) = keys::number_claim(number);
+        for item in self.query_all::<Item>(pk, String::new()).await? {
+            if item.get("sk").and_then(Value::as_str) == Some(claim_sk.as_str()) {
                 tracked.claim = Some(value_of(item)?);
             } else {
                 let parcel: TrackedParcel = value_of(item)?;
@@ -89,13 +76,15 @@ impl Tables {
     /// The write that records a carrier feed's event id once (`CARRIER#{source}#{id}`,
     /// kept 30 days): committed with the change the event made, so a redelivery finds it.
     pub fn put_carrier_event(source: &str, event_id: &str, now: DateTime<Utc>) -> Result<Write, StoreError> {
-        let mut item = item_of(&serde_json::json!({ "received_at": now }), &[("pk", carrier_event_pk(source, event_id)), ("sk", "CARRIER".into())])?;
+        let (pk, sk) = keys::carrier_event(source, event_id);
+        let mut item = item_of(&serde_json::json!({ "received_at": now }), &[("pk", pk), ("sk", sk)])?;
         item.insert("ttl".into(), Value::from((now + chrono::Duration::days(30)).timestamp()));
         Ok(Write::Put { item, condition: Condition::NotExists })
     }
 
     /// Whether a carrier feed's event was applied before.
     pub async fn carrier_event_seen(&self, source: &str, event_id: &str) -> Result<bool, StoreError> {
-        Ok(self.items.get(&carrier_event_pk(source, event_id), "CARRIER").await?.is_some())
+        let (pk, sk) = keys::carrier_event(source, event_id);
+        Ok(self.items.get(&pk, &sk).await?.is_some())
     }
 }

@@ -12,7 +12,8 @@ impl Tables {
     /// The vendor's vendor order of `round` in the order (`VO#{vendor}`, then
     /// `VO#{vendor}#{round}`).
     pub async fn vendor_order_in_round(&self, order_id: &OrderId, vendor_id: &VendorId, round: u32) -> Result<Option<VendorOrder>, StoreError> {
-        self.get_as(&order_pk(order_id), &vo_sk(vendor_id, round)).await
+        let (pk, sk) = keys::vendor_order(order_id, vendor_id, round);
+        self.get_as(&pk, &sk).await
     }
 
     /// Every vendor order of the order, every round: one Query of its partition.
@@ -25,7 +26,7 @@ impl Tables {
     pub fn put_vendor_order(vo: &VendorOrder, previous_version: Option<u64>) -> Result<Write, StoreError> {
         let mut keys = vec![
             ("pk", order_pk(&vo.order_id)),
-            ("sk", vo_sk(&vo.vendor_id, vo.round)),
+            ("sk", keys::vendor_order(&vo.order_id, &vo.vendor_id, vo.round).1),
             ("gsi1pk", format!("VENDOR#{}", vo.vendor_id)),
             ("gsi1sk", format!("{}#{}", vo.created_at.to_rfc3339(), vo.id())),
             ("gsi3pk", format!("VENDOR#{}#{}", vo.vendor_id, vo.state.as_str())),
@@ -35,12 +36,12 @@ impl Tables {
             let shard = order_shard(&vo.order_id);
             let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
             keys.push(("gsi2pk", Due::Clocks.partition(shard)));
-            keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", due_key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
+            keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
         } else if let Some(purge_at) = vo.purge_at {
             // Closed, its clocks all gone: the index now holds when its data is purged.
             let shard = order_shard(&vo.order_id);
             keys.push(("gsi2pk", Due::Purges.partition(shard)));
-            keys.push(("gsi2sk", format!("{}#{}#{}", due_key_time(purge_at), vo.order_id, vo.vendor_id)));
+            keys.push(("gsi2sk", format!("{}#{}#{}", key_time(purge_at), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
@@ -60,7 +61,7 @@ impl Tables {
             index: Index::Gsi2,
             pk: index.partition(shard),
             sk_prefix: String::new(),
-            sk_max: Some(format!("{}#~", due_key_time(now))),
+            sk_max: Some(format!("{}#~", key_time(now))),
             descending: false,
             limit,
             cursor,
@@ -83,13 +84,13 @@ impl Tables {
 
     /// The write of a history entry of `vo` (never overwritten).
     pub fn put_history(vo: &VendorOrder, entry: &HistoryEntry) -> Result<Write, StoreError> {
-        let sk = format!("{}{}#{:06}", history_prefix(&vo.vendor_id, vo.round), entry.at.to_rfc3339(), entry.seq);
-        Ok(Write::Put { item: item_of(entry, &[("pk", order_pk(&vo.order_id)), ("sk", sk)])?, condition: Condition::NotExists })
+        let (pk, sk) = keys::history(&vo.order_id, &vo.vendor_id, vo.round, entry.at, entry.seq);
+        Ok(Write::Put { item: item_of(entry, &[("pk", pk), ("sk", sk)])?, condition: Condition::NotExists })
     }
 
     /// A vendor order's history, oldest first.
     pub async fn history(&self, vo: &VendorOrder) -> Result<Vec<HistoryEntry>, StoreError> {
-        self.query_all(order_pk(&vo.order_id), history_prefix(&vo.vendor_id, vo.round)).await
+        self.query_all(order_pk(&vo.order_id), keys::history_prefix(&vo.vendor_id, vo.round)).await
     }
 
     /// One page of a vendor's orders, newest first, in one state or all: either way the

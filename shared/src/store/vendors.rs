@@ -5,12 +5,8 @@ use super::*;
 /// A SKU's mapping item, with the condition that the version read is still there.
 fn product_item(mapping: &ProductMapping, replaces: Option<u64>) -> Result<(Item, Condition), StoreError> {
     let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
-    let keys = [
-        ("pk", format!("SKU#{}", mapping.sku)),
-        ("sk", "PRODUCT".into()),
-        ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)),
-        ("gsi1sk", mapping.sku.to_string()),
-    ];
+    let (pk, sk) = keys::product(&mapping.sku);
+    let keys = [("pk", pk), ("sk", sk), ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
     Ok((item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)))
 }
 
@@ -58,26 +54,29 @@ impl Tables {
     /// A vendor's idempotency record of `key`, as stored: an expired one may still be
     /// there (DynamoDB removes expired items only eventually, the embedded store never).
     pub async fn idempotency(&self, vendor_id: &VendorId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.get_as(&format!("IDEM#{vendor_id}#{key}"), "IDEM").await
+        let (pk, sk) = keys::idempotency(vendor_id, key);
+        self.get_as(&pk, &sk).await
     }
 
     /// The write of an idempotency record: it must not exist yet (an expired one read
     /// before is replaced by its version), so two requests with one key cannot both win.
     pub fn put_idempotency(vendor_id: &VendorId, key: &str, record: &IdempotencyRecord, replaces: Option<u64>) -> Result<Write, StoreError> {
-        let item = item_of(record, &[("pk", format!("IDEM#{vendor_id}#{key}")), ("sk", "IDEM".into())])?;
+        let (pk, sk) = keys::idempotency(vendor_id, key);
+        let item = item_of(record, &[("pk", pk), ("sk", sk)])?;
         Ok(Write::Put { item, condition: replaces.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
     pub async fn vendor(&self, vendor_id: &VendorId) -> Result<Option<VendorProfile>, StoreError> {
-        self.get_as(&format!("VENDOR#{vendor_id}"), "PROFILE").await
+        let (pk, sk) = keys::vendor(vendor_id);
+        self.get_as(&pk, &sk).await
     }
 
     /// Writes a vendor's profile, filed in the vendor list (`VENDORS` in gsi1), on the
     /// condition that the version it replaces is still there (`None`: a new vendor).
     pub async fn put_vendor(&self, profile: &VendorProfile, replaces: Option<u64>) -> Result<(), StoreError> {
         let keys = [
-            ("pk", format!("VENDOR#{}", profile.vendor_id)),
-            ("sk", "PROFILE".into()),
+            ("pk", keys::vendor(&profile.vendor_id).0),
+            ("sk", keys::vendor(&profile.vendor_id).1),
             ("gsi1pk", "VENDORS".into()),
             ("gsi1sk", profile.vendor_id.to_string()),
         ];
@@ -98,7 +97,8 @@ impl Tables {
 
     /// A SKU's mapping with the version a change of it is conditional on.
     pub async fn product_versioned(&self, sku: &Sku) -> Result<Option<(ProductMapping, u64)>, StoreError> {
-        let stored: Option<StoredProduct> = self.get_as(&format!("SKU#{sku}"), "PRODUCT").await?;
+        let (pk, sk) = keys::product(sku);
+        let stored: Option<StoredProduct> = self.get_as(&pk, &sk).await?;
         Ok(stored.map(|s| (s.mapping, s.version)))
     }
 
@@ -119,13 +119,15 @@ impl Tables {
     /// The write that removes a SKU's mapping, to commit with what goes with it (the
     /// `Idempotency-Key` of the vendor's request).
     pub fn product_delete(sku: &Sku) -> Write {
-        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into(), condition: Condition::Always }
+        let (pk, sk) = keys::product(sku);
+        Write::Delete { pk, sk, condition: Condition::Always }
     }
 
     /// The write that removes a SKU's mapping only if it is still at `version`: a claim
     /// refused while an approval races it stays approved.
     pub fn product_delete_at(sku: &Sku, version: u64) -> Write {
-        Write::Delete { pk: format!("SKU#{sku}"), sk: "PRODUCT".into(), condition: Condition::VersionIs(version) }
+        let (pk, sk) = keys::product(sku);
+        Write::Delete { pk, sk, condition: Condition::VersionIs(version) }
     }
 
     /// One page of a vendor's SKU mappings, by SKU.
@@ -151,15 +153,16 @@ impl Tables {
     }
 
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.get_as(&format!("APIKEY#{key_hash}"), "KEY").await
+        let (pk, sk) = keys::api_key(key_hash);
+        self.get_as(&pk, &sk).await
     }
 
     /// Writes an API key's record, filed under its vendor (`KEYS#{vendor}` in gsi1) and its
     /// printable prefix (`KEYPREFIX#{prefix}` in gsi3), conditional on the version read.
     pub async fn put_api_key(&self, key_hash: &str, record: &ApiKeyRecord, replaces: Option<u64>) -> Result<(), StoreError> {
         let keys = [
-            ("pk", format!("APIKEY#{key_hash}")),
-            ("sk", "KEY".into()),
+            ("pk", keys::api_key(key_hash).0),
+            ("sk", keys::api_key(key_hash).1),
             ("gsi1pk", format!("KEYS#{}", record.vendor_id)),
             ("gsi1sk", format!("{}#{}", record.created_at.to_rfc3339(), record.prefix)),
             ("gsi3pk", format!("KEYPREFIX#{}", record.prefix)),
