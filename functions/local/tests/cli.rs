@@ -61,13 +61,23 @@ fn a_missing_argument_is_named_and_a_read_of_no_data_dir_creates_none() {
 }
 
 #[test]
-fn the_demo_plays_an_order_to_delivery() {
+fn the_demo_plays_a_whole_life_on_its_data_dir_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dropflow(dir.path(), &["demo"]);
+    let data = dir.path().join("demo");
+    let demo = dropflow(&data, &["demo"]);
     let stdout = String::from_utf8_lossy(&demo.stdout);
     assert!(demo.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&demo.stderr));
-    assert!(stdout.contains("history: created -> supplier_order_placed -> shipped -> delivered"), "{stdout}");
-    assert!(stdout.contains("has shipped") && stdout.contains("was delivered"), "{stdout}");
+    assert!(stdout.contains("history: created -> supplier_order_placed -> refunded -> shipped -> delivered"), "{stdout}");
+    for said in ["has shipped", "was delivered", "the customer was refunded 12.45 EUR", "Earnings released: 47.11 EUR", "paid, reference SEPA-DEMO-0001"] {
+        assert!(stdout.contains(said), "{said} missing from {stdout}");
+    }
+    let mail = std::fs::read_dir(data.join("outbox")).unwrap().count();
+    assert!(stdout.contains(&format!("{}/outbox", data.display())) && mail >= 8, "the data dir and its mail are kept ({mail} mails): {stdout}");
+    let shown = dropflow(&data, &["order", "show", "#9001"]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("(lumen-home): delivered"), "the demo's order is there to look at");
+    let again = dropflow(&data, &["demo"]);
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success() && said.contains("holds dropflow data") && said.trim().lines().count() == 1, "{said}");
 }
 
 /// The moto server `scripts/test.sh` started (never a real account; never skipped).

@@ -147,7 +147,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SuppressionAction>,
     },
-    /// Play one order's whole life on a fresh data dir, step by step.
+    /// Play one order's whole life, step by step, on a fresh `--data-dir` (kept, to look
+    /// at afterwards): onboarding, the order, a refund, shipment and delivery, the hold,
+    /// the payout and its payment, with every mail it sends.
     Demo,
     /// AWS resources for `--backend aws`.
     Aws {
@@ -395,7 +397,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), String> {
         return Err(format!("no dropflow data in {}: give the --data-dir that `dropflow serve` uses", cli.data_dir.display()));
     }
     let local = match (&command, cli.backend) {
-        (Command::Demo, _) => return crate::demo::run(out).await,
+        (Command::Demo, _) => return crate::demo::run(&cli.data_dir, out).await,
         (Command::Aws { action: AwsAction::Bootstrap }, _) => return commands::bootstrap(&cli.stack, out).await,
         (_, Backend::Embedded) => Local::open_with(&cli.data_dir, settings)?,
         (_, Backend::Aws) => Local::open_aws(&cli.stack, settings, &cli.data_dir).await?,
