@@ -1084,7 +1084,7 @@ impl World {
                 }
                 // An open vendor order always has a deadline that will fire and, once it
                 // has, fire again (SLA_ESCALATION_REPEAT_HOURS) until someone acts.
-                if !matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.iter().any(|c| c.kind.is_step() && c.kind.pending_in(vo.state)) {
+                if !matches!(vo.state, VoState::Delivered | VoState::Cancelled) && !vo.clocks.iter().any(|c| c.kind.is_step() && vo.state.awaits(c.kind)) {
                     return fail(
                         "an open order has a clock that will fire",
                         format!("{} of {} is {} with clocks {:?}", vo.vendor_id, order.number(), vo.state.as_str(), vo.clocks),

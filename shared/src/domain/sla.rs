@@ -129,19 +129,6 @@ impl ClockKind {
         }
     }
 
-    /// Whether the step this deadline is for is still to be done in `state`: a late
-    /// step stops being overdue once the order has moved past it.
-    pub fn pending_in(self, state: super::vendor_order::VoState) -> bool {
-        use super::vendor_order::VoState::*;
-        match self {
-            ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier | ClockKind::AutoCancel => state == AwaitingSupplier,
-            ClockKind::Ship | ClockKind::ShipPromised => matches!(state, AwaitingSupplier | AwaitingShipment),
-            ClockKind::TrackingStale | ClockKind::DeliveryPromise | ClockKind::DeliveryPromised | ClockKind::RefundWarning | ClockKind::DisputeWindow => {
-                state == Shipped
-            }
-        }
-    }
-
     /// Whether its firing is an escalation: listed in the operator's digest.
     pub fn escalates(self) -> bool {
         matches!(self, ClockKind::PlaceWithSupplier | ClockKind::Ship | ClockKind::DeliveryPromise | ClockKind::ShipPromised | ClockKind::DeliveryPromised)

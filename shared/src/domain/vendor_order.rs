@@ -38,6 +38,19 @@ impl VoState {
         }
     }
 
+    /// Whether the step a deadline of `kind` is for is still to be done in this state:
+    /// a late step stops being overdue once the order has moved past it.
+    pub fn awaits(self, kind: ClockKind) -> bool {
+        use VoState::*;
+        match kind {
+            ClockKind::PlaceReminder | ClockKind::PlaceWithSupplier | ClockKind::AutoCancel => self == AwaitingSupplier,
+            ClockKind::Ship | ClockKind::ShipPromised => matches!(self, AwaitingSupplier | AwaitingShipment),
+            ClockKind::TrackingStale | ClockKind::DeliveryPromise | ClockKind::DeliveryPromised | ClockKind::RefundWarning | ClockKind::DisputeWindow => {
+                self == Shipped
+            }
+        }
+    }
+
     /// Reads a wire name.
     pub fn parse(text: &str) -> Option<VoState> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
@@ -534,7 +547,7 @@ impl VendorOrder {
     /// should do first (the dashboard highlights it).
     pub fn overdue(&self, now: DateTime<Utc>) -> Vec<ClockKind> {
         let due = self.clocks.iter().filter(|c| c.kind.is_step() && c.due_at <= now).map(|c| c.kind);
-        let mut kinds: Vec<ClockKind> = self.breached.iter().copied().chain(due).filter(|kind| kind.pending_in(self.state)).collect();
+        let mut kinds: Vec<ClockKind> = self.breached.iter().copied().chain(due).filter(|kind| self.state.awaits(*kind)).collect();
         kinds.sort();
         kinds.dedup();
         kinds

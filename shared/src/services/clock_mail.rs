@@ -1,11 +1,11 @@
 //! The mail the SLA clocks and the carrier feed call for (DESIGN, "SLA policy"): who
 //! gets what when a clock fires. The notifier sends it; this module only says it.
 
-use super::notifier::Recipient;
 use crate::config::Config;
 use crate::domain::events::{CarrierNews, ClockFired, Digest, Envelope, EventType};
 use crate::domain::sla::ClockKind;
 use crate::domain::vendor_order::VendorOrder;
+use crate::mail::Recipient;
 use crate::mail::{Action, Message, Section};
 use chrono::{DateTime, Utc};
 

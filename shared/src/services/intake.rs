@@ -4,37 +4,20 @@
 //! order id is derived from the storefront's, an older `updated_at` changes nothing, and
 //! a routed order is never routed again.
 
-use super::reroute::Working;
+use super::routing::{Working, hand_out, no_address, route_lines, waiting_skus};
 use super::{App, ServiceError, retry_on_conflict};
 use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventType, Parked, Untouched};
-use crate::domain::ids::{OrderId, Sku};
+use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
-use crate::domain::order::{
-    CanonicalOrder, Decision, LineChange, OrderLine, Payment, ProductMapping, Routing, UnroutableLine, edited_lines, line_changes, route, unshippable,
-};
+use crate::domain::order::{CanonicalOrder, Decision, LineChange, OrderLine, Payment, Routing, UnroutableLine, edited_lines, line_changes};
 use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, Recipient, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
 use crate::sources::{self, IntakeMessage, Parsed, RefundNotice, RefundedLine};
 use crate::store::{OrderMark, OrderRecord, OrderStatus, Tables, UnassignedRefund};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
-/// What intake did with a payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Routed now, to this many vendors.
-    Routed(usize),
-    /// Stored and held until paid (or void).
-    Held,
-    /// Already routed earlier: nothing changed.
-    AlreadyRouted,
-    /// A routed order changed at the storefront (cancelled, new address): this many
-    /// vendor orders followed; those that had shipped were left to the operator.
-    Updated(usize),
-    /// Older than what is stored, or for a topic dropflow does not handle.
-    Ignored(String),
-}
+pub use super::Outcome;
 
 /// How far past now a storefront's `updated_at` may be before it is not trusted.
 const MAX_FUTURE_STAMP_HOURS: i64 = 1;
@@ -318,11 +301,6 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&Ord
     Ok(Outcome::Routed(record.vendors.len()))
 }
 
-/// Why an order without a usable shipping address cannot be handed to a vendor.
-pub(crate) fn no_address() -> ServiceError {
-    ServiceError::BadRequest("no shipping address".into())
-}
-
 /// What routing `order` as `routing` at `now` stores, without its events (see
 /// `routing_events`): the order record, a vendor order with its first history entry per
 /// vendor (carrying the refunds its lines had before they were routed), the order's
@@ -515,17 +493,6 @@ async fn refund_vendor_order(
     }
 }
 
-/// The SKUs an order's unroutable lines wait under (`WAIT#{sku}` items).
-pub(super) fn waiting_skus(record: &OrderRecord) -> Vec<Sku> {
-    let mut skus: Vec<Sku> = Vec::new();
-    for (line, _) in record.unroutable_lines() {
-        if let Some(sku) = waits_for_mapping(&record.order, line).filter(|sku| !skus.contains(sku)) {
-            skus.push(sku.clone());
-        }
-    }
-    skus
-}
-
 /// Commits what a refund changed: the order record when it changed, then `writes`,
 /// with `events`; nothing at all when nothing changed.
 async fn commit_refund(app: &App, record: &OrderRecord, mut next: OrderRecord, mut writes: Vec<Write>, events: Vec<Envelope>) -> Result<Outcome, ServiceError> {
@@ -676,7 +643,7 @@ async fn route_new_lines(
     if !lines.is_empty() {
         let routing = route_lines(app, &CanonicalOrder { lines, ..updated.order.clone() }).await?;
         let discriminator = format!("edited-v{}", updated.version);
-        super::reroute::hand_out(app, working, &routing, &discriminator, now, events, updated)?;
+        hand_out(app, working, &routing, &discriminator, now, events, updated)?;
         updated.unroutable.extend(routing.unroutable);
     }
     let mut writes = Vec::new();
@@ -696,39 +663,6 @@ async fn route_new_lines(
         writes.push(Tables::delete_waiting(sku, &record.order.order_id));
     }
     Ok(writes)
-}
-
-/// The SKU a line waits for, when all it lacks is a vendor selling it: it can ship as
-/// sent and the order has somewhere to ship it.
-pub fn waits_for_mapping<'a>(order: &CanonicalOrder, line: &'a OrderLine) -> Option<&'a Sku> {
-    if order.shipping_address.is_none() || unshippable(line).is_some() {
-        return None;
-    }
-    line.sku.as_ref()
-}
-
-/// Routes the order's lines with the stored SKU mappings of onboarded vendors; without
-/// a shipping address no line can be handed to a vendor.
-pub(super) async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Routing, ServiceError> {
-    if order.shipping_address.is_none() {
-        let reason = order.address_problem.clone().unwrap_or_else(|| "the order has no shipping address".into());
-        let unroutable = order.lines.iter().map(|line| UnroutableLine { line_id: line.line_id.clone(), reason: reason.clone() }).collect();
-        return Ok(Routing { by_vendor: Default::default(), unroutable });
-    }
-    let mut mappings: HashMap<Sku, Option<ProductMapping>> = HashMap::new();
-    for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
-        if mappings.contains_key(&sku) {
-            continue;
-        }
-        let mapping = match app.tables.product(&sku).await? {
-            // A suspended vendor's SKUs route to no one until it is resumed.
-            // Nor does a vendor's claim the operator has not approved.
-            Some(m) if !m.awaiting_approval && app.tables.vendor(&m.vendor_id).await?.is_some_and(|v| !v.suspended) => Some(m),
-            _ => None,
-        };
-        mappings.insert(sku, mapping);
-    }
-    Ok(route(&order.lines, |sku| mappings.get(sku).cloned().flatten()))
 }
 
 /// The events of a routing, derived from the stored record so that a re-publication

@@ -10,6 +10,7 @@ pub mod privacy;
 pub mod products;
 pub mod relay;
 pub mod reroute;
+mod routing;
 pub mod secrets;
 pub mod suppression;
 pub mod sweep;
@@ -101,6 +102,22 @@ impl ServiceError {
             _ => false,
         }
     }
+}
+
+/// What intake did with a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Routed now, to this many vendors.
+    Routed(usize),
+    /// Stored and held until paid (or void).
+    Held,
+    /// Already routed earlier: nothing changed.
+    AlreadyRouted,
+    /// A routed order changed at the storefront (cancelled, new address): this many
+    /// vendor orders followed; those that had shipped were left to the operator.
+    Updated(usize),
+    /// Older than what is stored, or for a topic dropflow does not handle.
+    Ignored(String),
 }
 
 /// How often work that lost a race to another writer (a condition on the version it

@@ -9,7 +9,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{self as payload, Envelope, EventType};
 use crate::domain::progress::{ItemState, Progress};
 use crate::domain::vendor_order::VendorOrder;
-use crate::mail::{Action, Message, Section};
+use crate::mail::{Action, Message, Page, Recipient, Section, dashboard_url};
 use crate::ports::Sender;
 use crate::store::{Claim, OrderRecord};
 use chrono::{DateTime, Utc};
@@ -175,43 +175,6 @@ fn coming(item: &crate::domain::progress::Item) -> String {
 
 fn when(instant: DateTime<Utc>) -> String {
     instant.format("%a %d %b %Y %H:%M UTC").to_string()
-}
-
-/// Who a mail is for, which decides what it carries besides its text: a customer's
-/// mail a Reply-To (the store's support address: its text invites a reply), a vendor's
-/// a link to the dashboard page it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipient {
-    Customer(String),
-    Vendor(String, Page),
-    Operator(String),
-}
-
-/// The dashboard page a vendor's mail is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Page {
-    /// One vendor order (its public id).
-    Order(String),
-    /// The balance, holds and payouts.
-    Money,
-}
-
-impl Recipient {
-    /// The address the mail goes to.
-    pub fn address(&self) -> &str {
-        match self {
-            Recipient::Customer(a) | Recipient::Vendor(a, _) | Recipient::Operator(a) => a,
-        }
-    }
-}
-
-/// The vendor dashboard's address of `page` under `base` (`PUBLIC_BASE_URL`): the
-/// single-page app routes on the fragment (`#orders/{id}`, `#money`).
-pub fn dashboard_url(base: &str, page: &Page) -> String {
-    match page {
-        Page::Order(id) => format!("{base}/vendor/app#orders/{id}"),
-        Page::Money => format!("{base}/vendor/app#money"),
-    }
 }
 
 /// `message` as it goes to `recipient`: a vendor's mail without an action of its own

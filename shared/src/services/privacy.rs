@@ -5,7 +5,8 @@
 //! commits a `redaction_due` event, and the notify queue's consumer redacts then. A
 //! data request mails the operator what is held, to answer the customer with.
 
-use super::intake::{Outcome, waits_for_mapping};
+use super::Outcome;
+use super::routing::waits_for_mapping;
 use super::{App, ServiceError};
 use crate::domain::events::{DataRequested, Envelope, EventType};
 use crate::domain::ids::OrderId;

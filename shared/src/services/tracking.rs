@@ -5,7 +5,7 @@
 //! (NotExists), so a redelivered push changes nothing; the id is read only when that
 //! commit fails. An unknown number is logged and ignored.
 
-use super::intake::Outcome;
+use super::Outcome;
 use super::{App, ServiceError};
 use crate::domain::vendor_order::{Actor, Checkpoint, Command};
 use crate::ports::StoreError;

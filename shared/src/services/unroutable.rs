@@ -96,7 +96,7 @@ async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now }: Void
     let mut next = OrderRecord { unroutable: staying, version: record.version + 1, ..record.clone() };
     next.void_lines.extend(ending.iter().map(|u| VoidLine { line_id: u.line_id.clone(), reason: u.reason.clone(), at: now }));
     writes.insert(0, Tables::put_order(&next, Some(record.version))?);
-    for sku in super::intake::waiting_skus(&record).into_iter().filter(|sku| !super::intake::waiting_skus(&next).contains(sku)) {
+    for sku in super::routing::waiting_skus(&record).into_iter().filter(|sku| !super::routing::waiting_skus(&next).contains(sku)) {
         writes.push(Tables::delete_waiting(&sku, order_id));
     }
     let voided = LinesVoided { lines: ending.iter().map(|u| u.line_id.clone()).collect(), by };
