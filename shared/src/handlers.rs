@@ -176,6 +176,22 @@ pub async fn event_relay(app: &App, event: aws_lambda_events::event::dynamodb::E
     response
 }
 
+/// sla-sweep's job: one sweep of the due clocks as of `now`, stopping by `deadline`;
+/// what it did, as the invocation answers it.
+pub async fn sla_sweep(app: App, now: chrono::DateTime<chrono::Utc>, deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
+    let report = crate::services::sweep::sweep(&app, now, Some(deadline)).await?;
+    Ok(serde_json::json!({ "swept_at": now, "due": report.due, "fired": report.fired, "escalations": report.escalations, "complete": report.complete }))
+}
+
+/// payout-release's job: the holds that ended by `now` released, then the payouts,
+/// stopping by `deadline`; what it did, as the invocation answers it.
+pub async fn payout_release(app: App, now: chrono::DateTime<chrono::Utc>, deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
+    let report = crate::services::money::run(&app, now, Some(deadline)).await?;
+    Ok(
+        serde_json::json!({ "released_at": now, "released": report.released, "payouts": report.payouts, "below_minimum": report.below_minimum, "refused": report.refused, "complete": report.complete }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

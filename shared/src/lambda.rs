@@ -83,33 +83,39 @@ fn tracing_subscriber_init() {
         .try_init();
 }
 
-/// order-webhook: the HTTP router behind API Gateway, with the Shopify signing secret's
-/// vault id required at start-up (only this function is given the webhook secrets).
-pub async fn run_webhooks() -> Result<(), lambda_http::Error> {
-    let app = start(&["SHOPIFY_WEBHOOK_SECRET_ARN"]).await;
-    let clock = app.clock.clone();
-    lambda_http::run(with_metrics(crate::http::webhook_router(app), "order-webhook", clock)).await
+/// What an HTTP function needs at start-up beyond the common settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing more (the vendor API verifies no webhook, so it holds no secret).
+    Nothing,
+    /// The vault id of at least one source's signing secret (`{SECRET}_ARN`, one per
+    /// `sources::SOURCES`): without one, every webhook would be a 401.
+    AWebhookSecret,
 }
 
-/// vendor-api: the HTTP router behind API Gateway; it verifies no webhook, so it holds
-/// no webhook secret.
-pub async fn run_vendor_api() -> Result<(), lambda_http::Error> {
+/// An HTTP function (order-webhook, vendor-api): `router` behind API Gateway, with a
+/// metrics line per request.
+pub async fn run_http(function: &'static str, router: fn(App) -> axum::Router, needs: Needs) -> Result<(), lambda_http::Error> {
+    if needs == Needs::AWebhookSecret {
+        let variables: Vec<String> = crate::sources::SOURCES.iter().map(|s| format!("{}_ARN", s.secret_variable())).collect();
+        if !variables.iter().any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty())) {
+            eprintln!("start-up failed: none of {} is set: every webhook would be refused", variables.join(", "));
+            std::process::exit(1)
+        }
+    }
     let app = start(&[]).await;
     let clock = app.clock.clone();
-    lambda_http::run(with_metrics(crate::http::vendor_router(app), "vendor-api", clock)).await
+    lambda_http::run(with_metrics(router(app), function, clock)).await
 }
 
-/// Feeds SQS batches from `queue`'s event source mapping to its consumer (order-intake,
-/// notifier), answering with the failed message ids only.
-pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::Error> {
+/// A queue consumer (order-intake, notifier): feeds SQS batches from `queue`'s event
+/// source mapping to its handler (`handlers::consume`), answering with the failed
+/// message ids only.
+pub async fn run_sqs(function: &'static str, queue: QueueName) -> Result<(), lambda_runtime::Error> {
     use aws_lambda_events::event::sqs::SqsEvent;
     use lambda_runtime::{LambdaEvent, service_fn};
     let app = start(&[]).await;
     let app = &app;
-    let function = match queue {
-        QueueName::Intake => "order-intake",
-        QueueName::Notify => "notifier",
-    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let started = std::time::Instant::now();
         let answer = crate::handlers::consume(app, queue, event.payload).await;
@@ -119,11 +125,11 @@ pub async fn run_queue_consumer(queue: QueueName) -> Result<(), lambda_runtime::
     .await
 }
 
-/// event-relay: feeds the table's stream batches (its event source mapping filters them
-/// to inserted event items) to the relay, answering with the first record it could not
-/// relay. It parks what it cannot send in the relay's dead-letter queue, so it requires
-/// that queue's address.
-pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
+/// The stream's consumer (event-relay): feeds the table's stream batches (its event
+/// source mapping filters them to inserted event items) to `handlers::event_relay`,
+/// answering with the first record it could not relay. It parks what it cannot send in
+/// the relay's dead-letter queue, so it requires that queue's address.
+pub async fn run_stream(function: &'static str) -> Result<(), lambda_runtime::Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use lambda_runtime::{LambdaEvent, service_fn};
     let app = start(&["RELAY_DLQ_URL"]).await;
@@ -131,16 +137,17 @@ pub async fn run_event_relay() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         let started = std::time::Instant::now();
         let answer = crate::handlers::event_relay(app, event.payload).await;
-        emit_metrics("event-relay", started, app.clock.as_ref());
+        emit_metrics(function, started, app.clock.as_ref());
         Ok::<_, lambda_runtime::Error>(answer)
     }))
     .await
 }
 
 /// A scheduled function (sla-sweep, payout-release): each EventBridge scheduled event
-/// runs `job` once as of now, with a deadline that leaves time to spare before the
-/// invocation's own (what is left is done at the next run), and answers what it did.
-async fn run_scheduled<F, Fut>(name: &'static str, job: F) -> Result<(), lambda_runtime::Error>
+/// runs `job` (`handlers::sla_sweep`, `handlers::payout_release`) once as of now, with a
+/// deadline that leaves time to spare before the invocation's own (what is left is done
+/// at the next run), and answers what it did.
+pub async fn run_scheduled<F, Fut>(name: &'static str, job: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(App, chrono::DateTime<chrono::Utc>, std::time::Instant) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, crate::services::ServiceError>>,
@@ -162,24 +169,5 @@ where
         tracing::info!(%report, scheduled = %event.payload["time"].as_str().unwrap_or("-"), "{name}");
         Ok::<_, lambda_runtime::Error>(report)
     }))
-    .await
-}
-
-/// sla-sweep: one sweep of the due clocks per scheduled event.
-pub async fn run_sla_sweep() -> Result<(), lambda_runtime::Error> {
-    run_scheduled("sla-sweep", |app, now, deadline| async move {
-        let report = crate::services::sweep::sweep(&app, now, Some(deadline)).await?;
-        Ok(serde_json::json!({ "swept_at": now, "due": report.due, "fired": report.fired, "escalations": report.escalations, "complete": report.complete }))
-    })
-    .await
-}
-
-/// payout-release: one release of the holds that ended, then the payouts, per
-/// scheduled event.
-pub async fn run_payout_release() -> Result<(), lambda_runtime::Error> {
-    run_scheduled("payout-release", |app, now, deadline| async move {
-        let report = crate::services::money::run(&app, now, Some(deadline)).await?;
-        Ok(serde_json::json!({ "released_at": now, "released": report.released, "payouts": report.payouts, "below_minimum": report.below_minimum, "refused": report.refused, "complete": report.complete }))
-    })
     .await
 }

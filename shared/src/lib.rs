@@ -28,7 +28,7 @@ pub mod config;
 pub mod domain;
 pub mod handlers;
 pub mod http;
-#[cfg(feature = "aws")]
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
 pub mod metrics;

@@ -1,7 +1,8 @@
-//! Lambda main: the table's stream (inserted event items) to the notify queue, with
-//! partial batch failures.
+//! Lambda main: the event relay, on the table's stream.
+
+use dropflow_shared::lambda;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    dropflow_shared::lambda::run_event_relay().await
+    lambda::run_stream("event-relay").await
 }

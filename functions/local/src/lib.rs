@@ -48,11 +48,8 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "OPERATOR_EMAIL" => Some("operator@dropflow.local"),
         // `serve`'s default address: vendor mail links to the dashboard there.
         "PUBLIC_BASE_URL" => Some("http://127.0.0.1:3000"),
-        "SHOPIFY_WEBHOOK_SECRET" => Some("dropflow-local-shopify-secret"),
-        "WOOCOMMERCE_WEBHOOK_SECRET" => Some("dropflow-local-woocommerce-secret"),
-        "GENERIC_WEBHOOK_SECRET" => Some("dropflow-local-generic-secret"),
-        "AFTERSHIP_WEBHOOK_SECRET" => Some("dropflow-local-aftership-secret"),
-        _ => None,
+        // Each source's public development secret (`Source::local_secret`).
+        _ => dropflow_shared::sources::SOURCES.iter().find(|s| s.secret_variable() == name).map(|s| s.local_secret()),
     }
 }
 

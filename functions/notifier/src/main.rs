@@ -1,6 +1,9 @@
-//! Lambda main: the notify queue consumer, with partial batch failures.
+//! Lambda main: the notifier (mail, and AfterShip registration), on the notify queue.
+
+use dropflow_shared::lambda;
+use dropflow_shared::ports::QueueName;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    dropflow_shared::lambda::run_queue_consumer(dropflow_shared::ports::QueueName::Notify).await
+    lambda::run_sqs("notifier", QueueName::Notify).await
 }

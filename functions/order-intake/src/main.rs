@@ -1,6 +1,9 @@
-//! Lambda main: the intake queue consumer, with partial batch failures.
+//! Lambda main: order intake, on the intake queue.
+
+use dropflow_shared::lambda;
+use dropflow_shared::ports::QueueName;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    dropflow_shared::lambda::run_queue_consumer(dropflow_shared::ports::QueueName::Intake).await
+    lambda::run_sqs("order-intake", QueueName::Intake).await
 }

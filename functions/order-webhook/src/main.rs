@@ -1,7 +1,8 @@
-//! Lambda main: the storefront webhooks behind API Gateway's HTTP API (the shared
-//! router); the services are built once per container, the signing secret required.
+//! Lambda main: the storefronts' and carriers' webhooks, verified and queued.
+
+use dropflow_shared::{http, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    dropflow_shared::lambda::run_webhooks().await
+    lambda::run_http("order-webhook", http::webhook_router, lambda::Needs::AWebhookSecret).await
 }

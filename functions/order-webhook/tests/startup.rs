@@ -25,9 +25,14 @@ fn start_without(missing: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_missing_setting_stops_start_up_with_a_line_naming_it() {
-    for missing in ["SHOPIFY_WEBHOOK_SECRET_ARN", "SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL"] {
+    for missing in ["SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL"] {
         let (code, stderr) = start_without(missing);
         assert_eq!(code, Some(1), "{missing}: {stderr}");
         assert_eq!(stderr, format!("start-up failed: {missing} is not set"));
     }
+    // No source's secret at all: every webhook would be refused, so it does not start,
+    // naming each source's variable.
+    let (code, stderr) = start_without("SHOPIFY_WEBHOOK_SECRET_ARN");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.starts_with("start-up failed: none of SHOPIFY_WEBHOOK_SECRET_ARN, WOOCOMMERCE_WEBHOOK_SECRET_ARN, GENERIC_WEBHOOK_SECRET_ARN"), "{stderr}");
 }

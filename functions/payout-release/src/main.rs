@@ -1,7 +1,8 @@
-//! Lambda main: the payout release (holds that ended become available, then payouts),
-//! on its daily EventBridge schedule.
+//! Lambda main: the daily release of holds and payouts, on its EventBridge schedule.
+
+use dropflow_shared::{handlers, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    dropflow_shared::lambda::run_payout_release().await
+    lambda::run_scheduled("payout-release", handlers::payout_release).await
 }

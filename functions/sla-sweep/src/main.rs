@@ -1,6 +1,8 @@
 //! Lambda main: the SLA sweep, on its EventBridge schedule.
 
+use dropflow_shared::{handlers, lambda};
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    dropflow_shared::lambda::run_sla_sweep().await
+    lambda::run_scheduled("sla-sweep", handlers::sla_sweep).await
 }

@@ -1,7 +1,8 @@
-//! Lambda main: the vendor REST API behind API Gateway's HTTP API (the shared router);
-//! the services are built once per container.
+//! Lambda main: the vendor REST API.
+
+use dropflow_shared::{http, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    dropflow_shared::lambda::run_vendor_api().await
+    lambda::run_http("vendor-api", http::vendor_router, lambda::Needs::Nothing).await
 }

@@ -66,6 +66,9 @@ impl Source for AfterShip {
     fn secret_variable(&self) -> &'static str {
         "AFTERSHIP_WEBHOOK_SECRET"
     }
+    fn local_secret(&self) -> &'static str {
+        "dropflow-local-aftership-secret"
+    }
     fn signature_header(&self) -> &'static str {
         "aftership-hmac-sha256"
     }

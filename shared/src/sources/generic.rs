@@ -24,6 +24,9 @@ impl Source for Generic {
     fn secret_variable(&self) -> &'static str {
         "GENERIC_WEBHOOK_SECRET"
     }
+    fn local_secret(&self) -> &'static str {
+        "dropflow-local-generic-secret"
+    }
     fn signature_header(&self) -> &'static str {
         "x-dropflow-signature"
     }

@@ -35,6 +35,9 @@ pub trait Source: Sync {
     /// The environment variable with its signing secrets (a comma-separated list during
     /// a rotation).
     fn secret_variable(&self) -> &'static str;
+    /// The secret the local binary verifies with when `secret_variable` is unset: public,
+    /// for development only (`serve` warns of each in use).
+    fn local_secret(&self) -> &'static str;
     /// The environment variable with an optional allow-list of its shops.
     fn shops_variable(&self) -> Option<&'static str> {
         None

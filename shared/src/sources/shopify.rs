@@ -176,6 +176,9 @@ impl super::Source for Shopify {
     fn secret_variable(&self) -> &'static str {
         "SHOPIFY_WEBHOOK_SECRET"
     }
+    fn local_secret(&self) -> &'static str {
+        "dropflow-local-shopify-secret"
+    }
     fn shops_variable(&self) -> Option<&'static str> {
         Some("SHOPIFY_SHOP_DOMAINS")
     }

@@ -21,6 +21,9 @@ impl Source for WooCommerce {
     fn secret_variable(&self) -> &'static str {
         "WOOCOMMERCE_WEBHOOK_SECRET"
     }
+    fn local_secret(&self) -> &'static str {
+        "dropflow-local-woocommerce-secret"
+    }
     fn signature_header(&self) -> &'static str {
         "x-wc-webhook-signature"
     }
