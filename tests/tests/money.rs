@@ -373,7 +373,29 @@ async fn random_money_lives_always_add_up(backend: Backend) {
     }
 }
 
+/// An order's page shows what each delivered parcel earned and until when it is held;
+/// once released, when. The listing leaves it out (one read more per order).
+async fn an_orders_page_shows_what_it_earned_and_when_it_is_released(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = onboard(&app).await;
+    let vo = deliver(&app, &key, "E1", &["10.000"]).await;
+    let (_, page, _) = app.vendor(Method::GET, &format!("/vendor/orders/{vo}"), &key, None).await;
+    let earnings = page["earnings"].as_array().unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(earnings.len(), 1, "{page}");
+    let earning = &earnings[0];
+    assert_eq!((earning["earned"]["amount"].as_str(), earning["tracking_number"].as_str()), (Some("9.000"), Some("1Z5R89390357567127")), "paid less 10%");
+    let at = |field: &str| DateTime::parse_from_rfc3339(earning[field].as_str().unwrap()).unwrap().to_utc();
+    assert_eq!(at("release_at") - at("delivered_at"), Duration::days(14), "held HOLDING_DAYS from delivery");
+    assert!(earning["released_at"].is_null());
+    let (_, list, _) = app.vendor(Method::GET, "/vendor/orders", &key, None).await;
+    assert!(list["orders"][0].get("earnings").is_none(), "not in the listing: {list}");
+    payouts_at(&app, at("release_at") + Duration::hours(1)).await;
+    let (_, page, _) = app.vendor(Method::GET, &format!("/vendor/orders/{vo}"), &key, None).await;
+    assert!(page["earnings"][0]["released_at"].is_string(), "released: {page}");
+}
+
 on_both_backends!(
+    an_orders_page_shows_what_it_earned_and_when_it_is_released,
     a_vendors_money_is_followed_from_delivery_to_payout_and_always_adds_up,
     a_balance_under_the_minimum_waits_for_more,
     two_payout_runs_at_once_release_and_pay_once,

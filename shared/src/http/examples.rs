@@ -52,6 +52,8 @@ pub fn vendor_order() -> Value {
             "checkpoint_at": "2026-12-06T08:00:00Z", "received_at": "2026-12-06T08:01:12Z"},
         "economics": {"customer_paid": {"amount": "398.00", "currency": "USD"}, "commission": {"amount": "39.80", "currency": "USD"},
             "supplier_cost": {"amount": "119.50", "currency": "USD"}, "margin": {"amount": "238.70", "currency": "USD"}},
+        "earnings": [{"tracking_number": "1Z5R89390357567127", "earned": {"amount": "179.10", "currency": "USD"},
+            "delivered_at": "2026-12-06T15:02:00Z", "release_at": "2026-12-20T15:02:00Z", "released_at": null}],
         "history": [
             {"at": "2026-12-05T10:51:09Z", "actor": "storefront", "action": "created", "state": "awaiting_supplier", "detail": null},
             {"at": "2026-12-05T10:51:11Z", "actor": "vendor", "action": "supplier_order_placed", "state": "awaiting_supplier", "detail": "supplier order AE-1"},
@@ -62,7 +64,10 @@ pub fn vendor_order() -> Value {
 /// A page of the vendor's orders: the last page has no cursor.
 pub fn order_page() -> Value {
     let mut order = vendor_order();
-    order.as_object_mut().map(|o| o.remove("history"));
+    if let Some(o) = order.as_object_mut() {
+        o.remove("history");
+        o.remove("earnings");
+    }
     json!({"orders": [order], "cursor": null})
 }
 

@@ -7,7 +7,7 @@ use super::problem::{Problem, body_rejection, json_body};
 use super::wire::{BalancesJson, OrderPageJson, PayoutJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::Command;
-use crate::domain::vendor_order::{HistoryEntry, VendorOrder};
+use crate::domain::vendor_order::VendorOrder;
 use crate::services::App;
 use crate::services::products::{self, ProductSpec};
 use crate::services::vendor::{self, Preconditions};
@@ -45,9 +45,14 @@ impl FromRequestParts<App> for Caller {
 }
 
 /// A vendor order answered with its version as the `ETag`.
-fn order_response(app: &App, order: &VendorOrder, caller: &VendorProfile, history: Option<&[HistoryEntry]>) -> Response {
-    let mut response = Json(VendorOrderJson::new(order, caller.commission_bps, history, app.clock.now())).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", order.version)) {
+fn order_response(app: &App, order: &VendorOrder, caller: &VendorProfile) -> Response {
+    with_etag(Json(VendorOrderJson::new(order, caller.commission_bps, None, app.clock.now())), order.version)
+}
+
+/// `body` with `version` as its `ETag`.
+fn with_etag(body: Json<VendorOrderJson>, version: u64) -> Response {
+    let mut response = body.into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, tag);
     }
     response
@@ -84,8 +89,9 @@ fn limit(text: Option<&str>) -> Result<usize, Problem> {
 /// One of the vendor's orders, with its history.
 #[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
-    let (order, history) = vendor::get(&app, &caller.vendor_id, &id).await?;
-    Ok(order_response(&app, &order, &caller, Some(&history)))
+    let view = vendor::get(&app, &caller.vendor_id, &id).await?;
+    let json = VendorOrderJson::new(&view.order, caller.commission_bps, Some(&view.history), app.clock.now()).with_earnings(&view.earnings);
+    Ok(with_etag(Json(json), view.order.version))
 }
 
 /// `If-Match` as a version: `"7"` (or weak, `W/"7"`); `*` or none asks nothing.
@@ -156,7 +162,7 @@ impl Mutation {
         let pre =
             Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, "POST", &format!("/vendor/orders/{id}/{action}"), &bytes)? };
         let order = vendor::act(&app, &caller.vendor_id, &id, command, &pre).await?;
-        Ok(order_response(&app, &order, &caller, None))
+        Ok(order_response(&app, &order, &caller))
     }
 }
 

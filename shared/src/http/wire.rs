@@ -338,6 +338,46 @@ pub struct VendorOrderJson {
     /// The order's history, oldest first (in the single-order view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryJson>>,
+    /// What each delivered parcel earned the vendor, and until when it is held (in the
+    /// single-order view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earnings: Option<Vec<EarningJson>>,
+}
+
+/// What one delivered parcel earned the vendor: paid less commission (less refunds),
+/// held from delivery until `release_at`, then available for the next payout.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EarningJson {
+    pub tracking_number: String,
+    pub earned: MoneyJson,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub delivered_at: String,
+    /// When the hold ends.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub release_at: String,
+    /// When it was released (absent while held).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub released_at: Option<String>,
+}
+
+impl From<&crate::domain::ledger::Earning> for EarningJson {
+    fn from(e: &crate::domain::ledger::Earning) -> Self {
+        EarningJson {
+            tracking_number: e.tracking_number.clone(),
+            earned: e.earned.into(),
+            delivered_at: instant(e.delivered_at),
+            release_at: instant(e.release_at),
+            released_at: instant_opt(e.released_at),
+        }
+    }
+}
+
+impl VendorOrderJson {
+    /// With what its delivered parcels earned (the single-order view).
+    pub fn with_earnings(self, earnings: &[crate::domain::ledger::Earning]) -> VendorOrderJson {
+        VendorOrderJson { earnings: Some(earnings.iter().map(EarningJson::from).collect()), ..self }
+    }
 }
 
 impl From<&RoutedLine> for LineJson {
@@ -431,6 +471,7 @@ impl VendorOrderJson {
                 .collect(),
             economics,
             history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),
+            earnings: None,
         }
     }
 }

@@ -99,11 +99,22 @@ async fn load(app: &App, vendor: &VendorId, id: &str) -> Result<VendorOrder, Ser
     app.tables.vendor_order_in_round(&order_id, vendor, round).await?.ok_or_else(|| not_found(id))
 }
 
-/// One of the vendor's orders with its history; another vendor's order is not found.
-pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<(VendorOrder, Vec<HistoryEntry>), ServiceError> {
-    let vendor_order = load(app, vendor, id).await?;
-    let history = app.tables.history(&vendor_order).await?;
-    Ok((vendor_order, history))
+/// One of the vendor's orders with its history and earnings; another vendor's order is not
+/// found.
+pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<OrderView, ServiceError> {
+    let order = load(app, vendor, id).await?;
+    let id = order.id();
+    let (history, earnings) = futures_util::future::try_join(app.tables.history(&order), app.tables.earnings_of(vendor, &id)).await?;
+    Ok(OrderView { order, history, earnings })
+}
+
+/// One vendor order as its page shows it: the order, its history, and what its delivered
+/// parcels earned (held until a date, then released).
+#[derive(Debug, Clone)]
+pub struct OrderView {
+    pub order: VendorOrder,
+    pub history: Vec<HistoryEntry>,
+    pub earnings: Vec<crate::domain::ledger::Earning>,
 }
 
 /// What a mutation must find before it applies: the version the client read (`If-Match`)

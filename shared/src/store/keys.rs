@@ -84,6 +84,13 @@ pub(super) fn earning(vendor_id: &VendorId, earning_id: &str) -> Key {
     (vendor_pk(vendor_id), format!("EARN#{earning_id}"))
 }
 
+/// The earnings of one vendor order (its parcels' `EARN#{vendor order}-{n}`): the
+/// partition and sort-key prefix to query. A later round's id extends the first's, so
+/// what the query finds is filtered by its vendor order.
+pub(super) fn earnings_of(vendor_id: &VendorId, vendor_order: &str) -> Key {
+    (vendor_pk(vendor_id), format!("EARN#{vendor_order}-"))
+}
+
 /// product mapping: `SKU#{sku}` / `PRODUCT`.
 pub(super) fn product(sku: &Sku) -> Key {
     (format!("SKU#{sku}"), "PRODUCT".into())

@@ -45,6 +45,13 @@ impl Tables {
         self.get_as(&pk, &sk).await
     }
 
+    /// What one vendor order earned, a parcel each (none before its first delivery).
+    pub async fn earnings_of(&self, vendor_id: &VendorId, vendor_order: &str) -> Result<Vec<Earning>, StoreError> {
+        let (pk, prefix) = keys::earnings_of(vendor_id, vendor_order);
+        let earnings: Vec<Earning> = self.query_all(pk, prefix).await?;
+        Ok(earnings.into_iter().filter(|e| e.vendor_order == vendor_order).collect())
+    }
+
     /// An earning by its table keys (as the hold index gives them).
     pub async fn earning_at(&self, key: &super::DueKey) -> Result<Option<Earning>, StoreError> {
         if key.index != super::Due::Holds || !key.pk.starts_with("VENDOR#") || !key.sk.starts_with("EARN#") {
