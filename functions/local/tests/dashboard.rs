@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 const SECRET: &str = "dashboard-test-secret";
+/// The marketplace's name, with markup in it: the page wears it as text.
+const STORE: &str = "Lumen & <b>Co</b>";
 const MARKUP_NAME: &str = "<img src=x onerror=\"document.title='pwned'\">";
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -134,6 +136,7 @@ async fn serve(dir: &Path) -> Server {
         .arg(dir)
         .args(["serve", "--port", &port.to_string()])
         .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
+        .env("STORE_NAME", STORE)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -252,6 +255,13 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
 async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) -> Result<(), String> {
     browser.goto(&format!("{base}/vendor/app")).await.map_err(|e| e.to_string())?;
     accessible(browser, "sign-in").await;
+    // The store's name, as text; signed out, no navigation and no sign-out button.
+    assert_eq!(browser.title().await.unwrap(), format!("{STORE} · vendor dashboard"));
+    shows(browser, "#brand", STORE).await;
+    assert!(browser.find_all(Locator::Css("header b")).await.unwrap().is_empty(), "the name's markup made no element");
+    for hidden in ["#nav", "#sign-out"] {
+        assert!(!browser.find(Locator::Css(hidden)).await.unwrap().is_displayed().await.unwrap(), "{hidden} is hidden while signed out");
+    }
     let planted = run_js(browser, &format!("const p = document.createElement('p'); p.id = 'faint'; p.textContent = 'faint'; p.style.color = '#ddd'; document.body.append(p); const r = (() => {{ {ACCESSIBILITY} }})(); p.remove(); return r")).await;
     assert!(planted.to_string().contains("contrast"), "the check finds faint text: {planted}");
 
@@ -293,9 +303,21 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     let supplier_link = browser.find(Locator::Css("section[aria-labelledby=brief-title] a[href*='supplier.example']")).await.map_err(|e| e.to_string())?;
     assert_eq!(supplier_link.attr("rel").await.unwrap().as_deref(), Some("noopener noreferrer"));
 
+    // The step's deadline beside the forms.
+    shows(browser, "#next-deadline", "Order from the supplier: due").await;
+    assert!(browser.find(Locator::Css("#nav")).await.unwrap().is_displayed().await.unwrap(), "signed in, the navigation shows");
+
+    // Two suppliers: the first two lines from one, the third from another.
+    click(browser, "#supplier-order-lines-2").await;
     fill(browser, "#supplier-order-supplier_order_ref", "AE-8155-2231").await;
     click(browser, "#supplier-order-form button[type=submit]").await;
+    shows(browser, "#supplier-orders", "AE-8155-2231").await;
+    assert_eq!(text(browser, "#order-state").await.as_deref(), Some("Awaiting supplier order"), "one line still to order");
+    fill(browser, "#supplier-order-supplier_order_ref", "CJ-77").await;
+    click(browser, "#supplier-order-form button[type=submit]").await;
     shows(browser, "#order-state", "Awaiting shipment").await;
+    shows(browser, "#supplier-orders", "CJ-77").await;
+    shows(browser, "#next-deadline", "Ship: due").await;
 
     // A tracking number whose check digit is wrong: the API's reason next to the field.
     fill(browser, "#shipment-tracking_number", "RB123456786GB").await;
@@ -308,10 +330,27 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
             .await;
     assert_eq!(next_to_field, json!(["true", "shipment-error"]));
 
+    // Two parcels: the first line alone, then the rest.
     fill(browser, "#shipment-tracking_number", "RB123456785GB").await;
+    click(browser, "#shipment-lines-1").await;
+    click(browser, "#shipment-lines-2").await;
+    click(browser, "#shipment-form button[type=submit]").await;
+    shows(browser, "#parcels", "RB123456785GB").await;
+    assert_eq!(text(browser, "#order-state").await.as_deref(), Some("Awaiting shipment"), "two lines still to ship");
+    fill(browser, "#shipment-tracking_number", "1Z5R89390357567127").await;
     click(browser, "#shipment-form button[type=submit]").await;
     shows(browser, "#order-state", "Shipped").await;
-    shows(browser, "#parcels", "RB123456785GB").await;
+    shows(browser, "#parcels", "1Z5R89390357567127").await;
+    // The first parcel arrives (chosen from the two out), then the other.
+    click(browser, "#delivered-form button[type=submit]").await;
+    until("the first parcel delivered", || async {
+        let delivered =
+            run_js(browser, "return [...document.querySelectorAll('#parcels tbody tr td:last-child')].filter(td => td.textContent !== '—').length").await;
+        (delivered == json!(1)).then_some(())
+    })
+    .await;
+    assert_eq!(text(browser, "#order-state").await.as_deref(), Some("Shipped"), "one parcel still on its way");
+    shows(browser, "#earnings", "RB123456785GB").await;
     let shot = shot_dir.join("order-detail.png");
     std::fs::write(&shot, browser.screenshot().await.map_err(|e| e.to_string())?).unwrap();
     println!("screenshot of the order detail: {}", shot.display());
@@ -322,6 +361,10 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     let deliveries =
         run_js(browser, "return [...document.querySelectorAll('#history tbody tr td:nth-child(3)')].filter(td => td.textContent === 'delivered').length").await;
     assert_eq!(deliveries, json!(1), "{}", text(browser, "#history").await.unwrap_or_default());
+    // What each parcel earned, and until when it is held.
+    let earnings = shows(browser, "#earnings", "1Z5R89390357567127").await;
+    assert!(earnings.contains("Held until") && earnings.contains("not yet"), "{earnings}");
+    accessible(browser, "order detail, delivered").await;
 
     // A product, added from the form.
     click(browser, "#nav a[href='#products']").await;

@@ -9,6 +9,7 @@
 use super::problem::Problem;
 use crate::services::App;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -27,15 +28,20 @@ const POLICY: &str =
 /// under any API Gateway stage prefix), and its two assets beside it.
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/vendor/app", get(|| async { asset("text/html; charset=utf-8", PAGE) }))
+        .route("/vendor/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", page(&app.config.store_name)) }))
         .route("/vendor/app/", get(|| async { Redirect::permanent("../app") }))
         .route("/vendor/app/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/vendor/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
         .route("/vendor/app/{*rest}", get(|| async { Problem::new(StatusCode::NOT_FOUND, "no such page") }))
 }
 
+/// The page, under the marketplace's name (`STORE_NAME`, escaped: it is text here).
+fn page(store_name: &str) -> String {
+    PAGE.replace("{{store}}", &html_escape::encode_text(store_name))
+}
+
 /// One embedded file with the headers every part of the page is served with.
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY)),
@@ -46,7 +52,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
     ];
-    (headers, body).into_response()
+    (headers, body.into()).into_response()
 }
 
 #[cfg(test)]
@@ -60,6 +66,13 @@ mod tests {
         }
         assert!(!PAGE.contains("<script>") && !PAGE.contains("style="), "no inline script or style: the policy would block them");
         assert!(PAGE.contains(r#"name="api_key""#), "the sign-in field");
+    }
+
+    #[test]
+    fn the_page_wears_the_stores_name_as_text() {
+        let shown = page("Lumen & <b>Co</b>");
+        assert!(shown.contains("<title>Lumen &amp; &lt;b&gt;Co&lt;/b&gt; · vendor dashboard</title>"), "{shown}");
+        assert!(!shown.contains("<b>") && !shown.contains("{{store}}"));
     }
 
     #[test]

@@ -250,6 +250,7 @@ async function orderView(id, show) {
     parcelsSection(o),
     clocksSection(o),
     economicsSection(o),
+    earningsSection(o),
     historySection(o),
   );
 }
@@ -283,27 +284,39 @@ function briefSection(o) {
         o.economics && o.economics.supplier_cost ? el('tfoot', {}, el('tr', {}, el('th', { scope: 'row', colspan: 5 }, 'Supplier cost'), num('Supplier cost', money(o.economics.supplier_cost)))) : null))));
 }
 
-/** The forms for what can be done next; the API says whether it may. */
+/** The forms for what can be done next, with the step's deadline (and how late it is);
+ *  the API says whether it may. A supplier order or a parcel may hold some of the
+ *  lines (several suppliers, several parcels): the form lists them, all ticked. */
 function actionsSection(o, etag, refresh) {
+  const titles = new Map(o.lines.map((l) => [l.line_id, `${l.quantity} × ${l.variant ? `${l.title} (${l.variant})` : l.title}`]));
+  const lineChoice = (ids) => ({ name: 'lines', legend: 'Lines', options: ids.map((id) => ({ value: id, label: titles.get(id) || id })) });
+  const placed = new Set(o.supplier_orders.flatMap((s) => s.lines));
   const shipped = new Set(o.shipments.flatMap((s) => s.lines));
-  const unshipped = o.lines.some((l) => !shipped.has(l.line_id));
+  const unplaced = o.lines.map((l) => l.line_id).filter((id) => !placed.has(id));
+  const toShip = [...placed].filter((id) => !shipped.has(id));
   const forms = [];
   if (o.state === 'awaiting_supplier') {
     forms.push(actionForm(o, etag, refresh, {
       name: 'supplier-order', title: 'Supplier order placed', submit: 'Record supplier order', done: 'Supplier order recorded.',
       fields: [{ name: 'supplier_order_ref', label: 'Supplier order number', required: true }],
+      choice: unplaced.length > 1 ? lineChoice(unplaced) : null,
     }));
   }
-  if ((o.state === 'awaiting_shipment' || o.state === 'shipped' || (o.state === 'awaiting_supplier' && o.supplier_orders.length)) && unshipped) {
+  if (['awaiting_supplier', 'awaiting_shipment'].includes(o.state) && toShip.length) {
     forms.push(actionForm(o, etag, refresh, {
       name: 'shipment', title: 'Shipped', submit: 'Record shipment', done: 'Shipment recorded; the customer is told.',
       fields: [{ name: 'tracking_number', label: 'Tracking number', required: true }, { name: 'carrier', label: 'Carrier (optional: recognised from the number)' }],
+      choice: toShip.length > 1 ? lineChoice(toShip) : null,
     }));
   }
-  if (o.state === 'shipped') {
-    forms.push(actionForm(o, etag, refresh, { name: 'delivered', title: 'Delivered', submit: 'Mark delivered', done: 'Marked delivered.', fields: [] }));
+  const out = o.shipments.filter((s) => !s.delivered_at);
+  if (out.length && ['awaiting_shipment', 'shipped'].includes(o.state)) {
+    forms.push(actionForm(o, etag, refresh, {
+      name: 'delivered', title: 'Delivered', submit: 'Mark delivered', done: 'Marked delivered.', fields: [],
+      choice: out.length > 1 ? { name: 'tracking_number', legend: 'Parcel', single: true, options: out.map((s) => ({ value: s.tracking.number, label: `${s.tracking.carrier_name} ${s.tracking.number}` })) } : null,
+    }));
   }
-  if (o.state === 'awaiting_supplier' || o.state === 'awaiting_shipment') {
+  if ((o.state === 'awaiting_supplier' || o.state === 'awaiting_shipment') && o.shipments.length === 0) {
     forms.push(actionForm(o, etag, refresh, {
       name: 'cancel', title: 'Cannot fulfil it', submit: 'Cancel order', danger: true, done: 'Order cancelled; the customer is refunded by the marketplace.',
       fields: [{ name: 'reason', label: 'Reason', required: true, multiline: true }],
@@ -311,7 +324,27 @@ function actionsSection(o, etag, refresh) {
   }
   return el('section', { class: 'card', 'aria-labelledby': 'actions-title' },
     el('h2', { id: 'actions-title' }, 'Next step'),
+    deadline(o),
     forms.length ? el('div', { class: 'actions' }, forms) : el('p', { class: 'muted' }, 'Nothing left to do on this order.'));
+}
+
+/** The deadline of the step the order waits for, and how late it is when it is. */
+function deadline(o) {
+  const step = { awaiting_supplier: 'place_with_supplier', awaiting_shipment: 'ship', shipped: 'delivery_promise' }[o.state];
+  const clock = o.clocks.find((k) => k.kind === step);
+  if (!clock) return null;
+  const since = Date.parse(clock.overdue_since || clock.due_at);
+  const late = o.overdue.includes(step) || since <= Date.now();
+  return el('p', { class: late ? 'deadline late' : 'deadline', id: 'next-deadline' },
+    `${CLOCKS[step]}: due `, when(clock.overdue_since || clock.due_at), late ? ` — late by ${lateness(Date.now() - since)}` : '');
+}
+
+/** A span of milliseconds as people say it: "2 days 3 h", "5 h 10 min", "12 min". */
+function lateness(ms) {
+  const minutes = Math.max(0, Math.floor(ms / 60000));
+  const [days, hours, mins] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
+  if (days) return `${days} day${days === 1 ? '' : 's'} ${hours} h`;
+  return hours ? `${hours} h ${mins} min` : `${mins} min`;
 }
 
 /** One action's form: each field with its label and, next to it, the API's reason when
@@ -321,8 +354,9 @@ function actionForm(o, etag, refresh, spec) {
   const inputs = spec.fields.map((f) => el(f.multiline ? 'textarea' : 'input', { id: `${spec.name}-${f.name}`, name: f.name, required: f.required, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${spec.name}-error`, rows: f.multiline ? 2 : null }));
   const fields = spec.fields.flatMap((f, i) => [el('label', { for: inputs[i].id }, f.label), inputs[i], i === 0 ? error : null]);
   const button = el('button', { type: 'submit', class: spec.danger ? 'danger' : null }, spec.submit);
+  const choice = spec.choice ? choiceField(spec.name, spec.choice) : null;
   const form = el('form', { id: `${spec.name}-form`, method: 'post', novalidate: true, 'aria-labelledby': `${spec.name}-title` },
-    el('h3', { id: `${spec.name}-title` }, spec.title), fields, spec.fields.length ? null : error, button);
+    el('h3', { id: `${spec.name}-title` }, spec.title), fields, choice && choice.node, spec.fields.length ? null : error, button);
   let sent = null;
   let key = null;
   form.addEventListener('submit', async (event) => {
@@ -330,6 +364,11 @@ function actionForm(o, etag, refresh, spec) {
     if (button.disabled) return;
     const body = {};
     spec.fields.forEach((f, i) => { const value = inputs[i].value.trim(); if (value) body[f.name] = value; });
+    if (choice) {
+      const chosen = choice.value();
+      if (chosen === null) { error.textContent = 'Choose at least one line.'; return; }
+      if (chosen !== undefined) body[spec.choice.name] = chosen;
+    }
     const text = JSON.stringify(body);
     if (text !== sent) { sent = text; key = newKey(); }
     error.textContent = '';
@@ -348,6 +387,26 @@ function actionForm(o, etag, refresh, spec) {
     }
   });
   return form;
+}
+
+/** Which lines (checkboxes, all ticked: the API's default is all of them) or which
+ *  parcel (one of a list) an action is for. `value()` answers what to send: undefined
+ *  for every line, null for none. */
+function choiceField(form, spec) {
+  const id = (i) => `${form}-${spec.name}-${i}`;
+  if (spec.single) {
+    const select = el('select', { id: id(0), name: spec.name }, spec.options.map((o) => el('option', { value: o.value }, o.label)));
+    return { node: el('div', {}, el('label', { for: id(0) }, spec.legend), select), value: () => select.value };
+  }
+  const boxes = spec.options.map((o, i) => el('input', { type: 'checkbox', id: id(i), name: spec.name, value: o.value, checked: true }));
+  const node = el('fieldset', { id: `${form}-${spec.name}` }, el('legend', {}, spec.legend),
+    spec.options.map((o, i) => el('label', { for: id(i) }, boxes[i], o.label)));
+  const value = () => {
+    const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (chosen.length === 0) return null;
+    return chosen.length === boxes.length ? undefined : chosen;
+  };
+  return { node, value };
 }
 
 function parcelsSection(o) {
@@ -389,6 +448,19 @@ function economicsSection(o) {
     el('h2', { id: 'economics-title' }, 'Margin'),
     e ? el('dl', { class: 'pairs', id: 'economics' }, pairs.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])) : el('p', { class: 'muted' }, 'Not available for this order.'),
     o.refunds.length ? el('p', {}, `Refunded: ${o.refunds.map((r) => `${r.quantity} × ${r.line_id} (${money(r.amount)})`).join('; ')}`) : null);
+}
+
+/** What the order's delivered parcels earned, and until when each is held. */
+function earningsSection(o) {
+  const earnings = o.earnings || [];
+  return el('section', { class: 'card', 'aria-labelledby': 'earnings-title' },
+    el('h2', { id: 'earnings-title' }, 'Earnings'),
+    earnings.length === 0 ? el('p', { class: 'muted' }, 'Nothing earned yet: a parcel earns you its lines (less commission) once it is delivered.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'earnings' },
+        el('thead', {}, el('tr', {}, ['Parcel', 'Earned', 'Delivered', 'Held until', 'Released'].map((h, i) => el('th', { scope: 'col', class: i === 1 ? 'num' : null }, h)))),
+        el('tbody', {}, earnings.map((e) => el('tr', {},
+          cell('Parcel', e.tracking_number), num('Earned', money(e.earned)), cell('Delivered', when(e.delivered_at)),
+          cell('Held until', when(e.release_at)), cell('Released', e.released_at ? when(e.released_at) : 'not yet')))))));
 }
 
 function historySection(o) {
