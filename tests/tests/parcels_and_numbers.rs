@@ -172,7 +172,33 @@ async fn the_same_reference_or_number_with_new_lines_adds_them(backend: Backend)
     assert_eq!(status, 409, "a line the order does not have is not a repeat: {answer}");
 }
 
+/// One of two parcels marked delivered by the vendor: the order waits for the other,
+/// nobody is mailed yet, and nothing is set aside (found by dropflow-sim seed 1,
+/// history 8: the notifier took that event's missing carrier news for an unreadable
+/// payload and parked it).
+async fn one_parcel_of_two_marked_delivered_mails_nobody_and_parks_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (a, _) = two_vendors_two_orders(&app).await;
+    act(&app, &a, 1, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    act(&app, &a, 1, "shipment", json!({"tracking_number": "1Z5R89390357567127", "lines": [GREEN]})).await;
+    act(&app, &a, 1, "shipment", json!({"tracking_number": "RB123456785GB", "lines": [RED]})).await;
+    let mail_before = app.outbox().await.len();
+    let (status, one) = act(&app, &a, 1, "delivered", json!({"tracking_number": "1Z5R89390357567127"})).await;
+    assert_eq!((status, one["state"].as_str()), (200, Some("shipped")), "{one}");
+    app.deliver().await;
+    assert_eq!(app.outbox().await.len(), mail_before, "no mail for one parcel of two");
+    for queue in dropflow_shared::ports::DeadLetterQueue::ALL {
+        assert!(app.local.queues.dead_letters(queue).await.unwrap().is_empty(), "nothing set aside in {}", queue.as_str());
+    }
+    let (status, whole) = act(&app, &a, 1, "delivered", json!({"tracking_number": "RB123456785GB"})).await;
+    assert_eq!((status, whole["state"].as_str()), (200, Some("delivered")), "{whole}");
+    app.deliver().await;
+    let outbox = app.outbox().await;
+    assert!(outbox[mail_before..].iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("delivered")), "the delivered mail once both arrived: {outbox:?}");
+}
+
 on_both_backends!(
+    one_parcel_of_two_marked_delivered_mails_nobody_and_parks_nothing,
     another_vendors_tracking_number_is_refused_without_saying_whose,
     two_vendors_racing_for_one_number_cannot_both_win,
     one_parcel_with_two_orders_of_one_vendor_is_delivered_for_both,

@@ -244,12 +244,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             vec![(vendor_inbox(app, &vo, event).await?, refunded_for_vendor(&vo, &payload_of(event)?))]
         }
         EventType::OrderNeedsAttention => vec![(operator, needs_attention(&order(app, event).await?, &payload_of(event)?))],
-        // Of a parcel's news only its arrival at a pickup point is anyone's mail (problems
-        // are `tracking_exception`s); the same news again is nobody's. A payload that
-        // cannot be read is an error (parked), never silently nobody's mail.
-        EventType::TrackingUpdated if !payload_of::<payload::CarrierNews>(event).map(|news| news.checkpoint.tag == "AvailableForPickup" && !news.again)? => {
-            Vec::new()
-        }
+        EventType::TrackingUpdated if !carrier_news_for_anyone(event)? => Vec::new(),
         EventType::SlaReminder
         | EventType::SlaBreached
         | EventType::DeliveryDelayed
@@ -273,6 +268,20 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         // carried out in `handle`, before any mail.
         EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
     })
+}
+
+/// Whether a `tracking_updated` is anyone's mail. Of a carrier's news only a parcel's
+/// arrival at a pickup point is (problems are `tracking_exception`s), and the same news
+/// again is nobody's. One parcel of several marked delivered by the vendor carries no
+/// carrier news (no payload): nobody's mail either, as the order's delivered mail comes
+/// when the last parcel arrives. A payload that is there and does not read is an error
+/// (parked), never silently nobody's mail.
+fn carrier_news_for_anyone(event: &Envelope) -> Result<bool, ServiceError> {
+    if event.payload.is_null() {
+        return Ok(false);
+    }
+    let news: payload::CarrierNews = payload_of(event)?;
+    Ok(news.checkpoint.tag == "AvailableForPickup" && !news.again)
 }
 
 /// Where a vendor order's vendor reads its mail, with the link to the order's page.
