@@ -51,7 +51,7 @@ fn every_closed_set_the_document_lists_is_the_one_the_code_produces() {
     let document: Value = serde_json::from_str(&openapi::generate()).unwrap();
     let names = |values: &mut dyn Iterator<Item = &str>| values.map(str::to_string).collect::<Vec<_>>();
     assert_eq!(listed(&document, "OrderState"), names(&mut VoState::ALL.iter().map(|s| s.as_str())));
-    assert_eq!(listed(&document, "ClockName"), names(&mut ClockKind::ALL.iter().map(|k| k.as_str())));
+    assert_eq!(listed(&document, "ClockKind"), names(&mut ClockKind::ALL.iter().map(|k| k.as_str())));
     assert_eq!(listed(&document, "OverdueStep"), names(&mut ClockKind::ALL.iter().filter(|k| k.is_step()).map(|k| k.as_str())));
     assert_eq!(listed(&document, "PayoutState"), names(&mut [PayoutStatus::Pending, PayoutStatus::Paid].iter().map(|s| s.as_str())));
     assert_eq!(listed(&document, "GenericTopic"), names(&mut dropflow_shared::sources::generic::TOPICS.iter().copied()));

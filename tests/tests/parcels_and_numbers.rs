@@ -194,7 +194,10 @@ async fn one_parcel_of_two_marked_delivered_mails_nobody_and_parks_nothing(backe
     assert_eq!((status, whole["state"].as_str()), (200, Some("delivered")), "{whole}");
     app.deliver().await;
     let outbox = app.outbox().await;
-    assert!(outbox[mail_before..].iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("delivered")), "the delivered mail once both arrived: {outbox:?}");
+    assert!(
+        outbox[mail_before..].iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("delivered")),
+        "the delivered mail once both arrived: {outbox:?}"
+    );
 }
 
 on_both_backends!(

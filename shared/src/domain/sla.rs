@@ -69,8 +69,9 @@ impl Default for SlaPolicy {
     }
 }
 
-/// Which clock is running.
+/// Which clock is running (the API's `ClockJson.kind`, by the same names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// Half-way to the supplier-order deadline: the vendor is reminded.

@@ -53,22 +53,6 @@ mod sets {
         Cancelled,
     }
 
-    /// Which clock of an order is running (`ClockJson.kind`).
-    #[derive(utoipa::ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum ClockName {
-        PlaceReminder,
-        PlaceWithSupplier,
-        Ship,
-        TrackingStale,
-        DeliveryPromise,
-        RefundWarning,
-        DisputeWindow,
-        ShipPromised,
-        DeliveryPromised,
-        AutoCancel,
-    }
-
     /// A step past its deadline and not done yet: what to do first.
     #[derive(utoipa::ToSchema)]
     #[schema(rename_all = "snake_case")]
@@ -97,7 +81,7 @@ mod sets {
     }
 }
 #[cfg(feature = "openapi")]
-pub use sets::{ClockName, HistoryActor, OrderState, OverdueStep, PayoutState};
+pub use sets::{HistoryActor, OrderState, OverdueStep, PayoutState};
 
 /// An instant on the wire: RFC 3339, UTC, to the second.
 pub fn instant(at: DateTime<Utc>) -> String {
@@ -189,7 +173,7 @@ impl From<&crate::domain::tracking::TrackingNumber> for TrackingJson {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockJson {
-    #[cfg_attr(feature = "openapi", schema(value_type = ClockName))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::sla::ClockKind))]
     pub kind: String,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub due_at: String,
