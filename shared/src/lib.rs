@@ -31,6 +31,7 @@ pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
+pub mod messages;
 pub mod metrics;
 pub mod ports;
 pub mod services;
