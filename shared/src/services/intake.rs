@@ -234,6 +234,8 @@ async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, 
             Ok(Outcome::AlreadyRouted)
         }
         (Decision::Follow, Some(record)) => follow_storefront(app, record, order, notes).await,
+        // `decide` follows only an order it was given; with none held, routing is what a
+        // new paid order gets.
         (Decision::Route | Decision::Follow, _) => route_and_store(app, order.clone(), existing.as_ref(), notes).await,
         (Decision::HeldAlready, _) => {
             tell(app, &notes).await?;

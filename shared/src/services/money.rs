@@ -200,14 +200,15 @@ async fn release(app: &App, vendor_id: &VendorId, earnings: Vec<Earning>, now: D
     let raced = std::sync::atomic::AtomicBool::new(false);
     let attempt = || async {
         // After a lost race, what is stored now of the same earnings.
-        let current = if raced.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        // The first try takes them as read, without a copy.
+        let current: std::borrow::Cow<[Earning]> = if raced.swap(true, std::sync::atomic::Ordering::Relaxed) {
             let mut fresh = Vec::with_capacity(earnings.len());
             for earning in &earnings {
                 fresh.extend(app.tables.earning(vendor_id, &earning.earning_id).await?);
             }
-            fresh
+            fresh.into()
         } else {
-            earnings.clone()
+            earnings.as_slice().into()
         };
         release_once(app, vendor_id, &current, now).await
     };
