@@ -30,7 +30,7 @@ pub struct Config {
     /// `shops_variable` (`SHOPIFY_SHOP_DOMAINS`); absent takes any shop that signs.
     pub shop_allow_lists: BTreeMap<&'static str, Vec<String>>,
     pub sla: SlaPolicy,
-    pub commission_bps: u32,
+    pub commission_bps: crate::domain::money::CommissionBps,
     /// `HOLDING_DAYS` (default 14): how long a delivered parcel's earnings are held.
     pub holding_days: u32,
     /// `PAYOUT_MINIMUM` ("EUR:50.00,USD:50.00"): the smallest payout per currency; a
@@ -224,10 +224,8 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, fallback: impl Fn(&str) -> Option<&'static str>) -> Result<Config, ConfigError> {
         let settings = Settings { lookup: &lookup, fallback: &fallback };
         let (webhook_secrets, shop_allow_lists) = settings.webhook_secrets()?;
-        let commission_bps = settings.number("COMMISSION_BPS", 1_000)?;
-        if commission_bps > 10_000 {
-            return Err(ConfigError::Malformed { name: "COMMISSION_BPS", reason: "must be at most 10000 (100%)".into() });
-        }
+        let commission_bps = crate::domain::money::CommissionBps::new(settings.number("COMMISSION_BPS", 1_000)?)
+            .map_err(|e| ConfigError::Malformed { name: "COMMISSION_BPS", reason: e.to_string() })?;
         let operator_email = settings.email("OPERATOR_EMAIL")?;
         let support_email = match settings.set("SUPPORT_EMAIL") {
             None => operator_email.clone(),
@@ -294,7 +292,7 @@ mod tests {
         let config = Config::from_lookup(env(BASE), |_| None).unwrap();
         assert_eq!(config.secrets("shopify"), ["old", "new"]);
         assert_eq!(config.sla, SlaPolicy::default());
-        assert_eq!(config.commission_bps, 1_000);
+        assert_eq!(config.commission_bps.get(), 1_000);
     }
 
     #[test]

@@ -200,7 +200,7 @@ async fn a_vendor_earns_on_the_units_it_sends_and_a_refund_of_the_removed_ones_i
     }
     let (_, balance, _) = app.vendor(Method::GET, "/vendor/balance", &ipods, None).await;
     let usd = balance["balances"].as_array().unwrap().iter().find(|b| b["currency"] == "USD").cloned().unwrap();
-    let expected = app.local.app.config.commission_bps;
+    let expected = app.local.app.config.commission_bps.get();
     let net = 19_900 - (19_900 * i64::from(expected) + 5_000) / 10_000;
     assert_eq!(usd["held"]["amount"], format!("{}.{:02}", net / 100, net % 100), "{balance}");
 }

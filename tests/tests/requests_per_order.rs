@@ -129,7 +129,10 @@ async fn an_orders_life_costs_what_the_table_says() {
     let pre = Preconditions { if_match: None, idempotency: None };
     let mut api_requests = 0;
     for (name, request) in [
-        ("supplier order (API, authenticated)", Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }),
+        (
+            "supplier order (API, authenticated)",
+            Command::PlaceWithSupplier { supplier_order_ref: dropflow_shared::domain::ids::SupplierOrderRef::parse("AE-1").unwrap(), lines: None },
+        ),
         ("shipment + mail: shipped", Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }),
         ("delivered + earnings held + mail: delivered", Command::MarkDelivered { tracking_number: None }),
     ] {
@@ -157,7 +160,7 @@ async fn an_orders_life_costs_what_the_table_says() {
     assert_eq!(batch.len(), BATCH);
     for vo in &batch {
         for request in [
-            Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None },
+            Command::PlaceWithSupplier { supplier_order_ref: dropflow_shared::domain::ids::SupplierOrderRef::parse("AE-2").unwrap(), lines: None },
             Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
             Command::MarkDelivered { tracking_number: None },
         ] {

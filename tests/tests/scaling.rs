@@ -28,7 +28,7 @@ async fn seed(app: &App, total: usize) {
     let actor = Actor::Vendor(template.vendor_id.clone());
     let mut delivered = template.clone();
     for command in [
-        Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None },
+        Command::PlaceWithSupplier { supplier_order_ref: dropflow_shared::domain::ids::SupplierOrderRef::parse("AE-1").unwrap(), lines: None },
         Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
         Command::MarkDelivered { tracking_number: None },
     ] {
@@ -41,7 +41,15 @@ async fn seed(app: &App, total: usize) {
         let vo = VendorOrder { order_id: order_id.clone(), created_at: created, clocks: app.config.sla.on_created(created), ..template.clone() };
         writes.push(Tables::put_vendor_order(&vo, None).unwrap());
         let ended = if n < DUE { app.clock.now() - Duration::days(20) } else { app.clock.now() };
-        let (earning, _) = Earning::at_delivery(&VendorOrder { order_id, ..delivered.clone() }, 0, 1_000, 14, ended).unwrap().unwrap();
+        let (earning, _) = Earning::at_delivery(
+            &VendorOrder { order_id, ..delivered.clone() },
+            0,
+            dropflow_shared::domain::money::CommissionBps::new(1_000).unwrap(),
+            14,
+            ended,
+        )
+        .unwrap()
+        .unwrap();
         writes.push(Tables::put_earning(&earning, None).unwrap());
         if writes.len() >= 100 {
             app.tables.items.transact(std::mem::take(&mut writes)).await.unwrap();

@@ -175,6 +175,11 @@ async fn bad_requests_get_the_problem_they_are(backend: Backend) {
     let (status_code, answer, _) = app.vendor(Method::POST, &format!("{base}/cancel"), &key, Some(json!({"reason": "r".repeat(5000)}))).await;
     assert_eq!(status_code, 422, "{answer}");
     assert!(answer["detail"].as_str().unwrap().contains("reason"), "{answer}");
+    for hostile in ["   ", "AE-1\r\nBcc: all@example.com", &"r".repeat(201)] {
+        let (status_code, answer, _) = app.vendor(Method::POST, &path, &key, Some(json!({"supplier_order_ref": hostile}))).await;
+        assert_eq!(status_code, 422, "{hostile:?} was taken: {answer}");
+        assert!(answer["detail"].as_str().unwrap().contains("supplier_order_ref"), "{answer}");
+    }
     app.vendor(Method::POST, &path, &key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
     let (status_code, answer, _) =
         app.vendor(Method::POST, &format!("{base}/shipment"), &key, Some(json!({"carrier": "c".repeat(5000), "tracking_number": "ABC123456"}))).await;

@@ -188,7 +188,10 @@ fn shipment(c: &mut Criterion) {
                         .await
                         .unwrap();
                     let id = orders[0].id();
-                    let request = dropflow_shared::domain::vendor_order::Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None };
+                    let request = dropflow_shared::domain::vendor_order::Command::PlaceWithSupplier {
+                        supplier_order_ref: dropflow_shared::domain::ids::SupplierOrderRef::parse("AE-1").unwrap(),
+                        lines: None,
+                    };
                     dropflow_shared::services::vendor::act(
                         &app,
                         &orders[0].vendor_id,

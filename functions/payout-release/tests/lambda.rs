@@ -25,14 +25,14 @@ async fn a_scheduled_run_releases_and_pays_what_is_due_once() {
     let mut vo = dropflow_scenarios::one_line_vendor_order(7, "lamp-co", paid, delivered_at - Duration::days(3), &app.config.sla);
     let actor = Actor::Vendor(vendor.clone());
     for command in [
-        Command::PlaceWithSupplier { supplier_order_ref: "AE-7".into(), lines: None },
+        Command::PlaceWithSupplier { supplier_order_ref: dropflow_shared::domain::ids::SupplierOrderRef::parse("AE-7").unwrap(), lines: None },
         Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None },
         Command::MarkDelivered { tracking_number: None },
     ] {
         vo = vo.apply(command, actor.clone(), delivered_at, &app.config.sla).unwrap().vendor_order;
     }
     // 10% of 4999 yen is 499.9: 500.
-    let (earning, entry) = Earning::at_delivery(&vo, 0, 1_000, 14, delivered_at).unwrap().unwrap();
+    let (earning, entry) = Earning::at_delivery(&vo, 0, dropflow_shared::domain::money::CommissionBps::new(1_000).unwrap(), 14, delivered_at).unwrap().unwrap();
     assert_eq!(entry.amount.minor, 4_499);
     app.commit(vec![Tables::put_earning(&earning, None).unwrap(), Tables::put_entry(&entry).unwrap(), Tables::add_to_balance(&vendor, &[entry], None)], &[])
         .await

@@ -116,6 +116,18 @@ checked_string!(
     }
 );
 
+checked_string!(
+    /// The supplier's own order number for what a vendor ordered ("AE-8155-2231",
+    /// "CJ 1234 / 2"): 1 to 200 characters, trimmed, no control characters. It goes
+    /// into mail and onto the dashboard as it is, so nothing in it may break a line.
+    SupplierOrderRef,
+    |v| {
+        let v = v.trim();
+        let ok = !v.is_empty() && v.chars().count() <= 200 && !v.chars().any(char::is_control);
+        if ok { Ok(v.to_string()) } else { Err(InvalidValue::new("supplier_order_ref", "must be 1-200 characters with no control characters")) }
+    }
+);
+
 /// Outside text (a storefront's id, a SKU) as part of an event id or key: kept when
 /// short and plain, else its hash, so that no value can overrun a key or carry a
 /// separator into it.
@@ -131,6 +143,15 @@ pub fn key_part(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_supplier_order_ref_is_one_trimmed_line_of_at_most_200_characters() {
+        assert_eq!(SupplierOrderRef::parse("  AE-8155-2231 ").unwrap().as_str(), "AE-8155-2231");
+        assert_eq!(SupplierOrderRef::parse(&"é".repeat(200)).unwrap().as_str().chars().count(), 200);
+        for bad in ["", "   ", "AE-1\nBcc: x@y.example", "AE\u{7}", &"x".repeat(201)] {
+            assert!(SupplierOrderRef::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn vendor_ids_are_slugs() {

@@ -5,7 +5,7 @@
 //! into and out of it. Pure rules: the services store what these functions decide.
 
 use super::ids::{OrderId, VendorId};
-use super::money::{Currency, Money, MoneyError};
+use super::money::{CommissionBps, Currency, Money, MoneyError};
 use super::vendor_order::{LineRefund, VendorOrder};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -225,7 +225,7 @@ impl EarnedLine {
     /// below zero) less the commission on that, rounded half away from zero. A refund
     /// takes back the difference it makes here, so refunds in parts add up to the same
     /// as one refund of their sum, and a full refund takes back all of it.
-    pub fn earnings(&self, commission_bps: u32) -> Result<Money, MoneyError> {
+    pub fn earnings(&self, commission_bps: CommissionBps) -> Result<Money, MoneyError> {
         let net = super::refund::at_most(super::refund::net_of_refunds(self.paid, self.refunded)?, self.kept);
         net.checked_sub(net.basis_points(commission_bps))
     }
@@ -246,7 +246,7 @@ pub struct Earning {
     pub tracking_number: String,
     pub currency: Currency,
     /// The vendor's commission when it was delivered.
-    pub commission_bps: u32,
+    pub commission_bps: crate::domain::money::CommissionBps,
     pub lines: Vec<EarnedLine>,
     /// What it earns now (after refunds).
     pub earned: Money,
@@ -274,7 +274,7 @@ impl Earning {
     pub fn at_delivery(
         vo: &VendorOrder,
         parcel: usize,
-        commission_bps: u32,
+        commission_bps: CommissionBps,
         holding_days: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<(Earning, LedgerEntry)>, MoneyError> {
@@ -634,7 +634,15 @@ mod tests {
                 .collect();
             vo = vo.apply(Command::RecordRefund { refunds }, Actor::Storefront, at(day - 4), &policy).unwrap().vendor_order;
         }
-        vo = vo.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }, actor.clone(), at(day - 4), &policy).unwrap().vendor_order;
+        vo = vo
+            .apply(
+                Command::PlaceWithSupplier { supplier_order_ref: crate::domain::ids::SupplierOrderRef::parse("AE-1").unwrap(), lines: None },
+                actor.clone(),
+                at(day - 4),
+                &policy,
+            )
+            .unwrap()
+            .vendor_order;
         vo = vo
             .apply(Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: None }, actor.clone(), at(day - 3), &policy)
             .unwrap()
@@ -643,7 +651,7 @@ mod tests {
     }
 
     fn earn(vo: &VendorOrder, bps: u32) -> (Earning, LedgerEntry) {
-        Earning::at_delivery(vo, 0, bps, 14, vo.delivered_at.unwrap()).unwrap().expect("earns")
+        Earning::at_delivery(vo, 0, CommissionBps::new(bps).unwrap(), 14, vo.delivered_at.unwrap()).unwrap().expect("earns")
     }
 
     fn refund_of(line: usize, amount: Money) -> Vec<LineRefund> {
@@ -689,7 +697,7 @@ mod tests {
         let vo = delivered(5, &[money("20.00", "EUR"), money("10.00", "EUR")], &[(0, money("5.00", "EUR"))], 0);
         assert_eq!(earn(&vo, 1_000).1.amount, money("22.50", "EUR"));
         let refunded = delivered(6, &[money("20.00", "EUR")], &[(0, money("20.00", "EUR"))], 0);
-        assert_eq!(Earning::at_delivery(&refunded, 0, 1_000, 14, at(0)).unwrap(), None);
+        assert_eq!(Earning::at_delivery(&refunded, 0, CommissionBps::new(1_000).unwrap(), 14, at(0)).unwrap(), None);
     }
 
     #[test]
@@ -799,7 +807,7 @@ mod tests {
         /// available, and what was paid out plus the balance is what was earned less
         /// what was refunded.
         #[test]
-        fn the_books_always_add_up(steps in prop::collection::vec(step(), 1..40), bps in 0u32..=10_000) {
+        fn the_books_always_add_up(steps in prop::collection::vec(step(), 1..40), bps in (0u32..=10_000).prop_map(|b| CommissionBps::new(b).unwrap())) {
             let currencies = ["JPY", "USD", "KWD"].map(|c| Currency::parse(c).unwrap());
             let mut books = Books::default();
             let mut earnings: Vec<Earning> = Vec::new();

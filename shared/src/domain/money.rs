@@ -179,11 +179,12 @@ impl Money {
         Ok(Money { minor, ..self })
     }
 
-    /// The share `bps` basis points (1/10 000) of this amount, rounded half away from zero.
-    pub fn basis_points(self, bps: u32) -> Money {
-        let product = i128::from(self.minor) * i128::from(bps);
+    /// The share `bps` of this amount, rounded half away from zero. A share is at most
+    /// the whole, so the result is never larger than the amount and cannot overflow.
+    pub fn basis_points(self, bps: CommissionBps) -> Money {
+        let product = i128::from(self.minor) * i128::from(bps.get());
         let rounded = (product.abs() + 5_000) / 10_000 * product.signum();
-        Money { minor: rounded as i64, ..self }
+        Money { minor: i64::try_from(rounded).unwrap_or(self.minor), ..self }
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
@@ -204,6 +205,61 @@ impl Money {
         let scale = 10u64.pow(exponent);
         let width = exponent as usize;
         format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale)
+    }
+}
+
+/// The marketplace's share of a line's net, in basis points (1/10 000): 0 to 10 000.
+/// It is parsed where it enters (configuration, the CLI, a stored profile), so a share
+/// larger than the whole never reaches the ledger; it reads and writes as a bare number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct CommissionBps(u16);
+
+/// Why a commission was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("commission must be at most 10000 basis points (100 %), not {0}")]
+pub struct CommissionTooLarge(pub u32);
+
+impl CommissionBps {
+    /// The whole amount: 100 %.
+    pub const WHOLE: u32 = 10_000;
+
+    /// `bps` basis points, refused above the whole.
+    pub fn new(bps: u32) -> Result<CommissionBps, CommissionTooLarge> {
+        u16::try_from(bps).ok().filter(|b| u32::from(*b) <= Self::WHOLE).map(CommissionBps).ok_or(CommissionTooLarge(bps))
+    }
+
+    /// The basis points as a number, for storage and display.
+    pub fn get(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
+impl TryFrom<u32> for CommissionBps {
+    type Error = CommissionTooLarge;
+    fn try_from(bps: u32) -> Result<Self, Self::Error> {
+        CommissionBps::new(bps)
+    }
+}
+
+impl From<CommissionBps> for u32 {
+    fn from(bps: CommissionBps) -> u32 {
+        bps.get()
+    }
+}
+
+impl std::str::FromStr for CommissionBps {
+    type Err = String;
+    /// A whole number of basis points, as the CLI and configuration take it.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bps: u32 = text.trim().parse().map_err(|_| format!("{text:?} is not a whole number of basis points (1000 is 10 %)"))?;
+        CommissionBps::new(bps).map_err(|e| e.to_string())
+    }
+}
+
+impl fmt::Display for CommissionBps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bps", self.0)
     }
 }
 
@@ -244,6 +300,21 @@ mod tests {
 
     fn usd() -> Currency {
         Currency::parse("USD").unwrap()
+    }
+
+    #[test]
+    fn a_commission_is_at_most_the_whole_and_reads_as_a_bare_number() {
+        assert_eq!(CommissionBps::new(0).unwrap().get(), 0);
+        assert_eq!(CommissionBps::new(10_000).unwrap().get(), 10_000);
+        for too_much in [10_001, 65_536, u32::MAX] {
+            assert_eq!(CommissionBps::new(too_much), Err(CommissionTooLarge(too_much)));
+        }
+        assert_eq!("1000".parse::<CommissionBps>().unwrap().get(), 1_000);
+        assert!("10%".parse::<CommissionBps>().is_err());
+        assert!("-5".parse::<CommissionBps>().is_err());
+        assert_eq!(serde_json::to_string(&CommissionBps::new(1_250).unwrap()).unwrap(), "1250");
+        assert_eq!(serde_json::from_str::<CommissionBps>("1250").unwrap().get(), 1_250);
+        assert!(serde_json::from_str::<CommissionBps>("10001").is_err(), "a stored share above the whole is refused, not trusted");
     }
 
     #[test]
@@ -303,9 +374,11 @@ mod tests {
 
     #[test]
     fn commission_rounds_half_away_from_zero() {
-        assert_eq!(Money::from_minor(19_900, usd()).basis_points(1_000).minor, 1_990);
-        assert_eq!(Money::from_minor(5, usd()).basis_points(5_000).minor, 3);
-        assert_eq!(Money::from_minor(-5, usd()).basis_points(5_000).minor, -3);
+        let bps = |n| CommissionBps::new(n).unwrap();
+        assert_eq!(Money::from_minor(19_900, usd()).basis_points(bps(1_000)).minor, 1_990);
+        assert_eq!(Money::from_minor(5, usd()).basis_points(bps(5_000)).minor, 3);
+        assert_eq!(Money::from_minor(-5, usd()).basis_points(bps(5_000)).minor, -3);
+        assert_eq!(Money::from_minor(i64::MAX, usd()).basis_points(bps(10_000)).minor, i64::MAX);
     }
 
     fn currency_strategy() -> impl Strategy<Value = Currency> {

@@ -2,7 +2,7 @@
 //! lines to the vendors who sell them.
 
 use super::address::Address;
-use super::ids::{Email, OrderId, Sku, VendorId};
+use super::ids::{Email, InvalidValue, OrderId, Sku, VendorId};
 use super::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -279,6 +279,59 @@ pub struct ProductMapping {
     pub awaiting_approval: bool,
 }
 
+/// The longest product URL taken.
+const MAX_URL_BYTES: usize = 2048;
+
+/// The longest supplier name or variant taken, in characters.
+const MAX_SUPPLIER_TEXT_CHARS: usize = 200;
+
+/// A mapping as the operator (`dropflow product add`) or a vendor (`PUT
+/// /vendor/products/{sku}`) writes it, before it is checked: its rules live here once,
+/// whoever sends it.
+#[derive(Debug, Clone)]
+pub struct ProductSpec {
+    pub sku: String,
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: Money,
+    pub supplier_variant: Option<String>,
+}
+
+impl ProductSpec {
+    /// The mapping this says for `vendor_id`: an https product URL with a host (it
+    /// becomes a link in mail and on the dashboard, so no spaces, quotes or angle
+    /// brackets), a supplier name and an optional variant on one line each, and a cost
+    /// that is not negative. Text is trimmed; an empty variant is none.
+    pub fn parse(self, vendor_id: &VendorId) -> Result<ProductMapping, InvalidValue> {
+        let url = self.product_url.trim();
+        let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
+        if host.is_empty() || url.len() > MAX_URL_BYTES || url.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"')) {
+            return Err(InvalidValue::new("product_url", format!("must be an https:// address of at most {MAX_URL_BYTES} bytes")));
+        }
+        let one_line = |text: &str| text.chars().count() <= MAX_SUPPLIER_TEXT_CHARS && !text.chars().any(char::is_control);
+        let supplier_name = self.supplier_name.trim();
+        if supplier_name.is_empty() || !one_line(supplier_name) {
+            return Err(InvalidValue::new("supplier_name", format!("must be 1-{MAX_SUPPLIER_TEXT_CHARS} characters on one line")));
+        }
+        if self.supplier_cost.minor < 0 {
+            return Err(InvalidValue::new("supplier_cost", "cannot be negative"));
+        }
+        let supplier_variant = self.supplier_variant.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        if supplier_variant.as_deref().is_some_and(|v| !one_line(v)) {
+            return Err(InvalidValue::new("supplier_variant", format!("must be at most {MAX_SUPPLIER_TEXT_CHARS} characters on one line")));
+        }
+        Ok(ProductMapping {
+            sku: Sku::parse(&self.sku)?,
+            vendor_id: vendor_id.clone(),
+            supplier_name: supplier_name.to_string(),
+            product_url: url.to_string(),
+            supplier_cost: self.supplier_cost,
+            supplier_variant,
+            awaiting_approval: false,
+        })
+    }
+}
+
 /// Where the vendor buys a routed line, as the mapping said when the line was routed
 /// (a later change of the mapping does not rewrite a brief already sent). The SKU and
 /// the vendor are the line's and the vendor order's own: not stored again here.
@@ -520,6 +573,43 @@ mod tests {
 
     fn usd(minor: i64) -> Money {
         Money::from_minor(minor, Currency::parse("USD").unwrap())
+    }
+
+    fn spec() -> ProductSpec {
+        ProductSpec {
+            sku: " MUG-1 ".into(),
+            supplier_name: " Shenzhen Mugs ".into(),
+            product_url: "https://www.aliexpress.com/item/1005.html?sku=2#top".into(),
+            supplier_cost: usd(250),
+            supplier_variant: Some("  ".into()),
+        }
+    }
+
+    #[test]
+    fn a_product_spec_parses_into_a_trimmed_mapping_of_its_vendor() {
+        let vendor = VendorId::parse("acme").unwrap();
+        let mapping = spec().parse(&vendor).unwrap();
+        assert_eq!((mapping.sku.as_str(), mapping.supplier_name.as_str()), ("MUG-1", "Shenzhen Mugs"));
+        assert_eq!((mapping.vendor_id, mapping.supplier_variant, mapping.awaiting_approval), (vendor, None, false), "an empty variant is none");
+    }
+
+    #[test]
+    fn a_product_spec_names_the_field_it_refuses() {
+        let vendor = VendorId::parse("acme").unwrap();
+        let refused = |change: fn(&mut ProductSpec)| {
+            let mut s = spec();
+            change(&mut s);
+            s.parse(&vendor).unwrap_err().field
+        };
+        assert_eq!(refused(|s| s.product_url = "http://plain.example/item".into()), "product_url");
+        assert_eq!(refused(|s| s.product_url = "https:///no-host".into()), "product_url");
+        assert_eq!(refused(|s| s.product_url = "https://shop.example/\"><script>".into()), "product_url");
+        assert_eq!(refused(|s| s.product_url = format!("https://shop.example/{}", "a".repeat(MAX_URL_BYTES))), "product_url");
+        assert_eq!(refused(|s| s.supplier_name = " ".into()), "supplier_name");
+        assert_eq!(refused(|s| s.supplier_name = "Mugs\nBcc: x@y.example".into()), "supplier_name");
+        assert_eq!(refused(|s| s.supplier_cost = usd(-1)), "supplier_cost");
+        assert_eq!(refused(|s| s.supplier_variant = Some("v".repeat(201))), "supplier_variant");
+        assert_eq!(refused(|s| s.sku = "".into()), "sku");
     }
 
     fn line(id: &str, sku: Option<&str>) -> OrderLine {

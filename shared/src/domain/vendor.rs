@@ -11,7 +11,7 @@ pub struct VendorProfile {
     pub vendor_id: VendorId,
     pub name: String,
     pub email: crate::domain::ids::Email,
-    pub commission_bps: u32,
+    pub commission_bps: crate::domain::money::CommissionBps,
     pub created_at: DateTime<Utc>,
     /// Where the operator's payment run sends the vendor's money (an IBAN, a PayPal
     /// address): the operator's note, never parsed.

@@ -4,7 +4,7 @@
 
 use super::address::Address;
 use super::events::{Briefed, Cancelled, CancelledBy, CarrierNews, ClockFired, Envelope, EventType, LinesEdited, ParcelShipped};
-use super::ids::{OrderId, VendorId};
+use super::ids::{OrderId, SupplierOrderRef, VendorId};
 use super::money::{Currency, Money};
 use super::order::{CanonicalOrder, OrderLine, RoutedLine};
 use super::sla::{Clock, ClockKind, SlaPolicy};
@@ -73,7 +73,7 @@ pub enum Command {
     /// Lines ordered from a supplier under one reference (`None`: every line not yet
     /// ordered). The vendor order is placed once every line is.
     PlaceWithSupplier {
-        supplier_order_ref: String,
+        supplier_order_ref: SupplierOrderRef,
         lines: Option<Vec<String>>,
     },
     /// Ordered lines leaving in one parcel (`None`: every ordered line not yet shipped).
@@ -407,7 +407,7 @@ impl VendorOrder {
     }
 
     /// Its economics at `commission_bps` (a money overflow is an error, never a wrap).
-    pub fn economics(&self, commission_bps: u32) -> Result<Economics, super::money::MoneyError> {
+    pub fn economics(&self, commission_bps: super::money::CommissionBps) -> Result<Economics, super::money::MoneyError> {
         let zero = Money::zero(self.currency);
         let (mut paid, mut commission) = (zero, zero);
         let mut cost: Option<Money> = None;
@@ -444,7 +444,10 @@ impl VendorOrder {
             // The same reference or number with no line it does not hold yet.
             Command::PlaceWithSupplier { supplier_order_ref, lines } => {
                 self.state != Cancelled
-                    && self.supplier_orders.iter().any(|o| o.reference == supplier_order_ref.trim() && lines.iter().flatten().all(|id| o.line_ids.contains(id)))
+                    && self
+                        .supplier_orders
+                        .iter()
+                        .any(|o| o.reference == supplier_order_ref.as_str() && lines.iter().flatten().all(|id| o.line_ids.contains(id)))
             }
             Command::Ship { tracking, lines } => {
                 self.state != Cancelled
@@ -720,15 +723,12 @@ impl VendorOrder {
     fn place(
         &self,
         next: &mut VendorOrder,
-        supplier_order_ref: &str,
+        supplier_order_ref: &SupplierOrderRef,
         lines: &Option<Vec<String>>,
         now: DateTime<Utc>,
         policy: &SlaPolicy,
     ) -> Result<Change, TransitionError> {
-        let reference = supplier_order_ref.trim();
-        if reference.is_empty() || reference.len() > 200 {
-            return Err(TransitionError::Invalid("supplier_order_ref must be 1-200 characters".into()));
-        }
+        let reference = supplier_order_ref.as_str();
         let existing = self.supplier_orders.iter().position(|o| o.reference == reference);
         let held = existing.map(|i| &self.supplier_orders[i].line_ids);
         let line_ids = self.named_lines(&joining(lines, held), self.unplaced_lines(), "ordered from a supplier")?;
@@ -965,6 +965,7 @@ impl Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::money::CommissionBps;
     use crate::domain::tracking::TrackingNumber;
     use proptest::prelude::*;
 
@@ -992,7 +993,9 @@ mod tests {
     #[test]
     fn a_number_is_held_while_its_parcel_travels_and_for_180_days_after_it_shipped() {
         let policy = SlaPolicy::default();
-        let placed = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }, actor(), now(), &policy).unwrap();
+        let placed = fresh()
+            .apply(Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-1").unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
         let tracking = TrackingNumber::parse("1Z5R89390357567127", None).unwrap();
         let shipped = placed.vendor_order.apply(Command::Ship { tracking, lines: None }, actor(), now(), &policy).unwrap().vendor_order;
         let later = |days: i64| now() + chrono::Duration::days(days);
@@ -1008,7 +1011,9 @@ mod tests {
     fn two_suppliers_and_two_parcels_move_the_order_as_its_least_advanced_line() {
         let policy = SlaPolicy::default();
         let one = |id: &str| Some(vec![id.to_string()]);
-        let first = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: one("1") }, actor(), now(), &policy).unwrap();
+        let first = fresh()
+            .apply(Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-1").unwrap(), lines: one("1") }, actor(), now(), &policy)
+            .unwrap();
         assert_eq!(first.vendor_order.state, VoState::AwaitingSupplier, "line 2 is not ordered yet");
         let early = first.vendor_order.apply(
             Command::Ship { tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(), lines: one("2") },
@@ -1026,8 +1031,10 @@ mod tests {
             (VoState::AwaitingSupplier, EventType::Shipped),
             "a parcel left; the order is as far as line 2"
         );
-        let both =
-            parcel_one.vendor_order.apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-2".into(), lines: None }, actor(), now(), &policy).unwrap();
+        let both = parcel_one
+            .vendor_order
+            .apply(Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-2").unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
         assert_eq!(both.vendor_order.state, VoState::AwaitingShipment);
         assert_eq!(both.vendor_order.supplier_orders.iter().map(|o| o.reference.as_str()).collect::<Vec<_>>(), ["AE-1", "AE-2"]);
         let reused = both.vendor_order.apply(
@@ -1049,7 +1056,12 @@ mod tests {
         assert_eq!((half.vendor_order.state, half.events[0].event_type), (VoState::Shipped, EventType::TrackingUpdated));
         let all = half.vendor_order.apply(Command::MarkDelivered { tracking_number: Some("1Z5R89390357567127".into()) }, actor(), now(), &policy).unwrap();
         assert_eq!((all.vendor_order.state, all.events[0].event_type), (VoState::Delivered, EventType::Delivered));
-        let stranger = fresh().apply(Command::PlaceWithSupplier { supplier_order_ref: "AE-3".into(), lines: one("9") }, actor(), now(), &policy);
+        let stranger = fresh().apply(
+            Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-3").unwrap(), lines: one("9") },
+            actor(),
+            now(),
+            &policy,
+        );
         assert!(matches!(stranger, Err(TransitionError::Invalid(reason)) if reason.contains("\"9\"")));
         let cancel_after_a_parcel = parcel_one.vendor_order.apply(Command::Cancel { reason: "x".into() }, actor(), now(), &policy);
         assert!(matches!(cancel_after_a_parcel, Err(TransitionError::Illegal { .. })), "a parcel left: too late to cancel");
@@ -1115,7 +1127,7 @@ mod tests {
     }
 
     fn place() -> Command {
-        Command::PlaceWithSupplier { supplier_order_ref: "AE-1".into(), lines: None }
+        Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-1").unwrap(), lines: None }
     }
 
     fn priced(currency: &str, paid: &str, quantity: u32, cost: &str, cost_currency: &str) -> VendorOrder {
@@ -1138,7 +1150,7 @@ mod tests {
         for (currency, paid, quantity, cost, commission, margin) in
             [("USD", "19.99", 1, "7.33", "2.50", "10.16"), ("JPY", "2500", 2, "500", "313", "1187"), ("KWD", "12.345", 1, "5.000", "1.543", "5.802")]
         {
-            let economics = priced(currency, paid, quantity, cost, currency).economics(1250).unwrap();
+            let economics = priced(currency, paid, quantity, cost, currency).economics(CommissionBps::new(1250).unwrap()).unwrap();
             assert_eq!(
                 (economics.commission.decimal(), economics.margin.map(|m| m.decimal())),
                 (commission.to_string(), Some(margin.to_string())),
@@ -1154,13 +1166,13 @@ mod tests {
             }],
             ..priced("USD", "19.99", 1, "7.33", "USD")
         };
-        let economics = refunded.economics(1250).unwrap();
+        let economics = refunded.economics(CommissionBps::new(1250).unwrap()).unwrap();
         assert_eq!(
             (economics.customer_paid.decimal(), economics.commission.decimal()),
             ("10.00".into(), "1.25".into()),
             "the refunded part's commission goes back"
         );
-        let foreign = priced("USD", "19.99", 1, "50", "CNY").economics(1250).unwrap();
+        let foreign = priced("USD", "19.99", 1, "50", "CNY").economics(CommissionBps::new(1250).unwrap()).unwrap();
         assert_eq!((foreign.supplier_cost.map(|c| c.to_string()), foreign.margin), (Some("50.00 CNY".into()), None), "no margin across currencies");
     }
 

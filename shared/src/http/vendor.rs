@@ -5,11 +5,13 @@
 
 use super::problem::{Problem, body_rejection, json_body};
 use super::wire::{BalancesJson, OrderPageJson, PayoutJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
+use crate::domain::ids::SupplierOrderRef;
+use crate::domain::order::ProductSpec;
 use crate::domain::tracking::{Carrier, TrackingNumber};
 use crate::domain::vendor_order::Command;
 use crate::domain::vendor_order::VendorOrder;
 use crate::services::App;
-use crate::services::products::{self, ProductSpec};
+use crate::services::products;
 use crate::services::vendor::{self, Preconditions};
 use crate::store::VendorProfile;
 use axum::Json;
@@ -172,7 +174,9 @@ impl Mutation {
 #[cfg_attr(feature = "openapi", schema(example = crate::http::examples::supplier_order_body))]
 #[serde(deny_unknown_fields)]
 pub struct SupplierOrderBody {
-    supplier_order_ref: String,
+    /// The supplier's order number: 1-200 characters on one line.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 200))]
+    supplier_order_ref: SupplierOrderRef,
     /// The line ids ordered under this reference (default: every line not yet ordered).
     #[serde(default)]
     lines: Option<Vec<String>>,

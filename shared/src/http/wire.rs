@@ -403,7 +403,7 @@ impl From<&Checkpoint> for CheckpointJson {
 impl VendorOrderJson {
     /// The wire form of `vo` at `now`, its economics at the vendor's `commission_bps`,
     /// with its history when given.
-    pub fn new(vo: &VendorOrder, commission_bps: u32, history: Option<&[HistoryEntry]>, now: DateTime<Utc>) -> VendorOrderJson {
+    pub fn new(vo: &VendorOrder, commission_bps: crate::domain::money::CommissionBps, history: Option<&[HistoryEntry]>, now: DateTime<Utc>) -> VendorOrderJson {
         let lines = vo.lines.iter().map(LineJson::from).collect();
         let economics = vo.economics(commission_bps).ok().map(|e| EconomicsJson {
             customer_paid: e.customer_paid.into(),

@@ -3,7 +3,7 @@
 
 use super::{App, ServiceError};
 use crate::domain::ids::{Email, VendorId};
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{CommissionBps, Currency, Money};
 use crate::domain::order::ProductMapping;
 use crate::ports::StoreError;
 use crate::store::{ApiKeyRecord, VendorProfile};
@@ -18,13 +18,10 @@ pub async fn add_vendor(
     vendor_id: &str,
     name: &str,
     email: &str,
-    commission_bps: Option<u32>,
+    commission_bps: Option<CommissionBps>,
     payee: Option<&str>,
 ) -> Result<VendorProfile, ServiceError> {
     let commission_bps = commission_bps.unwrap_or(app.config.commission_bps);
-    if commission_bps > 10_000 {
-        return Err(invalid("commission must be at most 10000 basis points"));
-    }
     if name.trim().is_empty() {
         return Err(invalid("the vendor needs a name"));
     }
@@ -123,7 +120,7 @@ pub async fn list_vendors(app: &App) -> Result<Vec<VendorProfile>, ServiceError>
 pub struct VendorChanges<'a> {
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
-    pub commission_bps: Option<u32>,
+    pub commission_bps: Option<CommissionBps>,
     pub payee: Option<&'a str>,
     pub suspended: Option<bool>,
 }
@@ -141,7 +138,7 @@ pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_
         next.email = Email::parse(email).map_err(invalid)?;
     }
     if let Some(bps) = changes.commission_bps {
-        next.commission_bps = Some(bps).filter(|b| *b <= 10_000).ok_or_else(|| invalid("commission must be at most 10000 basis points"))?;
+        next.commission_bps = bps;
     }
     if let Some(payee) = changes.payee {
         next.payee = payee_of(payee)?;
@@ -204,7 +201,7 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductM
     let vendor_id = existing_vendor(app, input.vendor_id).await?;
     let currency = Currency::parse(input.currency).map_err(invalid)?;
     let supplier_cost = Money::parse_decimal(input.cost, currency).map_err(invalid)?;
-    let spec = super::products::ProductSpec {
+    let spec = crate::domain::order::ProductSpec {
         sku: input.sku.to_string(),
         supplier_name: input.supplier_name.to_string(),
         product_url: input.product_url.to_string(),

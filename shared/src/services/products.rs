@@ -7,56 +7,12 @@
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{Sku, VendorId};
-use crate::domain::money::Money;
-use crate::domain::order::ProductMapping;
+use crate::domain::order::{ProductMapping, ProductSpec};
 use crate::ports::StoreError;
 use crate::store::{IdempotencyRecord, Tables};
 
-/// The longest product URL taken.
-const MAX_URL_BYTES: usize = 2048;
-
-/// What a mapping says, before it is checked.
-#[derive(Debug, Clone)]
-pub struct ProductSpec {
-    pub sku: String,
-    pub supplier_name: String,
-    pub product_url: String,
-    pub supplier_cost: Money,
-    pub supplier_variant: Option<String>,
-}
-
 fn invalid(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Unprocessable(e.to_string())
-}
-
-/// Checks `spec` for `vendor_id`: an https product URL, a supplier name, a cost that is
-/// not negative.
-fn mapping_of(vendor_id: &VendorId, spec: ProductSpec) -> Result<ProductMapping, ServiceError> {
-    let url = spec.product_url.trim();
-    let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || url.len() > MAX_URL_BYTES || url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"') {
-        return Err(invalid(format!("product_url must be an https:// address of at most {MAX_URL_BYTES} bytes")));
-    }
-    let supplier_name = spec.supplier_name.trim();
-    if supplier_name.is_empty() || supplier_name.chars().count() > 200 || supplier_name.chars().any(char::is_control) {
-        return Err(invalid("supplier_name must be 1-200 characters"));
-    }
-    if spec.supplier_cost.minor < 0 {
-        return Err(invalid("supplier_cost cannot be negative"));
-    }
-    let supplier_variant = spec.supplier_variant.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    if supplier_variant.as_ref().is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control)) {
-        return Err(invalid("supplier_variant must be at most 200 characters"));
-    }
-    Ok(ProductMapping {
-        sku: Sku::parse(&spec.sku).map_err(invalid)?,
-        vendor_id: vendor_id.clone(),
-        supplier_name: supplier_name.to_string(),
-        product_url: url.to_string(),
-        supplier_cost: spec.supplier_cost,
-        supplier_variant,
-        awaiting_approval: false,
-    })
 }
 
 /// Who maps a SKU: the operator (whose mapping is an approval, and who may move
@@ -95,7 +51,7 @@ pub async fn map(
             (None, expired) => replaces = expired,
         }
     }
-    let mut mapping = mapping_of(vendor_id, spec)?;
+    let mut mapping = spec.parse(vendor_id).map_err(invalid)?;
     let existing = app.tables.product_versioned(&mapping.sku).await?;
     let own = existing.as_ref().filter(|(current, _)| current.vendor_id == *vendor_id);
     if existing.is_some() && own.is_none() && by != (MappedBy::Operator { force: true }) {

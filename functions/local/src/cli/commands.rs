@@ -82,7 +82,7 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
     match action {
         VendorAction::Add { vendor_id, name, email, commission_bps, payee } => {
             let v = operator::add_vendor(app, &vendor_id, &name, &email, commission_bps, payee.as_deref()).await.map_err(said)?;
-            print(out, format!("vendor {} added ({} <{}>, commission {} bps)", v.vendor_id, v.name, v.email, v.commission_bps))
+            print(out, format!("vendor {} added ({} <{}>, commission {})", v.vendor_id, v.name, v.email, v.commission_bps))
         }
         VendorAction::List { format } => {
             let mut listing = Listing::new(&["vendor_id", "name", "email", "commission_bps", "state", "payee"]);
@@ -96,7 +96,7 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
             let changes = operator::VendorChanges { name: name.as_deref(), email: email.as_deref(), commission_bps, payee: payee.as_deref(), suspended: None };
             let (v, _) = operator::update_vendor(app, &vendor_id, changes).await.map_err(said)?;
             let payee = v.payee.as_deref().unwrap_or("-");
-            print(out, format!("vendor {} updated ({} <{}>, commission {} bps, payee {payee})", v.vendor_id, v.name, v.email, v.commission_bps))
+            print(out, format!("vendor {} updated ({} <{}>, commission {}, payee {payee})", v.vendor_id, v.name, v.email, v.commission_bps))
         }
         VendorAction::Suspend { vendor_id } => {
             let changes = operator::VendorChanges { suspended: Some(true), ..Default::default() };

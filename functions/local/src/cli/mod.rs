@@ -198,7 +198,7 @@ pub enum VendorAction {
         email: String,
         /// Marketplace commission in basis points (default: COMMISSION_BPS).
         #[arg(long, allow_negative_numbers = true)]
-        commission_bps: Option<u32>,
+        commission_bps: Option<dropflow_shared::domain::money::CommissionBps>,
         /// Who its payouts go to (an IBAN, a PayPal address): the payout export needs
         /// one (`vendor update --payee` sets it later).
         #[arg(long)]
@@ -221,7 +221,7 @@ pub enum VendorAction {
         email: Option<String>,
         /// Marketplace commission in basis points (0-10000).
         #[arg(long, allow_negative_numbers = true)]
-        commission_bps: Option<u32>,
+        commission_bps: Option<dropflow_shared::domain::money::CommissionBps>,
         /// Where payouts go (an IBAN, a PayPal address); empty to clear.
         #[arg(long)]
         payee: Option<String>,
