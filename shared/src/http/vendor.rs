@@ -12,7 +12,7 @@ use crate::domain::vendor_order::Command;
 use crate::domain::vendor_order::VendorOrder;
 use crate::services::App;
 use crate::services::products;
-use crate::services::vendor::{self, Preconditions};
+use crate::services::vendor::{self, IdempotencyKey, Preconditions};
 use crate::store::VendorProfile;
 use axum::Json;
 use axum::body::Bytes;
@@ -23,7 +23,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 /// The page size when a listing names none, and the largest it may name.
 const DEFAULT_LIMIT: usize = 50;
@@ -108,18 +107,12 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
 }
 
 /// `Idempotency-Key` with the hash of the request it came with (method, path, body).
-fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<Option<(String, String)>, Problem> {
+fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<Option<IdempotencyKey>, Problem> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
     let key =
         key.ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters")))?;
-    let mut hash = Sha256::new();
-    hash.update(method.as_bytes());
-    hash.update(b"\n");
-    hash.update(path.as_bytes());
-    hash.update(b"\n");
-    hash.update(body);
-    Ok(Some((key.to_string(), hex::encode(hash.finalize()))))
+    Ok(Some(IdempotencyKey::of_request(key, method, path, body)))
 }
 
 /// A mutation of one vendor order as it came: the caller (401 before anything else),

@@ -4,12 +4,13 @@
 //! moves a SKU, with `--force`. Mapping a SKU routes the lines that waited for it; a
 //! vendor's claim on a SKU that orders wait for waits for the operator's approval first.
 
+use super::vendor::IdempotencyKey;
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType};
 use crate::domain::ids::{Sku, VendorId};
 use crate::domain::order::{ProductMapping, ProductSpec};
 use crate::ports::StoreError;
-use crate::store::{IdempotencyRecord, Tables};
+use crate::store::Tables;
 
 fn invalid(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Unprocessable(e.to_string())
@@ -34,15 +35,15 @@ pub async fn map(
     vendor_id: &VendorId,
     spec: ProductSpec,
     by: MappedBy,
-    key: Option<&(String, String)>,
+    key: Option<&IdempotencyKey>,
 ) -> Result<(ProductMapping, usize), ServiceError> {
     let now = app.clock.now();
     let mut replaces = None;
-    if let Some((key, hash)) = key {
-        match super::vendor::seen(app, vendor_id, key, now).await? {
+    if let Some(key) = key {
+        match key.seen(app, vendor_id, now).await? {
             // The same request again: the mapping as it stands.
             (Some(record), _) => {
-                super::vendor::same_request(&record, hash)?;
+                super::vendor::same_request(&record, &key.fingerprint)?;
                 let mapping = own(app, vendor_id, &record.order).await?;
                 // The first request may have died between its commit and the routing.
                 let rerouted = if mapping.awaiting_approval { 0 } else { super::reroute::route_waiting(app, &mapping.sku).await? };
@@ -71,8 +72,8 @@ pub async fn map(
         );
     }
     let mut writes = vec![Tables::product_write(&mapping, version)?];
-    if let Some((key, hash)) = key {
-        writes.push(Tables::put_idempotency(vendor_id, key, &IdempotencyRecord::new(hash, mapping.sku.to_string(), now, replaces), replaces)?);
+    if let Some(key) = key {
+        writes.push(key.remember(vendor_id, mapping.sku.to_string(), now, replaces)?);
     }
     app.commit(writes, &events).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict(format!(
@@ -163,19 +164,19 @@ pub async fn own(app: &App, vendor_id: &VendorId, sku: &str) -> Result<ProductMa
 /// The vendor stops selling a SKU. With an `Idempotency-Key`, a repeat of the same
 /// request (a client retrying after a lost answer) is answered as the first was, not
 /// with "not one of your SKUs": `None` then, the mapping removed by the first.
-pub async fn unmap(app: &App, vendor_id: &VendorId, sku: &str, key: Option<&(String, String)>) -> Result<Option<ProductMapping>, ServiceError> {
+pub async fn unmap(app: &App, vendor_id: &VendorId, sku: &str, key: Option<&IdempotencyKey>) -> Result<Option<ProductMapping>, ServiceError> {
     let now = app.clock.now();
     let mut replaces = None;
-    if let Some((key, hash)) = key {
-        match super::vendor::seen(app, vendor_id, key, now).await? {
-            (Some(record), _) => return super::vendor::same_request(&record, hash).map(|()| None),
+    if let Some(key) = key {
+        match key.seen(app, vendor_id, now).await? {
+            (Some(record), _) => return super::vendor::same_request(&record, &key.fingerprint).map(|()| None),
             (None, expired) => replaces = expired,
         }
     }
     let mapping = own(app, vendor_id, sku).await?;
     let mut writes = vec![Tables::product_delete(&mapping.sku)];
-    if let Some((key, hash)) = key {
-        writes.push(Tables::put_idempotency(vendor_id, key, &IdempotencyRecord::new(hash, mapping.sku.to_string(), now, replaces), replaces)?);
+    if let Some(key) = key {
+        writes.push(key.remember(vendor_id, mapping.sku.to_string(), now, replaces)?);
     }
     app.commit(writes, &[]).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict("the Idempotency-Key was used at once by another request; try again".into()),

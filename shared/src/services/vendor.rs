@@ -80,14 +80,40 @@ pub(super) fn same_request(record: &IdempotencyRecord, hash: &str) -> Result<(),
     Ok(())
 }
 
-/// The record of `key` still in force at `now`, if any, and else the version of an
-/// expired one to replace.
-pub(super) async fn seen(app: &App, vendor: &VendorId, key: &str, now: DateTime<Utc>) -> Result<(Option<IdempotencyRecord>, Option<u64>), ServiceError> {
-    Ok(match app.tables.idempotency(vendor, key).await? {
-        Some(record) if !record.expired(now) => (Some(record), None),
-        Some(expired) => (None, Some(expired.version)),
-        None => (None, None),
-    })
+/// A request's `Idempotency-Key` with the fingerprint of the request it came with
+/// (method, path and body, hashed): the same key sent with another request is refused
+/// (422) rather than answered as the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl IdempotencyKey {
+    /// `key` as sent with the request `method path` and `body`.
+    pub fn of_request(key: &str, method: &str, path: &str, body: &[u8]) -> IdempotencyKey {
+        let mut hash = Sha256::new();
+        for part in [method.as_bytes(), b"\n", path.as_bytes(), b"\n", body] {
+            hash.update(part);
+        }
+        IdempotencyKey { key: key.to_string(), fingerprint: hex::encode(hash.finalize()) }
+    }
+
+    /// The record of this key still in force at `now`, if any, and else the version of
+    /// an expired one to replace.
+    pub(super) async fn seen(&self, app: &App, vendor: &VendorId, now: DateTime<Utc>) -> Result<(Option<IdempotencyRecord>, Option<u64>), ServiceError> {
+        Ok(match app.tables.idempotency(vendor, &self.key).await? {
+            Some(record) if !record.expired(now) => (Some(record), None),
+            Some(expired) => (None, Some(expired.version)),
+            None => (None, None),
+        })
+    }
+
+    /// The write that remembers, with the change it rides along, that this request
+    /// changed `subject` (an order's public id, a SKU) at `now`.
+    pub(super) fn remember(&self, vendor: &VendorId, subject: String, now: DateTime<Utc>, replaces: Option<u64>) -> Result<crate::ports::Write, StoreError> {
+        Tables::put_idempotency(vendor, &self.key, &IdempotencyRecord::new(&self.fingerprint, subject, now, replaces), replaces)
+    }
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -122,7 +148,7 @@ pub struct OrderView {
 #[derive(Debug, Clone, Default)]
 pub struct Preconditions {
     pub if_match: Option<u64>,
-    pub idempotency: Option<(String, String)>,
+    pub idempotency: Option<IdempotencyKey>,
 }
 
 /// The most of a vendor's orders one parcel may carry. A carrier's push for the parcel
@@ -163,9 +189,9 @@ async fn number_claim(app: &App, vendor: &VendorId, order_id: &OrderId, number: 
 pub async fn act(app: &App, vendor: &VendorId, id: &str, command: Command, pre: &Preconditions) -> Result<VendorOrder, ServiceError> {
     let now = app.clock.now();
     let mut replaces = None;
-    if let Some((key, hash)) = &pre.idempotency {
-        match seen(app, vendor, key, now).await? {
-            (Some(record), _) => return replay(app, vendor, &record, hash).await,
+    if let Some(key) = &pre.idempotency {
+        match key.seen(app, vendor, now).await? {
+            (Some(record), _) => return replay(app, vendor, &record, &key.fingerprint).await,
             (None, expired) => replaces = expired,
         }
     }
@@ -213,17 +239,17 @@ async fn act_once(
         let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
         writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
     }
-    if let Some((key, hash)) = &pre.idempotency {
-        writes.push(Tables::put_idempotency(vendor, key, &IdempotencyRecord::new(hash, current.id(), now, replaces), replaces)?);
+    if let Some(key) = &pre.idempotency {
+        writes.push(key.remember(vendor, current.id(), now, replaces)?);
     }
     match app.commit(writes, &transition.events).await {
         Ok(()) => Ok(transition.vendor_order),
         Err(StoreError::ConditionFailed) => {
             // The same key raced in with another request: answer as that one did.
-            if let Some((key, hash)) = &pre.idempotency
-                && let Some(record) = app.tables.idempotency(vendor, key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
+            if let Some(key) = &pre.idempotency
+                && let Some(record) = app.tables.idempotency(vendor, &key.key).await?.filter(|r| !r.expired(now) && Some(r.version) != replaces)
             {
-                return replay(app, vendor, &record, hash).await;
+                return replay(app, vendor, &record, &key.fingerprint).await;
             }
             // This very write landed and only its answer was lost (a timeout, then a
             // retry that met its own write): that is success.
