@@ -20,7 +20,10 @@ pub fn is_country_code(code: &str) -> bool {
 
 /// A shipping address with what a supplier needs to deliver: a name, a street line, a
 /// city and a country; region, postcode, company and phone when the storefront has them.
+/// The vendor API shows it as it is (`AddressJson` in the OpenAPI document): every field
+/// here is one the supplier needs, so a field added here is one the vendor sees.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressJson))]
 pub struct Address {
     pub name: String,
     pub company: Option<String>,

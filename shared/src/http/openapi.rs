@@ -50,3 +50,83 @@ pub fn generate() -> String {
     struct Document;
     Document::openapi().to_pretty_json().unwrap_or_default()
 }
+
+/// The parts many operations of the document share, written once: the refusals every
+/// vendor call can meet, those of a change to one order, and a change's parameters.
+#[cfg(feature = "openapi")]
+pub mod parts {
+    use std::collections::BTreeMap;
+    use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder, Type};
+
+    /// Each `(status, description)` as an `application/problem+json` answer.
+    fn problems(answers: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+        let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+        answers
+            .iter()
+            .map(|(status, description)| {
+                (status.to_string(), ResponseBuilder::new().description(*description).content("application/problem+json", problem()).build().into())
+            })
+            .collect()
+    }
+
+    /// What any call with a vendor key may be refused with.
+    pub struct VendorRefusals;
+
+    impl utoipa::IntoResponses for VendorRefusals {
+        fn responses() -> BTreeMap<String, RefOr<Response>> {
+            problems(&[("400", "A malformed request"), ("401", "A missing, unknown or revoked key"), ("403", "The vendor is suspended")])
+        }
+    }
+
+    /// What a change to one vendor order may be refused with, besides its own 409.
+    pub struct ChangeRefusals;
+
+    impl utoipa::IntoResponses for ChangeRefusals {
+        fn responses() -> BTreeMap<String, RefOr<Response>> {
+            problems(&[
+                ("404", "No such order for this vendor"),
+                ("412", "If-Match names an older version"),
+                ("413", "The body is too large"),
+                ("422", "A field is missing or wrong"),
+            ])
+        }
+    }
+
+    /// What any webhook may be refused with, besides its own 400 and 404.
+    pub struct WebhookRefusals;
+
+    impl utoipa::IntoResponses for WebhookRefusals {
+        fn responses() -> BTreeMap<String, RefOr<Response>> {
+            problems(&[("401", "A bad or missing signature"), ("413", "Too large")])
+        }
+    }
+
+    /// A change's parameters: the order, the version read, and the idempotency key.
+    pub struct ChangeParams;
+
+    impl utoipa::IntoParams for ChangeParams {
+        fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+            let header = |name: &str, description: &str| {
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Header)
+                    .description(Some(description))
+                    .required(Required::False)
+                    .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))))
+                    .build()
+            };
+            vec![
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .description(Some("The vendor order's id"))
+                    .required(Required::True)
+                    .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+                header("If-Match", "The ETag read: refused with 412 when the order has moved on"),
+                header("Idempotency-Key", "Replays the first answer for the same request within 24 h; another request with it gets 422"),
+            ]
+        }
+    }
+}

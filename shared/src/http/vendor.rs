@@ -3,7 +3,9 @@
 //! call and the result to its wire type (`wire`). The version goes out as an `ETag`;
 //! mutations take `If-Match` and `Idempotency-Key`.
 
-use super::problem::{Problem, body_rejection, json_body};
+#[cfg(feature = "openapi")]
+use super::openapi::parts::{ChangeParams, ChangeRefusals, VendorRefusals};
+use super::problem::{Problem, RawRequest, body_rejection, json_body};
 use super::wire::{BalancesJson, OrderPageJson, PayoutJson, PayoutPageJson, ProductBody, ProductJson, ProductPageJson, VendorOrderJson};
 use crate::domain::ids::SupplierOrderRef;
 use crate::domain::order::ProductSpec;
@@ -67,7 +69,7 @@ pub struct ListParams {
 }
 
 /// The vendor's orders, newest first.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders", tag = "orders", security(("bearer" = [])), params(("state" = Option<super::wire::OrderState>, Query, description = "Only orders in this state"), ("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "The vendor's orders, newest first", body = OrderPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders", tag = "orders", security(("bearer" = [])), params(("state" = Option<super::wire::OrderState>, Query, description = "Only orders in this state"), ("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "The vendor's orders, newest first", body = OrderPageJson), VendorRefusals)))]
 pub async fn list_orders(State(app): State<App>, Caller(caller): Caller, Query(params): Query<ListParams>) -> Result<Json<OrderPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (orders, cursor) = vendor::list(&app, &caller.vendor_id, params.state.as_deref(), params.cursor, limit).await?;
@@ -88,7 +90,7 @@ fn limit(text: Option<&str>) -> Result<usize, Problem> {
 }
 
 /// One of the vendor's orders, with its history.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
     let view = vendor::get(&app, &caller.vendor_id, &id).await?;
     let json = VendorOrderJson::new(&view.order, caller.commission_bps, Some(&view.history), app.clock.now()).with_earnings(&view.earnings);
@@ -119,11 +121,8 @@ fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Re
 /// the order's id, the headers that carry its preconditions, and the body, still raw
 /// (`Mutation::act` reads it into its typed body).
 pub struct Mutation {
-    app: App,
     caller: VendorProfile,
-    headers: HeaderMap,
-    id: String,
-    body: Result<Bytes, BytesRejection>,
+    request: RawRequest,
 }
 
 impl FromRequest<App> for Mutation {
@@ -132,28 +131,22 @@ impl FromRequest<App> for Mutation {
     async fn from_request(request: axum::extract::Request, app: &App) -> Result<Self, Problem> {
         let (mut parts, body) = request.into_parts();
         let Caller(caller) = Caller::from_request_parts(&mut parts, app).await?;
-        let Path(id) = Path::<String>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-        let headers = parts.headers.clone();
-        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), app).await;
-        Ok(Mutation { app: app.clone(), caller, headers, id, body })
+        let request = RawRequest::from_request(axum::extract::Request::from_parts(parts, body), app).await?;
+        Ok(Mutation { caller, request })
     }
 }
 
-/// A mutation's body: what it asks of the order, as the domain's command. Parsed at
-/// the edge, so that the service is handed only a command that can be carried out
-/// (a tracking number already checked, a carrier name already bounded).
-pub trait Asks: DeserializeOwned {
-    fn command(self) -> Result<Command, Problem>;
-}
-
 impl Mutation {
-    /// Reads the body (400, 413 or 422) into `B`, its command, and the preconditions,
-    /// and hands them to the service; answers the order with its version as the ETag.
-    async fn act<B: Asks>(self, action: &str) -> Result<Response, Problem> {
-        let Mutation { app, caller, headers, id, body } = self;
+    /// Reads the body (400, 413 or 422) into `B` and asks it for the domain's command:
+    /// parsed at the edge, so that the service is handed only a command that can be
+    /// carried out (a tracking number already checked, a carrier name already bounded).
+    /// With the preconditions, hands it to the service; answers the order with its
+    /// version as the ETag.
+    async fn act<B: DeserializeOwned>(self, action: &str, asks: impl FnOnce(B) -> Result<Command, Problem>) -> Result<Response, Problem> {
+        let Mutation { caller, request: RawRequest { app, parameter: id, headers, body } } = self;
         let bytes = body.map_err(body_rejection)?;
         let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        let command = json_body::<B>(raw)?.command()?;
+        let command = asks(json_body::<B>(raw)?)?;
         let pre =
             Preconditions { if_match: if_match(&headers)?, idempotency: idempotency(&headers, "POST", &format!("/vendor/orders/{id}/{action}"), &bytes)? };
         let order = vendor::act(&app, &caller.vendor_id, &id, command, &pre).await?;
@@ -175,16 +168,10 @@ pub struct SupplierOrderBody {
     lines: Option<Vec<String>>,
 }
 
-impl Asks for SupplierOrderBody {
-    fn command(self) -> Result<Command, Problem> {
-        Ok(Command::PlaceWithSupplier { supplier_order_ref: self.supplier_order_ref, lines: self.lines })
-    }
-}
-
 /// The vendor ordered the lines from its supplier.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order", tag = "orders", security(("bearer" = [])), params(ChangeParams), request_body = SupplierOrderBody, responses((status = 200, description = "Placed with the supplier: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
 pub async fn supplier_order(mutation: Mutation) -> Result<Response, Problem> {
-    mutation.act::<SupplierOrderBody>("supplier-order").await
+    mutation.act("supplier-order", |b: SupplierOrderBody| Ok(Command::PlaceWithSupplier { supplier_order_ref: b.supplier_order_ref, lines: b.lines })).await
 }
 
 /// `POST …/shipment`: the supplier shipped; the carrier is inferred when not given.
@@ -203,7 +190,7 @@ pub struct ShipmentBody {
 /// The longest carrier name a vendor may type (the longest real one is far shorter).
 const MAX_CARRIER_CHARS: usize = 100;
 
-impl Asks for ShipmentBody {
+impl ShipmentBody {
     /// The tracking number checked (its carrier's check digit), and the carrier named
     /// or inferred from it; a carrier name is one line of at most 100 characters.
     fn command(self) -> Result<Command, Problem> {
@@ -218,9 +205,9 @@ impl Asks for ShipmentBody {
 }
 
 /// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state, or the tracking number is another vendor's parcel", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(ChangeParams), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state, or the tracking number is another vendor's parcel", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
 pub async fn shipment(mutation: Mutation) -> Result<Response, Problem> {
-    mutation.act::<ShipmentBody>("shipment").await
+    mutation.act("shipment", ShipmentBody::command).await
 }
 
 /// `POST …/delivered`: no body needed.
@@ -234,16 +221,10 @@ pub struct DeliveredBody {
     tracking_number: Option<String>,
 }
 
-impl Asks for DeliveredBody {
-    fn command(self) -> Result<Command, Problem> {
-        Ok(Command::MarkDelivered { tracking_number: self.tracking_number })
-    }
-}
-
 /// The parcel arrived.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/delivered", tag = "orders", security(("bearer" = [])), params(ChangeParams), request_body = DeliveredBody, responses((status = 200, description = "Delivered: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
 pub async fn delivered(mutation: Mutation) -> Result<Response, Problem> {
-    mutation.act::<DeliveredBody>("delivered").await
+    mutation.act("delivered", |b: DeliveredBody| Ok(Command::MarkDelivered { tracking_number: b.tracking_number })).await
 }
 
 /// `POST …/cancel`: before shipment only, with the reason.
@@ -255,16 +236,10 @@ pub struct CancelBody {
     reason: String,
 }
 
-impl Asks for CancelBody {
-    fn command(self) -> Result<Command, Problem> {
-        Ok(Command::Cancel { reason: self.reason })
-    }
-}
-
 /// The vendor cannot fulfil the order: cancelled, before shipment only.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id"), ("If-Match" = Option<String>, Header, description = "The ETag read: refused with 412 when the order has moved on"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = CancelBody, responses((status = 200, description = "Cancelled (before shipment only): the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(ChangeParams), request_body = CancelBody, responses((status = 200, description = "Cancelled (before shipment only): the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
 pub async fn cancel(mutation: Mutation) -> Result<Response, Problem> {
-    mutation.act::<CancelBody>("cancel").await
+    mutation.act("cancel", |b: CancelBody| Ok(Command::Cancel { reason: b.reason })).await
 }
 
 #[derive(Deserialize)]
@@ -274,7 +249,7 @@ pub struct PageParams {
 }
 
 /// The vendor's SKU mappings, by SKU.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products", tag = "products", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "The vendor's SKU mappings", body = ProductPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products", tag = "products", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "The vendor's SKU mappings", body = ProductPageJson), VendorRefusals)))]
 pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query(params): Query<PageParams>) -> Result<Json<ProductPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (products, cursor) = products::list(&app, &caller.vendor_id, params.cursor, limit).await?;
@@ -282,7 +257,7 @@ pub async fn list_products(State(app): State<App>, Caller(caller): Caller, Query
 }
 
 /// Maps a SKU to the vendor and its supplier; lines waiting for the SKU are routed.
-#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed, or, when it is a claim on a SKU that orders wait for, once the operator approves it (awaiting_approval)", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same request within 24 h; another request with it gets 422")), request_body = ProductBody, responses((status = 200, description = "Mapped; lines waiting for it are routed, or, when it is a claim on a SKU that orders wait for, once the operator approves it (awaiting_approval)", body = ProductJson), VendorRefusals, (status = 409, description = "Another vendor maps this SKU", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"), (status = 422, description = "A field is missing or wrong", body = Problem, content_type = "application/problem+json"))))]
 pub async fn put_product(
     State(app): State<App>,
     Caller(caller): Caller,
@@ -300,13 +275,13 @@ pub async fn put_product(
 }
 
 /// One of the vendor's own SKU mappings.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), responses((status = 200, description = "The mapping", body = ProductJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), responses((status = 200, description = "The mapping", body = ProductJson), VendorRefusals, (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_product(State(app): State<App>, Caller(caller): Caller, Path(sku): Path<String>) -> Result<Json<ProductJson>, Problem> {
     Ok(Json(ProductJson::from(&products::own(&app, &caller.vendor_id, &sku).await?)))
 }
 
 /// The vendor no longer sells the SKU.
-#[cfg_attr(feature = "openapi", utoipa::path(delete, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "A repeat of the same request within 24 h is answered 204 again; another request with it gets 422")), responses((status = 204, description = "Unmapped"), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The Idempotency-Key was used at once by another request", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(delete, path = "/vendor/products/{sku}", tag = "products", security(("bearer" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded"), ("Idempotency-Key" = Option<String>, Header, description = "A repeat of the same request within 24 h is answered 204 again; another request with it gets 422")), responses((status = 204, description = "Unmapped"), VendorRefusals, (status = 404, description = "Not one of this vendor's SKUs", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The Idempotency-Key was used at once by another request", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"))))]
 pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, headers: HeaderMap, Path(sku): Path<String>) -> Result<StatusCode, Problem> {
     let key = idempotency(&headers, "DELETE", &format!("/vendor/products/{sku}"), b"")?;
     products::unmap(&app, &caller.vendor_id, &sku, key.as_ref()).await?;
@@ -314,14 +289,14 @@ pub async fn delete_product(State(app): State<App>, Caller(caller): Caller, head
 }
 
 /// The vendor's balance per currency: held, available, in payout, paid out.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/balance", tag = "money", security(("bearer" = [])), responses((status = 200, description = "Held, available, in payout and paid out, per currency", body = BalancesJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/balance", tag = "money", security(("bearer" = [])), responses((status = 200, description = "Held, available, in payout and paid out, per currency", body = BalancesJson), VendorRefusals)))]
 pub async fn balance(State(app): State<App>, Caller(caller): Caller) -> Result<Json<BalancesJson>, Problem> {
     let balance = crate::services::money::balance(&app, &caller.vendor_id).await?;
     Ok(Json(BalancesJson::from(&balance)))
 }
 
 /// The vendor's payout batches, newest first.
-#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/payouts", tag = "money", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "Payout batches, newest first", body = PayoutPageJson), (status = 400, description = "A malformed request", body = Problem, content_type = "application/problem+json"), (status = 401, description = "A missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The vendor is suspended", body = Problem, content_type = "application/problem+json"))))]
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/payouts", tag = "money", security(("bearer" = [])), params(("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "Payout batches, newest first", body = PayoutPageJson), VendorRefusals)))]
 pub async fn payouts(State(app): State<App>, Caller(caller): Caller, Query(params): Query<PageParams>) -> Result<Json<PayoutPageJson>, Problem> {
     let limit = limit(params.limit.as_deref())?;
     let (payouts, cursor) = app.tables.payouts_of(&caller.vendor_id, params.cursor, limit).await.map_err(vendor::listing_error)?;

@@ -2,14 +2,14 @@
 //! (or carrier feed's) headers, as its `Source` names them, read
 //! off the wire; the rest is the webhook service.
 
-use super::problem::{Problem, body_rejection};
+#[cfg(feature = "openapi")]
+use super::openapi::parts::WebhookRefusals;
+use super::problem::{Problem, RawRequest, body_rejection};
 use crate::services::App;
 use crate::services::webhook::{self, Accepted, Delivery};
 use crate::sources;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
@@ -45,47 +45,45 @@ pub struct WebhookAnswer {
     request_body(content = crate::sources::StorefrontOrder, description = "The storefront's order JSON, verified on its raw bytes: Shopify's and WooCommerce's own order objects (the fields dropflow reads are listed), or for `generic` the canonical order (id, currency, financial_status, updated_at and lines required)", content_type = "application/json"),
     responses((status = 200, description = "Verified and queued (or a ping, or a topic dropflow does not act on)", body = WebhookAnswer),
         (status = 400, description = "Not what its topic says", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
-pub async fn receive(
-    State(app): State<App>,
-    Path(source): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
-    take(&app, &source, false, &headers, body).await
+        WebhookRefusals)))]
+pub async fn receive(webhook: RawRequest) -> Result<Json<Value>, Problem> {
+    take(webhook, Feed::Storefront).await
 }
 
 /// A carrier feed's tracking push (AfterShip): verified on its raw bytes, then queued
 /// for intake, which moves the parcel's vendor order on.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/webhooks/tracking/{provider}", tag = "webhooks",
-    params(("provider" = String, Path, description = "aftership"),
-        ("aftership-hmac-sha256" = Option<String>, Header, description = "AfterShip: base64 HMAC-SHA256 of the raw body with AFTERSHIP_WEBHOOK_SECRET")),
+    params(("provider" = String, Path, description = "aftership"), ("aftership-hmac-sha256" = Option<String>, Header, description = "AfterShip: base64 HMAC-SHA256 of the raw body with AFTERSHIP_WEBHOOK_SECRET")),
     request_body(content = Object, description = "AfterShip's tracking_update: event, event_id, msg.tracking_number, msg.tag, msg.checkpoints", content_type = "application/json"),
-    responses((status = 200, description = "Verified and queued (or an event or tag that needs nothing done)", body = WebhookAnswer),
-        (status = 400, description = "Not a tracking update", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad or missing signature", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tracking feed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"))))]
-pub async fn receive_tracking(
-    State(app): State<App>,
-    Path(provider): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
-    take(&app, &provider, true, &headers, body).await
+    responses((status = 200, description = "Verified and queued (or an event or tag that needs nothing done)", body = WebhookAnswer), WebhookRefusals,
+        (status = 400, description = "Not a tracking update", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such tracking feed", body = Problem, content_type = "application/problem+json"))))]
+pub async fn receive_tracking(webhook: RawRequest) -> Result<Json<Value>, Problem> {
+    take(webhook, Feed::Carrier).await
 }
 
-/// Verifies and queues a webhook of the source named `name`, which must be a carrier
-/// feed when `carrier_feed` and a storefront otherwise (each has its own path).
-async fn take(app: &App, name: &str, carrier_feed: bool, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Json<Value>, Problem> {
+/// Which kind of sender a webhook path takes: each has its own path, so a storefront's
+/// name under the tracking path (or the other way round) is not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    Storefront,
+    Carrier,
+}
+
+/// Verifies and queues a webhook of the source its path names, which must be of `feed`.
+async fn take(webhook: RawRequest, feed: Feed) -> Result<Json<Value>, Problem> {
+    let RawRequest { app, parameter: name, headers, body } = webhook;
     let body = body.map_err(body_rejection)?;
-    let Some(source) = sources::source(name).filter(|s| s.is_carrier_feed() == carrier_feed) else {
+    let Some(source) = sources::source(&name).filter(|s| s.is_carrier_feed() == (feed == Feed::Carrier)) else {
         return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {name:?}")));
     };
+    deliver(&app, source, &headers, &body).await
+}
+
+/// Answers a ping, else hands the delivery to `webhook::accept`.
+async fn deliver(app: &App, source: &'static dyn sources::Source, headers: &HeaderMap, body: &Bytes) -> Result<Json<Value>, Problem> {
     let read = |name: &str| header(headers, name);
-    if read(source.signature_header()).is_none() && source.is_ping(&read, &body) {
+    if read(source.signature_header()).is_none() && source.is_ping(&read, body) {
         return Ok(Json(json!({"status": "ping"})));
     }
     let delivery = Delivery {

@@ -118,37 +118,6 @@ pub struct LineJson {
     pub supplier: SupplierJson,
 }
 
-/// The shipping address, as the supplier needs it.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AddressJson {
-    pub name: String,
-    pub company: Option<String>,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: String,
-    pub phone: Option<String>,
-}
-
-impl From<&Address> for AddressJson {
-    fn from(a: &Address) -> Self {
-        AddressJson {
-            name: a.name.clone(),
-            company: a.company.clone(),
-            line1: a.line1.clone(),
-            line2: a.line2.clone(),
-            city: a.city.clone(),
-            region: a.region.clone(),
-            postal_code: a.postal_code.clone(),
-            country_code: a.country_code.clone(),
-            phone: a.phone.clone(),
-        }
-    }
-}
-
 /// The parcel's tracking, with a link for carriers dropflow knows.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -300,7 +269,7 @@ pub struct VendorOrderJson {
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<OverdueStep>))]
     pub overdue: Vec<String>,
     pub customer_name: String,
-    pub shipping_address: AddressJson,
+    pub shipping_address: Address,
     pub lines: Vec<LineJson>,
     pub supplier_order_ref: Option<String>,
     pub tracking: Option<TrackingJson>,
@@ -420,7 +389,7 @@ impl VendorOrderJson {
             supplier_deadline: instant_opt(vo.supplier_deadline()),
             overdue: vo.overdue(now).into_iter().map(|kind| kind.as_str().to_string()).collect(),
             customer_name: vo.customer_name.clone(),
-            shipping_address: (&vo.shipping_address).into(),
+            shipping_address: vo.shipping_address.clone(),
             lines,
             supplier_order_ref: vo.supplier_order_ref.clone(),
             tracking: vo.tracking.as_ref().map(TrackingJson::from),

@@ -17,6 +17,11 @@ fn day(instant: DateTime<Utc>) -> String {
     instant.format("%a %d %b %Y").to_string()
 }
 
+/// A mail about `vo` whose one section is its items, as most clock mail is.
+fn about_items(vo: &VendorOrder, subject: String, heading: String, intro: Vec<String>) -> Message {
+    Message { subject, heading, intro, sections: vec![items(vo)], action: None }
+}
+
 fn items(vo: &VendorOrder) -> Section {
     Section {
         links: Vec::new(),
@@ -80,16 +85,15 @@ pub fn compose(
 
 fn place_reminder(vo: &VendorOrder, deadline: Option<DateTime<Utc>>) -> Message {
     let by = deadline.map(when).unwrap_or_else(|| "as soon as possible".into());
-    Message {
-        subject: format!("Reminder: order {} from your supplier by {by}", vo.order_number),
-        heading: format!("Order {} is not ordered from the supplier yet", vo.order_number),
-        intro: vec![
+    about_items(
+        vo,
+        format!("Reminder: order {} from your supplier by {by}", vo.order_number),
+        format!("Order {} is not ordered from the supplier yet", vo.order_number),
+        vec![
             format!("Order these items from your supplier by {by}. After that the order is late and the marketplace is told."),
             "Then record the supplier order in your dashboard.".into(),
         ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+    )
 }
 
 /// An escalation repeated (`SLA_ESCALATION_REPEAT_HOURS`): the step is still not done,
@@ -112,51 +116,48 @@ fn still_overdue(vo: &VendorOrder, kind: ClockKind, deadline: Option<DateTime<Ut
             "Ask the supplier and the carrier where the parcel is; if it is lost, arrange a replacement or a refund with the marketplace.".to_string(),
         ),
     };
-    Message {
-        subject: format!("Order {} {what}: {late} late", vo.order_number),
-        heading: format!("Order {} {what}", vo.order_number),
-        intro: vec![
+    about_items(
+        vo,
+        format!("Order {} {what}: {late} late", vo.order_number),
+        format!("Order {} {what}", vo.order_number),
+        vec![
             format!(
                 "It was due {}, and is now {late} late. The marketplace is told too, and both of you hear again until it is done.",
                 deadline.map(when).unwrap_or_default()
             ),
             ask,
         ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+    )
 }
 
 fn ship_overdue(vo: &VendorOrder, due: Option<DateTime<Utc>>) -> Message {
     let reference = vo.supplier_order_ref.clone().unwrap_or_default();
-    Message {
-        subject: format!("Order {} is late to ship", vo.order_number),
-        heading: format!("Order {} should have shipped by {}", vo.order_number, due.map(when).unwrap_or_default()),
-        intro: vec![
+    about_items(
+        vo,
+        format!("Order {} is late to ship", vo.order_number),
+        format!("Order {} should have shipped by {}", vo.order_number, due.map(when).unwrap_or_default()),
+        vec![
             format!(
                 "The supplier order {reference} has not shipped. Ask the supplier when it will, and record the tracking number in your dashboard as soon as you have it."
             ),
             "The customer has been told the order is delayed, and the marketplace has been told it is late.".into(),
         ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+    )
 }
 
 /// The customer's delay mail before shipment: it says the order is being prepared, never
 /// that it has shipped, and gives the new expectation.
 fn not_shipped_yet(vo: &VendorOrder, expected: DateTime<Utc>, store_name: &str) -> Message {
-    Message {
-        subject: format!("Order {} is taking longer than expected", vo.order_number),
-        heading: format!("We're sorry, {}: order {} is delayed", vo.customer_name, vo.order_number),
-        intro: vec![
+    about_items(
+        vo,
+        format!("Order {} is taking longer than expected", vo.order_number),
+        format!("We're sorry, {}: order {} is delayed", vo.customer_name, vo.order_number),
+        vec![
             "Your order is still being prepared by its maker and has not shipped yet. We are sorry for the wait.".into(),
             format!("We now expect it to ship by {}, and we will email you the tracking number as soon as it does.", day(expected)),
             format!("If you would rather not wait, reply to this email and {store_name} will help."),
         ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+    )
 }
 
 /// The customer's mail of a parcel later than promised; `by` is the date after which
@@ -229,10 +230,11 @@ fn chase_supplier(vo: &VendorOrder, last_news: Option<DateTime<Utc>>, dispute_op
 
 fn refund_window_closing(vo: &VendorOrder, closes: Option<DateTime<Utc>>) -> Message {
     let closes = closes.map(when).unwrap_or_default();
-    Message {
-        subject: format!("Order {}: the supplier's refund window closes {closes}", vo.order_number),
-        heading: format!("Order {} is not delivered, and the supplier's refund window is closing", vo.order_number),
-        intro: vec![
+    about_items(
+        vo,
+        format!("Order {}: the supplier's refund window closes {closes}", vo.order_number),
+        format!("Order {} is not delivered, and the supplier's refund window is closing", vo.order_number),
+        vec![
             format!("The supplier takes refund requests for order {} until {closes}.", vo.supplier_order_ref.clone().unwrap_or_default()),
             if vo.shipped_at.is_some() || !vo.shipments.is_empty() {
                 "If the parcel is not moving, ask the supplier for a refund before then; afterwards it may refuse.".into()
@@ -241,9 +243,7 @@ fn refund_window_closing(vo: &VendorOrder, closes: Option<DateTime<Utc>>) -> Mes
                     .into()
             },
         ],
-        sections: vec![items(vo)],
-        action: None,
-    }
+    )
 }
 
 /// The supplier's dispute window is open (`SLA_DISPUTE_OPENS_DAYS` after shipment): with

@@ -175,6 +175,17 @@ pub(super) fn suppression(email: &str) -> Key {
     (format!("SUPPRESS#{}", email.trim().to_lowercase()), "ADDRESS".into())
 }
 
+/// The listing-index partition of every vendor, by id.
+pub(super) const VENDORS_PK: &str = "VENDORS";
+
+/// The listing-index partition of the suppressed addresses, newest first.
+pub(super) const SUPPRESSIONS_PK: &str = "SUPPRESSIONS";
+
+/// The listing-index partition of a vendor's SKU mappings, by SKU.
+pub(super) fn products_pk(vendor_id: &VendorId) -> String {
+    format!("PRODUCTS#{vendor_id}")
+}
+
 /// The listing-index partition of a shop's orders; a shop name too long for a key is
 /// hashed (a shop header is the storefront's, not ours to trust with a key's limits).
 pub(super) fn shop_pk(source: &str, shop: &str) -> String {
@@ -291,6 +302,7 @@ mod tests {
     #[test]
     fn a_shops_listing_partition_hashes_a_shop_name_too_long_for_a_key() {
         assert_eq!(shop_pk("shopify", "demo.myshopify.com"), "SHOP#shopify#demo.myshopify.com");
+        assert_eq!((VENDORS_PK, SUPPRESSIONS_PK, products_pk(&acme()).as_str()), ("VENDORS", "SUPPRESSIONS", "PRODUCTS#acme"));
         assert!(shop_pk("generic", &"s".repeat(201)).starts_with("SHOP#generic#sha256:"));
     }
 }

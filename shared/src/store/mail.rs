@@ -147,7 +147,7 @@ impl Tables {
         let keys = [
             ("pk", keys::suppression(&suppression.email).0),
             ("sk", keys::suppression(&suppression.email).1),
-            ("gsi1pk", "SUPPRESSIONS".into()),
+            ("gsi1pk", keys::SUPPRESSIONS_PK.into()),
             ("gsi1sk", format!("{}#{}", suppression.at.to_rfc3339(), suppression.email)),
         ];
         self.items.put(item_of(suppression, &keys)?, Condition::Always).await
@@ -155,10 +155,7 @@ impl Tables {
 
     /// One page of the suppressed addresses, newest first.
     pub async fn suppressions(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<Suppression>, Option<String>), StoreError> {
-        let Page { items, cursor } = self
-            .query_items(Query { index: Index::Gsi1, pk: "SUPPRESSIONS".into(), sk_prefix: String::new(), sk_max: None, descending: true, limit, cursor })
-            .await?;
-        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+        self.listing(keys::SUPPRESSIONS_PK.into(), true, cursor, limit).await
     }
 
     /// Mails an address again (the operator knows its mailbox works now).

@@ -200,6 +200,21 @@ impl Tables {
         Ok(Page { items, cursor: page.cursor })
     }
 
+    /// One page of the listing index's partition `pk` (lowest sort key first, or
+    /// highest when `descending`), each item read as `T`: every operator and vendor
+    /// listing is one of these.
+    async fn listing<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        descending: bool,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let Page { items, cursor } =
+            self.query_items(Query { index: Index::Gsi1, pk, sk_prefix: String::new(), sk_max: None, descending, limit, cursor }).await?;
+        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+    }
+
     /// Every item of one partition under a sort-key prefix, page by page.
     async fn query_all<T: DeserializeOwned>(&self, pk: String, sk_prefix: String) -> Result<Vec<T>, StoreError> {
         self.query_all_in(Index::Table, pk, sk_prefix).await

@@ -61,18 +61,7 @@ impl Tables {
 
     /// One page of a shop's orders, oldest first.
     pub async fn shop_orders(&self, source: &str, shop: &str, cursor: Option<String>, limit: usize) -> Result<(Vec<OrderRecord>, Option<String>), StoreError> {
-        let Page { items, cursor } = self
-            .query_items(Query {
-                index: Index::Gsi1,
-                pk: keys::shop_pk(source, shop),
-                sk_prefix: String::new(),
-                sk_max: None,
-                descending: false,
-                limit,
-                cursor,
-            })
-            .await?;
-        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+        self.listing(keys::shop_pk(source, shop), false, cursor, limit).await
     }
 
     /// Every item of an order's partition under `sk_prefix`, as stored (what a redaction

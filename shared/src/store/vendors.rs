@@ -6,7 +6,7 @@ use super::*;
 fn product_item(mapping: &ProductMapping, replaces: Option<u64>) -> Result<(Item, Condition), StoreError> {
     let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
     let (pk, sk) = keys::product(&mapping.sku);
-    let keys = [("pk", pk), ("sk", sk), ("gsi1pk", format!("PRODUCTS#{}", mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
+    let keys = [("pk", pk), ("sk", sk), ("gsi1pk", keys::products_pk(&mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
     Ok((item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)))
 }
 
@@ -77,7 +77,7 @@ impl Tables {
         let keys = [
             ("pk", keys::vendor(&profile.vendor_id).0),
             ("sk", keys::vendor(&profile.vendor_id).1),
-            ("gsi1pk", "VENDORS".into()),
+            ("gsi1pk", keys::VENDORS_PK.into()),
             ("gsi1sk", profile.vendor_id.to_string()),
         ];
         self.items.put(item_of(profile, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
@@ -85,10 +85,7 @@ impl Tables {
 
     /// One page of the onboarded vendors, by id.
     pub async fn vendors(&self, cursor: Option<String>, limit: usize) -> Result<(Vec<VendorProfile>, Option<String>), StoreError> {
-        let Page { items, cursor } = self
-            .query_items(Query { index: Index::Gsi1, pk: "VENDORS".into(), sk_prefix: String::new(), sk_max: None, descending: false, limit, cursor })
-            .await?;
-        Ok((items.into_iter().map(value_of).collect::<Result<_, _>>()?, cursor))
+        self.listing(keys::VENDORS_PK.into(), false, cursor, limit).await
     }
 
     pub async fn product(&self, sku: &Sku) -> Result<Option<ProductMapping>, StoreError> {
@@ -137,18 +134,7 @@ impl Tables {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
-        let Page { items, cursor } = self
-            .query_items(Query {
-                index: Index::Gsi1,
-                pk: format!("PRODUCTS#{vendor_id}"),
-                sk_prefix: String::new(),
-                sk_max: None,
-                descending: false,
-                limit,
-                cursor,
-            })
-            .await?;
-        let stored: Vec<StoredProduct> = items.into_iter().map(value_of).collect::<Result<_, _>>()?;
+        let (stored, cursor): (Vec<StoredProduct>, _) = self.listing(keys::products_pk(vendor_id), false, cursor, limit).await?;
         Ok((stored.into_iter().map(|s| s.mapping).collect(), cursor))
     }
 
