@@ -48,6 +48,35 @@ pub struct Config {
     /// when set, each shipped parcel is registered with AfterShip, which pushes only
     /// the trackings it knows.
     pub aftership: Option<AfterShipApi>,
+    /// Writing shipped parcels back to Shopify (`SHOPIFY_ADMIN_TOKENS`,
+    /// `SHOPIFY_ADMIN_ENDPOINT`, `SHOPIFY_NOTIFY_CUSTOMER`).
+    pub shopify_admin: ShopifyAdmin,
+}
+
+/// Where and as whom shipped parcels are written back to Shopify's Admin API.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ShopifyAdmin {
+    /// The GraphQL endpoint, `{shop}` standing for the shop's domain (default
+    /// `https://{shop}/admin/api/2026-10/graphql.json`; a stand-in in tests).
+    pub endpoint: String,
+    /// Per shop domain, its Admin API access token (`shop.myshopify.com=shpat_…,…`):
+    /// orders of a shop not named here are not written back.
+    pub tokens: BTreeMap<String, String>,
+    /// `SHOPIFY_NOTIFY_CUSTOMER=shop`: the shop mails the customer of each fulfillment
+    /// and dropflow sends no shipped mail of its own for its orders; `dropflow` (the
+    /// default) the other way round. Never both.
+    pub shop_notifies: bool,
+}
+
+impl std::fmt::Debug for ShopifyAdmin {
+    /// Never prints a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyAdmin")
+            .field("endpoint", &self.endpoint)
+            .field("shops", &self.tokens.keys())
+            .field("shop_notifies", &self.shop_notifies)
+            .finish()
+    }
 }
 
 /// Where and as whom shipped parcels are registered with AfterShip.
@@ -114,6 +143,31 @@ impl Settings<'_> {
             None => Ok(default),
             Some(v) => v.trim().parse().map_err(|_| ConfigError::Malformed { name, reason: format!("{v:?} is not a whole number") }),
         }
+    }
+
+    /// `SHOPIFY_ADMIN_TOKENS`, `SHOPIFY_ADMIN_ENDPOINT` and `SHOPIFY_NOTIFY_CUSTOMER`.
+    fn shopify_admin(&self) -> Result<ShopifyAdmin, ConfigError> {
+        let name = "SHOPIFY_ADMIN_TOKENS";
+        let mut tokens = BTreeMap::new();
+        for pair in secret_list(&self.set(name).unwrap_or_default()) {
+            let (shop, token) =
+                pair.split_once('=').ok_or_else(|| ConfigError::Malformed { name, reason: "expected shop.myshopify.com=token pairs".into() })?;
+            let shop = shop.trim().to_ascii_lowercase();
+            if shop.is_empty() || token.trim().is_empty() || !shop.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+                return Err(ConfigError::Malformed { name, reason: format!("{shop:?} is not a shop domain with a token") });
+            }
+            tokens.insert(shop, token.trim().to_string());
+        }
+        let endpoint = self.set("SHOPIFY_ADMIN_ENDPOINT").unwrap_or_else(|| crate::sources::shopify::admin::DEFAULT_ENDPOINT.to_string());
+        if !endpoint.contains("{shop}") && tokens.len() > 1 {
+            return Err(ConfigError::Malformed { name: "SHOPIFY_ADMIN_ENDPOINT", reason: "must contain {shop} when several shops have tokens".into() });
+        }
+        let shop_notifies = match self.set("SHOPIFY_NOTIFY_CUSTOMER").as_deref().map(str::trim) {
+            None | Some("dropflow") => false,
+            Some("shop") => true,
+            Some(other) => return Err(ConfigError::Malformed { name: "SHOPIFY_NOTIFY_CUSTOMER", reason: format!("{other:?} is neither dropflow nor shop") }),
+        };
+        Ok(ShopifyAdmin { endpoint, tokens, shop_notifies })
     }
 
     /// A number of days or hours that `SlaPolicy` holds as an i64.
@@ -254,6 +308,7 @@ impl Config {
                 seconds => seconds.min(900),
             },
             ses_max_send_rate: settings.ses_max_send_rate()?,
+            shopify_admin: settings.shopify_admin()?,
         })
     }
 
@@ -293,6 +348,22 @@ mod tests {
         assert_eq!(config.secrets("shopify"), ["old", "new"]);
         assert_eq!(config.sla, SlaPolicy::default());
         assert_eq!(config.commission_bps.get(), 1_000);
+    }
+
+    #[test]
+    fn shopify_admin_tokens_are_read_per_shop_and_never_printed() {
+        let mut with = BASE.to_vec();
+        with.push(("SHOPIFY_ADMIN_TOKENS", "Lumen.myshopify.com=shpat_one, other.myshopify.com=shpat_two"));
+        let admin = Config::from_lookup(env(&with), |_| None).unwrap().shopify_admin;
+        assert_eq!(admin.tokens.get("lumen.myshopify.com").map(String::as_str), Some("shpat_one"));
+        assert_eq!((admin.endpoint.as_str(), admin.shop_notifies), ("https://{shop}/admin/api/2026-10/graphql.json", false));
+        assert!(!format!("{admin:?}").contains("shpat_"), "{admin:?}");
+        for (name, bad) in [("SHOPIFY_ADMIN_TOKENS", "lumen.myshopify.com"), ("SHOPIFY_ADMIN_TOKENS", "a b=c"), ("SHOPIFY_NOTIFY_CUSTOMER", "both")] {
+            let mut wrong = BASE.to_vec();
+            wrong.push((name, bad));
+            let error = Config::from_lookup(env(&wrong), |_| None).unwrap_err().to_string();
+            assert!(error.starts_with(&format!("{name} is malformed")) && !error.contains("shpat"), "{error}");
+        }
     }
 
     #[test]

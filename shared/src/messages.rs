@@ -326,6 +326,27 @@ pub(crate) fn lines_changed(vo: &VendorOrder, edit: &payload::LinesEdited) -> Me
 }
 
 /// The operator's mail of what intake kept but could not act on by itself.
+/// The operator's note of a parcel the storefront would not record.
+fn write_back_refused(record: &OrderRecord, parcel: &str, reason: &str) -> Message {
+    let number = &record.order.order_number;
+    Message {
+        subject: format!("Order {number}: the storefront did not record parcel {parcel}"),
+        heading: format!("Order {number}: parcel {parcel} is not on the storefront's order"),
+        intro: vec![
+            "A vendor shipped this parcel, and the customer was told, but the storefront refused to record it as a fulfillment. dropflow will not try again."
+                .into(),
+            "Fulfil these items in the storefront's admin with the tracking number below, so that the shop's order shows them as sent.".into(),
+        ],
+        sections: vec![Section {
+            links: Vec::new(),
+            title: "The parcel".into(),
+            rows: vec![("Tracking number".into(), parcel.to_string()), ("The storefront said".into(), reason.to_string())],
+            lines: vec![],
+        }],
+        action: None,
+    }
+}
+
 pub(crate) fn needs_attention(record: &OrderRecord, attention: &payload::Attention) -> Message {
     use payload::Attention;
     let number = &record.order.order_number;
@@ -377,6 +398,7 @@ pub(crate) fn needs_attention(record: &OrderRecord, attention: &payload::Attenti
                 section("Stamps", vec![("Sent as".into(), as_sent(stamped)), ("Taken as".into(), as_sent(taken_as))], vec![]),
             );
         }
+        Attention::WriteBackRefused { parcel, reason } => return write_back_refused(record, parcel, reason),
         Attention::Cancelled { vendor_orders } => ("was cancelled", vendor_orders, &[][..]),
         Attention::LinesChanged { vendor_orders } => ("had lines edited", vendor_orders, &[][..]),
         Attention::AddressChanged { vendor_orders, address } => ("has a new shipping address", vendor_orders, &address[..]),

@@ -442,6 +442,46 @@ pub trait TrackingFeed: Send + Sync {
 #[error("{0}")]
 pub struct FeedError(pub String);
 
+/// A storefront's admin API, for writing back what happened to its order: a vendor's
+/// parcel shipped (a fulfillment with its tracking on Shopify). One per storefront that
+/// can be written to, in that storefront's module (`sources::shopify::admin`).
+#[async_trait]
+pub trait StorefrontWriter: Send + Sync {
+    /// Whether `shop`'s credentials are configured: an order of a shop without them is
+    /// not written back (nothing is claimed or retried for it).
+    fn writes_to(&self, shop: &str) -> bool;
+    /// Writes `parcel` back; returns the storefront's ids of what records it (the
+    /// fulfillments). A parcel the storefront already holds under its number is
+    /// success with the ids found, never a second record.
+    async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError>;
+}
+
+/// A shipped parcel as a storefront is told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelWrite {
+    pub shop: String,
+    /// The storefront's own id of the order.
+    pub external_order_id: String,
+    /// The storefront's line ids in the parcel, with the quantity of each.
+    pub lines: Vec<(String, u32)>,
+    pub tracking: crate::domain::tracking::TrackingNumber,
+    /// Whether the storefront mails the customer about it (then dropflow does not).
+    pub notify_customer: bool,
+}
+
+/// Why a write-back did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteBackError {
+    /// An outage, a throttle or a timeout: a later try may succeed (after `after`,
+    /// when the storefront said how long).
+    #[error("the storefront is unavailable: {reason}")]
+    Unavailable { reason: String, after: Option<std::time::Duration> },
+    /// The storefront refused it for a reason no retry mends (its `userErrors`, lines
+    /// it no longer has to fulfil, a token it refuses): recorded, the operator told.
+    #[error("the storefront refused it: {0}")]
+    Refused(String),
+}
+
 /// A secret's versions as a secrets vault (AWS Secrets Manager) keeps them: what is
 /// current, since when, and what it replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -375,6 +375,9 @@ pub enum Attention {
     Cancelled { vendor_orders: Vec<Untouched> },
     /// The storefront edited lines after they shipped.
     LinesChanged { vendor_orders: Vec<Untouched> },
+    /// The storefront refused to record a vendor's parcel (its `userErrors`): the shop's
+    /// order does not show it until the operator fulfils it there by hand.
+    WriteBackRefused { parcel: String, reason: String },
     /// The storefront changed the address after part of the order shipped.
     AddressChanged {
         vendor_orders: Vec<Untouched>,

@@ -12,6 +12,7 @@ pub mod relay;
 pub mod reroute;
 mod routing;
 pub mod secrets;
+pub mod storefront_sync;
 pub mod suppression;
 pub mod sweep;
 pub mod tracking;
@@ -39,6 +40,9 @@ pub struct App {
     /// Where shipped parcels are registered for carrier pushes (AfterShip), when
     /// configured (and built into this binary: the notifier's job).
     pub tracking_feed: Option<Arc<dyn crate::ports::TrackingFeed>>,
+    /// Per source name, the writer of what happened back to that storefront, when
+    /// configured (and built into this binary: the notifier's job).
+    pub storefronts: std::collections::BTreeMap<&'static str, Arc<dyn crate::ports::StorefrontWriter>>,
     /// The webhook signing secrets, from the configuration or a vault (`secrets`).
     pub secrets: Arc<secrets::WebhookSecrets>,
 }

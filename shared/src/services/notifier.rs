@@ -89,6 +89,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     // failed registration retries the event, whose mail is marked sent by then.
     if event.event_type == EventType::Shipped {
         register_parcel(app, event).await?;
+        if !app.storefronts.is_empty() {
+            super::storefront_sync::on_event(app, event, &vendor_order(app, event).await?, &order(app, event).await?).await?;
+        }
     }
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):
@@ -207,6 +210,10 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         EventType::Shipped | EventType::Delivered => {
             let vo = vendor_order(app, event).await?;
             let record = order(app, event).await?;
+            if event.event_type == EventType::Shipped && super::storefront_sync::storefront_mails_shipments(app, &record) {
+                // The shop mails the customer of each fulfillment written back to it.
+                return Ok(Vec::new());
+            }
             let progress = progress(app, &record).await?;
             let message = if event.event_type == EventType::Shipped {
                 shipped(&vo, &payload_of::<payload::ParcelShipped>(event)?.tracking_number, &progress)

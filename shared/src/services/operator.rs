@@ -220,6 +220,10 @@ pub struct OrderReport {
     pub vendor_orders: Vec<(crate::domain::vendor_order::VendorOrder, Vec<crate::domain::vendor_order::HistoryEntry>)>,
     /// (when, event type, recipient) of each mail sent.
     pub mail: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
+    /// (parcel number, where its write-back to the storefront stands: `written:{ids}`,
+    /// `refused:{why}` or `pending`), for a shop that is written back to (as long as
+    /// the events are kept).
+    pub write_backs: Vec<(String, String)>,
 }
 
 /// The orders `reference` names: an order id (`o_…`), or the number customers quote
@@ -252,7 +256,12 @@ pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Re
     recipients.sort();
     recipients.dedup();
     let mut mail = Vec::new();
+    let mut write_backs = Vec::new();
     for event in app.tables.events(order_id).await? {
+        if let Some(number) = super::storefront_sync::written_parcel(app, &record, &event) {
+            let state = app.tables.sent_message_id(&event.event_id, &super::storefront_sync::target(&number)).await?;
+            write_backs.push((number, state.unwrap_or_else(|| "pending".into())));
+        }
         for to in &recipients {
             if app.tables.sent_message_id(&event.event_id, to).await?.is_some() {
                 mail.push((event.occurred_at, event.event_type.as_str().to_string(), to.clone()));
@@ -260,7 +269,7 @@ pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Re
         }
     }
     mail.sort();
-    Ok(OrderReport { record, vendor_orders, mail })
+    Ok(OrderReport { record, vendor_orders, mail, write_backs })
 }
 
 /// The newest orders, all or in one listing (one Query of the operator's order index).

@@ -504,6 +504,9 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
     for (at, event, to) in &report.mail {
         lines.push(format!("mail {} {event} -> {to}", wire::instant(*at)));
     }
+    for (number, state) in &report.write_backs {
+        lines.push(format!("storefront parcel {number}: {state}"));
+    }
     lines
 }
 

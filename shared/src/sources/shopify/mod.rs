@@ -3,6 +3,8 @@
 //! decimals), `refunds/create`, and the mandatory privacy topics (`customers/redact`,
 //! `shop/redact`, `customers/data_request`).
 
+pub mod admin;
+
 use super::{Parsed, PayloadError, full_name, line_sku, order_total, shipping_address, text_of};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
