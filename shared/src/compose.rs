@@ -108,15 +108,14 @@ fn tracking_feed(config: &Config) -> Option<Arc<dyn crate::ports::TrackingFeed>>
 /// The storefronts' admin APIs that shipments are written back to, in the binaries
 /// that write them (Shopify's, when a shop has a token).
 fn storefronts(config: &Config) -> std::collections::BTreeMap<&'static str, Arc<dyn crate::ports::StorefrontWriter>> {
-    let mut writers = std::collections::BTreeMap::new();
     #[cfg(feature = "storefront-writeback")]
     if !config.shopify_admin.tokens.is_empty() {
         let admin = &config.shopify_admin;
         let writer = crate::sources::shopify::admin::ShopifyAdmin::new(&admin.endpoint, admin.tokens.clone());
-        writers.insert("shopify", Arc::new(writer) as Arc<dyn crate::ports::StorefrontWriter>);
+        return std::collections::BTreeMap::from([("shopify", Arc::new(writer) as Arc<dyn crate::ports::StorefrontWriter>)]);
     }
     let _ = config;
-    writers
+    std::collections::BTreeMap::new()
 }
 
 /// The embedded system under `data_dir` (SQLite store, change log and queues; the

@@ -263,7 +263,32 @@ async fn an_order_too_large_for_its_address_still_reaches_the_operator(backend: 
     assert!(!operator[0]["text"].as_str().unwrap().contains("Suite Suite"), "the mail does not carry the oversized text");
 }
 
+/// A Shopify webhook delivered through Amazon EventBridge (the stack's rule puts the
+/// partner bus's events on the intake queue as they are; the envelope is Shopify's,
+/// <https://shopify.dev/docs/apps/webhooks/configuration/eventbridge>) is routed as the
+/// same webhook over HTTPS would be, and its HTTPS twin doubles nothing.
+async fn an_order_through_eventbridge_is_routed_like_a_webhook(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.onboard("acme-gadgets", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let payload = String::from_utf8(fixture("shopify/orders-create-paid.json")).unwrap();
+    let envelope = format!(
+        r#"{{"version": "0", "id": "1f2e", "detail-type": "shopifyWebhook", "source": "aws.partner/shopify.com/1830279/dropflow", "account": "000000000000",
+            "time": "2026-12-01T10:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {{"metadata": {{"Content-Type": "application/json", "X-Shopify-Topic": "orders/paid", "X-Shopify-Shop-Domain": "lumen.myshopify.com",
+                "X-Shopify-Event-Id": "eb-order-1"}}, "payload": {payload}}}}}"#
+    );
+    app.local.app.publisher.publish(dropflow_shared::ports::QueueName::Intake, envelope).await.unwrap();
+    app.deliver().await;
+    let orders = app.vendor_orders(&key).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["lines"].as_array().map(Vec::len), Some(3));
+    assert_eq!(app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    assert_eq!(app.vendor_orders(&key).await.len(), 1, "the same order over HTTPS is the same order");
+}
+
 on_both_backends!(
+    an_order_through_eventbridge_is_routed_like_a_webhook,
     an_order_too_large_to_store_is_kept_in_the_dead_letters_and_the_operator_told,
     an_order_too_large_for_its_address_still_reaches_the_operator,
     a_paid_order_is_routed_fulfilled_and_mailed_end_to_end,

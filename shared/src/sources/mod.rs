@@ -213,10 +213,14 @@ impl IntakeMessage {
         format!("{FRAME}{header}\n{}", self.body)
     }
 
-    /// Reads a queue message in the framed form, or as one JSON object (the form of
-    /// earlier releases, still in queues and dead letters).
+    /// Reads a queue message in the framed form, as a Shopify webhook that came through
+    /// Amazon EventBridge (`shopify::from_eventbridge`), or as one JSON object (the form
+    /// of earlier releases, still in queues and dead letters).
     pub fn decode(text: &str) -> Result<IntakeMessage, String> {
         let Some(framed) = text.strip_prefix(FRAME) else {
+            if let Some(message) = shopify::from_eventbridge(text) {
+                return message;
+            }
             return serde_json::from_str(text).map_err(|e| e.to_string());
         };
         let (header, body) = framed.split_once('\n').ok_or("a framed message without a body line")?;

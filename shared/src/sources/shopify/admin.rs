@@ -25,7 +25,9 @@
 //! one fulfillment.
 
 use crate::domain::tracking::{Carrier, TrackingNumber};
-use crate::ports::{ParcelWrite, WriteBackError};
+use crate::ports::ParcelWrite;
+#[cfg(feature = "storefront-writeback")]
+use crate::ports::WriteBackError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

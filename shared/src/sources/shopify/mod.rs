@@ -336,9 +336,79 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
     ))
 }
 
+/// A Shopify webhook delivered through an Amazon EventBridge partner event source
+/// (<https://shopify.dev/docs/apps/webhooks/configuration/eventbridge>):
+/// `detail-type` is `shopifyWebhook`, the delivery's headers are in `detail.metadata`
+/// (`X-Shopify-Topic`, `X-Shopify-Shop-Domain`, `X-Shopify-Event-Id`; read in any case,
+/// with or without the `X-`) and the order is `detail.payload`, kept byte for byte.
+/// There is no HMAC: AWS authenticates the partner, and such a message reaches the
+/// intake queue only through the stack's rule, never over HTTP (an HTTP body is always
+/// framed by `IntakeMessage::encode`).
+#[derive(Deserialize)]
+struct EventBridgeEnvelope<'a> {
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    id: Option<String>,
+    #[serde(borrow)]
+    detail: EventBridgeDetail<'a>,
+}
+
+#[derive(Deserialize)]
+struct EventBridgeDetail<'a> {
+    #[serde(default)]
+    metadata: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
+}
+
+/// The intake message of an EventBridge envelope of a Shopify webhook; `None` when
+/// `text` is not one.
+pub fn from_eventbridge(text: &str) -> Option<Result<super::IntakeMessage, String>> {
+    let envelope: EventBridgeEnvelope = serde_json::from_str(text).ok()?;
+    if envelope.detail_type != "shopifyWebhook" {
+        return None;
+    }
+    let header = |name: &str| {
+        envelope
+            .detail
+            .metadata
+            .iter()
+            .find(|(key, _)| key.to_ascii_lowercase().trim_start_matches("x-") == name)
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_string)
+    };
+    let Some(topic) = header("shopify-topic") else { return Some(Err("an EventBridge Shopify event without its topic".into())) };
+    let shop = header("shopify-shop-domain").unwrap_or_else(|| crate::services::webhook::UNKNOWN_SHOP.into());
+    Some(Ok(super::IntakeMessage {
+        source: "shopify".into(),
+        topic,
+        shop,
+        claimed_shop: None,
+        delivery_id: header("shopify-event-id").or_else(|| header("shopify-webhook-id")).or(envelope.id),
+        body: envelope.detail.payload.get().to_string(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_eventbridge_envelope_reads_as_the_webhook_it_carries_byte_for_byte() {
+        let payload = r##"{"id": 450789469, "total_price": "199.00",  "name": "#1001"}"##;
+        let envelope = format!(
+            r#"{{"version": "0", "id": "eb-1", "detail-type": "shopifyWebhook", "source": "aws.partner/shopify.com/1830279/dropflow",
+                "detail": {{"metadata": {{"x-shopify-topic": "orders/paid", "X-Shopify-Shop-Domain": "lumen.myshopify.com", "X-Shopify-Event-Id": "ev-9"}}, "payload": {payload}}}}}"#
+        );
+        let message = from_eventbridge(&envelope).expect("an envelope").expect("readable");
+        assert_eq!((message.source.as_str(), message.topic.as_str(), message.shop.as_str()), ("shopify", "orders/paid", "lumen.myshopify.com"));
+        assert_eq!((message.delivery_id.as_deref(), message.body.as_str()), (Some("ev-9"), payload), "the order's bytes as Shopify sent them");
+        assert_eq!(crate::sources::IntakeMessage::decode(&envelope).unwrap(), message, "the intake queue takes it as it comes");
+        let untitled = envelope.replace("x-shopify-topic", "x-other");
+        assert!(from_eventbridge(&untitled).unwrap().is_err(), "no topic, no guess");
+        assert!(from_eventbridge(r#"{"detail-type": "Scheduled Event", "detail": {"payload": {}}}"#).is_none());
+        assert!(from_eventbridge(r#"{"source": "shopify", "topic": "orders/paid"}"#).is_none());
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/shopify").join(name);
