@@ -454,6 +454,23 @@ pub trait StorefrontWriter: Send + Sync {
     /// fulfillments). A parcel the storefront already holds under its number is
     /// success with the ids found, never a second record.
     async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError>;
+    /// Tells the storefront what the carrier said of a parcel it holds (a fulfillment
+    /// event on Shopify); returns the storefront's id of what it recorded, or `None`
+    /// when the news is nothing the storefront has a word for.
+    async fn parcel_news(&self, news: &ParcelNews) -> Result<Option<String>, WriteBackError>;
+}
+
+/// What a carrier said of a shipped parcel, as a storefront is told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelNews {
+    pub shop: String,
+    pub external_order_id: String,
+    pub tracking_number: String,
+    /// The carrier feed's word (AfterShip's tags: `InTransit`, `OutForDelivery`,
+    /// `AvailableForPickup`, `Delivered`, `AttemptFail`, `Exception`…).
+    pub tag: String,
+    pub happened_at: chrono::DateTime<chrono::Utc>,
+    pub message: Option<String>,
 }
 
 /// A shipped parcel as a storefront is told of it.

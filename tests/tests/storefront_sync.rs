@@ -6,7 +6,10 @@
 //!   (`FulfillmentInput`: `lineItemsByFulfillmentOrder`, `trackingInfo`,
 //!   `notifyCustomer`; `userErrors`; more than the remaining quantity is an error);
 //! - <https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits> (THROTTLED
-//!   with `extensions.cost.throttleStatus`).
+//!   with `extensions.cost.throttleStatus`);
+//! - <https://shopify.dev/docs/api/admin-graphql/latest/input-objects/FulfillmentEventInput>
+//!   and <https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentEventStatus>
+//!   (`fulfillmentEventCreate`: `fulfillmentId`, `status`, `happenedAt`, `message`).
 //!
 //! The stand-in checks the token, that inputs come as variables (never in the query
 //! text), and every field of each fulfillment; it counts what it created.
@@ -112,6 +115,9 @@ fn answer(state: &Stand, shop: &str, headers: &axum::http::HeaderMap, body: &str
     if query.contains("mutation ParcelShipped") {
         return create(&mut state, &request["variables"]["fulfillment"]);
     }
+    if query.contains("mutation ParcelNews") {
+        return fulfillment_event(&mut state, &request["variables"]["event"]);
+    }
     refuse(&mut state, "an operation the stand-in does not know")
 }
 
@@ -158,6 +164,40 @@ fn create(state: &mut Shop, input: &Value) -> (axum::http::StatusCode, axum::Jso
         return (StatusCode::BAD_GATEWAY, axum::Json(json!({"errors": "upstream timed out"})));
     }
     (StatusCode::OK, axum::Json(json!({"data": {"fulfillmentCreate": {"fulfillment": {"id": id}, "userErrors": []}}})))
+}
+
+/// `fulfillmentEventCreate`: an event of a fulfillment the shop holds, with one of
+/// Shopify's statuses and an ISO 8601 instant.
+fn fulfillment_event(state: &mut Shop, input: &Value) -> (axum::http::StatusCode, axum::Json<Value>) {
+    const STATUSES: [&str; 11] = [
+        "ATTEMPTED_DELIVERY",
+        "CARRIER_PICKED_UP",
+        "CONFIRMED",
+        "DELAYED",
+        "DELIVERED",
+        "FAILURE",
+        "IN_TRANSIT",
+        "LABEL_PRINTED",
+        "LABEL_PURCHASED",
+        "OUT_FOR_DELIVERY",
+        "READY_FOR_PICKUP",
+    ];
+    let status = input["status"].as_str().unwrap_or_default();
+    let at = input["happenedAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let found = state.fulfillments.iter_mut().find(|f| f["id"] == input["fulfillmentId"]);
+    match found {
+        Some(fulfillment) if STATUSES.contains(&status) && at.is_some() => {
+            let events = fulfillment.as_object_mut().unwrap().entry("events").or_insert(json!([]));
+            events.as_array_mut().unwrap().push(json!({"status": status, "message": input["message"]}));
+            let id = format!("gid://shopify/FulfillmentEvent/{}", events.as_array().unwrap().len());
+            (axum::http::StatusCode::OK, axum::Json(json!({"data": {"fulfillmentEventCreate": {"fulfillmentEvent": {"id": id}, "userErrors": []}}})))
+        }
+        _ => {
+            state.refused.push(format!("malformed FulfillmentEventInput: {input}"));
+            let errors = json!([{"field": ["fulfillmentEvent"], "message": "invalid"}]);
+            (axum::http::StatusCode::OK, axum::Json(json!({"data": {"fulfillmentEventCreate": {"fulfillmentEvent": null, "userErrors": errors}}})))
+        }
+    }
 }
 
 /// The settings of an app that writes back to the stand-in at `endpoint`.
@@ -319,7 +359,54 @@ async fn when_the_shop_mails_shipments_dropflow_does_not(backend: Backend) {
     assert!(!subjects.is_empty(), "the order's confirmation is still dropflow's: {subjects:?}");
 }
 
+/// An AfterShip push of `tag` for `number`.
+fn push(event_id: &str, number: &str, tag: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "event": "tracking_update", "event_id": event_id, "ts": 1795000000, "is_tracking_first_tag": false,
+        "msg": {"tracking_number": number, "slug": "royal-mail", "tag": tag, "subtag": format!("{tag}_001"),
+            "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "location": "Heathrow", "message": "Arrived at the hub", "tag": tag}]}
+    }))
+    .unwrap()
+}
+
+fn statuses(shop: &Stand, parcel: usize) -> Vec<String> {
+    let shop = shop.lock().unwrap();
+    let events = shop.fulfillments[parcel]["events"].as_array().cloned().unwrap_or_default();
+    events.iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
+}
+
+async fn the_carriers_news_and_each_delivery_become_fulfillment_events_once(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let (a, b) = two_vendor_order(&app).await;
+    ship(&app, &a, "AE-1", PARCEL_A).await;
+    ship(&app, &b, "CJ-1", PARCEL_B).await;
+    until(&app, &shop, "both fulfillments", |s| s.fulfillments.len() == 2).await;
+    for (id, tag) in [("ev-1", "InTransit"), ("ev-1", "InTransit"), ("ev-2", "OutForDelivery"), ("ev-3", "Pending")] {
+        let answer = app.tracking_push("/webhooks/tracking/aftership", &push(id, PARCEL_A, tag), dropflow_scenarios::AFTERSHIP_SECRET).await;
+        assert_eq!(answer.map(|a| a.0), Some(200));
+        app.deliver().await;
+    }
+    until(&app, &shop, "two carrier events", |s| s.fulfillments[0]["events"].as_array().is_some_and(|e| e.len() == 2)).await;
+    // Parcel A arrives by the carrier's word, then vendor B marks its parcel delivered,
+    // which delivers the whole vendor order: each parcel's DELIVERED is written once.
+    let answer = app.tracking_push("/webhooks/tracking/aftership", &push("ev-4", PARCEL_A, "Delivered"), dropflow_scenarios::AFTERSHIP_SECRET).await;
+    assert_eq!(answer.map(|a| a.0), Some(200));
+    app.deliver().await;
+    let (status, body, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/delivered", order_id()), &b, Some(json!({}))).await;
+    assert_eq!(status, 200, "{body}");
+    app.deliver().await;
+    until(&app, &shop, "B delivered", |s| s.fulfillments[1]["events"].as_array().is_some_and(|e| !e.is_empty())).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    app.deliver().await;
+    assert_eq!(statuses(&shop, 0), ["IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"], "a repeated push and a tag Shopify has no word for add nothing");
+    assert_eq!(statuses(&shop, 1), ["DELIVERED"]);
+    let refused = shop.lock().unwrap().refused.clone();
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
 on_both_backends!(
+    the_carriers_news_and_each_delivery_become_fulfillment_events_once,
     each_vendor_parcel_is_one_fulfillment_with_its_own_lines_and_tracking,
     a_throttle_and_a_call_applied_before_its_answer_was_lost_still_make_one_fulfillment,
     a_refusal_is_recorded_once_and_never_retried,

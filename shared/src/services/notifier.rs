@@ -89,9 +89,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     // failed registration retries the event, whose mail is marked sent by then.
     if event.event_type == EventType::Shipped {
         register_parcel(app, event).await?;
-        if !app.storefronts.is_empty() {
-            super::storefront_sync::on_event(app, event, &vendor_order(app, event).await?, &order(app, event).await?).await?;
-        }
+    }
+    if !app.storefronts.is_empty() && super::storefront_sync::WRITTEN_BACK.contains(&event.event_type) {
+        super::storefront_sync::on_event(app, event, &vendor_order(app, event).await?, &order(app, event).await?).await?;
     }
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):

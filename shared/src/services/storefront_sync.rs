@@ -7,10 +7,10 @@
 //! the storefront itself did (its cancel, refund or edit) is never written back to it.
 
 use super::{App, ServiceError};
-use crate::domain::events::{Attention, Envelope, EventType, ParcelShipped};
+use crate::domain::events::{Attention, CarrierNews, Envelope, EventType, ParcelShipped};
 use crate::domain::order::OrderRecord;
 use crate::domain::vendor_order::VendorOrder;
-use crate::ports::{ParcelWrite, StoreError, StorefrontWriter, WriteBackError};
+use crate::ports::{ParcelNews, ParcelWrite, StoreError, StorefrontWriter, WriteBackError};
 use crate::store::Claim;
 use std::sync::Arc;
 
@@ -21,6 +21,9 @@ const LEASE_SECONDS: i64 = 30;
 
 /// How long write-back marks are kept (well beyond any redelivery or replay).
 const MARK_DAYS: i64 = 90;
+
+/// The events whose news a storefront is told of.
+pub const WRITTEN_BACK: [EventType; 4] = [EventType::Shipped, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered];
 
 /// The target a parcel's write-back is claimed under.
 pub fn target(tracking_number: &str) -> String {
@@ -45,51 +48,113 @@ fn writer<'a>(app: &'a App, record: &OrderRecord) -> Option<&'a Arc<dyn Storefro
     app.storefronts.get(record.order.source.as_str()).filter(|w| w.writes_to(&record.order.shop))
 }
 
-/// Writes back what `event` tells the storefront of, when it tells it anything.
+/// Writes back what `event` tells the storefront of, when it tells it anything: a
+/// parcel shipped, the carrier's news of one, a parcel delivered.
 pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &OrderRecord) -> Result<(), ServiceError> {
-    if event.event_type != EventType::Shipped {
-        return Ok(());
-    }
     let Some(writer) = writer(app, record) else { return Ok(()) };
-    let shipped: ParcelShipped = event.payload_as().map_err(|e| ServiceError::Unprocessable(format!("event {}: {e}", event.event_id)))?;
-    let Some(parcel) = parcel_of(vo, record, &shipped.tracking_number, storefront_mails_shipments(app, record)) else {
-        return Ok(());
-    };
-    let to = target(&parcel.tracking.number);
-    let now = app.clock.now();
-    let version = match app.tables.claim_sent(&event.event_id, &to, now, chrono::Duration::seconds(LEASE_SECONDS), MARK_DAYS).await? {
+    let unreadable = |e: serde_json::Error| ServiceError::Unprocessable(format!("event {}: {e}", event.event_id));
+    match event.event_type {
+        EventType::Shipped => {
+            let shipped: ParcelShipped = event.payload_as().map_err(unreadable)?;
+            let Some(parcel) = parcel_of(vo, record, &shipped.tracking_number, storefront_mails_shipments(app, record)) else { return Ok(()) };
+            let number = parcel.tracking.number.clone();
+            let refused = |reason: &str| refusal_note(record, &number, reason, app.clock.now());
+            once(app, &event.event_id, &number, || async { writer.parcel_shipped(&parcel).await.map(|ids| ids.join(" ")) }, refused).await
+        }
+        EventType::TrackingUpdated | EventType::TrackingException if !event.payload.is_null() => {
+            let news: CarrierNews = event.payload_as().map_err(unreadable)?;
+            if news.again {
+                return Ok(());
+            }
+            let c = news.checkpoint;
+            let key = if c.tag == "Delivered" { delivered_key(vo, &c.tracking_number) } else { event.event_id.clone() };
+            let news = ParcelNews {
+                shop: record.order.shop.clone(),
+                external_order_id: record.order.external_id.clone(),
+                tracking_number: c.tracking_number.clone(),
+                tag: c.tag,
+                happened_at: c.checkpoint_at.unwrap_or(c.received_at),
+                message: c.message,
+            };
+            once(app, &key, &c.tracking_number, || tell(writer, &news), |_| None).await
+        }
+        // Parcels the vendor (or the last carrier push) marked delivered: each once,
+        // whichever event brings it.
+        EventType::TrackingUpdated | EventType::Delivered => {
+            for shipment in &vo.shipments {
+                let Some(delivered_at) = shipment.delivered_at else { continue };
+                let number = &shipment.tracking.number;
+                let news = ParcelNews {
+                    shop: record.order.shop.clone(),
+                    external_order_id: record.order.external_id.clone(),
+                    tracking_number: number.clone(),
+                    tag: "Delivered".into(),
+                    happened_at: delivered_at,
+                    message: None,
+                };
+                once(app, &delivered_key(vo, number), number, || tell(writer, &news), |_| None).await?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The carrier's news written as the storefront records it (`-` when it has no word
+/// for it).
+async fn tell(writer: &Arc<dyn StorefrontWriter>, news: &ParcelNews) -> Result<String, WriteBackError> {
+    Ok(writer.parcel_news(news).await?.unwrap_or_else(|| "-".into()))
+}
+
+/// The claim of a parcel's delivery, the same whichever event brings it.
+fn delivered_key(vo: &VendorOrder, number: &str) -> String {
+    format!("{}:{}:parcel-delivered:{number}", vo.order_id, vo.vendor_id)
+}
+
+/// The operator's note of a parcel the storefront refused, once per parcel.
+fn refusal_note(record: &OrderRecord, number: &str, reason: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Envelope> {
+    let attention = Attention::WriteBackRefused { parcel: number.to_string(), reason: reason.to_string() };
+    Some(Envelope::new(EventType::OrderNeedsAttention, &record.order.order_id, None, &format!("write-back-{number}"), now).with(&attention))
+}
+
+/// Runs `write` once per (`key`, parcel `number`): claimed with a lease, then marked
+/// with what the storefront recorded (`written:{ids}`), or with its refusal
+/// (`refused:{why}`, retried never; `note`'s operator mail, if any, committed first, so a
+/// crash before the mark finds it there); an outage gives the claim back for the
+/// event's retry.
+async fn once<F, W>(app: &App, key: &str, number: &str, write: W, note: impl FnOnce(&str) -> Option<Envelope>) -> Result<(), ServiceError>
+where
+    W: FnOnce() -> F,
+    F: std::future::Future<Output = Result<String, WriteBackError>>,
+{
+    let to = target(number);
+    let version = match app.tables.claim_sent(key, &to, app.clock.now(), chrono::Duration::seconds(LEASE_SECONDS), MARK_DAYS).await? {
         Claim::Taken { version } => version,
         Claim::AlreadySent => return Ok(()),
-        Claim::Busy { until } => {
-            return Err(ServiceError::Busy { reason: format!("parcel {} is being written back", parcel.tracking.number), until: Some(until) });
-        }
+        Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("parcel {number} is being written back"), until: Some(until) }),
     };
-    let outcome = writer.parcel_shipped(&parcel).await;
+    let outcome = write().await;
     let now = app.clock.now();
-    match outcome {
-        Ok(ids) => {
-            tracing::info!(order = %record.order.order_number, parcel = %parcel.tracking.number, ?ids, "parcel written back to the storefront");
-            Ok(app.tables.mark_sent(&event.event_id, &to, version, &format!("written:{}", ids.join(" ")), now, MARK_DAYS).await?)
+    let mark = match outcome {
+        Ok(written) => {
+            tracing::info!(parcel = %number, %written, "written back to the storefront");
+            format!("written:{written}")
         }
         Err(WriteBackError::Refused(reason)) => {
-            tracing::warn!(order = %record.order.order_number, parcel = %parcel.tracking.number, %reason, "the storefront refused a write-back; not retried");
-            // The operator's note first, once (its id is the parcel's): a crash before
-            // the mark tries again and finds it committed.
-            let attention = Attention::WriteBackRefused { parcel: parcel.tracking.number.clone(), reason: reason.clone() };
-            let discriminator = format!("write-back-{}", parcel.tracking.number);
-            let note = Envelope::new(EventType::OrderNeedsAttention, &record.order.order_id, None, &discriminator, now).with(&attention);
-            match app.commit(Vec::new(), &[note]).await {
+            tracing::warn!(parcel = %number, %reason, "the storefront refused a write-back; not retried");
+            match app.commit(Vec::new(), &note(&reason).into_iter().collect::<Vec<_>>()).await {
                 Ok(()) | Err(StoreError::ConditionFailed) => {}
                 Err(error) => return Err(error.into()),
             }
-            Ok(app.tables.mark_sent(&event.event_id, &to, version, &format!("refused:{reason}"), now, MARK_DAYS).await?)
+            format!("refused:{reason}")
         }
         Err(WriteBackError::Unavailable { reason, after }) => {
-            app.tables.release_sent(&event.event_id, &to, version, now).await?;
+            app.tables.release_sent(key, &to, version, now).await?;
             let until = after.and_then(|wait| chrono::Duration::from_std(wait).ok()).map(|wait| now + wait);
-            Err(ServiceError::Busy { reason: format!("storefront write-back of parcel {}: {reason}", parcel.tracking.number), until })
+            return Err(ServiceError::Busy { reason: format!("storefront write-back of parcel {number}: {reason}"), until });
         }
-    }
+    };
+    Ok(app.tables.mark_sent(key, &to, version, &mark, now, MARK_DAYS).await?)
 }
 
 /// The parcel `number` of `vo` as its storefront is told of it: the storefront's ids

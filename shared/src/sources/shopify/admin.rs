@@ -67,6 +67,30 @@ pub const FULFILLMENT_CREATE: &str = "mutation ParcelShipped($fulfillment: Fulfi
   }
 }";
 
+/// Records what the carrier said of a fulfillment.
+pub const FULFILLMENT_EVENT_CREATE: &str = "mutation ParcelNews($event: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $event) {
+    fulfillmentEvent { id }
+    userErrors { field message }
+  }
+}";
+
+/// Shopify's `FulfillmentEventStatus` for a carrier feed's tag
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentEventStatus>);
+/// `None` for news Shopify has no word for (pending, expired).
+pub fn event_status(tag: &str) -> Option<&'static str> {
+    Some(match tag {
+        "InfoReceived" => "CONFIRMED",
+        "InTransit" => "IN_TRANSIT",
+        "OutForDelivery" => "OUT_FOR_DELIVERY",
+        "AvailableForPickup" => "READY_FOR_PICKUP",
+        "Delivered" => "DELIVERED",
+        "AttemptFail" => "ATTEMPTED_DELIVERY",
+        "Exception" => "FAILURE",
+        _ => return None,
+    })
+}
+
 /// Shopify's global id of an order or a line from the REST id its webhooks carry.
 pub fn gid(kind: &str, id: &str) -> String {
     if id.starts_with("gid://") { id.to_string() } else { format!("gid://shopify/{kind}/{id}") }
@@ -333,6 +357,27 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
             ids.extend(payload["fulfillment"]["id"].as_str().map(str::to_string));
         }
         Ok(ids)
+    }
+
+    async fn parcel_news(&self, news: &crate::ports::ParcelNews) -> Result<Option<String>, WriteBackError> {
+        let Some(status) = event_status(&news.tag) else { return Ok(None) };
+        let data = self.call(&news.shop, ORDER_STATE, json!({"id": gid("Order", &news.external_order_id)})).await?;
+        let state: OrderState = serde_json::from_value(data["order"].clone()).unwrap_or_default();
+        let carries = |f: &&Fulfillment| f.tracking_info.iter().any(|t| t.number.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&news.tracking_number)));
+        let Some(fulfillment) = state.fulfillments.iter().find(carries) else {
+            return Err(WriteBackError::Refused(format!("no fulfillment carries parcel {}", news.tracking_number)));
+        };
+        let mut event =
+            json!({"fulfillmentId": fulfillment.id, "status": status, "happenedAt": news.happened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+        if let Some(message) = &news.message {
+            event["message"] = message.as_str().into();
+        }
+        let data = self.call(&news.shop, FULFILLMENT_EVENT_CREATE, json!({"event": event})).await?;
+        let payload = &data["fulfillmentEventCreate"];
+        if let Some(errors) = user_errors(payload) {
+            return Err(WriteBackError::Refused(errors));
+        }
+        Ok(payload["fulfillmentEvent"]["id"].as_str().map(str::to_string))
     }
 }
 
