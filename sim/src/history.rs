@@ -25,6 +25,9 @@ pub enum Kind {
     GenericPaid,
     GenericRefund,
     StorefrontDuplicate,
+    /// A Shopify delivery sent again through Amazon EventBridge (the partner bus's rule
+    /// puts the envelope on the intake queue): the same order by the other channel.
+    StorefrontViaEventBridge,
     StorefrontOversized,
     OperatorMapSku,
     OperatorSettleClaim,
@@ -56,7 +59,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 45] = [
+const WEIGHTS: [(Kind, u64); 46] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -76,6 +79,7 @@ const WEIGHTS: [(Kind, u64); 45] = [
     (Kind::GenericPaid, 6),
     (Kind::GenericRefund, 3),
     (Kind::StorefrontDuplicate, 5),
+    (Kind::StorefrontViaEventBridge, 2),
     (Kind::StorefrontOversized, 1),
     (Kind::OperatorMapSku, 3),
     (Kind::OperatorSettleClaim, 2),
@@ -142,6 +146,7 @@ impl Kind {
             Kind::GenericPaid => "generic.paid",
             Kind::GenericRefund => "generic.refund",
             Kind::StorefrontDuplicate => "storefront.duplicate",
+            Kind::StorefrontViaEventBridge => "storefront.via_eventbridge",
             Kind::StorefrontOversized => "storefront.oversized",
             Kind::OperatorMapSku => "operator.map_sku",
             Kind::OperatorSettleClaim => "operator.settle_claim",

@@ -268,6 +268,29 @@ impl World {
         status
     }
 
+    /// Puts `body` on the intake queue as Shopify's EventBridge envelope of `topic`, as
+    /// the stack's rule would, until the queue takes it (a kill on the way is restarted
+    /// from: EventBridge retries a target that failed), and delivers it.
+    async fn through_eventbridge(&mut self, app: &TestApp, topic: &str, body: &[u8]) -> Value {
+        let envelope = json!({
+            "version": "0", "id": format!("sim-eb-{}", self.sent.len()), "detail-type": "shopifyWebhook",
+            "source": "aws.partner/shopify.com/1/sim", "account": "000000000000", "time": "2026-12-01T00:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"metadata": {"X-Shopify-Topic": topic},
+                "payload": serde_json::from_slice::<Value>(body).unwrap_or(Value::Null)},
+        });
+        for _ in 0..RETRIES {
+            if app.local.app.publisher.publish(dropflow_shared::ports::QueueName::Intake, envelope.to_string()).await.is_ok() {
+                app.deliver().await;
+                return json!({"eventbridge": topic});
+            }
+            if !self.recover(app).await {
+                break;
+            }
+        }
+        self.server_errors.push(format!("{topic} through EventBridge was never taken by the intake queue"));
+        json!({"eventbridge": topic, "taken": false})
+    }
+
     /// Posts one delivery of `body` as `topic` from `source`; its status.
     pub async fn post(app: &TestApp, source: Source, topic: &str, body: &[u8]) -> u16 {
         match source {
@@ -567,6 +590,14 @@ impl World {
                 World::touch(order, app);
                 let body = World::body(order, "paid");
                 self.send(app, Source::Generic, "order.refunded", body).await
+            }
+            Kind::StorefrontViaEventBridge => {
+                let shopify: Vec<&Delivery> = self.sent.iter().filter(|d| d.source == Source::Shopify).collect();
+                if shopify.is_empty() {
+                    return json!("no Shopify delivery sent yet");
+                }
+                let Delivery { topic, body, .. } = shopify[(step.a % shopify.len() as u64) as usize].clone();
+                self.through_eventbridge(app, &topic, &body).await
             }
             Kind::StorefrontDuplicate => {
                 if self.sent.is_empty() {
