@@ -57,6 +57,9 @@ pub struct Summary {
     /// Dead letters whose receives kills wore out, replayed by the operator
     /// (`dropflow dlq replay`) before the invariants were checked.
     pub replayed: usize,
+    /// Fulfillments written back to the Shopify stand-in (each parcel of a Shopify
+    /// order once: the `storefront write-back once` invariant).
+    pub fulfillments: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -67,7 +70,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "fulfillments": self.fulfillments, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -115,6 +118,7 @@ pub async fn run(options: &Options) -> Summary {
         summary.restarts += played.counts.restarts;
         summary.mail_resent += played.counts.mail_resent;
         summary.replayed += played.counts.replayed;
+        summary.fulfillments += played.counts.fulfillments;
         if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
@@ -187,6 +191,8 @@ struct Counts {
     mail_resent: usize,
     /// Dead letters worn out under kills that the operator replayed.
     replayed: usize,
+    /// Fulfillments the Shopify stand-in holds at the end.
+    fulfillments: usize,
 }
 
 /// What playing a history came to: the first invariant broken, after which step (or
@@ -208,8 +214,14 @@ async fn play_counting(
     let chaos = dropflow_shared::adapters::faults::Chaos::seeded(0.0, seed);
     // Retention short enough that a history's sweeps purge closed orders (clock.sweep).
     let lease = (options.chaos > 0.0).then_some(SIM_LEASE_SECONDS);
-    let app = dropflow_scenarios::spawn_app_leasing(options.backend, start, Some(chaos.clone()), &[("RETENTION_DAYS", "10")], lease).await;
+    // Shipments of Shopify orders are written back to a stand-in of its Admin API, as
+    // the shop the simulated webhooks name.
+    let (endpoint, shopify) = dropflow_scenarios::shopify_admin::start(dropflow_scenarios::SCENARIO_SHOP).await;
+    let tokens = format!("{}={}", dropflow_scenarios::SCENARIO_SHOP, dropflow_scenarios::shopify_admin::TOKEN);
+    let settings = [("RETENTION_DAYS", "10"), ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()), ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str())];
+    let app = dropflow_scenarios::spawn_app_leasing(options.backend, start, Some(chaos.clone()), &settings, lease).await;
     let mut world = model::World::onboard(&app, options.backend).await;
+    world.shopify = Some(shopify);
     // Faults from the first step on: the operator's set-up is not part of the history.
     // A quarter of them kill the process between two port calls; it restarts after.
     let faults = |on: bool| {
@@ -251,6 +263,8 @@ async fn play_counting(
     world.check(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_refunds(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
+    world.check_write_back().map_err(|(invariant, detail)| (last, invariant, detail))?;
+    counts.fulfillments += world.fulfillments_written();
     counts.mail_resent = world.mail_resent.get();
     // The storefront's facts alone, in another order of arrival and with duplicates,
     // end alike (on the embedded store: the property is the services', and the

@@ -123,6 +123,9 @@ pub struct World {
     /// How many mails of the outbox the wording check has read (it reads each new one
     /// once, against the orders as they are when it went out).
     mail_read: std::cell::Cell<usize>,
+    /// The stand-in of Shopify's Admin API that shipments are written back to: it is
+    /// told of each Shopify order as it is sent.
+    pub shopify: Option<dropflow_scenarios::shopify_admin::Stand>,
 }
 
 fn money(cents: i64) -> String {
@@ -164,6 +167,7 @@ impl World {
             mail_resent: std::cell::Cell::new(0),
             replayed: std::cell::Cell::new(0),
             mail_read: std::cell::Cell::new(0),
+            shopify: None,
         }
     }
 
@@ -246,6 +250,17 @@ impl World {
 
     /// Sends `body` as `topic` from `source`, and delivers the queues.
     async fn send(&mut self, app: &TestApp, source: Source, topic: &str, body: Vec<u8>) -> Value {
+        if let (Source::Shopify, Some(shop)) = (source, &self.shopify) {
+            // Shopify holds the order (and each line a later version adds) before it
+            // sends the webhook.
+            let order: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let lines: Vec<(String, u32)> =
+                order["line_items"].as_array().into_iter().flatten().map(|l| (l["id"].to_string(), l["quantity"].as_u64().unwrap_or(0) as u32)).collect();
+            if let Some(id) = order["id"].as_u64().filter(|_| !lines.is_empty()) {
+                let lines: Vec<(&str, u32)> = lines.iter().map(|(id, q)| (id.as_str(), *q)).collect();
+                shop.lock().unwrap().add_order(&id.to_string(), &lines);
+            }
+        }
         let status = self.post_until_answered(app, source, topic, &body).await;
         self.sent.push(Delivery { source, topic: topic.to_string(), body });
         json!({"webhook": topic, "status": status})
@@ -275,7 +290,7 @@ impl World {
         let envelope = json!({
             "version": "0", "id": format!("sim-eb-{}", self.sent.len()), "detail-type": "shopifyWebhook",
             "source": "aws.partner/shopify.com/1/sim", "account": "000000000000", "time": "2026-12-01T00:00:00Z", "region": "us-east-1", "resources": [],
-            "detail": {"metadata": {"X-Shopify-Topic": topic},
+            "detail": {"metadata": {"X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": dropflow_scenarios::SCENARIO_SHOP},
                 "payload": serde_json::from_slice::<Value>(body).unwrap_or(Value::Null)},
         });
         for _ in 0..RETRIES {
@@ -943,6 +958,31 @@ impl World {
 
     /// Mail tells each fact once: at the end of a history, no two mails to one address
     /// with the same subject and text, and one confirmation per order at most.
+    /// Every parcel written back to Shopify once: no order holds two fulfillments under
+    /// one tracking number, and the stand-in found nothing malformed.
+    pub fn check_write_back(&self) -> Result<(), (String, String)> {
+        let Some(shop) = &self.shopify else { return Ok(()) };
+        let shop = shop.lock().unwrap();
+        if let Some(refused) = shop.refused.first() {
+            return Err(("storefront write-back well formed".into(), refused.clone()));
+        }
+        for (order, held) in &shop.orders {
+            let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+            for fulfillment in &held.fulfillments {
+                *numbers.entry(fulfillment["trackingInfo"][0]["number"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+            }
+            if let Some((number, n)) = numbers.iter().find(|(_, n)| **n > 1) {
+                return Err(("storefront write-back once".into(), format!("Shopify order {order} holds {n} fulfillments of parcel {number}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many fulfillments the Shopify stand-in holds (the summary's count).
+    pub fn fulfillments_written(&self) -> usize {
+        self.shopify.as_ref().map_or(0, |shop| shop.lock().unwrap().orders.values().map(|o| o.fulfillments.len()).sum())
+    }
+
     pub async fn check_mail(&self, app: &TestApp) -> Result<(), (String, String)> {
         let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
         for mail in app.outbox().await {

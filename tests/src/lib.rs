@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod runtime_api;
+pub mod shopify_admin;
 
 pub use backend::{Backend, MailBox};
 use dropflow_local::Local;
@@ -30,6 +31,8 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// The shop `TestApp::shopify_webhook` names.
+pub const SCENARIO_SHOP: &str = "scenario.myshopify.com";
 /// The Shopify secret the test app is configured with.
 pub const SHOPIFY_SECRET: &str = "scenario-shopify-secret";
 /// The WooCommerce secret the test app is configured with.
@@ -228,7 +231,7 @@ impl TestApp {
 
     /// Posts a Shopify webhook signed with `secret`; delivers the queues after.
     pub async fn shopify_webhook(&self, topic: &str, body: &[u8], secret: &str) -> reqwest::Response {
-        let headers = [("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", "scenario.myshopify.com"), ("X-Shopify-Event-Id", "evt-1")];
+        let headers = [("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", SCENARIO_SHOP), ("X-Shopify-Event-Id", "evt-1")];
         self.signed_webhook("shopify", "X-Shopify-Hmac-Sha256", &headers, body, secret).await
     }
 
