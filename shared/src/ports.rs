@@ -458,6 +458,22 @@ pub trait StorefrontWriter: Send + Sync {
     /// event on Shopify); returns the storefront's id of what it recorded, or `None`
     /// when the news is nothing the storefront has a word for.
     async fn parcel_news(&self, news: &ParcelNews) -> Result<Option<String>, WriteBackError>;
+    /// Marks the storefront's order for the merchant (a tag and a staff note on
+    /// Shopify) when dropflow's side cancelled part of it: never a cancel of the order
+    /// itself, which would refund the customer and cannot be undone. Marking it again
+    /// changes nothing.
+    async fn part_cancelled(&self, note: &CancelNote) -> Result<(), WriteBackError>;
+}
+
+/// What the merchant is told of a vendor order cancelled on dropflow's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelNote {
+    pub shop: String,
+    pub external_order_id: String,
+    /// The tag the order gets (one for every such order, to filter on).
+    pub tag: String,
+    /// One line for the order's note: which items, and why.
+    pub line: String,
 }
 
 /// What a carrier said of a shipped parcel, as a storefront is told of it.

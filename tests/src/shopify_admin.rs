@@ -38,6 +38,10 @@ pub struct Order {
     /// (fulfillment order line item id, the order line's id, remaining quantity).
     pub remaining: Vec<(String, String, u32)>,
     pub fulfillments: Vec<Value>,
+    pub tags: Vec<String>,
+    pub note: Option<String>,
+    /// Every write to the order's tags or note.
+    pub note_writes: usize,
 }
 
 /// The stand-in's shop.
@@ -53,11 +57,16 @@ pub struct Shop {
 }
 
 impl Shop {
-    /// Adds the order `id` with its lines (REST ids) and quantities.
+    /// Adds the order `id` with its lines (REST ids) and quantities, or the lines it did
+    /// not hold yet (a later version of the order added them).
     pub fn add_order(&mut self, id: &str, lines: &[(&str, u32)]) {
-        let remaining =
-            lines.iter().enumerate().map(|(i, (line, q))| (format!("gid://shopify/FulfillmentOrderLineItem/{id}-{i}"), gid("LineItem", line), *q)).collect();
-        self.orders.entry(id.to_string()).or_insert(Order { remaining, fulfillments: Vec::new() });
+        let order = self.orders.entry(id.to_string()).or_default();
+        for (line, quantity) in lines {
+            let line_gid = gid("LineItem", line);
+            if !order.remaining.iter().any(|(_, known, _)| *known == line_gid) {
+                order.remaining.push((format!("gid://shopify/FulfillmentOrderLineItem/{id}-{line}"), line_gid, *quantity));
+            }
+        }
     }
 
     /// The fulfillments of order `id`.
@@ -128,6 +137,24 @@ fn answer(state: &mut Shop, body: &str) -> Answer {
         let fulfillment_order = json!({"id": gid("FulfillmentOrder", id), "status": "OPEN",
             "supportedActions": [{"action": "CREATE_FULFILLMENT"}, {"action": "HOLD"}], "lineItems": {"nodes": lines}});
         return ok(json!({"order": {"id": gid("Order", id), "fulfillments": order.fulfillments, "fulfillmentOrders": {"nodes": [fulfillment_order]}}}));
+    }
+    if query.contains("query OrderNote") {
+        let id = variables["id"].as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default();
+        let Some(order) = state.orders.get(id) else { return ok(json!({"order": null})) };
+        return ok(json!({"order": {"id": gid("Order", id), "tags": order.tags, "note": order.note}}));
+    }
+    if query.contains("mutation OrderTagged") || query.contains("mutation OrderNoted") {
+        let (id, payload) = if query.contains("OrderTagged") { (&variables["id"], "tagsAdd") } else { (&variables["input"]["id"], "orderUpdate") };
+        let id = id.as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default().to_string();
+        let Some(order) = state.orders.get_mut(&id) else { return user_error(payload, "Order does not exist") };
+        order.note_writes += 1;
+        if payload == "tagsAdd" {
+            let tags = variables["tags"].as_array().cloned().unwrap_or_default();
+            order.tags.extend(tags.iter().filter_map(|t| t.as_str()).map(str::to_string).filter(|t| !t.is_empty()));
+        } else {
+            order.note = variables["input"]["note"].as_str().map(str::to_string);
+        }
+        return ok(json!({ payload: {"userErrors": []} }));
     }
     if query.contains("mutation ParcelShipped") {
         return create(state, &variables["fulfillment"]);

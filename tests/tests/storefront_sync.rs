@@ -229,7 +229,42 @@ async fn the_carriers_news_and_each_delivery_become_fulfillment_events_once(back
     assert!(refused.is_empty(), "{refused:?}");
 }
 
+async fn a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_cancel_writes_nothing(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let (_, b) = two_vendor_order(&app).await;
+    let (status, body, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{}/cancel", order_id()), &b, Some(json!({"reason": "Out of stock\n<b>sorry</b>"}))).await;
+    assert_eq!(status, 200, "{body}");
+    app.deliver().await;
+    until(&app, &shop, "the note", |s| s.orders[ORDER].note.is_some()).await;
+    // The cancelled event again, as a redelivery brings it.
+    let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
+    for cancelled in events.iter().filter(|e| e.event_type.as_str() == "cancelled") {
+        app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(cancelled).unwrap()).await.unwrap();
+    }
+    app.deliver().await;
+    // The shop cancels the rest itself: nothing of that is written back to it.
+    let mut cancelled: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    cancelled["updated_at"] = json!("2026-11-21T09:00:00-05:00");
+    cancelled["cancelled_at"] = json!("2026-11-21T09:00:00-05:00");
+    let answer = app.shopify_webhook_from(Some(SHOP), "orders/cancelled", &serde_json::to_vec(&cancelled).unwrap(), SHOPIFY_SECRET).await;
+    assert_eq!(answer.status(), 200);
+    app.deliver().await;
+    let shop = shop.lock().unwrap();
+    let order = &shop.orders[ORDER];
+    assert_eq!(order.tags, ["dropflow-vendor-cancelled"]);
+    assert_eq!(
+        order.note.as_deref(),
+        Some("dropflow: vendor vendor-b cancelled 1 x IPod Nano - 8gb (Out of stock <b>sorry</b>); refund or re-source these items"),
+        "one line, the vendor's reason as plain text on it"
+    );
+    assert_eq!(order.note_writes, 2, "one tag and one note: the redelivery and the shop's own cancel write nothing");
+    assert!(order.fulfillments.is_empty() && shop.refused.is_empty(), "{:?}", shop.refused);
+}
+
 on_both_backends!(
+    a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_cancel_writes_nothing,
     the_carriers_news_and_each_delivery_become_fulfillment_events_once,
     each_vendor_parcel_is_one_fulfillment_with_its_own_lines_and_tracking,
     a_throttle_and_a_call_applied_before_its_answer_was_lost_still_make_one_fulfillment,

@@ -10,7 +10,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{Attention, CarrierNews, Envelope, EventType, ParcelShipped};
 use crate::domain::order::OrderRecord;
 use crate::domain::vendor_order::VendorOrder;
-use crate::ports::{ParcelNews, ParcelWrite, StoreError, StorefrontWriter, WriteBackError};
+use crate::ports::{CancelNote, ParcelNews, ParcelWrite, StoreError, StorefrontWriter, WriteBackError};
 use crate::store::Claim;
 use std::sync::Arc;
 
@@ -23,7 +23,8 @@ const LEASE_SECONDS: i64 = 30;
 const MARK_DAYS: i64 = 90;
 
 /// The events whose news a storefront is told of.
-pub const WRITTEN_BACK: [EventType; 4] = [EventType::Shipped, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered];
+pub const WRITTEN_BACK: [EventType; 5] =
+    [EventType::Shipped, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered, EventType::Cancelled];
 
 /// The target a parcel's write-back is claimed under.
 pub fn target(tracking_number: &str) -> String {
@@ -96,9 +97,30 @@ pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &Or
             }
             Ok(())
         }
+        // Cancelled on dropflow's side (by the vendor, or by the clock): the merchant
+        // is told on the order; one the storefront cancelled is never written back.
+        EventType::Cancelled => {
+            let by = event.payload_as::<crate::domain::events::Cancelled>().map_err(unreadable)?.by;
+            if by == Some(crate::domain::events::CancelledBy::Storefront) {
+                return Ok(());
+            }
+            let items: Vec<String> = vo.lines.iter().map(|l| format!("{} x {}", l.line.quantity, l.line.title)).collect();
+            let why = vo.cancel_reason.as_deref().map(crate::mail::header_text).unwrap_or_default();
+            let note = CancelNote {
+                shop: record.order.shop.clone(),
+                external_order_id: record.order.external_id.clone(),
+                tag: CANCEL_TAG.into(),
+                line: format!("dropflow: vendor {} cancelled {} ({why}); refund or re-source these items", vo.vendor_id, items.join(", ")),
+            };
+            let key = format!("{}:{}:{}:cancel-note", vo.order_id, vo.vendor_id, vo.round);
+            once(app, &key, "order", || async { writer.part_cancelled(&note).await.map(|()| CANCEL_TAG.to_string()) }, |_| None).await
+        }
         _ => Ok(()),
     }
 }
+
+/// The tag an order gets when a vendor order of it was cancelled on dropflow's side.
+pub const CANCEL_TAG: &str = "dropflow-vendor-cancelled";
 
 /// The carrier's news written as the storefront records it (`-` when it has no word
 /// for it).
@@ -131,7 +153,7 @@ where
     let version = match app.tables.claim_sent(key, &to, app.clock.now(), chrono::Duration::seconds(LEASE_SECONDS), MARK_DAYS).await? {
         Claim::Taken { version } => version,
         Claim::AlreadySent => return Ok(()),
-        Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("parcel {number} is being written back"), until: Some(until) }),
+        Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("the write-back of {number} is under way"), until: Some(until) }),
     };
     let outcome = write().await;
     let now = app.clock.now();

@@ -75,6 +75,33 @@ pub const FULFILLMENT_EVENT_CREATE: &str = "mutation ParcelNews($event: Fulfillm
   }
 }";
 
+/// The order's tags and note, read before they are added to.
+pub const ORDER_NOTE: &str = "query OrderNote($id: ID!) {
+  order(id: $id) { id tags note }
+}";
+
+/// Adds tags to an order
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsAdd>).
+pub const TAGS_ADD: &str = "mutation OrderTagged($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { userErrors { field message } }
+}";
+
+/// Sets an order's note
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderUpdate>).
+pub const ORDER_UPDATE_NOTE: &str = "mutation OrderNoted($input: OrderInput!) {
+  orderUpdate(input: $input) { order { id } userErrors { field message } }
+}";
+
+/// The order's note with `line` added on a line of its own, unless it holds it already
+/// (a retry adds nothing).
+pub fn note_with(note: Option<&str>, line: &str) -> Option<String> {
+    let note = note.unwrap_or_default();
+    if note.lines().any(|l| l.trim() == line.trim()) {
+        return None;
+    }
+    Some(if note.trim().is_empty() { line.to_string() } else { format!("{}\n{line}", note.trim_end()) })
+}
+
 /// Shopify's `FulfillmentEventStatus` for a carrier feed's tag
 /// (<https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentEventStatus>);
 /// `None` for news Shopify has no word for (pending, expired).
@@ -359,6 +386,29 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
         Ok(ids)
     }
 
+    async fn part_cancelled(&self, note: &crate::ports::CancelNote) -> Result<(), WriteBackError> {
+        let id = gid("Order", &note.external_order_id);
+        let data = self.call(&note.shop, ORDER_NOTE, json!({"id": id})).await?;
+        let order = &data["order"];
+        if order.is_null() {
+            return Err(WriteBackError::Refused(format!("Shopify has no order {}", note.external_order_id)));
+        }
+        let tagged = order["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == note.tag.as_str()));
+        if !tagged {
+            let data = self.call(&note.shop, TAGS_ADD, json!({"id": id, "tags": [note.tag]})).await?;
+            if let Some(errors) = user_errors(&data["tagsAdd"]) {
+                return Err(WriteBackError::Refused(errors));
+            }
+        }
+        if let Some(text) = note_with(order["note"].as_str(), &note.line) {
+            let data = self.call(&note.shop, ORDER_UPDATE_NOTE, json!({"input": {"id": id, "note": text}})).await?;
+            if let Some(errors) = user_errors(&data["orderUpdate"]) {
+                return Err(WriteBackError::Refused(errors));
+            }
+        }
+        Ok(())
+    }
+
     async fn parcel_news(&self, news: &crate::ports::ParcelNews) -> Result<Option<String>, WriteBackError> {
         let Some(status) = event_status(&news.tag) else { return Ok(None) };
         let data = self.call(&news.shop, ORDER_STATE, json!({"id": gid("Order", &news.external_order_id)})).await?;
@@ -461,6 +511,14 @@ mod tests {
         assert_eq!(input["fulfillment"]["trackingInfo"]["company"], "Speedy <b>Parcel</b>", "a vendor's name is data in a variable");
         assert_eq!(input["fulfillment"]["trackingInfo"]["url"], "https://t.17track.net/en#nums=ZX12345678");
         assert_eq!(input["fulfillment"]["notifyCustomer"], false);
+    }
+
+    #[test]
+    fn a_cancel_note_is_added_once_on_a_line_of_its_own() {
+        let line = "dropflow: vendor acme cancelled 1 x Mug (out of stock)";
+        assert_eq!(note_with(None, line).as_deref(), Some(line));
+        assert_eq!(note_with(Some("Gift wrap, please.\n"), line), Some(format!("Gift wrap, please.\n{line}")));
+        assert_eq!(note_with(Some(&format!("Gift wrap, please.\n{line}")), line), None, "a retry adds nothing");
     }
 
     #[test]
