@@ -263,7 +263,32 @@ async fn a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_c
     assert!(order.fulfillments.is_empty() && shop.refused.is_empty(), "{:?}", shop.refused);
 }
 
+async fn the_shops_echo_of_a_write_back_changes_nothing(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let (a, _) = two_vendor_order(&app).await;
+    ship(&app, &a, "AE-1", PARCEL_A).await;
+    until(&app, &shop, "the fulfillment", |s| s.fulfillments(ORDER).len() == 1).await;
+    let seen = |orders: Vec<Value>| orders.iter().map(|o| (o["state"].clone(), o["lines"].clone(), o["shipments"].clone())).collect::<Vec<_>>();
+    let before = (app.outbox().await.len(), seen(app.vendor_orders(&a).await));
+    // Shopify tells of the fulfillment dropflow made: the order updated (partially
+    // fulfilled, a later stamp) and the fulfillment created.
+    let mut updated: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    updated["updated_at"] = json!("2026-11-21T09:00:00-05:00");
+    updated["fulfillment_status"] = json!("partial");
+    let fulfillment = json!({"id": 255858046, "order_id": 450789469, "status": "success", "tracking_number": PARCEL_A, "tracking_company": "Royal Mail"});
+    for (topic, body) in [("orders/updated", updated), ("fulfillments/create", fulfillment)] {
+        let answer = app.shopify_webhook_from(Some(SHOP), topic, &serde_json::to_vec(&body).unwrap(), SHOPIFY_SECRET).await;
+        assert_eq!(answer.status(), 200, "{topic}");
+        app.deliver().await;
+    }
+    assert_eq!((app.outbox().await.len(), seen(app.vendor_orders(&a).await)), before, "no mail, no change to the vendor order");
+    let shop = shop.lock().unwrap();
+    assert_eq!((shop.fulfillments(ORDER).len(), shop.creates), (1, 1), "the echo writes nothing back");
+}
+
 on_both_backends!(
+    the_shops_echo_of_a_write_back_changes_nothing,
     a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_cancel_writes_nothing,
     the_carriers_news_and_each_delivery_become_fulfillment_events_once,
     each_vendor_parcel_is_one_fulfillment_with_its_own_lines_and_tracking,
