@@ -329,7 +329,7 @@ impl ShopifyAdmin {
 
     /// One GraphQL call on `shop`'s API; returns `data`.
     async fn call(&self, shop: &str, query: &str, variables: Value) -> Result<Value, WriteBackError> {
-        let token = self.tokens.get(shop).ok_or_else(|| WriteBackError::Refused(format!("no Admin API token for {shop}")))?;
+        let token = self.tokens.get(&shop.to_ascii_lowercase()).ok_or_else(|| WriteBackError::Refused(format!("no Admin API token for {shop}")))?;
         let unavailable = |reason: String, after| WriteBackError::Unavailable { reason, after };
         let response = self
             .client
@@ -360,8 +360,9 @@ impl ShopifyAdmin {
 #[cfg(feature = "storefront-writeback")]
 #[async_trait::async_trait]
 impl crate::ports::StorefrontWriter for ShopifyAdmin {
+    /// Shop domains are compared in lower case, as the tokens are configured.
     fn writes_to(&self, shop: &str) -> bool {
-        self.tokens.contains_key(shop)
+        self.tokens.contains_key(&shop.to_ascii_lowercase())
     }
 
     async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError> {
