@@ -243,10 +243,14 @@ fn fulfillment_event(state: &mut Shop, input: &Value) -> Answer {
     let found = state.orders.values_mut().flat_map(|o| o.fulfillments.iter_mut()).find(|f| f["id"] == input["fulfillmentId"]);
     match found {
         Some(fulfillment) if STATUSES.contains(&status) && at.is_some() => {
-            let events = fulfillment.as_object_mut().expect("an object").entry("events").or_insert(json!([]));
-            let list = events.as_array_mut().expect("a list");
-            list.push(json!({"status": status, "message": input["message"]}));
+            let events = fulfillment.as_object_mut().expect("an object").entry("events").or_insert(json!({"nodes": []}));
+            let list = events["nodes"].as_array_mut().expect("a list");
+            list.push(json!({"status": status, "happenedAt": input["happenedAt"], "message": input["message"]}));
             let id = format!("gid://shopify/FulfillmentEvent/{}", list.len());
+            if state.faults.first() == Some(&Fault::ApplyThenFail) {
+                state.faults.remove(0);
+                return (axum::http::StatusCode::BAD_GATEWAY, axum::Json(json!({"errors": "upstream timed out"})));
+            }
             ok(json!({"fulfillmentEventCreate": {"fulfillmentEvent": {"id": id}, "userErrors": []}}))
         }
         _ => {

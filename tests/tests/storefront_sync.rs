@@ -195,7 +195,7 @@ fn push(event_id: &str, number: &str, tag: &str) -> Vec<u8> {
 
 fn statuses(shop: &Stand, parcel: usize) -> Vec<String> {
     let shop = shop.lock().unwrap();
-    let events = shop.fulfillments(ORDER)[parcel]["events"].as_array().cloned().unwrap_or_default();
+    let events = shop.fulfillments(ORDER)[parcel]["events"]["nodes"].as_array().cloned().unwrap_or_default();
     events.iter().map(|e| e["status"].as_str().unwrap().to_string()).collect()
 }
 
@@ -211,7 +211,7 @@ async fn the_carriers_news_and_each_delivery_become_fulfillment_events_once(back
         assert_eq!(answer.map(|a| a.0), Some(200));
         app.deliver().await;
     }
-    until(&app, &shop, "two carrier events", |s| s.fulfillments(ORDER)[0]["events"].as_array().is_some_and(|e| e.len() == 2)).await;
+    until(&app, &shop, "two carrier events", |s| s.fulfillments(ORDER)[0]["events"]["nodes"].as_array().is_some_and(|e| e.len() == 2)).await;
     // Parcel A arrives by the carrier's word, then vendor B marks its parcel delivered,
     // which delivers the whole vendor order: each parcel's DELIVERED is written once.
     let answer = app.tracking_push("/webhooks/tracking/aftership", &push("ev-4", PARCEL_A, "Delivered"), dropflow_scenarios::AFTERSHIP_SECRET).await;
@@ -220,7 +220,7 @@ async fn the_carriers_news_and_each_delivery_become_fulfillment_events_once(back
     let (status, body, _) = app.vendor(Method::POST, &format!("/vendor/orders/{}/delivered", order_id()), &b, Some(json!({}))).await;
     assert_eq!(status, 200, "{body}");
     app.deliver().await;
-    until(&app, &shop, "B delivered", |s| s.fulfillments(ORDER)[1]["events"].as_array().is_some_and(|e| !e.is_empty())).await;
+    until(&app, &shop, "B delivered", |s| s.fulfillments(ORDER)[1]["events"]["nodes"].as_array().is_some_and(|e| !e.is_empty())).await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     app.deliver().await;
     assert_eq!(statuses(&shop, 0), ["IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"], "a repeated push and a tag Shopify has no word for add nothing");
@@ -287,7 +287,24 @@ async fn the_shops_echo_of_a_write_back_changes_nothing(backend: Backend) {
     assert_eq!((shop.fulfillments(ORDER).len(), shop.creates), (1, 1), "the echo writes nothing back");
 }
 
+async fn carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_event(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let (a, _) = two_vendor_order(&app).await;
+    ship(&app, &a, "AE-1", PARCEL_A).await;
+    until(&app, &shop, "the fulfillment", |s| s.fulfillments(ORDER).len() == 1).await;
+    shop.lock().unwrap().faults = vec![Fault::ApplyThenFail];
+    let answer = app.tracking_push("/webhooks/tracking/aftership", &push("ev-1", PARCEL_A, "InTransit"), dropflow_scenarios::AFTERSHIP_SECRET).await;
+    assert_eq!(answer.map(|a| a.0), Some(200));
+    app.deliver().await;
+    until(&app, &shop, "the retry", |s| s.faults.is_empty()).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    app.deliver().await;
+    assert_eq!(statuses(&shop, 0), ["IN_TRANSIT"], "the retry reads the event Shopify applied and writes none");
+}
+
 on_both_backends!(
+    carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_event,
     the_shops_echo_of_a_write_back_changes_nothing,
     a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_cancel_writes_nothing,
     the_carriers_news_and_each_delivery_become_fulfillment_events_once,

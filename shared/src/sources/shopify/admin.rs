@@ -46,6 +46,7 @@ pub const ORDER_STATE: &str = "query ParcelState($id: ID!) {
     fulfillments(first: 100) {
       id
       trackingInfo(first: 10) { number }
+      events(first: 100) { nodes { status happenedAt } }
       fulfillmentLineItems(first: 100) { nodes { quantity lineItem { id } } }
     }
     fulfillmentOrders(first: 50) {
@@ -181,6 +182,17 @@ pub struct Fulfillment {
     pub tracking_info: Vec<TrackingInfo>,
     #[serde(default)]
     pub fulfillment_line_items: Nodes<FulfilledLine>,
+    /// The fulfillment events it holds: a carrier's news is not written twice.
+    #[serde(default)]
+    pub events: Nodes<FulfillmentEvent>,
+}
+
+/// A fulfillment event as Shopify keeps it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentEvent {
+    pub status: String,
+    pub happened_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -411,6 +423,7 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
     }
 
     async fn parcel_news(&self, news: &crate::ports::ParcelNews) -> Result<Option<String>, WriteBackError> {
+        use chrono::SubsecRound;
         let Some(status) = event_status(&news.tag) else { return Ok(None) };
         let data = self.call(&news.shop, ORDER_STATE, json!({"id": gid("Order", &news.external_order_id)})).await?;
         let state: OrderState = serde_json::from_value(data["order"].clone()).unwrap_or_default();
@@ -418,8 +431,13 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
         let Some(fulfillment) = state.fulfillments.iter().find(carries) else {
             return Err(WriteBackError::Refused(format!("no fulfillment carries parcel {}", news.tracking_number)));
         };
+        // Written before, and only the mark was lost (a crash, a lost answer): done.
+        let happened_at = news.happened_at.trunc_subsecs(0);
+        if fulfillment.events.nodes.iter().any(|e| e.status == status && e.happened_at == Some(happened_at)) {
+            return Ok(None);
+        }
         let mut event =
-            json!({"fulfillmentId": fulfillment.id, "status": status, "happenedAt": news.happened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+            json!({"fulfillmentId": fulfillment.id, "status": status, "happenedAt": happened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
         if let Some(message) = &news.message {
             event["message"] = message.as_str().into();
         }
