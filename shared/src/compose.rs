@@ -106,16 +106,23 @@ fn tracking_feed(config: &Config) -> Option<Arc<dyn crate::ports::TrackingFeed>>
 }
 
 /// The storefronts' admin APIs that shipments are written back to, in the binaries
-/// that write them (Shopify's, when a shop has a token).
+/// that write them: Shopify's when a shop has a token, WooCommerce's when a site has
+/// a key.
 fn storefronts(config: &Config) -> std::collections::BTreeMap<&'static str, Arc<dyn crate::ports::StorefrontWriter>> {
+    #[allow(unused_mut)]
+    let mut writers: std::collections::BTreeMap<&'static str, Arc<dyn crate::ports::StorefrontWriter>> = std::collections::BTreeMap::new();
     #[cfg(feature = "storefront-writeback")]
-    if !config.shopify_admin.tokens.is_empty() {
+    {
         let admin = &config.shopify_admin;
-        let writer = crate::sources::shopify::admin::ShopifyAdmin::new(&admin.endpoint, admin.tokens.clone());
-        return std::collections::BTreeMap::from([("shopify", Arc::new(writer) as Arc<dyn crate::ports::StorefrontWriter>)]);
+        if !admin.tokens.is_empty() {
+            writers.insert("shopify", Arc::new(crate::sources::shopify::admin::ShopifyAdmin::new(&admin.endpoint, admin.tokens.clone())));
+        }
+        if !config.woocommerce_api.sites.is_empty() {
+            writers.insert("woocommerce", Arc::new(crate::sources::woocommerce::rest::WooCommerceRest::new(config.woocommerce_api.sites.clone())));
+        }
     }
     let _ = config;
-    std::collections::BTreeMap::new()
+    writers
 }
 
 /// The embedded system under `data_dir` (SQLite store, change log and queues; the

@@ -51,6 +51,40 @@ pub struct Config {
     /// Writing shipped parcels back to Shopify (`SHOPIFY_ADMIN_TOKENS`,
     /// `SHOPIFY_ADMIN_ENDPOINT`, `SHOPIFY_NOTIFY_CUSTOMER`).
     pub shopify_admin: ShopifyAdmin,
+    /// Writing shipped parcels back to WooCommerce sites (`WOOCOMMERCE_API_KEYS`,
+    /// `WOOCOMMERCE_NOTIFY_CUSTOMER`).
+    pub woocommerce_api: WooCommerceApi,
+}
+
+/// The WooCommerce sites shipped parcels are written back to, and as whom.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct WooCommerceApi {
+    /// Per site (its host as orders are filed under it, lower case, with a port when it
+    /// has one), the site's base URL and its REST API key
+    /// (`https://shop.example=ck_…:cs_…,…`): orders of a site not named here are not
+    /// written back.
+    pub sites: BTreeMap<String, WooSite>,
+    /// `WOOCOMMERCE_NOTIFY_CUSTOMER=shop`: the site's notes are customer notes (the
+    /// site mails them) and dropflow sends no shipped mail of its own for its orders;
+    /// `dropflow` (the default): private notes, dropflow mails. Never both.
+    pub shop_notifies: bool,
+}
+
+/// One WooCommerce site's REST API: where, and its consumer key and secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WooSite {
+    /// `scheme://host[:port]`, no trailing slash: the REST API is under `/wp-json/`.
+    pub base: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+}
+
+impl std::fmt::Debug for WooCommerceApi {
+    /// Never prints a key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sites: Vec<&str> = self.sites.values().map(|s| s.base.as_str()).collect();
+        f.debug_struct("WooCommerceApi").field("sites", &sites).field("shop_notifies", &self.shop_notifies).finish()
+    }
 }
 
 /// Where and as whom shipped parcels are written back to Shopify's Admin API.
@@ -162,12 +196,40 @@ impl Settings<'_> {
         if !endpoint.contains("{shop}") && tokens.len() > 1 {
             return Err(ConfigError::Malformed { name: "SHOPIFY_ADMIN_ENDPOINT", reason: "must contain {shop} when several shops have tokens".into() });
         }
-        let shop_notifies = match self.set("SHOPIFY_NOTIFY_CUSTOMER").as_deref().map(str::trim) {
-            None | Some("dropflow") => false,
-            Some("shop") => true,
-            Some(other) => return Err(ConfigError::Malformed { name: "SHOPIFY_NOTIFY_CUSTOMER", reason: format!("{other:?} is neither dropflow nor shop") }),
-        };
-        Ok(ShopifyAdmin { endpoint, tokens, shop_notifies })
+        Ok(ShopifyAdmin { endpoint, tokens, shop_notifies: self.shop_notifies("SHOPIFY_NOTIFY_CUSTOMER")? })
+    }
+
+    /// Who mails the customer of a storefront's shipments: `dropflow` (the default) or
+    /// `shop`.
+    fn shop_notifies(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.set(name).as_deref().map(str::trim) {
+            None | Some("dropflow") => Ok(false),
+            Some("shop") => Ok(true),
+            Some(other) => Err(ConfigError::Malformed { name, reason: format!("{other:?} is neither dropflow nor shop") }),
+        }
+    }
+
+    /// `WOOCOMMERCE_API_KEYS` (`https://shop.example=ck_…:cs_…,…`) and
+    /// `WOOCOMMERCE_NOTIFY_CUSTOMER`. A site is an http(s) URL with nothing after its
+    /// host and port; it is matched to orders by its host in lower case.
+    fn woocommerce_api(&self) -> Result<WooCommerceApi, ConfigError> {
+        let name = "WOOCOMMERCE_API_KEYS";
+        let malformed = |reason: String| ConfigError::Malformed { name, reason };
+        let mut sites = BTreeMap::new();
+        for pair in secret_list(&self.set(name).unwrap_or_default()) {
+            let (site, keys) = pair.split_once('=').ok_or_else(|| malformed("expected https://site=ck_…:cs_… pairs".into()))?;
+            let (key, secret) = keys.split_once(':').ok_or_else(|| malformed(format!("the key of {site} is not ck_…:cs_…")))?;
+            let site = site.trim().trim_end_matches('/');
+            let (scheme, host) = site.split_once("://").ok_or_else(|| malformed(format!("{site:?} is not an http(s) URL")))?;
+            let host = host.to_ascii_lowercase();
+            let plain_host = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+            if !matches!(scheme, "http" | "https") || !plain_host || key.trim().is_empty() || secret.trim().is_empty() {
+                return Err(malformed(format!("{site:?} is not a site URL with a consumer key and secret")));
+            }
+            let base = format!("{scheme}://{host}");
+            sites.insert(host, WooSite { base, consumer_key: key.trim().to_string(), consumer_secret: secret.trim().to_string() });
+        }
+        Ok(WooCommerceApi { sites, shop_notifies: self.shop_notifies("WOOCOMMERCE_NOTIFY_CUSTOMER")? })
     }
 
     /// A number of days or hours that `SlaPolicy` holds as an i64.
@@ -309,6 +371,7 @@ impl Config {
             },
             ses_max_send_rate: settings.ses_max_send_rate()?,
             shopify_admin: settings.shopify_admin()?,
+            woocommerce_api: settings.woocommerce_api()?,
         })
     }
 
@@ -363,6 +426,31 @@ mod tests {
             wrong.push((name, bad));
             let error = Config::from_lookup(env(&wrong), |_| None).unwrap_err().to_string();
             assert!(error.starts_with(&format!("{name} is malformed")) && !error.contains("shpat"), "{error}");
+        }
+    }
+
+    #[test]
+    fn woocommerce_keys_are_read_per_site_by_host_and_never_printed() {
+        let mut with = BASE.to_vec();
+        with.push(("WOOCOMMERCE_API_KEYS", "https://Shop.Example/=ck_one:cs_one, http://127.0.0.1:8080=ck_two:cs_two"));
+        with.push(("WOOCOMMERCE_NOTIFY_CUSTOMER", "shop"));
+        let api = Config::from_lookup(env(&with), |_| None).unwrap().woocommerce_api;
+        let site = &api.sites["shop.example"];
+        assert_eq!((site.base.as_str(), site.consumer_key.as_str(), site.consumer_secret.as_str()), ("https://shop.example", "ck_one", "cs_one"));
+        assert_eq!(api.sites["127.0.0.1:8080"].base, "http://127.0.0.1:8080");
+        assert!(api.shop_notifies);
+        assert!(!format!("{api:?}").contains("cs_"), "{api:?}");
+        for bad in [
+            "shop.example=ck:cs_hidden",
+            "https://shop.example=ck_only",
+            "ftp://shop.example=ck:cs_hidden",
+            "https://shop.example/wp=ck:cs_hidden",
+            "https://=ck:cs_hidden",
+        ] {
+            let mut wrong = BASE.to_vec();
+            wrong.push(("WOOCOMMERCE_API_KEYS", bad));
+            let error = Config::from_lookup(env(&wrong), |_| None).unwrap_err().to_string();
+            assert!(error.starts_with("WOOCOMMERCE_API_KEYS is malformed") && !error.contains("hidden"), "{bad}: {error}");
         }
     }
 

@@ -500,6 +500,9 @@ pub struct ParcelWrite {
     pub tracking: crate::domain::tracking::TrackingNumber,
     /// Whether the storefront mails the customer about it (then dropflow does not).
     pub notify_customer: bool,
+    /// Whether every line of the order has shipped with it: a storefront that keeps no
+    /// per-line fulfillment (WooCommerce) completes the order then.
+    pub completes_order: bool,
 }
 
 /// Why a write-back did not happen.

@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod runtime_api;
 pub mod shopify_admin;
+pub mod woocommerce_api;
 
 pub use backend::{Backend, MailBox};
 use dropflow_local::Local;

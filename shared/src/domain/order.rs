@@ -555,6 +555,17 @@ impl OrderRecord {
         }
     }
 
+    /// Whether every line of the order still to send has left in a parcel of a live
+    /// vendor order: then a storefront without per-line fulfillment (WooCommerce)
+    /// reads the order completed. A line no vendor sends (unroutable, voided, or in a
+    /// cancelled vendor order) keeps it open; one the storefront removed does not.
+    pub fn all_lines_shipped(&self, vendor_orders: &[crate::domain::vendor_order::VendorOrder]) -> bool {
+        let live = vendor_orders.iter().filter(|vo| vo.state != crate::domain::vendor_order::VoState::Cancelled);
+        let shipped: std::collections::HashSet<&str> = live.flat_map(|vo| vo.shipments.iter().flat_map(|s| s.line_ids.iter().map(String::as_str))).collect();
+        let to_send = self.order.lines.iter().filter(|l| l.quantity > l.removed);
+        !shipped.is_empty() && to_send.into_iter().all(|l| shipped.contains(l.line_id.as_str()))
+    }
+
     /// Whether its personal data is gone: no delivery may bring it back.
     pub fn is_redacted(&self) -> bool {
         self.redaction.as_ref().is_some_and(|r| r.done_at.is_some())

@@ -160,6 +160,33 @@ impl TrackingNumber {
         (!matches!(self.carrier, Carrier::Other(_))).then(|| self.tracking_url())
     }
 
+    /// The carrier's name as storefronts list tracking companies (Shopify's tracking
+    /// companies, WooCommerce Shipment Tracking's providers), else the name dropflow
+    /// shows. A national post is named by the country its S10 number ends with.
+    pub fn company_name(&self) -> String {
+        let named = match &self.carrier {
+            Carrier::Ups => "UPS",
+            Carrier::Fedex => "FedEx",
+            Carrier::Usps => "USPS",
+            Carrier::DhlExpress => "DHL Express",
+            Carrier::DhlEcommerce => "DHL eCommerce Asia",
+            Carrier::Yunexpress => "YunExpress",
+            Carrier::FourPx => "4PX",
+            Carrier::Post => match self.number.get(self.number.len().saturating_sub(2)..) {
+                Some("CN") => "China Post",
+                Some("US") => "USPS",
+                Some("GB") => "Royal Mail",
+                Some("CA") => "Canada Post",
+                Some("AU") => "Australia Post",
+                Some("DE") => "Deutsche Post",
+                Some("SG") => "Singapore Post",
+                _ => return self.carrier.display_name().to_string(),
+            },
+            Carrier::Cainiao | Carrier::Cjpacket | Carrier::Other(_) => return self.carrier.display_name().to_string(),
+        };
+        named.to_string()
+    }
+
     /// Where the customer follows the parcel: the carrier's own page when it has a
     /// stable one, else 17TRACK, which follows every carrier.
     pub fn tracking_url(&self) -> String {

@@ -32,10 +32,15 @@ pub fn target(tracking_number: &str) -> String {
 }
 
 /// Whether the storefront of `record` mails its customer about shipments itself (then
-/// dropflow's own shipped mail is not sent): `SHOPIFY_NOTIFY_CUSTOMER=shop`, for a shop
-/// that is written back to.
+/// dropflow's own shipped mail is not sent): `SHOPIFY_NOTIFY_CUSTOMER=shop` or
+/// `WOOCOMMERCE_NOTIFY_CUSTOMER=shop`, for a shop that is written back to.
 pub fn storefront_mails_shipments(app: &App, record: &OrderRecord) -> bool {
-    record.order.source == "shopify" && app.config.shopify_admin.shop_notifies && writer(app, record).is_some()
+    let shop_notifies = match record.order.source.as_str() {
+        "shopify" => app.config.shopify_admin.shop_notifies,
+        "woocommerce" => app.config.woocommerce_api.shop_notifies,
+        _ => false,
+    };
+    shop_notifies && writer(app, record).is_some()
 }
 
 /// The parcel number `event` writes back to `record`'s storefront, when it writes one.
@@ -57,7 +62,8 @@ pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &Or
     match event.event_type {
         EventType::Shipped => {
             let shipped: ParcelShipped = event.payload_as().map_err(unreadable)?;
-            let Some(parcel) = parcel_of(vo, record, &shipped.tracking_number, storefront_mails_shipments(app, record)) else { return Ok(()) };
+            let Some(mut parcel) = parcel_of(vo, record, &shipped.tracking_number, storefront_mails_shipments(app, record)) else { return Ok(()) };
+            parcel.completes_order = record.all_lines_shipped(&app.tables.vendor_orders_of(&vo.order_id).await?);
             let number = parcel.tracking.number.clone();
             let refused = |reason: &str| refusal_note(record, &number, reason, app.clock.now());
             once(app, &event.event_id, &number, || async { writer.parcel_shipped(&parcel).await.map(|ids| ids.join(" ")) }, refused).await
@@ -191,5 +197,6 @@ fn parcel_of(vo: &VendorOrder, record: &OrderRecord, number: &str, notify_custom
         lines,
         tracking: shipment.tracking.clone(),
         notify_customer,
+        completes_order: false,
     })
 }

@@ -24,7 +24,7 @@
 //! record, a timeout after Shopify applied the call, and a duplicate event all end with
 //! one fulfillment.
 
-use crate::domain::tracking::{Carrier, TrackingNumber};
+use crate::domain::tracking::TrackingNumber;
 use crate::ports::ParcelWrite;
 #[cfg(feature = "storefront-writeback")]
 use crate::ports::WriteBackError;
@@ -126,29 +126,8 @@ pub fn gid(kind: &str, id: &str) -> String {
 
 /// The tracking company Shopify lists for the parcel's carrier, else the carrier's
 /// name as dropflow shows it (Shopify keeps any name; with ours, `url` is the link).
-/// A national post is named by the country its S10 number ends with.
 pub fn company(tracking: &TrackingNumber) -> String {
-    let named = match &tracking.carrier {
-        Carrier::Ups => "UPS",
-        Carrier::Fedex => "FedEx",
-        Carrier::Usps => "USPS",
-        Carrier::DhlExpress => "DHL Express",
-        Carrier::DhlEcommerce => "DHL eCommerce Asia",
-        Carrier::Yunexpress => "YunExpress",
-        Carrier::FourPx => "4PX",
-        Carrier::Post => match tracking.number.get(tracking.number.len().saturating_sub(2)..) {
-            Some("CN") => "China Post",
-            Some("US") => "USPS",
-            Some("GB") => "Royal Mail",
-            Some("CA") => "Canada Post",
-            Some("AU") => "Australia Post",
-            Some("DE") => "Deutsche Post",
-            Some("SG") => "Singapore Post",
-            _ => return tracking.carrier.display_name().to_string(),
-        },
-        Carrier::Cainiao | Carrier::Cjpacket | Carrier::Other(_) => return tracking.carrier.display_name().to_string(),
-    };
-    named.to_string()
+    tracking.company_name()
 }
 
 /// `order` as `ORDER_STATE` reads it.
@@ -453,6 +432,7 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::tracking::Carrier;
 
     fn parcel(lines: &[(&str, u32)]) -> ParcelWrite {
         ParcelWrite {
@@ -461,6 +441,7 @@ mod tests {
             lines: lines.iter().map(|(id, q)| (id.to_string(), *q)).collect(),
             tracking: TrackingNumber::parse("1Z5R89390357567127", None).unwrap(),
             notify_customer: false,
+            completes_order: false,
         }
     }
 

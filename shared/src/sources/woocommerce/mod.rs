@@ -3,6 +3,9 @@
 //! WooCommerce never retries and sends drafts: a draft or unpaid order is kept and held,
 //! and the creation ping (a form body `webhook_id=N`, unsigned) is answered and ignored.
 
+#[cfg(feature = "storefront-writeback")]
+pub mod rest;
+
 use super::{Parsed, PayloadError, Source, full_name, line_sku, order_total, shipping_address};
 use crate::domain::address::AddressParts;
 use crate::domain::ids::{Email, OrderId};
