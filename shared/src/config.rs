@@ -54,6 +54,9 @@ pub struct Config {
     /// Writing shipped parcels back to WooCommerce sites (`WOOCOMMERCE_API_KEYS`,
     /// `WOOCOMMERCE_NOTIFY_CUSTOMER`).
     pub woocommerce_api: WooCommerceApi,
+    /// `RECONCILE_LOOKBACK_HOURS`: how far back the reconciliation poll reads a shop it
+    /// has never read (default 168, a week).
+    pub reconcile_lookback_hours: i64,
 }
 
 /// The WooCommerce sites shipped parcels are written back to, and as whom.
@@ -372,6 +375,7 @@ impl Config {
             ses_max_send_rate: settings.ses_max_send_rate()?,
             shopify_admin: settings.shopify_admin()?,
             woocommerce_api: settings.woocommerce_api()?,
+            reconcile_lookback_hours: settings.span("RECONCILE_LOOKBACK_HOURS", 168)?,
         })
     }
 

@@ -463,6 +463,34 @@ pub trait StorefrontWriter: Send + Sync {
     /// itself, which would refund the customer and cannot be undone. Marking it again
     /// changes nothing.
     async fn part_cancelled(&self, note: &CancelNote) -> Result<(), WriteBackError>;
+    /// The shops whose orders `changed_since` reads (for the reconciliation poll);
+    /// none for a storefront that is not polled.
+    fn polled_shops(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Page `page` (from 1) of `shop`'s orders changed after `since`, oldest change
+    /// first, at most `POLL_PAGE` of them: what the storefront's webhooks may have
+    /// missed, read back through its API.
+    async fn changed_since(&self, shop: &str, since: DateTime<Utc>, page: u32) -> Result<Vec<ChangedOrder>, WriteBackError> {
+        let _ = (shop, since, page);
+        Ok(Vec::new())
+    }
+}
+
+/// How many orders one page of `StorefrontWriter::changed_since` holds at most.
+pub const POLL_PAGE: usize = 100;
+
+/// An order read back from its storefront, as its webhook would have carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedOrder {
+    /// The storefront's id of the order.
+    pub id: String,
+    /// When the storefront last changed it.
+    pub modified_at: DateTime<Utc>,
+    /// The webhook topic its body reads as (`order.updated`).
+    pub topic: String,
+    /// The order as the storefront's API gave it: the body of that webhook.
+    pub body: String,
 }
 
 /// What the merchant is told of a vendor order cancelled on dropflow's side.

@@ -43,6 +43,12 @@ pub struct Order {
     pub status_changes: Vec<String>,
 }
 
+impl Order {
+    fn new() -> Order {
+        Order { status: "processing".into(), notes: vec![], trackings: vec![], status_changes: vec![] }
+    }
+}
+
 /// The stand-in's site.
 #[derive(Debug, Default)]
 pub struct Site {
@@ -54,13 +60,24 @@ pub struct Site {
     pub writes: usize,
     /// What the stand-in refused as malformed or unauthorised (a test expects none).
     pub refused: Vec<String>,
+    /// The orders `GET /wp-json/wc/v3/orders` lists, as their REST bodies (each with
+    /// `id` and `date_modified_gmt`).
+    pub listed: Vec<Value>,
+    /// Every listing request's query.
+    pub listings: Vec<BTreeMap<String, String>>,
 }
 
 impl Site {
     /// Adds the order `id` in `processing`.
     pub fn add_order(&mut self, id: &str) {
-        let order = Order { status: "processing".into(), notes: vec![], trackings: vec![], status_changes: vec![] };
-        self.orders.insert(id.to_string(), order);
+        self.orders.insert(id.to_string(), Order::new());
+    }
+
+    /// Lists `body` (a REST order) among the site's orders, replacing the one of its id.
+    pub fn list(&mut self, body: Value) {
+        self.orders.entry(body["id"].to_string()).or_insert_with(Order::new);
+        self.listed.retain(|o| o["id"] != body["id"]);
+        self.listed.push(body);
     }
 }
 
@@ -78,10 +95,14 @@ pub async fn start() -> (String, Stand) {
         async move {
             let authorization = headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default();
             let mut site = state.lock().unwrap();
-            if let Err(why) = check_signature(authorization, method.as_str(), &format!("{base}{}", uri.path())) {
+            let query = query_of(uri.query().unwrap_or_default());
+            if let Err(why) = check_signature(authorization, method.as_str(), &format!("{base}{}", uri.path()), &query) {
                 site.refused.push(why);
                 let error = json!({"code": "woocommerce_rest_authentication_error", "message": "Invalid signature - provided signature does not match.", "data": {"status": 401}});
                 return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(error));
+            }
+            if method == axum::http::Method::GET && uri.path() == "/wp-json/wc/v3/orders" {
+                return list(&mut site, query);
             }
             answer(&mut site, method.as_str(), uri.path(), &body)
         }
@@ -168,9 +189,37 @@ fn well_formed_tracking(input: &Value) -> bool {
     number && (listed || custom)
 }
 
-/// Checks a one-legged OAuth 1.0a `Authorization` header of a request to `url` (no
-/// query) as RFC 5849 section 3.4 defines the signature, with the stand-in's key.
-fn check_signature(header: &str, method: &str, url: &str) -> Result<(), String> {
+/// A query's parameters, decoded (`+` is a space, as in a form).
+fn query_of(query: &str) -> BTreeMap<String, String> {
+    let pairs = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, "")));
+    pairs.map(|(k, v)| (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))).collect()
+}
+
+/// `GET /wp-json/wc/v3/orders` as WooCommerce documents it for this query: orders
+/// changed after `modified_after` (GMT with `dates_are_gmt=true`), by change time
+/// ascending, `per_page` of them on page `page`.
+fn list(site: &mut Site, query: BTreeMap<String, String>) -> Answer {
+    site.listings.push(query.clone());
+    let expected = query.get("dates_are_gmt").map(String::as_str) == Some("true")
+        && query.get("orderby").map(String::as_str) == Some("modified")
+        && query.get("order").map(String::as_str) == Some("asc");
+    let after = query.get("modified_after").and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok());
+    let per_page = query.get("per_page").and_then(|n| n.parse::<usize>().ok()).filter(|n| (1..=100).contains(n));
+    let page = query.get("page").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1);
+    let (Some(after), Some(per_page), Some(page), true) = (after, per_page, page, expected) else {
+        site.refused.push(format!("a listing WooCommerce would not answer as asked: {query:?}"));
+        return status(400, json!({"code": "rest_invalid_param", "message": "Invalid parameter(s).", "data": {"status": 400}}));
+    };
+    let modified = |o: &Value| o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok());
+    let mut changed: Vec<&Value> = site.listed.iter().filter(|o| modified(o).is_some_and(|m| m > after)).collect();
+    changed.sort_by_key(|o| modified(o));
+    let on_page: Vec<Value> = changed.into_iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
+    status(200, Value::Array(on_page))
+}
+
+/// Checks a one-legged OAuth 1.0a `Authorization` header of a request to `url` with
+/// `query` as RFC 5849 section 3.4 defines the signature, with the stand-in's key.
+fn check_signature(header: &str, method: &str, url: &str, query: &BTreeMap<String, String>) -> Result<(), String> {
     let params = header.strip_prefix("OAuth ").ok_or_else(|| format!("no OAuth signature: {header:?}"))?;
     let mut oauth = BTreeMap::new();
     for pair in params.split(',') {
@@ -182,7 +231,8 @@ fn check_signature(header: &str, method: &str, url: &str) -> Result<(), String> 
     {
         return Err(format!("wrong key or method: {oauth:?}"));
     }
-    let normalized: Vec<String> = oauth.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    let mut normalized: Vec<String> = oauth.iter().chain(query).map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    normalized.sort();
     let base = format!("{method}&{}&{}", encode(url), encode(&normalized.join("&")));
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(format!("{}&", encode(CONSUMER_SECRET)).as_bytes()).expect("any key");
     mac.update(base.as_bytes());

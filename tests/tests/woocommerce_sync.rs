@@ -43,16 +43,30 @@ fn order_id(base: &str) -> String {
     OrderId::derive("woocommerce", &host(base), ORDER).to_string()
 }
 
-/// The fixture order as the stand-in's site sends it, both lines with SKUs: vendor A
-/// sells Foo2, vendor B Bar3.
+/// The fixture order `id` as the stand-in's site sends it, changed at `modified`
+/// (GMT), both lines with SKUs: vendor A sells Foo2, vendor B Bar3.
+fn order_body(base: &str, id: u64, modified: &str) -> Value {
+    let mut order: Value = serde_json::from_slice(&fixture("woocommerce/order-processing.json")).unwrap();
+    order["id"] = json!(id);
+    order["number"] = json!(id.to_string());
+    order["date_modified_gmt"] = json!(modified);
+    order["line_items"][0]["sku"] = json!("Foo2");
+    order["_links"] = json!({"self": [{"href": format!("{base}/wp-json/wc/v3/orders/{id}")}]});
+    order
+}
+
+/// Vendor A (Foo2) and vendor B (Bar3) onboarded, and order 727 delivered by its
+/// webhook.
 async fn two_vendor_order(app: &TestApp, base: &str) -> (String, String) {
+    two_vendor_order_changed(app, base, "2017-03-22T16:28:08").await
+}
+
+async fn two_vendor_order_changed(app: &TestApp, base: &str, modified: &str) -> (String, String) {
     let a = app.onboard("vendor-a", &[]).await;
     app.map_sku("Foo2", "vendor-a", "3.00 USD").await.unwrap();
     let b = app.onboard("vendor-b", &[]).await;
     app.map_sku("Bar3", "vendor-b", "4.10 USD").await.unwrap();
-    let mut order: Value = serde_json::from_slice(&fixture("woocommerce/order-processing.json")).unwrap();
-    order["line_items"][0]["sku"] = json!("Foo2");
-    order["_links"] = json!({"self": [{"href": format!("{base}/wp-json/wc/v3/orders/{ORDER}")}]});
+    let order = order_body(base, 727, modified);
     let answer = app.woocommerce_webhook_from(&format!("{base}/"), "order.created", &serde_json::to_vec(&order).unwrap(), WOOCOMMERCE_SECRET).await;
     assert_eq!(answer.status(), 200);
     app.deliver().await;
@@ -198,10 +212,53 @@ async fn a_key_the_site_refuses_is_recorded_once_and_never_retried(backend: Back
     assert!(site.orders[ORDER].trackings.is_empty());
 }
 
+/// `at` as WooCommerce writes GMT dates.
+fn gmt(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+async fn an_order_whose_webhooks_never_came_is_routed_by_the_next_reconcile_and_none_is_doubled(backend: Backend) {
+    let (base, site) = stand_in(true).await;
+    let app = spawn(backend, &base, &[]).await;
+    let now = app.now();
+    let (a, b) = two_vendor_order_changed(&app, &base, &gmt(now - chrono::Duration::hours(3))).await;
+    {
+        let mut held = site.lock().unwrap();
+        // 727 came by its webhook; 728's webhook never came; 729 changed before the
+        // first run's look-back.
+        held.list(order_body(&base, 727, &gmt(now - chrono::Duration::hours(3))));
+        held.list(order_body(&base, 728, &gmt(now - chrono::Duration::hours(2))));
+        held.list(order_body(&base, 729, &gmt(now - chrono::Duration::hours(200))));
+    }
+    let said = app.cli(&["reconcile"]).await.unwrap();
+    assert_eq!(said.trim(), "reconciled 1 shops: 2 changed orders read, 2 queued for intake");
+    app.deliver().await;
+    let numbers = |orders: Vec<Value>| {
+        let mut numbers: Vec<String> = orders.iter().map(|o| o["order_number"].as_str().unwrap_or_default().to_string()).collect();
+        numbers.sort();
+        numbers
+    };
+    assert_eq!(numbers(app.vendor_orders(&a).await), ["#727", "#728"], "728 routed, 727 not doubled, 729 older than the look-back");
+    assert_eq!(numbers(app.vendor_orders(&b).await), ["#727", "#728"]);
+    // The next run reads from the cursor (one second of overlap): nothing new is filed.
+    let said = app.cli(&["reconcile"]).await.unwrap();
+    assert_eq!(said.trim(), "reconciled 1 shops: 1 changed orders read, 1 queued for intake", "only the cursor's own second again");
+    app.deliver().await;
+    assert_eq!(numbers(app.vendor_orders(&a).await), ["#727", "#728"]);
+    let site = site.lock().unwrap();
+    assert!(site.refused.is_empty(), "every listing signed, query included: {:?}", site.refused);
+    let since: Vec<&str> = site.listings.iter().map(|q| q["modified_after"].as_str()).collect();
+    assert_eq!(
+        since,
+        [gmt(now - chrono::Duration::hours(168) - chrono::Duration::seconds(1)), gmt(now - chrono::Duration::hours(2) - chrono::Duration::seconds(1))]
+    );
+}
+
 on_both_backends!(
     each_parcel_is_one_tracking_item_and_the_order_completes_once_its_last_line_shipped,
     without_the_extension_each_parcel_is_one_private_note_even_when_a_write_was_lost_or_refused,
     when_the_site_mails_shipments_its_notes_are_customer_notes_and_dropflow_sends_none,
     a_vendors_cancel_is_one_private_note_for_the_merchant,
     a_key_the_site_refuses_is_recorded_once_and_never_retried,
+    an_order_whose_webhooks_never_came_is_routed_by_the_next_reconcile_and_none_is_doubled,
 );

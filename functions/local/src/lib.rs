@@ -39,6 +39,8 @@ const CONSUMERS_PER_QUEUE: usize = 4;
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How many sweeps between two payout releases (hourly; daily on AWS).
 const SWEEPS_PER_PAYOUT_RELEASE: u32 = 60;
+/// How many sweeps between two reconciliation polls (every 15 minutes, as on AWS).
+const SWEEPS_PER_RECONCILE: u32 = 15;
 
 /// Development defaults for settings left unset, so that `dropflow` runs with none.
 pub fn local_default(name: &str) -> Option<&'static str> {
@@ -197,7 +199,8 @@ impl Local {
     }
 
     /// Runs the SLA sweep every minute, as sla-sweep's schedule does (every 15 minutes
-    /// on AWS), and the payout release every hour (payout-release's is daily).
+    /// on AWS), the storefront reconciliation every 15 minutes (the first a minute
+    /// after start), and the payout release every hour (payout-release's is daily).
     async fn sweep_for_ever(self) {
         for tick in 1u32.. {
             tokio::time::sleep(SWEEP_EVERY).await;
@@ -205,6 +208,13 @@ impl Local {
                 Ok(report) if report.fired > 0 || report.voided > 0 || report.purged > 0 => tracing::info!(?report, "sla sweep"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
+            }
+            if tick % SWEEPS_PER_RECONCILE == 1 {
+                match dropflow_shared::services::reconcile::reconcile(&self.app, self.app.clock.now()).await {
+                    Ok(report) if report.queued > 0 || !report.failed.is_empty() => tracing::info!(?report, "storefront reconcile"),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "storefront reconcile failed"),
+                }
             }
             if tick % SWEEPS_PER_PAYOUT_RELEASE == 0 {
                 match dropflow_shared::services::money::run(&self.app, self.app.clock.now(), None).await {

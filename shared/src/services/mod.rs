@@ -8,6 +8,7 @@ pub mod notifier;
 pub mod operator;
 pub mod privacy;
 pub mod products;
+pub mod reconcile;
 pub mod relay;
 pub mod reroute;
 mod routing;

@@ -192,6 +192,11 @@ pub(super) fn shop_pk(source: &str, shop: &str) -> String {
     if shop.len() <= 200 { format!("SHOP#{source}#{shop}") } else { format!("SHOP#{source}#sha256:{}", hex::encode(sha2::Sha256::digest(shop.as_bytes()))) }
 }
 
+/// The reconciliation poll's cursor of one shop: the newest change it has queued.
+pub(super) fn reconcile_cursor(source: &str, shop: &str) -> Key {
+    (format!("RECONCILE#{source}#{}", capped(shop)), "CURSOR".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

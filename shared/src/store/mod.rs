@@ -15,6 +15,7 @@ mod keys;
 mod mail;
 mod money;
 mod orders;
+mod reconcile;
 mod tracking;
 mod vendor_orders;
 mod vendors;
@@ -22,6 +23,7 @@ mod vendors;
 pub use keys::EVENT_SK_PREFIX;
 use keys::{key_time, order_pk, vendor_pk};
 pub use mail::{Claim, Suppression};
+pub use reconcile::ReconcileCursor;
 pub use tracking::{NumberClaim, TrackedNumber, TrackedParcel};
 pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};
 

@@ -118,6 +118,15 @@ pub enum Command {
         #[arg(long, value_parser = instant)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Read back each configured storefront's orders changed since the last run
+    /// (WooCommerce sites with a key) and file what the webhooks missed; `serve` runs
+    /// it every 15 minutes by itself.
+    Reconcile {
+        /// Reconcile as of this instant (RFC 3339) instead of now (where a shop never
+        /// read starts `RECONCILE_LOOKBACK_HOURS` back from).
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// The orders whose customers' personal data is due to be purged (`RETENTION_DAYS`
     /// after their last vendor order closed), one vendor order per line: due at, order,
     /// vendor. The sweep purges them when due.
@@ -429,6 +438,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Orders { vendor, state, limit, format } => commands::orders(app, vendor, state, limit, format, out).await,
         Command::Order { action } => commands::order(app, action, out).await,
         Command::Sweep { now } => commands::sweep(app, now, out).await,
+        Command::Reconcile { now } => commands::reconcile(app, now, out).await,
         Command::Retention { within, format } => commands::retention(app, within, format, out).await,
         Command::Payouts { now, action } => commands::payouts(app, now, action, out).await,
         Command::Dlq { action } => commands::dlq(local, action, out).await,

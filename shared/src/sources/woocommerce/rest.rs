@@ -27,7 +27,7 @@
 
 use crate::config::WooSite;
 use crate::domain::tracking::TrackingNumber;
-use crate::ports::{CancelNote, ParcelNews, ParcelWrite, WriteBackError};
+use crate::ports::{CancelNote, ChangedOrder, POLL_PAGE, ParcelNews, ParcelWrite, WriteBackError};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -65,6 +65,14 @@ pub fn provider_names(list: &Value) -> BTreeSet<String> {
     countries.filter_map(Value::as_object).flat_map(|p| p.keys().cloned()).collect()
 }
 
+/// A listed order as its webhook would carry it; one without an id or a readable
+/// `date_modified_gmt` is left out (the intake could not file it either).
+pub fn changed_order(order: &Value) -> Option<ChangedOrder> {
+    let id = order["id"].as_u64()?.to_string();
+    let modified = chrono::NaiveDateTime::parse_from_str(order["date_modified_gmt"].as_str()?, "%Y-%m-%dT%H:%M:%S").ok()?;
+    Some(ChangedOrder { id, modified_at: modified.and_utc(), topic: "order.updated".into(), body: order.to_string() })
+}
+
 /// The REST client of the configured sites, by host.
 pub struct WooCommerceRest {
     client: reqwest::Client,
@@ -91,16 +99,18 @@ impl WooCommerceRest {
         self.sites.get(&shop.to_ascii_lowercase()).ok_or_else(|| WriteBackError::Refused(format!("no REST API key for {shop}")))
     }
 
-    /// The request `method` `path` on `site`, with its keys: HTTP Basic over https, a
-    /// one-legged OAuth 1.0a signature over plain http (where Basic would show them).
-    pub fn request(&self, site: &WooSite, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    /// The request `method` `path` (with `query`) on `site`, with its keys: HTTP Basic
+    /// over https, a one-legged OAuth 1.0a signature over plain http (where Basic would
+    /// show them), which signs the query too.
+    pub fn request(&self, site: &WooSite, method: reqwest::Method, path: &str, query: &[(&str, String)]) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", site.base);
-        let request = self.client.request(method.clone(), &url);
+        let request = self.client.request(method.clone(), &url).query(query);
         if site.base.starts_with("https://") {
             return request.basic_auth(&site.consumer_key, Some(&site.consumer_secret));
         }
         let credentials = oauth1_request::Credentials::new(site.consumer_key.as_str(), site.consumer_secret.as_str());
-        let signed = oauth1_request::Builder::<_, _>::new(credentials, oauth1_request::HMAC_SHA1).authorize(method.as_str(), &url, &());
+        let signed_query = oauth1_request::ParameterList::new(query.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+        let signed = oauth1_request::Builder::<_, _>::new(credentials, oauth1_request::HMAC_SHA1).authorize(method.as_str(), &url, &signed_query);
         request.header(reqwest::header::AUTHORIZATION, signed)
     }
 
@@ -135,7 +145,7 @@ impl WooCommerceRest {
         if let Some(known) = self.providers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&site.base) {
             return Ok(known.clone());
         }
-        let list = self.send(shop, self.request(site, reqwest::Method::GET, PROVIDERS)).await?;
+        let list = self.send(shop, self.request(site, reqwest::Method::GET, PROVIDERS, &[])).await?;
         let providers = list.map(|l| provider_names(&l));
         self.providers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(site.base.clone(), providers.clone());
         Ok(providers)
@@ -144,7 +154,7 @@ impl WooCommerceRest {
     /// The order's notes; a missing order is refused.
     async fn notes(&self, shop: &str, site: &WooSite, order: &str) -> Result<Vec<Value>, WriteBackError> {
         let path = format!("/wp-json/wc/v3/orders/{order}/notes");
-        let notes = self.send(shop, self.request(site, reqwest::Method::GET, &path)).await?;
+        let notes = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?;
         let notes = notes.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {order}")))?;
         Ok(notes.as_array().cloned().unwrap_or_default())
     }
@@ -157,7 +167,7 @@ impl WooCommerceRest {
         }
         let path = format!("/wp-json/wc/v3/orders/{order}/notes");
         let body = json!({"note": text, "customer_note": customer_note});
-        let made = self.send(shop, self.request(site, reqwest::Method::POST, &path).json(&body)).await?;
+        let made = self.send(shop, self.request(site, reqwest::Method::POST, &path, &[]).json(&body)).await?;
         let made = made.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {order}")))?;
         Ok(format!("note:{}", made["id"]))
     }
@@ -165,7 +175,7 @@ impl WooCommerceRest {
     /// The parcel's tracking item, added unless the order holds one of its number.
     async fn tracking_once(&self, shop: &str, site: &WooSite, parcel: &ParcelWrite, providers: &BTreeSet<String>) -> Result<String, WriteBackError> {
         let path = format!("/wp-json/wc-shipment-tracking/v3/orders/{}/shipment-trackings", parcel.external_order_id);
-        let items = self.send(shop, self.request(site, reqwest::Method::GET, &path)).await?;
+        let items = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?;
         let items = items.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {}", parcel.external_order_id)))?;
         let number = &parcel.tracking.number;
         let held = items.as_array().into_iter().flatten().find(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(number)));
@@ -173,7 +183,7 @@ impl WooCommerceRest {
             return Ok(format!("tracking:{}", item["tracking_id"].as_str().unwrap_or("?")));
         }
         let body = tracking_item(&parcel.tracking, providers);
-        let made = self.send(shop, self.request(site, reqwest::Method::POST, &path).json(&body)).await?;
+        let made = self.send(shop, self.request(site, reqwest::Method::POST, &path, &[]).json(&body)).await?;
         let made = made.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {}", parcel.external_order_id)))?;
         Ok(format!("tracking:{}", made["tracking_id"].as_str().unwrap_or("?")))
     }
@@ -181,12 +191,12 @@ impl WooCommerceRest {
     /// Completes the order unless it is completed already, or closed another way.
     async fn complete(&self, shop: &str, site: &WooSite, order: &str) -> Result<Option<String>, WriteBackError> {
         let path = format!("/wp-json/wc/v3/orders/{order}");
-        let current = self.send(shop, self.request(site, reqwest::Method::GET, &path)).await?;
+        let current = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?;
         let current = current.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {order}")))?;
         if !current["status"].as_str().is_some_and(|s| OPEN_STATUSES.contains(&s)) {
             return Ok(None);
         }
-        self.send(shop, self.request(site, reqwest::Method::PUT, &path).json(&json!({"status": "completed"}))).await?;
+        self.send(shop, self.request(site, reqwest::Method::PUT, &path, &[]).json(&json!({"status": "completed"}))).await?;
         Ok(Some("completed".into()))
     }
 }
@@ -218,6 +228,29 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
     /// WooCommerce keeps nothing of a carrier's news.
     async fn parcel_news(&self, _news: &ParcelNews) -> Result<Option<String>, WriteBackError> {
         Ok(None)
+    }
+
+    fn polled_shops(&self) -> Vec<String> {
+        self.sites.keys().cloned().collect()
+    }
+
+    /// `GET /wp-json/wc/v3/orders?modified_after=…&dates_are_gmt=true&orderby=modified&order=asc`
+    /// (<https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders>):
+    /// each order as its `order.updated` webhook carries it.
+    async fn changed_since(&self, shop: &str, since: chrono::DateTime<chrono::Utc>, page: u32) -> Result<Vec<ChangedOrder>, WriteBackError> {
+        let site = self.site(shop)?;
+        let query = [
+            ("modified_after", since.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            ("dates_are_gmt", "true".to_string()),
+            ("orderby", "modified".to_string()),
+            ("order", "asc".to_string()),
+            ("per_page", POLL_PAGE.to_string()),
+            ("page", page.to_string()),
+        ];
+        let listed = self.send(shop, self.request(site, reqwest::Method::GET, "/wp-json/wc/v3/orders", &query)).await?;
+        let listed = listed.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no REST API for orders")))?;
+        let orders = listed.as_array().ok_or_else(|| WriteBackError::Refused(format!("{shop} listed no array of orders")))?;
+        Ok(orders.iter().filter_map(changed_order).collect())
     }
 
     /// A private note for the merchant, once: WooCommerce orders have no tags.
@@ -254,10 +287,10 @@ mod tests {
     #[test]
     fn https_sends_the_keys_as_basic_and_plain_http_signs_with_oauth() {
         let rest = WooCommerceRest::new(BTreeMap::new());
-        let basic = rest.request(&site("https://shop.example"), reqwest::Method::GET, "/wp-json/wc/v3/orders/1").build().unwrap();
+        let basic = rest.request(&site("https://shop.example"), reqwest::Method::GET, "/wp-json/wc/v3/orders/1", &[]).build().unwrap();
         let header = basic.headers()[reqwest::header::AUTHORIZATION].to_str().unwrap().to_string();
         assert_eq!(header, format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "ck_key:cs_secret")));
-        let signed = rest.request(&site("http://shop.example:8080"), reqwest::Method::POST, "/wp-json/wc/v3/orders/1/notes").build().unwrap();
+        let signed = rest.request(&site("http://shop.example:8080"), reqwest::Method::POST, "/wp-json/wc/v3/orders/1/notes", &[]).build().unwrap();
         let header = signed.headers()[reqwest::header::AUTHORIZATION].to_str().unwrap().to_string();
         assert!(header.starts_with("OAuth ") && header.contains("oauth_consumer_key=\"ck_key\"") && header.contains("oauth_signature="), "{header}");
         assert!(!header.contains("cs_secret"), "the secret only signs");

@@ -1,0 +1,105 @@
+//! The reconciliation poll: what the storefronts' webhooks missed, read back through
+//! their APIs. WooCommerce never retries a failed delivery and disables a webhook after
+//! five failures, and Shopify tells apps not to rely on webhooks alone. Each run lists
+//! each shop's orders changed since its cursor and puts each on the intake queue as
+//! its webhook would have, so the same intake (deduplicated by id and change time)
+//! files it: a webhook and the poll never double anything.
+//!
+//! The cursor is the newest change time whose orders are all queued, never the poll's
+//! own start time (a storefront's clock is not ours), and is re-read with one second of
+//! overlap. Pages are read by that cursor, not by an offset, so an order changed during
+//! a run moves behind the cursor and is read on the next page instead of shifting
+//! another out of sight. A shop never read starts `RECONCILE_LOOKBACK_HOURS` back.
+
+use super::{App, ServiceError};
+use crate::ports::{MAX_MESSAGE_BYTES, POLL_PAGE, QueueName, StoreError};
+use crate::sources::IntakeMessage;
+use chrono::{DateTime, Utc};
+
+/// The most pages one shop's run reads; the rest waits for the next run (its cursor
+/// says where).
+const MAX_PAGES: u32 = 50;
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    /// The shops read.
+    pub shops: usize,
+    /// The orders the storefronts listed as changed.
+    pub read: usize,
+    /// Those put on the intake queue (the intake drops what it has filed already).
+    pub queued: usize,
+    /// Orders too large for the intake queue: logged, left to the operator.
+    pub too_large: Vec<String>,
+    /// Shops that could not be read (unreachable, a refused key), with why: the next
+    /// run tries them again from their cursors.
+    pub failed: Vec<String>,
+}
+
+/// Reads every polled shop's changes since its cursor (as of `now` for a shop never
+/// read) and queues them for intake.
+pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<ReconcileReport, ServiceError> {
+    let mut report = ReconcileReport::default();
+    for (source, writer) in &app.storefronts {
+        for shop in writer.polled_shops() {
+            report.shops += 1;
+            if let Err(error) = reconcile_shop(app, source, &shop, now, &mut report).await {
+                tracing::warn!(%shop, %error, "a shop could not be reconciled");
+                report.failed.push(format!("{shop}: {error}"));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// One shop's run: page by page from its cursor, the cursor moved after each page is
+/// queued.
+async fn reconcile_shop(app: &App, source: &str, shop: &str, now: DateTime<Utc>, report: &mut ReconcileReport) -> Result<(), ServiceError> {
+    let writer = &app.storefronts[source];
+    let stored = app.tables.reconcile_cursor(source, shop).await?;
+    let mut version = stored.as_ref().map(|c| c.version);
+    let mut cursor = stored.map_or(now - chrono::Duration::hours(app.config.reconcile_lookback_hours), |c| c.modified_at);
+    // Past the cursor's page 1 only while a page brought no newer change (more orders
+    // changed in one second than a page holds).
+    let mut page = 1;
+    for _ in 0..MAX_PAGES {
+        let since = cursor - chrono::Duration::seconds(1);
+        let orders = writer.changed_since(shop, since, page).await.map_err(|e| ServiceError::Busy { reason: format!("reading {shop}: {e}"), until: None })?;
+        for order in &orders {
+            report.read += 1;
+            let message = IntakeMessage {
+                source: source.to_string(),
+                topic: order.topic.clone(),
+                shop: shop.to_string(),
+                claimed_shop: None,
+                delivery_id: Some(format!("reconcile:{}:{}", order.id, order.modified_at.timestamp())),
+                body: order.body.clone(),
+            };
+            let body = message.encode();
+            if body.len() > MAX_MESSAGE_BYTES {
+                tracing::error!(%shop, order = %order.id, bytes = body.len(), "a reconciled order is too large for the intake queue");
+                report.too_large.push(format!("{shop} order {}", order.id));
+                continue;
+            }
+            app.publisher.publish(QueueName::Intake, body).await?;
+            report.queued += 1;
+        }
+        match orders.iter().map(|o| o.modified_at).max() {
+            Some(newest) if newest > cursor => {
+                version = match app.tables.put_reconcile_cursor(source, shop, newest, version).await {
+                    Ok(version) => Some(version),
+                    // Another run moved it: its next run goes on from there.
+                    Err(StoreError::ConditionFailed) => return Ok(()),
+                    Err(error) => return Err(error.into()),
+                };
+                cursor = newest;
+                page = 1;
+            }
+            _ => page += 1,
+        }
+        if orders.len() < POLL_PAGE {
+            break;
+        }
+    }
+    Ok(())
+}
