@@ -591,6 +591,18 @@ pub(crate) fn shipped(vo: &VendorOrder, tracking_number: &str, progress: &Progre
     }
 }
 
+/// The mail of a parcel whose number the vendor corrected: the parcel's mail again,
+/// with the right number, saying the one sent before was wrong.
+pub(crate) fn tracking_corrected(vo: &VendorOrder, from: &str, tracking_number: &str, progress: &Progress) -> Message {
+    let mut message = shipped(vo, tracking_number, progress);
+    message.subject = format!("Order {}: corrected tracking number", vo.order_number);
+    message.heading = format!("{}, here is the right tracking number for your parcel", vo.customer_name);
+    message.intro = vec![format!(
+        "The tracking number we sent you before, {from}, was wrong. Follow your parcel with the one below; tracking can take a day to show the first scan."
+    )];
+    message
+}
+
 /// The customer's mail of a parcel delivered: "was delivered" only when everything
 /// they will get has arrived; otherwise how much has, and what is still coming.
 pub(crate) fn delivered(record: &OrderRecord, progress: &Progress) -> Message {

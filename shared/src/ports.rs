@@ -454,6 +454,10 @@ pub trait StorefrontWriter: Send + Sync {
     /// fulfillments). A parcel the storefront already holds under its number is
     /// success with the ids found, never a second record.
     async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError>;
+    /// The parcel shipped under `from` has the number `parcel.tracking`: the
+    /// storefront's record of it changes (never a second one); a storefront that holds
+    /// none of it yet gets it made with the right number. Returns the ids it holds.
+    async fn parcel_corrected(&self, parcel: &ParcelWrite, from: &str) -> Result<Vec<String>, WriteBackError>;
     /// Tells the storefront what the carrier said of a parcel it holds (a fulfillment
     /// event on Shopify); returns the storefront's id of what it recorded, or `None`
     /// when the news is nothing the storefront has a word for.

@@ -41,6 +41,8 @@ pub enum Kind {
     VendorShip,
     VendorShipSharedNumber,
     VendorShipPart,
+    /// A vendor corrects a parcel's mistyped number before it is delivered.
+    VendorCorrectTracking,
     VendorDeliver,
     VendorCancel,
     VendorRepeat,
@@ -59,7 +61,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 46] = [
+const WEIGHTS: [(Kind, u64); 47] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -92,6 +94,7 @@ const WEIGHTS: [(Kind, u64); 46] = [
     (Kind::VendorShip, 8),
     (Kind::VendorShipSharedNumber, 2),
     (Kind::VendorShipPart, 4),
+    (Kind::VendorCorrectTracking, 2),
     (Kind::VendorDeliver, 6),
     (Kind::VendorCancel, 2),
     (Kind::VendorRepeat, 4),
@@ -159,6 +162,7 @@ impl Kind {
             Kind::VendorShip => "vendor.ship",
             Kind::VendorShipSharedNumber => "vendor.ship_shared_number",
             Kind::VendorShipPart => "vendor.ship_part",
+            Kind::VendorCorrectTracking => "vendor.correct_tracking",
             Kind::VendorDeliver => "vendor.deliver",
             Kind::VendorCancel => "vendor.cancel",
             Kind::VendorRepeat => "vendor.repeat",

@@ -83,6 +83,7 @@ pub struct Delivery {
 /// The last vendor request, to repeat it (`vendor.repeat`).
 #[derive(Debug, Clone)]
 struct VendorRequest {
+    method: reqwest::Method,
     key: String,
     path: String,
     body: Value,
@@ -368,6 +369,9 @@ impl World {
             }
             said = app.cli(args).await;
         }
+        // What the command caused (its mail) happens within its step, as a vendor's
+        // request's does, so that each step's mail is read against the state it made.
+        app.deliver().await;
         said
     }
 
@@ -751,6 +755,7 @@ impl World {
                     _ => format!("SIMP{:07}", self.numbers.len() as u64 * 7907 + step.a % 1000),
                 };
                 let request = VendorRequest {
+                    method: reqwest::Method::POST,
                     key: self.keys[vendor].clone(),
                     path: format!("/vendor/orders/{id}/shipment"),
                     body: json!({"carrier": "Sim Post", "tracking_number": number, "lines": [line]}),
@@ -764,6 +769,7 @@ impl World {
                 }
                 said
             }
+            Kind::VendorCorrectTracking => self.correct_tracking(app, step).await,
             Kind::VendorDeliver => self.vendor_act(app, step, "delivered", json!({})).await,
             Kind::VendorCancel => self.vendor_act(app, step, "cancel", json!({"reason": "The supplier is out of stock"})).await,
             Kind::VendorRepeat => {
@@ -868,10 +874,53 @@ impl World {
             return json!({"vendor": vendor, "action": action, "said": "no orders"});
         }
         let id = &ids[(step.b % ids.len() as u64) as usize];
-        let request = VendorRequest { key, path: format!("/vendor/orders/{id}/{action}"), body, idempotency_key: format!("k-{}", step.b) };
+        let request =
+            VendorRequest { method: reqwest::Method::POST, key, path: format!("/vendor/orders/{id}/{action}"), body, idempotency_key: format!("k-{}", step.b) };
         self.last_vendor = Some(request.clone());
         let mut said = self.vendor_request(app, &request).await;
         said["vendor"] = json!(vendor);
+        said
+    }
+
+    /// A vendor corrects the number of one of its parcels still on its way to a new
+    /// one (`PUT …/shipments/{number}`); the number is its no more once no other of its
+    /// orders ships under it.
+    async fn correct_tracking(&mut self, app: &TestApp, step: &Step) -> Value {
+        let vendor = VENDORS[(step.a % 3) as usize];
+        let key = self.keys[vendor].clone();
+        let (_, list, _) = app.vendor(reqwest::Method::GET, "/vendor/orders?limit=100", &key, None).await;
+        let parcels = |list: &Value| -> Vec<(String, String)> {
+            let orders = list["orders"].as_array().cloned().unwrap_or_default();
+            let open = |o: &Value| -> Vec<(String, String)> {
+                let id = o["id"].as_str().unwrap_or_default().to_string();
+                let shipments = o["shipments"].as_array().cloned().unwrap_or_default();
+                let numbers = shipments.iter().filter(|s| s["delivered_at"].is_null()).filter_map(|s| s["tracking"]["number"].as_str().map(str::to_string));
+                numbers.map(|n| (id.clone(), n)).collect()
+            };
+            orders.iter().flat_map(open).collect()
+        };
+        let open = parcels(&list);
+        let Some((id, from)) = open.get((step.b % open.len().max(1) as u64) as usize).cloned() else {
+            return json!({"vendor": vendor, "said": "no parcel on its way"});
+        };
+        let to = format!("SIMC{:08}", self.numbers.len() as u64 * 7901 + step.b % 1000);
+        let request = VendorRequest {
+            method: reqwest::Method::PUT,
+            key: key.clone(),
+            path: format!("/vendor/orders/{id}/shipments/{from}"),
+            body: json!({"carrier": "Sim Post", "tracking_number": to}),
+            idempotency_key: format!("c-{}", step.b),
+        };
+        self.last_vendor = Some(request.clone());
+        let said = self.vendor_request(app, &request).await;
+        if said["status"] == 200 {
+            self.number_vendor.insert(to.clone(), vendor);
+            self.numbers.push(to);
+            let (_, after, _) = app.vendor(reqwest::Method::GET, "/vendor/orders?limit=100", &key, None).await;
+            if !parcels(&after).iter().any(|(_, n)| *n == from) && self.number_vendor.get(&from) == Some(&vendor) {
+                self.number_vendor.remove(&from);
+            }
+        }
         said
     }
 
@@ -886,17 +935,17 @@ impl World {
         }
         let (status, answer) = answered;
         if status >= 500 {
-            self.server_errors.push(format!("POST {} answered {status}: {answer}", request.path));
+            self.server_errors.push(format!("{} {} answered {status}: {answer}", request.method, request.path));
         }
         app.deliver().await;
         json!({"request": request.path, "body": request.body, "status": status, "answer": answer["detail"].clone()})
     }
 
-    /// One vendor POST: its status and JSON answer.
+    /// One vendor request: its status and JSON answer.
     async fn vendor_post(app: &TestApp, request: &VendorRequest) -> (u16, Value) {
         let response = app
             .client
-            .post(format!("{}{}", app.base, request.path))
+            .request(request.method.clone(), format!("{}{}", app.base, request.path))
             .bearer_auth(&request.key)
             .header("Idempotency-Key", &request.idempotency_key)
             .json(&request.body)

@@ -51,6 +51,12 @@ pub struct Shop {
     pub orders: BTreeMap<String, Order>,
     /// Every `fulfillmentCreate` call.
     pub creates: usize,
+    /// Every `fulfillmentTrackingInfoUpdate` call.
+    pub tracking_updates: usize,
+    /// Every authorised call, of any kind.
+    pub calls: usize,
+    /// When each fulfillment was created (the write-back's latency is measured to it).
+    pub created_at: Vec<std::time::Instant>,
     pub faults: Vec<Fault>,
     /// What the stand-in refused as malformed (a test expects none).
     pub refused: Vec<String>,
@@ -94,7 +100,9 @@ pub async fn start(shop: &str) -> (String, Stand) {
                     let error = json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"});
                     return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(error));
                 }
-                answer(&mut state.lock().unwrap(), &body)
+                let mut shop = state.lock().unwrap();
+                shop.calls += 1;
+                answer(&mut shop, &body)
             }
         }),
     );
@@ -159,6 +167,9 @@ fn answer(state: &mut Shop, body: &str) -> Answer {
     if query.contains("mutation ParcelShipped") {
         return create(state, &variables["fulfillment"]);
     }
+    if query.contains("mutation ParcelCorrected") {
+        return tracking_update(state, variables);
+    }
     if query.contains("mutation ParcelNews") {
         return fulfillment_event(state, &variables["event"]);
     }
@@ -216,10 +227,33 @@ fn create(state: &mut Shop, input: &Value) -> Answer {
     order
         .fulfillments
         .push(json!({"id": id, "trackingInfo": [tracking], "fulfillmentLineItems": {"nodes": fulfilled}, "notifyCustomer": input["notifyCustomer"]}));
+    state.created_at.push(std::time::Instant::now());
     if fault == Some(Fault::ApplyThenFail) {
         return (axum::http::StatusCode::BAD_GATEWAY, axum::Json(json!({"errors": "upstream timed out"})));
     }
     ok(json!({"fulfillmentCreate": {"fulfillment": {"id": id}, "userErrors": []}}))
+}
+
+/// `fulfillmentTrackingInfoUpdate`: a fulfillment the shop holds takes the tracking
+/// (`FulfillmentTrackingInput`: company, number, url) in place of what it had.
+fn tracking_update(state: &mut Shop, variables: &Value) -> Answer {
+    state.tracking_updates += 1;
+    let input = &variables["trackingInfoInput"];
+    let well_formed = input["company"].is_string()
+        && input["number"].is_string()
+        && input["url"].as_str().is_some_and(|u| u.starts_with("https://"))
+        && variables["notifyCustomer"].is_boolean();
+    let found = state.orders.values_mut().flat_map(|o| o.fulfillments.iter_mut()).find(|f| f["id"] == variables["fulfillmentId"]);
+    match found {
+        Some(fulfillment) if well_formed => {
+            fulfillment["trackingInfo"] = json!([input]);
+            ok(json!({"fulfillmentTrackingInfoUpdate": {"fulfillment": {"id": variables["fulfillmentId"]}, "userErrors": []}}))
+        }
+        _ => {
+            state.refused.push(format!("malformed tracking update: {variables}"));
+            user_error("fulfillmentTrackingInfoUpdate", "invalid")
+        }
+    }
 }
 
 /// `fulfillmentEventCreate`: an event of a fulfillment the shop holds, with one of

@@ -65,6 +65,8 @@ pub struct Site {
     pub listed: Vec<Value>,
     /// Every listing request's query.
     pub listings: Vec<BTreeMap<String, String>>,
+    /// Every request, of any kind.
+    pub requests: usize,
 }
 
 impl Site {
@@ -95,6 +97,7 @@ pub async fn start() -> (String, Stand) {
         async move {
             let authorization = headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default();
             let mut site = state.lock().unwrap();
+            site.requests += 1;
             let query = query_of(uri.query().unwrap_or_default());
             if let Err(why) = check_signature(authorization, method.as_str(), &format!("{base}{}", uri.path()), &query) {
                 site.refused.push(why);
@@ -131,6 +134,12 @@ fn answer(site: &mut Site, method: &str, path: &str, body: &str) -> Answer {
                 "United States": {"UPS": "https://www.ups.com/track?tracknum=%1$s", "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=%1$s"}}),
         ),
         (_, ["wp-json", "wc-shipment-tracking", "v3", "orders", id, "shipment-trackings"]) if extension => write(site, method, id, body, "tracking"),
+        ("DELETE", ["wp-json", "wc-shipment-tracking", "v3", "orders", id, "shipment-trackings", tracking_id]) if extension => {
+            let Some(order) = site.orders.get_mut(*id) else { return no_route() };
+            let Some(at) = order.trackings.iter().position(|t| t["tracking_id"] == *tracking_id) else { return no_route() };
+            site.writes += 1;
+            status(200, order.trackings.remove(at))
+        }
         (_, ["wp-json", "wc", "v3", "orders", id, "notes"]) => write(site, method, id, body, "note"),
         (_, ["wp-json", "wc", "v3", "orders", id]) => write(site, method, id, body, "order"),
         _ => no_route(),

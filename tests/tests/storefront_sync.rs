@@ -303,7 +303,46 @@ async fn carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_even
     assert_eq!(statuses(&shop, 0), ["IN_TRANSIT"], "the retry reads the event Shopify applied and writes none");
 }
 
+async fn a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let (a, b) = two_vendor_order(&app).await;
+    // Vendor A ships its parcel under vendor B's number by mistake, then corrects it.
+    ship(&app, &a, "AE-1", PARCEL_B).await;
+    until(&app, &shop, "the fulfillment under the wrong number", |s| s.fulfillments(ORDER).len() == 1).await;
+    let path = format!("/vendor/orders/{}/shipments/{}", order_id(), PARCEL_B.to_lowercase());
+    for _ in 0..2 {
+        let (status, body, _) = app.vendor(Method::PUT, &path, &a, Some(json!({"tracking_number": PARCEL_A}))).await;
+        assert_eq!(status, 200, "the same correction twice is one: {body}");
+        assert_eq!(body["shipments"][0]["tracking"]["number"], PARCEL_A, "{body}");
+        app.deliver().await;
+    }
+    until(&app, &shop, "the tracking update", |s| s.tracking_updates == 1).await;
+    let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
+    let corrections: Vec<_> = events.iter().filter(|e| e.event_type.as_str() == "tracking_corrected").collect();
+    assert_eq!(corrections.len(), 1, "one correction, one event");
+    app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(corrections[0]).unwrap()).await.unwrap();
+    app.deliver().await;
+    // The wrong number was vendor B's all along: B ships under it now.
+    ship(&app, &b, "CJ-1", PARCEL_B).await;
+    until(&app, &shop, "vendor B's fulfillment", |s| s.fulfillments(ORDER).len() == 2).await;
+    let outbox = app.outbox().await;
+    let corrected: Vec<&Value> = outbox.iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("corrected tracking number"))).collect();
+    assert_eq!(corrected.len(), 1, "the customer hears once");
+    assert_eq!(corrected[0]["to"], "bob.norman@hostmail.com");
+    let text = corrected[0]["text"].as_str().unwrap();
+    assert!(text.contains(PARCEL_A) && text.contains(&format!("{PARCEL_B}, was wrong")), "{text}");
+    let shop = shop.lock().unwrap();
+    assert!(shop.refused.is_empty(), "{:?}", shop.refused);
+    assert_eq!((shop.creates, shop.tracking_updates), (2, 1), "one update, never a second fulfillment of A's parcel");
+    let fulfillments = shop.fulfillments(ORDER);
+    assert_eq!(fulfillments[0]["trackingInfo"][0], json!({"company": "Royal Mail", "number": PARCEL_A, "url": "https://t.17track.net/en#nums=RB123456785GB"}));
+    assert_eq!(lines_of(&fulfillments[0]), vec![(gid("LineItem", "466157049"), 1), (gid("LineItem", "518995019"), 1)], "its lines kept");
+    assert_eq!(fulfillments[1]["trackingInfo"][0]["number"], PARCEL_B);
+}
+
 on_both_backends!(
+    a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one,
     carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_event,
     the_shops_echo_of_a_write_back_changes_nothing,
     a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_cancel_writes_nothing,

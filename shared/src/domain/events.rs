@@ -26,6 +26,9 @@ pub enum EventType {
     OrderNeedsAttention,
     SupplierOrderPlaced,
     Shipped,
+    /// A vendor corrected the number of a parcel it shipped (before delivery): the
+    /// customer, the carrier feed and the storefront are told the right one.
+    TrackingCorrected,
     TrackingUpdated,
     /// The carrier reports trouble with a parcel (a failed attempt, an exception).
     TrackingException,
@@ -74,6 +77,7 @@ impl EventType {
             EventType::OrderNeedsAttention => "order_needs_attention",
             EventType::SupplierOrderPlaced => "supplier_order_placed",
             EventType::Shipped => "shipped",
+            EventType::TrackingCorrected => "tracking_corrected",
             EventType::TrackingUpdated => "tracking_updated",
             EventType::TrackingException => "tracking_exception",
             EventType::Delivered => "delivered",
@@ -200,6 +204,13 @@ pub struct Briefed {
 /// `shipped`: which parcel (its mail lists the lines in it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParcelShipped {
+    pub tracking_number: String,
+}
+
+/// `tracking_corrected`: the parcel's wrong number and its right one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingCorrected {
+    pub from: String,
     pub tracking_number: String,
 }
 

@@ -82,6 +82,13 @@ pub enum Command {
         tracking: TrackingNumber,
         lines: Option<Vec<String>>,
     },
+    /// The vendor typed a parcel's number wrong: until it is delivered the parcel
+    /// (`from`) takes the right one, with its lines; the storefront's record and the
+    /// customer follow.
+    CorrectTracking {
+        from: String,
+        to: TrackingNumber,
+    },
     /// A parcel arrived (`None`: every parcel); delivered once every line shipped and
     /// every parcel arrived.
     MarkDelivered {
@@ -150,6 +157,7 @@ impl Command {
         match self {
             Command::PlaceWithSupplier { .. } => "place with supplier",
             Command::Ship { .. } => "ship",
+            Command::CorrectTracking { .. } => "correct a tracking number of",
             Command::MarkDelivered { .. } => "mark delivered",
             Command::Cancel { .. } => "cancel",
             Command::ChangeAddress { .. } => "change the address of",
@@ -453,6 +461,8 @@ impl VendorOrder {
                 self.state != Cancelled
                     && self.shipments.iter().any(|s| s.tracking.number == tracking.number && lines.iter().flatten().all(|id| s.line_ids.contains(id)))
             }
+            // The parcel carries the right number already, and the wrong one no more.
+            Command::CorrectTracking { from, to } => self.parcel(from).is_none() && self.parcel(&to.number).is_some_and(|i| self.shipments[i].tracking == *to),
             Command::MarkDelivered { tracking_number: None } => self.state == Delivered,
             Command::MarkDelivered { tracking_number: Some(number) } => {
                 self.shipments.iter().any(|s| s.tracking.number.eq_ignore_ascii_case(number.trim()) && s.delivered_at.is_some())
@@ -670,6 +680,7 @@ impl VendorOrder {
             (Command::Ship { tracking, lines }, AwaitingSupplier | AwaitingShipment) if !self.unshipped_placed_lines().is_empty() => {
                 self.ship(&mut next, tracking, lines, now, policy)?
             }
+            (Command::CorrectTracking { from, to }, AwaitingShipment | Shipped) => self.correct_tracking(&mut next, from, to)?,
             // A parcel is delivered on its own: also the first parcel of an order whose
             // other lines have not shipped yet (the carrier says it once).
             (Command::MarkDelivered { tracking_number }, Shipped | AwaitingShipment) if !self.shipments.is_empty() => {
@@ -778,6 +789,29 @@ impl VendorOrder {
         }
         let parcel = ParcelShipped { tracking_number: tracking.number.clone() };
         Ok(Change::of(EventType::Shipped, Some(format!("{} {}", tracking.carrier, tracking.number))).with(&parcel))
+    }
+
+    /// `CorrectTracking`: the parcel `from` (any case) takes the number `to`, until it
+    /// is delivered; a number another parcel of the order has is refused. The
+    /// carrier's news of the wrong number is no longer the parcel's.
+    fn correct_tracking(&self, next: &mut VendorOrder, from: &str, to: &TrackingNumber) -> Result<Change, TransitionError> {
+        let i = self.parcel(from).ok_or_else(|| TransitionError::Invalid(format!("no parcel {:?} in this order", from.trim())))?;
+        let old = &self.shipments[i].tracking;
+        if self.shipments[i].delivered_at.is_some() {
+            return Err(TransitionError::Invalid(format!("parcel {} is delivered already: its number stays", old.number)));
+        }
+        if self.parcel(&to.number).is_some() {
+            return Err(TransitionError::Invalid(format!("tracking_number: parcel {} is in this order already", to.number)));
+        }
+        next.shipments[i].tracking = to.clone();
+        if next.tracking.as_ref().is_some_and(|t| t.number == old.number) {
+            next.tracking = Some(to.clone());
+        }
+        if next.last_checkpoint.as_ref().is_some_and(|c| c.tracking_number.eq_ignore_ascii_case(&old.number)) {
+            next.last_checkpoint = None;
+        }
+        let corrected = super::events::TrackingCorrected { from: old.number.clone(), tracking_number: to.number.clone() };
+        Ok(Change::of(EventType::TrackingCorrected, Some(format!("parcel {} is now {} {}", old.number, to.carrier, to.number))).with(&corrected))
     }
 
     /// `MarkDelivered`: the parcel named, or every one still out, has arrived; the
@@ -1005,6 +1039,38 @@ mod tests {
         let delivered = shipped.apply(Command::MarkDelivered { tracking_number: None }, actor(), later(10), &policy).unwrap().vendor_order;
         assert!(delivered.holds_number("1Z5R89390357567127", later(179)));
         assert!(!delivered.holds_number("1Z5R89390357567127", later(NUMBER_REUSE_DAYS)), "carriers recycle numbers");
+    }
+
+    #[test]
+    fn a_parcels_wrong_number_is_corrected_until_it_is_delivered_and_a_retry_repeats() {
+        let policy = SlaPolicy::default();
+        let placed = fresh()
+            .apply(Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("AE-1").unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
+        let wrong = TrackingNumber::parse("1Z999AA10123456784", None).unwrap();
+        let shipped = placed.vendor_order.apply(Command::Ship { tracking: wrong, lines: None }, actor(), now(), &policy).unwrap().vendor_order;
+        let right = TrackingNumber::parse("RB123456785GB", None).unwrap();
+        let correct = Command::CorrectTracking { from: "1z999aa10123456784".into(), to: right.clone() };
+        let corrected = shipped.apply(correct.clone(), actor(), now(), &policy).unwrap();
+        let vo = &corrected.vendor_order;
+        assert_eq!((vo.shipments.len(), &vo.shipments[0].tracking, vo.shipments[0].line_ids.len()), (1, &right, 2), "the same parcel, its lines kept");
+        assert_eq!((vo.tracking.as_ref(), vo.state), (Some(&right), VoState::Shipped));
+        let event = &corrected.events[0];
+        assert_eq!(event.event_type, EventType::TrackingCorrected);
+        assert_eq!(event.payload, serde_json::json!({"from": "1Z999AA10123456784", "tracking_number": "RB123456785GB"}));
+        assert!(vo.repeats(&correct), "the same correction again is what already happened");
+        let again = vo.apply(correct, actor(), now(), &policy);
+        assert!(matches!(again, Err(TransitionError::Invalid(_))), "{again:?}");
+        let same = vo.apply(Command::CorrectTracking { from: "RB123456785GB".into(), to: right.clone() }, actor(), now(), &policy);
+        assert!(matches!(same, Err(TransitionError::Invalid(_))), "a parcel of the order has that number already: {same:?}");
+        let delivered = vo.apply(Command::MarkDelivered { tracking_number: None }, actor(), now(), &policy).unwrap().vendor_order;
+        let late = delivered.apply(
+            Command::CorrectTracking { from: "RB123456785GB".into(), to: TrackingNumber::parse("1Z5R89390357567127", None).unwrap() },
+            actor(),
+            now(),
+            &policy,
+        );
+        assert!(matches!(late, Err(TransitionError::Illegal { .. })), "a delivered order's numbers stay: {late:?}");
     }
 
     #[test]

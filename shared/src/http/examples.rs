@@ -109,6 +109,11 @@ pub fn supplier_order_body() -> Value {
     json!({"supplier_order_ref": "AE-1", "lines": ["466157049"]})
 }
 
+/// `PUT …/shipments/{number}`.
+pub fn correction_body() -> Value {
+    serde_json::json!({"tracking_number": "RB123456785GB", "carrier": "Royal Mail"})
+}
+
 /// `POST …/shipment`.
 pub fn shipment_body() -> Value {
     json!({"tracking_number": "1Z5R89390357567127", "lines": ["466157049"]})

@@ -101,12 +101,15 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Probl
 
 /// Maps axum's body rejection (too large, unreadable) to a problem.
 /// A request as it came, for the handlers that must verify or check before reading:
-/// its one path parameter (a 400 when malformed), its headers, and its raw body read
+/// its path parameters (a 400 when malformed), its headers, and its raw body read
 /// within the body limit (a failure kept for the handler to answer after what it checks
 /// first). The webhooks and the vendor order mutations start from it.
 pub struct RawRequest {
     pub app: crate::services::App,
+    /// The first path parameter (the source, the order's id).
     pub parameter: String,
+    /// The path parameters after the first (a parcel's number).
+    pub more: Vec<String>,
     pub headers: axum::http::HeaderMap,
     pub body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 }
@@ -117,10 +120,11 @@ impl axum::extract::FromRequest<crate::services::App> for RawRequest {
     async fn from_request(request: axum::extract::Request, app: &crate::services::App) -> Result<Self, Problem> {
         use axum::extract::{FromRequestParts, Path};
         let (mut parts, body) = request.into_parts();
-        let Path(parameter) = Path::<String>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+        let Path(mut parameters) = Path::<Vec<String>>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+        let parameter = if parameters.is_empty() { String::new() } else { parameters.remove(0) };
         let headers = parts.headers.clone();
         let body = axum::body::Bytes::from_request(axum::extract::Request::from_parts(parts, body), app).await;
-        Ok(RawRequest { app: app.clone(), parameter, headers, body })
+        Ok(RawRequest { app: app.clone(), parameter, more: parameters, headers, body })
     }
 }
 

@@ -143,7 +143,7 @@ impl Mutation {
     /// With the preconditions, hands it to the service; answers the order with its
     /// version as the ETag.
     async fn act<B: DeserializeOwned>(self, action: &str, asks: impl FnOnce(B) -> Result<Command, Problem>) -> Result<Response, Problem> {
-        let Mutation { caller, request: RawRequest { app, parameter: id, headers, body } } = self;
+        let Mutation { caller, request: RawRequest { app, parameter: id, headers, body, .. } } = self;
         let bytes = body.map_err(body_rejection)?;
         let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         let command = asks(json_body::<B>(raw)?)?;
@@ -191,23 +191,46 @@ pub struct ShipmentBody {
 const MAX_CARRIER_CHARS: usize = 100;
 
 impl ShipmentBody {
-    /// The tracking number checked (its carrier's check digit), and the carrier named
-    /// or inferred from it; a carrier name is one line of at most 100 characters.
     fn command(self) -> Result<Command, Problem> {
-        let unprocessable = |detail: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail);
-        if self.carrier.as_ref().is_some_and(|c| c.chars().count() > MAX_CARRIER_CHARS || c.chars().any(char::is_control)) {
-            return Err(unprocessable(format!("carrier: at most {MAX_CARRIER_CHARS} characters, on one line")));
-        }
-        let carrier = self.carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
-        let tracking = TrackingNumber::parse(&self.tracking_number, carrier.as_ref()).map_err(|e| unprocessable(e.to_string()))?;
-        Ok(Command::Ship { tracking, lines: self.lines })
+        Ok(Command::Ship { tracking: tracking_of(self.carrier, &self.tracking_number)?, lines: self.lines })
     }
+}
+
+/// The tracking number checked (its carrier's check digit), and the carrier named or
+/// inferred from it; a carrier name is one line of at most 100 characters.
+fn tracking_of(carrier: Option<String>, number: &str) -> Result<TrackingNumber, Problem> {
+    let unprocessable = |detail: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail);
+    if carrier.as_ref().is_some_and(|c| c.chars().count() > MAX_CARRIER_CHARS || c.chars().any(char::is_control)) {
+        return Err(unprocessable(format!("carrier: at most {MAX_CARRIER_CHARS} characters, on one line")));
+    }
+    let carrier = carrier.filter(|c| !c.trim().is_empty()).map(|c| Carrier::from_name(&c));
+    TrackingNumber::parse(number, carrier.as_ref()).map_err(|e| unprocessable(e.to_string()))
 }
 
 /// The supplier shipped: the tracking number (validated; the carrier inferred when not given).
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/shipment", tag = "orders", security(("bearer" = [])), params(ChangeParams), request_body = ShipmentBody, responses((status = 200, description = "Shipped: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state, or the tracking number is another vendor's parcel", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
 pub async fn shipment(mutation: Mutation) -> Result<Response, Problem> {
     mutation.act("shipment", ShipmentBody::command).await
+}
+
+/// `PUT …/shipments/{number}`: the parcel's right number (and carrier), checked as a
+/// shipment's is.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = crate::http::examples::correction_body))]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    carrier: Option<String>,
+    tracking_number: String,
+}
+
+/// The parcel shipped under `{number}` has another, right, number: until it is
+/// delivered it takes it, and the customer, the carrier feed and the storefront follow.
+#[cfg_attr(feature = "openapi", utoipa::path(put, path = "/vendor/orders/{id}/shipments/{number}", tag = "orders", security(("bearer" = [])), params(ChangeParams, ("number" = String, Path, description = "The parcel's number as it was shipped")), request_body = CorrectionBody, responses((status = 200, description = "Corrected: the order; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 409, description = "Not allowed in the order's state (delivered), or the number is another vendor's parcel", body = Problem, content_type = "application/problem+json"), ChangeRefusals)))]
+pub async fn correct_shipment(mutation: Mutation) -> Result<Response, Problem> {
+    let from = mutation.request.more.first().cloned().unwrap_or_default();
+    let action = format!("shipments/{from}");
+    mutation.act(&action, |b: CorrectionBody| Ok(Command::CorrectTracking { from, to: tracking_of(b.carrier, &b.tracking_number)? })).await
 }
 
 /// `POST …/delivered`: no body needed.

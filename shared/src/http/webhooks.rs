@@ -72,7 +72,7 @@ pub enum Feed {
 
 /// Verifies and queues a webhook of the source its path names, which must be of `feed`.
 async fn take(webhook: RawRequest, feed: Feed) -> Result<Json<Value>, Problem> {
-    let RawRequest { app, parameter: name, headers, body } = webhook;
+    let RawRequest { app, parameter: name, headers, body, .. } = webhook;
     let body = body.map_err(body_rejection)?;
     let Some(source) = sources::source(&name).filter(|s| s.is_carrier_feed() == (feed == Feed::Carrier)) else {
         return Err(Problem::new(StatusCode::NOT_FOUND, format!("no webhook source {name:?}")));

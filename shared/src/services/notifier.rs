@@ -87,7 +87,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     }
     // After the customer's mail, so that a carrier feed's outage never holds it back; a
     // failed registration retries the event, whose mail is marked sent by then.
-    if event.event_type == EventType::Shipped {
+    if matches!(event.event_type, EventType::Shipped | EventType::TrackingCorrected) {
         register_parcel(app, event).await?;
     }
     if !app.storefronts.is_empty() && super::storefront_sync::WRITTEN_BACK.contains(&event.event_type) {
@@ -207,21 +207,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             mail
         }
         EventType::OrderParked => vec![(operator, parked(&order(app, event).await?, &payload_of(event)?))],
-        EventType::Shipped | EventType::Delivered => {
-            let vo = vendor_order(app, event).await?;
-            let record = order(app, event).await?;
-            if event.event_type == EventType::Shipped && super::storefront_sync::storefront_mails_shipments(app, &record) {
-                // The shop mails the customer of each fulfillment written back to it.
-                return Ok(Vec::new());
-            }
-            let progress = progress(app, &record).await?;
-            let message = if event.event_type == EventType::Shipped {
-                shipped(&vo, &payload_of::<payload::ParcelShipped>(event)?.tracking_number, &progress)
-            } else {
-                delivered(&record, &progress)
-            };
-            to_customer(&record, message)
-        }
+        EventType::Shipped | EventType::TrackingCorrected | EventType::Delivered => parcel_mail(app, event).await?,
         EventType::Cancelled => cancelled(app, event, operator).await?,
         EventType::AddressChanged => {
             let vo = vendor_order(app, event).await?;
@@ -260,6 +246,27 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         // carried out in `handle`, before any mail.
         EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
     })
+}
+
+/// The customer's mail of a parcel shipped, corrected or delivered; none of one
+/// shipped or corrected when the storefront mails the customer of its shipments.
+async fn parcel_mail(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let vo = vendor_order(app, event).await?;
+    let record = order(app, event).await?;
+    if event.event_type != EventType::Delivered && super::storefront_sync::storefront_mails_shipments(app, &record) {
+        // The shop mails the customer of each fulfillment written back to it.
+        return Ok(Vec::new());
+    }
+    let progress = progress(app, &record).await?;
+    let message = match event.event_type {
+        EventType::Shipped => shipped(&vo, &payload_of::<payload::ParcelShipped>(event)?.tracking_number, &progress),
+        EventType::TrackingCorrected => {
+            let corrected: payload::TrackingCorrected = payload_of(event)?;
+            tracking_corrected(&vo, &corrected.from, &corrected.tracking_number, &progress)
+        }
+        _ => delivered(&record, &progress),
+    };
+    Ok(to_customer(&record, message))
 }
 
 /// Whether a `tracking_updated` is anyone's mail. Of a carrier's news only a parcel's

@@ -7,7 +7,7 @@
 //! the storefront itself did (its cancel, refund or edit) is never written back to it.
 
 use super::{App, ServiceError};
-use crate::domain::events::{Attention, CarrierNews, Envelope, EventType, ParcelShipped};
+use crate::domain::events::{Attention, CarrierNews, Envelope, EventType, ParcelShipped, TrackingCorrected};
 use crate::domain::order::OrderRecord;
 use crate::domain::vendor_order::VendorOrder;
 use crate::ports::{CancelNote, ParcelNews, ParcelWrite, StoreError, StorefrontWriter, WriteBackError};
@@ -23,8 +23,8 @@ const LEASE_SECONDS: i64 = 30;
 const MARK_DAYS: i64 = 90;
 
 /// The events whose news a storefront is told of.
-pub const WRITTEN_BACK: [EventType; 5] =
-    [EventType::Shipped, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered, EventType::Cancelled];
+pub const WRITTEN_BACK: [EventType; 6] =
+    [EventType::Shipped, EventType::TrackingCorrected, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered, EventType::Cancelled];
 
 /// The target a parcel's write-back is claimed under.
 pub fn target(tracking_number: &str) -> String {
@@ -45,7 +45,8 @@ pub fn storefront_mails_shipments(app: &App, record: &OrderRecord) -> bool {
 
 /// The parcel number `event` writes back to `record`'s storefront, when it writes one.
 pub fn written_parcel(app: &App, record: &OrderRecord, event: &Envelope) -> Option<String> {
-    let shipped = event.event_type == EventType::Shipped && writer(app, record).is_some();
+    // A correction's payload names its parcel's right number as `tracking_number` too.
+    let shipped = matches!(event.event_type, EventType::Shipped | EventType::TrackingCorrected) && writer(app, record).is_some();
     shipped.then(|| event.payload_as::<ParcelShipped>().ok().map(|p| p.tracking_number)).flatten()
 }
 
@@ -67,6 +68,16 @@ pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &Or
             let number = parcel.tracking.number.clone();
             let refused = |reason: &str| refusal_note(record, &number, reason, app.clock.now());
             once(app, &event.event_id, &number, || async { writer.parcel_shipped(&parcel).await.map(|ids| ids.join(" ")) }, refused).await
+        }
+        // The parcel's number was wrong: the storefront's record of it takes the right
+        // one (made with it, when the shipment's own write-back has not run yet).
+        EventType::TrackingCorrected => {
+            let corrected: TrackingCorrected = event.payload_as().map_err(unreadable)?;
+            let Some(parcel) = parcel_of(vo, record, &corrected.tracking_number, storefront_mails_shipments(app, record)) else { return Ok(()) };
+            let number = parcel.tracking.number.clone();
+            let refused = |reason: &str| refusal_note(record, &number, reason, app.clock.now());
+            let write = || async { writer.parcel_corrected(&parcel, &corrected.from).await.map(|ids| ids.join(" ")) };
+            once(app, &event.event_id, &number, write, refused).await
         }
         EventType::TrackingUpdated | EventType::TrackingException if !event.payload.is_null() => {
             let news: CarrierNews = event.payload_as().map_err(unreadable)?;

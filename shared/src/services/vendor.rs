@@ -235,7 +235,17 @@ async fn act_once(
     writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?.writes);
     // A parcel's number finds its orders when the carrier pushes news of it; it is
     // refused while another vendor's parcel holds it.
-    if let Command::Ship { tracking, .. } = command {
+    let parcel = match command {
+        Command::Ship { tracking, .. } => Some(tracking),
+        // The corrected parcel leaves its wrong number's collection for the right one's.
+        Command::CorrectTracking { from, to } => {
+            let wrong = current.shipments.iter().find(|s| s.tracking.number.eq_ignore_ascii_case(from.trim())).map(|s| s.tracking.number.as_str());
+            writes.extend(wrong.map(|number| Tables::drop_tracking(number, &current)));
+            Some(to)
+        }
+        _ => None,
+    };
+    if let Some(tracking) = parcel {
         let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
         writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
     }

@@ -48,6 +48,14 @@ impl Tables {
         ])
     }
 
+    /// The write that takes a vendor order out of `number`'s collection (its parcel's
+    /// number was corrected): the carrier's news of the wrong number finds it no more,
+    /// and another vendor whose parcel it really is may ship under it.
+    pub fn drop_tracking(number: &str, vo: &VendorOrder) -> Write {
+        let (pk, sk) = keys::tracked_parcel(number, &vo.order_id, &vo.vendor_id);
+        Write::Delete { pk, sk, condition: Condition::Always }
+    }
+
     /// What `number` is in use for: one Query of its collection.
     pub async fn tracked(&self, number: &str) -> Result<TrackedNumber, StoreError> {
         let mut tracked = TrackedNumber::default();

@@ -68,6 +68,16 @@ pub const FULFILLMENT_CREATE: &str = "mutation ParcelShipped($fulfillment: Fulfi
   }
 }";
 
+/// Gives a fulfillment its parcel's right tracking
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/mutations/fulfillmentTrackingInfoUpdate>).
+pub const FULFILLMENT_TRACKING_UPDATE: &str =
+    "mutation ParcelCorrected($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput, notifyCustomer: $notifyCustomer) {
+    fulfillment { id }
+    userErrors { field message }
+  }
+}";
+
 /// Records what the carrier said of a fulfillment.
 pub const FULFILLMENT_EVENT_CREATE: &str = "mutation ParcelNews($event: FulfillmentEventInput!) {
   fulfillmentEventCreate(fulfillmentEvent: $event) {
@@ -232,8 +242,7 @@ pub struct Plan {
 /// orders that can still be fulfilled, in Shopify's order.
 pub fn plan(state: &OrderState, parcel: &ParcelWrite) -> Plan {
     let number = parcel.tracking.number.as_str();
-    let ours: Vec<&Fulfillment> =
-        state.fulfillments.iter().filter(|f| f.tracking_info.iter().any(|t| t.number.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(number)))).collect();
+    let ours: Vec<&Fulfillment> = state.fulfillments.iter().filter(|f| carries(f, number)).collect();
     let mut held: BTreeMap<&str, u32> = BTreeMap::new();
     for line in ours.iter().flat_map(|f| &f.fulfillment_line_items.nodes) {
         *held.entry(line.line_item.id.as_str()).or_default() += line.quantity;
@@ -272,9 +281,20 @@ pub fn fulfillment_input(parcel: &ParcelWrite, fulfillment_order: &str, items: &
     let items: Vec<Value> = items.iter().map(|(id, quantity)| json!({"id": id, "quantity": quantity})).collect();
     json!({"fulfillment": {
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fulfillment_order, "fulfillmentOrderLineItems": items}],
-        "trackingInfo": {"company": company(&parcel.tracking), "number": parcel.tracking.number, "url": parcel.tracking.tracking_url()},
+        "trackingInfo": tracking_input(&parcel.tracking),
         "notifyCustomer": parcel.notify_customer,
     }})
+}
+
+/// A parcel's `FulfillmentTrackingInput`: Shopify's company name, the number, and
+/// dropflow's link.
+pub fn tracking_input(tracking: &TrackingNumber) -> Value {
+    json!({"company": company(tracking), "number": tracking.number, "url": tracking.tracking_url()})
+}
+
+/// Whether `fulfillment` carries the parcel `number` (any case).
+fn carries(fulfillment: &Fulfillment, number: &str) -> bool {
+    fulfillment.tracking_info.iter().any(|t| t.number.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(number)))
 }
 
 /// How long to wait for the bucket when Shopify throttled a request: what the request
@@ -318,6 +338,16 @@ impl ShopifyAdmin {
         ShopifyAdmin { client, endpoint: endpoint.to_string(), tokens }
     }
 
+    /// The order `id` as `ORDER_STATE` reads it; an order Shopify does not have is
+    /// refused.
+    async fn order_state(&self, shop: &str, id: &str) -> Result<OrderState, WriteBackError> {
+        let data = self.call(shop, ORDER_STATE, json!({"id": gid("Order", id)})).await?;
+        match &data["order"] {
+            Value::Null => Err(WriteBackError::Refused(format!("Shopify has no order {id}"))),
+            order => serde_json::from_value(order.clone()).map_err(|e| WriteBackError::Refused(format!("Shopify's order does not read: {e}"))),
+        }
+    }
+
     /// One GraphQL call on `shop`'s API; returns `data`.
     async fn call(&self, shop: &str, query: &str, variables: Value) -> Result<Value, WriteBackError> {
         let token = self.tokens.get(&shop.to_ascii_lowercase()).ok_or_else(|| WriteBackError::Refused(format!("no Admin API token for {shop}")))?;
@@ -357,11 +387,7 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
     }
 
     async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError> {
-        let data = self.call(&parcel.shop, ORDER_STATE, json!({"id": gid("Order", &parcel.external_order_id)})).await?;
-        let state: OrderState = match &data["order"] {
-            Value::Null => return Err(WriteBackError::Refused(format!("Shopify has no order {}", parcel.external_order_id))),
-            order => serde_json::from_value(order.clone()).map_err(|e| WriteBackError::Refused(format!("Shopify's order does not read: {e}")))?,
-        };
+        let state = self.order_state(&parcel.shop, &parcel.external_order_id).await?;
         let plan = plan(&state, parcel);
         if plan.create.is_empty() && !plan.short.is_empty() && plan.done.is_empty() {
             return Err(WriteBackError::Refused(format!("Shopify has nothing left to fulfil of lines {:?}", plan.short)));
@@ -376,6 +402,28 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
             ids.extend(payload["fulfillment"]["id"].as_str().map(str::to_string));
         }
         Ok(ids)
+    }
+
+    async fn parcel_corrected(&self, parcel: &ParcelWrite, from: &str) -> Result<Vec<String>, WriteBackError> {
+        let state = self.order_state(&parcel.shop, &parcel.external_order_id).await?;
+        let carrying = |number: &str| state.fulfillments.iter().filter(|f| carries(f, number)).map(|f| f.id.clone()).collect::<Vec<_>>();
+        // Corrected before (only the mark was lost), or never written under the wrong one.
+        let right = carrying(&parcel.tracking.number);
+        if !right.is_empty() {
+            return Ok(right);
+        }
+        let wrong = carrying(from);
+        if wrong.is_empty() {
+            return self.parcel_shipped(parcel).await;
+        }
+        for id in &wrong {
+            let variables = json!({"fulfillmentId": id, "trackingInfoInput": tracking_input(&parcel.tracking), "notifyCustomer": parcel.notify_customer});
+            let data = self.call(&parcel.shop, FULFILLMENT_TRACKING_UPDATE, variables).await?;
+            if let Some(errors) = user_errors(&data["fulfillmentTrackingInfoUpdate"]) {
+                return Err(WriteBackError::Refused(errors));
+            }
+        }
+        Ok(wrong)
     }
 
     async fn part_cancelled(&self, note: &crate::ports::CancelNote) -> Result<(), WriteBackError> {
@@ -406,8 +454,7 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
         let Some(status) = event_status(&news.tag) else { return Ok(None) };
         let data = self.call(&news.shop, ORDER_STATE, json!({"id": gid("Order", &news.external_order_id)})).await?;
         let state: OrderState = serde_json::from_value(data["order"].clone()).unwrap_or_default();
-        let carries = |f: &&Fulfillment| f.tracking_info.iter().any(|t| t.number.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&news.tracking_number)));
-        let Some(fulfillment) = state.fulfillments.iter().find(carries) else {
+        let Some(fulfillment) = state.fulfillments.iter().find(|f| carries(f, &news.tracking_number)) else {
             return Err(WriteBackError::Refused(format!("no fulfillment carries parcel {}", news.tracking_number)));
         };
         // Written before, and only the mark was lost (a crash, a lost answer): done.

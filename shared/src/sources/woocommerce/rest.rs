@@ -225,6 +225,27 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
         Ok(ids)
     }
 
+    /// The right number's tracking item is added (unless held) before the wrong one's
+    /// is deleted, so the order is never left without one; without the extension, one
+    /// note saying which number was wrong.
+    async fn parcel_corrected(&self, parcel: &ParcelWrite, from: &str) -> Result<Vec<String>, WriteBackError> {
+        let (shop, order) = (&parcel.shop, &parcel.external_order_id);
+        let site = self.site(shop)?;
+        let Some(providers) = self.providers(shop, site).await? else {
+            let text = format!("Tracking number {from} was wrong. {}", parcel_note(&parcel.tracking));
+            return Ok(vec![self.note_once(shop, site, order, &text, &parcel.tracking.number, parcel.notify_customer).await?]);
+        };
+        let written = self.tracking_once(shop, site, parcel, &providers).await?;
+        let path = format!("/wp-json/wc-shipment-tracking/v3/orders/{order}/shipment-trackings");
+        let items = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?.unwrap_or_default();
+        let wrong = items.as_array().into_iter().flatten().filter(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(from)));
+        for item in wrong {
+            let id = item["tracking_id"].as_str().unwrap_or_default();
+            self.send(shop, self.request(site, reqwest::Method::DELETE, &format!("{path}/{id}"), &[])).await?;
+        }
+        Ok(vec![written])
+    }
+
     /// WooCommerce keeps nothing of a carrier's news.
     async fn parcel_news(&self, _news: &ParcelNews) -> Result<Option<String>, WriteBackError> {
         Ok(None)
