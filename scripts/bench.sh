@@ -29,8 +29,8 @@ echo
 cargo build --locked -q -p dropflow-local
 dropflow() { target/debug/dropflow --backend aws --stack bench "$@"; }
 export SENDER_EMAIL=orders@bench.example OPERATOR_EMAIL=ops@bench.example STORE_NAME=bench SHOPIFY_WEBHOOK_SECRET=bench-secret
-eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL|RELAY_DLQ_URL|SHOPIFY_WEBHOOK_SECRET_ARN)=')"
-export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL RELAY_DLQ_URL SHOPIFY_WEBHOOK_SECRET_ARN
+eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL|STOREFRONT_QUEUE_URL|RELAY_DLQ_URL|SHOPIFY_WEBHOOK_SECRET_ARN)=')"
+export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL STOREFRONT_QUEUE_URL RELAY_DLQ_URL SHOPIFY_WEBHOOK_SECRET_ARN
 dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null
 key=$(dropflow key create ipod-shop)
 dropflow product add IPOD2008GREEN --vendor ipod-shop --supplier "AliExpress" --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null

@@ -1,5 +1,6 @@
 //! What each function runs: the HTTP router (order-webhook, vendor-api), the queue
-//! consumers (order-intake, notifier) and the stream consumer (event-relay). The Lambda mains and the local binary call these
+//! consumers (order-intake, notifier, storefront-sync) and the stream consumer
+//! (event-relay). The Lambda mains and the local binary call these
 //! same functions with the same event types.
 
 use crate::domain::events::Envelope;
@@ -25,6 +26,7 @@ where
     let dead_letters = match queue {
         QueueName::Intake => DeadLetterQueue::Intake,
         QueueName::Notify => DeadLetterQueue::Notify,
+        QueueName::Storefront => DeadLetterQueue::Storefront,
     };
     let work = event.records.into_iter().map(|record| {
         let id = record.message_id.unwrap_or_default();
@@ -123,7 +125,19 @@ pub async fn consume(app: &App, queue: QueueName, event: SqsEvent) -> SqsBatchRe
     match queue {
         QueueName::Intake => order_intake(app, event).await,
         QueueName::Notify => notify(app, event).await,
+        QueueName::Storefront => storefront_sync(app, event).await,
     }
+}
+
+/// storefront-sync: each message is a domain event a storefront is told of.
+pub async fn storefront_sync(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(app, QueueName::Storefront, event, |body| async move {
+        let envelope: Envelope = serde_json::from_str(&body).map_err(unreadable)?;
+        crate::services::storefront_sync::handle(app, &envelope).await?;
+        tracing::info!(event_id = %envelope.event_id, "storefront told");
+        Ok(())
+    })
+    .await
 }
 
 /// notifier: each message is a domain event, or SES's feedback on a mail sent (a
@@ -189,6 +203,16 @@ pub async fn payout_release(app: App, now: chrono::DateTime<chrono::Utc>, deadli
     let report = crate::services::money::run(&app, now, Some(deadline)).await?;
     Ok(
         serde_json::json!({ "released_at": now, "released": report.released, "payouts": report.payouts, "below_minimum": report.below_minimum, "refused": report.refused, "complete": report.complete }),
+    )
+}
+
+/// storefront-reconcile's job: each polled storefront's changes since its cursor
+/// queued for intake (`services::reconcile`); what it read, as the invocation answers it.
+/// A shop that could not be read is named, and read again from its cursor next run.
+pub async fn storefront_reconcile(app: App, now: chrono::DateTime<chrono::Utc>, _deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
+    let report = crate::services::reconcile::reconcile(&app, now).await?;
+    Ok(
+        serde_json::json!({ "reconciled_at": now, "shops": report.shops, "read": report.read, "queued": report.queued, "too_large": report.too_large, "failed": report.failed }),
     )
 }
 

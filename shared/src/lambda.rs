@@ -23,8 +23,11 @@ pub async fn start(also_required: &[&'static str]) -> App {
 }
 
 /// The secret settings other than the webhook secrets that a function reads from the
-/// vault when given `{NAME}_ARN`: the notifier's AfterShip API key.
-const VAULT_SETTINGS: [&str; 1] = ["AFTERSHIP_API_KEY"];
+/// vault when given `{NAME}_ARN`: the notifier's AfterShip API key, the storefronts'
+/// API credentials (storefront-sync and storefront-reconcile call with them; the
+/// notifier reads which shops have them, to leave shipment mail to a shop that sends
+/// its own).
+const VAULT_SETTINGS: [&str; 3] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS"];
 
 async fn build(also_required: &[&'static str]) -> Result<App, String> {
     use crate::ports::SecretVault;

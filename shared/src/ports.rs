@@ -190,13 +190,16 @@ pub trait ItemStore: Send + Sync {
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
 }
 
-/// The two queues of DESIGN.
+/// The queues: DESIGN's two, and the storefront write-back's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueueName {
     /// Raw verified webhooks, for order-intake.
     Intake,
     /// Domain events, for the notifier.
     Notify,
+    /// The events a storefront is told of (`storefront_sync::WRITTEN_BACK`), for
+    /// storefront-sync: a storefront's outage or throttle never holds up mail.
+    Storefront,
 }
 
 impl QueueName {
@@ -204,6 +207,7 @@ impl QueueName {
         match self {
             QueueName::Intake => "intake",
             QueueName::Notify => "notify",
+            QueueName::Storefront => "storefront",
         }
     }
 }
@@ -253,11 +257,14 @@ pub enum DeadLetterQueue {
     Notify,
     /// `<stack>-relay-dlq`: committed events the relay could not send to the notify queue.
     Relay,
+    /// `<stack>-storefront-dlq`: events storefront-sync could not write back, and those
+    /// the relay could not send to its queue.
+    Storefront,
 }
 
 impl DeadLetterQueue {
     /// Every dead-letter queue, in the order the operator commands list them.
-    pub const ALL: [DeadLetterQueue; 3] = [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay];
+    pub const ALL: [DeadLetterQueue; 4] = [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay, DeadLetterQueue::Storefront];
 
     /// Its short name, as listings show it and local rows are keyed: the home queue's
     /// name for a queue's own DLQ ("notify"), "relay" for the relay's.
@@ -266,6 +273,7 @@ impl DeadLetterQueue {
             DeadLetterQueue::Intake => "intake",
             DeadLetterQueue::Notify => "notify",
             DeadLetterQueue::Relay => "relay",
+            DeadLetterQueue::Storefront => "storefront",
         }
     }
 
@@ -274,6 +282,7 @@ impl DeadLetterQueue {
         match self {
             DeadLetterQueue::Intake => QueueName::Intake,
             DeadLetterQueue::Notify | DeadLetterQueue::Relay => QueueName::Notify,
+            DeadLetterQueue::Storefront => QueueName::Storefront,
         }
     }
 }

@@ -106,6 +106,7 @@ pub fn function_env(stack: &crate::backend::AwsStack) -> Vec<(String, String)> {
         ("TABLE_NAME", stack.resources.table_name.clone()),
         ("INTAKE_QUEUE_URL", stack.resources.intake_queue_url.clone()),
         ("NOTIFY_QUEUE_URL", stack.resources.notify_queue_url.clone()),
+        ("STOREFRONT_QUEUE_URL", stack.resources.storefront_queue_url.clone()),
         ("RELAY_DLQ_URL", stack.resources.relay_dead_letter_queue_url.clone().unwrap_or_default()),
         ("RUST_LOG", "warn".to_string()),
     ]

@@ -7,7 +7,7 @@
 //! and grant no action the function never calls.
 
 use async_trait::async_trait;
-use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, sign, spawn_app};
+use dropflow_scenarios::{AFTERSHIP_SECRET, Backend, SHOPIFY_SECRET, TestApp, fixture, sign};
 use dropflow_shared::ports::{Condition, Index, Item, ItemStore, Page, Query, QueueName, StoreError, Write};
 use dropflow_shared::services::App;
 use serde_json::{Value, json};
@@ -99,10 +99,12 @@ impl Functions {
     async fn drain(&self) {
         let intake = self.app.local.with_store(self.app_of("OrderIntakeFunction").tables.items.clone());
         let notifier = self.app.local.with_store(self.app_of("NotifierFunction").tables.items.clone());
+        let storefront = self.app.local.with_store(self.app_of("StorefrontSyncFunction").tables.items.clone());
         loop {
             let moved = intake.deliver_batch(QueueName::Intake, Duration::ZERO).await.unwrap()
                 + self.app.local.relay().await.unwrap()
-                + notifier.deliver_batch(QueueName::Notify, Duration::ZERO).await.unwrap();
+                + notifier.deliver_batch(QueueName::Notify, Duration::ZERO).await.unwrap()
+                + storefront.deliver_batch(QueueName::Storefront, Duration::ZERO).await.unwrap();
             if moved == 0 {
                 return;
             }
@@ -110,11 +112,27 @@ impl Functions {
     }
 }
 
-const FUNCTIONS: [&str; 7] =
-    ["OrderWebhookFunction", "VendorApiFunction", "OrderIntakeFunction", "NotifierFunction", "EventRelayFunction", "SlaSweepFunction", "PayoutReleaseFunction"];
+const FUNCTIONS: [&str; 9] = [
+    "OrderWebhookFunction",
+    "VendorApiFunction",
+    "OrderIntakeFunction",
+    "NotifierFunction",
+    "EventRelayFunction",
+    "SlaSweepFunction",
+    "PayoutReleaseFunction",
+    "StorefrontSyncFunction",
+    "StorefrontReconcileFunction",
+];
 
 async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
-    let app = spawn_app(Backend::Embedded).await;
+    // The shop is written back to (storefront-sync), and a WooCommerce site is
+    // reconciled (storefront-reconcile).
+    let (endpoint, shop) = dropflow_scenarios::shopify_admin::start(dropflow_scenarios::SCENARIO_SHOP).await;
+    let (site, woo) = dropflow_scenarios::woocommerce_api::start().await;
+    let tokens = format!("{}={}", dropflow_scenarios::SCENARIO_SHOP, dropflow_scenarios::shopify_admin::TOKEN);
+    let keys = format!("{site}={}:{}", dropflow_scenarios::woocommerce_api::CONSUMER_KEY, dropflow_scenarios::woocommerce_api::CONSUMER_SECRET);
+    let settings = [("SHOPIFY_ADMIN_TOKENS", tokens.as_str()), ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()), ("WOOCOMMERCE_API_KEYS", keys.as_str())];
+    let app = dropflow_scenarios::spawn_app_configured(Backend::Embedded, None, &settings).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
     let functions = Functions { app, calls: FUNCTIONS.iter().map(|f| (*f, Arc::new(Mutex::new(BTreeSet::new())))).collect() };
     let http = reqwest::Client::new();
@@ -144,6 +162,9 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     let paid: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
     // The fifth stays open, its clocks running for the sweep.
     let ids = [450789469u64, 450789470, 450789471, 450789472, 450789473];
+    for id in ids {
+        shop.lock().unwrap().add_order(&id.to_string(), &[("466157049", 1), ("518995019", 1), ("703073504", 1)]);
+    }
     for (n, id) in ids.iter().enumerate() {
         let mut order = paid.clone();
         order["id"] = json!(id);
@@ -187,6 +208,15 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
             .json(&json!({"tracking_number": number}));
         assert_eq!(shipment.send().await.unwrap().status(), 200);
     }
+    functions.drain().await;
+    assert_eq!(shop.lock().unwrap().creates, 2, "both parcels written back through storefront-sync");
+    // What the site's webhooks missed, read back.
+    let mut missed: Value = serde_json::from_slice(&fixture("woocommerce/order-processing.json")).unwrap();
+    missed["date_modified_gmt"] = json!(functions.app.now().format("%Y-%m-%dT%H:%M:%S").to_string());
+    missed["_links"] = json!({"self": [{"href": format!("{site}/wp-json/wc/v3/orders/727")}]});
+    woo.lock().unwrap().list(missed);
+    let reconciled = dropflow_shared::services::reconcile::reconcile(&functions.app_of("StorefrontReconcileFunction"), functions.app.now()).await.unwrap();
+    assert_eq!(reconciled.queued, 1, "{reconciled:?}");
     functions.drain().await;
     let push = serde_json::to_vec(&json!({"event": "tracking_update", "event_id": "e-1", "ts": 1795000000, "msg": {"tracking_number": "1Z5R89390357567127", "slug": "ups", "tag": "Delivered", "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "message": "Delivered", "tag": "Delivered"}]}})).unwrap();
     let pushed = http

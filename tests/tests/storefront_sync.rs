@@ -92,7 +92,7 @@ async fn each_vendor_parcel_is_one_fulfillment_with_its_own_lines_and_tracking(b
     // The same shipped events once more, as a redelivery would bring them.
     let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
     for shipped in events.iter().filter(|e| e.event_type.as_str() == "shipped") {
-        app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(shipped).unwrap()).await.unwrap();
+        app.local.app.publisher.publish(QueueName::Storefront, serde_json::to_string(shipped).unwrap()).await.unwrap();
     }
     app.deliver().await;
     let report = app.cli(&["order", "show", &order_id()]).await.unwrap();
@@ -241,7 +241,7 @@ async fn a_vendors_cancel_tags_and_notes_the_shops_order_once_and_a_storefront_c
     // The cancelled event again, as a redelivery brings it.
     let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
     for cancelled in events.iter().filter(|e| e.event_type.as_str() == "cancelled") {
-        app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(cancelled).unwrap()).await.unwrap();
+        app.local.app.publisher.publish(QueueName::Storefront, serde_json::to_string(cancelled).unwrap()).await.unwrap();
     }
     app.deliver().await;
     // The shop cancels the rest itself: nothing of that is written back to it.
@@ -321,7 +321,9 @@ async fn a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one
     let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
     let corrections: Vec<_> = events.iter().filter(|e| e.event_type.as_str() == "tracking_corrected").collect();
     assert_eq!(corrections.len(), 1, "one correction, one event");
-    app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(corrections[0]).unwrap()).await.unwrap();
+    for queue in [QueueName::Notify, QueueName::Storefront] {
+        app.local.app.publisher.publish(queue, serde_json::to_string(corrections[0]).unwrap()).await.unwrap();
+    }
     app.deliver().await;
     // The wrong number was vendor B's all along: B ships under it now.
     ship(&app, &b, "CJ-1", PARCEL_B).await;

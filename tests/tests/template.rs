@@ -97,7 +97,11 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let template = template();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 7, "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep, payout-release");
+    assert_eq!(
+        functions.len(),
+        9,
+        "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile"
+    );
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         let code = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
@@ -174,6 +178,7 @@ fn the_functions_get_every_setting_they_need_and_only_the_webhook_gets_the_secre
         "SLA_REFUND_WINDOW_DAYS" => "15",
         "PAYOUT_MINIMUM" => "EUR:50.00,USD:50.00",
         "PUBLIC_BASE_URL" => "https://api.store.example",
+        "SHOPIFY_NOTIFY_CUSTOMER" | "WOOCOMMERCE_NOTIFY_CUSTOMER" => "shop",
         _ => "1",
     };
     let lookup = |name: &str| globals.get(name).map(|_| sample(name).to_string());
@@ -393,7 +398,7 @@ fn a_schedule_that_stops_running_is_an_alarm() {
         .filter(|(_, f)| f["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"] == "Schedule")))
         .map(|(name, _)| name)
         .collect();
-    assert_eq!(scheduled.len(), 2, "the SLA sweep and payout release");
+    assert_eq!(scheduled.len(), 3, "the SLA sweep, payout release and storefront reconciliation");
     for name in scheduled {
         let missed = alarms.iter().any(|(_, a)| {
             a["MetricName"] == "Invocations"

@@ -98,7 +98,7 @@ async fn until(app: &TestApp, site: &Stand, what: &str, done: impl Fn(&Site) -> 
 async fn redeliver(app: &TestApp, base: &str, kind: &str) {
     let events = app.local.app.tables.events(&OrderId::parse(&order_id(base)).unwrap()).await.unwrap();
     for event in events.iter().filter(|e| e.event_type.as_str() == kind) {
-        app.local.app.publisher.publish(QueueName::Notify, serde_json::to_string(event).unwrap()).await.unwrap();
+        app.local.app.publisher.publish(QueueName::Storefront, serde_json::to_string(event).unwrap()).await.unwrap();
     }
     app.deliver().await;
 }

@@ -61,6 +61,7 @@ fn without_its_dead_letter_queue_the_relay_does_not_start() {
         ("TABLE_NAME", "dropflow"),
         ("INTAKE_QUEUE_URL", "http://127.0.0.1:9/queue/intake"),
         ("NOTIFY_QUEUE_URL", "http://127.0.0.1:9/queue/notify"),
+        ("STOREFRONT_QUEUE_URL", "http://127.0.0.1:9/queue/storefront"),
     ];
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_event-relay")).env_clear().envs(stack_settings).output().expect("run event-relay");
     assert_eq!(output.status.code(), Some(1));

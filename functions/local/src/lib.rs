@@ -143,7 +143,7 @@ impl Local {
         Ok(received.len())
     }
 
-    /// Delivers every message ready now, on both queues, and relays every committed
+    /// Delivers every message ready now, on every queue, and relays every committed
     /// event, until nothing is left.
     pub async fn drain(&self) -> Result<usize, String> {
         Ok(self.drain_counted().await?.total())
@@ -158,6 +158,7 @@ impl Local {
                 intake: self.deliver_batch(QueueName::Intake, Duration::ZERO).await?,
                 relayed: self.relay().await?,
                 notify: self.deliver_batch(QueueName::Notify, Duration::ZERO).await?,
+                storefront: self.deliver_batch(QueueName::Storefront, Duration::ZERO).await?,
             };
             if step.total() == 0 {
                 return Ok(drained);
@@ -265,7 +266,7 @@ impl Local {
         }
         tokio::spawn(self.clone().relay_for_ever());
         tokio::spawn(self.clone().sweep_for_ever());
-        for queue in [QueueName::Intake, QueueName::Notify] {
+        for queue in [QueueName::Intake, QueueName::Notify, QueueName::Storefront] {
             for _ in 0..CONSUMERS_PER_QUEUE {
                 tokio::spawn(self.clone().consume_for_ever(queue));
             }
@@ -288,19 +289,25 @@ pub struct Drained {
     pub intake: usize,
     pub relayed: usize,
     pub notify: usize,
+    pub storefront: usize,
 }
 
 impl Drained {
     /// Everything moved.
     pub fn total(self) -> usize {
-        self.intake + self.relayed + self.notify
+        self.intake + self.relayed + self.notify + self.storefront
     }
 }
 
 impl std::ops::Add for Drained {
     type Output = Drained;
     fn add(self, other: Drained) -> Drained {
-        Drained { intake: self.intake + other.intake, relayed: self.relayed + other.relayed, notify: self.notify + other.notify }
+        Drained {
+            intake: self.intake + other.intake,
+            relayed: self.relayed + other.relayed,
+            notify: self.notify + other.notify,
+            storefront: self.storefront + other.storefront,
+        }
     }
 }
 

@@ -11,6 +11,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("TABLE_NAME", "dropflow"),
     ("INTAKE_QUEUE_URL", "http://127.0.0.1:9/queue/intake"),
     ("NOTIFY_QUEUE_URL", "http://127.0.0.1:9/queue/notify"),
+    ("STOREFRONT_QUEUE_URL", "http://127.0.0.1:9/queue/storefront"),
 ];
 
 fn start_without(missing: &str) -> (Option<i32>, String) {

@@ -90,9 +90,6 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     if matches!(event.event_type, EventType::Shipped | EventType::TrackingCorrected) {
         register_parcel(app, event).await?;
     }
-    if !app.storefronts.is_empty() && super::storefront_sync::WRITTEN_BACK.contains(&event.event_type) {
-        super::storefront_sync::on_event(app, event, &vendor_order(app, event).await?, &order(app, event).await?).await?;
-    }
     match busy {
         // Another delivery is sending one of these mails right now (or died doing so):
         // try again once its lease has ended.

@@ -1,5 +1,6 @@
 //! The event relay: the events a change committed (its `EVT#` items), as the table's
-//! stream carries them, go on to the notify queue. A record that cannot be sent after a
+//! stream carries them, go on to the notify queue (and those a storefront is told of to
+//! the storefront queue too). A record that cannot be sent after a
 //! few tries is parked with its reason in the relay's dead-letter queue, which the
 //! operator lists and replays like the others; only when even that fails is the record
 //! left to be read again. The same code serves the `event-relay` Lambda (a DynamoDB
@@ -25,44 +26,68 @@ fn body(record: &ChangeRecord) -> Result<String, (String, String)> {
 }
 
 /// Relays `records` in order; returns how many of them, from the front, are done (sent
-/// or parked). The rest must be offered again.
+/// or parked). The rest must be offered again. Every event goes to the notify queue;
+/// those a storefront is told of (`storefront_sync::WRITTEN_BACK`) to the storefront
+/// queue too, each parked in its own queue's dead letters when it cannot be sent.
 pub async fn relay(app: &App, records: &[ChangeRecord]) -> usize {
     let bodies: Vec<Result<String, (String, String)>> = records.iter().map(body).collect();
-    let sendable: Vec<String> = bodies.iter().filter_map(|b| b.as_ref().ok().cloned()).collect();
-    let mut first_try = app.publisher.publish_batch(QueueName::Notify, sendable).await.into_iter();
-    for (done, body) in bodies.into_iter().enumerate() {
-        let settled = match body {
-            Ok(body) => match first_try.next() {
-                Some(Ok(())) => true,
-                Some(Err(error)) => retry_or_park(app, body, error).await,
-                None => retry_or_park(app, body, QueueError("no answer for this message".into())).await,
-            },
-            Err((raw, reason)) => park(app, raw, &reason).await,
-        };
-        if !settled {
-            return done;
-        }
-    }
-    records.len()
+    let notify = send_all(app, Route::NOTIFY, &bodies, |_| true).await;
+    let written_back = |i: usize| records[i].event.as_ref().is_ok_and(|e| super::storefront_sync::WRITTEN_BACK.contains(&e.event_type));
+    let storefront = send_all(app, Route::STOREFRONT, &bodies, written_back).await;
+    notify.iter().zip(&storefront).take_while(|(to_notify, to_storefront)| **to_notify && **to_storefront).count()
 }
 
-async fn retry_or_park(app: &App, body: String, mut error: QueueError) -> bool {
+/// Where a relayed event goes, and where it is parked when it cannot go there.
+#[derive(Clone, Copy)]
+struct Route {
+    queue: QueueName,
+    dead_letters: DeadLetterQueue,
+}
+
+impl Route {
+    const NOTIFY: Route = Route { queue: QueueName::Notify, dead_letters: DeadLetterQueue::Relay };
+    const STOREFRONT: Route = Route { queue: QueueName::Storefront, dead_letters: DeadLetterQueue::Storefront };
+}
+
+/// Sends the bodies `chosen` picks to `route`'s queue in one batch, retrying or parking
+/// each that failed; whether each record is settled there (one not chosen is). An
+/// unreadable record is parked once, on the notify route.
+async fn send_all(app: &App, route: Route, bodies: &[Result<String, (String, String)>], chosen: impl Fn(usize) -> bool) -> Vec<bool> {
+    let sendable: Vec<String> = bodies.iter().enumerate().filter(|(i, _)| chosen(*i)).filter_map(|(_, b)| b.as_ref().ok().cloned()).collect();
+    let mut first_try = if sendable.is_empty() { Vec::new() } else { app.publisher.publish_batch(route.queue, sendable).await }.into_iter();
+    let mut settled = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        settled.push(match body {
+            _ if !chosen(i) => true,
+            Ok(body) => match first_try.next() {
+                Some(Ok(())) => true,
+                Some(Err(error)) => retry_or_park(app, route, body.clone(), error).await,
+                None => retry_or_park(app, route, body.clone(), QueueError("no answer for this message".into())).await,
+            },
+            Err(_) if route.queue != QueueName::Notify => true,
+            Err((raw, reason)) => park(app, route, raw.clone(), reason).await,
+        });
+    }
+    settled
+}
+
+async fn retry_or_park(app: &App, route: Route, body: String, mut error: QueueError) -> bool {
     let mut backoff = FIRST_BACKOFF;
     for _ in 1..TRIES {
         tokio::time::sleep(backoff).await;
         backoff *= 2;
-        match app.publisher.publish(QueueName::Notify, body.clone()).await {
+        match app.publisher.publish(route.queue, body.clone()).await {
             Ok(()) => return true,
             Err(next) => error = next,
         }
     }
-    park(app, body, &format!("not sent to the notify queue after {TRIES} tries: {error}")).await
+    park(app, route, body, &format!("not sent to the {} queue after {TRIES} tries: {error}", route.queue.as_str())).await
 }
 
-async fn park(app: &App, body: String, reason: &str) -> bool {
-    match app.publisher.park(DeadLetterQueue::Relay, body, reason).await {
+async fn park(app: &App, route: Route, body: String, reason: &str) -> bool {
+    match app.publisher.park(route.dead_letters, body, reason).await {
         Ok(()) => {
-            tracing::warn!(reason, "event parked in the relay dead-letter queue");
+            tracing::warn!(reason, dead_letters = route.dead_letters.as_str(), "event parked in a dead-letter queue");
             true
         }
         Err(error) => {

@@ -55,6 +55,20 @@ fn writer<'a>(app: &'a App, record: &OrderRecord) -> Option<&'a Arc<dyn Storefro
     app.storefronts.get(record.order.source.as_str()).filter(|w| w.writes_to(&record.order.shop))
 }
 
+/// storefront-sync's handling of one event: the vendor order and the order read, and
+/// what the event tells the storefront written back. Without any storefront to write
+/// to, nothing is read.
+pub async fn handle(app: &App, event: &Envelope) -> Result<(), ServiceError> {
+    if app.storefronts.is_empty() || !WRITTEN_BACK.contains(&event.event_type) {
+        return Ok(());
+    }
+    let missing = |what: &str| ServiceError::Unprocessable(format!("event {}: no {what}", event.event_id));
+    let (order_id, vendor_id) = (event.order_id.as_ref().ok_or_else(|| missing("order"))?, event.vendor_id.as_ref().ok_or_else(|| missing("vendor"))?);
+    let record = app.tables.order(order_id).await?.ok_or_else(|| missing("order record"))?;
+    let vo = app.tables.vendor_order_in_round(order_id, vendor_id, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order"))?;
+    on_event(app, event, &vo, &record).await
+}
+
 /// Writes back what `event` tells the storefront of, when it tells it anything: a
 /// parcel shipped, the carrier's news of one, a parcel delivered.
 pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &OrderRecord) -> Result<(), ServiceError> {

@@ -453,6 +453,7 @@ pub(super) async fn bootstrap(stack: &str, out: &mut (dyn Write + Send)) -> Resu
         format!("TABLE_NAME={}", resources.table_name),
         format!("INTAKE_QUEUE_URL={}", resources.intake_queue_url),
         format!("NOTIFY_QUEUE_URL={}", resources.notify_queue_url),
+        format!("STOREFRONT_QUEUE_URL={}", resources.storefront_queue_url),
         format!("RELAY_DLQ_URL={}", resources.relay_dead_letter_queue_url.unwrap_or_default()),
         format!("SENDER_EMAIL={} (SES identity verification requested)", config.sender_email),
     ];

@@ -359,7 +359,7 @@ pub enum SuppressionAction {
 
 #[derive(Subcommand)]
 pub enum DlqAction {
-    /// The dead letters of every queue (intake, notify, and the relay's), one a line:
+    /// The dead letters of every queue (intake, notify, storefront, and the relay's), one a line:
     /// id, queue, why it was set aside, size, when it was first sent.
     List {
         #[command(flatten)]

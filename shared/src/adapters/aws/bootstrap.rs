@@ -34,12 +34,14 @@ pub struct QueueDefinition {
     pub max_receive_count: u32,
 }
 
-/// The intake queue (order-intake, 30 s timeout; 5 receives) and the notify queue
+/// The intake queue (order-intake, 30 s timeout; 5 receives), the notify queue
 /// (notifier, 30 s; 10 receives, whose backoff, `handlers::next_try`, outlasts an hour of
-/// SES throttling).
-pub const QUEUES: [QueueDefinition; 2] = [
+/// SES throttling) and the storefront queue (storefront-sync, 30 s; 10 receives, the
+/// same backoff through a storefront's outage).
+pub const QUEUES: [QueueDefinition; 3] = [
     QueueDefinition { suffix: "intake", visibility_timeout_seconds: 180, max_receive_count: 5 },
     QueueDefinition { suffix: "notify", visibility_timeout_seconds: 180, max_receive_count: 10 },
+    QueueDefinition { suffix: "storefront", visibility_timeout_seconds: 180, max_receive_count: 10 },
 ];
 
 /// The relay's dead-letter queue, `{stack}-relay-dlq`: events the relay could not send

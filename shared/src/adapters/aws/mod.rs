@@ -30,26 +30,31 @@ pub struct AwsResources {
     pub table_name: String,
     pub intake_queue_url: String,
     pub notify_queue_url: String,
+    /// `STOREFRONT_QUEUE_URL`: the events storefront-sync writes back (the relay sends
+    /// them there).
+    pub storefront_queue_url: String,
     /// `RELAY_DLQ_URL`: where the relay parks events it cannot send; only event-relay
     /// (and the operator's dead-letter commands) are given it.
     pub relay_dead_letter_queue_url: Option<String>,
 }
 
 impl AwsResources {
-    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL` and `NOTIFY_QUEUE_URL` through `lookup`; a
-    /// missing one is named.
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL` and
+    /// `STOREFRONT_QUEUE_URL` through `lookup`; a missing one is named.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<AwsResources, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
         Ok(AwsResources {
             table_name: get("TABLE_NAME")?,
             intake_queue_url: get("INTAKE_QUEUE_URL")?,
             notify_queue_url: get("NOTIFY_QUEUE_URL")?,
+            storefront_queue_url: get("STOREFRONT_QUEUE_URL")?,
             relay_dead_letter_queue_url: get("RELAY_DLQ_URL").ok(),
         })
     }
 
     /// The resources of `stack` as `dropflow aws bootstrap` and the template name them:
-    /// the table `{stack}`, the queues `{stack}-intake` and `{stack}-notify`, the relay's
+    /// the table `{stack}`, the queues `{stack}-intake`, `{stack}-notify` and
+    /// `{stack}-storefront`, the relay's
     /// dead-letter queue `{stack}-relay-dlq`.
     pub async fn of_stack(sdk: &SdkConfig, stack: &str) -> Result<AwsResources, String> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -64,8 +69,9 @@ impl AwsResources {
                 .map_err(|e| format!("queue {name}: {}; run `dropflow aws bootstrap` first", describe(&e)))?;
             urls.push(found.queue_url.unwrap_or_default());
         }
-        let [intake_queue_url, notify_queue_url, relay] = <[String; 3]>::try_from(urls).map_err(|_| "three queues expected".to_string())?;
-        Ok(AwsResources { table_name: stack.to_string(), intake_queue_url, notify_queue_url, relay_dead_letter_queue_url: Some(relay) })
+        let [intake_queue_url, notify_queue_url, storefront_queue_url, relay] =
+            <[String; 4]>::try_from(urls).map_err(|_| "four queues expected".to_string())?;
+        Ok(AwsResources { table_name: stack.to_string(), intake_queue_url, notify_queue_url, storefront_queue_url, relay_dead_letter_queue_url: Some(relay) })
     }
 }
 

@@ -20,6 +20,7 @@ pub struct SqsQueues {
     client: Client,
     intake_url: String,
     notify_url: String,
+    storefront_url: String,
     /// The relay's dead-letter queue, for the functions that park in it or list it.
     relay_dead_letter_url: Option<String>,
 }
@@ -37,6 +38,7 @@ impl SqsQueues {
             client,
             intake_url: resources.intake_queue_url.clone(),
             notify_url: resources.notify_queue_url.clone(),
+            storefront_url: resources.storefront_queue_url.clone(),
             relay_dead_letter_url: resources.relay_dead_letter_queue_url.clone(),
         }
     }
@@ -45,6 +47,7 @@ impl SqsQueues {
         match queue {
             QueueName::Intake => &self.intake_url,
             QueueName::Notify => &self.notify_url,
+            QueueName::Storefront => &self.storefront_url,
         }
     }
 

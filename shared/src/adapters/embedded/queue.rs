@@ -12,7 +12,7 @@ use std::time::Duration;
 fn max_receive(queue: QueueName) -> u32 {
     match queue {
         QueueName::Intake => 5,
-        QueueName::Notify => 10,
+        QueueName::Notify | QueueName::Storefront => 10,
     }
 }
 
