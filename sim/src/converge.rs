@@ -60,7 +60,7 @@ async fn replay(backend: Backend, deliveries: Vec<Delivery>, at: chrono::DateTim
     let app = dropflow_scenarios::spawn_app_at(backend, at, None, &[]).await;
     World::onboard(&app, backend).await;
     for delivery in &deliveries {
-        World::post(&app, delivery.source, &delivery.topic, &delivery.body).await;
+        World::post(&app, delivery).await;
     }
     crate::settle(&app).await;
     let mut fates = BTreeMap::new();

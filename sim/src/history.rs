@@ -22,6 +22,8 @@ pub enum Kind {
     WooPaid,
     WooUnlinked,
     WooDelete,
+    /// The polled WooCommerce site takes a paid order whose webhook never arrives.
+    WooWebhookLost,
     GenericPaid,
     GenericRefund,
     StorefrontDuplicate,
@@ -54,6 +56,8 @@ pub enum Kind {
     CarrierDelivered,
     ClockSweep,
     ClockPayouts,
+    /// The storefront reconciliation runs (`dropflow reconcile`).
+    ClockReconcile,
     PrivacyRedact,
     PrivacyDataRequest,
     FaultCrash,
@@ -61,7 +65,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 47] = [
+const WEIGHTS: [(Kind, u64); 49] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -78,6 +82,7 @@ const WEIGHTS: [(Kind, u64); 47] = [
     (Kind::WooPaid, 6),
     (Kind::WooDelete, 2),
     (Kind::WooUnlinked, 1),
+    (Kind::WooWebhookLost, 4),
     (Kind::GenericPaid, 6),
     (Kind::GenericRefund, 3),
     (Kind::StorefrontDuplicate, 5),
@@ -105,6 +110,7 @@ const WEIGHTS: [(Kind, u64); 47] = [
     (Kind::CarrierDelivered, 4),
     (Kind::ClockSweep, 5),
     (Kind::ClockPayouts, 4),
+    (Kind::ClockReconcile, 6),
     (Kind::PrivacyRedact, 1),
     (Kind::PrivacyDataRequest, 1),
     (Kind::FaultCrash, 2),
@@ -146,6 +152,7 @@ impl Kind {
             Kind::WooPaid => "woo.paid",
             Kind::WooDelete => "woo.delete",
             Kind::WooUnlinked => "woo.unlinked",
+            Kind::WooWebhookLost => "woo.webhook_lost",
             Kind::GenericPaid => "generic.paid",
             Kind::GenericRefund => "generic.refund",
             Kind::StorefrontDuplicate => "storefront.duplicate",
@@ -173,6 +180,7 @@ impl Kind {
             Kind::CarrierDelivered => "carrier.delivered",
             Kind::ClockSweep => "clock.sweep",
             Kind::ClockPayouts => "clock.payouts",
+            Kind::ClockReconcile => "clock.reconcile",
             Kind::PrivacyRedact => "privacy.redact",
             Kind::PrivacyDataRequest => "privacy.data_request",
             Kind::FaultCrash => "fault.crash",

@@ -60,6 +60,10 @@ pub struct Summary {
     /// Fulfillments written back to the Shopify stand-in (each parcel of a Shopify
     /// order once: the `storefront write-back once` invariant).
     pub fulfillments: usize,
+    /// Parcels written back to the WooCommerce stand-in (tracking items and notes), and
+    /// orders the reconciliation filed.
+    pub woo_parcels: usize,
+    pub reconciled: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -70,7 +74,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "fulfillments": self.fulfillments, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "fulfillments": self.fulfillments, "woo_parcels": self.woo_parcels, "reconciled": self.reconciled, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -119,6 +123,8 @@ pub async fn run(options: &Options) -> Summary {
         summary.mail_resent += played.counts.mail_resent;
         summary.replayed += played.counts.replayed;
         summary.fulfillments += played.counts.fulfillments;
+        summary.woo_parcels += played.counts.woo_parcels;
+        summary.reconciled += played.counts.reconciled;
         if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
@@ -193,6 +199,8 @@ struct Counts {
     replayed: usize,
     /// Fulfillments the Shopify stand-in holds at the end.
     fulfillments: usize,
+    woo_parcels: usize,
+    reconciled: usize,
 }
 
 /// What playing a history came to: the first invariant broken, after which step (or
@@ -218,10 +226,25 @@ async fn play_counting(
     // the shop the simulated webhooks name.
     let (endpoint, shopify) = dropflow_scenarios::shopify_admin::start(dropflow_scenarios::SCENARIO_SHOP).await;
     let tokens = format!("{}={}", dropflow_scenarios::SCENARIO_SHOP, dropflow_scenarios::shopify_admin::TOKEN);
-    let settings = [("RETENTION_DAYS", "10"), ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()), ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str())];
+    // And those of the polled WooCommerce site's orders to a stand-in of its REST API
+    // (with the Shipment Tracking extension in every other history), which the
+    // reconciliation reads back.
+    let (site, woo) = dropflow_scenarios::woocommerce_api::start().await;
+    woo.lock().unwrap().tracking_extension = seed % 2 == 0;
+    let keys = format!("{site}={}:{}", dropflow_scenarios::woocommerce_api::CONSUMER_KEY, dropflow_scenarios::woocommerce_api::CONSUMER_SECRET);
+    let settings = [
+        ("RETENTION_DAYS", "10"),
+        ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()),
+        ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()),
+        ("WOOCOMMERCE_API_KEYS", keys.as_str()),
+    ];
     let app = dropflow_scenarios::spawn_app_leasing(options.backend, start, Some(chaos.clone()), &settings, lease).await;
     let mut world = model::World::onboard(&app, options.backend).await;
     world.shopify = Some(shopify);
+    world.woo = Some((site, woo));
+    // The reconciliation's first run, as `serve` makes it soon after it starts: the
+    // site's cursor begins a look-back before the history.
+    world.reconcile(&app).await;
     // Faults from the first step on: the operator's set-up is not part of the history.
     // A quarter of them kill the process between two port calls; it restarts after.
     let faults = |on: bool| {
@@ -265,6 +288,9 @@ async fn play_counting(
     world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_write_back().map_err(|(invariant, detail)| (last, invariant, detail))?;
     counts.fulfillments += world.fulfillments_written();
+    let (woo_parcels, reconciled) = world.woo_written();
+    counts.woo_parcels += woo_parcels;
+    counts.reconciled += reconciled;
     counts.mail_resent = world.mail_resent.get();
     // The storefront's facts alone, in another order of arrival and with duplicates,
     // end alike (on the embedded store: the property is the services', and the

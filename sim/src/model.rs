@@ -59,6 +59,11 @@ struct Order {
     odd: bool,
     /// Too large to store: kept whole in the intake dead letters, on purpose.
     parked: bool,
+    /// A WooCommerce order of the polled site whose webhook never came: it exists for
+    /// dropflow only once a reconciliation read it back (then `paid`).
+    lost: bool,
+    /// An order of the polled site (`woo.webhook_lost`), read back or not.
+    polled: bool,
 }
 
 impl Order {
@@ -78,6 +83,8 @@ pub struct Delivery {
     pub source: Source,
     pub topic: String,
     pub body: Vec<u8>,
+    /// The site a WooCommerce delivery comes from (`X-WC-Webhook-Source`).
+    pub site: String,
 }
 
 /// The last vendor request, to repeat it (`vendor.repeat`).
@@ -127,7 +134,17 @@ pub struct World {
     /// The stand-in of Shopify's Admin API that shipments are written back to: it is
     /// told of each Shopify order as it is sent.
     pub shopify: Option<dropflow_scenarios::shopify_admin::Stand>,
+    /// The stand-in of the polled WooCommerce site's REST API (its base URL, its state):
+    /// shipments of its orders are written back to it, and the reconciliation reads
+    /// its orders back.
+    pub woo: Option<(String, dropflow_scenarios::woocommerce_api::Stand)>,
+    /// The reconciliation's cursor as the model expects it: the newest change it read.
+    woo_cursor: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// The WooCommerce site bodies are written for; the polled site's stand-in takes its
+/// place when the history has one (`World::send`).
+const WOO_SITE: &str = "https://example.com/";
 
 fn money(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
@@ -169,6 +186,8 @@ impl World {
             replayed: std::cell::Cell::new(0),
             mail_read: std::cell::Cell::new(0),
             shopify: None,
+            woo: None,
+            woo_cursor: None,
         }
     }
 
@@ -203,6 +222,8 @@ impl World {
             refunds: Vec::new(),
             odd: false,
             parked: false,
+            lost: false,
+            polled: false,
         }
     }
 
@@ -233,7 +254,7 @@ impl World {
                     "billing": contact, "shipping": contact,
                     "line_items": order.lines.iter().map(|l| json!({"id": l.id, "name": format!("Item {}", l.sku), "sku": l.sku, "quantity": l.quantity,
                         "price": money(l.cents), "total": money(l.cents * i64::from(l.quantity))})).collect::<Vec<_>>(),
-                    "refunds": [], "_links": {"self": [{"href": format!("https://example.com/wp-json/wc/v3/orders/{}", order.ext)}]}})
+                    "refunds": [], "_links": {"self": [{"href": format!("{WOO_SITE}wp-json/wc/v3/orders/{}", order.ext)}]}})
             }
             Source::Generic => json!({
                 "id": order.ext.to_string(), "number": order.number(), "currency": "USD",
@@ -262,24 +283,38 @@ impl World {
                 shop.lock().unwrap().add_order(&id.to_string(), &lines);
             }
         }
-        let status = self.post_until_answered(app, source, topic, &body).await;
-        self.sent.push(Delivery { source, topic: topic.to_string(), body });
+        // The WooCommerce site is the polled one (its stand-in), whose orders are written
+        // back to and read back.
+        let (mut body, mut site) = (body, WOO_SITE.to_string());
+        if let (Source::Woo, Some((base, stand))) = (source, &self.woo) {
+            body = String::from_utf8_lossy(&body).replace(&format!("{WOO_SITE}wp-json"), &format!("{base}/wp-json")).into_bytes();
+            site = format!("{base}/");
+            if let Some(id) = serde_json::from_slice::<Value>(&body).ok().and_then(|o| o["id"].as_u64()) {
+                let mut stand = stand.lock().unwrap();
+                if !stand.orders.contains_key(&id.to_string()) {
+                    stand.add_order(&id.to_string());
+                }
+            }
+        }
+        let delivery = Delivery { source, topic: topic.to_string(), body, site };
+        let status = self.post_until_answered(app, &delivery).await;
+        self.sent.push(delivery);
         json!({"webhook": topic, "status": status})
     }
 
     /// Posts `body` as `topic` from `source` until it is answered: the process was
     /// killed on the way (`--chaos`, a 503), and the storefront sends the same body
     /// again after the restart. Anything but 200 at the end is a server error.
-    async fn post_until_answered(&mut self, app: &TestApp, source: Source, topic: &str, body: &[u8]) -> u16 {
-        let mut status = World::post(app, source, topic, body).await;
+    async fn post_until_answered(&mut self, app: &TestApp, delivery: &Delivery) -> u16 {
+        let mut status = World::post(app, delivery).await;
         for _ in 0..RETRIES {
             if status == 200 || !self.recover(app).await {
                 break;
             }
-            status = World::post(app, source, topic, body).await;
+            status = World::post(app, delivery).await;
         }
         if status != 200 {
-            self.server_errors.push(format!("{topic} answered {status}: {}", String::from_utf8_lossy(body)));
+            self.server_errors.push(format!("{} answered {status}: {}", delivery.topic, String::from_utf8_lossy(&delivery.body)));
         }
         status
     }
@@ -308,10 +343,11 @@ impl World {
     }
 
     /// Posts one delivery of `body` as `topic` from `source`; its status.
-    pub async fn post(app: &TestApp, source: Source, topic: &str, body: &[u8]) -> u16 {
-        match source {
+    pub async fn post(app: &TestApp, delivery: &Delivery) -> u16 {
+        let (topic, body) = (delivery.topic.as_str(), delivery.body.as_slice());
+        match delivery.source {
             Source::Shopify => app.shopify_webhook(topic, body, SHOPIFY_SECRET).await.status().as_u16(),
-            Source::Woo => app.woocommerce_webhook(topic, body, WOOCOMMERCE_SECRET).await.status().as_u16(),
+            Source::Woo => app.woocommerce_webhook_from(&delivery.site, topic, body, WOOCOMMERCE_SECRET).await.status().as_u16(),
             Source::Generic => app.generic_webhook(topic, Some("shop-a"), body, GENERIC_SECRETS[0]).await.status().as_u16(),
         }
     }
@@ -345,7 +381,7 @@ impl World {
     /// replayed.
     pub async fn replay_worn_out(&self, app: &TestApp) -> usize {
         let mut worn = 0;
-        for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay] {
+        for queue in DeadLetterQueue::ALL {
             worn += app.local.queues.dead_letters(queue).await.unwrap_or_default().iter().filter(|l| l.reason.is_none()).count();
         }
         if worn == 0 {
@@ -594,6 +630,21 @@ impl World {
                 let body = World::body(&future, status);
                 self.send(app, Source::Shopify, "orders/updated", body).await
             }
+            Kind::WooWebhookLost => {
+                // The polled site takes a paid order, and its webhook never arrives.
+                let Some((site, stand)) = self.woo.clone() else { return json!("no polled site") };
+                let mut order = self.new_order(Source::Woo, step, app);
+                order.lost = true;
+                order.polled = true;
+                order.odd = true;
+                let mut body: Value = serde_json::from_slice(&World::body(&order, "paid")).unwrap_or_default();
+                body["_links"] = json!({"self": [{"href": format!("{site}/wp-json/wc/v3/orders/{}", order.ext)}]});
+                stand.lock().unwrap().list(body);
+                let number = order.number();
+                self.orders.push(order);
+                json!({"listed at the site, no webhook": number})
+            }
+            Kind::ClockReconcile => self.reconcile(app).await,
             Kind::WooDelete => {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Woo) else { return json!("no WooCommerce order") };
                 self.orders[i].cancelled = true;
@@ -622,7 +673,7 @@ impl World {
                 if self.sent.is_empty() {
                     return json!("nothing sent yet");
                 }
-                let Delivery { source, topic, body } = self.sent[(step.a % self.sent.len() as u64) as usize].clone();
+                let Delivery { source, topic, body, .. } = self.sent[(step.a % self.sent.len() as u64) as usize].clone();
                 self.send(app, source, &topic, body).await
             }
             Kind::OperatorMapSku => {
@@ -882,6 +933,59 @@ impl World {
         said
     }
 
+    /// The operator's reconciliation (`dropflow reconcile`, what serve's timer and
+    /// storefront-reconcile run): the model expects it to read the orders the site
+    /// changed after its cursor (a second of overlap), or within the look-back on its
+    /// first read, and each lost order it reads to be filed as its webhook would have.
+    pub async fn reconcile(&mut self, app: &TestApp) -> Value {
+        let Some((_, stand)) = self.woo.clone() else { return json!("no polled site") };
+        let now = app.now();
+        // A run that failed (an injected fault) is run again, as the next schedule would.
+        let mut said = self.operator(app, &["reconcile", "--now", &now.to_rfc3339()]).await;
+        for _ in 0..RETRIES {
+            if said.is_ok() {
+                break;
+            }
+            said = self.operator(app, &["reconcile", "--now", &now.to_rfc3339()]).await;
+        }
+        if let Err(error) = &said {
+            self.server_errors.push(format!("dropflow reconcile never succeeded: {error}"));
+        }
+        let threshold = match self.woo_cursor {
+            Some(cursor) => cursor - chrono::Duration::seconds(1),
+            None => now - chrono::Duration::hours(168),
+        };
+        let second = |t: chrono::DateTime<chrono::Utc>| chrono::DurationRound::duration_trunc(t, chrono::Duration::seconds(1)).unwrap_or(t);
+        let listed = stand.lock().unwrap().listed.clone();
+        let read: Vec<Value> = listed
+            .into_iter()
+            .filter(|o| {
+                let modified = o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok());
+                modified.is_some_and(|m| m.and_utc() > second(threshold))
+            })
+            .collect();
+        let mut filed = Vec::new();
+        for body in &read {
+            let Some(order) = self.orders.iter_mut().find(|o| o.lost && o.source == Source::Woo && body["id"] == o.ext) else { continue };
+            order.lost = false;
+            order.paid = true;
+            filed.push(order.number());
+            // What the poll delivered, as its webhook would have (the convergence check
+            // plays it with the rest).
+            let site = self.woo.as_ref().map(|(base, _)| format!("{base}/")).unwrap_or_default();
+            self.sent.push(Delivery { source: Source::Woo, topic: "order.updated".into(), body: serde_json::to_vec(body).unwrap_or_default(), site });
+        }
+        let newest =
+            read.iter().filter_map(|o| o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok())).max();
+        match newest.map(|n| n.and_utc()) {
+            Some(newest) if self.woo_cursor.is_none_or(|c| newest > c) => self.woo_cursor = Some(newest),
+            // A first read keeps where its look-back began.
+            _ if self.woo_cursor.is_none() => self.woo_cursor = Some(now - chrono::Duration::hours(168)),
+            _ => {}
+        }
+        json!({"cli": "reconcile", "said": format!("{said:?}"), "filed": filed})
+    }
+
     /// A vendor corrects the number of one of its parcels still on its way to a new
     /// one (`PUT …/shipments/{number}`); the number is its no more once no other of its
     /// orders ships under it.
@@ -964,8 +1068,9 @@ impl World {
         order.paid = true;
         let body = World::body(&order, "paid");
         self.orders.push(order);
-        let status = self.post_until_answered(app, Source::Generic, "order.paid", &body).await;
-        self.sent.push(Delivery { source: Source::Generic, topic: "order.paid".into(), body });
+        let delivery = Delivery { source: Source::Generic, topic: "order.paid".into(), body, site: String::new() };
+        let status = self.post_until_answered(app, &delivery).await;
+        self.sent.push(delivery);
         let received = app.local.queues.receive(QueueName::Intake, 10, std::time::Duration::from_secs(1)).await.unwrap_or_default();
         let handled = dropflow_shared::handlers::consume(&app.local.app, QueueName::Intake, dropflow_shared::handlers::sqs_event(&received)).await;
         // The process dies here, its messages undeleted; their leases run out.
@@ -1007,24 +1112,70 @@ impl World {
 
     /// Mail tells each fact once: at the end of a history, no two mails to one address
     /// with the same subject and text, and one confirmation per order at most.
-    /// Every parcel written back to Shopify once: no order holds two fulfillments under
-    /// one tracking number, and the stand-in found nothing malformed.
+    /// Every parcel written back to Shopify once: no line of an order in two
+    /// fulfillments under one tracking number, and the stand-in found nothing malformed.
     pub fn check_write_back(&self) -> Result<(), (String, String)> {
+        self.check_woo_write_back()?;
         let Some(shop) = &self.shopify else { return Ok(()) };
         let shop = shop.lock().unwrap();
         if let Some(refused) = shop.refused.first() {
             return Err(("storefront write-back well formed".into(), refused.clone()));
         }
+        // A parcel that grew (the same number shipped again with another line) is a
+        // second fulfillment of the new line under the same number, as Shopify keeps
+        // it (a fulfillment's lines never change): what is never allowed is a line in
+        // two fulfillments of one parcel.
         for (order, held) in &shop.orders {
-            let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+            let mut lines: BTreeMap<(String, String), usize> = BTreeMap::new();
             for fulfillment in &held.fulfillments {
-                *numbers.entry(fulfillment["trackingInfo"][0]["number"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+                let number = fulfillment["trackingInfo"][0]["number"].as_str().unwrap_or_default().to_string();
+                for line in fulfillment["fulfillmentLineItems"]["nodes"].as_array().into_iter().flatten() {
+                    *lines.entry((number.clone(), line["lineItem"]["id"].as_str().unwrap_or_default().to_string())).or_default() += 1;
+                }
             }
-            if let Some((number, n)) = numbers.iter().find(|(_, n)| **n > 1) {
-                return Err(("storefront write-back once".into(), format!("Shopify order {order} holds {n} fulfillments of parcel {number}")));
+            if let Some(((number, line), n)) = lines.iter().find(|(_, n)| **n > 1) {
+                return Err(("storefront write-back once".into(), format!("Shopify order {order} holds line {line} in {n} fulfillments of parcel {number}")));
             }
         }
         Ok(())
+    }
+
+    /// Every parcel written back to the WooCommerce site once: no order holds two
+    /// tracking items or two notes of one number, none is completed twice, and the
+    /// stand-in found nothing malformed or unsigned.
+    fn check_woo_write_back(&self) -> Result<(), (String, String)> {
+        let Some((_, site)) = &self.woo else { return Ok(()) };
+        let site = site.lock().unwrap();
+        if let Some(refused) = site.refused.first() {
+            return Err(("storefront write-back well formed".into(), refused.clone()));
+        }
+        for (id, order) in &site.orders {
+            let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+            for item in &order.trackings {
+                *numbers.entry(item["tracking_number"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+            }
+            for note in &order.notes {
+                let text = note["note"].as_str().unwrap_or_default();
+                if let Some(number) = text.split("tracking number ").nth(1).and_then(|rest| rest.split(':').next()) {
+                    *numbers.entry(number.to_string()).or_default() += 1;
+                }
+            }
+            if let Some((number, n)) = numbers.iter().find(|(_, n)| **n > 1) {
+                return Err(("storefront write-back once".into(), format!("WooCommerce order {id} records parcel {number} {n} times")));
+            }
+            if order.status_changes.len() > 1 {
+                return Err(("storefront write-back once".into(), format!("WooCommerce order {id} was completed {} times", order.status_changes.len())));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many parcels the WooCommerce stand-in records (tracking items and notes), and
+    /// how many of the history's orders came by the reconciliation (the summary's counts).
+    pub fn woo_written(&self) -> (usize, usize) {
+        let parcels = self.woo.as_ref().map_or(0, |(_, site)| site.lock().unwrap().orders.values().map(|o| o.trackings.len() + o.notes.len()).sum());
+        let reconciled = self.orders.iter().filter(|o| o.polled && o.paid).count();
+        (parcels, reconciled)
     }
 
     /// How many fulfillments the Shopify stand-in holds (the summary's count).
@@ -1291,7 +1442,7 @@ impl World {
                 }
             }
         }
-        for queue in [DeadLetterQueue::Intake, DeadLetterQueue::Notify, DeadLetterQueue::Relay] {
+        for queue in DeadLetterQueue::ALL {
             let dead = app.local.queues.dead_letters(queue).await.map_err(|e| ("queues readable".to_string(), e.to_string()))?;
             // An order too large to store is kept whole there, on purpose.
             let parked: Vec<String> = self.orders.iter().filter(|o| o.parked).map(|o| format!("\"name\":\"{}\"", o.number())).collect();

@@ -9,7 +9,8 @@
 //! own start time (a storefront's clock is not ours), and is re-read with one second of
 //! overlap. Pages are read by that cursor, not by an offset, so an order changed during
 //! a run moves behind the cursor and is read on the next page instead of shifting
-//! another out of sight. A shop never read starts `RECONCILE_LOOKBACK_HOURS` back.
+//! another out of sight. A shop never read starts `RECONCILE_LOOKBACK_HOURS` back, and
+//! keeps that start as its cursor even when nothing had changed.
 
 use super::{App, ServiceError};
 use crate::ports::{MAX_MESSAGE_BYTES, POLL_PAGE, QueueName, StoreError};
@@ -99,6 +100,15 @@ async fn reconcile_shop(app: &App, source: &str, shop: &str, now: DateTime<Utc>,
         }
         if orders.len() < POLL_PAGE {
             break;
+        }
+    }
+    // A site read for the first time keeps where its look-back began even when nothing
+    // changed since: a later run after a long stop reads from there, not from a
+    // look-back that has moved past what changed meanwhile.
+    if version.is_none() {
+        match app.tables.put_reconcile_cursor(source, shop, cursor, None).await {
+            Ok(_) | Err(StoreError::ConditionFailed) => {}
+            Err(error) => return Err(error.into()),
         }
     }
     Ok(())
