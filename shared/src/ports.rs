@@ -476,6 +476,12 @@ pub trait StorefrontWriter: Send + Sync {
     /// itself, which would refund the customer and cannot be undone. Marking it again
     /// changes nothing.
     async fn part_cancelled(&self, note: &CancelNote) -> Result<(), WriteBackError>;
+    /// Whether it completes an order whose last line shipped (`ParcelWrite.
+    /// completes_order`): a storefront without per-line fulfillment does; for the
+    /// others that is never worked out (it costs a read of the order's vendor orders).
+    fn completes_orders(&self) -> bool {
+        false
+    }
     /// The shops whose orders `changed_since` reads (for the reconciliation poll);
     /// none for a storefront that is not polled.
     fn polled_shops(&self) -> Vec<String> {

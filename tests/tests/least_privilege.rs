@@ -215,9 +215,18 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     missed["date_modified_gmt"] = json!(functions.app.now().format("%Y-%m-%dT%H:%M:%S").to_string());
     missed["_links"] = json!({"self": [{"href": format!("{site}/wp-json/wc/v3/orders/727")}]});
     woo.lock().unwrap().list(missed);
+    functions.app.map_sku("Bar3", "ipod-shop", "4.10 USD").await.unwrap();
     let reconciled = dropflow_shared::services::reconcile::reconcile(&functions.app_of("StorefrontReconcileFunction"), functions.app.now()).await.unwrap();
     assert_eq!(reconciled.queued, 1, "{reconciled:?}");
     functions.drain().await;
+    // Its parcel is written back to the site (which completes an order once its last
+    // line ships, so storefront-sync reads the order's vendor orders).
+    let woo_order = dropflow_shared::domain::ids::OrderId::derive("woocommerce", site.trim_start_matches("http://"), "727");
+    api(reqwest::Method::POST, format!("/vendor/orders/{woo_order}/supplier-order"), Some(json!({"supplier_order_ref": "AE-W"}))).await;
+    api(reqwest::Method::POST, format!("/vendor/orders/{woo_order}/shipment"), Some(json!({"tracking_number": "RB876543216GB"}))).await;
+    functions.drain().await;
+    let written = woo.lock().unwrap().orders["727"].notes.len();
+    assert_eq!(written, 1, "written back to the site (a note: it has no Shipment Tracking extension)");
     let push = serde_json::to_vec(&json!({"event": "tracking_update", "event_id": "e-1", "ts": 1795000000, "msg": {"tracking_number": "1Z5R89390357567127", "slug": "ups", "tag": "Delivered", "checkpoints": [{"checkpoint_time": "2026-11-23T08:00:00Z", "message": "Delivered", "tag": "Delivered"}]}})).unwrap();
     let pushed = http
         .post(format!("{webhooks}/webhooks/tracking/aftership"))

@@ -55,9 +55,9 @@ fn writer<'a>(app: &'a App, record: &OrderRecord) -> Option<&'a Arc<dyn Storefro
     app.storefronts.get(record.order.source.as_str()).filter(|w| w.writes_to(&record.order.shop))
 }
 
-/// storefront-sync's handling of one event: the vendor order and the order read, and
-/// what the event tells the storefront written back. Without any storefront to write
-/// to, nothing is read.
+/// storefront-sync's handling of one event: the order read, and when its shop is
+/// written back to, its vendor order and what the event tells the storefront. Without
+/// any storefront to write to, nothing is read.
 pub async fn handle(app: &App, event: &Envelope) -> Result<(), ServiceError> {
     if app.storefronts.is_empty() || !WRITTEN_BACK.contains(&event.event_type) {
         return Ok(());
@@ -65,6 +65,9 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<(), ServiceError> {
     let missing = |what: &str| ServiceError::Unprocessable(format!("event {}: no {what}", event.event_id));
     let (order_id, vendor_id) = (event.order_id.as_ref().ok_or_else(|| missing("order"))?, event.vendor_id.as_ref().ok_or_else(|| missing("vendor"))?);
     let record = app.tables.order(order_id).await?.ok_or_else(|| missing("order record"))?;
+    if writer(app, &record).is_none() {
+        return Ok(());
+    }
     let vo = app.tables.vendor_order_in_round(order_id, vendor_id, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order"))?;
     on_event(app, event, &vo, &record).await
 }
@@ -78,7 +81,9 @@ pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &Or
         EventType::Shipped => {
             let shipped: ParcelShipped = event.payload_as().map_err(unreadable)?;
             let Some(mut parcel) = parcel_of(vo, record, &shipped.tracking_number, storefront_mails_shipments(app, record)) else { return Ok(()) };
-            parcel.completes_order = record.all_lines_shipped(&app.tables.vendor_orders_of(&vo.order_id).await?);
+            if writer.completes_orders() {
+                parcel.completes_order = record.all_lines_shipped(&app.tables.vendor_orders_of(&vo.order_id).await?);
+            }
             let number = parcel.tracking.number.clone();
             let refused = |reason: &str| refusal_note(record, &number, reason, app.clock.now());
             once(app, &event.event_id, &number, || async { writer.parcel_shipped(&parcel).await.map(|ids| ids.join(" ")) }, refused).await

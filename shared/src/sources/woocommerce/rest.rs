@@ -65,6 +65,11 @@ pub fn provider_names(list: &Value) -> BTreeSet<String> {
     countries.filter_map(Value::as_object).flat_map(|p| p.keys().cloned()).collect()
 }
 
+/// Where the Shipment Tracking extension keeps an order's tracking items.
+fn tracking_path(order: &str) -> String {
+    format!("/wp-json/wc-shipment-tracking/v3/orders/{order}/shipment-trackings")
+}
+
 /// A listed order as its webhook would carry it; one without an id or a readable
 /// `date_modified_gmt` is left out (the intake could not file it either).
 pub fn changed_order(order: &Value) -> Option<ChangedOrder> {
@@ -173,19 +178,27 @@ impl WooCommerceRest {
     }
 
     /// The parcel's tracking item, added unless the order holds one of its number.
-    async fn tracking_once(&self, shop: &str, site: &WooSite, parcel: &ParcelWrite, providers: &BTreeSet<String>) -> Result<String, WriteBackError> {
-        let path = format!("/wp-json/wc-shipment-tracking/v3/orders/{}/shipment-trackings", parcel.external_order_id);
+    /// Returns its id, and the items the order held before (what a correction deletes
+    /// from).
+    async fn tracking_once(
+        &self,
+        shop: &str,
+        site: &WooSite,
+        parcel: &ParcelWrite,
+        providers: &BTreeSet<String>,
+    ) -> Result<(String, Vec<Value>), WriteBackError> {
+        let path = tracking_path(&parcel.external_order_id);
         let items = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?;
         let items = items.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {}", parcel.external_order_id)))?;
+        let items = items.as_array().cloned().unwrap_or_default();
         let number = &parcel.tracking.number;
-        let held = items.as_array().into_iter().flatten().find(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(number)));
-        if let Some(item) = held {
-            return Ok(format!("tracking:{}", item["tracking_id"].as_str().unwrap_or("?")));
+        if let Some(item) = items.iter().find(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(number))) {
+            return Ok((format!("tracking:{}", item["tracking_id"].as_str().unwrap_or("?")), items));
         }
         let body = tracking_item(&parcel.tracking, providers);
         let made = self.send(shop, self.request(site, reqwest::Method::POST, &path, &[]).json(&body)).await?;
         let made = made.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {}", parcel.external_order_id)))?;
-        Ok(format!("tracking:{}", made["tracking_id"].as_str().unwrap_or("?")))
+        Ok((format!("tracking:{}", made["tracking_id"].as_str().unwrap_or("?")), items))
     }
 
     /// Completes the order unless it is completed already, or closed another way.
@@ -212,7 +225,7 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
         let shop = &parcel.shop;
         let site = self.site(shop)?;
         let written = match self.providers(shop, site).await? {
-            Some(providers) => self.tracking_once(shop, site, parcel, &providers).await?,
+            Some(providers) => self.tracking_once(shop, site, parcel, &providers).await?.0,
             None => {
                 let text = parcel_note(&parcel.tracking);
                 self.note_once(shop, site, &parcel.external_order_id, &text, &parcel.tracking.number, parcel.notify_customer).await?
@@ -235,13 +248,11 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
             let text = format!("Tracking number {from} was wrong. {}", parcel_note(&parcel.tracking));
             return Ok(vec![self.note_once(shop, site, order, &text, &parcel.tracking.number, parcel.notify_customer).await?]);
         };
-        let written = self.tracking_once(shop, site, parcel, &providers).await?;
-        let path = format!("/wp-json/wc-shipment-tracking/v3/orders/{order}/shipment-trackings");
-        let items = self.send(shop, self.request(site, reqwest::Method::GET, &path, &[])).await?.unwrap_or_default();
-        let wrong = items.as_array().into_iter().flatten().filter(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(from)));
+        let (written, held) = self.tracking_once(shop, site, parcel, &providers).await?;
+        let wrong = held.iter().filter(|i| i["tracking_number"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(from)));
         for item in wrong {
             let id = item["tracking_id"].as_str().unwrap_or_default();
-            self.send(shop, self.request(site, reqwest::Method::DELETE, &format!("{path}/{id}"), &[])).await?;
+            self.send(shop, self.request(site, reqwest::Method::DELETE, &format!("{}/{id}", tracking_path(order)), &[])).await?;
         }
         Ok(vec![written])
     }
@@ -253,6 +264,10 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
 
     fn polled_shops(&self) -> Vec<String> {
         self.sites.keys().cloned().collect()
+    }
+
+    fn completes_orders(&self) -> bool {
+        true
     }
 
     /// `GET /wp-json/wc/v3/orders?modified_after=…&dates_are_gmt=true&orderby=modified&order=asc`
@@ -271,7 +286,14 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
         let listed = self.send(shop, self.request(site, reqwest::Method::GET, "/wp-json/wc/v3/orders", &query)).await?;
         let listed = listed.ok_or_else(|| WriteBackError::Refused(format!("{shop} has no REST API for orders")))?;
         let orders = listed.as_array().ok_or_else(|| WriteBackError::Refused(format!("{shop} listed no array of orders")))?;
-        Ok(orders.iter().filter_map(changed_order).collect())
+        let readable = |order: &Value| {
+            let changed = changed_order(order);
+            if changed.is_none() {
+                tracing::warn!(%shop, order = %order["id"], "a listed order without an id or a readable date_modified_gmt is skipped");
+            }
+            changed
+        };
+        Ok(orders.iter().filter_map(readable).collect())
     }
 
     /// A private note for the merchant, once: WooCommerce orders have no tags.
