@@ -11,6 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A test run builds the workspace once: incremental caches would only add gigabytes of
+# disk (CI's disk is not always roomy) and save nothing. `CARGO_INCREMENTAL=1` keeps them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # The dashboard's browser test drives Debian's chromium through chromedriver; the
 # README's examples (functions/local/tests/readme.rs) run with curl, jq and openssl.
 # Install what is absent (as root, or through sudo).

@@ -57,6 +57,11 @@ pub struct Config {
     /// `RECONCILE_LOOKBACK_HOURS`: how far back the reconciliation poll reads a shop it
     /// has never read (default 168, a week).
     pub reconcile_lookback_hours: i64,
+    /// How long a storefront write-back's claim holds before another delivery may take
+    /// the parcel over (`WRITEBACK_LEASE_SECONDS`, 30; the local process uses 10, so a
+    /// killed `serve` resumes its write-backs promptly). At least the write's worst
+    /// case: its calls are each cut off after 8 seconds.
+    pub writeback_lease_seconds: u32,
 }
 
 /// The WooCommerce sites shipped parcels are written back to, and as whom.
@@ -376,6 +381,13 @@ impl Config {
             shopify_admin: settings.shopify_admin()?,
             woocommerce_api: settings.woocommerce_api()?,
             reconcile_lookback_hours: settings.span("RECONCILE_LOOKBACK_HOURS", 168)?,
+            writeback_lease_seconds: match settings.get("WRITEBACK_LEASE_SECONDS").ok().map(|v| v.trim().parse::<u32>()) {
+                None => 30,
+                Some(Ok(seconds @ 10..=900)) => seconds,
+                Some(_) => {
+                    return Err(ConfigError::Malformed { name: "WRITEBACK_LEASE_SECONDS", reason: "must be a whole number of seconds from 10 to 900".into() });
+                }
+            },
         })
     }
 
@@ -408,6 +420,17 @@ mod tests {
 
     const BASE: &[(&str, &str)] =
         &[("STORE_NAME", "Shop"), ("SENDER_EMAIL", "orders@shop.example"), ("OPERATOR_EMAIL", "ops@shop.example"), ("SHOPIFY_WEBHOOK_SECRET", "old, new")];
+
+    #[test]
+    fn a_write_backs_lease_is_thirty_seconds_unless_set_and_never_shorter_than_its_calls() {
+        assert_eq!(Config::from_lookup(env(BASE), |_| None).unwrap().writeback_lease_seconds, 30);
+        let local = |name: &str| (name == "WRITEBACK_LEASE_SECONDS").then_some("10");
+        assert_eq!(Config::from_lookup(env(BASE), local).unwrap().writeback_lease_seconds, 10);
+        for odd in ["9", "901", "ten", "-1"] {
+            let settings = [BASE, &[("WRITEBACK_LEASE_SECONDS", odd)]].concat();
+            assert!(Config::from_lookup(env(&settings), |_| None).is_err(), "{odd}");
+        }
+    }
 
     #[test]
     fn reads_settings_and_defaults_the_policy() {

@@ -209,11 +209,12 @@ pub async fn payout_release(app: App, now: chrono::DateTime<chrono::Utc>, deadli
 /// storefront-reconcile's job: each polled storefront's changes since its cursor
 /// queued for intake (`services::reconcile`); what it read, as the invocation answers it.
 /// A shop that could not be read is named, and read again from its cursor next run.
-pub async fn storefront_reconcile(app: App, now: chrono::DateTime<chrono::Utc>, _deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
-    let report = crate::services::reconcile::reconcile(&app, now).await?;
-    Ok(
-        serde_json::json!({ "reconciled_at": now, "shops": report.shops, "read": report.read, "queued": report.queued, "too_large": report.too_large, "failed": report.failed }),
-    )
+pub async fn storefront_reconcile(app: App, now: chrono::DateTime<chrono::Utc>, deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
+    let report = crate::services::reconcile::reconcile(&app, now, Some(deadline)).await?;
+    Ok(serde_json::json!({
+        "reconciled_at": now, "shops": report.shops, "read": report.read, "queued": report.queued,
+        "too_large": report.too_large, "failed": report.failed, "unfinished": report.unfinished,
+    }))
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub enum Kind {
     ShopifyFutureStamp,
     ShopifyRefundUnreadable,
     ShopifyRepeatedLineId,
+    /// The shop takes a paid order whose webhook never arrives.
+    ShopifyWebhookLost,
     WooPaid,
     WooUnlinked,
     WooDelete,
@@ -65,7 +67,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 49] = [
+const WEIGHTS: [(Kind, u64); 50] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -79,6 +81,7 @@ const WEIGHTS: [(Kind, u64); 49] = [
     (Kind::ShopifyFutureStamp, 1),
     (Kind::ShopifyRefundUnreadable, 1),
     (Kind::ShopifyRepeatedLineId, 1),
+    (Kind::ShopifyWebhookLost, 3),
     (Kind::WooPaid, 6),
     (Kind::WooDelete, 2),
     (Kind::WooUnlinked, 1),
@@ -149,6 +152,7 @@ impl Kind {
             Kind::ShopifyFutureStamp => "shopify.future_stamp",
             Kind::ShopifyRefundUnreadable => "shopify.refund_unreadable",
             Kind::ShopifyRepeatedLineId => "shopify.repeated_line_id",
+            Kind::ShopifyWebhookLost => "shopify.webhook_lost",
             Kind::WooPaid => "woo.paid",
             Kind::WooDelete => "woo.delete",
             Kind::WooUnlinked => "woo.unlinked",

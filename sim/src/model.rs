@@ -59,10 +59,11 @@ struct Order {
     odd: bool,
     /// Too large to store: kept whole in the intake dead letters, on purpose.
     parked: bool,
-    /// A WooCommerce order of the polled site whose webhook never came: it exists for
-    /// dropflow only once a reconciliation read it back (then `paid`).
+    /// An order of a polled shop whose webhook never came: it exists for dropflow only
+    /// once a reconciliation read it back (then `paid`).
     lost: bool,
-    /// An order of the polled site (`woo.webhook_lost`), read back or not.
+    /// An order taken by a polled shop without its webhook (`woo.webhook_lost`,
+    /// `shopify.webhook_lost`), read back or not.
     polled: bool,
 }
 
@@ -138,8 +139,10 @@ pub struct World {
     /// shipments of its orders are written back to it, and the reconciliation reads
     /// its orders back.
     pub woo: Option<(String, dropflow_scenarios::woocommerce_api::Stand)>,
-    /// The reconciliation's cursor as the model expects it: the newest change it read.
+    /// The reconciliation's cursors as the model expects them: the newest change each
+    /// read (never past the run's now).
     woo_cursor: Option<chrono::DateTime<chrono::Utc>>,
+    shopify_cursor: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The WooCommerce site bodies are written for; the polled site's stand-in takes its
@@ -188,6 +191,7 @@ impl World {
             shopify: None,
             woo: None,
             woo_cursor: None,
+            shopify_cursor: None,
         }
     }
 
@@ -274,8 +278,13 @@ impl World {
     async fn send(&mut self, app: &TestApp, source: Source, topic: &str, body: Vec<u8>) -> Value {
         if let (Source::Shopify, Some(shop)) = (source, &self.shopify) {
             // Shopify holds the order (and each line a later version adds) before it
-            // sends the webhook.
+            // sends the webhook, and lists it as changed for the reconciliation (not a
+            // version stamped ahead of the shop's own clock).
             let order: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let stamped = order["updated_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if topic.starts_with("orders/") && stamped.is_some_and(|t| t <= app.now() + chrono::Duration::hours(1)) {
+                shop.lock().unwrap().list(order.clone());
+            }
             let lines: Vec<(String, u32)> =
                 order["line_items"].as_array().into_iter().flatten().map(|l| (l["id"].to_string(), l["quantity"].as_u64().unwrap_or(0) as u32)).collect();
             if let Some(id) = order["id"].as_u64().filter(|_| !lines.is_empty()) {
@@ -644,6 +653,18 @@ impl World {
                 self.orders.push(order);
                 json!({"listed at the site, no webhook": number})
             }
+            Kind::ShopifyWebhookLost => {
+                // The shop takes a paid order, and its webhook never arrives.
+                let Some(shop) = self.shopify.clone() else { return json!("no Shopify stand-in") };
+                let mut order = self.new_order(Source::Shopify, step, app);
+                order.lost = true;
+                order.polled = true;
+                order.odd = true;
+                shop.lock().unwrap().list(serde_json::from_slice(&World::body(&order, "paid")).unwrap_or_default());
+                let number = order.number();
+                self.orders.push(order);
+                json!({"held by the shop, no webhook": number})
+            }
             Kind::ClockReconcile => self.reconcile(app).await,
             Kind::WooDelete => {
                 let Some(i) = self.pick_order(step.b, |o| o.source == Source::Woo) else { return json!("no WooCommerce order") };
@@ -934,11 +955,14 @@ impl World {
     }
 
     /// The operator's reconciliation (`dropflow reconcile`, what serve's timer and
-    /// storefront-reconcile run): the model expects it to read the orders the site
-    /// changed after its cursor (a second of overlap), or within the look-back on its
-    /// first read, and each lost order it reads to be filed as its webhook would have.
+    /// storefront-reconcile run): the model expects it to read each polled shop's
+    /// orders changed after its cursor (a second of overlap), or within the look-back
+    /// on its first read, and each lost order it reads to be filed as its webhook would
+    /// have.
     pub async fn reconcile(&mut self, app: &TestApp) -> Value {
-        let Some((_, stand)) = self.woo.clone() else { return json!("no polled site") };
+        if self.woo.is_none() && self.shopify.is_none() {
+            return json!("no polled shop");
+        }
         let now = app.now();
         // A run that failed (an injected fault) is run again, as the next schedule would.
         let mut said = self.operator(app, &["reconcile", "--now", &now.to_rfc3339()]).await;
@@ -951,39 +975,56 @@ impl World {
         if let Err(error) = &said {
             self.server_errors.push(format!("dropflow reconcile never succeeded: {error}"));
         }
-        let threshold = match self.woo_cursor {
-            Some(cursor) => cursor - chrono::Duration::seconds(1),
-            None => now - chrono::Duration::hours(168),
-        };
-        let second = |t: chrono::DateTime<chrono::Utc>| chrono::DurationRound::duration_trunc(t, chrono::Duration::seconds(1)).unwrap_or(t);
-        let listed = stand.lock().unwrap().listed.clone();
-        let read: Vec<Value> = listed
-            .into_iter()
-            .filter(|o| {
-                let modified = o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok());
-                modified.is_some_and(|m| m.and_utc() > second(threshold))
-            })
-            .collect();
         let mut filed = Vec::new();
-        for body in &read {
-            let Some(order) = self.orders.iter_mut().find(|o| o.lost && o.source == Source::Woo && body["id"] == o.ext) else { continue };
+        if let Some((base, stand)) = self.woo.clone() {
+            let modified = |o: &Value| {
+                o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok()).map(|t| t.and_utc())
+            };
+            let listed: Vec<_> = stand.lock().unwrap().listed.iter().map(|o| (modified(o), o.clone())).collect();
+            let delivery = Delivery { source: Source::Woo, topic: "order.updated".into(), body: Vec::new(), site: format!("{base}/") };
+            self.woo_cursor = self.read_back(&delivery, listed, self.woo_cursor, now, &mut filed);
+        }
+        if let Some(stand) = self.shopify.clone() {
+            let updated =
+                |o: &Value| o["updated_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&chrono::Utc));
+            let listed: Vec<_> = stand.lock().unwrap().listed.iter().map(|o| (updated(o), o.clone())).collect();
+            let delivery = Delivery { source: Source::Shopify, topic: "orders/updated".into(), body: Vec::new(), site: WOO_SITE.to_string() };
+            self.shopify_cursor = self.read_back(&delivery, listed, self.shopify_cursor, now, &mut filed);
+        }
+        json!({"cli": "reconcile", "said": format!("{said:?}"), "filed": filed})
+    }
+
+    /// What one shop's run reads of `listed` (each order with its change time) from
+    /// `cursor`: its lost orders are filed (delivered as `like`), and the cursor it
+    /// leaves is returned.
+    fn read_back(
+        &mut self,
+        like: &Delivery,
+        listed: Vec<(Option<chrono::DateTime<chrono::Utc>>, Value)>,
+        cursor: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+        filed: &mut Vec<String>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let threshold = cursor.map_or(now - chrono::Duration::hours(168), |c| c - chrono::Duration::seconds(1));
+        let second = |t: chrono::DateTime<chrono::Utc>| chrono::DurationRound::duration_trunc(t, chrono::Duration::seconds(1)).unwrap_or(t);
+        let read: Vec<(chrono::DateTime<chrono::Utc>, Value)> =
+            listed.into_iter().filter_map(|(changed, body)| changed.filter(|c| *c > second(threshold)).map(|c| (c, body))).collect();
+        for (_, body) in &read {
+            let Some(order) = self.orders.iter_mut().find(|o| o.lost && o.source == like.source && body["id"] == o.ext) else { continue };
             order.lost = false;
             order.paid = true;
             filed.push(order.number());
             // What the poll delivered, as its webhook would have (the convergence check
             // plays it with the rest).
-            let site = self.woo.as_ref().map(|(base, _)| format!("{base}/")).unwrap_or_default();
-            self.sent.push(Delivery { source: Source::Woo, topic: "order.updated".into(), body: serde_json::to_vec(body).unwrap_or_default(), site });
+            self.sent.push(Delivery { body: serde_json::to_vec(body).unwrap_or_default(), ..like.clone() });
         }
-        let newest =
-            read.iter().filter_map(|o| o["date_modified_gmt"].as_str().and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok())).max();
-        match newest.map(|n| n.and_utc()) {
-            Some(newest) if self.woo_cursor.is_none_or(|c| newest > c) => self.woo_cursor = Some(newest),
+        // A change stamped ahead of now moves the cursor no further than now.
+        match read.iter().map(|(changed, _)| (*changed).min(now)).max() {
+            Some(newest) if cursor.is_none_or(|c| newest > c) => Some(newest),
             // A first read keeps where its look-back began.
-            _ if self.woo_cursor.is_none() => self.woo_cursor = Some(now - chrono::Duration::hours(168)),
-            _ => {}
+            _ if cursor.is_none() => Some(now - chrono::Duration::hours(168)),
+            _ => cursor,
         }
-        json!({"cli": "reconcile", "said": format!("{said:?}"), "filed": filed})
     }
 
     /// A vendor corrects the number of one of its parcels still on its way to a new

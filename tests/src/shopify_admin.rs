@@ -10,6 +10,12 @@
 //! - <https://shopify.dev/docs/api/admin-graphql/latest/input-objects/FulfillmentEventInput>
 //!   and <https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentEventStatus>.
 //!
+//! - <https://shopify.dev/docs/api/admin-graphql/latest/queries/orders> (the orders
+//!   changed after a time, `sortKey: UPDATED_AT`, paged by `after`/`pageInfo`) and
+//!   <https://shopify.dev/docs/api/admin-graphql/latest/objects/Order> with
+//!   <https://shopify.dev/docs/api/admin-graphql/latest/objects/LineItem> (one order
+//!   read back; amounts as `MoneyBag`s, ids as global ids).
+//!
 //! It checks the token, that inputs come as variables (never in the query text), and
 //! every field of each fulfillment; it counts what it created. Each order it knows has
 //! one open fulfillment order of its lines.
@@ -60,6 +66,11 @@ pub struct Shop {
     pub faults: Vec<Fault>,
     /// What the stand-in refused as malformed (a test expects none).
     pub refused: Vec<String>,
+    /// The orders it lists when asked what changed: the newest REST body of each, as
+    /// its webhook carries it (`list`).
+    pub listed: Vec<Value>,
+    /// Every listing's search (`updated_at:>'…'`).
+    pub listings: Vec<String>,
 }
 
 impl Shop {
@@ -73,6 +84,23 @@ impl Shop {
                 order.remaining.push((format!("gid://shopify/FulfillmentOrderLineItem/{id}-{line}"), line_gid, *quantity));
             }
         }
+    }
+
+    /// The shop holds the order of `body` (a REST order, as its webhook carries it): it
+    /// is read back by the poll, and its lines can be fulfilled. An older version than
+    /// the one held changes nothing.
+    pub fn list(&mut self, body: Value) {
+        let Some(id) = body["id"].as_u64().map(|id| id.to_string()) else { return };
+        let stamp = |o: &Value| o["updated_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if self.listed.iter().any(|o| o["id"] == body["id"] && stamp(o) > stamp(&body)) {
+            return;
+        }
+        let lines: Vec<(String, u32)> =
+            body["line_items"].as_array().into_iter().flatten().map(|l| (l["id"].to_string(), l["quantity"].as_u64().unwrap_or(0) as u32)).collect();
+        let lines: Vec<(&str, u32)> = lines.iter().map(|(line, quantity)| (line.as_str(), *quantity)).collect();
+        self.add_order(&id, &lines);
+        self.listed.retain(|o| o["id"] != body["id"]);
+        self.listed.push(body);
     }
 
     /// The fulfillments of order `id`.
@@ -164,6 +192,14 @@ fn answer(state: &mut Shop, body: &str) -> Answer {
         }
         return ok(json!({ payload: {"userErrors": []} }));
     }
+    if query.contains("query ChangedOrders") {
+        return changed_orders(state, &query, variables);
+    }
+    if query.contains("query OrderAsWebhook") {
+        let id = variables["id"].as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default();
+        let order = state.listed.iter().find(|o| o["id"].as_u64().is_some_and(|n| id.parse() == Ok(n))).map(|o| as_graphql(o, variables["after"].as_str()));
+        return ok(json!({ "order": order }));
+    }
     if query.contains("mutation ParcelShipped") {
         return create(state, &variables["fulfillment"]);
     }
@@ -174,6 +210,76 @@ fn answer(state: &mut Shop, body: &str) -> Answer {
         return fulfillment_event(state, &variables["event"]);
     }
     refuse(state, "an operation the stand-in does not know")
+}
+
+/// How many orders one listing page holds (the query's `first`).
+const LISTING_PAGE: usize = 100;
+
+/// `orders(first: 100, after, query: "updated_at:>'…'", sortKey: UPDATED_AT)`: ids and
+/// change times of the orders changed after the search's time, oldest first. The
+/// cursor is the offset (Shopify's are opaque).
+fn changed_orders(state: &mut Shop, query: &str, variables: &Value) -> Answer {
+    let search = variables["query"].as_str().unwrap_or_default().to_string();
+    state.listings.push(search.clone());
+    let since = search.strip_prefix("updated_at:>'").and_then(|rest| rest.strip_suffix('\'')).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let (Some(since), true) = (since, query.contains("first: 100") && query.contains("sortKey: UPDATED_AT")) else {
+        return refuse(state, &format!("a listing Shopify would not answer as asked: {search:?} in {query}"));
+    };
+    let offset = match variables["after"].as_str() {
+        None => 0,
+        Some(cursor) => match cursor.strip_prefix("offset:").and_then(|n| n.parse::<usize>().ok()) {
+            Some(offset) => offset,
+            None => return refuse(state, &format!("a cursor the stand-in never gave: {cursor}")),
+        },
+    };
+    let stamp = |o: &Value| o["updated_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let mut changed: Vec<&Value> = state.listed.iter().filter(|o| stamp(o).is_some_and(|t| t > since)).collect();
+    changed.sort_by_key(|o| stamp(o));
+    let nodes: Vec<Value> = changed
+        .iter()
+        .skip(offset)
+        .take(LISTING_PAGE)
+        .map(|o| json!({"legacyResourceId": o["id"].to_string(), "updatedAt": stamp(o).map(|t| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}))
+        .collect();
+    let end = offset + nodes.len();
+    ok(json!({"orders": {"nodes": nodes, "pageInfo": {"hasNextPage": end < changed.len(), "endCursor": format!("offset:{end}")}}}))
+}
+
+/// A REST order as `order(id)` gives it: global ids, camel case, amounts as
+/// `{shopMoney {amount}}`, its lines a page of 100 at a time from `after`.
+fn as_graphql(rest: &Value, after: Option<&str>) -> Value {
+    let money = |amount: &Value| if amount.is_null() { Value::Null } else { json!({"shopMoney": {"amount": amount, "currencyCode": rest["currency"]}}) };
+    let utc = |t: &Value| {
+        t.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let address = &rest["shipping_address"];
+    let lines: Vec<Value> = rest["line_items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let allocations: Vec<Value> = l["discount_allocations"].as_array().into_iter().flatten().map(|d| json!({"allocatedAmountSet": money(&d["amount"])})).collect();
+            json!({"id": gid("LineItem", &l["id"].to_string()), "sku": l["sku"], "title": l["title"], "variantTitle": l["variant_title"], "quantity": l["quantity"],
+                "currentQuantity": if l["current_quantity"].is_null() { l["quantity"].clone() } else { l["current_quantity"].clone() },
+                "originalUnitPriceSet": money(&l["price"]), "totalDiscountSet": money(&l["total_discount"]), "discountAllocations": allocations})
+        })
+        .collect();
+    let offset = after.and_then(|c| c.strip_prefix("offset:")).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let page: Vec<Value> = lines.iter().skip(offset).take(LISTING_PAGE).cloned().collect();
+    let end = offset + page.len();
+    json!({
+        "legacyResourceId": rest["id"].to_string(), "name": rest["name"], "email": rest["email"], "currencyCode": rest["currency"],
+        "displayFinancialStatus": rest["financial_status"].as_str().map(str::to_ascii_uppercase), "cancelledAt": utc(&rest["cancelled_at"]),
+        "createdAt": utc(&rest["created_at"]), "updatedAt": utc(&rest["updated_at"]), "totalPriceSet": money(&rest["total_price"]),
+        "shippingAddress": if address.is_object() { json!({"name": address["name"], "firstName": address["first_name"], "lastName": address["last_name"],
+            "company": address["company"], "address1": address["address1"], "address2": address["address2"], "city": address["city"],
+            "provinceCode": address["province_code"], "province": address["province"], "zip": address["zip"], "countryCodeV2": address["country_code"],
+            "phone": address["phone"]}) } else { Value::Null },
+        "customer": if rest["customer"].is_object() { json!({"firstName": rest["customer"]["first_name"], "lastName": rest["customer"]["last_name"]}) } else { Value::Null },
+        "lineItems": {"nodes": page, "pageInfo": {"hasNextPage": end < lines.len(), "endCursor": format!("offset:{end}")}},
+    })
 }
 
 fn refuse(state: &mut Shop, why: &str) -> Answer {

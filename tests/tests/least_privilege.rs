@@ -125,7 +125,7 @@ const FUNCTIONS: [&str; 9] = [
 ];
 
 async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
-    // The shop is written back to (storefront-sync), and a WooCommerce site is
+    // The shop is written back to (storefront-sync), and a Shopify shop and a WooCommerce site are
     // reconciled (storefront-reconcile).
     let (endpoint, shop) = dropflow_scenarios::shopify_admin::start(dropflow_scenarios::SCENARIO_SHOP).await;
     let (site, woo) = dropflow_scenarios::woocommerce_api::start().await;
@@ -215,9 +215,15 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     missed["date_modified_gmt"] = json!(functions.app.now().format("%Y-%m-%dT%H:%M:%S").to_string());
     missed["_links"] = json!({"self": [{"href": format!("{site}/wp-json/wc/v3/orders/727")}]});
     woo.lock().unwrap().list(missed);
+    // And a Shopify order whose webhook never came (the function reads the shop's token).
+    let mut lost: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    lost["id"] = json!(450_789_999_u64);
+    lost["updated_at"] = json!(functions.app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    shop.lock().unwrap().list(lost);
     functions.app.map_sku("Bar3", "ipod-shop", "4.10 USD").await.unwrap();
-    let reconciled = dropflow_shared::services::reconcile::reconcile(&functions.app_of("StorefrontReconcileFunction"), functions.app.now()).await.unwrap();
-    assert_eq!(reconciled.queued, 1, "{reconciled:?}");
+    let reconciled =
+        dropflow_shared::services::reconcile::reconcile(&functions.app_of("StorefrontReconcileFunction"), functions.app.now(), None).await.unwrap();
+    assert_eq!((reconciled.shops, reconciled.queued), (2, 2), "{reconciled:?}");
     functions.drain().await;
     // Its parcel is written back to the site (which completes an order once its last
     // line ships, so storefront-sync reads the order's vendor orders).

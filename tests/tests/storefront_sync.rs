@@ -343,7 +343,66 @@ async fn a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one
     assert_eq!(fulfillments[1]["trackingInfo"][0]["number"], PARCEL_B);
 }
 
+/// The fixture order as Shopify holds it, under `id` (its lines' ids moved by the same
+/// amount), changed at `updated`.
+fn shop_order(id: u64, updated: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    let shift = id - 450_789_469;
+    order["id"] = id.into();
+    order["name"] = format!("#{}", 1001 + shift).into();
+    order["updated_at"] = updated.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+    for line in order["line_items"].as_array_mut().unwrap() {
+        line["id"] = (line["id"].as_u64().unwrap() + shift).into();
+    }
+    order
+}
+
+async fn a_shopify_order_whose_webhook_never_came_is_routed_by_the_next_reconcile_and_none_is_doubled(backend: Backend) {
+    let (endpoint, shop) = dropflow_scenarios::shopify_admin::start(SHOP).await;
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    let now = app.now();
+    let a = app.onboard("vendor-a", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let b = app.onboard("vendor-b", &["IPOD2008BLACK"]).await;
+    // #1001 came by its webhook; #1002's never came; #1003 changed before the first
+    // run's look-back; #1004 is stamped a month ahead (the shop's clock is not ours).
+    let delivered = shop_order(450_789_469, now - chrono::Duration::hours(3));
+    let answer = app.shopify_webhook_from(Some(SHOP), "orders/paid", delivered.to_string().as_bytes(), SHOPIFY_SECRET).await;
+    assert_eq!(answer.status(), 200);
+    app.deliver().await;
+    {
+        let mut held = shop.lock().unwrap();
+        held.list(delivered);
+        held.list(shop_order(450_789_470, now - chrono::Duration::hours(2)));
+        held.list(shop_order(450_789_471, now - chrono::Duration::hours(200)));
+        held.list(shop_order(450_789_472, now + chrono::Duration::days(30)));
+    }
+    let said = app.cli(&["reconcile", "--now", &now.to_rfc3339()]).await.unwrap();
+    assert_eq!(said.trim(), "reconciled 1 shops: 3 changed orders read, 3 queued for intake");
+    app.deliver().await;
+    let numbers = |orders: Vec<Value>| {
+        let mut numbers: Vec<String> = orders.iter().map(|o| o["order_number"].as_str().unwrap_or_default().to_string()).collect();
+        numbers.sort();
+        numbers
+    };
+    assert_eq!(numbers(app.vendor_orders(&a).await), ["#1001", "#1002", "#1004"], "#1002 routed, #1001 not doubled, #1003 older than the look-back");
+    assert_eq!(numbers(app.vendor_orders(&b).await), ["#1001", "#1002", "#1004"]);
+    // The cursor stopped at now, not at #1004's stamp: the next run reads from there.
+    let said = app.cli(&["reconcile"]).await.unwrap();
+    assert_eq!(said.trim(), "reconciled 1 shops: 1 changed orders read, 1 queued for intake", "only the order stamped ahead, again");
+    app.deliver().await;
+    assert_eq!(numbers(app.vendor_orders(&a).await), ["#1001", "#1002", "#1004"]);
+    // A run whose deadline is (nearly) here starts no page: the next run goes on.
+    let late = dropflow_shared::services::reconcile::reconcile(&app.local.app, app.now(), Some(std::time::Instant::now())).await.unwrap();
+    assert_eq!((late.read, late.unfinished.as_slice()), (0, [SHOP.to_string()].as_slice()));
+    let shop = shop.lock().unwrap();
+    assert!(shop.refused.is_empty(), "every listing as Shopify takes it: {:?}", shop.refused);
+    let after = |at: chrono::DateTime<chrono::Utc>| format!("updated_at:>'{}'", at.format("%Y-%m-%dT%H:%M:%SZ"));
+    let second = chrono::Duration::seconds(1);
+    assert_eq!(shop.listings, [after(now - chrono::Duration::hours(168) - second), after(now - second)]);
+}
+
 on_both_backends!(
+    a_shopify_order_whose_webhook_never_came_is_routed_by_the_next_reconcile_and_none_is_doubled,
     a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one,
     carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_event,
     the_shops_echo_of_a_write_back_changes_nothing,

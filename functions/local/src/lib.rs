@@ -50,6 +50,8 @@ pub fn local_default(name: &str) -> Option<&'static str> {
         "OPERATOR_EMAIL" => Some("operator@dropflow.local"),
         // `serve`'s default address: vendor mail links to the dashboard there.
         "PUBLIC_BASE_URL" => Some("http://127.0.0.1:3000"),
+        // A killed `serve` resumes a write-back it held within seconds.
+        "WRITEBACK_LEASE_SECONDS" => Some("10"),
         // Each source's public development secret (`Source::local_secret`).
         _ => dropflow_shared::sources::SOURCES.iter().find(|s| s.secret_variable() == name).map(|s| s.local_secret()),
     }
@@ -211,7 +213,7 @@ impl Local {
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
             }
             if tick % SWEEPS_PER_RECONCILE == 1 {
-                match dropflow_shared::services::reconcile::reconcile(&self.app, self.app.clock.now()).await {
+                match dropflow_shared::services::reconcile::reconcile(&self.app, self.app.clock.now(), None).await {
                     Ok(report) if report.queued > 0 || !report.failed.is_empty() => tracing::info!(?report, "storefront reconcile"),
                     Ok(_) => {}
                     Err(error) => tracing::error!(%error, "storefront reconcile failed"),

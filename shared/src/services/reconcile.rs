@@ -10,7 +10,8 @@
 //! overlap. Pages are read by that cursor, not by an offset, so an order changed during
 //! a run moves behind the cursor and is read on the next page instead of shifting
 //! another out of sight. A shop never read starts `RECONCILE_LOOKBACK_HOURS` back, and
-//! keeps that start as its cursor even when nothing had changed.
+//! keeps that start as its cursor even when nothing had changed. A change stamped in
+//! the future moves the cursor no further than now.
 
 use super::{App, ServiceError};
 use crate::ports::{MAX_MESSAGE_BYTES, POLL_PAGE, QueueName, StoreError};
@@ -20,6 +21,10 @@ use chrono::{DateTime, Utc};
 /// The most pages one shop's run reads; the rest waits for the next run (its cursor
 /// says where).
 const MAX_PAGES: u32 = 50;
+
+/// What a page may take at worst (a Shopify page reads each of its orders in a call
+/// of its own): no page is started with less than this left before the deadline.
+const PAGE_RESERVE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,16 +40,21 @@ pub struct ReconcileReport {
     /// Shops that could not be read (unreachable, a refused key), with why: the next
     /// run tries them again from their cursors.
     pub failed: Vec<String>,
+    /// Shops left (wholly or from a page on) when the deadline came: the next run goes
+    /// on from their cursors.
+    pub unfinished: Vec<String>,
 }
 
 /// Reads every polled shop's changes since its cursor (as of `now` for a shop never
-/// read) and queues them for intake.
-pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<ReconcileReport, ServiceError> {
+/// read) and queues them for intake, starting no page past `deadline` (less a page's
+/// worst time).
+pub async fn reconcile(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Instant>) -> Result<ReconcileReport, ServiceError> {
     let mut report = ReconcileReport::default();
+    let out_of_time = move || deadline.is_some_and(|d| std::time::Instant::now() + PAGE_RESERVE >= d);
     for (source, writer) in &app.storefronts {
         for shop in writer.polled_shops() {
             report.shops += 1;
-            if let Err(error) = reconcile_shop(app, source, &shop, now, &mut report).await {
+            if let Err(error) = reconcile_shop(app, source, &shop, now, &out_of_time, &mut report).await {
                 tracing::warn!(%shop, %error, "a shop could not be reconciled");
                 report.failed.push(format!("{shop}: {error}"));
             }
@@ -55,7 +65,14 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<ReconcileReport,
 
 /// One shop's run: page by page from its cursor, the cursor moved after each page is
 /// queued.
-async fn reconcile_shop(app: &App, source: &str, shop: &str, now: DateTime<Utc>, report: &mut ReconcileReport) -> Result<(), ServiceError> {
+async fn reconcile_shop(
+    app: &App,
+    source: &str,
+    shop: &str,
+    now: DateTime<Utc>,
+    out_of_time: &(dyn Fn() -> bool + Sync),
+    report: &mut ReconcileReport,
+) -> Result<(), ServiceError> {
     let writer = &app.storefronts[source];
     let stored = app.tables.reconcile_cursor(source, shop).await?;
     let mut version = stored.as_ref().map(|c| c.version);
@@ -64,6 +81,10 @@ async fn reconcile_shop(app: &App, source: &str, shop: &str, now: DateTime<Utc>,
     // changed in one second than a page holds).
     let mut page = 1;
     for _ in 0..MAX_PAGES {
+        if out_of_time() {
+            report.unfinished.push(shop.to_string());
+            break;
+        }
         let since = cursor - chrono::Duration::seconds(1);
         let orders = writer.changed_since(shop, since, page).await.map_err(|e| ServiceError::Busy { reason: format!("reading {shop}: {e}"), until: None })?;
         for order in &orders {
@@ -85,7 +106,9 @@ async fn reconcile_shop(app: &App, source: &str, shop: &str, now: DateTime<Utc>,
             app.publisher.publish(QueueName::Intake, body).await?;
             report.queued += 1;
         }
-        match orders.iter().map(|o| o.modified_at).max() {
+        // A change stamped past now (a storefront's clock ahead of ours) never moves the
+        // cursor past now: it would hide every change made before that stamp.
+        match orders.iter().map(|o| o.modified_at.min(now)).max() {
             Some(newest) if newest > cursor => {
                 version = match app.tables.put_reconcile_cursor(source, shop, newest, version).await {
                     Ok(version) => Some(version),

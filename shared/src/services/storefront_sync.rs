@@ -14,11 +14,6 @@ use crate::ports::{CancelNote, ParcelNews, ParcelWrite, StoreError, StorefrontWr
 use crate::store::Claim;
 use std::sync::Arc;
 
-/// How long a write-back's claim holds: beyond its calls at their worst (a read and a
-/// write per fulfillment order, each at most 8 s), so that a process killed in the
-/// middle leaves the parcel to a redelivery soon after.
-const LEASE_SECONDS: i64 = 30;
-
 /// How long write-back marks are kept (well beyond any redelivery or replay).
 const MARK_DAYS: i64 = 90;
 
@@ -186,11 +181,12 @@ where
     F: std::future::Future<Output = Result<String, WriteBackError>>,
 {
     let to = target(number);
-    let version = match app.tables.claim_sent(key, &to, app.clock.now(), chrono::Duration::seconds(LEASE_SECONDS), MARK_DAYS).await? {
-        Claim::Taken { version } => version,
-        Claim::AlreadySent => return Ok(()),
-        Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("the write-back of {number} is under way"), until: Some(until) }),
-    };
+    let version =
+        match app.tables.claim_sent(key, &to, app.clock.now(), chrono::Duration::seconds(i64::from(app.config.writeback_lease_seconds)), MARK_DAYS).await? {
+            Claim::Taken { version } => version,
+            Claim::AlreadySent => return Ok(()),
+            Claim::Busy { until } => return Err(ServiceError::Busy { reason: format!("the write-back of {number} is under way"), until: Some(until) }),
+        };
     let outcome = write().await;
     let now = app.clock.now();
     let mark = match outcome {

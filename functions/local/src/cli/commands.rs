@@ -275,7 +275,7 @@ pub(super) async fn sweep(app: &App, now: Option<chrono::DateTime<chrono::Utc>>,
 /// `dropflow reconcile`: read back what the storefronts' webhooks missed, once.
 pub(super) async fn reconcile(app: &App, now: Option<chrono::DateTime<chrono::Utc>>, out: Out<'_>) -> Result<(), String> {
     let now = now.unwrap_or_else(|| app.clock.now());
-    let report = dropflow_shared::services::reconcile::reconcile(app, now).await.map_err(said)?;
+    let report = dropflow_shared::services::reconcile::reconcile(app, now, None).await.map_err(said)?;
     let mut said_of = format!("reconciled {} shops: {} changed orders read, {} queued for intake", report.shops, report.read, report.queued);
     for order in &report.too_large {
         said_of.push_str(&format!("\ntoo large for the intake queue: {order}"));

@@ -24,6 +24,8 @@
 //! record, a timeout after Shopify applied the call, and a duplicate event all end with
 //! one fulfillment.
 
+#[cfg(feature = "storefront-writeback")]
+use super::poll;
 use crate::domain::tracking::TrackingNumber;
 use crate::ports::ParcelWrite;
 #[cfg(feature = "storefront-writeback")]
@@ -376,6 +378,30 @@ impl ShopifyAdmin {
         }
         Ok(answer["data"].clone())
     }
+
+    /// Order `id` read in full, every page of its lines, as its webhook carries it;
+    /// `None` when Shopify no longer has it or it has no id.
+    async fn order_as_webhook(&self, shop: &str, id: &str) -> Result<Option<Value>, WriteBackError> {
+        /// Pages of lines read at most (10,000 lines): a bound, never a truncation a
+        /// real order reaches.
+        const MAX_LINE_PAGES: usize = 100;
+        let mut lines = Vec::new();
+        let mut after = Value::Null;
+        for _ in 0..MAX_LINE_PAGES {
+            let data = self.call(shop, poll::ORDER_AS_WEBHOOK, json!({"id": gid("Order", id), "after": after})).await?;
+            let order = &data["order"];
+            if order.is_null() {
+                return Ok(None);
+            }
+            lines.extend(order["lineItems"]["nodes"].as_array().into_iter().flatten().cloned());
+            let page = &order["lineItems"]["pageInfo"];
+            if page["hasNextPage"] != true {
+                return Ok(poll::webhook_body(order, &lines));
+            }
+            after = page["endCursor"].clone();
+        }
+        Err(WriteBackError::Refused(format!("order {id} has more lines than dropflow reads")))
+    }
 }
 
 #[cfg(feature = "storefront-writeback")]
@@ -384,6 +410,49 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
     /// Shop domains are compared in lower case, as the tokens are configured.
     fn writes_to(&self, shop: &str) -> bool {
         self.tokens.contains_key(&shop.to_ascii_lowercase())
+    }
+
+    /// Every shop with a token is polled: `read_orders` is among the scopes already.
+    fn polled_shops(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
+    }
+
+    /// The listing names ids and change times (`poll::CHANGED_ORDERS`); each order is
+    /// then read in full. An order's change time is the listing's, so the cursor never
+    /// passes an order listed later that changed before a re-read one.
+    async fn changed_since(&self, shop: &str, since: chrono::DateTime<chrono::Utc>, page: u32) -> Result<Vec<crate::ports::ChangedOrder>, WriteBackError> {
+        let search = poll::changed_after(since);
+        let mut after = Value::Null;
+        let mut listed = Value::Null;
+        for at in 1..=page {
+            let data = self.call(shop, poll::CHANGED_ORDERS, json!({"query": search, "after": after})).await?;
+            listed = data["orders"].clone();
+            if at < page {
+                if listed["pageInfo"]["hasNextPage"] != true {
+                    return Ok(Vec::new());
+                }
+                after = listed["pageInfo"]["endCursor"].clone();
+            }
+        }
+        let mut changed = Vec::new();
+        for node in listed["nodes"].as_array().into_iter().flatten() {
+            let (Some(id), Some(modified)) =
+                (node["legacyResourceId"].as_str(), node["updatedAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()))
+            else {
+                tracing::warn!(%shop, order = %node, "a listed order without an id or a readable updatedAt is skipped");
+                continue;
+            };
+            match self.order_as_webhook(shop, id).await? {
+                Some(body) => changed.push(crate::ports::ChangedOrder {
+                    id: id.to_string(),
+                    modified_at: modified.with_timezone(&chrono::Utc),
+                    topic: "orders/updated".into(),
+                    body: body.to_string(),
+                }),
+                None => tracing::warn!(%shop, order = %id, "a listed order could not be read back"),
+            }
+        }
+        Ok(changed)
     }
 
     async fn parcel_shipped(&self, parcel: &ParcelWrite) -> Result<Vec<String>, WriteBackError> {

@@ -4,6 +4,7 @@
 //! `shop/redact`, `customers/data_request`).
 
 pub mod admin;
+pub mod poll;
 
 use super::{Parsed, PayloadError, full_name, line_sku, order_total, shipping_address, text_of};
 use crate::domain::address::AddressParts;
