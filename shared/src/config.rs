@@ -62,6 +62,13 @@ pub struct Config {
     /// killed `serve` resumes its write-backs promptly). At least the write's worst
     /// case: its calls are each cut off after 8 seconds.
     pub writeback_lease_seconds: u32,
+    /// The keys of the customers' order-status links (`STATUS_LINK_KEYS`, `id:secret`
+    /// pairs, newest first); none: mail carries no status link (the local process
+    /// makes and keeps a key of its own).
+    pub status_keys: Option<crate::domain::status_link::StatusKeys>,
+    /// How many days after an order's last delivery its status link still opens
+    /// (`STATUS_LINK_DAYS`, 90).
+    pub status_link_days: u32,
 }
 
 /// The WooCommerce sites shipped parcels are written back to, and as whom.
@@ -387,6 +394,16 @@ impl Config {
                 Some(_) => {
                     return Err(ConfigError::Malformed { name: "WRITEBACK_LEASE_SECONDS", reason: "must be a whole number of seconds from 10 to 900".into() });
                 }
+            },
+            status_keys: match settings.set("STATUS_LINK_KEYS") {
+                None => None,
+                Some(text) => {
+                    Some(crate::domain::status_link::StatusKeys::parse(&text).map_err(|reason| ConfigError::Malformed { name: "STATUS_LINK_KEYS", reason })?)
+                }
+            },
+            status_link_days: match settings.number("STATUS_LINK_DAYS", 90)? {
+                0 => return Err(ConfigError::Malformed { name: "STATUS_LINK_DAYS", reason: "must be at least 1".into() }),
+                days => days,
             },
         })
     }

@@ -27,7 +27,7 @@ pub async fn start(also_required: &[&'static str]) -> App {
 /// API credentials (storefront-sync and storefront-reconcile call with them; the
 /// notifier reads which shops have them, to leave shipment mail to a shop that sends
 /// its own).
-const VAULT_SETTINGS: [&str; 3] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS"];
+const VAULT_SETTINGS: [&str; 4] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS", "STATUS_LINK_KEYS"];
 
 async fn build(also_required: &[&'static str]) -> Result<App, String> {
     use crate::ports::SecretVault;

@@ -1294,7 +1294,7 @@ impl World {
             let Some(record) = tables.order(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))? else { continue };
             let vos = tables.vendor_orders_of(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
             let unroutable: Vec<&str> = record.unroutable.iter().map(|u| u.line_id.as_str()).collect();
-            let not_sent = dropflow_shared::services::notifier::not_sent(&record);
+            let not_sent = record.not_sent();
             let progress = dropflow_shared::domain::progress::Progress::of(&record.order, &vos, &unroutable, &not_sent);
             let truthful = match claim {
                 "delivered" => progress.all_delivered(),

@@ -57,6 +57,35 @@ pub fn local_default(name: &str) -> Option<&'static str> {
     }
 }
 
+/// `settings` with a key for the customers' status links: `STATUS_LINK_KEYS` when set,
+/// else the process's own, made once and kept in `data_dir/status-link.key` (so that
+/// links in mail keep opening across restarts), with a warning when it is made.
+fn with_status_key(mut settings: Settings, data_dir: &Path) -> Result<Settings, String> {
+    use dropflow_shared::domain::status_link::StatusKeys;
+    if settings.config.status_keys.is_some() {
+        return Ok(settings);
+    }
+    let path = data_dir.join("status-link.key");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) => {
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+            let key = StatusKeys::generate("local")?;
+            let mut file = std::fs::OpenOptions::new();
+            std::os::unix::fs::OpenOptionsExt::mode(file.write(true).create_new(true), 0o600);
+            std::io::Write::write_all(
+                &mut file.open(&path).map_err(|e| format!("cannot keep the status-link key in {}: {e}", path.display()))?,
+                key.as_bytes(),
+            )
+            .map_err(|e| format!("cannot keep the status-link key in {}: {e}", path.display()))?;
+            tracing::warn!(path = %path.display(), "STATUS_LINK_KEYS is not set: this process made a key of its own for customers' status links and keeps it there");
+            key
+        }
+    };
+    settings.config.status_keys = Some(StatusKeys::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))?);
+    Ok(settings)
+}
+
 /// The system on one backend: the services and the queues they share.
 #[derive(Clone)]
 pub struct Local {
@@ -88,6 +117,7 @@ impl Local {
     /// Opens the embedded store under `data_dir` with given settings: a configuration,
     /// a clock, and fault injectors under every port when given.
     pub fn open_with(data_dir: &Path, settings: Settings) -> Result<Local, String> {
+        let settings = with_status_key(settings, data_dir)?;
         let chaos = settings.chaos.clone();
         let (system, db) = compose::embedded(data_dir, settings)?;
         Local::of(system, Some(db), Some(data_dir.to_path_buf()), chaos)
@@ -96,6 +126,7 @@ impl Local {
     /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator). The
     /// relay's checkpoint in the table's stream is kept under `data_dir`.
     pub async fn open_aws(stack: &str, settings: Settings, data_dir: &Path) -> Result<Local, String> {
+        let settings = with_status_key(settings, data_dir)?;
         let chaos = settings.chaos.clone();
         let sdk = aws::sdk_config().await;
         let resources = AwsResources::of_stack(&sdk, stack).await?;

@@ -509,6 +509,15 @@ pub struct OrderRecord {
     pub version: u64,
 }
 
+impl OrderRecord {
+    /// The lines that will not be sent though no vendor order held them: refunded in
+    /// full before routing, or voided.
+    pub fn not_sent(&self) -> Vec<&str> {
+        let refunded = self.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &self.refunds)).map(|l| l.line_id.as_str());
+        refunded.chain(self.void_lines.iter().map(|v| v.line_id.as_str())).collect()
+    }
+}
+
 /// A refund kept on the order for the operator, with why dropflow could not record it
 /// on lines itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

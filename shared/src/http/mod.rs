@@ -7,6 +7,7 @@ mod dashboard;
 pub mod examples;
 pub mod openapi;
 mod problem;
+mod status;
 mod vendor;
 mod webhooks;
 pub mod wire;
@@ -23,7 +24,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Every route of DESIGN's HTTP contracts and the vendor dashboard (the local binary
 /// serves them all).
 pub fn router(app: App) -> Router {
-    finish(webhook_routes().merge(vendor_routes()).merge(dashboard::routes()), app)
+    finish(webhook_routes().merge(vendor_routes()).merge(dashboard::routes()).merge(status_routes()), app)
+}
+
+/// order-status's routes only: the customer's page and its JSON, read-only.
+pub fn status_router(app: App) -> Router {
+    finish(status_routes(), app)
 }
 
 /// order-webhook's routes only: it answers no vendor route.
@@ -60,6 +66,10 @@ macro_rules! routes {
 routes!(webhook_routes, WEBHOOK_ROUTES,
     post "/webhooks/{source}" => webhooks::receive,
     post "/webhooks/tracking/{provider}" => webhooks::receive_tracking,
+);
+
+routes!(status_routes, STATUS_ROUTES,
+    get "/status/{token}" => status::serve,
 );
 
 routes!(vendor_routes, VENDOR_ROUTES,

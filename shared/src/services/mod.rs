@@ -13,6 +13,7 @@ pub mod relay;
 pub mod reroute;
 mod routing;
 pub mod secrets;
+pub mod status;
 pub mod storefront_sync;
 pub mod suppression;
 pub mod sweep;

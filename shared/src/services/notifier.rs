@@ -9,7 +9,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{self as payload, Envelope, EventType};
 use crate::domain::progress::Progress;
 use crate::domain::vendor_order::VendorOrder;
-use crate::mail::{Action, Message, Page, Recipient, dashboard_url};
+use crate::mail::{Action, Message, Page, Recipient, Section, dashboard_url};
 use crate::messages::*;
 use crate::ports::Sender;
 use crate::store::{Claim, OrderRecord};
@@ -40,7 +40,7 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
     };
     for (recipient, message) in compose(app, event).await? {
         let to = recipient.address().to_string();
-        let message = for_recipient(message, &recipient, &app.config);
+        let message = for_recipient(message, &recipient, &app.config, event.order_id.as_ref());
         let now = app.clock.now();
         let version = match app.tables.claim_sent(&event.event_id, &to, now, lease, SENT_MARKER_DAYS).await? {
             Claim::Taken { version } => version,
@@ -152,19 +152,22 @@ async fn vendor_order(app: &App, event: &Envelope) -> Result<VendorOrder, Servic
 async fn progress(app: &App, record: &OrderRecord) -> Result<Progress, ServiceError> {
     let vendor_orders = app.tables.vendor_orders_of(&record.order.order_id).await?;
     let unroutable: Vec<&str> = record.unroutable.iter().map(|u| u.line_id.as_str()).collect();
-    Ok(Progress::of(&record.order, &vendor_orders, &unroutable, &not_sent(record)))
-}
-
-/// The lines of an order that will not be sent though no vendor order held them:
-/// refunded in full before routing, or voided.
-pub fn not_sent(record: &OrderRecord) -> Vec<&str> {
-    let refunded = record.order.lines.iter().filter(|l| crate::domain::refund::refunded_in_full(l, &record.refunds)).map(|l| l.line_id.as_str());
-    refunded.chain(record.void_lines.iter().map(|v| v.line_id.as_str())).collect()
+    Ok(Progress::of(&record.order, &vendor_orders, &unroutable, &record.not_sent()))
 }
 
 /// `message` as it goes to `recipient`: a vendor's mail without an action of its own
-/// gets the link to its dashboard page, when the public base is known.
-fn for_recipient(mut message: Message, recipient: &Recipient, config: &crate::config::Config) -> Message {
+/// gets the link to its dashboard page, a customer's the link to the order's status
+/// page, when the public base (and for the customer a status-link key) is known.
+fn for_recipient(mut message: Message, recipient: &Recipient, config: &crate::config::Config, order_id: Option<&crate::domain::ids::OrderId>) -> Message {
+    if let (Recipient::Customer(_), Some(url)) = (recipient, order_id.and_then(|id| super::status::status_url(config, id))) {
+        let link = Action { label: "Track your order".into(), url };
+        // A mail with its own action (a parcel's carrier link) names the order's page
+        // in a section of its own.
+        match &message.action {
+            None => message.action = Some(link),
+            Some(_) => message.sections.push(Section { title: "Your order".into(), links: vec![link], ..Section::default() }),
+        }
+    }
     if let (Recipient::Vendor(_, page), Some(base), None) = (recipient, &config.public_base_url, &message.action) {
         let label = match page {
             Page::Order(_) => "Open the order in your dashboard",

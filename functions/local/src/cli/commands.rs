@@ -229,6 +229,9 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
                 for line in report_lines(&report) {
                     print(out, line)?;
                 }
+                if let Some(url) = dropflow_shared::services::status::status_url(&app.config, &order_id) {
+                    print(out, format!("customer's status page: {url}"))?;
+                }
             }
             Ok(())
         }
