@@ -112,9 +112,10 @@ impl Functions {
     }
 }
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "OrderWebhookFunction",
     "VendorApiFunction",
+    "OrderStatusFunction",
     "OrderIntakeFunction",
     "NotifierFunction",
     "EventRelayFunction",
@@ -246,6 +247,13 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
         api(reqwest::Method::GET, path.into(), None).await;
     }
     api(reqwest::Method::DELETE, "/vendor/products/IPOD2008BLACK".into(), None).await;
+    // The customer's status page of the first order, and its JSON.
+    let status_app = functions.app_of("OrderStatusFunction");
+    let token = status_app.config.status_keys.as_ref().expect("a status-link key").token(&first);
+    let status_page = functions.serve(dropflow_shared::http::status_router(status_app)).await;
+    for path in [format!("/status/{token}"), format!("/status/{token}.json")] {
+        assert_eq!(http.get(format!("{status_page}{path}")).send().await.unwrap().status(), 200, "{path}");
+    }
     // The schedules, as of a day long after: every clock due, every hold ended.
     let later = dropflow_scenarios::runtime_api::wall_clock() + chrono::Duration::days(120);
     let swept = dropflow_shared::services::sweep::sweep(&functions.app_of("SlaSweepFunction"), later, None).await.unwrap();

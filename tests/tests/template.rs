@@ -99,8 +99,8 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
     assert_eq!(
         functions.len(),
-        9,
-        "order-webhook, vendor-api, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile"
+        10,
+        "order-webhook, vendor-api, order-status, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile"
     );
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
@@ -252,7 +252,8 @@ fn no_secret_is_in_any_environment_and_each_function_reads_only_its_own_secrets(
         assert_eq!(given, readable, "{name} reads exactly the secrets it is given");
     }
     for (name, store) in resources_of_type(&template, "AWS::SecretsManager::Secret") {
-        assert!(refs(&store["SecretString"]).iter().all(|r| secret_parameters.contains(r)), "{name} is seeded from a NoEcho parameter only");
+        let seeded = refs(&store["SecretString"]);
+        assert!(seeded.iter().all(|r| secret_parameters.contains(r) || *r == "AWS::NoValue"), "{name} is seeded from a NoEcho parameter only (or generated)");
     }
 }
 
@@ -452,6 +453,27 @@ fn the_api_is_throttled_logged_and_refused_webhooks_are_an_alarm() {
         });
         assert!(watched, "POST {path} refused unseen");
     }
+}
+
+#[test]
+fn the_status_page_has_its_own_throttle_and_only_reads() {
+    let template = template();
+    let api = &resource(&template, "HttpApi")["Properties"];
+    let route = &api["RouteSettings"]["GET /status/{token}"];
+    assert_eq!(tagged(&route["ThrottlingRateLimit"], "!Ref"), Some("StatusRateLimit"), "the page's own limit");
+    assert_eq!(tagged(&route["ThrottlingBurstLimit"], "!Ref"), Some("StatusBurstLimit"));
+    let function = &resource(&template, "OrderStatusFunction")["Properties"];
+    let paths: Vec<&str> = function["Events"].as_mapping().unwrap().values().map(|e| e["Properties"]["Path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/status/{token}"], "its JSON is the same route");
+    let actions: Vec<&str> = function["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .flat_map(|s| s["Action"].as_sequence().into_iter().flatten())
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert_eq!(actions, ["secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:Query"], "read-only");
 }
 
 #[test]

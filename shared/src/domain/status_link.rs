@@ -36,12 +36,14 @@ impl std::fmt::Debug for StatusKeys {
 }
 
 impl StatusKeys {
-    /// Reads `id:secret` pairs, comma-separated, newest first. A key id is 1-16 letters,
-    /// digits, `-` or `_`; a secret at least `MIN_SECRET_CHARS` characters; ids unique.
+    /// Reads `id:secret` pairs, comma-separated, newest first (a bare secret is key
+    /// `k`). A key id is 1-16 letters, digits, `-` or `_`; a secret at least
+    /// `MIN_SECRET_CHARS` characters; ids unique.
     pub fn parse(text: &str) -> Result<StatusKeys, String> {
         let mut keys: Vec<(String, Vec<u8>)> = Vec::new();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (id, secret) = pair.split_once(':').ok_or("each key is id:secret")?;
+            // A bare secret (what Secrets Manager generates for a stack) is key `k`.
+            let (id, secret) = pair.split_once(':').unwrap_or(("k", pair));
             let (id, secret) = (id.trim(), secret.trim());
             if id.is_empty() || id.len() > 16 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 return Err(format!("key id {id:?} is not 1-16 letters, digits, - or _"));
@@ -155,7 +157,9 @@ mod tests {
 
     #[test]
     fn weak_odd_or_repeated_keys_are_refused_and_secrets_never_print() {
-        for bad in ["", "k1", "k1:short", "k 1:the-new-secret-that-is-long-enough-111", &format!("{NEW},{NEW}")] {
+        let generated = StatusKeys::parse("Ab3dEf7hIj2kLm4nOp6qRs8tUv0wXy1zAb3dEf7hIj2kLm4n").unwrap();
+        assert_eq!(format!("{generated:?}"), r#"["k"]"#, "a bare secret, as Secrets Manager generates one, is key k");
+        for bad in ["", "k1", "k1:short", "tooshort", "k 1:the-new-secret-that-is-long-enough-111", &format!("{NEW},{NEW}")] {
             assert!(StatusKeys::parse(bad).is_err(), "{bad}");
         }
         let keys = StatusKeys::parse(&format!("{NEW},{OLD}")).unwrap();
