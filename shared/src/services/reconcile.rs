@@ -23,7 +23,8 @@ use chrono::{DateTime, Utc};
 const MAX_PAGES: u32 = 50;
 
 /// What a page may take at worst (a Shopify page reads each of its orders in a call
-/// of its own): no page is started with less than this left before the deadline.
+/// of its own): no page is started with less than this left before the deadline, or a
+/// quarter of the run's time when that is less (a short run still reads).
 const PAGE_RESERVE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What one run did.
@@ -50,7 +51,8 @@ pub struct ReconcileReport {
 /// worst time).
 pub async fn reconcile(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Instant>) -> Result<ReconcileReport, ServiceError> {
     let mut report = ReconcileReport::default();
-    let out_of_time = move || deadline.is_some_and(|d| std::time::Instant::now() + PAGE_RESERVE >= d);
+    let reserve = deadline.map_or(PAGE_RESERVE, |d| PAGE_RESERVE.min(d.saturating_duration_since(std::time::Instant::now()) / 4));
+    let out_of_time = move || deadline.is_some_and(|d| std::time::Instant::now() + reserve >= d);
     for (source, writer) in &app.storefronts {
         for shop in writer.polled_shops() {
             report.shops += 1;
