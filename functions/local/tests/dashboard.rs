@@ -5,8 +5,13 @@
 //! product and reads its balance; a customer name holding markup shows as text; the
 //! page fits a phone's width; signing out forgets the key.
 //!
+//! A customer follows a two-vendor order from the link in its confirmation mail: one
+//! section per vendor, then a parcel with its carrier and link, the carrier's problem,
+//! the delivery and a cancel, each in words; axe-core (vendored, `tests/vendor/axe-core`)
+//! finds no WCAG 2.1 A or AA violation, at a phone's width and a desktop's.
+//!
 //! Needs `chromium` and `chromium-driver` (scripts/test.sh installs them when absent).
-//! Without them the test fails, unless DROPFLOW_SKIP_BROWSER=1 says to skip it.
+//! Without them the tests fail, unless DROPFLOW_SKIP_BROWSER=1 says to skip them.
 
 use dropflow_shared::services::webhook::signature;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -136,6 +141,7 @@ async fn serve(dir: &Path) -> Server {
         .arg(dir)
         .args(["serve", "--port", &port.to_string()])
         .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
+        .env("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("STORE_NAME", STORE)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -174,15 +180,46 @@ async fn post_order(base: &str, number: u64, name: &str) {
     assert!(response.status().is_success(), "webhook: {}", response.status());
 }
 
+/// chromedriver, or None when it is absent and DROPFLOW_SKIP_BROWSER says to skip.
+fn driver_or_skip() -> Option<PathBuf> {
+    let driver = chromedriver();
+    if driver.is_none() {
+        assert!(
+            std::env::var_os("DROPFLOW_SKIP_BROWSER").is_some(),
+            "chromedriver is not installed: `apt-get install chromium chromium-driver` (scripts/test.sh does), or set DROPFLOW_SKIP_BROWSER=1"
+        );
+        eprintln!("SKIPPED: chromedriver is not installed and DROPFLOW_SKIP_BROWSER is set");
+    }
+    driver
+}
+
+/// A headless chromium session through `driver`, and the driver's process.
+async fn session(driver: &Path) -> (Client, Child) {
+    let driver_port = free_port();
+    let process = Command::new(driver)
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let mut capabilities = serde_json::Map::new();
+    let mut chrome = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400"] });
+    if Path::new("/usr/bin/chromium").is_file() {
+        chrome["binary"] = json!("/usr/bin/chromium");
+    }
+    capabilities.insert("goog:chromeOptions".into(), chrome);
+    let webdriver = format!("http://127.0.0.1:{driver_port}");
+    let browser = until("chromedriver to start a session", || async {
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await.ok()
+    })
+    .await;
+    (browser, process)
+}
+
 #[tokio::test]
 async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
-    let Some(driver) = chromedriver() else {
-        if std::env::var_os("DROPFLOW_SKIP_BROWSER").is_some() {
-            eprintln!("SKIPPED: chromedriver is not installed and DROPFLOW_SKIP_BROWSER is set");
-            return;
-        }
-        panic!("chromedriver is not installed: `apt-get install chromium chromium-driver` (scripts/test.sh does), or set DROPFLOW_SKIP_BROWSER=1");
-    };
+    let Some(driver) = driver_or_skip() else { return };
     let data = tempfile::tempdir().unwrap();
     dropflow(data.path(), &["vendor", "add", "lumen", "--name", "Lumen Home", "--email", "orders@lumen.example"]);
     let key = dropflow(data.path(), &["key", "create", "lumen"]);
@@ -226,25 +263,7 @@ async fn a_vendor_runs_its_day_from_the_dashboard_in_a_real_browser() {
     post_order(&server.base, 1002, MARKUP_NAME).await;
     until("both orders to reach the vendor", listed(2)).await;
 
-    let driver_port = free_port();
-    let _driver = Command::new(&driver)
-        .arg(format!("--port={driver_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start chromedriver");
-    let mut capabilities = serde_json::Map::new();
-    let mut chrome = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400"] });
-    if Path::new("/usr/bin/chromium").is_file() {
-        chrome["binary"] = json!("/usr/bin/chromium");
-    }
-    capabilities.insert("goog:chromeOptions".into(), chrome);
-    let webdriver = format!("http://127.0.0.1:{driver_port}");
-    let browser = until("chromedriver to start a session", || async {
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(capabilities.clone()).connect(&webdriver).await.ok()
-    })
-    .await;
+    let (browser, _driver) = session(&driver).await;
     let shot_dir = std::env::temp_dir().join("dropflow-dashboard-test");
     std::fs::create_dir_all(&shot_dir).unwrap();
     let outcome = vendor_day(&browser, &server.base, &key, &shot_dir).await;
@@ -406,5 +425,144 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     click(browser, "#sign-out").await;
     until("the sign-in form", || async { browser.find(Locator::Css("#sign-in")).await.ok()?.is_displayed().await.ok().filter(|shown| *shown) }).await;
     assert_eq!(run_js(browser, "return sessionStorage.getItem('dropflow.api_key')").await, Value::Null);
+    Ok(())
+}
+
+/// axe-core's engine, as the npm registry ships it (`tests/vendor/axe-core`).
+const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
+
+/// What axe-core finds against WCAG 2.1 A and AA on the page: each violation's rule and
+/// the markup it found it in.
+async fn axe_violations(browser: &Client) -> Vec<String> {
+    browser.execute(&format!("{AXE}\nreturn typeof axe;"), vec![]).await.unwrap();
+    let script = "const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+          .then((r) => done(r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.html).join(' | '))), (e) => done(['axe failed: ' + e]));";
+    let found = browser.execute_async(script, vec![]).await.unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// Reloads the page until a section shows `expected`.
+async fn reloads_to(browser: &Client, expected: &str) {
+    let started = Instant::now();
+    loop {
+        browser.refresh().await.unwrap();
+        let sections = browser.find_all(Locator::Css("main section")).await.unwrap();
+        let mut shown = Vec::new();
+        for section in sections {
+            shown.push(section.text().await.unwrap_or_default());
+        }
+        if shown.iter().any(|t| t.contains(expected)) {
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "the page never showed {expected:?}: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A vendor's call on the one order it has.
+async fn vendor_step(base: &str, key: &str, step: &str, body: Value) {
+    let api = reqwest::Client::new();
+    let listed: Value = api.get(format!("{base}/vendor/orders")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+    let id = listed["orders"][0]["id"].as_str().expect("the vendor's order").to_string();
+    let answer = api.post(format!("{base}/vendor/orders/{id}/{step}")).bearer_auth(key).json(&body).send().await.unwrap();
+    assert!(answer.status().is_success(), "{step}: {}", answer.text().await.unwrap_or_default());
+}
+
+/// Saves a screenshot as `name` in the temp dir, and in `docs/` with
+/// DROPFLOW_WRITE_SCREENSHOTS=1 (how the committed ones are made).
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    let dir = std::env::temp_dir().join("dropflow-status-page-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), &png).unwrap();
+    if std::env::var_os("DROPFLOW_WRITE_SCREENSHOTS").is_some() {
+        std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(name), &png).unwrap();
+    }
+    println!("screenshot: {}", dir.join(name).display());
+}
+
+#[tokio::test]
+async fn a_customer_follows_a_two_vendor_order_from_the_link_in_its_mail() {
+    let Some(driver) = driver_or_skip() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let mut keys = Vec::new();
+    for (vendor, skus) in [("lumen", &["IPOD2008GREEN", "IPOD2008RED"][..]), ("kite", &["IPOD2008BLACK"][..])] {
+        dropflow(data.path(), &["vendor", "add", vendor, "--name", vendor, "--email", &format!("orders@{vendor}.example")]);
+        keys.push(dropflow(data.path(), &["key", "create", vendor]));
+        for sku in skus {
+            let url = format!("https://supplier.example/p/{sku}");
+            dropflow(
+                data.path(),
+                &["product", "add", sku, "--vendor", vendor, "--supplier", "Shenzhen Audio", "--url", &url, "--cost", "80.00", "--currency", "USD"],
+            );
+        }
+    }
+    let server = serve(data.path()).await;
+    post_order(&server.base, 1001, "Bob").await;
+    let http = reqwest::Client::new();
+    let link = until("the confirmation mail with its status link", || async {
+        let mail: Vec<Value> = http.get(format!("{}/_local/outbox", server.base)).send().await.ok()?.json().await.ok()?;
+        let confirmation = mail.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains("confirmed")))?;
+        let html = confirmation["html"].as_str()?;
+        let at = html.find(&format!("{}/status/", server.base))?;
+        Some(html[at..].chars().take_while(|c| *c != '"').collect::<String>())
+    })
+    .await;
+    let (browser, _driver) = session(&driver).await;
+    let outcome = customer_follows(&browser, &server.base, &link, &keys).await;
+    browser.close().await.ok();
+    outcome.unwrap();
+}
+
+async fn customer_follows(browser: &Client, base: &str, link: &str, keys: &[String]) -> Result<(), String> {
+    let (lumen, kite) = (&keys[0], &keys[1]);
+    browser.goto(link).await.map_err(|e| e.to_string())?;
+    assert_eq!(browser.title().await.unwrap(), format!("Order #1001 · {STORE}"), "the store's name as text");
+    let sections = browser.find_all(Locator::Css("main section h2")).await.unwrap();
+    assert_eq!(sections.len(), 2, "one group per vendor");
+    for section in sections {
+        assert_eq!(section.text().await.unwrap(), "Being prepared by the maker");
+    }
+    assert_eq!(axe_violations(browser).await, Vec::<String>::new(), "two groups being prepared");
+    // The check finds what it is there to find: faint text planted in the page.
+    run_js(browser, "const p = document.createElement('p'); p.textContent = 'faint'; p.style.color = '#ddd'; document.querySelector('main').append(p)").await;
+    let planted = axe_violations(browser).await;
+    assert!(planted.iter().any(|v| v.starts_with("color-contrast")), "axe finds faint text: {planted:?}");
+
+    vendor_step(base, lumen, "supplier-order", json!({"supplier_order_ref": "AE-1"})).await;
+    vendor_step(base, lumen, "shipment", json!({"tracking_number": "RB123456785GB"})).await;
+    reloads_to(browser, "On its way with Royal Mail").await;
+    let tracking = browser.find(Locator::LinkText("Tracking RB123456785GB")).await.map_err(|e| e.to_string())?;
+    assert_eq!(tracking.attr("href").await.unwrap().as_deref(), Some("https://t.17track.net/en#nums=RB123456785GB"));
+
+    let push = serde_json::to_vec(&json!({"event": "tracking_update", "event_id": "x-1", "msg": {"tracking_number": "RB123456785GB", "slug": "royal-mail",
+        "tag": "Exception", "checkpoints": [{"checkpoint_time": "2026-12-02T08:00:00Z", "location": "Leeds", "message": "Address query", "tag": "Exception"}]}}))
+    .unwrap();
+    let pushed = reqwest::Client::new()
+        .post(format!("{base}/webhooks/tracking/aftership"))
+        .header("aftership-hmac-sha256", signature("dropflow-local-aftership-secret", &push))
+        .header("content-type", "application/json")
+        .body(push)
+        .send()
+        .await
+        .unwrap();
+    assert!(pushed.status().is_success(), "carrier push: {}", pushed.status());
+    reloads_to(browser, "Royal Mail reports a problem with the delivery").await;
+    shows(browser, "main", "Address query (Leeds)").await;
+
+    vendor_step(base, lumen, "delivered", json!({})).await;
+    vendor_step(base, kite, "cancel", json!({"reason": "out of stock"})).await;
+    reloads_to(browser, "Delivered on").await;
+    reloads_to(browser, "Cancelled: it will be refunded").await;
+    assert_eq!(axe_violations(browser).await, Vec::<String>::new(), "delivered and cancelled");
+    screenshot(browser, "status-page-desktop.png").await;
+
+    browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+    browser.refresh().await.unwrap();
+    let overflow = run_js(browser, "return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "wider than the phone by {overflow} px");
+    assert_eq!(axe_violations(browser).await, Vec::<String>::new(), "at a phone's width");
+    screenshot(browser, "status-page-phone.png").await;
     Ok(())
 }

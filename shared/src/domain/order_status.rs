@@ -34,6 +34,23 @@ pub enum GroupState {
     NotSent,
 }
 
+impl GroupState {
+    /// Where a group of this state stands on the page: what needs the customer's eye
+    /// first, what is over last.
+    fn rank(self) -> u8 {
+        match self {
+            GroupState::Problem => 0,
+            GroupState::AtPickupPoint => 1,
+            GroupState::InTransit => 2,
+            GroupState::Ordered => 3,
+            GroupState::Preparing => 4,
+            GroupState::Delivered => 5,
+            GroupState::Cancelled => 6,
+            GroupState::NotSent => 7,
+        }
+    }
+}
+
 /// One item of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusItem {
@@ -138,6 +155,9 @@ pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOr
             groups.push(StatusGroup { state, items, tracking: None, expected_by: None, late: false, delivered_at: None, history: Vec::new() });
         }
     }
+    // What is still coming first (a problem first of all), then what arrived, then what
+    // will not come; parcels in the order they shipped.
+    groups.sort_by_key(|g| (g.state.rank(), g.tracking.is_none()));
     let address = order.shipping_address.as_ref();
     OrderStatus {
         store: store.to_string(),

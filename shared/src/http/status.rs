@@ -135,7 +135,7 @@ fn shown(group: &StatusGroup, lang: Lang, tz: Tz) -> ShownGroup {
     if let (Some(by), GroupState::InTransit | GroupState::AtPickupPoint | GroupState::Problem) = (group.expected_by, group.state) {
         lines.push(lang.say(format!("Expected by {}", date(by)), format!("Erwartet bis {}", date(by))));
     }
-    if let Some(last) = group.history.last() {
+    if let (Some(last), GroupState::InTransit | GroupState::AtPickupPoint | GroupState::Problem) = (group.history.last(), group.state) {
         let said = last.message.clone().unwrap_or_else(|| last.tag.clone());
         lines.push(lang.say(format!("Last news: {said}, {}", date(last.at)), format!("Letzte Meldung: {said}, {}", date(last.at))));
     }
