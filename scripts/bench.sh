@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/local-aws.sh
 
-cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda
+cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p order-status -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda
 # Apart, so that the functions are built with their own features only, as `sam build`
 # builds them (one invocation unifies the shared crate's features across its packages).
 cargo build --release --locked -p dropflow-local -p load
@@ -20,7 +20,7 @@ trap 'kill "$moto_pid" 2>/dev/null || true; [ -n "${serve_pid:-}" ] && kill "$se
 echo
 echo "| binary | size (bytes) | size (MiB) |"
 echo "|---|---|---|"
-for bin in hello-lambda order-webhook order-intake vendor-api notifier event-relay sla-sweep payout-release; do
+for bin in hello-lambda order-webhook order-intake vendor-api order-status notifier event-relay sla-sweep payout-release; do
   size=$(stat -c %s "target/release/$bin")
   echo "| $bin | $size | $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') |"
 done
@@ -29,6 +29,7 @@ echo
 cargo build --locked -q -p dropflow-local
 dropflow() { target/debug/dropflow --backend aws --stack bench "$@"; }
 export SENDER_EMAIL=orders@bench.example OPERATOR_EMAIL=ops@bench.example STORE_NAME=bench SHOPIFY_WEBHOOK_SECRET=bench-secret
+export STATUS_LINK_KEYS=bench:a-status-link-key-for-the-benchmarks-000
 eval "$(dropflow aws bootstrap | grep -E '^(TABLE_NAME|INTAKE_QUEUE_URL|NOTIFY_QUEUE_URL|STOREFRONT_QUEUE_URL|RELAY_DLQ_URL|SHOPIFY_WEBHOOK_SECRET_ARN)=')"
 export TABLE_NAME INTAKE_QUEUE_URL NOTIFY_QUEUE_URL STOREFRONT_QUEUE_URL RELAY_DLQ_URL SHOPIFY_WEBHOOK_SECRET_ARN
 dropflow vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null

@@ -213,9 +213,20 @@ def main():
                    "x-shopify-shop-domain": "bench.myshopify.com", "x-shopify-event-id": event_id}
         return http_event("POST", "/webhooks/shopify", headers, body)
 
+    intaken = []
+
     def intake():
         body, event_id = order()
+        intaken.append(json.loads(body)["id"])
         return sqs_event(json.dumps({"source": "shopify", "topic": "orders/paid", "shop": "bench.myshopify.com", "delivery_id": event_id, "body": body}))
+
+    def status_page():
+        """The status page of the order intake filed last, by its link (STATUS_LINK_KEYS)."""
+        kid, secret = os.environ["STATUS_LINK_KEYS"].split(",")[0].split(":", 1)
+        order_id = "o_" + hashlib.sha256(f"shopify\n\n{intaken[-1]}".encode()).hexdigest()[:24]
+        tag = hmac.new(secret.encode(), b"dropflow order status v1\n" + order_id.encode(), hashlib.sha256).digest()[:16]
+        token = base64.urlsafe_b64encode(f"{kid}:{order_id}".encode() + tag).decode().rstrip("=")
+        return http_event("GET", f"/status/{token}", {"accept-language": "en"})
 
     cases = [
         ("hello-lambda (baseline)", "hello-lambda", lambda: {"hello": "world"}),
@@ -224,6 +235,7 @@ def main():
         ("event-relay: one event to the notify queue", "event-relay", stream_event),
         ("notifier: render + claim + send", "notifier", lambda: sqs_event(notify_message())),
         ("vendor-api: list orders", "vendor-api", lambda: http_event("GET", "/vendor/orders", {"authorization": f"Bearer {key}"})),
+        ("order-status: a customer's page", "order-status", status_page),
         ("sla-sweep: one sweep", "sla-sweep", scheduled_event),
         ("payout-release: one run", "payout-release", scheduled_event),
     ]

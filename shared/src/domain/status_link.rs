@@ -125,6 +125,13 @@ mod tests {
     }
 
     #[test]
+    fn the_token_format_is_pinned_by_a_vector_computed_apart() {
+        // Computed with Python's hmac and base64 (scripts/bench_cold_start.py does the same).
+        let keys = StatusKeys::parse("k2:a-status-link-key-for-the-lambda-test-000").unwrap();
+        assert_eq!(keys.token(&order("450789469")), "azI6b19iMWIyMGJmNmVmMDgwYjI5OTE3MzE0MTjdqMrfrN4lvnsbMJAdErAa");
+    }
+
+    #[test]
     fn any_byte_changed_or_another_orders_id_under_this_tag_opens_nothing() {
         let keys = StatusKeys::parse(NEW).unwrap();
         let token = keys.token(&order("450789469"));
