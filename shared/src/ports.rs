@@ -476,6 +476,14 @@ pub trait StorefrontWriter: Send + Sync {
     /// itself, which would refund the customer and cannot be undone. Marking it again
     /// changes nothing.
     async fn part_cancelled(&self, note: &CancelNote) -> Result<(), WriteBackError>;
+    /// Tells the storefront's order where its customer's status page is (`url`), so
+    /// that the shop can show it: an order attribute on Shopify, an order meta on
+    /// WooCommerce. Telling it again changes nothing. A storefront without a place for
+    /// it is told nothing.
+    async fn status_link(&self, shop: &str, external_order_id: &str, url: &str) -> Result<(), WriteBackError> {
+        let _ = (shop, external_order_id, url);
+        Ok(())
+    }
     /// Whether it completes an order whose last line shipped (`ParcelWrite.
     /// completes_order`): a storefront without per-line fulfillment does; for the
     /// others that is never worked out (it costs a read of the order's vendor orders).

@@ -1177,6 +1177,15 @@ impl World {
             if let Some(((number, line), n)) = lines.iter().find(|(_, n)| **n > 1) {
                 return Err(("storefront write-back once".into(), format!("Shopify order {order} holds line {line} in {n} fulfillments of parcel {number}")));
             }
+            // The order's status page: written once (a retry finds it there), and there
+            // by the time any parcel of it was written back.
+            let links = held.attributes.iter().filter(|a| a["key"] == "Order status").count();
+            if held.attribute_writes > 1 || links > 1 || (!held.fulfillments.is_empty() && links == 0) {
+                return Err((
+                    "storefront status link once".into(),
+                    format!("Shopify order {order}: {links} status links after {} writes, {} fulfillments", held.attribute_writes, held.fulfillments.len()),
+                ));
+            }
         }
         Ok(())
     }

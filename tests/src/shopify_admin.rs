@@ -48,6 +48,9 @@ pub struct Order {
     pub note: Option<String>,
     /// Every write to the order's tags or note.
     pub note_writes: usize,
+    /// Its custom attributes (`{key, value}`), and every write of them.
+    pub attributes: Vec<Value>,
+    pub attribute_writes: usize,
 }
 
 /// The stand-in's shop.
@@ -173,6 +176,24 @@ fn answer(state: &mut Shop, body: &str) -> Answer {
         let fulfillment_order = json!({"id": gid("FulfillmentOrder", id), "status": "OPEN",
             "supportedActions": [{"action": "CREATE_FULFILLMENT"}, {"action": "HOLD"}], "lineItems": {"nodes": lines}});
         return ok(json!({"order": {"id": gid("Order", id), "fulfillments": order.fulfillments, "fulfillmentOrders": {"nodes": [fulfillment_order]}}}));
+    }
+    if query.contains("query OrderAttributes") {
+        let id = variables["id"].as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default();
+        let Some(order) = state.orders.get(id) else { return ok(json!({"order": null})) };
+        return ok(json!({"order": {"id": gid("Order", id), "customAttributes": order.attributes}}));
+    }
+    if query.contains("mutation OrderAttributed") {
+        // `orderUpdate` with `customAttributes`: the list given replaces the order's.
+        let input = &variables["input"];
+        let id = input["id"].as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default().to_string();
+        let attributes = input["customAttributes"].as_array().cloned().unwrap_or_default();
+        if attributes.iter().any(|a| !a["key"].is_string() || !a["value"].is_string() || a.as_object().is_some_and(|o| o.len() != 2)) {
+            return refuse(state, &format!("custom attributes Shopify would not take: {attributes:?}"));
+        }
+        let Some(order) = state.orders.get_mut(&id) else { return user_error("orderUpdate", "Order does not exist") };
+        order.attributes = attributes;
+        order.attribute_writes += 1;
+        return ok(json!({"orderUpdate": {"order": {"id": gid("Order", &id)}, "userErrors": []}}));
     }
     if query.contains("query OrderNote") {
         let id = variables["id"].as_str().and_then(|g| g.strip_prefix("gid://shopify/Order/")).unwrap_or_default();

@@ -41,11 +41,14 @@ pub struct Order {
     pub trackings: Vec<Value>,
     /// Every change of its status, in order.
     pub status_changes: Vec<String>,
+    /// Its meta data by key, and every write of it.
+    pub meta: BTreeMap<String, Value>,
+    pub meta_writes: usize,
 }
 
 impl Order {
     fn new() -> Order {
-        Order { status: "processing".into(), notes: vec![], trackings: vec![], status_changes: vec![] }
+        Order { status: "processing".into(), notes: vec![], trackings: vec![], status_changes: vec![], meta: BTreeMap::new(), meta_writes: 0 }
     }
 }
 
@@ -176,6 +179,16 @@ fn write(site: &mut Site, method: &str, id: &str, body: &str, what: &str) -> Ans
             order.status = "completed".into();
             order.status_changes.push("completed".into());
             json!({"id": id.parse::<u64>().unwrap_or(0), "status": "completed"})
+        }
+        // Meta updated by key, as `WC_Data::update_meta_data` does.
+        ("PUT", "order")
+            if input.as_object().is_some_and(|o| o.len() == 1) && input["meta_data"].as_array().is_some_and(|m| m.iter().all(|e| e["key"].is_string())) =>
+        {
+            for entry in input["meta_data"].as_array().into_iter().flatten() {
+                order.meta.insert(entry["key"].as_str().unwrap_or_default().to_string(), entry["value"].clone());
+            }
+            order.meta_writes += 1;
+            json!({"id": id.parse::<u64>().unwrap_or(0), "status": order.status, "meta_data": input["meta_data"]})
         }
         _ => {
             site.refused.push(format!("malformed {method} of {what}: {body}"));

@@ -401,7 +401,28 @@ async fn a_shopify_order_whose_webhook_never_came_is_routed_by_the_next_reconcil
     assert_eq!(shop.listings, [after(now - chrono::Duration::hours(168) - second), after(now - second)]);
 }
 
+async fn the_shops_order_learns_its_status_page_once_and_keeps_its_other_attributes(backend: Backend) {
+    let (endpoint, shop) = stand_in().await;
+    shop.lock().unwrap().orders.get_mut(ORDER).unwrap().attributes = vec![json!({"key": "Gift wrap", "value": "yes"})];
+    let app = spawn(backend, &writing_to(&endpoint, &[])).await;
+    two_vendor_order(&app).await;
+    until(&app, &shop, "the status link", |s| s.orders[ORDER].attribute_writes == 1).await;
+    // The accepted order's event once more, as a redelivery would bring it.
+    let events = app.local.app.tables.events(&OrderId::parse(&order_id()).unwrap()).await.unwrap();
+    let accepted = events.iter().find(|e| e.event_type.as_str() == "order_accepted").expect("the order_accepted event");
+    app.local.app.publisher.publish(QueueName::Storefront, serde_json::to_string(accepted).unwrap()).await.unwrap();
+    app.deliver().await;
+    let shown = app.cli(&["order", "show", &order_id()]).await.unwrap();
+    let url = shown.lines().find_map(|l| l.strip_prefix("customer's status page: ")).expect("the link").to_string();
+    let shop = shop.lock().unwrap();
+    assert!(shop.refused.is_empty(), "{:?}", shop.refused);
+    let order = &shop.orders[ORDER];
+    assert_eq!(order.attributes, vec![json!({"key": "Gift wrap", "value": "yes"}), json!({"key": "Order status", "value": url})]);
+    assert_eq!(order.attribute_writes, 1, "written once: the redelivery found it there");
+}
+
 on_both_backends!(
+    the_shops_order_learns_its_status_page_once_and_keeps_its_other_attributes,
     a_shopify_order_whose_webhook_never_came_is_routed_by_the_next_reconcile_and_none_is_doubled,
     a_corrected_number_updates_its_fulfillment_once_and_frees_the_wrong_one,
     carrier_news_applied_before_its_answer_was_lost_is_one_fulfillment_event,

@@ -17,9 +17,17 @@ use std::sync::Arc;
 /// How long write-back marks are kept (well beyond any redelivery or replay).
 const MARK_DAYS: i64 = 90;
 
-/// The events whose news a storefront is told of.
-pub const WRITTEN_BACK: [EventType; 6] =
-    [EventType::Shipped, EventType::TrackingCorrected, EventType::TrackingUpdated, EventType::TrackingException, EventType::Delivered, EventType::Cancelled];
+/// The events whose news a storefront is told of (an accepted order: where its status
+/// page is).
+pub const WRITTEN_BACK: [EventType; 7] = [
+    EventType::OrderAccepted,
+    EventType::Shipped,
+    EventType::TrackingCorrected,
+    EventType::TrackingUpdated,
+    EventType::TrackingException,
+    EventType::Delivered,
+    EventType::Cancelled,
+];
 
 /// The target a parcel's write-back is claimed under.
 pub fn target(tracking_number: &str) -> String {
@@ -58,11 +66,16 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<(), ServiceError> {
         return Ok(());
     }
     let missing = |what: &str| ServiceError::Unprocessable(format!("event {}: no {what}", event.event_id));
-    let (order_id, vendor_id) = (event.order_id.as_ref().ok_or_else(|| missing("order"))?, event.vendor_id.as_ref().ok_or_else(|| missing("vendor"))?);
+    let order_id = event.order_id.as_ref().ok_or_else(|| missing("order"))?;
     let record = app.tables.order(order_id).await?.ok_or_else(|| missing("order record"))?;
-    if writer(app, &record).is_none() {
-        return Ok(());
+    let Some(writer) = writer(app, &record) else { return Ok(()) };
+    // An accepted order: the storefront's order learns where its status page is.
+    if event.event_type == EventType::OrderAccepted {
+        let Some(url) = super::status::status_url(&app.config, order_id) else { return Ok(()) };
+        let (shop, external) = (&record.order.shop, &record.order.external_id);
+        return once(app, &event.event_id, "status-link", || async { writer.status_link(shop, external, &url).await.map(|()| url.clone()) }, |_| None).await;
     }
+    let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor"))?;
     let vo = app.tables.vendor_order_in_round(order_id, vendor_id, event.round.unwrap_or(1)).await?.ok_or_else(|| missing("vendor order"))?;
     on_event(app, event, &vo, &record).await
 }

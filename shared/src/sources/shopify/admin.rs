@@ -40,6 +40,19 @@ pub const API_VERSION: &str = "2026-10";
 /// Where a shop's Admin GraphQL API is, `{shop}` standing for its domain.
 pub const DEFAULT_ENDPOINT: &str = "https://{shop}/admin/api/2026-10/graphql.json";
 
+/// The order's custom attributes ("additional details" in the shop's admin).
+pub const ORDER_ATTRIBUTES: &str = "query OrderAttributes($id: ID!) {
+  order(id: $id) { id customAttributes { key value } }
+}";
+
+/// The order's custom attributes set (`orderUpdate` replaces the whole list).
+pub const ORDER_ATTRIBUTED: &str = "mutation OrderAttributed($input: OrderInput!) {
+  orderUpdate(input: $input) { order { id } userErrors { field message } }
+}";
+
+/// The attribute that holds the customer's status page.
+pub const STATUS_ATTRIBUTE: &str = "Order status";
+
 /// What the order holds now: its fulfillments (with their numbers and lines) and its
 /// fulfillment orders (with what is left to fulfil of each line).
 pub const ORDER_STATE: &str = "query ParcelState($id: ID!) {
@@ -493,6 +506,29 @@ impl crate::ports::StorefrontWriter for ShopifyAdmin {
             }
         }
         Ok(wrong)
+    }
+
+    /// The order's "Order status" attribute, kept with the attributes it has (its list
+    /// is read first: `orderUpdate` replaces it whole).
+    async fn status_link(&self, shop: &str, external_order_id: &str, url: &str) -> Result<(), WriteBackError> {
+        let id = gid("Order", external_order_id);
+        let data = self.call(shop, ORDER_ATTRIBUTES, json!({"id": id})).await?;
+        let order = &data["order"];
+        if order.is_null() {
+            return Err(WriteBackError::Refused(format!("Shopify has no order {external_order_id}")));
+        }
+        let held: Vec<Value> = order["customAttributes"].as_array().cloned().unwrap_or_default();
+        if held.iter().any(|a| a["key"] == STATUS_ATTRIBUTE && a["value"] == url) {
+            return Ok(());
+        }
+        let mut attributes: Vec<Value> =
+            held.into_iter().filter(|a| a["key"] != STATUS_ATTRIBUTE).map(|a| json!({"key": a["key"], "value": a["value"]})).collect();
+        attributes.push(json!({"key": STATUS_ATTRIBUTE, "value": url}));
+        let data = self.call(shop, ORDER_ATTRIBUTED, json!({"input": {"id": id, "customAttributes": attributes}})).await?;
+        match user_errors(&data["orderUpdate"]) {
+            Some(errors) => Err(WriteBackError::Refused(errors)),
+            None => Ok(()),
+        }
     }
 
     async fn part_cancelled(&self, note: &crate::ports::CancelNote) -> Result<(), WriteBackError> {

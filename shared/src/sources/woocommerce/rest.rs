@@ -35,6 +35,10 @@ use std::sync::Mutex;
 /// The extension's providers: the names a site lists (they differ per site).
 const PROVIDERS: &str = "/wp-json/wc-shipment-tracking/v3/shipment-trackings/providers";
 
+/// The order meta that holds the customer's status page (no leading underscore: the
+/// merchant sees it among the order's custom fields, and a theme can show it).
+pub const STATUS_META: &str = "dropflow_status_url";
+
 /// The statuses an order is completed from; one completed, cancelled, refunded or
 /// failed is left as it is.
 const OPEN_STATUSES: [&str; 3] = ["pending", "processing", "on-hold"];
@@ -294,6 +298,16 @@ impl crate::ports::StorefrontWriter for WooCommerceRest {
             changed
         };
         Ok(orders.iter().filter_map(readable).collect())
+    }
+
+    /// The order's `dropflow_status_url` meta (an update by key: sending it again
+    /// changes nothing).
+    async fn status_link(&self, shop: &str, external_order_id: &str, url: &str) -> Result<(), WriteBackError> {
+        let site = self.site(shop)?;
+        let path = format!("/wp-json/wc/v3/orders/{external_order_id}");
+        let body = json!({"meta_data": [{"key": STATUS_META, "value": url}]});
+        let updated = self.send(shop, self.request(site, reqwest::Method::PUT, &path, &[]).json(&body)).await?;
+        updated.map(drop).ok_or_else(|| WriteBackError::Refused(format!("{shop} has no order {external_order_id}")))
     }
 
     /// A private note for the merchant, once: WooCommerce orders have no tags.
