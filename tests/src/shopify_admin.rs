@@ -293,7 +293,7 @@ fn as_graphql(rest: &Value, after: Option<&str>) -> Value {
     json!({
         "legacyResourceId": rest["id"].to_string(), "name": rest["name"], "email": rest["email"], "currencyCode": rest["currency"],
         "displayFinancialStatus": rest["financial_status"].as_str().map(str::to_ascii_uppercase), "cancelledAt": utc(&rest["cancelled_at"]),
-        "createdAt": utc(&rest["created_at"]), "updatedAt": utc(&rest["updated_at"]), "totalPriceSet": money(&rest["total_price"]),
+        "createdAt": utc(&rest["created_at"]), "updatedAt": utc(&rest["updated_at"]), "customerLocale": rest["customer_locale"], "totalPriceSet": money(&rest["total_price"]),
         "shippingAddress": if address.is_object() { json!({"name": address["name"], "firstName": address["first_name"], "lastName": address["last_name"],
             "company": address["company"], "address1": address["address1"], "address2": address["address2"], "city": address["city"],
             "provinceCode": address["province_code"], "province": address["province"], "zip": address["zip"], "countryCodeV2": address["country_code"],

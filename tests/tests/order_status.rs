@@ -17,7 +17,15 @@ fn order_id(external: u64) -> String {
 
 /// The fixture order under `external` (its lines' ids moved with it), paid.
 async fn paid(app: &TestApp, external: u64) {
+    paid_in(app, external, None).await;
+}
+
+/// The same, its customer's language `locale` when given.
+async fn paid_in(app: &TestApp, external: u64, locale: Option<&str>) {
     let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    if let Some(locale) = locale {
+        order["customer_locale"] = locale.into();
+    }
     let shift = external - 450_789_469;
     order["id"] = external.into();
     order["name"] = format!("#{}", 1001 + shift).into();
@@ -130,7 +138,7 @@ async fn an_altered_link_another_orders_id_under_its_tag_and_an_erased_order_ope
     let app = spawn_app(backend).await;
     app.onboard("vendor-a", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
     paid(&app, 450_789_469).await;
-    paid(&app, 450_789_470).await;
+    paid_in(&app, 450_789_470, Some("de-DE")).await;
     let token = token_from_confirmation(&app, "#1001").await;
     assert_eq!(open(&app, &token, None).await.0, 200);
     let bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
@@ -151,7 +159,9 @@ async fn an_altered_link_another_orders_id_under_its_tag_and_an_erased_order_ope
     let shown = app.cli(&["order", "show", &order_id(450_789_470)]).await.unwrap();
     let link = shown.lines().find_map(|l| l.strip_prefix("customer's status page: ")).expect("order show prints the link").to_string();
     let second = link.rsplit('/').next().unwrap().to_string();
-    assert_eq!(open(&app, &second, None).await.0, 200);
+    let (status, _, page) = open(&app, &second, Some("en-US")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="de">"#) && page.contains("Ihre Bestellung #1002"), "the storefront's language before the browser's: {page}");
     let redact = json!({"shop_id": 954_889, "shop_domain": dropflow_scenarios::SCENARIO_SHOP, "customer": {"id": 191_167, "email": "bob.norman@hostmail.com"},
         "orders_to_redact": [450_789_470_u64]});
     let answer = app.shopify_webhook("customers/redact", redact.to_string().as_bytes(), SHOPIFY_SECRET).await;

@@ -261,6 +261,11 @@ pub struct CanonicalOrder {
     pub created_at: DateTime<Utc>,
     /// The storefront's own last-modified instant: a later one wins, an older one is stale.
     pub updated_at: DateTime<Utc>,
+    /// The customer's language as the storefront gave it (Shopify's `customer_locale`,
+    /// the generic `language`: `de`, `en-US`), when it gave one: the status page speaks
+    /// it when it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// Where a vendor buys a SKU: its supplier, the product page, the cost and the variant.
@@ -676,6 +681,7 @@ mod tests {
             total: usd(100),
             created_at: at(0),
             updated_at: at(updated),
+            language: None,
         }
     }
 

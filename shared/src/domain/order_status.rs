@@ -106,6 +106,8 @@ pub struct OrderStatus {
     /// Where it goes: the city and the country, nothing more.
     pub city: Option<String>,
     pub country: Option<String>,
+    /// The customer's language as the storefront gave it, if it did.
+    pub language: Option<String>,
     pub groups: Vec<StatusGroup>,
 }
 
@@ -165,6 +167,7 @@ pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOr
         ordered_at: order.created_at,
         city: address.map(|a| a.city.clone()),
         country: address.map(|a| a.country_code.clone()),
+        language: order.language.clone(),
         groups,
     }
 }

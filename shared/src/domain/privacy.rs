@@ -201,6 +201,7 @@ mod tests {
             total: Money::zero(usd),
             created_at: at,
             updated_at: at,
+            language: None,
         }
     }
 

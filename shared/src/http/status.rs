@@ -24,6 +24,16 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The order's language when the storefront gave one the page speaks, else the
+    /// browser's (`Accept-Language`), else English.
+    pub fn for_order(order: Option<&str>, accept: Option<&str>) -> Lang {
+        match order.and_then(|tag| tag.get(..2)).map(str::to_ascii_lowercase).as_deref() {
+            Some("de") => Lang::De,
+            Some("en") => Lang::En,
+            _ => Lang::of(accept),
+        }
+    }
+
     /// The first language of an `Accept-Language` header the page speaks, else English.
     pub fn of(accept: Option<&str>) -> Lang {
         let mut ranked: Vec<(u32, &str)> = accept
@@ -219,14 +229,15 @@ fn respond(status: StatusCode, content_type: &'static str, body: String) -> Resp
 
 /// `GET /status/{token}` and `GET /status/{token}.json`.
 pub async fn serve(State(app): State<App>, Path(token): Path<String>, headers: HeaderMap) -> Response {
-    let lang = Lang::of(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = Lang::of(accept);
     let (token, json) = match token.strip_suffix(".json") {
         Some(token) => (token.to_string(), true),
         None => (token, false),
     };
     match crate::services::status::order_status(&app, &token).await {
         Ok(Some(status)) if json => respond(StatusCode::OK, "application/json", serde_json::to_string(&status).unwrap_or_default()),
-        Ok(Some(status)) => match render(&status, lang, app.config.sla.timezone) {
+        Ok(Some(status)) => match render(&status, Lang::for_order(status.language.as_deref(), accept), app.config.sla.timezone) {
             Ok(page) => respond(StatusCode::OK, "text/html; charset=utf-8", page),
             Err(error) => super::Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the page did not render: {error}")).into_response(),
         },
@@ -248,6 +259,9 @@ mod tests {
         assert_eq!(Lang::of(Some("fr")), Lang::En);
         assert_eq!(Lang::of(None), Lang::En);
         assert_eq!(Lang::of(Some(";;,q=x,ü")), Lang::En);
+        assert_eq!(Lang::for_order(Some("de-AT"), Some("en")), Lang::De, "the storefront's word first");
+        assert_eq!(Lang::for_order(Some("fr"), Some("de")), Lang::De, "a language the page does not speak: the browser's");
+        assert_eq!(Lang::for_order(None, None), Lang::En);
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct GenericOrder {
     customer: Option<Customer>,
     shipping_address: Option<GenericAddress>,
     lines: Vec<GenericLine>,
+    /// The customer's language (`de`, `en-US`): the order-status page speaks it when
+    /// it can.
+    #[serde(default)]
+    language: Option<String>,
     /// A decimal string in the order's currency.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     total: Option<DecimalText>,
@@ -268,6 +272,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
             total,
             created_at: raw.created_at.map_or(updated_at, |c| c.with_timezone(&Utc)),
             updated_at,
+            language: super::language_tag(raw.language.as_deref()),
         }),
         refunds,
     ))

@@ -119,6 +119,19 @@ fn line_sku(text: Option<&str>, problems: &mut Vec<String>) -> Option<Sku> {
     }
 }
 
+/// A language tag as storefronts send one (`de`, `en-US`, `pt_BR`), when it reads as
+/// one: 2-3 letters, then subtags of letters and digits; anything else is no language.
+fn language_tag(text: Option<&str>) -> Option<String> {
+    let tag = text?.trim().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let fits = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && tag.len() <= 35;
+    fits.then_some(tag)
+}
+
 /// An id the storefront sends as a string or a number, as text.
 fn text_of(value: &serde_json::Value) -> String {
     match value {

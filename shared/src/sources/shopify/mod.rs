@@ -34,6 +34,8 @@ pub(crate) struct ShopifyOrder {
     line_items: Vec<ShopifyLine>,
     shipping_address: Option<ShopifyAddress>,
     customer: Option<ShopifyCustomer>,
+    /// The customer's language at checkout (`de`, `en-US`).
+    customer_locale: Option<String>,
 }
 
 /// A line as Shopify sends it. Every field that can be odd is read loosely here, so that
@@ -332,6 +334,7 @@ pub fn parse(topic: &str, shop: &str, body: &[u8]) -> Result<Parsed, PayloadErro
             total,
             created_at,
             updated_at: raw.updated_at.map_or(created_at, |u| u.with_timezone(&Utc)),
+            language: super::language_tag(raw.customer_locale.as_deref()),
         }),
         Vec::new(),
     ))
@@ -436,6 +439,24 @@ mod tests {
         assert_eq!(order.lines[0].variant.as_deref(), Some("green"));
         let address = order.shipping_address.unwrap();
         assert_eq!((address.city.as_str(), address.country_code.as_str(), address.region.as_deref()), ("Louisville", "US", Some("KY")));
+    }
+
+    #[test]
+    fn the_customers_locale_is_its_language_when_it_reads_as_one() {
+        let with = |locale: &str| {
+            let mut body: serde_json::Value = serde_json::from_slice(&fixture("orders-create-paid.json")).unwrap();
+            body["customer_locale"] = locale.into();
+            match parse("orders/paid", "shop.myshopify.com", body.to_string().as_bytes()).unwrap() {
+                Parsed::Order(order, _) => order.language,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(with("de-DE").as_deref(), Some("de-DE"));
+        assert_eq!(with("pt_BR").as_deref(), Some("pt-BR"));
+        for odd in ["", "<script>", "d", "de-DE-toolongsubtag", "e1"] {
+            assert_eq!(with(odd), None, "{odd:?}");
+        }
+        assert_eq!(order("orders-create-paid.json").language, None, "none given, none taken");
     }
 
     #[test]

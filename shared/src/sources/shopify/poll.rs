@@ -32,7 +32,7 @@ pub const CHANGED_ORDERS: &str = "query ChangedOrders($query: String!, $after: S
 /// One order with the fields intake reads of its webhook, its lines a page at a time.
 pub const ORDER_AS_WEBHOOK: &str = "query OrderAsWebhook($id: ID!, $after: String) {
   order(id: $id) {
-    legacyResourceId name email currencyCode displayFinancialStatus cancelledAt createdAt updatedAt
+    legacyResourceId name email currencyCode displayFinancialStatus cancelledAt createdAt updatedAt customerLocale
     totalPriceSet { shopMoney { amount } }
     shippingAddress { name firstName lastName company address1 address2 city provinceCode province zip countryCodeV2 phone }
     customer { firstName lastName }

@@ -287,6 +287,9 @@ pub fn parse(topic: &str, verified_site: &str, body: &[u8]) -> Result<Parsed, Pa
             total,
             created_at,
             updated_at: gmt(&raw.date_modified_gmt).unwrap_or(created_at),
+            // WooCommerce keeps no customer language of its own (a translation plugin's
+            // meta is not read).
+            language: None,
         }),
         refunds,
     ))
