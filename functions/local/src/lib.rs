@@ -58,8 +58,8 @@ pub fn local_default(name: &str) -> Option<&'static str> {
 }
 
 /// `settings` with a key for the customers' status links: `STATUS_LINK_KEYS` when set,
-/// else the process's own, made once and kept in `data_dir/status-link.key` (so that
-/// links in mail keep opening across restarts), with a warning when it is made.
+/// else the data dir's own, made once and kept in `data_dir/status-link.key` (so that
+/// links in mail keep opening across restarts); `serve` says so when it starts.
 fn with_status_key(mut settings: Settings, data_dir: &Path) -> Result<Settings, String> {
     use dropflow_shared::domain::status_link::StatusKeys;
     if settings.config.status_keys.is_some() {
@@ -78,7 +78,7 @@ fn with_status_key(mut settings: Settings, data_dir: &Path) -> Result<Settings, 
                 key.as_bytes(),
             )
             .map_err(|e| format!("cannot keep the status-link key in {}: {e}", path.display()))?;
-            tracing::warn!(path = %path.display(), "STATUS_LINK_KEYS is not set: this process made a key of its own for customers' status links and keeps it there");
+            tracing::info!(path = %path.display(), "STATUS_LINK_KEYS is not set: a key of this data dir's own for customers' status links was made");
             key
         }
     };

@@ -74,6 +74,9 @@ pub(super) async fn serve(local: &Local, port: u16, chaos: Option<f64>, place: &
     for variable in dropflow_shared::sources::SOURCES.iter().map(|s| s.secret_variable()).filter(|v| std::env::var_os(v).is_none()) {
         print(out, format!("{variable} is unset: webhooks are verified with the public local default secret (development only)"))?;
     }
+    if std::env::var_os("STATUS_LINK_KEYS").is_none() {
+        print(out, "STATUS_LINK_KEYS is unset: customers' status links use this data dir's own key (status-link.key)".to_string())?;
+    }
     local.clone().serve(listener).await.map_err(said)
 }
 
