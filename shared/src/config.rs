@@ -69,6 +69,9 @@ pub struct Config {
     /// How many days after an order's last delivery its status link still opens
     /// (`STATUS_LINK_DAYS`, 90).
     pub status_link_days: u32,
+    /// Whether the status page names each part's seller (`STATUS_SHOW_SELLERS=true`):
+    /// off by default, the marketplace's split being its own business.
+    pub status_shows_sellers: bool,
 }
 
 /// The WooCommerce sites shipped parcels are written back to, and as whom.
@@ -401,6 +404,11 @@ impl Config {
                     Some(crate::domain::status_link::StatusKeys::parse(&text).map_err(|reason| ConfigError::Malformed { name: "STATUS_LINK_KEYS", reason })?)
                 }
             },
+            status_shows_sellers: match settings.set("STATUS_SHOW_SELLERS").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(ConfigError::Malformed { name: "STATUS_SHOW_SELLERS", reason: format!("{other:?} is not true or false") }),
+            },
             status_link_days: match settings.number("STATUS_LINK_DAYS", 90)? {
                 0 => return Err(ConfigError::Malformed { name: "STATUS_LINK_DAYS", reason: "must be at least 1".into() }),
                 days => days,
@@ -447,6 +455,11 @@ mod tests {
             let settings = [BASE, &[("WRITEBACK_LEASE_SECONDS", odd)]].concat();
             assert!(Config::from_lookup(env(&settings), |_| None).is_err(), "{odd}");
         }
+        // The status page's seller switch is off unless said, and only true or false.
+        assert!(!Config::from_lookup(env(BASE), |_| None).unwrap().status_shows_sellers);
+        let shown = [BASE, &[("STATUS_SHOW_SELLERS", " True ")]].concat();
+        assert!(Config::from_lookup(env(&shown), |_| None).unwrap().status_shows_sellers);
+        assert!(Config::from_lookup(env(&[BASE, &[("STATUS_SHOW_SELLERS", "yes")]].concat()), |_| None).is_err());
     }
 
     #[test]

@@ -247,8 +247,9 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
         api(reqwest::Method::GET, path.into(), None).await;
     }
     api(reqwest::Method::DELETE, "/vendor/products/IPOD2008BLACK".into(), None).await;
-    // The customer's status page of the first order, and its JSON.
-    let status_app = functions.app_of("OrderStatusFunction");
+    // The customer's status page of the first order, and its JSON (naming its sellers).
+    let mut status_app = functions.app_of("OrderStatusFunction");
+    status_app.config = Arc::new(dropflow_shared::config::Config { status_shows_sellers: true, ..(*status_app.config).clone() });
     let token = status_app.config.status_keys.as_ref().expect("a status-link key").token(&first);
     let status_page = functions.serve(dropflow_shared::http::status_router(status_app)).await;
     for path in [format!("/status/{token}"), format!("/status/{token}.json")] {

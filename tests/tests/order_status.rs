@@ -171,7 +171,21 @@ async fn an_altered_link_another_orders_id_under_its_tag_and_an_erased_order_ope
     assert_eq!(open(&app, &token, None).await.0, 200, "the other order's is not");
 }
 
+async fn the_operator_may_show_each_parts_seller(backend: Backend) {
+    let app = dropflow_scenarios::spawn_app_configured(backend, None, &[("STATUS_SHOW_SELLERS", "true")]).await;
+    app.onboard("vendor-a", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.onboard("vendor-b", &["IPOD2008BLACK"]).await;
+    paid(&app, 450_789_469).await;
+    let token = token_from_confirmation(&app, "#1001").await;
+    let (status, _, page) = open(&app, &token, None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sold by vendor-a") && page.contains("Sold by vendor-b"), "{page}");
+    let (_, _, facts) = open(&app, &format!("{token}.json"), None).await;
+    assert!(facts.contains(r#""sold_by":"vendor-a""#), "{facts}");
+}
+
 on_both_backends!(
+    the_operator_may_show_each_parts_seller,
     the_link_in_every_customer_mail_shows_each_parcel_as_it_goes,
     an_altered_link_another_orders_id_under_its_tag_and_an_erased_order_open_nothing,
 );

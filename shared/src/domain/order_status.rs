@@ -95,6 +95,9 @@ pub struct StatusGroup {
     pub delivered_at: Option<DateTime<Utc>>,
     /// The carrier's news of the parcel, oldest first.
     pub history: Vec<CarrierEvent>,
+    /// Who sells this part, when the operator shows sellers (`STATUS_SHOW_SELLERS`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sold_by: Option<String>,
 }
 
 /// The whole page's facts (also `GET /status/{token}.json`).
@@ -111,8 +114,16 @@ pub struct OrderStatus {
     pub groups: Vec<StatusGroup>,
 }
 
-/// What the page may show of `record`, its vendor orders and its events, as of `now`.
-pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOrder], events: &[Envelope], now: DateTime<Utc>) -> OrderStatus {
+/// What the page may show of `record`, its vendor orders and its events, as of `now`;
+/// `sellers` names the vendors by id when the page shows them (empty: it does not).
+pub fn order_status(
+    store: &str,
+    record: &OrderRecord,
+    vendor_orders: &[VendorOrder],
+    events: &[Envelope],
+    sellers: &std::collections::BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> OrderStatus {
     let order = &record.order;
     let refunded = |vo: Option<&VendorOrder>, line_id: &str| -> u32 {
         let on_order = record.refunds.iter().filter(|r| r.line_id == line_id).map(|r| r.quantity);
@@ -129,9 +140,10 @@ pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOr
     };
     let mut groups = Vec::new();
     for vo in vendor_orders {
+        let sold_by = sellers.get(vo.vendor_id.as_str()).cloned();
         for shipment in &vo.shipments {
             let items = shipment.line_ids.iter().filter_map(|id| item(Some(vo), id)).collect();
-            groups.push(parcel(vo, shipment, items, events, now));
+            groups.push(StatusGroup { sold_by: sold_by.clone(), ..parcel(vo, shipment, items, events, now) });
         }
         let unshipped: Vec<StatusItem> = vo
             .lines
@@ -142,7 +154,7 @@ pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOr
             .filter(|i| i.quantity > 0)
             .collect();
         if !unshipped.is_empty() {
-            groups.push(to_ship(vo, unshipped, now));
+            groups.push(StatusGroup { sold_by, ..to_ship(vo, unshipped, now) });
         }
     }
     let held = |id: &str| vendor_orders.iter().any(|vo| vo.lines.iter().any(|r| r.line.line_id == id));
@@ -154,7 +166,7 @@ pub fn order_status(store: &str, record: &OrderRecord, vendor_orders: &[VendorOr
     }
     for (state, items) in [(GroupState::Preparing, waiting), (GroupState::NotSent, dropped)] {
         if !items.is_empty() {
-            groups.push(StatusGroup { state, items, tracking: None, expected_by: None, late: false, delivered_at: None, history: Vec::new() });
+            groups.push(StatusGroup { state, items, tracking: None, expected_by: None, late: false, delivered_at: None, history: Vec::new(), sold_by: None });
         }
     }
     // What is still coming first (a problem first of all), then what arrived, then what
@@ -186,7 +198,16 @@ fn to_ship(vo: &VendorOrder, items: Vec<StatusItem>, now: DateTime<Utc>) -> Stat
         _ => GroupState::Ordered,
     };
     let expected_by = (state != GroupState::Cancelled).then(|| due(vo, &[ClockKind::ShipPromised, ClockKind::Ship])).flatten();
-    StatusGroup { state, items, tracking: None, expected_by, late: expected_by.is_some_and(|d| d < now), delivered_at: None, history: Vec::new() }
+    StatusGroup {
+        state,
+        items,
+        tracking: None,
+        expected_by,
+        late: expected_by.is_some_and(|d| d < now),
+        delivered_at: None,
+        history: Vec::new(),
+        sold_by: None,
+    }
 }
 
 /// One parcel of `vo`, with the carrier's news of it.
@@ -223,6 +244,7 @@ fn parcel(vo: &VendorOrder, shipment: &Shipment, items: Vec<StatusItem>, events:
         late: expected_by.is_some_and(|d| d < now),
         delivered_at: shipment.delivered_at,
         history,
+        sold_by: None,
     }
 }
 

@@ -142,6 +142,9 @@ fn shown(group: &StatusGroup, lang: Lang, tz: Tz) -> ShownGroup {
         GroupState::NotSent => lang.say("This item cannot be sent: it will be refunded".into(), "Kann nicht versendet werden: wird erstattet".into()),
     };
     let mut lines = Vec::new();
+    if let Some(seller) = &group.sold_by {
+        lines.push(lang.say(format!("Sold by {seller}"), format!("Verkauft von {seller}")));
+    }
     if let (Some(by), GroupState::InTransit | GroupState::AtPickupPoint | GroupState::Problem) = (group.expected_by, group.state) {
         lines.push(lang.say(format!("Expected by {}", date(by)), format!("Erwartet bis {}", date(by))));
     }

@@ -21,7 +21,17 @@ pub async fn order_status(app: &App, token: &str) -> Result<Option<OrderStatus>,
         return Ok(None);
     }
     let events = app.tables.events(&order_id).await?;
-    Ok(Some(status_of(&app.config.store_name, &record, &vendor_orders, &events, now)))
+    let mut sellers = std::collections::BTreeMap::new();
+    if app.config.status_shows_sellers {
+        for vo in &vendor_orders {
+            if !sellers.contains_key(vo.vendor_id.as_str())
+                && let Some(vendor) = app.tables.vendor(&vo.vendor_id).await?
+            {
+                sellers.insert(vo.vendor_id.to_string(), vendor.name);
+            }
+        }
+    }
+    Ok(Some(status_of(&app.config.store_name, &record, &vendor_orders, &events, &sellers, now)))
 }
 
 /// The link to `order_id`'s page, when the public address and a key are configured.
