@@ -66,22 +66,24 @@ fn with_status_key(mut settings: Settings, data_dir: &Path) -> Result<Settings, 
         return Ok(settings);
     }
     let path = data_dir.join("status-link.key");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(_) => {
-            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
-            let key = StatusKeys::generate("local")?;
-            let mut file = std::fs::OpenOptions::new();
-            std::os::unix::fs::OpenOptionsExt::mode(file.write(true).create_new(true), 0o600);
-            std::io::Write::write_all(
-                &mut file.open(&path).map_err(|e| format!("cannot keep the status-link key in {}: {e}", path.display()))?,
-                key.as_bytes(),
-            )
-            .map_err(|e| format!("cannot keep the status-link key in {}: {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "STATUS_LINK_KEYS is not set: a key of this data dir's own for customers' status links was made");
-            key
+    if std::fs::metadata(&path).is_err() {
+        // Written whole under a name of its own, then linked into place: a crash leaves
+        // no half key, and of two processes starting at once the first key stands.
+        std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let cannot = |e: std::io::Error| format!("cannot keep the status-link key in {}: {e}", path.display());
+        let draft = data_dir.join(format!("status-link.key.{}", std::process::id()));
+        let mut file = std::fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(file.write(true).create(true).truncate(true), 0o600);
+        std::io::Write::write_all(&mut file.open(&draft).map_err(cannot)?, StatusKeys::generate("local")?.as_bytes()).map_err(cannot)?;
+        let linked = std::fs::hard_link(&draft, &path);
+        let _ = std::fs::remove_file(&draft);
+        match linked {
+            Ok(()) => tracing::info!(path = %path.display(), "STATUS_LINK_KEYS is not set: a key of this data dir's own for customers' status links was made"),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(cannot(e)),
         }
-    };
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the status-link key in {}: {e}", path.display()))?;
     settings.config.status_keys = Some(StatusKeys::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))?);
     Ok(settings)
 }
