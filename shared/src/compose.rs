@@ -51,7 +51,14 @@ impl Settings {
 
 /// Builds the system on these adapters, each wrapped in its retry layer and, with
 /// `chaos`, its fault injector.
-fn assemble<S, Q, M>(store: S, queues: Q, mailer: M, feed: Option<Arc<dyn EventFeed>>, settings: Settings) -> System
+fn assemble<S, Q, M>(
+    store: S,
+    queues: Q,
+    mailer: M,
+    feed: Option<Arc<dyn EventFeed>>,
+    sealer: Option<Arc<dyn crate::ports::Sealer>>,
+    settings: Settings,
+) -> System
 where
     S: ItemStore + 'static,
     Q: Publisher + QueueConsumer + Clone + 'static,
@@ -86,10 +93,12 @@ where
         publisher,
         queues: consumer.clone(),
         mailer,
-        clock,
+        clock: clock.clone(),
         tracking_feed: tracking_feed(&config),
         storefronts: storefronts(&config),
         secrets,
+        suppliers: suppliers(&config, &clock, chaos.as_ref()),
+        sealer,
         config: Arc::new(config),
     };
     System { app, queues: consumer, feed }
@@ -125,6 +134,28 @@ fn storefronts(config: &Config) -> std::collections::BTreeMap<&'static str, Arc<
     writers
 }
 
+/// The suppliers' APIs, in the binaries that call them, each under the suppliers' fault
+/// injector and the process's (a kill in the middle of placing) when there is chaos.
+fn suppliers(config: &Config, clock: &Arc<dyn Clock>, chaos: Option<&Chaos>) -> crate::suppliers::Suppliers {
+    #[cfg(feature = "supplier-api")]
+    {
+        let clients = crate::suppliers::from_settings(&config.suppliers, clock.clone());
+        let Some(chaos) = chaos else { return clients };
+        clients
+            .into_iter()
+            .map(|(api, client)| {
+                let faulty: Arc<dyn crate::ports::SupplierClient> = Arc::new(Faulty::new(client, chaos.suppliers.clone()));
+                (api, Arc::new(Faulty::new(faulty, chaos.process.clone())) as Arc<dyn crate::ports::SupplierClient>)
+            })
+            .collect()
+    }
+    #[cfg(not(feature = "supplier-api"))]
+    {
+        let _ = (config, clock, chaos);
+        crate::suppliers::Suppliers::new()
+    }
+}
+
 /// The embedded system under `data_dir` (SQLite store, change log and queues; the
 /// outbox folder), and its database (for `serve` to take back a dead process's leases).
 #[cfg(feature = "embedded")]
@@ -133,7 +164,12 @@ pub fn embedded(data_dir: &std::path::Path, settings: Settings) -> Result<(Syste
     let db = Database::open(data_dir)?.with_clock(settings.clock.clone());
     let feed: Arc<dyn EventFeed> = Arc::new(EmbeddedStore::new(db.clone()));
     let mailer = OutboxMailer::new(data_dir, settings.clock.clone());
-    let system = assemble(EmbeddedStore::new(db.clone()), db.clone(), mailer, Some(feed), settings);
+    let sealer = match &settings.config.suppliers.credentials_key {
+        Some(key) => Some(Arc::new(crate::adapters::embedded::LocalSealer::from_base64(key).map_err(|e| format!("SUPPLIER_CREDENTIALS_KEY: {e}"))?)
+            as Arc<dyn crate::ports::Sealer>),
+        None => None,
+    };
+    let system = assemble(EmbeddedStore::new(db.clone()), db.clone(), mailer, Some(feed), sealer, settings);
     Ok((system, db))
 }
 
@@ -145,7 +181,19 @@ pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsRes
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
     let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
     let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), settings.config.ses_max_send_rate);
-    assemble(store, queues, mailer, feed, settings)
+    // Only the binaries that call suppliers open credentials (and build a KMS client).
+    let sealer = cfg!(feature = "supplier-api").then(|| {
+        let key = settings.config.suppliers.kms_key.clone().unwrap_or_else(|| kms_alias(&resources.table_name));
+        Arc::new(crate::adapters::aws::KmsSealer::new(aws_sdk_kms::Client::new(sdk), &key)) as Arc<dyn crate::ports::Sealer>
+    });
+    assemble(store, queues, mailer, feed, sealer, settings)
+}
+
+/// The KMS key a stack seals supplier credentials with unless
+/// `SUPPLIER_CREDENTIALS_KMS_KEY` names one (the template and `dropflow aws bootstrap`
+/// create it under this alias).
+pub fn kms_alias(stack: &str) -> String {
+    format!("alias/{stack}-supplier-credentials")
 }
 
 /// The webhook secrets of `stack`: each source's Secrets Manager secret

@@ -72,6 +72,49 @@ pub struct Config {
     /// Whether the status page names each part's seller (`STATUS_SHOW_SELLERS=true`):
     /// off by default, the marketplace's split being its own business.
     pub status_shows_sellers: bool,
+    /// Placing and following supplier orders through the suppliers' APIs.
+    pub suppliers: SupplierSettings,
+}
+
+/// How dropflow reaches the suppliers' APIs and keeps their clocks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SupplierSettings {
+    /// The marketplace's AliExpress app (`ALIEXPRESS_APP_KEY`, `ALIEXPRESS_APP_SECRET`):
+    /// without it, no AliExpress account can be connected.
+    pub aliexpress_app: Option<(String, String)>,
+    /// `ALIEXPRESS_API_URL` (default `https://api-sg.aliexpress.com`).
+    pub aliexpress_url: String,
+    /// `CJ_API_URL` (default `https://developers.cjdropshipping.com/api2.0/v1`).
+    pub cj_url: String,
+    /// `SUPPLIER_TIMEOUT_SECONDS` (10): each supplier call is given up after it.
+    pub timeout_seconds: u32,
+    /// `SUPPLIER_POLL_MINUTES` (60): how often a placed, unshipped supplier order is read
+    /// back when no push arrives.
+    pub poll_minutes: u32,
+    /// `SUPPLIER_PAY_TIMEOUT_HOURS` (20): how long a supplier order may wait for the
+    /// vendor's payment before it goes back to the vendor (suppliers close unpaid
+    /// orders; AliExpress reportedly after 24 hours).
+    pub pay_timeout_hours: u32,
+    /// `SUPPLIER_CREDENTIALS_KEY`: the local key sealing supplier credentials (base64
+    /// of 32 bytes); on AWS the KMS key `SUPPLIER_CREDENTIALS_KMS_KEY` seals them.
+    pub credentials_key: Option<String>,
+    /// `SUPPLIER_CREDENTIALS_KMS_KEY`: the KMS key (id, ARN or alias) on AWS.
+    pub kms_key: Option<String>,
+    /// `SUPPLIER_HOOK_KEY`: the key of the hash a CJ push's `openId` is looked up by
+    /// (so the table never holds an `openId` in the clear); the store name stands in.
+    pub hook_key: String,
+}
+
+impl std::fmt::Debug for SupplierSettings {
+    /// Never prints a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupplierSettings")
+            .field("aliexpress_app", &self.aliexpress_app.as_ref().map(|(key, _)| key))
+            .field("aliexpress_url", &self.aliexpress_url)
+            .field("cj_url", &self.cj_url)
+            .field("poll_minutes", &self.poll_minutes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The WooCommerce sites shipped parcels are written back to, and as whom.
@@ -341,6 +384,35 @@ impl Settings<'_> {
         base_url(url.trim()).map(Some).ok_or(ConfigError::Malformed { name: "PUBLIC_BASE_URL", reason })
     }
 
+    /// The supplier APIs' settings.
+    fn suppliers(&self) -> Result<SupplierSettings, ConfigError> {
+        let url = |name: &'static str, default: &str| match self.set(name) {
+            None => Ok(default.to_string()),
+            Some(text) => base_url(text.trim()).ok_or(ConfigError::Malformed { name, reason: format!("{text:?} is not an http(s) base URL") }),
+        };
+        let aliexpress_app = match (self.set("ALIEXPRESS_APP_KEY"), self.set("ALIEXPRESS_APP_SECRET")) {
+            (Some(key), Some(secret)) => Some((key.trim().to_string(), secret.trim().to_string())),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::Missing("ALIEXPRESS_APP_SECRET")),
+            (None, Some(_)) => return Err(ConfigError::Missing("ALIEXPRESS_APP_KEY")),
+        };
+        let at_least_one = |name: &'static str, default: u32| match self.number(name, default)? {
+            0 => Err(ConfigError::Malformed { name, reason: "must be at least 1".into() }),
+            n => Ok(n),
+        };
+        Ok(SupplierSettings {
+            aliexpress_app,
+            aliexpress_url: url("ALIEXPRESS_API_URL", crate::suppliers::aliexpress::DEFAULT_API_URL)?,
+            cj_url: url("CJ_API_URL", crate::suppliers::cj::DEFAULT_API_URL)?,
+            timeout_seconds: at_least_one("SUPPLIER_TIMEOUT_SECONDS", 10)?.min(60),
+            poll_minutes: at_least_one("SUPPLIER_POLL_MINUTES", 60)?,
+            pay_timeout_hours: at_least_one("SUPPLIER_PAY_TIMEOUT_HOURS", 20)?,
+            credentials_key: self.set("SUPPLIER_CREDENTIALS_KEY").map(|k| k.trim().to_string()),
+            kms_key: self.set("SUPPLIER_CREDENTIALS_KMS_KEY").map(|k| k.trim().to_string()),
+            hook_key: self.set("SUPPLIER_HOOK_KEY").unwrap_or_else(|| self.set("STORE_NAME").unwrap_or_default()),
+        })
+    }
+
     /// How fast SES may be sent to (mails a second).
     fn ses_max_send_rate(&self) -> Result<f64, ConfigError> {
         let Some(v) = self.set("SES_MAX_SEND_RATE") else { return Ok(7.0) };
@@ -413,6 +485,7 @@ impl Config {
                 0 => return Err(ConfigError::Malformed { name: "STATUS_LINK_DAYS", reason: "must be at least 1".into() }),
                 days => days,
             },
+            suppliers: settings.suppliers()?,
         })
     }
 

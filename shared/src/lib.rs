@@ -37,3 +37,4 @@ pub mod ports;
 pub mod services;
 pub mod sources;
 pub mod store;
+pub mod suppliers;

@@ -298,6 +298,46 @@ pub(crate) fn address_changed(vo: &VendorOrder) -> Message {
     }
 }
 
+/// The mail of a supplier order dropflow placed (or tried to) that needs its vendor:
+/// pay it, confirm the supplier's order number, or order by hand; the operator's copy
+/// says whose it is. The supplier's reason is the supplier's text: data only.
+pub(crate) fn supplier_needs_vendor(vo: &VendorOrder, needs: &payload::SupplierNeedsVendor, for_operator: bool) -> Message {
+    let supplier = crate::domain::supplier::SupplierApi::parse(&needs.supplier).map_or_else(|_| needs.supplier.clone(), |api| api.display_name().to_string());
+    let (subject, todo) = match needs.ask.as_str() {
+        "pay" => (
+            format!("Order {}: pay the {supplier} order", vo.order_number),
+            format!("dropflow placed the order with {supplier}. Pay it there so that it ships."),
+        ),
+        "confirm" => (
+            format!("Order {}: confirm the {supplier} order number", vo.order_number),
+            format!(
+                "{supplier} holds an order under dropflow's id {} but did not name it: find it in your {supplier} orders and record its number.",
+                needs.out_order_id
+            ),
+        ),
+        _ => (
+            format!("Order {}: order from {supplier} yourself", vo.order_number),
+            format!("dropflow could not place this order with {supplier}: order it yourself and record the supplier's order number, as before."),
+        ),
+    };
+    let mut rows = vec![("Why".to_string(), needs.reason.clone()), ("dropflow's id at the supplier".to_string(), needs.out_order_id.clone())];
+    if !needs.references.is_empty() {
+        rows.push((format!("{supplier} order"), needs.references.join(", ")));
+    }
+    let mut intro = vec![todo];
+    if for_operator {
+        intro.insert(0, format!("Vendor {}'s supplier order is due soon and needs the vendor; they were mailed this too.", vo.vendor_id));
+    }
+    let action = needs.pay_url.clone().filter(|_| needs.ask == "pay" && !for_operator).map(|url| Action { label: format!("Pay on {supplier}"), url });
+    Message {
+        subject,
+        heading: format!("Order {}: the {supplier} order needs you", vo.order_number),
+        intro,
+        sections: vec![Section { links: Vec::new(), title: "Supplier order".into(), rows, lines: vec![] }],
+        action,
+    }
+}
+
 /// The vendor's notice of an order edit: what changed, line by line, what to send now,
 /// and, when the supplier order was placed, that it must be amended. The changes are the
 /// event's (what this edit did), the lines the order's as the mail goes out.

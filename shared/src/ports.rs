@@ -573,6 +573,144 @@ pub enum WriteBackError {
     Refused(String),
 }
 
+/// A supplier's order API (AliExpress's Dropshipping API, CJdropshipping's API 2.0), as
+/// dropflow connects a vendor's account, places supplier orders and reads them back. The
+/// adapters name the documentation each request follows; the scenario stand-ins answer
+/// as those pages say.
+#[async_trait]
+pub trait SupplierClient: Send + Sync {
+    /// Which supplier it speaks to.
+    fn api(&self) -> crate::domain::supplier::SupplierApi;
+    /// Exchanges what the vendor gave (AliExpress's OAuth code, CJ's API key) for the
+    /// account's credentials.
+    async fn connect(&self, grant: &str, now: DateTime<Utc>) -> Result<SupplierCredentials, SupplierError>;
+    /// New credentials before the access token runs out (with the refresh token; CJ
+    /// may fetch a new token with its API key, at most once per 5 minutes).
+    async fn refresh(&self, credentials: &SupplierCredentials, now: DateTime<Utc>) -> Result<SupplierCredentials, SupplierError>;
+    /// Creates the supplier order under our id (`out_order_id`/`orderNumber`).
+    async fn place(&self, credentials: &SupplierCredentials, order: &SupplierOrderRequest) -> Result<PlacedOrder, SupplierError>;
+    /// The order the supplier holds under our id, when it can be looked up by it (CJ);
+    /// `Ok(None)` when it holds none, `Err(Unsupported)` when the supplier has no such
+    /// lookup (AliExpress: a create re-sent with the same id is its idempotency).
+    async fn find(&self, credentials: &SupplierCredentials, out_order_id: &str) -> Result<Option<PlacedOrder>, SupplierError>;
+    /// Where the supplier's order `reference` stands, with its parcels.
+    async fn follow(&self, credentials: &SupplierCredentials, reference: &str) -> Result<FollowedOrder, SupplierError>;
+}
+
+/// A vendor's supplier account as dropflow holds it: secret as a whole (sealed at rest,
+/// never logged or shown).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SupplierCredentials {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    /// CJ's API key (what a new access token is fetched with).
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// CJ's `openId`: the key its pushes are signed with.
+    #[serde(default)]
+    pub open_id: Option<String>,
+    /// The account's name or id as the supplier gives it (shown to the vendor).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// When a token was last fetched with the API key (CJ allows one per 5 minutes).
+    #[serde(default)]
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for SupplierCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the tokens: a Debug print may end up in a log.
+        f.debug_struct("SupplierCredentials").field("account", &self.account).field("access_expires_at", &self.access_expires_at).finish_non_exhaustive()
+    }
+}
+
+/// A supplier order to create: our id, the address, and each line as the supplier names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierOrderRequest {
+    pub out_order_id: String,
+    pub address: crate::domain::address::Address,
+    pub email: Option<String>,
+    pub lines: Vec<SupplierOrderLine>,
+}
+
+/// One line of a supplier order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierOrderLine {
+    pub product_id: String,
+    pub sku: String,
+    pub quantity: u32,
+    pub shipping_method: String,
+    /// Our line id (CJ's `storeLineItemId`).
+    pub line_id: String,
+}
+
+/// A supplier order the supplier created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedOrder {
+    /// Its order numbers (AliExpress may split one request by store).
+    pub references: Vec<String>,
+    /// Created but not paid: the vendor pays it (at `pay_url`, when the supplier gave one).
+    pub awaiting_payment: bool,
+    pub pay_url: Option<String>,
+}
+
+/// A supplier order read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowedOrder {
+    /// None: a status dropflow does not know (kept as it was).
+    pub status: Option<crate::domain::supplier::SupplierStatus>,
+    pub parcels: Vec<crate::domain::supplier::SupplierParcel>,
+}
+
+/// Why a supplier call did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SupplierError {
+    /// A refusal no retry mends (out of stock, address refused, unknown product): the
+    /// supplier's code and reason, in words.
+    #[error("{code}: {reason}")]
+    Refused { code: String, reason: String },
+    /// AliExpress already holds an order under this id (`REPEATED_ORDER_ERROR`): it was
+    /// placed, but the answer that named it was lost.
+    #[error("the supplier already holds an order under this id")]
+    Repeated,
+    /// The access token is refused (expired or revoked): refresh, or reconnect.
+    #[error("the supplier refused the credentials: {0}")]
+    Unauthorized(String),
+    /// An outage, a rate limit, a timeout: a later try may succeed (after `after`).
+    #[error("the supplier is unavailable: {reason}")]
+    Unavailable { reason: String, after: Option<std::time::Duration> },
+    /// The answer is not in the documented shape: names the field. Never retried as
+    /// if it might change; the operator looks.
+    #[error("the supplier's answer has no {0}")]
+    Unreadable(String),
+    /// The supplier has no such call (AliExpress's lookup by our id).
+    #[error("the supplier cannot look orders up by our id")]
+    Unsupported,
+}
+
+/// Seals secrets at rest, bound to a context (the vendor id): AWS KMS on AWS, a local
+/// key on the embedded store. What one vendor's context sealed, another's cannot open.
+#[async_trait]
+pub trait Sealer: Send + Sync {
+    async fn seal(&self, context: &str, plain: &[u8]) -> Result<String, SealError>;
+    async fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SealError>;
+}
+
+/// Why sealing or opening failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// The key service could not be reached: a later try may succeed.
+    #[error("the key service is unavailable: {0}")]
+    Unavailable(String),
+    /// Not sealed by this key for this context (tampered, or another vendor's).
+    #[error("the sealed value does not open: {0}")]
+    Refused(String),
+}
+
 /// A secret's versions as a secrets vault (AWS Secrets Manager) keeps them: what is
 /// current, since when, and what it replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]

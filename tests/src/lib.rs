@@ -4,7 +4,9 @@
 //! server that `scripts/test.sh` starts), driven like a storefront, a vendor and the
 //! operator would.
 
+pub mod aliexpress_api;
 pub mod backend;
+pub mod cj_api;
 pub mod runtime_api;
 pub mod shopify_admin;
 pub mod woocommerce_api;
@@ -387,7 +389,14 @@ pub fn one_line_vendor_order(
     use dropflow_shared::domain::order::{OrderLine, RoutedLine, SupplierSnapshot};
     let line =
         OrderLine { line_id: "1".into(), sku: None, title: "Lamp".into(), variant: None, quantity: 1, unit_price: paid, paid, problem: None, removed: 0 };
-    let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: paid, supplier_variant: None };
+    let supplier = SupplierSnapshot {
+        supplier_name: "S".into(),
+        product_url: "https://s.example/1".into(),
+        supplier_cost: paid,
+        supplier_variant: None,
+        mode: Default::default(),
+        link: None,
+    };
     let address = Address::parse(AddressParts {
         name: Some("Ann".into()),
         line1: Some("1 Main St".into()),

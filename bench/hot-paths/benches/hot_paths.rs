@@ -99,6 +99,8 @@ fn mappings() -> HashMap<Sku, ProductMapping> {
                 supplier_cost: Money::parse_decimal("61.50", usd).unwrap(),
                 supplier_variant: None,
                 awaiting_approval: false,
+                mode: Default::default(),
+                link: None,
             };
             (sku, mapping)
         })

@@ -18,6 +18,7 @@ async fn served() -> (String, tempfile::TempDir) {
         currency: "USD",
         variant: None,
         force: false,
+        automation: Default::default(),
     };
     operator::add_product(&local.app, product).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -107,7 +107,17 @@ async fn onboard(demo: &mut Demo<'_>) -> Result<String, String> {
         ("LAMP-MOON-15", "AliExpress: Shenzhen Glow Store", "https://www.aliexpress.com/item/1005001234567890.html", "11.20", Some("15cm / warm light")),
         ("CABLE-USBC-2M", "CJ Dropshipping", "https://cjdropshipping.com/product/usb-c-cable-2m-p-1234.html", "1.85", None),
     ] {
-        let input = ProductInput { force: false, sku, vendor_id: "lumen-home", supplier_name: supplier, product_url: url, cost, currency: "EUR", variant };
+        let input = ProductInput {
+            force: false,
+            automation: Default::default(),
+            sku,
+            vendor_id: "lumen-home",
+            supplier_name: supplier,
+            product_url: url,
+            cost,
+            currency: "EUR",
+            variant,
+        };
         operator::add_product(&app, input).await.map_err(failed)?;
     }
     demo.say(&format!("   vendor lumen-home, key {}…, 2 SKUs mapped", &key[..12]))?;

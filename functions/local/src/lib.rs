@@ -57,34 +57,53 @@ pub fn local_default(name: &str) -> Option<&'static str> {
     }
 }
 
-/// `settings` with a key for the customers' status links: `STATUS_LINK_KEYS` when set,
-/// else the data dir's own, made once and kept in `data_dir/status-link.key` (so that
-/// links in mail keep opening across restarts); `serve` says so when it starts.
-fn with_status_key(mut settings: Settings, data_dir: &Path) -> Result<Settings, String> {
-    use dropflow_shared::domain::status_link::StatusKeys;
-    if settings.config.status_keys.is_some() {
-        return Ok(settings);
-    }
-    let path = data_dir.join("status-link.key");
+/// The text of a key kept in `data_dir/name`, made once with `make` when the file is
+/// not there: written whole under a name of its own (mode 0600), then linked into
+/// place, so a crash leaves no half key and of two processes starting at once the
+/// first key stands. Whether it was made now, too.
+fn data_dir_key(data_dir: &Path, name: &str, make: impl FnOnce() -> Result<String, String>) -> Result<(String, bool), String> {
+    let path = data_dir.join(name);
+    let mut made = false;
     if std::fs::metadata(&path).is_err() {
-        // Written whole under a name of its own, then linked into place: a crash leaves
-        // no half key, and of two processes starting at once the first key stands.
         std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
-        let cannot = |e: std::io::Error| format!("cannot keep the status-link key in {}: {e}", path.display());
-        let draft = data_dir.join(format!("status-link.key.{}", std::process::id()));
+        let cannot = |e: std::io::Error| format!("cannot keep the key {}: {e}", path.display());
+        let draft = data_dir.join(format!("{name}.{}", std::process::id()));
         let mut file = std::fs::OpenOptions::new();
         std::os::unix::fs::OpenOptionsExt::mode(file.write(true).create(true).truncate(true), 0o600);
-        std::io::Write::write_all(&mut file.open(&draft).map_err(cannot)?, StatusKeys::generate("local")?.as_bytes()).map_err(cannot)?;
+        std::io::Write::write_all(&mut file.open(&draft).map_err(cannot)?, make()?.as_bytes()).map_err(cannot)?;
         let linked = std::fs::hard_link(&draft, &path);
         let _ = std::fs::remove_file(&draft);
         match linked {
-            Ok(()) => tracing::info!(path = %path.display(), "STATUS_LINK_KEYS is not set: a key of this data dir's own for customers' status links was made"),
+            Ok(()) => made = true,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(cannot(e)),
         }
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the status-link key in {}: {e}", path.display()))?;
-    settings.config.status_keys = Some(StatusKeys::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))?);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the key {}: {e}", path.display()))?;
+    Ok((text.trim().to_string(), made))
+}
+
+/// `settings` with a key for the customers' status links: `STATUS_LINK_KEYS` when set,
+/// else the data dir's own, made once and kept in `data_dir/status-link.key` (so that
+/// links in mail keep opening across restarts); `serve` says so when it starts. And a
+/// key sealing vendors' supplier credentials: `SUPPLIER_CREDENTIALS_KEY` when set, else
+/// the data dir's own (`supplier-credentials.key`), with a warning when it is made.
+fn with_local_keys(mut settings: Settings, data_dir: &Path) -> Result<Settings, String> {
+    use dropflow_shared::domain::status_link::StatusKeys;
+    if settings.config.status_keys.is_none() {
+        let (text, made) = data_dir_key(data_dir, "status-link.key", || StatusKeys::generate("local"))?;
+        if made {
+            tracing::info!(data_dir = %data_dir.display(), "STATUS_LINK_KEYS is not set: a key of this data dir's own for customers' status links was made");
+        }
+        settings.config.status_keys = Some(StatusKeys::parse(&text).map_err(|e| format!("status-link.key: {e}"))?);
+    }
+    if settings.config.suppliers.credentials_key.is_none() {
+        let (key, made) = data_dir_key(data_dir, "supplier-credentials.key", || Ok(dropflow_shared::adapters::embedded::LocalSealer::generate_key()))?;
+        if made {
+            tracing::warn!(data_dir = %data_dir.display(), "SUPPLIER_CREDENTIALS_KEY is not set: supplier credentials are sealed with a key made in this data dir (supplier-credentials.key); keep it with the data");
+        }
+        settings.config.suppliers.credentials_key = Some(key);
+    }
     Ok(settings)
 }
 
@@ -119,7 +138,7 @@ impl Local {
     /// Opens the embedded store under `data_dir` with given settings: a configuration,
     /// a clock, and fault injectors under every port when given.
     pub fn open_with(data_dir: &Path, settings: Settings) -> Result<Local, String> {
-        let settings = with_status_key(settings, data_dir)?;
+        let settings = with_local_keys(settings, data_dir)?;
         let chaos = settings.chaos.clone();
         let (system, db) = compose::embedded(data_dir, settings)?;
         Local::of(system, Some(db), Some(data_dir.to_path_buf()), chaos)
@@ -128,7 +147,7 @@ impl Local {
     /// Opens `stack` on the real AWS clients (`AWS_ENDPOINT_URL` for an emulator). The
     /// relay's checkpoint in the table's stream is kept under `data_dir`.
     pub async fn open_aws(stack: &str, settings: Settings, data_dir: &Path) -> Result<Local, String> {
-        let settings = with_status_key(settings, data_dir)?;
+        let settings = with_local_keys(settings, data_dir)?;
         let chaos = settings.chaos.clone();
         let sdk = aws::sdk_config().await;
         let resources = AwsResources::of_stack(&sdk, stack).await?;
@@ -234,8 +253,8 @@ impl Local {
         outbox.merge(router)
     }
 
-    /// Runs the SLA sweep every minute, as sla-sweep's schedule does (every 15 minutes
-    /// on AWS), the storefront reconciliation every 15 minutes (the first a minute
+    /// Runs the SLA sweep and the supplier sync every minute, as sla-sweep's schedule
+    /// does (every 15 minutes on AWS; supplier-sync's every 5), the storefront reconciliation every 15 minutes (the first a minute
     /// after start), and the payout release every hour (payout-release's is daily).
     async fn sweep_for_ever(self) {
         for tick in 1u32.. {
@@ -244,6 +263,11 @@ impl Local {
                 Ok(report) if report.fired > 0 || report.voided > 0 || report.purged > 0 => tracing::info!(?report, "sla sweep"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
+            }
+            match dropflow_shared::services::supplier::sync(&self.app, self.app.clock.now()).await {
+                Ok(report) if report != Default::default() => tracing::info!(?report, "supplier sync"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "supplier sync failed"),
             }
             if tick % SWEEPS_PER_RECONCILE == 1 {
                 match dropflow_shared::services::reconcile::reconcile(&self.app, self.app.clock.now(), None).await {

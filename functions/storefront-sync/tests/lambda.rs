@@ -37,6 +37,7 @@ async fn a_shipped_parcel_is_one_fulfillment_even_when_its_batch_comes_twice() {
             currency: "USD",
             variant: None,
             force: false,
+            automation: Default::default(),
         };
         add_product(&app, input).await.unwrap();
     }

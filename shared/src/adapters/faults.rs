@@ -10,6 +10,7 @@ use crate::ports::{
     ChangeRecord, Condition, DeadLetter, DeadLetterQueue, EventFeed, Item, ItemStore, Mail, MailError, Mailer, Page, Publisher, Query, QueueConsumer,
     QueueError, QueueName, Received, Sender, StoreError, Write,
 };
+use crate::ports::{FollowedOrder, PlacedOrder, SupplierClient, SupplierCredentials, SupplierError, SupplierOrderRequest};
 use async_trait::async_trait;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -285,6 +286,34 @@ impl<T: EventFeed> EventFeed for Faulty<T> {
     }
 }
 
+#[async_trait]
+impl SupplierClient for Faulty<std::sync::Arc<dyn SupplierClient>> {
+    fn api(&self) -> crate::domain::supplier::SupplierApi {
+        self.inner.api()
+    }
+    async fn connect(&self, grant: &str, now: chrono::DateTime<chrono::Utc>) -> Result<SupplierCredentials, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.connect(grant, now)).await
+    }
+    async fn refresh(&self, credentials: &SupplierCredentials, now: chrono::DateTime<chrono::Utc>) -> Result<SupplierCredentials, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.refresh(credentials, now)).await
+    }
+    /// A timeout after the effect: the supplier created the order, the answer was lost.
+    async fn place(&self, credentials: &SupplierCredentials, order: &SupplierOrderRequest) -> Result<PlacedOrder, SupplierError> {
+        inject(&self.faults, true, unavailable, self.inner.place(credentials, order)).await
+    }
+    async fn find(&self, credentials: &SupplierCredentials, out_order_id: &str) -> Result<Option<PlacedOrder>, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.find(credentials, out_order_id)).await
+    }
+    async fn follow(&self, credentials: &SupplierCredentials, reference: &str) -> Result<FollowedOrder, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.follow(credentials, reference)).await
+    }
+}
+
+/// An injected supplier fault as the supplier's unavailability.
+fn unavailable(reason: String) -> SupplierError {
+    SupplierError::Unavailable { reason, after: None }
+}
+
 /// One fault injector per port, as `dropflow serve --chaos` and the tests switch them.
 #[derive(Debug, Clone)]
 pub struct Chaos {
@@ -292,6 +321,8 @@ pub struct Chaos {
     pub queues: std::sync::Arc<Faults>,
     pub mailer: std::sync::Arc<Faults>,
     pub feed: std::sync::Arc<Faults>,
+    /// The suppliers' APIs (a create that times out after the supplier made the order).
+    pub suppliers: std::sync::Arc<Faults>,
     /// The process: kills it between two port calls (`Fault::Kill`), on any port.
     pub process: std::sync::Arc<Faults>,
 }
@@ -307,7 +338,14 @@ impl Chaos {
     pub fn seeded(rate: f64, seed: u64) -> Chaos {
         let seed = seed | 1;
         let port = |n: u64| std::sync::Arc::new(Faults::random(rate, seed.wrapping_mul(n)));
-        Chaos { store: port(3), queues: port(5), mailer: port(7), feed: port(11), process: std::sync::Arc::new(Faults::killing(0.0, seed.wrapping_mul(13))) }
+        Chaos {
+            store: port(3),
+            queues: port(5),
+            mailer: port(7),
+            feed: port(11),
+            suppliers: port(17),
+            process: std::sync::Arc::new(Faults::killing(0.0, seed.wrapping_mul(13))),
+        }
     }
 
     /// Kills the process at `rate` of its port calls from now on (0 stops it). Only
@@ -330,7 +368,7 @@ impl Chaos {
 
     /// Every port failing `rate` of its calls from now on.
     pub fn set_rate(&self, rate: f64) {
-        for port in [&self.store, &self.queues, &self.mailer, &self.feed] {
+        for port in [&self.store, &self.queues, &self.mailer, &self.feed, &self.suppliers] {
             port.set_rate(rate);
         }
     }
@@ -342,7 +380,7 @@ impl Chaos {
 
     /// Faults injected so far, on every port.
     pub fn injected(&self) -> u64 {
-        [&self.store, &self.queues, &self.mailer, &self.feed, &self.process].iter().map(|f| f.injected()).sum()
+        [&self.store, &self.queues, &self.mailer, &self.feed, &self.suppliers, &self.process].iter().map(|f| f.injected()).sum()
     }
 }
 

@@ -61,6 +61,11 @@ pub enum EventType {
     /// A vendor order whose personal data is to be erased closed: its order may now be
     /// redacted, if nothing else of it is still on its way.
     RedactionDue,
+    /// A supplier order dropflow places for a vendor needs the vendor: to pay it, to
+    /// confirm one the supplier holds without naming it, or to take it back by hand
+    /// (the supplier refused it, cancelled it, or it went unpaid); the operator is told
+    /// too when the supplier clock is near.
+    SupplierNeedsVendor,
 }
 
 impl EventType {
@@ -95,6 +100,7 @@ impl EventType {
             EventType::DataRequest => "data_request",
             EventType::RedactionDue => "redaction_due",
             EventType::LinesVoided => "lines_voided",
+            EventType::SupplierNeedsVendor => "supplier_needs_vendor",
         }
     }
 }
@@ -351,6 +357,27 @@ pub struct Released {
 pub struct PayoutNamed {
     #[serde(default)]
     pub payout_id: String,
+}
+
+/// `supplier_needs_vendor`: which supplier order, what the vendor is to do and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierNeedsVendor {
+    /// `aliexpress` or `cj`.
+    pub supplier: String,
+    /// The id the supplier knows the order by (ours).
+    pub out_order_id: String,
+    /// The supplier's order numbers, when it named them.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// `pay`, `confirm` or `manual`.
+    pub ask: String,
+    /// Why, in words (the supplier's reason when it gave one).
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_url: Option<String>,
+    /// The operator is told too (the supplier-order deadline is near).
+    #[serde(default)]
+    pub tell_operator: bool,
 }
 
 /// `sku_claimed`: which SKU.

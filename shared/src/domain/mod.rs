@@ -12,6 +12,7 @@ pub mod progress;
 pub mod refund;
 pub mod sla;
 pub mod status_link;
+pub mod supplier;
 pub mod tracking;
 pub mod vendor;
 pub mod vendor_order;

@@ -4,6 +4,7 @@
 use super::address::Address;
 use super::ids::{Email, InvalidValue, OrderId, Sku, VendorId};
 use super::money::{Currency, Money};
+use super::supplier::{SupplierLink, SupplierMode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -282,6 +283,12 @@ pub struct ProductMapping {
     /// routes nothing until then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_approval: bool,
+    /// How the supplier step of its lines runs (`manual` unless the vendor chose).
+    #[serde(default, skip_serializing_if = "SupplierMode::is_manual")]
+    pub mode: SupplierMode,
+    /// Where it is bought through a supplier's API, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<SupplierLink>,
 }
 
 /// The longest product URL taken.
@@ -300,6 +307,20 @@ pub struct ProductSpec {
     pub product_url: String,
     pub supplier_cost: Money,
     pub supplier_variant: Option<String>,
+    pub automation: LinkSpec,
+}
+
+/// How a SKU's supplier step runs, as written (`PUT /vendor/products/{sku}`'s fields,
+/// `dropflow product add`'s flags), before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct LinkSpec {
+    /// `manual` (the default), `review` or `auto`.
+    pub mode: Option<String>,
+    /// `aliexpress` or `cj`, with the supplier's product, variant and shipping method.
+    pub supplier_api: Option<String>,
+    pub supplier_product_id: Option<String>,
+    pub supplier_sku: Option<String>,
+    pub shipping_method: Option<String>,
 }
 
 impl ProductSpec {
@@ -325,6 +346,20 @@ impl ProductSpec {
         if supplier_variant.as_deref().is_some_and(|v| !one_line(v)) {
             return Err(InvalidValue::new("supplier_variant", format!("must be at most {MAX_SUPPLIER_TEXT_CHARS} characters on one line")));
         }
+        let spec = self.automation;
+        let mode = spec.mode.as_deref().map(SupplierMode::parse).transpose()?.unwrap_or_default();
+        let link = match (spec.supplier_api.as_deref(), spec.supplier_product_id.as_deref()) {
+            (None, None) if spec.supplier_sku.is_none() && spec.shipping_method.is_none() => None,
+            (None, _) => return Err(InvalidValue::new("supplier_api", "name the supplier (aliexpress or cj) its product, variant and method are of")),
+            (Some(_), None) => return Err(InvalidValue::new("supplier_product_id", "is needed with supplier_api")),
+            (Some(api), Some(product)) => Some(SupplierLink::parse(api, product, spec.supplier_sku.as_deref(), spec.shipping_method.as_deref())?),
+        };
+        if !mode.is_manual() && link.is_none() {
+            return Err(InvalidValue::new(
+                "mode",
+                format!("{} needs the supplier's product: supplier_api, supplier_product_id, supplier_sku, shipping_method", mode.as_str()),
+            ));
+        }
         Ok(ProductMapping {
             sku: Sku::parse(&self.sku)?,
             vendor_id: vendor_id.clone(),
@@ -333,6 +368,8 @@ impl ProductSpec {
             supplier_cost: self.supplier_cost,
             supplier_variant,
             awaiting_approval: false,
+            mode,
+            link,
         })
     }
 }
@@ -346,6 +383,11 @@ pub struct SupplierSnapshot {
     pub product_url: String,
     pub supplier_cost: Money,
     pub supplier_variant: Option<String>,
+    /// How its supplier step runs, as the mapping said when it was routed.
+    #[serde(default, skip_serializing_if = "SupplierMode::is_manual")]
+    pub mode: SupplierMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<SupplierLink>,
 }
 
 impl From<ProductMapping> for SupplierSnapshot {
@@ -355,6 +397,8 @@ impl From<ProductMapping> for SupplierSnapshot {
             product_url: mapping.product_url,
             supplier_cost: mapping.supplier_cost,
             supplier_variant: mapping.supplier_variant,
+            mode: mapping.mode,
+            link: mapping.link,
         }
     }
 }
@@ -382,7 +426,14 @@ impl RoutedLine {
             problem: None,
             removed: 0,
         };
-        let supplier = SupplierSnapshot { supplier_name: "S".into(), product_url: "https://s.example/1".into(), supplier_cost: cost, supplier_variant: None };
+        let supplier = SupplierSnapshot {
+            supplier_name: "S".into(),
+            product_url: "https://s.example/1".into(),
+            supplier_cost: cost,
+            supplier_variant: None,
+            mode: Default::default(),
+            link: None,
+        };
         RoutedLine { line, supplier }
     }
 }
@@ -607,7 +658,31 @@ mod tests {
             product_url: "https://www.aliexpress.com/item/1005.html?sku=2#top".into(),
             supplier_cost: usd(250),
             supplier_variant: Some("  ".into()),
+            automation: LinkSpec::default(),
         }
+    }
+
+    #[test]
+    fn a_mapping_on_review_or_auto_names_the_suppliers_product_and_manual_needs_nothing() {
+        let vendor = VendorId::parse("acme").unwrap();
+        assert_eq!(spec().parse(&vendor).unwrap().mode, SupplierMode::Manual);
+        let auto = |api: Option<&str>| ProductSpec {
+            automation: LinkSpec {
+                mode: Some("auto".into()),
+                supplier_api: api.map(str::to_string),
+                supplier_product_id: Some("1005001".into()),
+                supplier_sku: Some("14:175#Black".into()),
+                shipping_method: Some("CAINIAO_STANDARD".into()),
+            },
+            ..spec()
+        };
+        let mapped = auto(Some("aliexpress")).parse(&vendor).unwrap();
+        assert_eq!((mapped.mode, mapped.link.as_ref().map(|l| l.api)), (SupplierMode::Auto, Some(crate::domain::supplier::SupplierApi::Aliexpress)));
+        assert_eq!(auto(None).parse(&vendor).unwrap_err().field, "supplier_api");
+        let no_product = ProductSpec { automation: LinkSpec { mode: Some("review".into()), ..LinkSpec::default() }, ..spec() };
+        assert_eq!(no_product.parse(&vendor).unwrap_err().field, "mode");
+        let odd_mode = ProductSpec { automation: LinkSpec { mode: Some("sometimes".into()), ..LinkSpec::default() }, ..spec() };
+        assert_eq!(odd_mode.parse(&vendor).unwrap_err().field, "mode");
     }
 
     #[test]
@@ -660,6 +735,8 @@ mod tests {
             supplier_cost: usd(40),
             supplier_variant: None,
             awaiting_approval: false,
+            mode: SupplierMode::Manual,
+            link: None,
         }
     }
 

@@ -1206,6 +1206,8 @@ mod tests {
             product_url: "https://s.example/1".into(),
             supplier_cost: Money::parse_decimal(cost, cost_currency).unwrap(),
             supplier_variant: None,
+            mode: Default::default(),
+            link: None,
         };
         VendorOrder { currency: order_currency, lines: vec![RoutedLine { line, supplier }], ..fresh() }
     }

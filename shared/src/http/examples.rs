@@ -74,13 +74,17 @@ pub fn order_page() -> Value {
 /// A SKU mapping.
 pub fn product() -> Value {
     json!({"sku": "TS-RED #2", "supplier_name": "CJ Dropshipping", "product_url": "https://cjdropshipping.com/p/1.html",
-        "supplier_cost": {"amount": "1.85", "currency": "USD"}, "supplier_variant": "M", "awaiting_approval": false})
+        "supplier_cost": {"amount": "1.85", "currency": "USD"}, "supplier_variant": "M", "awaiting_approval": false,
+        "mode": "auto", "supplier_api": "cj", "supplier_product_id": "1424608189734850560",
+        "supplier_sku": "92511400-C758-4474-93CA-66D442F5F787", "shipping_method": "CJPacket Ordinary"})
 }
 
 /// What `PUT /vendor/products/{sku}` takes.
 pub fn product_body() -> Value {
     json!({"supplier_name": "CJ Dropshipping", "product_url": "https://cjdropshipping.com/p/1.html",
-        "supplier_cost": {"amount": "1.85", "currency": "USD"}, "supplier_variant": "M"})
+        "supplier_cost": {"amount": "1.85", "currency": "USD"}, "supplier_variant": "M",
+        "mode": "auto", "supplier_api": "cj", "supplier_product_id": "1424608189734850560",
+        "supplier_sku": "92511400-C758-4474-93CA-66D442F5F787", "shipping_method": "CJPacket Ordinary"})
 }
 
 /// A page of the vendor's SKU mappings.

@@ -39,7 +39,7 @@ pub fn generate() -> String {
         servers((url = "/", description = "The server that served this document: `dropflow serve` (http://127.0.0.1:3000) or the deployed stack's ApiUrl")),
         info(title = "dropflow", description = "The vendor API and the storefront webhooks of dropflow. Money is {\"amount\": \"199.00\", \"currency\": \"USD\"}, exact; instants are RFC 3339 UTC to the second; errors are application/problem+json."),
         paths(
-            vendor::list_orders, vendor::get_order, vendor::supplier_order, vendor::shipment, vendor::correct_shipment, vendor::delivered, vendor::cancel,
+            vendor::list_orders, vendor::get_order, vendor::supplier_order, vendor::supplier_confirm, vendor::supplier_retry, vendor::supplier_manual, vendor::shipment, vendor::correct_shipment, vendor::delivered, vendor::cancel,
             vendor::list_products, vendor::get_product, vendor::put_product, vendor::delete_product, vendor::balance, vendor::payouts,
             webhooks::receive,
             webhooks::receive_tracking,

@@ -93,8 +93,36 @@ fn limit(text: Option<&str>) -> Result<usize, Problem> {
 #[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "The order with its history; its version in ETag", body = VendorOrderJson, headers(("ETag" = String, description = "The order\'s version, quoted (\"3\"): send it back as If-Match"))), VendorRefusals, (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn get_order(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
     let view = vendor::get(&app, &caller.vendor_id, &id).await?;
-    let json = VendorOrderJson::new(&view.order, caller.commission_bps, Some(&view.history), app.clock.now()).with_earnings(&view.earnings);
+    let json = VendorOrderJson::new(&view.order, caller.commission_bps, Some(&view.history), app.clock.now())
+        .with_earnings(&view.earnings)
+        .with_purchases(&view.purchases);
     Ok(with_etag(Json(json), view.order.version))
+}
+
+/// Applies the vendor's ask to the order's automated supplier orders and answers the
+/// order as `get_order` does.
+async fn supplier_ask(app: App, caller: &crate::store::VendorProfile, id: &str, ask: crate::services::supplier::VendorAsk) -> Result<Response, Problem> {
+    crate::services::supplier::vendor_ask(&app, &caller.vendor_id, id, ask).await?;
+    get_order(State(app), Caller(caller.clone()), Path(id.to_string())).await
+}
+
+/// Places the supplier order dropflow prepared (`review`): supplier-sync sends it next.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order/confirm", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "Confirmed: the order with its supplier_automation", body = VendorOrderJson), VendorRefusals, (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Nothing prepared to confirm", body = Problem, content_type = "application/problem+json"))))]
+pub async fn supplier_confirm(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    supplier_ask(app, &caller, &id, crate::services::supplier::VendorAsk::Confirm).await
+}
+
+/// Tries a supplier order again: one the supplier refused under a new id (nothing was
+/// bought under the old), one waiting out an outage now.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order/retry", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "To be placed again: the order with its supplier_automation", body = VendorOrderJson), VendorRefusals, (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Nothing to retry (one the supplier may hold already is confirmed with POST …/supplier-order instead)", body = Problem, content_type = "application/problem+json"))))]
+pub async fn supplier_retry(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    supplier_ask(app, &caller, &id, crate::services::supplier::VendorAsk::Retry).await
+}
+
+/// The vendor orders by hand: dropflow stops placing what is not placed yet.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/vendor/orders/{id}/supplier-order/manual", tag = "orders", security(("bearer" = [])), params(("id" = String, Path, description = "The vendor order's id")), responses((status = 200, description = "Manual: the order with its supplier_automation", body = VendorOrderJson), VendorRefusals, (status = 404, description = "No such order for this vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Already placed by dropflow", body = Problem, content_type = "application/problem+json"))))]
+pub async fn supplier_manual(State(app): State<App>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    supplier_ask(app, &caller, &id, crate::services::supplier::VendorAsk::Manual).await
 }
 
 /// `If-Match` as a version: `"7"` (or weak, `W/"7"`); `*` or none asks nothing.
@@ -292,7 +320,15 @@ pub async fn put_product(
     let body: ProductBody = json_body(&bytes)?;
     let key = idempotency(&headers, "PUT", &format!("/vendor/products/{sku}"), &bytes)?;
     let supplier_cost = body.supplier_cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier_cost: {e}")))?;
-    let spec = ProductSpec { sku, supplier_name: body.supplier_name, product_url: body.product_url, supplier_cost, supplier_variant: body.supplier_variant };
+    let automation = body.automation();
+    let spec = ProductSpec {
+        sku,
+        supplier_name: body.supplier_name,
+        product_url: body.product_url,
+        supplier_cost,
+        supplier_variant: body.supplier_variant,
+        automation,
+    };
     let (mapping, _) = products::map(&app, &caller.vendor_id, spec, products::MappedBy::Vendor, key.as_ref()).await?;
     Ok(Json(ProductJson::from(&mapping)))
 }

@@ -295,6 +295,57 @@ pub struct VendorOrderJson {
     /// single-order view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub earnings: Option<Vec<EarningJson>>,
+    /// The supplier orders dropflow places and follows for it through a supplier's API
+    /// (lines on `review` or `auto`), in the single-order view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_automation: Option<Vec<PurchaseJson>>,
+}
+
+/// A supplier order dropflow places for the vendor: where it stands and what the
+/// vendor may do (`POST …/supplier-order/confirm`, `retry`, `manual`).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PurchaseJson {
+    /// `aliexpress` or `cj`.
+    pub supplier: String,
+    /// `review` or `auto`.
+    pub mode: String,
+    /// `prepared` (awaits the vendor's confirmation), `placing`, `placed`,
+    /// `awaiting_payment`, `paid`, `shipped`, `delivered`, `unconfirmed` (the supplier
+    /// holds an order under our id but did not name it), `failed`, `manual`,
+    /// `cancelled`.
+    pub state: String,
+    /// The id the supplier knows it by (AliExpress `out_order_id`, CJ `orderNumber`).
+    pub supplier_order_id: String,
+    /// The supplier's own order numbers, once placed.
+    pub references: Vec<String>,
+    pub lines: Vec<String>,
+    /// Where to pay it, while it waits for payment.
+    pub pay_url: Option<String>,
+    /// Why it failed or needs the vendor, in words.
+    pub reason: Option<String>,
+    /// The parcel numbers the supplier gave.
+    pub parcels: Vec<String>,
+    /// When dropflow looks at it next.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub next_check_at: Option<String>,
+}
+
+impl From<&crate::domain::supplier::Purchase> for PurchaseJson {
+    fn from(p: &crate::domain::supplier::Purchase) -> Self {
+        PurchaseJson {
+            supplier: p.api.as_str().into(),
+            mode: p.mode.as_str().into(),
+            state: p.state.as_str().into(),
+            supplier_order_id: p.out_order_id(),
+            references: p.references.clone(),
+            lines: p.line_ids.clone(),
+            pay_url: p.pay_url.clone(),
+            reason: p.reason.clone(),
+            parcels: p.parcels.clone(),
+            next_check_at: instant_opt(p.next_at),
+        }
+    }
 }
 
 /// What one delivered parcel earned the vendor: paid less commission (less refunds),
@@ -330,6 +381,11 @@ impl VendorOrderJson {
     /// With what its delivered parcels earned (the single-order view).
     pub fn with_earnings(self, earnings: &[crate::domain::ledger::Earning]) -> VendorOrderJson {
         VendorOrderJson { earnings: Some(earnings.iter().map(EarningJson::from).collect()), ..self }
+    }
+
+    /// With its automated supplier orders (the single-order view).
+    pub fn with_purchases(self, purchases: &[crate::domain::supplier::Purchase]) -> VendorOrderJson {
+        VendorOrderJson { supplier_automation: Some(purchases.iter().map(PurchaseJson::from).collect()), ..self }
     }
 }
 
@@ -425,6 +481,7 @@ impl VendorOrderJson {
             economics,
             history: history.map(|entries| entries.iter().map(HistoryJson::from).collect()),
             earnings: None,
+            supplier_automation: None,
         }
     }
 }
@@ -452,6 +509,18 @@ pub struct ProductJson {
     /// A claim on a SKU that orders were waiting for: nothing routes to it until the
     /// marketplace operator approves it.
     pub awaiting_approval: bool,
+    /// How the supplier step runs: `manual` (the vendor orders by hand), `review`
+    /// (dropflow prepares the supplier order, the vendor confirms it) or `auto`.
+    pub mode: String,
+    /// `aliexpress` or `cj`, when the SKU is bought through a supplier's API.
+    pub supplier_api: Option<String>,
+    /// The supplier's product (AliExpress `product_id`, CJ `pid`).
+    pub supplier_product_id: Option<String>,
+    /// The supplier's variant (AliExpress `sku_attr`, CJ `vid`).
+    pub supplier_sku: Option<String>,
+    /// The supplier's shipping method (AliExpress `logistics_service_name`, CJ
+    /// `logisticName`).
+    pub shipping_method: Option<String>,
 }
 
 impl From<&crate::domain::order::ProductMapping> for ProductJson {
@@ -463,6 +532,11 @@ impl From<&crate::domain::order::ProductMapping> for ProductJson {
             supplier_cost: m.supplier_cost.into(),
             supplier_variant: m.supplier_variant.clone(),
             awaiting_approval: m.awaiting_approval,
+            mode: m.mode.as_str().into(),
+            supplier_api: m.link.as_ref().map(|l| l.api.as_str().into()),
+            supplier_product_id: m.link.as_ref().map(|l| l.product_id.clone()),
+            supplier_sku: m.link.as_ref().map(|l| l.sku.clone()),
+            shipping_method: m.link.as_ref().map(|l| l.shipping_method.clone()),
         }
     }
 }
@@ -487,6 +561,35 @@ pub struct ProductBody {
     pub supplier_cost: MoneyJson,
     #[serde(default)]
     pub supplier_variant: Option<String>,
+    /// `manual` (default), `review` or `auto`; `review` and `auto` need the supplier's
+    /// product below.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `aliexpress` or `cj`.
+    #[serde(default)]
+    pub supplier_api: Option<String>,
+    /// AliExpress `product_id` (digits), CJ `pid`.
+    #[serde(default)]
+    pub supplier_product_id: Option<String>,
+    /// AliExpress `sku_attr` (empty for a product of one SKU), CJ `vid` (required).
+    #[serde(default)]
+    pub supplier_sku: Option<String>,
+    /// AliExpress `logistics_service_name` (a freight `code`), CJ `logisticName`.
+    #[serde(default)]
+    pub shipping_method: Option<String>,
+}
+
+impl ProductBody {
+    /// Its supplier-automation fields, as the domain checks them.
+    pub fn automation(&self) -> crate::domain::order::LinkSpec {
+        crate::domain::order::LinkSpec {
+            mode: self.mode.clone(),
+            supplier_api: self.supplier_api.clone(),
+            supplier_product_id: self.supplier_product_id.clone(),
+            supplier_sku: self.supplier_sku.clone(),
+            shipping_method: self.shipping_method.clone(),
+        }
+    }
 }
 
 /// A currency's balance buckets (DESIGN, "Money").

@@ -324,6 +324,7 @@ pub fn routed(
         vendor_order.refunds = held.iter().filter(|r| lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
         writes.push(Tables::put_vendor_order(&vendor_order, None)?);
         writes.push(Tables::put_history(&vendor_order, &history)?);
+        writes.extend(super::supplier::purchases_for(&vendor_order, now)?);
     }
     let previous_version = previous.map(|p| p.version);
     let before = match previous {

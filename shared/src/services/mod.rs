@@ -15,6 +15,7 @@ mod routing;
 pub mod secrets;
 pub mod status;
 pub mod storefront_sync;
+pub mod supplier;
 pub mod suppression;
 pub mod sweep;
 pub mod tracking;
@@ -47,6 +48,12 @@ pub struct App {
     pub storefronts: std::collections::BTreeMap<&'static str, Arc<dyn crate::ports::StorefrontWriter>>,
     /// The webhook signing secrets, from the configuration or a vault (`secrets`).
     pub secrets: Arc<secrets::WebhookSecrets>,
+    /// The suppliers' order APIs (in the binaries that call them: supplier-sync and the
+    /// local one), under the same fault injection as every port.
+    pub suppliers: crate::suppliers::Suppliers,
+    /// What seals vendors' supplier credentials at rest (KMS on AWS, the local key on
+    /// the embedded store), where they are used.
+    pub sealer: Option<Arc<dyn crate::ports::Sealer>>,
 }
 
 /// Why a use case did not complete: the caller's fault (4xx, never retried) or ours

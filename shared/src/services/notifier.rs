@@ -236,6 +236,15 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
             vec![(operator, sku_claimed(vendor_id, &payload_of::<payload::SkuClaimed>(event)?.sku))]
         }
+        EventType::SupplierNeedsVendor => {
+            let vo = vendor_order(app, event).await?;
+            let needs: payload::SupplierNeedsVendor = payload_of(event)?;
+            let mut mail = vec![(vendor_inbox(app, &vo, event).await?, supplier_needs_vendor(&vo, &needs, false))];
+            if needs.tell_operator {
+                mail.push((operator, supplier_needs_vendor(&vo, &needs, true)));
+            }
+            mail
+        }
         EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&payload_of(event)?))],
         EventType::DataRequest => {
             let record = order(app, event).await?;

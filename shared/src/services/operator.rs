@@ -191,6 +191,8 @@ pub struct ProductInput<'a> {
     pub cost: &'a str,
     pub currency: &'a str,
     pub variant: Option<&'a str>,
+    /// How its supplier step runs (`--mode`, `--supplier-api` …).
+    pub automation: crate::domain::order::LinkSpec,
     /// Move the SKU from the vendor that maps it now.
     pub force: bool,
 }
@@ -207,6 +209,7 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductM
         product_url: input.product_url.to_string(),
         supplier_cost,
         supplier_variant: input.variant.map(str::to_string),
+        automation: input.automation,
     };
     super::products::map(app, &vendor_id, spec, super::products::MappedBy::Operator { force: input.force }, None).await
 }

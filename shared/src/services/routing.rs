@@ -86,6 +86,10 @@ impl Working {
         let mut writes = Vec::new();
         for working in list.iter().filter(|w| w.changed()) {
             writes.push(Tables::put_vendor_order(&working.vo, working.read)?);
+            // A new vendor order's supplier orders on `review` or `auto` start with it.
+            if working.read.is_none() {
+                writes.extend(super::supplier::purchases_for(&working.vo, working.vo.created_at)?);
+            }
             for entry in &working.history {
                 writes.push(Tables::put_history(&working.vo, entry)?);
             }

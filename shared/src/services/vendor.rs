@@ -130,8 +130,13 @@ async fn load(app: &App, vendor: &VendorId, id: &str) -> Result<VendorOrder, Ser
 pub async fn get(app: &App, vendor: &VendorId, id: &str) -> Result<OrderView, ServiceError> {
     let order = load(app, vendor, id).await?;
     let id = order.id();
-    let (history, earnings) = futures_util::future::try_join(app.tables.history(&order), app.tables.earnings_of(vendor, &id)).await?;
-    Ok(OrderView { order, history, earnings })
+    let (history, earnings, purchases) = futures_util::future::try_join3(
+        app.tables.history(&order),
+        app.tables.earnings_of(vendor, &id),
+        app.tables.purchases_of(&order.order_id, vendor, order.round),
+    )
+    .await?;
+    Ok(OrderView { order, history, earnings, purchases })
 }
 
 /// One vendor order as its page shows it: the order, its history, and what its delivered
@@ -141,6 +146,8 @@ pub struct OrderView {
     pub order: VendorOrder,
     pub history: Vec<HistoryEntry>,
     pub earnings: Vec<crate::domain::ledger::Earning>,
+    /// The supplier orders dropflow places for it (none on the manual path).
+    pub purchases: Vec<crate::domain::supplier::Purchase>,
 }
 
 /// What a mutation must find before it applies: the version the client read (`If-Match`)
@@ -180,6 +187,39 @@ async fn number_claim(app: &App, vendor: &VendorId, order_id: &OrderId, number: 
         }
     }
     Ok(tracked.claim)
+}
+
+/// The writes that make `transition` (of `command` on `current`) so: the order on the
+/// version read, its history entry, its money, and a parcel's number filed (refused,
+/// 409, while another vendor's parcel holds it). Whoever acts (the vendor, the supplier
+/// automation) commits these with its own events and records.
+pub(super) async fn change_writes(
+    app: &App,
+    current: &VendorOrder,
+    transition: &crate::domain::vendor_order::Transition,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::ports::Write>, ServiceError> {
+    let mut writes =
+        vec![Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?, Tables::put_history(&transition.vendor_order, &transition.history)?];
+    writes.extend(super::money::effects(app, current, &transition.vendor_order, now).await?.writes);
+    // A parcel's number finds its orders when the carrier pushes news of it; it is
+    // refused while another vendor's parcel holds it.
+    let parcel = match command {
+        Command::Ship { tracking, .. } => Some(tracking),
+        // The corrected parcel leaves its wrong number's collection for the right one's.
+        Command::CorrectTracking { from, to } => {
+            let wrong = current.shipments.iter().find(|s| s.tracking.number.eq_ignore_ascii_case(from.trim())).map(|s| s.tracking.number.as_str());
+            writes.extend(wrong.map(|number| Tables::drop_tracking(number, current)));
+            Some(to)
+        }
+        _ => None,
+    };
+    if let Some(tracking) = parcel {
+        let claim = number_claim(app, &current.vendor_id, &current.order_id, &tracking.number, now).await?;
+        writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
+    }
+    Ok(writes)
 }
 
 /// Applies a vendor's request to one of its orders and commits it with the events it
@@ -230,25 +270,7 @@ async fn act_once(
         Err(e @ TransitionError::Illegal { .. }) => return Err(ServiceError::Conflict(e.to_string())),
         Err(TransitionError::Invalid(reason)) => return Err(ServiceError::Unprocessable(reason)),
     };
-    let mut writes =
-        vec![Tables::put_vendor_order(&transition.vendor_order, Some(current.version))?, Tables::put_history(&transition.vendor_order, &transition.history)?];
-    writes.extend(super::money::effects(app, &current, &transition.vendor_order, now).await?.writes);
-    // A parcel's number finds its orders when the carrier pushes news of it; it is
-    // refused while another vendor's parcel holds it.
-    let parcel = match command {
-        Command::Ship { tracking, .. } => Some(tracking),
-        // The corrected parcel leaves its wrong number's collection for the right one's.
-        Command::CorrectTracking { from, to } => {
-            let wrong = current.shipments.iter().find(|s| s.tracking.number.eq_ignore_ascii_case(from.trim())).map(|s| s.tracking.number.as_str());
-            writes.extend(wrong.map(|number| Tables::drop_tracking(number, &current)));
-            Some(to)
-        }
-        _ => None,
-    };
-    if let Some(tracking) = parcel {
-        let claim = number_claim(app, vendor, &current.order_id, &tracking.number, now).await?;
-        writes.extend(Tables::put_tracking(&tracking.number, &transition.vendor_order, now, claim.as_ref())?);
-    }
+    let mut writes = change_writes(app, &current, &transition, command, now).await?;
     if let Some(key) = &pre.idempotency {
         writes.push(key.remember(vendor, current.id(), now, replaces)?);
     }

@@ -59,6 +59,31 @@ pub(super) fn history(order_id: &OrderId, vendor_id: &VendorId, round: u32, at: 
     (order_pk(order_id), format!("{}{}#{seq:06}", history_prefix(vendor_id, round), at.to_rfc3339()))
 }
 
+/// The sort-key prefix of a vendor order's purchases: `BUY#{vendor_id}#{round}#`.
+pub(super) fn purchase_prefix(vendor_id: &VendorId, round: u32) -> String {
+    format!("BUY#{vendor_id}#{round}#")
+}
+
+/// purchase: `ORDER#{order_id}` / `BUY#{vendor_id}#{round}#{api}`.
+pub(super) fn purchase(order_id: &OrderId, vendor_id: &VendorId, round: u32, api: crate::domain::supplier::SupplierApi) -> Key {
+    (order_pk(order_id), format!("{}{}", purchase_prefix(vendor_id, round), api.as_str()))
+}
+
+/// supplier order number: `SUPPLYREF#{api}#{reference}` / `REF`.
+pub(super) fn purchase_ref(api: crate::domain::supplier::SupplierApi, reference: &str) -> Key {
+    (format!("SUPPLYREF#{}#{}", api.as_str(), capped(reference)), "REF".into())
+}
+
+/// supplier account: `VENDOR#{vendor_id}` / `SUPPLIER#{api}`.
+pub(super) fn supplier_connection(vendor_id: &VendorId, api: crate::domain::supplier::SupplierApi) -> Key {
+    (vendor_pk(vendor_id), format!("SUPPLIER#{}", api.as_str()))
+}
+
+/// push account: `SUPPLYHOOK#{keyed hash of the account}` / `HOOK`.
+pub(super) fn supplier_hook(hash: &str) -> Key {
+    (format!("SUPPLYHOOK#{hash}"), "HOOK".into())
+}
+
 /// vendor: `VENDOR#{vendor_id}` / `PROFILE`.
 pub(super) fn vendor(vendor_id: &VendorId) -> Key {
     (vendor_pk(vendor_id), "PROFILE".into())

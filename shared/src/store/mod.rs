@@ -16,6 +16,7 @@ mod mail;
 mod money;
 mod orders;
 mod reconcile;
+mod suppliers;
 mod tracking;
 mod vendor_orders;
 mod vendors;
@@ -24,6 +25,7 @@ pub use keys::EVENT_SK_PREFIX;
 use keys::{key_time, order_pk, vendor_pk};
 pub use mail::{Claim, Suppression};
 pub use reconcile::ReconcileCursor;
+pub use suppliers::{HookOwner, PurchaseRef};
 pub use tracking::{NumberClaim, TrackedNumber, TrackedParcel};
 pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};
 
@@ -46,6 +48,8 @@ pub enum Due {
     Holds,
     /// Lines no vendor sells by when their customer is told (`NOTICE#`).
     Notices,
+    /// Supplier orders by when supplier-sync places or reads them next (`BUY#`).
+    Purchases,
 }
 
 impl Due {
@@ -56,6 +60,7 @@ impl Due {
             Due::Purges => "PURGE",
             Due::Holds => "HOLD",
             Due::Notices => "NOTICE",
+            Due::Purchases => "BUY",
         };
         format!("{family}#{shard}")
     }

@@ -1,7 +1,7 @@
 //! The operator commands, one function per group (`vendor`, `key`, `product`,
 //! `orders`, `order`, `payouts`, `dlq`, `suppressions`), and how their listings print.
 
-use super::{DlqAction, Format, KeyAction, OrderAction, PayoutAction, ProductAction, SuppressionAction, VendorAction, said};
+use super::{DlqAction, Format, KeyAction, OrderAction, PayoutAction, ProductAction, SupplierAction, SuppressionAction, VendorAction, said};
 use crate::Local;
 use dropflow_shared::domain::ids::{OrderId, VendorId};
 use dropflow_shared::http::wire;
@@ -154,7 +154,7 @@ pub(super) async fn product(app: &App, action: ProductAction, out: Out<'_>) -> R
             }
             listing.print(format, out)
         }
-        ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant, force } => {
+        ProductAction::Add { sku, vendor, supplier, url, cost, currency, variant, force, automation } => {
             let input = ProductInput {
                 sku: &sku,
                 vendor_id: &vendor,
@@ -163,6 +163,7 @@ pub(super) async fn product(app: &App, action: ProductAction, out: Out<'_>) -> R
                 cost: &cost,
                 currency: &currency,
                 variant: variant.as_deref(),
+                automation: (*automation).spec(),
                 force,
             };
             let (mapping, rerouted) = operator::add_product(app, input).await.map_err(said)?;
@@ -274,6 +275,55 @@ pub(super) async fn sweep(app: &App, now: Option<chrono::DateTime<chrono::Utc>>,
             report.fired,
             report.escalations,
             report.purged
+        ),
+    )
+}
+
+/// `dropflow supplier`: vendors' supplier accounts.
+pub(super) async fn supplier(app: &App, action: SupplierAction, out: Out<'_>) -> Result<(), String> {
+    use dropflow_shared::services::supplier;
+    match action {
+        SupplierAction::Connect { vendor_id, supplier: which, api_key, code } => {
+            let vendor = VendorId::parse(&vendor_id).map_err(said)?;
+            let grant = api_key.or(code).unwrap_or_default();
+            let connection = supplier::connect(app, &vendor, which.api(), &grant).await.map_err(said)?;
+            let account = connection.account.as_deref().unwrap_or("its account");
+            print(
+                out,
+                format!(
+                    "vendor {vendor} connected to {} as {account}; token valid until {}",
+                    which.api().display_name(),
+                    connection.access_expires_at.to_rfc3339()
+                ),
+            )
+        }
+        SupplierAction::List { vendor_id, format } => {
+            let vendor = VendorId::parse(&vendor_id).map_err(said)?;
+            let mut listing = Listing::new(&["vendor_id", "supplier", "account", "token_expires_at", "refresh_expires_at"]);
+            for c in app.tables.supplier_connections(&vendor).await.map_err(said)? {
+                let refresh = c.refresh_expires_at.map(|t| t.to_rfc3339());
+                listing.row(vec![json!(c.vendor_id), json!(c.api.as_str()), json!(c.account), json!(c.access_expires_at.to_rfc3339()), json!(refresh)]);
+            }
+            listing.print(format, out)
+        }
+    }
+}
+
+/// `dropflow supplier-sync`: place the due supplier orders and read back the placed, once.
+pub(super) async fn supplier_sync(app: &App, now: Option<chrono::DateTime<chrono::Utc>>, out: Out<'_>) -> Result<(), String> {
+    let now = now.unwrap_or_else(|| app.clock.now());
+    let r = dropflow_shared::services::supplier::sync(app, now).await.map_err(said)?;
+    print(
+        out,
+        format!(
+            "supplier sync as of {}: {} placed, {} read back, {} parcels shipped, {} delivered, {} handed back to vendors, {} to try again",
+            now.to_rfc3339(),
+            r.placed,
+            r.followed,
+            r.shipped,
+            r.delivered,
+            r.handed_back,
+            r.deferred
         ),
     )
 }

@@ -3,7 +3,7 @@
 mod commands;
 
 use crate::Local;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -44,6 +44,7 @@ impl Command {
                 | Command::Product { action: ProductAction::List { .. } }
                 | Command::Dlq { action: DlqAction::List { .. } | DlqAction::Show { .. } }
                 | Command::Suppressions { action: None | Some(SuppressionAction::List { .. }) }
+                | Command::Supplier { action: SupplierAction::List { .. } }
         )
     }
 }
@@ -127,6 +128,19 @@ pub enum Command {
         #[arg(long, value_parser = instant)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Vendors' supplier accounts (AliExpress, CJ): what lets dropflow place their
+    /// supplier orders for SKUs on `review` or `auto`.
+    Supplier {
+        #[command(subcommand)]
+        action: SupplierAction,
+    },
+    /// Place the supplier orders that are due and read back the placed ones (status,
+    /// tracking, delivery), once; `serve` runs it every minute by itself.
+    SupplierSync {
+        /// Run as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// The orders whose customers' personal data is due to be purged (`RETENTION_DAYS`
     /// after their last vendor order closed), one vendor order per line: due at, order,
     /// vendor. The sweep purges them when due.
@@ -164,6 +178,54 @@ pub enum Command {
     Aws {
         #[command(subcommand)]
         action: AwsAction,
+    },
+}
+
+/// A supplier whose API dropflow places orders with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SupplierArg {
+    /// AliExpress's Dropshipping API (the vendor authorizes dropflow's app; give the
+    /// OAuth code its callback received).
+    Aliexpress,
+    /// CJdropshipping's API 2.0 (give the vendor's API key).
+    Cj,
+}
+
+impl SupplierArg {
+    /// The domain's name of it.
+    pub fn api(self) -> dropflow_shared::domain::supplier::SupplierApi {
+        match self {
+            SupplierArg::Aliexpress => dropflow_shared::domain::supplier::SupplierApi::Aliexpress,
+            SupplierArg::Cj => dropflow_shared::domain::supplier::SupplierApi::Cj,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum SupplierAction {
+    /// Connect a vendor's supplier account: `cj --api-key <KEY>`, or `aliexpress
+    /// --code <OAUTH_CODE>` (the code AliExpress's authorize page sent back).
+    /// Credentials are sealed at rest and never printed.
+    Connect {
+        /// The vendor whose account it is.
+        vendor_id: String,
+        /// The supplier.
+        #[arg(value_enum)]
+        supplier: SupplierArg,
+        /// CJ's API key (MyCJ, Apps, API).
+        #[arg(long, required_if_eq("supplier", "cj"))]
+        api_key: Option<String>,
+        /// The OAuth code AliExpress sent to the callback after the vendor authorized.
+        #[arg(long, required_if_eq("supplier", "aliexpress"))]
+        code: Option<String>,
+    },
+    /// Every connected account, one per line: vendor, supplier, account, token expiry,
+    /// refresh expiry.
+    List {
+        /// Only this vendor's.
+        vendor_id: String,
+        #[command(flatten)]
+        format: Format,
     },
 }
 
@@ -269,6 +331,40 @@ pub enum KeyAction {
     },
 }
 
+/// How a SKU's supplier step runs: by hand, or through a supplier's API.
+#[derive(Args, Debug, Default)]
+pub struct AutomationArgs {
+    /// manual (the vendor orders by hand; the default), review (dropflow prepares the
+    /// supplier order, the vendor confirms it) or auto (dropflow places it).
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// The supplier's API: aliexpress or cj.
+    #[arg(long)]
+    pub supplier_api: Option<String>,
+    /// The supplier's product: AliExpress product_id (digits), CJ pid.
+    #[arg(long)]
+    pub supplier_product: Option<String>,
+    /// The supplier's variant: AliExpress sku_attr (none for one SKU), CJ vid.
+    #[arg(long)]
+    pub supplier_sku: Option<String>,
+    /// The supplier's shipping method: AliExpress logistics_service_name, CJ logisticName.
+    #[arg(long)]
+    pub shipping_method: Option<String>,
+}
+
+impl AutomationArgs {
+    /// The flags as the domain checks them.
+    pub fn spec(self) -> dropflow_shared::domain::order::LinkSpec {
+        dropflow_shared::domain::order::LinkSpec {
+            mode: self.mode,
+            supplier_api: self.supplier_api,
+            supplier_product_id: self.supplier_product,
+            supplier_sku: self.supplier_sku,
+            shipping_method: self.shipping_method,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum ProductAction {
     /// Map a SKU to its vendor and supplier.
@@ -296,6 +392,8 @@ pub enum ProductAction {
         /// Move the SKU to this vendor from the vendor that maps it now.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        automation: Box<AutomationArgs>,
     },
     /// Approve a vendor's claim on a SKU that orders wait for: they are routed to it.
     Approve {
@@ -439,6 +537,8 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Order { action } => commands::order(app, action, out).await,
         Command::Sweep { now } => commands::sweep(app, now, out).await,
         Command::Reconcile { now } => commands::reconcile(app, now, out).await,
+        Command::Supplier { action } => commands::supplier(app, action, out).await,
+        Command::SupplierSync { now } => commands::supplier_sync(app, now, out).await,
         Command::Retention { within, format } => commands::retention(app, within, format, out).await,
         Command::Payouts { now, action } => commands::payouts(app, now, action, out).await,
         Command::Dlq { action } => commands::dlq(local, action, out).await,

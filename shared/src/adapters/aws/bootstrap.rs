@@ -83,7 +83,22 @@ impl Bootstrap {
         self.create_dead_letter_queue(&sqs, &format!("{}-{RELAY_DEAD_LETTER_SUFFIX}", self.stack_name)).await?;
         aws_sdk_ses::Client::new(sdk).verify_email_identity().email_address(&self.sender_email).send().await.map_err(failed)?;
         self.create_secrets(&aws_sdk_secretsmanager::Client::new(sdk)).await?;
+        self.create_credentials_key(&aws_sdk_kms::Client::new(sdk)).await?;
         AwsResources::of_stack(sdk, &self.stack_name).await
+    }
+
+    /// The KMS key that seals vendors' supplier credentials, under the stack's alias
+    /// (`compose::kms_alias`), as the template's `SupplierCredentialsKey`; one that is
+    /// there stays.
+    async fn create_credentials_key(&self, kms: &aws_sdk_kms::Client) -> Result<(), String> {
+        let alias = crate::compose::kms_alias(&self.stack_name);
+        if kms.describe_key().key_id(&alias).send().await.is_ok() {
+            return Ok(());
+        }
+        let key = kms.create_key().description(format!("{}: vendors' supplier credentials", self.stack_name)).send().await.map_err(failed)?;
+        let key_id = key.key_metadata().map(|m| m.key_id().to_string()).ok_or("CreateKey returned no key")?;
+        kms.create_alias().alias_name(&alias).target_key_id(key_id).send().await.map_err(failed)?;
+        Ok(())
     }
 
     /// Stores each webhook secret not stored yet (one that is stays as it is: rotate it

@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 mod dynamo;
+mod kms;
 mod secrets;
 mod ses;
 mod sqs;
@@ -13,6 +14,7 @@ mod sqs;
 mod stream;
 
 pub use dynamo::DynamoStore;
+pub use kms::KmsSealer;
 pub use secrets::{SecretsManagerVault, webhook_secret_name};
 pub use ses::SesMailer;
 pub use sqs::SqsQueues;

@@ -4,9 +4,11 @@
 
 mod outbox;
 mod queue;
+mod sealer;
 mod store;
 
 pub use outbox::{OutboxMailer, list_outbox};
+pub use sealer::LocalSealer;
 pub use store::EmbeddedStore;
 
 use rusqlite::Connection;

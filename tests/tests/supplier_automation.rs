@@ -1,0 +1,371 @@
+//! Supplier automation end to end: vendors' AliExpress and CJ accounts connected, SKUs
+//! on `auto` and `review`, supplier orders placed through the stand-ins of both APIs
+//! and followed to delivered, each bought exactly once through lost answers, a killed
+//! process, refusals, bans and expired tokens.
+
+use dropflow_scenarios::{Backend, GENERIC_SECRETS, TestApp, aliexpress_api, cj_api, on_both_backends, spawn_app_configured};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The stand-ins of both suppliers, as the app is configured with them.
+struct Suppliers {
+    ae: aliexpress_api::Stand,
+    cj: cj_api::Stand,
+}
+
+/// An app whose supplier clients speak to fresh stand-ins of both APIs.
+async fn spawn(backend: Backend) -> (TestApp, Suppliers) {
+    let (ae_url, ae) = aliexpress_api::start().await;
+    let (cj_url, cj) = cj_api::start().await;
+    let settings = [
+        ("ALIEXPRESS_API_URL", ae_url.as_str()),
+        ("ALIEXPRESS_APP_KEY", aliexpress_api::APP_KEY),
+        ("ALIEXPRESS_APP_SECRET", aliexpress_api::APP_SECRET),
+        ("CJ_API_URL", cj_url.as_str()),
+        ("SUPPLIER_POLL_MINUTES", "30"),
+    ];
+    (spawn_app_configured(backend, None, &settings).await, Suppliers { ae, cj })
+}
+
+/// The AliExpress vendor (its lamp on `auto`) and the CJ vendor (its mug on `review`),
+/// both connected; their keys.
+async fn onboard(app: &TestApp) -> (String, String) {
+    let ae_key = app.onboard("lamps", &[]).await;
+    let cj_key = app.onboard("mugs", &[]).await;
+    let said = app.cli(&["supplier", "connect", "lamps", "aliexpress", "--code", aliexpress_api::CODE]).await.unwrap();
+    assert!(said.contains("AliExpress") && !said.contains("ae-access"), "no token is printed: {said}");
+    app.cli(&["supplier", "connect", "mugs", "cj", "--api-key", cj_api::API_KEY]).await.unwrap();
+    let lamp = [
+        "product",
+        "add",
+        "LAMP-1",
+        "--vendor",
+        "lamps",
+        "--supplier",
+        "AliExpress",
+        "--url",
+        "https://www.aliexpress.com/item/1005001234567890.html",
+        "--cost",
+        "9.00",
+        "--currency",
+        "USD",
+        "--mode",
+        "auto",
+        "--supplier-api",
+        "aliexpress",
+        "--supplier-product",
+        "1005001234567890",
+        "--supplier-sku",
+        "14:175#Black",
+        "--shipping-method",
+        "CAINIAO_STANDARD",
+    ];
+    app.cli(&lamp).await.unwrap();
+    let mug = json!({"supplier_name": "CJ", "product_url": "https://cjdropshipping.com/product/mug-p-1.html", "supplier_cost": {"amount": "2.10", "currency": "USD"},
+        "mode": "review", "supplier_api": "cj", "supplier_product_id": "1424608189734850560", "supplier_sku": "92511400-C758-4474-93CA-66D442F5F787",
+        "shipping_method": "CJPacket Ordinary"});
+    let (status, mapped, _) = app.vendor(Method::PUT, "/vendor/products/MUG-1", &cj_key, Some(mug)).await;
+    assert_eq!((status, mapped["mode"].as_str(), mapped["supplier_api"].as_str()), (200, Some("review"), Some("cj")), "{mapped}");
+    (ae_key, cj_key)
+}
+
+/// A paid order of one lamp and two mugs, shipping to Berlin.
+fn order(id: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"id": id, "number": format!("#{id}"), "currency": "EUR", "financial_status": "paid", "updated_at": "2026-11-25T08:00:00Z",
+        "customer": {"name": "Anna Weber", "email": "anna@example.de"},
+        "shipping_address": {"name": "Anna Weber", "line1": "Torstraße 1", "city": "Berlin", "region": "Berlin", "postal_code": "10119", "country_code": "DE", "phone": "+49 30 1234567"},
+        "lines": [{"id": "1", "sku": "LAMP-1", "title": "Lamp", "quantity": 1, "unit_price": "30.00", "paid": "30.00"},
+                  {"id": "2", "sku": "MUG-1", "title": "Mug", "quantity": 2, "unit_price": "12.00", "paid": "24.00"}]}))
+    .unwrap()
+}
+
+/// The vendor's one order, whole (with its supplier automation).
+async fn the_order(app: &TestApp, key: &str) -> Value {
+    let id = app.vendor_orders(key).await[0]["id"].as_str().unwrap().to_string();
+    app.vendor(Method::GET, &format!("/vendor/orders/{id}"), key, None).await.1
+}
+
+/// One supplier-sync run, then every queue delivered (mail, write-backs).
+async fn sync(app: &TestApp) -> String {
+    let said = app.cli(&["supplier-sync"]).await.unwrap();
+    app.deliver().await;
+    said
+}
+
+async fn mail_to(app: &TestApp, to: &str, subject: &str) -> usize {
+    app.outbox().await.iter().filter(|m| m["to"] == to && m["subject"].as_str().unwrap_or_default().contains(subject)).count()
+}
+
+async fn a_two_vendor_order_runs_to_delivered_with_no_vendor_typing_a_reference_or_a_number(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, cj_key) = onboard(&app).await;
+    assert_eq!(app.generic_webhook("order.paid", None, &order("2001"), GENERIC_SECRETS[0]).await.status(), 200);
+
+    // auto: placed at once; review: prepared, nothing bought until the vendor confirms.
+    sync(&app).await;
+    let lamp = the_order(&app, &ae_key).await;
+    assert_eq!(lamp["state"], "awaiting_shipment", "{lamp}");
+    let ae_purchase = &lamp["supplier_automation"][0];
+    assert_eq!((ae_purchase["supplier"].as_str(), ae_purchase["state"].as_str()), (Some("aliexpress"), Some("awaiting_payment")), "{lamp}");
+    let ae_id = ae_purchase["supplier_order_id"].as_str().unwrap().to_string();
+    assert_eq!(lamp["supplier_order_ref"], ae_purchase["references"][0]);
+    {
+        let ae = s.ae.lock().unwrap();
+        assert_eq!(ae.bought(&ae_id), 1);
+        let request = &ae.orders.values().next().unwrap().request;
+        assert_eq!(request["logistics_address"]["country"], "DE");
+        assert_eq!(request["logistics_address"]["province"], "Berlin");
+        assert_eq!(request["product_items"][0]["sku_attr"], "14:175#Black");
+        assert_eq!(request["product_items"][0]["logistics_service_name"], "CAINIAO_STANDARD");
+    }
+    assert_eq!(mail_to(&app, "lamps@vendors.example", "pay the AliExpress order").await, 1, "the vendor is asked to pay it");
+    let mug = the_order(&app, &cj_key).await;
+    assert_eq!((mug["state"].as_str(), mug["supplier_automation"][0]["state"].as_str()), (Some("awaiting_supplier"), Some("prepared")), "{mug}");
+    assert!(s.cj.lock().unwrap().orders.is_empty());
+
+    let (status, confirmed, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order/confirm", mug["id"].as_str().unwrap()), &cj_key, None).await;
+    assert_eq!((status, confirmed["supplier_automation"][0]["state"].as_str()), (200, Some("placing")), "{confirmed}");
+    sync(&app).await;
+    let mug = the_order(&app, &cj_key).await;
+    let cj_id = mug["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    assert_eq!(mug["state"], "awaiting_shipment", "{mug}");
+    assert!(mug["supplier_automation"][0]["pay_url"].as_str().unwrap().starts_with("https://cjdropshipping.com/pay/"), "{mug}");
+    assert_eq!(s.cj.lock().unwrap().order_of(&cj_id).unwrap().body["products"][0]["quantity"], 2);
+
+    // Paid, shipped and delivered at the suppliers: read back on the next runs.
+    s.ae.lock().unwrap().pay_all();
+    s.cj.lock().unwrap().pay_all();
+    app.advance(chrono::Duration::minutes(31));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["supplier_automation"][0]["state"], "paid");
+    s.ae.lock().unwrap().ship(&ae_id, "LP00123456789012");
+    s.cj.lock().unwrap().ship(&cj_id, "YT2412345678901234");
+    app.advance(chrono::Duration::minutes(31));
+    sync(&app).await;
+    let (lamp, mug) = (the_order(&app, &ae_key).await, the_order(&app, &cj_key).await);
+    assert_eq!((lamp["state"].as_str(), lamp["tracking"]["number"].as_str()), (Some("shipped"), Some("LP00123456789012")), "{lamp}");
+    assert_eq!((mug["state"].as_str(), mug["tracking"]["number"].as_str()), (Some("shipped"), Some("YT2412345678901234")), "{mug}");
+    assert_eq!(mug["tracking"]["carrier_name"], "YunExpress", "the carrier is inferred from the number: {mug}");
+    assert!(mail_to(&app, "anna@example.de", "shipped").await >= 1, "the customer hears of the parcels");
+    s.ae.lock().unwrap().deliver(&ae_id);
+    s.cj.lock().unwrap().deliver(&cj_id);
+    app.advance(chrono::Duration::minutes(31));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "delivered");
+    assert_eq!(the_order(&app, &cj_key).await["state"], "delivered");
+
+    // Nothing was bought twice, nothing the stand-ins refused, and more runs change nothing.
+    app.advance(chrono::Duration::hours(2));
+    let said = sync(&app).await;
+    assert!(said.contains("0 placed, 0 read back"), "{said}");
+    let ae_orders = s.ae.lock().unwrap().orders.len();
+    assert_eq!((ae_orders, s.cj.lock().unwrap().orders.len()), (1, 1));
+    assert_eq!(s.ae.lock().unwrap().refused, Vec::<String>::new());
+    assert_eq!(s.cj.lock().unwrap().refused, Vec::<String>::new());
+    assert_eq!(s.cj.lock().unwrap().token_fetches, 1, "CJ's token was fetched once (it allows one per 5 minutes)");
+}
+
+async fn a_create_whose_answer_was_lost_is_found_not_bought_again(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, cj_key) = onboard(&app).await;
+    app.cli(&[
+        "product",
+        "add",
+        "MUG-1",
+        "--vendor",
+        "mugs",
+        "--supplier",
+        "CJ",
+        "--url",
+        "https://cjdropshipping.com/p/1.html",
+        "--cost",
+        "2.10",
+        "--currency",
+        "USD",
+        "--mode",
+        "auto",
+        "--supplier-api",
+        "cj",
+        "--supplier-product",
+        "p1",
+        "--supplier-sku",
+        "v1",
+        "--shipping-method",
+        "CJPacket Ordinary",
+    ])
+    .await
+    .unwrap();
+    s.cj.lock().unwrap().faults.push(cj_api::Fault::CreateThenFail);
+    s.ae.lock().unwrap().faults.push(aliexpress_api::Fault::CreateThenFail);
+    app.generic_webhook("order.paid", None, &order("2002"), GENERIC_SECRETS[0]).await;
+    let said = sync(&app).await;
+    assert!(said.contains("0 placed"), "both answers were lost: {said}");
+    // The lease of the lost create runs out; the next run asks CJ for the order under its id.
+    app.advance(chrono::Duration::minutes(3));
+    sync(&app).await;
+    let mug = the_order(&app, &cj_key).await;
+    let cj_id = mug["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    assert_eq!(mug["state"], "awaiting_shipment", "found by its orderNumber: {mug}");
+    let counts = {
+        let cj = s.cj.lock().unwrap();
+        (cj.bought(&cj_id), cj.creates[&cj_id])
+    };
+    assert_eq!(counts, (1, 1), "CJ was asked, not sent the create again");
+    // AliExpress has no lookup: the same create again is its repeat, and the vendor confirms.
+    let lamp = the_order(&app, &ae_key).await;
+    let ae_id = lamp["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    assert_eq!((lamp["state"].as_str(), lamp["supplier_automation"][0]["state"].as_str()), (Some("awaiting_supplier"), Some("unconfirmed")), "{lamp}");
+    let counts = {
+        let ae = s.ae.lock().unwrap();
+        (ae.bought(&ae_id), ae.creates[&ae_id])
+    };
+    assert_eq!(counts, (1, 2));
+    assert_eq!(mail_to(&app, "lamps@vendors.example", "confirm the AliExpress order number").await, 1);
+    // The vendor records the number it finds; dropflow follows that order from then on.
+    let number = s.ae.lock().unwrap().order_of(&ae_id).unwrap().id.clone();
+    let (status, _, _) = app
+        .vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order", lamp["id"].as_str().unwrap()), &ae_key, Some(json!({"supplier_order_ref": number})))
+        .await;
+    assert_eq!(status, 200);
+    s.ae.lock().unwrap().pay_all();
+    s.ae.lock().unwrap().ship(&ae_id, "LP00123456789012");
+    app.advance(chrono::Duration::minutes(31));
+    sync(&app).await;
+    app.advance(chrono::Duration::minutes(1));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "shipped", "the adopted order's parcel is pulled back");
+    assert_eq!(s.ae.lock().unwrap().orders.len(), 1);
+}
+
+async fn a_process_killed_while_placing_buys_nothing_twice(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (_, cj_key) = onboard(&app).await;
+    app.cli(&[
+        "product",
+        "add",
+        "MUG-1",
+        "--vendor",
+        "mugs",
+        "--supplier",
+        "CJ",
+        "--url",
+        "https://cjdropshipping.com/p/1.html",
+        "--cost",
+        "2.10",
+        "--currency",
+        "USD",
+        "--mode",
+        "auto",
+        "--supplier-api",
+        "cj",
+        "--supplier-product",
+        "p1",
+        "--supplier-sku",
+        "v1",
+        "--shipping-method",
+        "CJPacket Ordinary",
+    ])
+    .await
+    .unwrap();
+    app.cli(&[
+        "product",
+        "add",
+        "LAMP-1",
+        "--vendor",
+        "lamps",
+        "--supplier",
+        "AE",
+        "--url",
+        "https://www.aliexpress.com/item/1.html",
+        "--cost",
+        "9.00",
+        "--currency",
+        "USD",
+    ])
+    .await
+    .unwrap();
+    s.cj.lock().unwrap().faults.push(cj_api::Fault::CreateThenHang);
+    app.generic_webhook("order.paid", None, &order("2003"), GENERIC_SECRETS[0]).await;
+    // The run is killed while CJ's answer is on its way (the order made, not recorded).
+    let running = {
+        let local = app.local.clone();
+        tokio::spawn(async move { dropflow_shared::services::supplier::sync(&local.app, dropflow_shared::ports::Clock::now(local.app.clock.as_ref())).await })
+    };
+    for _ in 0..200 {
+        if !s.cj.lock().unwrap().orders.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    running.abort();
+    assert_eq!(s.cj.lock().unwrap().orders.len(), 1);
+    let mug = the_order(&app, &cj_key).await;
+    assert_eq!(mug["state"], "awaiting_supplier");
+    // A run before the lease ran out leaves it alone; the one after finds the order.
+    sync(&app).await;
+    assert_eq!(the_order(&app, &cj_key).await["state"], "awaiting_supplier");
+    app.advance(chrono::Duration::minutes(3));
+    sync(&app).await;
+    let mug = the_order(&app, &cj_key).await;
+    let cj_id = mug["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    assert_eq!(mug["state"], "awaiting_shipment", "{mug}");
+    let counts = {
+        let cj = s.cj.lock().unwrap();
+        (cj.bought(&cj_id), cj.creates[&cj_id])
+    };
+    assert_eq!(counts, (1, 1));
+    // The lamp's mapping is manual: no supplier order is automated for it (unchanged path).
+    assert!(s.ae.lock().unwrap().orders.is_empty());
+}
+
+async fn a_refusal_goes_back_to_the_vendor_and_a_retry_places_it_under_a_new_id(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, _) = onboard(&app).await;
+    s.ae.lock().unwrap().faults.push(aliexpress_api::Fault::Refuse("INVENTORY_HOLD_ERROR".into()));
+    app.generic_webhook("order.paid", None, &order("2004"), GENERIC_SECRETS[0]).await;
+    let said = sync(&app).await;
+    assert!(said.contains("1 handed back"), "{said}");
+    let lamp = the_order(&app, &ae_key).await;
+    let purchase = &lamp["supplier_automation"][0];
+    assert_eq!((lamp["state"].as_str(), purchase["state"].as_str()), (Some("awaiting_supplier"), Some("failed")), "{lamp}");
+    assert!(purchase["reason"].as_str().unwrap().contains("out of stock"), "the reason in words: {purchase}");
+    assert_eq!(mail_to(&app, "lamps@vendors.example", "order from AliExpress yourself").await, 1);
+    let first_id = purchase["supplier_order_id"].as_str().unwrap().to_string();
+    let id = lamp["id"].as_str().unwrap();
+    let (status, retried, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order/retry"), &ae_key, None).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_ne!(retried["supplier_automation"][0]["supplier_order_id"].as_str().unwrap(), first_id, "a new attempt, a new id");
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "awaiting_shipment");
+    // Nothing left to retry or confirm: 409 with the reason.
+    let (status, problem, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order/retry"), &ae_key, None).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(s.ae.lock().unwrap().orders.len(), 1);
+}
+
+async fn an_expired_token_is_refreshed_and_a_ban_waits(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, cj_key) = onboard(&app).await;
+    s.ae.lock().unwrap().expire_tokens();
+    s.cj.lock().unwrap().faults.push(cj_api::Fault::Limit);
+    app.generic_webhook("order.paid", None, &order("2005"), GENERIC_SECRETS[0]).await;
+    let (_, mug, _) = app.vendor(Method::GET, &format!("/vendor/orders/{}", app.vendor_orders(&cj_key).await[0]["id"].as_str().unwrap()), &cj_key, None).await;
+    app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order/confirm", mug["id"].as_str().unwrap()), &cj_key, None).await;
+    sync(&app).await;
+    assert_eq!(s.ae.lock().unwrap().refreshes, 1, "the refused token was refreshed once");
+    assert_eq!(the_order(&app, &cj_key).await["state"], "awaiting_supplier", "CJ's limit: later");
+    app.advance(chrono::Duration::minutes(2));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "awaiting_shipment");
+    assert_eq!(the_order(&app, &cj_key).await["state"], "awaiting_shipment");
+    assert_eq!(s.cj.lock().unwrap().token_fetches, 1);
+}
+
+on_both_backends!(
+    a_two_vendor_order_runs_to_delivered_with_no_vendor_typing_a_reference_or_a_number,
+    a_create_whose_answer_was_lost_is_found_not_bought_again,
+    a_process_killed_while_placing_buys_nothing_twice,
+    a_refusal_goes_back_to_the_vendor_and_a_retry_places_it_under_a_new_id,
+    an_expired_token_is_refreshed_and_a_ban_waits,
+);
