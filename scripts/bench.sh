@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/local-aws.sh
 
-cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p order-status -p notifier -p event-relay -p sla-sweep -p payout-release -p hello-lambda
+cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p order-status -p notifier -p event-relay -p sla-sweep -p payout-release -p supplier-sync -p hello-lambda
 # Apart, so that the functions are built with their own features only, as `sam build`
 # builds them (one invocation unifies the shared crate's features across its packages).
 cargo build --release --locked -p dropflow-local -p load
@@ -20,7 +20,7 @@ trap 'kill "$moto_pid" 2>/dev/null || true; [ -n "${serve_pid:-}" ] && kill "$se
 echo
 echo "| binary | size (bytes) | size (MiB) |"
 echo "|---|---|---|"
-for bin in hello-lambda order-webhook order-intake vendor-api order-status notifier event-relay sla-sweep payout-release; do
+for bin in hello-lambda order-webhook order-intake vendor-api order-status notifier event-relay sla-sweep payout-release supplier-sync; do
   size=$(stat -c %s "target/release/$bin")
   echo "| $bin | $size | $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') |"
 done

@@ -26,8 +26,8 @@ pub async fn start(also_required: &[&'static str]) -> App {
 /// vault when given `{NAME}_ARN`: the notifier's AfterShip API key, the storefronts'
 /// API credentials (storefront-sync and storefront-reconcile call with them; the
 /// notifier reads which shops have them, to leave shipment mail to a shop that sends
-/// its own).
-const VAULT_SETTINGS: [&str; 4] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS", "STATUS_LINK_KEYS"];
+/// its own), the AliExpress app's secret (supplier-sync signs with it).
+const VAULT_SETTINGS: [&str; 5] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS", "STATUS_LINK_KEYS", "ALIEXPRESS_APP_SECRET"];
 
 async fn build(also_required: &[&'static str]) -> Result<App, String> {
     use crate::ports::SecretVault;

@@ -338,6 +338,25 @@ pub(crate) fn supplier_needs_vendor(vo: &VendorOrder, needs: &payload::SupplierN
     }
 }
 
+/// The vendor's notice that its supplier account must be authorized again soon (after
+/// that, its supplier orders go back to being placed by hand).
+pub(crate) fn supplier_account_expiring(expiring: &payload::SupplierAccountExpiring) -> Message {
+    let supplier =
+        crate::domain::supplier::SupplierApi::parse(&expiring.supplier).map_or_else(|_| expiring.supplier.clone(), |api| api.display_name().to_string());
+    Message {
+        subject: format!("Authorize your {supplier} account again before {}", expiring.expires_at.format("%d %b %Y")),
+        heading: format!("Your {supplier} connection runs out on {}", when(expiring.expires_at)),
+        intro: vec![
+            format!(
+                "{supplier} lets dropflow use your account until then. Authorize dropflow again (the marketplace operator sends you the link) so that your supplier orders keep being placed for you."
+            ),
+            "If it runs out, your orders come back to you to place by hand, with a mail for each.".into(),
+        ],
+        sections: Vec::new(),
+        action: None,
+    }
+}
+
 /// The vendor's notice of an order edit: what changed, line by line, what to send now,
 /// and, when the supplier order was placed, that it must be amended. The changes are the
 /// event's (what this edit did), the lines the order's as the mail goes out.

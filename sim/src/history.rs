@@ -62,12 +62,21 @@ pub enum Kind {
     ClockReconcile,
     PrivacyRedact,
     PrivacyDataRequest,
+    /// supplier-sync runs: due supplier orders placed (v3's SKUs are on auto with CJ),
+    /// placed ones read back.
+    SupplierSync,
+    /// CJ moves one of the orders it holds on: paid and shipped, or delivered.
+    SupplierShips,
+    /// CJ's next create is made and its answer lost (a 502 after the order exists).
+    SupplierLostAnswer,
+    /// CJ pushes the news of one of its orders (signed), sometimes twice.
+    SupplierPush,
     FaultCrash,
     FaultTimeoutAfterWrite,
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 50] = [
+const WEIGHTS: [(Kind, u64); 54] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -116,6 +125,10 @@ const WEIGHTS: [(Kind, u64); 50] = [
     (Kind::ClockReconcile, 6),
     (Kind::PrivacyRedact, 1),
     (Kind::PrivacyDataRequest, 1),
+    (Kind::SupplierSync, 6),
+    (Kind::SupplierShips, 5),
+    (Kind::SupplierLostAnswer, 1),
+    (Kind::SupplierPush, 2),
     (Kind::FaultCrash, 2),
     (Kind::FaultTimeoutAfterWrite, 2),
 ];
@@ -187,6 +200,10 @@ impl Kind {
             Kind::ClockReconcile => "clock.reconcile",
             Kind::PrivacyRedact => "privacy.redact",
             Kind::PrivacyDataRequest => "privacy.data_request",
+            Kind::SupplierSync => "supplier.sync",
+            Kind::SupplierShips => "supplier.ships",
+            Kind::SupplierLostAnswer => "supplier.lost_answer",
+            Kind::SupplierPush => "supplier.push",
             Kind::FaultCrash => "fault.crash",
             Kind::FaultTimeoutAfterWrite => "fault.timeout_after_write",
         }

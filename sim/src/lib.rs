@@ -64,6 +64,10 @@ pub struct Summary {
     /// orders the reconciliation filed.
     pub woo_parcels: usize,
     pub reconciled: usize,
+    /// Supplier orders the CJ stand-in made (each bought once: the `a supplier order is
+    /// bought once` invariant), and how many of them shipped.
+    pub supplier_orders: usize,
+    pub supplier_shipped: usize,
     /// How many histories broke each invariant (the first broken in each).
     pub broken: BTreeMap<String, usize>,
     pub first_violation: Option<Violation>,
@@ -74,7 +78,7 @@ impl Summary {
     pub fn json(&self) -> Value {
         let first = self.first_violation.as_ref().map(|v| json!({"history": v.history, "invariant": v.invariant, "detail": v.detail, "trace": v.trace}));
         json!({"seed": self.seed, "histories": self.histories, "steps": self.steps, "kinds": self.kinds, "violations": self.violations,
-            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "fulfillments": self.fulfillments, "woo_parcels": self.woo_parcels, "reconciled": self.reconciled, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
+            "restarts": self.restarts, "mail_resent": self.mail_resent, "replayed": self.replayed, "fulfillments": self.fulfillments, "woo_parcels": self.woo_parcels, "reconciled": self.reconciled, "supplier_orders": self.supplier_orders, "supplier_shipped": self.supplier_shipped, "broken": self.broken, "first_violation": first, "disabled": history::DISABLED})
     }
 }
 
@@ -125,6 +129,8 @@ pub async fn run(options: &Options) -> Summary {
         summary.fulfillments += played.counts.fulfillments;
         summary.woo_parcels += played.counts.woo_parcels;
         summary.reconciled += played.counts.reconciled;
+        summary.supplier_orders += played.counts.supplier_orders;
+        summary.supplier_shipped += played.counts.supplier_shipped;
         if let Err((at, invariant, detail)) = played.outcome {
             summary.violations += 1;
             *summary.broken.entry(invariant.clone()).or_default() += 1;
@@ -201,6 +207,8 @@ struct Counts {
     fulfillments: usize,
     woo_parcels: usize,
     reconciled: usize,
+    supplier_orders: usize,
+    supplier_shipped: usize,
 }
 
 /// What playing a history came to: the first invariant broken, after which step (or
@@ -232,7 +240,10 @@ async fn play_counting(
     let (site, woo) = dropflow_scenarios::woocommerce_api::start().await;
     woo.lock().unwrap().tracking_extension = seed % 2 == 0;
     let keys = format!("{site}={}:{}", dropflow_scenarios::woocommerce_api::CONSUMER_KEY, dropflow_scenarios::woocommerce_api::CONSUMER_SECRET);
+    // v3's SKUs are bought through CJ's API (a stand-in), on auto.
+    let (cj_url, cj) = dropflow_scenarios::cj_api::start().await;
     let settings = [
+        ("CJ_API_URL", cj_url.as_str()),
         ("RETENTION_DAYS", "10"),
         ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()),
         ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()),
@@ -242,6 +253,11 @@ async fn play_counting(
     let mut world = model::World::onboard(&app, options.backend).await;
     world.shopify = Some(shopify);
     world.woo = Some((site, woo));
+    app.cli(&["supplier", "connect", "v3", "cj", "--api-key", dropflow_scenarios::cj_api::API_KEY]).await.expect("connect CJ");
+    for sku in ["v3-A", "v3-B"] {
+        app.map_sku_on_cj(sku, "v3", "auto").await.expect("v3's SKUs on auto");
+    }
+    world.cj = Some(cj);
     // The reconciliation's first run, as `serve` makes it soon after it starts: the
     // site's cursor begins a look-back before the history.
     world.reconcile(&app).await;
@@ -288,6 +304,9 @@ async fn play_counting(
     world.check_mail(&app).await.map_err(|(invariant, detail)| (last, invariant, detail))?;
     world.check_write_back().map_err(|(invariant, detail)| (last, invariant, detail))?;
     counts.fulfillments += world.fulfillments_written();
+    let (made, shipped) = world.supplier_orders();
+    counts.supplier_orders += made;
+    counts.supplier_shipped += shipped;
     let (woo_parcels, reconciled) = world.woo_written();
     counts.woo_parcels += woo_parcels;
     counts.reconciled += reconciled;

@@ -139,6 +139,11 @@ pub struct World {
     /// shipments of its orders are written back to it, and the reconciliation reads
     /// its orders back.
     pub woo: Option<(String, dropflow_scenarios::woocommerce_api::Stand)>,
+    /// The stand-in of CJ's API: v3's SKUs are on auto with it, so supplier-sync places
+    /// (and follows) the supplier orders of those lines.
+    pub cj: Option<dropflow_scenarios::cj_api::Stand>,
+    /// Parcel numbers CJ shipped under so far.
+    supplier_parcels: u64,
     /// The reconciliation's cursors as the model expects them: the newest change each
     /// read (never past the run's now).
     woo_cursor: Option<chrono::DateTime<chrono::Utc>>,
@@ -190,6 +195,8 @@ impl World {
             mail_read: std::cell::Cell::new(0),
             shopify: None,
             woo: None,
+            cj: None,
+            supplier_parcels: 0,
             woo_cursor: None,
             shopify_cursor: None,
         }
@@ -905,6 +912,19 @@ impl World {
                 .unwrap_or_default();
                 self.send(app, Source::Shopify, "customers/redact", body).await
             }
+            Kind::SupplierSync => {
+                let said = self.operator(app, &["supplier-sync"]).await;
+                app.deliver().await;
+                json!({"supplier_sync": format!("{said:?}")})
+            }
+            Kind::SupplierShips => self.supplier_ships(app, step),
+            Kind::SupplierLostAnswer => {
+                if let Some(cj) = &self.cj {
+                    cj.lock().unwrap().faults.push(dropflow_scenarios::cj_api::Fault::CreateThenFail);
+                }
+                json!({"supplier": "the next CJ create's answer is lost"})
+            }
+            Kind::SupplierPush => self.supplier_push(app, step).await,
             Kind::FaultCrash => self.crash_after_commit(app, step).await,
             Kind::FaultTimeoutAfterWrite => {
                 if let Some(chaos) = &app.local.chaos {
@@ -917,6 +937,74 @@ impl World {
     }
 
     /// Sends `order` as Shopify's `orders/paid`, and keeps it.
+    /// CJ moves one of its orders on: an unpaid or unshipped one is paid and shipped
+    /// under a new parcel number, a shipped one delivered.
+    fn supplier_ships(&mut self, app: &TestApp, step: &Step) -> Value {
+        let _ = app;
+        let Some(cj) = &self.cj else { return json!({"supplier": "none"}) };
+        let mut api = cj.lock().unwrap();
+        let numbers: Vec<String> = api.orders.values().map(|o| o.order_number.clone()).collect();
+        let Some(number) = numbers.get(usize::try_from(step.a).unwrap_or(0) % numbers.len().max(1)).cloned() else {
+            return json!({"supplier": "holds no order"});
+        };
+        let status = api.order_of(&number).map(|o| o.status.clone()).unwrap_or_default();
+        if status == "SHIPPED" {
+            api.deliver(&number);
+            return json!({"supplier": "delivered", "order": number});
+        }
+        if status == "DELIVERED" {
+            return json!({"supplier": "already delivered", "order": number});
+        }
+        self.supplier_parcels += 1;
+        let parcel = format!("YT{:016}", 2_412_000_000_000_000 + self.supplier_parcels);
+        api.pay_all();
+        api.ship(&number, &parcel);
+        json!({"supplier": "shipped", "order": number, "parcel": parcel})
+    }
+
+    /// CJ pushes one of its orders' news (signed as CJ signs), sometimes twice.
+    async fn supplier_push(&mut self, app: &TestApp, step: &Step) -> Value {
+        let Some(cj) = &self.cj else { return json!({"supplier": "none"}) };
+        let pushed = {
+            let mut api = cj.lock().unwrap();
+            let numbers: Vec<String> = api.orders.values().map(|o| o.order_number.clone()).collect();
+            let picked = numbers.get(usize::try_from(step.a).unwrap_or(0) % numbers.len().max(1)).cloned();
+            picked.and_then(|number| api.push_of(&number, &format!("m-{}", step.b)))
+        };
+        let Some((body, sign)) = pushed else { return json!({"supplier": "holds no order"}) };
+        let mut statuses = Vec::new();
+        for _ in 0..=(step.b % 2) {
+            let mut status = 0;
+            for _ in 0..RETRIES {
+                let sent = app.client.post(format!("{}/webhooks/supplier/cj", app.base)).header("sign", &sign).body(body.clone()).send().await;
+                status = sent.map(|r| r.status().as_u16()).unwrap_or(0);
+                if status == 200 || !self.recover(app).await {
+                    break;
+                }
+            }
+            if status >= 500 || status == 0 {
+                self.server_errors.push(format!("a CJ push answered {status}"));
+            }
+            statuses.push(status);
+            app.deliver().await;
+        }
+        json!({"supplier_push": statuses})
+    }
+
+    /// Nothing is bought twice: CJ made at most one order, and took at most one create,
+    /// under each of dropflow's ids.
+    fn check_supplier(&self) -> Result<(), (String, String)> {
+        let Some(cj) = &self.cj else { return Ok(()) };
+        let api = cj.lock().unwrap();
+        if let Some((number, n)) = api.creates.iter().find(|(_, n)| **n > 1) {
+            return Err(("a supplier order is bought once".into(), format!("CJ was sent {n} creates under {number}")));
+        }
+        if let Some(refused) = api.refused.first() {
+            return Err(("what dropflow sends a supplier is well formed".into(), refused.clone()));
+        }
+        Ok(())
+    }
+
     async fn shopify_paid(&mut self, app: &TestApp, mut order: Order) -> Value {
         order.paid = true;
         let body = World::body(&order, "paid");
@@ -1228,6 +1316,15 @@ impl World {
         (parcels, reconciled)
     }
 
+    /// How many orders the CJ stand-in made, and how many of them it shipped (the
+    /// summary's counts).
+    pub fn supplier_orders(&self) -> (usize, usize) {
+        self.cj.as_ref().map_or((0, 0), |cj| {
+            let api = cj.lock().unwrap();
+            (api.orders.len(), api.orders.values().filter(|o| o.track_number.is_some()).count())
+        })
+    }
+
     /// How many fulfillments the Shopify stand-in holds (the summary's count).
     pub fn fulfillments_written(&self) -> usize {
         self.shopify.as_ref().map_or(0, |shop| shop.lock().unwrap().orders.values().map(|o| o.fulfillments.len()).sum())
@@ -1365,6 +1462,7 @@ impl World {
     pub async fn check(&self, app: &TestApp) -> Result<(), (String, String)> {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
         self.check_mail_wording(app).await?;
+        self.check_supplier()?;
         if let Some(error) = self.server_errors.first() {
             return fail("every request answered", error.clone());
         }

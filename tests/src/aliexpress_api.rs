@@ -68,6 +68,9 @@ pub struct Api {
     pub tokens: Vec<String>,
     pub refresh_tokens: Vec<String>,
     pub refreshes: usize,
+    /// When the authorization's refresh tokens stop working (epoch ms): fixed at the
+    /// first authorization, never reset by a refresh (the "Refresh token" page).
+    refresh_valid_until: Option<i64>,
     pub calls: usize,
     pub faults: Vec<Fault>,
     /// What it refused as malformed or unsigned (a test expects none).
@@ -117,14 +120,17 @@ impl Api {
         }
     }
 
-    fn issue_tokens(&mut self) -> Value {
+    /// New tokens at `now_ms` (the request's own `timestamp`: the stand-in has no
+    /// clock). Test-status lifetimes: a day's access token; the refresh token's two days
+    /// count from the first authorization.
+    fn issue_tokens(&mut self, now_ms: i64) -> Value {
         self.next_id += 1;
         let (access, refresh) = (format!("ae-access-{}", self.next_id), format!("ae-refresh-{}", self.next_id));
         self.tokens.push(access.clone());
         self.refresh_tokens.push(refresh.clone());
-        // Test-status lifetimes: a day's access, two days' refresh (as numbers of ms,
-        // from a fixed epoch: the stand-in has no clock; dropflow reads the lifetimes).
-        json!({"code": "0", "access_token": access, "refresh_token": refresh, "expires_in": 86_400, "refresh_expires_in": 172_800,
+        let refresh_until = *self.refresh_valid_until.get_or_insert(now_ms + 172_800_000);
+        json!({"code": "0", "access_token": access, "refresh_token": refresh, "expire_time": now_ms + 86_400_000, "expires_in": 86_400,
+            "refresh_token_valid_time": refresh_until, "refresh_expires_in": (refresh_until - now_ms) / 1000,
             "account": "vendor@aliexpress.example", "account_platform": "buyerApp", "sp": "ae", "request_id": "r1"})
     }
 }
@@ -210,8 +216,9 @@ fn system(api: &mut Api, path: &str, params: &BTreeMap<String, String>) -> Answe
         api.refused.push(format!("{path}: {reason}"));
         return ok(json!({"code": "IncompleteSignature", "message": reason}));
     }
+    let now_ms: i64 = params["timestamp"].parse().unwrap_or_default();
     match path {
-        "/auth/token/create" if params.get("code").map(String::as_str) == Some(CODE) => ok(api.issue_tokens()),
+        "/auth/token/create" if params.get("code").map(String::as_str) == Some(CODE) => ok(api.issue_tokens(now_ms)),
         "/auth/token/create" => ok(json!({"code": "InvalidCode", "message": "Invalid Code"})),
         "/auth/token/refresh" => {
             let Some(token) = params.get("refresh_token").filter(|t| api.refresh_tokens.contains(t)) else {
@@ -220,7 +227,7 @@ fn system(api: &mut Api, path: &str, params: &BTreeMap<String, String>) -> Answe
             let used = token.clone();
             api.refresh_tokens.retain(|t| *t != used);
             api.refreshes += 1;
-            ok(api.issue_tokens())
+            ok(api.issue_tokens(now_ms))
         }
         _ => ok(json!({"code": "InvalidApi", "message": "no such API"})),
     }

@@ -112,7 +112,7 @@ impl Functions {
     }
 }
 
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "OrderWebhookFunction",
     "VendorApiFunction",
     "OrderStatusFunction",
@@ -123,6 +123,7 @@ const FUNCTIONS: [&str; 10] = [
     "PayoutReleaseFunction",
     "StorefrontSyncFunction",
     "StorefrontReconcileFunction",
+    "SupplierSyncFunction",
 ];
 
 async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
@@ -132,9 +133,18 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     let (site, woo) = dropflow_scenarios::woocommerce_api::start().await;
     let tokens = format!("{}={}", dropflow_scenarios::SCENARIO_SHOP, dropflow_scenarios::shopify_admin::TOKEN);
     let keys = format!("{site}={}:{}", dropflow_scenarios::woocommerce_api::CONSUMER_KEY, dropflow_scenarios::woocommerce_api::CONSUMER_SECRET);
-    let settings = [("SHOPIFY_ADMIN_TOKENS", tokens.as_str()), ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()), ("WOOCOMMERCE_API_KEYS", keys.as_str())];
+    // One SKU is bought through CJ's API (a stand-in) on auto (supplier-sync).
+    let (cj_url, cj) = dropflow_scenarios::cj_api::start().await;
+    let settings = [
+        ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()),
+        ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()),
+        ("WOOCOMMERCE_API_KEYS", keys.as_str()),
+        ("CJ_API_URL", cj_url.as_str()),
+    ];
     let app = dropflow_scenarios::spawn_app_configured(Backend::Embedded, None, &settings).await;
-    let key = app.onboard("ipod-shop", &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let key = app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
+    app.cli(&["supplier", "connect", "ipod-shop", "cj", "--api-key", dropflow_scenarios::cj_api::API_KEY]).await.unwrap();
+    app.map_sku_on_cj("IPOD2008RED", "ipod-shop", "auto").await.unwrap();
     let functions = Functions { app, calls: FUNCTIONS.iter().map(|f| (*f, Arc::new(Mutex::new(BTreeSet::new())))).collect() };
     let http = reqwest::Client::new();
     let webhooks = functions.serve(dropflow_shared::http::webhook_router(functions.app_of("OrderWebhookFunction"))).await;
@@ -247,6 +257,39 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
         api(reqwest::Method::GET, path.into(), None).await;
     }
     api(reqwest::Method::DELETE, "/vendor/products/IPOD2008BLACK".into(), None).await;
+    // supplier-sync places the supplier orders on auto: of the open order and of the one
+    // reconciled (part of each: their other lines are manual), and of an order of the
+    // automated SKU alone, which a CJ push has read back, ships and arrives whole (its
+    // earnings held: the balance's ADD).
+    let mut red_only = paid.clone();
+    red_only["id"] = json!(450_789_480_u64);
+    red_only["name"] = json!("#1080");
+    red_only["line_items"] = json!(paid["line_items"].as_array().unwrap().iter().filter(|l| l["sku"] == "IPOD2008RED").cloned().collect::<Vec<_>>());
+    shop.lock().unwrap().add_order("450789480", &[("518995019", 1)]);
+    shopify("orders/paid", serde_json::to_vec(&red_only).unwrap()).await;
+    functions.drain().await;
+    let sync = || async { dropflow_shared::services::supplier::sync(&functions.app_of("SupplierSyncFunction"), functions.app.now()).await.unwrap() };
+    assert_eq!(sync().await.placed, 3);
+    functions.drain().await;
+    let whole = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "450789480");
+    let purchase =
+        functions.app.local.app.tables.purchases_of(&whole, &dropflow_shared::domain::ids::VendorId::parse("ipod-shop").unwrap(), 1).await.unwrap().remove(0);
+    let number = purchase.out_order_id();
+    cj.lock().unwrap().pay_all();
+    cj.lock().unwrap().ship(&number, "YT2412345678901234");
+    let (body, signature) = cj.lock().unwrap().push_of(&number, "m-1").unwrap();
+    let pushed = http.post(format!("{webhooks}/webhooks/supplier/cj")).header("sign", signature).body(body);
+    assert_eq!(pushed.send().await.unwrap().status(), 200);
+    functions.drain().await;
+    assert_eq!(sync().await.shipped, 1);
+    functions.drain().await;
+    cj.lock().unwrap().deliver(&number);
+    functions.app.advance(chrono::Duration::hours(2));
+    assert_eq!(sync().await.delivered, 1);
+    functions.drain().await;
+    let delivered =
+        functions.app.local.app.tables.vendor_order(&whole, &dropflow_shared::domain::ids::VendorId::parse("ipod-shop").unwrap()).await.unwrap().unwrap();
+    assert_eq!(delivered.state.as_str(), "delivered");
     // The customer's status page of the first order, and its JSON (naming its sellers).
     let mut status_app = functions.app_of("OrderStatusFunction");
     status_app.config = Arc::new(dropflow_shared::config::Config { status_shows_sellers: true, ..(*status_app.config).clone() });

@@ -35,32 +35,9 @@ async fn onboard(app: &TestApp) -> (String, String) {
     let said = app.cli(&["supplier", "connect", "lamps", "aliexpress", "--code", aliexpress_api::CODE]).await.unwrap();
     assert!(said.contains("AliExpress") && !said.contains("ae-access"), "no token is printed: {said}");
     app.cli(&["supplier", "connect", "mugs", "cj", "--api-key", cj_api::API_KEY]).await.unwrap();
-    let lamp = [
-        "product",
-        "add",
-        "LAMP-1",
-        "--vendor",
-        "lamps",
-        "--supplier",
-        "AliExpress",
-        "--url",
-        "https://www.aliexpress.com/item/1005001234567890.html",
-        "--cost",
-        "9.00",
-        "--currency",
-        "USD",
-        "--mode",
-        "auto",
-        "--supplier-api",
-        "aliexpress",
-        "--supplier-product",
-        "1005001234567890",
-        "--supplier-sku",
-        "14:175#Black",
-        "--shipping-method",
-        "CAINIAO_STANDARD",
-    ];
-    app.cli(&lamp).await.unwrap();
+    let lamp = "product add LAMP-1 --vendor lamps --supplier AliExpress --url https://www.aliexpress.com/item/1005001234567890.html --cost 9.00 \
+        --currency USD --mode auto --supplier-api aliexpress --supplier-product 1005001234567890 --supplier-sku 14:175#Black --shipping-method CAINIAO_STANDARD";
+    app.cli(&lamp.split_whitespace().collect::<Vec<_>>()).await.unwrap();
     let mug = json!({"supplier_name": "CJ", "product_url": "https://cjdropshipping.com/product/mug-p-1.html", "supplier_cost": {"amount": "2.10", "currency": "USD"},
         "mode": "review", "supplier_api": "cj", "supplier_product_id": "1424608189734850560", "supplier_sku": "92511400-C758-4474-93CA-66D442F5F787",
         "shipping_method": "CJPacket Ordinary"});
@@ -164,38 +141,17 @@ async fn a_two_vendor_order_runs_to_delivered_with_no_vendor_typing_a_reference_
     assert_eq!(s.ae.lock().unwrap().refused, Vec::<String>::new());
     assert_eq!(s.cj.lock().unwrap().refused, Vec::<String>::new());
     assert_eq!(s.cj.lock().unwrap().token_fetches, 1, "CJ's token was fetched once (it allows one per 5 minutes)");
+    // AliExpress's test-status refresh token lasts two days: the vendor is told once to
+    // authorize again.
+    assert_eq!(mail_to(&app, "lamps@vendors.example", "Authorize your AliExpress account again").await, 1);
+    let calls = (s.ae.lock().unwrap().calls, s.cj.lock().unwrap().calls);
+    eprintln!("supplier calls for one order to delivered (connect included): AliExpress {}, CJ {}", calls.0, calls.1);
 }
 
 async fn a_create_whose_answer_was_lost_is_found_not_bought_again(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (ae_key, cj_key) = onboard(&app).await;
-    app.cli(&[
-        "product",
-        "add",
-        "MUG-1",
-        "--vendor",
-        "mugs",
-        "--supplier",
-        "CJ",
-        "--url",
-        "https://cjdropshipping.com/p/1.html",
-        "--cost",
-        "2.10",
-        "--currency",
-        "USD",
-        "--mode",
-        "auto",
-        "--supplier-api",
-        "cj",
-        "--supplier-product",
-        "p1",
-        "--supplier-sku",
-        "v1",
-        "--shipping-method",
-        "CJPacket Ordinary",
-    ])
-    .await
-    .unwrap();
+    app.map_sku_on_cj("MUG-1", "mugs", "auto").await.unwrap();
     s.cj.lock().unwrap().faults.push(cj_api::Fault::CreateThenFail);
     s.ae.lock().unwrap().faults.push(aliexpress_api::Fault::CreateThenFail);
     app.generic_webhook("order.paid", None, &order("2002"), GENERIC_SECRETS[0]).await;
@@ -241,50 +197,9 @@ async fn a_create_whose_answer_was_lost_is_found_not_bought_again(backend: Backe
 async fn a_process_killed_while_placing_buys_nothing_twice(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (_, cj_key) = onboard(&app).await;
-    app.cli(&[
-        "product",
-        "add",
-        "MUG-1",
-        "--vendor",
-        "mugs",
-        "--supplier",
-        "CJ",
-        "--url",
-        "https://cjdropshipping.com/p/1.html",
-        "--cost",
-        "2.10",
-        "--currency",
-        "USD",
-        "--mode",
-        "auto",
-        "--supplier-api",
-        "cj",
-        "--supplier-product",
-        "p1",
-        "--supplier-sku",
-        "v1",
-        "--shipping-method",
-        "CJPacket Ordinary",
-    ])
-    .await
-    .unwrap();
-    app.cli(&[
-        "product",
-        "add",
-        "LAMP-1",
-        "--vendor",
-        "lamps",
-        "--supplier",
-        "AE",
-        "--url",
-        "https://www.aliexpress.com/item/1.html",
-        "--cost",
-        "9.00",
-        "--currency",
-        "USD",
-    ])
-    .await
-    .unwrap();
+    app.map_sku_on_cj("MUG-1", "mugs", "auto").await.unwrap();
+    let manual = "product add LAMP-1 --vendor lamps --supplier AE --url https://www.aliexpress.com/item/1.html --cost 9.00 --currency USD";
+    app.cli(&manual.split_whitespace().collect::<Vec<_>>()).await.unwrap();
     s.cj.lock().unwrap().faults.push(cj_api::Fault::CreateThenHang);
     app.generic_webhook("order.paid", None, &order("2003"), GENERIC_SECRETS[0]).await;
     // The run is killed while CJ's answer is on its way (the order made, not recorded).
@@ -362,7 +277,56 @@ async fn an_expired_token_is_refreshed_and_a_ban_waits(backend: Backend) {
     assert_eq!(s.cj.lock().unwrap().token_fetches, 1);
 }
 
+/// Posts a supplier's push to the webhook, with CJ's `sign` when given; the status.
+async fn push(app: &TestApp, supplier: &str, body: &str, sign: Option<&str>) -> u16 {
+    let mut request = app.client.post(format!("{}/webhooks/supplier/{supplier}", app.base)).header("content-type", "application/json").body(body.to_string());
+    if let Some(sign) = sign {
+        request = request.header("sign", sign);
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    app.deliver().await;
+    status
+}
+
+async fn a_push_has_the_order_read_back_at_once_and_a_lost_one_waits_for_the_poll(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, cj_key) = onboard(&app).await;
+    app.generic_webhook("order.paid", None, &order("2006"), GENERIC_SECRETS[0]).await;
+    let mug = the_order(&app, &cj_key).await;
+    app.vendor(Method::POST, &format!("/vendor/orders/{}/supplier-order/confirm", mug["id"].as_str().unwrap()), &cj_key, None).await;
+    sync(&app).await;
+    let cj_id = the_order(&app, &cj_key).await["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    let ae_id = the_order(&app, &ae_key).await["supplier_automation"][0]["supplier_order_id"].as_str().unwrap().to_string();
+    s.cj.lock().unwrap().pay_all();
+    s.cj.lock().unwrap().ship(&cj_id, "YT2412345678901234");
+    s.ae.lock().unwrap().pay_all();
+    s.ae.lock().unwrap().ship(&ae_id, "LP00123456789012");
+    // CJ pushes (twice: CJ retries), long before the next poll: the next run reads it.
+    let (body, sign) = s.cj.lock().unwrap().push_of(&cj_id, "m-1").unwrap();
+    assert_eq!(push(&app, "cj", &body, Some("bm90IGl0")).await, 401, "a forged sign");
+    assert_eq!(push(&app, "cj", &body, None).await, 401, "no sign");
+    assert_eq!(push(&app, "cj", &body, Some(&sign)).await, 200);
+    assert_eq!(push(&app, "cj", &body, Some(&sign)).await, 200, "the same push again");
+    assert_eq!(push(&app, "temu", &body, Some(&sign)).await, 404);
+    assert_eq!(push(&app, "cj", "not json", Some(&sign)).await, 400);
+    app.advance(chrono::Duration::minutes(1));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &cj_key).await["state"], "shipped", "read back on the push");
+    // AliExpress's push was lost: the poll finds the parcel all the same.
+    assert_eq!(the_order(&app, &ae_key).await["state"], "awaiting_shipment");
+    app.advance(chrono::Duration::minutes(30));
+    sync(&app).await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "shipped", "read back by the poll");
+    // A push of an order dropflow does not follow changes nothing.
+    let stray = json!({"data": {"buyerId": 1, "orderId": "999", "orderStatus": "OrderShipped"}, "message_type": 53, "seller_id": "1", "site": "ae_global", "timestamp": 1}).to_string();
+    assert_eq!(push(&app, "aliexpress", &stray, None).await, 200);
+    let shipped_mail = mail_to(&app, "anna@example.de", "shipped").await;
+    sync(&app).await;
+    assert_eq!(mail_to(&app, "anna@example.de", "shipped").await, shipped_mail, "nothing shipped twice");
+}
+
 on_both_backends!(
+    a_push_has_the_order_read_back_at_once_and_a_lost_one_waits_for_the_poll,
     a_two_vendor_order_runs_to_delivered_with_no_vendor_typing_a_reference_or_a_number,
     a_create_whose_answer_was_lost_is_found_not_bought_again,
     a_process_killed_while_placing_buys_nothing_twice,

@@ -99,8 +99,8 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
     assert_eq!(
         functions.len(),
-        10,
-        "order-webhook, vendor-api, order-status, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile"
+        11,
+        "order-webhook, vendor-api, order-status, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile, supplier-sync"
     );
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
@@ -399,7 +399,7 @@ fn a_schedule_that_stops_running_is_an_alarm() {
         .filter(|(_, f)| f["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"] == "Schedule")))
         .map(|(name, _)| name)
         .collect();
-    assert_eq!(scheduled.len(), 3, "the SLA sweep, payout release and storefront reconciliation");
+    assert_eq!(scheduled.len(), 4, "the SLA sweep, payout release, storefront reconciliation and supplier sync");
     for name in scheduled {
         let missed = alarms.iter().any(|(_, a)| {
             a["MetricName"] == "Invocations"
@@ -441,7 +441,7 @@ fn the_api_is_throttled_logged_and_refused_webhooks_are_an_alarm() {
     );
     let webhook = resources_of_type(&template, "AWS::Serverless::Function").into_iter().find(|(name, _)| *name == "OrderWebhookFunction").unwrap().1;
     let paths: Vec<&str> = webhook["Events"].as_mapping().unwrap().values().map(|e| e["Properties"]["Path"].as_str().unwrap()).collect();
-    assert_eq!(paths.len(), 2, "storefront orders and carrier pushes");
+    assert_eq!(paths.len(), 3, "storefront orders, carrier pushes and supplier pushes");
     for path in paths {
         // The router answers a wrong signature itself (401): the function's Errors stay 0.
         let watched = alarms.iter().any(|(_, a)| {

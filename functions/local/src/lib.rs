@@ -100,7 +100,8 @@ fn with_local_keys(mut settings: Settings, data_dir: &Path) -> Result<Settings, 
     if settings.config.suppliers.credentials_key.is_none() {
         let (key, made) = data_dir_key(data_dir, "supplier-credentials.key", || Ok(dropflow_shared::adapters::embedded::LocalSealer::generate_key()))?;
         if made {
-            tracing::warn!(data_dir = %data_dir.display(), "SUPPLIER_CREDENTIALS_KEY is not set: supplier credentials are sealed with a key made in this data dir (supplier-credentials.key); keep it with the data");
+            // `serve` says so on every start; a command stays one clear line.
+            tracing::info!(data_dir = %data_dir.display(), "SUPPLIER_CREDENTIALS_KEY is not set: supplier credentials are sealed with a key made in this data dir (supplier-credentials.key); keep it with the data");
         }
         settings.config.suppliers.credentials_key = Some(key);
     }

@@ -66,6 +66,9 @@ pub enum EventType {
     /// (the supplier refused it, cancelled it, or it went unpaid); the operator is told
     /// too when the supplier clock is near.
     SupplierNeedsVendor,
+    /// A vendor's supplier account can be used only a few days more (AliExpress's
+    /// refresh token does not renew): the vendor is told to authorize it again.
+    SupplierAccountExpiring,
 }
 
 impl EventType {
@@ -101,6 +104,7 @@ impl EventType {
             EventType::RedactionDue => "redaction_due",
             EventType::LinesVoided => "lines_voided",
             EventType::SupplierNeedsVendor => "supplier_needs_vendor",
+            EventType::SupplierAccountExpiring => "supplier_account_expiring",
         }
     }
 }
@@ -378,6 +382,13 @@ pub struct SupplierNeedsVendor {
     /// The operator is told too (the supplier-order deadline is near).
     #[serde(default)]
     pub tell_operator: bool,
+}
+
+/// `supplier_account_expiring`: which supplier, and when the account stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierAccountExpiring {
+    pub supplier: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// `sku_claimed`: which SKU.

@@ -255,6 +255,10 @@ pub struct Shipment {
     pub line_ids: Vec<String>,
     pub shipped_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Where the customer was told the parcel waits (a pickup point's location, `""`
+    /// when the carrier named none): the same pickup again is no news to mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_told: Option<String>,
 }
 
 /// Part of a storefront refund that falls on one of a vendor order's lines.
@@ -778,7 +782,7 @@ impl VendorOrder {
         let line_ids = self.named_lines(&joining(lines, held), self.unshipped_placed_lines(), "shipped")?;
         match existing {
             Some(i) => next.shipments[i].line_ids.extend(line_ids),
-            None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None }),
+            None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None, pickup_told: None }),
         }
         next.tracking = Some(tracking.clone());
         if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
@@ -920,8 +924,18 @@ impl VendorOrder {
         // for the stale clock, not a new problem to alert anyone of.
         let reported_already = last.is_some_and(|c| c.message == checkpoint.message);
         let event_type = if status == CarrierStatus::Exception && !reported_already { EventType::TrackingException } else { EventType::TrackingUpdated };
+        // A parcel waiting at the pickup point the customer was told of already (it left
+        // and came back, or the feed said so again in between other news): no new mail.
+        let mut pickup_again = false;
+        if checkpoint.tag == "AvailableForPickup"
+            && let Some(shipment) = next.shipments.iter_mut().find(|s| s.tracking.number.eq_ignore_ascii_case(tracking_number.trim()))
+        {
+            let place = checkpoint.location.clone().unwrap_or_default();
+            pickup_again = shipment.pickup_told.as_ref() == Some(&place);
+            shipment.pickup_told = Some(place);
+        }
         // The same news of the same parcel as last time: nobody is told again.
-        Ok(Change::of(event_type, detail).with(&CarrierNews { checkpoint: checkpoint.clone(), again: last.is_some() }))
+        Ok(Change::of(event_type, detail).with(&CarrierNews { checkpoint: checkpoint.clone(), again: last.is_some() || pickup_again }))
     }
 
     /// `RecordRefund`: the storefront's refund of some of this order's lines, once.
@@ -1022,6 +1036,45 @@ mod tests {
     fn line(id: &str) -> RoutedLine {
         let usd = Currency::parse("USD").unwrap();
         RoutedLine::example(id, Money::parse_decimal("10.00", usd).unwrap(), Money::parse_decimal("4.00", usd).unwrap())
+    }
+
+    #[test]
+    fn a_parcel_back_at_the_pickup_point_it_was_told_of_is_no_new_mail() {
+        let policy = SlaPolicy::default();
+        let placed = fresh()
+            .apply(Command::PlaceWithSupplier { supplier_order_ref: SupplierOrderRef::parse("S-1").unwrap(), lines: None }, actor(), now(), &policy)
+            .unwrap();
+        let tracking = TrackingNumber::parse("1Z5R89390357567127", None).unwrap();
+        let mut vo = placed.vendor_order.apply(Command::Ship { tracking, lines: None }, actor(), now(), &policy).unwrap().vendor_order;
+        let news = |tag: &str, location: &str| Checkpoint {
+            tracking_number: "1Z5R89390357567127".into(),
+            tag: tag.into(),
+            message: None,
+            location: Some(location.into()),
+            checkpoint_at: None,
+            received_at: now(),
+        };
+        let mut again = Vec::new();
+        for (tag, location) in [
+            ("AvailableForPickup", "Austin"),
+            ("InTransit", "Austin"),
+            ("AvailableForPickup", "Austin"),
+            ("InTransit", "Austin"),
+            ("AvailableForPickup", "Dallas"),
+        ] {
+            let status = CarrierStatus::InTransit;
+            let t = vo
+                .apply(
+                    Command::CarrierUpdate { tracking_number: "1Z5R89390357567127".into(), status, checkpoint: news(tag, location) },
+                    actor(),
+                    now(),
+                    &policy,
+                )
+                .unwrap();
+            again.push(t.events[0].payload_as::<CarrierNews>().unwrap().again);
+            vo = t.vendor_order;
+        }
+        assert_eq!(again, [false, false, true, false, false], "the same pickup point again is no news; another is");
     }
 
     #[test]

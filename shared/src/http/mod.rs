@@ -66,6 +66,7 @@ macro_rules! routes {
 routes!(webhook_routes, WEBHOOK_ROUTES,
     post "/webhooks/{source}" => webhooks::receive,
     post "/webhooks/tracking/{provider}" => webhooks::receive_tracking,
+    post "/webhooks/supplier/{supplier}" => webhooks::receive_supplier,
 );
 
 routes!(status_routes, STATUS_ROUTES,

@@ -43,6 +43,7 @@ pub fn generate() -> String {
             vendor::list_products, vendor::get_product, vendor::put_product, vendor::delete_product, vendor::balance, vendor::payouts,
             webhooks::receive,
             webhooks::receive_tracking,
+            webhooks::receive_supplier,
         ),
         components(schemas(problem::Problem, wire::MoneyJson, crate::sources::generic::GenericTopic)),
         modifiers(&Security),

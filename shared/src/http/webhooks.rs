@@ -62,6 +62,32 @@ pub async fn receive_tracking(webhook: RawRequest) -> Result<Json<Value>, Proble
     take(webhook, Feed::Carrier).await
 }
 
+/// A supplier's push (CJ's order and logistics messages, AliExpress's order status):
+/// checked (CJ's `sign`), then queued for intake, which has supplier-sync read the
+/// order back. Answered as CJ asks (`{"code":200,"result":"success"}`) within its 3 s.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/webhooks/supplier/{supplier}", tag = "webhooks",
+    params(("supplier" = String, Path, description = "cj or aliexpress"), ("sign" = Option<String>, Header, description = "CJ: base64 HMAC-SHA256 of the raw body keyed by the account's openId")),
+    request_body(content = Object, description = "CJ: {messageId, type, messageType, openId, params{orderId, …}}; AliExpress: {data{orderId, orderStatus}, message_type, seller_id, site, timestamp}", content_type = "application/json"),
+    responses((status = 200, description = "Taken and queued", body = Object), (status = 400, description = "Not a push of that supplier", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A CJ push without a valid sign", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such supplier", body = Problem, content_type = "application/problem+json"))))]
+pub async fn receive_supplier(webhook: RawRequest) -> Result<Json<Value>, Problem> {
+    use crate::services::supplier::{PushRefusal, push_source, read_push, verify_push};
+    let RawRequest { app, parameter: name, headers, body, .. } = webhook;
+    let body = body.map_err(body_rejection)?;
+    let api = crate::domain::supplier::SupplierApi::parse(&name).map_err(|_| Problem::new(StatusCode::NOT_FOUND, format!("no supplier {name:?}")))?;
+    let refused = |refusal| match refusal {
+        PushRefusal::Unsigned => Problem::new(StatusCode::UNAUTHORIZED, "the push is not signed for the account it names"),
+        PushRefusal::Unreadable(why) => Problem::new(StatusCode::BAD_REQUEST, why),
+    };
+    let push = read_push(api, &body).map_err(refused)?;
+    verify_push(api, &body, header(&headers, "sign").as_deref(), &push).map_err(refused)?;
+    let text = String::from_utf8(body.to_vec()).map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "the push is not UTF-8"))?;
+    let message =
+        sources::IntakeMessage { source: push_source(api), topic: "push".into(), shop: "-".into(), claimed_shop: None, delivery_id: None, body: text };
+    app.publisher.publish(crate::ports::QueueName::Intake, message.encode()).await.map_err(crate::services::ServiceError::from)?;
+    Ok(Json(json!({"code": 200, "result": "success", "message": "queued"})))
+}
+
 /// Which kind of sender a webhook path takes: each has its own path, so a storefront's
 /// name under the tracking path (or the other way round) is not found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

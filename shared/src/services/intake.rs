@@ -26,6 +26,11 @@ const MAX_FUTURE_STAMP_HOURS: i64 = 1;
 /// a storefront retry) resolve here: the loser re-reads what won and finds nothing left
 /// to do, or applies its newer payload on top.
 pub async fn handle(app: &App, message: &IntakeMessage) -> Result<Outcome, ServiceError> {
+    // A supplier's push (verified by the webhook): the purchase it names is read back.
+    if let Some(api) = message.source.strip_prefix("supplier:") {
+        let api = crate::domain::supplier::SupplierApi::parse(api).map_err(|e| ServiceError::BadRequest(e.reason))?;
+        return super::supplier::on_push(app, api, &message.body).await;
+    }
     let (order, refunds) = match sources::parse(message).map_err(|e| ServiceError::BadRequest(e.0))? {
         Parsed::Order(order, refunds) => (*order, refunds),
         Parsed::Refund(notice) => return record_refund_racing(app, &notice).await,

@@ -245,6 +245,11 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             }
             mail
         }
+        EventType::SupplierAccountExpiring => {
+            let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+            let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+            vec![(Recipient::Vendor(vendor.email.to_string(), Page::Money), supplier_account_expiring(&payload_of(event)?))]
+        }
         EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&payload_of(event)?))],
         EventType::DataRequest => {
             let record = order(app, event).await?;

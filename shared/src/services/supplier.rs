@@ -16,7 +16,7 @@ use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType, SupplierNeedsVendor};
 use crate::domain::ids::{SupplierOrderRef, VendorId};
 use crate::domain::supplier::{Purchase, PurchaseState, SupplierApi, SupplierConnection, SupplierParcel, SupplierStatus};
-use crate::domain::vendor_order::{Actor, Command, VendorOrder, VoState};
+use crate::domain::vendor_order::{Actor, CarrierStatus, Checkpoint, Command, VendorOrder, VoState};
 use crate::ports::{SupplierClient, SupplierCredentials, SupplierError, SupplierOrderLine, SupplierOrderRequest, Write};
 use crate::store::{HookOwner, PurchaseRef, Tables};
 use chrono::{DateTime, Duration, Utc};
@@ -139,6 +139,10 @@ async fn credentials(app: &App, vendor_id: &VendorId, api: SupplierApi, force: b
     let current: SupplierCredentials =
         serde_json::from_slice(&plain).map_err(|_| SupplierError::Unauthorized("the stored credentials do not read: connect again".into()))?;
     let now = app.clock.now();
+    let connection = match connection.refresh_expiring(now) {
+        true => warn_expiring(app, &connection, now).await.map_err(|e| unavailable(e.to_string()))?,
+        false => connection,
+    };
     if !force && !connection.needs_refresh(now) {
         return Ok(Some(current));
     }
@@ -150,6 +154,23 @@ async fn credentials(app: &App, vendor_id: &VendorId, api: SupplierApi, force: b
         // Another run refreshed meanwhile: its token stands (ours may be revoked by it).
         Err(crate::ports::StoreError::ConditionFailed) => Box::pin(credentials(app, vendor_id, api, false)).await,
         Err(e) => Err(unavailable(e.to_string())),
+    }
+}
+
+/// Tells the vendor, once per connection, that its account must be authorized again
+/// before its refresh token runs out (`REFRESH_WARNING_DAYS` ahead); the connection as
+/// it now is. Another run's change meanwhile is unavailability for now (read again on
+/// the next try), never a loop.
+async fn warn_expiring(app: &App, connection: &SupplierConnection, now: DateTime<Utc>) -> Result<SupplierConnection, crate::ports::StoreError> {
+    let Some(expires_at) = connection.refresh_expires_at else { return Ok(connection.clone()) };
+    let warned = SupplierConnection { expiry_warned: true, version: connection.version + 1, ..connection.clone() };
+    let payload = crate::domain::events::SupplierAccountExpiring { supplier: connection.api.as_str().into(), expires_at };
+    let discriminator = format!("{}-expiring-v{}", connection.api.as_str(), warned.version);
+    let event = Envelope::about_vendor(EventType::SupplierAccountExpiring, &connection.vendor_id, &discriminator, now).with(&payload);
+    match app.commit(vec![Tables::put_supplier_connection(&warned, Some(connection.version))?], &[event]).await {
+        Ok(()) => Ok(warned),
+        Err(crate::ports::StoreError::ConditionFailed) => Err(crate::ports::StoreError::Unavailable("the supplier account changed meanwhile".into())),
+        Err(e) => Err(e),
     }
 }
 
@@ -499,14 +520,37 @@ async fn follow(app: &App, purchase: Purchase, vo: &VendorOrder, now: DateTime<U
     if let Some(parcel) = new_parcels.first() {
         return ship(app, &purchase, vo, parcel, status, now, report).await;
     }
-    let delivered = status == Some(SupplierStatus::Delivered) && vo.state == VoState::Shipped;
-    let state = status.map_or(purchase.state, SupplierStatus::state);
-    let next_at = (!delivered).then(|| now + Duration::minutes(i64::from(app.config.suppliers.poll_minutes)));
+    // Its parcels on the vendor order that have not arrived yet.
+    let arriving: Vec<&str> = vo
+        .shipments
+        .iter()
+        .filter(|s| s.delivered_at.is_none() && purchase.parcels.iter().any(|p| p.eq_ignore_ascii_case(&s.tracking.number)))
+        .map(|s| s.tracking.number.as_str())
+        .collect();
+    let all_arrived = !purchase.parcels.is_empty() && arriving.is_empty();
+    let state = if all_arrived { PurchaseState::Delivered } else { status.map_or(purchase.state, SupplierStatus::state) };
+    let delivering = (status == Some(SupplierStatus::Delivered)).then(|| arriving.first().copied()).flatten();
+    // Delivered: one parcel per run (the next run at once), until every one arrived.
+    let next_at = match (delivering, all_arrived) {
+        (Some(_), _) => Some(now),
+        (None, true) => None,
+        (None, false) => Some(now + Duration::minutes(i64::from(app.config.suppliers.poll_minutes))),
+    };
     let next = Purchase { state, next_at, failures: 0, ..purchase.next(now) };
     let writes = vec![Tables::put_purchase(&next, Some(purchase.version))?];
-    if delivered {
+    if let Some(number) = delivering {
         report.delivered += 1;
-        return apply(app, vo, Command::MarkDelivered { tracking_number: None }, writes, Vec::new(), now).await;
+        // As a carrier's news of the parcel: it arrives in any state a parcel can be in.
+        let checkpoint = Checkpoint {
+            tracking_number: number.to_string(),
+            tag: "Delivered".into(),
+            message: Some(format!("Delivered, as {} reports", purchase.api.display_name())),
+            location: None,
+            checkpoint_at: None,
+            received_at: now,
+        };
+        let command = Command::CarrierUpdate { tracking_number: number.to_string(), status: CarrierStatus::Delivered, checkpoint };
+        return apply(app, vo, command, writes, Vec::new(), now).await;
     }
     app.commit(writes, &[]).await?;
     Ok(())
@@ -619,4 +663,86 @@ pub async fn vendor_ask(app: &App, vendor_id: &VendorId, id: &str, ask: VendorAs
         other => other.into(),
     })?;
     Ok(after)
+}
+
+/// The intake message source of a supplier's push (`supplier:cj`).
+pub fn push_source(api: SupplierApi) -> String {
+    format!("supplier:{}", api.as_str())
+}
+
+/// Why a supplier's push is not taken (the webhook answers 401 or 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushRefusal {
+    /// A CJ push without a valid `sign` for the account it names.
+    Unsigned,
+    /// Not a push of the supplier's documented shape.
+    Unreadable(String),
+}
+
+/// What a supplier's push names: the supplier's order numbers, and (CJ) the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub ids: Vec<String>,
+    pub open_id: Option<String>,
+}
+
+/// Reads a push of `api`'s documented shape: CJ's `{messageId, type, openId,
+/// params{orderId, orderNumber, …}}`, AliExpress's `{data{orderId, orderStatus}, …}`.
+pub fn read_push(api: SupplierApi, body: &[u8]) -> Result<Push, PushRefusal> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| PushRefusal::Unreadable("the push is not JSON".into()))?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()));
+    match api {
+        SupplierApi::Cj => {
+            let open_id = value.get("openId").and_then(text).ok_or_else(|| PushRefusal::Unreadable("no openId".into()))?;
+            let params = value.get("params").cloned().unwrap_or_default();
+            let ids = ["orderId", "cjOrderId", "orderNumber"].iter().filter_map(|k| params.get(*k).and_then(text)).collect();
+            Ok(Push { ids, open_id: Some(open_id) })
+        }
+        SupplierApi::Aliexpress => {
+            let id = value.pointer("/data/orderId").and_then(text).ok_or_else(|| PushRefusal::Unreadable("no data.orderId".into()))?;
+            Ok(Push { ids: vec![id], open_id: None })
+        }
+    }
+}
+
+/// Checks a push as its supplier signs it: CJ's `sign` header is Base64 HMAC-SHA256 of
+/// the raw body keyed by the account's `openId` (whether a vendor connected that
+/// account is intake's check, which reads the store); AliExpress documents no
+/// signature, so its push is only a trigger to read the order back with dropflow's own
+/// credentials.
+pub fn verify_push(api: SupplierApi, body: &[u8], sign: Option<&str>, push: &Push) -> Result<(), PushRefusal> {
+    match (api, &push.open_id) {
+        (SupplierApi::Cj, Some(open_id)) if sign.is_some_and(|sign| crate::suppliers::cj::push_signed(open_id, body, sign)) => Ok(()),
+        (SupplierApi::Cj, _) => Err(PushRefusal::Unsigned),
+        (SupplierApi::Aliexpress, _) => Ok(()),
+    }
+}
+
+/// What intake does with a supplier's push: the purchase of the order it names is
+/// looked at by the next supplier-sync run, which reads the order back (a push is a
+/// trigger, never the truth). A push of an account no vendor connected, or of an order
+/// dropflow did not place, changes nothing; the same push again changes nothing more.
+pub async fn on_push(app: &App, api: SupplierApi, body: &str) -> Result<super::Outcome, ServiceError> {
+    // Verified by the webhook function before it was queued.
+    let Push { ids, open_id } = read_push(api, body.as_bytes()).map_err(|e| ServiceError::BadRequest(format!("{e:?}")))?;
+    if let Some(open_id) = open_id
+        && app.tables.hook_owner(&hook_hash(app, &open_id)).await?.is_none()
+    {
+        return Ok(super::Outcome::Ignored(format!("a {} push for an account no vendor connected", api.display_name())));
+    }
+    let now = app.clock.now();
+    for id in ids {
+        let Some(to) = app.tables.purchase_ref(api, &id).await? else { continue };
+        let Some(purchase) = app.tables.purchase(&to.order_id, &to.vendor_id, to.round, api).await? else { continue };
+        if !purchase.state.is_placed() || purchase.next_at.is_some_and(|at| at <= now) {
+            continue;
+        }
+        let next = Purchase { next_at: Some(now), ..purchase.next(now) };
+        match app.commit(vec![Tables::put_purchase(&next, Some(purchase.version))?], &[]).await {
+            // Changed meanwhile (a run read it): that run read the news.
+            Ok(()) | Err(crate::ports::StoreError::ConditionFailed) => return Ok(super::Outcome::Updated(1)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(super::Outcome::Ignored(format!("a {} push of no order dropflow follows now", api.display_name())))
 }

@@ -77,6 +77,9 @@ pub(super) async fn serve(local: &Local, port: u16, chaos: Option<f64>, place: &
     if std::env::var_os("STATUS_LINK_KEYS").is_none() {
         print(out, "STATUS_LINK_KEYS is unset: customers' status links use this data dir's own key (status-link.key)".to_string())?;
     }
+    if std::env::var_os("SUPPLIER_CREDENTIALS_KEY").is_none() && place.starts_with("data dir") {
+        print(out, "warning: SUPPLIER_CREDENTIALS_KEY is unset: vendors' supplier credentials are sealed with this data dir's own key (supplier-credentials.key); keep it with the data".to_string())?;
+    }
     local.clone().serve(listener).await.map_err(said)
 }
 

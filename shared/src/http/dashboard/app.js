@@ -295,6 +295,17 @@ function actionsSection(o, etag, refresh) {
   const unplaced = o.lines.map((l) => l.line_id).filter((id) => !placed.has(id));
   const toShip = [...placed].filter((id) => !shipped.has(id));
   const forms = [];
+  // Supplier orders dropflow places: confirm what review prepared, retry a refusal, or
+  // take it back by hand.
+  const automated = o.supplier_automation || [];
+  const asks = [
+    { state: ['prepared'], name: 'supplier-confirm', path: 'supplier-order/confirm', title: 'Place the prepared supplier order', submit: 'Confirm and place', done: 'Confirmed: dropflow places it with the supplier.' },
+    { state: ['failed'], name: 'supplier-retry', path: 'supplier-order/retry', title: 'Try the supplier order again', submit: 'Retry', done: 'dropflow places it again.' },
+    { state: ['prepared', 'placing', 'failed', 'unconfirmed'], name: 'supplier-manual', path: 'supplier-order/manual', title: 'Order from the supplier yourself', submit: 'Switch to manual', done: 'Manual: record the supplier order below once placed.' },
+  ];
+  for (const ask of asks) {
+    if (o.state === 'awaiting_supplier' && automated.some((p) => ask.state.includes(p.state))) forms.push(actionForm(o, etag, refresh, { ...ask, fields: [] }));
+  }
   if (o.state === 'awaiting_supplier') {
     forms.push(actionForm(o, etag, refresh, {
       name: 'supplier-order', title: 'Supplier order placed', submit: 'Record supplier order', done: 'Supplier order recorded.',
@@ -375,7 +386,7 @@ function actionForm(o, etag, refresh, spec) {
     inputs.forEach((input) => input.removeAttribute('aria-invalid'));
     button.disabled = true;
     try {
-      await call('POST', `orders/${encodeURIComponent(o.id)}/${spec.name}`, { body, headers: { 'Idempotency-Key': key, ...(etag ? { 'If-Match': etag } : {}) } });
+      await call('POST', `orders/${encodeURIComponent(o.id)}/${spec.path || spec.name}`, { body, headers: { 'Idempotency-Key': key, ...(etag ? { 'If-Match': etag } : {}) } });
       refresh(spec.done);
     } catch (e) {
       if (e.status === 401) return signOut(e.detail);
@@ -409,12 +420,40 @@ function choiceField(form, spec) {
   return { node, value };
 }
 
+/** What each state of a supplier order dropflow places means, in the vendor's words. */
+const PURCHASE_STATES = {
+  prepared: 'Prepared: waits for your confirmation',
+  placing: 'Being placed',
+  placed: 'Placed',
+  awaiting_payment: 'Placed: waits for your payment',
+  paid: 'Paid: waits for the supplier to ship',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  unconfirmed: 'The supplier holds it without its number: record the number',
+  failed: 'Refused: back to you',
+  manual: 'Manual: you order it',
+  cancelled: 'Cancelled',
+};
+
 function parcelsSection(o) {
   const titles = new Map(o.lines.map((l) => [l.line_id, l.variant ? `${l.title} (${l.variant})` : l.title]));
   const named = (ids) => ids.map((id) => titles.get(id) || id).join(', ');
   const c = o.last_checkpoint;
+  const automated = o.supplier_automation || [];
+  const supplierName = { aliexpress: 'AliExpress', cj: 'CJdropshipping' };
   return el('section', { class: 'card', 'aria-labelledby': 'parcels-title' },
     el('h2', { id: 'parcels-title' }, 'Supplier orders and parcels'),
+    automated.length === 0 ? null
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'supplier-automation' },
+        el('caption', {}, 'Placed by dropflow'),
+        el('thead', {}, el('tr', {}, ['Supplier', 'State', 'Lines', 'Supplier’s number', 'Our id there', 'Note'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, automated.map((p) => el('tr', {},
+          cell('Supplier', supplierName[p.supplier] || p.supplier),
+          cell('State', PURCHASE_STATES[p.state] || p.state),
+          cell('Lines', named(p.lines)),
+          cell('Supplier’s number', p.references.length ? p.references.join(', ') : '—'),
+          cell('Our id there', p.supplier_order_id),
+          cell('Note', p.pay_url && p.state === 'awaiting_payment' ? link(p.pay_url, 'Pay it') : (p.reason || '—'))))))),
     o.supplier_orders.length === 0 ? el('p', { class: 'muted' }, 'Not ordered from the supplier yet.')
       : el('table', { class: 'list', id: 'supplier-orders' },
         el('thead', {}, el('tr', {}, ['Supplier order', 'Lines', 'Placed'].map((h) => el('th', { scope: 'col' }, h)))),
