@@ -176,7 +176,7 @@ async fn warn_expiring(app: &App, connection: &SupplierConnection, now: DateTime
 
 /// One supplier-sync run: every purchase due by now, shard by shard, oldest first;
 /// each is placed, read back, or handed back as it needs. A purchase whose step fails
-/// for now is left on the index for the next run (its own back-off).
+/// is left on the index for the next run (its own back-off), and the others go on.
 pub async fn sync(app: &App, now: DateTime<Utc>) -> Result<SyncReport, ServiceError> {
     let mut report = SyncReport::default();
     for shard in 0..crate::store::DUE_SHARDS {
@@ -185,11 +185,14 @@ pub async fn sync(app: &App, now: DateTime<Utc>) -> Result<SyncReport, ServiceEr
             let (keys, next) = app.tables.due(crate::store::Due::Purchases, shard, now, cursor, PAGE).await?;
             for key in keys {
                 let Some(purchase) = app.tables.purchase_at(&key).await? else { continue };
+                let order = purchase.order_id.clone();
+                // One purchase's failure never stops the run for every other vendor's:
+                // it stays due, and a fault that no retry mends is logged for the operator.
                 if let Err(error) = step(app, purchase, now, &mut report).await {
-                    if !error.is_retryable() {
-                        return Err(error);
+                    match error.is_retryable() {
+                        true => tracing::warn!(%order, %error, "a supplier order's step is left for the next run"),
+                        false => tracing::error!(%order, %error, "a supplier order's step failed; it is tried again each run until mended"),
                     }
-                    tracing::warn!(%error, "a supplier order's step is left for the next run");
                     report.deferred += 1;
                 }
             }
