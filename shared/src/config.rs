@@ -95,6 +95,10 @@ pub struct SupplierSettings {
     /// vendor's payment before it goes back to the vendor (suppliers close unpaid
     /// orders; AliExpress reportedly after 24 hours).
     pub pay_timeout_hours: u32,
+    /// `SUPPLIER_CHECK_COUNTRY` (US): where a new supplier link's shipping method must
+    /// be offered to (the marketplace's main market); each order's own country is the
+    /// supplier's to check when it is placed.
+    pub check_country: String,
     /// `SUPPLIER_CREDENTIALS_KEY`: the local key sealing supplier credentials (base64
     /// of 32 bytes); on AWS the KMS key `SUPPLIER_CREDENTIALS_KMS_KEY` seals them.
     pub credentials_key: Option<String>,
@@ -407,6 +411,13 @@ impl Settings<'_> {
             timeout_seconds: at_least_one("SUPPLIER_TIMEOUT_SECONDS", 10)?.min(60),
             poll_minutes: at_least_one("SUPPLIER_POLL_MINUTES", 60)?,
             pay_timeout_hours: at_least_one("SUPPLIER_PAY_TIMEOUT_HOURS", 20)?,
+            check_country: match self.set("SUPPLIER_CHECK_COUNTRY").map(|c| c.trim().to_ascii_uppercase()) {
+                None => "US".into(),
+                Some(code) if crate::domain::address::is_country_code(&code) => code,
+                Some(code) => {
+                    return Err(ConfigError::Malformed { name: "SUPPLIER_CHECK_COUNTRY", reason: format!("{code:?} is not an ISO 3166 country code") });
+                }
+            },
             credentials_key: self.set("SUPPLIER_CREDENTIALS_KEY").map(|k| k.trim().to_string()),
             kms_key: self.set("SUPPLIER_CREDENTIALS_KMS_KEY").map(|k| k.trim().to_string()),
             hook_key: self.set("SUPPLIER_HOOK_KEY").unwrap_or_else(|| self.set("STORE_NAME").unwrap_or_default()),

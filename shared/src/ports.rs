@@ -595,6 +595,40 @@ pub trait SupplierClient: Send + Sync {
     async fn find(&self, credentials: &SupplierCredentials, out_order_id: &str) -> Result<Option<PlacedOrder>, SupplierError>;
     /// Where the supplier's order `reference` stands, with its parcels.
     async fn follow(&self, credentials: &SupplierCredentials, reference: &str) -> Result<FollowedOrder, SupplierError>;
+    /// The supplier's offer of `link`'s variant shipped to `ship_to` (ISO country):
+    /// its unit price now (in `currency` where the supplier converts, else its own) and
+    /// stock; `Refused` when the product or the variant does not exist.
+    async fn offer(
+        &self,
+        credentials: &SupplierCredentials,
+        link: &crate::domain::supplier::SupplierLink,
+        ship_to: &str,
+        currency: crate::domain::money::Currency,
+    ) -> Result<SupplierOffer, SupplierError>;
+    /// The shipping methods the supplier offers for one unit of `offer`'s variant to
+    /// `ship_to`, by the names its orders take.
+    async fn methods(
+        &self,
+        credentials: &SupplierCredentials,
+        link: &crate::domain::supplier::SupplierLink,
+        offer: &SupplierOffer,
+        ship_to: &str,
+    ) -> Result<Vec<String>, SupplierError>;
+}
+
+/// A supplier's offer of one variant, as its product call gives it: what a mapping is
+/// checked against, and what a price or stock change is caught with before an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierOffer {
+    /// The variant's id in the supplier's freight call (AliExpress `sku_id`, CJ `vid`).
+    pub variant_id: String,
+    /// The variant as the supplier's orders name it, spelt as the supplier does
+    /// (AliExpress `sku_attr` with its custom names, CJ `vid`).
+    pub sku: String,
+    /// Its unit price, when the supplier gives one.
+    pub unit_price: Option<crate::domain::money::Money>,
+    /// Units in stock, when the supplier says.
+    pub stock: Option<u64>,
 }
 
 /// A vendor's supplier account as dropflow holds it: secret as a whole (sealed at rest,

@@ -71,12 +71,15 @@ pub enum Kind {
     SupplierLostAnswer,
     /// CJ pushes the news of one of its orders (signed), sometimes twice.
     SupplierPush,
+    /// CJ's price of one of v3's variants changes: beyond v3's 10 % tolerance (its
+    /// orders go back to v3 unbought) or back to its cost.
+    SupplierPrice,
     FaultCrash,
     FaultTimeoutAfterWrite,
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 54] = [
+const WEIGHTS: [(Kind, u64); 55] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -129,6 +132,7 @@ const WEIGHTS: [(Kind, u64); 54] = [
     (Kind::SupplierShips, 5),
     (Kind::SupplierLostAnswer, 1),
     (Kind::SupplierPush, 2),
+    (Kind::SupplierPrice, 1),
     (Kind::FaultCrash, 2),
     (Kind::FaultTimeoutAfterWrite, 2),
 ];
@@ -204,6 +208,7 @@ impl Kind {
             Kind::SupplierShips => "supplier.ships",
             Kind::SupplierLostAnswer => "supplier.lost_answer",
             Kind::SupplierPush => "supplier.push",
+            Kind::SupplierPrice => "supplier.price",
             Kind::FaultCrash => "fault.crash",
             Kind::FaultTimeoutAfterWrite => "fault.timeout_after_write",
         }

@@ -925,6 +925,13 @@ impl World {
                 json!({"supplier": "the next CJ create's answer is lost"})
             }
             Kind::SupplierPush => self.supplier_push(app, step).await,
+            Kind::SupplierPrice => {
+                let Some(cj) = &self.cj else { return json!({"supplier": "none"}) };
+                let vid = if step.a % 2 == 0 { "vid-v3-A" } else { "vid-v3-B" };
+                let price = if step.b % 2 == 0 { "2.60" } else { "2.10" };
+                cj.lock().unwrap().set_price(vid, price);
+                json!({"supplier": "CJ's price changes", "variant": vid, "price": price})
+            }
             Kind::FaultCrash => self.crash_after_commit(app, step).await,
             Kind::FaultTimeoutAfterWrite => {
                 if let Some(chaos) = &app.local.chaos {

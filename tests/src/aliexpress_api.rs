@@ -16,6 +16,13 @@
 //! - `aliexpress.trade.ds.order.get` (`single_order_query`) and
 //!   `aliexpress.ds.order.tracking.get` (`ae_order_id`, `language`; "TRACKING DATA NOT
 //!   FOUND", code 1001, before the first scan);
+//! - `aliexpress.ds.product.get` (`product_id`, `ship_to_country`, `target_currency`):
+//!   `result.ae_item_base_info_dto` and `ae_item_sku_info_dtos.ae_item_sku_info_d_t_o[]`
+//!   with `sku_attr`, `sku_id`, `offer_sale_price`, `sku_available_stock`; an unknown
+//!   product is error 605 `ITEM_ID_NOT_FOUND`;
+//! - `aliexpress.ds.freight.query` (`queryDeliveryReq` with the numeric `sku_id` as
+//!   `selectedSkuId`, never the `sku_attr`): `result.delivery_options.delivery_option_d_t_o[]`
+//!   with each method's `code`;
 //! - a short ban: `error_response` "this ban will last 1 seconds"; an expired token:
 //!   `IllegalAccessToken`.
 //!
@@ -43,6 +50,19 @@ pub enum Fault {
     /// Refuses the next create with this error code.
     Refuse(String),
 }
+
+/// One SKU of a product AliExpress sells.
+#[derive(Debug, Clone)]
+pub struct Sku {
+    pub attr: String,
+    pub id: String,
+    pub price: String,
+    pub stock: u64,
+}
+
+/// The product of the scenarios (a lamp), its SKUs and the methods it ships by.
+pub const PRODUCT: &str = "1005001234567890";
+pub const METHODS: [&str; 2] = ["CAINIAO_STANDARD", "AE_STANDARD"];
 
 /// One order the stand-in holds.
 #[derive(Debug, Clone)]
@@ -75,6 +95,10 @@ pub struct Api {
     pub faults: Vec<Fault>,
     /// What it refused as malformed or unsigned (a test expects none).
     pub refused: Vec<String>,
+    /// Products it sells (priced in USD), by product id.
+    pub products: BTreeMap<String, Vec<Sku>>,
+    /// Product and freight calls.
+    pub catalog_calls: usize,
     /// Set by a create that is to hang: its answer never comes.
     hang: bool,
     next_id: u64,
@@ -89,6 +113,13 @@ impl Api {
     /// The order made under `out_order_id`.
     pub fn order_of(&mut self, out_order_id: &str) -> Option<&mut Order> {
         self.orders.values_mut().find(|o| o.out_order_id == out_order_id)
+    }
+
+    /// AliExpress's price of `attr` on `product` changes to `price`, its stock to `stock`.
+    pub fn set_offer(&mut self, product: &str, attr: &str, price: &str, stock: u64) {
+        for sku in self.products.entry(product.into()).or_default().iter_mut().filter(|s| s.attr == attr) {
+            (sku.price, sku.stock) = (price.into(), stock);
+        }
     }
 
     /// Every access token given so far stops working (a refresh gives a new one).
@@ -154,7 +185,9 @@ async fn unless_hanging(state: &Stand, answer: impl FnOnce(&mut Api) -> Answer) 
 
 /// Starts the stand-in; its base URL (what `ALIEXPRESS_API_URL` is set to) and state.
 pub async fn start() -> (String, Stand) {
-    let state: Stand = Arc::new(Mutex::new(Api::default()));
+    let sku = |attr: &str, id: &str| Sku { attr: attr.into(), id: id.into(), price: "9.00".into(), stock: 100 };
+    let lamp = vec![sku("14:175#Black", "12000027158136202"), sku("14:173#White", "12000027158136203")];
+    let state: Stand = Arc::new(Mutex::new(Api { products: BTreeMap::from([(PRODUCT.to_string(), lamp)]), ..Api::default() }));
     let (sync, rest) = (state.clone(), state.clone());
     let app = axum::Router::new()
         .route(
@@ -270,8 +303,43 @@ fn business(api: &mut Api, params: &BTreeMap<String, String>) -> Answer {
                 json!({"aliexpress_ds_order_tracking_get_response": {"result": {"ret": true, "data": {"tracking_detail_line_list": {"tracking_detail": lines}}}}}),
             )
         }
+        "aliexpress.ds.product.get" => product(api, params),
+        "aliexpress.ds.freight.query" => freight(api, params),
         other => gateway_error("InvalidApi", &format!("no method {other}")),
     }
+}
+
+fn product(api: &mut Api, params: &BTreeMap<String, String>) -> Answer {
+    api.catalog_calls += 1;
+    if ["product_id", "ship_to_country", "target_currency"].iter().any(|p| params.get(*p).is_none_or(String::is_empty)) {
+        api.refused.push(format!("product.get without its parameters: {params:?}"));
+        return gateway_error("MissingParameter", "product_id, ship_to_country and target_currency are required");
+    }
+    let Some(skus) = api.products.get(&params["product_id"]) else { return gateway_error("605", "ITEM_ID_NOT_FOUND") };
+    let skus: Vec<Value> = skus
+        .iter()
+        .map(|s| json!({"sku_attr": s.attr, "sku_id": s.id, "offer_sale_price": s.price, "sku_price": s.price, "sku_available_stock": s.stock, "currency_code": "USD"}))
+        .collect();
+    let base = json!({"product_id": params["product_id"].parse::<u64>().unwrap_or_default(), "subject": "Desk lamp", "product_status_type": "onSelling", "currency_code": "USD"});
+    ok(json!({"aliexpress_ds_product_get_response": {"result": {"ae_item_base_info_dto": base, "ae_item_sku_info_dtos": {"ae_item_sku_info_d_t_o": skus}},
+        "rsp_code": 200, "rsp_msg": "Call succeeds", "request_id": "r4"}}))
+}
+
+fn freight(api: &mut Api, params: &BTreeMap<String, String>) -> Answer {
+    api.catalog_calls += 1;
+    let request: Value = params.get("queryDeliveryReq").and_then(|q| serde_json::from_str(q).ok()).unwrap_or(Value::Null);
+    let product = request["productId"].as_str().map_or_else(|| request["productId"].to_string(), str::to_string);
+    let sku = request["selectedSkuId"].as_str().unwrap_or_default();
+    let known = api.products.get(&product).is_some_and(|skus| skus.iter().any(|s| s.id == sku));
+    if !known || request["shipToCountry"].as_str().is_none_or(|c| c.len() != 2) || !request["quantity"].is_u64() {
+        api.refused.push(format!("freight.query of an unknown product or sku_id (an sku_attr?): {request}"));
+        return ok(json!({"aliexpress_ds_freight_query_response": {"result": {"success": false, "code": 501, "msg": "PARAM_ERROR"}}}));
+    }
+    let options: Vec<Value> = METHODS
+        .iter()
+        .map(|code| json!({"code": code, "company": code, "shipping_fee_cent": "0", "free_shipping": true, "min_delivery_days": 7, "max_delivery_days": 15}))
+        .collect();
+    ok(json!({"aliexpress_ds_freight_query_response": {"result": {"success": true, "code": 200, "delivery_options": {"delivery_option_d_t_o": options}}}}))
 }
 
 fn create(api: &mut Api, params: &BTreeMap<String, String>) -> Answer {

@@ -13,6 +13,12 @@
 //!   answers a `cjPayUrl`; `getOrderDetail?orderId=` takes CJ's id or our `orderNumber`
 //!   and answers `orderStatus`, `trackNumber`, `logisticName` [field names as public
 //!   clients read them];
+//! - "Product" (<https://developers.cjdropshipping.com/en/api/api2/api/product.html>):
+//!   `GET /product/variant/queryByVid?vid=` answers the variant's `vid`, `pid` and
+//!   `variantSellPrice` (USD), `data` null for an unknown one;
+//! - "Logistic" (<https://developers.cjdropshipping.cn/en/api/api2/api/logistic.html>):
+//!   `POST /logistic/freightCalculate {startCountryCode, endCountryCode, products[{quantity,
+//!   vid}]}` answers `[{logisticName, logisticPrice, logisticAging}]`;
 //! - "Interface Call Restrictions": 1600200 "Too Many Requests";
 //! - "Webhook" (<https://developers.cjdropshipping.com/en/api/api2/api/webhook.html>):
 //!   a push is signed `sign` = Base64(HMAC-SHA256(openId, raw body)).
@@ -40,6 +46,16 @@ pub enum Fault {
     Refuse(String),
 }
 
+/// A variant CJ sells: its product and its price (USD, as CJ writes it).
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub pid: String,
+    pub price: String,
+}
+
+/// The shipping methods the stand-in offers from China to every country.
+pub const METHODS: [&str; 3] = ["CJPacket Ordinary", "CJPacket", "YunExpress"];
+
 /// One order the stand-in holds.
 #[derive(Debug, Clone)]
 pub struct Order {
@@ -65,6 +81,11 @@ pub struct Api {
     pub calls: usize,
     pub faults: Vec<Fault>,
     pub refused: Vec<String>,
+    /// Variants by `vid`, beyond the stand-in's own rule: a `vid-{x}` it was not told
+    /// of is product `p-{x}`'s, at 2.10 (what `TestApp::map_sku_on_cj` maps).
+    pub variants: BTreeMap<String, Variant>,
+    /// Product and freight calls (a mapping's check, an order's price check).
+    pub catalog_calls: usize,
     /// Set by a create that is to hang: its answer never comes.
     hang: bool,
     next_id: u64,
@@ -82,6 +103,18 @@ impl Api {
 
     pub fn expire_tokens(&mut self) {
         self.tokens.clear();
+    }
+
+    /// The variant `vid` as the stand-in sells it (its own rule for `vid-{x}`).
+    pub fn variant(&self, vid: &str) -> Option<Variant> {
+        self.variants.get(vid).cloned().or_else(|| vid.strip_prefix("vid-").map(|x| Variant { pid: format!("p-{x}"), price: "2.10".into() }))
+    }
+
+    /// CJ's price of `vid` changes to `price`.
+    pub fn set_price(&mut self, vid: &str, price: &str) {
+        if let Some(variant) = self.variant(vid) {
+            self.variants.insert(vid.into(), Variant { price: price.into(), ..variant });
+        }
     }
 
     /// The vendor paid every order: CJ will ship them.
@@ -152,7 +185,10 @@ fn error(code: u64, message: &str) -> Value {
 /// Starts the stand-in; its base URL (what `CJ_API_URL` is set to, the version prefix
 /// included) and state.
 pub async fn start() -> (String, Stand) {
-    let state: Stand = Arc::new(Mutex::new(Api::default()));
+    // The product CJ's own pages show (a mug in the scenarios).
+    let mug = Variant { pid: "1424608189734850560".into(), price: "2.10".into() };
+    let variants = BTreeMap::from([("92511400-C758-4474-93CA-66D442F5F787".to_string(), mug)]);
+    let state: Stand = Arc::new(Mutex::new(Api { variants, ..Api::default() }));
     let (post, get) = (state.clone(), state.clone());
     let app = axum::Router::new().route(
         "/api2.0/v1/{*path}",
@@ -214,6 +250,22 @@ fn posted(api: &mut Api, path: &str, headers: &axum::http::HeaderMap, body: &str
             }
             create(api, request)
         }
+        "logistic/freightCalculate" => {
+            api.catalog_calls += 1;
+            if !authorised(api, headers) {
+                return answer(error(1600001, "Invalid token"));
+            }
+            let products = request["products"].as_array().cloned().unwrap_or_default();
+            let known = !products.is_empty() && products.iter().all(|p| p["vid"].as_str().is_some_and(|v| api.variant(v).is_some()) && p["quantity"].is_u64());
+            let countries = ["startCountryCode", "endCountryCode"].iter().all(|f| request[*f].as_str().is_some_and(|c| c.len() == 2));
+            if !known || !countries {
+                api.refused.push(format!("freightCalculate: {request}"));
+                return answer(error(1600100, "Param error"));
+            }
+            let options: Vec<Value> =
+                METHODS.iter().map(|m| json!({"logisticName": m, "logisticPrice": 4.2, "logisticAging": "7-12", "totalPostageFee": 4.2})).collect();
+            answer(ok_data(Value::Array(options)))
+        }
         other => answer(error(1600100, &format!("no such interface {other}"))),
     }
 }
@@ -266,6 +318,16 @@ fn got(api: &mut Api, path: &str, headers: &axum::http::HeaderMap, query: &BTree
             };
             answer(ok_data(json!({"orderId": order.id, "orderNum": order.order_number, "orderStatus": order.status,
                 "trackNumber": order.track_number, "logisticName": order.body["logisticName"]})))
+        }
+        "product/variant/queryByVid" => {
+            api.catalog_calls += 1;
+            let vid = query.get("vid").cloned().unwrap_or_default();
+            match api.variant(&vid) {
+                Some(v) => answer(ok_data(
+                    json!({"vid": vid, "pid": v.pid, "variantSellPrice": serde_json::from_str::<Value>(&v.price).unwrap_or(Value::Null), "variantName": "Mug"}),
+                )),
+                None => answer(ok_data(Value::Null)),
+            }
         }
         other => answer(error(1600100, &format!("no such interface {other}"))),
     }

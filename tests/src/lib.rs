@@ -360,11 +360,12 @@ impl TestApp {
     }
 
     /// Maps `sku` to `vendor`, bought through CJ's API (the stand-in's product `p-{sku}`
-    /// and variant `vid-{sku}`) with its supplier step on `mode` (`auto`, `review`).
+    /// and variant `vid-{sku}`, 2.10 USD) with its supplier step on `mode` (`auto`,
+    /// `review`) and a price tolerance of 10 %.
     pub async fn map_sku_on_cj(&self, sku: &str, vendor: &str, mode: &str) -> Result<String, String> {
         let args = format!(
             "product add {sku} --vendor {vendor} --supplier CJ --url https://cjdropshipping.com/p/{sku}.html --cost 2.10 --currency USD --mode {mode} \
-             --supplier-api cj --supplier-product p-{sku} --supplier-sku vid-{sku} --shipping-method CJPacket"
+             --supplier-api cj --supplier-product p-{sku} --supplier-sku vid-{sku} --shipping-method CJPacket --price-tolerance 10"
         );
         self.cli(&args.split_whitespace().collect::<Vec<_>>()).await
     }

@@ -259,6 +259,95 @@ async fn a_refusal_goes_back_to_the_vendor_and_a_retry_places_it_under_a_new_id(
     assert_eq!(s.ae.lock().unwrap().orders.len(), 1);
 }
 
+/// A `PUT /vendor/products/{sku}` body for the lamp on AliExpress: `cost` in USD, and
+/// what differs from the stand-in's product.
+fn lamp_body(cost: &str, sku: &str, method: &str, tolerance: Option<u32>) -> Value {
+    json!({"supplier_name": "AliExpress", "product_url": "https://www.aliexpress.com/item/1005001234567890.html", "supplier_cost": {"amount": cost, "currency": "USD"},
+        "mode": "auto", "supplier_api": "aliexpress", "supplier_product_id": aliexpress_api::PRODUCT, "supplier_sku": sku, "shipping_method": method,
+        "price_tolerance_percent": tolerance})
+}
+
+async fn a_supplier_link_is_checked_with_the_supplier_before_it_is_kept(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let key = app.onboard("lamps", &[]).await;
+    let put = |body: Value| app.vendor(Method::PUT, "/vendor/products/LAMP-1", &key, Some(body));
+    let (status, problem, _) = put(lamp_body("9.00", "14:175", "CAINIAO_STANDARD", None)).await;
+    assert_eq!(status, 422, "nothing can be checked before the account is connected: {problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("connect"), "{problem}");
+    app.cli(&["supplier", "connect", "lamps", "aliexpress", "--code", aliexpress_api::CODE]).await.unwrap();
+
+    let (status, problem, _) = put(lamp_body("9.00", "14:999", "CAINIAO_STANDARD", None)).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("14:175#Black"), "the variants there are named: {problem}");
+    let (status, problem, _) = put(lamp_body("9.00", "14:175", "DHL_EXPRESS", None)).await;
+    assert_eq!(status, 422, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("DHL_EXPRESS") && detail.contains("CAINIAO_STANDARD") && detail.contains("US"), "the methods offered are named: {problem}");
+    let (status, problem, _) = put(lamp_body("5.00", "14:175", "CAINIAO_STANDARD", Some(10))).await;
+    assert_eq!(status, 422, "the supplier charges more than the cost allows: {problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("9.00 USD"), "{problem}");
+    let (status, problem, _) = put(lamp_body("9.00", "14:175", "CAINIAO_STANDARD", Some(1001))).await;
+    assert_eq!(status, 422, "{problem}");
+
+    // Accepted as the supplier spells the variant and the method.
+    let (status, mapped, _) = put(lamp_body("8.50", "14:175", "cainiao_standard", Some(10))).await;
+    assert_eq!(status, 200, "{mapped}");
+    assert_eq!(
+        (mapped["supplier_sku"].as_str(), mapped["shipping_method"].as_str(), mapped["price_tolerance_percent"].as_u64()),
+        (Some("14:175#Black"), Some("CAINIAO_STANDARD"), Some(10)),
+        "{mapped}"
+    );
+    // The same mapping again is not checked again; nothing malformed was ever sent.
+    let calls = s.ae.lock().unwrap().catalog_calls;
+    let (status, _, _) = put(lamp_body("8.50", "14:175#Black", "CAINIAO_STANDARD", Some(10))).await;
+    assert_eq!((status, s.ae.lock().unwrap().catalog_calls), (200, calls));
+    assert_eq!(s.ae.lock().unwrap().refused, Vec::<String>::new());
+
+    // CJ: a variant of another product than the one named is refused.
+    app.cli(&["supplier", "connect", "lamps", "cj", "--api-key", cj_api::API_KEY]).await.unwrap();
+    let said = app.map_sku_on_cj("MUG-1", "lamps", "auto").await.unwrap();
+    assert!(said.contains("MUG-1"), "{said}");
+    let wrong = "product add MUG-2 --vendor lamps --supplier CJ --url https://cjdropshipping.com/p/m.html --cost 2.10 --currency USD --mode auto \
+        --supplier-api cj --supplier-product p-OTHER --supplier-sku vid-MUG-2 --shipping-method CJPacket";
+    let refused = app.cli(&wrong.split_whitespace().collect::<Vec<_>>()).await.unwrap_err();
+    assert!(refused.contains("p-MUG-2"), "{refused}");
+}
+
+async fn a_price_risen_beyond_the_vendors_tolerance_or_no_stock_hands_the_order_back_before_anything_is_bought(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, cj_key) = onboard(&app).await;
+    // The mug on auto with a tolerance of 10 % over its 2.10 USD cost.
+    let mug = json!({"supplier_name": "CJ", "product_url": "https://cjdropshipping.com/product/mug-p-1.html", "supplier_cost": {"amount": "2.10", "currency": "USD"},
+        "mode": "auto", "supplier_api": "cj", "supplier_product_id": "1424608189734850560", "supplier_sku": "92511400-C758-4474-93CA-66D442F5F787",
+        "shipping_method": "CJPacket Ordinary", "price_tolerance_percent": 10});
+    assert_eq!(app.vendor(Method::PUT, "/vendor/products/MUG-1", &cj_key, Some(mug)).await.0, 200);
+    let (status, _, _) =
+        app.vendor(Method::PUT, "/vendor/products/LAMP-1", &ae_key, Some(lamp_body("9.00", "14:175#Black", "CAINIAO_STANDARD", Some(0)))).await;
+    assert_eq!(status, 200);
+    s.cj.lock().unwrap().set_price("92511400-C758-4474-93CA-66D442F5F787", "2.50");
+    s.ae.lock().unwrap().set_offer(aliexpress_api::PRODUCT, "14:175#Black", "9.00", 0);
+    app.generic_webhook("order.paid", None, &order("2007"), GENERIC_SECRETS[0]).await;
+    let said = sync(&app).await;
+    assert!(said.contains("2 handed back"), "{said}");
+    let mug = the_order(&app, &cj_key).await;
+    let purchase = &mug["supplier_automation"][0];
+    assert_eq!((mug["state"].as_str(), purchase["state"].as_str()), (Some("awaiting_supplier"), Some("failed")), "{mug}");
+    let reason = purchase["reason"].as_str().unwrap();
+    assert!(reason.contains("2.50 USD") && reason.contains("2.10 USD") && reason.contains("10 %"), "{reason}");
+    let lamp = the_order(&app, &ae_key).await;
+    assert!(lamp["supplier_automation"][0]["reason"].as_str().unwrap().contains("0 of LAMP-1 in stock"), "{lamp}");
+    assert!(s.cj.lock().unwrap().orders.is_empty() && s.ae.lock().unwrap().orders.is_empty(), "nothing bought");
+    assert_eq!(mail_to(&app, "mugs@vendors.example", "order from CJdropshipping yourself").await, 1);
+
+    // The price is back within the tolerance: the vendor's retry places it.
+    s.cj.lock().unwrap().set_price("92511400-C758-4474-93CA-66D442F5F787", "2.31");
+    let id = mug["id"].as_str().unwrap();
+    assert_eq!(app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order/retry"), &cj_key, None).await.0, 200);
+    sync(&app).await;
+    assert_eq!(the_order(&app, &cj_key).await["state"], "awaiting_shipment");
+    assert_eq!(s.cj.lock().unwrap().orders.len(), 1);
+}
+
 async fn an_expired_token_is_refreshed_and_a_ban_waits(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (ae_key, cj_key) = onboard(&app).await;
@@ -332,4 +421,6 @@ on_both_backends!(
     a_process_killed_while_placing_buys_nothing_twice,
     a_refusal_goes_back_to_the_vendor_and_a_retry_places_it_under_a_new_id,
     an_expired_token_is_refreshed_and_a_ban_waits,
+    a_supplier_link_is_checked_with_the_supplier_before_it_is_kept,
+    a_price_risen_beyond_the_vendors_tolerance_or_no_stock_hands_the_order_back_before_anything_is_bought,
 );

@@ -307,6 +307,24 @@ impl SupplierClient for Faulty<std::sync::Arc<dyn SupplierClient>> {
     async fn follow(&self, credentials: &SupplierCredentials, reference: &str) -> Result<FollowedOrder, SupplierError> {
         inject(&self.faults, false, unavailable, self.inner.follow(credentials, reference)).await
     }
+    async fn offer(
+        &self,
+        credentials: &SupplierCredentials,
+        link: &crate::domain::supplier::SupplierLink,
+        ship_to: &str,
+        currency: crate::domain::money::Currency,
+    ) -> Result<crate::ports::SupplierOffer, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.offer(credentials, link, ship_to, currency)).await
+    }
+    async fn methods(
+        &self,
+        credentials: &SupplierCredentials,
+        link: &crate::domain::supplier::SupplierLink,
+        offer: &crate::ports::SupplierOffer,
+        ship_to: &str,
+    ) -> Result<Vec<String>, SupplierError> {
+        inject(&self.faults, false, unavailable, self.inner.methods(credentials, link, offer, ship_to)).await
+    }
 }
 
 /// An injected supplier fault as the supplier's unavailability.

@@ -4,7 +4,7 @@
 use super::address::Address;
 use super::ids::{Email, InvalidValue, OrderId, Sku, VendorId};
 use super::money::{Currency, Money};
-use super::supplier::{SupplierLink, SupplierMode};
+use super::supplier::{MAX_PRICE_TOLERANCE_PERCENT, SupplierLink, SupplierMode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -321,6 +321,9 @@ pub struct LinkSpec {
     pub supplier_product_id: Option<String>,
     pub supplier_sku: Option<String>,
     pub shipping_method: Option<String>,
+    /// How far (percent) the supplier's price may rise above the supplier cost before
+    /// orders of it go back to the vendor; none: no limit.
+    pub price_tolerance_percent: Option<u32>,
 }
 
 impl ProductSpec {
@@ -353,6 +356,14 @@ impl ProductSpec {
             (None, _) => return Err(InvalidValue::new("supplier_api", "name the supplier (aliexpress or cj) its product, variant and method are of")),
             (Some(_), None) => return Err(InvalidValue::new("supplier_product_id", "is needed with supplier_api")),
             (Some(api), Some(product)) => Some(SupplierLink::parse(api, product, spec.supplier_sku.as_deref(), spec.shipping_method.as_deref())?),
+        };
+        let link = match (link, spec.price_tolerance_percent) {
+            (_, Some(percent)) if percent > MAX_PRICE_TOLERANCE_PERCENT => {
+                return Err(InvalidValue::new("price_tolerance_percent", format!("must be 0-{MAX_PRICE_TOLERANCE_PERCENT}")));
+            }
+            (None, Some(_)) => return Err(InvalidValue::new("price_tolerance_percent", "is about a supplier's API price: give supplier_api and its product")),
+            (Some(link), percent) => Some(SupplierLink { price_tolerance_percent: percent, ..link }),
+            (None, None) => None,
         };
         if !mode.is_manual() && link.is_none() {
             return Err(InvalidValue::new(
@@ -673,6 +684,7 @@ mod tests {
                 supplier_product_id: Some("1005001".into()),
                 supplier_sku: Some("14:175#Black".into()),
                 shipping_method: Some("CAINIAO_STANDARD".into()),
+                price_tolerance_percent: None,
             },
             ..spec()
         };

@@ -5,6 +5,7 @@
 //! `crate::suppliers`, the running of purchases in `services::supplier`.
 
 use super::ids::{InvalidValue, OrderId, VendorId};
+use super::money::Money;
 use super::tracking::{Carrier, TrackingError, TrackingNumber};
 use super::vendor_order::{VendorOrder, public_id};
 use chrono::{DateTime, Duration, Utc};
@@ -99,6 +100,11 @@ pub struct SupplierLink {
     /// AliExpress's `logistics_service_name` (a `code` of `aliexpress.ds.freight.query`),
     /// CJ's `logisticName` (of `freightCalculate`).
     pub shipping_method: String,
+    /// How far above the mapping's supplier cost (in percent) the supplier's price may
+    /// rise before dropflow stops placing orders of it and hands them to the vendor;
+    /// none: the vendor set no limit, and the price is not looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_tolerance_percent: Option<u32>,
 }
 
 /// The longest supplier id, variant or method name taken.
@@ -129,9 +135,29 @@ impl SupplierLink {
         if shipping_method.is_empty() || !fits(shipping_method) {
             return Err(InvalidValue::new("shipping_method", format!("must be 1-{MAX_LINK_CHARS} characters on one line (the supplier's name of the method)")));
         }
-        Ok(SupplierLink { api, product_id: product_id.into(), sku: sku.into(), shipping_method: shipping_method.into() })
+        Ok(SupplierLink { api, product_id: product_id.into(), sku: sku.into(), shipping_method: shipping_method.into(), price_tolerance_percent: None })
+    }
+
+    /// Whether the supplier's unit price `quoted` is within the vendor's tolerance above
+    /// `cost` (the mapping's supplier cost): `Err` says, in words, why not. A price in
+    /// another currency than the cost cannot be compared and is let through (the
+    /// supplier bills in its own currency: CJ in USD).
+    pub fn price_within(&self, cost: Money, quoted: Money) -> Result<(), String> {
+        let Some(tolerance) = self.price_tolerance_percent else { return Ok(()) };
+        if quoted.currency != cost.currency {
+            return Ok(());
+        }
+        // quoted ≤ cost × (100 + tolerance) / 100, in integers.
+        let ceiling = i128::from(cost.minor) * i128::from(100 + tolerance);
+        if i128::from(quoted.minor) * 100 <= ceiling {
+            return Ok(());
+        }
+        Err(format!("{} now charges {quoted} a unit, more than your cost of {cost} plus your tolerance of {tolerance} %", self.api.display_name()))
     }
 }
+
+/// The most a vendor's price tolerance may be, in percent.
+pub const MAX_PRICE_TOLERANCE_PERCENT: u32 = 1000;
 
 /// Where a purchase stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,7 +430,7 @@ impl SupplierStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::money::{Currency, Money};
+    use crate::domain::money::Currency;
     use crate::domain::order::RoutedLine;
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -415,7 +441,13 @@ mod tests {
         let eur = |minor| Money { minor, currency: Currency::parse("EUR").unwrap() };
         let mut routed = RoutedLine::example(id, eur(1000), eur(400));
         routed.supplier.mode = mode;
-        routed.supplier.link = api.map(|api| SupplierLink { api, product_id: "1005001".into(), sku: "v1".into(), shipping_method: "CAINIAO_STANDARD".into() });
+        routed.supplier.link = api.map(|api| SupplierLink {
+            api,
+            product_id: "1005001".into(),
+            sku: "v1".into(),
+            shipping_method: "CAINIAO_STANDARD".into(),
+            price_tolerance_percent: None,
+        });
         routed
     }
 
@@ -479,6 +511,23 @@ mod tests {
         assert_eq!(Purchase::backoff(3, None), Duration::minutes(4));
         assert_eq!(Purchase::backoff(30, None), Duration::minutes(60));
         assert_eq!(Purchase::backoff(1, Some(Duration::minutes(5))), Duration::minutes(5));
+    }
+
+    #[test]
+    fn a_price_may_rise_by_the_vendors_tolerance_and_no_further() {
+        let usd = |minor| Money::from_minor(minor, Currency::parse("USD").unwrap());
+        let mut link = SupplierLink::parse("cj", "pid-1", Some("vid-1"), Some("CJPacket")).unwrap();
+        assert!(link.price_within(usd(200), usd(10_000)).is_ok(), "no tolerance set: the price is not looked at");
+        link.price_tolerance_percent = Some(10);
+        assert!(link.price_within(usd(200), usd(220)).is_ok(), "exactly 10 % more");
+        let said = link.price_within(usd(200), usd(221)).unwrap_err();
+        assert!(said.contains("2.21 USD") && said.contains("2.00 USD") && said.contains("10 %"), "{said}");
+        assert!(link.price_within(usd(200), usd(150)).is_ok(), "cheaper is fine");
+        let eur = Money::from_minor(999_999, Currency::parse("EUR").unwrap());
+        assert!(link.price_within(usd(200), eur).is_ok(), "another currency is not compared");
+        link.price_tolerance_percent = Some(0);
+        assert!(link.price_within(usd(i64::MAX), usd(i64::MAX)).is_ok(), "no overflow");
+        assert!(link.price_within(usd(200), usd(201)).is_err());
     }
 
     #[test]

@@ -521,6 +521,9 @@ pub struct ProductJson {
     /// The supplier's shipping method (AliExpress `logistics_service_name`, CJ
     /// `logisticName`).
     pub shipping_method: Option<String>,
+    /// How far (percent) the supplier's price may rise above `supplier_cost` before
+    /// dropflow stops placing orders of it; none: no limit.
+    pub price_tolerance_percent: Option<u32>,
 }
 
 impl From<&crate::domain::order::ProductMapping> for ProductJson {
@@ -537,6 +540,7 @@ impl From<&crate::domain::order::ProductMapping> for ProductJson {
             supplier_product_id: m.link.as_ref().map(|l| l.product_id.clone()),
             supplier_sku: m.link.as_ref().map(|l| l.sku.clone()),
             shipping_method: m.link.as_ref().map(|l| l.shipping_method.clone()),
+            price_tolerance_percent: m.link.as_ref().and_then(|l| l.price_tolerance_percent),
         }
     }
 }
@@ -577,6 +581,11 @@ pub struct ProductBody {
     /// AliExpress `logistics_service_name` (a freight `code`), CJ `logisticName`.
     #[serde(default)]
     pub shipping_method: Option<String>,
+    /// 0-1000: how far (percent) the supplier's price may rise above `supplier_cost`
+    /// before dropflow stops placing orders of it and hands them to you; unset: no limit.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
+    pub price_tolerance_percent: Option<u32>,
 }
 
 impl ProductBody {
@@ -588,6 +597,7 @@ impl ProductBody {
             supplier_product_id: self.supplier_product_id.clone(),
             supplier_sku: self.supplier_sku.clone(),
             shipping_method: self.shipping_method.clone(),
+            price_tolerance_percent: self.price_tolerance_percent,
         }
     }
 }

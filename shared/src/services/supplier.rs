@@ -15,7 +15,8 @@
 use super::{App, ServiceError};
 use crate::domain::events::{Envelope, EventType, SupplierNeedsVendor};
 use crate::domain::ids::{SupplierOrderRef, VendorId};
-use crate::domain::supplier::{Purchase, PurchaseState, SupplierApi, SupplierConnection, SupplierParcel, SupplierStatus};
+use crate::domain::money::Money;
+use crate::domain::supplier::{Purchase, PurchaseState, SupplierApi, SupplierConnection, SupplierLink, SupplierParcel, SupplierStatus};
 use crate::domain::vendor_order::{Actor, CarrierStatus, Checkpoint, Command, VendorOrder, VoState};
 use crate::ports::{SupplierClient, SupplierCredentials, SupplierError, SupplierOrderLine, SupplierOrderRequest, Write};
 use crate::store::{HookOwner, PurchaseRef, Tables};
@@ -97,6 +98,65 @@ pub async fn connect(app: &App, vendor_id: &VendorId, api: SupplierApi, grant: &
     app.commit(writes, &[]).await?;
     tracing::info!(vendor = %vendor_id, supplier = api.as_str(), "supplier account connected");
     Ok(connection)
+}
+
+/// Checks a SKU's supplier link with the vendor's own account before the mapping is
+/// kept (a link is what dropflow will buy with, unattended): the product and its
+/// variant exist and are on sale, the shipping method is one the supplier offers to
+/// `SUPPLIER_CHECK_COUNTRY`, and the price is within the vendor's tolerance of `cost`.
+/// Two calls (product, freight); an account not connected yet is refused, since
+/// nothing can be checked (or bought) without it. The link kept names the variant and
+/// the method as the supplier spells them (what its orders take).
+pub async fn check_link(app: &App, vendor_id: &VendorId, link: &SupplierLink, cost: Money) -> Result<SupplierLink, ServiceError> {
+    let api = link.api;
+    let client = client(app, api)?.clone();
+    let creds = match credentials(app, vendor_id, api, false).await {
+        Ok(Some(creds)) => creds,
+        Ok(None) => {
+            return Err(ServiceError::Unprocessable(format!(
+                "connect the vendor's {} account first: dropflow checks the product with it (dropflow supplier connect)",
+                api.display_name()
+            )));
+        }
+        Err(error) => return Err(supplier_said(api, &error)),
+    };
+    let country = app.config.suppliers.check_country.as_str();
+    let offer = client.offer(&creds, link, country, cost.currency).await.map_err(|e| supplier_said(api, &e))?;
+    let methods = client.methods(&creds, link, &offer, country).await.map_err(|e| supplier_said(api, &e))?;
+    let Some(method) = methods.iter().find(|m| m.eq_ignore_ascii_case(link.shipping_method.trim())) else {
+        let offered = if methods.is_empty() { "none".to_string() } else { methods.join(", ") };
+        return Err(ServiceError::Unprocessable(format!(
+            "shipping_method: {} does not offer {:?} for this variant to {country}; it offers: {offered}",
+            api.display_name(),
+            link.shipping_method
+        )));
+    };
+    if let Some(price) = offer.unit_price {
+        link.price_within(cost, price).map_err(|reason| ServiceError::Unprocessable(format!("supplier_cost: {reason}")))?;
+    }
+    Ok(SupplierLink { sku: offer.sku.clone(), shipping_method: method.clone(), ..link.clone() })
+}
+
+/// Whether the lines of `order` may still be bought as mapped: each line whose link
+/// carries a price tolerance is priced again (to the customer's country), and a price
+/// risen beyond it, or a variant sold out, is a refusal in words (the vendor decides).
+/// Lines without a tolerance cost no call.
+async fn still_as_mapped(client: &dyn SupplierClient, creds: &SupplierCredentials, vo: &VendorOrder, purchase: &Purchase) -> Result<(), SupplierError> {
+    let country = vo.shipping_address.country_code.as_str();
+    for line in vo.lines.iter().filter(|l| purchase.line_ids.contains(&l.line.line_id)) {
+        let Some(link) = line.supplier.link.as_ref().filter(|l| l.price_tolerance_percent.is_some()) else { continue };
+        let cost = line.supplier.supplier_cost;
+        let sku = line.line.sku.as_ref().map_or_else(|| line.line.title.clone(), |s| s.to_string());
+        let offer = client.offer(creds, link, country, cost.currency).await?;
+        if offer.stock.is_some_and(|units| units < u64::from(line.line.quantity)) {
+            let reason = format!("{} has {} of {} in stock, {} ordered", link.api.display_name(), offer.stock.unwrap_or_default(), sku, line.line.quantity);
+            return Err(SupplierError::Refused { code: "OUT_OF_STOCK".into(), reason });
+        }
+        if let Some(price) = offer.unit_price {
+            link.price_within(cost, price).map_err(|reason| SupplierError::Refused { code: "PRICE_CHANGED".into(), reason: format!("{reason} ({sku})") })?;
+        }
+    }
+    Ok(())
 }
 
 /// The connection that keeps `credentials`, sealed for the vendor, after `existing`.
@@ -301,18 +361,24 @@ async fn place(app: &App, purchase: Purchase, vo: &VendorOrder, now: DateTime<Ut
     let email = app.tables.order(&vo.order_id).await?.and_then(|r| r.order.customer_email.map(|e| e.to_string()));
     let order = request(&leased, vo, email);
     // A create whose answer was lost may have made the order: ask for it first.
-    let found = if purchase.placing_since.is_some() {
+    // `None` is certain when no create was sent yet, or the supplier said it holds none.
+    let (found, certainly_none) = if purchase.placing_since.is_some() {
         match client.find(&creds, &order.out_order_id).await {
-            Ok(found) => found,
-            Err(SupplierError::Unsupported) => None,
+            Ok(found) => (found, true),
+            Err(SupplierError::Unsupported) => (None, false),
             Err(error) => return failed(app, &leased, vo, error, now, report).await,
         }
     } else {
-        None
+        (None, true)
     };
     let outcome = match found {
         Some(placed) => Ok(placed),
-        None => client.place(&creds, &order).await,
+        // Priced again only where no earlier try can have made the order: a refusal
+        // then would hand the vendor an order the supplier may already hold.
+        None => match if certainly_none { still_as_mapped(client.as_ref(), &creds, vo, &leased).await } else { Ok(()) } {
+            Ok(()) => client.place(&creds, &order).await,
+            Err(error) => Err(error),
+        },
     };
     match outcome {
         Ok(placed) => record(app, &leased, vo, placed, now, report).await,

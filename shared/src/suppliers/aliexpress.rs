@@ -21,15 +21,26 @@
 //!   `logistics_status`;
 //! - `aliexpress.ds.order.tracking.get` (`ae_order_id`, `language`): parcels under
 //!   `data.tracking_detail_line_list.tracking_detail[]` with `mail_no` and
-//!   `carrier_name`; "TRACKING DATA NOT FOUND" (code 1001) means none yet.
+//!   `carrier_name`; "TRACKING DATA NOT FOUND" (code 1001) means none yet;
+//! - `aliexpress.ds.product.get` (`product_id`, `ship_to_country`, `target_currency`,
+//!   `target_language`): `result.ae_item_base_info_dto` and
+//!   `result.ae_item_sku_info_dtos[]` with `sku_attr` (what orders take), `sku_id` (what
+//!   freight takes), `offer_sale_price`/`sku_price`, `sku_available_stock` and
+//!   `currency_code` ("aliexpress.ds.product.get" page);
+//! - `aliexpress.ds.freight.query` (`queryDeliveryReq`: `quantity`, `shipToCountry`,
+//!   `productId`, `selectedSkuId`, `language`, `locale`, `currency`):
+//!   `result.delivery_options[]` with each method's `code`, the name orders take; a
+//!   refusal is `success` false with `msg` ("aliexpress.ds.freight.query" page).
 //!
 //! Answers are wrapped in `{method_with_underscores}_response` (the key varies between
 //! versions, so any `*_response` is read), errors in `error_response`; lists come
 //! wrapped in an object of one key (`{"number": [...]}`), read either way.
 
 use crate::domain::address::Address;
+use crate::domain::money::Currency;
+use crate::domain::supplier::SupplierLink;
 use crate::domain::supplier::{SupplierParcel, SupplierStatus};
-use crate::ports::{PlacedOrder, SupplierCredentials, SupplierError, SupplierOrderRequest};
+use crate::ports::{PlacedOrder, SupplierCredentials, SupplierError, SupplierOffer, SupplierOrderRequest};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -104,6 +115,76 @@ pub fn create_params(order: &SupplierOrderRequest) -> BTreeMap<String, String> {
         ("param_place_order_request4_open_api_d_t_o".to_string(), request.to_string()),
         ("ds_extend_request".to_string(), json!({"payment": {"try_to_pay": "false"}}).to_string()),
     ])
+}
+
+/// `aliexpress.ds.product.get`'s business parameters: the product as the account sees
+/// it shipped to `ship_to`, priced in `currency`.
+pub fn product_params(link: &SupplierLink, ship_to: &str, currency: Currency) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("method".to_string(), "aliexpress.ds.product.get".to_string()),
+        ("product_id".to_string(), link.product_id.clone()),
+        ("ship_to_country".to_string(), ship_to.to_string()),
+        ("target_currency".to_string(), currency.code().to_string()),
+        ("target_language".to_string(), "en".to_string()),
+    ])
+}
+
+/// A `sku_attr` without its custom names (`14:175#Black;5:100` → `14:175;5:100`): a
+/// vendor may copy it with or without them.
+fn bare_attr(attr: &str) -> String {
+    attr.split(';').map(|pair| pair.split('#').next().unwrap_or_default().trim()).collect::<Vec<_>>().join(";")
+}
+
+/// The offer of `link`'s variant in a product.get `result`: the SKU whose `sku_attr`
+/// is the link's (custom names aside; a product of one SKU when the link names none),
+/// refused when the product is not on sale or has no such variant (its variants named).
+pub fn offer_of(result: &Value, link: &SupplierLink) -> Result<SupplierOffer, SupplierError> {
+    let text = |v: &Value, key: &str| v.get(key).map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).filter(|t| !t.is_empty() && t != "null");
+    let base = result.get("ae_item_base_info_dto").unwrap_or(&Value::Null);
+    if let Some(status) = text(base, "product_status_type").filter(|s| s != "onSelling") {
+        return Err(SupplierError::Refused {
+            code: "PRODUCT_NOT_ON_SALE".into(),
+            reason: format!("AliExpress product {} is not on sale ({status})", link.product_id),
+        });
+    }
+    let skus = list(result.get("ae_item_sku_info_dtos"));
+    let wanted = bare_attr(&link.sku);
+    let found = match wanted.is_empty() {
+        true if skus.len() == 1 => skus.first(),
+        _ => skus.iter().find(|sku| text(sku, "sku_attr").is_some_and(|attr| bare_attr(&attr) == wanted)),
+    };
+    let Some(sku) = found else {
+        let known: Vec<String> = skus.iter().filter_map(|sku| text(sku, "sku_attr")).take(10).collect();
+        return Err(SupplierError::Refused {
+            code: "SKU_NOT_FOUND".into(),
+            reason: format!("AliExpress product {} has no variant {:?} (its variants: {})", link.product_id, link.sku, known.join(", ")),
+        });
+    };
+    let variant_id = text(sku, "sku_id").ok_or_else(|| SupplierError::Unreadable("result.ae_item_sku_info_dtos[].sku_id".into()))?;
+    let currency = text(sku, "currency_code").or_else(|| text(base, "currency_code")).and_then(|code| Currency::parse(&code).ok());
+    let amount = text(sku, "offer_sale_price").or_else(|| text(sku, "sku_price"));
+    let unit_price = currency.zip(amount).and_then(|(currency, amount)| super::price(&amount, currency));
+    let stock = sku.get("sku_available_stock").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    let sku = text(sku, "sku_attr").unwrap_or_default();
+    Ok(SupplierOffer { variant_id, sku, unit_price, stock })
+}
+
+/// `aliexpress.ds.freight.query`'s business parameters: one unit of `offer`'s variant
+/// (its `sku_id`, not the `sku_attr` orders take) to `ship_to`.
+pub fn freight_params(link: &SupplierLink, offer: &SupplierOffer, ship_to: &str) -> BTreeMap<String, String> {
+    let request = json!({"quantity": 1, "shipToCountry": ship_to, "productId": link.product_id, "selectedSkuId": offer.variant_id,
+        "language": "en_US", "locale": "en_US", "currency": "USD"});
+    BTreeMap::from([("method".to_string(), "aliexpress.ds.freight.query".to_string()), ("queryDeliveryReq".to_string(), request.to_string())])
+}
+
+/// The method `code`s a freight.query `result` offers, or its refusal.
+pub fn methods_of(result: &Value) -> Result<Vec<String>, SupplierError> {
+    let success = result.get("success").map(|v| v.as_bool().unwrap_or_else(|| v.as_str() == Some("true")));
+    if success == Some(false) {
+        let said = |key: &str| result.get(key).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).unwrap_or_default();
+        return Err(SupplierError::Refused { code: said("code"), reason: said("msg").replace('_', " ").to_lowercase() });
+    }
+    Ok(list(result.get("delivery_options")).iter().filter_map(|option| option.get("code").and_then(Value::as_str).map(str::to_string)).collect())
 }
 
 /// A phone number split as AliExpress takes it: the country calling code (`+49`) and
@@ -343,6 +424,28 @@ mod client {
             Err(SupplierError::Unsupported)
         }
 
+        async fn offer(
+            &self,
+            credentials: &SupplierCredentials,
+            link: &SupplierLink,
+            ship_to: &str,
+            currency: Currency,
+        ) -> Result<SupplierOffer, SupplierError> {
+            let body = self.call(&credentials.access_token, product_params(link, ship_to, currency)).await?;
+            offer_of(result_of(&body)?, link)
+        }
+
+        async fn methods(
+            &self,
+            credentials: &SupplierCredentials,
+            link: &SupplierLink,
+            offer: &SupplierOffer,
+            ship_to: &str,
+        ) -> Result<Vec<String>, SupplierError> {
+            let body = self.call(&credentials.access_token, freight_params(link, offer, ship_to)).await?;
+            methods_of(result_of(&body)?)
+        }
+
         async fn follow(&self, credentials: &SupplierCredentials, reference: &str) -> Result<FollowedOrder, SupplierError> {
             let query = json!({"order_id": reference}).to_string();
             let params = BTreeMap::from([("method".to_string(), "aliexpress.trade.ds.order.get".to_string()), ("single_order_query".to_string(), query)]);
@@ -418,6 +521,31 @@ mod tests {
         let tracking = json!({"ret": true, "data": {"tracking_detail_line_list": {"tracking_detail": [{"mail_no": "LP00123", "carrier_name": "AliExpress standard shipping"}]}}});
         assert_eq!(parcels(&tracking).unwrap(), vec![SupplierParcel { number: "LP00123".into(), carrier: Some("AliExpress standard shipping".into()) }]);
         assert_eq!(parcels(&json!({"ret": false, "msg": "TRACKING DATA NOT FOUND", "code": "1001"})).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_products_variant_is_found_by_its_sku_attr_with_or_without_custom_names() {
+        let link = SupplierLink::parse("aliexpress", "1005001", Some("14:175"), Some("CAINIAO_STANDARD")).unwrap();
+        let result = json!({"ae_item_base_info_dto": {"product_status_type": "onSelling", "currency_code": "USD"},
+            "ae_item_sku_info_dtos": {"ae_item_sku_info_d_t_o": [
+                {"sku_attr": "14:173#White", "sku_id": "120001", "offer_sale_price": "8.50"},
+                {"sku_attr": "14:175#Black", "sku_id": "120002", "offer_sale_price": "9.005", "sku_price": "12.00", "sku_available_stock": 40}]}});
+        let offer = offer_of(&result, &link).unwrap();
+        assert_eq!((offer.variant_id.as_str(), offer.unit_price.map(|m| m.minor), offer.stock), ("120002", Some(901), Some(40)));
+        let other = SupplierLink { sku: "14:999".into(), ..link.clone() };
+        let Err(SupplierError::Refused { reason, .. }) = offer_of(&result, &other) else { panic!("an unknown variant is refused") };
+        assert!(reason.contains("14:173#White") && reason.contains("14:175#Black"), "{reason}");
+        let off_sale = json!({"ae_item_base_info_dto": {"product_status_type": "offline"}, "ae_item_sku_info_dtos": []});
+        assert!(matches!(offer_of(&off_sale, &link), Err(SupplierError::Refused { .. })));
+    }
+
+    #[test]
+    fn freight_options_give_the_method_codes_or_the_refusal() {
+        let result = json!({"success": true, "delivery_options": {"delivery_option_d_t_o": [{"code": "CAINIAO_STANDARD"}, {"code": "AE_STANDARD"}]}});
+        assert_eq!(methods_of(&result).unwrap(), ["CAINIAO_STANDARD", "AE_STANDARD"]);
+        let refused = json!({"msg": "DELIVERY_NOT_AVAILABLE_TO_YOUR_ADDRESS", "code": 505, "success": false});
+        let Err(SupplierError::Refused { reason, .. }) = methods_of(&refused) else { panic!("refused") };
+        assert_eq!(reason, "delivery not available to your address");
     }
 
     #[test]

@@ -17,6 +17,12 @@
 //! - `GET /shopping/order/getOrderDetail?orderId=` (CJ's id or our `orderNumber`):
 //!   `orderStatus`, `trackNumber`, `logisticName` [field names from public clients;
 //!   UNVERIFIED against the live table];
+//! - `GET /product/variant/queryByVid?vid=`: the variant's `pid` and
+//!   `variantSellPrice` (USD) ("Product", section "Variant",
+//!   <https://developers.cjdropshipping.com/en/api/api2/api/product.html>);
+//! - `POST /logistic/freightCalculate {startCountryCode, endCountryCode,
+//!   products[{quantity, vid}]}`: `data[]` with each method's `logisticName`, the name
+//!   orders take (<https://developers.cjdropshipping.cn/en/api/api2/api/logistic.html>);
 //! - rate limits: 1600200/1600201 (and HTTP 429) are CJ's per-second and daily limits,
 //!   1600000 a short outage ("Interface Call Restrictions",
 //!   <https://developers.cjdropshipping.com/en/api/api2/standard/limit.html>; the waits
@@ -24,8 +30,9 @@
 //! - webhooks: `sign` is standard Base64 of HMAC-SHA256 over the raw body keyed by the
 //!   account's `openId` (<https://developers.cjdropshipping.com/en/api/api2/api/webhook.html>).
 
+use crate::domain::supplier::SupplierLink;
 use crate::domain::supplier::{SupplierParcel, SupplierStatus};
-use crate::ports::{FollowedOrder, PlacedOrder, SupplierCredentials, SupplierError, SupplierOrderRequest};
+use crate::ports::{FollowedOrder, PlacedOrder, SupplierCredentials, SupplierError, SupplierOffer, SupplierOrderRequest};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -71,10 +78,43 @@ pub fn create_body(order: &SupplierOrderRequest) -> Value {
         "shippingPhone": a.phone.clone().unwrap_or_default(),
         "email": order.email.clone().unwrap_or_default(),
         "logisticName": method,
-        "fromCountryCode": "CN",
+        "fromCountryCode": FROM_COUNTRY,
         "shopLogisticsType": 2,
         "products": products,
     })
+}
+
+/// Where CJ ships from: its Chinese warehouses (what `createOrderV2` says too).
+pub const FROM_COUNTRY: &str = "CN";
+
+/// The offer of `link`'s variant in a `queryByVid` answer's `data`: refused when CJ
+/// knows no such variant or it belongs to another product than the link's.
+pub fn offer_of(data: &Value, link: &SupplierLink) -> Result<SupplierOffer, SupplierError> {
+    let text = |key: &str| data.get(key).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).filter(|t| !t.is_empty() && t != "null");
+    let Some(vid) = text("vid") else {
+        return Err(SupplierError::Refused { code: "VARIANT_NOT_FOUND".into(), reason: format!("CJ has no variant {}", link.sku) });
+    };
+    if let Some(pid) = text("pid").filter(|pid| *pid != link.product_id) {
+        return Err(SupplierError::Refused {
+            code: "VARIANT_OF_ANOTHER_PRODUCT".into(),
+            reason: format!("CJ's variant {vid} is of product {pid}, not {}", link.product_id),
+        });
+    }
+    let usd = crate::domain::money::Currency::parse("USD").expect("USD is a currency");
+    let unit_price = text("variantSellPrice").and_then(|amount| super::price(&amount, usd));
+    Ok(SupplierOffer { sku: vid.clone(), variant_id: vid, unit_price, stock: None })
+}
+
+/// `freightCalculate`'s body: one unit of the variant from CJ's warehouse to `ship_to`.
+pub fn freight_body(offer: &SupplierOffer, ship_to: &str) -> Value {
+    json!({"startCountryCode": FROM_COUNTRY, "endCountryCode": ship_to, "products": [{"quantity": 1, "vid": offer.variant_id}]})
+}
+
+/// The `logisticName`s a `freightCalculate` answer's `data` offers.
+pub fn methods_of(data: &Value) -> Vec<String> {
+    data.as_array()
+        .map(|options| options.iter().filter_map(|o| o.get("logisticName").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// The `data` of an answer, or the error its `code` says.
@@ -249,6 +289,34 @@ mod client {
             let body = self.detail(credentials, reference).await?;
             Ok(followed(data_of(&body)?))
         }
+
+        async fn offer(
+            &self,
+            credentials: &SupplierCredentials,
+            link: &SupplierLink,
+            _: &str,
+            _: crate::domain::money::Currency,
+        ) -> Result<SupplierOffer, SupplierError> {
+            // CJ prices in USD wherever it ships.
+            let request = self
+                .client
+                .get(format!("{}/product/variant/queryByVid", self.base))
+                .query(&[("vid", link.sku.as_str())])
+                .header("CJ-Access-Token", &credentials.access_token);
+            let body = self.send(request).await?;
+            offer_of(data_of(&body)?, link)
+        }
+
+        async fn methods(
+            &self,
+            credentials: &SupplierCredentials,
+            _: &SupplierLink,
+            offer: &SupplierOffer,
+            ship_to: &str,
+        ) -> Result<Vec<String>, SupplierError> {
+            let body = self.post("/logistic/freightCalculate", Some(&credentials.access_token), &freight_body(offer, ship_to)).await?;
+            Ok(methods_of(data_of(&body)?))
+        }
     }
 }
 
@@ -272,6 +340,17 @@ mod tests {
         assert!(matches!(data_of(&json!({"code": 1600001, "result": false, "message": "Invalid token"})), Err(SupplierError::Unauthorized(_))));
         assert!(matches!(data_of(&json!({"code": 1600100, "result": false, "message": "Param error"})), Err(SupplierError::Refused { .. })));
         assert_eq!(data_of(&json!({"result": true})).unwrap_err(), SupplierError::Unreadable("code".into()));
+    }
+
+    #[test]
+    fn a_variant_is_checked_against_the_links_product_and_priced_in_usd() {
+        let link = SupplierLink::parse("cj", "pid-1", Some("vid-1"), Some("CJPacket")).unwrap();
+        let offer = offer_of(&json!({"vid": "vid-1", "pid": "pid-1", "variantSellPrice": 2.1}), &link).unwrap();
+        assert_eq!((offer.variant_id.as_str(), offer.unit_price.map(|m| m.to_string())), ("vid-1", Some("2.10 USD".to_string())));
+        assert!(matches!(offer_of(&json!({"vid": "vid-1", "pid": "pid-2"}), &link), Err(SupplierError::Refused { .. })));
+        assert!(matches!(offer_of(&Value::Null, &link), Err(SupplierError::Refused { .. })));
+        assert_eq!(methods_of(&json!([{"logisticName": "CJPacket", "logisticPrice": 4.2}, {"logisticName": "USPS+"}])), ["CJPacket", "USPS+"]);
+        assert_eq!(freight_body(&offer, "DE")["products"][0]["vid"], "vid-1");
     }
 
     #[test]

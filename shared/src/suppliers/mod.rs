@@ -11,6 +11,23 @@ use crate::ports::SupplierClient;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// A supplier's price text ("2.10", "2.345") in `currency`: a price finer than the
+/// currency's minor unit is rounded up (never under the supplier's own price); `None`
+/// for text that is no decimal.
+pub fn price(text: &str, currency: crate::domain::money::Currency) -> Option<crate::domain::money::Money> {
+    use crate::domain::money::{Money, MoneyError};
+    match Money::parse_decimal(text, currency) {
+        Ok(money) => Some(money),
+        Err(MoneyError::TooPrecise { .. }) => {
+            let (whole, fraction) = text.trim().split_once('.')?;
+            let kept: String = fraction.chars().take(usize::from(currency.exponent())).collect();
+            let cut = Money::parse_decimal(&format!("{whole}.{kept}"), currency).ok()?;
+            Some(Money::from_minor(cut.minor.checked_add(1)?, currency))
+        }
+        Err(_) => None,
+    }
+}
+
 /// The supplier clients a process has, by API (none: supplier automation is off and
 /// purchases wait).
 pub type Suppliers = BTreeMap<SupplierApi, Arc<dyn SupplierClient>>;
@@ -26,4 +43,20 @@ pub fn from_settings(settings: &crate::config::SupplierSettings, clock: Arc<dyn 
         clients.insert(SupplierApi::Aliexpress, Arc::new(aliexpress::AliExpress::new(&settings.aliexpress_url, key, secret, timeout, clock)));
     }
     clients
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Currency;
+
+    #[test]
+    fn a_supplier_price_finer_than_cents_is_rounded_up() {
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(price("2.10", usd).map(|m| m.minor), Some(210));
+        assert_eq!(price("2.1", usd).map(|m| m.minor), Some(210));
+        assert_eq!(price("2.341", usd).map(|m| m.minor), Some(235));
+        assert_eq!(price("2.340", usd).map(|m| m.minor), Some(234));
+        assert_eq!(price("two", usd), None);
+    }
 }

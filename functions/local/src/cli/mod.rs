@@ -350,6 +350,10 @@ pub struct AutomationArgs {
     /// The supplier's shipping method: AliExpress logistics_service_name, CJ logisticName.
     #[arg(long)]
     pub shipping_method: Option<String>,
+    /// How far (percent, 0-1000) the supplier's price may rise above --cost before
+    /// dropflow stops placing orders of it and hands them to the vendor (unset: no limit).
+    #[arg(long)]
+    pub price_tolerance: Option<u32>,
 }
 
 impl AutomationArgs {
@@ -361,6 +365,7 @@ impl AutomationArgs {
             supplier_product_id: self.supplier_product,
             supplier_sku: self.supplier_sku,
             shipping_method: self.shipping_method,
+            price_tolerance_percent: self.price_tolerance,
         }
     }
 }
