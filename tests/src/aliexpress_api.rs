@@ -5,6 +5,9 @@
 //!   every request's `sign` is checked (HMAC-SHA256 of the sorted parameters, the API
 //!   path first for `/rest` calls, uppercase hex), with `app_key`, `timestamp` and
 //!   `sign_method=sha256`;
+//! - `GET /oauth/authorize` ("Authorize your APP"): with `response_type=code`, the
+//!   app's `client_id` and a `redirect_uri`, the merchant (who agrees at once here) is
+//!   sent back to `redirect_uri` with `code` and the `state` it came with;
 //! - `/auth/token/create` and `/auth/token/refresh` ("Create token", "Refresh token"):
 //!   flat answers with `access_token`, `refresh_token`, `expire_time` and
 //!   `refresh_token_valid_time` in epoch milliseconds;
@@ -190,6 +193,7 @@ pub async fn start() -> (String, Stand) {
     let state: Stand = Arc::new(Mutex::new(Api { products: BTreeMap::from([(PRODUCT.to_string(), lamp)]), ..Api::default() }));
     let (sync, rest) = (state.clone(), state.clone());
     let app = axum::Router::new()
+        .route("/oauth/authorize", axum::routing::get(authorize_page))
         .route(
             "/sync",
             axum::routing::post(move |axum::extract::Form(params): axum::extract::Form<BTreeMap<String, String>>| {
@@ -213,6 +217,18 @@ pub async fn start() -> (String, Stand) {
 }
 
 type Answer = (axum::http::StatusCode, axum::Json<Value>);
+
+/// The merchant agrees on AliExpress's page: back to `redirect_uri` with the code.
+async fn authorize_page(axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let asked = |key: &str| query.get(key).map(String::as_str).unwrap_or_default();
+    if asked("response_type") != "code" || asked("client_id") != APP_KEY || !asked("redirect_uri").starts_with("http") {
+        return (axum::http::StatusCode::BAD_REQUEST, "invalid authorize request").into_response();
+    }
+    let mut back = url::Url::parse(asked("redirect_uri")).expect("a URL");
+    back.query_pairs_mut().append_pair("code", CODE).append_pair("state", asked("state"));
+    axum::response::Redirect::to(back.as_str()).into_response()
+}
 
 fn ok(body: Value) -> Answer {
     (axum::http::StatusCode::OK, axum::Json(body))

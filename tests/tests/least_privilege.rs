@@ -134,17 +134,21 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     let tokens = format!("{}={}", dropflow_scenarios::SCENARIO_SHOP, dropflow_scenarios::shopify_admin::TOKEN);
     let keys = format!("{site}={}:{}", dropflow_scenarios::woocommerce_api::CONSUMER_KEY, dropflow_scenarios::woocommerce_api::CONSUMER_SECRET);
     // One SKU is bought through CJ's API (a stand-in) on auto (supplier-sync).
+    // The vendor connects CJ and AliExpress (stand-ins) through the vendor API.
     let (cj_url, cj) = dropflow_scenarios::cj_api::start().await;
+    let (ae_url, _ae) = dropflow_scenarios::aliexpress_api::start().await;
     let settings = [
         ("SHOPIFY_ADMIN_TOKENS", tokens.as_str()),
         ("SHOPIFY_ADMIN_ENDPOINT", endpoint.as_str()),
         ("WOOCOMMERCE_API_KEYS", keys.as_str()),
         ("CJ_API_URL", cj_url.as_str()),
+        ("ALIEXPRESS_API_URL", ae_url.as_str()),
+        ("ALIEXPRESS_APP_KEY", dropflow_scenarios::aliexpress_api::APP_KEY),
+        ("ALIEXPRESS_APP_SECRET", dropflow_scenarios::aliexpress_api::APP_SECRET),
+        ("PUBLIC_BASE_URL", "https://market.example"),
     ];
     let app = dropflow_scenarios::spawn_app_configured(Backend::Embedded, None, &settings).await;
     let key = app.onboard("ipod-shop", &["IPOD2008GREEN"]).await;
-    app.cli(&["supplier", "connect", "ipod-shop", "cj", "--api-key", dropflow_scenarios::cj_api::API_KEY]).await.unwrap();
-    app.map_sku_on_cj("IPOD2008RED", "ipod-shop", "auto").await.unwrap();
     let functions = Functions { app, calls: FUNCTIONS.iter().map(|f| (*f, Arc::new(Mutex::new(BTreeSet::new())))).collect() };
     let http = reqwest::Client::new();
     let webhooks = functions.serve(dropflow_shared::http::webhook_router(functions.app_of("OrderWebhookFunction"))).await;
@@ -168,6 +172,16 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
             assert!(status < 300, "{path}: {status} {}", response.text().await.unwrap_or_default());
         }
     };
+
+    api(reqwest::Method::POST, "/vendor/suppliers/cj".into(), Some(json!({"api_key": dropflow_scenarios::cj_api::API_KEY}))).await;
+    let started: Value = http.post(format!("{vendor_api}/vendor/suppliers/aliexpress/authorize")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = browser.get(started["authorize_url"].as_str().unwrap()).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().replace("https://market.example", &vendor_api);
+    let landed = browser.get(callback).send().await.unwrap();
+    assert!(landed.headers()["location"].to_str().unwrap().contains("supplier_connected=aliexpress"), "{landed:?}");
+    api(reqwest::Method::GET, "/vendor/suppliers".into(), None).await;
+    functions.app.map_sku_on_cj("IPOD2008RED", "ipod-shop", "auto").await.unwrap();
 
     // Five orders, each with a line of a SKU nobody sells yet (it waits under the SKU).
     let paid: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();

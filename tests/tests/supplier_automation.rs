@@ -348,6 +348,70 @@ async fn a_price_risen_beyond_the_vendors_tolerance_or_no_stock_hands_the_order_
     assert_eq!(s.cj.lock().unwrap().orders.len(), 1);
 }
 
+/// Where a response sends the browser.
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+async fn a_vendor_connects_its_own_accounts_cj_by_key_and_aliexpress_through_its_oauth_flow(backend: Backend) {
+    let (ae_url, _ae) = aliexpress_api::start().await;
+    let settings = [
+        ("ALIEXPRESS_API_URL", ae_url.as_str()),
+        ("ALIEXPRESS_APP_KEY", aliexpress_api::APP_KEY),
+        ("ALIEXPRESS_APP_SECRET", aliexpress_api::APP_SECRET),
+        ("CJ_API_URL", &cj_api::start().await.0),
+        ("PUBLIC_BASE_URL", "https://market.example"),
+    ];
+    let app = spawn_app_configured(backend, None, &settings).await;
+    let key = app.onboard("lamps", &[]).await;
+    let other = app.onboard("mugs", &[]).await;
+    let (status, listed, _) = app.vendor(Method::GET, "/vendor/suppliers", &key, None).await;
+    assert_eq!((status, listed["accounts"].as_array().map(Vec::len), &listed["available"]), (200, Some(0), &json!(["aliexpress", "cj"])));
+
+    // CJ: a wrong key is refused at once; the right one connects, and nothing secret comes back.
+    let (status, problem, _) = app.vendor(Method::POST, "/vendor/suppliers/cj", &key, Some(json!({"api_key": "CJ0@api@wrong"}))).await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, account, _) = app.vendor(Method::POST, "/vendor/suppliers/cj", &key, Some(json!({"api_key": cj_api::API_KEY}))).await;
+    assert_eq!((status, account["supplier"].as_str()), (200, Some("cj")), "{account}");
+    assert!(!account.to_string().contains("cj-access") && !account.to_string().contains(cj_api::API_KEY), "{account}");
+
+    // AliExpress: the vendor's browser goes to AliExpress and comes back with a code.
+    let (status, started, _) = app.vendor(Method::POST, "/vendor/suppliers/aliexpress/authorize", &key, None).await;
+    assert_eq!(status, 200, "{started}");
+    let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
+    let asked: std::collections::BTreeMap<String, String> = authorize.query_pairs().into_owned().collect();
+    assert!(authorize.as_str().starts_with(&format!("{ae_url}/oauth/authorize")), "{authorize}");
+    assert_eq!(asked["redirect_uri"], "https://market.example/vendor/suppliers/aliexpress/callback");
+    assert_eq!(asked["client_id"], aliexpress_api::APP_KEY);
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = location(&browser.get(authorize.as_str()).send().await.unwrap());
+    let callback = back.replace("https://market.example", &app.base);
+    let landed = browser.get(&callback).send().await.unwrap();
+    assert_eq!((landed.status().as_u16(), location(&landed)), (303, "../../app?supplier_connected=aliexpress#suppliers".to_string()));
+    // The same callback again, a forged state and a run-out one connect nothing.
+    let again = location(&browser.get(&callback).send().await.unwrap());
+    assert!(again.contains("supplier_error=") && again.contains("used+already"), "{again}");
+    let forged = location(&browser.get(format!("{}/vendor/suppliers/aliexpress/callback?code=x&state=00ff", app.base)).send().await.unwrap());
+    assert!(forged.contains("supplier_error="), "{forged}");
+    let (_, late, _) = app.vendor(Method::POST, "/vendor/suppliers/aliexpress/authorize", &other, None).await;
+    app.advance(chrono::Duration::minutes(16));
+    let late_back = location(&browser.get(late["authorize_url"].as_str().unwrap()).send().await.unwrap()).replace("https://market.example", &app.base);
+    assert!(location(&browser.get(&late_back).send().await.unwrap()).contains("supplier_error="));
+
+    let (_, listed, _) = app.vendor(Method::GET, "/vendor/suppliers", &key, None).await;
+    let accounts = listed["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{listed}");
+    let ae = accounts.iter().find(|a| a["supplier"] == "aliexpress").unwrap();
+    // The stand-in's authorization lasts two days: within the week's warning.
+    assert_eq!((ae["account"].as_str(), ae["expiring"].as_bool()), (Some("vendor@aliexpress.example"), Some(true)), "{ae}");
+    assert!(ae["reconnect_by"].is_string(), "{ae}");
+    assert!(!listed.to_string().contains("ae-access") && !listed.to_string().contains("ae-refresh"), "{listed}");
+    let (_, theirs, _) = app.vendor(Method::GET, "/vendor/suppliers", &other, None).await;
+    assert_eq!(theirs["accounts"], json!([]), "another vendor sees none of them, and the late authorization connected nothing");
+    let (status, _, _) = app.vendor(Method::GET, "/vendor/suppliers", "df_wrong", None).await;
+    assert_eq!(status, 401);
+}
+
 async fn an_expired_token_is_refreshed_and_a_ban_waits(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (ae_key, cj_key) = onboard(&app).await;
@@ -423,4 +487,5 @@ on_both_backends!(
     an_expired_token_is_refreshed_and_a_ban_waits,
     a_supplier_link_is_checked_with_the_supplier_before_it_is_kept,
     a_price_risen_beyond_the_vendors_tolerance_or_no_stock_hands_the_order_back_before_anything_is_bought,
+    a_vendor_connects_its_own_accounts_cj_by_key_and_aliexpress_through_its_oauth_flow,
 );

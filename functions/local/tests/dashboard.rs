@@ -135,11 +135,17 @@ struct Server {
 
 /// `dropflow serve` on `dir`, answering.
 async fn serve(dir: &Path) -> Server {
+    serve_with(dir, &[]).await
+}
+
+/// `dropflow serve` on `dir` with `settings` on top, answering.
+async fn serve_with(dir: &Path, settings: &[(&str, &str)]) -> Server {
     let port = free_port();
     let process = Command::new(env!("CARGO_BIN_EXE_dropflow"))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--port", &port.to_string()])
+        .envs(settings.iter().copied())
         .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
         .env("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("STORE_NAME", STORE)
@@ -480,6 +486,101 @@ async fn screenshot(browser: &Client, name: &str) {
         std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(name), &png).unwrap();
     }
     println!("screenshot: {}", dir.join(name).display());
+}
+
+#[tokio::test]
+async fn a_vendor_connects_its_suppliers_and_confirms_a_prepared_supplier_order_in_a_real_browser() {
+    let Some(driver) = driver_or_skip() else { return };
+    let (ae_url, _ae) = dropflow_scenarios::aliexpress_api::start().await;
+    let (cj_url, cj) = dropflow_scenarios::cj_api::start().await;
+    let data = tempfile::tempdir().unwrap();
+    dropflow(data.path(), &["vendor", "add", "lumen", "--name", "Lumen Home", "--email", "orders@lumen.example"]);
+    let key = dropflow(data.path(), &["key", "create", "lumen"]);
+    let settings = [
+        ("ALIEXPRESS_API_URL", ae_url.as_str()),
+        ("ALIEXPRESS_APP_KEY", dropflow_scenarios::aliexpress_api::APP_KEY),
+        ("ALIEXPRESS_APP_SECRET", dropflow_scenarios::aliexpress_api::APP_SECRET),
+        ("CJ_API_URL", cj_url.as_str()),
+    ];
+    let server = serve_with(data.path(), &settings).await;
+    let (browser, _driver) = session(&driver).await;
+    let outcome = connect_and_confirm(&browser, &server.base, &key).await;
+    browser.close().await.ok();
+    outcome.unwrap();
+    assert_eq!(cj.lock().unwrap().refused, Vec::<String>::new(), "nothing malformed reached CJ");
+}
+
+async fn connect_and_confirm(browser: &Client, base: &str, key: &str) -> Result<(), String> {
+    browser.goto(&format!("{base}/vendor/app#suppliers")).await.map_err(|e| e.to_string())?;
+    fill(browser, "input[name=api_key]", key).await;
+    click(browser, "#sign-in-form button[type=submit]").await;
+    shows(browser, "#no-accounts", "No supplier account connected yet").await;
+    accessible(browser, "suppliers").await;
+
+    // CJ by its key: a wrong one in CJ's words, then the right one; the key is not shown again.
+    fill(browser, "#cj-api-key", "CJ0@api@wrong").await;
+    click(browser, "#cj-form button[type=submit]").await;
+    shows(browser, "#cj-error", "Invalid API key").await;
+    fill(browser, "#cj-api-key", dropflow_scenarios::cj_api::API_KEY).await;
+    click(browser, "#cj-form button[type=submit]").await;
+    shows(browser, "#accounts", "CJdropshipping").await;
+    shows(browser, "#flash", "CJdropshipping account is connected").await;
+    let page = text(browser, "body").await.unwrap_or_default();
+    assert!(!page.contains(dropflow_scenarios::cj_api::API_KEY) && !page.contains("cj-access"), "no secret on the page");
+
+    // AliExpress: off to AliExpress's authorize page and back, connected.
+    click(browser, "#connect-aliexpress").await;
+    shows(browser, "#flash", "Your AliExpress account is connected").await;
+    shows(browser, "#accounts", "vendor@aliexpress.example").await;
+    let address = browser.current_url().await.map_err(|e| e.to_string())?;
+    assert!(address.query().is_none() && address.fragment() == Some("suppliers"), "the callback's words are taken out of the address: {address}");
+    // Its authorization lasts two days here: the page says to connect it again.
+    shows(browser, "#view", "authorization runs out").await;
+    accessible(browser, "suppliers, connected").await;
+
+    // A product on review through CJ, checked with CJ when saved: a method CJ does not
+    // offer is refused in CJ's words, then the right one (any case) is kept as CJ spells it.
+    browser.goto(&format!("{base}/vendor/app#products")).await.map_err(|e| e.to_string())?;
+    for (field, value) in [
+        ("#product-sku", "IPOD2008GREEN"),
+        ("#product-supplier_name", "CJdropshipping"),
+        ("#product-product_url", "https://cjdropshipping.com/p/ipod.html"),
+        ("#product-amount", "2.10"),
+        ("#product-supplier_product_id", "p-IPOD2008GREEN"),
+        ("#product-supplier_sku", "vid-IPOD2008GREEN"),
+        ("#product-shipping_method", "DHL Express"),
+        ("#product-price_tolerance_percent", "10"),
+    ] {
+        fill(browser, field, value).await;
+    }
+    for (select, value) in [("#product-mode", "review"), ("#product-supplier_api", "cj")] {
+        browser.find(Locator::Css(select)).await.map_err(|e| e.to_string())?.select_by_value(value).await.map_err(|e| e.to_string())?;
+    }
+    click(browser, "#product-form button[type=submit]").await;
+    shows(browser, "#product-error", "does not offer").await;
+    fill(browser, "#product-shipping_method", "cjpacket").await;
+    click(browser, "#product-form button[type=submit]").await;
+    shows(browser, "#products", "Prepared, you confirm · CJdropshipping").await;
+    accessible(browser, "products with a supplier step").await;
+
+    // An order of it: the supplier order is prepared; the vendor confirms it on the page.
+    post_order(base, 1001, "Bob").await;
+    let api = reqwest::Client::new();
+    let id = until("the order to reach the vendor", || async {
+        let page: Value = api.get(format!("{base}/vendor/orders")).bearer_auth(key).send().await.ok()?.json().await.ok()?;
+        page["orders"][0]["id"].as_str().map(str::to_string)
+    })
+    .await;
+    browser.goto(&format!("{base}/vendor/app#orders/{id}")).await.map_err(|e| e.to_string())?;
+    shows(browser, "#supplier-automation", "Prepared: waits for your confirmation").await;
+    accessible(browser, "an order with a prepared supplier order").await;
+    click(browser, "#supplier-confirm-form button[type=submit]").await;
+    let shown = until("the confirmed supplier order", || async {
+        text(browser, "#supplier-automation td[data-label=State]").await.filter(|t| t.contains("Being placed") || t.starts_with("Placed"))
+    })
+    .await;
+    assert!(!shown.contains("Prepared"), "{shown}");
+    Ok(())
 }
 
 #[tokio::test]

@@ -392,7 +392,13 @@ impl SupplierConnection {
 
     /// Whether the vendor is to be told now that it must authorize again soon.
     pub fn refresh_expiring(&self, now: DateTime<Utc>) -> bool {
-        !self.expiry_warned && self.refresh_expires_at.is_some_and(|until| until - now <= Duration::days(REFRESH_WARNING_DAYS))
+        !self.expiry_warned && self.must_reconnect_soon(now)
+    }
+
+    /// Whether the authorization runs out within `REFRESH_WARNING_DAYS` (or has): what
+    /// the dashboard warns of for as long as it holds.
+    pub fn must_reconnect_soon(&self, now: DateTime<Utc>) -> bool {
+        self.refresh_expires_at.is_some_and(|until| until - now <= Duration::days(REFRESH_WARNING_DAYS))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod examples;
 pub mod openapi;
 mod problem;
 mod status;
+mod supplier_accounts;
 mod vendor;
 mod webhooks;
 pub mod wire;
@@ -88,6 +89,10 @@ routes!(vendor_routes, VENDOR_ROUTES,
     get "/vendor/products/{sku}" => vendor::get_product,
     put "/vendor/products/{sku}" => vendor::put_product,
     delete "/vendor/products/{sku}" => vendor::delete_product,
+    get "/vendor/suppliers" => supplier_accounts::list,
+    post "/vendor/suppliers/cj" => supplier_accounts::connect_cj,
+    post "/vendor/suppliers/aliexpress/authorize" => supplier_accounts::authorize_aliexpress,
+    get "/vendor/suppliers/aliexpress/callback" => supplier_accounts::aliexpress_callback,
     get "/vendor/balance" => vendor::balance,
     get "/vendor/payouts" => vendor::payouts,
     get "/openapi.json" => openapi::serve,

@@ -17,7 +17,7 @@ pub async fn serve() -> impl IntoResponse {
 /// The document generated from the handlers and wire types.
 #[cfg(feature = "openapi")]
 pub fn generate() -> String {
-    use super::{problem, vendor, webhooks, wire};
+    use super::{problem, supplier_accounts, vendor, webhooks, wire};
     use utoipa::OpenApi;
 
     struct Security;
@@ -41,6 +41,7 @@ pub fn generate() -> String {
         paths(
             vendor::list_orders, vendor::get_order, vendor::supplier_order, vendor::supplier_confirm, vendor::supplier_retry, vendor::supplier_manual, vendor::shipment, vendor::correct_shipment, vendor::delivered, vendor::cancel,
             vendor::list_products, vendor::get_product, vendor::put_product, vendor::delete_product, vendor::balance, vendor::payouts,
+            supplier_accounts::list, supplier_accounts::connect_cj, supplier_accounts::authorize_aliexpress, supplier_accounts::aliexpress_callback,
             webhooks::receive,
             webhooks::receive_tracking,
             webhooks::receive_supplier,

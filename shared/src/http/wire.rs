@@ -704,3 +704,63 @@ pub struct PayoutPageJson {
     pub payouts: Vec<PayoutJson>,
     pub cursor: Option<String>,
 }
+
+/// One of the vendor's supplier accounts, as dropflow holds it: who it is and how long
+/// its authorization lasts, never a token or a key.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierAccountJson {
+    /// `aliexpress` or `cj`.
+    pub supplier: String,
+    /// The account's name or id as the supplier gave it.
+    pub account: Option<String>,
+    pub connected_at: String,
+    /// When the access token runs out (dropflow refreshes it before then).
+    pub access_expires_at: String,
+    /// When the authorization itself runs out: connect again before then.
+    pub reconnect_by: Option<String>,
+    /// The authorization runs out within 7 days: connect the account again.
+    pub expiring: bool,
+}
+
+impl SupplierAccountJson {
+    /// `connection` as the vendor sees it at `now`.
+    pub fn new(connection: &crate::domain::supplier::SupplierConnection, now: chrono::DateTime<chrono::Utc>) -> Self {
+        SupplierAccountJson {
+            supplier: connection.api.as_str().into(),
+            account: connection.account.clone(),
+            connected_at: instant(connection.connected_at),
+            access_expires_at: instant(connection.access_expires_at),
+            reconnect_by: connection.refresh_expires_at.map(instant),
+            expiring: connection.must_reconnect_soon(now),
+        }
+    }
+}
+
+/// `GET /vendor/suppliers`: the vendor's supplier accounts, and which suppliers this
+/// marketplace can connect.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplierAccountsJson {
+    pub accounts: Vec<SupplierAccountJson>,
+    /// `cj` always; `aliexpress` when the marketplace has an AliExpress app.
+    pub available: Vec<String>,
+}
+
+/// `POST /vendor/suppliers/cj`: the vendor's CJdropshipping API key (MyCJ → Apps →
+/// API), exchanged for tokens at once and kept sealed; never shown again.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CjConnectBody {
+    pub api_key: String,
+}
+
+/// `POST /vendor/suppliers/aliexpress/authorize`: where to send the vendor to
+/// authorize dropflow on AliExpress, and until when that link works.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizeJson {
+    pub authorize_url: String,
+    pub expires_at: String,
+}

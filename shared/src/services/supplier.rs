@@ -100,6 +100,60 @@ pub async fn connect(app: &App, vendor_id: &VendorId, api: SupplierApi, grant: &
     Ok(connection)
 }
 
+/// How long a vendor has to finish an AliExpress authorization it started.
+const AUTHORIZE_MINUTES: i64 = 15;
+
+/// Where a supplier sends a vendor back after its authorization (under the API's
+/// public address).
+pub const CALLBACK_PATH: &str = "/vendor/suppliers/aliexpress/callback";
+
+/// Starts a vendor's AliExpress authorization (its OAuth flow): a single-use state is
+/// kept for `AUTHORIZE_MINUTES`, and the vendor is to be sent to the authorize URL
+/// returned (with `CALLBACK_PATH` under `PUBLIC_BASE_URL` as where AliExpress sends it
+/// back: the same address must be the app's callback in AliExpress's App Console).
+/// The state is a random nonce looked up by the callback, so the callback needs no
+/// key of its own and a state can neither be forged nor used twice.
+pub async fn authorize(app: &App, vendor_id: &VendorId) -> Result<(String, DateTime<Utc>), ServiceError> {
+    let Some((app_key, _)) = &app.config.suppliers.aliexpress_app else {
+        return Err(ServiceError::Unprocessable("AliExpress is not configured: the operator sets ALIEXPRESS_APP_KEY and ALIEXPRESS_APP_SECRET".into()));
+    };
+    let Some(public) = &app.config.public_base_url else {
+        return Err(ServiceError::Unprocessable("the operator has not set PUBLIC_BASE_URL, where AliExpress sends the vendor back to".into()));
+    };
+    let mut nonce = [0u8; 24];
+    getrandom::fill(&mut nonce).map_err(|e| ServiceError::Internal(format!("no randomness for an authorization: {e}")))?;
+    let state = hex::encode(nonce);
+    let now = app.clock.now();
+    let until = now + Duration::minutes(AUTHORIZE_MINUTES);
+    let started = crate::store::OauthState { vendor_id: vendor_id.clone(), api: SupplierApi::Aliexpress, ttl: until.timestamp(), version: 1 };
+    app.commit(vec![Tables::put_oauth_state(&state, &started)?], &[]).await?;
+    let mut url = url::Url::parse(&format!("{}/oauth/authorize", app.config.suppliers.aliexpress_url)).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("force_auth", "true")
+        .append_pair("redirect_uri", &format!("{}{CALLBACK_PATH}", public.trim_end_matches('/')))
+        .append_pair("client_id", app_key)
+        .append_pair("state", &state)
+        .append_pair("sp", "ae");
+    Ok((url.into(), until))
+}
+
+/// AliExpress sent a vendor back with `code` for the authorization started under
+/// `state`: the state is used up (once, before it runs out) and the code exchanged for
+/// the vendor's credentials, as `connect` does.
+pub async fn authorized(app: &App, state: &str, code: &str) -> Result<SupplierConnection, ServiceError> {
+    let gone = || ServiceError::Unprocessable("this authorization ran out or was used already: start it again from the dashboard".into());
+    if state.is_empty() || state.len() > 64 || !state.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    let started = app.tables.oauth_state(state).await?.filter(|s| s.ttl > app.clock.now().timestamp()).ok_or_else(gone)?;
+    app.commit(vec![Tables::take_oauth_state(state, &started)], &[]).await.map_err(|e| match e {
+        crate::ports::StoreError::ConditionFailed => gone(),
+        other => other.into(),
+    })?;
+    connect(app, &started.vendor_id, started.api, code).await
+}
+
 /// Checks a SKU's supplier link with the vendor's own account before the mapping is
 /// kept (a link is what dropflow will buy with, unattended): the product and its
 /// variant exist and are on sale, the shipping method is one the supplier offers to

@@ -79,6 +79,12 @@ pub(super) fn supplier_connection(vendor_id: &VendorId, api: crate::domain::supp
     (vendor_pk(vendor_id), format!("SUPPLIER#{}", api.as_str()))
 }
 
+/// supplier authorization under way: `OAUTH#{state}` / `STATE` (the state is a random
+/// nonce the callback brings back).
+pub(super) fn oauth_state(state: &str) -> Key {
+    (format!("OAUTH#{state}"), "STATE".into())
+}
+
 /// push account: `SUPPLYHOOK#{keyed hash of the account}` / `HOOK`.
 pub(super) fn supplier_hook(hash: &str) -> Key {
     (format!("SUPPLYHOOK#{hash}"), "HOOK".into())

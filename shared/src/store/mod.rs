@@ -25,7 +25,7 @@ pub use keys::EVENT_SK_PREFIX;
 use keys::{key_time, order_pk, vendor_pk};
 pub use mail::{Claim, Suppression};
 pub use reconcile::ReconcileCursor;
-pub use suppliers::{HookOwner, PurchaseRef};
+pub use suppliers::{HookOwner, OauthState, PurchaseRef};
 pub use tracking::{NumberClaim, TrackedNumber, TrackedParcel};
 pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};
 

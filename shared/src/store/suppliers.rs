@@ -2,7 +2,8 @@
 //! due index as `BUY#{shard}` by when supplier-sync looks next), a supplier's order
 //! number back to its purchase (`SUPPLYREF#…`, for pushes), and each vendor's connected
 //! supplier accounts (`SUPPLIER#{api}` under the vendor; CJ's by the keyed hash of its
-//! `openId` too, `SUPPLYHOOK#…`).
+//! `openId` too, `SUPPLYHOOK#…`); an AliExpress authorization under way (`OAUTH#…`,
+//! by the state its callback brings back).
 
 use super::*;
 use crate::domain::supplier::{Purchase, SupplierApi, SupplierConnection};
@@ -23,7 +24,36 @@ pub struct HookOwner {
     pub api: SupplierApi,
 }
 
+/// A vendor's authorization at a supplier under way: the callback that brings its
+/// state back connects this vendor's account, once, before `ttl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OauthState {
+    pub vendor_id: VendorId,
+    pub api: SupplierApi,
+    /// When it runs out (epoch seconds; DynamoDB's TTL removes it later).
+    pub ttl: i64,
+    pub version: u64,
+}
+
 impl Tables {
+    /// The write that starts an authorization under `state` (a new nonce).
+    pub fn put_oauth_state(state: &str, started: &OauthState) -> Result<Write, StoreError> {
+        let (pk, sk) = keys::oauth_state(state);
+        Ok(Write::Put { item: item_of(started, &[("pk", pk), ("sk", sk)])?, condition: Condition::NotExists })
+    }
+
+    /// The authorization under way under `state`, if any (run out or not).
+    pub async fn oauth_state(&self, state: &str) -> Result<Option<OauthState>, StoreError> {
+        let (pk, sk) = keys::oauth_state(state);
+        self.get_as(&pk, &sk).await
+    }
+
+    /// The write that uses up an authorization's state: of two callbacks with it, one wins.
+    pub fn take_oauth_state(state: &str, started: &OauthState) -> Write {
+        let (pk, sk) = keys::oauth_state(state);
+        Write::Delete { pk, sk, condition: Condition::VersionIs(started.version) }
+    }
+
     /// The write of a purchase, on the due index while it has something to do,
     /// conditional on the version it replaces (a new one must not exist yet).
     pub fn put_purchase(purchase: &Purchase, previous_version: Option<u64>) -> Result<Write, StoreError> {

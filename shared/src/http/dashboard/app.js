@@ -147,7 +147,7 @@ function flash(text) {
   $('flash').hidden = !text;
 }
 
-// --- Routing: #orders, #orders/{id}, #products, #money --------------------------------
+// --- Routing: #orders, #orders/{id}, #products, #suppliers, #money --------------------------------
 
 let generation = 0;
 let shownHash = null;
@@ -159,7 +159,7 @@ async function route(focusId) {
   if (!sessionStorage.getItem(KEY)) return showSignedIn(false);
   showSignedIn(true);
   const [section, ...rest] = location.hash.slice(1).split('/');
-  const current = ['orders', 'products', 'money'].includes(section) ? section : 'orders';
+  const current = ['orders', 'products', 'suppliers', 'money'].includes(section) ? section : 'orders';
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.section === current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
@@ -176,6 +176,7 @@ async function route(focusId) {
     if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
     else if (current === 'orders') await ordersView(show);
     else if (current === 'products') await productsView(show);
+    else if (current === 'suppliers') await suppliersView(show);
     else await moneyView(show);
   } catch (e) {
     if (mine === generation) failed(e);
@@ -527,7 +528,7 @@ async function productsView(show) {
     el('p', { class: 'muted' }, 'Each SKU you sell and where you buy it. Orders for a SKU reach you once it is here.'),
     first.products.length === 0 ? el('p', { class: 'muted', id: 'no-products' }, 'No products yet.')
       : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'products' },
-        el('thead', {}, el('tr', {}, ['SKU', 'Supplier', 'Cost', 'Supplier variant', ''].map((h) => el('th', { scope: 'col' }, h)))),
+        el('thead', {}, el('tr', {}, ['SKU', 'Supplier', 'Cost', 'Supplier variant', 'Supplier step', ''].map((h) => el('th', { scope: 'col' }, h)))),
         body)),
     more.button,
     form.node,
@@ -548,21 +549,39 @@ function productRow(p, form) {
     cell('Supplier', link(p.product_url, p.supplier_name)),
     num('Cost', money(p.supplier_cost)),
     cell('Supplier variant', p.supplier_variant || '—'),
+    cell('Supplier step', p.mode === 'manual' ? 'By hand' : `${MODES[p.mode] || p.mode} · ${SUPPLIERS[p.supplier_api] || p.supplier_api}`),
     cell('', edit, ' ', remove));
 }
+
+/** How a SKU's supplier step runs, in the vendor's words. */
+const MODES = { manual: 'By hand', review: 'Prepared, you confirm', auto: 'Placed by dropflow' };
 
 function productForm() {
   const fields = [
     ['sku', 'SKU', 'text'], ['supplier_name', 'Supplier', 'text'], ['product_url', 'Supplier product link', 'url'],
     ['amount', 'Cost per unit', 'text'], ['currency', 'Currency (ISO code)', 'text'], ['supplier_variant', 'Supplier variant (optional)', 'text'],
   ];
-  const inputs = Object.fromEntries(fields.map(([name, , type]) => [name, el('input', { id: `product-${name}`, name, type, autocomplete: 'off', spellcheck: 'false', inputmode: name === 'amount' ? 'decimal' : null, 'aria-describedby': 'product-error' })]));
+  // Through a supplier's API: the supplier's own product, variant and method names.
+  const linkFields = [
+    ['supplier_product_id', 'Supplier’s product id (AliExpress product_id, CJ pid)'], ['supplier_sku', 'Supplier’s variant (AliExpress sku_attr, CJ vid)'],
+    ['shipping_method', 'Shipping method (as the supplier names it)'], ['price_tolerance_percent', 'Price may rise by at most (%, optional)'],
+  ];
+  const input = (name, type = 'text') => el('input', { id: `product-${name}`, name, type, autocomplete: 'off', spellcheck: 'false', inputmode: ['amount', 'price_tolerance_percent'].includes(name) ? 'decimal' : null, 'aria-describedby': 'product-error' });
+  const inputs = Object.fromEntries([...fields.map(([name, , type]) => [name, input(name, type)]), ...linkFields.map(([name]) => [name, input(name)])]);
+  const select = (name, options) => el('select', { id: `product-${name}`, name }, options.map(([value, label]) => el('option', { value }, label)));
+  inputs.mode = select('mode', Object.entries(MODES));
+  inputs.supplier_api = select('supplier_api', [['', 'None (not through an API)'], ['aliexpress', 'AliExpress'], ['cj', 'CJdropshipping']]);
   inputs.currency.value = 'USD';
   const error = el('p', { class: 'error', role: 'alert', id: 'product-error' });
   const title = el('h2', { id: 'product-title' }, 'Add a product');
   const button = el('button', { type: 'submit' }, 'Save product');
+  const labelled = (name, label) => el('div', {}, el('label', { for: `product-${name}` }, label), inputs[name]);
   const node = el('form', { class: 'card', id: 'product-form', method: 'post', novalidate: true, 'aria-labelledby': 'product-title' },
-    title, el('div', { class: 'row' }, fields.map(([name, label]) => el('div', {}, el('label', { for: `product-${name}` }, label), inputs[name]))), error, button);
+    title, el('div', { class: 'row' }, fields.map(([name, label]) => labelled(name, label))),
+    el('fieldset', {}, el('legend', {}, 'Supplier step'),
+      el('p', { class: 'muted' }, 'By hand, or through your connected supplier account (Suppliers): dropflow prepares the supplier order for you to confirm, or places it. dropflow checks the product, variant, method and price with the supplier when you save.'),
+      el('div', { class: 'row' }, labelled('mode', 'How it runs'), labelled('supplier_api', 'Supplier API'), linkFields.map(([name, label]) => labelled(name, label)))),
+    error, button);
   node.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
@@ -570,6 +589,16 @@ function productForm() {
     if (!v('sku')) { error.textContent = 'Enter the SKU.'; inputs.sku.focus(); return; }
     const body = { supplier_name: v('supplier_name'), product_url: v('product_url'), supplier_cost: { amount: v('amount'), currency: v('currency').toUpperCase() } };
     if (v('supplier_variant')) body.supplier_variant = v('supplier_variant');
+    if (v('mode') !== 'manual') body.mode = v('mode');
+    if (v('supplier_api')) {
+      body.supplier_api = v('supplier_api');
+      for (const [name] of linkFields.slice(0, 3)) if (v(name)) body[name] = v(name);
+      if (v('price_tolerance_percent')) {
+        const percent = Number(v('price_tolerance_percent'));
+        if (!Number.isInteger(percent) || percent < 0 || percent > 1000) { error.textContent = 'The price tolerance is a whole percent from 0 to 1000.'; inputs.price_tolerance_percent.focus(); return; }
+        body.price_tolerance_percent = percent;
+      }
+    }
     button.disabled = true;
     try {
       await call('PUT', `products/${encodeURIComponent(v('sku'))}`, { body });
@@ -585,10 +614,84 @@ function productForm() {
   const fill = (p) => {
     inputs.sku.value = p.sku; inputs.supplier_name.value = p.supplier_name; inputs.product_url.value = p.product_url;
     inputs.amount.value = p.supplier_cost.amount; inputs.currency.value = p.supplier_cost.currency; inputs.supplier_variant.value = p.supplier_variant || '';
+    inputs.mode.value = p.mode || 'manual'; inputs.supplier_api.value = p.supplier_api || '';
+    for (const [name] of linkFields) inputs[name].value = p[name] ?? '';
     title.textContent = `Edit ${p.sku}`;
     inputs.supplier_name.focus();
   };
   return { node, fill };
+}
+
+// --- Suppliers ------------------------------------------------------------------------
+
+const SUPPLIERS = { aliexpress: 'AliExpress', cj: 'CJdropshipping' };
+
+/** What AliExpress's callback said (…/app?supplier_connected=… or ?supplier_error=…),
+ *  shown once on the suppliers view and taken out of the address. */
+let arrival = (() => {
+  const params = new URLSearchParams(location.search);
+  const connected = params.get('supplier_connected');
+  const error = params.get('supplier_error');
+  if (connected || error) history.replaceState(null, '', location.pathname + location.hash);
+  if (connected) return `Your ${SUPPLIERS[connected] || 'supplier'} account is connected.`;
+  if (error) return `Your AliExpress account was not connected: ${error}`;
+  return '';
+})();
+
+async function suppliersView(show) {
+  const { data } = await call('GET', 'suppliers');
+  const warnings = data.accounts.filter((a) => a.expiring).map((a) => el('p', { class: 'error', role: 'alert' },
+    `Your ${SUPPLIERS[a.supplier] || a.supplier} authorization runs out ${a.reconnect_by ? `on ${new Date(a.reconnect_by).toLocaleString()}` : 'soon'}: connect the account again below, or dropflow stops placing its orders.`));
+  const cjError = el('p', { class: 'error', role: 'alert', id: 'cj-error' });
+  const cjKey = el('input', { id: 'cj-api-key', name: 'api_key', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'cj-error cj-hint' });
+  const cjForm = el('form', { class: 'card', id: 'cj-form', method: 'post', novalidate: true, 'aria-labelledby': 'cj-title' },
+    el('h2', { id: 'cj-title' }, 'Connect CJdropshipping'),
+    el('label', { for: 'cj-api-key' }, 'CJdropshipping API key'), cjKey,
+    el('p', { class: 'muted', id: 'cj-hint' }, 'From MyCJ → Apps → API. dropflow keeps it sealed and never shows it again.'),
+    cjError, el('button', { type: 'submit' }, 'Connect CJdropshipping'));
+  cjForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    cjError.textContent = '';
+    if (!cjKey.value.trim()) { cjError.textContent = 'Enter the API key.'; cjKey.focus(); return; }
+    const button = cjForm.querySelector('button');
+    button.disabled = true;
+    try {
+      await call('POST', 'suppliers/cj', { body: { api_key: cjKey.value.trim() } });
+      cjKey.value = '';
+      flash('Your CJdropshipping account is connected.');
+      route('suppliers-title');
+    } catch (e) {
+      if (e.status === 401) return signOut(e.detail);
+      cjError.textContent = e.detail;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  let aeCard = null;
+  if (data.available.includes('aliexpress')) {
+    const aeError = el('p', { class: 'error', role: 'alert', id: 'ae-error' });
+    const go = el('button', { type: 'button', id: 'connect-aliexpress' }, 'Connect AliExpress');
+    go.addEventListener('click', async () => {
+      go.disabled = true;
+      aeError.textContent = '';
+      try { location.assign((await call('POST', 'suppliers/aliexpress/authorize')).data.authorize_url); } catch (e) { go.disabled = false; aeError.textContent = e.detail; }
+    });
+    aeCard = el('section', { class: 'card', 'aria-labelledby': 'ae-title' }, el('h2', { id: 'ae-title' }, 'Connect AliExpress'),
+      el('p', { class: 'muted' }, 'You sign in on AliExpress and allow dropflow to place orders for you; AliExpress then sends you back here.'), aeError, go);
+  }
+  show(
+    el('h1', { id: 'suppliers-title' }, 'Supplier accounts'),
+    el('p', { class: 'muted' }, 'The accounts dropflow places supplier orders with, for the products you set to be prepared or placed by dropflow.'),
+    ...warnings,
+    data.accounts.length === 0 ? el('p', { class: 'muted', id: 'no-accounts' }, 'No supplier account connected yet.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'accounts' },
+        el('thead', {}, el('tr', {}, ['Supplier', 'Account', 'Connected', 'Connect again by'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, data.accounts.map((a) => el('tr', { 'data-supplier': a.supplier },
+          cell('Supplier', SUPPLIERS[a.supplier] || a.supplier), cell('Account', a.account || '—'), cell('Connected', when(a.connected_at)), cell('Connect again by', when(a.reconnect_by))))))),
+    aeCard,
+    cjForm,
+  );
+  if (arrival) { flash(arrival); arrival = ''; }
 }
 
 // --- Money ----------------------------------------------------------------------------
