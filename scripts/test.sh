@@ -79,7 +79,9 @@ $dropflow vendor add fuzz-vendor --name Fuzz --email fuzz@vendors.example >/dev/
 api_key=$($dropflow key create fuzz-vendor)
 $dropflow product add FUZZ-1 --vendor fuzz-vendor --supplier Fuzz --url https://fuzz.example/1 --cost 1.00 --currency USD >/dev/null
 api_port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-$dropflow serve --port "$api_port" >"$api_dir/serve.log" 2>&1 &
+# The fuzzer reaches no real supplier: CJ's API is pointed at a path of the app itself,
+# which answers 404 (a connect is then refused with 422, as an answer CJ never gives).
+CJ_API_URL="http://127.0.0.1:$api_port/no-supplier-here" $dropflow serve --port "$api_port" >"$api_dir/serve.log" 2>&1 &
 api_pid=$!
 trap 'kill "$moto_pid" "$api_pid" 2>/dev/null || true; rm -f "$moto_log" "$log"' EXIT
 for _ in $(seq 50); do "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$api_port/openapi.json')" 2>/dev/null && break; sleep 0.2; done

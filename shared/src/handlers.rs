@@ -219,11 +219,11 @@ pub async fn storefront_reconcile(app: App, now: chrono::DateTime<chrono::Utc>, 
 
 /// supplier-sync's job: the supplier orders that are due placed, the placed ones read
 /// back (`services::supplier::sync`); what it did, as the invocation answers it.
-pub async fn supplier_sync(app: App, now: chrono::DateTime<chrono::Utc>, _deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
-    let report = crate::services::supplier::sync(&app, now).await?;
+pub async fn supplier_sync(app: App, now: chrono::DateTime<chrono::Utc>, deadline: std::time::Instant) -> Result<serde_json::Value, ServiceError> {
+    let report = crate::services::supplier::sync(&app, now, Some(deadline)).await?;
     Ok(serde_json::json!({
         "synced_at": now, "placed": report.placed, "followed": report.followed, "shipped": report.shipped,
-        "delivered": report.delivered, "handed_back": report.handed_back, "deferred": report.deferred,
+        "delivered": report.delivered, "handed_back": report.handed_back, "deferred": report.deferred, "complete": report.complete,
     }))
 }
 

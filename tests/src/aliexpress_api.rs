@@ -26,6 +26,9 @@
 //! - `aliexpress.ds.freight.query` (`queryDeliveryReq` with the numeric `sku_id` as
 //!   `selectedSkuId`, never the `sku_attr`): `result.delivery_options.delivery_option_d_t_o[]`
 //!   with each method's `code`;
+//! - `aliexpress.ds.address.get` (`countryCode`): `result.data.children`, a JSON string of
+//!   the country's provinces with their cities (Germany's, in part; other countries
+//!   list none);
 //! - a short ban: `error_response` "this ban will last 1 seconds"; an expired token:
 //!   `IllegalAccessToken`.
 //!
@@ -102,6 +105,8 @@ pub struct Api {
     pub products: BTreeMap<String, Vec<Sku>>,
     /// Product and freight calls.
     pub catalog_calls: usize,
+    /// Reads of a country's address list.
+    pub address_reads: usize,
     /// Set by a create that is to hang: its answer never comes.
     hang: bool,
     next_id: u64,
@@ -320,6 +325,18 @@ fn business(api: &mut Api, params: &BTreeMap<String, String>) -> Answer {
             )
         }
         "aliexpress.ds.product.get" => product(api, params),
+        "aliexpress.ds.address.get" => {
+            api.address_reads += 1;
+            let provinces = match params.get("countryCode").map(String::as_str) {
+                Some("DE") => json!([{"name": "Berlin", "children": [{"name": "Berlin"}]},
+                    {"name": "Bayern", "children": [{"name": "Munich"}, {"name": "Nuremberg"}]},
+                    {"name": "Baden-Wurttemberg", "children": [{"name": "Stuttgart"}]}]),
+                Some(_) => json!([]),
+                None => return gateway_error("MissingParameter", "countryCode is required"),
+            };
+            ok(json!({"aliexpress_ds_address_get_response": {"result": {"success": true, "data": {"country": params["countryCode"], "type": "PROVINCE",
+                "children": provinces.to_string()}}, "request_id": "r5"}}))
+        }
         "aliexpress.ds.freight.query" => freight(api, params),
         other => gateway_error("InvalidApi", &format!("no method {other}")),
     }

@@ -282,7 +282,7 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     shop.lock().unwrap().add_order("450789480", &[("518995019", 1)]);
     shopify("orders/paid", serde_json::to_vec(&red_only).unwrap()).await;
     functions.drain().await;
-    let sync = || async { dropflow_shared::services::supplier::sync(&functions.app_of("SupplierSyncFunction"), functions.app.now()).await.unwrap() };
+    let sync = || async { dropflow_shared::services::supplier::sync(&functions.app_of("SupplierSyncFunction"), functions.app.now(), None).await.unwrap() };
     assert_eq!(sync().await.placed, 3);
     functions.drain().await;
     let whole = dropflow_shared::domain::ids::OrderId::derive("shopify", "", "450789480");

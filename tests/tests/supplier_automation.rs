@@ -145,7 +145,11 @@ async fn a_two_vendor_order_runs_to_delivered_with_no_vendor_typing_a_reference_
     // authorize again.
     assert_eq!(mail_to(&app, "lamps@vendors.example", "Authorize your AliExpress account again").await, 1);
     let calls = (s.ae.lock().unwrap().calls, s.cj.lock().unwrap().calls);
-    eprintln!("supplier calls for one order to delivered (connect included): AliExpress {}, CJ {}", calls.0, calls.1);
+    let checks = (s.ae.lock().unwrap().catalog_calls, s.cj.lock().unwrap().catalog_calls);
+    eprintln!(
+        "supplier calls for one order to delivered (connect and the mapping's check included): AliExpress {}, CJ {}; of which the mapping's check: {}, {}",
+        calls.0, calls.1, checks.0, checks.1
+    );
 }
 
 async fn a_create_whose_answer_was_lost_is_found_not_bought_again(backend: Backend) {
@@ -194,6 +198,66 @@ async fn a_create_whose_answer_was_lost_is_found_not_bought_again(backend: Backe
     assert_eq!(s.ae.lock().unwrap().orders.len(), 1);
 }
 
+async fn a_run_out_of_time_begins_no_step_and_leaves_the_purchase_due(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, _) = onboard(&app).await;
+    app.generic_webhook("order.paid", None, &order("2008"), GENERIC_SECRETS[0]).await;
+    let now = app.now();
+    // A deadline closer than one step's calls can take: nothing is begun.
+    let soon = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let report = dropflow_shared::services::supplier::sync(&app.local.app, now, Some(soon)).await.unwrap();
+    assert_eq!((report.complete, report.placed), (false, 0), "{report:?}");
+    assert!(s.ae.lock().unwrap().orders.is_empty());
+    let report =
+        dropflow_shared::services::supplier::sync(&app.local.app, now, Some(std::time::Instant::now() + std::time::Duration::from_secs(600))).await.unwrap();
+    assert_eq!((report.complete, report.placed), (true, 1), "{report:?}");
+    app.deliver().await;
+    assert_eq!(the_order(&app, &ae_key).await["state"], "awaiting_shipment");
+}
+
+async fn an_aliexpress_order_goes_with_aliexpresss_own_province_and_city_names(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    onboard(&app).await;
+    for (id, region, city) in [("2009", "bayern", "nuremberg"), ("2010", "Baden-Württemberg", "Ulm")] {
+        let mut paid: Value = serde_json::from_slice(&order(id)).unwrap();
+        paid["shipping_address"]["region"] = json!(region);
+        paid["shipping_address"]["city"] = json!(city);
+        paid["lines"] = json!([paid["lines"][0]]);
+        app.generic_webhook("order.paid", None, &serde_json::to_vec(&paid).unwrap(), GENERIC_SECRETS[0]).await;
+    }
+    sync(&app).await;
+    let ae = s.ae.lock().unwrap();
+    let sent: Vec<(String, String)> = ae
+        .orders
+        .values()
+        .map(|o| (o.request["logistics_address"]["province"].as_str().unwrap().into(), o.request["logistics_address"]["city"].as_str().unwrap().into()))
+        .collect();
+    assert!(sent.contains(&("Bayern".into(), "Nuremberg".into())), "AliExpress's spelling: {sent:?}");
+    assert!(sent.contains(&("Baden-Wurttemberg".into(), "Ulm".into())), "a city it does not list goes as given: {sent:?}");
+    assert_eq!(ae.address_reads, 1, "one read of Germany's list serves both orders");
+}
+
+async fn a_line_mapped_late_joins_the_supplier_order_not_placed_yet(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (ae_key, _) = onboard(&app).await;
+    // The lamp and a white lamp nobody sells yet: the white one waits.
+    let mut paid: Value = serde_json::from_slice(&order("2011")).unwrap();
+    paid["lines"] = json!([paid["lines"][0], {"id": "3", "sku": "LAMP-W", "title": "White lamp", "quantity": 1, "unit_price": "30.00", "paid": "30.00"}]);
+    app.generic_webhook("order.paid", None, &serde_json::to_vec(&paid).unwrap(), GENERIC_SECRETS[0]).await;
+    let white = "product add LAMP-W --vendor lamps --supplier AliExpress --url https://www.aliexpress.com/item/1005001234567890.html --cost 9.00 \
+        --currency USD --mode auto --supplier-api aliexpress --supplier-product 1005001234567890 --supplier-sku 14:173 --shipping-method CAINIAO_STANDARD";
+    app.cli(&white.split_whitespace().collect::<Vec<_>>()).await.unwrap();
+    app.deliver().await;
+    let lamp = the_order(&app, &ae_key).await;
+    assert_eq!(lamp["lines"].as_array().unwrap().len(), 2, "the white lamp joined: {lamp}");
+    assert_eq!(lamp["supplier_automation"][0]["lines"], json!(["1", "3"]), "{lamp}");
+    sync(&app).await;
+    let ae = s.ae.lock().unwrap();
+    assert_eq!(ae.orders.len(), 1, "one supplier order for both");
+    let items = ae.orders.values().next().unwrap().request["product_items"].clone();
+    assert_eq!(items.as_array().unwrap().iter().map(|i| i["sku_attr"].as_str().unwrap()).collect::<Vec<_>>(), ["14:175#Black", "14:173#White"]);
+}
+
 async fn a_process_killed_while_placing_buys_nothing_twice(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (_, cj_key) = onboard(&app).await;
@@ -205,7 +269,9 @@ async fn a_process_killed_while_placing_buys_nothing_twice(backend: Backend) {
     // The run is killed while CJ's answer is on its way (the order made, not recorded).
     let running = {
         let local = app.local.clone();
-        tokio::spawn(async move { dropflow_shared::services::supplier::sync(&local.app, dropflow_shared::ports::Clock::now(local.app.clock.as_ref())).await })
+        tokio::spawn(
+            async move { dropflow_shared::services::supplier::sync(&local.app, dropflow_shared::ports::Clock::now(local.app.clock.as_ref()), None).await },
+        )
     };
     for _ in 0..200 {
         if !s.cj.lock().unwrap().orders.is_empty() {
@@ -488,4 +554,7 @@ on_both_backends!(
     a_supplier_link_is_checked_with_the_supplier_before_it_is_kept,
     a_price_risen_beyond_the_vendors_tolerance_or_no_stock_hands_the_order_back_before_anything_is_bought,
     a_vendor_connects_its_own_accounts_cj_by_key_and_aliexpress_through_its_oauth_flow,
+    a_run_out_of_time_begins_no_step_and_leaves_the_purchase_due,
+    an_aliexpress_order_goes_with_aliexpresss_own_province_and_city_names,
+    a_line_mapped_late_joins_the_supplier_order_not_placed_yet,
 );

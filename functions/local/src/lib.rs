@@ -265,7 +265,7 @@ impl Local {
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "sla sweep failed"),
             }
-            match dropflow_shared::services::supplier::sync(&self.app, self.app.clock.now()).await {
+            match dropflow_shared::services::supplier::sync(&self.app, self.app.clock.now(), None).await {
                 Ok(report) if report != Default::default() => tracing::info!(?report, "supplier sync"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "supplier sync failed"),

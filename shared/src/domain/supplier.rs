@@ -324,6 +324,33 @@ impl Purchase {
             .collect()
     }
 
+    /// The purchases to write once lines joined `vo` (a storefront's edit, a SKU mapped
+    /// at last), each with the version it replaces: a purchase not sent yet takes its
+    /// supplier's lines as they now are (prepared for the vendor's confirmation when any
+    /// is on review); a supplier that had none gets one; a purchase whose create may be
+    /// on its way, or is past it, is left as it is (the lines that joined are the
+    /// vendor's to order, as the new brief says).
+    pub fn after_lines_joined(vo: &VendorOrder, existing: &[Purchase], now: DateTime<Utc>) -> Vec<(Purchase, Option<u64>)> {
+        let mut writes = Vec::new();
+        for wanted in Purchase::for_vendor_order(vo, now) {
+            match existing.iter().find(|p| p.api == wanted.api) {
+                None => writes.push((wanted, None)),
+                Some(current) if current.line_ids == wanted.line_ids => {}
+                Some(current) if current.state == PurchaseState::Prepared || (current.state == PurchaseState::Placing && current.placing_since.is_none()) => {
+                    let review = wanted.mode == SupplierMode::Review || current.state == PurchaseState::Prepared;
+                    let (mode, state, next_at) = match review {
+                        true => (SupplierMode::Review, PurchaseState::Prepared, None),
+                        false => (current.mode, current.state, current.next_at),
+                    };
+                    let joined = Purchase { line_ids: wanted.line_ids, mode, state, next_at, ..current.next(now) };
+                    writes.push((joined, Some(current.version)));
+                }
+                Some(_) => {}
+            }
+        }
+        writes
+    }
+
     /// The id the supplier knows this placing by (AliExpress's `out_order_id`, CJ's
     /// `orderNumber`, at most 50 characters): the same for every retry of one placing,
     /// so the supplier never buys twice; the vendor order, its vendor (hashed) and
@@ -517,6 +544,33 @@ mod tests {
         assert_eq!(Purchase::backoff(3, None), Duration::minutes(4));
         assert_eq!(Purchase::backoff(30, None), Duration::minutes(60));
         assert_eq!(Purchase::backoff(1, Some(Duration::minutes(5))), Duration::minutes(5));
+    }
+
+    #[test]
+    fn lines_that_join_go_with_a_purchase_not_sent_yet_and_never_with_one_on_its_way() {
+        let now = at("2026-11-25T09:05:00Z");
+        let first = vendor_order(vec![line("1", SupplierMode::Auto, Some(SupplierApi::Aliexpress))]);
+        let existing = Purchase::for_vendor_order(&first, now);
+        let joined = vendor_order(vec![
+            line("1", SupplierMode::Auto, Some(SupplierApi::Aliexpress)),
+            line("2", SupplierMode::Auto, Some(SupplierApi::Aliexpress)),
+            line("3", SupplierMode::Review, Some(SupplierApi::Cj)),
+        ]);
+        let writes = Purchase::after_lines_joined(&joined, &existing, now);
+        assert_eq!(writes.len(), 2, "{writes:?}");
+        let (ae, version) = writes.iter().find(|(p, _)| p.api == SupplierApi::Aliexpress).unwrap();
+        assert_eq!((ae.line_ids.clone(), ae.state, *version), (vec!["1".to_string(), "2".into()], PurchaseState::Placing, Some(1)));
+        let (cj, version) = writes.iter().find(|(p, _)| p.api == SupplierApi::Cj).unwrap();
+        assert_eq!((cj.line_ids.clone(), cj.state, *version), (vec!["3".to_string()], PurchaseState::Prepared, None), "a supplier that had none gets one");
+        // A review line joining an auto purchase not sent: the vendor confirms it all.
+        let review =
+            vendor_order(vec![line("1", SupplierMode::Auto, Some(SupplierApi::Aliexpress)), line("2", SupplierMode::Review, Some(SupplierApi::Aliexpress))]);
+        let (held, _) = &Purchase::after_lines_joined(&review, &existing, now)[0];
+        assert_eq!((held.state, held.mode, held.next_at), (PurchaseState::Prepared, SupplierMode::Review, None));
+        // A create that may be on its way is never changed.
+        let sent: Vec<Purchase> = existing.iter().map(|p| Purchase { placing_since: Some(now), ..p.clone() }).collect();
+        assert!(Purchase::after_lines_joined(&joined, &sent, now).iter().all(|(p, _)| p.api != SupplierApi::Aliexpress));
+        assert!(Purchase::after_lines_joined(&first, &existing, now).is_empty(), "nothing joined, nothing written");
     }
 
     #[test]

@@ -612,6 +612,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         route_new_lines(app, record, &mut updated, &changes, new_address.is_some(), &mut working, now, &mut events).await?
     };
     writes.splice(0..0, Working::writes(&working)?);
+    writes.extend(super::routing::joined_purchases(app, &working, now).await?);
     writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
     app.commit(writes, &events).await?;
     Ok(Outcome::Updated(followed))

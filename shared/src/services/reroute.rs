@@ -47,6 +47,7 @@ async fn reroute_once(app: &App, order_id: &OrderId) -> Result<usize, ServiceErr
     let mut next = record.clone();
     let routed_ids = hand_out(app, &mut working, &routing, &format!("rerouted-v{}", record.version + 1), now, &mut events, &mut next)?;
     let mut writes = Working::writes(&working)?;
+    writes.extend(super::routing::joined_purchases(app, &working, now).await?);
     let mut stop_waiting = Vec::new();
     for line in record.order.lines.iter().filter(|l| routed_ids.contains(&l.line_id)) {
         if let Some(sku) = line.sku.as_ref().filter(|sku| !stop_waiting.contains(sku)) {

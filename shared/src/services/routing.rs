@@ -98,6 +98,23 @@ impl Working {
     }
 }
 
+/// The purchase writes of vendor orders that lines joined (`Purchase::after_lines_joined`):
+/// read only for a vendor order read from the table, changed, and holding a line on
+/// `review` or `auto`.
+pub(super) async fn joined_purchases(app: &App, working: &[Working], now: DateTime<Utc>) -> Result<Vec<Write>, ServiceError> {
+    let mut writes = Vec::new();
+    for w in working.iter().filter(|w| w.read.is_some() && w.changed()) {
+        if !w.vo.lines.iter().any(|l| l.supplier.link.is_some() && !l.supplier.mode.is_manual()) {
+            continue;
+        }
+        let existing = app.tables.purchases_of(&w.vo.order_id, &w.vo.vendor_id, w.vo.round).await?;
+        for (purchase, version) in crate::domain::supplier::Purchase::after_lines_joined(&w.vo, &existing, now) {
+            writes.push(Tables::put_purchase(&purchase, version)?);
+        }
+    }
+    Ok(writes)
+}
+
 /// Hands `routing`'s lines of `next`'s order (the record about to be written) to their
 /// vendors, among the order's vendor orders in `working`: a line joins its vendor's latest while nothing of it has
 /// been ordered from the supplier (the brief goes again), else makes the vendor's next

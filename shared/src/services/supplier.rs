@@ -26,6 +26,10 @@ use std::sync::Arc;
 /// How many due purchases one page of the due index gives.
 const PAGE: usize = 50;
 
+/// The most supplier calls one purchase's step makes (a token refresh, a lookup, a
+/// price check and the create; or an order and its tracking read back).
+const CALLS_PER_STEP: u64 = 4;
+
 /// How close the supplier-order deadline must be for the operator to hear that a
 /// purchase went back to its vendor.
 const OPERATOR_NEAR_HOURS: i64 = 6;
@@ -44,6 +48,8 @@ pub struct SyncReport {
     pub handed_back: usize,
     /// Calls that failed for now (retried later).
     pub deferred: usize,
+    /// False when the run stopped at its deadline: what is left is due at the next run.
+    pub complete: bool,
 }
 
 /// The writes that start a new vendor order's purchases (lines on `review` or `auto`),
@@ -291,13 +297,22 @@ async fn warn_expiring(app: &App, connection: &SupplierConnection, now: DateTime
 /// One supplier-sync run: every purchase due by now, shard by shard, oldest first;
 /// each is placed, read back, or handed back as it needs. A purchase whose step fails
 /// is left on the index for the next run (its own back-off), and the others go on.
-pub async fn sync(app: &App, now: DateTime<Utc>) -> Result<SyncReport, ServiceError> {
-    let mut report = SyncReport::default();
+/// No step is begun that could outlast `deadline` (a step makes at most
+/// `CALLS_PER_STEP` supplier calls, each given up after `SUPPLIER_TIMEOUT_SECONDS`);
+/// what is left stays due.
+pub async fn sync(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Instant>) -> Result<SyncReport, ServiceError> {
+    let mut report = SyncReport { complete: true, ..SyncReport::default() };
+    let step_budget = std::time::Duration::from_secs(CALLS_PER_STEP * u64::from(app.config.suppliers.timeout_seconds));
+    let out_of_time = || deadline.is_some_and(|d| std::time::Instant::now() + step_budget >= d);
     for shard in 0..crate::store::DUE_SHARDS {
         let mut cursor = None;
         loop {
             let (keys, next) = app.tables.due(crate::store::Due::Purchases, shard, now, cursor, PAGE).await?;
             for key in keys {
+                if out_of_time() {
+                    report.complete = false;
+                    return Ok(report);
+                }
                 let Some(purchase) = app.tables.purchase_at(&key).await? else { continue };
                 let order = purchase.order_id.clone();
                 // One purchase's failure never stops the run for every other vendor's:

@@ -27,6 +27,11 @@
 //!   `result.ae_item_sku_info_dtos[]` with `sku_attr` (what orders take), `sku_id` (what
 //!   freight takes), `offer_sale_price`/`sku_price`, `sku_available_stock` and
 //!   `currency_code` ("aliexpress.ds.product.get" page);
+//! - `aliexpress.ds.address.get` (`countryCode`, `language`, `isMultiLanguage`):
+//!   `result.data{country, type, children}`, `children` a JSON string of the country's
+//!   provinces, each with its `name` and its cities as `children` ("aliexpress.ds.address.get"
+//!   page; the node fields as public adapters read them [UNVERIFIED against a live
+//!   answer]): the province and city an order takes are AliExpress's own names;
 //! - `aliexpress.ds.freight.query` (`queryDeliveryReq`: `quantity`, `shipToCountry`,
 //!   `productId`, `selectedSkuId`, `language`, `locale`, `currency`):
 //!   `result.delivery_options[]` with each method's `code`, the name orders take; a
@@ -85,14 +90,18 @@ pub fn signed(app_key: &str, secret: &str, path: Option<&str>, business: BTreeMa
 /// when the storefront gave none), and every line with its `sku_attr` and shipping
 /// method. Payment is not attempted (`try_to_pay` false): the vendor pays on
 /// aliexpress.com unless its account is whitelisted for API payment.
-pub fn create_params(order: &SupplierOrderRequest) -> BTreeMap<String, String> {
+///
+/// `provinces` is AliExpress's list for the country (`places`): the province and city
+/// go as AliExpress names them where it lists them.
+pub fn create_params(order: &SupplierOrderRequest, provinces: &[Place]) -> BTreeMap<String, String> {
     let a: &Address = &order.address;
     let (phone_country, mobile) = phone_parts(a.phone.as_deref());
+    let (province, city) = resolve(provinces, a);
     let address = json!({
         "address": a.line1,
         "address2": a.line2.clone().unwrap_or_default(),
-        "city": a.city,
-        "province": a.region.clone().unwrap_or_else(|| a.city.clone()),
+        "city": city.unwrap_or_else(|| a.city.clone()),
+        "province": province.or_else(|| a.region.clone()).unwrap_or_else(|| a.city.clone()),
         "country": a.country_code,
         "zip": a.postal_code.clone().unwrap_or_default(),
         "contact_person": a.name,
@@ -115,6 +124,77 @@ pub fn create_params(order: &SupplierOrderRequest) -> BTreeMap<String, String> {
         ("param_place_order_request4_open_api_d_t_o".to_string(), request.to_string()),
         ("ds_extend_request".to_string(), json!({"payment": {"try_to_pay": "false"}}).to_string()),
     ])
+}
+
+/// A place in AliExpress's address list (a province, a city) with the places under it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    pub name: String,
+    pub children: Vec<Place>,
+}
+
+/// `aliexpress.ds.address.get`'s business parameters for `country`.
+pub fn address_params(country: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("method".to_string(), "aliexpress.ds.address.get".to_string()),
+        ("countryCode".to_string(), country.to_string()),
+        ("language".to_string(), "en".to_string()),
+        ("isMultiLanguage".to_string(), "false".to_string()),
+    ])
+}
+
+/// The provinces an address.get `result` lists (its `children`, a JSON string or an
+/// array), each with its cities; none when it lists none.
+pub fn places(result: &Value) -> Vec<Place> {
+    fn read(value: &Value) -> Vec<Place> {
+        match value {
+            Value::String(text) => serde_json::from_str::<Value>(text).map(|v| read(&v)).unwrap_or_default(),
+            Value::Array(items) => items.iter().flat_map(read).collect(),
+            Value::Object(node) => {
+                let name = node.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+                let children = node.get("children").map(read).unwrap_or_default();
+                if name.is_empty() { children } else { vec![Place { name: name.into(), children }] }
+            }
+            _ => Vec::new(),
+        }
+    }
+    let data = result.get("data").unwrap_or(result);
+    match data {
+        Value::Array(entries) => entries.iter().flat_map(|e| e.get("children").map(read).unwrap_or_default()).collect(),
+        other => other.get("children").map(read).unwrap_or_default(),
+    }
+}
+
+/// A name as places are compared: lower case, Latin accents dropped, only letters and
+/// digits ("Baden-Württemberg" and "baden wurttemberg" are one).
+fn comparable(name: &str) -> String {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ý' | 'ÿ' => 'y',
+            other => other,
+        })
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The province and city of `address` as AliExpress names them in `provinces`: the
+/// storefront's region matched to a province (or, with none, the province holding the
+/// city), the city matched among that province's cities. A name AliExpress does not
+/// list is kept as the storefront gave it (AliExpress then says what it refuses).
+pub fn resolve(provinces: &[Place], address: &Address) -> (Option<String>, Option<String>) {
+    let city = comparable(&address.city);
+    let by_region = address.region.as_deref().map(comparable).and_then(|region| provinces.iter().find(|p| comparable(&p.name) == region));
+    let province = by_region.or_else(|| provinces.iter().find(|p| p.children.iter().any(|c| comparable(&c.name) == city)));
+    let city = province.and_then(|p| p.children.iter().find(|c| comparable(&c.name) == city)).map(|c| c.name.clone());
+    (province.map(|p| p.name.clone()), city)
 }
 
 /// `aliexpress.ds.product.get`'s business parameters: the product as the account sees
@@ -353,14 +433,50 @@ mod client {
         /// The time each request is stamped with (AliExpress refuses one over two
         /// hours off).
         clock: Arc<dyn Clock>,
+        /// AliExpress's address list per country, as last read (kept `PLACES_KEPT`:
+        /// it changes rarely, and one read serves every order to the country).
+        places: std::sync::Mutex<std::collections::HashMap<String, KeptPlaces>>,
     }
+
+    /// A country's address list and when it was read.
+    type KeptPlaces = (std::time::Instant, Arc<Vec<Place>>);
+
+    /// How long a country's address list is kept before it is read again.
+    const PLACES_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
     impl AliExpress {
         /// The client of app `app_key` at `base` (`ALIEXPRESS_API_URL`), each call
         /// given up after `timeout`.
         pub fn new(base: &str, app_key: &str, app_secret: &str, timeout: std::time::Duration, clock: Arc<dyn Clock>) -> AliExpress {
             let client = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
-            AliExpress { base: base.trim_end_matches('/').into(), app_key: app_key.into(), app_secret: app_secret.into(), client, clock }
+            let places = std::sync::Mutex::default();
+            AliExpress { base: base.trim_end_matches('/').into(), app_key: app_key.into(), app_secret: app_secret.into(), client, clock, places }
+        }
+
+        /// AliExpress's provinces and cities of `country`, read once a day; none when
+        /// the list cannot be read (the order then goes with the storefront's names).
+        async fn provinces(&self, credentials: &SupplierCredentials, country: &str) -> Arc<Vec<Place>> {
+            let kept = self.places.lock().ok().and_then(|kept| kept.get(country).filter(|(at, _)| at.elapsed() < PLACES_KEPT).map(|(_, list)| list.clone()));
+            if let Some(list) = kept {
+                return list;
+            }
+            let read = match self.call(&credentials.access_token, address_params(country)).await {
+                Ok(body) => result_of(&body).map(places),
+                Err(error) => Err(error),
+            };
+            match read {
+                Ok(list) => {
+                    let list = Arc::new(list);
+                    if let Ok(mut kept) = self.places.lock() {
+                        kept.insert(country.to_string(), (std::time::Instant::now(), list.clone()));
+                    }
+                    list
+                }
+                Err(error) => {
+                    tracing::warn!(%country, %error, "AliExpress's address list could not be read; the order goes with the storefront's names");
+                    Arc::default()
+                }
+            }
         }
 
         /// POSTs signed parameters (form-encoded, as the official SDK does) and reads
@@ -416,7 +532,8 @@ mod client {
         }
 
         async fn place(&self, credentials: &SupplierCredentials, order: &SupplierOrderRequest) -> Result<PlacedOrder, SupplierError> {
-            let body = self.call(&credentials.access_token, create_params(order)).await?;
+            let provinces = self.provinces(credentials, &order.address.country_code).await;
+            let body = self.call(&credentials.access_token, create_params(order, &provinces)).await?;
             placed(result_of(&body)?)
         }
 
@@ -537,6 +654,30 @@ mod tests {
         assert!(reason.contains("14:173#White") && reason.contains("14:175#Black"), "{reason}");
         let off_sale = json!({"ae_item_base_info_dto": {"product_status_type": "offline"}, "ae_item_sku_info_dtos": []});
         assert!(matches!(offer_of(&off_sale, &link), Err(SupplierError::Refused { .. })));
+    }
+
+    #[test]
+    fn an_address_goes_with_aliexpresss_own_province_and_city_names() {
+        let children = json!([{"name": "Baden-Wurttemberg", "children": [{"name": "Stuttgart"}, {"name": "Tubingen"}]}, {"name": "Berlin", "children": [{"name": "Berlin"}]}]);
+        let provinces = places(&json!({"data": {"country": "DE", "type": "PROVINCE", "children": children.to_string()}}));
+        assert_eq!(provinces.len(), 2);
+        let mut address = Address { city: "Tübingen".into(), region: Some("Baden-Württemberg".into()), ..Address::example() };
+        assert_eq!(resolve(&provinces, &address), (Some("Baden-Wurttemberg".into()), Some("Tubingen".into())));
+        address.region = None;
+        assert_eq!(resolve(&provinces, &address).0.as_deref(), Some("Baden-Wurttemberg"), "the province holding the city");
+        address.city = "Ulm".into();
+        assert_eq!(resolve(&provinces, &address), (None, None), "not listed: the storefront's names go");
+        let order = SupplierOrderRequest {
+            out_order_id: "o-1".into(),
+            address: Address { region: Some("baden wurttemberg".into()), city: "stuttgart".into(), ..Address::example() },
+            email: None,
+            lines: Vec::new(),
+        };
+        let request: Value = serde_json::from_str(&create_params(&order, &provinces)["param_place_order_request4_open_api_d_t_o"]).unwrap();
+        assert_eq!(
+            (request["logistics_address"]["province"].as_str(), request["logistics_address"]["city"].as_str()),
+            (Some("Baden-Wurttemberg"), Some("Stuttgart"))
+        );
     }
 
     #[test]

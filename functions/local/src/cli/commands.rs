@@ -315,7 +315,7 @@ pub(super) async fn supplier(app: &App, action: SupplierAction, out: Out<'_>) ->
 /// `dropflow supplier-sync`: place the due supplier orders and read back the placed, once.
 pub(super) async fn supplier_sync(app: &App, now: Option<chrono::DateTime<chrono::Utc>>, out: Out<'_>) -> Result<(), String> {
     let now = now.unwrap_or_else(|| app.clock.now());
-    let r = dropflow_shared::services::supplier::sync(app, now).await.map_err(said)?;
+    let r = dropflow_shared::services::supplier::sync(app, now, None).await.map_err(said)?;
     print(
         out,
         format!(

@@ -553,6 +553,20 @@ function productRow(p, form) {
     cell('', edit, ' ', remove));
 }
 
+/** Runs a form's `work` with its button disabled; the API's refusal goes to `error`
+ *  (a key refused mid-session signs out). */
+async function submitting(button, error, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (e) {
+    if (e.status === 401) return signOut(e.detail);
+    error.textContent = e.detail;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 /** How a SKU's supplier step runs, in the vendor's words. */
 const MODES = { manual: 'By hand', review: 'Prepared, you confirm', auto: 'Placed by dropflow' };
 
@@ -599,17 +613,11 @@ function productForm() {
         body.price_tolerance_percent = percent;
       }
     }
-    button.disabled = true;
-    try {
+    await submitting(button, error, async () => {
       await call('PUT', `products/${encodeURIComponent(v('sku'))}`, { body });
       flash(`${v('sku')} saved.`);
       route('products-title');
-    } catch (e) {
-      if (e.status === 401) return signOut(e.detail);
-      error.textContent = e.detail;
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
   const fill = (p) => {
     inputs.sku.value = p.sku; inputs.supplier_name.value = p.supplier_name; inputs.product_url.value = p.product_url;
@@ -653,19 +661,12 @@ async function suppliersView(show) {
     event.preventDefault();
     cjError.textContent = '';
     if (!cjKey.value.trim()) { cjError.textContent = 'Enter the API key.'; cjKey.focus(); return; }
-    const button = cjForm.querySelector('button');
-    button.disabled = true;
-    try {
+    await submitting(cjForm.querySelector('button'), cjError, async () => {
       await call('POST', 'suppliers/cj', { body: { api_key: cjKey.value.trim() } });
       cjKey.value = '';
       flash('Your CJdropshipping account is connected.');
       route('suppliers-title');
-    } catch (e) {
-      if (e.status === 401) return signOut(e.detail);
-      cjError.textContent = e.detail;
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
   let aeCard = null;
   if (data.available.includes('aliexpress')) {
