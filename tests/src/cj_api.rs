@@ -44,6 +44,9 @@ pub enum Fault {
     CreateThenHang,
     /// Refuses the next create with this message (code 1600100).
     Refuse(String),
+    /// Names the next order it creates with an id no reference takes (over 200
+    /// characters).
+    OddId,
 }
 
 /// A variant CJ sells: its product and its price (USD, as CJ writes it).
@@ -291,7 +294,11 @@ fn create(api: &mut Api, request: Value) -> Answer {
         return answer(error(1600100, "orderNumber already exists"));
     }
     api.next_id += 1;
-    let id = format!("CJ{:010}", api.next_id);
+    let mut id = format!("CJ{:010}", api.next_id);
+    if api.faults.first() == Some(&Fault::OddId) {
+        api.faults.remove(0);
+        id = format!("CJ{}", "9".repeat(220));
+    }
     api.orders.insert(id.clone(), Order { id: id.clone(), order_number: number.clone(), body: request, status: "UNPAID".into(), track_number: None });
     if api.faults.first() == Some(&Fault::CreateThenHang) {
         api.faults.remove(0);

@@ -258,6 +258,24 @@ async fn a_line_mapped_late_joins_the_supplier_order_not_placed_yet(backend: Bac
     assert_eq!(items.as_array().unwrap().iter().map(|i| i["sku_attr"].as_str().unwrap()).collect::<Vec<_>>(), ["14:175#Black", "14:173#White"]);
 }
 
+async fn an_order_number_that_does_not_read_goes_to_the_vendor_to_confirm_never_bought_again(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (_, cj_key) = onboard(&app).await;
+    app.map_sku_on_cj("MUG-1", "mugs", "auto").await.unwrap();
+    s.cj.lock().unwrap().faults.push(cj_api::Fault::OddId);
+    app.generic_webhook("order.paid", None, &order("2012"), GENERIC_SECRETS[0]).await;
+    let said = sync(&app).await;
+    assert!(said.contains("1 handed back"), "{said}");
+    let mug = the_order(&app, &cj_key).await;
+    let purchase = &mug["supplier_automation"][0];
+    assert_eq!((mug["state"].as_str(), purchase["state"].as_str()), (Some("awaiting_supplier"), Some("unconfirmed")), "{mug}");
+    assert!(purchase["reason"].as_str().unwrap().contains("does not read"), "{purchase}");
+    app.advance(chrono::Duration::hours(2));
+    sync(&app).await;
+    let cj = s.cj.lock().unwrap();
+    assert_eq!((cj.orders.len(), cj.creates.values().sum::<usize>()), (1, 1), "bought once, never sent again");
+}
+
 async fn a_process_killed_while_placing_buys_nothing_twice(backend: Backend) {
     let (app, s) = spawn(backend).await;
     let (_, cj_key) = onboard(&app).await;
@@ -557,4 +575,5 @@ on_both_backends!(
     a_run_out_of_time_begins_no_step_and_leaves_the_purchase_due,
     an_aliexpress_order_goes_with_aliexpresss_own_province_and_city_names,
     a_line_mapped_late_joins_the_supplier_order_not_placed_yet,
+    an_order_number_that_does_not_read_goes_to_the_vendor_to_confirm_never_bought_again,
 );

@@ -468,7 +468,15 @@ async fn record(
     report: &mut SyncReport,
 ) -> Result<(), ServiceError> {
     let joined = placed.references.join(" / ");
-    let reference = SupplierOrderRef::parse(&joined).map_err(|e| ServiceError::Unprocessable(format!("{}: {}", purchase.api.display_name(), e.reason)))?;
+    let reference = match SupplierOrderRef::parse(&joined) {
+        Ok(reference) => reference,
+        // The supplier made the order but named it in a way no reference takes: the
+        // vendor finds it and records its number (never placed again, never retried).
+        Err(e) => {
+            let reason = format!("{} created the order, but its number does not read as one ({})", purchase.api.display_name(), e.reason);
+            return hand_back(app, purchase, vo, "confirm", reason, now, report).await;
+        }
+    };
     let state = if placed.awaiting_payment { PurchaseState::AwaitingPayment } else { PurchaseState::Placed };
     let next = Purchase {
         state,
