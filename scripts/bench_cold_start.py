@@ -238,6 +238,7 @@ def main():
         ("order-status: a customer's page", "order-status", status_page),
         ("sla-sweep: one sweep", "sla-sweep", scheduled_event),
         ("payout-release: one run", "payout-release", scheduled_event),
+        ("supplier-sync: one run, nothing due", "supplier-sync", scheduled_event),
     ]
     # Alternating rounds: each round starts every binary once, so that the machine's
     # drift over the run touches all of them alike, and each init is also taken as a
