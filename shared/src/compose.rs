@@ -184,7 +184,7 @@ pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsRes
     // Only the binaries that call suppliers open credentials (and build a KMS client).
     let sealer = cfg!(feature = "supplier-api").then(|| {
         let key = settings.config.suppliers.kms_key.clone().unwrap_or_else(|| kms_alias(&resources.table_name));
-        Arc::new(crate::adapters::aws::KmsSealer::new(aws_sdk_kms::Client::new(sdk), &key)) as Arc<dyn crate::ports::Sealer>
+        Arc::new(crate::adapters::aws::KmsSealer::new(sdk, &key)) as Arc<dyn crate::ports::Sealer>
     });
     assemble(store, queues, mailer, feed, sealer, settings)
 }

@@ -12,15 +12,22 @@ use base64::Engine;
 /// The encryption context's one key.
 const CONTEXT_KEY: &str = "vendor_id";
 
-/// KMS through the SDK client, under one key (id, ARN or alias).
+/// KMS through the SDK client, under one key (id, ARN or alias). The client is built on
+/// first use: most invocations of the functions that hold a sealer (vendor-api above
+/// all) never open credentials, and a client built at start costs every cold start.
 pub struct KmsSealer {
-    client: Client,
+    sdk: aws_config::SdkConfig,
+    client: std::sync::OnceLock<Client>,
     key_id: String,
 }
 
 impl KmsSealer {
-    pub fn new(client: Client, key_id: &str) -> Self {
-        KmsSealer { client, key_id: key_id.to_string() }
+    pub fn new(sdk: &aws_config::SdkConfig, key_id: &str) -> Self {
+        KmsSealer { sdk: sdk.clone(), client: std::sync::OnceLock::new(), key_id: key_id.to_string() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::new(&self.sdk))
     }
 }
 
@@ -44,7 +51,7 @@ fn failed<E: std::error::Error + 'static>(error: SdkError<E>) -> SealError {
 impl Sealer for KmsSealer {
     async fn seal(&self, context: &str, plain: &[u8]) -> Result<String, SealError> {
         let output =
-            self.client.encrypt().key_id(&self.key_id).plaintext(Blob::new(plain)).encryption_context(CONTEXT_KEY, context).send().await.map_err(failed)?;
+            self.client().encrypt().key_id(&self.key_id).plaintext(Blob::new(plain)).encryption_context(CONTEXT_KEY, context).send().await.map_err(failed)?;
         let blob = output.ciphertext_blob().ok_or_else(|| SealError::Unavailable("KMS returned no ciphertext".into()))?;
         Ok(format!("kms:{}", base64::engine::general_purpose::STANDARD.encode(blob.as_ref())))
     }
@@ -55,7 +62,7 @@ impl Sealer for KmsSealer {
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .ok_or_else(|| SealError::Refused("not sealed by KMS".into()))?;
         let output = self
-            .client
+            .client()
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(bytes))
