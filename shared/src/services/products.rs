@@ -54,14 +54,15 @@ pub async fn map(
     }
     let mut mapping = spec.parse(vendor_id).map_err(invalid)?;
     let existing = app.tables.product_versioned(&mapping.sku).await?;
-    // A new or changed supplier link is checked with the supplier before it is kept.
-    let unchanged = existing.as_ref().is_some_and(|(current, _)| current.link == mapping.link && current.supplier_cost == mapping.supplier_cost);
-    if let Some(link) = mapping.link.as_ref().filter(|_| !unchanged) {
-        mapping.link = Some(super::supplier::check_link(app, vendor_id, link, mapping.supplier_cost).await?);
-    }
     let own = existing.as_ref().filter(|(current, _)| current.vendor_id == *vendor_id);
     if existing.is_some() && own.is_none() && by != (MappedBy::Operator { force: true }) {
         return Err(ServiceError::Conflict(format!("SKU {} is mapped by another vendor; the operator can move it", mapping.sku)));
+    }
+    // A new or changed supplier link is checked with the supplier before it is kept (after the
+    // conflict check: a SKU the vendor may not map costs no supplier call).
+    let unchanged = existing.as_ref().is_some_and(|(current, _)| current.link == mapping.link && current.supplier_cost == mapping.supplier_cost);
+    if let Some(link) = mapping.link.as_ref().filter(|_| !unchanged) {
+        mapping.link = Some(super::supplier::check_link(app, vendor_id, link, mapping.supplier_cost).await?);
     }
     mapping.awaiting_approval = match (by, own) {
         (MappedBy::Operator { .. }, _) => false,
