@@ -74,6 +74,10 @@ pub struct Config {
     pub status_shows_sellers: bool,
     /// Placing and following supplier orders through the suppliers' APIs.
     pub suppliers: SupplierSettings,
+    /// `EMAIL_LOOKUP_KEY`: the key of the hash an order is found by its customer's email
+    /// (`EMAIL#{keyed hash}`), so that the table holds no address in a key and a leaked
+    /// table cannot be searched by address without it; the store name stands in.
+    pub email_lookup_key: String,
 }
 
 /// How dropflow reaches the suppliers' APIs and keeps their clocks.
@@ -497,6 +501,7 @@ impl Config {
                 days => days,
             },
             suppliers: settings.suppliers()?,
+            email_lookup_key: settings.set("EMAIL_LOOKUP_KEY").unwrap_or_else(|| settings.set("STORE_NAME").unwrap_or_default()),
         })
     }
 

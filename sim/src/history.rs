@@ -36,7 +36,7 @@ pub enum Kind {
     OperatorMapSku,
     OperatorSettleClaim,
     OperatorReroute,
-    /// The operator voids a line that waits for a vendor (`dropflow order void-line`).
+    /// The operator voids a line that waits for a vendor (`dropflow order void`).
     OperatorVoidLine,
     OperatorSuspend,
     OperatorResume,

@@ -771,7 +771,7 @@ impl World {
                 let Some(id) = ids.first() else { return json!("order not found") };
                 let record = app.local.app.tables.order(id).await.ok().flatten();
                 let Some(line) = record.and_then(|r| r.unroutable.first().map(|u| u.line_id.clone())) else { return json!("no line waits") };
-                json!({"cli": format!("order void-line {id} {line}"), "said": format!("{:?}", self.operator(app, &["order", "void-line", &id.to_string(), &line]).await)})
+                json!({"cli": format!("order void {id} {line}"), "said": format!("{:?}", self.operator(app, &["order", "void", &id.to_string(), &line, "--reason", "sim: no vendor"]).await)})
             }
             Kind::OperatorSuspend => {
                 let vendor = VENDORS[1 + (step.a % 2) as usize];

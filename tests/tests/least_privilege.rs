@@ -112,7 +112,7 @@ impl Functions {
     }
 }
 
-const FUNCTIONS: [&str; 11] = [
+const FUNCTIONS: [&str; 12] = [
     "OrderWebhookFunction",
     "VendorApiFunction",
     "OrderStatusFunction",
@@ -124,6 +124,7 @@ const FUNCTIONS: [&str; 11] = [
     "StorefrontSyncFunction",
     "StorefrontReconcileFunction",
     "SupplierSyncFunction",
+    "OperatorApiFunction",
 ];
 
 async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeSet<Call>> {
@@ -312,6 +313,47 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     for path in [format!("/status/{token}"), format!("/status/{token}.json")] {
         assert_eq!(http.get(format!("{status_page}{path}")).send().await.unwrap().status(), 200, "{path}");
     }
+    // The operator's console: signed in, it finds orders every way, reads one and the
+    // decisions queue, gives the open order's waiting line to the vendor and voids the
+    // first's, holds and releases the vendor, and reads the dead letters; a vendor's key
+    // is refused there.
+    let operator_key = dropflow_shared::services::operator::create_operator_key(&functions.app.local.app, "alice").await.unwrap();
+    let console = functions.serve(dropflow_shared::http::operator_router(functions.app_of("OperatorApiFunction"))).await;
+    let open_order = dropflow_shared::domain::ids::OrderId::derive("shopify", "", &ids[4].to_string());
+    let calls: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::GET, "/operator/me".into(), None),
+        (reqwest::Method::GET, "/operator/orders".into(), None),
+        (reqwest::Method::GET, "/operator/orders?state=routed".into(), None),
+        (reqwest::Method::GET, "/operator/orders?vendor=ipod-shop".into(), None),
+        (reqwest::Method::GET, "/operator/orders?q=%231005".into(), None),
+        (reqwest::Method::GET, "/operator/orders?q=bob.norman%40hostmail.com".into(), None),
+        (reqwest::Method::GET, "/operator/orders?q=RB123456785GB".into(), None),
+        (reqwest::Method::GET, format!("/operator/orders/{open_order}"), None),
+        (reqwest::Method::GET, "/operator/queue".into(), None),
+        (reqwest::Method::GET, "/operator/vendors".into(), None),
+        (reqwest::Method::GET, "/operator/dead-letters".into(), None),
+        (
+            reqwest::Method::POST,
+            format!("/operator/orders/{open_order}/give"),
+            Some(
+                json!({"lines": ["703073504"], "vendor": "ipod-shop", "reason": "it stocks it", "supplier": {"supplier_name": "S", "product_url": "https://s.example/b", "cost": {"amount": "1.00", "currency": "USD"}}}),
+            ),
+        ),
+        (reqwest::Method::POST, format!("/operator/orders/{first}/void"), Some(json!({"lines": ["703073504"], "reason": "discontinued"}))),
+        (reqwest::Method::POST, "/operator/vendors/ipod-shop/hold".into(), Some(json!({"reason": "review"}))),
+        (reqwest::Method::POST, "/operator/vendors/ipod-shop/release".into(), Some(json!({"reason": "reviewed"}))),
+    ];
+    for (method, path, body) in calls {
+        let mut request = http.request(method, format!("{console}{path}")).bearer_auth(&operator_key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert!(status < 300, "{path}: {status} {}", response.text().await.unwrap_or_default());
+    }
+    assert_eq!(http.get(format!("{console}/operator/me")).bearer_auth(&key).send().await.unwrap().status(), 403, "a vendor's key");
+    functions.drain().await;
     // The schedules, as of a day long after: every clock due, every hold ended.
     let later = dropflow_scenarios::runtime_api::wall_clock() + chrono::Duration::days(120);
     let swept = dropflow_shared::services::sweep::sweep(&functions.app_of("SlaSweepFunction"), later, None).await.unwrap();

@@ -4,7 +4,7 @@
 //! is in it, and every path in it is routed.
 
 use dropflow_scenarios::{Backend, spawn_app};
-use dropflow_shared::http::{VENDOR_ROUTES, WEBHOOK_ROUTES, openapi};
+use dropflow_shared::http::{OPERATOR_ROUTES, VENDOR_ROUTES, WEBHOOK_ROUTES, openapi};
 use serde_json::Value;
 
 #[test]
@@ -27,12 +27,17 @@ fn every_route_is_documented_and_every_documented_path_is_routed() {
         .iter()
         .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone())))
         .collect();
-    let mut routed: Vec<(String, String)> =
-        VENDOR_ROUTES.iter().chain(WEBHOOK_ROUTES).filter(|(_, path)| *path != "/openapi.json").map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut routed: Vec<(String, String)> = VENDOR_ROUTES
+        .iter()
+        .chain(WEBHOOK_ROUTES)
+        .chain(OPERATOR_ROUTES)
+        .filter(|(_, path)| *path != "/openapi.json")
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
     documented.sort();
     routed.sort();
     assert_eq!(documented, routed);
-    for schema in ["MoneyJson", "Problem", "VendorOrderJson"] {
+    for schema in ["MoneyJson", "Problem", "VendorOrderJson", "OperatorOrderDetailJson"] {
         assert!(document["components"]["schemas"].get(schema).is_some(), "{schema}");
     }
 }

@@ -99,8 +99,8 @@ fn every_function_is_a_cargo_lambda_build_of_its_own_crate() {
     let functions: Vec<_> = template["Resources"].as_mapping().unwrap().values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect();
     assert_eq!(
         functions.len(),
-        11,
-        "order-webhook, vendor-api, order-status, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile, supplier-sync"
+        12,
+        "order-webhook, vendor-api, order-status, order-intake, notifier, event-relay, sla-sweep, payout-release, storefront-sync, storefront-reconcile, supplier-sync, operator-api"
     );
     for function in functions {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");

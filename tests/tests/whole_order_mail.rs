@@ -271,13 +271,13 @@ async fn the_operator_voids_a_line_and_the_customer_hears_at_once(backend: Backe
     let start = app.now();
     assert_eq!(app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await.status(), 200);
     app.deliver().await;
-    assert!(app.cli(&["order", "void-line", "#1001", "1"]).await.is_err(), "no such waiting line");
-    let said = app.cli(&["order", "void-line", "#1001", "466157049", "518995019", "703073504"]).await.unwrap();
+    assert!(app.cli(&["order", "void", "#1001", "1", "--reason", "not sold here"]).await.is_err(), "no such waiting line");
+    let said = app.cli(&["order", "void", "#1001", "466157049", "518995019", "703073504", "--reason", "not sold here"]).await.unwrap();
     assert!(said.starts_with("3 lines of order"), "{said}");
     app.deliver().await;
     let whole = text_of(&mail_to(&app, CUSTOMER).await, "Your order #1001 cannot be sent").to_string();
     assert!(whole.contains("refund your order in full") && !whole.contains("Still coming"), "{whole}");
-    assert!(app.cli(&["order", "void-line", "#1001", "466157049"]).await.is_err(), "void already");
+    assert!(app.cli(&["order", "void-line", "#1001", "466157049", "--reason", "again"]).await.is_err(), "void already");
     sweep_at(&app, start + chrono::Duration::hours(49)).await;
     assert_eq!(about(&mail_to(&app, CUSTOMER).await, "cannot be sent"), 1, "told once");
 }

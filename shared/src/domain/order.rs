@@ -573,7 +573,23 @@ pub struct OrderRecord {
     /// more, their customer told they will be refunded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub void_lines: Vec<crate::domain::order::VoidLine>,
+    /// What the operator did to the order (gave a line, voided one, fixed the address),
+    /// oldest first: the console's and the CLI's actions, each with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<OperatorAction>,
     pub version: u64,
+}
+
+/// One action of the operator on an order, as its history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAction {
+    pub at: DateTime<Utc>,
+    /// The operator key's name, or `cli` for the command line.
+    pub by: String,
+    /// What was done, in the words of the command ("give line 2 to acme").
+    pub action: String,
+    /// Why, as the operator said it.
+    pub reason: String,
 }
 
 impl OrderRecord {
@@ -627,6 +643,7 @@ impl OrderRecord {
             unassigned_refunds: vec![],
             refunds: vec![],
             void_lines: vec![],
+            actions: vec![],
             version,
         }
     }

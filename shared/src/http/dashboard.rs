@@ -1,4 +1,5 @@
-//! `GET /vendor/app`: the vendor dashboard, one page with its script and stylesheet,
+//! `GET /vendor/app`: the vendor dashboard, and `GET /operator/app`: the operator
+//! console, each one page with its script (and the script both share) and stylesheet,
 //! embedded in the binary at build time (no build step, no CDN). The page is a client of
 //! the vendor API and nothing more: it holds the key in the tab's `sessionStorage`,
 //! calls the same `/vendor/*` routes a vendor's tools call, and puts every value it gets
@@ -18,6 +19,11 @@ use axum::routing::get;
 const PAGE: &str = include_str!("dashboard/index.html");
 const SCRIPT: &str = include_str!("dashboard/app.js");
 const STYLES: &str = include_str!("dashboard/app.css");
+/// What both pages' scripts import: the frame, the API client, text-only building.
+const COMMON: &str = include_str!("dashboard/common.js");
+/// The operator console's page and script.
+const CONSOLE_PAGE: &str = include_str!("dashboard/console.html");
+const CONSOLE_SCRIPT: &str = include_str!("dashboard/console.js");
 
 /// Only dropflow's own script, styles and API; no inline code, no frames, no forms
 /// submitted by the browser itself (the script sends them, so a key never lands in a URL).
@@ -32,12 +38,30 @@ pub fn routes() -> Router<App> {
         .route("/vendor/app/", get(|| async { Redirect::permanent("../app") }))
         .route("/vendor/app/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/vendor/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
+        .route("/vendor/app/common.js", get(|| async { asset("text/javascript; charset=utf-8", COMMON) }))
         .route("/vendor/app/{*rest}", get(|| async { Problem::new(StatusCode::NOT_FOUND, "no such page") }))
+}
+
+/// The operator console's routes, as the dashboard's: a static page whose sign-in is
+/// inside it (no key opens the page; the key opens the API behind it).
+pub fn console_routes() -> Router<App> {
+    Router::new()
+        .route("/operator/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", named(CONSOLE_PAGE, &app.config.store_name)) }))
+        .route("/operator/app/", get(|| async { Redirect::permanent("../app") }))
+        .route("/operator/app/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_SCRIPT) }))
+        .route("/operator/app/common.js", get(|| async { asset("text/javascript; charset=utf-8", COMMON) }))
+        .route("/operator/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
+        .route("/operator/app/{*rest}", get(|| async { Problem::new(StatusCode::NOT_FOUND, "no such page") }))
 }
 
 /// The page, under the marketplace's name (`STORE_NAME`, escaped: it is text here).
 fn page(store_name: &str) -> String {
-    PAGE.replace("{{store}}", &html_escape::encode_text(store_name))
+    named(PAGE, store_name)
+}
+
+/// `template` with the marketplace's name put in as text.
+fn named(template: &str, store_name: &str) -> String {
+    template.replace("{{store}}", &html_escape::encode_text(store_name))
 }
 
 /// One embedded file with the headers every part of the page is served with.
@@ -61,11 +85,20 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_outside_and_runs_no_inline_code() {
-        for (name, text) in [("index.html", PAGE), ("app.js", SCRIPT), ("app.css", STYLES)] {
+        for (name, text) in [
+            ("index.html", PAGE),
+            ("app.js", SCRIPT),
+            ("app.css", STYLES),
+            ("common.js", COMMON),
+            ("console.html", CONSOLE_PAGE),
+            ("console.js", CONSOLE_SCRIPT),
+        ] {
             assert!(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"), "{name} loads nothing from elsewhere");
         }
-        assert!(!PAGE.contains("<script>") && !PAGE.contains("style="), "no inline script or style: the policy would block them");
-        assert!(PAGE.contains(r#"name="api_key""#), "the sign-in field");
+        for page in [PAGE, CONSOLE_PAGE] {
+            assert!(!page.contains("<script>") && !page.contains("style="), "no inline script or style: the policy would block them");
+            assert!(page.contains(r#"name="api_key""#), "the sign-in field");
+        }
     }
 
     #[test]
@@ -77,9 +110,11 @@ mod tests {
 
     #[test]
     fn the_script_never_writes_markup() {
-        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
-            assert!(!SCRIPT.contains(sink), "app.js uses {sink}: every value goes in as text");
+        for (name, script) in [("app.js", SCRIPT), ("common.js", COMMON), ("console.js", CONSOLE_SCRIPT)] {
+            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+                assert!(!script.contains(sink), "{name} uses {sink}: every value goes in as text");
+            }
+            assert!(!script.contains("localStorage") && !script.contains("document.cookie"), "{name}: the key lives in sessionStorage only");
         }
-        assert!(!SCRIPT.contains("localStorage") && !SCRIPT.contains("document.cookie"), "the key lives in sessionStorage only");
     }
 }

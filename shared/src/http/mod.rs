@@ -6,6 +6,8 @@ mod dashboard;
 #[cfg(feature = "openapi")]
 pub mod examples;
 pub mod openapi;
+mod operator;
+pub mod operator_wire;
 mod problem;
 mod status;
 mod supplier_accounts;
@@ -25,7 +27,15 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Every route of DESIGN's HTTP contracts and the vendor dashboard (the local binary
 /// serves them all).
 pub fn router(app: App) -> Router {
-    finish(webhook_routes().merge(vendor_routes()).merge(dashboard::routes()).merge(status_routes()), app)
+    finish(
+        webhook_routes().merge(vendor_routes()).merge(dashboard::routes()).merge(status_routes()).merge(operator_routes()).merge(dashboard::console_routes()),
+        app,
+    )
+}
+
+/// operator-api's routes only: the operator API and its console page.
+pub fn operator_router(app: App) -> Router {
+    finish(operator_routes().merge(dashboard::console_routes()), app)
 }
 
 /// order-status's routes only: the customer's page and its JSON, read-only.
@@ -72,6 +82,24 @@ routes!(webhook_routes, WEBHOOK_ROUTES,
 
 routes!(status_routes, STATUS_ROUTES,
     get "/status/{token}" => status::serve,
+);
+
+routes!(operator_routes, OPERATOR_ROUTES,
+    get "/operator/me" => operator::me,
+    get "/operator/orders" => operator::orders,
+    get "/operator/orders/{id}" => operator::order,
+    post "/operator/orders/{id}/give" => operator::give,
+    post "/operator/orders/{id}/void" => operator::void,
+    get "/operator/vendors" => operator::vendors,
+    post "/operator/vendors/{id}/hold" => operator::hold,
+    post "/operator/vendors/{id}/release" => operator::release,
+    post "/operator/products/{sku}/approve" => operator::approve,
+    post "/operator/products/{sku}/refuse" => operator::refuse,
+    get "/operator/dead-letters" => operator::dead_letters,
+    get "/operator/dead-letters/{id}" => operator::dead_letter,
+    post "/operator/dead-letters/{id}/replay" => operator::replay,
+    post "/operator/dead-letters/{id}/discard" => operator::discard,
+    get "/operator/queue" => operator::queue,
 );
 
 routes!(vendor_routes, VENDOR_ROUTES,

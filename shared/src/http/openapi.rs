@@ -17,7 +17,7 @@ pub async fn serve() -> impl IntoResponse {
 /// The document generated from the handlers and wire types.
 #[cfg(feature = "openapi")]
 pub fn generate() -> String {
-    use super::{problem, supplier_accounts, vendor, webhooks, wire};
+    use super::{operator, problem, supplier_accounts, vendor, webhooks, wire};
     use utoipa::OpenApi;
 
     struct Security;
@@ -31,13 +31,19 @@ pub fn generate() -> String {
                     HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A vendor API key from `dropflow key create`")).build(),
                 ),
             );
+            components.add_security_scheme(
+                "operator",
+                SecurityScheme::Http(
+                    HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An operator key from `dropflow operator key create`")).build(),
+                ),
+            );
         }
     }
 
     #[derive(OpenApi)]
     #[openapi(
         servers((url = "/", description = "The server that served this document: `dropflow serve` (http://127.0.0.1:3000) or the deployed stack's ApiUrl")),
-        info(title = "dropflow", description = "The vendor API and the storefront webhooks of dropflow. Money is {\"amount\": \"199.00\", \"currency\": \"USD\"}, exact; instants are RFC 3339 UTC to the second; errors are application/problem+json."),
+        info(title = "dropflow", description = "The vendor API, the operator API and the storefront webhooks of dropflow. Money is {\"amount\": \"199.00\", \"currency\": \"USD\"}, exact; instants are RFC 3339 UTC to the second; errors are application/problem+json."),
         paths(
             vendor::list_orders, vendor::get_order, vendor::supplier_order, vendor::supplier_confirm, vendor::supplier_retry, vendor::supplier_manual, vendor::shipment, vendor::correct_shipment, vendor::delivered, vendor::cancel,
             vendor::list_products, vendor::get_product, vendor::put_product, vendor::delete_product, vendor::balance, vendor::payouts,
@@ -45,6 +51,8 @@ pub fn generate() -> String {
             webhooks::receive,
             webhooks::receive_tracking,
             webhooks::receive_supplier,
+            operator::me, operator::orders, operator::order, operator::give, operator::void, operator::vendors, operator::hold, operator::release,
+            operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue,
         ),
         components(schemas(problem::Problem, wire::MoneyJson, crate::sources::generic::GenericTopic)),
         modifiers(&Security),
@@ -78,6 +86,20 @@ pub mod parts {
     impl utoipa::IntoResponses for VendorRefusals {
         fn responses() -> BTreeMap<String, RefOr<Response>> {
             problems(&[("400", "A malformed request"), ("401", "A missing, unknown or revoked key"), ("403", "The vendor is suspended")])
+        }
+    }
+
+    /// What any call with an operator key may be refused with.
+    pub struct OperatorRefusals;
+
+    impl utoipa::IntoResponses for OperatorRefusals {
+        fn responses() -> BTreeMap<String, RefOr<Response>> {
+            problems(&[
+                ("400", "A malformed request"),
+                ("401", "A missing, unknown or revoked key"),
+                ("403", "A vendor's key: these routes take an operator key"),
+                ("413", "The body is too large"),
+            ])
         }
     }
 

@@ -109,7 +109,9 @@ async fn tell_operator_it_is_too_large(app: &App, order: &CanonicalOrder, reason
         Some(_) => Vec::new(),
         None => {
             let record = OrderRecord::new(parked_summary(order), OrderStatus::Parked, 1);
-            vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?]
+            let mut writes = vec![Tables::put_order(&record, None)?, Tables::put_order_number(order)?];
+            writes.extend(super::console::email_filing(app, &record.order)?);
+            writes
         }
     };
     match app.commit(writes, &[event]).await {
@@ -254,6 +256,7 @@ async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, 
             let mut writes = vec![Tables::put_order(&record, existing.as_ref().map(|r| r.version))?];
             if existing.is_none() {
                 writes.extend(first_filing(order)?);
+                writes.extend(super::console::email_filing(app, order)?);
             }
             app.commit(writes, &notes).await?;
             Ok(Outcome::Held)
@@ -261,8 +264,8 @@ async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, 
     }
 }
 
-/// What is written (and checked) when an order is filed for the first time: its number,
-/// and that no redaction (nor, for a WooCommerce order that is not cancelled, no id-only
+/// What is written (and checked) when an order is filed for the first time: its number
+/// (its customer's email goes with it: `console::email_filing`), and that no redaction (nor, for a WooCommerce order that is not cancelled, no id-only
 /// delete) came for it since intake read for one.
 fn first_filing(order: &CanonicalOrder) -> Result<Vec<Write>, StoreError> {
     let mut writes = vec![Tables::put_order_number(order)?, Tables::order_mark_absent(&order.order_id, OrderMark::Erased)];
@@ -294,6 +297,9 @@ async fn route_and_store(app: &App, order: CanonicalOrder, previous: Option<&Ord
     let routing = route_lines(app, &CanonicalOrder { lines: to_route, ..order.clone() }).await?;
     let now = app.clock.now();
     let (record, mut writes) = routed(order, routing, now, &app.config.sla, previous)?;
+    if previous.is_none() {
+        writes.extend(super::console::email_filing(app, &record.order)?);
+    }
     // Lines left waiting: their customer is told `UNROUTABLE_NOTICE_HOURS` on, unless the
     // operator routes them first.
     writes.extend(super::unroutable::notice(app, &record, &record.unroutable, now)?);

@@ -2,6 +2,7 @@
 //! every rule, and reads or writes through the ports.
 
 pub mod clock_mail;
+pub mod console;
 pub mod intake;
 pub mod money;
 pub mod notifier;
@@ -28,6 +29,15 @@ use crate::domain::events::Envelope;
 use crate::ports::{Clock, Mailer, Publisher, QueueConsumer, QueueError, StoreError, Write};
 use crate::store::Tables;
 use std::sync::Arc;
+
+/// The hex HMAC-SHA256 of `text` under `key`: how a value that must be looked up but
+/// never stored in the clear (a customer's email, a supplier account) becomes a key.
+pub fn keyed_hash(key: &str, text: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(text.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
 
 /// The ports and settings every service runs on; built once per process (or Lambda
 /// container) and shared.

@@ -33,6 +33,7 @@ pub async fn add_vendor(
         created_at: app.clock.now(),
         payee: payee.map(payee_of).transpose()?.flatten(),
         suspended: false,
+        held: false,
         version: 1,
     };
     app.tables.put_vendor(&profile, None).await.map_err(|e| match e {
@@ -64,9 +65,7 @@ async fn existing_vendor(app: &App, vendor_id: &str) -> Result<VendorId, Service
 /// the one time it can be seen.
 pub async fn create_key(app: &App, vendor_id: &str) -> Result<String, ServiceError> {
     let vendor_id = existing_vendor(app, vendor_id).await?;
-    let mut secret = [0u8; 24];
-    getrandom::fill(&mut secret).map_err(|e| ServiceError::Internal(format!("no randomness for a key: {e}")))?;
-    let key = format!("dfk_{}", hex::encode(secret));
+    let key = new_key(VENDOR_KEY_PREFIX)?;
     let record =
         ApiKeyRecord { vendor_id, prefix: key[..KEY_PREFIX_CHARS].to_string(), created_at: app.clock.now(), revoked: false, last_used: None, version: 1 };
     app.tables.put_api_key(&super::vendor::key_hash(&key), &record, None).await?;
@@ -75,6 +74,86 @@ pub async fn create_key(app: &App, vendor_id: &str) -> Result<String, ServiceErr
 
 /// How much of a key is kept printable, to tell keys apart in `key list` and revoke one.
 const KEY_PREFIX_CHARS: usize = 12;
+
+/// How a vendor's key starts, and an operator's: a key pasted in the wrong place is
+/// told apart (403, not 401) and recognised in a leak scan.
+pub const VENDOR_KEY_PREFIX: &str = "dfk_";
+pub const OPERATOR_KEY_PREFIX: &str = "dfo_";
+
+/// A new random key: `prefix` and 48 hex digits (192 bits).
+fn new_key(prefix: &str) -> Result<String, ServiceError> {
+    let mut secret = [0u8; 24];
+    getrandom::fill(&mut secret).map_err(|e| ServiceError::Internal(format!("no randomness for a key: {e}")))?;
+    Ok(format!("{prefix}{}", hex::encode(secret)))
+}
+
+/// Creates an operator key named `name` (who holds it) and returns it; only its hash is
+/// stored, so this is the one time it can be seen.
+pub async fn create_operator_key(app: &App, name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(invalid("the key needs a name of 1-64 characters on one line (who holds it)"));
+    }
+    let key = new_key(OPERATOR_KEY_PREFIX)?;
+    let record = crate::store::OperatorKey {
+        name: name.to_string(),
+        prefix: key[..KEY_PREFIX_CHARS].to_string(),
+        created_at: app.clock.now(),
+        revoked: false,
+        last_used: None,
+        version: 1,
+    };
+    app.tables.put_operator_key(&super::vendor::key_hash(&key), &record, None).await?;
+    Ok(key)
+}
+
+/// Every operator key, oldest first.
+pub async fn list_operator_keys(app: &App) -> Result<Vec<crate::store::OperatorKey>, ServiceError> {
+    Ok(app.tables.operator_keys().await?.into_iter().map(|(_, key)| key).collect())
+}
+
+/// Revokes the operator key printed with `prefix`; the next request with it gets 401.
+pub async fn revoke_operator_key(app: &App, prefix: &str) -> Result<crate::store::OperatorKey, ServiceError> {
+    let mut found: Vec<_> = app.tables.operator_keys().await?.into_iter().filter(|(_, key)| key.prefix == prefix.trim()).collect();
+    let (hash, record) = match found.len() {
+        1 => found.remove(0),
+        0 => return Err(ServiceError::NotFound(format!("no operator key starts {prefix:?}; `dropflow operator key list` shows them"))),
+        n => return Err(ServiceError::Conflict(format!("{n} operator keys start {prefix:?}"))),
+    };
+    if record.revoked {
+        return Ok(record);
+    }
+    let revoked = crate::store::OperatorKey { revoked: true, version: record.version + 1, ..record.clone() };
+    app.tables.put_operator_key(&hash, &revoked, Some(record.version)).await.map_err(|e| match e {
+        StoreError::ConditionFailed => ServiceError::Conflict("the key changed meanwhile; run the command again".into()),
+        other => other.into(),
+    })?;
+    Ok(revoked)
+}
+
+/// The operator a bearer key belongs to (its key record); unknown and revoked keys are
+/// 401, a vendor's key is 403 (it is known, and not allowed here). The key's last day of
+/// use is written when the day changes.
+pub async fn authenticate_operator(app: &App, key: Option<&str>) -> Result<crate::store::OperatorKey, ServiceError> {
+    let key = key.map(str::trim).filter(|k| !k.is_empty()).ok_or(ServiceError::Unauthorized)?;
+    let hash = super::vendor::key_hash(key);
+    let record = match app.tables.operator_key(&hash).await? {
+        Some(record) if !record.revoked => record,
+        _ if key.starts_with(VENDOR_KEY_PREFIX) && app.tables.api_key(&hash).await?.is_some_and(|k| !k.revoked) => {
+            return Err(ServiceError::Forbidden("a vendor's key: the operator's routes take an operator key".into()));
+        }
+        _ => return Err(ServiceError::Unauthorized),
+    };
+    let today = app.clock.now().date_naive();
+    if record.last_used != Some(today) {
+        let used = crate::store::OperatorKey { last_used: Some(today), version: record.version + 1, ..record.clone() };
+        match app.tables.put_operator_key(&hash, &used, Some(record.version)).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => tracing::warn!(error = %e, "could not record an operator key's last use"),
+        }
+    }
+    Ok(record)
+}
 
 /// A vendor's keys, oldest first.
 pub async fn list_keys(app: &App, vendor_id: &str) -> Result<Vec<ApiKeyRecord>, ServiceError> {
@@ -123,6 +202,8 @@ pub struct VendorChanges<'a> {
     pub commission_bps: Option<CommissionBps>,
     pub payee: Option<&'a str>,
     pub suspended: Option<bool>,
+    /// Held for review (`console::hold_vendor`).
+    pub held: Option<bool>,
 }
 
 /// Changes a vendor's profile. Resuming a vendor routes the lines that waited for its
@@ -146,14 +227,17 @@ pub async fn update_vendor(app: &App, vendor_id: &str, changes: VendorChanges<'_
     if let Some(suspended) = changes.suspended {
         next.suspended = suspended;
     }
+    if let Some(held) = changes.held {
+        next.held = held;
+    }
     app.tables.put_vendor(&next, Some(current.version)).await.map_err(|e| match e {
         StoreError::ConditionFailed => ServiceError::Conflict("the vendor changed meanwhile; run the command again".into()),
         other => other.into(),
     })?;
     let mut routed = 0;
-    // On every resume, not only the one that changed the flag: a resume that died after
-    // its write is finished by running it again.
-    if changes.suspended == Some(false) {
+    // On every resume or release, not only the one that changed the flag: one that died
+    // after its write is finished by running it again.
+    if (changes.suspended == Some(false) || changes.held == Some(false)) && !next.suspended && !next.held {
         for mapping in all_products(app, Some(&id)).await? {
             routed += super::reroute::route_waiting(app, &mapping.sku).await?;
         }

@@ -240,6 +240,10 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
         writes.push(Tables::put_vendor_order(&erased, Some(vo.version))?);
         writes.push(Tables::put_history(&erased, &entry)?);
     }
+    // Nor is the order found by its customer's address any more.
+    if let Some(email) = &record.order.customer_email {
+        writes.push(Tables::delete_email_lookup(&super::console::email_hash(app, email.as_str()), order_id));
+    }
     let requested_at = record.redaction.as_ref().map_or(now, |r| r.requested_at);
     let erased = OrderRecord {
         order: redacted_order(&record.order),

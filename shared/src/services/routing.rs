@@ -37,19 +37,35 @@ pub(super) async fn route_lines(app: &App, order: &CanonicalOrder) -> Result<Rou
         return Ok(Routing { by_vendor: Default::default(), unroutable });
     }
     let mut mappings: HashMap<Sku, Option<ProductMapping>> = HashMap::new();
+    let mut held: HashMap<Sku, crate::domain::ids::VendorId> = HashMap::new();
     for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
         if mappings.contains_key(&sku) {
             continue;
         }
         let mapping = match app.tables.product(&sku).await? {
-            // A suspended vendor's SKUs route to no one until it is resumed.
-            // Nor does a vendor's claim the operator has not approved.
-            Some(m) if !m.awaiting_approval && app.tables.vendor(&m.vendor_id).await?.is_some_and(|v| !v.suspended) => Some(m),
+            // A suspended vendor's SKUs route to no one until it is resumed, a held
+            // vendor's until it is released. Nor does a claim the operator has not approved.
+            Some(m) if !m.awaiting_approval => match app.tables.vendor(&m.vendor_id).await? {
+                Some(v) if v.held && !v.suspended => {
+                    held.insert(sku.clone(), v.vendor_id);
+                    None
+                }
+                Some(v) if !v.suspended => Some(m),
+                _ => None,
+            },
             _ => None,
         };
         mappings.insert(sku, mapping);
     }
-    Ok(route(&order.lines, |sku| mappings.get(sku).cloned().flatten()))
+    let mut routing = route(&order.lines, |sku| mappings.get(sku).cloned().flatten());
+    // The operator reads why a line waits: a held vendor's is its hold.
+    for waiting in &mut routing.unroutable {
+        let sku = order.lines.iter().find(|l| l.line_id == waiting.line_id).and_then(|l| l.sku.as_ref());
+        if let Some(vendor) = sku.and_then(|sku| held.get(sku)) {
+            waiting.reason = format!("vendor {vendor} is held for review: its orders wait until the operator releases it");
+        }
+    }
+    Ok(routing)
 }
 
 /// A vendor order changed in one transaction: its version as read (None: new), and the

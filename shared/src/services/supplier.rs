@@ -61,10 +61,7 @@ pub fn purchases_for(vo: &VendorOrder, now: DateTime<Utc>) -> Result<Vec<Write>,
 /// The keyed hash a push's account (CJ's `openId`) is filed under, so that the table
 /// never holds an `openId` itself.
 pub fn hook_hash(app: &App, account: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app.config.suppliers.hook_key.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(account.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    super::keyed_hash(&app.config.suppliers.hook_key, account)
 }
 
 fn client(app: &App, api: SupplierApi) -> Result<&Arc<dyn SupplierClient>, ServiceError> {

@@ -1,6 +1,6 @@
 //! Lines no vendor sells, after the operator's time to fix them: a line left waiting
 //! `UNROUTABLE_NOTICE_HOURS` (default 48) after the routing that left it so, or voided
-//! by the operator sooner (`dropflow order void-line`), will not be sent. It is taken
+//! by the operator sooner (`dropflow order void`, the console), will not be sent. It is taken
 //! off the order's waiting lines (routed no more, whatever is mapped later) in one
 //! transaction with a `lines_voided` event: the customer is told it cannot be sent and
 //! will be refunded, the operator to refund it at the store. Before that, a waiting
@@ -15,7 +15,7 @@ use super::{App, ServiceError};
 pub use crate::domain::events::Voider;
 use crate::domain::events::{Envelope, EventType, LinesVoided};
 use crate::domain::ids::OrderId;
-use crate::domain::order::{UnroutableLine, VoidLine};
+use crate::domain::order::{OperatorAction, UnroutableLine, VoidLine};
 use crate::ports::{StoreError, Write};
 use crate::store::{DUE_SHARDS, Due, DueKey, LineNotice, OrderRecord, Tables};
 use chrono::{DateTime, Utc};
@@ -45,7 +45,7 @@ pub async fn give_due(app: &App, now: DateTime<Utc>) -> Result<usize, ServiceErr
             let (keys, next) = app.tables.due(Due::Notices, shard, now, cursor, PAGE).await?;
             for key in keys {
                 let Some(notice) = app.tables.line_notice_at(&key).await? else { continue };
-                let request = Void { order_id: &notice.order_id, line_ids: &notice.line_ids, by: Voider::Clock, notice: Some(&key), now };
+                let request = Void { order_id: &notice.order_id, line_ids: &notice.line_ids, by: Voider::Clock, notice: Some(&key), now, noted: None };
                 voided += void(app, request).await?;
             }
             match next {
@@ -66,6 +66,8 @@ pub struct Void<'a> {
     pub by: Voider,
     pub notice: Option<&'a DueKey>,
     pub now: DateTime<Utc>,
+    /// The operator's action it is, for the order's history (`console::void_lines`).
+    pub noted: Option<&'a OperatorAction>,
 }
 
 /// Voids the lines `request` names that still wait, with the `lines_voided` event and
@@ -77,7 +79,7 @@ pub async fn void(app: &App, request: Void<'_>) -> Result<usize, ServiceError> {
 }
 
 /// One read and commit of `void`.
-async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now }: Void<'_>) -> Result<usize, ServiceError> {
+async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now, noted }: Void<'_>) -> Result<usize, ServiceError> {
     let Some(record) = app.tables.order(order_id).await? else {
         // Purged or never stored: nothing waits; the notice goes.
         if let Some(key) = notice {
@@ -95,6 +97,7 @@ async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now }: Void
     }
     let mut next = OrderRecord { unroutable: staying, version: record.version + 1, ..record.clone() };
     next.void_lines.extend(ending.iter().map(|u| VoidLine { line_id: u.line_id.clone(), reason: u.reason.clone(), at: now }));
+    next.actions.extend(noted.cloned());
     writes.insert(0, Tables::put_order(&next, Some(record.version))?);
     for sku in super::routing::waiting_skus(&record).into_iter().filter(|sku| !super::routing::waiting_skus(&next).contains(sku)) {
         writes.push(Tables::delete_waiting(&sku, order_id));

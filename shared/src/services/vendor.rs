@@ -24,6 +24,9 @@ pub async fn authenticate(app: &App, key: Option<&str>) -> Result<VendorProfile,
     let hash = key_hash(key);
     let record = match app.tables.api_key(&hash).await? {
         Some(record) if !record.revoked => record,
+        _ if key.trim().starts_with(super::operator::OPERATOR_KEY_PREFIX) && app.tables.operator_key(&hash).await?.is_some_and(|k| !k.revoked) => {
+            return Err(ServiceError::Forbidden("an operator's key: the vendor routes take a vendor's key".into()));
+        }
         _ => return Err(ServiceError::Unauthorized),
     };
     let vendor = app.tables.vendor(&record.vendor_id).await?.ok_or(ServiceError::Unauthorized)?;

@@ -132,6 +132,28 @@ pub(super) fn api_key(key_hash: &str) -> Key {
     (format!("APIKEY#{key_hash}"), "KEY".into())
 }
 
+/// operator key: `OPKEY#{sha256 hex of key}` / `KEY`.
+pub(super) fn operator_key(key_hash: &str) -> Key {
+    (format!("OPKEY#{key_hash}"), "KEY".into())
+}
+
+/// The partition (gsi3) of the vendors' SKU claims that wait for the operator.
+pub(super) const CLAIMS_PK: &str = "CLAIMS";
+
+/// The listing-index partition of every operator key, oldest first.
+pub(super) const OPERATOR_KEYS_PK: &str = "OPKEYS";
+
+/// The partition of the orders of one customer's email (added to DESIGN's table):
+/// `EMAIL#{keyed hash of the address}`, never the address.
+pub(super) fn email_pk(hash: &str) -> String {
+    format!("EMAIL#{hash}")
+}
+
+/// customer email: `EMAIL#{keyed hash}` / `{order_id}` (one item per order).
+pub(super) fn email_lookup(hash: &str, order_id: &OrderId) -> Key {
+    (email_pk(hash), order_id.to_string())
+}
+
 /// event (the outbox): its order's partition, else its vendor's, else `MARKETPLACE` (a
 /// data request naming no order held) / `EVT#{event_id}`.
 pub(super) fn event(order_id: Option<&OrderId>, vendor_id: Option<&VendorId>, event_id: &str) -> Key {

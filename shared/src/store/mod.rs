@@ -14,6 +14,7 @@ use std::sync::Arc;
 mod keys;
 mod mail;
 mod money;
+mod operator;
 mod orders;
 mod reconcile;
 mod suppliers;
@@ -31,7 +32,7 @@ pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};
 
 // The records the store keeps are the domain's: named here too, as they always were.
 pub use crate::domain::order::{ORDER_LISTINGS, OrderRecord, OrderStatus, Redaction, UnassignedRefund};
-pub use crate::domain::vendor::{ApiKeyRecord, VendorProfile};
+pub use crate::domain::vendor::{ApiKeyRecord, OperatorKey, VendorProfile};
 
 /// Shards of the due-clock index: enough to spread writes, few enough to sweep.
 pub const DUE_SHARDS: u32 = 4;

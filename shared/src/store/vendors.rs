@@ -6,7 +6,11 @@ use super::*;
 fn product_item(mapping: &ProductMapping, replaces: Option<u64>) -> Result<(Item, Condition), StoreError> {
     let stored = StoredProduct { mapping: mapping.clone(), version: replaces.map_or(1, |v| v + 1) };
     let (pk, sk) = keys::product(&mapping.sku);
-    let keys = [("pk", pk), ("sk", sk), ("gsi1pk", keys::products_pk(&mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
+    let mut keys = vec![("pk", pk), ("sk", sk), ("gsi1pk", keys::products_pk(&mapping.vendor_id)), ("gsi1sk", mapping.sku.to_string())];
+    // A claim waiting for the operator is filed in their queue (sparse: only while it waits).
+    if mapping.awaiting_approval {
+        keys.extend([("gsi3pk", keys::CLAIMS_PK.to_string()), ("gsi3sk", mapping.sku.to_string())]);
+    }
     Ok((item_of(&stored, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)))
 }
 
@@ -136,6 +140,12 @@ impl Tables {
     ) -> Result<(Vec<ProductMapping>, Option<String>), StoreError> {
         let (stored, cursor): (Vec<StoredProduct>, _) = self.listing(keys::products_pk(vendor_id), false, cursor, limit).await?;
         Ok((stored.into_iter().map(|s| s.mapping).collect(), cursor))
+    }
+
+    /// The vendors' claims on SKUs that wait for the operator's approval, by SKU.
+    pub async fn sku_claims(&self) -> Result<Vec<ProductMapping>, StoreError> {
+        let stored: Vec<StoredProduct> = self.query_all_in(Index::Gsi3, keys::CLAIMS_PK.into(), String::new()).await?;
+        Ok(stored.into_iter().map(|s| s.mapping).collect())
     }
 
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {

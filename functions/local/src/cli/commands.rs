@@ -1,13 +1,13 @@
 //! The operator commands, one function per group (`vendor`, `key`, `product`,
 //! `orders`, `order`, `payouts`, `dlq`, `suppressions`), and how their listings print.
 
-use super::{DlqAction, Format, KeyAction, OrderAction, PayoutAction, ProductAction, SupplierAction, SuppressionAction, VendorAction, said};
+use super::{DlqAction, Format, KeyAction, OperatorKeyAction, OrderAction, PayoutAction, ProductAction, SupplierAction, SuppressionAction, VendorAction, said};
 use crate::Local;
 use dropflow_shared::domain::ids::{OrderId, VendorId};
 use dropflow_shared::http::wire;
 use dropflow_shared::ports::{DeadLetter, DeadLetterQueue};
+use dropflow_shared::services::console::{self, Act};
 use dropflow_shared::services::operator::{self, ProductInput};
-use dropflow_shared::services::unroutable::{self, Voider};
 use dropflow_shared::services::{App, money};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -99,7 +99,8 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
             listing.print(format, out)
         }
         VendorAction::Update { vendor_id, name, email, commission_bps, payee } => {
-            let changes = operator::VendorChanges { name: name.as_deref(), email: email.as_deref(), commission_bps, payee: payee.as_deref(), suspended: None };
+            let changes =
+                operator::VendorChanges { name: name.as_deref(), email: email.as_deref(), commission_bps, payee: payee.as_deref(), ..Default::default() };
             let (v, _) = operator::update_vendor(app, &vendor_id, changes).await.map_err(said)?;
             let payee = v.payee.as_deref().unwrap_or("-");
             print(out, format!("vendor {} updated ({} <{}>, commission {}, payee {payee})", v.vendor_id, v.name, v.email, v.commission_bps))
@@ -109,10 +110,40 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
             operator::update_vendor(app, &vendor_id, changes).await.map_err(said)?;
             print(out, format!("vendor {vendor_id} suspended: its keys get 403 and its SKUs route to no one"))
         }
+        VendorAction::Hold { vendor_id, reason } => {
+            console::hold_vendor(app, &vendor_id, true, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("vendor {vendor_id} held for review: its new orders wait until `dropflow vendor release {vendor_id}`"))
+        }
+        VendorAction::Release { vendor_id, reason } => {
+            let (_, routed) = console::hold_vendor(app, &vendor_id, false, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("vendor {vendor_id} released; {routed} waiting order lines routed"))
+        }
         VendorAction::Resume { vendor_id } => {
             let changes = operator::VendorChanges { suspended: Some(false), ..Default::default() };
             let (_, routed) = operator::update_vendor(app, &vendor_id, changes).await.map_err(said)?;
             print(out, format!("vendor {vendor_id} resumed; {routed} waiting order lines routed"))
+        }
+    }
+}
+
+/// Who the command line acts as, in an order's history.
+const CLI: &str = "cli";
+
+/// `dropflow operator key …`: the operator's own keys.
+pub(super) async fn operator_key(app: &App, action: OperatorKeyAction, out: Out<'_>) -> Result<(), String> {
+    match action {
+        OperatorKeyAction::Create { name } => print(out, operator::create_operator_key(app, &name).await.map_err(said)?),
+        OperatorKeyAction::List { format } => {
+            let mut listing = Listing::new(&["prefix", "name", "created", "last_used", "state"]);
+            for key in operator::list_operator_keys(app).await.map_err(said)? {
+                let state = if key.revoked { "revoked" } else { "active" };
+                listing.row(vec![json!(key.prefix), json!(key.name), json!(wire::instant(key.created_at)), json!(key.last_used), json!(state)]);
+            }
+            listing.print(format, out)
+        }
+        OperatorKeyAction::Revoke { prefix } => {
+            let key = operator::revoke_operator_key(app, &prefix).await.map_err(said)?;
+            print(out, format!("operator key {} ({}) revoked", key.prefix, key.name))
         }
     }
 }
@@ -242,14 +273,24 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
             }
             Ok(())
         }
-        OrderAction::VoidLine { reference, lines } => {
+        OrderAction::Void { reference, lines, reason } => {
             let order_id = one_order(app, &reference).await?;
-            let void = unroutable::Void { order_id: &order_id, line_ids: &lines, by: Voider::Operator, notice: None, now: app.clock.now() };
-            let voided = unroutable::void(app, void).await.map_err(said)?;
-            if voided == 0 {
-                return Err(format!("no line of {lines:?} waits for a vendor in order {order_id}"));
-            }
+            let voided = console::void_lines(app, &order_id, &lines, Act { by: CLI, reason: &reason }).await.map_err(said)?;
             print(out, format!("{voided} lines of order {order_id} voided: the customer is told they will be refunded; refund them at the store"))
+        }
+        OrderAction::Give { reference, lines, vendor, reason, supplier, url, cost } => {
+            let order_id = one_order(app, &reference).await?;
+            let given = match (supplier, url, cost) {
+                (Some(supplier_name), Some(product_url), Some(cost)) => {
+                    let record = app.tables.order(&order_id).await.map_err(said)?.ok_or_else(|| format!("no order {order_id}"))?;
+                    let supplier_cost =
+                        dropflow_shared::domain::money::Money::parse_decimal(&cost, record.order.total.currency).map_err(|e| format!("--cost: {e}"))?;
+                    Some(console::GivenSupplier { supplier_name, product_url, supplier_cost })
+                }
+                _ => None,
+            };
+            let n = console::give_lines(app, &order_id, &lines, &vendor, given.as_ref(), Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("{n} lines of order {order_id} given to {vendor}; the vendor is briefed"))
         }
     }
 }
@@ -436,7 +477,12 @@ pub(super) async fn dlq(local: &Local, action: DlqAction, out: Out<'_>) -> Resul
             let body = serde_json::from_str::<Value>(&letter.body).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(letter.body);
             print(out, body)
         }
-        DlqAction::Replay => {
+        DlqAction::Replay { id: Some(id), reason } => {
+            let reason = reason.unwrap_or_default();
+            let queue = console::replay_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("dead letter {id} sent back to the {} queue", queue.home().as_str()))
+        }
+        DlqAction::Replay { id: None, .. } => {
             let mut moved = 0;
             for queue in DeadLetterQueue::ALL {
                 moved += local.queues.replay_dead_letters(queue).await.map_err(said)?;
@@ -444,17 +490,8 @@ pub(super) async fn dlq(local: &Local, action: DlqAction, out: Out<'_>) -> Resul
             print(out, format!("{moved} dead letters moved back to their queues"))
         }
         DlqAction::Discard { id, reason } => {
-            let reason = reason.trim();
-            if reason.is_empty() {
-                return Err("--reason: say why the letter is dropped".into());
-            }
-            for queue in DeadLetterQueue::ALL {
-                if local.queues.discard_dead_letter(queue, &id).await.map_err(said)? {
-                    tracing::info!(dead_letter = %id, queue = queue.as_str(), reason, "dead letter discarded by the operator");
-                    return print(out, format!("dead letter {id} of the {} queue discarded: {reason}", queue.as_str()));
-                }
-            }
-            Err(format!("no dead letter {id:?}"))
+            let queue = console::discard_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("dead letter {id} of the {} queue discarded: {}", queue.as_str(), reason.trim()))
         }
     }
 }
@@ -537,7 +574,7 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
     ];
     for (line, reason) in record.unroutable_lines() {
         lines.push(format!(
-            "unroutable: {} x {} [{}]: {reason} (line {}: `dropflow order void-line` ends its wait)",
+            "unroutable: {} x {} [{}]: {reason} (line {}: `dropflow order give` or `order void` ends its wait)",
             line.quantity,
             line.title,
             line.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "no SKU".into()),

@@ -41,6 +41,7 @@ impl Command {
                 | Command::Retention { .. }
                 | Command::Vendor { action: VendorAction::List { .. } }
                 | Command::Key { action: KeyAction::List { .. } }
+                | Command::Operator { action: OperatorAction::Key { action: OperatorKeyAction::List { .. } } }
                 | Command::Product { action: ProductAction::List { .. } }
                 | Command::Dlq { action: DlqAction::List { .. } | DlqAction::Show { .. } }
                 | Command::Suppressions { action: None | Some(SuppressionAction::List { .. }) }
@@ -73,6 +74,12 @@ pub enum Command {
     Vendor {
         #[command(subcommand)]
         action: VendorAction,
+    },
+    /// The operator's own keys: what signs in to the console (`/operator/app`) and the
+    /// operator API.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorAction,
     },
     /// Vendor API keys.
     Key {
@@ -302,6 +309,23 @@ pub enum VendorAction {
         /// The vendor to suspend.
         vendor_id: String,
     },
+    /// Hold the vendor for review: its keys still work on the orders it has, but its
+    /// new orders wait, not routed, until released.
+    Hold {
+        /// The vendor to hold.
+        vendor_id: String,
+        /// Why (logged with the operator's name).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a held vendor; the lines that waited for it are routed.
+    Release {
+        /// The vendor to release.
+        vendor_id: String,
+        /// Why (logged with the operator's name).
+        #[arg(long)]
+        reason: String,
+    },
     /// Undo a suspension; lines that waited for its SKUs are routed.
     Resume {
         /// The vendor to resume.
@@ -438,13 +462,64 @@ pub enum OrderAction {
     /// told they will be refunded (you refund them at the store); the lines are routed
     /// no more, whatever is mapped later. Lines left waiting are voided this way by
     /// the sweep UNROUTABLE_NOTICE_HOURS after they were routed.
-    VoidLine {
+    #[command(alias = "void-line")]
+    Void {
         /// An order id, or a storefront order number ("#1001") that names one order.
         reference: String,
         /// The line ids (as `dropflow order show` lists them).
         #[arg(required = true)]
         lines: Vec<String>,
+        /// Why, for the order's history.
+        #[arg(long)]
+        reason: String,
     },
+    /// Give lines that wait for a vendor to a vendor, who is briefed. Each is bought as
+    /// the vendor's own mapping of its SKU says, else from --supplier/--url/--cost.
+    Give {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        /// The line ids (as `dropflow order show` lists them).
+        #[arg(required = true)]
+        lines: Vec<String>,
+        /// The vendor to give them to.
+        #[arg(long)]
+        vendor: String,
+        /// Why, for the order's history.
+        #[arg(long)]
+        reason: String,
+        /// Where it is bought, when the vendor does not map the SKU.
+        #[arg(long, requires_all = ["url", "cost"])]
+        supplier: Option<String>,
+        /// The product's https address at the supplier.
+        #[arg(long)]
+        url: Option<String>,
+        /// What one unit costs there, in the order's currency.
+        #[arg(long)]
+        cost: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OperatorAction {
+    /// Operator keys.
+    Key {
+        #[command(subcommand)]
+        action: OperatorKeyAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OperatorKeyAction {
+    /// Print a new operator key, once; only its hash is stored. NAME says who holds it
+    /// (it is written into the history of every order the key acts on).
+    Create { name: String },
+    /// Every operator key, one per line: prefix, name, created, last used, state.
+    List {
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Revoke the operator key that starts with PREFIX (as `operator key list` prints it).
+    Revoke { prefix: String },
 }
 
 #[derive(Subcommand)]
@@ -473,8 +548,15 @@ pub enum DlqAction {
         /// Its id, as `dlq list` prints it.
         id: String,
     },
-    /// Move every dead letter back to its queue (once its cause is fixed).
-    Replay,
+    /// Move every dead letter back to its queue (once its cause is fixed), or the one ID.
+    Replay {
+        /// Only this one (as `dlq list` prints it); needs --reason.
+        #[arg(requires = "reason")]
+        id: Option<String>,
+        /// Why (logged).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Delete one dead letter that is not to be processed; the reason is logged with it.
     Discard {
         /// Its id, as `dlq list` prints it.
@@ -532,6 +614,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Serve { port, chaos } => commands::serve(local, port, chaos, place, out).await,
         Command::Vendor { action } => commands::vendor(app, action, out).await,
         Command::Key { action } => commands::key(app, action, out).await,
+        Command::Operator { action: OperatorAction::Key { action } } => commands::operator_key(app, action, out).await,
         Command::Product { action } => commands::product(app, action, out).await,
         Command::Reroute { order_id } => {
             let id = dropflow_shared::domain::ids::OrderId::parse(&order_id).map_err(said)?;

@@ -3,9 +3,20 @@
 // markup; the key stays in this tab's sessionStorage and travels only in the
 // Authorization header. The API decides every rule; the page shows its answers.
 
-const KEY = 'dropflow.api_key';
-const base = new URL('./', location.href); // …/vendor/, under any stage prefix
-const $ = (id) => document.getElementById(id);
+import { $, el, link, money, when, cell, num, newKey, shell } from './common.js';
+
+const { call, route, signOut, failed, flash, loadMore, submitting, start } = shell({
+  keyName: 'dropflow.api_key',
+  check: 'balance',
+  sections: ['orders', 'products', 'suppliers', 'money'],
+  render: async (current, rest, show) => {
+    if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
+    else if (current === 'orders') await ordersView(show);
+    else if (current === 'products') await productsView(show);
+    else if (current === 'suppliers') await suppliersView(show);
+    else await moneyView(show);
+  },
+});
 
 const STATES = {
   awaiting_supplier: 'Awaiting supplier order',
@@ -27,173 +38,6 @@ const CLOCKS = {
   auto_cancel: 'Cancelled if still not ordered',
 };
 const LATE = { place_with_supplier: 'Supplier order late', ship: 'Shipment late', delivery_promise: 'Delivery late' };
-
-/** An element with attributes and children; strings become text nodes, never markup. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'on') for (const [event, handler] of Object.entries(value)) node.addEventListener(event, handler);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-/** A link only for http(s) addresses; anything else shows as plain text. */
-function link(href, text) {
-  let url = null;
-  try { url = new URL(href); } catch { /* not a URL */ }
-  if (!url || !['http:', 'https:'].includes(url.protocol)) return el('span', {}, text);
-  return el('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, text);
-}
-
-const money = (m) => (m ? `${m.amount} ${m.currency}` : '—');
-function when(iso) {
-  if (!iso) return '—';
-  const at = new Date(iso);
-  return el('time', { datetime: iso, title: iso }, at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }));
-}
-const cell = (label, ...content) => el('td', { 'data-label': label }, ...content);
-const num = (label, ...content) => el('td', { 'data-label': label, class: 'num' }, ...content);
-
-/** An API answer that is not a success: its status and the problem's `detail`. */
-class ApiError extends Error {
-  constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
-}
-
-/** Calls the vendor API with the tab's key; answers `{data, etag}` or throws ApiError. */
-async function call(method, path, { body, headers = {}, key = sessionStorage.getItem(KEY) } = {}) {
-  const sent = { Accept: 'application/json, application/problem+json', Authorization: `Bearer ${key || ''}`, ...headers };
-  if (body !== undefined) sent['Content-Type'] = 'application/json';
-  let response;
-  try {
-    response = await fetch(new URL(path, base), { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
-  } catch {
-    throw new ApiError(0, 'dropflow cannot be reached; check the connection and try again.');
-  }
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  if (!response.ok) {
-    const detail = data && typeof data.detail === 'string' ? data.detail : `${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, detail);
-  }
-  return { data, etag: response.headers.get('ETag') };
-}
-
-/** A fresh Idempotency-Key. */
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// --- Sign-in --------------------------------------------------------------------------
-
-function showSignedIn(signedIn) {
-  $('sign-in').hidden = signedIn;
-  $('nav').hidden = !signedIn;
-  $('sign-out').hidden = !signedIn;
-  $('view').hidden = !signedIn;
-  if (!signedIn) { $('view').replaceChildren(); flash(''); }
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const input = $('api_key');
-  const key = input.value.trim();
-  const error = $('sign-in-error');
-  error.textContent = '';
-  input.removeAttribute('aria-invalid');
-  const button = event.submitter || $('sign-in-form').querySelector('button');
-  button.disabled = true;
-  try {
-    if (!/^[\x21-\x7e]+$/.test(key)) throw new ApiError(401, 'Enter the API key: letters, digits and symbols, no spaces.');
-    await call('GET', 'balance', { key });
-    sessionStorage.setItem(KEY, key);
-    input.value = '';
-    showSignedIn(true);
-    if (!location.hash) location.hash = '#orders'; else route();
-  } catch (e) {
-    error.textContent = e.detail;
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  } finally {
-    button.disabled = false;
-  }
-}
-
-/** Forgets the key; `why` (a revoked key, say) is shown on the sign-in form. */
-function signOut(why = '') {
-  sessionStorage.removeItem(KEY);
-  showSignedIn(false);
-  shownHash = null;
-  $('sign-in-error').textContent = why;
-  history.replaceState(null, '', location.pathname + location.search);
-  $('api_key').focus();
-}
-
-/** Shows what went wrong with a whole view; a key refused mid-session signs out. */
-function failed(e) {
-  if (e.status === 401) return signOut(e.detail);
-  $('view').replaceChildren(el('p', { class: 'error', role: 'alert' }, e.detail));
-}
-
-function flash(text) {
-  $('flash').textContent = text;
-  $('flash').hidden = !text;
-}
-
-// --- Routing: #orders, #orders/{id}, #products, #suppliers, #money --------------------------------
-
-let generation = 0;
-let shownHash = null;
-
-/** Shows the view the address names. Focus moves to its heading only when the address
- *  changed (a refresh after an action or a filter keeps the reader's place), or to
- *  `focusId` when given. */
-async function route(focusId) {
-  if (!sessionStorage.getItem(KEY)) return showSignedIn(false);
-  showSignedIn(true);
-  const [section, ...rest] = location.hash.slice(1).split('/');
-  const current = ['orders', 'products', 'suppliers', 'money'].includes(section) ? section : 'orders';
-  for (const a of document.querySelectorAll('#nav a')) {
-    if (a.dataset.section === current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
-  }
-  const mine = ++generation;
-  const moved = location.hash !== shownHash;
-  const show = (...nodes) => {
-    if (mine !== generation) return;
-    $('view').replaceChildren(...nodes.filter(Boolean));
-    shownHash = location.hash;
-    const target = (focusId && $(focusId)) || (moved && $('view').querySelector('h1'));
-    if (target) { if (target.tagName === 'H1') target.setAttribute('tabindex', '-1'); target.focus({ preventScroll: target.tagName !== 'H1' }); }
-  };
-  try {
-    if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
-    else if (current === 'orders') await ordersView(show);
-    else if (current === 'products') await productsView(show);
-    else if (current === 'suppliers') await suppliersView(show);
-    else await moneyView(show);
-  } catch (e) {
-    if (mine === generation) failed(e);
-  }
-}
-
-/** A "Load more" button that appends the next page through the API's cursor. */
-function loadMore(fetchPage, append) {
-  const button = el('button', { type: 'button', class: 'quiet' }, 'Load more');
-  let cursor = null;
-  const set = (next) => { cursor = next; button.hidden = !next; };
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try { const page = await fetchPage(cursor); append(page); set(page.cursor); } catch (e) { failed(e); } finally { button.disabled = false; }
-  });
-  return { button, set };
-}
 
 // --- Orders ---------------------------------------------------------------------------
 
@@ -553,20 +397,6 @@ function productRow(p, form) {
     cell('', edit, ' ', remove));
 }
 
-/** Runs a form's `work` with its button disabled; the API's refusal goes to `error`
- *  (a key refused mid-session signs out). */
-async function submitting(button, error, work) {
-  button.disabled = true;
-  try {
-    await work();
-  } catch (e) {
-    if (e.status === 401) return signOut(e.detail);
-    error.textContent = e.detail;
-  } finally {
-    button.disabled = false;
-  }
-}
-
 /** How a SKU's supplier step runs, in the vendor's words. */
 const MODES = { manual: 'By hand', review: 'Prepared, you confirm', auto: 'Placed by dropflow' };
 
@@ -732,7 +562,4 @@ function payoutItem(p) {
 
 // --- Start ----------------------------------------------------------------------------
 
-$('sign-in-form').addEventListener('submit', signIn);
-$('sign-out').addEventListener('click', () => signOut());
-window.addEventListener('hashchange', () => { flash(''); route(); });
-route();
+start();

@@ -1,0 +1,314 @@
+// The operator console: a client of the operator API (/operator/*, in /openapi.json) and
+// nothing more. Every value goes into the page as text (`el`), never as markup; the
+// operator key stays in this tab's sessionStorage. Every act asks for a reason, which
+// the order's history keeps with the key's name.
+
+import { $, el, money, when, cell, shell } from './common.js';
+
+const { call, route, flash, loadMore, submitting, start } = shell({
+  keyName: 'dropflow.operator_key',
+  check: 'me',
+  sections: ['queue', 'orders', 'vendors', 'dead-letters'],
+  render: async (current, rest, show) => {
+    const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
+    if (current === 'orders' && id) await orderView(id, show);
+    else if (current === 'orders') await ordersView(show);
+    else if (current === 'vendors') await vendorsView(show);
+    else if (current === 'dead-letters' && id) await letterView(id, show);
+    else if (current === 'dead-letters') await lettersView(show);
+    else await queueView(show);
+  },
+});
+
+const KINDS = { waiting_lines: 'Lines no vendor has', dead_letter: 'Dead letter', sku_claim: 'SKU claim' };
+const LISTINGS = { routed: 'Routed', held: 'Held (unpaid)', cancelled: 'Cancelled', void: 'Void', parked: 'Parked' };
+const LINE_STATES = { routed: 'With a vendor', waiting: 'Waits for a vendor', void: 'Void', not_sent: 'Not sent' };
+
+/** A form field: its label and input. */
+function field(id, label, attrs = {}) {
+  return el('div', {}, el('label', { for: id }, label), el('input', { id, name: id, ...attrs }));
+}
+
+/** A form that asks for a reason and runs `work(reason)`; `extra` fields go before it. */
+function reasonForm({ id, title, button, danger, extra = [], work }) {
+  const error = el('p', { class: 'error', role: 'alert', id: `${id}-error` });
+  const submit = el('button', { type: 'submit', class: danger ? 'danger' : null }, button);
+  const form = el('form', { id, novalidate: true },
+    el('h3', {}, title),
+    extra,
+    field(`${id}-reason`, 'Reason (kept in the history)', { required: true, maxlength: 500, autocomplete: 'off' }),
+    error,
+    submit);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    submitting(submit, error, () => work(form.querySelector(`#${id}-reason`).value.trim(), form));
+  });
+  return form;
+}
+
+// --- Decisions ------------------------------------------------------------------------
+
+async function queueView(show) {
+  const { data } = await call('GET', 'queue');
+  const target = (d) => {
+    if (d.kind === 'waiting_lines') return el('a', { href: `#orders/${encodeURIComponent(d.subject)}` }, d.subject);
+    if (d.kind === 'dead_letter') return el('a', { href: `#dead-letters/${encodeURIComponent(d.subject)}` }, d.subject);
+    return d.subject;
+  };
+  show(
+    el('h1', {}, 'Decisions'),
+    data.decisions.length === 0
+      ? el('p', { class: 'muted' }, 'Nothing waits for a decision.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'queue' },
+        el('thead', {}, el('tr', {}, ['What', 'About', 'Detail', 'Waiting'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, data.decisions.map((d) => el('tr', { 'data-kind': d.kind },
+          cell('What', KINDS[d.kind] || d.kind),
+          cell('About', target(d)),
+          cell('Detail', d.detail),
+          cell('Waiting', d.age_hours === null ? '—' : `${d.age_hours} h`)))))),
+  );
+}
+
+// --- Orders ---------------------------------------------------------------------------
+
+async function ordersView(show) {
+  const q = sessionStorage.getItem('dropflow.operator.q') || '';
+  const state = sessionStorage.getItem('dropflow.operator.state') || '';
+  const search = el('input', { id: 'order-search', name: 'q', type: 'search', value: q, autocomplete: 'off', spellcheck: 'false' });
+  const select = el('select', { id: 'order-state', name: 'state' },
+    el('option', { value: '' }, 'Every order'),
+    Object.entries(LISTINGS).map(([value, label]) => el('option', { value, selected: value === state }, label)));
+  const form = el('form', { id: 'find-form', class: 'row', role: 'search' },
+    el('div', {}, el('label', { for: 'order-search' }, 'Find: order number, order id, customer email or tracking number'), search),
+    el('div', {}, el('label', { for: 'order-state' }, 'Show'), select),
+    el('div', {}, el('button', { type: 'submit' }, 'Find')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    sessionStorage.setItem('dropflow.operator.q', search.value.trim());
+    sessionStorage.setItem('dropflow.operator.state', select.value);
+    route('order-search');
+  });
+  const body = el('tbody');
+  const page = (cursor) => {
+    const query = new URLSearchParams();
+    if (q) query.set('q', q);
+    if (state) query.set('state', state);
+    if (cursor) query.set('cursor', cursor);
+    return call('GET', `orders?${query}`).then((r) => r.data);
+  };
+  const append = (p) => body.append(...p.orders.map(orderRow));
+  const more = loadMore(page, append);
+  const first = await page(null);
+  append(first);
+  more.set(first.cursor);
+  show(
+    el('h1', {}, 'Orders'),
+    form,
+    first.orders.length === 0
+      ? el('p', { class: 'muted', id: 'no-orders' }, q ? `No order matches “${q}”.` : 'No orders.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'orders' },
+        el('thead', {}, el('tr', {}, ['Order', 'Status', 'Created', 'Customer', 'Total', 'Vendors', 'Waiting lines'].map((h) => el('th', { scope: 'col' }, h)))),
+        body)),
+    more.button,
+  );
+}
+
+function orderRow(o) {
+  return el('tr', { 'data-order': o.order_id, class: o.waiting_lines ? 'late' : null },
+    cell('Order', el('a', { href: `#orders/${encodeURIComponent(o.order_id)}` }, o.order_number), el('div', { class: 'muted' }, `${o.source} · ${o.shop}`)),
+    cell('Status', o.status),
+    cell('Created', when(o.created_at)),
+    cell('Customer', o.customer_email || '—'),
+    cell('Total', money(o.total)),
+    cell('Vendors', o.vendors.join(', ') || '—'),
+    cell('Waiting lines', String(o.waiting_lines)));
+}
+
+async function orderView(id, show) {
+  const [{ data: o }, { data: vendors }] = await Promise.all([call('GET', `orders/${encodeURIComponent(id)}`), call('GET', 'vendors')]);
+  const waiting = o.lines.filter((l) => l.status === 'waiting');
+  const refresh = (message) => { flash(message); route('order-title'); };
+  show(
+    el('p', {}, el('a', { href: '#orders' }, '← Orders')),
+    el('h1', { id: 'order-title' }, `Order ${o.order.order_number} `, el('span', { class: 'badge' }, o.order.status)),
+    el('section', { class: 'card' },
+      el('dl', { class: 'pairs' },
+        el('dt', {}, 'Order id'), el('dd', {}, o.order.order_id),
+        el('dt', {}, 'Storefront'), el('dd', {}, `${o.order.source} · ${o.order.shop}`),
+        el('dt', {}, 'Customer'), el('dd', {}, `${o.customer_name} ${o.order.customer_email ? `<${o.order.customer_email}>` : ''}`),
+        el('dt', {}, 'Ship to'), el('dd', {}, o.shipping_address ? el('address', {}, o.shipping_address.join('\n')) : 'No shipping address'),
+        el('dt', {}, 'Total'), el('dd', {}, money(o.order.total)))),
+    linesSection(o, waiting),
+    waiting.length ? actSection(o, waiting, vendors.vendors, refresh) : null,
+    vendorOrdersSection(o),
+    actionsSection(o),
+    mailSection(o),
+  );
+}
+
+function linesSection(o, waiting) {
+  return el('section', { class: 'card' }, el('h2', {}, 'Lines'),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'lines' },
+      el('thead', {}, el('tr', {}, [waiting.length ? 'Pick' : null, 'Line', 'SKU', 'Item', 'Qty', 'Paid', 'Where it stands'].filter(Boolean).map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, o.lines.map((l) => el('tr', { 'data-line': l.line_id, class: l.status === 'waiting' ? 'late' : null },
+        waiting.length ? cell('Pick', l.status === 'waiting'
+          ? el('input', { type: 'checkbox', class: 'pick', value: l.line_id, id: `pick-${l.line_id}`, 'aria-label': `Pick line ${l.line_id}` })
+          : '') : null,
+        cell('Line', l.line_id),
+        cell('SKU', l.sku || '—'),
+        cell('Item', l.title),
+        cell('Qty', String(l.quantity)),
+        cell('Paid', money(l.paid)),
+        cell('Where it stands', LINE_STATES[l.status] || l.status, l.vendor ? `: ${l.vendor}` : '', l.reason ? el('div', { class: 'muted' }, l.reason) : '')))))));
+}
+
+/** The lines ticked in the lines table, or every waiting line when none is. */
+function picked(waiting) {
+  const ticked = Array.from(document.querySelectorAll('#lines input.pick:checked'), (box) => box.value);
+  return ticked.length ? ticked : waiting.map((l) => l.line_id);
+}
+
+function actSection(o, waiting, vendors, refresh) {
+  const id = encodeURIComponent(o.order.order_id);
+  const options = vendors.filter((v) => v.state !== 'suspended').map((v) => el('option', { value: v.vendor_id }, `${v.name} (${v.vendor_id})${v.state === 'held' ? ', held' : ''}`));
+  const vendorSelect = el('select', { id: 'give-vendor', name: 'vendor', required: true }, options);
+  const supplier = el('details', {}, el('summary', {}, 'Where it is bought, when the vendor does not map the SKU'),
+    field('give-supplier-name', 'Supplier'),
+    field('give-product-url', 'Product URL (its https address)', { type: 'url' }),
+    el('div', { class: 'row' }, field('give-cost', 'Cost per unit', { inputmode: 'decimal' }), field('give-currency', 'Currency', { value: o.order.total.currency, maxlength: 3 })));
+  const give = reasonForm({
+    id: 'give-form',
+    title: 'Give to a vendor',
+    button: 'Give the lines',
+    extra: [el('div', {}, el('label', { for: 'give-vendor' }, 'Vendor'), vendorSelect), supplier],
+    work: async (reason, form) => {
+      const lines = picked(waiting);
+      const body = { lines, vendor: vendorSelect.value, reason };
+      const name = form.querySelector('#give-supplier-name').value.trim();
+      if (name) {
+        body.supplier = {
+          supplier_name: name,
+          product_url: form.querySelector('#give-product-url').value.trim(),
+          cost: { amount: form.querySelector('#give-cost').value.trim(), currency: form.querySelector('#give-currency').value.trim().toUpperCase() },
+        };
+      }
+      await call('POST', `orders/${id}/give`, { body });
+      refresh(`Lines ${lines.join(', ')} given to ${vendorSelect.value}; the vendor is briefed.`);
+    },
+  });
+  const voiding = reasonForm({
+    id: 'void-form',
+    title: 'Void: no vendor will send it',
+    button: 'Void the lines',
+    danger: true,
+    work: async (reason) => {
+      const lines = picked(waiting);
+      await call('POST', `orders/${id}/void`, { body: { lines, reason } });
+      refresh(`Lines ${lines.join(', ')} voided; the customer is told they will be refunded. Refund them at the store.`);
+    },
+  });
+  return el('section', { class: 'card' }, el('h2', {}, 'Lines waiting for a vendor'),
+    el('p', { class: 'muted' }, 'Tick the lines to act on; none ticked acts on every waiting line.'),
+    el('div', { class: 'actions' }, give, voiding));
+}
+
+function vendorOrdersSection(o) {
+  if (!o.vendor_orders.length) return null;
+  return el('section', { class: 'card', id: 'vendor-orders' }, el('h2', {}, 'Vendor orders'),
+    o.vendor_orders.map((vo) => el('details', { 'data-vendor': vo.vendor_id },
+      el('summary', {}, `${vo.vendor_id}: ${vo.state} (lines ${vo.lines.join(', ')})`),
+      el('ol', {}, vo.history.map((h) => el('li', {}, when(h.at), ` ${h.actor}: ${h.action}`, h.detail ? ` (${h.detail})` : ''))))));
+}
+
+function actionsSection(o) {
+  return el('section', { class: 'card' }, el('h2', {}, 'What the operator did'),
+    o.actions.length === 0 ? el('p', { class: 'muted' }, 'Nothing yet.')
+      : el('ol', { id: 'actions' }, o.actions.map((a) => el('li', {}, when(a.at), ` ${a.by}: ${a.action}. `, el('span', { class: 'muted' }, `Reason: ${a.reason}`)))));
+}
+
+function mailSection(o) {
+  return el('section', { class: 'card' }, el('h2', {}, 'Mail sent'),
+    o.mail.length === 0 ? el('p', { class: 'muted' }, 'None kept (mail is listed for 7 days).')
+      : el('ul', { id: 'mail' }, o.mail.map((m) => el('li', {}, when(m.at), ` ${m.event} → ${m.to}`))));
+}
+
+// --- Vendors --------------------------------------------------------------------------
+
+async function vendorsView(show) {
+  const { data } = await call('GET', 'vendors');
+  const row = (v) => {
+    const holding = v.state !== 'held';
+    const act = reasonForm({
+      id: `hold-${v.vendor_id}`,
+      title: holding ? 'Hold its new orders for review' : 'Release its held orders',
+      button: holding ? 'Hold' : 'Release',
+      danger: holding,
+      work: async (reason) => {
+        await call('POST', `vendors/${encodeURIComponent(v.vendor_id)}/${holding ? 'hold' : 'release'}`, { body: { reason } });
+        flash(holding ? `${v.vendor_id} is held: its new orders wait for you.` : `${v.vendor_id} is released: what waited is routed.`);
+        route();
+      },
+    });
+    return el('tr', { 'data-vendor': v.vendor_id },
+      cell('Vendor', v.name, el('div', { class: 'muted' }, v.vendor_id)),
+      cell('Email', v.email),
+      cell('State', v.state),
+      cell('Commission', `${(v.commission_bps / 100).toFixed(2)} %`),
+      cell('Act', v.state === 'suspended' ? 'Suspended (dropflow vendor resume)' : el('details', {}, el('summary', {}, holding ? 'Hold…' : 'Release…'), act)));
+  };
+  show(
+    el('h1', {}, 'Vendors'),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'vendors' },
+      el('thead', {}, el('tr', {}, ['Vendor', 'Email', 'State', 'Commission', 'Act'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, data.vendors.map(row)))),
+  );
+}
+
+// --- Dead letters ---------------------------------------------------------------------
+
+async function lettersView(show) {
+  const { data } = await call('GET', 'dead-letters');
+  show(
+    el('h1', {}, 'Dead letters'),
+    data.dead_letters.length === 0
+      ? el('p', { class: 'muted' }, 'No dead letters: everything was processed.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'dead-letters' },
+        el('thead', {}, el('tr', {}, ['Letter', 'Queue', 'About', 'Why', 'First seen'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, data.dead_letters.map((d) => el('tr', { 'data-letter': d.id },
+          cell('Letter', el('a', { href: `#dead-letters/${encodeURIComponent(d.id)}` }, d.id)),
+          cell('Queue', d.queue),
+          cell('About', d.summary),
+          cell('Why', d.reason),
+          cell('First seen', when(d.first_seen))))))),
+  );
+}
+
+async function letterView(id, show) {
+  const { data: d } = await call('GET', `dead-letters/${encodeURIComponent(id)}`);
+  const done = (message) => { flash(message); location.hash = '#dead-letters'; };
+  let body = d.body;
+  try { body = JSON.stringify(JSON.parse(d.body), null, 2); } catch { /* shown as it is */ }
+  show(
+    el('p', {}, el('a', { href: '#dead-letters' }, '← Dead letters')),
+    el('h1', { id: 'letter-title' }, `Dead letter ${d.id}`),
+    el('section', { class: 'card' }, el('dl', { class: 'pairs' },
+      el('dt', {}, 'Queue'), el('dd', {}, d.queue),
+      el('dt', {}, 'About'), el('dd', {}, d.summary),
+      el('dt', {}, 'Why'), el('dd', {}, d.reason),
+      el('dt', {}, 'First seen'), el('dd', {}, when(d.first_seen)),
+      el('dt', {}, 'Size'), el('dd', {}, `${d.bytes} bytes`))),
+    el('div', { class: 'actions' },
+      reasonForm({
+        id: 'replay-form', title: 'Replay it to its queue', button: 'Replay',
+        work: async (reason) => { await call('POST', `dead-letters/${encodeURIComponent(id)}/replay`, { body: { reason } }); done(`Dead letter ${id} sent back to the ${d.queue} queue.`); },
+      }),
+      reasonForm({
+        id: 'discard-form', title: 'Discard it: it is not to be processed', button: 'Discard', danger: true,
+        work: async (reason) => { await call('POST', `dead-letters/${encodeURIComponent(id)}/discard`, { body: { reason } }); done(`Dead letter ${id} discarded.`); },
+      })),
+    el('section', { class: 'card' }, el('h2', {}, 'Body, as it will be replayed'), el('pre', { class: 'scroll', id: 'letter-body' }, body)),
+  );
+}
+
+start();

@@ -1,0 +1,246 @@
+//! `/operator/*`: the operator API, behind operator keys only (`dropflow operator key
+//! create`). The `Operator` extractor turns the bearer key into the signed-in operator
+//! once (401 without a key, 403 with a vendor's); each handler calls one service of
+//! `services::console` or `services::operator`, and every act carries a reason into the
+//! order's history.
+
+#[cfg(feature = "openapi")]
+use super::openapi::parts::OperatorRefusals;
+use super::operator_wire::{
+    DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, GiveBody, OperatorJson, OperatorOrderDetailJson, OperatorOrderJson, OperatorOrderPageJson,
+    OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
+};
+use super::problem::{Problem, body_rejection, json_body};
+use crate::domain::ids::OrderId;
+use crate::services::App;
+use crate::services::console::{self, Act, Find, GivenSupplier};
+use crate::store::OperatorKey;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::Deserialize;
+
+/// The page size when a listing names none, and the largest it may name.
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 100;
+
+/// The operator whose bearer key came with the request.
+pub struct Operator(pub OperatorKey);
+
+impl FromRequestParts<App> for Operator {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let key = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, key)| key.trim());
+        Ok(Operator(crate::services::operator::authenticate_operator(app, key).await?))
+    }
+}
+
+/// A body read as `T` (413 too large, 400 not JSON, 422 wrong fields).
+fn body<T: serde::de::DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
+    json_body(&raw.map_err(body_rejection)?)
+}
+
+fn order_id(id: &str) -> Result<OrderId, Problem> {
+    OrderId::parse(id).map_err(|e| Problem::new(StatusCode::NOT_FOUND, format!("no order {id:?}: {e}")))
+}
+
+/// Who is signed in: the console's sign-in check.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/me", tag = "operator", security(("operator" = [])), responses((status = 200, description = "The operator key's holder", body = OperatorJson), OperatorRefusals)))]
+pub async fn me(Operator(operator): Operator) -> Json<OperatorJson> {
+    Json(OperatorJson { name: operator.name })
+}
+
+#[derive(Deserialize)]
+pub struct FindParams {
+    q: Option<String>,
+    state: Option<String>,
+    vendor: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// Every order, newest first; or those `q` names (a storefront number, a dropflow id,
+/// a customer's email, a tracking number); or one vendor's.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/orders", tag = "operator", security(("operator" = [])), params(("q" = Option<String>, Query, description = "A storefront order number (#1001), a dropflow order id, a customer's email or a tracking number"), ("state" = Option<String>, Query, description = "held, routed, cancelled, void or parked; with vendor, a vendor-order state"), ("vendor" = Option<String>, Query, description = "Only this vendor's orders"), ("cursor" = Option<String>, Query, description = "From the previous page"), ("limit" = Option<u32>, Query, description = "1-100, default 50", minimum = 1, maximum = 100)), responses((status = 200, description = "The orders, newest first", body = OperatorOrderPageJson), OperatorRefusals)))]
+pub async fn orders(State(app): State<App>, Operator(_): Operator, Query(params): Query<FindParams>) -> Result<Json<OperatorOrderPageJson>, Problem> {
+    let limit = match params.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
+    };
+    let find = Find { q: params.q.as_deref(), state: params.state.as_deref(), vendor: params.vendor.as_deref(), cursor: params.cursor, limit };
+    let (records, cursor) = console::find(&app, find).await?;
+    Ok(Json(OperatorOrderPageJson { orders: records.iter().map(OperatorOrderJson::from).collect(), cursor }))
+}
+
+/// One order whole: its lines and where each stands, its vendor orders with their
+/// history, what the operator did to it, and the mail it sent.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/orders/{id}", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), responses((status = 200, description = "The order", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"))))]
+pub async fn order(State(app): State<App>, Operator(_): Operator, Path(id): Path<String>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let report = crate::services::operator::show_order(&app, &order_id(&id)?).await?;
+    Ok(Json(OperatorOrderDetailJson::new(&report)))
+}
+
+/// Gives lines that wait for a vendor to a vendor, who is briefed.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/give", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = GiveBody, responses((status = 200, description = "Given: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order or vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A line does not wait for a vendor, or cannot be sent", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or the vendor does not map the SKU and no supplier was given", body = Problem, content_type = "application/problem+json"))))]
+pub async fn give(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let request: GiveBody = body(raw)?;
+    let supplier = match &request.supplier {
+        None => None,
+        Some(s) => Some(GivenSupplier {
+            supplier_name: s.supplier_name.clone(),
+            product_url: s.product_url.clone(),
+            supplier_cost: s.cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier.cost: {e}")))?,
+        }),
+    };
+    let id = order_id(&id)?;
+    let act = Act { by: &operator.name, reason: &request.reason };
+    console::give_lines(&app, &id, &request.lines, &request.vendor, supplier.as_ref(), act).await?;
+    order(State(app), Operator(operator), Path(id.to_string())).await
+}
+
+/// Voids lines that wait for a vendor: the customer is told they will be refunded.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/void", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = VoidBody, responses((status = 200, description = "Voided: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "No line named waits for a vendor", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
+pub async fn void(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let request: VoidBody = body(raw)?;
+    let id = order_id(&id)?;
+    console::void_lines(&app, &id, &request.lines, Act { by: &operator.name, reason: &request.reason }).await?;
+    order(State(app), Operator(operator), Path(id.to_string())).await
+}
+
+/// Every vendor, by id, with its state.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/vendors", tag = "operator", security(("operator" = [])), responses((status = 200, description = "The vendors", body = OperatorVendorsJson), OperatorRefusals)))]
+pub async fn vendors(State(app): State<App>, Operator(_): Operator) -> Result<Json<OperatorVendorsJson>, Problem> {
+    let vendors = crate::services::operator::list_vendors(&app).await?;
+    Ok(Json(OperatorVendorsJson { vendors: vendors.iter().map(OperatorVendorJson::from).collect() }))
+}
+
+/// Holds a vendor for review: its new orders wait, not routed, until released.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/hold", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Held", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
+pub async fn hold(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorVendorJson>, Problem> {
+    set_hold(app, operator, id, raw, true).await
+}
+
+/// Releases a held vendor: the orders that waited for it are routed to it.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/release", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Released", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
+pub async fn release(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorVendorJson>, Problem> {
+    set_hold(app, operator, id, raw, false).await
+}
+
+async fn set_hold(app: App, operator: OperatorKey, id: String, raw: Result<Bytes, BytesRejection>, held: bool) -> Result<Json<OperatorVendorJson>, Problem> {
+    let request: ReasonBody = body(raw)?;
+    let (profile, _) = console::hold_vendor(&app, &id, held, Act { by: &operator.name, reason: &request.reason }).await?;
+    Ok(Json(OperatorVendorJson::from(&profile)))
+}
+
+/// Every dead letter, oldest first, without its body.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/dead-letters", tag = "operator", security(("operator" = [])), responses((status = 200, description = "The dead letters", body = DeadLettersJson), OperatorRefusals)))]
+pub async fn dead_letters(State(app): State<App>, Operator(_): Operator) -> Result<Json<DeadLettersJson>, Problem> {
+    let letters = console::dead_letters(&app).await?;
+    Ok(Json(DeadLettersJson { dead_letters: letters.iter().map(|l| DeadLetterJson::new(l, false)).collect() }))
+}
+
+/// One dead letter with its body, as it will be replayed.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/dead-letters/{id}", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dead letter's id")), responses((status = 200, description = "The letter and its body", body = DeadLetterJson), OperatorRefusals, (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"))))]
+pub async fn dead_letter(State(app): State<App>, Operator(_): Operator, Path(id): Path<String>) -> Result<Json<DeadLetterJson>, Problem> {
+    let (_, letter) = console::dead_letter(&app, &id).await?;
+    Ok(Json(DeadLetterJson::new(&letter, true)))
+}
+
+/// Sends one dead letter back to its queue.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/dead-letters/{id}/replay", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dead letter's id")), request_body = ReasonBody, responses((status = 204, description = "Sent back to its queue"), OperatorRefusals, (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"))))]
+pub async fn replay(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, Problem> {
+    let request: ReasonBody = body(raw)?;
+    console::replay_dead_letter(&app, &id, Act { by: &operator.name, reason: &request.reason }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one dead letter that is not to be processed.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/dead-letters/{id}/discard", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dead letter's id")), request_body = ReasonBody, responses((status = 204, description = "Deleted"), OperatorRefusals, (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"))))]
+pub async fn discard(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, Problem> {
+    let request: ReasonBody = body(raw)?;
+    console::discard_dead_letter(&app, &id, Act { by: &operator.name, reason: &request.reason }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What waits for a decision, oldest first.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/queue", tag = "operator", security(("operator" = [])), responses((status = 200, description = "Waiting lines, dead letters and SKU claims, oldest first", body = DecisionsJson), OperatorRefusals)))]
+pub async fn queue(State(app): State<App>, Operator(_): Operator) -> Result<Json<DecisionsJson>, Problem> {
+    let now = app.clock.now();
+    let decisions = console::decisions(&app).await?;
+    let decisions = decisions
+        .into_iter()
+        .map(|d| DecisionJson {
+            kind: d.kind.into(),
+            subject: d.subject,
+            detail: d.detail,
+            since: d.since.map(super::wire::instant),
+            age_hours: d.since.map(|since| (now - since).num_hours()),
+        })
+        .collect();
+    Ok(Json(DecisionsJson { decisions }))
+}
+
+/// Approves a vendor's claim on a SKU: the orders that waited for it are routed.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/products/{sku}/approve", tag = "operator", security(("operator" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ReasonBody, responses((status = 204, description = "Approved; waiting lines routed"), OperatorRefusals, (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"))))]
+pub async fn approve(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(sku): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, Problem> {
+    let request: ReasonBody = body(raw)?;
+    console::decide_claim(&app, &sku, true, Act { by: &operator.name, reason: &request.reason }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses a vendor's claim on a SKU: the mapping is removed, its orders keep waiting.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/products/{sku}/refuse", tag = "operator", security(("operator" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ReasonBody, responses((status = 204, description = "Refused"), OperatorRefusals, (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"))))]
+pub async fn refuse(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(sku): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, Problem> {
+    let request: ReasonBody = body(raw)?;
+    console::decide_claim(&app, &sku, false, Act { by: &operator.name, reason: &request.reason }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

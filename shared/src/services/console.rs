@@ -1,0 +1,322 @@
+//! What the operator finds and does, from the console (`/operator/*`) and the CLI
+//! alike: find any order by what a customer or a carrier quotes, and act on it with a
+//! reason. Each act is a domain command (the same transitions, events, mail and money
+//! as everywhere) and is written into the order's own history (`OrderRecord::actions`)
+//! in the transaction of its change.
+
+use super::routing::{Working, hand_out, waiting_skus};
+use super::{App, ServiceError};
+use crate::domain::ids::{OrderId, VendorId};
+use crate::domain::order::{CanonicalOrder, OperatorAction, ProductSpec, RoutedLine, Routing, SupplierSnapshot, unshippable};
+use crate::ports::{DeadLetter, DeadLetterQueue, StoreError, Write};
+use crate::store::{OrderRecord, OrderStatus, Tables, VendorProfile};
+
+/// The longest reason taken, in characters.
+const MAX_REASON_CHARS: usize = 500;
+
+/// Who acts and why: every act of the operator carries both into the order's history.
+#[derive(Debug, Clone, Copy)]
+pub struct Act<'a> {
+    /// The operator key's name, or `cli`.
+    pub by: &'a str,
+    pub reason: &'a str,
+}
+
+impl Act<'_> {
+    /// The history entry of doing `action` now; a reason is required, on one line.
+    fn entry(&self, app: &App, action: String) -> Result<OperatorAction, ServiceError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+            return Err(ServiceError::Unprocessable(format!(
+                "a reason is needed (--reason on the command line, \"reason\" in the body): 1-{MAX_REASON_CHARS} characters on one line"
+            )));
+        }
+        Ok(OperatorAction { at: app.clock.now(), by: self.by.to_string(), action, reason: reason.to_string() })
+    }
+}
+
+/// The keyed hash an order is filed under by its customer's email (trimmed, lower-cased).
+pub fn email_hash(app: &App, email: &str) -> String {
+    super::keyed_hash(&app.config.email_lookup_key, &email.trim().to_lowercase())
+}
+
+/// The write that files `order` under its customer's email, when it has one.
+pub fn email_filing(app: &App, order: &CanonicalOrder) -> Result<Option<Write>, StoreError> {
+    order.customer_email.as_ref().map(|email| Tables::put_email_lookup(&email_hash(app, email.as_str()), &order.order_id)).transpose()
+}
+
+/// What to find: `q` a storefront number, dropflow id, customer email or tracking
+/// number; else one vendor's orders (`state` then is a vendor-order state), else every
+/// order (`state` one of `ORDER_LISTINGS`), newest first.
+#[derive(Debug, Default)]
+pub struct Find<'a> {
+    pub q: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub vendor: Option<&'a str>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// The orders `find` names, newest first, with the cursor of the next page. Each way
+/// in is one GetItem or Query on a key written for it: the order id, `NUM#`, `EMAIL#`,
+/// `TRACK#`, a vendor's listing or the operator's.
+pub async fn find(app: &App, find: Find<'_>) -> Result<(Vec<OrderRecord>, Option<String>), ServiceError> {
+    let q = find.q.map(str::trim).filter(|q| !q.is_empty());
+    if let Some(q) = q {
+        let mut ids = super::operator::find_orders(app, q).await?;
+        if q.contains('@') {
+            ids.extend(app.tables.orders_by_email(&email_hash(app, q)).await?);
+        } else if q.len() <= 100 {
+            ids.extend(app.tables.tracked(q).await?.parcels.into_iter().map(|p| p.order_id));
+        }
+        ids.sort();
+        ids.dedup();
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(app.tables.order(&id).await?);
+        }
+        found.sort_by_key(|r| std::cmp::Reverse(r.order.created_at));
+        return Ok((found, None));
+    }
+    if let Some(vendor) = find.vendor.filter(|v| !v.is_empty()) {
+        let vendor = VendorId::parse(vendor).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let (vendor_orders, cursor) = super::vendor::list(app, &vendor, find.state, find.cursor, find.limit).await?;
+        let mut found: Vec<OrderRecord> = Vec::new();
+        for vo in vendor_orders {
+            if !found.iter().any(|r| r.order.order_id == vo.order_id) {
+                found.extend(app.tables.order(&vo.order_id).await?);
+            }
+        }
+        return Ok((found, cursor));
+    }
+    if let Some(listing) = find.state.filter(|l| !l.is_empty() && !crate::store::ORDER_LISTINGS.contains(l)) {
+        return Err(ServiceError::BadRequest(format!("state {listing:?} is not one of {}", crate::store::ORDER_LISTINGS.join(", "))));
+    }
+    app.tables.orders(find.state.filter(|l| !l.is_empty()), find.cursor, find.limit).await.map_err(super::vendor::listing_error)
+}
+
+/// Voids lines of `order_id` that wait for a vendor (`unroutable::void`): the customer
+/// is told they will be refunded and the storefront hears of it. Returns how many.
+pub async fn void_lines(app: &App, order_id: &OrderId, line_ids: &[String], act: Act<'_>) -> Result<usize, ServiceError> {
+    let entry = act.entry(app, format!("void lines {}", line_ids.join(", ")))?;
+    let request = super::unroutable::Void { order_id, line_ids, by: super::unroutable::Voider::Operator, notice: None, now: entry.at, noted: Some(&entry) };
+    match super::unroutable::void(app, request).await? {
+        0 => Err(ServiceError::Conflict(format!("no line of {line_ids:?} waits for a vendor in order {order_id}"))),
+        voided => Ok(voided),
+    }
+}
+
+/// Where a given line is bought, when the vendor it goes to does not map its SKU.
+#[derive(Debug, Clone)]
+pub struct GivenSupplier {
+    pub supplier_name: String,
+    pub product_url: String,
+    pub supplier_cost: crate::domain::money::Money,
+}
+
+/// Gives lines of `order_id` that wait for a vendor to `vendor`: they join its vendor
+/// order as routing would have made it (a new one, or its latest while nothing of it
+/// was ordered from the supplier) and the vendor is briefed. Each line is bought as the
+/// vendor's own mapping of its SKU says, else from `supplier`. Returns how many.
+pub async fn give_lines(
+    app: &App,
+    order_id: &OrderId,
+    line_ids: &[String],
+    vendor: &str,
+    supplier: Option<&GivenSupplier>,
+    act: Act<'_>,
+) -> Result<usize, ServiceError> {
+    let vendor = VendorId::parse(vendor).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+    let profile = app.tables.vendor(&vendor).await?.ok_or_else(|| ServiceError::NotFound(format!("no vendor {vendor}")))?;
+    if profile.suspended {
+        return Err(ServiceError::Conflict(format!("vendor {vendor} is suspended: resume it first")));
+    }
+    let entry = act.entry(app, format!("give lines {} to {vendor}", line_ids.join(", ")))?;
+    super::retry_on_conflict("a give", || give_once(app, order_id, line_ids, &profile, supplier, &entry)).await
+}
+
+async fn give_once(
+    app: &App,
+    order_id: &OrderId,
+    line_ids: &[String],
+    vendor: &VendorProfile,
+    supplier: Option<&GivenSupplier>,
+    entry: &OperatorAction,
+) -> Result<usize, ServiceError> {
+    let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    if record.status != OrderStatus::Routed || record.order.shipping_address.is_none() {
+        return Err(ServiceError::Conflict(format!("order {order_id} is {} and has nowhere to ship: nothing of it can be given", record.listed_as())));
+    }
+    let mut lines = Vec::new();
+    for (line, _) in record.unroutable_lines().filter(|(line, _)| line_ids.contains(&line.line_id)) {
+        if let Some(why) = unshippable(line) {
+            return Err(ServiceError::Conflict(format!("line {} cannot be sent ({why}): void it instead", line.line_id)));
+        }
+        if crate::domain::refund::refunded_in_full(line, &record.refunds) {
+            return Err(ServiceError::Conflict(format!("line {} was refunded in full", line.line_id)));
+        }
+        lines.push(RoutedLine { line: line.clone(), supplier: bought_from(app, line, &vendor.vendor_id, supplier).await? });
+    }
+    if lines.len() != line_ids.len() {
+        return Err(ServiceError::Conflict(format!("not every line of {line_ids:?} waits for a vendor in order {order_id}")));
+    }
+    let now = entry.at;
+    let routing = Routing { by_vendor: [(vendor.vendor_id.clone(), lines)].into_iter().collect(), unroutable: Vec::new() };
+    let mut working: Vec<Working> = app.tables.vendor_orders_of(order_id).await?.into_iter().map(Working::read).collect();
+    let mut events = Vec::new();
+    let mut next = record.clone();
+    let given = hand_out(app, &mut working, &routing, &format!("given-v{}", record.version + 1), now, &mut events, &mut next)?;
+    next.unroutable.retain(|u| !given.contains(&u.line_id));
+    next.actions.push(entry.clone());
+    next.version = record.version + 1;
+    let mut writes = vec![Tables::put_order(&next, Some(record.version))?];
+    writes.extend(Working::writes(&working)?);
+    writes.extend(super::routing::joined_purchases(app, &working, now).await?);
+    let still_waiting = waiting_skus(&next);
+    writes.extend(waiting_skus(&record).iter().filter(|sku| !still_waiting.contains(sku)).map(|sku| Tables::delete_waiting(sku, order_id)));
+    app.commit(writes, &events).await?;
+    Ok(given.len())
+}
+
+/// How `line` is bought by `vendor`: its own mapping of the SKU, else `given`.
+async fn bought_from(
+    app: &App,
+    line: &crate::domain::order::OrderLine,
+    vendor: &VendorId,
+    given: Option<&GivenSupplier>,
+) -> Result<SupplierSnapshot, ServiceError> {
+    if let Some(sku) = &line.sku
+        && let Some(mapping) = app.tables.product(sku).await?.filter(|m| &m.vendor_id == vendor && !m.awaiting_approval)
+    {
+        return Ok(mapping.into());
+    }
+    let Some(given) = given else {
+        return Err(ServiceError::Unprocessable(format!(
+            "vendor {vendor} does not map the SKU of line {}: say where it is bought (supplier_name, product_url, cost)",
+            line.line_id
+        )));
+    };
+    let spec = ProductSpec {
+        sku: line.sku.as_ref().map_or_else(|| line.line_id.clone(), |s| s.to_string()),
+        supplier_name: given.supplier_name.clone(),
+        product_url: given.product_url.clone(),
+        supplier_cost: given.supplier_cost,
+        supplier_variant: None,
+        automation: Default::default(),
+    };
+    Ok(spec.parse(vendor).map_err(|e| ServiceError::Unprocessable(e.to_string()))?.into())
+}
+
+/// Holds a vendor for review (its new orders wait, not routed) or releases it (what
+/// waited is routed). Returns the profile and how many lines a release routed.
+pub async fn hold_vendor(app: &App, vendor: &str, hold: bool, act: Act<'_>) -> Result<(VendorProfile, usize), ServiceError> {
+    act.entry(app, String::new())?;
+    let done = super::operator::update_vendor(app, vendor, super::operator::VendorChanges { held: Some(hold), ..Default::default() }).await?;
+    tracing::info!(vendor, held = hold, by = act.by, reason = act.reason, "vendor hold changed by the operator");
+    Ok(done)
+}
+
+/// Approves or refuses a vendor's claim on a SKU that orders waited for
+/// (`products::approve`, `products::refuse`); returns how many lines an approval routed.
+pub async fn decide_claim(app: &App, sku: &str, approve: bool, act: Act<'_>) -> Result<usize, ServiceError> {
+    act.entry(app, String::new())?;
+    let routed = if approve { super::products::approve(app, sku).await?.1 } else { super::products::refuse(app, sku).await.map(|_| 0)? };
+    tracing::info!(sku, approve, by = act.by, reason = act.reason, "SKU claim decided by the operator");
+    Ok(routed)
+}
+
+/// The dead letter `id`, in whichever queue it sits.
+pub async fn dead_letter(app: &App, id: &str) -> Result<(DeadLetterQueue, DeadLetter), ServiceError> {
+    for queue in DeadLetterQueue::ALL {
+        if let Some(letter) = app.queues.dead_letters(queue).await?.into_iter().find(|l| l.message_id == id) {
+            return Ok((queue, letter));
+        }
+    }
+    Err(ServiceError::NotFound(format!("no dead letter {id:?}")))
+}
+
+/// Every dead letter of every queue, oldest first where known.
+pub async fn dead_letters(app: &App) -> Result<Vec<DeadLetter>, ServiceError> {
+    let mut letters = Vec::new();
+    for queue in DeadLetterQueue::ALL {
+        letters.extend(app.queues.dead_letters(queue).await?);
+    }
+    letters.sort_by_key(|l| l.first_seen);
+    Ok(letters)
+}
+
+/// Sends the dead letter `id` back to its queue, alone: sent first, then taken out of
+/// the dead letters (a crash between leaves it in both; its consumer is idempotent).
+pub async fn replay_dead_letter(app: &App, id: &str, act: Act<'_>) -> Result<DeadLetterQueue, ServiceError> {
+    act.entry(app, String::new())?;
+    let (queue, letter) = dead_letter(app, id).await?;
+    app.publisher.publish(queue.home(), letter.body).await?;
+    app.queues.discard_dead_letter(queue, id).await?;
+    tracing::info!(dead_letter = %id, queue = queue.as_str(), by = act.by, reason = act.reason, "dead letter replayed by the operator");
+    Ok(queue)
+}
+
+/// Deletes the dead letter `id`, which is not to be processed; the reason is logged.
+pub async fn discard_dead_letter(app: &App, id: &str, act: Act<'_>) -> Result<DeadLetterQueue, ServiceError> {
+    act.entry(app, String::new())?;
+    for queue in DeadLetterQueue::ALL {
+        if app.queues.discard_dead_letter(queue, id).await? {
+            tracing::info!(dead_letter = %id, queue = queue.as_str(), by = act.by, reason = act.reason, "dead letter discarded by the operator");
+            return Ok(queue);
+        }
+    }
+    Err(ServiceError::NotFound(format!("no dead letter {id:?}")))
+}
+
+/// One thing that waits for the operator's decision.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// `waiting_lines`, `dead_letter` or `sku_claim`.
+    pub kind: &'static str,
+    /// An order id, a dead letter's id, a SKU.
+    pub subject: String,
+    pub detail: String,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The most decisions the queue lists.
+const MAX_DECISIONS: usize = 200;
+
+/// What waits for the operator, oldest first (undated last): lines no vendor has (from
+/// the sparse notice index, not a scan), dead letters, and SKU claims to approve.
+pub async fn decisions(app: &App) -> Result<Vec<Decision>, ServiceError> {
+    let mut queue = Vec::new();
+    let waited = chrono::Duration::hours(i64::from(app.config.unroutable_notice_hours));
+    let horizon = app.clock.now() + waited + chrono::Duration::days(1);
+    for shard in 0..crate::store::DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let (keys, next) = app.tables.due(crate::store::Due::Notices, shard, horizon, cursor, 100).await?;
+            for key in keys {
+                let Some(notice) = app.tables.line_notice_at(&key).await? else { continue };
+                let Some(record) = app.tables.order(&notice.order_id).await? else { continue };
+                let waiting: Vec<String> =
+                    record.unroutable.iter().filter(|u| notice.line_ids.contains(&u.line_id)).map(|u| format!("line {}: {}", u.line_id, u.reason)).collect();
+                if !waiting.is_empty() {
+                    let detail = format!("order {} waits: {}", record.order.order_number, waiting.join("; "));
+                    queue.push(Decision { kind: "waiting_lines", subject: notice.order_id.to_string(), detail, since: Some(notice.due - waited) });
+                }
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    for letter in dead_letters(app).await? {
+        let why = letter.reason.clone().unwrap_or_else(|| format!("failed {} receives", letter.receive_count));
+        queue.push(Decision { kind: "dead_letter", subject: letter.message_id, detail: format!("{} queue: {why}", letter.queue), since: letter.first_seen });
+    }
+    for claim in app.tables.sku_claims().await? {
+        let detail = format!("vendor {} claims SKU {}, which orders wait for", claim.vendor_id, claim.sku);
+        queue.push(Decision { kind: "sku_claim", subject: claim.sku.to_string(), detail, since: None });
+    }
+    queue.sort_by_key(|d| (d.since.is_none(), d.since));
+    queue.truncate(MAX_DECISIONS);
+    Ok(queue)
+}

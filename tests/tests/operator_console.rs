@@ -1,0 +1,256 @@
+//! The operator API (`/operator/*`) on both backends: who may call it (operator keys
+//! only, and only there), finding an order every way a customer or carrier quotes it,
+//! and the operator's acts (give, void, hold, dead letters), each a domain command with
+//! its mail, written into the order's history with its reason.
+
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
+use dropflow_shared::http::{OPERATOR_ROUTES, VENDOR_ROUTES};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    operator_routes_take_operator_keys_only_and_vendor_routes_refuse_them,
+    an_order_is_found_by_number_id_customer_email_tracking_number_and_vendor,
+    the_operator_gives_a_waiting_line_to_a_vendor_who_is_briefed,
+    the_operator_voids_a_waiting_line_with_a_reason_and_the_customer_is_told,
+    a_held_vendors_new_orders_wait_until_it_is_released,
+    the_operator_replays_one_dead_letter_and_discards_another,
+    an_erased_order_is_no_longer_found_by_its_customers_email,
+);
+
+const CUSTOMER: &str = "bob.norman@hostmail.com";
+
+/// An operator API call with `key`: the status and the JSON body.
+async fn operator(app: &TestApp, method: Method, path: &str, key: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.client.request(method, format!("{}{path}", app.base)).bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let value = response.json().await.unwrap_or(Value::Null);
+    app.deliver().await;
+    (status, value)
+}
+
+/// The order #1001 (lines GREEN, RED, BLACK) paid, with `skus` mapped to vendor
+/// `acme`; returns acme's key, an operator key and the order's id.
+async fn order_1001(app: &TestApp, skus: &[&str]) -> (String, String, String) {
+    let vendor_key = app.onboard("acme", skus).await;
+    let operator_key = app.cli(&["operator", "key", "create", "alice"]).await.unwrap().trim().to_string();
+    assert_eq!(app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    let (_, found) = operator(app, Method::GET, "/operator/orders?q=%231001", &operator_key, None).await;
+    let id = found["orders"][0]["order_id"].as_str().expect("#1001 found").to_string();
+    (vendor_key, operator_key, id)
+}
+
+/// A path of `routes` with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "o_x").replace("{sku}", "SKU1").replace("{number}", "1Z")
+}
+
+async fn operator_routes_take_operator_keys_only_and_vendor_routes_refuse_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let vendor_key = app.onboard("acme", &[]).await;
+    let operator_key = app.cli(&["operator", "key", "create", "alice"]).await.unwrap().trim().to_string();
+    assert!(operator_key.starts_with("dfo_"), "{operator_key}");
+    for (method, path) in OPERATOR_ROUTES {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let url = format!("{}{}", app.base, concrete(path));
+        let none = app.client.request(method.clone(), &url).json(&json!({"reason": "x"})).send().await.unwrap().status().as_u16();
+        assert_eq!(none, 401, "{method} {path} without a key");
+        let vendor = app.client.request(method.clone(), &url).bearer_auth(&vendor_key).json(&json!({"reason": "x"})).send().await.unwrap();
+        assert_eq!(vendor.status().as_u16(), 403, "{method} {path} with a vendor's key");
+    }
+    for (method, path) in VENDOR_ROUTES.iter().filter(|(_, p)| p.starts_with("/vendor/") && !p.ends_with("/callback")) {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let url = format!("{}{}", app.base, concrete(path));
+        let status = app.client.request(method.clone(), &url).bearer_auth(&operator_key).json(&json!({})).send().await.unwrap().status().as_u16();
+        assert_eq!(status, 403, "{method} {path} with an operator's key");
+    }
+    // The console is a static page with its sign-in inside; no key opens it.
+    let page = app.client.get(format!("{}/operator/app", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(r#"name="api_key""#));
+    let (status, me) = operator(&app, Method::GET, "/operator/me", &operator_key, None).await;
+    assert_eq!((status, me["name"].as_str()), (200, Some("alice")));
+    // A revoked operator key is refused like an unknown one.
+    let prefix = &operator_key[..12];
+    app.cli(&["operator", "key", "revoke", prefix]).await.unwrap();
+    assert_eq!(operator(&app, Method::GET, "/operator/me", &operator_key, None).await.0, 401);
+    let listed = app.cli(&["operator", "key", "list"]).await.unwrap();
+    assert!(listed.contains(prefix) && listed.contains("alice") && listed.contains("revoked"), "{listed}");
+}
+
+async fn an_order_is_found_by_number_id_customer_email_tracking_number_and_vendor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (vendor_key, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let only = vec![id.clone()];
+    let find = |q: String| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let (status, page) = operator(app, Method::GET, &format!("/operator/orders?q={}", urlencoding(&q)), &key, None).await;
+            assert_eq!(status, 200, "{q}: {page}");
+            page["orders"].as_array().unwrap().iter().map(|o| o["order_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("#1001".into()).await, only);
+    assert_eq!(find("1001".into()).await, only, "the number without its #");
+    assert_eq!(find(id.clone()).await, only);
+    assert_eq!(find(CUSTOMER.into()).await, only);
+    assert_eq!(find("  Bob.Norman@HostMail.com ".into()).await, only, "an address as typed");
+    assert!(find("someone.else@hostmail.com".into()).await.is_empty());
+    // Shipped: found by its tracking number too.
+    let (_, vendor_order, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), &vendor_key, None).await;
+    assert_eq!(vendor_order["order_number"], "#1001");
+    app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &vendor_key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    let (status, _, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/shipment"), &vendor_key, Some(json!({"tracking_number": "1Z5R89390357567127"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(find("1Z5R89390357567127".into()).await, only);
+    // Every order of a vendor, and every order in a listing.
+    let (_, page) = operator(&app, Method::GET, "/operator/orders?vendor=acme", &key, None).await;
+    assert_eq!(page["orders"][0]["order_id"], id.as_str());
+    let (_, page) = operator(&app, Method::GET, "/operator/orders?state=routed", &key, None).await;
+    assert_eq!(page["orders"][0]["customer_email"], CUSTOMER);
+    let (status, _) = operator(&app, Method::GET, "/operator/orders?state=lost", &key, None).await;
+    assert_eq!(status, 400, "an unknown listing is said");
+    // A query of hostile text finds nothing and breaks nothing.
+    assert!(find("<script>alert(1)</script>".into()).await.is_empty());
+    assert!(find("x".repeat(3000)).await.is_empty());
+}
+
+/// Percent-encodes a query value.
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+async fn the_operator_gives_a_waiting_line_to_a_vendor_who_is_briefed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // acme sells GREEN and RED; nobody sells BLACK, which waits. beta maps nothing.
+    let (_, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.onboard("beta", &[]).await;
+    let (_, detail) = operator(&app, Method::GET, &format!("/operator/orders/{id}"), &key, None).await;
+    let black = detail["lines"].as_array().unwrap().iter().find(|l| l["sku"] == "IPOD2008BLACK").unwrap().clone();
+    assert_eq!(black["status"], "waiting", "{detail}");
+    let (_, queue) = operator(&app, Method::GET, "/operator/queue", &key, None).await;
+    assert!(queue["decisions"].as_array().unwrap().iter().any(|d| d["kind"] == "waiting_lines" && d["subject"] == id.as_str()), "{queue}");
+    let give_path = format!("/operator/orders/{id}/give");
+    let give = |body: Value| operator(&app, Method::POST, &give_path, &key, Some(body));
+    // No reason, no act; beta maps no BLACK and no supplier is said; a line that does not wait.
+    assert_eq!(give(json!({"lines": ["703073504"], "vendor": "beta", "reason": " "})).await.0, 422);
+    assert_eq!(give(json!({"lines": ["703073504"], "vendor": "beta", "reason": "beta stocks it"})).await.0, 422);
+    assert_eq!(give(json!({"lines": ["466157049"], "vendor": "beta", "reason": "x"})).await.0, 409, "GREEN is acme's already");
+    assert_eq!(give(json!({"lines": ["703073504"], "vendor": "nobody", "reason": "x"})).await.0, 404);
+    let supplier =
+        json!({"supplier_name": "Beta's <b>supplier</b>", "product_url": "https://supplier.example/black", "cost": {"amount": "40.00", "currency": "USD"}});
+    let (status, after) = give(json!({"lines": ["703073504"], "vendor": "beta", "reason": "beta stocks it", "supplier": supplier})).await;
+    assert_eq!(status, 200, "{after}");
+    let black = after["lines"].as_array().unwrap().iter().find(|l| l["sku"] == "IPOD2008BLACK").unwrap().clone();
+    assert_eq!((black["status"].as_str(), black["vendor"].as_str()), (Some("routed"), Some("beta")));
+    assert_eq!(after["actions"][0]["by"], "alice");
+    assert_eq!(after["actions"][0]["reason"], "beta stocks it");
+    assert_eq!(after["order"]["waiting_lines"], 0);
+    // Twice is not twice: the line no longer waits.
+    assert_eq!(give(json!({"lines": ["703073504"], "vendor": "beta", "reason": "again", "supplier": supplier})).await.0, 409);
+    // beta is briefed, with the address and where to buy it (its name as text).
+    let brief: Vec<Value> = app.outbox().await.into_iter().filter(|m| m["to"] == "beta@vendors.example").collect();
+    assert_eq!(brief.len(), 1, "{brief:?}");
+    let text = brief[0]["text"].as_str().unwrap();
+    assert!(text.contains("https://supplier.example/black") && text.contains("Beta's") && text.contains("IPOD2008BLACK"), "{text}");
+    assert!(!brief[0]["html"].as_str().unwrap_or_default().contains("<b>supplier</b>"), "the supplier's name is text in the html");
+    let beta = app.cli(&["key", "create", "beta"]).await.unwrap();
+    let orders = app.vendor_orders(beta.trim()).await;
+    assert_eq!(orders.len(), 1);
+    // The CLI gives with the same words.
+    let said = app.cli(&["order", "give", "#1001", "703073504", "--vendor", "beta", "--reason", "again"]).await.unwrap_err();
+    assert!(said.contains("waits for a vendor"), "{said}");
+}
+
+async fn the_operator_voids_a_waiting_line_with_a_reason_and_the_customer_is_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let void_path = format!("/operator/orders/{id}/void");
+    let void = |body: Value| operator(&app, Method::POST, &void_path, &key, Some(body));
+    assert_eq!(void(json!({"lines": ["703073504"]})).await.0, 422, "a reason is required");
+    assert_eq!(void(json!({"lines": ["703073504"], "reason": "line\nbreak"})).await.0, 422, "on one line");
+    let (status, after) = void(json!({"lines": ["703073504"], "reason": "discontinued"})).await;
+    assert_eq!(status, 200, "{after}");
+    let black = after["lines"].as_array().unwrap().iter().find(|l| l["sku"] == "IPOD2008BLACK").unwrap().clone();
+    assert_eq!(black["status"], "void");
+    assert_eq!(after["actions"][0]["action"], "void lines 703073504");
+    let told: Vec<Value> =
+        app.outbox().await.into_iter().filter(|m| m["to"] == CUSTOMER && m["subject"].as_str().unwrap().contains("cannot be sent")).collect();
+    assert_eq!(told.len(), 1, "the customer is told once");
+    assert_eq!(void(json!({"lines": ["703073504"], "reason": "again"})).await.0, 409, "void already");
+}
+
+async fn a_held_vendors_new_orders_wait_until_it_is_released(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let vendor_key = app.onboard("acme", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let key = app.cli(&["operator", "key", "create", "alice"]).await.unwrap().trim().to_string();
+    let (status, held) = operator(&app, Method::POST, "/operator/vendors/acme/hold", &key, Some(json!({"reason": "late shipments"}))).await;
+    assert_eq!((status, held["state"].as_str()), (200, Some("held")));
+    assert_eq!(app.shopify_webhook("orders/paid", &fixture("shopify/orders-create-paid.json"), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    assert!(app.vendor_orders(&vendor_key).await.is_empty(), "nothing routed to a held vendor");
+    let (_, found) = operator(&app, Method::GET, "/operator/orders?q=%231001", &key, None).await;
+    let id = found["orders"][0]["order_id"].as_str().unwrap().to_string();
+    let (_, detail) = operator(&app, Method::GET, &format!("/operator/orders/{id}"), &key, None).await;
+    assert!(detail["lines"][0]["reason"].as_str().unwrap().contains("held for review"), "{detail}");
+    // Its key still works on what it has.
+    assert_eq!(app.vendor(Method::GET, "/vendor/balance", &vendor_key, None).await.0, 200);
+    let said = app.cli(&["vendor", "release", "acme", "--reason", "improved"]).await.unwrap();
+    assert!(said.contains("3 waiting order lines routed") || said.contains("routed"), "{said}");
+    assert_eq!(app.vendor_orders(&vendor_key).await.len(), 1, "routed on release");
+    let (_, vendors) = operator(&app, Method::GET, "/operator/vendors", &key, None).await;
+    assert_eq!(vendors["vendors"][0]["state"], "active");
+}
+
+async fn the_operator_replays_one_dead_letter_and_discards_another(backend: Backend) {
+    use dropflow_shared::ports::DeadLetterQueue;
+    let app = spawn_app(backend).await;
+    let key = app.cli(&["operator", "key", "create", "alice"]).await.unwrap().trim().to_string();
+    // Two events the notifier could not handle, set aside with their reason.
+    let publisher = &app.local.app.publisher;
+    publisher.park(DeadLetterQueue::Notify, json!({"type": "mystery", "order_id": "o_1"}).to_string(), "unknown event type").await.unwrap();
+    publisher.park(DeadLetterQueue::Notify, json!({"type": "mystery", "order_id": "o_2"}).to_string(), "unknown event type").await.unwrap();
+    let (status, letters) = operator(&app, Method::GET, "/operator/dead-letters", &key, None).await;
+    assert_eq!(status, 200);
+    let letters = letters["dead_letters"].as_array().unwrap().clone();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert!(letters.iter().all(|l| l["body"].is_null() && l["summary"].as_str().unwrap().starts_with("mystery o_")));
+    let (first, second) = (letters[0]["id"].as_str().unwrap().to_string(), letters[1]["id"].as_str().unwrap().to_string());
+    let (_, one) = operator(&app, Method::GET, &format!("/operator/dead-letters/{first}"), &key, None).await;
+    assert!(one["body"].as_str().unwrap().contains("mystery"), "{one}");
+    assert_eq!(operator(&app, Method::POST, &format!("/operator/dead-letters/{first}/replay"), &key, Some(json!({"reason": ""}))).await.0, 422);
+    let (status, _) = operator(&app, Method::POST, &format!("/operator/dead-letters/{first}/replay"), &key, Some(json!({"reason": "fixed"}))).await;
+    assert_eq!(status, 204);
+    let (status, _) = operator(&app, Method::POST, &format!("/operator/dead-letters/{second}/discard"), &key, Some(json!({"reason": "a test"}))).await;
+    assert_eq!(status, 204);
+    assert_eq!(operator(&app, Method::POST, &format!("/operator/dead-letters/{second}/discard"), &key, Some(json!({"reason": "a test"}))).await.0, 404);
+    // The replayed one went back to the notifier, which still cannot handle it: set
+    // aside again, as a new letter, once.
+    app.deliver().await;
+    let (_, left) = operator(&app, Method::GET, "/operator/dead-letters", &key, None).await;
+    let left = left["dead_letters"].as_array().unwrap();
+    assert!(left.len() <= 1 && left.iter().all(|l| l["summary"] == "mystery o_1"), "{left:?}");
+}
+
+async fn an_erased_order_is_no_longer_found_by_its_customers_email(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (vendor_key, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    // Closed (cancelled by its vendor), then erased at the shop's request.
+    let (status, _, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/cancel"), &vendor_key, Some(json!({"reason": "out of stock"}))).await;
+    assert_eq!(status, 200);
+    let redact =
+        json!({"shop_id": 954889, "shop_domain": "scenario.myshopify.com", "customer": {"id": 191167, "email": CUSTOMER}, "orders_to_redact": [450789469u64]});
+    assert_eq!(app.shopify_webhook("customers/redact", &serde_json::to_vec(&redact).unwrap(), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    let (_, page) = operator(&app, Method::GET, &format!("/operator/orders?q={}", urlencoding(CUSTOMER)), &key, None).await;
+    assert_eq!(page["orders"], json!([]), "the address leads nowhere once erased");
+    let (_, page) = operator(&app, Method::GET, "/operator/orders?q=%231001", &key, None).await;
+    assert_eq!(page["orders"][0]["customer_email"], Value::Null, "the order itself is kept, without it");
+}
