@@ -162,6 +162,11 @@ async fn serve_with(dir: &Path, settings: &[(&str, &str)]) -> Server {
 
 /// The Shopify fixture as order `number`, shipped to `name`, signed and posted.
 async fn post_order(base: &str, number: u64, name: &str) {
+    post_order_with(base, number, name, |_| {}).await;
+}
+
+/// `post_order`, with `change` made to the order first.
+async fn post_order_with(base: &str, number: u64, name: &str, change: impl FnOnce(&mut Value)) {
     let mut order: Value = serde_json::from_str(include_str!("../../../tests/fixtures/shopify/orders-create-paid.json")).unwrap();
     order["id"] = json!(820_982_911_946_154_000u64 + number);
     order["name"] = json!(format!("#{number}"));
@@ -171,6 +176,7 @@ async fn post_order(base: &str, number: u64, name: &str) {
         order[address]["name"] = json!(format!("{name} Norman"));
     }
     order["customer"]["first_name"] = json!(name);
+    change(&mut order);
     let body = serde_json::to_vec(&order).unwrap();
     let response = reqwest::Client::new()
         .post(format!("{base}/webhooks/shopify"))
@@ -665,5 +671,145 @@ async fn customer_follows(browser: &Client, base: &str, link: &str, keys: &[Stri
     assert!(overflow.as_i64().unwrap_or(1) <= 0, "wider than the phone by {overflow} px");
     assert_eq!(axe_violations(browser).await, Vec::<String>::new(), "at a phone's width");
     screenshot(browser, "status-page-phone.png").await;
+    Ok(())
+}
+
+/// The fixture as order `number` of `email`, shipped to `name`, signed and posted.
+async fn post_order_of(base: &str, number: u64, name: &str, email: &str) {
+    post_order_with(base, number, name, |order| {
+        for field in ["email", "contact_email"] {
+            order[field] = json!(email);
+        }
+        order["customer"]["email"] = json!(email);
+    })
+    .await;
+}
+
+/// The operator's day in the console, in a real browser: a vendor's key does not open
+/// it; the operator finds an order by its customer's email and gives its line that no
+/// vendor sells to a vendor (who is briefed), voids another order's such line (its
+/// customer is told), and replays a dead letter (an order too large to keep, which is
+/// set aside again) then discards it; each act with its reason in the order's history.
+#[tokio::test]
+async fn an_operator_gives_voids_and_replays_from_the_console_in_a_real_browser() {
+    let Some(driver) = driver_or_skip() else { return };
+    let data = tempfile::tempdir().unwrap();
+    dropflow(data.path(), &["vendor", "add", "lumen", "--name", "Lumen Home", "--email", "orders@lumen.example"]);
+    dropflow(data.path(), &["vendor", "add", "nova", "--name", "Nova Audio", "--email", "orders@nova.example"]);
+    let vendor_key = dropflow(data.path(), &["key", "create", "lumen"]);
+    let operator_key = dropflow(data.path(), &["operator", "key", "create", "alice"]);
+    for sku in ["IPOD2008GREEN", "IPOD2008RED"] {
+        let url = format!("https://supplier.example/p/{sku}");
+        dropflow(
+            data.path(),
+            &["product", "add", sku, "--vendor", "lumen", "--supplier", "Shenzhen Audio", "--url", &url, "--cost", "80.00", "--currency", "USD"],
+        );
+    }
+    let server = serve(data.path()).await;
+    // Two orders whose black iPod no vendor sells, and one too large to keep.
+    post_order_of(&server.base, 1001, "Bob", "bob.norman@hostmail.com").await;
+    post_order_of(&server.base, 1002, "Ana", "ana@customers.example").await;
+    post_order_with(&server.base, 1003, "Huge", |order| {
+        order["line_items"][0]["title"] = json!("x".repeat(450 * 1024));
+        order["email"] = json!("huge@customers.example");
+        order["contact_email"] = json!("huge@customers.example");
+        order["customer"]["email"] = json!("huge@customers.example");
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let letters = |count: usize| {
+        let (http, key, base) = (http.clone(), operator_key.clone(), server.base.clone());
+        move || {
+            let (http, key, base) = (http.clone(), key.clone(), base.clone());
+            async move {
+                let page: Value = http.get(format!("{base}/operator/dead-letters")).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+                (page["dead_letters"].as_array()?.len() == count).then_some(page)
+            }
+        }
+    };
+    until("the order too large to keep to be set aside", letters(1)).await;
+
+    let (browser, _driver) = session(&driver).await;
+    let outcome = operator_day(&browser, &server.base, &vendor_key, &operator_key).await;
+    browser.close().await.ok();
+    outcome.unwrap();
+    let outbox: Vec<Value> = http.get(format!("{}/_local/outbox", server.base)).send().await.unwrap().json().await.unwrap();
+    let to = |address: &str| outbox.iter().filter(|m| m["to"] == address).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
+    assert!(to("orders@nova.example").iter().any(|s| s.starts_with("New order #1001")), "nova is briefed: {:?}", to("orders@nova.example"));
+    assert!(to("ana@customers.example").iter().any(|s| s.contains("cannot be sent")), "Ana is told: {:?}", to("ana@customers.example"));
+    until("the dead letter discarded", letters(0)).await;
+}
+
+async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_key: &str) -> Result<(), String> {
+    browser.goto(&format!("{base}/operator/app")).await.map_err(|e| e.to_string())?;
+    // A vendor's key does not open the console.
+    fill(browser, "input[name=api_key]", vendor_key).await;
+    click(browser, "#sign-in-form button[type=submit]").await;
+    shows(browser, "#sign-in-error", "operator key").await;
+    fill(browser, "input[name=api_key]", operator_key).await;
+    click(browser, "#sign-in-form button[type=submit]").await;
+    // The decisions: two orders' waiting lines and the dead letter, oldest first.
+    shows(browser, "#queue", "Dead letter").await;
+    shows(browser, "#queue", "Lines no vendor has").await;
+    accessible(browser, "decisions").await;
+    screenshot(browser, "operator-console-decisions.png").await;
+
+    // Found by the customer's email, its black iPod given to nova.
+    click(browser, "a[data-section=orders]").await;
+    fill(browser, "#order-search", "Bob.Norman@hostmail.com").await;
+    click(browser, "#find-form button[type=submit]").await;
+    shows(browser, "#orders", "#1001").await;
+    let rows = browser.find_all(Locator::Css("#orders tbody tr")).await.map_err(|e| e.to_string())?;
+    assert_eq!(rows.len(), 1, "only Bob's order");
+    click(browser, "#orders a").await;
+    shows(browser, "#lines", "Waits for a vendor").await;
+    accessible(browser, "order").await;
+    browser.find(Locator::Css("#give-vendor")).await.map_err(|e| e.to_string())?.select_by_value("nova").await.map_err(|e| e.to_string())?;
+    click(browser, "#give-form summary").await;
+    fill(browser, "#give-supplier-name", "Nova's supplier").await;
+    fill(browser, "#give-product-url", "https://supplier.example/p/black").await;
+    fill(browser, "#give-cost", "79.99").await;
+    fill(browser, "#give-form-reason", "Nova stocks the black one").await;
+    click(browser, "#give-form button[type=submit]").await;
+    shows(browser, "#flash", "given to nova").await;
+    shows(browser, "#lines", "With a vendor: nova").await;
+    shows(browser, "#actions", "alice: give lines 703073504 to nova").await;
+    shows(browser, "#actions", "Nova stocks the black one").await;
+    screenshot(browser, "operator-console-order.png").await;
+
+    // #1002's black iPod voided: a reason is required first.
+    browser.goto(&format!("{base}/operator/app#orders")).await.map_err(|e| e.to_string())?;
+    fill(browser, "#order-search", "#1002").await;
+    click(browser, "#find-form button[type=submit]").await;
+    shows(browser, "#orders", "ana@customers.example").await;
+    click(browser, "#orders a").await;
+    click(browser, "#pick-703073504").await;
+    click(browser, "#void-form button[type=submit]").await;
+    shows(browser, "#void-form-error", "reason").await;
+    fill(browser, "#void-form-reason", "Discontinued by every supplier").await;
+    click(browser, "#void-form button[type=submit]").await;
+    shows(browser, "#flash", "voided").await;
+    shows(browser, "#lines", "Void").await;
+
+    // The dead letter: read, replayed (intake sets it aside again: still too large),
+    // then discarded.
+    click(browser, "a[data-section=dead-letters]").await;
+    shows(browser, "#dead-letters", "intake").await;
+    click(browser, "#dead-letters a").await;
+    shows(browser, "#letter-body", "#1003").await;
+    fill(browser, "#replay-form-reason", "retry after the size fix").await;
+    click(browser, "#replay-form button[type=submit]").await;
+    shows(browser, "#flash", "sent back to the intake queue").await;
+    let reparked = until("intake to set it aside again", || async {
+        browser.refresh().await.ok()?;
+        let link = browser.wait().at_most(Duration::from_secs(2)).for_element(Locator::Css("#dead-letters a")).await.ok()?;
+        Some(link)
+    })
+    .await;
+    reparked.click().await.map_err(|e| e.to_string())?;
+    fill(browser, "#discard-form-reason", "a test order, too large to keep").await;
+    click(browser, "#discard-form button[type=submit]").await;
+    shows(browser, "#flash", "discarded").await;
+    shows(browser, "main", "No dead letters").await;
     Ok(())
 }

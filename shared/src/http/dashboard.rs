@@ -15,15 +15,63 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-/// The page, its script and its styles, as served.
-const PAGE: &str = include_str!("dashboard/index.html");
+/// The page both are (filled in by `Page`), their scripts and their styles, as served.
+const PAGE: &str = include_str!("dashboard/page.html");
 const SCRIPT: &str = include_str!("dashboard/app.js");
 const STYLES: &str = include_str!("dashboard/app.css");
 /// What both pages' scripts import: the frame, the API client, text-only building.
 const COMMON: &str = include_str!("dashboard/common.js");
-/// The operator console's page and script.
-const CONSOLE_PAGE: &str = include_str!("dashboard/console.html");
+/// The operator console's script.
 const CONSOLE_SCRIPT: &str = include_str!("dashboard/console.js");
+
+/// What makes the one page the vendor dashboard or the operator console: dropflow's
+/// own text and markup (the store's name is the only value from outside, put in as text).
+struct Page {
+    what: &'static str,
+    tagline: &'static str,
+    script: &'static str,
+    /// (section, label) of the nav, the first the default.
+    nav: &'static [(&'static str, &'static str)],
+    key_label: &'static str,
+    /// The sign-in hint (markup: dropflow's own).
+    hint: &'static str,
+    noscript: &'static str,
+}
+
+const DASHBOARD: Page = Page {
+    what: "vendor dashboard",
+    tagline: "for vendors",
+    script: "app.js",
+    nav: &[("orders", "Orders"), ("products", "Products"), ("suppliers", "Suppliers"), ("money", "Money")],
+    key_label: "API key",
+    hint: "Your marketplace operator gives you the key (<code>dropflow key create</code>). This tab keeps it until you sign out or close the tab; it is never put in a link or a cookie.",
+    noscript: "The dashboard needs JavaScript. The same API answers at /vendor/orders with your key.",
+};
+
+const CONSOLE: Page = Page {
+    what: "operator console",
+    tagline: "operator console",
+    script: "console.js",
+    nav: &[("queue", "Decisions"), ("orders", "Orders"), ("vendors", "Vendors"), ("dead-letters", "Dead letters")],
+    key_label: "Operator key",
+    hint: "An operator key comes from <code>dropflow operator key create &lt;NAME&gt;</code>; a vendor's key does not open the console. This tab keeps the key until you sign out or close the tab; it is never put in a link or a cookie.",
+    noscript: "The console needs JavaScript. The same API answers at /operator/orders with an operator key.",
+};
+
+impl Page {
+    /// The page under the marketplace's name (`STORE_NAME`, escaped: it is text here).
+    fn render(&self, store_name: &str) -> String {
+        let nav: String = self.nav.iter().map(|(section, label)| format!("    <a href=\"#{section}\" data-section=\"{section}\">{label}</a>\n")).collect();
+        PAGE.replace("{{what}}", self.what)
+            .replace("{{tagline}}", self.tagline)
+            .replace("{{script}}", self.script)
+            .replace("{{nav}}", &nav)
+            .replace("{{key_label}}", self.key_label)
+            .replace("{{hint}}", self.hint)
+            .replace("{{noscript}}", self.noscript)
+            .replace("{{store}}", &html_escape::encode_text(store_name))
+    }
+}
 
 /// Only dropflow's own script, styles and API; no inline code, no frames, no forms
 /// submitted by the browser itself (the script sends them, so a key never lands in a URL).
@@ -34,7 +82,7 @@ const POLICY: &str =
 /// under any API Gateway stage prefix), and its two assets beside it.
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/vendor/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", page(&app.config.store_name)) }))
+        .route("/vendor/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", DASHBOARD.render(&app.config.store_name)) }))
         .route("/vendor/app/", get(|| async { Redirect::permanent("../app") }))
         .route("/vendor/app/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/vendor/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
@@ -46,22 +94,12 @@ pub fn routes() -> Router<App> {
 /// inside it (no key opens the page; the key opens the API behind it).
 pub fn console_routes() -> Router<App> {
     Router::new()
-        .route("/operator/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", named(CONSOLE_PAGE, &app.config.store_name)) }))
+        .route("/operator/app", get(|State(app): State<App>| async move { asset("text/html; charset=utf-8", CONSOLE.render(&app.config.store_name)) }))
         .route("/operator/app/", get(|| async { Redirect::permanent("../app") }))
         .route("/operator/app/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_SCRIPT) }))
         .route("/operator/app/common.js", get(|| async { asset("text/javascript; charset=utf-8", COMMON) }))
         .route("/operator/app/app.css", get(|| async { asset("text/css; charset=utf-8", STYLES) }))
         .route("/operator/app/{*rest}", get(|| async { Problem::new(StatusCode::NOT_FOUND, "no such page") }))
-}
-
-/// The page, under the marketplace's name (`STORE_NAME`, escaped: it is text here).
-fn page(store_name: &str) -> String {
-    named(PAGE, store_name)
-}
-
-/// `template` with the marketplace's name put in as text.
-fn named(template: &str, store_name: &str) -> String {
-    template.replace("{{store}}", &html_escape::encode_text(store_name))
 }
 
 /// One embedded file with the headers every part of the page is served with.
@@ -85,17 +123,20 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_outside_and_runs_no_inline_code() {
-        for (name, text) in [
-            ("index.html", PAGE),
+        let (dashboard, console) = (DASHBOARD.render("Store"), CONSOLE.render("Store"));
+        let files = [
+            ("dashboard", dashboard.as_str()),
             ("app.js", SCRIPT),
             ("app.css", STYLES),
             ("common.js", COMMON),
-            ("console.html", CONSOLE_PAGE),
+            ("console", &console),
             ("console.js", CONSOLE_SCRIPT),
-        ] {
+        ];
+        for (name, text) in files {
             assert!(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"), "{name} loads nothing from elsewhere");
         }
-        for page in [PAGE, CONSOLE_PAGE] {
+        for page in [&dashboard, &console] {
+            assert!(!page.contains("{{"), "every blank filled");
             assert!(!page.contains("<script>") && !page.contains("style="), "no inline script or style: the policy would block them");
             assert!(page.contains(r#"name="api_key""#), "the sign-in field");
         }
@@ -103,7 +144,7 @@ mod tests {
 
     #[test]
     fn the_page_wears_the_stores_name_as_text() {
-        let shown = page("Lumen & <b>Co</b>");
+        let shown = DASHBOARD.render("Lumen & <b>Co</b>");
         assert!(shown.contains("<title>Lumen &amp; &lt;b&gt;Co&lt;/b&gt; · vendor dashboard</title>"), "{shown}");
         assert!(!shown.contains("<b>") && !shown.contains("{{store}}"));
     }

@@ -18,7 +18,7 @@ use crate::store::OperatorKey;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::Deserialize;
@@ -37,6 +37,31 @@ impl FromRequestParts<App> for Operator {
         let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let key = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, key)| key.trim());
         Ok(Operator(crate::services::operator::authenticate_operator(app, key).await?))
+    }
+}
+
+/// An act that needs only its reason: the operator (401 or 403 before the body is read),
+/// then the body `{"reason"}`.
+pub struct Reasoned {
+    operator: OperatorKey,
+    reason: String,
+}
+
+impl FromRequest<App> for Reasoned {
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, app: &App) -> Result<Self, Problem> {
+        let (mut parts, raw) = request.into_parts();
+        let Operator(operator) = Operator::from_request_parts(&mut parts, app).await?;
+        let raw = Bytes::from_request(axum::extract::Request::from_parts(parts, raw), app).await;
+        let ReasonBody { reason } = body(raw)?;
+        Ok(Reasoned { operator, reason })
+    }
+}
+
+impl Reasoned {
+    fn act(&self) -> Act<'_> {
+        Act { by: &self.operator.name, reason: &self.reason }
     }
 }
 
@@ -135,29 +160,15 @@ pub async fn vendors(State(app): State<App>, Operator(_): Operator) -> Result<Js
 
 /// Holds a vendor for review: its new orders wait, not routed, until released.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/hold", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Held", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
-pub async fn hold(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorVendorJson>, Problem> {
-    set_hold(app, operator, id, raw, true).await
+pub async fn hold(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
+    let (profile, _) = console::hold_vendor(&app, &id, true, said.act()).await?;
+    Ok(Json(OperatorVendorJson::from(&profile)))
 }
 
 /// Releases a held vendor: the orders that waited for it are routed to it.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/release", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Released", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
-pub async fn release(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorVendorJson>, Problem> {
-    set_hold(app, operator, id, raw, false).await
-}
-
-async fn set_hold(app: App, operator: OperatorKey, id: String, raw: Result<Bytes, BytesRejection>, held: bool) -> Result<Json<OperatorVendorJson>, Problem> {
-    let request: ReasonBody = body(raw)?;
-    let (profile, _) = console::hold_vendor(&app, &id, held, Act { by: &operator.name, reason: &request.reason }).await?;
+pub async fn release(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
+    let (profile, _) = console::hold_vendor(&app, &id, false, said.act()).await?;
     Ok(Json(OperatorVendorJson::from(&profile)))
 }
 
@@ -177,27 +188,15 @@ pub async fn dead_letter(State(app): State<App>, Operator(_): Operator, Path(id)
 
 /// Sends one dead letter back to its queue.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/dead-letters/{id}/replay", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dead letter's id")), request_body = ReasonBody, responses((status = 204, description = "Sent back to its queue"), OperatorRefusals, (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"))))]
-pub async fn replay(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, Problem> {
-    let request: ReasonBody = body(raw)?;
-    console::replay_dead_letter(&app, &id, Act { by: &operator.name, reason: &request.reason }).await?;
+pub async fn replay(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
+    console::replay_dead_letter(&app, &id, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes one dead letter that is not to be processed.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/dead-letters/{id}/discard", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dead letter's id")), request_body = ReasonBody, responses((status = 204, description = "Deleted"), OperatorRefusals, (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"))))]
-pub async fn discard(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, Problem> {
-    let request: ReasonBody = body(raw)?;
-    console::discard_dead_letter(&app, &id, Act { by: &operator.name, reason: &request.reason }).await?;
+pub async fn discard(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
+    console::discard_dead_letter(&app, &id, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,26 +220,14 @@ pub async fn queue(State(app): State<App>, Operator(_): Operator) -> Result<Json
 
 /// Approves a vendor's claim on a SKU: the orders that waited for it are routed.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/products/{sku}/approve", tag = "operator", security(("operator" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ReasonBody, responses((status = 204, description = "Approved; waiting lines routed"), OperatorRefusals, (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"))))]
-pub async fn approve(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(sku): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, Problem> {
-    let request: ReasonBody = body(raw)?;
-    console::decide_claim(&app, &sku, true, Act { by: &operator.name, reason: &request.reason }).await?;
+pub async fn approve(State(app): State<App>, Path(sku): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
+    console::decide_claim(&app, &sku, true, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Refuses a vendor's claim on a SKU: the mapping is removed, its orders keep waiting.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/products/{sku}/refuse", tag = "operator", security(("operator" = [])), params(("sku" = String, Path, description = "The SKU, percent-encoded")), request_body = ReasonBody, responses((status = 204, description = "Refused"), OperatorRefusals, (status = 404, description = "No such claim", body = Problem, content_type = "application/problem+json"))))]
-pub async fn refuse(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(sku): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, Problem> {
-    let request: ReasonBody = body(raw)?;
-    console::decide_claim(&app, &sku, false, Act { by: &operator.name, reason: &request.reason }).await?;
+pub async fn refuse(State(app): State<App>, Path(sku): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
+    console::decide_claim(&app, &sku, false, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@
 
 import { $, el, link, money, when, cell, num, newKey, shell } from './common.js';
 
-const { call, route, signOut, failed, flash, loadMore, submitting, start } = shell({
+const { call, route, signOut, failed, flash, loadMore, listing, submitting, start } = shell({
   keyName: 'dropflow.api_key',
   check: 'balance',
   sections: ['orders', 'products', 'suppliers', 'money'],
@@ -47,18 +47,7 @@ async function ordersView(show) {
     el('option', { value: '' }, 'All states'),
     Object.entries(STATES).map(([value, label]) => el('option', { value, selected: value === filter }, label)));
   select.addEventListener('change', () => { sessionStorage.setItem('dropflow.state', select.value); route('state-filter'); });
-  const body = el('tbody');
-  const page = (cursor) => {
-    const query = new URLSearchParams();
-    if (filter) query.set('state', filter);
-    if (cursor) query.set('cursor', cursor);
-    return call('GET', `orders?${query}`).then((r) => r.data);
-  };
-  const append = (p) => body.append(...p.orders.map(orderRow));
-  const more = loadMore(page, append);
-  const first = await page(null);
-  append(first);
-  more.set(first.cursor);
+  const { first, body, more } = await listing('orders', { state: filter }, (p) => p.orders, orderRow);
   show(
     el('h1', {}, 'Orders'),
     el('div', { class: 'row' }, el('div', {}, el('label', { for: 'state-filter' }, 'Show'), select)),
@@ -67,7 +56,7 @@ async function ordersView(show) {
       : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'orders' },
         el('thead', {}, el('tr', {}, ['Order', 'State', 'Created', 'Supplier deadline', 'Ship to', 'Late'].map((h) => el('th', { scope: 'col' }, h)))),
         body)),
-    more.button,
+    more,
   );
 }
 
@@ -359,14 +348,8 @@ function historySection(o) {
 // --- Products -------------------------------------------------------------------------
 
 async function productsView(show) {
-  const body = el('tbody');
-  const page = (cursor) => call('GET', `products${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`).then((r) => r.data);
   const form = productForm();
-  const append = (p) => body.append(...p.products.map((p) => productRow(p, form)));
-  const more = loadMore(page, append);
-  const first = await page(null);
-  append(first);
-  more.set(first.cursor);
+  const { first, body, more } = await listing('products', {}, (p) => p.products, (p) => productRow(p, form));
   show(
     el('h1', { id: 'products-title' }, 'Products'),
     el('p', { class: 'muted' }, 'Each SKU you sell and where you buy it. Orders for a SKU reach you once it is here.'),
@@ -374,7 +357,7 @@ async function productsView(show) {
       : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'products' },
         el('thead', {}, el('tr', {}, ['SKU', 'Supplier', 'Cost', 'Supplier variant', 'Supplier step', ''].map((h) => el('th', { scope: 'col' }, h)))),
         body)),
-    more.button,
+    more,
     form.node,
   );
 }

@@ -172,6 +172,23 @@ export function shell({ keyName, check, sections, render }) {
     return { button, set };
   }
 
+  /** The first page of the listing at `path` with `params` (those set), each of
+   *  `items(page)` a `row` in a tbody, and a "Load more" button for the next pages. */
+  async function listing(path, params, items, row) {
+    const body = el('tbody');
+    const page = (cursor) => {
+      const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value));
+      if (cursor) query.set('cursor', cursor);
+      return call('GET', `${path}?${query}`).then((r) => r.data);
+    };
+    const append = (p) => body.append(...items(p).map(row));
+    const more = loadMore(page, append);
+    const first = await page(null);
+    append(first);
+    more.set(first.cursor);
+    return { first, body, more: more.button };
+  }
+
   /** Runs a form's `work` with its button disabled; the API's refusal goes to `error`
    *  (a key refused mid-session signs out). */
   async function submitting(button, error, work) {
@@ -194,5 +211,5 @@ export function shell({ keyName, check, sections, render }) {
     route();
   }
 
-  return { call, route, signOut, failed, flash, loadMore, submitting, start };
+  return { call, route, signOut, failed, flash, loadMore, listing, submitting, start };
 }

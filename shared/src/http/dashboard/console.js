@@ -5,7 +5,7 @@
 
 import { $, el, money, when, cell, shell } from './common.js';
 
-const { call, route, flash, loadMore, submitting, start } = shell({
+const { call, route, flash, listing, submitting, start } = shell({
   keyName: 'dropflow.operator_key',
   check: 'me',
   sections: ['queue', 'orders', 'vendors', 'dead-letters'],
@@ -89,19 +89,7 @@ async function ordersView(show) {
     sessionStorage.setItem('dropflow.operator.state', select.value);
     route('order-search');
   });
-  const body = el('tbody');
-  const page = (cursor) => {
-    const query = new URLSearchParams();
-    if (q) query.set('q', q);
-    if (state) query.set('state', state);
-    if (cursor) query.set('cursor', cursor);
-    return call('GET', `orders?${query}`).then((r) => r.data);
-  };
-  const append = (p) => body.append(...p.orders.map(orderRow));
-  const more = loadMore(page, append);
-  const first = await page(null);
-  append(first);
-  more.set(first.cursor);
+  const { first, body, more } = await listing('orders', { q, state }, (p) => p.orders, orderRow);
   show(
     el('h1', {}, 'Orders'),
     form,
@@ -110,7 +98,7 @@ async function ordersView(show) {
       : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'orders' },
         el('thead', {}, el('tr', {}, ['Order', 'Status', 'Created', 'Customer', 'Total', 'Vendors', 'Waiting lines'].map((h) => el('th', { scope: 'col' }, h)))),
         body)),
-    more.button,
+    more,
   );
 }
 
@@ -153,7 +141,7 @@ function linesSection(o, waiting) {
       el('thead', {}, el('tr', {}, [waiting.length ? 'Pick' : null, 'Line', 'SKU', 'Item', 'Qty', 'Paid', 'Where it stands'].filter(Boolean).map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, o.lines.map((l) => el('tr', { 'data-line': l.line_id, class: l.status === 'waiting' ? 'late' : null },
         waiting.length ? cell('Pick', l.status === 'waiting'
-          ? el('input', { type: 'checkbox', class: 'pick', value: l.line_id, id: `pick-${l.line_id}`, 'aria-label': `Pick line ${l.line_id}` })
+          ? el('label', { class: 'pick' }, el('input', { type: 'checkbox', class: 'pick', value: l.line_id, id: `pick-${l.line_id}` }), `Line ${l.line_id}`)
           : '') : null,
         cell('Line', l.line_id),
         cell('SKU', l.sku || '—'),
@@ -286,7 +274,8 @@ async function lettersView(show) {
 
 async function letterView(id, show) {
   const { data: d } = await call('GET', `dead-letters/${encodeURIComponent(id)}`);
-  const done = (message) => { flash(message); location.hash = '#dead-letters'; };
+  // Back to the list without a hashchange (which clears the message).
+  const done = (message) => { history.pushState(null, '', '#dead-letters'); route(); flash(message); };
   let body = d.body;
   try { body = JSON.stringify(JSON.parse(d.body), null, 2); } catch { /* shown as it is */ }
   show(
