@@ -40,6 +40,13 @@ pub enum Kind {
     OperatorVoidLine,
     OperatorSuspend,
     OperatorResume,
+    /// The operator gives a line that waits for a vendor to a vendor, through the
+    /// console's API (`POST /operator/orders/{id}/give`), naming where it is bought.
+    OperatorGiveLine,
+    /// The operator holds a vendor for review (`POST /operator/vendors/{id}/hold`): its
+    /// new orders wait until it is released.
+    OperatorHold,
+    OperatorRelease,
     OperatorMarkPaid,
     VendorPlace,
     VendorShip,
@@ -79,7 +86,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 55] = [
+const WEIGHTS: [(Kind, u64); 58] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -109,6 +116,9 @@ const WEIGHTS: [(Kind, u64); 55] = [
     (Kind::OperatorVoidLine, 1),
     (Kind::OperatorSuspend, 1),
     (Kind::OperatorResume, 2),
+    (Kind::OperatorGiveLine, 2),
+    (Kind::OperatorHold, 1),
+    (Kind::OperatorRelease, 2),
     (Kind::OperatorMarkPaid, 2),
     (Kind::VendorPlace, 9),
     (Kind::VendorShip, 8),
@@ -185,6 +195,9 @@ impl Kind {
             Kind::OperatorVoidLine => "operator.void_line",
             Kind::OperatorSuspend => "operator.suspend",
             Kind::OperatorResume => "operator.resume",
+            Kind::OperatorGiveLine => "operator.give_line",
+            Kind::OperatorHold => "operator.hold",
+            Kind::OperatorRelease => "operator.release",
             Kind::OperatorMarkPaid => "operator.mark_paid",
             Kind::VendorPlace => "vendor.place",
             Kind::VendorShip => "vendor.ship",

@@ -112,6 +112,12 @@ pub struct World {
     /// approved: no order line of them may reach that vendor.
     claims: BTreeMap<&'static str, &'static str>,
     suspended: BTreeSet<&'static str>,
+    /// The operator's key (the console's API), and the vendors held for review with
+    /// when: no vendor order of theirs may begin while they are held.
+    operator_key: String,
+    held: BTreeMap<&'static str, chrono::DateTime<chrono::Utc>>,
+    /// Lines the operator gave (order number, line id, vendor): each stays that vendor's.
+    given: Vec<(String, String, &'static str)>,
     sent: Vec<Delivery>,
     numbers: Vec<String>,
     /// Which vendor shipped each number first (a number is one vendor's parcel).
@@ -184,6 +190,9 @@ impl World {
             mapped: BTreeSet::new(),
             claims: BTreeMap::new(),
             suspended: BTreeSet::new(),
+            operator_key: app.cli(&["operator", "key", "create", "sim"]).await.unwrap_or_default().trim().to_string(),
+            held: BTreeMap::new(),
+            given: Vec::new(),
             sent: Vec::new(),
             numbers: Vec::new(),
             number_vendor: BTreeMap::new(),
@@ -783,6 +792,26 @@ impl World {
                 self.suspended.remove(vendor);
                 json!({"cli": format!("vendor resume {vendor}"), "said": format!("{:?}", self.operator(app, &["vendor", "resume", vendor]).await)})
             }
+            Kind::OperatorGiveLine => self.give_line(app, step).await,
+            Kind::OperatorHold | Kind::OperatorRelease => {
+                let vendor = VENDORS[(step.a % 3) as usize];
+                let hold = step.kind == Kind::OperatorHold;
+                if hold {
+                    self.held.entry(vendor).or_insert_with(|| app.now());
+                } else if self.held.remove(vendor).is_none() {
+                    return json!("no vendor held");
+                }
+                let verb = if hold { "hold" } else { "release" };
+                let body = json!({"reason": format!("sim: {verb}")});
+                let request = VendorRequest {
+                    method: reqwest::Method::POST,
+                    key: self.operator_key.clone(),
+                    path: format!("/operator/vendors/{vendor}/{verb}"),
+                    body,
+                    idempotency_key: format!("op-{}", step.b),
+                };
+                self.vendor_request(app, &request).await
+            }
             Kind::OperatorMarkPaid => {
                 let csv = self.operator(app, &["payouts", "export", "--csv"]).await.unwrap_or_default();
                 let Some(payout) = csv.lines().nth(1).and_then(|row| row.rsplit(',').next()).map(str::to_string) else { return json!("no pending payout") };
@@ -1052,6 +1081,35 @@ impl World {
         said
     }
 
+    /// The operator gives a paid order's first waiting line to a vendor that is neither
+    /// suspended nor held, through the console's API, naming where it is bought.
+    async fn give_line(&mut self, app: &TestApp, step: &Step) -> Value {
+        let Some(i) = self.pick_order(step.b, |o| o.paid && !o.cancelled) else { return json!("no paid order") };
+        let number = self.orders[i].number();
+        let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &number).await.unwrap_or_default();
+        let Some(id) = ids.first() else { return json!("order not found") };
+        let record = app.local.app.tables.order(id).await.ok().flatten();
+        let Some(line) = record.and_then(|r| r.unroutable.first().map(|u| u.line_id.clone())) else { return json!("no line waits") };
+        let open = |v: &&&str| !self.suspended.contains(**v) && !self.held.contains_key(**v);
+        let Some(vendor) = VENDORS.iter().filter(open).nth((step.a % 2) as usize).or_else(|| VENDORS.iter().find(open)).copied() else {
+            return json!("no vendor to give to");
+        };
+        let supplier = json!({"supplier_name": "Sim Supplier", "product_url": "https://supplier.example/sim", "cost": {"amount": "1.00", "currency": "USD"}});
+        let body = json!({"lines": [line], "vendor": vendor, "reason": "sim: the operator found a vendor", "supplier": supplier});
+        let request = VendorRequest {
+            method: reqwest::Method::POST,
+            key: self.operator_key.clone(),
+            path: format!("/operator/orders/{id}/give"),
+            body,
+            idempotency_key: format!("op-{}", step.b),
+        };
+        let said = self.vendor_request(app, &request).await;
+        if said["status"] == 200 {
+            self.given.push((number, line, vendor));
+        }
+        said
+    }
+
     /// The operator's reconciliation (`dropflow reconcile`, what serve's timer and
     /// storefront-reconcile run): the model expects it to read each polled shop's
     /// orders changed after its cursor (a second of overlap), or within the look-back
@@ -1169,9 +1227,10 @@ impl World {
 
     async fn vendor_request(&mut self, app: &TestApp, request: &VendorRequest) -> Value {
         let mut answered = World::vendor_post(app, request).await;
-        // Killed on the way: the vendor's client sends it again, with the same key.
+        // Killed on the way, or answered 503 ("retry shortly": an outage outlasted the
+        // retry layer): the client sends it again, with the same key, as a real one does.
         for _ in 0..RETRIES {
-            if answered.0 < 500 || !self.recover(app).await {
+            if answered.0 < 500 || (!self.recover(app).await && answered.0 != 503) {
                 break;
             }
             answered = World::vendor_post(app, request).await;
@@ -1600,6 +1659,16 @@ impl World {
                 }
             }
         }
+        // A line the operator gave stays with the vendor it was given to.
+        for (number, line, vendor) in &self.given {
+            let ids =
+                dropflow_shared::services::operator::find_orders(&app.local.app, number).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            let Some(id) = ids.first() else { return fail("nothing lost", format!("{number} is gone")) };
+            let vos = tables.vendor_orders_of(id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            if !vos.iter().any(|vo| vo.vendor_id.as_str() == *vendor && vo.lines.iter().any(|l| &l.line.line_id == line)) {
+                return fail("a given line is its vendor's", format!("line {line} of {number} was given to {vendor}, which does not hold it"));
+            }
+        }
         for queue in DeadLetterQueue::ALL {
             let dead = app.local.queues.dead_letters(queue).await.map_err(|e| ("queues readable".to_string(), e.to_string()))?;
             // An order too large to store is kept whole there, on purpose.
@@ -1625,6 +1694,13 @@ impl World {
             let stored = tables.balance(&id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
             if sums.currencies != stored.currencies {
                 return fail("money", format!("{vendor}'s balance {:?} is not the sum of its ledger {:?}", stored.currencies, sums.currencies));
+            }
+            // A held vendor's new orders wait: no vendor order of its begins while held.
+            if let Some(since) = self.held.get(vendor) {
+                let (vos, _) = tables.vendor_orders(&id, None, None, 100).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+                if let Some(vo) = vos.iter().find(|vo| vo.created_at > *since) {
+                    return fail("a held vendor's orders wait", format!("{vendor} was held at {since}, and {} began at {}", vo.id(), vo.created_at));
+                }
             }
             for (sku, claimant) in &self.claims {
                 let theirs = tables.vendor_orders(&VendorId::parse(claimant).map_err(|e| ("vendor id".to_string(), e.to_string()))?, None, None, 100).await;

@@ -144,8 +144,11 @@ async fn give_once(
     entry: &OperatorAction,
 ) -> Result<usize, ServiceError> {
     let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
-    if record.status != OrderStatus::Routed || record.order.shipping_address.is_none() {
-        return Err(ServiceError::Conflict(format!("order {order_id} is {} and has nowhere to ship: nothing of it can be given", record.listed_as())));
+    if record.status != OrderStatus::Routed || record.order.payment != crate::domain::order::Payment::Paid {
+        return Err(ServiceError::Conflict(format!("order {order_id} is {}: nothing of it can be given", record.listed_as())));
+    }
+    if record.order.shipping_address.is_none() {
+        return Err(ServiceError::Conflict(format!("order {order_id} has no shipping address a carrier takes: nothing of it can be given until the storefront sends one")));
     }
     let mut lines = Vec::new();
     for (line, _) in record.unroutable_lines().filter(|(line, _)| line_ids.contains(&line.line_id)) {
