@@ -78,6 +78,9 @@ pub struct Config {
     /// (`EMAIL#{keyed hash}`), so that the table holds no address in a key and a leaked
     /// table cannot be searched by address without it; the store name stands in.
     pub email_lookup_key: String,
+    /// The vendor scorecards' windows and targets (`SCORECARD_WINDOWS`,
+    /// `SCORECARD_TARGETS`: `measure=value` pairs over the defaults).
+    pub scorecard: crate::domain::scorecard::ScorecardPolicy,
 }
 
 /// How dropflow reaches the suppliers' APIs and keeps their clocks.
@@ -502,6 +505,11 @@ impl Config {
             },
             suppliers: settings.suppliers()?,
             email_lookup_key: settings.set("EMAIL_LOOKUP_KEY").unwrap_or_else(|| settings.set("STORE_NAME").unwrap_or_default()),
+            scorecard: crate::domain::scorecard::ScorecardPolicy::parse(
+                &settings.set("SCORECARD_WINDOWS").unwrap_or_default(),
+                &settings.set("SCORECARD_TARGETS").unwrap_or_default(),
+            )
+            .map_err(|reason| ConfigError::Malformed { name: "SCORECARD_WINDOWS/SCORECARD_TARGETS", reason })?,
         })
     }
 

@@ -1695,6 +1695,14 @@ impl World {
             if sums.currencies != stored.currencies {
                 return fail("money", format!("{vendor}'s balance {:?} is not the sum of its ledger {:?}", stored.currencies, sums.currencies));
             }
+            // The scorecard counters, kept commit by commit, equal a recount of its vendor
+            // orders (what `dropflow scorecards backfill` rebuilds).
+            let kept = dropflow_shared::services::scorecards::stored(&app.local.app, &id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            let recounted =
+                dropflow_shared::services::scorecards::recount(&app.local.app, &id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+            if kept != recounted {
+                return fail("scorecards equal a recount", format!("{vendor}'s counters {kept:?} are not its recount {recounted:?}"));
+            }
             // A held vendor's new orders wait: no vendor order of its begins while held.
             if let Some(since) = self.held.get(vendor) {
                 let (vos, _) = tables.vendor_orders(&id, None, None, 100).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;

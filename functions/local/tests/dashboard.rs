@@ -426,6 +426,12 @@ async fn vendor_day(browser: &Client, base: &str, key: &str, shot_dir: &Path) ->
     shows(browser, "#balance", &held).await;
     accessible(browser, "money").await;
 
+    // The vendor's own scorecard: the order it shipped and delivered counts.
+    click(browser, "#nav a[href='#scorecard']").await;
+    let card = shows(browser, "#scorecard", "Delivered on time").await;
+    assert!(card.contains("1 of 1"), "{card}");
+    accessible(browser, "scorecard").await;
+
     // A phone's width: the list fits without scrolling sideways.
     browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
     click(browser, "#nav a[href='#orders']").await;
@@ -790,6 +796,16 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     click(browser, "#void-form button[type=submit]").await;
     shows(browser, "#flash", "voided").await;
     shows(browser, "#lines", "Void").await;
+
+    // Every vendor's scorecard, worst first by the measure chosen.
+    click(browser, "a[data-section=scorecards]").await;
+    shows(browser, "#scorecards", "Nova Audio").await;
+    browser.find(Locator::Css("#score-sort")).await.map_err(|e| e.to_string())?.select_by_value("cancel_rate").await.map_err(|e| e.to_string())?;
+    shows(browser, "#scorecards", "Lumen Home").await;
+    accessible(browser, "scorecards").await;
+    screenshot(browser, "operator-console-scorecards.png").await;
+    click(browser, "#scorecards a").await;
+    shows(browser, "#scorecard", "Cancelled before shipping").await;
 
     // The dead letter: read, replayed (intake sets it aside again: still too large),
     // then discarded.

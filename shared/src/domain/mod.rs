@@ -10,6 +10,7 @@ pub mod order_status;
 pub mod privacy;
 pub mod progress;
 pub mod refund;
+pub mod scorecard;
 pub mod sla;
 pub mod status_link;
 pub mod supplier;

@@ -236,6 +236,13 @@ pub struct VendorOrder {
     /// vendor order of it is closed and due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<DateTime<Utc>>,
+    /// The vendor itself cancelled it (a scorecard's pre-fulfillment cancel).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled_by_vendor: bool,
+    /// What its vendor's scorecard counters hold of it (`domain::scorecard::facts`, as
+    /// of its last commit): a commit adds only the difference, so a replay adds nothing.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scored: std::collections::BTreeMap<String, i64>,
     /// Bumped by every change; writes are conditional on the version read.
     pub version: u64,
 }
@@ -259,6 +266,9 @@ pub struct Shipment {
     /// when the carrier named none): the same pickup again is no news to mail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_told: Option<String>,
+    /// When the carrier first had news of it (its number is real and scanned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_seen_at: Option<DateTime<Utc>>,
 }
 
 /// Part of a storefront refund that falls on one of a vendor order's lines.
@@ -412,6 +422,8 @@ impl VendorOrder {
             last_checkpoint: None,
             breached: Vec::new(),
             purge_at: None,
+            cancelled_by_vendor: false,
+            scored: Default::default(),
             version: 1,
         };
         let history = HistoryEntry { at: now, seq: 1, actor: Actor::Storefront, action: "created".into(), state: VoState::AwaitingSupplier, detail: None };
@@ -690,7 +702,10 @@ impl VendorOrder {
             (Command::MarkDelivered { tracking_number }, Shipped | AwaitingShipment) if !self.shipments.is_empty() => {
                 self.deliver(&mut next, tracking_number.as_deref(), now)?
             }
-            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => cancel(&mut next, reason)?,
+            (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
+                next.cancelled_by_vendor = matches!(actor, Actor::Vendor(_));
+                cancel(&mut next, reason)?
+            }
             (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 if *address == self.shipping_address {
                     return Err(TransitionError::Invalid("the address is the same".into()));
@@ -717,6 +732,7 @@ impl VendorOrder {
             {
                 let mut delivered = self.apply(Command::MarkDelivered { tracking_number: Some(tracking_number.clone()) }, actor, now, policy)?;
                 delivered.vendor_order.last_checkpoint = Some(checkpoint.clone());
+                delivered.vendor_order.seen_by_carrier(tracking_number, now);
                 return Ok(delivered);
             }
             (Command::CarrierUpdate { tracking_number, status, checkpoint }, AwaitingSupplier | AwaitingShipment | Shipped) => {
@@ -726,6 +742,13 @@ impl VendorOrder {
             _ => return Err(TransitionError::Illegal { from: self.state, command: command.name() }),
         };
         Ok(self.conclude(next, change, actor, now, policy))
+    }
+
+    /// Notes the carrier's first news of parcel `tracking_number` (at `now`).
+    fn seen_by_carrier(&mut self, tracking_number: &str, now: DateTime<Utc>) {
+        if let Some(i) = self.parcel(tracking_number) {
+            self.shipments[i].carrier_seen_at.get_or_insert(now);
+        }
     }
 
     /// The parcel `tracking_number` names (any case, trimmed), by its index.
@@ -782,7 +805,14 @@ impl VendorOrder {
         let line_ids = self.named_lines(&joining(lines, held), self.unshipped_placed_lines(), "shipped")?;
         match existing {
             Some(i) => next.shipments[i].line_ids.extend(line_ids),
-            None => next.shipments.push(Shipment { tracking: tracking.clone(), line_ids, shipped_at: now, delivered_at: None, pickup_told: None }),
+            None => next.shipments.push(Shipment {
+                tracking: tracking.clone(),
+                line_ids,
+                shipped_at: now,
+                delivered_at: None,
+                pickup_told: None,
+                carrier_seen_at: None,
+            }),
         }
         next.tracking = Some(tracking.clone());
         if next.unplaced_lines().is_empty() && next.unshipped_placed_lines().is_empty() {
@@ -912,6 +942,7 @@ impl VendorOrder {
             return Err(TransitionError::Invalid(format!("no parcel {tracking_number:?} in this order")));
         }
         next.last_checkpoint = Some(checkpoint.clone());
+        next.seen_by_carrier(tracking_number, now);
         // Any news resets the stale clock, counted from when it was received.
         if let Some(stale) = next.clocks.iter_mut().find(|c| c.kind == ClockKind::TrackingStale) {
             *stale = policy.tracking_stale(now);

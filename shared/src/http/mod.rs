@@ -100,6 +100,7 @@ routes!(operator_routes, OPERATOR_ROUTES,
     post "/operator/dead-letters/{id}/replay" => operator::replay,
     post "/operator/dead-letters/{id}/discard" => operator::discard,
     get "/operator/queue" => operator::queue,
+    get "/operator/scorecards" => operator::scorecards,
 );
 
 routes!(vendor_routes, VENDOR_ROUTES,
@@ -123,5 +124,6 @@ routes!(vendor_routes, VENDOR_ROUTES,
     get "/vendor/suppliers/aliexpress/callback" => supplier_accounts::aliexpress_callback,
     get "/vendor/balance" => vendor::balance,
     get "/vendor/payouts" => vendor::payouts,
+    get "/vendor/scorecard" => vendor::scorecard,
     get "/openapi.json" => openapi::serve,
 );

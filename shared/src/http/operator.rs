@@ -10,7 +10,9 @@ use super::operator_wire::{
     DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, GiveBody, OperatorJson, OperatorOrderDetailJson, OperatorOrderJson, OperatorOrderPageJson,
     OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
 };
+use super::operator_wire::{OperatorScorecardsJson, VendorScorecardJson};
 use super::problem::{Problem, body_rejection, json_body};
+use super::wire::ScorecardJson;
 use crate::domain::ids::OrderId;
 use crate::services::App;
 use crate::services::console::{self, Act, Find, GivenSupplier};
@@ -230,4 +232,15 @@ pub async fn approve(State(app): State<App>, Path(sku): Path<String>, said: Reas
 pub async fn refuse(State(app): State<App>, Path(sku): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
     console::decide_claim(&app, &sku, false, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every vendor's scorecard, by vendor id.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/scorecards", tag = "operator", security(("operator" = [])), responses((status = 200, description = "Each vendor with its scorecard", body = OperatorScorecardsJson), OperatorRefusals)))]
+pub async fn scorecards(State(app): State<App>, Operator(_): Operator) -> Result<Json<OperatorScorecardsJson>, Problem> {
+    let mut vendors = Vec::new();
+    for vendor in crate::services::operator::list_vendors(&app).await? {
+        let card = crate::services::scorecards::read(&app, &vendor.vendor_id).await?;
+        vendors.push(VendorScorecardJson { vendor: OperatorVendorJson::from(&vendor), scorecard: ScorecardJson::from(&card) });
+    }
+    Ok(Json(OperatorScorecardsJson { vendors }))
 }

@@ -345,3 +345,18 @@ pub struct OperatorJson {
     /// The operator key's name.
     pub name: String,
 }
+
+/// A vendor and its scorecard.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VendorScorecardJson {
+    pub vendor: OperatorVendorJson,
+    pub scorecard: super::wire::ScorecardJson,
+}
+
+/// Every vendor's scorecard, by vendor id.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OperatorScorecardsJson {
+    pub vendors: Vec<VendorScorecardJson>,
+}

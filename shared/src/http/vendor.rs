@@ -361,3 +361,10 @@ pub async fn payouts(State(app): State<App>, Caller(caller): Caller, Query(param
     let (payouts, cursor) = app.tables.payouts_of(&caller.vendor_id, params.cursor, limit).await.map_err(vendor::listing_error)?;
     Ok(Json(PayoutPageJson { payouts: payouts.iter().map(PayoutJson::from).collect(), cursor }))
 }
+
+/// The vendor's own scorecard: how the marketplace measures its service.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/vendor/scorecard", tag = "money", security(("bearer" = [])), responses((status = 200, description = "Each measure over its window, with its target and state", body = super::wire::ScorecardJson), VendorRefusals)))]
+pub async fn scorecard(State(app): State<App>, Caller(caller): Caller) -> Result<Json<super::wire::ScorecardJson>, Problem> {
+    let card = crate::services::scorecards::read(&app, &caller.vendor_id).await?;
+    Ok(Json(super::wire::ScorecardJson::from(&card)))
+}

@@ -764,3 +764,53 @@ pub struct AuthorizeJson {
     pub authorize_url: String,
     pub expires_at: String,
 }
+
+/// One measure of a vendor's scorecard: a rate from 0 to 1 over its window.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeasureJson {
+    /// numerator / denominator; null without a denominator (nothing to judge).
+    pub value: Option<f64>,
+    pub numerator: i64,
+    pub denominator: i64,
+    /// The days it is read over, up to and including today (UTC).
+    pub window_days: u32,
+    /// The marketplace's target: a ceiling for a rate of bad things, a floor for
+    /// valid tracking and on-time delivery.
+    pub target: f64,
+    /// `good`, `at_risk` or `failing`.
+    pub state: String,
+}
+
+/// A vendor's scorecard: late supplier orders, late shipments, valid tracking,
+/// pre-fulfillment cancels, on-time delivery and refunds, each over its window.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScorecardJson {
+    pub measures: std::collections::BTreeMap<String, MeasureJson>,
+    /// Half the orders reach their supplier order within this many hours (30 days).
+    pub median_hours_to_supplier_order: Option<i64>,
+    /// Half the orders ship within this many hours of arriving (30 days).
+    pub median_hours_to_shipment: Option<i64>,
+}
+
+impl From<&crate::domain::scorecard::Scorecard> for ScorecardJson {
+    fn from(card: &crate::domain::scorecard::Scorecard) -> Self {
+        let measures = card
+            .measures
+            .iter()
+            .map(|(measure, r)| {
+                let json = MeasureJson {
+                    value: r.value,
+                    numerator: r.numerator,
+                    denominator: r.denominator,
+                    window_days: r.window_days,
+                    target: r.target,
+                    state: r.standing.as_str().into(),
+                };
+                (measure.as_str().to_string(), json)
+            })
+            .collect();
+        ScorecardJson { measures, median_hours_to_supplier_order: card.median_hours_to_supplier_order, median_hours_to_shipment: card.median_hours_to_shipment }
+    }
+}

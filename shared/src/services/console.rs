@@ -148,7 +148,9 @@ async fn give_once(
         return Err(ServiceError::Conflict(format!("order {order_id} is {}: nothing of it can be given", record.listed_as())));
     }
     if record.order.shipping_address.is_none() {
-        return Err(ServiceError::Conflict(format!("order {order_id} has no shipping address a carrier takes: nothing of it can be given until the storefront sends one")));
+        return Err(ServiceError::Conflict(format!(
+            "order {order_id} has no shipping address a carrier takes: nothing of it can be given until the storefront sends one"
+        )));
     }
     let mut lines = Vec::new();
     for (line, _) in record.unroutable_lines().filter(|(line, _)| line_ids.contains(&line.line_id)) {

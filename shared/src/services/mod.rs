@@ -13,6 +13,7 @@ pub mod reconcile;
 pub mod relay;
 pub mod reroute;
 mod routing;
+pub mod scorecards;
 pub mod secrets;
 pub mod status;
 pub mod storefront_sync;
@@ -175,6 +176,7 @@ impl App {
         for event in events {
             writes.push(Tables::put_event(event)?);
         }
+        let writes = scorecards::counted(&self.config, writes)?;
         self.tables.items.transact(money::merge_adds(writes)).await
     }
 }

@@ -132,6 +132,15 @@ pub(super) fn api_key(key_hash: &str) -> Key {
     (format!("APIKEY#{key_hash}"), "KEY".into())
 }
 
+/// The sort-key prefix of a vendor's scorecard day items.
+pub(super) const SCORE_PREFIX: &str = "SCORE#";
+
+/// vendor scorecard day (DESIGN's `SCORE#{day}`, sharded): `VENDOR#{vendor_id}` /
+/// `SCORE#{yyyy-mm-dd}#{shard}`.
+pub(super) fn score_day(vendor_id: &VendorId, day: chrono::NaiveDate, shard: u32) -> Key {
+    (vendor_pk(vendor_id), format!("{SCORE_PREFIX}{day}#{shard}"))
+}
+
 /// operator key: `OPKEY#{sha256 hex of key}` / `KEY`.
 pub(super) fn operator_key(key_hash: &str) -> Key {
     (format!("OPKEY#{key_hash}"), "KEY".into())

@@ -1,7 +1,10 @@
 //! The operator commands, one function per group (`vendor`, `key`, `product`,
 //! `orders`, `order`, `payouts`, `dlq`, `suppressions`), and how their listings print.
 
-use super::{DlqAction, Format, KeyAction, OperatorKeyAction, OrderAction, PayoutAction, ProductAction, SupplierAction, SuppressionAction, VendorAction, said};
+use super::{
+    DlqAction, Format, KeyAction, OperatorKeyAction, OrderAction, PayoutAction, ProductAction, ScorecardAction, SupplierAction, SuppressionAction,
+    VendorAction, said,
+};
 use crate::Local;
 use dropflow_shared::domain::ids::{OrderId, VendorId};
 use dropflow_shared::http::wire;
@@ -620,6 +623,41 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
         lines.push(format!("storefront parcel {number}: {state}"));
     }
     lines
+}
+
+/// `dropflow scorecards`: each vendor's measures (one line per vendor and measure), or
+/// `backfill` to rebuild their counters.
+pub(super) async fn scorecards(app: &App, vendor: Option<String>, action: Option<ScorecardAction>, format: Format, out: Out<'_>) -> Result<(), String> {
+    use dropflow_shared::services::scorecards;
+    let vendors = match vendor {
+        Some(id) => vec![VendorId::parse(&id).map_err(said)?],
+        None => operator::list_vendors(app).await.map_err(said)?.into_iter().map(|v| v.vendor_id).collect(),
+    };
+    if let Some(ScorecardAction::Backfill) = action {
+        for vendor in vendors {
+            let counted = scorecards::backfill(app, &vendor).await.map_err(said)?;
+            print(out, format!("{vendor}: counters rebuilt from {counted} vendor orders"))?;
+        }
+        return Ok(());
+    }
+    let mut listing = Listing::new(&["vendor", "measure", "value", "numerator", "denominator", "window_days", "target", "state"]);
+    for vendor in vendors {
+        let card = scorecards::read(app, &vendor).await.map_err(said)?;
+        for (measure, r) in &card.measures {
+            let value = r.value.map(|v| format!("{v:.4}"));
+            listing.row(vec![
+                json!(vendor),
+                json!(measure.as_str()),
+                json!(value),
+                json!(r.numerator),
+                json!(r.denominator),
+                json!(r.window_days),
+                json!(r.target),
+                json!(r.standing.as_str()),
+            ]);
+        }
+    }
+    listing.print(format, out)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ impl Command {
         matches!(
             self,
             Command::Orders { .. }
+                | Command::Scorecards { action: None, .. }
                 | Command::Order { action: OrderAction::Show { .. } }
                 | Command::Retention { .. }
                 | Command::Vendor { action: VendorAction::List { .. } }
@@ -166,6 +167,16 @@ pub enum Command {
         now: Option<chrono::DateTime<chrono::Utc>>,
         #[command(subcommand)]
         action: Option<PayoutAction>,
+    },
+    /// Vendors' scorecards: each measure over its window, with its target and state.
+    Scorecards {
+        /// Only this vendor's.
+        #[arg(long, global = true)]
+        vendor: Option<String>,
+        #[command(subcommand)]
+        action: Option<ScorecardAction>,
+        #[command(flatten)]
+        format: Format,
     },
     /// Dead-letter queues: list, show, replay or discard what could not be processed.
     Dlq {
@@ -500,6 +511,14 @@ pub enum OrderAction {
 }
 
 #[derive(Subcommand)]
+pub enum ScorecardAction {
+    /// Rebuild the counters from the vendor orders (a Query per vendor, never a Scan):
+    /// after a restore, or for orders from before scorecards. Run it when the vendors are
+    /// quiet.
+    Backfill,
+}
+
+#[derive(Subcommand)]
 pub enum OperatorAction {
     /// Operator keys.
     Key {
@@ -630,6 +649,7 @@ pub async fn execute(local: &Local, command: Command, place: &str, out: &mut (dy
         Command::Retention { within, format } => commands::retention(app, within, format, out).await,
         Command::Payouts { now, action } => commands::payouts(app, now, action, out).await,
         Command::Dlq { action } => commands::dlq(local, action, out).await,
+        Command::Scorecards { vendor, action, format } => commands::scorecards(app, vendor, action, format, out).await,
         Command::Suppressions { action } => commands::suppressions(app, action, out).await,
     }
 }

@@ -3,17 +3,18 @@
 // markup; the key stays in this tab's sessionStorage and travels only in the
 // Authorization header. The API decides every rule; the page shows its answers.
 
-import { $, el, link, money, when, cell, num, newKey, shell } from './common.js';
+import { $, el, link, money, when, cell, num, newKey, scorecardTable, shell } from './common.js';
 
 const { call, route, signOut, failed, flash, loadMore, listing, submitting, start } = shell({
   keyName: 'dropflow.api_key',
   check: 'balance',
-  sections: ['orders', 'products', 'suppliers', 'money'],
+  sections: ['orders', 'products', 'suppliers', 'money', 'scorecard'],
   render: async (current, rest, show) => {
     if (current === 'orders' && rest.length) await orderView(decodeURIComponent(rest.join('/')), show);
     else if (current === 'orders') await ordersView(show);
     else if (current === 'products') await productsView(show);
     else if (current === 'suppliers') await suppliersView(show);
+    else if (current === 'scorecard') await scorecardView(show);
     else await moneyView(show);
   },
 });
@@ -530,6 +531,21 @@ async function moneyView(show) {
       el('h2', { id: 'payouts-title' }, 'Payouts'),
       firstPayouts.payouts.length === 0 ? el('p', { class: 'muted' }, 'No payouts yet.') : list,
       more.button),
+  );
+}
+
+// --- Scorecard ------------------------------------------------------------------------
+
+async function scorecardView(show) {
+  const { data: card } = await call('GET', 'scorecard');
+  const hours = (h) => (h === null || h === undefined ? '—' : `${h} h`);
+  show(
+    el('h1', {}, 'Scorecard'),
+    el('p', { class: 'muted' }, 'How the marketplace measures your service, each over its window up to today. A measure at risk or failing is mailed to you once.'),
+    scorecardTable(card, 'scorecard'),
+    el('dl', { class: 'pairs' },
+      el('dt', {}, 'Median time to the supplier order'), el('dd', {}, hours(card.median_hours_to_supplier_order)),
+      el('dt', {}, 'Median time to shipment'), el('dd', {}, hours(card.median_hours_to_shipment))),
   );
 }
 

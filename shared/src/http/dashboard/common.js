@@ -42,6 +42,35 @@ export class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
 }
 
+/** The scorecard's measures in words, worst-first where "higher is better" is false. */
+export const MEASURES = {
+  late_supplier_order_rate: { label: 'Late supplier orders', better: 'lower' },
+  late_shipment_rate: { label: 'Late shipments', better: 'lower' },
+  valid_tracking_rate: { label: 'Valid tracking', better: 'higher' },
+  cancel_rate: { label: 'Cancelled before shipping', better: 'lower' },
+  on_time_delivery_rate: { label: 'Delivered on time', better: 'higher' },
+  refund_rate: { label: 'Refunded', better: 'lower' },
+};
+export const STANDINGS = { good: 'Good', at_risk: 'At risk', failing: 'Failing' };
+export const percent = (value) => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)} %`);
+
+/** A scorecard's measures as a table: value, counts, window, target, state. */
+export function scorecardTable(card, id) {
+  return el('div', { class: 'scroll' }, el('table', { class: 'list', id },
+    el('thead', {}, el('tr', {}, ['Measure', 'Value', 'Of', 'Window', 'Target', 'State'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, Object.entries(MEASURES).map(([name, { label, better }]) => {
+      const m = card.measures[name];
+      if (!m) return null;
+      return el('tr', { 'data-measure': name, class: m.state === 'failing' ? 'late' : null },
+        cell('Measure', label),
+        cell('Value', percent(m.value)),
+        cell('Of', `${m.numerator} of ${m.denominator}`),
+        cell('Window', `${m.window_days} days`),
+        cell('Target', `${better === 'lower' ? 'under' : 'over'} ${percent(m.target)}`),
+        cell('State', el('span', { class: m.state === 'good' ? 'badge' : 'badge late' }, STANDINGS[m.state] || m.state)));
+    }))));
+}
+
 /** A fresh Idempotency-Key. */
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();

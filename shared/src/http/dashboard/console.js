@@ -3,17 +3,19 @@
 // operator key stays in this tab's sessionStorage. Every act asks for a reason, which
 // the order's history keeps with the key's name.
 
-import { $, el, money, when, cell, shell } from './common.js';
+import { el, money, when, cell, ApiError, MEASURES, STANDINGS, percent, scorecardTable, shell } from './common.js';
 
 const { call, route, flash, listing, submitting, start } = shell({
   keyName: 'dropflow.operator_key',
   check: 'me',
-  sections: ['queue', 'orders', 'vendors', 'dead-letters'],
+  sections: ['queue', 'orders', 'vendors', 'scorecards', 'dead-letters'],
   render: async (current, rest, show) => {
     const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
     if (current === 'orders' && id) await orderView(id, show);
     else if (current === 'orders') await ordersView(show);
     else if (current === 'vendors') await vendorsView(show);
+    else if (current === 'scorecards' && id) await scorecardView(id, show);
+    else if (current === 'scorecards') await scorecardsView(show);
     else if (current === 'dead-letters' && id) await letterView(id, show);
     else if (current === 'dead-letters') await lettersView(show);
     else await queueView(show);
@@ -250,6 +252,48 @@ async function vendorsView(show) {
     el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'vendors' },
       el('thead', {}, el('tr', {}, ['Vendor', 'Email', 'State', 'Commission', 'Act'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, data.vendors.map(row)))),
+  );
+}
+
+// --- Scorecards -----------------------------------------------------------------------
+
+const RANK = { failing: 0, at_risk: 1, good: 2 };
+
+async function scorecardsView(show) {
+  const { data } = await call('GET', 'scorecards');
+  const by = sessionStorage.getItem('dropflow.operator.sort') || 'late_shipment_rate';
+  const select = el('select', { id: 'score-sort', name: 'sort' },
+    Object.entries(MEASURES).map(([name, { label }]) => el('option', { value: name, selected: name === by }, label)));
+  select.addEventListener('change', () => { sessionStorage.setItem('dropflow.operator.sort', select.value); route('score-sort'); });
+  // Worst first: failing, then at risk, then by the value (its direction).
+  const worse = (a, b) => {
+    const [ma, mb] = [a.scorecard.measures[by], b.scorecard.measures[by]];
+    const flip = MEASURES[by].better === 'lower' ? -1 : 1;
+    return (RANK[ma.state] - RANK[mb.state]) || flip * ((ma.value ?? 0) - (mb.value ?? 0));
+  };
+  const rows = [...data.vendors].sort(worse);
+  show(
+    el('h1', {}, 'Scorecards'),
+    el('div', { class: 'row' }, el('div', {}, el('label', { for: 'score-sort' }, 'Worst first by'), select)),
+    el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'scorecards' },
+      el('thead', {}, el('tr', {}, ['Vendor', ...Object.values(MEASURES).map((m) => m.label)].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, rows.map((v) => el('tr', { 'data-vendor': v.vendor.vendor_id },
+        cell('Vendor', el('a', { href: `#scorecards/${encodeURIComponent(v.vendor.vendor_id)}` }, v.vendor.name), el('div', { class: 'muted' }, v.vendor.state)),
+        Object.entries(MEASURES).map(([name, { label }]) => {
+          const m = v.scorecard.measures[name];
+          return cell(label, percent(m.value), ' ', el('span', { class: m.state === 'good' ? 'badge' : 'badge late' }, STANDINGS[m.state] || m.state));
+        })))))),
+  );
+}
+
+async function scorecardView(id, show) {
+  const { data } = await call('GET', 'scorecards');
+  const found = data.vendors.find((v) => v.vendor.vendor_id === id);
+  if (!found) throw new ApiError(404, `No vendor ${id}.`);
+  show(
+    el('p', {}, el('a', { href: '#scorecards' }, '← Scorecards')),
+    el('h1', {}, `${found.vendor.name} (${found.vendor.vendor_id})`),
+    scorecardTable(found.scorecard, 'scorecard'),
   );
 }
 
