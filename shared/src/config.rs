@@ -81,6 +81,9 @@ pub struct Config {
     /// The vendor scorecards' windows and targets (`SCORECARD_WINDOWS`,
     /// `SCORECARD_TARGETS`: `measure=value` pairs over the defaults).
     pub scorecard: crate::domain::scorecard::ScorecardPolicy,
+    /// `SCORECARD_HOLD_FAILING=true`: a vendor whose measure turns failing is held for
+    /// review (its new orders wait until the operator releases it). Off by default.
+    pub hold_failing: bool,
 }
 
 /// How dropflow reaches the suppliers' APIs and keeps their clocks.
@@ -510,6 +513,11 @@ impl Config {
                 &settings.set("SCORECARD_TARGETS").unwrap_or_default(),
             )
             .map_err(|reason| ConfigError::Malformed { name: "SCORECARD_WINDOWS/SCORECARD_TARGETS", reason })?,
+            hold_failing: match settings.set("SCORECARD_HOLD_FAILING").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(ConfigError::Malformed { name: "SCORECARD_HOLD_FAILING", reason: format!("{other:?} is not true or false") }),
+            },
         })
     }
 

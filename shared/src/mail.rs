@@ -163,6 +163,8 @@ pub enum Page {
     Order(String),
     /// The balance, holds and payouts.
     Money,
+    /// The vendor's scorecard.
+    Scorecard,
 }
 
 impl Recipient {
@@ -180,6 +182,7 @@ pub fn dashboard_url(base: &str, page: &Page) -> String {
     match page {
         Page::Order(id) => format!("{base}/vendor/app#orders/{id}"),
         Page::Money => format!("{base}/vendor/app#money"),
+        Page::Scorecard => format!("{base}/vendor/app#scorecard"),
     }
 }
 

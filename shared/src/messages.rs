@@ -47,6 +47,50 @@ pub(crate) fn sku_claimed(vendor_id: &crate::domain::ids::VendorId, sku: &str) -
     }
 }
 
+/// A scorecard measure that turned: to the vendor (at risk: what to mend before it
+/// fails), or to the operator (failing: who, and whether it was held for review).
+pub(crate) fn scorecard_changed(vendor: &crate::domain::vendor::VendorProfile, changed: &payload::ScorecardChanged, for_operator: bool) -> Message {
+    let name: &str = match crate::domain::scorecard::Measure::parse(&changed.measure) {
+        Some(measure) => scorecard_words(measure),
+        None => &changed.measure,
+    };
+    let value = changed.value.map_or_else(|| "-".to_string(), |v| format!("{:.1} %", v * 100.0));
+    let target = format!("{:.1} %", changed.target * 100.0);
+    let rows = vec![
+        ("Measure".into(), name.to_string()),
+        ("Now".into(), format!("{value} ({} of {}, last {} days)", changed.numerator, changed.denominator, changed.window_days)),
+        ("Target".into(), target),
+    ];
+    let (subject, heading, intro) = if for_operator {
+        let held = if changed.held {
+            "Its new orders are held for your review: `dropflow vendor release <ID>`, or Release in the console, routes them.".to_string()
+        } else {
+            "Its orders keep flowing (SCORECARD_HOLD_FAILING holds a failing vendor's new orders for review).".to_string()
+        };
+        (format!("Vendor {} is failing: {name}", vendor.vendor_id), format!("{} is failing a scorecard measure", vendor.name), vec![held])
+    } else {
+        (
+            format!("Your scorecard: {name} is at risk"),
+            format!("{name} is close to the marketplace's limit"),
+            vec!["Mend it before it fails: a failing measure is reported to the marketplace operator, who may hold your new orders for review.".into()],
+        )
+    };
+    Message { subject, heading, intro, sections: vec![Section { links: Vec::new(), title: "Scorecard".into(), rows, lines: vec![] }], action: None }
+}
+
+/// A scorecard measure in words.
+fn scorecard_words(measure: crate::domain::scorecard::Measure) -> &'static str {
+    use crate::domain::scorecard::Measure;
+    match measure {
+        Measure::LateSupplierOrderRate => "late supplier orders",
+        Measure::LateShipmentRate => "late shipments",
+        Measure::ValidTrackingRate => "valid tracking",
+        Measure::CancelRate => "cancels before shipping",
+        Measure::OnTimeDeliveryRate => "on-time delivery",
+        Measure::RefundRate => "refunds",
+    }
+}
+
 /// The vendor's mail of a release: how much became available, from which orders.
 pub(crate) fn earnings_released(released: &payload::Released) -> Message {
     let amount = &released.amount;

@@ -2,7 +2,7 @@
 //! counts nothing), read with one Query, equal to a recount from the vendor orders
 //! (`dropflow scorecards backfill`), and seen by the vendor and the operator.
 
-use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app, spawn_app_configured};
 use dropflow_shared::adapters::counting::Counting;
 use dropflow_shared::domain::ids::VendorId;
 use dropflow_shared::services::scorecards;
@@ -10,7 +10,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-on_both_backends!(a_late_supplier_order_an_on_time_delivery_and_a_vendor_cancel_are_scored_once_each, a_backfill_rebuilds_the_counters_the_commits_kept,);
+on_both_backends!(
+    a_late_supplier_order_an_on_time_delivery_and_a_vendor_cancel_are_scored_once_each,
+    a_backfill_rebuilds_the_counters_the_commits_kept,
+    a_measure_that_turns_is_mailed_once_and_a_failing_vendor_is_held_when_the_policy_says,
+);
 
 /// The fixture as order `number` (all three SKUs), paid.
 async fn paid(app: &TestApp, number: u64) {
@@ -124,4 +128,54 @@ async fn a_backfill_rebuilds_the_counters_the_commits_kept(backend: Backend) {
     assert_eq!(scorecards::stored(&app.local.app, &acme).await.unwrap(), kept);
     app.cli(&["scorecards", "backfill", "--vendor", "acme"]).await.unwrap();
     assert_eq!(scorecards::stored(&app.local.app, &acme).await.unwrap(), kept);
+}
+
+/// One of acme's two orders cancelled by acme: its cancel rate is 50 %.
+async fn one_of_two_cancelled(app: &TestApp) -> String {
+    let key = app.onboard("acme", &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    paid(app, 1001).await;
+    paid(app, 1002).await;
+    let first = ids(app, &key).await.remove(0);
+    app.vendor(Method::POST, &format!("/vendor/orders/{first}/cancel"), &key, Some(json!({"reason": "out of stock"}))).await;
+    key
+}
+
+async fn subjects_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.outbox().await.into_iter().filter(|m| m["to"] == to).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+async fn a_measure_that_turns_is_mailed_once_and_a_failing_vendor_is_held_when_the_policy_says(backend: Backend) {
+    // Failing (over 2.5 %): the operator is mailed by the daily run (payout-release),
+    // once however often it runs,
+    // and not again the next day while it stays failing.
+    let app = spawn_app(backend).await;
+    one_of_two_cancelled(&app).await;
+    for hours in [0, 1, 25] {
+        app.cli(&["payouts", "--now", &(app.now() + chrono::Duration::hours(hours)).to_rfc3339()]).await.unwrap();
+        app.deliver().await;
+    }
+    let operator = subjects_to(&app, "ops@market.example").await;
+    assert_eq!(operator.iter().filter(|s| s.starts_with("Vendor acme is failing: cancels before shipping")).count(), 1, "{operator:?}");
+    assert!(!subjects_to(&app, "acme@vendors.example").await.iter().any(|s| s.contains("scorecard")), "failing goes to the operator");
+    assert!(app.cli(&["vendor", "list"]).await.unwrap().contains("active"), "no hold without the policy");
+
+    // At risk (a target of 60 %: 50 % is past three quarters of it): the vendor is mailed.
+    let app = spawn_app_configured(backend, None, &[("SCORECARD_TARGETS", "cancel_rate=0.6")]).await;
+    one_of_two_cancelled(&app).await;
+    app.cli(&["payouts"]).await.unwrap();
+    app.deliver().await;
+    let vendor = subjects_to(&app, "acme@vendors.example").await;
+    assert!(vendor.iter().any(|s| s.starts_with("Your scorecard: cancels before shipping is at risk")), "{vendor:?}");
+
+    // The operator's policy holds a failing vendor: its next order waits for review.
+    let app = spawn_app_configured(backend, None, &[("SCORECARD_HOLD_FAILING", "true")]).await;
+    let key = one_of_two_cancelled(&app).await;
+    app.cli(&["payouts"]).await.unwrap();
+    app.deliver().await;
+    let told = subjects_to(&app, "ops@market.example").await;
+    assert!(told.iter().any(|s| s.starts_with("Vendor acme is failing")), "{told:?}");
+    paid(&app, 1003).await;
+    assert_eq!(ids(&app, &key).await.len(), 2, "the new order waits while acme is held");
+    app.cli(&["vendor", "release", "acme", "--reason", "talked it through"]).await.unwrap();
+    assert_eq!(ids(&app, &key).await.len(), 3, "routed on release");
 }

@@ -69,6 +69,9 @@ pub enum EventType {
     /// A vendor's supplier account can be used only a few days more (AliExpress's
     /// refresh token does not renew): the vendor is told to authorize it again.
     SupplierAccountExpiring,
+    /// A measure of a vendor's scorecard turned at risk (the vendor is mailed) or
+    /// failing (the operator is), once per turn, by the daily evaluation.
+    ScorecardChanged,
 }
 
 impl EventType {
@@ -105,6 +108,7 @@ impl EventType {
             EventType::LinesVoided => "lines_voided",
             EventType::SupplierNeedsVendor => "supplier_needs_vendor",
             EventType::SupplierAccountExpiring => "supplier_account_expiring",
+            EventType::ScorecardChanged => "scorecard_changed",
         }
     }
 }
@@ -389,6 +393,21 @@ pub struct SupplierNeedsVendor {
 pub struct SupplierAccountExpiring {
     pub supplier: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// `scorecard_changed`: the measure, where it stands now, and whether the vendor was
+/// held for it (the operator's `SCORECARD_HOLD_FAILING`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardChanged {
+    pub measure: String,
+    pub state: String,
+    pub value: Option<f64>,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub window_days: u32,
+    pub target: f64,
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// `sku_claimed`: which SKU.

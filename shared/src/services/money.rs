@@ -146,6 +146,8 @@ pub struct PayoutReport {
     /// Vendors and currencies whose notes do not add up to their balance (refused; a
     /// person looks).
     pub refused: Vec<String>,
+    /// Scorecard measures that turned at risk or failing today (each mailed once).
+    pub scorecards_turned: usize,
     /// Whether everything due was done before the deadline.
     pub complete: bool,
 }
@@ -191,6 +193,8 @@ pub async fn run(app: &App, now: DateTime<Utc>, deadline: Option<std::time::Inst
             pay(app, &vendor_id, currency, now, &mut report).await?;
         }
     }
+    // The daily evaluation of the vendors' scorecards rides the daily run.
+    report.scorecards_turned = super::scorecards::evaluate(app, now).await?;
     Ok(report)
 }
 

@@ -172,6 +172,7 @@ fn for_recipient(mut message: Message, recipient: &Recipient, config: &crate::co
         let label = match page {
             Page::Order(_) => "Open the order in your dashboard",
             Page::Money => "Open your balance in your dashboard",
+            Page::Scorecard => "Open your scorecard in your dashboard",
         };
         message.action = Some(Action { label: label.into(), url: dashboard_url(base, page) });
     }
@@ -245,11 +246,7 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             }
             mail
         }
-        EventType::SupplierAccountExpiring => {
-            let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
-            let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
-            vec![(Recipient::Vendor(vendor.email.to_string(), Page::Money), supplier_account_expiring(&payload_of(event)?))]
-        }
+        EventType::SupplierAccountExpiring | EventType::ScorecardChanged => vendor_mail(app, event, operator).await?,
         EventType::DataRequest if event.order_id.is_none() => vec![(operator, data_not_held(&payload_of(event)?))],
         EventType::DataRequest => {
             let record = order(app, event).await?;
@@ -259,6 +256,22 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
         // No one's mail: the supplier order is the vendor's own news; a redaction due is
         // carried out in `handle`, before any mail.
         EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
+    })
+}
+
+/// The mail of an event about a vendor alone: its supplier account running out (to the
+/// vendor), a scorecard measure that turned (at risk: the vendor; failing: the operator).
+async fn vendor_mail(app: &App, event: &Envelope, operator: Recipient) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let vendor_id = event.vendor_id.as_ref().ok_or_else(|| missing("vendor", event))?;
+    let vendor = app.tables.vendor(vendor_id).await?.ok_or_else(|| missing("vendor", event))?;
+    if event.event_type == EventType::SupplierAccountExpiring {
+        return Ok(vec![(Recipient::Vendor(vendor.email.to_string(), Page::Money), supplier_account_expiring(&payload_of(event)?))]);
+    }
+    let changed: payload::ScorecardChanged = payload_of(event)?;
+    Ok(if changed.state == "failing" {
+        vec![(operator, scorecard_changed(&vendor, &changed, true))]
+    } else {
+        vec![(Recipient::Vendor(vendor.email.to_string(), Page::Scorecard), scorecard_changed(&vendor, &changed, false))]
     })
 }
 

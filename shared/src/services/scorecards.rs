@@ -106,3 +106,61 @@ async fn every_vendor_order(app: &App, vendor_id: &VendorId) -> Result<Vec<Vendo
         }
     }
 }
+
+/// The daily evaluation (the last step of the daily `payout-release` run): once a UTC day per vendor, each measure
+/// that turned at risk is mailed to the vendor and each that turned failing to the
+/// operator, once per turn (against the vendor's `STANDING`, in one commit with the
+/// events); with `SCORECARD_HOLD_FAILING`, a vendor that turned failing is held for
+/// review in the same commit. Returns how many measures turned.
+pub async fn evaluate(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ServiceError> {
+    let today = now.date_naive();
+    let mut turned = 0;
+    for vendor in super::operator::list_vendors(app).await? {
+        let standing = app.tables.standing(&vendor.vendor_id).await?;
+        if standing.as_ref().is_some_and(|s| s.day == Some(today)) {
+            continue;
+        }
+        let days = app.tables.scores(&vendor.vendor_id, today, app.config.scorecard.longest_days()).await?;
+        let card = Scorecard::of(&days, today, &app.config.scorecard);
+        let before = standing.clone().unwrap_or_default();
+        let mut next = crate::store::Standing { day: Some(today), states: Default::default(), version: before.version + 1 };
+        let mut events = Vec::new();
+        let mut failing = false;
+        for (measure, reading) in &card.measures {
+            let state = reading.standing.as_str();
+            next.states.insert(measure.as_str().into(), state.into());
+            let was = before.states.get(measure.as_str()).map_or("good", String::as_str);
+            if state == was || state == "good" {
+                continue;
+            }
+            failing |= state == "failing";
+            let hold = state == "failing" && app.config.hold_failing && !vendor.held;
+            let changed = crate::domain::events::ScorecardChanged {
+                measure: measure.as_str().into(),
+                state: state.into(),
+                value: reading.value,
+                numerator: reading.numerator,
+                denominator: reading.denominator,
+                window_days: reading.window_days,
+                target: reading.target,
+                held: hold,
+            };
+            let id = format!("score-{}-{state}-{today}", measure.as_str());
+            events.push(
+                crate::domain::events::Envelope::about_vendor(crate::domain::events::EventType::ScorecardChanged, &vendor.vendor_id, &id, now).with(&changed),
+            );
+        }
+        let mut writes = vec![Tables::put_standing(&vendor.vendor_id, &next, standing.map(|s| s.version))?];
+        if failing && app.config.hold_failing && !vendor.held {
+            let held = crate::store::VendorProfile { held: true, version: vendor.version + 1, ..vendor.clone() };
+            writes.push(Tables::vendor_write(&held, Some(vendor.version))?);
+        }
+        match app.commit(writes, &events).await {
+            Ok(()) => turned += events.len(),
+            // Another sweep evaluated it first, or the vendor changed: the next run looks again.
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(turned)
+}

@@ -141,6 +141,12 @@ pub(super) fn score_day(vendor_id: &VendorId, day: chrono::NaiveDate, shard: u32
     (vendor_pk(vendor_id), format!("{SCORE_PREFIX}{day}#{shard}"))
 }
 
+/// Where a vendor's scorecard stood at its last daily evaluation: `VENDOR#{vendor_id}` /
+/// `STANDING`.
+pub(super) fn standing(vendor_id: &VendorId) -> Key {
+    (vendor_pk(vendor_id), "STANDING".into())
+}
+
 /// operator key: `OPKEY#{sha256 hex of key}` / `KEY`.
 pub(super) fn operator_key(key_hash: &str) -> Key {
     (format!("OPKEY#{key_hash}"), "KEY".into())

@@ -27,7 +27,7 @@ pub use keys::EVENT_SK_PREFIX;
 use keys::{key_time, order_pk, vendor_pk};
 pub use mail::{Claim, Suppression};
 pub use reconcile::ReconcileCursor;
-pub use scores::SCORE_SHARDS;
+pub use scores::{SCORE_SHARDS, Standing};
 pub use suppliers::{HookOwner, OauthState, PurchaseRef};
 pub use tracking::{NumberClaim, TrackedNumber, TrackedParcel};
 pub use vendors::{IDEMPOTENCY_HOURS, IdempotencyRecord};

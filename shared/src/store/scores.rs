@@ -14,7 +14,30 @@ pub const SCORE_SHARDS: u32 = 4;
 /// The attributes of a day item that are not counters.
 const NOT_COUNTERS: [&str; 3] = ["pk", "sk", "version"];
 
+/// Where a vendor's measures stood at their last daily evaluation (`VENDOR#` /
+/// `STANDING`): a turn is told once, against this.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Standing {
+    /// The UTC day it was evaluated.
+    pub day: Option<NaiveDate>,
+    /// Measure → `good`, `at_risk` or `failing`.
+    pub states: BTreeMap<String, String>,
+    #[serde(default)]
+    pub version: u64,
+}
+
 impl Tables {
+    pub async fn standing(&self, vendor_id: &VendorId) -> Result<Option<Standing>, StoreError> {
+        let (pk, sk) = keys::standing(vendor_id);
+        self.get_as(&pk, &sk).await
+    }
+
+    /// The write of a vendor's standing, on the version read (`None`: none yet).
+    pub fn put_standing(vendor_id: &VendorId, standing: &Standing, replaces: Option<u64>) -> Result<Write, StoreError> {
+        let (pk, sk) = keys::standing(vendor_id);
+        Ok(Write::Put { item: item_of(standing, &[("pk", pk), ("sk", sk)])?, condition: replaces.map_or(Condition::NotExists, Condition::VersionIs) })
+    }
+
     /// The write that adds `counters` to `vendor_id`'s day `day`, in the shard of `order_id`.
     pub fn add_scores(vendor_id: &VendorId, day: NaiveDate, order_id: &OrderId, counters: &BTreeMap<String, i64>) -> Write {
         let shard = order_id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % SCORE_SHARDS;

@@ -78,13 +78,21 @@ impl Tables {
     /// Writes a vendor's profile, filed in the vendor list (`VENDORS` in gsi1), on the
     /// condition that the version it replaces is still there (`None`: a new vendor).
     pub async fn put_vendor(&self, profile: &VendorProfile, replaces: Option<u64>) -> Result<(), StoreError> {
+        match Tables::vendor_write(profile, replaces)? {
+            Write::Put { item, condition } => self.items.put(item, condition).await,
+            other => self.items.transact(vec![other]).await,
+        }
+    }
+
+    /// `put_vendor` as a write, to commit with what goes with it (a hold and its mail).
+    pub fn vendor_write(profile: &VendorProfile, replaces: Option<u64>) -> Result<Write, StoreError> {
         let keys = [
             ("pk", keys::vendor(&profile.vendor_id).0),
             ("sk", keys::vendor(&profile.vendor_id).1),
             ("gsi1pk", keys::VENDORS_PK.into()),
             ("gsi1sk", profile.vendor_id.to_string()),
         ];
-        self.items.put(item_of(profile, &keys)?, replaces.map_or(Condition::NotExists, Condition::VersionIs)).await
+        Ok(Write::Put { item: item_of(profile, &keys)?, condition: replaces.map_or(Condition::NotExists, Condition::VersionIs) })
     }
 
     /// One page of the onboarded vendors, by id.
