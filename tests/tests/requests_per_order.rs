@@ -200,5 +200,9 @@ async fn an_orders_life_costs_what_the_table_says() {
     // at most 12 write requests, and no Scan (there is no Scan in the port at all).
     assert!(life.write_requests() <= 12, "{life:?}");
     // Release and payout are batched per vendor: their cost does not grow with the batch.
-    assert!(batch_phase.write_requests() <= 6, "{batch_phase:?}");
+    // The run also evaluates the scorecards, and here one turns: the batch's parcels had
+    // no carrier news, so the vendor's valid tracking fails. That is 3 write requests
+    // once per vendor and turn (its standing with the event, the operator's mail claimed
+    // and marked), not per order.
+    assert!(batch_phase.write_requests() <= 6 + 3, "{batch_phase:?}");
 }

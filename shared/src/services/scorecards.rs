@@ -107,19 +107,17 @@ async fn every_vendor_order(app: &App, vendor_id: &VendorId) -> Result<Vec<Vendo
     }
 }
 
-/// The daily evaluation (the last step of the daily `payout-release` run): once a UTC day per vendor, each measure
+/// The daily evaluation (the last step of the daily `payout-release` run): each measure
 /// that turned at risk is mailed to the vendor and each that turned failing to the
-/// operator, once per turn (against the vendor's `STANDING`, in one commit with the
-/// events); with `SCORECARD_HOLD_FAILING`, a vendor that turned failing is held for
-/// review in the same commit. Returns how many measures turned.
+/// operator, once per turn (against the vendor's `STANDING`, written with the events
+/// only when a state changed: a day without news costs a read per vendor and no write);
+/// with `SCORECARD_HOLD_FAILING`, a vendor that turned failing is held for review in the
+/// same commit. Returns how many measures turned.
 pub async fn evaluate(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<usize, ServiceError> {
     let today = now.date_naive();
     let mut turned = 0;
     for vendor in super::operator::list_vendors(app).await? {
         let standing = app.tables.standing(&vendor.vendor_id).await?;
-        if standing.as_ref().is_some_and(|s| s.day == Some(today)) {
-            continue;
-        }
         let days = app.tables.scores(&vendor.vendor_id, today, app.config.scorecard.longest_days()).await?;
         let card = Scorecard::of(&days, today, &app.config.scorecard);
         let before = standing.clone().unwrap_or_default();
@@ -149,6 +147,10 @@ pub async fn evaluate(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<u
             events.push(
                 crate::domain::events::Envelope::about_vendor(crate::domain::events::EventType::ScorecardChanged, &vendor.vendor_id, &id, now).with(&changed),
             );
+        }
+        let was = |measure: &String| before.states.get(measure).map_or("good", String::as_str);
+        if next.states.iter().all(|(measure, state)| state == was(measure)) {
+            continue;
         }
         let mut writes = vec![Tables::put_standing(&vendor.vendor_id, &next, standing.map(|s| s.version))?];
         if failing && app.config.hold_failing && !vendor.held {

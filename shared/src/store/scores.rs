@@ -14,11 +14,11 @@ pub const SCORE_SHARDS: u32 = 4;
 /// The attributes of a day item that are not counters.
 const NOT_COUNTERS: [&str; 3] = ["pk", "sk", "version"];
 
-/// Where a vendor's measures stood at their last daily evaluation (`VENDOR#` /
+/// Where a vendor's measures stood when one last changed (`VENDOR#` /
 /// `STANDING`): a turn is told once, against this.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Standing {
-    /// The UTC day it was evaluated.
+    /// The UTC day a state last changed.
     pub day: Option<NaiveDate>,
     /// Measure → `good`, `at_risk` or `failing`.
     pub states: BTreeMap<String, String>,
