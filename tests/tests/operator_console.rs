@@ -207,6 +207,19 @@ async fn a_held_vendors_new_orders_wait_until_it_is_released(backend: Backend) {
     assert_eq!(app.vendor_orders(&vendor_key).await.len(), 1, "routed on release");
     let (_, vendors) = operator(&app, Method::GET, "/operator/vendors", &key, None).await;
     assert_eq!(vendors["vendors"][0]["state"], "active");
+    // One vendor whole: its keys (never the key), products, balance and scorecard.
+    let (status, acme) = operator(&app, Method::GET, "/operator/vendors/acme", &key, None).await;
+    assert_eq!(status, 200, "{acme}");
+    assert_eq!((acme["keys"].as_array().unwrap().len(), acme["products"].as_array().unwrap().len()), (1, 3));
+    assert!(!acme.to_string().contains(&vendor_key), "the key itself is never shown");
+    assert_eq!(acme["scorecard"]["measures"]["cancel_rate"]["denominator"], 1);
+    assert_eq!(operator(&app, Method::GET, "/operator/vendors/nobody", &key, None).await.0, 404);
+    // Suspended from the console: its key is refused until it is resumed.
+    let (status, suspended) = operator(&app, Method::POST, "/operator/vendors/acme/suspend", &key, Some(json!({"reason": "fraud check"}))).await;
+    assert_eq!((status, suspended["state"].as_str()), (200, Some("suspended")));
+    assert_eq!(app.vendor(Method::GET, "/vendor/balance", &vendor_key, None).await.0, 403);
+    operator(&app, Method::POST, "/operator/vendors/acme/resume", &key, Some(json!({"reason": "cleared"}))).await;
+    assert_eq!(app.vendor(Method::GET, "/vendor/balance", &vendor_key, None).await.0, 200);
 }
 
 async fn the_operator_replays_one_dead_letter_and_discards_another(backend: Backend) {

@@ -797,6 +797,20 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     shows(browser, "#flash", "voided").await;
     shows(browser, "#lines", "Void").await;
 
+    // A vendor's page: held for review from there, with a reason.
+    click(browser, "a[data-section=vendors]").await;
+    click(browser, "#vendors a[href='#vendors/nova']").await;
+    shows(browser, "#vendor-title", "Nova Audio").await;
+    shows(browser, "#vendor-orders", "#1001").await;
+    accessible(browser, "vendor").await;
+    fill(browser, "#hold-form-reason", "New vendor: first orders reviewed").await;
+    click(browser, "#hold-form button[type=submit]").await;
+    shows(browser, "#flash", "nova is held").await;
+    shows(browser, "#vendor-title", "held").await;
+    fill(browser, "#release-form-reason", "Reviewed").await;
+    click(browser, "#release-form button[type=submit]").await;
+    shows(browser, "#flash", "nova is released").await;
+
     // Every vendor's scorecard, worst first by the measure chosen.
     click(browser, "a[data-section=scorecards]").await;
     shows(browser, "#scorecards", "Nova Audio").await;

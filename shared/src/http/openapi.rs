@@ -52,7 +52,7 @@ pub fn generate() -> String {
             webhooks::receive_tracking,
             webhooks::receive_supplier,
             operator::me, operator::orders, operator::order, operator::give, operator::void, operator::vendors, operator::hold, operator::release,
-            operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue, operator::scorecards,
+            operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue, operator::scorecards, operator::vendor, operator::suspend, operator::resume,
         ),
         components(schemas(problem::Problem, wire::MoneyJson, crate::sources::generic::GenericTopic)),
         modifiers(&Security),

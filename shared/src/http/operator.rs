@@ -10,7 +10,7 @@ use super::operator_wire::{
     DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, GiveBody, OperatorJson, OperatorOrderDetailJson, OperatorOrderJson, OperatorOrderPageJson,
     OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
 };
-use super::operator_wire::{OperatorScorecardsJson, VendorScorecardJson};
+use super::operator_wire::{OperatorScorecardsJson, OperatorVendorDetailJson, VendorKeyJson, VendorScorecardJson};
 use super::problem::{Problem, body_rejection, json_body};
 use super::wire::ScorecardJson;
 use crate::domain::ids::OrderId;
@@ -163,14 +163,14 @@ pub async fn vendors(State(app): State<App>, Operator(_): Operator) -> Result<Js
 /// Holds a vendor for review: its new orders wait, not routed, until released.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/hold", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Held", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn hold(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
-    let (profile, _) = console::hold_vendor(&app, &id, true, said.act()).await?;
+    let (profile, _) = console::set_vendor_state(&app, &id, console::VendorState::Hold(true), said.act()).await?;
     Ok(Json(OperatorVendorJson::from(&profile)))
 }
 
 /// Releases a held vendor: the orders that waited for it are routed to it.
 #[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/release", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Released", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
 pub async fn release(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
-    let (profile, _) = console::hold_vendor(&app, &id, false, said.act()).await?;
+    let (profile, _) = console::set_vendor_state(&app, &id, console::VendorState::Hold(false), said.act()).await?;
     Ok(Json(OperatorVendorJson::from(&profile)))
 }
 
@@ -243,4 +243,46 @@ pub async fn scorecards(State(app): State<App>, Operator(_): Operator) -> Result
         vendors.push(VendorScorecardJson { vendor: OperatorVendorJson::from(&vendor), scorecard: ScorecardJson::from(&card) });
     }
     Ok(Json(OperatorScorecardsJson { vendors }))
+}
+
+/// One vendor whole: profile, balance, keys (never the keys themselves), products and
+/// scorecard.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/vendors/{id}", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), responses((status = 200, description = "The vendor", body = OperatorVendorDetailJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
+pub async fn vendor(State(app): State<App>, Operator(_): Operator, Path(id): Path<String>) -> Result<Json<OperatorVendorDetailJson>, Problem> {
+    let vendor_id = crate::domain::ids::VendorId::parse(&id).map_err(|e| Problem::new(StatusCode::NOT_FOUND, format!("no vendor {id:?}: {e}")))?;
+    let profile = app.tables.vendor(&vendor_id).await.map_err(crate::services::ServiceError::from)?;
+    let profile = profile.ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, format!("no vendor {id}")))?;
+    let balance = crate::services::money::balance(&app, &vendor_id).await?;
+    let keys = crate::services::operator::list_keys(&app, &id).await?;
+    let products = crate::services::operator::all_products(&app, Some(&vendor_id)).await?;
+    let card = crate::services::scorecards::read(&app, &vendor_id).await?;
+    Ok(Json(OperatorVendorDetailJson {
+        vendor: OperatorVendorJson::from(&profile),
+        balance: (&balance).into(),
+        keys: keys
+            .iter()
+            .map(|k| VendorKeyJson {
+                prefix: k.prefix.clone(),
+                created_at: super::wire::instant(k.created_at),
+                last_used: k.last_used.map(|d| d.to_string()),
+                revoked: k.revoked,
+            })
+            .collect(),
+        products: products.iter().map(super::wire::ProductJson::from).collect(),
+        scorecard: ScorecardJson::from(&card),
+    }))
+}
+
+/// Suspends a vendor: its keys get 403 and its SKUs route to no one until resumed.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/suspend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Suspended", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
+pub async fn suspend(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
+    let (profile, _) = console::set_vendor_state(&app, &id, console::VendorState::Suspend(true), said.act()).await?;
+    Ok(Json(OperatorVendorJson::from(&profile)))
+}
+
+/// Resumes a suspended vendor: the lines that waited for its SKUs are routed.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/vendors/{id}/resume", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The vendor's id")), request_body = ReasonBody, responses((status = 200, description = "Resumed", body = OperatorVendorJson), OperatorRefusals, (status = 404, description = "No such vendor", body = Problem, content_type = "application/problem+json"))))]
+pub async fn resume(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<Json<OperatorVendorJson>, Problem> {
+    let (profile, _) = console::set_vendor_state(&app, &id, console::VendorState::Suspend(false), said.act()).await?;
+    Ok(Json(OperatorVendorJson::from(&profile)))
 }

@@ -360,3 +360,28 @@ pub struct VendorScorecardJson {
 pub struct OperatorScorecardsJson {
     pub vendors: Vec<VendorScorecardJson>,
 }
+
+/// One of a vendor's API keys, as the operator sees it (never the key).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VendorKeyJson {
+    /// The key's first characters, to tell keys apart and revoke one.
+    pub prefix: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub created_at: String,
+    /// The last day it was used (YYYY-MM-DD).
+    pub last_used: Option<String>,
+    pub revoked: bool,
+}
+
+/// One vendor whole, for the operator: its profile, balance, keys, products and
+/// scorecard (its orders: `GET /operator/orders?vendor=`).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OperatorVendorDetailJson {
+    pub vendor: OperatorVendorJson,
+    pub balance: super::wire::BalancesJson,
+    pub keys: Vec<VendorKeyJson>,
+    pub products: Vec<super::wire::ProductJson>,
+    pub scorecard: super::wire::ScorecardJson,
+}

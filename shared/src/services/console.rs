@@ -212,12 +212,24 @@ async fn bought_from(
     Ok(spec.parse(vendor).map_err(|e| ServiceError::Unprocessable(e.to_string()))?.into())
 }
 
-/// Holds a vendor for review (its new orders wait, not routed) or releases it (what
-/// waited is routed). Returns the profile and how many lines a release routed.
-pub async fn hold_vendor(app: &App, vendor: &str, hold: bool, act: Act<'_>) -> Result<(VendorProfile, usize), ServiceError> {
+/// A vendor held for review (`Hold`: its new orders wait) or suspended (`Suspend`: its
+/// keys refused too), or either undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorState {
+    Hold(bool),
+    Suspend(bool),
+}
+
+/// Puts a vendor in `state`: releasing or resuming routes what waited. Logged with who
+/// and why; returns the profile and how many lines were routed.
+pub async fn set_vendor_state(app: &App, vendor: &str, state: VendorState, act: Act<'_>) -> Result<(VendorProfile, usize), ServiceError> {
     act.entry(app, String::new())?;
-    let done = super::operator::update_vendor(app, vendor, super::operator::VendorChanges { held: Some(hold), ..Default::default() }).await?;
-    tracing::info!(vendor, held = hold, by = act.by, reason = act.reason, "vendor hold changed by the operator");
+    let changes = match state {
+        VendorState::Hold(held) => super::operator::VendorChanges { held: Some(held), ..Default::default() },
+        VendorState::Suspend(suspended) => super::operator::VendorChanges { suspended: Some(suspended), ..Default::default() },
+    };
+    let done = super::operator::update_vendor(app, vendor, changes).await?;
+    tracing::info!(vendor, ?state, by = act.by, reason = act.reason, "vendor state changed by the operator");
     Ok(done)
 }
 

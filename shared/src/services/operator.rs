@@ -202,7 +202,7 @@ pub struct VendorChanges<'a> {
     pub commission_bps: Option<CommissionBps>,
     pub payee: Option<&'a str>,
     pub suspended: Option<bool>,
-    /// Held for review (`console::hold_vendor`).
+    /// Held for review (`console::set_vendor_state`).
     pub held: Option<bool>,
 }
 

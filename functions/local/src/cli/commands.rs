@@ -114,11 +114,12 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
             print(out, format!("vendor {vendor_id} suspended: its keys get 403 and its SKUs route to no one"))
         }
         VendorAction::Hold { vendor_id, reason } => {
-            console::hold_vendor(app, &vendor_id, true, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(true), Act { by: CLI, reason: &reason }).await.map_err(said)?;
             print(out, format!("vendor {vendor_id} held for review: its new orders wait until `dropflow vendor release {vendor_id}`"))
         }
         VendorAction::Release { vendor_id, reason } => {
-            let (_, routed) = console::hold_vendor(app, &vendor_id, false, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let (_, routed) =
+                console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(false), Act { by: CLI, reason: &reason }).await.map_err(said)?;
             print(out, format!("vendor {vendor_id} released; {routed} waiting order lines routed"))
         }
         VendorAction::Resume { vendor_id } => {

@@ -13,6 +13,7 @@ const { call, route, flash, listing, submitting, start } = shell({
     const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
     if (current === 'orders' && id) await orderView(id, show);
     else if (current === 'orders') await ordersView(show);
+    else if (current === 'vendors' && id) await vendorView(id, show);
     else if (current === 'vendors') await vendorsView(show);
     else if (current === 'scorecards' && id) await scorecardView(id, show);
     else if (current === 'scorecards') await scorecardsView(show);
@@ -227,31 +228,63 @@ function mailSection(o) {
 
 async function vendorsView(show) {
   const { data } = await call('GET', 'vendors');
-  const row = (v) => {
-    const holding = v.state !== 'held';
-    const act = reasonForm({
-      id: `hold-${v.vendor_id}`,
-      title: holding ? 'Hold its new orders for review' : 'Release its held orders',
-      button: holding ? 'Hold' : 'Release',
-      danger: holding,
-      work: async (reason) => {
-        await call('POST', `vendors/${encodeURIComponent(v.vendor_id)}/${holding ? 'hold' : 'release'}`, { body: { reason } });
-        flash(holding ? `${v.vendor_id} is held: its new orders wait for you.` : `${v.vendor_id} is released: what waited is routed.`);
-        route();
-      },
-    });
-    return el('tr', { 'data-vendor': v.vendor_id },
-      cell('Vendor', v.name, el('div', { class: 'muted' }, v.vendor_id)),
-      cell('Email', v.email),
-      cell('State', v.state),
-      cell('Commission', `${(v.commission_bps / 100).toFixed(2)} %`),
-      cell('Act', v.state === 'suspended' ? 'Suspended (dropflow vendor resume)' : el('details', {}, el('summary', {}, holding ? 'Hold…' : 'Release…'), act)));
-  };
   show(
     el('h1', {}, 'Vendors'),
     el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'vendors' },
-      el('thead', {}, el('tr', {}, ['Vendor', 'Email', 'State', 'Commission', 'Act'].map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', {}, data.vendors.map(row)))),
+      el('thead', {}, el('tr', {}, ['Vendor', 'Email', 'State', 'Commission'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, data.vendors.map((v) => el('tr', { 'data-vendor': v.vendor_id },
+        cell('Vendor', el('a', { href: `#vendors/${encodeURIComponent(v.vendor_id)}` }, v.name), el('div', { class: 'muted' }, v.vendor_id)),
+        cell('Email', v.email),
+        cell('State', v.state),
+        cell('Commission', `${(v.commission_bps / 100).toFixed(2)} %`)))))),
+  );
+}
+
+/** The acts on a vendor's state its state allows: hold or release; suspend or resume. */
+function stateForms(v) {
+  const act = (verb, title, danger, said) => reasonForm({
+    id: `${verb}-form`, title, button: verb[0].toUpperCase() + verb.slice(1), danger,
+    work: async (reason) => {
+      await call('POST', `vendors/${encodeURIComponent(v.vendor_id)}/${verb}`, { body: { reason } });
+      flash(said);
+      route();
+    },
+  });
+  const forms = [];
+  if (v.state === 'suspended') forms.push(act('resume', 'Resume it: what waited is routed', false, `${v.vendor_id} is resumed.`));
+  else forms.push(act('suspend', 'Suspend it: its keys are refused, its SKUs routed to no one', true, `${v.vendor_id} is suspended.`));
+  if (v.state === 'held') forms.push(act('release', 'Release its held orders', false, `${v.vendor_id} is released: what waited is routed.`));
+  else if (v.state === 'active') forms.push(act('hold', 'Hold its new orders for review', true, `${v.vendor_id} is held: its new orders wait for you.`));
+  return el('div', { class: 'actions' }, forms);
+}
+
+async function vendorView(id, show) {
+  const [{ data: d }, { data: orders }] = await Promise.all([
+    call('GET', `vendors/${encodeURIComponent(id)}`),
+    call('GET', `orders?${new URLSearchParams({ vendor: id, limit: '20' })}`),
+  ]);
+  const v = d.vendor;
+  show(
+    el('p', {}, el('a', { href: '#vendors' }, '← Vendors')),
+    el('h1', { id: 'vendor-title' }, `${v.name} (${v.vendor_id}) `, el('span', { class: 'badge' }, v.state)),
+    el('section', { class: 'card' }, el('h2', {}, 'State'), stateForms(v)),
+    el('section', { class: 'card' }, el('h2', {}, 'Scorecard'), scorecardTable(d.scorecard, 'vendor-scorecard')),
+    el('section', { class: 'card' }, el('h2', {}, 'Latest orders'),
+      orders.orders.length === 0 ? el('p', { class: 'muted' }, 'No orders yet.')
+        : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'vendor-orders' },
+          el('thead', {}, el('tr', {}, ['Order', 'Status', 'Created', 'Customer', 'Total', 'Vendors', 'Waiting lines'].map((h) => el('th', { scope: 'col' }, h)))),
+          el('tbody', {}, orders.orders.map(orderRow))))),
+    el('section', { class: 'card' }, el('h2', {}, 'Balance'),
+      d.balance.balances.length === 0 ? el('p', { class: 'muted' }, 'No earnings yet.')
+        : el('ul', { id: 'vendor-balance' }, d.balance.balances.map((b) =>
+          el('li', {}, `${b.currency}: held ${money(b.held)}, available ${money(b.available)}, in payout ${money(b.in_payout)}, paid out ${money(b.paid_out)}`)))),
+    el('section', { class: 'card' }, el('h2', {}, 'API keys'),
+      d.keys.length === 0 ? el('p', { class: 'muted' }, 'No keys (dropflow key create).')
+        : el('ul', { id: 'vendor-keys' }, d.keys.map((k) =>
+          el('li', {}, `${k.prefix}… created `, when(k.created_at), `, last used ${k.last_used || 'never'}${k.revoked ? ', revoked' : ''}`)))),
+    el('section', { class: 'card' }, el('h2', {}, 'Products'),
+      d.products.length === 0 ? el('p', { class: 'muted' }, 'No products.')
+        : el('ul', { id: 'vendor-products' }, d.products.map((p) => el('li', {}, `${p.sku}: ${p.supplier_name}, ${money(p.supplier_cost)}`)))),
   );
 }
 
