@@ -13,12 +13,22 @@ It also lets `/moto-api/data.json?service=ses` list one service's records only: 
 builds the whole dump from live state, every DynamoDB item and stream record included,
 which takes seconds once a run has stored tens of thousands of items, while the tests
 only read the mail SES took. Without the parameter the dump is moto's own.
+
+And it makes moto's TransactWriteItems back each table up once, not once per item: moto
+deep-copies the whole table for every item of a transaction (all before its first
+write), so a sweep's transaction of ninety items on a table of a few hundred took
+half a minute per attempt, past the SDK's operation timeout. One copy per table, taken
+at the same moment, is the same backup.
 """
 
+import copy
 import json
 import sys
 import threading
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.moto_api._internal.responses import MotoAPIResponse
@@ -35,6 +45,32 @@ def _serialised(handler):
             return call_action(self)
 
     handler.call_action = one_at_a_time
+
+
+def _one_backup_per_table(backend):
+    transact = backend.transact_write_items
+
+    def backed_up_once(self, transact_items):
+        copies = {}
+
+        class OneCopyPerTable:
+            @staticmethod
+            def deepcopy(value, memo=None):
+                if not isinstance(value, Table):
+                    return copy.deepcopy(value, memo)
+                if id(value) not in copies:
+                    copies[id(value)] = copy.deepcopy(value, memo)
+                return copies[id(value)]
+
+        # DynamoDB requests run one at a time (above), so the module's `copy` can be
+        # swapped for the length of one transaction.
+        dynamodb_models.copy = OneCopyPerTable
+        try:
+            return transact(self, transact_items)
+        finally:
+            dynamodb_models.copy = copy
+
+    backend.transact_write_items = backed_up_once
 
 
 def _filtered(model_data):
@@ -71,6 +107,7 @@ def _filtered(model_data):
 MotoAPIResponse.model_data = _filtered(MotoAPIResponse.model_data)
 _serialised(DynamoHandler)
 _serialised(DynamoDBStreamsHandler)
+_one_backup_per_table(DynamoDBBackend)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
