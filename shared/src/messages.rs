@@ -6,6 +6,7 @@
 
 use crate::domain::events::{self as payload};
 use crate::domain::progress::{ItemState, Progress};
+use crate::domain::sla::ClockKind;
 use crate::domain::vendor_order::VendorOrder;
 use crate::mail::{Action, Message, Section};
 use crate::store::OrderRecord;
@@ -25,6 +26,27 @@ pub(crate) fn coming(item: &crate::domain::progress::Item) -> String {
 /// An instant as mail writes it ("Fri 20 Nov 2026 10:00 UTC").
 pub(crate) fn when(instant: DateTime<Utc>) -> String {
     instant.format("%a %d %b %Y %H:%M UTC").to_string()
+}
+
+/// The vendor's mail of more time the operator gave it for one step: the new deadline.
+pub(crate) fn clock_extended(vo: &VendorOrder, extended: &payload::ClockExtended) -> Message {
+    let step = match extended.clock {
+        ClockKind::PlaceWithSupplier | ClockKind::PlaceReminder => "to order it from the supplier",
+        ClockKind::Ship | ClockKind::ShipPromised => "to ship it",
+        ClockKind::AutoCancel => "to order it from the supplier before it is cancelled",
+        _ => "for it",
+    };
+    Message {
+        subject: format!("Order {}: more time {step}", vo.order_number),
+        heading: format!("You have until {} {step}", when(extended.due_at)),
+        intro: vec![format!(
+            "The marketplace gave you {} more hours {step}: the new deadline is {}. What the customer was told does not change.",
+            extended.hours,
+            when(extended.due_at)
+        )],
+        sections: Vec::new(),
+        action: None,
+    }
 }
 
 /// The operator's mail of a vendor's claim on a SKU that orders wait for: who, which

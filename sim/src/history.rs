@@ -47,6 +47,12 @@ pub enum Kind {
     /// new orders wait until it is released.
     OperatorHold,
     OperatorRelease,
+    /// The operator fixes an order's shipping address (`POST /operator/orders/{id}/address`):
+    /// its open vendor orders take it, and it stands against the storefront's updates that
+    /// still carry the address it replaced.
+    OperatorFixAddress,
+    /// The operator gives a vendor more time for a step (`POST /operator/orders/{id}/extend`).
+    OperatorExtend,
     OperatorMarkPaid,
     VendorPlace,
     VendorShip,
@@ -86,7 +92,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 58] = [
+const WEIGHTS: [(Kind, u64); 60] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -119,6 +125,8 @@ const WEIGHTS: [(Kind, u64); 58] = [
     (Kind::OperatorGiveLine, 2),
     (Kind::OperatorHold, 1),
     (Kind::OperatorRelease, 2),
+    (Kind::OperatorFixAddress, 2),
+    (Kind::OperatorExtend, 2),
     (Kind::OperatorMarkPaid, 2),
     (Kind::VendorPlace, 9),
     (Kind::VendorShip, 8),
@@ -198,6 +206,8 @@ impl Kind {
             Kind::OperatorGiveLine => "operator.give_line",
             Kind::OperatorHold => "operator.hold",
             Kind::OperatorRelease => "operator.release",
+            Kind::OperatorFixAddress => "operator.fix_address",
+            Kind::OperatorExtend => "operator.extend",
             Kind::OperatorMarkPaid => "operator.mark_paid",
             Kind::VendorPlace => "vendor.place",
             Kind::VendorShip => "vendor.ship",

@@ -68,6 +68,10 @@ struct Order {
     /// An order taken by a polled shop without its webhook (`woo.webhook_lost`,
     /// `shopify.webhook_lost`), read back or not.
     polled: bool,
+    /// The operator fixed its address, against the storefront's address of that moment
+    /// (`Some(n)`: the n-th street, `None`: one without a city). The fix stands while
+    /// the storefront still sends that one.
+    fixed_against: Option<Option<u32>>,
 }
 
 impl Order {
@@ -247,6 +251,7 @@ impl World {
             parked: false,
             lost: false,
             polled: false,
+            fixed_against: None,
         }
     }
 
@@ -794,6 +799,22 @@ impl World {
                 json!({"cli": format!("vendor resume {vendor}"), "said": format!("{:?}", self.operator(app, &["vendor", "resume", vendor]).await)})
             }
             Kind::OperatorGiveLine => self.give_line(app, step).await,
+            Kind::OperatorFixAddress => self.fix_address(app, step).await,
+            Kind::OperatorExtend => {
+                let Some(i) = self.pick_order(step.b, |o| o.paid && !o.cancelled) else { return json!("no paid order") };
+                let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &self.orders[i].number()).await.unwrap_or_default();
+                let Some(id) = ids.first() else { return json!("order not found") };
+                let clock = ["place_with_supplier", "ship", "auto_cancel", "delivery_promise"][(step.a % 4) as usize];
+                let body = json!({"vendor": VENDORS[(step.a % 3) as usize], "clock": clock, "hours": 1 + step.b % 72, "reason": "sim: more time"});
+                let request = VendorRequest {
+                    method: reqwest::Method::POST,
+                    key: self.operator_key.clone(),
+                    path: format!("/operator/orders/{id}/extend"),
+                    body,
+                    idempotency_key: format!("op-{}", step.b),
+                };
+                self.vendor_request(app, &request).await
+            }
             Kind::OperatorHold | Kind::OperatorRelease => {
                 let vendor = VENDORS[(step.a % 3) as usize];
                 let hold = step.kind == Kind::OperatorHold;
@@ -1109,6 +1130,54 @@ impl World {
             self.given.push((number, line, vendor));
         }
         said
+    }
+
+    /// The operator fixes a paid order's address through the console's API. What the fix
+    /// stands against is read back from the order (a storefront update sent before it
+    /// may have been delivered before it, or not yet).
+    async fn fix_address(&mut self, app: &TestApp, step: &Step) -> Value {
+        let Some(i) = self.pick_order(step.b, |o| o.paid && !o.cancelled && !o.odd) else { return json!("no paid order") };
+        let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &self.orders[i].number()).await.unwrap_or_default();
+        let Some(id) = ids.first().cloned() else { return json!("order not found") };
+        let address =
+            json!({"name": "Ann Lee", "line1": format!("{} Fixed Road", step.b % 1000), "city": "Austin", "postal_code": "78701", "country_code": "US"});
+        let request = VendorRequest {
+            method: reqwest::Method::POST,
+            key: self.operator_key.clone(),
+            path: format!("/operator/orders/{id}/address"),
+            body: json!({"address": address, "reason": "sim: the customer phoned"}),
+            idempotency_key: format!("op-{}", step.b),
+        };
+        let said = self.vendor_request(app, &request).await;
+        // Read back past injected faults (a fault here is the harness's, not the fix's).
+        let mut record = app.local.app.tables.order(&id).await;
+        for _ in 0..RETRIES {
+            if record.is_ok() {
+                break;
+            }
+            self.recover(app).await;
+            record = app.local.app.tables.order(&id).await;
+        }
+        if let Some(fix) = record.ok().flatten().and_then(|r| r.address_fix) {
+            let street = fix.storefront_address.map(|a| a.line1.trim_end_matches(" Main St").parse::<u32>().map_or(u32::MAX, |n| n - 1));
+            self.orders[i].fixed_against = Some(street);
+        }
+        said
+    }
+
+    /// The street an order should ship to, by the storefront and the operator's fix:
+    /// `None` when neither gave a usable one.
+    fn expected_street(order: &Order, fixed: Option<&str>) -> Option<String> {
+        let stands = match order.fixed_against {
+            Some(None) => order.no_city,
+            Some(Some(n)) => !order.no_city && order.address == n,
+            None => false,
+        };
+        match (stands, fixed) {
+            (true, Some(fixed)) => Some(fixed.to_string()),
+            _ if order.no_city => None,
+            _ => Some(format!("{} Main St", 1 + order.address)),
+        }
     }
 
     /// The operator's reconciliation (`dropflow reconcile`, what serve's timer and
@@ -1630,6 +1699,23 @@ impl World {
                     );
                 }
             }
+            // The address is the storefront's, or the operator's fix while the storefront
+            // still sends the one it replaced; every open vendor order ships there.
+            if !order.cancelled && !record.is_redacted() && !order.odd {
+                let fixed = record.order.shipping_address.as_ref().map(|a| a.line1.clone()).filter(|l| l.ends_with("Fixed Road"));
+                let expected = World::expected_street(order, fixed.as_deref());
+                let held = record.order.shipping_address.as_ref().map(|a| a.line1.clone());
+                if expected.is_some() && held != expected {
+                    return fail("an address fix stands until the customer's own change", format!("{} ships to {held:?}, not {expected:?}", order.number()));
+                }
+                let mut open = vos.iter().filter(|vo| !vo.is_closed() && vo.shipments.is_empty());
+                if let Some(vo) = open.find(|vo| Some(&vo.shipping_address.line1) != held.as_ref()).filter(|_| held.is_some()) {
+                    return fail(
+                        "open vendor orders ship to the order's address",
+                        format!("{}'s order of {} ships to {:?}", vo.vendor_id, order.number(), vo.shipping_address.line1),
+                    );
+                }
+            }
             // A usable address routes what waited for one, without the operator.
             if !order.no_city && !order.cancelled && !record.is_redacted() {
                 if let Some(stuck) = record.unroutable.iter().find(|u| u.reason.contains("address")) {
@@ -1660,8 +1746,17 @@ impl World {
                 }
             }
         }
-        // A line the operator gave stays with the vendor it was given to.
+        // A line the operator gave stays with the vendor it was given to (unless the
+        // storefront removed it since, or cancelled the order).
         for (number, line, vendor) in &self.given {
+            let gone = self
+                .orders
+                .iter()
+                .find(|o| &o.number() == number)
+                .is_none_or(|o| o.cancelled || o.lines.iter().any(|l| &l.id.to_string() == line && l.current == 0));
+            if gone {
+                continue;
+            }
             let ids =
                 dropflow_shared::services::operator::find_orders(&app.local.app, number).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
             let Some(id) = ids.first() else { return fail("nothing lost", format!("{number} is gone")) };

@@ -16,6 +16,8 @@ on_both_backends!(
     a_held_vendors_new_orders_wait_until_it_is_released,
     the_operator_replays_one_dead_letter_and_discards_another,
     an_erased_order_is_no_longer_found_by_its_customers_email,
+    the_operators_address_fix_reaches_the_vendor_and_outlives_the_storefronts_next_update,
+    the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadline,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -266,4 +268,106 @@ async fn an_erased_order_is_no_longer_found_by_its_customers_email(backend: Back
     assert_eq!(page["orders"], json!([]), "the address leads nowhere once erased");
     let (_, page) = operator(&app, Method::GET, "/operator/orders?q=%231001", &key, None).await;
     assert_eq!(page["orders"][0]["customer_email"], Value::Null, "the order itself is kept, without it");
+}
+
+/// The paid #1001, last updated at `updated_at`, changed by `change`.
+fn version_1001(updated_at: &str, change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create-paid.json")).unwrap();
+    order["updated_at"] = json!(updated_at);
+    change(&mut order);
+    serde_json::to_vec(&order).unwrap()
+}
+
+/// Where acme's vendor order ships, as acme's API shows it.
+async fn ships_to(app: &TestApp, vendor_key: &str, id: &str) -> String {
+    let (_, vo, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), vendor_key, None).await;
+    vo["shipping_address"]["line1"].as_str().unwrap_or_default().to_string()
+}
+
+async fn the_operators_address_fix_reaches_the_vendor_and_outlives_the_storefronts_next_update(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (vendor_key, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let storefront_street = ships_to(&app, &vendor_key, &id).await;
+    let path = format!("/operator/orders/{id}/address");
+    let fixed =
+        json!({"name": "Bob Norman", "line1": "24 Sussex <b>Drive</b>", "city": "Ottawa", "region": "ON", "postal_code": "K1M 1M4", "country_code": "CA"});
+    // No reason, or an address no carrier takes: refused, nothing changed.
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(json!({"address": fixed, "reason": " "}))).await.0, 422);
+    let no_city = json!({"name": "Bob", "line1": "1 Main St", "city": " ", "country_code": "CA"});
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(json!({"address": no_city, "reason": "typo"}))).await.0, 422);
+    assert_eq!(ships_to(&app, &vendor_key, &id).await, storefront_street);
+
+    let (status, detail) = operator(&app, Method::POST, &path, &key, Some(json!({"address": fixed, "reason": "the customer phoned: wrong street"}))).await;
+    assert_eq!(status, 200, "{detail}");
+    let action = &detail["actions"][0];
+    assert!(action["action"].as_str().unwrap().starts_with("fix the shipping address"), "{detail}");
+    assert_eq!((action["by"].as_str(), action["reason"].as_str()), (Some("alice"), Some("the customer phoned: wrong street")));
+    assert_eq!(ships_to(&app, &vendor_key, &id).await, "24 Sussex <b>Drive</b>");
+    let mail: Vec<Value> = app
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("new shipping address"))
+        .collect();
+    assert_eq!(mail.len(), 1);
+    assert!(!mail[0]["html"].as_str().unwrap_or_default().contains("<b>Drive</b>"), "the street is text, never markup");
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(json!({"address": fixed, "reason": "again"}))).await.0, 409, "it ships there already");
+
+    // The storefront's next update still carries the address the fix replaced: the fix stands.
+    let noted = version_1001("2026-11-20T12:00:00-05:00", |o| o["note"] = json!("leave it at the door"));
+    assert_eq!(app.shopify_webhook("orders/updated", &noted, SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    assert_eq!(ships_to(&app, &vendor_key, &id).await, "24 Sussex <b>Drive</b>");
+    // The customer moves the order at the storefront: their address wins.
+    let moved = version_1001("2026-11-20T13:00:00-05:00", |o| o["shipping_address"]["address1"] = json!("Elm Street 7"));
+    assert_eq!(app.shopify_webhook("orders/updated", &moved, SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    assert_eq!(ships_to(&app, &vendor_key, &id).await, "Elm Street 7");
+}
+
+/// acme's ship clock in order `id`: when it is due, and whether it repeats a missed one.
+async fn ship_clock(app: &TestApp, vendor_key: &str, id: &str) -> (chrono::DateTime<chrono::Utc>, bool) {
+    let (_, vo, _) = app.vendor(Method::GET, &format!("/vendor/orders/{id}"), vendor_key, None).await;
+    let clock = vo["clocks"].as_array().unwrap().iter().find(|c| c["kind"] == "ship").unwrap_or_else(|| panic!("no ship clock: {vo}")).clone();
+    (clock["due_at"].as_str().unwrap().parse().unwrap(), clock.get("overdue_since").is_some_and(|v| !v.is_null()))
+}
+
+async fn the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadline(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (vendor_key, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let (status, _, _) =
+        app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &vendor_key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    assert_eq!(status, 200);
+    let (deadline, _) = ship_clock(&app, &vendor_key, &id).await;
+    let path = format!("/operator/orders/{id}/extend");
+    let extend = |clock: &str, hours: u32, vendor: &str| json!({"vendor": vendor, "clock": clock, "hours": hours, "reason": "the supplier restocks on Monday"});
+    for (body, refused) in [
+        (extend("nap", 48, "acme"), 422),
+        (extend("ship", 0, "acme"), 422),
+        (extend("ship", 721, "acme"), 422),
+        (extend("place_with_supplier", 48, "acme"), 422),
+        (extend("ship", 48, "beta"), 404),
+    ] {
+        assert_eq!(operator(&app, Method::POST, &path, &key, Some(body.clone())).await.0, refused, "{body}");
+    }
+    let (status, detail) = operator(&app, Method::POST, &path, &key, Some(extend("ship", 48, "acme"))).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(ship_clock(&app, &vendor_key, &id).await, (deadline + chrono::Duration::hours(48), false));
+    let told: Vec<Value> =
+        app.outbox().await.into_iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("more time to ship")).collect();
+    assert_eq!(told.len(), 1);
+    assert!(told[0]["text"].as_str().unwrap().contains("48 more hours"), "{}", told[0]["text"]);
+
+    // The old deadline passes: nothing fires. The new one passes: the breach.
+    app.cli(&["sweep", "--now", &(deadline + chrono::Duration::minutes(1)).to_rfc3339()]).await.unwrap();
+    assert_eq!(ship_clock(&app, &vendor_key, &id).await, (deadline + chrono::Duration::hours(48), false));
+    app.cli(&["sweep", "--now", &(deadline + chrono::Duration::hours(48)).to_rfc3339()]).await.unwrap();
+    assert!(ship_clock(&app, &vendor_key, &id).await.1, "missed the new deadline: it escalates again");
+    // Late already: more time counts from now, and the repeat still knows since when.
+    let (repeat_due, _) = ship_clock(&app, &vendor_key, &id).await;
+    let now = repeat_due + chrono::Duration::hours(5);
+    app.advance_to(now);
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(extend("ship", 24, "acme"))).await.0, 200);
+    let (due, repeat) = ship_clock(&app, &vendor_key, &id).await;
+    assert_eq!((due, repeat), (chrono::SubsecRound::trunc_subsecs(now + chrono::Duration::hours(24), 0), true));
 }

@@ -72,6 +72,9 @@ pub enum EventType {
     /// A measure of a vendor's scorecard turned at risk (the vendor is mailed) or
     /// failing (the operator is), once per turn, by the daily evaluation.
     ScorecardChanged,
+    /// The operator gave a vendor order's vendor more time for a step: the vendor is
+    /// told the new deadline.
+    ClockExtended,
 }
 
 impl EventType {
@@ -109,6 +112,7 @@ impl EventType {
             EventType::SupplierNeedsVendor => "supplier_needs_vendor",
             EventType::SupplierAccountExpiring => "supplier_account_expiring",
             EventType::ScorecardChanged => "scorecard_changed",
+            EventType::ClockExtended => "clock_extended",
         }
     }
 }
@@ -301,6 +305,14 @@ pub struct Parked {
     pub reason: String,
     #[serde(default)]
     pub lines: usize,
+}
+
+/// `clock_extended`: which clock, its new deadline, and by how many hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockExtended {
+    pub clock: super::sla::ClockKind,
+    pub due_at: DateTime<Utc>,
+    pub hours: u32,
 }
 
 /// `sla_reminder`, `sla_breached`, `delivery_delayed`, `refund_window_closing`,

@@ -577,7 +577,21 @@ pub struct OrderRecord {
     /// oldest first: the console's and the CLI's actions, each with its reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<OperatorAction>,
+    /// The operator fixed the shipping address: it stands against the storefront's
+    /// updates that still carry the address it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_fix: Option<AddressFix>,
     pub version: u64,
+}
+
+/// An address the operator fixed, and what the storefront said then. While the
+/// storefront keeps sending that address (the customer changed nothing there), the fix
+/// stands; another address from it is the customer's own change, and wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressFix {
+    pub at: DateTime<Utc>,
+    /// The storefront's address the fix replaced (none: it had no usable one).
+    pub storefront_address: Option<crate::domain::address::Address>,
 }
 
 /// One action of the operator on an order, as its history keeps it.
@@ -644,8 +658,27 @@ impl OrderRecord {
             refunds: vec![],
             void_lines: vec![],
             actions: vec![],
+            address_fix: None,
             version,
         }
+    }
+
+    /// `incoming` (the storefront's newer version) with the operator's address fix kept
+    /// while the storefront still sends the address the fix replaced.
+    pub fn keeping_fix(&self, incoming: CanonicalOrder) -> CanonicalOrder {
+        match &self.address_fix {
+            Some(fix) if incoming.shipping_address == fix.storefront_address => {
+                CanonicalOrder { shipping_address: self.order.shipping_address.clone(), address_problem: self.order.address_problem.clone(), ..incoming }
+            }
+            _ => incoming,
+        }
+    }
+
+    /// The fix an operator's new address for this order makes: against the storefront's
+    /// address of the first fix, when the order was fixed before.
+    pub fn fixed_at(&self, at: DateTime<Utc>) -> AddressFix {
+        let storefront_address = self.address_fix.as_ref().map_or_else(|| self.order.shipping_address.clone(), |f| f.storefront_address.clone());
+        AddressFix { at, storefront_address }
     }
 
     /// Whether every line of the order still to send has left in a parcel of a live
@@ -712,6 +745,37 @@ mod tests {
         assert_eq!(no_product.parse(&vendor).unwrap_err().field, "mode");
         let odd_mode = ProductSpec { automation: LinkSpec { mode: Some("sometimes".into()), ..LinkSpec::default() }, ..spec() };
         assert_eq!(odd_mode.parse(&vendor).unwrap_err().field, "mode");
+    }
+
+    #[test]
+    fn an_address_fix_stands_until_the_storefront_sends_another_address() {
+        let address = |line1: &str| {
+            let parts = crate::domain::address::AddressParts {
+                name: Some("Ann".into()),
+                line1: Some(line1.into()),
+                city: Some("Louisville".into()),
+                country_code: Some("US".into()),
+                ..Default::default()
+            };
+            crate::domain::address::Address::parse(parts).unwrap()
+        };
+        let order = CanonicalOrder { shipping_address: Some(address("1 Wrong St")), ..version(10, Payment::Paid) };
+        let mut record = OrderRecord::new(order.clone(), OrderStatus::Routed, 1);
+        let at = order.updated_at;
+        record.address_fix = Some(record.fixed_at(at));
+        record.order.shipping_address = Some(address("1 Right St"));
+        // The storefront's next update still carries the address the operator replaced.
+        let unchanged = CanonicalOrder { customer_name: "Ann Lee".into(), ..version(11, Payment::Paid) };
+        let unchanged = CanonicalOrder { shipping_address: order.shipping_address.clone(), ..unchanged };
+        assert_eq!(record.keeping_fix(unchanged).shipping_address, Some(address("1 Right St")));
+        // A second fix is still against the storefront's first address.
+        assert_eq!(record.fixed_at(at).storefront_address, Some(address("1 Wrong St")));
+        // The customer changed it at the storefront: theirs wins.
+        let moved = CanonicalOrder { shipping_address: Some(address("9 New Rd")), ..order.clone() };
+        assert_eq!(record.keeping_fix(moved).shipping_address, Some(address("9 New Rd")));
+        // No fix: the storefront's address, whatever it is.
+        record.address_fix = None;
+        assert_eq!(record.keeping_fix(order).shipping_address, Some(address("1 Wrong St")));
     }
 
     #[test]

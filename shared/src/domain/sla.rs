@@ -130,6 +130,11 @@ impl ClockKind {
         }
     }
 
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<ClockKind> {
+        ClockKind::ALL.into_iter().find(|k| k.as_str() == text.trim())
+    }
+
     /// Whether its firing is an escalation: listed in the operator's digest.
     pub fn escalates(self) -> bool {
         matches!(self, ClockKind::PlaceWithSupplier | ClockKind::Ship | ClockKind::DeliveryPromise | ClockKind::ShipPromised | ClockKind::DeliveryPromised)

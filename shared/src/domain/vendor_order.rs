@@ -118,6 +118,14 @@ pub enum Command {
     RecordRefund {
         refunds: Vec<LineRefund>,
     },
+    /// The operator gives the vendor more time: the running clock of `kind` moves
+    /// `hours` later, counted from its deadline, or from now when it fired already and
+    /// repeats (the step is late; the repeat still says since when). What the customer
+    /// was promised and the scorecard's deadlines do not move.
+    ExtendClock {
+        kind: ClockKind,
+        hours: u32,
+    },
     /// A carrier's news of one parcel (a tracking push): it moves, it arrived, or it is
     /// in trouble.
     CarrierUpdate {
@@ -165,6 +173,7 @@ impl Command {
             Command::AddLines { .. } => "add lines to",
             Command::RecordRefund { .. } => "record a refund on",
             Command::CarrierUpdate { .. } => "record carrier news on",
+            Command::ExtendClock { .. } => "extend a clock of",
         }
     }
 }
@@ -739,6 +748,7 @@ impl VendorOrder {
                 self.carrier_update(&mut next, tracking_number, *status, checkpoint, now, policy)?
             }
             (Command::RecordRefund { refunds }, _) => self.record_refund(&mut next, refunds)?,
+            (Command::ExtendClock { kind, hours }, AwaitingSupplier | AwaitingShipment | Shipped) => extend_clock(&mut next, *kind, *hours, now)?,
             _ => return Err(TransitionError::Illegal { from: self.state, command: command.name() }),
         };
         Ok(self.conclude(next, change, actor, now, policy))
@@ -1021,6 +1031,22 @@ fn cancel(next: &mut VendorOrder, reason: &str) -> Result<Change, TransitionErro
     next.cancel_reason = Some(reason.to_string());
     next.clocks.clear();
     Ok(Change::of(EventType::Cancelled, Some(reason.to_string())))
+}
+
+/// The most hours one extension gives (30 days).
+pub const MAX_EXTEND_HOURS: u32 = 720;
+
+/// `ExtendClock`: the clock of `kind` that runs is due `hours` later than its deadline,
+/// or than `now` when that passed (a repeat of a late step).
+fn extend_clock(next: &mut VendorOrder, kind: ClockKind, hours: u32, now: DateTime<Utc>) -> Result<Change, TransitionError> {
+    if !(1..=MAX_EXTEND_HOURS).contains(&hours) {
+        return Err(TransitionError::Invalid(format!("hours: from 1 to {MAX_EXTEND_HOURS}")));
+    }
+    let clock =
+        next.clocks.iter_mut().find(|c| c.kind == kind).ok_or_else(|| TransitionError::Invalid(format!("no {} clock runs on this order", kind.as_str())))?;
+    clock.due_at = super::sla::Clock::new(kind, clock.due_at.max(now) + chrono::Duration::hours(i64::from(hours))).due_at;
+    let extended = super::events::ClockExtended { clock: kind, due_at: clock.due_at, hours };
+    Ok(Change::of(EventType::ClockExtended, Some(format!("{} now due {}", kind.as_str(), clock.due_at.to_rfc3339()))).with(&extended))
 }
 
 /// What one command did, for `conclude`: the fact, its history line and its payload.

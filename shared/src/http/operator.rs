@@ -7,13 +7,14 @@
 #[cfg(feature = "openapi")]
 use super::openapi::parts::OperatorRefusals;
 use super::operator_wire::{
-    DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, GiveBody, OperatorJson, OperatorOrderDetailJson, OperatorOrderJson, OperatorOrderPageJson,
-    OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
+    AddressFixBody, DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, ExtendBody, GiveBody, OperatorJson, OperatorOrderDetailJson,
+    OperatorOrderJson, OperatorOrderPageJson, OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
 };
 use super::operator_wire::{OperatorScorecardsJson, OperatorVendorDetailJson, VendorKeyJson, VendorScorecardJson};
 use super::problem::{Problem, body_rejection, json_body};
 use super::wire::ScorecardJson;
 use crate::domain::ids::OrderId;
+use crate::domain::sla::ClockKind;
 use crate::services::App;
 use crate::services::console::{self, Act, Find, GivenSupplier};
 use crate::store::OperatorKey;
@@ -150,6 +151,41 @@ pub async fn void(
     let request: VoidBody = body(raw)?;
     let id = order_id(&id)?;
     console::void_lines(&app, &id, &request.lines, Act { by: &operator.name, reason: &request.reason }).await?;
+    order(State(app), Operator(operator), Path(id.to_string())).await
+}
+
+/// Ships the order to a new address: its unshipped vendor orders take it (their vendors
+/// are mailed), and it stands against the storefront's updates that still carry the old one.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/address", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = AddressFixBody, responses((status = 200, description = "Fixed: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The order ships nowhere, or to that address already", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or an address a carrier does not take", body = Problem, content_type = "application/problem+json"))))]
+pub async fn address(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let request: AddressFixBody = body(raw)?;
+    let address = request.address.parse().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("address.{e}")))?;
+    let id = order_id(&id)?;
+    console::fix_address(&app, &id, &address, Act { by: &operator.name, reason: &request.reason }).await?;
+    order(State(app), Operator(operator), Path(id.to_string())).await
+}
+
+/// Gives a vendor more time for one step of its vendor order in the order; the vendor
+/// is mailed the new deadline.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/extend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = ExtendBody, responses((status = 200, description = "Extended: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or the vendor has no open vendor order in it", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The vendor order is done", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, an unknown clock or one that does not run, or hours out of range", body = Problem, content_type = "application/problem+json"))))]
+pub async fn extend(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let request: ExtendBody = body(raw)?;
+    let kind = ClockKind::parse(&request.clock).ok_or_else(|| {
+        let known: Vec<&str> = ClockKind::ALL.iter().map(|k| k.as_str()).collect();
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("clock: one of {}", known.join(", ")))
+    })?;
+    let id = order_id(&id)?;
+    console::extend_clock(&app, &id, &request.vendor, kind, request.hours, Act { by: &operator.name, reason: &request.reason }).await?;
     order(State(app), Operator(operator), Path(id.to_string())).await
 }
 

@@ -207,6 +207,64 @@ pub struct GiveBody {
     pub supplier: Option<GivenSupplierJson>,
 }
 
+/// `POST /operator/orders/{id}/address`: where the order ships from now on.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddressFixBody {
+    pub address: AddressBody,
+    pub reason: String,
+}
+
+/// A shipping address as the operator types it (checked like a storefront's: a name,
+/// a first line, a city and a two-letter country are needed).
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    pub name: String,
+    pub company: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl AddressBody {
+    /// The address, or what is wrong with it.
+    pub fn parse(self) -> Result<crate::domain::address::Address, crate::domain::ids::InvalidValue> {
+        crate::domain::address::Address::parse(crate::domain::address::AddressParts {
+            name: Some(self.name),
+            company: self.company,
+            line1: Some(self.line1),
+            line2: self.line2,
+            city: Some(self.city),
+            region: self.region,
+            postal_code: self.postal_code,
+            country_code: Some(self.country_code),
+            phone: self.phone,
+        })
+    }
+}
+
+/// `POST /operator/orders/{id}/extend`: more time for one vendor's step.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExtendBody {
+    /// The vendor whose open vendor order in the order gets the time.
+    pub vendor: String,
+    /// The clock (`place_with_supplier`, `ship`, `auto_cancel`, …, as the order lists it).
+    pub clock: String,
+    /// How many hours later it is due (1-720), from its deadline, or from now when that passed.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
+    pub hours: u32,
+    pub reason: String,
+}
+
 /// `POST /operator/orders/{id}/void`: lines that wait for a vendor, not to be sent.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

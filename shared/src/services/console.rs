@@ -6,8 +6,11 @@
 
 use super::routing::{Working, hand_out, waiting_skus};
 use super::{App, ServiceError};
+use crate::domain::address::Address;
 use crate::domain::ids::{OrderId, VendorId};
 use crate::domain::order::{CanonicalOrder, OperatorAction, ProductSpec, RoutedLine, Routing, SupplierSnapshot, unshippable};
+use crate::domain::sla::ClockKind;
+use crate::domain::vendor_order::{Actor, Command, TransitionError, VendorOrder, VoState};
 use crate::ports::{DeadLetter, DeadLetterQueue, StoreError, Write};
 use crate::store::{OrderRecord, OrderStatus, Tables, VendorProfile};
 
@@ -210,6 +213,81 @@ async fn bought_from(
         automation: Default::default(),
     };
     Ok(spec.parse(vendor).map_err(|e| ServiceError::Unprocessable(e.to_string()))?.into())
+}
+
+/// Ships `order_id` to `address` from now on: every vendor order not yet shipped takes
+/// it (its vendor is mailed), lines that waited for a usable address are routed, and the
+/// fix stands against the storefront's later updates while they carry the address it
+/// replaced (`OrderRecord::keeping_fix`). Vendor orders that shipped already are listed
+/// for the operator. Returns how many vendor orders took the address.
+pub async fn fix_address(app: &App, order_id: &OrderId, address: &Address, act: Act<'_>) -> Result<usize, ServiceError> {
+    let entry = act.entry(app, format!("fix the shipping address to {}", address.lines().join(", ")))?;
+    super::retry_on_conflict("an address fix", || fix_address_once(app, order_id, address, &entry)).await
+}
+
+async fn fix_address_once(app: &App, order_id: &OrderId, address: &Address, entry: &OperatorAction) -> Result<usize, ServiceError> {
+    let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    if record.is_redacted() {
+        return Err(ServiceError::Conflict(format!("order {order_id} was erased at the storefront's request")));
+    }
+    if record.order.shipping_address.as_ref() == Some(address) {
+        return Err(ServiceError::Conflict(format!("order {order_id} ships to that address already")));
+    }
+    let order = CanonicalOrder { shipping_address: Some(address.clone()), address_problem: None, ..record.order.clone() };
+    match record.status {
+        OrderStatus::Routed if record.order.payment == crate::domain::order::Payment::Paid => {
+            match super::intake::follow_storefront(app, &record, &order, Vec::new(), Some(entry)).await? {
+                super::Outcome::Updated(followed) => Ok(followed),
+                _ => Ok(0),
+            }
+        }
+        // Not paid yet: it routes to the fixed address once it is.
+        OrderStatus::Held => {
+            let mut next = OrderRecord { order, version: record.version + 1, address_fix: Some(record.fixed_at(entry.at)), ..record.clone() };
+            next.former_addresses.extend(record.order.shipping_address.clone());
+            next.actions.push(entry.clone());
+            app.commit(vec![Tables::put_order(&next, Some(record.version))?], &[]).await?;
+            Ok(0)
+        }
+        _ => Err(ServiceError::Conflict(format!("order {order_id} is {}: it ships nowhere", record.listed_as()))),
+    }
+}
+
+/// Gives `vendor`'s open vendor order in `order_id` `hours` more for its `kind` clock
+/// (`Command::ExtendClock`): the vendor is mailed the new deadline. The vendor order as
+/// it stands now.
+pub async fn extend_clock(app: &App, order_id: &OrderId, vendor: &str, kind: ClockKind, hours: u32, act: Act<'_>) -> Result<VendorOrder, ServiceError> {
+    let vendor = VendorId::parse(vendor).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+    let entry = act.entry(app, format!("extend the {} clock of {vendor} by {hours} h", kind.as_str()))?;
+    super::retry_on_conflict("an extension", || command_once(app, order_id, &vendor, Command::ExtendClock { kind, hours }, &entry)).await
+}
+
+/// Applies `command` as the operator's to `vendor`'s open vendor order in `order_id`
+/// (its latest round), committed with the act in the order's history.
+async fn command_once(app: &App, order_id: &OrderId, vendor: &VendorId, command: Command, entry: &OperatorAction) -> Result<VendorOrder, ServiceError> {
+    let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    let vo = app
+        .tables
+        .vendor_orders_of(order_id)
+        .await?
+        .into_iter()
+        .filter(|vo| &vo.vendor_id == vendor && vo.state != VoState::Cancelled)
+        .max_by_key(|vo| vo.round)
+        .ok_or_else(|| ServiceError::NotFound(format!("vendor {vendor} has no open vendor order in order {order_id}")))?;
+    let transition = vo.apply(command, Actor::Operator, entry.at, &app.config.sla).map_err(|e| match e {
+        TransitionError::Illegal { .. } => ServiceError::Conflict(e.to_string()),
+        TransitionError::Invalid(reason) => ServiceError::Unprocessable(reason),
+    })?;
+    let mut next = record.clone();
+    next.actions.push(entry.clone());
+    next.version = record.version + 1;
+    let writes = vec![
+        Tables::put_order(&next, Some(record.version))?,
+        Tables::put_vendor_order(&transition.vendor_order, Some(vo.version))?,
+        Tables::put_history(&transition.vendor_order, &transition.history)?,
+    ];
+    app.commit(writes, &transition.events).await?;
+    Ok(transition.vendor_order)
 }
 
 /// A vendor held for review (`Hold`: its new orders wait) or suspended (`Suspend`: its

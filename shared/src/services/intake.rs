@@ -9,7 +9,7 @@ use super::{App, ServiceError, retry_on_conflict};
 use crate::domain::events::{Attention, Cancelled, CancelledBy, Envelope, EventType, Parked, Untouched};
 use crate::domain::ids::OrderId;
 use crate::domain::money::Money;
-use crate::domain::order::{CanonicalOrder, Decision, LineChange, OrderLine, Payment, Routing, UnroutableLine, edited_lines, line_changes};
+use crate::domain::order::{CanonicalOrder, Decision, LineChange, OperatorAction, OrderLine, Payment, Routing, UnroutableLine, edited_lines, line_changes};
 use crate::domain::sla::SlaPolicy;
 use crate::domain::vendor_order::{Actor, Command, LineRefund, Recipient, TransitionError, VendorOrder, VoState};
 use crate::ports::{StoreError, Write};
@@ -167,7 +167,13 @@ async fn take(app: &App, delivered: &CanonicalOrder) -> Result<Outcome, ServiceE
     // delivery's unsigned header says.
     let mut order = match &existing {
         // A line the storefront stopped listing was removed: it is kept, with no units.
-        Some(record) => CanonicalOrder { shop: record.order.shop.clone(), lines: edited_lines(&record.order.lines, &delivered.lines), ..delivered.clone() },
+        // And an address the operator fixed stands while the storefront sends the one it
+        // replaced.
+        Some(record) => record.keeping_fix(CanonicalOrder {
+            shop: record.order.shop.clone(),
+            lines: edited_lines(&record.order.lines, &delivered.lines),
+            ..delivered.clone()
+        }),
         None => delivered.clone(),
     };
     let mut notes = Vec::new();
@@ -240,7 +246,7 @@ async fn file(app: &App, existing: Option<OrderRecord>, order: &CanonicalOrder, 
             tell(app, &notes).await?;
             Ok(Outcome::AlreadyRouted)
         }
-        (Decision::Follow, Some(record)) => follow_storefront(app, record, order, notes).await,
+        (Decision::Follow, Some(record)) => follow_storefront(app, record, order, notes, None).await,
         // `decide` follows only an order it was given; with none held, routing is what a
         // new paid order gets.
         (Decision::Route | Decision::Follow, _) => route_and_store(app, order.clone(), existing.as_ref(), notes).await,
@@ -543,9 +549,17 @@ fn refund_for_the_operator(next: &mut OrderRecord, refund_id: &str, amount: Opti
 ///   mailed what changed, and to amend the supplier order when one was placed; every
 ///   line removed cancels it; a new line is routed like any other.
 ///
-/// What had left in a parcel is not changed, and the operator is told.
-async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrder, notes: Vec<Envelope>) -> Result<Outcome, ServiceError> {
+/// What had left in a parcel is not changed, and the operator is told. `by` is the
+/// operator's act when the change is theirs (a fixed address), else the storefront's.
+pub(super) async fn follow_storefront(
+    app: &App,
+    record: &OrderRecord,
+    order: &CanonicalOrder,
+    notes: Vec<Envelope>,
+    by: Option<&OperatorAction>,
+) -> Result<Outcome, ServiceError> {
     let now = app.clock.now();
+    let actor = if by.is_some() { Actor::Operator } else { Actor::Storefront };
     let cancelled = order.payment == Payment::Void;
     let new_address = order.shipping_address.as_ref().filter(|a| Some(*a) != record.order.shipping_address.as_ref());
     let changes = if cancelled { Vec::new() } else { line_changes(&record.order.lines, &order.lines) };
@@ -574,7 +588,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
         }
         for (change, command) in commands {
             let state = current.vo.state;
-            match current.apply(command, Actor::Storefront, now, &app.config.sla) {
+            match current.apply(command, actor.clone(), now, &app.config.sla) {
                 // A cancel says it was the storefront's (the vendor cancels the supplier order).
                 Ok(followed) => events.extend(followed.into_iter().map(|event| match event.event_type {
                     EventType::Cancelled => event.with(&Cancelled { by: Some(CancelledBy::Storefront) }),
@@ -591,11 +605,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     }
     events.extend(notes);
     let followed = working.iter().filter(|w| w.changed()).count();
-    let mut updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
-    if let (Some(_), Some(former)) = (new_address, &record.order.shipping_address) {
-        // The old address went out in mail and history: a redaction must still find it.
-        updated.former_addresses.push(former.clone());
-    }
+    let mut updated = after_following(record, order, new_address.is_some(), by);
     for change in ["cancelled", "address_changed", "lines_changed"] {
         let vendor_orders: Vec<Untouched> = left_to_operator.iter().filter(|(c, _)| *c == change).map(|(_, v)| v.clone()).collect();
         if !vendor_orders.is_empty() {
@@ -604,9 +614,7 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
                 "lines_changed" => Attention::LinesChanged { vendor_orders },
                 _ => Attention::AddressChanged { vendor_orders, address: new_address.map(|a| a.lines()).unwrap_or_default() },
             };
-            events.push(
-                Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &format!("{change}@{}", order.updated_at.timestamp()), now).with(&note),
-            );
+            events.push(Envelope::new(EventType::OrderNeedsAttention, &order.order_id, None, &note_id(change, &updated, by), now).with(&note));
         }
     }
     let mut writes = if cancelled {
@@ -622,6 +630,34 @@ async fn follow_storefront(app: &App, record: &OrderRecord, order: &CanonicalOrd
     writes.insert(0, Tables::put_order(&updated, Some(record.version))?);
     app.commit(writes, &events).await?;
     Ok(Outcome::Updated(followed))
+}
+
+/// The order record after following `order`: the address it replaced kept for a
+/// redaction (it went out in mail and history), the operator's act and fix recorded, a
+/// fix dropped when the storefront's own new address replaced it.
+fn after_following(record: &OrderRecord, order: &CanonicalOrder, readdressed: bool, by: Option<&OperatorAction>) -> OrderRecord {
+    let mut updated = OrderRecord { order: order.clone(), version: record.version + 1, ..record.clone() };
+    if let (true, Some(former)) = (readdressed, &record.order.shipping_address) {
+        updated.former_addresses.push(former.clone());
+    }
+    match by {
+        Some(act) => {
+            updated.actions.push(act.clone());
+            updated.address_fix = Some(record.fixed_at(act.at));
+        }
+        None if readdressed => updated.address_fix = None,
+        None => {}
+    }
+    updated
+}
+
+/// The id of a note to the operator about `change`: per storefront version, or per
+/// version of the order for the operator's own act.
+fn note_id(change: &str, updated: &OrderRecord, by: Option<&OperatorAction>) -> String {
+    match by {
+        Some(_) => format!("{change}@v{}", updated.version),
+        None => format!("{change}@{}", updated.order.updated_at.timestamp()),
+    }
 }
 
 /// Lines an edit added (or brought back after removing them) are routed like any

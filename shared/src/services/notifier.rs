@@ -214,6 +214,10 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             let vo = vendor_order(app, event).await?;
             vec![(vendor_inbox(app, &vo, event).await?, address_changed(&vo))]
         }
+        EventType::ClockExtended => {
+            let vo = vendor_order(app, event).await?;
+            vec![(vendor_inbox(app, &vo, event).await?, clock_extended(&vo, &payload_of(event)?))]
+        }
         EventType::LinesChanged => {
             let vo = vendor_order(app, event).await?;
             vec![(vendor_inbox(app, &vo, event).await?, lines_changed(&vo, &payload_of(event)?))]

@@ -248,6 +248,7 @@ async fn erase(app: &App, record: &OrderRecord, vendor_orders: &[VendorOrder]) -
     let erased = OrderRecord {
         order: redacted_order(&record.order),
         former_addresses: Vec::new(),
+        address_fix: None,
         redaction: Some(Redaction { requested_at, done_at: Some(now) }),
         version: record.version + 1,
         ..record.clone()

@@ -7,6 +7,8 @@ use super::{
 };
 use crate::Local;
 use dropflow_shared::domain::ids::{OrderId, VendorId};
+use dropflow_shared::domain::sla::ClockKind;
+use dropflow_shared::http::operator_wire::AddressBody;
 use dropflow_shared::http::wire;
 use dropflow_shared::ports::{DeadLetter, DeadLetterQueue};
 use dropflow_shared::services::console::{self, Act};
@@ -295,6 +297,31 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
             };
             let n = console::give_lines(app, &order_id, &lines, &vendor, given.as_ref(), Act { by: CLI, reason: &reason }).await.map_err(said)?;
             print(out, format!("{n} lines of order {order_id} given to {vendor}; the vendor is briefed"))
+        }
+        OrderAction::FixAddress { reference, address, reason } => {
+            let order_id = one_order(app, &reference).await?;
+            let a = address;
+            let body = AddressBody {
+                name: a.name,
+                company: a.company,
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                region: a.region,
+                postal_code: a.postal_code,
+                country_code: a.country,
+                phone: a.phone,
+            };
+            let address = body.parse().map_err(|e| format!("the address: {e}"))?;
+            let n = console::fix_address(app, &order_id, &address, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("order {order_id} now ships to {}; {n} vendor orders took the address (their vendors are mailed)", address.lines().join(", ")))
+        }
+        OrderAction::Extend { reference, vendor, clock, hours, reason } => {
+            let order_id = one_order(app, &reference).await?;
+            let kind = ClockKind::parse(&clock).ok_or_else(|| format!("--clock: one of {}", ClockKind::ALL.map(ClockKind::as_str).join(", ")))?;
+            let vo = console::extend_clock(app, &order_id, &vendor, kind, hours, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let due = vo.clocks.iter().find(|c| c.kind == kind).map(|c| c.due_at.to_rfc3339()).unwrap_or_default();
+            print(out, format!("{vendor}'s {} clock in order {order_id} is now due {due}; the vendor is mailed", kind.as_str()))
         }
     }
 }

@@ -508,6 +508,64 @@ pub enum OrderAction {
         #[arg(long)]
         cost: Option<String>,
     },
+    /// Ship the order to another address from now on: its vendor orders not yet shipped
+    /// take it (their vendors are mailed), lines that waited for a usable address are
+    /// routed. The fix stands while the storefront sends the address it replaced; a new
+    /// address from the storefront (the customer's own change) wins.
+    FixAddress {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        #[command(flatten)]
+        address: AddressArgs,
+        /// Why, for the order's history.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Give a vendor more time for one step: its clock (place_with_supplier, ship,
+    /// auto_cancel, ... as `order show` lists them) is due HOURS later, from its deadline or
+    /// from now when that passed. The vendor is mailed the new deadline; what the
+    /// customer was told and the vendor's scorecard do not change.
+    Extend {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        /// The vendor whose vendor order in it gets the time.
+        #[arg(long)]
+        vendor: String,
+        /// Which clock.
+        #[arg(long)]
+        clock: String,
+        /// How many hours (1-720).
+        #[arg(long)]
+        hours: u32,
+        /// Why, for the order's history.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// A shipping address on the command line.
+#[derive(clap::Args)]
+pub struct AddressArgs {
+    /// The recipient.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub line1: String,
+    #[arg(long)]
+    pub line2: Option<String>,
+    #[arg(long)]
+    pub city: String,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub postal_code: Option<String>,
+    /// Two letters (US, DE).
+    #[arg(long)]
+    pub country: String,
+    #[arg(long)]
+    pub phone: Option<String>,
 }
 
 #[derive(Subcommand)]
