@@ -131,17 +131,26 @@ async fn killed_again_and_again_the_server_loses_and_doubles_nothing() {
         }));
     }
 
-    // The killer: SIGKILL at random moments, restart at once on the same data dir.
+    // The killer: SIGKILL at random moments, restart at once on the same data dir. Each
+    // kill waits for the restarted server to answer first: a server killed five times
+    // while still booting never got to its leased messages, which SQS (and the embedded
+    // queue) then dead-letter after five receives; on a loaded machine a boot can take
+    // longer than the 100-500 ms between kills (CI lost 10 orders so).
     let sending = Arc::new(AtomicBool::new(true));
     let killer = {
-        let (server, sending, data) = (server.clone(), sending.clone(), data.to_path_buf());
+        let (server, sending, data, base) = (server.clone(), sending.clone(), data.to_path_buf(), base.clone());
         tokio::spawn(async move {
+            let probe = reqwest::Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
             let mut kills = 0;
             let mut seed = u64::from(std::process::id()) | 1;
             while sending.load(Ordering::Relaxed) || kills < minimum_kills {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
+                let up = Instant::now() + Duration::from_secs(20);
+                while probe.get(format!("{base}/openapi.json")).send().await.is_err() && Instant::now() < up {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 tokio::time::sleep(Duration::from_millis(100 + seed % 400)).await;
                 let mut child = server.lock().unwrap();
                 child.kill().unwrap();
