@@ -53,6 +53,8 @@ pub enum Kind {
     OperatorFixAddress,
     /// The operator gives a vendor more time for a step (`POST /operator/orders/{id}/extend`).
     OperatorExtend,
+    /// The operator sends a vendor's brief again (`POST /operator/orders/{id}/resend`).
+    OperatorResend,
     OperatorMarkPaid,
     VendorPlace,
     VendorShip,
@@ -92,7 +94,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 60] = [
+const WEIGHTS: [(Kind, u64); 61] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -127,6 +129,7 @@ const WEIGHTS: [(Kind, u64); 60] = [
     (Kind::OperatorRelease, 2),
     (Kind::OperatorFixAddress, 2),
     (Kind::OperatorExtend, 2),
+    (Kind::OperatorResend, 1),
     (Kind::OperatorMarkPaid, 2),
     (Kind::VendorPlace, 9),
     (Kind::VendorShip, 8),
@@ -208,6 +211,7 @@ impl Kind {
             Kind::OperatorRelease => "operator.release",
             Kind::OperatorFixAddress => "operator.fix_address",
             Kind::OperatorExtend => "operator.extend",
+            Kind::OperatorResend => "operator.resend",
             Kind::OperatorMarkPaid => "operator.mark_paid",
             Kind::VendorPlace => "vendor.place",
             Kind::VendorShip => "vendor.ship",

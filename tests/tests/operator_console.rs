@@ -18,6 +18,7 @@ on_both_backends!(
     an_erased_order_is_no_longer_found_by_its_customers_email,
     the_operators_address_fix_reaches_the_vendor_and_outlives_the_storefronts_next_update,
     the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadline,
+    the_operator_resends_one_mail_to_one_recipient_once_per_act,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -370,4 +371,42 @@ async fn the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadl
     assert_eq!(operator(&app, Method::POST, &path, &key, Some(extend("ship", 24, "acme"))).await.0, 200);
     let (due, repeat) = ship_clock(&app, &vendor_key, &id).await;
     assert_eq!((due, repeat), (chrono::SubsecRound::trunc_subsecs(now + chrono::Duration::hours(24), 0), true));
+}
+
+async fn the_operator_resends_one_mail_to_one_recipient_once_per_act(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let briefs = |outbox: &[Value]| outbox.iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("New order")).count();
+    let to_customer = |outbox: &[Value]| outbox.iter().filter(|m| m["to"] == CUSTOMER).count();
+    let before = app.outbox().await;
+    assert_eq!(briefs(&before), 1);
+    let (_, detail) = operator(&app, Method::GET, &format!("/operator/orders/{id}"), &key, None).await;
+    let brief = detail["mail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to"] == "acme@vendors.example" && m["event"] == "vendor_order_created")
+        .expect("the brief is listed")
+        .clone();
+    let event_id = brief["event_id"].as_str().unwrap();
+    let path = format!("/operator/orders/{id}/resend");
+    let resend = |event: &str, to: &str| json!({"event_id": event, "to": to, "reason": "the vendor lost it in spam"});
+    // A mail that was not sent there, an event not kept, no reason: refused, nothing sent.
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(resend(event_id, "someone@else.example"))).await.0, 409);
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(resend("evt-nope", "acme@vendors.example"))).await.0, 404);
+    assert_eq!(operator(&app, Method::POST, &path, &key, Some(json!({"event_id": event_id, "to": "acme@vendors.example", "reason": ""}))).await.0, 422);
+    assert_eq!(briefs(&app.outbox().await), 1);
+
+    let (status, detail) = operator(&app, Method::POST, &path, &key, Some(resend(event_id, "acme@vendors.example"))).await;
+    assert_eq!(status, 200, "{detail}");
+    assert!(detail["actions"][0]["action"].as_str().unwrap().starts_with("resend the vendor_order_created mail"), "{detail}");
+    // Delivered again (a redelivery of the resend): still one more brief, to the vendor only.
+    app.deliver().await;
+    let after = app.outbox().await;
+    assert_eq!(briefs(&after), 2);
+    assert_eq!(to_customer(&after), to_customer(&before), "the customer got nothing more");
+    // Each act is a resend of its own.
+    app.cli(&["order", "resend", &id, event_id, "--to", "acme@vendors.example", "--reason", "again"]).await.unwrap();
+    app.deliver().await;
+    assert_eq!(briefs(&app.outbox().await), 3);
 }

@@ -75,6 +75,8 @@ pub enum EventType {
     /// The operator gave a vendor order's vendor more time for a step: the vendor is
     /// told the new deadline.
     ClockExtended,
+    /// The operator sent one mail of an earlier event again, to one of its recipients.
+    MailResent,
 }
 
 impl EventType {
@@ -113,6 +115,7 @@ impl EventType {
             EventType::SupplierAccountExpiring => "supplier_account_expiring",
             EventType::ScorecardChanged => "scorecard_changed",
             EventType::ClockExtended => "clock_extended",
+            EventType::MailResent => "mail_resent",
         }
     }
 }
@@ -305,6 +308,14 @@ pub struct Parked {
     pub reason: String,
     #[serde(default)]
     pub lines: usize,
+}
+
+/// `mail_resent`: the event whose mail goes again (whole: the notifier composes it as it
+/// did), and to whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailResent {
+    pub event: Box<Envelope>,
+    pub to: String,
 }
 
 /// `clock_extended`: which clock, its new deadline, and by how many hours.

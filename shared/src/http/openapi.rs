@@ -51,7 +51,7 @@ pub fn generate() -> String {
             webhooks::receive,
             webhooks::receive_tracking,
             webhooks::receive_supplier,
-            operator::me, operator::orders, operator::order, operator::give, operator::void, operator::address, operator::extend, operator::vendors, operator::hold, operator::release,
+            operator::me, operator::orders, operator::order, operator::give, operator::void, operator::address, operator::extend, operator::resend, operator::vendors, operator::hold, operator::release,
             operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue, operator::scorecards, operator::vendor, operator::suspend, operator::resume,
         ),
         components(schemas(problem::Problem, wire::MoneyJson, crate::sources::generic::GenericTopic)),

@@ -8,7 +8,7 @@
 use super::openapi::parts::OperatorRefusals;
 use super::operator_wire::{
     AddressFixBody, DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, ExtendBody, GiveBody, OperatorJson, OperatorOrderDetailJson,
-    OperatorOrderJson, OperatorOrderPageJson, OperatorVendorJson, OperatorVendorsJson, ReasonBody, VoidBody,
+    OperatorOrderJson, OperatorOrderPageJson, OperatorVendorJson, OperatorVendorsJson, ReasonBody, ResendBody, VoidBody,
 };
 use super::operator_wire::{OperatorScorecardsJson, OperatorVendorDetailJson, VendorKeyJson, VendorScorecardJson};
 use super::problem::{Problem, body_rejection, json_body};
@@ -167,6 +167,21 @@ pub async fn address(
     let address = request.address.parse().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("address.{e}")))?;
     let id = order_id(&id)?;
     console::fix_address(&app, &id, &address, Act { by: &operator.name, reason: &request.reason }).await?;
+    order(State(app), Operator(operator), Path(id.to_string())).await
+}
+
+/// Sends one mail the order sent again, to one who got it, composed from the order as
+/// it stands now.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/resend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = ResendBody, responses((status = 200, description = "Sent again: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or its event is no longer kept", body = Problem, content_type = "application/problem+json"), (status = 409, description = "That event sent no mail to that address", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
+pub async fn resend(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let request: ResendBody = body(raw)?;
+    let id = order_id(&id)?;
+    console::resend_mail(&app, &id, &request.event_id, &request.to, Act { by: &operator.name, reason: &request.reason }).await?;
     order(State(app), Operator(operator), Path(id.to_string())).await
 }
 

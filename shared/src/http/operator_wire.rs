@@ -106,6 +106,8 @@ pub struct MailJson {
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub at: String,
     pub event: String,
+    /// What `POST /operator/orders/{id}/resend` names to send it again.
+    pub event_id: String,
     pub to: String,
 }
 
@@ -150,7 +152,11 @@ impl OperatorOrderDetailJson {
                 .iter()
                 .map(|a| ActionJson { at: instant(a.at), by: a.by.clone(), action: a.action.clone(), reason: a.reason.clone() })
                 .collect(),
-            mail: report.mail.iter().map(|(at, event, to)| MailJson { at: instant(*at), event: event.clone(), to: to.clone() }).collect(),
+            mail: report
+                .mail
+                .iter()
+                .map(|m| MailJson { at: instant(m.at), event: m.event_type.clone(), event_id: m.event_id.clone(), to: m.to.clone() })
+                .collect(),
         }
     }
 }
@@ -248,6 +254,18 @@ impl AddressBody {
             phone: self.phone,
         })
     }
+}
+
+/// `POST /operator/orders/{id}/resend`: one mail the order sent, again.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResendBody {
+    /// The mail's `event_id`, as the order's detail lists it.
+    pub event_id: String,
+    /// Its recipient, as listed.
+    pub to: String,
+    pub reason: String,
 }
 
 /// `POST /operator/orders/{id}/extend`: more time for one vendor's step.

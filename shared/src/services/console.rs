@@ -7,6 +7,7 @@
 use super::routing::{Working, hand_out, waiting_skus};
 use super::{App, ServiceError};
 use crate::domain::address::Address;
+use crate::domain::events::{Envelope, EventType, MailResent};
 use crate::domain::ids::{OrderId, VendorId};
 use crate::domain::order::{CanonicalOrder, OperatorAction, ProductSpec, RoutedLine, Routing, SupplierSnapshot, unshippable};
 use crate::domain::sla::ClockKind;
@@ -251,6 +252,38 @@ async fn fix_address_once(app: &App, order_id: &OrderId, address: &Address, entr
         }
         _ => Err(ServiceError::Conflict(format!("order {order_id} is {}: it ships nowhere", record.listed_as()))),
     }
+}
+
+/// Sends one mail of `order_id`'s event `event_id` again, to `to` only (who got it the
+/// first time): a `mail_resent` event, committed with the act, which the notifier sends
+/// once, composed as the first was from the order as it stands now.
+pub async fn resend_mail(app: &App, order_id: &OrderId, event_id: &str, to: &str, act: Act<'_>) -> Result<(), ServiceError> {
+    let to = to.trim();
+    let original = app
+        .tables
+        .events(order_id)
+        .await?
+        .into_iter()
+        .find(|e| e.event_id == event_id.trim())
+        .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} keeps no event {event_id:?} (events are kept 7 days)")))?;
+    if original.event_type == EventType::MailResent {
+        return Err(ServiceError::Conflict("that is a resend: resend the mail it sent again".into()));
+    }
+    if app.tables.sent_message_id(&original.event_id, to).await?.is_none() {
+        return Err(ServiceError::Conflict(format!("no mail of event {event_id} went to {to:?}")));
+    }
+    let entry = act.entry(app, format!("resend the {} mail to {to}", original.event_type.as_str()))?;
+    super::retry_on_conflict("a resend", || async {
+        let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+        let mut next = record.clone();
+        next.actions.push(entry.clone());
+        next.version = record.version + 1;
+        let resent = MailResent { event: Box::new(original.clone()), to: to.to_string() };
+        let event = Envelope::new(EventType::MailResent, order_id, original.vendor_id.as_ref(), &format!("resend-v{}", next.version), entry.at).with(&resent);
+        app.commit(vec![Tables::put_order(&next, Some(record.version))?], &[event]).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Gives `vendor`'s open vendor order in `order_id` `hours` more for its `kind` clock

@@ -38,7 +38,11 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         (Some(order_id), true) => app.tables.order(order_id).await?,
         _ => None,
     };
-    for (recipient, message) in compose(app, event).await? {
+    let composed = match event.event_type {
+        EventType::MailResent => resent(app, event).await?,
+        _ => compose(app, event).await?,
+    };
+    for (recipient, message) in composed {
         let to = recipient.address().to_string();
         let message = for_recipient(message, &recipient, &app.config, event.order_id.as_ref());
         let now = app.clock.now();
@@ -96,6 +100,13 @@ pub async fn handle(app: &App, event: &Envelope) -> Result<usize, ServiceError> 
         Some(until) => Err(ServiceError::Busy { reason: format!("a mail of event {} is claimed until {until}", event.event_id), until: Some(until) }),
         None => Ok(sent),
     }
+}
+
+/// The mail a `mail_resent` sends: its event's, composed anew, to its one recipient.
+async fn resent(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)>, ServiceError> {
+    let resent: payload::MailResent = payload_of(event)?;
+    let composed = compose(app, &resent.event).await?;
+    Ok(composed.into_iter().filter(|(recipient, _)| recipient.address().eq_ignore_ascii_case(&resent.to)).collect())
 }
 
 /// A shipped parcel registered with the carrier feed (AfterShip pushes only what it was
@@ -258,8 +269,9 @@ async fn compose(app: &App, event: &Envelope) -> Result<Vec<(Recipient, Message)
             vec![(operator, data_request(&record, &vendor_orders, &payload_of::<payload::DataRequested>(event)?.request_id))]
         }
         // No one's mail: the supplier order is the vendor's own news; a redaction due is
-        // carried out in `handle`, before any mail.
-        EventType::SupplierOrderPlaced | EventType::RedactionDue => Vec::new(),
+        // carried out in `handle`, before any mail; a resend is composed there too
+        // (`resent`), as its event's.
+        EventType::SupplierOrderPlaced | EventType::RedactionDue | EventType::MailResent => Vec::new(),
     })
 }
 

@@ -305,12 +305,21 @@ pub async fn add_product(app: &App, input: ProductInput<'_>) -> Result<(ProductM
 pub struct OrderReport {
     pub record: crate::store::OrderRecord,
     pub vendor_orders: Vec<(crate::domain::vendor_order::VendorOrder, Vec<crate::domain::vendor_order::HistoryEntry>)>,
-    /// (when, event type, recipient) of each mail sent.
-    pub mail: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
+    /// Each mail sent, oldest first.
+    pub mail: Vec<SentMail>,
     /// (parcel number, where its write-back to the storefront stands: `written:{ids}`,
     /// `refused:{why}` or `pending`), for a shop that is written back to (as long as
     /// the events are kept).
     pub write_backs: Vec<(String, String)>,
+}
+
+/// One mail an order's event sent: what the console lists, and resends by its event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SentMail {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub event_type: String,
+    pub event_id: String,
+    pub to: String,
 }
 
 /// The orders `reference` names: an order id (`o_…`), or the number customers quote
@@ -351,7 +360,12 @@ pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Re
         }
         for to in &recipients {
             if app.tables.sent_message_id(&event.event_id, to).await?.is_some() {
-                mail.push((event.occurred_at, event.event_type.as_str().to_string(), to.clone()));
+                mail.push(SentMail {
+                    at: event.occurred_at,
+                    event_type: event.event_type.as_str().to_string(),
+                    event_id: event.event_id.clone(),
+                    to: to.clone(),
+                });
             }
         }
     }

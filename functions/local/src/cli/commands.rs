@@ -316,6 +316,11 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
             let n = console::fix_address(app, &order_id, &address, Act { by: CLI, reason: &reason }).await.map_err(said)?;
             print(out, format!("order {order_id} now ships to {}; {n} vendor orders took the address (their vendors are mailed)", address.lines().join(", ")))
         }
+        OrderAction::Resend { reference, event_id, to, reason } => {
+            let order_id = one_order(app, &reference).await?;
+            console::resend_mail(app, &order_id, &event_id, &to, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            print(out, format!("the mail of event {event_id} of order {order_id} goes to {to} again"))
+        }
         OrderAction::Extend { reference, vendor, clock, hours, reason } => {
             let order_id = one_order(app, &reference).await?;
             let kind = ClockKind::parse(&clock).ok_or_else(|| format!("--clock: one of {}", ClockKind::ALL.map(ClockKind::as_str).join(", ")))?;
@@ -644,8 +649,8 @@ fn report_lines(report: &operator::OrderReport) -> Vec<String> {
             ));
         }
     }
-    for (at, event, to) in &report.mail {
-        lines.push(format!("mail {} {event} -> {to}", wire::instant(*at)));
+    for mail in &report.mail {
+        lines.push(format!("mail {} {} -> {} (event {})", wire::instant(mail.at), mail.event_type, mail.to, mail.event_id));
     }
     for (number, state) in &report.write_backs {
         lines.push(format!("storefront parcel {number}: {state}"));

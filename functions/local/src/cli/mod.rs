@@ -521,6 +521,20 @@ pub enum OrderAction {
         #[arg(long)]
         reason: String,
     },
+    /// Send one mail the order sent again, to one who got it (`order show` lists each
+    /// mail with its event), composed from the order as it stands now.
+    Resend {
+        /// An order id, or a storefront order number ("#1001") that names one order.
+        reference: String,
+        /// The mail's event, as `order show` lists it.
+        event_id: String,
+        /// Its recipient, as listed.
+        #[arg(long)]
+        to: String,
+        /// Why, for the order's history.
+        #[arg(long)]
+        reason: String,
+    },
     /// Give a vendor more time for one step: its clock (place_with_supplier, ship,
     /// auto_cancel, ... as `order show` lists them) is due HOURS later, from its deadline or
     /// from now when that passed. The vendor is mailed the new deadline; what the
