@@ -797,6 +797,21 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     shows(browser, "#flash", "voided").await;
     shows(browser, "#lines", "Void").await;
 
+    // #1002's customer phoned a new street: the operator fixes the address, then sends
+    // one of its mails again.
+    for (part, value) in [("name", "Ana Lima"), ("line1", "9 Elm Street"), ("city", "Austin"), ("postal_code", "78701"), ("country_code", "us")] {
+        fill(browser, &format!("#address-form-{part}"), value).await;
+    }
+    fill(browser, "#address-form-reason", "The customer phoned: new street").await;
+    click(browser, "#address-form button[type=submit]").await;
+    shows(browser, "#flash", "ships to the new address").await;
+    shows(browser, "address", "9 Elm Street").await;
+    shows(browser, "#actions", "fix the shipping address").await;
+    fill(browser, "#resend-form-reason", "Lost in the spam folder").await;
+    click(browser, "#resend-form button[type=submit]").await;
+    shows(browser, "#flash", "sent again").await;
+    shows(browser, "#actions", "Lost in the spam folder").await;
+
     // A vendor's page: held for review from there, with a reason.
     click(browser, "a[data-section=vendors]").await;
     click(browser, "#vendors a[href='#vendors/nova']").await;

@@ -132,6 +132,7 @@ async function orderView(id, show) {
         el('dt', {}, 'Total'), el('dd', {}, money(o.order.total)))),
     linesSection(o, waiting),
     waiting.length ? actSection(o, waiting, vendors.vendors, refresh) : null,
+    o.order.status === 'routed' || o.order.status === 'held' ? changeSection(o, refresh) : null,
     vendorOrdersSection(o),
     actionsSection(o),
     mailSection(o),
@@ -202,6 +203,57 @@ function actSection(o, waiting, vendors, refresh) {
   return el('section', { class: 'card' }, el('h2', {}, 'Lines waiting for a vendor'),
     el('p', { class: 'muted' }, 'Tick the lines to act on; none ticked acts on every waiting line.'),
     el('div', { class: 'actions' }, give, voiding));
+}
+
+/** The clocks an operator may give a vendor more time on. */
+const CLOCKS = { ship: 'Ship', place_with_supplier: 'Order from the supplier', auto_cancel: 'Cancellation if never ordered', delivery_promise: 'Delivery' };
+
+/** Fix the address, give a vendor more time, send a mail again. */
+function changeSection(o, refresh) {
+  const id = encodeURIComponent(o.order.order_id);
+  const part = (name, label, attrs = {}) => field(`address-form-${name}`, label, { autocomplete: 'off', ...attrs });
+  const address = reasonForm({
+    id: 'address-form',
+    title: 'Fix the shipping address',
+    button: 'Ship it there',
+    extra: [part('name', 'Recipient'), part('line1', 'Street and number'), part('line2', 'Apartment, suite (optional)'),
+      el('div', { class: 'row' }, part('city', 'City'), part('postal_code', 'Postal code')),
+      el('div', { class: 'row' }, part('region', 'Region (optional)'), part('country_code', 'Country (two letters)', { maxlength: 2 }))],
+    work: async (reason, form) => {
+      const value = (name) => form.querySelector(`#address-form-${name}`).value.trim();
+      const address = { name: value('name'), line1: value('line1'), line2: value('line2') || null, city: value('city'), region: value('region') || null, postal_code: value('postal_code') || null, country_code: value('country_code').toUpperCase() };
+      await call('POST', `orders/${id}/address`, { body: { address, reason } });
+      refresh('The order ships to the new address; the vendors of what has not shipped are mailed.');
+    },
+  });
+  const open = o.vendor_orders.filter((vo) => !['shipped', 'delivered', 'cancelled'].includes(vo.state));
+  const vendorSelect = el('select', { id: 'extend-vendor' }, open.map((vo) => el('option', { value: vo.vendor_id }, `${vo.vendor_id} (${vo.state})`)));
+  const clockSelect = el('select', { id: 'extend-clock' }, Object.entries(CLOCKS).map(([value, label]) => el('option', { value }, label)));
+  const extend = open.length ? reasonForm({
+    id: 'extend-form',
+    title: 'Give a vendor more time',
+    button: 'Extend the deadline',
+    extra: [el('div', {}, el('label', { for: 'extend-vendor' }, 'Vendor'), vendorSelect), el('div', {}, el('label', { for: 'extend-clock' }, 'Step'), clockSelect),
+      field('extend-hours', 'Hours more (1-720)', { type: 'number', min: 1, max: 720, value: 24 })],
+    work: async (reason, form) => {
+      const hours = Number(form.querySelector('#extend-hours').value);
+      await call('POST', `orders/${id}/extend`, { body: { vendor: vendorSelect.value, clock: clockSelect.value, hours, reason } });
+      refresh(`${vendorSelect.value} has ${hours} more hours; the vendor is mailed the new deadline.`);
+    },
+  }) : null;
+  const mailSelect = el('select', { id: 'resend-mail' }, o.mail.map((m, i) => el('option', { value: String(i) }, `${m.event} → ${m.to}`)));
+  const resend = o.mail.length ? reasonForm({
+    id: 'resend-form',
+    title: 'Send a mail again',
+    button: 'Send it again',
+    extra: [el('div', {}, el('label', { for: 'resend-mail' }, 'Mail'), mailSelect)],
+    work: async (reason) => {
+      const mail = o.mail[Number(mailSelect.value)];
+      await call('POST', `orders/${id}/resend`, { body: { event_id: mail.event_id, to: mail.to, reason } });
+      refresh(`The ${mail.event} mail is sent again to ${mail.to}.`);
+    },
+  }) : null;
+  return el('section', { class: 'card', id: 'change' }, el('h2', {}, 'Change the order'), el('div', { class: 'actions' }, address, extend, resend));
 }
 
 function vendorOrdersSection(o) {
