@@ -329,16 +329,26 @@ pub(crate) fn parked(record: &OrderRecord, details: &payload::Parked) -> Message
     }
 }
 
-/// The vendor's mail of an order the storefront cancelled: do not buy it (or cancel it).
-pub(crate) fn storefront_cancelled(vo: &VendorOrder) -> Message {
+/// The vendor's mail of an order that is no longer its own to send: the storefront
+/// cancelled it (do not buy it, or cancel the supplier order), or the operator gave it
+/// to another vendor before it was ordered (`handed_over`: do not buy it).
+pub(crate) fn storefront_cancelled(vo: &VendorOrder, handed_over: bool) -> Message {
     let placed = match &vo.supplier_order_ref {
         Some(reference) => format!("Cancel supplier order {reference} now, before it ships, and ask the supplier for a refund."),
         None => "You had not ordered from the supplier yet: do not.".into(),
     };
+    let (subject, heading, why) = match handed_over {
+        false => (format!("Order {} was cancelled: cancel the supplier order", vo.order_number), format!("Order {} was cancelled by the store", vo.order_number), None),
+        true => (
+            format!("Order {} was given to another vendor: do not order it", vo.order_number),
+            format!("Order {} is no longer yours to send", vo.order_number),
+            vo.cancel_reason.as_ref().map(|r| format!("The marketplace operator {r}: another vendor sends it now.")),
+        ),
+    };
     Message {
-        subject: format!("Order {} was cancelled: cancel the supplier order", vo.order_number),
-        heading: format!("Order {} was cancelled by the store", vo.order_number),
-        intro: vec![placed, "Nothing of this order is to be shipped.".into()],
+        subject,
+        heading,
+        intro: why.into_iter().chain([placed, "Nothing of this order is to be shipped by you.".into()]).collect(),
         sections: vec![Section {
             links: Vec::new(),
             title: "Cancelled lines".into(),

@@ -43,6 +43,10 @@ pub enum Kind {
     /// The operator gives a line that waits for a vendor to a vendor, through the
     /// console's API (`POST /operator/orders/{id}/give`), naming where it is bought.
     OperatorGiveLine,
+    /// The operator gives a vendor order nothing of which was ordered from the supplier
+    /// to another vendor (the same `give`, naming its lines): the first vendor is told,
+    /// the other briefed.
+    OperatorGiveVendorOrder,
     /// The operator holds a vendor for review (`POST /operator/vendors/{id}/hold`): its
     /// new orders wait until it is released.
     OperatorHold,
@@ -94,7 +98,7 @@ pub enum Kind {
 }
 
 /// Every kind, with its weight in a history.
-const WEIGHTS: [(Kind, u64); 61] = [
+const WEIGHTS: [(Kind, u64); 62] = [
     (Kind::ShopifyPaid, 10),
     (Kind::ShopifyPending, 3),
     (Kind::ShopifyPaidAfterPending, 3),
@@ -125,6 +129,7 @@ const WEIGHTS: [(Kind, u64); 61] = [
     (Kind::OperatorSuspend, 1),
     (Kind::OperatorResume, 2),
     (Kind::OperatorGiveLine, 2),
+    (Kind::OperatorGiveVendorOrder, 2),
     (Kind::OperatorHold, 1),
     (Kind::OperatorRelease, 2),
     (Kind::OperatorFixAddress, 2),
@@ -207,6 +212,7 @@ impl Kind {
             Kind::OperatorSuspend => "operator.suspend",
             Kind::OperatorResume => "operator.resume",
             Kind::OperatorGiveLine => "operator.give_line",
+            Kind::OperatorGiveVendorOrder => "operator.give_vendor_order",
             Kind::OperatorHold => "operator.hold",
             Kind::OperatorRelease => "operator.release",
             Kind::OperatorFixAddress => "operator.fix_address",

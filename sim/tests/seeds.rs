@@ -57,7 +57,7 @@ async fn the_same_seed_gives_the_same_histories_and_the_same_result() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_exercises_every_step_kind_not_disabled() {
-    // A batch whose draws reach every kind (61 since operator.resend; seed 1's 40 histories draw
+    // A batch whose draws reach every kind (62 since operator.give_vendor_order; seed 1's 40 histories draw
     // operator.reroute no more since shopify.webhook_lost joined; seed 3's draw each kind
     // at least once since the five supplier kinds joined).
     let summary = run(&Options { seed: 3, histories: 40, backend: Backend::Embedded, chaos: 0.0, trace_dir: std::env::temp_dir() }).await;

@@ -19,6 +19,7 @@ on_both_backends!(
     the_operators_address_fix_reaches_the_vendor_and_outlives_the_storefronts_next_update,
     the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadline,
     the_operator_resends_one_mail_to_one_recipient_once_per_act,
+    the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and_the_first_is_told,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -145,7 +146,7 @@ async fn the_operator_gives_a_waiting_line_to_a_vendor_who_is_briefed(backend: B
     // No reason, no act; beta maps no BLACK and no supplier is said; a line that does not wait.
     assert_eq!(give(json!({"lines": ["703073504"], "vendor": "beta", "reason": " "})).await.0, 422);
     assert_eq!(give(json!({"lines": ["703073504"], "vendor": "beta", "reason": "beta stocks it"})).await.0, 422);
-    assert_eq!(give(json!({"lines": ["466157049"], "vendor": "beta", "reason": "x"})).await.0, 409, "GREEN is acme's already");
+    assert_eq!(give(json!({"lines": ["466157049"], "vendor": "beta", "reason": "x"})).await.0, 409, "acme's order is given whole, with RED");
     assert_eq!(give(json!({"lines": ["703073504"], "vendor": "nobody", "reason": "x"})).await.0, 404);
     let supplier =
         json!({"supplier_name": "Beta's <b>supplier</b>", "product_url": "https://supplier.example/black", "cost": {"amount": "40.00", "currency": "USD"}});
@@ -169,7 +170,7 @@ async fn the_operator_gives_a_waiting_line_to_a_vendor_who_is_briefed(backend: B
     assert_eq!(orders.len(), 1);
     // The CLI gives with the same words.
     let said = app.cli(&["order", "give", "#1001", "703073504", "--vendor", "beta", "--reason", "again"]).await.unwrap_err();
-    assert!(said.contains("waits for a vendor"), "{said}");
+    assert!(said.contains("beta has these lines already"), "{said}");
 }
 
 async fn the_operator_voids_a_waiting_line_with_a_reason_and_the_customer_is_told(backend: Backend) {
@@ -409,4 +410,58 @@ async fn the_operator_resends_one_mail_to_one_recipient_once_per_act(backend: Ba
     app.cli(&["order", "resend", &id, event_id, "--to", "acme@vendors.example", "--reason", "again"]).await.unwrap();
     app.deliver().await;
     assert_eq!(briefs(&app.outbox().await), 3);
+}
+
+async fn the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and_the_first_is_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // acme sells GREEN and RED and has not ordered them from the supplier; BLACK waits.
+    let (acme, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    app.onboard("beta", &[]).await;
+    let beta = app.cli(&["key", "create", "beta"]).await.unwrap().trim().to_string();
+    let customer_mail = |outbox: &[Value]| outbox.iter().filter(|m| m["to"] == CUSTOMER).count();
+    let before = customer_mail(&app.outbox().await);
+    let give_path = format!("/operator/orders/{id}/give");
+    let give = |body: Value| operator(&app, Method::POST, &give_path, &key, Some(body));
+    let supplier = json!({"supplier_name": "Beta Supply", "product_url": "https://supplier.example/ipod", "cost": {"amount": "40.00", "currency": "USD"}});
+    let both = json!(["466157049", "518995019"]);
+    // Only whole, only to another vendor.
+    let (status, said) = give(json!({"lines": ["466157049"], "vendor": "beta", "reason": "acme is late", "supplier": supplier})).await;
+    assert_eq!(status, 409, "{said}");
+    assert!(said["detail"].as_str().unwrap().contains("518995019"), "the line left out is named: {said}");
+    assert_eq!(give(json!({"lines": both, "vendor": "acme", "reason": "x"})).await.0, 409, "acme has them already");
+    let (status, after) = give(json!({"lines": both, "vendor": "beta", "reason": "acme is late", "supplier": supplier})).await;
+    assert_eq!(status, 200, "{after}");
+    for line in after["lines"].as_array().unwrap().iter().filter(|l| l["sku"] != "IPOD2008BLACK") {
+        assert_eq!((line["status"].as_str(), line["vendor"].as_str()), (Some("routed"), Some("beta")), "{after}");
+    }
+    assert_eq!(after["actions"][0]["reason"], "acme is late");
+    // acme's order is over and acme is told not to buy it; beta is briefed with both
+    // lines; the customer, whose items still come, hears nothing.
+    let acme_order = &app.vendor_orders(&acme).await[0];
+    assert_eq!(acme_order["state"], "cancelled", "{acme_order}");
+    let outbox = app.outbox().await;
+    let told: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("given to another vendor")).collect();
+    assert_eq!(told.len(), 1, "{outbox:?}");
+    assert!(told[0]["text"].as_str().unwrap().contains("do not"), "{}", told[0]["text"]);
+    let brief: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "beta@vendors.example").collect();
+    assert_eq!(brief.len(), 1, "{brief:?}");
+    let text = brief[0]["text"].as_str().unwrap();
+    assert!(text.contains("IPOD2008GREEN") && text.contains("IPOD2008RED") && text.contains("https://supplier.example/ipod"), "{text}");
+    assert_eq!(customer_mail(&outbox), before, "the customer is not told of a cancellation");
+    // A refund of GREEN now is recorded once, on beta's order, which sends it.
+    let refund = json!({"id": 78, "order_id": 450789469, "created_at": "2026-11-20T11:00:00-05:00",
+        "refund_line_items": [{"id": 1, "quantity": 1, "line_item_id": 466157049, "restock_type": "cancel", "subtotal": "199.00"}]});
+    assert_eq!(app.shopify_webhook("refunds/create", &serde_json::to_vec(&refund).unwrap(), SHOPIFY_SECRET).await.status(), 200);
+    app.deliver().await;
+    assert_eq!(app.vendor_orders(&acme).await[0]["refunds"].as_array().unwrap().len(), 0, "not on the order handed over");
+    assert_eq!(app.vendor_orders(&beta).await[0]["refunds"].as_array().unwrap().len(), 1, "on the order that sends it");
+    let vendor_order = format!("/vendor/orders/{}", app.vendor_orders(&beta).await[0]["id"].as_str().unwrap());
+    // acme cannot order it now; once beta has, nobody can take it from beta.
+    let acme_path = format!("/vendor/orders/{}/supplier-order", acme_order["id"].as_str().unwrap());
+    assert_eq!(app.vendor(Method::POST, &acme_path, &acme, Some(json!({"supplier_order_ref": "ACME-1"}))).await.0, 409);
+    let (status, placed, _) = app.vendor(Method::POST, &format!("{vendor_order}/supplier-order"), &beta, Some(json!({"supplier_order_ref": "BETA-1"}))).await;
+    assert_eq!(status, 200, "{placed}");
+    let (status, said) = give(json!({"lines": both, "vendor": "acme", "reason": "back to acme", "supplier": supplier})).await;
+    assert_eq!(status, 409, "{said}");
+    assert!(said["detail"].as_str().unwrap().contains("ordered its part from the supplier"), "{said}");
 }

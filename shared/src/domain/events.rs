@@ -253,6 +253,10 @@ pub enum CancelledBy {
     Storefront,
     /// `SLA_AUTO_CANCEL_HOURS` passed with the order never placed.
     Sla,
+    /// The operator gave the order, before anything of it was ordered from the supplier,
+    /// to another vendor (`to`): its lines go on there. Only this vendor is told; the
+    /// customer and the storefront have nothing to hear.
+    HandedOver,
 }
 
 /// `cancelled`: by whom, when not by its vendor.
@@ -260,6 +264,9 @@ pub enum CancelledBy {
 pub struct Cancelled {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<CancelledBy>,
+    /// The vendor the order went to, when it was handed over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<VendorId>,
 }
 
 /// `lines_changed`: what the storefront's edit did, line by line, and the supplier

@@ -139,7 +139,9 @@ pub fn order_status(
         })
     };
     let mut groups = Vec::new();
-    for vo in vendor_orders {
+    // A vendor order the operator handed over shows nothing: its lines are shown with
+    // the order they went to.
+    for vo in vendor_orders.iter().filter(|vo| vo.handed_to.is_none()) {
         let sold_by = sellers.get(vo.vendor_id.as_str()).cloned();
         for shipment in &vo.shipments {
             let items = shipment.line_ids.iter().filter_map(|id| item(Some(vo), id)).collect();

@@ -126,6 +126,12 @@ pub enum Command {
         kind: ClockKind,
         hours: u32,
     },
+    /// The operator gives the order to another vendor (`to`) before anything of it was
+    /// ordered from the supplier: it ends here, cancelled, and its lines go on in `to`'s
+    /// order (the service hands them out in the same transaction).
+    HandOver {
+        to: VendorId,
+    },
     /// A carrier's news of one parcel (a tracking push): it moves, it arrived, or it is
     /// in trouble.
     CarrierUpdate {
@@ -174,6 +180,7 @@ impl Command {
             Command::RecordRefund { .. } => "record a refund on",
             Command::CarrierUpdate { .. } => "record carrier news on",
             Command::ExtendClock { .. } => "extend a clock of",
+            Command::HandOver { .. } => "hand over",
         }
     }
 }
@@ -245,6 +252,10 @@ pub struct VendorOrder {
     /// vendor order of it is closed and due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<DateTime<Utc>>,
+    /// The operator gave it to this vendor (`Command::HandOver`): cancelled here, its
+    /// lines go on in that vendor's order, and the customer's page shows them there only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handed_to: Option<VendorId>,
     /// The vendor itself cancelled it (a scorecard's pre-fulfillment cancel).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cancelled_by_vendor: bool,
@@ -431,6 +442,7 @@ impl VendorOrder {
             last_checkpoint: None,
             breached: Vec::new(),
             purge_at: None,
+            handed_to: None,
             cancelled_by_vendor: false,
             scored: Default::default(),
             version: 1,
@@ -622,7 +634,7 @@ impl VendorOrder {
             let reason = format!("not ordered from the supplier within {hours} h of its deadline");
             let mut transition = self.apply(Command::Cancel { reason }, Actor::System, now, policy).ok()?;
             for event in transition.events.iter_mut().filter(|e| e.event_type == EventType::Cancelled) {
-                *event = event.clone().with(&Cancelled { by: Some(CancelledBy::Sla) });
+                *event = event.clone().with(&Cancelled { by: Some(CancelledBy::Sla), to: None });
             }
             return Some(Fired { transition, escalations: Vec::new() });
         }
@@ -714,6 +726,14 @@ impl VendorOrder {
             (Command::Cancel { reason }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 next.cancelled_by_vendor = matches!(actor, Actor::Vendor(_));
                 cancel(&mut next, reason)?
+            }
+            (Command::HandOver { to }, AwaitingSupplier) if self.supplier_orders.is_empty() => {
+                if *to == self.vendor_id {
+                    return Err(TransitionError::Invalid(format!("the order is vendor {to}'s already")));
+                }
+                let handed_over = super::events::Cancelled { by: Some(CancelledBy::HandedOver), to: Some(to.clone()) };
+                next.handed_to = Some(to.clone());
+                cancel(&mut next, &format!("given to vendor {to} by the operator"))?.with(&handed_over)
             }
             (Command::ChangeAddress { address }, AwaitingSupplier | AwaitingShipment) if self.shipments.is_empty() => {
                 if *address == self.shipping_address {
@@ -1604,6 +1624,24 @@ mod tests {
         assert!(matches!(fresh().apply(Command::Cancel { reason: " ".into() }, actor(), now(), &policy), Err(TransitionError::Invalid(_))));
         let shipped = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order.apply(ship(), actor(), now(), &policy).unwrap().vendor_order;
         assert!(matches!(shipped.apply(cancel(), actor(), now(), &policy), Err(TransitionError::Illegal { .. })));
+    }
+
+    #[test]
+    fn an_order_is_handed_over_only_before_anything_is_ordered_and_only_to_another_vendor() {
+        let policy = SlaPolicy::default();
+        let to = VendorId::parse("beta").unwrap();
+        let hand_over = || Command::HandOver { to: to.clone() };
+        let handed = fresh().apply(hand_over(), Actor::Operator, now(), &policy).unwrap();
+        assert_eq!((handed.vendor_order.state, handed.vendor_order.handed_to.as_ref()), (VoState::Cancelled, Some(&to)));
+        assert!(handed.vendor_order.clocks.is_empty(), "its clocks stop");
+        assert!(!handed.vendor_order.cancelled_by_vendor, "not the vendor's cancel on its scorecard");
+        let said: super::super::events::Cancelled = handed.events[0].payload_as().unwrap();
+        assert_eq!((said.by, said.to.as_ref()), (Some(CancelledBy::HandedOver), Some(&to)));
+        let own = Command::HandOver { to: fresh().vendor_id.clone() };
+        assert!(matches!(fresh().apply(own, Actor::Operator, now(), &policy), Err(TransitionError::Invalid(_))));
+        let placed = fresh().apply(place(), actor(), now(), &policy).unwrap().vendor_order;
+        assert!(matches!(placed.apply(hand_over(), Actor::Operator, now(), &policy), Err(TransitionError::Illegal { .. })));
+        assert!(matches!(handed.vendor_order.apply(hand_over(), Actor::Operator, now(), &policy), Err(TransitionError::Illegal { .. })));
     }
 
     #[test]

@@ -166,25 +166,93 @@ async fn give_once(
         }
         lines.push(RoutedLine { line: line.clone(), supplier: bought_from(app, line, &vendor.vendor_id, supplier).await? });
     }
-    if lines.len() != line_ids.len() {
-        return Err(ServiceError::Conflict(format!("not every line of {line_ids:?} waits for a vendor in order {order_id}")));
-    }
     let now = entry.at;
-    let routing = Routing { by_vendor: [(vendor.vendor_id.clone(), lines)].into_iter().collect(), unroutable: Vec::new() };
     let mut working: Vec<Working> = app.tables.vendor_orders_of(order_id).await?.into_iter().map(Working::read).collect();
     let mut events = Vec::new();
+    let mut writes = Vec::new();
+    for current in working.iter_mut().filter(|w| w.vo.state != VoState::Cancelled && w.vo.lines.iter().any(|l| line_ids.contains(&l.line.line_id))) {
+        let taken = hand_over(app, current, line_ids, &vendor.vendor_id, now, &mut events, &mut writes).await?;
+        for line in taken {
+            let supplier = bought_from(app, &line, &vendor.vendor_id, supplier).await?;
+            lines.push(RoutedLine { line, supplier });
+        }
+    }
+    if lines.len() != line_ids.len() {
+        return Err(ServiceError::Conflict(format!(
+            "not every line of {line_ids:?} waits for a vendor, or is in a vendor order given whole, in order {order_id}"
+        )));
+    }
+    let routing = Routing { by_vendor: [(vendor.vendor_id.clone(), lines)].into_iter().collect(), unroutable: Vec::new() };
     let mut next = record.clone();
     let given = hand_out(app, &mut working, &routing, &format!("given-v{}", record.version + 1), now, &mut events, &mut next)?;
     next.unroutable.retain(|u| !given.contains(&u.line_id));
     next.actions.push(entry.clone());
     next.version = record.version + 1;
-    let mut writes = vec![Tables::put_order(&next, Some(record.version))?];
+    writes.push(Tables::put_order(&next, Some(record.version))?);
     writes.extend(Working::writes(&working)?);
     writes.extend(super::routing::joined_purchases(app, &working, now).await?);
     let still_waiting = waiting_skus(&next);
     writes.extend(waiting_skus(&record).iter().filter(|sku| !still_waiting.contains(sku)).map(|sku| Tables::delete_waiting(sku, order_id)));
     app.commit(writes, &events).await?;
     Ok(given.len())
+}
+
+/// The answer to an operator's command the vendor order refuses: a state that does not
+/// allow it is a conflict, a bad value unprocessable.
+fn refused(e: TransitionError) -> ServiceError {
+    match e {
+        TransitionError::Illegal { .. } => ServiceError::Conflict(e.to_string()),
+        TransitionError::Invalid(reason) => ServiceError::Unprocessable(reason),
+    }
+}
+
+/// Hands `current`, a vendor order holding some of `line_ids`, over to `to`: only whole,
+/// and only while nothing of it was ordered from the supplier, by its vendor or by
+/// dropflow (a supplier order dropflow prepared but did not start is cancelled with it,
+/// conditionally: a sync that starts it meanwhile makes this give retry and refuse).
+/// Returns the lines that go on with `to`.
+async fn hand_over(
+    app: &App,
+    current: &mut Working,
+    line_ids: &[String],
+    to: &VendorId,
+    now: chrono::DateTime<chrono::Utc>,
+    events: &mut Vec<Envelope>,
+    writes: &mut Vec<Write>,
+) -> Result<Vec<crate::domain::order::OrderLine>, ServiceError> {
+    let vo = current.vo.clone();
+    let from = &vo.vendor_id;
+    if from == to {
+        return Err(ServiceError::Conflict(format!("vendor {to} has these lines already")));
+    }
+    if vo.state != VoState::AwaitingSupplier || !vo.supplier_orders.is_empty() {
+        return Err(ServiceError::Conflict(format!(
+            "vendor {from} has ordered its part from the supplier already ({}): it cannot be given; the vendor cancels it first",
+            vo.state.as_str()
+        )));
+    }
+    let live: Vec<&str> = vo.lines.iter().filter(|l| l.line.quantity > 0).map(|l| l.line.line_id.as_str()).collect();
+    if let Some(missing) = live.iter().find(|id| !line_ids.iter().any(|l| l == *id)) {
+        return Err(ServiceError::Conflict(format!("vendor {from}'s order is given whole: name its line {missing} too ({})", live.join(", "))));
+    }
+    if !vo.refunds.is_empty() {
+        return Err(ServiceError::Conflict(format!("vendor {from}'s order has refunds recorded: it cannot be given; void what is left instead")));
+    }
+    for purchase in app.tables.purchases_of(&vo.order_id, from, vo.round).await? {
+        use crate::domain::supplier::PurchaseState::*;
+        match purchase.state {
+            Prepared | Placing if purchase.placing_since.is_none() => writes.push(super::supplier::settled(&purchase, Cancelled, now)?),
+            Failed | Manual | Cancelled => {}
+            state => {
+                return Err(ServiceError::Conflict(format!(
+                    "dropflow is ordering vendor {from}'s part from {} ({state:?}): it cannot be given until that ends",
+                    purchase.api.display_name()
+                )));
+            }
+        }
+    }
+    events.extend(current.apply(Command::HandOver { to: to.clone() }, Actor::Operator, now, &app.config.sla).map_err(refused)?);
+    Ok(vo.lines.into_iter().filter(|l| l.line.quantity > 0).map(|l| l.line).collect())
 }
 
 /// How `line` is bought by `vendor`: its own mapping of the SKU, else `given`.
@@ -307,10 +375,7 @@ async fn command_once(app: &App, order_id: &OrderId, vendor: &VendorId, command:
         .filter(|vo| &vo.vendor_id == vendor && vo.state != VoState::Cancelled)
         .max_by_key(|vo| vo.round)
         .ok_or_else(|| ServiceError::NotFound(format!("vendor {vendor} has no open vendor order in order {order_id}")))?;
-    let transition = vo.apply(command, Actor::Operator, entry.at, &app.config.sla).map_err(|e| match e {
-        TransitionError::Illegal { .. } => ServiceError::Conflict(e.to_string()),
-        TransitionError::Invalid(reason) => ServiceError::Unprocessable(reason),
-    })?;
+    let transition = vo.apply(command, Actor::Operator, entry.at, &app.config.sla).map_err(refused)?;
     let mut next = record.clone();
     next.actions.push(entry.clone());
     next.version = record.version + 1;

@@ -425,7 +425,7 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
     }
     let mut writes = Vec::new();
     for current in &vendor_orders {
-        let own: Vec<LineRefund> = accepted.iter().filter(|r| current.lines.iter().any(|l| l.line.line_id == r.line_id)).cloned().collect();
+        let own: Vec<LineRefund> = accepted.iter().filter(|r| refund_holder(&vendor_orders, &r.line_id) == Some(current)).cloned().collect();
         if !own.is_empty() {
             refund_vendor_order(app, current, own, &notice.refund_id, now, &mut writes, &mut events).await?;
         }
@@ -441,6 +441,16 @@ async fn record_refund(app: &App, notice: &RefundNotice) -> Result<Outcome, Serv
         writes.push(Tables::delete_waiting(&sku, &record.order.order_id));
     }
     commit_refund(app, &record, next, writes, events).await
+}
+
+/// The vendor order a refund of `line_id` is recorded on: the one that holds the line
+/// and is not cancelled (a line the operator handed over is held by the order it left
+/// too), else the newest that held it.
+fn refund_holder<'a>(vendor_orders: &'a [VendorOrder], line_id: &str) -> Option<&'a VendorOrder> {
+    vendor_orders
+        .iter()
+        .filter(|vo| vo.lines.iter().any(|l| l.line.line_id == line_id))
+        .max_by_key(|vo| (vo.state != VoState::Cancelled, vo.created_at, vo.round))
 }
 
 /// Which of a refund's `lines` can be recorded (each once, within what the line was
@@ -591,7 +601,7 @@ pub(super) async fn follow_storefront(
             match current.apply(command, actor.clone(), now, &app.config.sla) {
                 // A cancel says it was the storefront's (the vendor cancels the supplier order).
                 Ok(followed) => events.extend(followed.into_iter().map(|event| match event.event_type {
-                    EventType::Cancelled => event.with(&Cancelled { by: Some(CancelledBy::Storefront) }),
+                    EventType::Cancelled => event.with(&Cancelled { by: Some(CancelledBy::Storefront), to: None }),
                     _ => event,
                 })),
                 // Shipped (or a parcel of it has left): the operator decides.

@@ -338,8 +338,11 @@ async fn cancelled(app: &App, event: &Envelope, operator: Recipient) -> Result<V
     let by = payload_of::<payload::Cancelled>(event)?.by;
     // By the storefront: the vendor cancels the supplier order (the store tells its
     // customer).
-    if by == Some(payload::CancelledBy::Storefront) {
-        return Ok(vec![(vendor_inbox(app, &vo, event).await?, storefront_cancelled(&vo))]);
+    // Handed over by the operator: the vendor is told not to buy it; the customer's
+    // items go on with another vendor.
+    if matches!(by, Some(payload::CancelledBy::Storefront | payload::CancelledBy::HandedOver)) {
+        let handed_over = by == Some(payload::CancelledBy::HandedOver);
+        return Ok(vec![(vendor_inbox(app, &vo, event).await?, storefront_cancelled(&vo, handed_over))]);
     }
     let record = order(app, event).await?;
     let progress = progress(app, &record).await?;
@@ -353,7 +356,7 @@ async fn cancelled(app: &App, event: &Envelope, operator: Recipient) -> Result<V
             mail
         }
         // By its vendor: the operator hears why, the customer kindly.
-        Some(payload::CancelledBy::Storefront) | None => {
+        Some(payload::CancelledBy::Storefront | payload::CancelledBy::HandedOver) | None => {
             let mut mail = vec![(operator, vendor_cancelled(&vo))];
             mail.extend(to_customer(&record, cancelled_for_customer(&vo, &progress, Unsent::Unavailable, store)));
             mail

@@ -142,10 +142,12 @@ pub async fn on_event(app: &App, event: &Envelope, vo: &VendorOrder, record: &Or
             Ok(())
         }
         // Cancelled on dropflow's side (by the vendor, or by the clock): the merchant
-        // is told on the order; one the storefront cancelled is never written back.
+        // is told on the order; one the storefront cancelled is never written back, nor
+        // one the operator gave to another vendor (its items still come).
         EventType::Cancelled => {
+            use crate::domain::events::CancelledBy;
             let by = event.payload_as::<crate::domain::events::Cancelled>().map_err(unreadable)?.by;
-            if by == Some(crate::domain::events::CancelledBy::Storefront) {
+            if matches!(by, Some(CancelledBy::Storefront | CancelledBy::HandedOver)) {
                 return Ok(());
             }
             let items: Vec<String> = vo.lines.iter().map(|l| format!("{} x {}", l.line.quantity, l.line.title)).collect();

@@ -372,9 +372,15 @@ async fn adopt(app: &App, purchase: Purchase, vo: &VendorOrder, now: DateTime<Ut
 
 /// Writes `purchase` in `state` with nothing more to do (off the due index).
 async fn settle(app: &App, purchase: &Purchase, state: PurchaseState, now: DateTime<Utc>) -> Result<(), ServiceError> {
-    let settled = Purchase { state, next_at: None, placing_since: None, ..purchase.next(now) };
-    app.commit(vec![Tables::put_purchase(&settled, Some(purchase.version))?], &[]).await?;
+    app.commit(vec![settled(purchase, state, now)?], &[]).await?;
     Ok(())
+}
+
+/// The write of `purchase` settled in `state`, conditional on its version as read: a
+/// sync that took it meanwhile makes the transaction carrying it fail.
+pub(super) fn settled(purchase: &Purchase, state: PurchaseState, now: DateTime<Utc>) -> Result<crate::ports::Write, crate::ports::StoreError> {
+    let settled = Purchase { state, next_at: None, placing_since: None, ..purchase.next(now) };
+    Tables::put_purchase(&settled, Some(purchase.version))
 }
 
 /// The supplier order `purchase` asks for: our id, the customer's address, and each of
