@@ -338,7 +338,11 @@ pub(crate) fn storefront_cancelled(vo: &VendorOrder, handed_over: bool) -> Messa
         None => "You had not ordered from the supplier yet: do not.".into(),
     };
     let (subject, heading, why) = match handed_over {
-        false => (format!("Order {} was cancelled: cancel the supplier order", vo.order_number), format!("Order {} was cancelled by the store", vo.order_number), None),
+        false => (
+            format!("Order {} was cancelled: cancel the supplier order", vo.order_number),
+            format!("Order {} was cancelled by the store", vo.order_number),
+            None,
+        ),
         true => (
             format!("Order {} was given to another vendor: do not order it", vo.order_number),
             format!("Order {} is no longer yours to send", vo.order_number),

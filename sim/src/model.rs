@@ -5,7 +5,7 @@
 
 use crate::history::{Kind, Step};
 use dropflow_scenarios::{Backend, GENERIC_SECRETS, SHOPIFY_SECRET, TestApp, WOOCOMMERCE_SECRET};
-use dropflow_shared::domain::ids::VendorId;
+use dropflow_shared::domain::ids::{OrderId, VendorId};
 use dropflow_shared::domain::vendor_order::{VendorOrder, VoState};
 use dropflow_shared::ports::{DeadLetterQueue, QueueName};
 use serde_json::{Value, json};
@@ -1155,19 +1155,29 @@ impl World {
         let Some(vendor) = VENDORS.iter().filter(open).nth((step.a % 2) as usize).or_else(|| VENDORS.iter().find(open)).copied() else {
             return json!("no vendor to give to");
         };
+        let (said, held) = self.give(app, step, id, std::slice::from_ref(&line), vendor, "sim: the operator found a vendor").await;
+        let given = held.iter().any(|vo| vo.vendor_id.as_str() == vendor && vo.lines.iter().any(|l| l.line.line_id == line));
+        if given {
+            self.given.push((number, line, vendor));
+        }
+        said
+    }
+
+    /// `POST /operator/orders/{id}/give` of `lines` to `vendor`, bought from the sim's
+    /// supplier; what it answered, and the order's vendor orders read back after it. A
+    /// give answered 5xx after its commit (an injected fault) was made all the same, and
+    /// its retry then answers 409 (seed 3 60 embedded 0.2, history 20): what counts is
+    /// which vendor holds the lines.
+    async fn give(&mut self, app: &TestApp, step: &Step, id: &OrderId, lines: &[String], vendor: &str, reason: &str) -> (Value, Vec<VendorOrder>) {
         let supplier = json!({"supplier_name": "Sim Supplier", "product_url": "https://supplier.example/sim", "cost": {"amount": "1.00", "currency": "USD"}});
-        let body = json!({"lines": [line], "vendor": vendor, "reason": "sim: the operator found a vendor", "supplier": supplier});
         let request = VendorRequest {
             method: reqwest::Method::POST,
             key: self.operator_key.clone(),
             path: format!("/operator/orders/{id}/give"),
-            body,
+            body: json!({"lines": lines, "vendor": vendor, "reason": reason, "supplier": supplier}),
             idempotency_key: format!("op-{}", step.b),
         };
         let said = self.vendor_request(app, &request).await;
-        // Answered 5xx after its commit (an injected fault), it was given all the same,
-        // and the retry then answered 409 (seed 3 60 embedded 0.2, history 20): what
-        // counts is which vendor holds the line, read back.
         let mut held = app.local.app.tables.vendor_orders_of(id).await;
         for _ in 0..RETRIES {
             if held.is_ok() {
@@ -1176,11 +1186,7 @@ impl World {
             self.recover(app).await;
             held = app.local.app.tables.vendor_orders_of(id).await;
         }
-        let given = held.unwrap_or_default().iter().any(|vo| vo.vendor_id.as_str() == vendor && vo.lines.iter().any(|l| l.line.line_id == line));
-        if given {
-            self.given.push((number, line, vendor));
-        }
-        said
+        (said, held.unwrap_or_default())
     }
 
     /// The operator gives a paid order's vendor order that nothing was ordered for yet,
@@ -1200,25 +1206,7 @@ impl World {
         let Some(vendor) = VENDORS.iter().filter(open).nth((step.a % 2) as usize).or_else(|| VENDORS.iter().find(open)).copied() else {
             return json!("no vendor to give to");
         };
-        let supplier = json!({"supplier_name": "Sim Supplier", "product_url": "https://supplier.example/sim", "cost": {"amount": "1.00", "currency": "USD"}});
-        let request = VendorRequest {
-            method: reqwest::Method::POST,
-            key: self.operator_key.clone(),
-            path: format!("/operator/orders/{id}/give"),
-            body: json!({"lines": lines, "vendor": vendor, "reason": format!("sim: {from} is slow"), "supplier": supplier}),
-            idempotency_key: format!("op-{}", step.b),
-        };
-        let said = self.vendor_request(app, &request).await;
-        // Read back which vendor holds the lines now (a 5xx may follow a commit).
-        let mut held = app.local.app.tables.vendor_orders_of(&id).await;
-        for _ in 0..RETRIES {
-            if held.is_ok() {
-                break;
-            }
-            self.recover(app).await;
-            held = app.local.app.tables.vendor_orders_of(&id).await;
-        }
-        let held = held.unwrap_or_default();
+        let (said, held) = self.give(app, step, &id, &lines, vendor, &format!("sim: {from} is slow")).await;
         let moved = |line: &String| {
             held.iter().any(|vo| vo.vendor_id.as_str() == vendor && vo.state != VoState::Cancelled && vo.lines.iter().any(|l| &l.line.line_id == line))
         };

@@ -440,7 +440,8 @@ async fn the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and
     let acme_order = &app.vendor_orders(&acme).await[0];
     assert_eq!(acme_order["state"], "cancelled", "{acme_order}");
     let outbox = app.outbox().await;
-    let told: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("given to another vendor")).collect();
+    let told: Vec<&Value> =
+        outbox.iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("given to another vendor")).collect();
     assert_eq!(told.len(), 1, "{outbox:?}");
     assert!(told[0]["text"].as_str().unwrap().contains("do not"), "{}", told[0]["text"]);
     let brief: Vec<&Value> = outbox.iter().filter(|m| m["to"] == "beta@vendors.example").collect();

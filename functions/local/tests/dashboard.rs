@@ -743,7 +743,23 @@ async fn an_operator_gives_voids_and_replays_from_the_console_in_a_real_browser(
     let to = |address: &str| outbox.iter().filter(|m| m["to"] == address).map(|m| m["subject"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
     assert!(to("orders@nova.example").iter().any(|s| s.starts_with("New order #1001")), "nova is briefed: {:?}", to("orders@nova.example"));
     assert!(to("ana@customers.example").iter().any(|s| s.contains("cannot be sent")), "Ana is told: {:?}", to("ana@customers.example"));
+    assert!(to("orders@lumen.example").iter().any(|s| s.contains("#1002 was given to another vendor")), "lumen is told: {:?}", to("orders@lumen.example"));
+    assert!(to("orders@nova.example").iter().any(|s| s.starts_with("New order #1002")), "nova is briefed: {:?}", to("orders@nova.example"));
     until("the dead letter discarded", letters(0)).await;
+}
+
+/// Gives to nova with the console's form `form` (`give`: waiting lines; `handover`: a
+/// vendor's part), bought from Nova's supplier at `url` for `cost`, for `reason`.
+async fn give_in_console(browser: &Client, form: &str, url: &str, cost: &str, reason: &str) -> Result<(), String> {
+    let select = if form == "give" { "#give-vendor" } else { "#handover-vendor" };
+    browser.find(Locator::Css(select)).await.map_err(|e| e.to_string())?.select_by_value("nova").await.map_err(|e| e.to_string())?;
+    click(browser, &format!("#{form}-form summary")).await;
+    fill(browser, &format!("#{form}-supplier-name"), "Nova's supplier").await;
+    fill(browser, &format!("#{form}-product-url"), url).await;
+    fill(browser, &format!("#{form}-cost"), cost).await;
+    fill(browser, &format!("#{form}-form-reason"), reason).await;
+    click(browser, &format!("#{form}-form button[type=submit]")).await;
+    Ok(())
 }
 
 async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_key: &str) -> Result<(), String> {
@@ -770,13 +786,7 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     click(browser, "#orders a").await;
     shows(browser, "#lines", "Waits for a vendor").await;
     accessible(browser, "order").await;
-    browser.find(Locator::Css("#give-vendor")).await.map_err(|e| e.to_string())?.select_by_value("nova").await.map_err(|e| e.to_string())?;
-    click(browser, "#give-form summary").await;
-    fill(browser, "#give-supplier-name", "Nova's supplier").await;
-    fill(browser, "#give-product-url", "https://supplier.example/p/black").await;
-    fill(browser, "#give-cost", "79.99").await;
-    fill(browser, "#give-form-reason", "Nova stocks the black one").await;
-    click(browser, "#give-form button[type=submit]").await;
+    give_in_console(browser, "give", "https://supplier.example/p/black", "79.99", "Nova stocks the black one").await?;
     shows(browser, "#flash", "given to nova").await;
     shows(browser, "#lines", "With a vendor: nova").await;
     shows(browser, "#actions", "alice: give lines 703073504 to nova").await;
@@ -811,6 +821,12 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     click(browser, "#resend-form button[type=submit]").await;
     shows(browser, "#flash", "sent again").await;
     shows(browser, "#actions", "Lost in the spam folder").await;
+    // lumen has not ordered #1002's iPods from its supplier: the operator gives that
+    // part, whole, to nova.
+    give_in_console(browser, "handover", "https://supplier.example/p/ipod", "81.00", "Lumen is out of stock").await?;
+    shows(browser, "#flash", "nova's now").await;
+    shows(browser, "#vendor-orders", "lumen: cancelled").await;
+    shows(browser, "#lines", "With a vendor: nova").await;
 
     // A vendor's page: held for review from there, with a reason.
     click(browser, "a[data-section=vendors]").await;

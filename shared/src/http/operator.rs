@@ -117,8 +117,9 @@ pub async fn order(State(app): State<App>, Operator(_): Operator, Path(id): Path
     Ok(Json(OperatorOrderDetailJson::new(&report)))
 }
 
-/// Gives lines that wait for a vendor to a vendor, who is briefed.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/give", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = GiveBody, responses((status = 200, description = "Given: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order or vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A line does not wait for a vendor, or cannot be sent", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or the vendor does not map the SKU and no supplier was given", body = Problem, content_type = "application/problem+json"))))]
+/// Gives lines that wait for a vendor to a vendor, who is briefed; or a vendor's part
+/// nothing of which was ordered from the supplier, whole (its vendor is told).
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/give", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = GiveBody, responses((status = 200, description = "Given: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order or vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A line neither waits for a vendor nor is in a part not yet ordered from the supplier (named whole), or cannot be sent", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or the vendor does not map the SKU and no supplier was given", body = Problem, content_type = "application/problem+json"))))]
 pub async fn give(
     State(app): State<App>,
     Operator(operator): Operator,

@@ -199,7 +199,8 @@ pub struct GivenSupplierJson {
     pub cost: MoneyJson,
 }
 
-/// `POST /operator/orders/{id}/give`: lines that wait for a vendor, to `vendor`.
+/// `POST /operator/orders/{id}/give`: lines that wait for a vendor, or every line of a
+/// vendor's part not yet ordered from the supplier, to `vendor`.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

@@ -484,8 +484,10 @@ pub enum OrderAction {
         #[arg(long)]
         reason: String,
     },
-    /// Give lines that wait for a vendor to a vendor, who is briefed. Each is bought as
-    /// the vendor's own mapping of its SKU says, else from --supplier/--url/--cost.
+    /// Give lines that wait for a vendor to a vendor, who is briefed; or a vendor's part
+    /// nothing of which was ordered from the supplier, naming all its lines (its vendor
+    /// is told not to buy it). Each is bought as the vendor's own mapping of its SKU
+    /// says, else from --supplier/--url/--cost.
     Give {
         /// An order id, or a storefront order number ("#1001") that names one order.
         reference: String,

@@ -132,7 +132,7 @@ async function orderView(id, show) {
         el('dt', {}, 'Total'), el('dd', {}, money(o.order.total)))),
     linesSection(o, waiting),
     waiting.length ? actSection(o, waiting, vendors.vendors, refresh) : null,
-    o.order.status === 'routed' || o.order.status === 'held' ? changeSection(o, refresh) : null,
+    o.order.status === 'routed' || o.order.status === 'held' ? changeSection(o, vendors.vendors, refresh) : null,
     vendorOrdersSection(o),
     actionsSection(o),
     mailSection(o),
@@ -161,30 +161,33 @@ function picked(waiting) {
   return ticked.length ? ticked : waiting.map((l) => l.line_id);
 }
 
+/** Where given lines are bought, when their new vendor does not map the SKU. */
+function supplierFields(prefix, currency) {
+  return el('details', {}, el('summary', {}, 'Where it is bought, when the vendor does not map the SKU'),
+    field(`${prefix}-supplier-name`, 'Supplier'),
+    field(`${prefix}-product-url`, 'Product URL (its https address)', { type: 'url' }),
+    el('div', { class: 'row' }, field(`${prefix}-cost`, 'Cost per unit', { inputmode: 'decimal' }), field(`${prefix}-currency`, 'Currency', { value: currency, maxlength: 3 })));
+}
+
+/** What `supplierFields` say, as the give body's `supplier` (undefined when left empty). */
+function supplierBody(form, prefix) {
+  const value = (name) => form.querySelector(`#${prefix}-${name}`).value.trim();
+  if (!value('supplier-name')) return undefined;
+  return { supplier_name: value('supplier-name'), product_url: value('product-url'), cost: { amount: value('cost'), currency: value('currency').toUpperCase() } };
+}
+
 function actSection(o, waiting, vendors, refresh) {
   const id = encodeURIComponent(o.order.order_id);
   const options = vendors.filter((v) => v.state !== 'suspended').map((v) => el('option', { value: v.vendor_id }, `${v.name} (${v.vendor_id})${v.state === 'held' ? ', held' : ''}`));
   const vendorSelect = el('select', { id: 'give-vendor', name: 'vendor', required: true }, options);
-  const supplier = el('details', {}, el('summary', {}, 'Where it is bought, when the vendor does not map the SKU'),
-    field('give-supplier-name', 'Supplier'),
-    field('give-product-url', 'Product URL (its https address)', { type: 'url' }),
-    el('div', { class: 'row' }, field('give-cost', 'Cost per unit', { inputmode: 'decimal' }), field('give-currency', 'Currency', { value: o.order.total.currency, maxlength: 3 })));
   const give = reasonForm({
     id: 'give-form',
     title: 'Give to a vendor',
     button: 'Give the lines',
-    extra: [el('div', {}, el('label', { for: 'give-vendor' }, 'Vendor'), vendorSelect), supplier],
+    extra: [el('div', {}, el('label', { for: 'give-vendor' }, 'Vendor'), vendorSelect), supplierFields('give', o.order.total.currency)],
     work: async (reason, form) => {
       const lines = picked(waiting);
-      const body = { lines, vendor: vendorSelect.value, reason };
-      const name = form.querySelector('#give-supplier-name').value.trim();
-      if (name) {
-        body.supplier = {
-          supplier_name: name,
-          product_url: form.querySelector('#give-product-url').value.trim(),
-          cost: { amount: form.querySelector('#give-cost').value.trim(), currency: form.querySelector('#give-currency').value.trim().toUpperCase() },
-        };
-      }
+      const body = { lines, vendor: vendorSelect.value, reason, supplier: supplierBody(form, 'give') };
       await call('POST', `orders/${id}/give`, { body });
       refresh(`Lines ${lines.join(', ')} given to ${vendorSelect.value}; the vendor is briefed.`);
     },
@@ -208,8 +211,8 @@ function actSection(o, waiting, vendors, refresh) {
 /** The clocks an operator may give a vendor more time on. */
 const CLOCKS = { ship: 'Ship', place_with_supplier: 'Order from the supplier', auto_cancel: 'Cancellation if never ordered', delivery_promise: 'Delivery' };
 
-/** Fix the address, give a vendor more time, send a mail again. */
-function changeSection(o, refresh) {
+/** Fix the address, give a vendor's part to another vendor, give a vendor more time, send a mail again. */
+function changeSection(o, vendors, refresh) {
   const id = encodeURIComponent(o.order.order_id);
   const part = (name, label, attrs = {}) => field(`address-form-${name}`, label, { autocomplete: 'off', ...attrs });
   const address = reasonForm({
@@ -241,6 +244,22 @@ function changeSection(o, refresh) {
       refresh(`${vendorSelect.value} has ${hours} more hours; the vendor is mailed the new deadline.`);
     },
   }) : null;
+  // A part nothing of which was ordered from the supplier can go to another vendor, whole.
+  const unordered = o.vendor_orders.filter((vo) => vo.state === 'awaiting_supplier');
+  const partSelect = el('select', { id: 'handover-part' }, unordered.map((vo, i) => el('option', { value: String(i) }, `${vo.vendor_id}: lines ${vo.lines.join(', ')}`)));
+  const toSelect = el('select', { id: 'handover-vendor' }, vendors.filter((v) => v.state !== 'suspended').map((v) => el('option', { value: v.vendor_id }, `${v.name} (${v.vendor_id})`)));
+  const handover = unordered.length ? reasonForm({
+    id: 'handover-form',
+    title: "Give a vendor's part to another vendor",
+    button: 'Give it',
+    extra: [el('div', {}, el('label', { for: 'handover-part' }, 'Part not yet ordered'), partSelect), el('div', {}, el('label', { for: 'handover-vendor' }, 'To'), toSelect),
+      supplierFields('handover', o.order.total.currency)],
+    work: async (reason, form) => {
+      const part = unordered[Number(partSelect.value)];
+      await call('POST', `orders/${id}/give`, { body: { lines: part.lines, vendor: toSelect.value, reason, supplier: supplierBody(form, 'handover') } });
+      refresh(`${part.vendor_id}'s part is ${toSelect.value}'s now: ${part.vendor_id} is told not to order it, ${toSelect.value} is briefed.`);
+    },
+  }) : null;
   const mailSelect = el('select', { id: 'resend-mail' }, o.mail.map((m, i) => el('option', { value: String(i) }, `${m.event} → ${m.to}`)));
   const resend = o.mail.length ? reasonForm({
     id: 'resend-form',
@@ -253,7 +272,7 @@ function changeSection(o, refresh) {
       refresh(`The ${mail.event} mail is sent again to ${mail.to}.`);
     },
   }) : null;
-  return el('section', { class: 'card', id: 'change' }, el('h2', {}, 'Change the order'), el('div', { class: 'actions' }, address, extend, resend));
+  return el('section', { class: 'card', id: 'change' }, el('h2', {}, 'Change the order'), el('div', { class: 'actions' }, address, handover, extend, resend));
 }
 
 function vendorOrdersSection(o) {
