@@ -343,15 +343,7 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
         (reqwest::Method::POST, "/operator/vendors/ipod-shop/hold".into(), Some(json!({"reason": "review"}))),
         (reqwest::Method::POST, "/operator/vendors/ipod-shop/release".into(), Some(json!({"reason": "reviewed"}))),
     ];
-    for (method, path, body) in calls {
-        let mut request = http.request(method, format!("{console}{path}")).bearer_auth(&operator_key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        assert!(status < 300, "{path}: {status} {}", response.text().await.unwrap_or_default());
-    }
+    operator_calls(&http, &console, &operator_key, calls).await;
     assert_eq!(http.get(format!("{console}/operator/me")).bearer_auth(&key).send().await.unwrap().status(), 403, "a vendor's key");
     functions.drain().await;
     // The schedules, as of a day long after: every clock due, every hold ended.
@@ -361,6 +353,16 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     functions.drain().await;
     let report = dropflow_shared::services::money::run(&functions.app_of("PayoutReleaseFunction"), later, None).await.unwrap();
     assert!(report.released > 0 && !report.payouts.is_empty(), "the payout ran: {report:?}");
+    functions.drain().await;
+    // The console's payment run: listed, exported, one payout marked paid, a run again.
+    let paid = format!("/operator/payouts/{}/paid", report.payouts[0]);
+    let payment_run: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::GET, "/operator/payouts".into(), None),
+        (reqwest::Method::GET, "/operator/payouts/export".into(), None),
+        (reqwest::Method::POST, paid, Some(json!({"reference": "SEPA-1", "reason": "sent"}))),
+        (reqwest::Method::POST, "/operator/payouts/run".into(), Some(json!({"reason": "the weekly run"}))),
+    ];
+    operator_calls(&http, &console, &operator_key, payment_run).await;
     functions.drain().await;
     // Retention: long after, the sweep purges the closed orders' personal data, and
     // their lines that still wait come off their SKU's list.
@@ -379,6 +381,19 @@ async fn an_order_life_through_every_function() -> BTreeMap<&'static str, BTreeS
     functions.app.local.app.publisher.publish(QueueName::Notify, bounce.to_string()).await.unwrap();
     functions.drain().await;
     functions.calls.iter().map(|(f, calls)| (*f, calls.lock().unwrap().clone())).collect()
+}
+
+/// Makes each call of the operator's console at `console` with `key`; each must succeed.
+async fn operator_calls(http: &reqwest::Client, console: &str, key: &str, calls: Vec<(reqwest::Method, String, Option<Value>)>) {
+    for (method, path, body) in calls {
+        let mut request = http.request(method, format!("{console}{path}")).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert!(status < 300, "{path}: {status} {}", response.text().await.unwrap_or_default());
+    }
 }
 
 /// One statement of a function's policy on DynamoDB: its actions, its resources as

@@ -20,6 +20,7 @@ on_both_backends!(
     the_operator_gives_a_vendor_more_time_and_the_sweep_keeps_the_new_deadline,
     the_operator_resends_one_mail_to_one_recipient_once_per_act,
     the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and_the_first_is_told,
+    the_operator_runs_the_payouts_exports_them_and_marks_one_paid_once,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -465,4 +466,55 @@ async fn the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and
     let (status, said) = give(json!({"lines": both, "vendor": "acme", "reason": "back to acme", "supplier": supplier})).await;
     assert_eq!(status, 409, "{said}");
     assert!(said["detail"].as_str().unwrap().contains("ordered its part from the supplier"), "{said}");
+}
+
+async fn the_operator_runs_the_payouts_exports_them_and_marks_one_paid_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (acme, key, _) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED"]).await;
+    let id = app.vendor_orders(&acme).await[0]["id"].as_str().unwrap().to_string();
+    for (path, body) in
+        [("supplier-order", json!({"supplier_order_ref": "AE-1"})), ("shipment", json!({"tracking_number": "1Z5R89390357567127"})), ("delivered", json!({}))]
+    {
+        let (status, said, _) = app.vendor(Method::POST, &format!("/vendor/orders/{id}/{path}"), &acme, Some(body)).await;
+        assert_eq!(status, 200, "{path}: {said}");
+    }
+    app.deliver().await;
+    let run = |reason: &'static str| operator(&app, Method::POST, "/operator/payouts/run", &key, Some(json!({ "reason": reason })));
+    assert_eq!(run(" ").await.0, 422, "a reason first");
+    let (status, early) = run("Friday's run").await;
+    assert_eq!((status, early["released"].as_u64(), early["payouts"].as_array().map(Vec::len)), (200, Some(0), Some(0)), "still held: {early}");
+    app.advance(chrono::Duration::days(15));
+    let (_, ran) = run("Friday's run").await;
+    assert_eq!((ran["released"].as_u64(), ran["payouts"].as_array().map(Vec::len)), (Some(1), Some(1)), "{ran}");
+    let payout_id = ran["payouts"][0].as_str().unwrap().to_string();
+    // The payment run: listed with no payee yet, so the CSV leaves it out.
+    let (status, pending) = operator(&app, Method::GET, "/operator/payouts", &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!((pending["payouts"][0]["payout"]["payout_id"].as_str(), pending["payouts"][0]["payee"].as_str()), (Some(payout_id.as_str()), None), "{pending}");
+    let export = || async {
+        let response = app.client.get(format!("{}/operator/payouts/export", app.base)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+        response.text().await.unwrap()
+    };
+    assert_eq!(export().await.lines().count(), 1, "the header alone");
+    app.cli(&["vendor", "update", "acme", "--payee", "@SUM(1)"]).await.unwrap();
+    let csv = export().await;
+    let row = csv.lines().nth(1).expect("a row once acme has a payee");
+    assert!(row.starts_with("acme,") && row.contains(",'@SUM(1),") && row.ends_with(&payout_id), "a payee like a formula stays text: {row}");
+    // Marked paid once: the same reference again is a repeat, another is refused.
+    let paid_path = format!("/operator/payouts/{payout_id}/paid");
+    let mark = |reference: &'static str| operator(&app, Method::POST, &paid_path, &key, Some(json!({"reference": reference, "reason": "sent by the bank"})));
+    let (status, paid) = mark("SEPA-1").await;
+    assert_eq!((status, paid["status"].as_str(), paid["reference"].as_str()), (200, Some("paid"), Some("SEPA-1")), "{paid}");
+    assert_eq!(mark("SEPA-1").await.0, 200);
+    assert_eq!(mark("SEPA-2").await.0, 409);
+    let nobody = operator(&app, Method::POST, "/operator/payouts/p_nobody/paid", &key, Some(json!({"reference": "X", "reason": "r"}))).await;
+    assert_eq!(nobody.0, 404);
+    let (_, pending) = operator(&app, Method::GET, "/operator/payouts", &key, None).await;
+    assert_eq!(pending["payouts"].as_array().map(Vec::len), Some(0), "nothing left to pay: {pending}");
+    let (_, balance, _) = app.vendor(Method::GET, "/vendor/balance", &acme, None).await;
+    assert_eq!(balance["balances"][0]["paid_out"], paid["amount"], "{balance}");
+    let paid_mail =
+        app.outbox().await.into_iter().filter(|m| m["to"] == "acme@vendors.example" && m["text"].as_str().unwrap_or_default().contains("SEPA-1")).count();
+    assert_eq!(paid_mail, 1, "acme is told once");
 }

@@ -711,7 +711,9 @@ async fn an_operator_gives_voids_and_replays_from_the_console_in_a_real_browser(
             &["product", "add", sku, "--vendor", "lumen", "--supplier", "Shenzhen Audio", "--url", &url, "--cost", "80.00", "--currency", "USD"],
         );
     }
-    let server = serve(data.path()).await;
+    // Earnings are released at delivery here, so that the payment run has a payout.
+    dropflow(data.path(), &["vendor", "update", "lumen", "--payee", "IBAN DE89 3704 0044 0532 0130 00"]);
+    let server = serve_with(data.path(), &[("HOLDING_DAYS", "0")]).await;
     // Two orders whose black iPod no vendor sells, and one too large to keep.
     post_order_of(&server.base, 1001, "Bob", "bob.norman@hostmail.com").await;
     post_order_of(&server.base, 1002, "Ana", "ana@customers.example").await;
@@ -734,6 +736,16 @@ async fn an_operator_gives_voids_and_replays_from_the_console_in_a_real_browser(
         }
     };
     until("the order too large to keep to be set aside", letters(1)).await;
+    // lumen sends its part of #1001 and it arrives.
+    let lumen_orders: Value = http.get(format!("{}/vendor/orders", server.base)).bearer_auth(&vendor_key).send().await.unwrap().json().await.unwrap();
+    let first = lumen_orders["orders"].as_array().unwrap().iter().find(|o| o["order_number"] == "#1001").expect("lumen's part of #1001");
+    let path = format!("{}/vendor/orders/{}", server.base, first["id"].as_str().unwrap());
+    for (step, body) in
+        [("supplier-order", json!({"supplier_order_ref": "SZ-1"})), ("shipment", json!({"tracking_number": "1Z5R89390357567127"})), ("delivered", json!({}))]
+    {
+        let response = http.post(format!("{path}/{step}")).bearer_auth(&vendor_key).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{step}");
+    }
 
     let (browser, _driver) = session(&driver).await;
     let outcome = operator_day(&browser, &server.base, &vendor_key, &operator_key).await;
@@ -851,6 +863,23 @@ async fn operator_day(browser: &Client, base: &str, vendor_key: &str, operator_k
     screenshot(browser, "operator-console-scorecards.png").await;
     click(browser, "#scorecards a").await;
     shows(browser, "#scorecard", "Cancelled before shipping").await;
+
+    // The payment run: the payouts run now, exported for the bank, lumen's marked paid.
+    click(browser, "a[data-section=payouts]").await;
+    shows(browser, "#view", "No payout waits").await;
+    fill(browser, "#run-payouts-form-reason", "Friday's run").await;
+    click(browser, "#run-payouts-form button[type=submit]").await;
+    shows(browser, "#flash", "1 payouts created").await;
+    shows(browser, "#payouts", "Lumen Home").await;
+    click(browser, "#export-payouts").await;
+    shows(browser, "#payout-csv", "IBAN DE89 3704 0044 0532 0130 00").await;
+    accessible(browser, "payouts").await;
+    screenshot(browser, "operator-console-payouts.png").await;
+    fill(browser, "#payouts input[id$='-reference']", "SEPA-2026-12-04").await;
+    fill(browser, "#payouts input[id$='-reason']", "Sent by the bank").await;
+    click(browser, "#payouts form button[type=submit]").await;
+    shows(browser, "#flash", "is paid (SEPA-2026-12-04)").await;
+    shows(browser, "#view", "No payout waits").await;
 
     // The dead letter: read, replayed (intake sets it aside again: still too large),
     // then discarded.

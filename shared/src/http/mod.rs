@@ -107,6 +107,10 @@ routes!(operator_routes, OPERATOR_ROUTES,
     post "/operator/dead-letters/{id}/discard" => operator::discard,
     get "/operator/queue" => operator::queue,
     get "/operator/scorecards" => operator::scorecards,
+    get "/operator/payouts" => operator::payouts,
+    get "/operator/payouts/export" => operator::export_payouts,
+    post "/operator/payouts/run" => operator::run_payouts,
+    post "/operator/payouts/{id}/paid" => operator::mark_paid,
 );
 
 routes!(vendor_routes, VENDOR_ROUTES,

@@ -52,7 +52,7 @@ pub fn generate() -> String {
             webhooks::receive_tracking,
             webhooks::receive_supplier,
             operator::me, operator::orders, operator::order, operator::give, operator::void, operator::address, operator::extend, operator::resend, operator::vendors, operator::hold, operator::release,
-            operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue, operator::scorecards, operator::vendor, operator::suspend, operator::resume,
+            operator::approve, operator::refuse, operator::dead_letters, operator::dead_letter, operator::replay, operator::discard, operator::queue, operator::scorecards, operator::payouts, operator::export_payouts, operator::run_payouts, operator::mark_paid, operator::vendor, operator::suspend, operator::resume,
         ),
         components(schemas(problem::Problem, wire::MoneyJson, crate::sources::generic::GenericTopic)),
         modifiers(&Security),

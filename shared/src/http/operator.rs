@@ -10,6 +10,7 @@ use super::operator_wire::{
     AddressFixBody, DeadLetterJson, DeadLettersJson, DecisionJson, DecisionsJson, ExtendBody, GiveBody, OperatorJson, OperatorOrderDetailJson,
     OperatorOrderJson, OperatorOrderPageJson, OperatorVendorJson, OperatorVendorsJson, ReasonBody, ResendBody, VoidBody,
 };
+use super::operator_wire::{MarkPaidBody, PayoutRunJson, PendingPayoutJson, PendingPayoutsJson};
 use super::operator_wire::{OperatorScorecardsJson, OperatorVendorDetailJson, VendorKeyJson, VendorScorecardJson};
 use super::problem::{Problem, body_rejection, json_body};
 use super::wire::ScorecardJson;
@@ -252,6 +253,54 @@ pub async fn replay(State(app): State<App>, Path(id): Path<String>, said: Reason
 pub async fn discard(State(app): State<App>, Path(id): Path<String>, said: Reasoned) -> Result<StatusCode, Problem> {
     console::discard_dead_letter(&app, &id, said.act()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The pending payouts with where each goes: the payment run.
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/payouts", tag = "operator", security(("operator" = [])), responses((status = 200, description = "Pending payouts, oldest first", body = PendingPayoutsJson), OperatorRefusals)))]
+pub async fn payouts(State(app): State<App>, Operator(_): Operator) -> Result<Json<PendingPayoutsJson>, Problem> {
+    let run = crate::services::money::payment_run(&app).await?;
+    let payouts = run
+        .iter()
+        .map(|(payout, vendor)| PendingPayoutJson {
+            vendor_id: payout.vendor_id.to_string(),
+            name: vendor.as_ref().map(|v| v.name.clone()).unwrap_or_default(),
+            email: vendor.as_ref().map(|v| v.email.to_string()).unwrap_or_default(),
+            payee: vendor.as_ref().and_then(|v| v.payee.clone()),
+            payout: payout.into(),
+        })
+        .collect();
+    Ok(Json(PendingPayoutsJson { payouts }))
+}
+
+/// The payment run as a CSV for the bank or PayPal (`dropflow payouts export --csv`):
+/// payouts whose vendor has no payee are left out (the JSON listing shows them).
+#[cfg_attr(feature = "openapi", utoipa::path(get, path = "/operator/payouts/export", tag = "operator", security(("operator" = [])), responses((status = 200, description = "vendor_id, name, email, payee, currency, amount, payout_id; a row per payable pending payout", body = String, content_type = "text/csv"), OperatorRefusals)))]
+pub async fn export_payouts(State(app): State<App>, Operator(_): Operator) -> Result<impl axum::response::IntoResponse, Problem> {
+    let (csv, _) = crate::services::money::payment_run_csv(&app).await?;
+    let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"payouts.csv\"")];
+    Ok((headers, csv))
+}
+
+/// Runs the payouts now, as the daily payout-release does.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/payouts/run", tag = "operator", security(("operator" = [])), request_body = ReasonBody, responses((status = 200, description = "What the run did", body = PayoutRunJson), OperatorRefusals, (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
+pub async fn run_payouts(State(app): State<App>, said: Reasoned) -> Result<Json<PayoutRunJson>, Problem> {
+    let report = console::run_payouts(&app, said.act()).await?;
+    Ok(Json(PayoutRunJson { released: report.released, payouts: report.payouts, below_minimum: report.below_minimum, refused: report.refused }))
+}
+
+/// Records that a payout was transferred: its amount moves to paid out, the vendor is
+/// mailed. Again with the same reference changes nothing.
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/payouts/{id}/paid", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The payout's id")), request_body = MarkPaidBody, responses((status = 200, description = "Paid", body = super::wire::PayoutJson), OperatorRefusals, (status = 404, description = "No such payout", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Paid already with another reference", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason or no reference", body = Problem, content_type = "application/problem+json"))))]
+pub async fn mark_paid(
+    State(app): State<App>,
+    Operator(operator): Operator,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<super::wire::PayoutJson>, Problem> {
+    let request: MarkPaidBody = body(raw)?;
+    let act = Act { by: &operator.name, reason: &request.reason };
+    let paid = console::mark_payout_paid(&app, &id, &request.reference, act).await?;
+    Ok(Json((&paid).into()))
 }
 
 /// What waits for a decision, oldest first.

@@ -462,3 +462,48 @@ pub struct OperatorVendorDetailJson {
     pub products: Vec<super::wire::ProductJson>,
     pub scorecard: super::wire::ScorecardJson,
 }
+
+/// A pending payout with where it goes: one row of the payment run.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingPayoutJson {
+    pub vendor_id: String,
+    /// The vendor's name and email (empty for a vendor no longer on file).
+    pub name: String,
+    pub email: String,
+    /// Where it is transferred; none: it cannot be paid until the vendor has one.
+    pub payee: Option<String>,
+    pub payout: super::wire::PayoutJson,
+}
+
+/// `GET /operator/payouts`: the pending payouts, oldest first.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingPayoutsJson {
+    pub payouts: Vec<PendingPayoutJson>,
+}
+
+/// `POST /operator/payouts/run`: what the run did.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutRunJson {
+    /// Earnings whose hold ended, released.
+    pub released: usize,
+    /// The payouts it created.
+    pub payouts: Vec<String>,
+    /// Vendors and currencies owed less than the minimum (they wait).
+    pub below_minimum: usize,
+    /// Vendors and currencies whose notes do not add up to their balance: refused, for
+    /// a person to look at.
+    pub refused: Vec<String>,
+}
+
+/// `POST /operator/payouts/{id}/paid`: the transfer's reference, and why.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarkPaidBody {
+    /// The bank's or PayPal's reference of the transfer.
+    pub reference: String,
+    pub reason: String,
+}

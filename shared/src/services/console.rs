@@ -461,6 +461,24 @@ pub async fn discard_dead_letter(app: &App, id: &str, act: Act<'_>) -> Result<De
     Err(ServiceError::NotFound(format!("no dead letter {id:?}")))
 }
 
+/// Runs the payouts now, as the daily `payout-release` does (holds that ended released,
+/// a payout per vendor and currency owed the minimum); the act is logged with its reason.
+pub async fn run_payouts(app: &App, act: Act<'_>) -> Result<super::money::PayoutReport, ServiceError> {
+    act.entry(app, String::new())?;
+    let report = super::money::run(app, app.clock.now(), None).await?;
+    tracing::info!(by = act.by, reason = act.reason, released = report.released, payouts = report.payouts.len(), "payouts run by the operator");
+    Ok(report)
+}
+
+/// Records that payout `payout_id` was transferred with `reference` (its amount moves
+/// to paid out and the vendor is mailed); the act is logged with its reason.
+pub async fn mark_payout_paid(app: &App, payout_id: &str, reference: &str, act: Act<'_>) -> Result<crate::domain::ledger::Payout, ServiceError> {
+    act.entry(app, String::new())?;
+    let paid = super::money::mark_paid(app, payout_id, reference).await?;
+    tracing::info!(payout = payout_id, reference, by = act.by, reason = act.reason, "payout marked paid by the operator");
+    Ok(paid)
+}
+
 /// One thing that waits for the operator's decision.
 #[derive(Debug, Clone)]
 pub struct Decision {

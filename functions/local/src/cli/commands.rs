@@ -465,29 +465,20 @@ pub(super) async fn payouts(app: &App, now: Option<chrono::DateTime<chrono::Utc>
     }
 }
 
-/// `dropflow payouts export --csv`: the pending payouts for the payment run.
+/// `dropflow payouts export --csv`: the pending payouts for the payment run; a payout
+/// whose vendor has no payee is left out and said on stderr.
 async fn export(app: &App, out: Out<'_>) -> Result<(), String> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let write = |csv: &mut csv::Writer<Vec<u8>>, row: &[&str]| csv.write_record(row.iter().map(|cell| spreadsheet_safe(cell))).map_err(said);
-    write(&mut csv, &["vendor_id", "name", "email", "payee", "currency", "amount", "payout_id"])?;
-    for (payout, vendor) in money::payment_run(app).await.map_err(said)? {
-        let (name, email) = vendor.as_ref().map_or((String::new(), String::new()), |v| (v.name.clone(), v.email.to_string()));
-        // A row without a payee is a transfer nobody can make: it is left out and
-        // flagged, so that the payment run never pays an empty account.
-        let Some(payee) = vendor.as_ref().and_then(|v| v.payee.clone()) else {
-            let (id, amount) = (&payout.vendor_id, &payout.amount);
-            eprintln!(
-                "payout {} ({} {}) of vendor {id} not exported: no payee; set one with `dropflow vendor update {id} --payee <account>`",
-                payout.payout_id,
-                amount.decimal(),
-                amount.currency.code(),
-            );
-            continue;
-        };
-        let amount = payout.amount.decimal();
-        write(&mut csv, &[payout.vendor_id.as_str(), &name, &email, &payee, payout.amount.currency.code(), &amount, &payout.payout_id])?;
+    let (csv, left_out) = money::payment_run_csv(app).await.map_err(said)?;
+    for payout in left_out {
+        let (id, amount) = (&payout.vendor_id, &payout.amount);
+        eprintln!(
+            "payout {} ({} {}) of vendor {id} not exported: no payee; set one with `dropflow vendor update {id} --payee <account>`",
+            payout.payout_id,
+            amount.decimal(),
+            amount.currency.code(),
+        );
     }
-    out.write_all(&csv.into_inner().map_err(said)?).map_err(said)
+    out.write_all(csv.as_bytes()).map_err(said)
 }
 
 /// `dropflow dlq …`: what could not be processed, to read, replay or drop.
@@ -557,16 +548,6 @@ pub(super) async fn suppressions(app: &App, action: Option<SuppressionAction>, o
         listing.row(vec![json!(wire::instant(s.at)), json!(s.reason), json!(s.email), json!(s.detail)]);
     }
     listing.print(format, out)
-}
-
-/// A CSV cell a spreadsheet shows as text: a vendor's name or payee note that starts
-/// like a formula (`=`, `+`, `-`, `@`, a tab or a return) gets a leading `'` (OWASP's
-/// advice against CSV injection). Amounts are never negative here, so none is touched.
-fn spreadsheet_safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
 }
 
 /// `dropflow aws bootstrap`: creates the stack's resources and prints the settings a

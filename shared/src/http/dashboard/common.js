@@ -105,7 +105,7 @@ export function shell({ keyName, check, sections, render }) {
       const detail = data && typeof data.detail === 'string' ? data.detail : `${response.status} ${response.statusText}`;
       throw new ApiError(response.status, detail);
     }
-    return { data, etag: response.headers.get('ETag') };
+    return { data, text, etag: response.headers.get('ETag') };
   }
 
   function showSignedIn(signedIn) {

@@ -8,7 +8,7 @@ import { el, money, when, cell, ApiError, MEASURES, STANDINGS, percent, scorecar
 const { call, route, flash, listing, submitting, start } = shell({
   keyName: 'dropflow.operator_key',
   check: 'me',
-  sections: ['queue', 'orders', 'vendors', 'scorecards', 'dead-letters'],
+  sections: ['queue', 'orders', 'vendors', 'scorecards', 'payouts', 'dead-letters'],
   render: async (current, rest, show) => {
     const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
     if (current === 'orders' && id) await orderView(id, show);
@@ -17,6 +17,7 @@ const { call, route, flash, listing, submitting, start } = shell({
     else if (current === 'vendors') await vendorsView(show);
     else if (current === 'scorecards' && id) await scorecardView(id, show);
     else if (current === 'scorecards') await scorecardsView(show);
+    else if (current === 'payouts') await payoutsView(show);
     else if (current === 'dead-letters' && id) await letterView(id, show);
     else if (current === 'dead-letters') await lettersView(show);
     else await queueView(show);
@@ -402,6 +403,66 @@ async function scorecardView(id, show) {
 }
 
 // --- Dead letters ---------------------------------------------------------------------
+
+// --- Payouts --------------------------------------------------------------------------
+
+/** The payment run: run the payouts now, export them for the bank, mark each paid. */
+async function payoutsView(show) {
+  const { data } = await call('GET', 'payouts');
+  const again = (said) => { flash(said); route(); };
+  const run = reasonForm({
+    id: 'run-payouts-form',
+    title: 'Run the payouts now',
+    button: 'Run them',
+    work: async (reason) => {
+      const { data: ran } = await call('POST', 'payouts/run', { body: { reason } });
+      again(`${ran.released} earnings released, ${ran.payouts.length} payouts created${ran.refused.length ? `; refused, for a person to look at: ${ran.refused.join('; ')}` : ''}.`);
+    },
+  });
+  const csv = el('pre', { id: 'payout-csv', hidden: true });
+  const download = el('a', { id: 'payout-csv-link', download: 'payouts.csv', hidden: true }, 'Save payouts.csv');
+  const exportButton = el('button', { type: 'button', id: 'export-payouts' }, 'Export for the bank (CSV)');
+  exportButton.addEventListener('click', async () => {
+    let text;
+    try {
+      ({ text } = await call('GET', 'payouts/export', { headers: { Accept: 'text/csv' } }));
+    } catch (error) {
+      flash(`The export failed: ${error.message}`);
+      return;
+    }
+    csv.textContent = text;
+    csv.hidden = false;
+    download.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    download.hidden = false;
+  });
+  // Form ids by row (a payout id has dots, which a selector would read as classes).
+  const markPaid = (p, i) => reasonForm({
+    id: `paid-${i}`,
+    title: 'Mark paid',
+    button: 'Mark paid',
+    extra: [field(`paid-${i}-reference`, 'Transfer reference', { required: true, maxlength: 200, autocomplete: 'off' })],
+    work: async (reason, form) => {
+      const reference = form.querySelector(`#paid-${i}-reference`).value.trim();
+      await call('POST', `payouts/${encodeURIComponent(p.payout.payout_id)}/paid`, { body: { reference, reason } });
+      again(`Payout ${p.payout.payout_id} to ${p.vendor_id} is paid (${reference}); the vendor is told.`);
+    },
+  });
+  show(
+    el('h1', {}, 'Payouts'),
+    el('div', { class: 'actions' }, run, el('div', {}, el('h3', {}, 'The payment run'), exportButton, ' ', download)),
+    csv,
+    data.payouts.length === 0
+      ? el('p', { class: 'muted' }, 'No payout waits to be transferred.')
+      : el('div', { class: 'scroll' }, el('table', { class: 'list', id: 'payouts' },
+        el('thead', {}, el('tr', {}, ['Vendor', 'Pay to', 'Amount', 'Created', 'Transfer'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, data.payouts.map((p, i) => el('tr', { 'data-payout': p.payout.payout_id },
+          cell('Vendor', p.name || p.vendor_id, el('div', { class: 'muted' }, p.email)),
+          cell('Pay to', p.payee || el('span', { class: 'error' }, 'No payee: it cannot be paid until the vendor has one')),
+          cell('Amount', money(p.payout.amount)),
+          cell('Created', when(p.payout.created_at)),
+          cell('Transfer', p.payee ? markPaid(p, i) : '—')))))),
+  );
+}
 
 async function lettersView(show) {
   const { data } = await call('GET', 'dead-letters');
