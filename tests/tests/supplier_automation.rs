@@ -514,6 +514,35 @@ async fn an_expired_token_is_refreshed_and_a_ban_waits(backend: Backend) {
     assert_eq!(s.cj.lock().unwrap().token_fetches, 1);
 }
 
+async fn a_supplier_order_failing_again_and_again_waits_in_the_operators_decisions_until_it_goes_through(backend: Backend) {
+    let (app, s) = spawn(backend).await;
+    let (_, cj_key) = onboard(&app).await;
+    let operator = app.cli(&["operator", "key", "create", "alice"]).await.unwrap().trim().to_string();
+    let decisions = || async {
+        let queue: Value = app.client.get(format!("{}/operator/queue", app.base)).bearer_auth(&operator).send().await.unwrap().json().await.unwrap();
+        queue["decisions"].as_array().unwrap().iter().filter(|d| d["kind"] == "supplier_sync").cloned().collect::<Vec<Value>>()
+    };
+    app.generic_webhook("order.paid", None, &order("2006"), GENERIC_SECRETS[0]).await;
+    app.deliver().await;
+    let mug = app.vendor_orders(&cj_key).await[0]["id"].as_str().unwrap().to_string();
+    app.vendor(Method::POST, &format!("/vendor/orders/{mug}/supplier-order/confirm"), &cj_key, None).await;
+    // CJ answers "too many requests" three times running: each run backs off and tries again.
+    s.cj.lock().unwrap().faults.extend([cj_api::Fault::Limit, cj_api::Fault::Limit, cj_api::Fault::Limit]);
+    for run in 1..=3 {
+        assert!(decisions().await.is_empty(), "not after {} failures", run - 1);
+        sync(&app).await;
+        app.advance(chrono::Duration::minutes(10));
+    }
+    let failing = decisions().await;
+    assert_eq!(failing.len(), 1, "{failing:?}");
+    let detail = failing[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("mugs") && detail.contains("CJ") && detail.contains("3 calls failed"), "{detail}");
+    // CJ is back: the order is placed and the decision is gone.
+    sync(&app).await;
+    assert_eq!(the_order(&app, &cj_key).await["state"], "awaiting_shipment");
+    assert!(decisions().await.is_empty());
+}
+
 /// Posts a supplier's push to the webhook, with CJ's `sign` when given; the status.
 async fn push(app: &TestApp, supplier: &str, body: &str, sign: Option<&str>) -> u16 {
     let mut request = app.client.post(format!("{}/webhooks/supplier/{supplier}", app.base)).header("content-type", "application/json").body(body.to_string());
@@ -576,4 +605,5 @@ on_both_backends!(
     an_aliexpress_order_goes_with_aliexpresss_own_province_and_city_names,
     a_line_mapped_late_joins_the_supplier_order_not_placed_yet,
     an_order_number_that_does_not_read_goes_to_the_vendor_to_confirm_never_bought_again,
+    a_supplier_order_failing_again_and_again_waits_in_the_operators_decisions_until_it_goes_through,
 );

@@ -279,7 +279,7 @@ pub struct Purchase {
 pub const PLACING_LEASE_SECONDS: i64 = 120;
 
 /// The longest back-off between failing calls.
-const MAX_BACKOFF_MINUTES: i64 = 60;
+pub const MAX_BACKOFF_MINUTES: i64 = 60;
 
 impl Purchase {
     /// The purchases a new vendor order needs: one per supplier API its lines are on

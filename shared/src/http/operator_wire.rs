@@ -396,7 +396,9 @@ pub struct DeadLettersJson {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionJson {
     /// `waiting_lines` (an order's lines no vendor has: give or void them),
-    /// `dead_letter` (replay or discard it) or `sku_claim` (approve or refuse it).
+    /// `supplier_sync` (an order's supplier order whose calls keep failing: look at the
+    /// vendor's account, or give the part to another vendor), `dead_letter` (replay or
+    /// discard it) or `sku_claim` (approve or refuse it).
     pub kind: String,
     /// What it is about: an order id, a dead letter's id, a SKU.
     pub subject: String,

@@ -479,10 +479,49 @@ pub async fn mark_payout_paid(app: &App, payout_id: &str, reference: &str, act: 
     Ok(paid)
 }
 
+/// Calls to a supplier failing this many times in a row make its supplier order a
+/// decision (the sync goes on trying; someone may have to look at the account).
+const FAILING_SUPPLIER_CALLS: u32 = 3;
+
+/// Supplier orders whose calls keep failing (the supplier down, an account refused):
+/// from the supplier-sync's due index, within the longest backoff from now.
+async fn failing_supplier_orders(app: &App) -> Result<Vec<Decision>, ServiceError> {
+    let mut failing = Vec::new();
+    let horizon = app.clock.now() + chrono::Duration::minutes(crate::domain::supplier::MAX_BACKOFF_MINUTES + 1);
+    for key in due_keys(app, crate::store::Due::Purchases, horizon).await? {
+        let Some(purchase) = app.tables.purchase_at(&key).await?.filter(|p| p.failures >= FAILING_SUPPLIER_CALLS) else { continue };
+        let detail = format!(
+            "vendor {}'s supplier order at {}: {} calls failed in a row; the sync tries again",
+            purchase.vendor_id,
+            purchase.api.display_name(),
+            purchase.failures
+        );
+        failing.push(Decision { kind: "supplier_sync", subject: purchase.order_id.to_string(), detail, since: Some(purchase.updated_at) });
+    }
+    Ok(failing)
+}
+
+/// Every key of the due index `due` up to `horizon`, shard by shard, page by page.
+async fn due_keys(app: &App, due: crate::store::Due, horizon: chrono::DateTime<chrono::Utc>) -> Result<Vec<crate::store::DueKey>, ServiceError> {
+    let mut all = Vec::new();
+    for shard in 0..crate::store::DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let (keys, next) = app.tables.due(due, shard, horizon, cursor, 100).await?;
+            all.extend(keys);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(all)
+}
+
 /// One thing that waits for the operator's decision.
 #[derive(Debug, Clone)]
 pub struct Decision {
-    /// `waiting_lines`, `dead_letter` or `sku_claim`.
+    /// `waiting_lines`, `supplier_sync`, `dead_letter` or `sku_claim`.
     pub kind: &'static str,
     /// An order id, a dead letter's id, a SKU.
     pub subject: String,
@@ -499,26 +538,17 @@ pub async fn decisions(app: &App) -> Result<Vec<Decision>, ServiceError> {
     let mut queue = Vec::new();
     let waited = chrono::Duration::hours(i64::from(app.config.unroutable_notice_hours));
     let horizon = app.clock.now() + waited + chrono::Duration::days(1);
-    for shard in 0..crate::store::DUE_SHARDS {
-        let mut cursor = None;
-        loop {
-            let (keys, next) = app.tables.due(crate::store::Due::Notices, shard, horizon, cursor, 100).await?;
-            for key in keys {
-                let Some(notice) = app.tables.line_notice_at(&key).await? else { continue };
-                let Some(record) = app.tables.order(&notice.order_id).await? else { continue };
-                let waiting: Vec<String> =
-                    record.unroutable.iter().filter(|u| notice.line_ids.contains(&u.line_id)).map(|u| format!("line {}: {}", u.line_id, u.reason)).collect();
-                if !waiting.is_empty() {
-                    let detail = format!("order {} waits: {}", record.order.order_number, waiting.join("; "));
-                    queue.push(Decision { kind: "waiting_lines", subject: notice.order_id.to_string(), detail, since: Some(notice.due - waited) });
-                }
-            }
-            match next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
+    for key in due_keys(app, crate::store::Due::Notices, horizon).await? {
+        let Some(notice) = app.tables.line_notice_at(&key).await? else { continue };
+        let Some(record) = app.tables.order(&notice.order_id).await? else { continue };
+        let waiting: Vec<String> =
+            record.unroutable.iter().filter(|u| notice.line_ids.contains(&u.line_id)).map(|u| format!("line {}: {}", u.line_id, u.reason)).collect();
+        if !waiting.is_empty() {
+            let detail = format!("order {} waits: {}", record.order.order_number, waiting.join("; "));
+            queue.push(Decision { kind: "waiting_lines", subject: notice.order_id.to_string(), detail, since: Some(notice.due - waited) });
         }
     }
+    queue.extend(failing_supplier_orders(app).await?);
     for letter in dead_letters(app).await? {
         let why = letter.reason.clone().unwrap_or_else(|| format!("failed {} receives", letter.receive_count));
         queue.push(Decision { kind: "dead_letter", subject: letter.message_id, detail: format!("{} queue: {why}", letter.queue), since: letter.first_seen });
