@@ -1649,6 +1649,30 @@ impl World {
     /// on the vendor orders or (when none held it) on the order, exactly the refunds the
     /// storefront sent that fit on it: each refund is one unit's price, so as many as the
     /// line's quantity, in the order they came; the rest went to the operator.
+    /// The operator's decisions list exactly the orders with a vendor order whose step
+    /// was escalated and is still not done (the late index follows every vendor order
+    /// write, whichever service made it).
+    pub async fn check_overdue_decisions(&self, app: &TestApp) -> Result<(), (String, String)> {
+        let unreadable = |e: dropflow_shared::services::ServiceError| ("store readable".to_string(), e.to_string());
+        let decisions = dropflow_shared::services::console::decisions(&app.local.app).await.map_err(unreadable)?;
+        let listed: BTreeSet<String> = decisions.into_iter().filter(|d| d.kind == "overdue").map(|d| d.subject).collect();
+        let mut escalated = BTreeSet::new();
+        for order in &self.orders {
+            let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &order.number()).await.map_err(unreadable)?;
+            for id in ids {
+                let vos = app.local.app.tables.vendor_orders_of(&id).await.map_err(|e| ("store readable".to_string(), e.to_string()))?;
+                if vos.iter().any(|vo| !vo.escalated().is_empty()) {
+                    escalated.insert(id.to_string());
+                }
+            }
+        }
+        if listed != escalated {
+            let detail = format!("listed {:?}, escalated and not done {:?}", listed.difference(&escalated).collect::<Vec<_>>(), escalated.difference(&listed).collect::<Vec<_>>());
+            return Err(("the operator sees what is overdue".to_string(), detail));
+        }
+        Ok(())
+    }
+
     pub async fn check_refunds(&self, app: &TestApp) -> Result<(), (String, String)> {
         let tables = &app.local.app.tables;
         for order in self.orders.iter().filter(|o| !o.refunds.is_empty() && !self.redacted.contains(&o.number())) {
@@ -1694,6 +1718,7 @@ impl World {
         let fail = |invariant: &str, detail: String| Err((invariant.to_string(), detail));
         self.check_mail_wording(app).await?;
         self.check_supplier()?;
+        self.check_overdue_decisions(app).await?;
         if let Some(error) = self.server_errors.first() {
             return fail("every request answered", error.clone());
         }

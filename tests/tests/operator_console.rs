@@ -3,7 +3,7 @@
 //! and the operator's acts (give, void, hold, dead letters), each a domain command with
 //! its mail, written into the order's history with its reason.
 
-use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app};
+use dropflow_scenarios::{Backend, SHOPIFY_SECRET, TestApp, fixture, on_both_backends, spawn_app, spawn_app_configured};
 use dropflow_shared::http::{OPERATOR_ROUTES, VENDOR_ROUTES};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ on_both_backends!(
     the_operator_resends_one_mail_to_one_recipient_once_per_act,
     the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and_the_first_is_told,
     the_operator_runs_the_payouts_exports_them_and_marks_one_paid_once,
+    an_order_overdue_past_its_escalation_waits_in_the_decisions_until_its_vendor_acts,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -517,4 +518,38 @@ async fn the_operator_runs_the_payouts_exports_them_and_marks_one_paid_once(back
     let paid_mail =
         app.outbox().await.into_iter().filter(|m| m["to"] == "acme@vendors.example" && m["text"].as_str().unwrap_or_default().contains("SEPA-1")).count();
     assert_eq!(paid_mail, 1, "acme is told once");
+}
+
+async fn an_order_overdue_past_its_escalation_waits_in_the_decisions_until_its_vendor_acts(backend: Backend) {
+    // Escalated again every 24 hours (a clock stays armed), or once (none is).
+    for repeat in ["24", "0"] {
+        let app = spawn_app_configured(backend, None, &[("SLA_ESCALATION_REPEAT_HOURS", repeat)]).await;
+        let (acme, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED"]).await;
+        let overdue = || async {
+            let (_, queue) = operator(&app, Method::GET, "/operator/queue", &key, None).await;
+            queue["decisions"].as_array().unwrap().iter().filter(|d| d["kind"] == "overdue").cloned().collect::<Vec<Value>>()
+        };
+        let start = app.now();
+        let sweep_at = |hours: i64| {
+            let at = (start + chrono::Duration::hours(hours)).to_rfc3339();
+            let app = &app;
+            async move { app.cli(&["sweep", "--now", &at]).await }
+        };
+        sweep_at(12).await.unwrap();
+        assert!(overdue().await.is_empty(), "a reminder is no escalation");
+        sweep_at(30).await.unwrap();
+        let late = overdue().await;
+        assert_eq!(late.len(), 1, "repeat {repeat}: {late:?}");
+        let detail = late[0]["detail"].as_str().unwrap();
+        assert!(late[0]["subject"] == id.as_str() && detail.contains("acme") && detail.contains("place_with_supplier"), "{detail}");
+        // Escalated again a day later: still one decision.
+        sweep_at(56).await.unwrap();
+        assert_eq!(overdue().await.len(), 1, "repeat {repeat}");
+        // acme orders it from the supplier: nothing waits for the operator.
+        let vendor_order = app.vendor_orders(&acme).await[0]["id"].as_str().unwrap().to_string();
+        let placed =
+            app.vendor(Method::POST, &format!("/vendor/orders/{vendor_order}/supplier-order"), &acme, Some(json!({"supplier_order_ref": "AE-9"}))).await;
+        assert_eq!(placed.0, 200, "{}", placed.1);
+        assert!(overdue().await.is_empty(), "repeat {repeat}");
+    }
 }

@@ -603,6 +603,12 @@ impl VendorOrder {
         kinds
     }
 
+    /// The steps escalated to the operator (their escalating deadline fired) and still
+    /// not done: what puts the order in the operator's decisions.
+    pub fn escalated(&self) -> Vec<ClockKind> {
+        self.breached.iter().copied().filter(|kind| self.state.awaits(*kind)).collect()
+    }
+
     /// The earliest armed clock (what the due-clock index points at).
     pub fn next_due(&self) -> Option<&Clock> {
         self.clocks.iter().min_by_key(|c| c.due_at)

@@ -397,7 +397,9 @@ pub struct DeadLettersJson {
 pub struct DecisionJson {
     /// `waiting_lines` (an order's lines no vendor has: give or void them),
     /// `supplier_sync` (an order's supplier order whose calls keep failing: look at the
-    /// vendor's account, or give the part to another vendor), `dead_letter` (replay or
+    /// vendor's account, or give the part to another vendor), `overdue` (a vendor's
+    /// step past its deadline and escalated: extend its clock, give it to another vendor,
+    /// or wait for the vendor), `dead_letter` (replay or
     /// discard it) or `sku_claim` (approve or refuse it).
     pub kind: String,
     /// What it is about: an order id, a dead letter's id, a SKU.

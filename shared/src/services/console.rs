@@ -501,6 +501,24 @@ async fn failing_supplier_orders(app: &App) -> Result<Vec<Decision>, ServiceErro
     Ok(failing)
 }
 
+/// Vendor orders with a step overdue past its escalation to the operator (the late
+/// index, whole): each waits for the operator until its vendor acts, or the operator
+/// extends its clock, gives it to another vendor or has it cancelled.
+async fn overdue_vendor_orders(app: &App) -> Result<Vec<Decision>, ServiceError> {
+    let mut overdue = Vec::new();
+    for key in due_keys(app, crate::store::Due::Late, Tables::END_OF_TIME).await? {
+        let Some(vo) = app.tables.vendor_order_at(&key).await? else { continue };
+        let steps: Vec<&str> = vo.escalated().into_iter().map(|kind| kind.as_str()).collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let since = vo.clocks.iter().filter_map(|c| c.overdue_since).min();
+        let detail = format!("order {}: vendor {} is past its deadline to {} and was escalated", vo.order_number, vo.vendor_id, steps.join(", "));
+        overdue.push(Decision { kind: "overdue", subject: vo.order_id.to_string(), detail, since });
+    }
+    Ok(overdue)
+}
+
 /// Every key of the due index `due` up to `horizon`, shard by shard, page by page.
 async fn due_keys(app: &App, due: crate::store::Due, horizon: chrono::DateTime<chrono::Utc>) -> Result<Vec<crate::store::DueKey>, ServiceError> {
     let mut all = Vec::new();
@@ -521,7 +539,7 @@ async fn due_keys(app: &App, due: crate::store::Due, horizon: chrono::DateTime<c
 /// One thing that waits for the operator's decision.
 #[derive(Debug, Clone)]
 pub struct Decision {
-    /// `waiting_lines`, `supplier_sync`, `dead_letter` or `sku_claim`.
+    /// `waiting_lines`, `supplier_sync`, `overdue`, `dead_letter` or `sku_claim`.
     pub kind: &'static str,
     /// An order id, a dead letter's id, a SKU.
     pub subject: String,
@@ -549,6 +567,7 @@ pub async fn decisions(app: &App) -> Result<Vec<Decision>, ServiceError> {
         }
     }
     queue.extend(failing_supplier_orders(app).await?);
+    queue.extend(overdue_vendor_orders(app).await?);
     for letter in dead_letters(app).await? {
         let why = letter.reason.clone().unwrap_or_else(|| format!("failed {} receives", letter.receive_count));
         queue.push(Decision { kind: "dead_letter", subject: letter.message_id, detail: format!("{} queue: {why}", letter.queue), since: letter.first_seen });

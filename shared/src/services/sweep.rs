@@ -49,10 +49,12 @@ pub async fn sweep(app: &App, now: DateTime<Utc>, deadline: Option<std::time::In
     // Due orders of every shard fill the same chunks, so that a run with few
     // escalations sends the operator one digest.
     let mut pending: Vec<DueKey> = Vec::new();
-    for shard in 0..DUE_SHARDS {
+    // Overdue past their escalation, vendor orders are listed apart (`Due::Late`) and
+    // repeat from there.
+    for (index, shard) in [Due::Clocks, Due::Late].into_iter().flat_map(|index| (0..DUE_SHARDS).map(move |shard| (index, shard))) {
         let mut cursor = None;
         loop {
-            let (keys, next) = app.tables.due(Due::Clocks, shard, now, cursor, PAGE).await?;
+            let (keys, next) = app.tables.due(index, shard, now, cursor, PAGE).await?;
             report.due += keys.len();
             pending.extend(keys);
             while pending.len() >= CHUNK {

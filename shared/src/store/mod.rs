@@ -45,6 +45,11 @@ pub const DUE_SHARDS: u32 = 4;
 pub enum Due {
     /// Vendor orders by their earliest armed clock (`DUE#`).
     Clocks,
+    /// Vendor orders with a step overdue past its escalation to the operator (`LATE#`):
+    /// by their earliest armed clock too (the sweep reads both), or at the end of time
+    /// when none is armed. The operator's decisions list them all, with no scan and no
+    /// write of their own: the vendor order's index key moves here and back.
+    Late,
     /// Closed vendor orders by when their customer data is purged (`PURGE#`).
     Purges,
     /// Earnings by when their hold ends (`HOLD#`).
@@ -60,6 +65,7 @@ impl Due {
     fn partition(self, shard: u32) -> String {
         let family = match self {
             Due::Clocks => "DUE",
+            Due::Late => "LATE",
             Due::Purges => "PURGE",
             Due::Holds => "HOLD",
             Due::Notices => "NOTICE",

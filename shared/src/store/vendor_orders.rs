@@ -32,19 +32,29 @@ impl Tables {
             ("gsi3pk", format!("VENDOR#{}#{}", vo.vendor_id, vo.state.as_str())),
             ("gsi3sk", format!("{}#{}", vo.created_at.to_rfc3339(), vo.id())),
         ];
+        let shard = order_shard(&vo.order_id);
+        let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
+        let late = !vo.escalated().is_empty();
+        let index = if late { Due::Late } else { Due::Clocks };
         if let Some(clock) = vo.next_due() {
-            let shard = order_shard(&vo.order_id);
-            let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
-            keys.push(("gsi2pk", Due::Clocks.partition(shard)));
+            keys.push(("gsi2pk", index.partition(shard)));
             keys.push(("gsi2sk", format!("{}#{}#{}#{}{round}", key_time(clock.due_at), clock.kind.as_str(), vo.order_id, vo.vendor_id)));
+        } else if late {
+            // Nothing armed (escalated once, `SLA_ESCALATION_REPEAT_HOURS=0`): never due,
+            // still listed for the operator.
+            keys.push(("gsi2pk", index.partition(shard)));
+            keys.push(("gsi2sk", format!("{}#late#{}#{}{round}", key_time(Tables::END_OF_TIME), vo.order_id, vo.vendor_id)));
         } else if let Some(purge_at) = vo.purge_at {
             // Closed, its clocks all gone: the index now holds when its data is purged.
-            let shard = order_shard(&vo.order_id);
             keys.push(("gsi2pk", Due::Purges.partition(shard)));
             keys.push(("gsi2sk", format!("{}#{}#{}", key_time(purge_at), vo.order_id, vo.vendor_id)));
         }
         Ok(Write::Put { item: item_of(vo, &keys)?, condition: previous_version.map_or(Condition::NotExists, Condition::VersionIs) })
     }
+
+    /// Where the late-index lists a vendor order nothing is armed on: past any `now`
+    /// the sweep is run at, within the operator's read of the whole index.
+    pub const END_OF_TIME: DateTime<Utc> = DateTime::<Utc>::from_timestamp(253_402_300_799, 0).expect("9999-12-31T23:59:59Z");
 
     /// One page of what `index` holds due by `now` in one shard (`gsi2sk <= now`): the
     /// table keys, oldest due first. The read grows with what is due, never with the
@@ -76,7 +86,7 @@ impl Tables {
 
     /// A vendor order the due index lists (its clocks or its purge).
     pub async fn vendor_order_at(&self, key: &DueKey) -> Result<Option<VendorOrder>, StoreError> {
-        if !matches!(key.index, Due::Clocks | Due::Purges) || !key.pk.starts_with("ORDER#") || !key.sk.starts_with("VO#") {
+        if !matches!(key.index, Due::Clocks | Due::Late | Due::Purges) || !key.pk.starts_with("ORDER#") || !key.sk.starts_with("VO#") {
             return Ok(None);
         }
         self.get_as(&key.pk, &key.sk).await

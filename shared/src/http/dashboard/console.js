@@ -24,7 +24,7 @@ const { call, route, flash, listing, submitting, start } = shell({
   },
 });
 
-const KINDS = { waiting_lines: 'Lines no vendor has', supplier_sync: 'Supplier order failing', dead_letter: 'Dead letter', sku_claim: 'SKU claim' };
+const KINDS = { waiting_lines: 'Lines no vendor has', supplier_sync: 'Supplier order failing', overdue: 'Overdue, escalated', dead_letter: 'Dead letter', sku_claim: 'SKU claim' };
 const LISTINGS = { routed: 'Routed', held: 'Held (unpaid)', cancelled: 'Cancelled', void: 'Void', parked: 'Parked' };
 const LINE_STATES = { routed: 'With a vendor', waiting: 'Waits for a vendor', void: 'Void', not_sent: 'Not sent' };
 
@@ -56,7 +56,7 @@ function reasonForm({ id, title, button, danger, extra = [], work }) {
 async function queueView(show) {
   const { data } = await call('GET', 'queue');
   const target = (d) => {
-    if (d.kind === 'waiting_lines' || d.kind === 'supplier_sync') return el('a', { href: `#orders/${encodeURIComponent(d.subject)}` }, d.subject);
+    if (['waiting_lines', 'supplier_sync', 'overdue'].includes(d.kind)) return el('a', { href: `#orders/${encodeURIComponent(d.subject)}` }, d.subject);
     if (d.kind === 'dead_letter') return el('a', { href: `#dead-letters/${encodeURIComponent(d.subject)}` }, d.subject);
     return d.subject;
   };
