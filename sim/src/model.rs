@@ -806,12 +806,6 @@ impl World {
             Kind::OperatorGiveVendorOrder => self.give_vendor_order(app, step).await,
             Kind::OperatorFixAddress => self.fix_address(app, step).await,
             Kind::OperatorResend => {
-                // Under injected faults a resend was answered 503 thirty times running
-                // (seed 3 20 embedded 0.2, history 1), not yet understood: played with
-                // faults off only until it is (closing note of session 15).
-                if app.local.chaos.is_some() {
-                    return json!("not played under chaos");
-                }
                 let Some(i) = self.pick_order(step.b, |o| o.paid) else { return json!("no paid order") };
                 let ids = dropflow_shared::services::operator::find_orders(&app.local.app, &self.orders[i].number()).await.unwrap_or_default();
                 let Some(id) = ids.first() else { return json!("order not found") };
@@ -1667,7 +1661,11 @@ impl World {
             }
         }
         if listed != escalated {
-            let detail = format!("listed {:?}, escalated and not done {:?}", listed.difference(&escalated).collect::<Vec<_>>(), escalated.difference(&listed).collect::<Vec<_>>());
+            let detail = format!(
+                "listed {:?}, escalated and not done {:?}",
+                listed.difference(&escalated).collect::<Vec<_>>(),
+                escalated.difference(&listed).collect::<Vec<_>>()
+            );
             return Err(("the operator sees what is overdue".to_string(), detail));
         }
         Ok(())

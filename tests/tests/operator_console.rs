@@ -22,6 +22,7 @@ on_both_backends!(
     the_operator_gives_a_vendor_order_not_yet_ordered_to_another_vendor_and_the_first_is_told,
     the_operator_runs_the_payouts_exports_them_and_marks_one_paid_once,
     an_order_overdue_past_its_escalation_waits_in_the_decisions_until_its_vendor_acts,
+    an_act_sent_again_with_its_idempotency_key_is_done_once,
 );
 
 const CUSTOMER: &str = "bob.norman@hostmail.com";
@@ -552,4 +553,42 @@ async fn an_order_overdue_past_its_escalation_waits_in_the_decisions_until_its_v
         assert_eq!(placed.0, 200, "{}", placed.1);
         assert!(overdue().await.is_empty(), "repeat {repeat}");
     }
+}
+
+async fn an_act_sent_again_with_its_idempotency_key_is_done_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (vendor_key, key, id) = order_1001(&app, &["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"]).await;
+    let placed = app.vendor(Method::POST, &format!("/vendor/orders/{id}/supplier-order"), &vendor_key, Some(json!({"supplier_order_ref": "AE-1"}))).await;
+    assert_eq!(placed.0, 200);
+    let (deadline, _) = ship_clock(&app, &vendor_key, &id).await;
+    // The answer was lost (a timeout, a 503 after the commit): the client sends it again.
+    let app = &app;
+    let send = |path: String, idempotency: &'static str, body: Value| {
+        let request = app.client.post(format!("{}{path}", app.base)).bearer_auth(&key).header("Idempotency-Key", idempotency).json(&body);
+        async move {
+            let status = request.send().await.unwrap().status().as_u16();
+            app.deliver().await;
+            status
+        }
+    };
+    let extend = json!({"vendor": "acme", "clock": "ship", "hours": 48, "reason": "restocks Monday"});
+    for _ in 0..2 {
+        assert_eq!(send(format!("/operator/orders/{id}/extend"), "k-extend", extend.clone()).await, 200);
+    }
+    assert_eq!(ship_clock(app, &vendor_key, &id).await.0, deadline + chrono::Duration::hours(48), "extended once");
+    let other = json!({"vendor": "acme", "clock": "ship", "hours": 24, "reason": "restocks Monday"});
+    assert_eq!(send(format!("/operator/orders/{id}/extend"), "k-extend", other).await, 422, "the key with another request");
+    // A resend sent twice with its key: one more brief.
+    let (_, detail) = operator(app, Method::GET, &format!("/operator/orders/{id}"), &key, None).await;
+    let brief = detail["mail"].as_array().unwrap().iter().find(|m| m["to"] == "acme@vendors.example" && m["event"] == "vendor_order_created").unwrap().clone();
+    let briefs =
+        |outbox: Vec<Value>| outbox.iter().filter(|m| m["to"] == "acme@vendors.example" && m["subject"].as_str().unwrap().contains("New order")).count();
+    let before = briefs(app.outbox().await);
+    let resend = json!({"event_id": brief["event_id"], "to": "acme@vendors.example", "reason": "lost in spam"});
+    for _ in 0..2 {
+        assert_eq!(send(format!("/operator/orders/{id}/resend"), "k-resend", resend.clone()).await, 200);
+    }
+    assert_eq!(briefs(app.outbox().await), before + 1, "resent once");
+    let (_, after) = operator(app, Method::GET, &format!("/operator/orders/{id}"), &key, None).await;
+    assert_eq!(after["actions"].as_array().unwrap().len(), 2, "one extension, one resend: {}", after["actions"]);
 }

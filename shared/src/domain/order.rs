@@ -604,6 +604,23 @@ pub struct OperatorAction {
     pub action: String,
     /// Why, as the operator said it.
     pub reason: String,
+    /// The request's `Idempotency-Key` and the fingerprint of the request it came with:
+    /// a retry of the same act (its answer lost) finds it here and does nothing again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<(String, String)>,
+}
+
+impl OperatorAction {
+    /// Whether `record` holds this act already (the same `Idempotency-Key`, sent again);
+    /// the key with another request is an error, as on the vendor API.
+    pub fn done_in(&self, record: &OrderRecord) -> Result<bool, String> {
+        let Some((key, fingerprint)) = &self.idempotency else { return Ok(false) };
+        match record.actions.iter().filter_map(|a| a.idempotency.as_ref()).find(|(k, _)| k == key) {
+            Some((_, seen)) if seen == fingerprint => Ok(true),
+            Some(_) => Err("this Idempotency-Key was used with another request; use a new key for a new request".into()),
+            None => Ok(false),
+        }
+    }
 }
 
 impl OrderRecord {

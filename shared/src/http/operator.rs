@@ -65,7 +65,45 @@ impl FromRequest<App> for Reasoned {
 
 impl Reasoned {
     fn act(&self) -> Act<'_> {
-        Act { by: &self.operator.name, reason: &self.reason }
+        Act { by: &self.operator.name, reason: &self.reason, key: None }
+    }
+}
+
+/// An act on one order as it came: the operator (401 or 403 before anything else), the
+/// order's id, the body read as `B`, and the request's `Idempotency-Key` with its
+/// fingerprint (method, path, body), so that a retry of an act whose answer was lost
+/// does nothing again.
+pub struct OrderAct<B> {
+    operator: OperatorKey,
+    id: OrderId,
+    body: B,
+    key: Option<crate::services::vendor::IdempotencyKey>,
+}
+
+impl<B: serde::de::DeserializeOwned> FromRequest<App> for OrderAct<B> {
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, app: &App) -> Result<Self, Problem> {
+        let (mut parts, raw) = request.into_parts();
+        let Operator(operator) = Operator::from_request_parts(&mut parts, app).await?;
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(StatusCode::NOT_FOUND, e.body_text()))?;
+        let path = parts.uri.path().to_string();
+        let key = parts.headers.clone();
+        let bytes = Bytes::from_request(axum::extract::Request::from_parts(parts, raw), app).await.map_err(body_rejection)?;
+        let key = super::vendor::idempotency(&key, "POST", &path, &bytes)?;
+        Ok(OrderAct { operator, id: order_id(&id)?, body: json_body(&bytes)?, key })
+    }
+}
+
+impl<B> OrderAct<B> {
+    /// The act by this operator, for `reason`.
+    fn act<'a>(&'a self, reason: &'a str) -> Act<'a> {
+        Act { by: &self.operator.name, reason, key: self.key.as_ref() }
+    }
+
+    /// The answer to an act: the order as it stands now.
+    async fn answer(self, app: App) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+        order(State(app), Operator(self.operator), Path(self.id.to_string())).await
     }
 }
 
@@ -120,15 +158,10 @@ pub async fn order(State(app): State<App>, Operator(_): Operator, Path(id): Path
 
 /// Gives lines that wait for a vendor to a vendor, who is briefed; or a vendor's part
 /// nothing of which was ordered from the supplier, whole (its vendor is told).
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/give", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = GiveBody, responses((status = 200, description = "Given: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order or vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A line neither waits for a vendor nor is in a part not yet ordered from the supplier (named whole), or cannot be sent", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or the vendor does not map the SKU and no supplier was given", body = Problem, content_type = "application/problem+json"))))]
-pub async fn give(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorOrderDetailJson>, Problem> {
-    let request: GiveBody = body(raw)?;
-    let supplier = match &request.supplier {
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/give", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id"), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same request, the act is not done again (its answer is the order as it stands); with another request, 422")), request_body = GiveBody, responses((status = 200, description = "Given: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order or vendor", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A line neither waits for a vendor nor is in a part not yet ordered from the supplier (named whole), or cannot be sent", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or the vendor does not map the SKU and no supplier was given", body = Problem, content_type = "application/problem+json"))))]
+pub async fn give(State(app): State<App>, request: OrderAct<GiveBody>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let body = &request.body;
+    let supplier = match &body.supplier {
         None => None,
         Some(s) => Some(GivenSupplier {
             supplier_name: s.supplier_name.clone(),
@@ -136,74 +169,46 @@ pub async fn give(
             supplier_cost: s.cost.to_money().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("supplier.cost: {e}")))?,
         }),
     };
-    let id = order_id(&id)?;
-    let act = Act { by: &operator.name, reason: &request.reason };
-    console::give_lines(&app, &id, &request.lines, &request.vendor, supplier.as_ref(), act).await?;
-    order(State(app), Operator(operator), Path(id.to_string())).await
+    console::give_lines(&app, &request.id, &body.lines, &body.vendor, supplier.as_ref(), request.act(&body.reason)).await?;
+    request.answer(app).await
 }
 
 /// Voids lines that wait for a vendor: the customer is told they will be refunded.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/void", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = VoidBody, responses((status = 200, description = "Voided: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "No line named waits for a vendor", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
-pub async fn void(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorOrderDetailJson>, Problem> {
-    let request: VoidBody = body(raw)?;
-    let id = order_id(&id)?;
-    console::void_lines(&app, &id, &request.lines, Act { by: &operator.name, reason: &request.reason }).await?;
-    order(State(app), Operator(operator), Path(id.to_string())).await
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/void", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id"), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same request, the act is not done again (its answer is the order as it stands); with another request, 422")), request_body = VoidBody, responses((status = 200, description = "Voided: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "No line named waits for a vendor", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
+pub async fn void(State(app): State<App>, request: OrderAct<VoidBody>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    console::void_lines(&app, &request.id, &request.body.lines, request.act(&request.body.reason)).await?;
+    request.answer(app).await
 }
 
 /// Ships the order to a new address: its unshipped vendor orders take it (their vendors
 /// are mailed), and it stands against the storefront's updates that still carry the old one.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/address", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = AddressFixBody, responses((status = 200, description = "Fixed: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The order ships nowhere, or to that address already", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or an address a carrier does not take", body = Problem, content_type = "application/problem+json"))))]
-pub async fn address(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorOrderDetailJson>, Problem> {
-    let request: AddressFixBody = body(raw)?;
-    let address = request.address.parse().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("address.{e}")))?;
-    let id = order_id(&id)?;
-    console::fix_address(&app, &id, &address, Act { by: &operator.name, reason: &request.reason }).await?;
-    order(State(app), Operator(operator), Path(id.to_string())).await
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/address", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id"), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same request, the act is not done again (its answer is the order as it stands); with another request, 422")), request_body = AddressFixBody, responses((status = 200, description = "Fixed: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The order ships nowhere, or to that address already", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, or an address a carrier does not take", body = Problem, content_type = "application/problem+json"))))]
+pub async fn address(State(app): State<App>, request: OrderAct<AddressFixBody>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let address = request.body.address.clone().parse().map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("address.{e}")))?;
+    console::fix_address(&app, &request.id, &address, request.act(&request.body.reason)).await?;
+    request.answer(app).await
 }
 
 /// Sends one mail the order sent again, to one who got it, composed from the order as
 /// it stands now.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/resend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = ResendBody, responses((status = 200, description = "Sent again: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or its event is no longer kept", body = Problem, content_type = "application/problem+json"), (status = 409, description = "That event sent no mail to that address", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
-pub async fn resend(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorOrderDetailJson>, Problem> {
-    let request: ResendBody = body(raw)?;
-    let id = order_id(&id)?;
-    console::resend_mail(&app, &id, &request.event_id, &request.to, Act { by: &operator.name, reason: &request.reason }).await?;
-    order(State(app), Operator(operator), Path(id.to_string())).await
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/resend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id"), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same request, the act is not done again (its answer is the order as it stands); with another request, 422")), request_body = ResendBody, responses((status = 200, description = "Sent again: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or its event is no longer kept", body = Problem, content_type = "application/problem+json"), (status = 409, description = "That event sent no mail to that address", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"))))]
+pub async fn resend(State(app): State<App>, request: OrderAct<ResendBody>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let body = &request.body;
+    console::resend_mail(&app, &request.id, &body.event_id, &body.to, request.act(&body.reason)).await?;
+    request.answer(app).await
 }
 
 /// Gives a vendor more time for one step of its vendor order in the order; the vendor
 /// is mailed the new deadline.
-#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/extend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id")), request_body = ExtendBody, responses((status = 200, description = "Extended: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or the vendor has no open vendor order in it", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The vendor order is done", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, an unknown clock or one that does not run, or hours out of range", body = Problem, content_type = "application/problem+json"))))]
-pub async fn extend(
-    State(app): State<App>,
-    Operator(operator): Operator,
-    Path(id): Path<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Json<OperatorOrderDetailJson>, Problem> {
-    let request: ExtendBody = body(raw)?;
-    let kind = ClockKind::parse(&request.clock).ok_or_else(|| {
+#[cfg_attr(feature = "openapi", utoipa::path(post, path = "/operator/orders/{id}/extend", tag = "operator", security(("operator" = [])), params(("id" = String, Path, description = "The dropflow order id"), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same request, the act is not done again (its answer is the order as it stands); with another request, 422")), request_body = ExtendBody, responses((status = 200, description = "Extended: the order as it stands now", body = OperatorOrderDetailJson), OperatorRefusals, (status = 404, description = "No such order, or the vendor has no open vendor order in it", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The vendor order is done", body = Problem, content_type = "application/problem+json"), (status = 422, description = "No reason, an unknown clock or one that does not run, or hours out of range", body = Problem, content_type = "application/problem+json"))))]
+pub async fn extend(State(app): State<App>, request: OrderAct<ExtendBody>) -> Result<Json<OperatorOrderDetailJson>, Problem> {
+    let body = &request.body;
+    let kind = ClockKind::parse(&body.clock).ok_or_else(|| {
         let known: Vec<&str> = ClockKind::ALL.iter().map(|k| k.as_str()).collect();
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("clock: one of {}", known.join(", ")))
     })?;
-    let id = order_id(&id)?;
-    console::extend_clock(&app, &id, &request.vendor, kind, request.hours, Act { by: &operator.name, reason: &request.reason }).await?;
-    order(State(app), Operator(operator), Path(id.to_string())).await
+    console::extend_clock(&app, &request.id, &body.vendor, kind, body.hours, request.act(&body.reason)).await?;
+    request.answer(app).await
 }
 
 /// Every vendor, by id, with its state.
@@ -298,7 +303,7 @@ pub async fn mark_paid(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<super::wire::PayoutJson>, Problem> {
     let request: MarkPaidBody = body(raw)?;
-    let act = Act { by: &operator.name, reason: &request.reason };
+    let act = Act { by: &operator.name, reason: &request.reason, key: None };
     let paid = console::mark_payout_paid(&app, &id, &request.reference, act).await?;
     Ok(Json((&paid).into()))
 }

@@ -225,7 +225,7 @@ pub struct AddressFixBody {
 
 /// A shipping address as the operator types it (checked like a storefront's: a name,
 /// a first line, a city and a two-letter country are needed).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddressBody {

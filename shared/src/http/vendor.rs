@@ -137,7 +137,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
 }
 
 /// `Idempotency-Key` with the hash of the request it came with (method, path, body).
-fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<Option<IdempotencyKey>, Problem> {
+pub(super) fn idempotency(headers: &HeaderMap, method: &str, path: &str, body: &[u8]) -> Result<Option<IdempotencyKey>, Problem> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
     let key =

@@ -24,6 +24,9 @@ pub struct Act<'a> {
     /// The operator key's name, or `cli`.
     pub by: &'a str,
     pub reason: &'a str,
+    /// The request's `Idempotency-Key`: an act on an order sent again with it (its
+    /// answer was lost) is done once.
+    pub key: Option<&'a super::vendor::IdempotencyKey>,
 }
 
 impl Act<'_> {
@@ -35,8 +38,14 @@ impl Act<'_> {
                 "a reason is needed (--reason on the command line, \"reason\" in the body): 1-{MAX_REASON_CHARS} characters on one line"
             )));
         }
-        Ok(OperatorAction { at: app.clock.now(), by: self.by.to_string(), action, reason: reason.to_string() })
+        let idempotency = self.key.map(|k| (k.key.clone(), k.fingerprint.clone()));
+        Ok(OperatorAction { at: app.clock.now(), by: self.by.to_string(), action, reason: reason.to_string(), idempotency })
     }
+}
+
+/// Whether `record` holds `entry`'s act already (sent again with its `Idempotency-Key`).
+fn done_before(entry: &OperatorAction, record: &OrderRecord) -> Result<bool, ServiceError> {
+    entry.done_in(record).map_err(ServiceError::Unprocessable)
 }
 
 /// The keyed hash an order is filed under by its customer's email (trimmed, lower-cased).
@@ -148,6 +157,9 @@ async fn give_once(
     entry: &OperatorAction,
 ) -> Result<usize, ServiceError> {
     let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    if done_before(entry, &record)? {
+        return Ok(line_ids.len());
+    }
     if record.status != OrderStatus::Routed || record.order.payment != crate::domain::order::Payment::Paid {
         return Err(ServiceError::Conflict(format!("order {order_id} is {}: nothing of it can be given", record.listed_as())));
     }
@@ -296,6 +308,9 @@ pub async fn fix_address(app: &App, order_id: &OrderId, address: &Address, act: 
 
 async fn fix_address_once(app: &App, order_id: &OrderId, address: &Address, entry: &OperatorAction) -> Result<usize, ServiceError> {
     let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+    if done_before(entry, &record)? {
+        return Ok(0);
+    }
     if record.is_redacted() {
         return Err(ServiceError::Conflict(format!("order {order_id} was erased at the storefront's request")));
     }
@@ -343,6 +358,9 @@ pub async fn resend_mail(app: &App, order_id: &OrderId, event_id: &str, to: &str
     let entry = act.entry(app, format!("resend the {} mail to {to}", original.event_type.as_str()))?;
     super::retry_on_conflict("a resend", || async {
         let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
+        if done_before(&entry, &record)? {
+            return Ok(());
+        }
         let mut next = record.clone();
         next.actions.push(entry.clone());
         next.version = record.version + 1;
@@ -375,6 +393,9 @@ async fn command_once(app: &App, order_id: &OrderId, vendor: &VendorId, command:
         .filter(|vo| &vo.vendor_id == vendor && vo.state != VoState::Cancelled)
         .max_by_key(|vo| vo.round)
         .ok_or_else(|| ServiceError::NotFound(format!("vendor {vendor} has no open vendor order in order {order_id}")))?;
+    if done_before(entry, &record)? {
+        return Ok(vo);
+    }
     let transition = vo.apply(command, Actor::Operator, entry.at, &app.config.sla).map_err(refused)?;
     let mut next = record.clone();
     next.actions.push(entry.clone());

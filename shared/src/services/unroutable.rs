@@ -87,6 +87,11 @@ async fn void_once(app: &App, Void { order_id, line_ids, by, notice, now, noted 
         }
         return Ok(0);
     };
+    if let Some(entry) = noted
+        && entry.done_in(&record).map_err(ServiceError::Unprocessable)?
+    {
+        return Ok(line_ids.len());
+    }
     let (ending, staying): (Vec<UnroutableLine>, Vec<UnroutableLine>) = record.unroutable.iter().cloned().partition(|u| line_ids.contains(&u.line_id));
     let mut writes: Vec<Write> = notice.map(Tables::delete_line_notice).into_iter().collect();
     if ending.is_empty() {

@@ -116,12 +116,13 @@ pub(super) async fn vendor(app: &App, action: VendorAction, out: Out<'_>) -> Res
             print(out, format!("vendor {vendor_id} suspended: its keys get 403 and its SKUs route to no one"))
         }
         VendorAction::Hold { vendor_id, reason } => {
-            console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(true), Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(true), Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("vendor {vendor_id} held for review: its new orders wait until `dropflow vendor release {vendor_id}`"))
         }
         VendorAction::Release { vendor_id, reason } => {
-            let (_, routed) =
-                console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(false), Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let (_, routed) = console::set_vendor_state(app, &vendor_id, console::VendorState::Hold(false), Act { by: CLI, reason: &reason, key: None })
+                .await
+                .map_err(said)?;
             print(out, format!("vendor {vendor_id} released; {routed} waiting order lines routed"))
         }
         VendorAction::Resume { vendor_id } => {
@@ -281,7 +282,7 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
         }
         OrderAction::Void { reference, lines, reason } => {
             let order_id = one_order(app, &reference).await?;
-            let voided = console::void_lines(app, &order_id, &lines, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let voided = console::void_lines(app, &order_id, &lines, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("{voided} lines of order {order_id} voided: the customer is told they will be refunded; refund them at the store"))
         }
         OrderAction::Give { reference, lines, vendor, reason, supplier, url, cost } => {
@@ -295,7 +296,7 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
                 }
                 _ => None,
             };
-            let n = console::give_lines(app, &order_id, &lines, &vendor, given.as_ref(), Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let n = console::give_lines(app, &order_id, &lines, &vendor, given.as_ref(), Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("{n} lines of order {order_id} given to {vendor}; the vendor is briefed"))
         }
         OrderAction::FixAddress { reference, address, reason } => {
@@ -313,18 +314,18 @@ pub(super) async fn order(app: &App, action: OrderAction, out: Out<'_>) -> Resul
                 phone: a.phone,
             };
             let address = body.parse().map_err(|e| format!("the address: {e}"))?;
-            let n = console::fix_address(app, &order_id, &address, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let n = console::fix_address(app, &order_id, &address, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("order {order_id} now ships to {}; {n} vendor orders took the address (their vendors are mailed)", address.lines().join(", ")))
         }
         OrderAction::Resend { reference, event_id, to, reason } => {
             let order_id = one_order(app, &reference).await?;
-            console::resend_mail(app, &order_id, &event_id, &to, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            console::resend_mail(app, &order_id, &event_id, &to, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("the mail of event {event_id} of order {order_id} goes to {to} again"))
         }
         OrderAction::Extend { reference, vendor, clock, hours, reason } => {
             let order_id = one_order(app, &reference).await?;
             let kind = ClockKind::parse(&clock).ok_or_else(|| format!("--clock: one of {}", ClockKind::ALL.map(ClockKind::as_str).join(", ")))?;
-            let vo = console::extend_clock(app, &order_id, &vendor, kind, hours, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let vo = console::extend_clock(app, &order_id, &vendor, kind, hours, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             let due = vo.clocks.iter().find(|c| c.kind == kind).map(|c| c.due_at.to_rfc3339()).unwrap_or_default();
             print(out, format!("{vendor}'s {} clock in order {order_id} is now due {due}; the vendor is mailed", kind.as_str()))
         }
@@ -506,7 +507,7 @@ pub(super) async fn dlq(local: &Local, action: DlqAction, out: Out<'_>) -> Resul
         }
         DlqAction::Replay { id: Some(id), reason } => {
             let reason = reason.unwrap_or_default();
-            let queue = console::replay_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let queue = console::replay_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("dead letter {id} sent back to the {} queue", queue.home().as_str()))
         }
         DlqAction::Replay { id: None, .. } => {
@@ -517,7 +518,7 @@ pub(super) async fn dlq(local: &Local, action: DlqAction, out: Out<'_>) -> Resul
             print(out, format!("{moved} dead letters moved back to their queues"))
         }
         DlqAction::Discard { id, reason } => {
-            let queue = console::discard_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason }).await.map_err(said)?;
+            let queue = console::discard_dead_letter(&local.app, &id, Act { by: CLI, reason: &reason, key: None }).await.map_err(said)?;
             print(out, format!("dead letter {id} of the {} queue discarded: {}", queue.as_str(), reason.trim()))
         }
     }
