@@ -338,6 +338,19 @@ pub async fn find_orders(app: &App, reference: &str) -> Result<Vec<crate::domain
 
 /// The report of one order.
 pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Result<OrderReport, ServiceError> {
+    order_report(app, order_id, true).await
+}
+
+/// The order as an act on it answers: `show_order` without its mail and write-backs,
+/// whose reads grow with its events times its recipients. An act's answer must be
+/// cheap: read after the commit, a failing read answers 503 and the client sends the
+/// act again (a replay, by its Idempotency-Key), so every read is one more chance to
+/// fail. `GET /operator/orders/{id}` lists them.
+pub async fn show_order_acted_on(app: &App, order_id: &crate::domain::ids::OrderId) -> Result<OrderReport, ServiceError> {
+    order_report(app, order_id, false).await
+}
+
+async fn order_report(app: &App, order_id: &crate::domain::ids::OrderId, with_mail: bool) -> Result<OrderReport, ServiceError> {
     let record = app.tables.order(order_id).await?.ok_or_else(|| ServiceError::NotFound(format!("no order {order_id}")))?;
     let mut vendor_orders = Vec::new();
     let mut recipients = vec![app.config.operator_email.to_string()];
@@ -353,7 +366,8 @@ pub async fn show_order(app: &App, order_id: &crate::domain::ids::OrderId) -> Re
     recipients.dedup();
     let mut mail = Vec::new();
     let mut write_backs = Vec::new();
-    for event in app.tables.events(order_id).await? {
+    let events = if with_mail { app.tables.events(order_id).await? } else { Vec::new() };
+    for event in events {
         if let Some(number) = super::storefront_sync::written_parcel(app, &record, &event) {
             let state = app.tables.sent_message_id(&event.event_id, &super::storefront_sync::target(&number)).await?;
             write_backs.push((number, state.unwrap_or_else(|| "pending".into())));
