@@ -609,6 +609,12 @@ impl VendorOrder {
         self.breached.iter().copied().filter(|kind| self.state.awaits(*kind)).collect()
     }
 
+    /// Whether any step is `escalated`, without collecting them (every write of a
+    /// vendor order asks, to choose its due-index family).
+    pub fn is_escalated(&self) -> bool {
+        self.breached.iter().any(|kind| self.state.awaits(*kind))
+    }
+
     /// The earliest armed clock (what the due-clock index points at).
     pub fn next_due(&self) -> Option<&Clock> {
         self.clocks.iter().min_by_key(|c| c.due_at)

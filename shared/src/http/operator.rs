@@ -88,9 +88,9 @@ impl<B: serde::de::DeserializeOwned> FromRequest<App> for OrderAct<B> {
         let Operator(operator) = Operator::from_request_parts(&mut parts, app).await?;
         let Path(id) = Path::<String>::from_request_parts(&mut parts, app).await.map_err(|e| Problem::new(StatusCode::NOT_FOUND, e.body_text()))?;
         let path = parts.uri.path().to_string();
-        let key = parts.headers.clone();
+        let headers = parts.headers.clone();
         let bytes = Bytes::from_request(axum::extract::Request::from_parts(parts, raw), app).await.map_err(body_rejection)?;
-        let key = super::vendor::idempotency(&key, "POST", &path, &bytes)?;
+        let key = super::vendor::idempotency(&headers, "POST", &path, &bytes)?;
         Ok(OrderAct { operator, id: order_id(&id)?, body: json_body(&bytes)?, key })
     }
 }

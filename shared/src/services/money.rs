@@ -332,11 +332,11 @@ pub async fn payment_run_csv(app: &App) -> Result<(String, Vec<Payout>), Service
     let unwritable = |e: csv::Error| ServiceError::Internal(format!("the payment run's CSV: {e}"));
     csv.write_record(["vendor_id", "name", "email", "payee", "currency", "amount", "payout_id"]).map_err(unwritable)?;
     for (payout, vendor) in payment_run(app).await? {
-        let Some(vendor) = vendor.filter(|v| v.payee.is_some()) else {
+        let Some((vendor, payee)) = vendor.and_then(|v| v.payee.clone().map(|payee| (v, payee))) else {
             left_out.push(payout);
             continue;
         };
-        let (amount, payee) = (payout.amount.decimal(), vendor.payee.clone().unwrap_or_default());
+        let amount = payout.amount.decimal();
         let row = [payout.vendor_id.as_str(), &vendor.name, vendor.email.as_str(), &payee, payout.amount.currency.code(), &amount, &payout.payout_id];
         csv.write_record(row.iter().map(|cell| spreadsheet_safe(cell))).map_err(unwritable)?;
     }

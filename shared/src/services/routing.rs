@@ -119,7 +119,8 @@ impl Working {
 /// `review` or `auto`.
 pub(super) async fn joined_purchases(app: &App, working: &[Working], now: DateTime<Utc>) -> Result<Vec<Write>, ServiceError> {
     let mut writes = Vec::new();
-    for w in working.iter().filter(|w| w.read.is_some() && w.changed()) {
+    // A vendor order cancelled in this change (one handed over) takes no purchase.
+    for w in working.iter().filter(|w| w.read.is_some() && w.changed() && w.vo.state != crate::domain::vendor_order::VoState::Cancelled) {
         if !w.vo.lines.iter().any(|l| l.supplier.link.is_some() && !l.supplier.mode.is_manual()) {
             continue;
         }

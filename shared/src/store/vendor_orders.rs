@@ -34,7 +34,7 @@ impl Tables {
         ];
         let shard = order_shard(&vo.order_id);
         let round = if vo.round > 1 { format!("#{}", vo.round) } else { String::new() };
-        let late = !vo.escalated().is_empty();
+        let late = vo.is_escalated();
         let index = if late { Due::Late } else { Due::Clocks };
         if let Some(clock) = vo.next_due() {
             keys.push(("gsi2pk", index.partition(shard)));
