@@ -178,9 +178,9 @@ pub fn embedded(data_dir: &std::path::Path, settings: Settings) -> Result<(Syste
 #[cfg(feature = "aws")]
 pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsResources, settings: Settings, feed: Option<Arc<dyn EventFeed>>) -> System {
     use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name);
-    let queues = SqsQueues::new(aws_sdk_sqs::Client::new(sdk), resources);
-    let mailer = SesMailer::new(aws_sdk_ses::Client::new(sdk), settings.config.ses_max_send_rate);
+    let store = DynamoStore::new(sdk, &resources.table_name);
+    let queues = SqsQueues::new(sdk, resources);
+    let mailer = SesMailer::new(sdk, settings.config.ses_max_send_rate);
     // Only the binaries that call suppliers open credentials (and build a KMS client).
     let sealer = cfg!(feature = "supplier-api").then(|| {
         let key = settings.config.suppliers.kms_key.clone().unwrap_or_else(|| kms_alias(&resources.table_name));
@@ -207,7 +207,7 @@ pub async fn stack_secrets(
 ) -> Result<crate::services::secrets::WebhookSecrets, String> {
     use crate::adapters::aws::{SecretsManagerVault, webhook_secret_name};
     use crate::ports::{SecretError, SecretVault};
-    let vault: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(sdk)));
+    let vault: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(sdk));
     let mut read = std::collections::BTreeMap::new();
     for source in crate::sources::SOURCES {
         let name = webhook_secret_name(stack, source.name());

@@ -12,9 +12,14 @@ use crate::services::App;
 /// it. Secrets are never in the environment: a variable `{NAME}_ARN` names the Secrets
 /// Manager secret that holds `NAME`, read here once for the container.
 pub async fn start(also_required: &[&'static str]) -> App {
+    let mut phases = Phases::new();
     tracing_subscriber_init();
-    match build(also_required).await {
-        Ok(app) => app,
+    phases.end("logs");
+    match build(also_required, &mut phases).await {
+        Ok(app) => {
+            phases.log();
+            app
+        }
         Err(error) => {
             eprintln!("start-up failed: {error}");
             std::process::exit(1)
@@ -29,7 +34,34 @@ pub async fn start(also_required: &[&'static str]) -> App {
 /// its own), the AliExpress app's secret (supplier-sync signs with it).
 const VAULT_SETTINGS: [&str; 5] = ["AFTERSHIP_API_KEY", "SHOPIFY_ADMIN_TOKENS", "WOOCOMMERCE_API_KEYS", "STATUS_LINK_KEYS", "ALIEXPRESS_APP_SECRET"];
 
-async fn build(also_required: &[&'static str]) -> Result<App, String> {
+/// The start-up of a container timed phase by phase, logged once as one `start-up` line
+/// (each phase's microseconds): where a cold start goes, measured where it happens, in
+/// production as in `scripts/bench_cold_start.py` (BENCHMARKS.md).
+struct Phases {
+    last: std::time::Instant,
+    spent: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases { last: std::time::Instant::now(), spent: Vec::new() }
+    }
+
+    /// Ends the phase `name` now: it took the time since the last one ended.
+    fn end(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.spent.push((name, now - self.last));
+        self.last = now;
+    }
+
+    fn log(&self) {
+        let phases: serde_json::Map<String, serde_json::Value> =
+            self.spent.iter().map(|(name, spent)| ((*name).to_string(), (spent.as_micros() as u64).into())).collect();
+        tracing::info!(phases_us = %serde_json::Value::Object(phases), "start-up");
+    }
+}
+
+async fn build(also_required: &[&'static str], phases: &mut Phases) -> Result<App, String> {
     use crate::ports::SecretVault;
     use std::collections::BTreeMap;
     use std::sync::Arc;
@@ -38,24 +70,39 @@ async fn build(also_required: &[&'static str]) -> Result<App, String> {
         return Err(ConfigError::Missing(name).to_string());
     }
     let sdk = aws::lambda_sdk_config().await?;
-    let vault: Arc<dyn SecretVault> = Arc::new(aws::SecretsManagerVault::new(aws_sdk_secretsmanager::Client::new(&sdk)));
-    let mut from_vault = BTreeMap::new();
-    for name in VAULT_SETTINGS {
-        if let Some(id) = env(&format!("{name}_ARN")) {
-            from_vault.insert(name, vault.read(&id).await.map_err(|e| format!("{name}_ARN: {e}"))?.current);
-        }
-    }
+    phases.end("sdk_config");
+    let vault: Arc<dyn SecretVault> = Arc::new(aws::SecretsManagerVault::new(&sdk));
+    phases.end("vault_client");
+    // Every setting's read at once: a function's start waits for one round trip, not
+    // one per setting.
+    let reads = VAULT_SETTINGS.into_iter().filter_map(|name| env(&format!("{name}_ARN")).map(|id| (name, id))).map(|(name, id)| {
+        let vault = &vault;
+        async move { vault.read(&id).await.map(|versions| (name, versions.current)).map_err(|e| format!("{name}_ARN: {e}")) }
+    });
+    let from_vault: BTreeMap<&str, String> = futures_util::future::try_join_all(reads).await?.into_iter().collect();
+    phases.end("vault_settings");
     let lookup = |name: &str| from_vault.get(name).cloned().or_else(|| env(name));
     let config = Config::from_lookup(lookup, |_| None).map_err(|e| e.to_string())?;
     let resources = AwsResources::from_lookup(lookup).map_err(|e| e.to_string())?;
+    phases.end("config");
     let ids: BTreeMap<&'static str, String> =
         crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
     let mut app = crate::compose::aws(&sdk, &resources, crate::compose::Settings::new(config), None).app;
+    phases.end("clients");
     if !ids.is_empty() {
-        let secrets =
-            crate::services::secrets::WebhookSecrets::from_vault(vault, ids, &app.config.webhook_secrets).await.map_err(|e| format!("webhook secret: {e}"))?;
-        app.secrets = Arc::new(secrets);
+        // Read in the background: the read overlaps the runtime's first fetch of an
+        // event, and the first delivery waits for it (a failed read is a 503 to it).
+        let secrets = Arc::new(crate::services::secrets::WebhookSecrets::from_vault_later(vault, ids, &app.config.webhook_secrets));
+        app.secrets = secrets.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match secrets.ready().await {
+                Ok(()) => tracing::info!(took_us = started.elapsed().as_micros() as u64, "webhook secrets read"),
+                Err(error) => tracing::error!(%error, "could not read the webhook secrets; deliveries are answered 503 until they are"),
+            }
+        });
     }
+    phases.end("webhook_secrets");
     Ok(app)
 }
 

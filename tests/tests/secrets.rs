@@ -32,12 +32,13 @@ async fn accepts(app: &App, secret: &str, n: u64) -> bool {
 async fn a_rotated_webhook_secret_verifies_at_once_and_the_old_one_only_for_the_grace_period() {
     let app = spawn_app(Backend::Aws).await;
     let stack = app.stack().expect("an AWS stack").to_string();
-    let client = aws_sdk_secretsmanager::Client::new(&sdk_config().await);
+    let sdk = sdk_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
     let name = webhook_secret_name(&stack, "shopify");
     let stored = client.get_secret_value().secret_id(&name).send().await.expect("bootstrap stored the secret");
     assert_eq!(stored.secret_string(), Some(SHOPIFY_SECRET));
 
-    let vault = Arc::new(SecretsManagerVault::new(client.clone()));
+    let vault = Arc::new(SecretsManagerVault::new(&sdk));
     let secrets =
         WebhookSecrets::from_vault(vault, BTreeMap::from([("shopify", name.clone())]), &BTreeMap::new()).await.unwrap().reread_after(std::time::Duration::ZERO);
     let now = dropflow_scenarios::runtime_api::wall_clock();

@@ -64,7 +64,8 @@ impl From<ServiceError> for Problem {
             | ServiceError::Template(_)
             | ServiceError::Feed(_)
             | ServiceError::Internal(_)
-            | ServiceError::Busy { .. } => {
+            | ServiceError::Busy { .. }
+            | ServiceError::Vault(_) => {
                 tracing::error!(%error, "request failed; a retry cannot help");
                 return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("an internal error: {error}"));
             }
@@ -155,6 +156,8 @@ mod tests {
             ServiceError::Store(crate::ports::StoreError::ConditionFailed),
             ServiceError::Mail(crate::ports::MailError::transient("Throttling")),
             ServiceError::Feed(crate::ports::FeedError("AfterShip answered 503".into())),
+            // A webhook secret not read yet: the storefront redelivers, never a 401.
+            ServiceError::Vault(crate::ports::SecretError::Unavailable("Secrets Manager timed out".into())),
         ] {
             assert!(retryable.is_retryable(), "{retryable}");
             assert_eq!(Problem::from(retryable).status, StatusCode::SERVICE_UNAVAILABLE);

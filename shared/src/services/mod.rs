@@ -105,6 +105,10 @@ pub enum ServiceError {
     /// The carrier feed did not take a parcel's registration (an outage, throttling).
     #[error("the carrier feed: {0}")]
     Feed(#[from] crate::ports::FeedError),
+    /// The secret vault did not give a secret this needs (an outage, a secret not
+    /// created yet): a retry may find it.
+    #[error("the secret vault: {0}")]
+    Vault(#[from] crate::ports::SecretError),
     /// The system cannot do this now for want of something of its own (randomness).
     #[error("{0}")]
     Internal(String),
@@ -122,7 +126,7 @@ impl ServiceError {
         match self {
             ServiceError::Store(error) => error.is_retryable() || matches!(error, StoreError::ConditionFailed),
             ServiceError::Mail(error) => !error.permanent,
-            ServiceError::Queue(_) | ServiceError::Feed(_) | ServiceError::Busy { .. } => true,
+            ServiceError::Queue(_) | ServiceError::Feed(_) | ServiceError::Busy { .. } | ServiceError::Vault(_) => true,
             _ => false,
         }
     }

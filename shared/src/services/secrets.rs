@@ -1,7 +1,9 @@
 //! The webhook signing secrets a process verifies deliveries with. Locally and in tests
 //! they come from the configuration and stay fixed. On AWS each source's secret is a
 //! Secrets Manager secret (its ARN in `{SOURCE}_WEBHOOK_SECRET_ARN`, never the value):
-//! read at start-up and held for the container, read again when a signature does not
+//! read once for the container (started as it starts, awaited by the first delivery: the
+//! read overlaps the runtime's first fetch of an event instead of delaying it), held,
+//! read again when a signature does not
 //! verify (at most once a minute per source, so a warm container learns of a rotation
 //! and a flood of forgeries costs one read a minute), and during a rotation the value it
 //! replaced is accepted too, for `ROTATION_GRACE_HOURS` after the new one was stored.
@@ -46,29 +48,59 @@ pub struct WebhookSecrets {
     ids: BTreeMap<&'static str, String>,
     held: RwLock<BTreeMap<&'static str, Held>>,
     reread_after: std::time::Duration,
+    /// Set once every secret of `ids` has been read from the vault; until then a
+    /// delivery waits for the read (`ready`).
+    first_read: tokio::sync::OnceCell<()>,
 }
 
 impl WebhookSecrets {
     /// The secrets the configuration gives (the environment, locally), fixed.
     pub fn fixed(secrets: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
         let held = secrets.iter().map(|(source, current)| (*source, Held { current: current.clone(), ..Held::default() })).collect();
-        WebhookSecrets { vault: None, ids: BTreeMap::new(), held: RwLock::new(held), reread_after: REREAD_AFTER }
+        WebhookSecrets {
+            vault: None,
+            ids: BTreeMap::new(),
+            held: RwLock::new(held),
+            reread_after: REREAD_AFTER,
+            first_read: tokio::sync::OnceCell::new_with(Some(())),
+        }
     }
 
-    /// Reads the secret of each source in `ids` (source name → secret id) from `vault`
-    /// now; the other sources keep what `fixed` gives. A secret that cannot be read
-    /// stops the start-up: a process that would refuse every delivery must not run.
+    /// The secret of each source in `ids` (source name → secret id), to be read from
+    /// `vault` by the first `ready` (a Lambda function starts it at start-up, in the
+    /// background); the other sources keep what `fixed` gives.
+    pub fn from_vault_later(vault: Arc<dyn SecretVault>, ids: BTreeMap<&'static str, String>, fixed: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
+        let secrets = WebhookSecrets::fixed(fixed);
+        WebhookSecrets { vault: Some(vault), ids, first_read: tokio::sync::OnceCell::new(), ..secrets }
+    }
+
+    /// Waits until every vault secret has been read once, reading them (all at once)
+    /// unless another caller is doing so. A read that fails is an error for this caller
+    /// and tried again by the next: a delivery is answered 503 and redelivered, never
+    /// verified against no secret.
+    pub async fn ready(&self) -> Result<(), SecretError> {
+        let Some(vault) = &self.vault else { return Ok(()) };
+        self.first_read
+            .get_or_try_init(|| async {
+                let reads = self.ids.iter().map(|(source, id)| async move { vault.read(id).await.map(|versions| (*source, versions)) });
+                for (source, versions) in futures_util::future::try_join_all(reads).await? {
+                    self.held.write().unwrap_or_else(|e| e.into_inner()).insert(source, Held::from_versions(&versions));
+                }
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// The same, read now.
     pub async fn from_vault(
         vault: Arc<dyn SecretVault>,
         ids: BTreeMap<&'static str, String>,
         fixed: &BTreeMap<&'static str, Vec<String>>,
     ) -> Result<WebhookSecrets, SecretError> {
-        let mut read = BTreeMap::new();
-        for (source, id) in ids {
-            let versions = vault.read(&id).await?;
-            read.insert(source, (id, versions));
-        }
-        Ok(WebhookSecrets::from_read(vault, read, fixed))
+        let secrets = WebhookSecrets::from_vault_later(vault, ids, fixed);
+        secrets.ready().await?;
+        Ok(secrets)
     }
 
     /// The same from secrets read already (source name → its id and versions), so that
@@ -87,7 +119,7 @@ impl WebhookSecrets {
                 ids.insert(source, id);
             }
         }
-        WebhookSecrets { vault: Some(vault), ids, held: secrets.held, reread_after: REREAD_AFTER }
+        WebhookSecrets { vault: Some(vault), ids, ..secrets }
     }
 
     /// The same, reading a secret again after `pause` at the least instead of a minute
@@ -174,6 +206,40 @@ mod tests {
         assert_eq!(secrets.accepted("shopify", at(10 + ROTATION_GRACE_HOURS)), ["new"], "the grace is over");
         assert!(!secrets.reread("shopify").await, "and not read again for a minute");
         assert!(secrets.accepted("woocommerce", at(11)).is_empty());
+    }
+
+    /// A vault that is down for its first `.1` reads, counting reads.
+    struct DownAtFirst(Mutex<(u32, u32)>);
+
+    #[async_trait]
+    impl SecretVault for DownAtFirst {
+        async fn read(&self, id: &str) -> Result<SecretVersions, SecretError> {
+            let mut state = self.0.lock().unwrap();
+            state.0 += 1;
+            if state.0 <= state.1 {
+                return Err(SecretError::Unavailable(format!("{id}: down")));
+            }
+            Ok(SecretVersions { current: format!("secret of {id}"), current_since: at(0), previous: None })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_first_read_that_fails_is_tried_again_by_the_next_delivery_and_nothing_verifies_meanwhile() {
+        let vault = Arc::new(DownAtFirst(Mutex::new((0, 1))));
+        let ids = BTreeMap::from([("shopify", "s".to_string()), ("woocommerce", "w".to_string())]);
+        let secrets = WebhookSecrets::from_vault_later(vault.clone(), ids, &BTreeMap::from([("generic", vec!["g".to_string()])]));
+        assert!(secrets.accepted("shopify", at(0)).is_empty(), "nothing is held before the read");
+        assert_eq!(vault.0.lock().unwrap().0, 0, "built without reading");
+        assert!(matches!(secrets.ready().await, Err(SecretError::Unavailable(_))), "the vault is down: the delivery waiting is refused");
+        assert!(secrets.accepted("shopify", at(0)).is_empty());
+        let (first, second) = tokio::join!(secrets.ready(), secrets.ready());
+        assert!(first.is_ok() && second.is_ok(), "the next deliveries read it, once between them");
+        assert_eq!(vault.0.lock().unwrap().0, 3, "one failed read, then each secret once");
+        assert_eq!(secrets.accepted("shopify", at(1)), ["secret of s"]);
+        assert_eq!(secrets.accepted("woocommerce", at(1)), ["secret of w"]);
+        assert_eq!(secrets.accepted("generic", at(1)), ["g"], "the configured one is kept");
+        secrets.ready().await.unwrap();
+        assert_eq!(vault.0.lock().unwrap().0, 3, "read once for the container");
     }
 
     #[tokio::test]

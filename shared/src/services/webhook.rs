@@ -84,6 +84,7 @@ pub async fn accept(app: &App, delivery: Delivery) -> Result<Accepted, ServiceEr
         }
     };
     let now = app.clock.now();
+    app.secrets.ready().await?;
     let shop = match verify(&app.secrets.accepted(source.name(), now)) {
         Some(shop) => shop,
         None if app.secrets.reread(source.name()).await => verify(&app.secrets.accepted(source.name(), now)).ok_or(ServiceError::Unauthorized)?,

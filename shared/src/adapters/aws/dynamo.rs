@@ -18,13 +18,14 @@ type Attributes = HashMap<String, AttributeValue>;
 /// The DynamoDB `ItemStore`.
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
+    client: super::LazyClient<Client>,
     table: String,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, table: &str) -> Self {
-        DynamoStore { client, table: table.to_string() }
+    /// The store on `table`, its client built from `sdk` at the first call.
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str) -> Self {
+        DynamoStore { client: super::LazyClient::new(sdk, Client::new), table: table.to_string() }
     }
 }
 
@@ -155,7 +156,7 @@ fn text(item: &Item, name: &str) -> String {
 #[async_trait]
 impl ItemStore for DynamoStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let output = self.client.get_item().table_name(&self.table).set_key(Some(key(pk, sk))).consistent_read(true).send().await.map_err(unavailable)?;
+        let output = self.client.get().get_item().table_name(&self.table).set_key(Some(key(pk, sk))).consistent_read(true).send().await.map_err(unavailable)?;
         output.item.map(item).transpose()
     }
 
@@ -163,6 +164,7 @@ impl ItemStore for DynamoStore {
         let put = build_put(&self.table, item, &condition)?;
         let result = self
             .client
+            .get()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(put.item))
@@ -178,7 +180,7 @@ impl ItemStore for DynamoStore {
     }
 
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(pk, sk))).send().await.map_err(unavailable)?;
+        self.client.get().delete_item().table_name(&self.table).set_key(Some(key(pk, sk))).send().await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -203,7 +205,7 @@ impl ItemStore for DynamoStore {
                 Write::Add { pk, sk, add, condition } => TransactWriteItem::builder().update(build_add(&self.table, &pk, &sk, &add, &condition)?).build(),
             });
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self.client.get().transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(error) => {
                 let reasons: Vec<&str> = match error.as_service_error() {
@@ -257,6 +259,7 @@ impl ItemStore for DynamoStore {
         loop {
             let output = self
                 .client
+                .get()
                 .query()
                 .table_name(&self.table)
                 .set_index_name(index_name.map(str::to_string))

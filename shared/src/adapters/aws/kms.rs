@@ -16,18 +16,17 @@ const CONTEXT_KEY: &str = "vendor_id";
 /// first use: most invocations of the functions that hold a sealer (vendor-api above
 /// all) never open credentials, and a client built at start costs every cold start.
 pub struct KmsSealer {
-    sdk: aws_config::SdkConfig,
-    client: std::sync::OnceLock<Client>,
+    client: super::LazyClient<Client>,
     key_id: String,
 }
 
 impl KmsSealer {
     pub fn new(sdk: &aws_config::SdkConfig, key_id: &str) -> Self {
-        KmsSealer { sdk: sdk.clone(), client: std::sync::OnceLock::new(), key_id: key_id.to_string() }
+        KmsSealer { client: super::LazyClient::new(sdk, Client::new), key_id: key_id.to_string() }
     }
 
     fn client(&self) -> &Client {
-        self.client.get_or_init(|| Client::new(&self.sdk))
+        self.client.get()
     }
 }
 

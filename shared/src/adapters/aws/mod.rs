@@ -26,6 +26,34 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
 
+/// An SDK client built on its first call, not when its adapter is: a function builds
+/// only the clients it calls, and none of them before its first event (each costs a
+/// cold start a fraction of a millisecond: BENCHMARKS.md). Clones share the one client.
+pub struct LazyClient<C> {
+    sdk: SdkConfig,
+    make: fn(&SdkConfig) -> C,
+    client: std::sync::Arc<std::sync::OnceLock<C>>,
+}
+
+impl<C> LazyClient<C> {
+    /// The client `make` builds from `sdk` (an SDK's `Client::new`), once, when first
+    /// asked for.
+    pub fn new(sdk: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
+        LazyClient { sdk: sdk.clone(), make, client: Default::default() }
+    }
+
+    /// The client, built now if this is the first call.
+    pub fn get(&self) -> &C {
+        self.client.get_or_init(|| (self.make)(&self.sdk))
+    }
+}
+
+impl<C> Clone for LazyClient<C> {
+    fn clone(&self) -> Self {
+        LazyClient { sdk: self.sdk.clone(), make: self.make, client: self.client.clone() }
+    }
+}
+
 /// The AWS resources a deployment runs on, as the template passes them to each function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsResources {

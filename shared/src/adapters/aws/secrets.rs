@@ -15,16 +15,17 @@ pub fn webhook_secret_name(stack: &str, source: &str) -> String {
 
 /// Secrets Manager through the SDK client.
 pub struct SecretsManagerVault {
-    client: Client,
+    client: super::LazyClient<Client>,
 }
 
 impl SecretsManagerVault {
-    pub fn new(client: Client) -> Self {
-        SecretsManagerVault { client }
+    /// The vault, its client built from `sdk` at the first read.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        SecretsManagerVault { client: super::LazyClient::new(sdk, Client::new) }
     }
 
     async fn stage(&self, id: &str, stage: &str) -> Result<Option<GetSecretValueOutput>, SecretError> {
-        match self.client.get_secret_value().secret_id(id).version_stage(stage).send().await {
+        match self.client.get().get_secret_value().secret_id(id).version_stage(stage).send().await {
             Ok(output) => Ok(Some(output)),
             Err(SdkError::ServiceError(e)) if matches!(e.err(), GetSecretValueError::ResourceNotFoundException(_)) => Ok(None),
             Err(e) => Err(SecretError::Unavailable(format!("secret {id} ({stage}): {}", super::describe(&e)))),

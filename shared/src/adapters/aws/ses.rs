@@ -12,14 +12,14 @@ use aws_sdk_ses::types::{Body, Content, Destination, Message};
 /// The SES `Mailer`.
 #[derive(Clone)]
 pub struct SesMailer {
-    client: Client,
+    client: super::LazyClient<Client>,
     pacer: std::sync::Arc<Pacer>,
 }
 
 impl SesMailer {
     /// Sends through `client`, at most `per_second` mails a second from this process.
-    pub fn new(client: Client, per_second: f64) -> Self {
-        SesMailer { client, pacer: std::sync::Arc::new(Pacer::new(per_second)) }
+    pub fn new(sdk: &aws_config::SdkConfig, per_second: f64) -> Self {
+        SesMailer { client: super::LazyClient::new(sdk, Client::new), pacer: std::sync::Arc::new(Pacer::new(per_second)) }
     }
 }
 
@@ -75,6 +75,7 @@ impl Mailer for SesMailer {
         self.pacer.wait().await;
         let output = self
             .client
+            .get()
             .send_email()
             .source(from.header())
             .destination(Destination::builder().to_addresses(&mail.to).build())

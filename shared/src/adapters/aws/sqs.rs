@@ -17,7 +17,7 @@ const LISTING_LEASE_SECONDS: i32 = 30;
 /// Both queues of DESIGN on SQS.
 #[derive(Clone)]
 pub struct SqsQueues {
-    client: Client,
+    client: super::LazyClient<Client>,
     intake_url: String,
     notify_url: String,
     storefront_url: String,
@@ -33,9 +33,10 @@ fn unavailable(error: impl std::error::Error + 'static) -> QueueError {
 }
 
 impl SqsQueues {
-    pub fn new(client: Client, resources: &AwsResources) -> Self {
+    /// The queues of `resources`, the client built from `sdk` at the first call.
+    pub fn new(sdk: &aws_config::SdkConfig, resources: &AwsResources) -> Self {
         SqsQueues {
-            client,
+            client: super::LazyClient::new(sdk, Client::new),
             intake_url: resources.intake_queue_url.clone(),
             notify_url: resources.notify_queue_url.clone(),
             storefront_url: resources.storefront_queue_url.clone(),
@@ -62,6 +63,7 @@ impl SqsQueues {
         };
         let attributes = self
             .client
+            .get()
             .get_queue_attributes()
             .queue_url(self.url(queue))
             .attribute_names(QueueAttributeName::RedrivePolicy)
@@ -75,13 +77,14 @@ impl SqsQueues {
         let policy: serde_json::Value = serde_json::from_str(policy).map_err(|e| QueueError(format!("unreadable redrive policy: {e}")))?;
         let arn = policy["deadLetterTargetArn"].as_str().ok_or_else(|| QueueError("redrive policy without deadLetterTargetArn".into()))?;
         let name = arn.rsplit(':').next().unwrap_or(arn);
-        let found = self.client.get_queue_url().queue_name(name).send().await.map_err(unavailable)?;
+        let found = self.client.get().get_queue_url().queue_name(name).send().await.map_err(unavailable)?;
         found.queue_url.ok_or_else(|| QueueError(format!("no URL for dead-letter queue {name}")))
     }
 
     async fn receive_from(&self, url: &str, max: usize, wait: Duration, lease_seconds: Option<i32>) -> Result<Vec<Taken>, QueueError> {
         let output = self
             .client
+            .get()
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(max.clamp(1, MAX_BATCH) as i32)
@@ -122,6 +125,7 @@ impl SqsQueues {
     async fn show_again(&self, url: &str, taken: &[Taken]) -> Result<(), QueueError> {
         for message in taken {
             self.client
+                .get()
                 .change_message_visibility()
                 .queue_url(url)
                 .receipt_handle(&message.received.receipt)
@@ -159,7 +163,7 @@ struct Taken {
 #[async_trait]
 impl Publisher for SqsQueues {
     async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
-        self.client.send_message().queue_url(self.url(queue)).message_body(body).send().await.map_err(unavailable)?;
+        self.client.get().send_message().queue_url(self.url(queue)).message_body(body).send().await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -178,7 +182,7 @@ impl Publisher for SqsQueues {
             let entries: Result<Vec<SendMessageBatchRequestEntry>, _> =
                 (start..end).map(|i| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&bodies[i]).build()).collect();
             let sent = match entries {
-                Ok(entries) => self.client.send_message_batch().queue_url(self.url(queue)).set_entries(Some(entries)).send().await.map_err(unavailable),
+                Ok(entries) => self.client.get().send_message_batch().queue_url(self.url(queue)).set_entries(Some(entries)).send().await.map_err(unavailable),
                 Err(error) => Err(unavailable(error)),
             };
             match sent {
@@ -201,7 +205,7 @@ impl Publisher for SqsQueues {
         // SQS caps an attribute with the message; a reason is a line, not a log.
         let reason: String = reason.chars().take(1000).collect();
         let attribute = MessageAttributeValue::builder().data_type("String").string_value(reason).build().map_err(unavailable)?;
-        self.client.send_message().queue_url(url).message_body(body).message_attributes(REASON_ATTRIBUTE, attribute).send().await.map_err(unavailable)?;
+        self.client.get().send_message().queue_url(url).message_body(body).message_attributes(REASON_ATTRIBUTE, attribute).send().await.map_err(unavailable)?;
         Ok(())
     }
 }
@@ -213,7 +217,7 @@ impl QueueConsumer for SqsQueues {
     }
 
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        self.client.delete_message().queue_url(self.url(queue)).receipt_handle(receipt).send().await.map_err(unavailable)?;
+        self.client.get().delete_message().queue_url(self.url(queue)).receipt_handle(receipt).send().await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -221,6 +225,7 @@ impl QueueConsumer for SqsQueues {
         // SQS takes 0 to 12 hours.
         let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
         self.client
+            .get()
             .change_message_visibility()
             .queue_url(self.url(queue))
             .receipt_handle(receipt)
@@ -256,7 +261,7 @@ impl QueueConsumer for SqsQueues {
         let (discarded, others): (Vec<Taken>, Vec<Taken>) = self.take_all(&url).await?.into_iter().partition(|m| m.received.message_id == message_id);
         self.show_again(&url, &others).await?;
         for message in &discarded {
-            self.client.delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
+            self.client.get().delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
         }
         Ok(!discarded.is_empty())
     }
@@ -268,7 +273,7 @@ impl QueueConsumer for SqsQueues {
         // consumer absorbs, never a loss.
         for message in &taken {
             self.publish(dead_letters.home(), message.received.body.clone()).await?;
-            self.client.delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
+            self.client.get().delete_message().queue_url(&url).receipt_handle(&message.received.receipt).send().await.map_err(unavailable)?;
         }
         Ok(taken.len())
     }
