@@ -125,12 +125,17 @@ fn with_metrics(router: axum::Router, function: &'static str, clock: std::sync::
     }))
 }
 
+/// JSON lines without a time (CloudWatch stamps each), filtered by `RUST_LOG` read as
+/// targets and levels (`info`, `warn,dropflow_shared=debug`); `info` when it is unset
+/// or does not parse.
 fn tracing_subscriber_init() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .without_time()
-        .try_init();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|filter| filter.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    let _ = tracing_subscriber::fmt().json().without_time().finish().with(targets).try_init();
 }
 
 /// What an HTTP function needs at start-up beyond the common settings.

@@ -4,6 +4,8 @@
 use std::process::Command;
 
 const SETTINGS: &[(&str, &str)] = &[
+    // Lambda sets it; without it no AWS call could be made.
+    ("AWS_REGION", "eu-west-1"),
     ("STORE_NAME", "Shop"),
     ("SENDER_EMAIL", "orders@shop.example"),
     ("OPERATOR_EMAIL", "ops@shop.example"),
@@ -26,7 +28,7 @@ fn start_without(missing: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_missing_setting_stops_start_up_with_a_line_naming_it() {
-    for missing in ["SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL"] {
+    for missing in ["SENDER_EMAIL", "TABLE_NAME", "NOTIFY_QUEUE_URL", "AWS_REGION"] {
         let (code, stderr) = start_without(missing);
         assert_eq!(code, Some(1), "{missing}: {stderr}");
         assert_eq!(stderr, format!("start-up failed: {missing} is not set"));

@@ -178,17 +178,33 @@ fn amazon_https_client() -> Result<aws_sdk_dynamodb::config::SharedHttpClient, S
     Ok(aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https())
 }
 
-/// The SDK configuration inside Lambda. Lambda always passes the function role's
-/// credentials in the environment: taking them from there alone keeps the other
-/// credential providers (and the STS client they need) out of the function binaries.
-/// Every endpoint is an AWS service, so only Amazon's roots are trusted.
+/// The SDK configuration inside Lambda, built from the environment Lambda sets
+/// (`AWS_REGION`, the function role's credentials; `AWS_ENDPOINT_URL` when an emulator
+/// stands in) rather than loaded: the loader's search of profile files and the other
+/// sources of each setting cost every cold start a quarter of a millisecond
+/// (BENCHMARKS.md), and none of them exists in Lambda. Environment credentials alone
+/// keep the other providers (and the STS client they need) out of the binaries. Every
+/// endpoint is an AWS service, so only Amazon's roots are trusted.
 pub async fn lambda_sdk_config() -> Result<SdkConfig, String> {
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
+    lambda_sdk_config_from(|name| std::env::var(name).ok())
+}
+
+fn lambda_sdk_config_from(env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
+    use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
+    let builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(aws_config::environment::EnvironmentVariableCredentialsProvider::new()))
         .http_client(amazon_https_client()?)
         .timeout_config(timeouts())
-        .load()
-        .await)
+        .retry_config(aws_config::retry::RetryConfig::standard());
+    Ok(match env("AWS_ENDPOINT_URL") {
+        Some(url) => builder.endpoint_url(url),
+        None => builder,
+    }
+    .build())
 }
 
 /// The text of an SDK error with its source chain, for logs and `Unavailable` errors.
@@ -218,5 +234,28 @@ mod tests {
         distinct.dedup();
         assert_eq!(distinct.len(), 5);
         assert!(amazon_https_client().is_ok());
+    }
+
+    #[test]
+    fn the_lambda_configuration_is_the_environment_lambda_sets() {
+        let lambda = |name: &str| match name {
+            "AWS_REGION" => Some("eu-west-1".to_string()),
+            "AWS_DEFAULT_REGION" => Some("us-east-1".to_string()),
+            "AWS_ENDPOINT_URL" => Some(" ".to_string()),
+            _ => None,
+        };
+        let sdk = lambda_sdk_config_from(lambda).unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), None, "a blank endpoint is none: the service's own");
+        assert!(sdk.credentials_provider().is_some() && sdk.http_client().is_some());
+        assert_eq!(sdk.retry_config().map(|r| r.max_attempts()), Some(3));
+        assert_eq!(sdk.timeout_config().and_then(|t| t.operation_timeout()), Some(Duration::from_secs(60)));
+        let emulator = lambda_sdk_config_from(|name| match name {
+            "AWS_DEFAULT_REGION" => Some("us-east-1".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_string()),
+            _ => None,
+        });
+        assert_eq!(emulator.unwrap().endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert_eq!(lambda_sdk_config_from(|_| None).unwrap_err(), "AWS_REGION is not set");
     }
 }
