@@ -124,7 +124,23 @@ def measure(binary, events, port):
         process.kill()
         process.wait()
         log_bytes = logs.seek(0, os.SEEK_END)
-    return {"init": init_ms, "cold": cold_ms, "warm": warm_ms, "rss": rss, "log_bytes": log_bytes, "answer": RuntimeApi.answers[-1]}
+        logs.seek(0)
+        phases = start_up_phases(logs.read().decode(errors="replace"))
+    return {"init": init_ms, "cold": cold_ms, "warm": warm_ms, "rss": rss, "log_bytes": log_bytes, "answer": RuntimeApi.answers[-1], "phases": phases}
+
+
+def start_up_phases(log):
+    """The microseconds of each start-up phase, from the `start-up` line a function logs
+    once (`lambda::start`); {} for a binary that logs none (the baseline)."""
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        fields = entry.get("fields", {}) if isinstance(entry, dict) else {}
+        if fields.get("message") == "start-up":
+            return json.loads(fields["phases_us"])
+    return {}
 
 
 def http_event(method, path, headers, body=""):
@@ -272,6 +288,22 @@ def main():
         ratio = "1" if binary == "hello-lambda" else f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
         print(f"| {name} | {spread(inits)} | {ratio} | {spread([r['cold'] for r in rows])} | {spread(warm)} | {rss:.1f} | {log_bytes:.0f} | {summary} |")
         summary_json[binary] = {"init_ms": statistics.median(inits), "warm_ms": statistics.median(warm), "log_bytes_per_event": log_bytes, "peak_rss_mib": rss}
+    print()
+    print("Start-up phases inside the process (median µs of each, from its `start-up` line; init minus their sum is the")
+    print("process's load and the runtime's own start, which the baseline has too):")
+    print()
+    names = []
+    for _, binary, _ in cases:
+        for row in results[binary]:
+            names += [n for n in row["phases"] if n not in names]
+    print("| function | " + " | ".join(names) + " | sum (ms) | init (ms) |")
+    print("|---|" + "---|" * (len(names) + 2))
+    for name, binary, _ in cases:
+        rows = [r for r in results[binary] if r["phases"]]
+        if not rows:
+            continue
+        medians = [statistics.median(r["phases"].get(n, 0) for r in rows) for n in names]
+        print(f"| {name} | " + " | ".join(f"{m:.0f}" for m in medians) + f" | {sum(medians) / 1000:.2f} | {statistics.median(r['init'] for r in rows):.2f} |")
     if os.environ.get("BENCH_JSON"):
         with open(os.environ["BENCH_JSON"], "w") as out:
             json.dump(summary_json, out, indent=1)
