@@ -58,7 +58,7 @@ const EXPONENT_EXCEPTIONS: &[(&str, u8)] = &[
 ];
 
 /// Active ISO 4217 codes with a two-decimal minor unit.
-const TWO_DECIMAL_CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB \
+pub(super) const TWO_DECIMAL_CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB \
 BRL BSD BTN BWP BYN BZD CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP \
 GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD \
 LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP \
@@ -68,15 +68,15 @@ TRY TTD TWD TZS UAH USD UZS VES WST XCD YER ZAR ZMW ZWG";
 impl Currency {
     /// Parses an ISO 4217 code (case-insensitive); unknown codes are refused.
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
-        let upper = code.trim().to_ascii_uppercase();
+        let upper: [u8; 3] = code.trim().as_bytes().try_into().map_err(|_| MoneyError::UnknownCurrency(code.to_string()))?;
+        let upper = upper.map(|b| b.to_ascii_uppercase());
         let exponent = EXPONENT_EXCEPTIONS
             .iter()
-            .find(|(c, _)| *c == upper)
+            .find(|(c, _)| c.as_bytes() == upper)
             .map(|(_, e)| *e)
-            .or_else(|| TWO_DECIMAL_CODES.split(' ').any(|c| c == upper).then_some(2))
+            .or_else(|| super::listed::<3>(TWO_DECIMAL_CODES, &upper).then_some(2))
             .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))?;
-        let bytes = upper.as_bytes();
-        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent })
+        Ok(Currency { code: upper, exponent })
     }
 
     /// The three-letter code.
