@@ -11,7 +11,12 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}
 source scripts/local-aws.sh
 
-cargo build --release --locked -p order-webhook -p order-intake -p vendor-api -p order-status -p notifier -p event-relay -p sla-sweep -p payout-release -p supplier-sync -p hello-lambda
+# One invocation per set of the shared crate's features, as `sam build` builds each
+# function with its own: one invocation for all would unify them, and reqwest and the
+# storefront clients would reach binaries that ship without them.
+cargo build --release --locked -p order-webhook -p order-intake -p order-status -p event-relay -p sla-sweep -p payout-release -p hello-lambda
+cargo build --release --locked -p vendor-api -p supplier-sync
+cargo build --release --locked -p notifier
 # Apart, so that the functions are built with their own features only, as `sam build`
 # builds them (one invocation unifies the shared crate's features across its packages).
 cargo build --release --locked -p dropflow-local -p load
