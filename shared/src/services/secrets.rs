@@ -21,6 +21,11 @@ pub const ROTATION_GRACE_HOURS: i64 = 72;
 /// The least time between two reads of one source's secret.
 const REREAD_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The least time between two attempts at the first read after one failed: deliveries
+/// meanwhile are refused at once with its error, rather than each waiting on (and
+/// adding to) a vault that has just failed.
+const FIRST_READ_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Each source's secrets as held now.
 #[derive(Debug, Clone, Default)]
 struct Held {
@@ -51,6 +56,8 @@ pub struct WebhookSecrets {
     /// Set once every secret of `ids` has been read from the vault; until then a
     /// delivery waits for the read (`ready`).
     first_read: tokio::sync::OnceCell<()>,
+    /// When the last attempt at the first read failed, and why.
+    first_failure: std::sync::Mutex<Option<(Instant, SecretError)>>,
 }
 
 impl WebhookSecrets {
@@ -63,6 +70,7 @@ impl WebhookSecrets {
             held: RwLock::new(held),
             reread_after: REREAD_AFTER,
             first_read: tokio::sync::OnceCell::new_with(Some(())),
+            first_failure: std::sync::Mutex::new(None),
         }
     }
 
@@ -71,16 +79,27 @@ impl WebhookSecrets {
     /// background); the other sources keep what `fixed` gives.
     pub fn from_vault_later(vault: Arc<dyn SecretVault>, ids: BTreeMap<&'static str, String>, fixed: &BTreeMap<&'static str, Vec<String>>) -> WebhookSecrets {
         let secrets = WebhookSecrets::fixed(fixed);
-        WebhookSecrets { vault: Some(vault), ids, first_read: tokio::sync::OnceCell::new(), ..secrets }
+        WebhookSecrets { vault: Some(vault), ids, first_read: tokio::sync::OnceCell::new(), first_failure: std::sync::Mutex::new(None), ..secrets }
     }
 
     /// Waits until every vault secret has been read once, reading them (all at once)
     /// unless another caller is doing so. A read that fails is an error for this caller
-    /// and tried again by the next: a delivery is answered 503 and redelivered, never
-    /// verified against no secret.
+    /// and for those that come within `FIRST_READ_PAUSE` (or the re-read pause, if
+    /// shorter) of it; the next after that tries again. A delivery is answered 503 and
+    /// redelivered, never verified against no secret.
     pub async fn ready(&self) -> Result<(), SecretError> {
         let Some(vault) = &self.vault else { return Ok(()) };
-        self.first_read
+        if self.first_read.initialized() {
+            return Ok(());
+        }
+        let pause = FIRST_READ_PAUSE.min(self.reread_after);
+        if let Some((at, error)) = &*self.first_failure.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < pause
+        {
+            return Err(error.clone());
+        }
+        let read: Result<&(), SecretError> = self
+            .first_read
             .get_or_try_init(|| async {
                 let reads = self.ids.iter().map(|(source, id)| async move { vault.read(id).await.map(|versions| (*source, versions)) });
                 for (source, versions) in futures_util::future::try_join_all(reads).await? {
@@ -88,8 +107,11 @@ impl WebhookSecrets {
                 }
                 Ok(())
             })
-            .await
-            .map(|_| ())
+            .await;
+        if let Err(error) = &read {
+            *self.first_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), error.clone()));
+        }
+        read.map(|_| ())
     }
 
     /// The same, read now.
@@ -227,7 +249,8 @@ mod tests {
     async fn a_first_read_that_fails_is_tried_again_by_the_next_delivery_and_nothing_verifies_meanwhile() {
         let vault = Arc::new(DownAtFirst(Mutex::new((0, 1))));
         let ids = BTreeMap::from([("shopify", "s".to_string()), ("woocommerce", "w".to_string())]);
-        let secrets = WebhookSecrets::from_vault_later(vault.clone(), ids, &BTreeMap::from([("generic", vec!["g".to_string()])]));
+        let secrets =
+            WebhookSecrets::from_vault_later(vault.clone(), ids, &BTreeMap::from([("generic", vec!["g".to_string()])])).reread_after(std::time::Duration::ZERO);
         assert!(secrets.accepted("shopify", at(0)).is_empty(), "nothing is held before the read");
         assert_eq!(vault.0.lock().unwrap().0, 0, "built without reading");
         assert!(matches!(secrets.ready().await, Err(SecretError::Unavailable(_))), "the vault is down: the delivery waiting is refused");
@@ -240,6 +263,19 @@ mod tests {
         assert_eq!(secrets.accepted("generic", at(1)), ["g"], "the configured one is kept");
         secrets.ready().await.unwrap();
         assert_eq!(vault.0.lock().unwrap().0, 3, "read once for the container");
+    }
+
+    #[tokio::test]
+    async fn deliveries_right_after_a_failed_first_read_are_refused_without_reading_again() {
+        let vault = Arc::new(DownAtFirst(Mutex::new((0, 1))));
+        let secrets = WebhookSecrets::from_vault_later(vault.clone(), BTreeMap::from([("shopify", "s".to_string())]), &BTreeMap::new());
+        assert!(secrets.ready().await.is_err());
+        assert!(matches!(secrets.ready().await, Err(SecretError::Unavailable(_))), "within the pause: the same refusal");
+        assert_eq!(vault.0.lock().unwrap().0, 1, "one read while the vault has just failed");
+        secrets.first_failure.lock().unwrap().as_mut().unwrap().0 = Instant::now() - FIRST_READ_PAUSE;
+        secrets.ready().await.unwrap();
+        assert_eq!(vault.0.lock().unwrap().0, 2, "after the pause, read again");
+        assert_eq!(secrets.accepted("shopify", at(1)), ["secret of s"]);
     }
 
     #[tokio::test]

@@ -17,7 +17,8 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
-    /// Sends through `client`, at most `per_second` mails a second from this process.
+    /// Sends through SES (its client built from `sdk` at the first send), at most
+    /// `per_second` mails a second from this process.
     pub fn new(sdk: &aws_config::SdkConfig, per_second: f64) -> Self {
         SesMailer { client: super::LazyClient::new(sdk, Client::new), pacer: std::sync::Arc::new(Pacer::new(per_second)) }
     }
