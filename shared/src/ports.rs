@@ -840,11 +840,15 @@ impl SteppedClock {
         self.jumped_ms.fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Jumps forward to `instant`, if it is still ahead.
+    /// Jumps forward to `instant`, if it is still ahead: it reads `instant` or later
+    /// from then on. (The jump is kept in whole milliseconds, so it is rounded up: a
+    /// jump rounded down read up to a millisecond early, and a deadline computed from
+    /// "now" and cut to the second came out a second early.)
     pub fn advance_to(&self, instant: DateTime<Utc>) {
         let gap = instant - self.now();
         if gap > chrono::Duration::zero() {
-            self.advance(gap);
+            let whole = chrono::Duration::milliseconds(gap.num_milliseconds());
+            self.advance(if whole < gap { whole + chrono::Duration::milliseconds(1) } else { whole });
         }
     }
 }
@@ -853,5 +857,23 @@ impl Clock for SteppedClock {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
         self.start + elapsed + chrono::Duration::milliseconds(self.jumped_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod stepped_clock_tests {
+    use super::{Clock, SteppedClock};
+
+    #[test]
+    fn a_clock_advanced_to_an_instant_never_reads_before_it() {
+        let clock = SteppedClock::starting_at(chrono::DateTime::parse_from_rfc3339("2026-12-06T09:00:00Z").unwrap().to_utc());
+        for _ in 0..2_000 {
+            // A whole second ahead of a clock that has run some nanoseconds: the gap is
+            // never whole milliseconds.
+            let instant = chrono::SubsecRound::trunc_subsecs(clock.now(), 0) + chrono::Duration::seconds(2);
+            clock.advance_to(instant);
+            let read = clock.now();
+            assert!(read >= instant, "{read} is before {instant}");
+        }
     }
 }
