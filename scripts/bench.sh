@@ -60,16 +60,32 @@ for run in $(seq "$HOT_PATH_RUNS"); do
   cargo bench --locked -q -p hot-paths 2>&1 | grep -E 'time:|^[a-zA-Z]' | grep -v -E '^(Benchmarking|Found|Gnuplot|running|test result)'
 done
 echo
-echo "Local throughput: release \`dropflow serve\` on a fresh data dir per run, bench/load's dropflow-load over loopback (${THROUGHPUT_ORDERS:=10000} orders, 16 senders):"
-for run in 1 2 3; do
-  data="$work/serve-$run"
-  release="target/release/dropflow --data-dir $data"
+# One run of the local pipeline with its data dir under $1: the load's line, then the
+# serve process's CPU per order and what a mail file costs on that file system (the
+# outbox writes three per order, each created and renamed into place).
+throughput_run() {
+  local data="$1/serve-$2" header="$3"
+  local release="target/release/dropflow --data-dir $data"
   $release vendor add ipod-shop --name "iPod Shop" --email orders@ipod-shop.example >/dev/null
   $release product add IPOD2008GREEN --vendor ipod-shop --supplier AliExpress --url https://www.aliexpress.com/item/1.html --cost 61.50 --currency USD >/dev/null
-  port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local port; port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   SHOPIFY_WEBHOOK_SECRET=bench-secret $release serve --port "$port" >"$data/serve.log" 2>&1 &
-  serve_pid=$!
+  local serve_pid=$!
   for _ in $(seq 50); do "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/openapi.json')" 2>/dev/null && break; sleep 0.2; done
-  target/release/dropflow-load --url "http://127.0.0.1:$port" --secret bench-secret --data-dir "$data" --orders "$THROUGHPUT_ORDERS" --concurrency 16 | { [ "$run" = 1 ] && cat || tail -1; }
+  target/release/dropflow-load --url "http://127.0.0.1:$port" --secret bench-secret --data-dir "$data" --orders "$THROUGHPUT_ORDERS" --concurrency 16 | { [ "$header" = yes ] && cat || tail -1; }
+  awk -v orders="$THROUGHPUT_ORDERS" -v hz="$(getconf CLK_TCK)" '{printf "  serve CPU: %.2f ms per order (user + system)\n", ($14 + $15) / hz * 1000 / orders}' "/proc/$serve_pid/stat"
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+  "$venv/bin/python" scripts/bench_file_create.py "$data"
+}
+echo "Local throughput: release \`dropflow serve\` on a fresh data dir per run, bench/load's dropflow-load over loopback (${THROUGHPUT_ORDERS:=10000} orders, 16 senders):"
+for run in 1 2 3; do
+  throughput_run "$work" "$run" "$([ "$run" = 1 ] && echo yes || echo no)"
 done
+# The same with the data dir in memory: the pipeline without this disk's file creates
+# (the outbox's mail files; SQLite's fsyncs become no-ops).
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  shm=$(mktemp -d /dev/shm/dropflow-bench.XXXXXX)
+  echo "The same, data dir on /dev/shm (tmpfs), one run:"
+  throughput_run "$shm" 1 no
+  rm -rf "$shm"
+fi

@@ -1,7 +1,7 @@
 //! The queues on SQLite, with SQS's contract: at-least-once delivery, a lease (visibility
 //! timeout) per receive, and a dead-letter table after too many receives.
 
-use super::Database;
+use super::{Database, Held};
 use crate::ports::{DeadLetter, DeadLetterQueue, MAX_MESSAGE_BYTES, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
 use rusqlite::params;
@@ -39,7 +39,7 @@ impl Publisher for Database {
                 false => Ok(()),
             })
             .collect();
-        let insert = move |db: &Database| {
+        let insert = move |db: &Held<'_>| {
             db.write(|tx| {
                 let mut statement = tx.prepare_cached("INSERT INTO messages (queue, body, visible_at, sent_at) VALUES (?1, ?2, ?3, ?3)")?;
                 let now = db.now_ms();
@@ -56,15 +56,18 @@ impl Publisher for Database {
     }
 
     async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
-        let now = self.now_ms();
-        self.write(|tx| {
-            tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason, sent_at) VALUES (?1, ?2, 0, ?3, ?4)")?.execute(params![
-                dead_letters.as_str(),
-                body,
-                reason,
-                now
-            ])
-        })?;
+        let (now, reason) = (self.now_ms(), reason.to_string());
+        let insert = move |db: &Held<'_>| {
+            Ok(db.write(|tx| {
+                tx.prepare_cached("INSERT INTO dead_letters (queue, body, receive_count, reason, sent_at) VALUES (?1, ?2, 0, ?3, ?4)")?.execute(params![
+                    dead_letters.as_str(),
+                    body,
+                    reason,
+                    now
+                ])
+            })?)
+        };
+        self.off_runtime(insert, QueueError).await?;
         Ok(())
     }
 }
@@ -87,9 +90,18 @@ impl Database {
     /// offering it early would only spend its receives.
     pub fn release_leases(&self) -> Result<usize, QueueError> {
         let now = self.now_ms();
-        Ok(self.write(|tx| tx.prepare_cached("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL")?.execute(params![now]))?)
+        self.on_thread_blocking(
+            move |db| {
+                Ok(db.write(|tx| {
+                    tx.prepare_cached("UPDATE messages SET visible_at = ?1 WHERE visible_at > ?1 AND receipt IS NOT NULL")?.execute(params![now])
+                })?)
+            },
+            QueueError,
+        )
     }
+}
 
+impl Held<'_> {
     /// Leases up to `max` ready messages; moves those received too often to the dead
     /// letters instead.
     fn take_ready(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
@@ -169,41 +181,48 @@ impl QueueConsumer for Database {
     }
 
     async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
-        Ok(self.read(|c| {
-            c.prepare_cached("SELECT id, body, receive_count, reason, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id")?
-                .query_map(params![dead_letters.as_str()], |r| {
-                    Ok(DeadLetter {
-                        message_id: r.get::<_, i64>(0)?.to_string(),
-                        queue: dead_letters.as_str().to_string(),
-                        body: r.get(1)?,
-                        receive_count: r.get(2)?,
-                        reason: r.get(3)?,
-                        first_seen: r.get::<_, Option<i64>>(4)?.and_then(chrono::DateTime::from_timestamp_millis),
-                    })
-                })?
-                .collect()
-        })?)
+        let list = move |db: &Held<'_>| {
+            Ok(db.read(|c| {
+                c.prepare_cached("SELECT id, body, receive_count, reason, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id")?
+                    .query_map(params![dead_letters.as_str()], |r| {
+                        Ok(DeadLetter {
+                            message_id: r.get::<_, i64>(0)?.to_string(),
+                            queue: dead_letters.as_str().to_string(),
+                            body: r.get(1)?,
+                            receive_count: r.get(2)?,
+                            reason: r.get(3)?,
+                            first_seen: r.get::<_, Option<i64>>(4)?.and_then(chrono::DateTime::from_timestamp_millis),
+                        })
+                    })?
+                    .collect()
+            })?)
+        };
+        self.off_runtime(list, QueueError).await
     }
 
     async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
         let now = self.now_ms();
         let key = dead_letters.as_str();
-        self.write(|tx| {
-            let moved = tx
-                .prepare_cached(
-                    "INSERT INTO messages (queue, body, visible_at, sent_at) SELECT ?3, body, ?2, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id",
-                )?
-                .execute(params![key, now, dead_letters.home().as_str()])?;
-            tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
-            Ok(moved)
-        })
+        let replay = move |db: &Held<'_>| {
+            db.write(|tx| {
+                let moved = tx
+                    .prepare_cached(
+                        "INSERT INTO messages (queue, body, visible_at, sent_at) SELECT ?3, body, ?2, sent_at FROM dead_letters WHERE queue = ?1 ORDER BY id",
+                    )?
+                    .execute(params![key, now, dead_letters.home().as_str()])?;
+                tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1")?.execute(params![key])?;
+                Ok::<_, QueueError>(moved)
+            })
+        };
+        self.off_runtime(replay, QueueError).await
     }
 
     async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
         let Ok(id) = message_id.parse::<i64>() else { return Ok(false) };
-        let deleted =
-            self.write(|tx| tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1 AND id = ?2")?.execute(params![dead_letters.as_str(), id]))?;
-        Ok(deleted == 1)
+        let discard = move |db: &Held<'_>| {
+            Ok(db.write(|tx| tx.prepare_cached("DELETE FROM dead_letters WHERE queue = ?1 AND id = ?2")?.execute(params![dead_letters.as_str(), id]))?)
+        };
+        Ok(self.off_runtime(discard, QueueError).await? == 1)
     }
 }
 

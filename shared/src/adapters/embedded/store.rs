@@ -1,12 +1,12 @@
 //! The item store on SQLite: the same keys, conditions, transactions and queries as the
 //! DynamoDB table, so the services cannot tell them apart.
 
-use super::Database;
+use super::{Database, Held};
 use crate::adapters::cursor;
 use crate::ports::{ChangeRecord, Condition, EventFeed, Item, ItemStore, Page, Query, StoreError, UnreadableEvent, Write};
 use crate::store::is_event_insert;
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// The embedded `ItemStore`.
 #[derive(Clone)]
@@ -30,7 +30,7 @@ fn key(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_str()).map(str::to_string)
 }
 
-fn check(tx: &Transaction<'_>, pk: &str, sk: &str, condition: &Condition) -> Result<(), StoreError> {
+fn check(tx: &Connection, pk: &str, sk: &str, condition: &Condition) -> Result<(), StoreError> {
     if *condition == Condition::Always {
         return Ok(());
     }
@@ -75,40 +75,72 @@ fn within_limits(item: &Item, body: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn exists(tx: &Transaction<'_>, pk: &str, sk: &str) -> Result<bool, StoreError> {
+fn exists(tx: &Connection, pk: &str, sk: &str) -> Result<bool, StoreError> {
     Ok(tx.prepare_cached("SELECT 1 FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |_| Ok(())).optional()?.is_some())
 }
 
-fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
-    match write {
-        Write::Put { item, condition } => {
-            let (pk, sk) = match (key(item, "pk"), key(item, "sk")) {
-                (Some(pk), Some(sk)) => (pk, sk),
-                _ => return Err(StoreError::Unreadable { key: "?".into(), reason: "item without pk/sk".into() }),
-            };
-            let body = serde_json::to_string(item).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?;
-            within_limits(item, &body)?;
-            check(tx, &pk, &sk, condition)?;
-            // The change log is the stream, already filtered as the event source mapping
-            // filters it: inserted event items only, in commit order.
-            if is_event_insert("INSERT", Some(&sk)) && !exists(tx, &pk, &sk)? {
-                tx.prepare_cached("INSERT INTO changes (body) VALUES (?1)")?.execute(params![body])?;
-            }
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                pk,
-                sk,
-                key(item, "gsi1pk"),
-                key(item, "gsi1sk"),
-                key(item, "gsi2pk"),
-                key(item, "gsi2sk"),
-                key(item, "gsi3pk"),
-                key(item, "gsi3sk"),
-                body
-            ])?;
+/// A put made ready off the database's thread: the item's keys and stored JSON, so that
+/// the thread, which every caller waits on, spends its time in SQLite only.
+struct Put {
+    pk: String,
+    sk: String,
+    /// gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, as the table's columns.
+    index_keys: [Option<String>; 6],
+    body: String,
+    condition: Condition,
+}
+
+impl Put {
+    /// Refuses an item without its keys, or one DynamoDB would refuse.
+    fn new(item: &Item, condition: Condition) -> Result<Put, StoreError> {
+        let (pk, sk) = match (key(item, "pk"), key(item, "sk")) {
+            (Some(pk), Some(sk)) => (pk, sk),
+            _ => return Err(StoreError::Unreadable { key: "?".into(), reason: "item without pk/sk".into() }),
+        };
+        let body = serde_json::to_string(item).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?;
+        within_limits(item, &body)?;
+        let index_keys = ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"].map(|name| key(item, name));
+        Ok(Put { pk, sk, index_keys, body, condition })
+    }
+}
+
+/// One write of a transaction as the database's thread applies it.
+enum Step {
+    Put(Put),
+    Other(Write),
+}
+
+impl Step {
+    fn new(write: Write) -> Result<Step, StoreError> {
+        match write {
+            Write::Put { item, condition } => Ok(Step::Put(Put::new(&item, condition)?)),
+            other => Ok(Step::Other(other)),
         }
+    }
+}
+
+fn put(tx: &Connection, put: &Put) -> Result<(), StoreError> {
+    let Put { pk, sk, index_keys: [g1pk, g1sk, g2pk, g2sk, g3pk, g3sk], body, condition } = put;
+    check(tx, pk, sk, condition)?;
+    // The change log is the stream, already filtered as the event source mapping
+    // filters it: inserted event items only, in commit order.
+    if is_event_insert("INSERT", Some(sk)) && !exists(tx, pk, sk)? {
+        tx.prepare_cached("INSERT INTO changes (body) VALUES (?1)")?.execute(params![body])?;
+    }
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![pk, sk, g1pk, g1sk, g2pk, g2sk, g3pk, g3sk, body])?;
+    Ok(())
+}
+
+fn apply(tx: &Connection, step: &Step) -> Result<(), StoreError> {
+    let write = match step {
+        Step::Put(p) => return put(tx, p),
+        Step::Other(write) => write,
+    };
+    match write {
+        Write::Put { item, condition } => put(tx, &Put::new(item, condition.clone())?)?,
         Write::Delete { pk, sk, condition } => {
             check(tx, pk, sk, condition)?;
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
@@ -133,7 +165,7 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
                 })?;
                 item.insert(name.clone(), sum.into());
             }
-            return apply(tx, &Write::Put { item, condition: Condition::Always });
+            return put(tx, &Put::new(&item, Condition::Always)?);
         }
     }
     Ok(())
@@ -143,12 +175,14 @@ fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
 impl ItemStore for EmbeddedStore {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (pk.to_string(), sk.to_string());
-        let read = move |db: &Database| {
-            let body: Option<String> =
-                db.read(|c| c.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional())?;
-            body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })).transpose()
+        let key = (pk.clone(), sk.clone());
+        let read = move |db: &Held<'_>| {
+            Ok::<Option<String>, StoreError>(
+                db.read(|c| c.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional())?,
+            )
         };
-        self.db.off_runtime(read, StoreError::Unavailable).await
+        let body = self.db.off_runtime(read, StoreError::Unavailable).await?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Unreadable { key: format!("{}/{}", key.0, key.1), reason: e.to_string() })).transpose()
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -163,11 +197,15 @@ impl ItemStore for EmbeddedStore {
         if let Some(refused) = crate::ports::refused_transaction(&writes) {
             return Err(refused);
         }
-        self.db.off_runtime(move |db| db.write(|tx| writes.iter().try_for_each(|w| apply(tx, w))), StoreError::Unavailable).await
+        let steps = writes.into_iter().map(Step::new).collect::<Result<Vec<_>, _>>()?;
+        self.db.off_runtime(move |db| db.write(|tx| steps.iter().try_for_each(|step| apply(tx, step))), StoreError::Unavailable).await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        self.db.off_runtime(move |db| run_query(db, query), StoreError::Unavailable).await
+        let (limit, keys_only) = (query.limit.max(1), query.index.keys_only());
+        let key_attributes = query.index.key_attributes();
+        let rows = self.db.off_runtime(move |db| run_query(db, query), StoreError::Unavailable).await?;
+        page(rows, limit, keys_only.then_some(key_attributes))
     }
 }
 
@@ -209,7 +247,8 @@ impl EventFeed for EmbeddedStore {
     }
 }
 
-fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
+/// The rows of `query`, up to one past its limit (so that the page knows if there is more).
+fn run_query(db: &Held<'_>, query: Query) -> Result<Vec<Row>, StoreError> {
     let (pk_col, sk_col) = query.index.key_attributes();
     let after = query.cursor.as_deref().map(cursor::decode).transpose()?;
     let (op, order) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
@@ -224,7 +263,7 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
     );
     let limit = query.limit.max(1);
     let (a, b, c) = after.unwrap_or_default();
-    let rows: Vec<(String, String, String, String)> = db.read(|conn| {
+    let rows: Vec<Row> = db.read(|conn| {
         let mut statement = conn.prepare_cached(&sql)?;
         let fetch = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
         let rows = if query.cursor.is_some() {
@@ -234,13 +273,22 @@ fn run_query(db: &Database, query: Query) -> Result<Page, StoreError> {
         };
         rows.collect()
     })?;
+    Ok(rows)
+}
+
+/// One row of a query: the index's sort key, the table's keys and the stored item.
+type Row = (String, String, String, String);
+
+/// The page a query's rows (up to one past its limit) make, parsed off the database's
+/// thread. `keys_only`: the index's key attributes, for an index that projects keys only.
+fn page(rows: Vec<Row>, limit: usize, keys_only: Option<(&str, &str)>) -> Result<Page, StoreError> {
     let more = rows.len() > limit;
     let mut page = Page::default();
     for (sort, pk, sk, body) in rows.into_iter().take(limit) {
         page.cursor = more.then(|| cursor::encode(&sort, &pk, &sk));
         let mut item: Item = serde_json::from_str(&body).map_err(|e| StoreError::Unreadable { key: format!("{pk}/{sk}"), reason: e.to_string() })?;
         // What DynamoDB answers from a KEYS_ONLY index: the table's and the index's keys.
-        if query.index.keys_only() {
+        if let Some((pk_col, sk_col)) = keys_only {
             item.retain(|name, _| ["pk", "sk", pk_col, sk_col].contains(&name.as_str()));
         }
         page.items.push(item);
