@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc, not glibc's allocator: the local pipeline's items, messages and mail are
+/// many short-lived allocations across threads, and glibc's malloc and free were about
+/// an eighth of `dropflow serve`'s profile (BENCHMARKS.md, issue 30, session 18).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = match dropflow_local::cli::Cli::try_parse() {
