@@ -4,7 +4,7 @@
 use super::{Database, Held};
 use crate::ports::{DeadLetter, DeadLetterQueue, MAX_MESSAGE_BYTES, Publisher, QueueConsumer, QueueError, QueueName, Received};
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 
 /// Receives after which a message of `queue` goes to the dead letters (the template's
@@ -103,9 +103,19 @@ impl Database {
 
 impl Held<'_> {
     /// Leases up to `max` ready messages; moves those received too often to the dead
-    /// letters instead.
+    /// letters instead. A queue with nothing ready is answered from a read: an idle
+    /// consumer's polls take no write lock (another process, an operator command, never
+    /// waits on them) and commit nothing.
     fn take_ready(&self, queue: QueueName, max: usize) -> Result<Vec<Received>, QueueError> {
         let now = self.now_ms();
+        let ready = |c: &rusqlite::Connection| {
+            c.prepare_cached("SELECT 1 FROM messages WHERE queue = ?1 AND visible_at <= ?2 LIMIT 1")?
+                .query_row(params![queue.as_str(), now], |_| Ok(()))
+                .optional()
+        };
+        if self.read(ready)?.is_none() {
+            return Ok(Vec::new());
+        }
         let lease = i64::try_from(self.visibility.as_millis()).unwrap_or(i64::MAX);
         self.write(|tx| {
             let ready: Vec<(i64, String, u32, Option<i64>)> = tx
@@ -244,6 +254,23 @@ mod tests {
         assert_eq!(db.release_leases().unwrap(), 1, "the process that held them died");
         let again = db.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap();
         assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["in flight"]);
+    }
+
+    #[tokio::test]
+    async fn a_poll_of_an_empty_queue_waits_for_no_other_process_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        db.publish(QueueName::Notify, "for another queue".into()).await.unwrap();
+        // An operator command in another process, in the middle of a write.
+        let other = rusqlite::Connection::open(dir.path().join("dropflow.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        let started = std::time::Instant::now();
+        let polled = db.receive(QueueName::Intake, 10, Duration::ZERO).await.unwrap();
+        assert!(polled.is_empty());
+        assert!(started.elapsed() < Duration::from_secs(2), "an idle poll waited {:?} for the lock", started.elapsed());
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(db.receive(QueueName::Notify, 10, Duration::ZERO).await.unwrap().len(), 1);
     }
 
     #[tokio::test]
