@@ -14,9 +14,10 @@ source scripts/local-aws.sh
 # One invocation per set of the shared crate's features, as `sam build` builds each
 # function with its own: one invocation for all would unify them, and reqwest and the
 # storefront clients would reach binaries that ship without them.
-cargo build --release --locked -p order-webhook -p order-intake -p order-status -p event-relay -p sla-sweep -p payout-release -p hello-lambda
+cargo build --release --locked -p order-webhook -p order-intake -p order-status -p event-relay -p sla-sweep -p payout-release -p operator-api -p hello-lambda
 cargo build --release --locked -p vendor-api -p supplier-sync
 cargo build --release --locked -p notifier
+cargo build --release --locked -p storefront-sync -p storefront-reconcile
 # Apart, so that the functions are built with their own features only, as `sam build`
 # builds them (one invocation unifies the shared crate's features across its packages).
 cargo build --release --locked -p dropflow-local -p load
@@ -25,7 +26,7 @@ trap 'kill "$moto_pid" 2>/dev/null || true; [ -n "${serve_pid:-}" ] && kill "$se
 echo
 echo "| binary | size (bytes) | size (MiB) |"
 echo "|---|---|---|"
-for bin in hello-lambda order-webhook order-intake vendor-api order-status notifier event-relay sla-sweep payout-release supplier-sync; do
+for bin in hello-lambda order-webhook order-intake vendor-api operator-api order-status notifier event-relay sla-sweep payout-release supplier-sync storefront-sync storefront-reconcile; do
   size=$(stat -c %s "target/release/$bin")
   echo "| $bin | $size | $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') |"
 done

@@ -8,7 +8,7 @@
 use crate::adapters::faults::{Chaos, Faulty};
 use crate::adapters::retry::Retrying;
 use crate::config::Config;
-use crate::ports::{Clock, EventFeed, ItemStore, Mailer, Publisher, QueueConsumer};
+use crate::ports::{Clock, EventFeed, ItemStore, Mailer, Publisher, QueueConsumer, Queues};
 use crate::services::App;
 use crate::store::Tables;
 use std::sync::Arc;
@@ -177,10 +177,63 @@ pub fn embedded(data_dir: &std::path::Path, settings: Settings) -> Result<(Syste
 /// relays it itself (the local binary on `--backend aws`).
 #[cfg(feature = "aws")]
 pub fn aws(sdk: &aws_config::SdkConfig, resources: &crate::adapters::aws::AwsResources, settings: Settings, feed: Option<Arc<dyn EventFeed>>) -> System {
-    use crate::adapters::aws::{DynamoStore, SesMailer, SqsQueues};
-    let store = DynamoStore::new(sdk, &resources.table_name);
-    let queues = SqsQueues::new(sdk, resources);
-    let mailer = SesMailer::new(sdk, settings.config.ses_max_send_rate);
+    aws_with(AwsAdapters::ALL, sdk, resources, settings, feed)
+}
+
+/// The AWS adapters a system is built with, each as its constructor. A Lambda function
+/// names those it calls (the webhook only the queues), and the ports it does not name
+/// are `adapters::absent`: an adapter held as a trait object keeps every operation of
+/// its SDK client in the binary, called or not, so a constructor that is never named is
+/// the only way the linker leaves a client out (smaller binaries, faster cold starts:
+/// BENCHMARKS.md).
+#[cfg(feature = "aws")]
+#[derive(Clone, Copy)]
+pub struct AwsAdapters {
+    store: Option<Build<dyn ItemStore>>,
+    queues: Option<Build<dyn Queues>>,
+    mailer: Option<Build<dyn Mailer>>,
+}
+
+/// The constructor of an adapter on the stack's resources and settings.
+#[cfg(feature = "aws")]
+type Build<P> = fn(&aws_config::SdkConfig, &crate::adapters::aws::AwsResources, &Config) -> Arc<P>;
+
+#[cfg(feature = "aws")]
+impl AwsAdapters {
+    /// Every adapter: the local binary on `--backend aws`, the tests.
+    pub const ALL: AwsAdapters = AwsAdapters::NONE.store().queues().mail();
+    /// None yet: a function starts from here and names what it calls.
+    pub const NONE: AwsAdapters = AwsAdapters { store: None, queues: None, mailer: None };
+
+    /// With the table (DynamoDB).
+    pub const fn store(self) -> AwsAdapters {
+        AwsAdapters { store: Some(|sdk, resources, _| Arc::new(crate::adapters::aws::DynamoStore::new(sdk, &resources.table_name))), ..self }
+    }
+
+    /// With the queues (SQS): publishing, a consumer's backoff, the dead letters.
+    pub const fn queues(self) -> AwsAdapters {
+        AwsAdapters { queues: Some(|sdk, resources, _| Arc::new(crate::adapters::aws::SqsQueues::new(sdk, resources))), ..self }
+    }
+
+    /// With mail (SES).
+    pub const fn mail(self) -> AwsAdapters {
+        AwsAdapters { mailer: Some(|sdk, _, config| Arc::new(crate::adapters::aws::SesMailer::new(sdk, config.ses_max_send_rate))), ..self }
+    }
+}
+
+/// The system on the AWS adapters `adapters` names, the others absent.
+#[cfg(feature = "aws")]
+pub fn aws_with(
+    adapters: AwsAdapters,
+    sdk: &aws_config::SdkConfig,
+    resources: &crate::adapters::aws::AwsResources,
+    settings: Settings,
+    feed: Option<Arc<dyn EventFeed>>,
+) -> System {
+    use crate::adapters::absent::Absent;
+    let store: Arc<dyn ItemStore> = adapters.store.map_or_else(|| Arc::new(Absent("a store (DynamoDB)")) as _, |build| build(sdk, resources, &settings.config));
+    let queues: Arc<dyn Queues> = adapters.queues.map_or_else(|| Arc::new(Absent("queues (SQS)")) as _, |build| build(sdk, resources, &settings.config));
+    let mailer: Arc<dyn Mailer> = adapters.mailer.map_or_else(|| Arc::new(Absent("a mailer (SES)")) as _, |build| build(sdk, resources, &settings.config));
     // Only the binaries that call suppliers open credentials (and build a KMS client).
     let sealer = cfg!(feature = "supplier-api").then(|| {
         let key = settings.config.suppliers.kms_key.clone().unwrap_or_else(|| kms_alias(&resources.table_name));

@@ -2,8 +2,8 @@
 //! AWS clients and services built once per container (never per request).
 
 use crate::adapters::aws::{self, AwsResources};
+pub use crate::compose::AwsAdapters;
 use crate::config::{Config, ConfigError};
-use crate::ports::QueueName;
 use crate::services::App;
 
 /// Sets up JSON logs for CloudWatch and builds the services on DynamoDB, SQS and SES
@@ -11,11 +11,11 @@ use crate::services::App;
 /// `also_required` (what only this function needs), ends start-up with one line naming
 /// it. Secrets are never in the environment: a variable `{NAME}_ARN` names the Secrets
 /// Manager secret that holds `NAME`, read here once for the container.
-pub async fn start(also_required: &[&'static str]) -> App {
+pub async fn start(also_required: &[&'static str], adapters: AwsAdapters) -> App {
     let mut phases = Phases::new();
     tracing_subscriber_init();
     phases.end("logs");
-    match build(also_required, &mut phases).await {
+    match build(also_required, adapters, &mut phases).await {
         Ok(app) => {
             phases.log();
             app
@@ -61,7 +61,7 @@ impl Phases {
     }
 }
 
-async fn build(also_required: &[&'static str], phases: &mut Phases) -> Result<App, String> {
+async fn build(also_required: &[&'static str], adapters: AwsAdapters, phases: &mut Phases) -> Result<App, String> {
     use crate::ports::SecretVault;
     use std::collections::BTreeMap;
     use std::sync::Arc;
@@ -87,7 +87,7 @@ async fn build(also_required: &[&'static str], phases: &mut Phases) -> Result<Ap
     phases.end("config");
     let ids: BTreeMap<&'static str, String> =
         crate::sources::SOURCES.iter().filter_map(|source| env(&format!("{}_ARN", source.secret_variable())).map(|id| (source.name(), id))).collect();
-    let mut app = crate::compose::aws(&sdk, &resources, crate::compose::Settings::new(config), None).app;
+    let mut app = crate::compose::aws_with(adapters, &sdk, &resources, crate::compose::Settings::new(config), None).app;
     phases.end("clients");
     if !ids.is_empty() {
         // Read in the background: the read overlaps the runtime's first fetch of an
@@ -150,7 +150,7 @@ pub enum Needs {
 
 /// An HTTP function (order-webhook, vendor-api): `router` behind API Gateway, with a
 /// metrics line per request.
-pub async fn run_http(function: &'static str, router: fn(App) -> axum::Router, needs: Needs) -> Result<(), lambda_http::Error> {
+pub async fn run_http(function: &'static str, router: fn(App) -> axum::Router, needs: Needs, adapters: AwsAdapters) -> Result<(), lambda_http::Error> {
     if needs == Needs::AWebhookSecret {
         let variables: Vec<String> = crate::sources::SOURCES.iter().map(|s| format!("{}_ARN", s.secret_variable())).collect();
         if !variables.iter().any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty())) {
@@ -158,22 +158,28 @@ pub async fn run_http(function: &'static str, router: fn(App) -> axum::Router, n
             std::process::exit(1)
         }
     }
-    let app = start(&[]).await;
+    let app = start(&[], adapters).await;
     let clock = app.clock.clone();
     lambda_http::run(with_metrics(router(app), function, clock)).await
 }
 
-/// A queue consumer (order-intake, notifier): feeds SQS batches from `queue`'s event
-/// source mapping to its handler (`handlers::consume`), answering with the failed
-/// message ids only.
-pub async fn run_sqs(function: &'static str, queue: QueueName) -> Result<(), lambda_runtime::Error> {
+/// A queue consumer (order-intake, notifier, storefront-sync): feeds SQS batches from
+/// its queue's event source mapping to `consume` (`handlers::order_intake`,
+/// `handlers::notify`, `handlers::storefront_sync`: only its own, so a binary links no
+/// other consumer's code), answering with the failed message ids only.
+pub async fn run_sqs<F, Fut>(function: &'static str, consume: F, adapters: AwsAdapters) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static App, aws_lambda_events::event::sqs::SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
+{
     use aws_lambda_events::event::sqs::SqsEvent;
     use lambda_runtime::{LambdaEvent, service_fn};
-    let app = start(&[]).await;
-    let app = &app;
+    // The container's services live as long as its process.
+    let app: &'static App = Box::leak(Box::new(start(&[], adapters).await));
+    let consume = &consume;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let started = std::time::Instant::now();
-        let answer = crate::handlers::consume(app, queue, event.payload).await;
+        let answer = consume(app, event.payload).await;
         emit_metrics(function, started, app.clock.as_ref());
         Ok::<_, lambda_runtime::Error>(answer)
     }))
@@ -184,10 +190,10 @@ pub async fn run_sqs(function: &'static str, queue: QueueName) -> Result<(), lam
 /// source mapping filters them to inserted event items) to `handlers::event_relay`,
 /// answering with the first record it could not relay. It parks what it cannot send in
 /// the relay's dead-letter queue, so it requires that queue's address.
-pub async fn run_stream(function: &'static str) -> Result<(), lambda_runtime::Error> {
+pub async fn run_stream(function: &'static str, adapters: AwsAdapters) -> Result<(), lambda_runtime::Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use lambda_runtime::{LambdaEvent, service_fn};
-    let app = start(&["RELAY_DLQ_URL"]).await;
+    let app = start(&["RELAY_DLQ_URL"], adapters).await;
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         let started = std::time::Instant::now();
@@ -202,7 +208,7 @@ pub async fn run_stream(function: &'static str) -> Result<(), lambda_runtime::Er
 /// runs `job` (`handlers::sla_sweep`, `handlers::payout_release`) once as of now, with a
 /// deadline that leaves time to spare before the invocation's own (what is left is done
 /// at the next run), and answers what it did.
-pub async fn run_scheduled<F, Fut>(name: &'static str, job: F) -> Result<(), lambda_runtime::Error>
+pub async fn run_scheduled<F, Fut>(name: &'static str, job: F, adapters: AwsAdapters) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(App, chrono::DateTime<chrono::Utc>, std::time::Instant) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, crate::services::ServiceError>>,
@@ -210,7 +216,7 @@ where
     use lambda_runtime::{LambdaEvent, service_fn};
     /// Kept free at the end of an invocation for the last commit to finish.
     const MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
-    let app = start(&[]).await;
+    let app = start(&[], adapters).await;
     let (app, job) = (&app, &job);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         // The invocation's deadline is in epoch milliseconds; what is left of it is read

@@ -335,6 +335,70 @@ pub struct ChangeRecord {
     pub event: Result<crate::domain::events::Envelope, UnreadableEvent>,
 }
 
+/// A shared store is a store: the composition root holds a Lambda function's adapters
+/// behind `Arc`s, built by the constructors that function names (`compose::AwsAdapters`).
+#[async_trait]
+impl<T: ItemStore + ?Sized> ItemStore for std::sync::Arc<T> {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        (**self).get(pk, sk).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        (**self).put(item, condition).await
+    }
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        (**self).delete(pk, sk).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        (**self).transact(writes).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        (**self).query(query).await
+    }
+}
+
+/// A shared publisher is a publisher (its batch call kept: SQS sends ten in a request).
+#[async_trait]
+impl<T: Publisher + ?Sized> Publisher for std::sync::Arc<T> {
+    async fn publish(&self, queue: QueueName, body: String) -> Result<(), QueueError> {
+        (**self).publish(queue, body).await
+    }
+    async fn publish_batch(&self, queue: QueueName, bodies: Vec<String>) -> Vec<Result<(), QueueError>> {
+        (**self).publish_batch(queue, bodies).await
+    }
+    async fn park(&self, dead_letters: DeadLetterQueue, body: String, reason: &str) -> Result<(), QueueError> {
+        (**self).park(dead_letters, body, reason).await
+    }
+}
+
+/// A shared consumer is a consumer.
+#[async_trait]
+impl<T: QueueConsumer + ?Sized> QueueConsumer for std::sync::Arc<T> {
+    async fn receive(&self, queue: QueueName, max: usize, wait: std::time::Duration) -> Result<Vec<Received>, QueueError> {
+        (**self).receive(queue, max, wait).await
+    }
+    async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        (**self).delete(queue, receipt).await
+    }
+    async fn retry_after(&self, queue: QueueName, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError> {
+        (**self).retry_after(queue, receipt, delay).await
+    }
+    async fn dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<Vec<DeadLetter>, QueueError> {
+        (**self).dead_letters(dead_letters).await
+    }
+    async fn replay_dead_letters(&self, dead_letters: DeadLetterQueue) -> Result<usize, QueueError> {
+        (**self).replay_dead_letters(dead_letters).await
+    }
+    async fn discard_dead_letter(&self, dead_letters: DeadLetterQueue, message_id: &str) -> Result<bool, QueueError> {
+        (**self).discard_dead_letter(dead_letters, message_id).await
+    }
+}
+
+/// Both faces of one queue backend (SQS, the embedded queues): what publishes and what
+/// consumes, held as one adapter.
+pub trait Queues: Publisher + QueueConsumer {}
+
+impl<T: Publisher + QueueConsumer + ?Sized> Queues for T {}
+
 /// A shared feed is a feed (the composition root wraps whichever one a backend has).
 #[async_trait]
 impl<T: EventFeed + ?Sized> EventFeed for std::sync::Arc<T> {
@@ -433,6 +497,23 @@ pub trait Mailer: Send + Sync {
     /// here) has nothing to do.
     async fn redact(&self, _order_id: &crate::domain::ids::OrderId, _personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
         Ok(0)
+    }
+}
+
+/// A shared mailer is a mailer, with its lease, its copies and its redaction.
+#[async_trait]
+impl<T: Mailer + ?Sized> Mailer for std::sync::Arc<T> {
+    async fn send(&self, from: &Sender, mail: &Mail) -> Result<String, MailError> {
+        (**self).send(from, mail).await
+    }
+    fn claim_lease(&self) -> std::time::Duration {
+        (**self).claim_lease()
+    }
+    fn keeps_copies(&self) -> bool {
+        (**self).keeps_copies()
+    }
+    async fn redact(&self, order_id: &crate::domain::ids::OrderId, personal: &crate::domain::privacy::PersonalData) -> Result<usize, MailError> {
+        (**self).redact(order_id, personal).await
     }
 }
 

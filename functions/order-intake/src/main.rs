@@ -1,9 +1,9 @@
 //! Lambda main: order intake, on the intake queue.
 
-use dropflow_shared::lambda;
-use dropflow_shared::ports::QueueName;
+use dropflow_shared::lambda::AwsAdapters;
+use dropflow_shared::{handlers, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda::run_sqs("order-intake", QueueName::Intake).await
+    lambda::run_sqs("order-intake", handlers::order_intake, AwsAdapters::NONE.store().queues()).await
 }

@@ -40,7 +40,7 @@ pub struct AfterShipFeed {
 
 impl AfterShipFeed {
     pub fn new(api: AfterShipApi) -> AfterShipFeed {
-        let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
+        let client = crate::adapters::https::client(TIMEOUT);
         AfterShipFeed { client, api }
     }
 }

@@ -1,6 +1,7 @@
 //! Adapters: the ports implemented on real infrastructure. `embedded` runs everything in
 //! one process on a SQLite file and a mail folder; `aws` on DynamoDB, SQS and SES.
 
+pub mod absent;
 #[cfg(feature = "aftership")]
 pub mod aftership;
 #[cfg(feature = "aws")]
@@ -11,4 +12,6 @@ mod cursor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod faults;
+#[cfg(any(feature = "aftership", feature = "storefront-writeback", feature = "supplier-api"))]
+pub mod https;
 pub mod retry;

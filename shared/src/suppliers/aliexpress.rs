@@ -448,7 +448,7 @@ mod client {
         /// The client of app `app_key` at `base` (`ALIEXPRESS_API_URL`), each call
         /// given up after `timeout`.
         pub fn new(base: &str, app_key: &str, app_secret: &str, timeout: std::time::Duration, clock: Arc<dyn Clock>) -> AliExpress {
-            let client = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
+            let client = crate::adapters::https::client(timeout);
             let places = std::sync::Mutex::default();
             AliExpress { base: base.trim_end_matches('/').into(), app_key: app_key.into(), app_secret: app_secret.into(), client, clock, places }
         }

@@ -196,7 +196,7 @@ mod client {
     impl Cj {
         /// The client of the API at `base` (`CJ_API_URL`), each call given up after `timeout`.
         pub fn new(base: &str, timeout: std::time::Duration) -> Cj {
-            let client = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
+            let client = crate::adapters::https::client(timeout);
             Cj { base: base.trim_end_matches('/').into(), client }
         }
 

@@ -349,7 +349,7 @@ impl ShopifyAdmin {
 
     /// The client of the shops in `tokens` (shop domain → Admin API access token).
     pub fn new(endpoint: &str, tokens: BTreeMap<String, String>) -> ShopifyAdmin {
-        let client = reqwest::Client::builder().timeout(Self::TIMEOUT).build().unwrap_or_default();
+        let client = crate::adapters::https::client(Self::TIMEOUT);
         ShopifyAdmin { client, endpoint: endpoint.to_string(), tokens }
     }
 

@@ -100,7 +100,7 @@ impl WooCommerceRest {
 
     /// The client of `sites` (host → base URL and keys).
     pub fn new(sites: BTreeMap<String, WooSite>) -> WooCommerceRest {
-        let client = reqwest::Client::builder().timeout(Self::TIMEOUT).build().unwrap_or_default();
+        let client = crate::adapters::https::client(Self::TIMEOUT);
         WooCommerceRest { client, sites, providers: Mutex::new(BTreeMap::new()) }
     }
 

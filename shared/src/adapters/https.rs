@@ -1,0 +1,39 @@
+//! The HTTPS client of the storefronts', suppliers' and carrier's APIs: reqwest on rustls
+//! with aws-lc-rs, the crypto provider the AWS SDK's client links already. reqwest's own
+//! default would bring a second one (ring, about 180 KiB of code and its tables) into
+//! every binary that calls those APIs (BENCHMARKS.md).
+
+/// A client whose every request is given up after `timeout`.
+pub fn client(timeout: std::time::Duration) -> reqwest::Client {
+    // The process's provider for reqwest's TLS. A second install is refused and the first
+    // stands; it is this same provider either way.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder().timeout(timeout).build().unwrap_or_else(|error| {
+        // Building fails only if the TLS backend cannot start (no provider): nothing an
+        // API call could do without it, so every call says so.
+        tracing::error!(%error, "the HTTPS client could not be built");
+        reqwest::Client::builder().build().unwrap_or_else(|_| std::process::abort())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// reqwest is built without a provider of its own: one client must still start and
+    /// reach a server (plain http on loopback: the TLS stack is still set up at build).
+    #[tokio::test]
+    async fn a_client_builds_on_the_sdks_crypto_provider_and_calls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 1024];
+            let _ = socket.read(&mut buffer).await;
+            socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await.unwrap();
+        });
+        let client = super::client(std::time::Duration::from_secs(5));
+        let answer = client.get(format!("http://{address}/")).send().await.unwrap();
+        assert_eq!(answer.text().await.unwrap(), "ok");
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some(), "the provider is installed for the process");
+    }
+}
