@@ -34,13 +34,13 @@ fn slug(carrier: &Carrier) -> Option<&'static str> {
 
 /// The `TrackingFeed` on AfterShip's API.
 pub struct AfterShipFeed {
-    client: reqwest::Client,
+    client: crate::adapters::https::Lazy,
     api: AfterShipApi,
 }
 
 impl AfterShipFeed {
     pub fn new(api: AfterShipApi) -> AfterShipFeed {
-        let client = crate::adapters::https::client(TIMEOUT);
+        let client = crate::adapters::https::Lazy::new(TIMEOUT);
         AfterShipFeed { client, api }
     }
 }
@@ -54,6 +54,7 @@ impl TrackingFeed for AfterShipFeed {
         }
         let response = self
             .client
+            .get()
             .post(format!("{}/trackings", self.api.url))
             .header("as-api-key", &self.api.api_key)
             .json(&body)

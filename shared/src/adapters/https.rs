@@ -3,8 +3,30 @@
 //! default would bring a second one (ring, about 180 KiB of code and its tables) into
 //! every binary that calls those APIs (BENCHMARKS.md).
 
+/// An HTTPS client built on its first request. Building one sets up TLS (the provider,
+/// the root certificates: about 0.15 ms), which a function's cold start would pay
+/// whether or not it calls: vendor-api holds the suppliers' clients for the rare
+/// connection of an account, the notifier the storefronts' when a shop has a token.
+#[derive(Clone)]
+pub struct Lazy {
+    timeout: std::time::Duration,
+    client: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl Lazy {
+    /// Its requests will be given up after `timeout`.
+    pub fn new(timeout: std::time::Duration) -> Lazy {
+        Lazy { timeout, client: std::sync::OnceLock::new() }
+    }
+
+    /// The client, built now if this is its first use.
+    pub fn get(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| client(self.timeout))
+    }
+}
+
 /// A client whose every request is given up after `timeout`.
-pub fn client(timeout: std::time::Duration) -> reqwest::Client {
+fn client(timeout: std::time::Duration) -> reqwest::Client {
     // The process's provider for reqwest's TLS. A second install is refused and the first
     // stands; it is this same provider either way.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -31,8 +53,8 @@ mod tests {
             let _ = socket.read(&mut buffer).await;
             socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await.unwrap();
         });
-        let client = super::client(std::time::Duration::from_secs(5));
-        let answer = client.get(format!("http://{address}/")).send().await.unwrap();
+        let client = super::Lazy::new(std::time::Duration::from_secs(5));
+        let answer = client.get().get(format!("http://{address}/")).send().await.unwrap();
         assert_eq!(answer.text().await.unwrap(), "ok");
         assert!(rustls::crypto::CryptoProvider::get_default().is_some(), "the provider is installed for the process");
     }

@@ -429,7 +429,7 @@ mod client {
         base: String,
         app_key: String,
         app_secret: String,
-        client: reqwest::Client,
+        client: crate::adapters::https::Lazy,
         /// The time each request is stamped with (AliExpress refuses one over two
         /// hours off).
         clock: Arc<dyn Clock>,
@@ -448,7 +448,7 @@ mod client {
         /// The client of app `app_key` at `base` (`ALIEXPRESS_API_URL`), each call
         /// given up after `timeout`.
         pub fn new(base: &str, app_key: &str, app_secret: &str, timeout: std::time::Duration, clock: Arc<dyn Clock>) -> AliExpress {
-            let client = crate::adapters::https::client(timeout);
+            let client = crate::adapters::https::Lazy::new(timeout);
             let places = std::sync::Mutex::default();
             AliExpress { base: base.trim_end_matches('/').into(), app_key: app_key.into(), app_secret: app_secret.into(), client, clock, places }
         }
@@ -483,7 +483,7 @@ mod client {
         /// the JSON answer; an outage, a 5xx or a 429 is unavailability.
         async fn post(&self, url: String, params: &BTreeMap<String, String>) -> Result<Value, SupplierError> {
             let unavailable = |reason: String| SupplierError::Unavailable { reason, after: None };
-            let response = self.client.post(url).form(params).send().await.map_err(|e| unavailable(format!("AliExpress: {e}")))?;
+            let response = self.client.get().post(url).form(params).send().await.map_err(|e| unavailable(format!("AliExpress: {e}")))?;
             let status = response.status();
             if status.is_server_error() || status.as_u16() == 429 {
                 return Err(SupplierError::Unavailable { reason: format!("AliExpress answered {status}"), after: Some(std::time::Duration::from_secs(1)) });

@@ -190,13 +190,13 @@ mod client {
     /// The CJ client: each vendor's account speaks with its own token.
     pub struct Cj {
         base: String,
-        client: reqwest::Client,
+        client: crate::adapters::https::Lazy,
     }
 
     impl Cj {
         /// The client of the API at `base` (`CJ_API_URL`), each call given up after `timeout`.
         pub fn new(base: &str, timeout: std::time::Duration) -> Cj {
-            let client = crate::adapters::https::client(timeout);
+            let client = crate::adapters::https::Lazy::new(timeout);
             Cj { base: base.trim_end_matches('/').into(), client }
         }
 
@@ -213,7 +213,7 @@ mod client {
         }
 
         async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, SupplierError> {
-            let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+            let mut request = self.client.get().post(format!("{}{path}", self.base)).json(body);
             if let Some(token) = token {
                 request = request.header("CJ-Access-Token", token);
             }
@@ -223,6 +223,7 @@ mod client {
         async fn detail(&self, credentials: &SupplierCredentials, id: &str) -> Result<Value, SupplierError> {
             let request = self
                 .client
+                .get()
                 .get(format!("{}/shopping/order/getOrderDetail", self.base))
                 .query(&[("orderId", id)])
                 .header("CJ-Access-Token", &credentials.access_token);
@@ -300,6 +301,7 @@ mod client {
             // CJ prices in USD wherever it ships.
             let request = self
                 .client
+                .get()
                 .get(format!("{}/product/variant/queryByVid", self.base))
                 .query(&[("vid", link.sku.as_str())])
                 .header("CJ-Access-Token", &credentials.access_token);

@@ -337,7 +337,7 @@ pub fn user_errors(payload: &Value) -> Option<String> {
 /// The Admin API client: one token per shop, the endpoint a template with `{shop}`.
 #[cfg(feature = "storefront-writeback")]
 pub struct ShopifyAdmin {
-    client: reqwest::Client,
+    client: crate::adapters::https::Lazy,
     endpoint: String,
     tokens: BTreeMap<String, String>,
 }
@@ -349,7 +349,7 @@ impl ShopifyAdmin {
 
     /// The client of the shops in `tokens` (shop domain → Admin API access token).
     pub fn new(endpoint: &str, tokens: BTreeMap<String, String>) -> ShopifyAdmin {
-        let client = crate::adapters::https::client(Self::TIMEOUT);
+        let client = crate::adapters::https::Lazy::new(Self::TIMEOUT);
         ShopifyAdmin { client, endpoint: endpoint.to_string(), tokens }
     }
 
@@ -369,6 +369,7 @@ impl ShopifyAdmin {
         let unavailable = |reason: String, after| WriteBackError::Unavailable { reason, after };
         let response = self
             .client
+            .get()
             .post(self.endpoint.replace("{shop}", shop))
             .header("X-Shopify-Access-Token", token)
             .json(&json!({"query": query, "variables": variables}))

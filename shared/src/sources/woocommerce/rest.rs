@@ -84,7 +84,7 @@ pub fn changed_order(order: &Value) -> Option<ChangedOrder> {
 
 /// The REST client of the configured sites, by host.
 pub struct WooCommerceRest {
-    client: reqwest::Client,
+    client: crate::adapters::https::Lazy,
     sites: BTreeMap<String, WooSite>,
     /// Per site, its extension's providers, or `None` when it has no extension: asked
     /// once per process.
@@ -100,7 +100,7 @@ impl WooCommerceRest {
 
     /// The client of `sites` (host → base URL and keys).
     pub fn new(sites: BTreeMap<String, WooSite>) -> WooCommerceRest {
-        let client = crate::adapters::https::client(Self::TIMEOUT);
+        let client = crate::adapters::https::Lazy::new(Self::TIMEOUT);
         WooCommerceRest { client, sites, providers: Mutex::new(BTreeMap::new()) }
     }
 
@@ -113,7 +113,7 @@ impl WooCommerceRest {
     /// show them), which signs the query too.
     pub fn request(&self, site: &WooSite, method: reqwest::Method, path: &str, query: &[(&str, String)]) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", site.base);
-        let request = self.client.request(method.clone(), &url).query(query);
+        let request = self.client.get().request(method.clone(), &url).query(query);
         if site.base.starts_with("https://") {
             return request.basic_auth(&site.consumer_key, Some(&site.consumer_secret));
         }
