@@ -104,18 +104,23 @@ impl Put {
     }
 }
 
-/// One write of a transaction as the database's thread applies it.
+/// One write of a transaction as the database's thread applies it: a put comes with its
+/// key, index keys and body already made (on the caller's thread, not the database's).
 enum Step {
     Put(Put),
-    Other(Write),
+    Delete { pk: String, sk: String, condition: Condition },
+    Check { pk: String, sk: String, condition: Condition },
+    Add { pk: String, sk: String, add: Vec<(String, i64)>, condition: Condition },
 }
 
 impl Step {
     fn new(write: Write) -> Result<Step, StoreError> {
-        match write {
-            Write::Put { item, condition } => Ok(Step::Put(Put::new(&item, condition)?)),
-            other => Ok(Step::Other(other)),
-        }
+        Ok(match write {
+            Write::Put { item, condition } => Step::Put(Put::new(&item, condition)?),
+            Write::Delete { pk, sk, condition } => Step::Delete { pk, sk, condition },
+            Write::Check { pk, sk, condition } => Step::Check { pk, sk, condition },
+            Write::Add { pk, sk, add, condition } => Step::Add { pk, sk, add, condition },
+        })
     }
 }
 
@@ -135,18 +140,14 @@ fn put(tx: &Connection, put: &Put) -> Result<(), StoreError> {
 }
 
 fn apply(tx: &Connection, step: &Step) -> Result<(), StoreError> {
-    let write = match step {
-        Step::Put(p) => return put(tx, p),
-        Step::Other(write) => write,
-    };
-    match write {
-        Write::Put { item, condition } => put(tx, &Put::new(item, condition.clone())?)?,
-        Write::Delete { pk, sk, condition } => {
+    match step {
+        Step::Put(p) => put(tx, p)?,
+        Step::Delete { pk, sk, condition } => {
             check(tx, pk, sk, condition)?;
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?.execute(params![pk, sk])?;
         }
-        Write::Check { pk, sk, condition } => check(tx, pk, sk, condition)?,
-        Write::Add { pk, sk, add, condition } => {
+        Step::Check { pk, sk, condition } => check(tx, pk, sk, condition)?,
+        Step::Add { pk, sk, add, condition } => {
             check(tx, pk, sk, condition)?;
             let body: Option<String> =
                 tx.prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")?.query_row(params![pk, sk], |r| r.get(0)).optional()?;
