@@ -30,11 +30,13 @@ fn client(timeout: std::time::Duration) -> reqwest::Client {
     // The process's provider for reqwest's TLS. A second install is refused and the first
     // stands; it is this same provider either way.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // reqwest's build fails only when its TLS backend cannot start, which the provider
+    // installed above rules out for this configuration (a timeout, webpki's roots). Were
+    // it ever to fail, the process stops with the reason logged, as reqwest's own
+    // `Client::new` would.
     reqwest::Client::builder().timeout(timeout).build().unwrap_or_else(|error| {
-        // Building fails only if the TLS backend cannot start (no provider): nothing an
-        // API call could do without it, so every call says so.
         tracing::error!(%error, "the HTTPS client could not be built");
-        reqwest::Client::builder().build().unwrap_or_else(|_| std::process::abort())
+        std::process::abort()
     })
 }
 
